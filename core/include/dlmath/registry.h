@@ -1,0 +1,225 @@
+// The op registry: one OpInfo per row of ops.def. Everything else (dispatch,
+// bindings, the JS op list and its TypeScript union, the page's menus, the
+// test sweep) is generated from this table, never written by hand.
+#ifndef DLMATH_REGISTRY_H_
+#define DLMATH_REGISTRY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string_view>
+
+#include "dlmath/status.h"
+#include "dlmath/tensor.h"
+
+namespace dlmath {
+
+inline constexpr int kMaxInputs = 4;
+inline constexpr int kMaxParams = 8;
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Navigation groups, in the order of the study notes.
+enum class Family {
+  activations,
+  losses,
+  regularization,
+  normalization,
+  initialization,
+  distances,
+  attention,
+  optimizers,
+  schedules,
+  numerics,
+  metrics,
+  graph,
+  regression,
+};
+const char* FamilyName(Family f);
+
+// How an op maps input shapes to its output, which decides the kernel
+// signature it implements (see KernelSignatures below).
+enum class Form {
+  Elementwise,  // y has x's shape; y[i] depends on x[i] only
+  Rowwise,      // rows of the last dimension; see RowOut
+  General,      // anything else: the op supplies its own shape function
+};
+const char* FormName(Form f);
+
+// Output row length of a Rowwise op, given the input row length c.
+enum class RowOut { kSame, kDrop, kHalf };  // c, (dimension dropped), c/2
+
+enum class ParamType { kReal, kInt, kBool };
+
+struct ParamSpec {
+  const char* name = nullptr;
+  double def = 0;
+  double lo = -kInf, hi = kInf;  // valid range
+  bool lo_open = false, hi_open = false;
+  ParamType type = ParamType::kReal;
+  bool learnable = false;  // backward returns d/dparam
+};
+
+struct InputSpec {
+  const char* name = nullptr;
+  int min_rank = 0, max_rank = kMaxRank;
+  bool diff = true;  // backward returns d/dinput
+};
+
+// Row helpers, so a registry row reads like a signature.
+constexpr InputSpec In(const char* name, int min_rank = 0,
+                       int max_rank = kMaxRank, bool diff = true) {
+  return {name, min_rank, max_rank, diff};
+}
+constexpr ParamSpec Real(const char* name, double def, double lo = -kInf,
+                         double hi = kInf) {
+  return {.name = name, .def = def, .lo = lo, .hi = hi};
+}
+// A real parameter that must be strictly greater than lo.
+constexpr ParamSpec Above(const char* name, double def, double lo,
+                          double hi = kInf) {
+  return {.name = name, .def = def, .lo = lo, .hi = hi, .lo_open = true};
+}
+constexpr ParamSpec Learnable(ParamSpec p) {
+  p.learnable = true;
+  return p;
+}
+constexpr ParamSpec Int(const char* name, double def, double lo, double hi) {
+  return {.name = name, .def = def, .lo = lo, .hi = hi,
+          .type = ParamType::kInt};
+}
+constexpr ParamSpec Bool(const char* name, bool def) {
+  return {.name = name, .def = def ? 1.0 : 0.0, .lo = 0, .hi = 1,
+          .type = ParamType::kBool};
+}
+
+struct Props {
+  const char* range = "";  // output range, in LaTeX, e.g. "(0, 1)"
+  bool monotonic = false;
+  bool zero_centred = false;
+  bool smooth = false;  // C-infinity everywhere (no kinks)
+};
+
+// |got - ref| <= value * max(1, |ref|) (and grad likewise). `why` must say
+// why when an entry departs from the defaults.
+struct Tolerance {
+  double value = 2e-6;
+  double grad = 1e-5;
+  const char* why = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// Kernel signatures (KernelSignatures). Float32 SIMD kernels and their
+// float64 scalar references. Backward functions ACCUMULATE (+=) into dx/dp:
+// the caller zeroes them once. p holds every param in registry order; dp has
+// one slot per param and only learnable slots are written.
+
+// Elementwise, n values.
+using EwForward = void (*)(const float* x, float* y, size_t n,
+                           const double* p);
+using EwBackward = void (*)(const float* x, const float* y, const float* dy,
+                            float* dx, double* dp, size_t n, const double* p);
+// Reference: element i of the flattened input (i feeds seeded ops such as
+// rrelu, which draw from a counter-based RNG).
+using EwRefForward = double (*)(double x, const double* p, uint64_t i);
+using EwRefBackward = void (*)(double x, double dy, const double* p,
+                               uint64_t i, double* dx, double* dp);
+
+// Rowwise over rows x cols (y has rows x out_cols, see RowOut).
+using RowForward = void (*)(const float* x, float* y, size_t rows,
+                            size_t cols, const double* p);
+using RowBackward = void (*)(const float* x, const float* y, const float* dy,
+                             float* dx, double* dp, size_t rows, size_t cols,
+                             const double* p);
+// Reference: one row.
+using RowRefForward = void (*)(const double* x, double* y, size_t cols,
+                               const double* p);
+using RowRefBackward = void (*)(const double* x, const double* y,
+                                const double* dy, double* dx, double* dp,
+                                size_t cols, const double* p);
+
+// General: everything in one struct. `ws` is scratch of the size the shape
+// function asked for; forward may save values there for backward.
+template <class T>
+struct GenCall {
+  const T* const* in;     // inputs, registry order
+  const Shape* in_shape;  // their shapes
+  const double* p;        // params, registry order
+  T* out;                 // forward writes; backward reads it
+  Shape out_shape;
+  T* ws;
+  const T* dy = nullptr;   // backward: upstream gradient, out_shape
+  T* const* din = nullptr;  // backward: per input (null = not wanted)
+  double* dp = nullptr;     // backward: per param
+};
+// Checks shapes beyond the rank rules and sets out / workspace (elements of
+// T). Returns an error naming the input on a mismatch.
+using GenShapeFn = Status (*)(const char* op, const Shape* in, const double* p,
+                              Shape* out, int64_t* workspace);
+using GenForward = void (*)(const GenCall<float>& c);
+using GenBackward = void (*)(const GenCall<float>& c);
+using GenRefForward = void (*)(const GenCall<double>& c);
+using GenRefBackward = void (*)(const GenCall<double>& c);
+
+struct Impl {
+  EwForward ew_fwd = nullptr;
+  EwBackward ew_bwd = nullptr;
+  EwRefForward ew_ref_fwd = nullptr;
+  EwRefBackward ew_ref_bwd = nullptr;
+  RowForward row_fwd = nullptr;
+  RowBackward row_bwd = nullptr;
+  RowRefForward row_ref_fwd = nullptr;
+  RowRefBackward row_ref_bwd = nullptr;
+  GenShapeFn gen_shape = nullptr;
+  GenForward gen_fwd = nullptr;
+  GenBackward gen_bwd = nullptr;
+  GenRefForward gen_ref_fwd = nullptr;
+  GenRefBackward gen_ref_bwd = nullptr;
+};
+
+// One registry row. Field order is the order rows must use.
+struct OpInfo {
+  const char* id;
+  Family family;
+  Form form;
+  const char* title_en = "";
+  const char* title_zh = "";
+  RowOut row_out = RowOut::kSame;
+  InputSpec inputs[kMaxInputs] = {};
+  ParamSpec params[kMaxParams] = {};
+  // Sample input shapes, "name=[dims] name=[dims]": the test sweep, the docs
+  // and the page use them (General ops must have one).
+  const char* sample = "";
+  const char* latex = "";   // the formula
+  const char* dlatex = "";  // its derivative / gradient
+  const char* en = "";      // explanation: what, where used, pitfalls
+  const char* zh = "";
+  Props props = {};
+  Tolerance tol = {};
+  Impl impl = {};
+
+  int num_inputs() const;
+  int num_params() const;
+  int ParamIndex(std::string_view name) const;  // -1 if none
+  int InputIndex(std::string_view name) const;
+  bool differentiable() const;  // any diff input or learnable param
+};
+
+// Enum of every op, in registry order: OpId::sigmoid, ...
+enum class OpId {
+#define DLMATH_OP(id, Name, family, form, ...) id,
+#include "dlmath/ops.def"
+#undef DLMATH_OP
+  kCount
+};
+inline constexpr int kNumOps = static_cast<int>(OpId::kCount);
+
+std::span<const OpInfo> Ops();
+const OpInfo& Op(OpId id);
+// nullptr when unknown; see UnknownOp() for the error with suggestions.
+const OpInfo* FindOp(std::string_view id);
+Status UnknownOp(std::string_view id);
+
+}  // namespace dlmath
+
+#endif  // DLMATH_REGISTRY_H_

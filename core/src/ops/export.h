@@ -1,0 +1,81 @@
+// Expands ops.def into the dispatch wrappers of one kernel family. Include it
+// at namespace dlmath scope, in the HWY_ONCE part of core/src/ops/<family>.cc,
+// after defining DLMATH_IF_<family>(...) as __VA_ARGS__ for that family:
+// rows of other families expand to nothing.
+//
+//   native: HWY_EXPORT + HWY_DYNAMIC_DISPATCH (best target at run time);
+//   wasm:   one static target (WASM), called directly.
+
+// It includes nothing itself: the .cc includes core/src/kernels.h and
+// core/src/ops/dispatch.h first, at global scope.
+
+#define DLMATH_EXPORT_Elementwise(Name)                                      \
+  DLMATH_HWY_EXPORT(Name##Forward)                                           \
+  DLMATH_HWY_EXPORT(Name##Backward)                                          \
+  void Name##Forward(const float* x, float* y, size_t n, const double* p) { \
+    DLMATH_DISPATCH(Name##Forward)(x, y, n, p);                              \
+  }                                                                          \
+  void Name##Backward(const float* x, const float* y, const float* dy,      \
+                      float* dx, double* dp, size_t n, const double* p) {   \
+    DLMATH_DISPATCH(Name##Backward)(x, y, dy, dx, dp, n, p);                 \
+  }
+#define DLMATH_EXPORT_Rowwise(Name)                                          \
+  DLMATH_HWY_EXPORT(Name##Forward)                                           \
+  DLMATH_HWY_EXPORT(Name##Backward)                                          \
+  void Name##Forward(const float* x, float* y, size_t rows, size_t cols,    \
+                     const double* p) {                                     \
+    DLMATH_DISPATCH(Name##Forward)(x, y, rows, cols, p);                     \
+  }                                                                          \
+  void Name##Backward(const float* x, const float* y, const float* dy,      \
+                      float* dx, double* dp, size_t rows, size_t cols,      \
+                      const double* p) {                                    \
+    DLMATH_DISPATCH(Name##Backward)(x, y, dy, dx, dp, rows, cols, p);        \
+  }
+// General ops define NameShape/NameForward/NameBackward in the family .cc.
+#define DLMATH_EXPORT_General(Name)
+
+// Families not selected by the including file expand to nothing.
+#ifndef DLMATH_IF_activations
+#define DLMATH_IF_activations(...)
+#endif
+#ifndef DLMATH_IF_losses
+#define DLMATH_IF_losses(...)
+#endif
+#ifndef DLMATH_IF_regularization
+#define DLMATH_IF_regularization(...)
+#endif
+#ifndef DLMATH_IF_normalization
+#define DLMATH_IF_normalization(...)
+#endif
+#ifndef DLMATH_IF_initialization
+#define DLMATH_IF_initialization(...)
+#endif
+#ifndef DLMATH_IF_distances
+#define DLMATH_IF_distances(...)
+#endif
+#ifndef DLMATH_IF_attention
+#define DLMATH_IF_attention(...)
+#endif
+#ifndef DLMATH_IF_optimizers
+#define DLMATH_IF_optimizers(...)
+#endif
+#ifndef DLMATH_IF_schedules
+#define DLMATH_IF_schedules(...)
+#endif
+#ifndef DLMATH_IF_numerics
+#define DLMATH_IF_numerics(...)
+#endif
+#ifndef DLMATH_IF_metrics
+#define DLMATH_IF_metrics(...)
+#endif
+#ifndef DLMATH_IF_graph
+#define DLMATH_IF_graph(...)
+#endif
+#ifndef DLMATH_IF_regression
+#define DLMATH_IF_regression(...)
+#endif
+
+#define DLMATH_OP(id, Name, family, form, ...) \
+  DLMATH_IF_##family(DLMATH_EXPORT_##form(Name))
+#include "dlmath/ops.def"
+#undef DLMATH_OP

@@ -1,0 +1,138 @@
+// The registry table, expanded from ops.def, and lookups over it.
+#include "dlmath/registry.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "core/ref/activations.h"
+#include "core/ref/rowwise.h"
+#include "core/src/kernels.h"
+
+namespace dlmath {
+namespace {
+
+#define DLMATH_IMPL_Elementwise(Name)                                 \
+  Impl {                                                              \
+    .ew_fwd = &Name##Forward, .ew_bwd = &Name##Backward,              \
+    .ew_ref_fwd = &ref::Name##Forward, .ew_ref_bwd = &ref::Name##Backward \
+  }
+#define DLMATH_IMPL_Rowwise(Name)                                       \
+  Impl {                                                                \
+    .row_fwd = &Name##Forward, .row_bwd = &Name##Backward,              \
+    .row_ref_fwd = &ref::Name##Forward, .row_ref_bwd = &ref::Name##Backward \
+  }
+#define DLMATH_IMPL_General(Name)                                          \
+  Impl {                                                                   \
+    .gen_shape = &Name##Shape, .gen_fwd = &Name##Forward,                  \
+    .gen_bwd = &Name##Backward, .gen_ref_fwd = &ref::Name##Forward,        \
+    .gen_ref_bwd = &ref::Name##Backward                                    \
+  }
+
+const OpInfo kOps[] = {
+#define DLMATH_OP(id_, Name, family_, form_, ...)                     \
+  OpInfo{.id = #id_, .family = Family::family_, .form = Form::form_, \
+         __VA_ARGS__, .impl = DLMATH_IMPL_##form_(Name)},
+#include "dlmath/ops.def"
+#undef DLMATH_OP
+};
+static_assert(std::size(kOps) == kNumOps, "ops.def and OpId disagree");
+
+// Edit distance, for "did you mean" suggestions.
+size_t Levenshtein(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+const char* FamilyName(Family f) {
+  static constexpr const char* kNames[] = {
+      "activations", "losses",     "regularization", "normalization",
+      "initialization", "distances", "attention",    "optimizers",
+      "schedules",   "numerics",   "metrics",        "graph",
+      "regression"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Family::regression) + 1);
+  return kNames[static_cast<int>(f)];
+}
+
+const char* FormName(Form f) {
+  static constexpr const char* kNames[] = {"elementwise", "rowwise", "general"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Form::General) + 1);
+  return kNames[static_cast<int>(f)];
+}
+
+int OpInfo::num_inputs() const {
+  int n = 0;
+  while (n < kMaxInputs && inputs[n].name) ++n;
+  return n;
+}
+int OpInfo::num_params() const {
+  int n = 0;
+  while (n < kMaxParams && params[n].name) ++n;
+  return n;
+}
+int OpInfo::InputIndex(std::string_view name) const {
+  for (int i = 0; i < num_inputs(); ++i)
+    if (name == inputs[i].name) return i;
+  return -1;
+}
+int OpInfo::ParamIndex(std::string_view name) const {
+  for (int i = 0; i < num_params(); ++i)
+    if (name == params[i].name) return i;
+  return -1;
+}
+bool OpInfo::differentiable() const {
+  for (int i = 0; i < num_inputs(); ++i)
+    if (inputs[i].diff) return true;
+  for (int i = 0; i < num_params(); ++i)
+    if (params[i].learnable) return true;
+  return false;
+}
+
+std::span<const OpInfo> Ops() { return kOps; }
+const OpInfo& Op(OpId id) { return kOps[static_cast<int>(id)]; }
+
+const OpInfo* FindOp(std::string_view id) {
+  for (const OpInfo& op : kOps)
+    if (id == op.id) return &op;
+  return nullptr;
+}
+
+Status UnknownOp(std::string_view id) {
+  // Up to three nearest ids, closest first; substrings count as near.
+  std::vector<std::pair<size_t, const char*>> near;
+  for (const OpInfo& op : kOps) {
+    const std::string_view cand = op.id;
+    size_t dist = Levenshtein(id, cand);
+    if (!id.empty() && cand.find(id) != std::string_view::npos) dist = 1;
+    if (dist <= std::max<size_t>(2, id.size() / 3)) near.push_back({dist, op.id});
+  }
+  std::stable_sort(near.begin(), near.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string msg = "unknown op '" + std::string(id) + "'";
+  if (!near.empty()) {
+    msg += "; did you mean ";
+    for (size_t i = 0; i < near.size() && i < 3; ++i)
+      msg += (i ? ", '" : "'") + std::string(near[i].second) + "'";
+    msg += "?";
+  } else {
+    msg += " (dl.ops() lists the " + std::to_string(kNumOps) + " ops)";
+  }
+  return Status(ErrorCode::kUnknownOp, std::string(id), "", msg);
+}
+
+}  // namespace dlmath

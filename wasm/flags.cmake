@@ -1,0 +1,19 @@
+# Every Emscripten flag of the project lives here (and in wasm/CMakeLists.txt).
+
+function(dlmath_wasm_compile_options target)
+  if(DLMATH_WASM_SIMD)
+    # -msimd128: Highway's static target becomes WASM (without it: EMU128,
+    # scalar). -msse4.1 lets Eigen vectorize through Emscripten's SSE
+    # emulation on top of wasm SIMD.
+    target_compile_options(${target} INTERFACE -msimd128 -msse4.1)
+  endif()
+endfunction()
+
+# Catch2 test binaries: one self-contained .js each, run by node via CTest.
+# Catch2 v2 reports failed assertions by throwing, hence -fexceptions here
+# (the library itself never throws).
+function(dlmath_wasm_test_options target)
+  target_compile_options(${target} PRIVATE -fexceptions)
+  target_link_options(${target} PRIVATE -fexceptions -sSINGLE_FILE=1 -sEXIT_RUNTIME=1
+    -sASSERTIONS=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB)
+endfunction()
