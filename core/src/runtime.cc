@@ -153,6 +153,10 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
                     where + "must have " + want + ", got rank " +
                         std::to_string(sh.rank) + " (shape " + sh.str() + ")");
     }
+    if (n == 0)
+      return Status(ErrorCode::kBadShape, op_name, s.name,
+                    where + "is empty (shape " + sh.str() +
+                        "); pass at least one value");
     seen[k] = true;
     call->in[k] = t.tensor;
   }

@@ -86,6 +86,10 @@ TEST_CASE("inputs: unknown, missing, rank, negative, absurd", "[runtime]") {
   REQUIRE(s.code() == ErrorCode::kBadRank);
   REQUIRE(Contains(s.message(), "rank >= 1, got rank 0"));
 
+  s = TryCall("sigmoid", {{"x", {kData, {0}}}});
+  REQUIRE(s.code() == ErrorCode::kBadShape);
+  REQUIRE(Contains(s.message(), "is empty"));
+
   Shape neg{2, -3};
   s = TryCall("sigmoid", {{"x", {kData, neg}}});
   REQUIRE(s.code() == ErrorCode::kBadShape);

@@ -1,0 +1,41 @@
+/** Error codes a DlmathError carries (stable, for programs to switch on). */
+export const ErrorCode = {
+  unknownOp: 'unknown_op',
+  unknownInput: 'unknown_input',
+  missingInput: 'missing_input',
+  badRank: 'bad_rank',
+  badShape: 'bad_shape',
+  unknownParam: 'unknown_param',
+  badParam: 'bad_param',
+  tooLarge: 'too_large',
+  outOfMemory: 'out_of_memory',
+  badType: 'bad_type',
+  notDifferentiable: 'not_differentiable',
+  disposed: 'disposed',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Every bad call throws this: `op` is the op id, `arg` the input or param
+ * at fault ('' when the whole call is), and the message says what was
+ * expected and what was got. The module keeps working afterwards.
+ */
+export class DlmathError extends Error {
+  readonly code: ErrorCode;
+  readonly op: string;
+  readonly arg: string;
+
+  /**
+   * @param code - one of {@link ErrorCode}
+   * @param message - what is wrong, naming op and argument
+   * @param op - the op id ('' outside an op call)
+   * @param arg - the input or param name ('' when none)
+   */
+  constructor(code: ErrorCode, message: string, op = '', arg = '') {
+    super(message);
+    this.name = 'DlmathError';
+    this.code = code;
+    this.op = op;
+    this.arg = arg;
+  }
+}

@@ -1,0 +1,75 @@
+// Hand-written types of the raw Embind module (Emscripten 3.1.6 cannot emit
+// them). Only the facade in this folder touches these `_`-prefixed calls.
+
+/** A tensor resident on the wasm heap; JS owns it and must delete() it. */
+export interface RawTensor {
+  ptr(): number;
+  size(): number;
+  shape(): number[];
+  delete(): void;
+  isDeleted(): boolean;
+}
+
+export interface RawError {
+  code: string;
+  op: string;
+  arg: string;
+  message: string;
+}
+
+export interface RawOpMeta {
+  id: string;
+  family: string;
+  form: 'elementwise' | 'rowwise' | 'general';
+  rowOut: 'same' | 'drop' | 'half';
+  title: { en: string; zh: string };
+  inputs: { name: string; minRank: number; maxRank: number; differentiable: boolean }[];
+  params: {
+    name: string;
+    default: number;
+    min: number;
+    max: number;
+    minOpen: boolean;
+    maxOpen: boolean;
+    type: 'real' | 'int' | 'bool';
+    learnable: boolean;
+  }[];
+  sample: string;
+  latex: string;
+  dlatex: string;
+  doc: { en: string; zh: string };
+  props: { range: string; monotonic: boolean; zeroCentred: boolean; smooth: boolean };
+  tolerance: { value: number; grad: number; why: string };
+  differentiable: boolean;
+}
+
+export interface RawModule {
+  HEAPF32: Float32Array;
+  HEAPU8: Uint8Array;
+  _tensorCreate(shape: number[]): RawTensor | null;
+  _eval(
+    id: string,
+    names: string[],
+    tensors: RawTensor[],
+    paramNames: string[],
+    paramValues: number[],
+    out: RawTensor | null,
+  ): { error?: RawError; tensor?: RawTensor };
+  _grad(
+    id: string,
+    names: string[],
+    tensors: RawTensor[],
+    paramNames: string[],
+    paramValues: number[],
+    upstream: RawTensor | null,
+  ): { error?: RawError; grads?: Record<string, RawTensor> };
+  _listOps(): RawOpMeta[];
+  _heapUsed(): number;
+  _target(): string;
+  _maxElements(): number;
+}
+
+export type RawFactory = (opts: {
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  locateFile?: (path: string, prefix: string) => string;
+}) => Promise<RawModule>;
