@@ -27,8 +27,10 @@ const lines = [
   '/** Names `dl.grad` returns: differentiable inputs and learnable params. */',
   'export interface OpGrads {',
   ...ops.map((o) => {
-    const names = [...o.inputs.filter((i) => i.differentiable).map((i) => i.name),
-      ...o.params.filter((p) => p.learnable).map((p) => p.name)];
+    const names = [
+      ...o.inputs.filter((i) => i.differentiable).map((i) => i.name),
+      ...o.params.filter((p) => p.learnable).map((p) => p.name),
+    ];
     return `  ${o.id}: ${union(names)};`;
   }),
   '}',
@@ -37,7 +39,8 @@ const lines = [
   'export interface OpParams {',
   ...ops.map((o) => {
     const ps = o.params.map((p) => `${p.name}?: number${p.type === 'bool' ? ' | boolean' : ''}`);
-    return `  ${o.id}: {${ps.length ? ` ${ps.join('; ')} ` : ''}};`;
+    // `{}` would accept anything; an op without params accepts none.
+    return `  ${o.id}: ${ps.length ? `{ ${ps.join('; ')} }` : '{ [name: string]: never }'};`;
   }),
   '}',
   '',

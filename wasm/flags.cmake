@@ -12,8 +12,14 @@ endfunction()
 # Catch2 test binaries: one self-contained .js each, run by node via CTest.
 # Catch2 v2 reports failed assertions by throwing, hence -fexceptions here
 # (the library itself never throws).
+# .cjs: the repository's package.json says "type": "module", and Emscripten's
+# node output is CommonJS.
 function(dlmath_wasm_test_options target)
   target_compile_options(${target} PRIVATE -fexceptions)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "EXECUTABLE")
+    set_target_properties(${target} PROPERTIES SUFFIX ".cjs")
+  endif()
   target_link_options(${target} PRIVATE -fexceptions -sSINGLE_FILE=1 -sEXIT_RUNTIME=1
     -sASSERTIONS=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB)
 endfunction()

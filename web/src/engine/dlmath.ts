@@ -11,11 +11,7 @@ export interface Result {
 
 /** Anything accepted as an op input (or as an upstream gradient). */
 export type InputValue =
-  | number
-  | ArrayLike<number>
-  | NestedArray
-  | { shape: number[]; data: ArrayLike<number> }
-  | DlTensor;
+  number | ArrayLike<number> | NestedArray | { shape: number[]; data: ArrayLike<number> } | DlTensor;
 export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
 
 /** Metadata of one registry entry, as listed by `dl.ops()`. */
@@ -37,11 +33,7 @@ export type OpFunction<K extends OpId> = ([OpInputs[K]] extends [infer N]
     : never
   : never) & {
   /** Gradients of the op, see {@link Dlmath.grad}. */
-  grad: (
-    inputs: InputValue | Inputs<K>,
-    params?: OpParams[K],
-    upstream?: InputValue,
-  ) => Record<OpGrads[K], Result>;
+  grad: (inputs: InputValue | Inputs<K>, params?: OpParams[K], upstream?: InputValue) => Record<OpGrads[K], Result>;
 };
 type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never;
 
@@ -85,7 +77,12 @@ export class Dlmath {
       const fn = (x: unknown, params?: Params) =>
         this.eval(op.id as OpId, (single ? { [name]: x } : x) as never, params as never);
       const grad = (x: unknown, params?: Params, upstream?: InputValue) =>
-        this.grad(op.id as OpId, (single && !isInputsObject(x, op) ? { [name]: x } : x) as never, params as never, upstream);
+        this.grad(
+          op.id as OpId,
+          (single && !isInputsObject(x, op) ? { [name]: x } : x) as never,
+          params as never,
+          upstream,
+        );
       Object.defineProperty(this, op.id, { value: Object.assign(fn, { grad }), enumerable: false });
     }
   }
@@ -109,7 +106,12 @@ export class Dlmath {
     this.#checkId(id);
     const out = options?.out;
     if (out !== undefined && !(out instanceof DlTensor))
-      throw new DlmathError('bad_type', `op '${id}': options.out must be a tensor from dl.tensor(), got ${describe(out)}`, id, 'out');
+      throw new DlmathError(
+        'bad_type',
+        `op '${id}': options.out must be a tensor from dl.tensor(), got ${describe(out)}`,
+        id,
+        'out',
+      );
     return this.#withCall(id, inputs, params, (names, tensors, pn, pv) => {
       const r = this.#mod._eval(id, names, tensors, pn, pv, out ? out.raw() : null);
       if (r.error) throw toError(r.error);
@@ -127,7 +129,12 @@ export class Dlmath {
    * @param upstream - dL/d(output), the output's shape; defaults to ones
    * @returns `{name: {shape, data}}` per differentiable input / learnable param
    */
-  grad<K extends OpId>(id: K, inputs: Inputs<K>, params?: OpParams[K], upstream?: InputValue): Record<OpGrads[K], Result>;
+  grad<K extends OpId>(
+    id: K,
+    inputs: Inputs<K>,
+    params?: OpParams[K],
+    upstream?: InputValue,
+  ): Record<OpGrads[K], Result>;
   grad(id: string, inputs: unknown, params?: unknown, upstream?: InputValue): Record<string, Result> {
     this.#checkId(id);
     const up = upstream === undefined ? null : this.#toTensor(upstream, id, 'upstream');
@@ -162,7 +169,12 @@ export class Dlmath {
       values = n.data;
       dims = shape === undefined ? n.shape : this.#checkShape(shape, '', 'shape');
       if (shape !== undefined && product(dims) !== values.length)
-        throw new DlmathError('bad_shape', `dl.tensor: ${values.length} values do not fill shape [${dims.join(', ')}] (${product(dims)} values)`, '', 'shape');
+        throw new DlmathError(
+          'bad_shape',
+          `dl.tensor: ${values.length} values do not fill shape [${dims.join(', ')}] (${product(dims)} values)`,
+          '',
+          'shape',
+        );
     }
     const t = new DlTensor(this.#mod, this.#alloc(dims, '', 'data'));
     if (values.length) t.set(values);
@@ -204,7 +216,11 @@ export class Dlmath {
     const pv: number[] = [];
     if (params !== undefined && params !== null) {
       if (!isPlainObject(params))
-        throw new DlmathError('bad_type', `op '${id}': params must be an object such as {alpha: 1}, got ${describe(params)}`, id);
+        throw new DlmathError(
+          'bad_type',
+          `op '${id}': params must be an object such as {alpha: 1}, got ${describe(params)}`,
+          id,
+        );
       for (const [k, v] of Object.entries(params)) {
         if (v === undefined) continue;
         if (typeof v !== 'number' && typeof v !== 'boolean')
@@ -220,7 +236,12 @@ export class Dlmath {
         names.push(name);
         converted.push(this.#toTensor(value as InputValue, id, name));
       }
-      return fn(names, converted.map((c) => c.raw), pn, pv);
+      return fn(
+        names,
+        converted.map((c) => c.raw),
+        pn,
+        pv,
+      );
     } finally {
       for (const c of converted) if (c.owned) c.raw.delete();
     }
@@ -238,22 +259,42 @@ export class Dlmath {
   #checkShape(shape: unknown, op: string, arg: string): number[] {
     const where = op ? `op '${op}': ${arg === 'upstream' ? 'upstream' : `input '${arg}'`}` : `dl.tensor: ${arg}`;
     if (!Array.isArray(shape))
-      throw new DlmathError('bad_type', `${where}: shape must be an array of dimensions, got ${describe(shape)}`, op, arg);
+      throw new DlmathError(
+        'bad_type',
+        `${where}: shape must be an array of dimensions, got ${describe(shape)}`,
+        op,
+        arg,
+      );
     if (shape.length > MAX_RANK)
       throw new DlmathError('bad_rank', `${where}: rank ${shape.length} is above the maximum of ${MAX_RANK}`, op, arg);
     for (const d of shape)
       if (!Number.isSafeInteger(d) || d < 0)
-        throw new DlmathError('bad_shape', `${where}: dimensions must be non-negative integers, got [${shape.join(', ')}]`, op, arg);
+        throw new DlmathError(
+          'bad_shape',
+          `${where}: dimensions must be non-negative integers, got [${shape.join(', ')}]`,
+          op,
+          arg,
+        );
     const n = product(shape);
     if (n > this.#mod._maxElements())
-      throw new DlmathError('too_large', `${where}: shape [${shape.join(', ')}] has ${n} elements, above the limit of ${this.#mod._maxElements()}`, op, arg);
+      throw new DlmathError(
+        'too_large',
+        `${where}: shape [${shape.join(', ')}] has ${n} elements, above the limit of ${this.#mod._maxElements()}`,
+        op,
+        arg,
+      );
     return shape.slice();
   }
 
   #alloc(shape: number[], op: string, arg: string): RawTensor {
     const raw = this.#mod._tensorCreate(shape);
     if (!raw)
-      throw new DlmathError('out_of_memory', `${op ? `op '${op}': ` : ''}out of memory for ${arg} of shape [${shape.join(', ')}]`, op, arg);
+      throw new DlmathError(
+        'out_of_memory',
+        `${op ? `op '${op}': ` : ''}out of memory for ${arg} of shape [${shape.join(', ')}]`,
+        op,
+        arg,
+      );
     return raw;
   }
 
@@ -299,7 +340,11 @@ function normalize(value: unknown, op: string, arg: string): { shape: number[]; 
     const { shape, data } = value as { shape: unknown; data: unknown };
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
       throw bad('bad_shape', `has an invalid shape: expected non-negative integers, got ${JSON.stringify(shape)}`);
-    const inner = Array.isArray(data) ? flattenNested(data, bad).data : ArrayBuffer.isView(data) ? normalize(data, op, arg).data : null;
+    const inner = Array.isArray(data)
+      ? flattenNested(data, bad).data
+      : ArrayBuffer.isView(data)
+        ? normalize(data, op, arg).data
+        : null;
     if (inner === null) throw bad('bad_type', `data must be an array or typed array, got ${describe(data)}`);
     const need = product(shape as number[]);
     if (inner.length !== need)
@@ -307,7 +352,10 @@ function normalize(value: unknown, op: string, arg: string): { shape: number[]; 
     return { shape: shape as number[], data: inner };
   }
   if (value === undefined) throw bad('missing_input', 'is undefined');
-  throw bad('bad_type', `must be a number, an array, a typed array, {shape, data} or a dl.tensor(); got ${describe(value)}`);
+  throw bad(
+    'bad_type',
+    `must be a number, an array, a typed array, {shape, data} or a dl.tensor(); got ${describe(value)}`,
+  );
 }
 
 function flattenNested(
@@ -316,7 +364,8 @@ function flattenNested(
 ): { shape: number[]; data: number[] } {
   if (value.length === 0 || !Array.isArray(value[0])) {
     for (let i = 0; i < value.length; ++i)
-      if (typeof value[i] !== 'number') throw bad('bad_type', `must hold numbers only; element [${i}] is ${describe(value[i])}`);
+      if (typeof value[i] !== 'number')
+        throw bad('bad_type', `must hold numbers only; element [${i}] is ${describe(value[i])}`);
     return { shape: [value.length], data: value as number[] };
   }
   const rows = value.map((row, i) => {
@@ -326,7 +375,10 @@ function flattenNested(
   const inner = rows[0]!.shape;
   rows.forEach((r, i) => {
     if (r.shape.join() !== inner.join())
-      throw bad('bad_shape', `is a ragged nested array: row [${i}] has shape [${r.shape.join(', ')}], row [0] has [${inner.join(', ')}]`);
+      throw bad(
+        'bad_shape',
+        `is a ragged nested array: row [${i}] has shape [${r.shape.join(', ')}], row [0] has [${inner.join(', ')}]`,
+      );
   });
   return { shape: [value.length, ...inner], data: rows.flatMap((r) => r.data) };
 }

@@ -4,8 +4,7 @@ import type { RawModule, RawTensor } from './wasm.js';
 // Symbol.dispose exists in Node >= 20 and current browsers; older engines get
 // a registered symbol so `using` transpiled elsewhere still finds it.
 const disposeSymbol: typeof Symbol.dispose =
-  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ??
-  (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
 // Leak detector only: a tensor collected without dispose() is reported once.
 const leaks =

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds what is asked, incrementally (CMake + Ninja keep the cache in build/):
+#   wasm   the wasm module, the generated TS op list and the JS package
+#   native the native library and tests
+#   all    both
+#   bench  both, plus the native benchmark driver and the no-SIMD wasm module
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NODE_PATH=/usr/share/nodejs  # Debian's emcc loads acorn from there
+
+configure() {  # preset [extra cache args...]
+  local preset=$1 dir=build/$1
+  shift
+  if [ ! -f "$dir/build.ninja" ] || [ "$#" -gt 0 ]; then
+    cmake --preset "$preset" "$@" >"$dir.configure.log" 2>&1 ||
+      { mkdir -p build; cat "$dir.configure.log"; exit 1; }
+  fi
+}
+
+build_preset() {  # preset
+  echo "build: $1"
+  cmake --build --preset "$1"
+}
+
+build_wasm() {
+  mkdir -p build
+  configure wasm
+  build_preset wasm
+  node scripts/gen-ops.mjs
+  npx tsc -p web/tsconfig.lib.json
+  mkdir -p web/dist/lib/gen
+  cp web/src/engine/gen/dlmath_wasm.mjs web/src/engine/gen/dlmath_wasm.wasm web/dist/lib/gen/
+}
+
+build_native() {
+  mkdir -p build
+  configure native "$@"
+  build_preset native
+}
+
+case "${1:-all}" in
+  wasm) build_wasm ;;
+  native) build_native ;;
+  all) build_native && build_wasm ;;
+  bench)
+    build_native -DDLMATH_BENCH=ON
+    build_wasm
+    mkdir -p build
+    configure wasm-nosimd
+    build_preset wasm-nosimd
+    ;;
+  *) echo "usage: scripts/build.sh [wasm|native|all|bench]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,268 @@
+// The dlmath JS API in Node, against the built package: values, gradients,
+// every input form, every error, and the module's health after errors.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DlmathError, DlTensor, loadDlmath, OP_IDS, type Dlmath } from 'dlmath';
+
+let dl: Dlmath;
+beforeAll(async () => {
+  dl = await loadDlmath();
+});
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; ++i) {
+    const w = want[i]!;
+    if (Number.isNaN(w)) expect(got[i]).toBeNaN();
+    else
+      expect(Math.abs(got[i]! - w), `index ${i}: got ${got[i]}, want ${w}`).toBeLessThanOrEqual(
+        tol * Math.max(1, Math.abs(w)),
+      );
+  }
+}
+
+function expectError(fn: () => unknown, code: string, ...parts: string[]): DlmathError {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(DlmathError);
+  const e = err as DlmathError;
+  expect(e.code).toBe(code);
+  for (const p of parts) expect(e.message).toContain(p);
+  return e;
+}
+
+describe('registry metadata', () => {
+  it('lists every op with formula, gradient and both explanations', () => {
+    const ops = dl.ops();
+    expect(ops.map((o) => o.id)).toEqual([...OP_IDS]);
+    for (const op of ops) {
+      expect(op.kind).toBe('op');
+      expect(op.latex.length).toBeGreaterThan(0);
+      expect(op.dlatex.length).toBeGreaterThan(0);
+      expect(op.doc.en.length).toBeGreaterThan(100);
+      expect(op.doc.zh.length).toBeGreaterThan(40);
+      expect(op.title.en.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('has a convenience function per op, from the registry', () => {
+    for (const op of dl.ops()) {
+      expect(typeof (dl as unknown as Record<string, unknown>)[op.id]).toBe('function');
+    }
+    expect(dl.target).toMatch(/WASM|EMU128|SCALAR/);
+  });
+});
+
+describe('values and gradients', () => {
+  const xs = [-1e4, -20, -5, -1, -0.5, 0, 0.5, 1, 5, 20, 1e4];
+
+  it('sigmoid matches the formula, through every input form', () => {
+    const want = xs.map(sigmoid);
+    expectClose(dl.sigmoid(xs).data, want, 2e-6);
+    expectClose(dl.eval('sigmoid', { x: new Float32Array(xs) }).data, want, 2e-6);
+    expectClose(dl.eval('sigmoid', { x: new Float64Array(xs) }).data, want, 2e-6);
+    expectClose(dl.eval('sigmoid', { x: { shape: [11], data: xs } }).data, want, 2e-6);
+    using t = dl.tensor(xs);
+    expectClose(dl.sigmoid(t).data, want, 2e-6);
+    const scalar = dl.sigmoid(2);
+    expect(scalar.shape).toEqual([]);
+    expectClose(scalar.data, [sigmoid(2)], 2e-6);
+  });
+
+  it('nested arrays keep their shape', () => {
+    const r = dl.softmax([
+      [1, 2, 3],
+      [0, 0, 0],
+    ]);
+    expect(r.shape).toEqual([2, 3]);
+    const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
+    const s = e[0]! + e[1]! + e[2]!;
+    expectClose(r.data, [e[0]! / s, e[1]! / s, e[2]! / s, 1 / 3, 1 / 3, 1 / 3], 2e-6);
+  });
+
+  it('softmax of huge logits stays finite', () => {
+    const r = dl.softmax([1e4, -1e4, 1e4 - 1]);
+    expectClose(r.data, [1 / (1 + Math.exp(-1)), 0, Math.exp(-1) / (1 + Math.exp(-1))], 2e-6);
+  });
+
+  it('grad is the vector-Jacobian product, upstream defaulting to ones', () => {
+    const g = dl.grad('sigmoid', { x: xs });
+    expect(g.x.shape).toEqual([11]);
+    expectClose(
+      g.x.data,
+      xs.map((x) => sigmoid(x) * (1 - sigmoid(x))),
+      1e-5,
+    );
+    const up = xs.map((_, i) => i - 5);
+    const g2 = dl.sigmoid.grad(xs, {}, up);
+    expectClose(
+      g2.x.data,
+      xs.map((x, i) => up[i]! * sigmoid(x) * (1 - sigmoid(x))),
+      1e-5,
+    );
+    // softmax: d/dx_j of y_0 = y_0 (delta_0j - y_j)
+    const y = dl.softmax([1, 2, 3]).data;
+    const gs = dl.grad('softmax', { x: [1, 2, 3] }, {}, [1, 0, 0]);
+    expectClose(gs.x.data, [y[0]! * (1 - y[0]!), -y[0]! * y[1]!, -y[0]! * y[2]!], 1e-5);
+  });
+
+  it('every differentiable op: grad agrees with finite differences of eval', () => {
+    for (const op of dl.ops()) {
+      if (op.form !== 'elementwise' || !op.differentiable) continue;
+      const pts = [-2.3, -0.7, 0.45, 1.6, 3.1];
+      const g = dl.grad(op.id as 'sigmoid', { x: pts }).x.data;
+      const h = 1e-2;
+      const fp = dl.eval(op.id as 'sigmoid', { x: pts.map((p) => p + h) }).data;
+      const fm = dl.eval(op.id as 'sigmoid', { x: pts.map((p) => p - h) }).data;
+      for (let i = 0; i < pts.length; ++i) {
+        const fd = (fp[i]! - fm[i]!) / (2 * h);
+        expect(Math.abs(g[i]! - fd), `${op.id} at ${pts[i]}: grad ${g[i]} vs fd ${fd}`).toBeLessThan(
+          2e-2 * Math.max(1, Math.abs(fd)),
+        );
+      }
+    }
+  });
+
+  it('writes into a resident output tensor without copies', () => {
+    using x = dl.tensor([1, 2, 3, 4], [2, 2]);
+    using out = dl.tensor(null, [4]);
+    const r = dl.eval('softmax', { x }, {}, { out });
+    expect(r).toBe(out);
+    expect(out.shape).toEqual([2, 2]);
+    expectClose(out.data(), [sigmoid(-1), sigmoid(1), sigmoid(-1), sigmoid(1)], 2e-6);
+  });
+});
+
+describe('bad input gives a DlmathError naming the problem', () => {
+  it('unknown op, with the nearest ids', () => {
+    const e = expectError(
+      () => dl.eval('sigmoit' as 'sigmoid', { x: [1] }),
+      'unknown_op',
+      "'sigmoit'",
+      "did you mean 'sigmoid'",
+    );
+    expect(e.op).toBe('sigmoit');
+    expectError(() => dl.eval(42 as unknown as 'sigmoid', { x: [1] }), 'bad_type', 'must be a string');
+  });
+
+  it('missing, unknown and malformed inputs', () => {
+    expectError(() => dl.eval('sigmoid', {} as { x: number[] }), 'missing_input', "needs input 'x'");
+    expectError(() => dl.eval('sigmoid', { x: [1], y: [2] } as { x: number[] }), 'unknown_input', "no input 'y'");
+    expectError(() => dl.eval('sigmoid', [1, 2] as unknown as { x: number[] }), 'bad_type', 'inputs must be an object');
+    expectError(() => dl.sigmoid(['a'] as unknown as number[]), 'bad_type', "input 'x'", 'element [0] is a string');
+    expectError(() => dl.sigmoid('1' as unknown as number), 'bad_type', "input 'x'");
+    expectError(() => dl.sigmoid(new BigInt64Array(2) as unknown as number[]), 'bad_type');
+    expectError(() => dl.sigmoid([]), 'bad_shape', "input 'x'", 'is empty');
+    expectError(() => dl.sigmoid([[1, 2], [3]]), 'bad_shape', 'ragged');
+    expectError(
+      () => dl.sigmoid({ shape: [2, 3], data: [1, 2, 3] }),
+      'bad_shape',
+      'has 3 values but shape [2, 3] needs 6',
+    );
+    expectError(() => dl.sigmoid({ shape: [-1], data: [] }), 'bad_shape');
+  });
+
+  it('wrong rank, absurd sizes', () => {
+    const e = expectError(() => dl.softmax(3), 'bad_rank', "input 'x'", 'rank >= 1', 'got rank 0');
+    expect(e.arg).toBe('x');
+    expectError(() => dl.tensor(null, [1 << 20, 1 << 20]), 'too_large', 'above the limit');
+    expectError(() => dl.tensor(null, [1, 1, 1, 1, 1, 1, 1, 1, 1]), 'bad_rank');
+  });
+
+  it('params: unknown, NaN, wrong type', () => {
+    expectError(() => dl.eval('sigmoid', { x: [1] }, { alpha: 2 } as never), 'unknown_param', "no param 'alpha'");
+    expectError(() => dl.eval('softmax', { x: [1] }, 'x' as unknown as never), 'bad_type', 'params must be an object');
+    const ops = dl.ops();
+    const withParam = ops.find((o) => o.params.length > 0);
+    if (withParam) {
+      const p = withParam.params[0]!;
+      const inputs = Object.fromEntries(withParam.inputs.map((i) => [i.name, [[1, 2]]]));
+      expectError(
+        () => dl.eval(withParam.id as 'sigmoid', inputs as unknown as { x: number[] }, { [p.name]: NaN } as never),
+        'bad_param',
+        'NaN',
+      );
+      expectError(
+        () => dl.eval(withParam.id as 'sigmoid', inputs as unknown as { x: number[] }, { [p.name]: 'big' } as never),
+        'bad_type',
+        `param '${p.name}'`,
+      );
+    }
+  });
+
+  it('upstream and out of the wrong shape; disposed tensors', () => {
+    expectError(() => dl.grad('sigmoid', { x: [1, 2, 3] }, {}, [1, 2]), 'bad_shape', 'upstream', '[3]', '[2]');
+    using out = dl.tensor(null, [2]);
+    expectError(() => dl.eval('sigmoid', { x: [1, 2, 3] }, {}, { out }), 'bad_shape', 'output tensor holds 2 values');
+    const t = dl.tensor([1, 2]);
+    t.dispose();
+    expect(t.disposed).toBe(true);
+    expectError(() => dl.sigmoid(t), 'disposed');
+    expectError(() => t.data(), 'disposed');
+  });
+});
+
+describe('robustness', () => {
+  it('keeps answering correctly after errors', () => {
+    for (let i = 0; i < 50; ++i) {
+      expect(() => dl.softmax(1)).toThrow(DlmathError);
+      expect(() => dl.eval('nope' as 'sigmoid', { x: [1] })).toThrow(DlmathError);
+      expect(() => dl.tensor(null, [2 ** 40])).toThrow(DlmathError);
+    }
+    expectClose(dl.sigmoid([0, 1]).data, [0.5, sigmoid(1)], 2e-6);
+  });
+
+  it('leaves the heap where it was after 100,000 calls', () => {
+    const xs = new Float32Array([-1, 0, 1, 2]);
+    // Warm up: first calls may allocate lasting runtime structures.
+    for (let i = 0; i < 100; ++i) dl.sigmoid(xs);
+    const before = dl.heapUsed();
+    for (let i = 0; i < 100_000; ++i) {
+      switch (i % 5) {
+        case 0:
+          dl.sigmoid(xs);
+          break;
+        case 1:
+          dl.grad('softmax', { x: xs });
+          break;
+        case 2:
+          try {
+            dl.softmax(1);
+          } catch {
+            /* expected */
+          }
+          break;
+        case 3:
+          try {
+            dl.eval('bogus' as 'sigmoid', { x: xs });
+          } catch {
+            /* expected */
+          }
+          break;
+        case 4: {
+          const t = dl.tensor(xs);
+          dl.softmax(t);
+          t.dispose();
+          break;
+        }
+      }
+    }
+    expect(dl.heapUsed()).toBe(before);
+    expectClose(dl.sigmoid([0]).data, [0.5], 2e-6);
+  });
+
+  it('DlTensor is disposable with `using`', () => {
+    const before = dl.heapUsed();
+    {
+      using t = dl.tensor(new Float32Array(1000));
+      expect(t).toBeInstanceOf(DlTensor);
+      expect(dl.heapUsed()).toBeGreaterThan(before);
+    }
+    expect(dl.heapUsed()).toBe(before);
+  });
+});

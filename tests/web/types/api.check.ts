@@ -1,0 +1,26 @@
+// Type test (run by `tsc -p tests/web` in `npm test`): the op-id union, the
+// per-op input and param names and the gradient names are generated from
+// the registry, so typos fail to compile. Each @ts-expect-error must fire.
+import { DlmathError, loadDlmath, type OpId, type Result } from 'dlmath';
+
+const dl = await loadDlmath();
+
+const ok: Result = dl.eval('sigmoid', { x: [1, 2] });
+const viaConvenience: Result = dl.softmax([[1, 2, 3]]);
+const g: { x: Result } = dl.grad('softmax', { x: [1, 2] });
+const id: OpId = 'softmax';
+
+// @ts-expect-error: not a registry id
+dl.eval('sigmoit', { x: [1] });
+// @ts-expect-error: softmax has no param 'alpha'
+dl.eval('softmax', { x: [1] }, { alpha: 1 });
+// @ts-expect-error: softmax's input is 'x'
+dl.eval('softmax', { y: [1] });
+// @ts-expect-error: not an op id
+const bad: OpId = 'nope';
+// @ts-expect-error: a convenience that does not exist
+dl.sigmoit([1]);
+// @ts-expect-error: sigmoid's gradient has no 'beta'
+dl.grad('sigmoid', { x: [1] }).beta;
+
+export { ok, viaConvenience, g, id, bad, DlmathError };
