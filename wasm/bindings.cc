@@ -131,8 +131,11 @@ val Eval(std::string id, val names, val tensors, val pnames, val pvalues, Tensor
   return r;
 }
 
-// {grads: {name: Tensor}} for every differentiable input and learnable param.
-val Grad(std::string id, val names, val tensors, val pnames, val pvalues, Tensor* upstream) {
+// {grads: {name: Tensor}} for every differentiable input and learnable param;
+// inputs named in `outs` ({name: Tensor}) get their gradient written there
+// instead (and are left out of `grads`).
+val Grad(std::string id, val names, val tensors, val pnames, val pvalues, Tensor* upstream,
+         val outs) {
   CallArgs args;
   Call call;
   if (Status s = PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call); !s.ok())
@@ -141,15 +144,28 @@ val Grad(std::string id, val names, val tensors, val pnames, val pvalues, Tensor
     return ErrorObject(Status(ErrorCode::kBadShape, id, "upstream",
                               "op '" + id + "': the upstream gradient must have the output's shape " +
                                   call.out.str() + ", got " + upstream->dims().str()));
+  const OpInfo& op = *call.op;
+  float* into[kMaxInputs] = {};
+  for (int k = 0; k < op.num_inputs(); ++k) {
+    const val o = outs.isUndefined() ? val::undefined() : outs[op.inputs[k].name];
+    if (o.isUndefined() || o.isNull() || !op.inputs[k].diff) continue;
+    Tensor* t = o.as<Tensor*>(allow_raw_pointers());
+    if (!(t->dims().numel() == call.in[k].shape.numel()))
+      return ErrorObject(Status(ErrorCode::kBadShape, id, op.inputs[k].name,
+                                "op '" + id + "': the output tensor for the gradient of '" +
+                                    op.inputs[k].name + "' holds " + std::to_string(t->dims().numel()) +
+                                    " values, the input has shape " + call.in[k].shape.str()));
+    t->Reshape(call.in[k].shape);
+    into[k] = t->data();
+  }
   Evaluation ev;
   if (Status s = Run(call, &ev); !s.ok()) return ErrorObject(s);
   Gradients g;
-  if (Status s = RunBackward(call, &ev, upstream ? upstream->data() : nullptr, &g); !s.ok())
+  if (Status s = RunBackward(call, &ev, upstream ? upstream->data() : nullptr, &g, into); !s.ok())
     return ErrorObject(s);
-  const OpInfo& op = *call.op;
   val grads = val::object();
   for (int k = 0; k < op.num_inputs(); ++k)
-    if (op.inputs[k].diff) grads.set(op.inputs[k].name, ToJs(call.in[k].shape, std::move(g.din[k])));
+    if (op.inputs[k].diff && !into[k]) grads.set(op.inputs[k].name, ToJs(call.in[k].shape, std::move(g.din[k])));
   for (int k = 0; k < op.num_params(); ++k) {
     if (!op.params[k].learnable) continue;
     Buffer b(1);

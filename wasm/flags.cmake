@@ -3,9 +3,10 @@
 function(dlmath_wasm_compile_options target)
   if(DLMATH_WASM_SIMD)
     # -msimd128: Highway's static target becomes WASM (without it: EMU128,
-    # scalar). -msse4.1 lets Eigen vectorize through Emscripten's SSE
-    # emulation on top of wasm SIMD.
-    target_compile_options(${target} INTERFACE -msimd128 -msse4.1)
+    # scalar). Not -msse4.1: Eigen 3.4 then takes its SSE path, whose
+    # GCC-workaround inline asm ("+x" constraints) clang cannot emit for
+    # wasm; Eigen stays scalar in wasm until products move to Highway.
+    target_compile_options(${target} INTERFACE -msimd128)
   endif()
 endfunction()
 

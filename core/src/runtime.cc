@@ -286,7 +286,7 @@ Status Run(const Call& c, Evaluation* ev) {
 }
 
 Status RunBackward(const Call& c, Evaluation* ev, const float* dy,
-                   Gradients* g) {
+                   Gradients* g, float* const* into) {
   const OpInfo& op = *c.op;
   if (!op.differentiable())
     return Status(ErrorCode::kNotDifferentiable, op.id, "",
@@ -306,10 +306,14 @@ Status RunBackward(const Call& c, Evaluation* ev, const float* dy,
   for (int k = 0; k < op.num_inputs(); ++k) {
     if (!op.inputs[k].diff) continue;
     const int64_t n = c.in[k].shape.numel();
-    g->din[k] = Buffer(n);
-    if (!g->din[k].ok()) return oom();
-    if (n) std::memset(g->din[k].data(), 0, n * sizeof(float));
-    din[k] = g->din[k].data();
+    if (into && into[k]) {
+      din[k] = into[k];
+    } else {
+      g->din[k] = Buffer(n);
+      if (!g->din[k].ok()) return oom();
+      din[k] = g->din[k].data();
+    }
+    std::memset(din[k], 0, n * sizeof(float));
   }
   for (double& v : g->dp) v = 0;
   Backward(c, ev->y.data(), ev->ws.data(), dy, din, g->dp);

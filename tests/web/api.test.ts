@@ -136,6 +136,16 @@ describe('values and gradients', () => {
     expect(out.shape).toEqual([2, 2]);
     expectClose(out.data(), [sigmoid(-1), sigmoid(1), sigmoid(-1), sigmoid(1)], 2e-6);
   });
+
+  it('writes gradients into resident tensors', () => {
+    using x = dl.tensor([0, 1, -1]);
+    using dx = dl.tensor([9, 9, 9]); // overwritten, not accumulated into
+    const g = dl.grad('sigmoid', { x }, {}, undefined, { out: { x: dx } });
+    expect(Object.keys(g)).toEqual([]);
+    expectClose(dx.data(), [0.25, sigmoid(1) * sigmoid(-1), sigmoid(1) * sigmoid(-1)], 1e-5);
+    using small = dl.tensor([0]);
+    expectError(() => dl.grad('sigmoid', { x }, {}, undefined, { out: { x: small } }), 'bad_shape', "gradient of 'x'");
+  });
 });
 
 describe('bad input gives a DlmathError naming the problem', () => {

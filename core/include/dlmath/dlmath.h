@@ -46,9 +46,10 @@ void Backward(const Call& call, const float* y, float* ws, const float* dy,
               float* const* din, double* dp);
 
 // Allocating wrappers (what the bindings, tests and benchmark use): Run
-// allocates y and the workspace and runs Forward; RunBackward then allocates
-// one gradient per differentiable input (zeroed) and runs Backward with dy,
-// or with ones when dy is null. kOutOfMemory if an allocation fails.
+// allocates y and the workspace and runs Forward; RunBackward then zeroes one
+// gradient per differentiable input -- into[k] when the caller gives one (of
+// the input's size), else a new buffer in g->din[k] -- and runs Backward with
+// dy, or with ones when dy is null. kOutOfMemory if an allocation fails.
 struct Evaluation {
   Shape shape;
   Buffer y;
@@ -60,7 +61,7 @@ struct Gradients {
 };
 Status Run(const Call& call, Evaluation* ev);
 Status RunBackward(const Call& call, Evaluation* ev, const float* dy,
-                   Gradients* g);
+                   Gradients* g, float* const* into = nullptr);
 
 // Highway's target for this process (e.g. "AVX2", "WASM").
 const char* ActiveTarget();

@@ -127,6 +127,8 @@ export class Dlmath {
    * @param inputs - as for {@link Dlmath.eval}
    * @param params - as for {@link Dlmath.eval}
    * @param upstream - dL/d(output), the output's shape; defaults to ones
+   * @param options - `out`: resident tensors to write input gradients into,
+   *   by input name (those are then left out of the returned object)
    * @returns `{name: {shape, data}}` per differentiable input / learnable param
    */
   grad<K extends OpId>(
@@ -134,13 +136,36 @@ export class Dlmath {
     inputs: Inputs<K>,
     params?: OpParams[K],
     upstream?: InputValue,
+    options?: { out?: Partial<Record<OpInputs[K], DlTensor>> },
   ): Record<OpGrads[K], Result>;
-  grad(id: string, inputs: unknown, params?: unknown, upstream?: InputValue): Record<string, Result> {
+  grad(
+    id: string,
+    inputs: unknown,
+    params?: unknown,
+    upstream?: InputValue,
+    options?: { out?: Record<string, DlTensor> },
+  ): Record<string, Result> {
     this.#checkId(id);
+    let outs: Record<string, RawTensor> | undefined;
+    if (options?.out !== undefined) {
+      if (!isPlainObject(options.out))
+        throw new DlmathError('bad_type', `op '${id}': options.out must map input names to tensors`, id, 'out');
+      outs = {};
+      for (const [name, t] of Object.entries(options.out)) {
+        if (!(t instanceof DlTensor))
+          throw new DlmathError(
+            'bad_type',
+            `op '${id}': options.out.${name} must be a tensor from dl.tensor(), got ${describe(t)}`,
+            id,
+            name,
+          );
+        outs[name] = t.raw();
+      }
+    }
     const up = upstream === undefined ? null : this.#toTensor(upstream, id, 'upstream');
     try {
       return this.#withCall(id, inputs, params, (names, tensors, pn, pv) => {
-        const r = this.#mod._grad(id, names, tensors, pn, pv, up ? up.raw : null);
+        const r = this.#mod._grad(id, names, tensors, pn, pv, up ? up.raw : null, outs);
         if (r.error) throw toError(r.error);
         const grads: Record<string, Result> = {};
         for (const [name, t] of Object.entries(r.grads!)) grads[name] = this.#take(t);

@@ -62,6 +62,7 @@ export interface RawModule {
     paramNames: string[],
     paramValues: number[],
     upstream: RawTensor | null,
+    outs: Record<string, RawTensor> | undefined,
   ): { error?: RawError; grads?: Record<string, RawTensor> };
   _listOps(): RawOpMeta[];
   _heapUsed(): number;
