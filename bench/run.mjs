@@ -1,0 +1,522 @@
+// `npm run bench`: throughput of every Elementwise and Rowwise registry op,
+// forward and forward+backward, side by side: native (best Highway target and
+// forced SSE4), dlmath wasm SIMD and scalar wasm in Node, plain JS loops and
+// TensorFlow.js's wasm backend. Medians of 7 interleaved rounds: round r
+// measures every (op, pass, column) once, so slow drifts of a shared machine
+// hit every column alike.
+//
+//   node bench/run.mjs [op ...]      (after `bash scripts/build.sh bench`)
+//   BENCH_QUICK=1 node bench/run.mjs sigmoid softmax    (smoke: 1 round)
+//
+// Knobs: BENCH_ROUNDS (7), BENCH_MS (ms per measurement, 50), BENCH_WARMUP_MS
+// (10). Writes build/bench/table.md and build/bench/results.json.
+import { spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+import * as esbuild from 'esbuild';
+
+import { PLAIN_JS } from './plain-js.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'build/bench');
+const quick = process.env.BENCH_QUICK === '1';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 7));
+const TARGET_MS = Number(process.env.BENCH_MS ?? (quick ? 5 : 50));
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? (quick ? 0 : 10));
+const ELEMS = 1 << 20;
+const ROWS = 1024;
+const COLS = 1024;
+// Values that disagree with dlmath's by more than this (relative) are flagged.
+const AGREE_TOL = 1e-3;
+
+const log = (...a) => console.error('bench:', ...a);
+
+// A full GC between measurements (never inside one), so the garbage of a
+// "+transfer" column is not collected on the next column's clock.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
+// ---- inputs ------------------------------------------------------------------
+
+// Uniform in [-5, 5) from a multiplicative hash; same as FillInput() in
+// bench/native.cc, so every column sees the same values.
+function inputValues(n, seed = 0) {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; ++i) {
+    const h = Math.imul((i + seed) | 0, 2654435761 | 0) >>> 0;
+    x[i] = (h >>> 8) * (1 / 16777216) * 10 - 5;
+  }
+  return x;
+}
+
+function inputShape(op) {
+  const r = op.inputs[0];
+  return op.form === 'rowwise' || r.minRank > 1 || r.maxRank < 1 ? [ROWS, COLS] : [ELEMS];
+}
+
+// ---- timing ------------------------------------------------------------------
+
+// Warm up for WARMUP_MS (at least one call), then count calls until TARGET_MS
+// has elapsed (at least one). Melem/s over `elems` input elements per call.
+function measure(fn, elems) {
+  let t0 = performance.now();
+  do fn();
+  while (performance.now() - t0 < WARMUP_MS);
+  let calls = 0;
+  let ms;
+  t0 = performance.now();
+  do {
+    fn();
+    ++calls;
+    ms = performance.now() - t0;
+  } while (ms < TARGET_MS);
+  return (elems * calls) / (ms * 1e3);
+}
+
+function median(xs) {
+  const s = xs.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (!s.length) return undefined;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// max |a - b| / max(1, |b|)
+function maxRelDiff(a, b) {
+  if (!a || !b || a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; ++i) {
+    const d = Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i]));
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+// ---- the engines ---------------------------------------------------------------
+
+async function loadEngines() {
+  const lib = path.join(root, 'web/dist/lib/index.js');
+  if (!fs.existsSync(lib)) throw new Error(`${lib} is missing: run bash scripts/build.sh bench`);
+  const { loadDlmath, Dlmath } = await import(pathToFileURL(lib).href);
+  const dl = await loadDlmath();
+
+  let nosimd = null;
+  const ns = path.join(root, 'build/wasm-nosimd/wasm/dlmath_wasm');
+  if (fs.existsSync(`${ns}.mjs`)) {
+    const factory = (await import(pathToFileURL(`${ns}.mjs`).href)).default;
+    const mod = await factory({ wasmBinary: fs.readFileSync(`${ns}.wasm`) });
+    nosimd = new Dlmath(mod);
+  } else log(`${ns}.mjs missing: no scalar-wasm column`);
+
+  // TF.js: bundle the TF side (see bench/tfjs-side.mjs for why).
+  let tfside = null;
+  let tfInfo = null;
+  try {
+    const bundle = path.join(out, 'tfjs.bundle.mjs');
+    await esbuild.build({
+      entryPoints: [path.join(root, 'bench/tfjs-side.mjs')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      outfile: bundle,
+      logLevel: 'warning',
+      // The emscripten glue of tfjs-backend-wasm is CommonJS (require('fs'),
+      // __dirname): give it both inside the ES module.
+      banner: {
+        js: [
+          "import { createRequire as __benchRequire } from 'node:module';",
+          "import { fileURLToPath as __benchPath } from 'node:url';",
+          "import { dirname as __benchDir } from 'node:path';",
+          'const require = __benchRequire(import.meta.url);',
+          'const __filename = __benchPath(import.meta.url);',
+          'const __dirname = __benchDir(__filename);',
+        ].join('\n'),
+      },
+    });
+    tfside = await import(pathToFileURL(bundle).href);
+    const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep;
+    tfInfo = await tfside.initTf(wasmDir);
+  } catch (e) {
+    log(`TF.js unavailable, its columns stay empty: ${e?.message ?? e}`);
+    tfside = null;
+  }
+
+  const nativeBin = path.join(root, 'build/native/dlmath_bench');
+  return { dl, nosimd, tfside, tfInfo, nativeBin: fs.existsSync(nativeBin) ? nativeBin : null };
+}
+
+// ---- cases: one per (op), with a closure per (pass, column) ------------------------
+
+// Columns, in table order. `native` ones come from bench/native.cc.
+const COLUMNS = [
+  'native_best', 'native_sse4', 'wasm_kernel', 'wasm_transfer', 'nosimd_kernel', 'js', 'tf_kernel', 'tf_transfer',
+];
+
+function residentInputs(engine, op, shape, values) {
+  const t = {};
+  op.inputs.forEach((inp, k) => {
+    t[inp.name] = engine.tensor(k === 0 ? values : inputValues(values.length, k * 7919), shape);
+  });
+  return t;
+}
+
+function arrayInputs(op, shape, values) {
+  const a = {};
+  op.inputs.forEach((inp, k) => {
+    const v = k === 0 ? values : inputValues(values.length, k * 7919);
+    a[inp.name] = shape.length === 1 ? v : { shape, data: v };
+  });
+  return a;
+}
+
+function makeCase(env, op) {
+  const c = { id: op.id, form: op.form, fns: { fwd: {}, fwdbwd: {} }, agree: {}, notes: [], disposers: [] };
+  try {
+    return fillCase(env, op, c);
+  } catch (e) {
+    c.disposers.forEach((d) => d());
+    throw e;
+  }
+}
+
+function fillCase(env, op, c) {
+  const { dl, nosimd, tfside } = env;
+  const shape = inputShape(op);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = inputValues(n);
+  const arrays = arrayInputs(op, shape, x);
+  const params = Object.fromEntries(op.params.map((p) => [p.name, p.default]));
+  const first = op.inputs[0].name;
+  const grad = op.differentiable;
+  Object.assign(c, { shape, elems: n, grad });
+
+  // Reference values (dlmath wasm SIMD), for the agreement checks.
+  const refY = dl.eval(op.id, arrays);
+  const refDx = grad ? dl.grad(op.id, arrays)[first]?.data : undefined;
+
+  // dlmath wasm SIMD and scalar wasm.
+  const dlCols = (engine, prefix, withTransfer) => {
+    const res = residentInputs(engine, op, shape, x);
+    const yOut = engine.tensor(null, refY.shape);
+    const up = grad ? engine.tensor(null, refY.shape).set(new Float32Array(refY.data.length).fill(1)) : null;
+    // Resident gradient outputs: dl.grad(..., upstream, {out: {name: t}})
+    // writes them in place and leaves them out of its result. A facade
+    // without that option ignores it and copies every gradient out instead.
+    const dxOut = {};
+    if (grad) for (const inp of op.inputs) if (inp.differentiable) dxOut[inp.name] = engine.tensor(null, shape);
+    c.disposers.push(() => [...Object.values(res), ...Object.values(dxOut), yOut, up].forEach((t) => t?.dispose()));
+    c.fns.fwd[`${prefix}_kernel`] = () => engine.eval(op.id, res, undefined, { out: yOut });
+    if (grad) {
+      const probe = engine.grad(op.id, res, undefined, up, { out: dxOut });
+      const resident = !(first in probe);
+      if (engine === dl) c.gradPath = resident ? 'resident' : 'copy';
+      c.fns.fwdbwd[`${prefix}_kernel`] = resident
+        ? () => engine.grad(op.id, res, undefined, up, { out: dxOut })
+        : () => engine.grad(op.id, res, undefined, up);
+      if (engine !== dl) c.agree[`${prefix}.fwdbwd`] = maxRelDiff(resident ? dxOut[first].data() : probe[first].data, refDx);
+    }
+    if (withTransfer) {
+      c.fns.fwd[`${prefix}_transfer`] = () => engine.eval(op.id, arrays);
+      if (grad) c.fns.fwdbwd[`${prefix}_transfer`] = () => engine.grad(op.id, arrays);
+    }
+    if (engine !== dl) {
+      engine.eval(op.id, res, undefined, { out: yOut });
+      c.agree[`${prefix}.fwd`] = maxRelDiff(yOut.data(), refY.data);
+    }
+  };
+  dlCols(dl, 'wasm', true);
+  if (nosimd) dlCols(nosimd, 'nosimd', false);
+
+  // Plain JS loops (a few ops only).
+  const js = PLAIN_JS[op.id];
+  if (js && op.inputs.length === 1) {
+    const rows = shape.length === 1 ? 1 : n / shape[shape.length - 1];
+    const cols = n / rows;
+    const y = new Float32Array(n);
+    const dx = new Float32Array(n);
+    const ones = new Float32Array(n).fill(1);
+    c.fns.fwd.js = () => js.fwd(x, y, rows, cols);
+    js.fwd(x, y, rows, cols);
+    c.agree['js.fwd'] = maxRelDiff(y, refY.data);
+    if (grad) {
+      c.fns.fwdbwd.js = () => {
+        js.fwd(x, y, rows, cols);
+        js.bwd(x, y, ones, dx, rows, cols);
+      };
+      c.fns.fwdbwd.js();
+      c.agree['js.fwdbwd'] = maxRelDiff(dx, refDx);
+    }
+  }
+
+  // TF.js peer.
+  if (tfside && op.inputs.length === 1) {
+    try {
+      const t = tfside.makeCase(op.id, shape, x, params, grad);
+      if (t) {
+        c.tfName = t.name;
+        c.disposers.push(() => t.dispose());
+        c.fns.fwd.tf_kernel = t.fwdKernel;
+        c.fns.fwd.tf_transfer = t.fwdTransfer;
+        c.agree['tf.fwd'] = maxRelDiff(t.fwdTransfer(), refY.data);
+        if (grad) {
+          c.fns.fwdbwd.tf_kernel = t.fbKernel;
+          c.fns.fwdbwd.tf_transfer = t.fbTransfer;
+          c.agree['tf.fwdbwd'] = maxRelDiff(t.fbTransfer(), refDx);
+        }
+      }
+    } catch (e) {
+      c.notes.push(`TF.js ${op.id}: ${e?.message ?? e}`);
+      delete c.fns.fwd.tf_kernel;
+      delete c.fns.fwd.tf_transfer;
+      delete c.fns.fwdbwd.tf_kernel;
+      delete c.fns.fwdbwd.tf_transfer;
+    }
+  }
+  return c;
+}
+
+// ---- native ---------------------------------------------------------------------
+
+function runNative(bin, ids) {
+  const args = ['--ms', String(TARGET_MS), '--warmup-ms', String(WARMUP_MS), ...ids];
+  const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${bin} exited with ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+// ---- formatting -----------------------------------------------------------------
+
+function fmt(v) {
+  if (v === undefined) return '—';
+  if (v >= 100) return Math.round(v).toLocaleString('en-US');
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function ratio(a, b, goal) {
+  if (a === undefined || b === undefined) return '—';
+  const r = a / b;
+  const s = r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`;
+  return r < goal ? `${s} ✗` : s;
+}
+
+function gitDescribe() {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const sha = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--untracked-files=no');
+    return dirty ? `${sha} + uncommitted changes` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---- main ---------------------------------------------------------------------------
+
+async function main() {
+  const filter = process.argv.slice(2);
+  fs.mkdirSync(out, { recursive: true });
+  const env = await loadEngines();
+  const { dl, nosimd, tfInfo } = env;
+
+  const all = dl.ops().filter((o) => o.form === 'elementwise' || o.form === 'rowwise');
+  const unknown = filter.filter((id) => !all.some((o) => o.id === id));
+  if (unknown.length)
+    throw new Error(`unknown or non-elementwise/rowwise op(s): ${unknown.join(', ')}; available: ${all.map((o) => o.id).join(', ')}`);
+  const ops = filter.length ? all.filter((o) => filter.includes(o.id)) : all;
+  log(`${ops.length} ops (${ops.map((o) => o.id).join(', ')}); ${ROUNDS} round(s) of ${TARGET_MS} ms per measurement`);
+
+  const heap0 = dl.heapUsed();
+  const cases = ops.map((op) => {
+    try {
+      return makeCase(env, op);
+    } catch (e) {
+      log(`${op.id}: cannot set up (${e?.message ?? e}); its row stays empty`);
+      const c = { id: op.id, form: op.form, shape: inputShape(op), elems: 0, grad: op.differentiable, agree: {} };
+      return Object.assign(c, { fns: { fwd: {}, fwdbwd: {} }, notes: [`${op.id}: setup failed: ${e?.message ?? e}`], disposers: [] });
+    }
+  });
+
+  // raw[key] = [one value per round], key = id|pass|column
+  const raw = {};
+  const push = (key, v) => (raw[key] ??= []).push(v);
+  let nativeTargets = null;
+  const loads = []; // 1-minute load average after each round: how shared the machine was
+  const started = performance.now();
+  for (let r = 0; r < ROUNDS; ++r) {
+    const t0 = performance.now();
+    // Alternate native first / JS first so neither always follows the other.
+    const nativeRound = () => {
+      if (!env.nativeBin) return;
+      try {
+        const nat = runNative(env.nativeBin, ops.map((o) => o.id));
+        nativeTargets = nat.targets;
+        for (const o of nat.ops) {
+          if (o.error) {
+            log(`native ${o.id}: ${o.error}`);
+            continue;
+          }
+          for (const [col, key] of [['native_best', 'best'], ['native_sse4', 'sse4']])
+            for (const pass of ['fwd', 'fwdbwd']) if (o[key]?.[pass] !== undefined) push(`${o.id}|${pass}|${col}`, o[key][pass]);
+        }
+      } catch (e) {
+        log(`native round failed: ${e.message}`);
+      }
+    };
+    if (r % 2 === 0) nativeRound();
+    for (const c of cases)
+      for (const pass of ['fwd', 'fwdbwd'])
+        for (const col of COLUMNS) {
+          const fn = c.fns[pass][col];
+          if (!fn) continue;
+          gc();
+          push(`${c.id}|${pass}|${col}`, measure(fn, c.elems));
+        }
+    if (r % 2 === 1) nativeRound();
+    const s = (performance.now() - t0) / 1e3;
+    loads.push(os.loadavg()[0]);
+    log(`round ${r + 1}/${ROUNDS}: ${s.toFixed(1)} s, load average ${loads.at(-1).toFixed(1)}`);
+  }
+  const totalS = (performance.now() - started) / 1e3;
+
+  // Leak checks.
+  for (const c of cases) c.disposers.forEach((d) => d());
+  const leaks = [];
+  if (dl.heapUsed() !== heap0) leaks.push(`dlmath wasm heap: ${dl.heapUsed() - heap0} bytes not freed`);
+  if (env.tfside && env.tfside.numTensors() !== 0) leaks.push(`TF.js: ${env.tfside.numTensors()} tensors alive`);
+  leaks.forEach((l) => log(`leak: ${l}`));
+
+  // Medians and the round-to-round spread.
+  const med = {};
+  const spreads = [];
+  for (const [k, v] of Object.entries(raw)) {
+    med[k] = median(v);
+    if (v.length > 1) spreads.push((Math.max(...v) - Math.min(...v)) / med[k]);
+  }
+  const get = (id, pass, col) => med[`${id}|${pass}|${col}`];
+
+  // ---- the table ----
+  const tBest = nativeTargets?.best ?? 'n/a';
+  const tSse4 = nativeTargets?.sse4 ?? 'n/a';
+  const tfBin = tfInfo ? `${tfInfo.binary}, ${tfInfo.threadsCount ?? '?'} thread(s)` : 'not loaded';
+  const lines = [];
+  lines.push(`## dlmath throughput, Melem/s (higher is better)`);
+  lines.push('');
+  lines.push(
+    `Median of ${ROUNDS} interleaved round(s), ~${TARGET_MS} ms per measurement; 2^20 float32 elementwise, [${ROWS}, ${COLS}] row-wise; ` +
+      `Melem/s counts input elements per forward (or forward+backward) pass.`,
+  );
+  lines.push(
+    `Highway targets: native best = **${tBest}**, native forced = **${tSse4}**, wasm = **${dl.target}**, ` +
+      `wasm without -msimd128 = **${nosimd?.target ?? 'n/a'}**. ` +
+      `TF.js ${tfInfo?.version ?? '4.22'} wasm backend: **${tfBin}**.`,
+  );
+  lines.push(
+    `${os.cpus()[0]?.model ?? 'cpu?'} × ${os.cpus().length}, Node ${process.version}, commit ${gitDescribe()}, ${new Date().toISOString()}; ` +
+      `1-min load average after each round: ${loads.map((l) => l.toFixed(1)).join(', ')}.`,
+  );
+  lines.push('');
+  const head = [
+    'op', 'pass', `native ${tBest}`, `native ${tSse4}`, 'wasm SIMD kernel', 'wasm SIMD +transfer', `wasm ${nosimd?.target ?? 'scalar'} kernel`,
+    'plain JS', 'TF.js kernel', 'TF.js +transfer', 'wasm/TF kernel (≥1)', 'wasm/TF +transfer (≥1)', `wasm/${tSse4} (≥0.9)`, 'wasm/JS (≥8)',
+  ];
+  lines.push(`| ${head.join(' | ')} |`);
+  lines.push(`|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
+  const flagged = [];
+  for (const c of cases) {
+    for (const pass of c.grad ? ['fwd', 'fwdbwd'] : ['fwd']) {
+      const g = (col) => get(c.id, pass, col);
+      const mark = (col, who) => {
+        const d = c.agree[`${who}.${pass}`];
+        if (d !== undefined && !(d <= AGREE_TOL)) {
+          flagged.push(`${c.id} ${pass} ${who}: max rel. difference ${d.toExponential(1)} vs dlmath wasm`);
+          return `${fmt(g(col))} ≠`;
+        }
+        return fmt(g(col));
+      };
+      const tfName = c.tfName && c.tfName !== c.id ? ` (tf.${c.tfName})` : '';
+      lines.push(
+        `| ${c.id}${pass === 'fwd' ? tfName : ''} | ${pass === 'fwd' ? 'fwd' : 'fwd+bwd'} | ${fmt(g('native_best'))} | ${fmt(g('native_sse4'))} | ` +
+          `${fmt(g('wasm_kernel'))} | ${fmt(g('wasm_transfer'))} | ${mark('nosimd_kernel', 'nosimd')} | ${mark('js', 'js')} | ` +
+          `${mark('tf_kernel', 'tf')} | ${mark('tf_transfer', 'tf')} | ` +
+          `${ratio(g('wasm_kernel'), g('tf_kernel'), 1)} | ${ratio(g('wasm_transfer'), g('tf_transfer'), 1)} | ` +
+          `${ratio(g('wasm_kernel'), g('native_sse4'), 0.9)} | ${ratio(g('wasm_kernel'), g('js'), 8)} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('Columns:');
+  lines.push(
+    `- native: bench/native.cc, dlmath::Forward / Backward on preallocated buffers (fwd+bwd = Forward, zero dx, Backward with dy = ones); ` +
+      `"${tSse4}" is the same binary with hwy::SetSupportedTargetsForTest(HWY_SSE4).`,
+  );
+  const paths = new Set(cases.map((c) => c.gradPath).filter(Boolean));
+  lines.push(
+    '- wasm kernel: input and output resident (`dl.tensor()`, `dl.eval(id, {x: t}, undefined, {out})`). fwd+bwd kernel: ' +
+      (paths.has('copy')
+        ? '**this facade has no resident gradient output**, so it is `dl.grad(id, {x: t}, undefined, upstream)` with resident input and ' +
+          'upstream (ones), which copies dx out to JS each call; '
+        : '`dl.grad(id, {x: t}, undefined, upstream, {out: {x: dx}})` with input, upstream (ones) and dx resident; ') +
+      'the facade still allocates y (and zeroes dx) on the wasm heap per call.',
+  );
+  lines.push(
+    '- wasm +transfer: Float32Array in, Float32Array out: `dl.eval(id, {x: array})`, `dl.grad(id, {x: array})` (upstream defaults to ones).',
+  );
+  lines.push(`- wasm ${nosimd?.target ?? 'scalar'}: the same module built without -msimd128 (build/wasm-nosimd), kernel-only paths as above.`);
+  lines.push(
+    '- plain JS: the obvious Float32Array loops (bench/plain-js.mjs: Math.exp / Math.tanh), output preallocated; fwd+bwd = forward loop, then backward loop with dy = ones. Only for ' +
+      `${Object.keys(PLAIN_JS).join(', ')}.`,
+  );
+  lines.push(
+    '- TF.js kernel: input tensor created beforehand, `tf.tidy(() => op(x))`, output read through the backend heap view, disposed. ' +
+      'dataSync() is left out: in the wasm backend it copies (readSync slices HEAPU8); the kernels run synchronously inside the op call. ' +
+      'fwd+bwd: `tf.grad(op)(x, dy)` with a resident dy of ones.',
+  );
+  lines.push('- TF.js +transfer: `tf.tensor(array)` + op + `dataSync()` (fwd+bwd: + `tf.grad(op)(t, dy)` + `dataSync()`).');
+  lines.push(
+    `- Ratios use the kernel-only wasm SIMD column (except "+transfer"); ✗ marks a ratio below its goal. ≠ marks a column whose values differ ` +
+      `from dlmath's by more than ${AGREE_TOL} (relative): not the same function, so the ratio is not comparable.`,
+  );
+  lines.push(
+    `- Noise: round-to-round spread (max−min)/median, median over cells: ${spreads.length ? `${(median(spreads) * 100).toFixed(0)} %` : 'n/a (1 round)'}; ` +
+      'a ratio within ±30 % is a tie on this shared machine.',
+  );
+  if (flagged.length) lines.push('', 'Disagreements:', ...flagged.map((f) => `- ${f}`));
+  const notes = cases.flatMap((c) => c.notes).concat(leaks.map((l) => `leak: ${l}`));
+  if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
+  lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
+  const table = lines.join('\n') + '\n';
+
+  fs.writeFileSync(path.join(out, 'table.md'), table);
+  fs.writeFileSync(
+    path.join(out, 'results.json'),
+    JSON.stringify(
+      {
+        meta: {
+          date: new Date().toISOString(), commit: gitDescribe(), node: process.version, cpu: os.cpus()[0]?.model, cpus: os.cpus().length,
+          rounds: ROUNDS, targetMs: TARGET_MS, warmupMs: WARMUP_MS, quick, elems: ELEMS, rows: ROWS, cols: COLS,
+          targets: { native: nativeTargets, wasm: dl.target, nosimd: nosimd?.target ?? null }, tfjs: tfInfo, runSeconds: totalS, loadAverages: loads,
+        },
+        columns: COLUMNS,
+        ops: cases.map((c) => ({ id: c.id, form: c.form, shape: c.shape, tf: c.tfName ?? null, gradPath: c.gradPath ?? null, agree: c.agree, notes: c.notes })),
+        medians: med,
+        raw,
+        leaks,
+      },
+      null,
+      1,
+    ),
+  );
+  process.stdout.write(table);
+  log(`wrote ${path.relative(root, path.join(out, 'table.md'))} and results.json`);
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e?.stack ?? e}`);
+  process.exit(1);
+});
