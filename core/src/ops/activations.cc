@@ -8,6 +8,8 @@
 #include "core/src/ops/rowwise-inl.h"
 
 #if HWY_ONCE
+#include <string>
+
 #include "core/src/kernels.h"
 #include "core/src/ops/dispatch.h"
 namespace dlmath {
@@ -15,6 +17,66 @@ namespace dlmath {
 #include "core/src/ops/export.h"
 
 // ----- General-form activations ---------------------------------------------
+
+// prelu: y = x > 0 ? x : w[c] * x with one learnable slope per channel
+// (dimension 1 of x when its rank is >= 2) or one shared slope, as
+// torch.nn.functional.prelu. The SIMD blocks are in rowwise-inl.h.
+DLMATH_HWY_EXPORT(PreluForwardBlocks)
+DLMATH_HWY_EXPORT(PreluBackwardBlocks)
+
+namespace {
+
+struct PreluDims {
+  size_t outer = 1, channels = 1, inner = 1;
+};
+PreluDims PreluLayout(const Shape& x) {
+  PreluDims l;
+  if (x.rank >= 2) {
+    l.outer = static_cast<size_t>(x.dim[0]);
+    l.channels = static_cast<size_t>(x.dim[1]);
+    for (int k = 2; k < x.rank; ++k) l.inner *= static_cast<size_t>(x.dim[k]);
+  } else {
+    l.outer = static_cast<size_t>(x.numel());
+  }
+  return l;
+}
+
+}  // namespace
+
+Status PreluShape(const char* op, const Shape* in, const double* /*p*/,
+                  Shape* out, int64_t* workspace) {
+  const Shape& x = in[0];
+  const Shape& w = in[1];
+  const int64_t channels = x.rank >= 2 ? x.dim[1] : 1;
+  if (w.numel() != 1 && w.numel() != channels) {
+    const std::string want =
+        x.rank >= 2 ? "shape [1] or [" + std::to_string(channels) +
+                          "] (one slope per channel, dimension 1 of x " +
+                          x.str() + ")"
+                    : "shape [1] (x " + x.str() + " has no channel dimension)";
+    return Status(ErrorCode::kBadShape, op, "weight",
+                  "op '" + std::string(op) + "': input 'weight' must have " +
+                      want + ", got " + w.str());
+  }
+  *out = x;
+  *workspace = 0;
+  return {};
+}
+
+void PreluForward(const GenCall<float>& c) {
+  const PreluDims l = PreluLayout(c.in_shape[0]);
+  DLMATH_DISPATCH(PreluForwardBlocks)(
+      c.in[0], c.in[1], c.out, l.outer, l.channels, l.inner,
+      static_cast<size_t>(c.in_shape[1].numel()));
+}
+
+// Accumulates into dx (din[0]) and dweight (din[1]), either may be null.
+void PreluBackward(const GenCall<float>& c) {
+  const PreluDims l = PreluLayout(c.in_shape[0]);
+  DLMATH_DISPATCH(PreluBackwardBlocks)(
+      c.in[0], c.in[1], c.dy, c.din[0], c.din[1], l.outer, l.channels,
+      l.inner, static_cast<size_t>(c.in_shape[1].numel()));
+}
 
 }  // namespace dlmath
 #endif  // HWY_ONCE
