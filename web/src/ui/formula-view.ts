@@ -1,0 +1,86 @@
+// Title, formula and derivative (KaTeX), explanation and properties of an op.
+import katex from 'katex';
+import 'katex/dist/katex.min.css';
+import type { OpMeta } from '../engine/index.js';
+import { h } from './dom.js';
+import type { Labels, Lang } from './i18n.js';
+
+/** Shows one op's texts in the chosen language. */
+export class FormulaView {
+  readonly #head: HTMLElement;
+  readonly #details: HTMLElement;
+  readonly #onError: (err: unknown) => void;
+
+  /**
+   * @param head - container for the title and the two formulas
+   * @param details - container for the explanation and the properties
+   * @param onError - receives KaTeX parse errors (the raw LaTeX is shown instead)
+   */
+  constructor(head: HTMLElement, details: HTMLElement, onError: (err: unknown) => void) {
+    this.#head = head;
+    this.#details = details;
+    this.#onError = onError;
+  }
+
+  /**
+   * Renders an op.
+   * @param op - registry metadata
+   * @param t - labels
+   * @param lang - language of title and explanation
+   */
+  update(op: OpMeta, t: Labels, lang: Lang): void {
+    const yesNo = (b: boolean) => (b ? t.yes : t.no);
+    const prop = (name: string, value: string | Node) => [h('dt', { text: name }), h('dd', {}, value)];
+    this.#head.replaceChildren(
+      h(
+        'h2',
+        { 'data-testid': 'op-title' },
+        op.title[lang] || op.title.en,
+        ' ',
+        h('code', { class: 'op-id', text: op.id }),
+      ),
+      h(
+        'div',
+        { class: 'formulas' },
+        h('section', {}, h('h3', { text: t.formula }), this.#math(op.latex, 'formula')),
+        h('section', {}, h('h3', { text: t.derivative }), this.#math(op.dlatex, 'derivative')),
+      ),
+    );
+    this.#details.replaceChildren(
+      h('h3', { text: t.explanation }),
+      h('p', {
+        class: 'doc',
+        lang: lang === 'zh' ? 'zh-Hans' : 'en',
+        'data-testid': 'op-doc',
+        text: op.doc[lang] || op.doc.en,
+      }),
+      h('h3', { text: t.properties }),
+      h(
+        'dl',
+        { class: 'props' },
+        ...prop(t.propRange, op.props.range ? this.#math(op.props.range, 'range', false) : '–'),
+        ...prop(t.propMonotonic, yesNo(op.props.monotonic)),
+        ...prop(t.propZeroCentred, yesNo(op.props.zeroCentred)),
+        ...prop(t.propSmooth, yesNo(op.props.smooth)),
+      ),
+    );
+  }
+
+  /** Clears the view. */
+  reset(): void {
+    this.#head.replaceChildren();
+    this.#details.replaceChildren();
+  }
+
+  #math(latex: string, testid: string, display = true): HTMLElement {
+    const el = h(display ? 'div' : 'span', { class: display ? 'math' : 'math-inline', 'data-testid': testid });
+    if (!latex) return el;
+    try {
+      katex.render(latex, el, { displayMode: display, throwOnError: true, output: 'htmlAndMathml' });
+    } catch (err) {
+      this.#onError(err);
+      el.replaceChildren(h('code', { text: latex }));
+    }
+    return el;
+  }
+}

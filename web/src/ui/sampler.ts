@@ -1,0 +1,156 @@
+// Turns an op into plottable curves: one eval and one grad call over the
+// whole x grid, never one call per point. No DOM here; the engine does all
+// the math, this file only lays out inputs and picks outputs.
+import type { Dlmath, OpId, OpMeta, Params, Result } from '../engine/index.js';
+
+/** How an op is plotted against a scalar x. */
+export type PlotMode =
+  /** y = f(x) pointwise */
+  | 'elementwise'
+  /** a row [x, r1, r2, ...]; y = output[0], y' = d output[0] / dx */
+  | 'rowwise'
+  /** the first input varies, the others are filled with constants */
+  | 'general';
+
+/** Everything besides x that the curves depend on. */
+export interface Setup {
+  params: Params;
+  /** Row-wise: the fixed entries after x. */
+  row: number[];
+  /** General: constant fill of each extra input. */
+  inputs: Record<string, number>;
+}
+
+/** f and f' sampled at the float32 grid x (what the engine actually saw). */
+export interface Curves {
+  x: Float32Array;
+  f: Float32Array;
+  df: Float32Array;
+}
+
+/** PyTorch's initial PReLU slope; a small non-zero fill for any extra input. */
+export const EXTRA_INPUT_DEFAULT = 0.25;
+
+/**
+ * Parses a registry sample such as "x=[2,3,4] weight=[3]".
+ * @param sample - op.sample
+ * @returns the shape of each named input
+ */
+export function parseSample(sample: string): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  for (const m of sample.matchAll(/([A-Za-z_]\w*)\s*=\s*\[([^\]]*)\]/g)) {
+    const dims = m[2]!.trim() === '' ? [] : m[2]!.split(',').map((d) => Number(d.trim()));
+    if (dims.every((d) => Number.isSafeInteger(d) && d >= 0)) shapes.set(m[1]!, dims);
+  }
+  return shapes;
+}
+
+/**
+ * How an op would be plotted, from its metadata alone (null: not at all).
+ * @param op - registry metadata
+ */
+export function plotMode(op: OpMeta): PlotMode | null {
+  if (op.inputs.length === 0 || !op.inputs[0]!.differentiable) return null;
+  if (op.form === 'elementwise' && op.inputs.length === 1) return 'elementwise';
+  if (op.form === 'rowwise' && op.inputs.length === 1) return 'rowwise';
+  return 'general';
+}
+
+/** Inputs other than the varied first one (general ops). */
+export function extraInputs(op: OpMeta): string[] {
+  return op.inputs.slice(1).map((i) => i.name);
+}
+
+type AnyInputs = Record<string, { shape: number[]; data: Float32Array }>;
+
+function evalOp(dl: Dlmath, op: OpMeta, inputs: AnyInputs, params: Params): Result {
+  return dl.eval(op.id as OpId, inputs as never, params as never);
+}
+
+function gradOp(
+  dl: Dlmath,
+  op: OpMeta,
+  inputs: AnyInputs,
+  params: Params,
+  upstream?: { shape: number[]; data: Float32Array },
+): Result {
+  const grads = dl.grad(op.id as OpId, inputs as never, params as never, upstream) as Record<string, Result>;
+  const name = op.inputs[0]!.name;
+  const g = grads[name];
+  if (!g) throw new Error(`op '${op.id}': the engine returned no gradient for input '${name}'`);
+  return g;
+}
+
+function column(data: Float32Array, rows: number, stride: number): Float32Array {
+  if (stride === 1) return data;
+  const out = new Float32Array(rows);
+  for (let i = 0; i < rows; ++i) out[i] = data[i * stride]!;
+  return out;
+}
+
+/**
+ * Samples f and f' of an op over the grid `xs` with two engine calls.
+ * Throws the engine's DlmathError on bad params or shapes.
+ * @param dl - the engine
+ * @param op - registry metadata
+ * @param mode - from {@link plotMode}
+ * @param xs - the x grid (float32)
+ * @param setup - params, row entries, extra input fills
+ */
+export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32Array, setup: Setup): Curves {
+  const n = xs.length;
+  const name = op.inputs[0]!.name;
+  if (mode === 'elementwise') {
+    const inputs = { [name]: { shape: [n], data: xs } };
+    const f = evalOp(dl, op, inputs, setup.params).data;
+    const df = gradOp(dl, op, inputs, setup.params).data;
+    return { x: xs, f, df };
+  }
+  if (mode === 'rowwise') {
+    const w = 1 + setup.row.length;
+    const rows = new Float32Array(n * w);
+    for (let i = 0; i < n; ++i) {
+      rows[i * w] = xs[i]!;
+      rows.set(setup.row, i * w + 1);
+    }
+    const inputs = { [name]: { shape: [n, w], data: rows } };
+    const y = evalOp(dl, op, inputs, setup.params);
+    // The output row is as wide as the input ('same'), half of it ('half') or
+    // a scalar ('drop'); output[0] is the first entry of each row either way.
+    const outW = y.data.length / n;
+    const oneHot = new Float32Array(y.data.length);
+    for (let i = 0; i < n; ++i) oneHot[i * outW] = 1;
+    const g = gradOp(dl, op, inputs, setup.params, { shape: y.shape, data: oneHot });
+    return { x: xs, f: column(y.data, n, outW), df: column(g.data, n, w) };
+  }
+  // General: x is [n, 1, ...] in the rank of the sample, every other input
+  // has all-ones dims (broadcast-free, so any channel rule is met) and a
+  // constant fill; the output must then hold one value per grid point.
+  const shapes = parseSample(op.sample);
+  const inputs: AnyInputs = {};
+  const rank0 = shapes.get(name)?.length ?? 1;
+  inputs[name] = { shape: [n, ...Array<number>(Math.max(rank0, 1) - 1).fill(1)], data: xs };
+  for (const extra of extraInputs(op)) {
+    const shape = (shapes.get(extra) ?? [1]).map(() => 1);
+    inputs[extra] = { shape, data: new Float32Array(1).fill(setup.inputs[extra] ?? EXTRA_INPUT_DEFAULT) };
+  }
+  const y = evalOp(dl, op, inputs, setup.params);
+  if (y.data.length !== n)
+    throw new Error(
+      `op '${op.id}' gives ${y.data.length} outputs for ${n} grid points; it cannot be plotted against x`,
+    );
+  const g = gradOp(dl, op, inputs, setup.params);
+  return { x: xs, f: y.data, df: g.data };
+}
+
+/**
+ * The x grid: `n` evenly spaced float32 points from xmin to xmax.
+ * @param xmin - first point
+ * @param xmax - last point
+ * @param n - number of points (at least 2)
+ */
+export function grid(xmin: number, xmax: number, n: number): Float32Array {
+  const xs = new Float32Array(n);
+  for (let i = 0; i < n; ++i) xs[i] = xmin + ((xmax - xmin) * i) / (n - 1);
+  return xs;
+}

@@ -1,0 +1,64 @@
+// Vite config of the explorer page: root is web/, servers bind 127.0.0.1
+// only, `vite build` writes static files to web/dist/app.
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The page's Content-Security-Policy. No 'unsafe-eval' anywhere: the module
+ * is built with -sDYNAMIC_EXECUTION=0 and only needs 'wasm-unsafe-eval' to
+ * compile. KaTeX writes style attributes and Vite's dev server injects
+ * <style> tags, hence 'unsafe-inline' for styles only. The dev server also
+ * needs its HMR websocket.
+ * @param dev - true for `vite` (serve), false for `vite build`
+ */
+export function contentSecurityPolicy(dev: boolean): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src 'self'${dev ? ' ws://127.0.0.1:*' : ''}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+// Adds the CSP <meta> first in <head>, in dev and in the build alike, so the
+// dev page runs under the same policy as the shipped one.
+function cspMeta(): Plugin {
+  let dev = false;
+  return {
+    name: 'dlmath-csp-meta',
+    configResolved(config) {
+      dev = config.command === 'serve';
+    },
+    transformIndexHtml: {
+      order: 'post',
+      handler: () => [
+        {
+          tag: 'meta',
+          attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy(dev) },
+          injectTo: 'head-prepend',
+        },
+      ],
+    },
+  };
+}
+
+export default defineConfig({
+  root,
+  base: './',
+  plugins: [cspMeta()],
+  server: { host: '127.0.0.1', port: 5173, strictPort: false },
+  preview: { host: '127.0.0.1', port: 4173, strictPort: false },
+  build: {
+    outDir: 'dist/app',
+    emptyOutDir: true,
+    // The wasm is fetched at run time; never inline it as a data: URL.
+    assetsInlineLimit: (file) => (file.endsWith('.wasm') ? false : undefined),
+  },
+});
