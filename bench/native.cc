@@ -4,7 +4,12 @@
 // object on stdout; bench/run.mjs spawns it once per round so that native
 // and wasm/JS measurements interleave.
 //
-//   dlmath_bench [--ms 50] [--warmup-ms 10] [--list] [op ...]
+//   dlmath_bench [--ms 50] [--warmup-ms 10] [--list]
+//                [--shapes id:name=AxB,name=C ...] [op ...]
+//
+// --shapes also admits a General op (otherwise skipped: its shapes are its
+// own business) with the given input shapes, e.g.
+// prelu:x=1024x1024,weight=1024.
 //
 // The op list comes from the registry (dlmath::Ops()), never by hand. Inputs
 // are the same deterministic values as bench/run.mjs feeds the wasm side:
@@ -22,6 +27,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dlmath/dlmath.h"
@@ -76,22 +82,34 @@ struct Case {
   int64_t elems = 0;  // elements of the first input (the Melem/s unit)
   std::string error;
 
-  explicit Case(const dlmath::OpInfo& o) : op(&o) {
+  // `given`: one shape per input (registry order), else the defaults above.
+  Case(const dlmath::OpInfo& o, const std::vector<dlmath::Shape>& given)
+      : op(&o) {
     const int ni = o.num_inputs();
     std::vector<dlmath::NamedTensor> named;
-    dlmath::Shape shape;
-    if (o.form == dlmath::Form::Rowwise || o.inputs[0].min_rank > 1 ||
-        o.inputs[0].max_rank < 1)
-      shape = {kRows, kCols};
-    else
-      shape = {kElems};
+    std::vector<dlmath::Shape> shapes = given;
+    if (shapes.empty()) {
+      dlmath::Shape shape;
+      if (o.form == dlmath::Form::Rowwise || o.inputs[0].min_rank > 1 ||
+          o.inputs[0].max_rank < 1)
+        shape = {kRows, kCols};
+      else
+        shape = {kElems};
+      shapes.assign(ni, shape);
+    }
+    if (static_cast<int>(shapes.size()) != ni) {
+      error = "--shapes gives " + std::to_string(shapes.size()) +
+              " shapes for " + std::to_string(ni) + " inputs";
+      return;
+    }
     for (int k = 0; k < ni; ++k) {
-      in.emplace_back(shape.numel());
-      FillInput(in.back().data(), shape.numel(), static_cast<uint32_t>(k) * 7919u);
+      in.emplace_back(shapes[k].numel());
+      FillInput(in.back().data(), shapes[k].numel(),
+                static_cast<uint32_t>(k) * 7919u);
     }
     for (int k = 0; k < ni; ++k)
-      named.push_back({o.inputs[k].name, {in[k].data(), shape}});
-    elems = shape.numel();
+      named.push_back({o.inputs[k].name, {in[k].data(), shapes[k]}});
+    elems = shapes[0].numel();
     if (dlmath::Status s = dlmath::Prepare(o.id, named, {}, &call); !s.ok()) {
       error = s.message();
       return;
@@ -101,7 +119,7 @@ struct Case {
     dy = dlmath::Buffer(call.out.numel());
     for (int64_t i = 0; i < dy.size(); ++i) dy.data()[i] = 1.0f;
     for (int k = 0; k < ni; ++k) {
-      din.emplace_back(o.inputs[k].diff ? shape.numel() : 0);
+      din.emplace_back(o.inputs[k].diff ? shapes[k].numel() : 0);
       din_ptr[k] = o.inputs[k].diff ? din.back().data() : nullptr;
     }
   }
@@ -116,12 +134,51 @@ struct Case {
   }
 };
 
+// "prelu:x=1024x1024,weight=1024" -> id and one shape per named input, in
+// the registry's input order. Returns an error message, empty on success.
+std::string ParseShapes(const std::string& arg, std::string* id,
+                        std::vector<dlmath::Shape>* shapes) {
+  const size_t colon = arg.find(':');
+  if (colon == std::string::npos) return "expected id:name=AxB,...";
+  *id = arg.substr(0, colon);
+  const dlmath::OpInfo* op = dlmath::FindOp(*id);
+  if (!op) return "unknown op " + *id;
+  shapes->assign(op->num_inputs(), dlmath::Shape{});
+  std::vector<bool> seen(op->num_inputs(), false);
+  size_t pos = colon + 1;
+  while (pos < arg.size()) {
+    size_t end = arg.find(',', pos);
+    if (end == std::string::npos) end = arg.size();
+    const std::string item = arg.substr(pos, end - pos);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) return "expected name=AxB in " + item;
+    const int k = op->InputIndex(item.substr(0, eq));
+    if (k < 0) return *id + " has no input " + item.substr(0, eq);
+    dlmath::Shape& sh = (*shapes)[k];
+    for (size_t p = eq + 1; p <= item.size();) {
+      size_t x = item.find('x', p);
+      if (x == std::string::npos) x = item.size();
+      if (sh.rank == dlmath::kMaxRank) return "rank too high in " + item;
+      sh.dim[sh.rank++] = std::atoll(item.substr(p, x - p).c_str());
+      p = x + 1;
+    }
+    seen[k] = true;
+    pos = end + 1;
+  }
+  for (int k = 0; k < op->num_inputs(); ++k)
+    if (!seen[k]) return *id + ": no shape for input " + op->inputs[k].name;
+  return "";
+}
+
 void JsonString(std::string_view s) {
   std::putchar('"');
   for (char c : s) {
-    if (c == '"' || c == '\\') std::printf("\\%c", c);
-    else if (static_cast<unsigned char>(c) < 0x20) std::printf("\\u%04x", c);
-    else std::putchar(c);
+    if (c == '"' || c == '\\')
+      std::printf("\\%c", c);
+    else if (static_cast<unsigned char>(c) < 0x20)
+      std::printf("\\u%04x", c);
+    else
+      std::putchar(c);
   }
   std::putchar('"');
 }
@@ -132,18 +189,41 @@ int main(int argc, char** argv) {
   double target_ms = 50, warmup_ms = 10;
   bool list_only = false;
   std::vector<std::string> filter;
+  std::vector<std::pair<std::string, std::vector<dlmath::Shape>>> given;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--ms" && i + 1 < argc) target_ms = std::atof(argv[++i]);
-    else if (a == "--warmup-ms" && i + 1 < argc) warmup_ms = std::atof(argv[++i]);
-    else if (a == "--list") list_only = true;
-    else if (a.rfind("--", 0) == 0) {
-      std::fprintf(stderr, "usage: dlmath_bench [--ms 50] [--warmup-ms 10] [--list] [op ...]\n");
+    if (a == "--ms" && i + 1 < argc)
+      target_ms = std::atof(argv[++i]);
+    else if (a == "--warmup-ms" && i + 1 < argc)
+      warmup_ms = std::atof(argv[++i]);
+    else if (a == "--list")
+      list_only = true;
+    else if (a == "--shapes" && i + 1 < argc) {
+      std::string id;
+      std::vector<dlmath::Shape> shapes;
+      if (std::string err = ParseShapes(argv[++i], &id, &shapes);
+          !err.empty()) {
+        std::fprintf(stderr, "dlmath_bench: --shapes %s: %s\n", argv[i],
+                     err.c_str());
+        return 2;
+      }
+      given.emplace_back(id, shapes);
+    } else if (a.rfind("--", 0) == 0) {
+      std::fprintf(stderr,
+                   "usage: dlmath_bench [--ms 50] [--warmup-ms 10] [--list] "
+                   "[--shapes id:name=AxB,name=C ...] [op ...]\n");
       return 2;
-    } else filter.push_back(a);
+    } else
+      filter.push_back(a);
   }
+  auto shapes_of =
+      [&](const dlmath::OpInfo& o) -> const std::vector<dlmath::Shape>* {
+    for (const auto& [id, shapes] : given)
+      if (id == o.id) return &shapes;
+    return nullptr;
+  };
   auto wanted = [&](const dlmath::OpInfo& o) {
-    if (o.form == dlmath::Form::General) return false;
+    if (o.form == dlmath::Form::General && !shapes_of(o)) return false;
     if (filter.empty()) return true;
     for (const auto& f : filter)
       if (f == o.id) return true;
@@ -157,7 +237,8 @@ int main(int argc, char** argv) {
   const std::string sse4 = dlmath::ActiveTarget();
   hwy::SetSupportedTargetsForTest(0);
   if (dlmath::ActiveTarget() != best) {
-    std::fprintf(stderr, "dlmath_bench: target did not reset (%s)\n", dlmath::ActiveTarget());
+    std::fprintf(stderr, "dlmath_bench: target did not reset (%s)\n",
+                 dlmath::ActiveTarget());
     return 1;
   }
 
@@ -179,7 +260,8 @@ int main(int argc, char** argv) {
       std::printf("}");
       continue;
     }
-    Case c(o);
+    const auto* shapes = shapes_of(o);
+    Case c(o, shapes ? *shapes : std::vector<dlmath::Shape>{});
     if (!c.error.empty()) {
       std::printf(",\"error\":");
       JsonString(c.error);

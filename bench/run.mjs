@@ -54,9 +54,28 @@ function inputValues(n, seed = 0) {
   return x;
 }
 
-function inputShape(op) {
+// General ops that are elementwise in x with a broadcast parameter: timed
+// like the elementwise ops, with these shapes. Other General ops are skipped.
+const GENERAL_SHAPES = {
+  prelu: { x: [ROWS, COLS], weight: [COLS] }, // one slope per channel (dimension 1)
+};
+
+const numel = (shape) => shape.reduce((a, b) => a * b, 1);
+
+function benched(op) {
+  return op.form === 'elementwise' || op.form === 'rowwise' || (op.form === 'general' && op.id in GENERAL_SHAPES);
+}
+
+// The inputs of one op, in registry order: [{name, diff, shape, data}].
+// Input k holds inputValues(n, 7919 k), as FillInput() in bench/native.cc.
+function inputSpecs(op) {
   const r = op.inputs[0];
-  return op.form === 'rowwise' || r.minRank > 1 || r.maxRank < 1 ? [ROWS, COLS] : [ELEMS];
+  const same = op.form === 'rowwise' || r.minRank > 1 || r.maxRank < 1 ? [ROWS, COLS] : [ELEMS];
+  return op.inputs.map((inp, k) => {
+    const shape = op.form === 'general' ? GENERAL_SHAPES[op.id][inp.name] : same;
+    if (!shape) throw new Error(`GENERAL_SHAPES.${op.id} has no shape for input '${inp.name}'`);
+    return { name: inp.name, diff: inp.differentiable, shape, data: inputValues(numel(shape), k * 7919) };
+  });
 }
 
 // ---- timing ------------------------------------------------------------------
@@ -154,24 +173,24 @@ async function loadEngines() {
 
 // Columns, in table order. `native` ones come from bench/native.cc.
 const COLUMNS = [
-  'native_best', 'native_sse4', 'wasm_kernel', 'wasm_transfer', 'nosimd_kernel', 'js', 'tf_kernel', 'tf_transfer',
+  'native_best',
+  'native_sse4',
+  'wasm_kernel',
+  'wasm_transfer',
+  'nosimd_kernel',
+  'js',
+  'tf_kernel',
+  'tf_transfer',
 ];
 
-function residentInputs(engine, op, shape, values) {
-  const t = {};
-  op.inputs.forEach((inp, k) => {
-    t[inp.name] = engine.tensor(k === 0 ? values : inputValues(values.length, k * 7919), shape);
-  });
-  return t;
+function residentInputs(engine, specs) {
+  return Object.fromEntries(specs.map((i) => [i.name, engine.tensor(i.data, i.shape)]));
 }
 
-function arrayInputs(op, shape, values) {
-  const a = {};
-  op.inputs.forEach((inp, k) => {
-    const v = k === 0 ? values : inputValues(values.length, k * 7919);
-    a[inp.name] = shape.length === 1 ? v : { shape, data: v };
-  });
-  return a;
+function arrayInputs(specs) {
+  return Object.fromEntries(
+    specs.map((i) => [i.name, i.shape.length === 1 ? i.data : { shape: i.shape, data: i.data }]),
+  );
 }
 
 function makeCase(env, op) {
@@ -186,14 +205,14 @@ function makeCase(env, op) {
 
 function fillCase(env, op, c) {
   const { dl, nosimd, tfside } = env;
-  const shape = inputShape(op);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const x = inputValues(n);
-  const arrays = arrayInputs(op, shape, x);
+  const specs = inputSpecs(op);
+  const { shape, data: x } = specs[0];
+  const n = numel(shape);
+  const arrays = arrayInputs(specs);
   const params = Object.fromEntries(op.params.map((p) => [p.name, p.default]));
   const first = op.inputs[0].name;
   const grad = op.differentiable;
-  Object.assign(c, { shape, elems: n, grad });
+  Object.assign(c, { shapes: Object.fromEntries(specs.map((i) => [i.name, i.shape])), elems: n, grad });
 
   // Reference values (dlmath wasm SIMD), for the agreement checks.
   const refY = dl.eval(op.id, arrays);
@@ -201,14 +220,14 @@ function fillCase(env, op, c) {
 
   // dlmath wasm SIMD and scalar wasm.
   const dlCols = (engine, prefix, withTransfer) => {
-    const res = residentInputs(engine, op, shape, x);
+    const res = residentInputs(engine, specs);
     const yOut = engine.tensor(null, refY.shape);
     const up = grad ? engine.tensor(null, refY.shape).set(new Float32Array(refY.data.length).fill(1)) : null;
     // Resident gradient outputs: dl.grad(..., upstream, {out: {name: t}})
     // writes them in place and leaves them out of its result. A facade
     // without that option ignores it and copies every gradient out instead.
     const dxOut = {};
-    if (grad) for (const inp of op.inputs) if (inp.differentiable) dxOut[inp.name] = engine.tensor(null, shape);
+    if (grad) for (const i of specs) if (i.diff) dxOut[i.name] = engine.tensor(null, i.shape);
     c.disposers.push(() => [...Object.values(res), ...Object.values(dxOut), yOut, up].forEach((t) => t?.dispose()));
     c.fns.fwd[`${prefix}_kernel`] = () => engine.eval(op.id, res, undefined, { out: yOut });
     if (grad) {
@@ -218,7 +237,8 @@ function fillCase(env, op, c) {
       c.fns.fwdbwd[`${prefix}_kernel`] = resident
         ? () => engine.grad(op.id, res, undefined, up, { out: dxOut })
         : () => engine.grad(op.id, res, undefined, up);
-      if (engine !== dl) c.agree[`${prefix}.fwdbwd`] = maxRelDiff(resident ? dxOut[first].data() : probe[first].data, refDx);
+      if (engine !== dl)
+        c.agree[`${prefix}.fwdbwd`] = maxRelDiff(resident ? dxOut[first].data() : probe[first].data, refDx);
     }
     if (withTransfer) {
       c.fns.fwd[`${prefix}_transfer`] = () => engine.eval(op.id, arrays);
@@ -234,7 +254,7 @@ function fillCase(env, op, c) {
 
   // Plain JS loops (a few ops only).
   const js = PLAIN_JS[op.id];
-  if (js && op.inputs.length === 1) {
+  if (js && specs.length === 1) {
     const rows = shape.length === 1 ? 1 : n / shape[shape.length - 1];
     const cols = n / rows;
     const y = new Float32Array(n);
@@ -254,9 +274,9 @@ function fillCase(env, op, c) {
   }
 
   // TF.js peer.
-  if (tfside && op.inputs.length === 1) {
+  if (tfside) {
     try {
-      const t = tfside.makeCase(op.id, shape, x, params, grad);
+      const t = tfside.makeCase(op.id, specs, params, grad);
       if (t) {
         c.tfName = t.name;
         c.disposers.push(() => t.dispose());
@@ -282,8 +302,14 @@ function fillCase(env, op, c) {
 
 // ---- native ---------------------------------------------------------------------
 
-function runNative(bin, ids) {
-  const args = ['--ms', String(TARGET_MS), '--warmup-ms', String(WARMUP_MS), ...ids];
+function runNative(bin, ops) {
+  const args = ['--ms', String(TARGET_MS), '--warmup-ms', String(WARMUP_MS)];
+  for (const op of ops)
+    if (op.form === 'general') {
+      const shapes = Object.entries(GENERAL_SHAPES[op.id]).map(([name, sh]) => `${name}=${sh.join('x')}`);
+      args.push('--shapes', `${op.id}:${shapes.join(',')}`);
+    }
+  args.push(...ops.map((o) => o.id));
   const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${bin} exited with ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -307,7 +333,8 @@ function ratio(a, b, goal) {
 
 function gitDescribe() {
   try {
-    const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args) =>
+      execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const sha = git('rev-parse', '--short', 'HEAD');
     const dirty = git('status', '--porcelain', '--untracked-files=no');
     return dirty ? `${sha} + uncommitted changes` : sha;
@@ -324,10 +351,10 @@ async function main() {
   const env = await loadEngines();
   const { dl, nosimd, tfInfo } = env;
 
-  const all = dl.ops().filter((o) => o.form === 'elementwise' || o.form === 'rowwise');
+  const all = dl.ops().filter(benched);
   const unknown = filter.filter((id) => !all.some((o) => o.id === id));
   if (unknown.length)
-    throw new Error(`unknown or non-elementwise/rowwise op(s): ${unknown.join(', ')}; available: ${all.map((o) => o.id).join(', ')}`);
+    throw new Error(`unknown or unbenched op(s): ${unknown.join(', ')}; available: ${all.map((o) => o.id).join(', ')}`);
   const ops = filter.length ? all.filter((o) => filter.includes(o.id)) : all;
   log(`${ops.length} ops (${ops.map((o) => o.id).join(', ')}); ${ROUNDS} round(s) of ${TARGET_MS} ms per measurement`);
 
@@ -337,8 +364,12 @@ async function main() {
       return makeCase(env, op);
     } catch (e) {
       log(`${op.id}: cannot set up (${e?.message ?? e}); its row stays empty`);
-      const c = { id: op.id, form: op.form, shape: inputShape(op), elems: 0, grad: op.differentiable, agree: {} };
-      return Object.assign(c, { fns: { fwd: {}, fwdbwd: {} }, notes: [`${op.id}: setup failed: ${e?.message ?? e}`], disposers: [] });
+      const c = { id: op.id, form: op.form, shapes: {}, elems: 0, grad: op.differentiable, agree: {} };
+      return Object.assign(c, {
+        fns: { fwd: {}, fwdbwd: {} },
+        notes: [`${op.id}: setup failed: ${e?.message ?? e}`],
+        disposers: [],
+      });
     }
   });
 
@@ -354,15 +385,19 @@ async function main() {
     const nativeRound = () => {
       if (!env.nativeBin) return;
       try {
-        const nat = runNative(env.nativeBin, ops.map((o) => o.id));
+        const nat = runNative(env.nativeBin, ops);
         nativeTargets = nat.targets;
         for (const o of nat.ops) {
           if (o.error) {
             log(`native ${o.id}: ${o.error}`);
             continue;
           }
-          for (const [col, key] of [['native_best', 'best'], ['native_sse4', 'sse4']])
-            for (const pass of ['fwd', 'fwdbwd']) if (o[key]?.[pass] !== undefined) push(`${o.id}|${pass}|${col}`, o[key][pass]);
+          for (const [col, key] of [
+            ['native_best', 'best'],
+            ['native_sse4', 'sse4'],
+          ])
+            for (const pass of ['fwd', 'fwdbwd'])
+              if (o[key]?.[pass] !== undefined) push(`${o.id}|${pass}|${col}`, o[key][pass]);
         }
       } catch (e) {
         log(`native round failed: ${e.message}`);
@@ -408,8 +443,17 @@ async function main() {
   lines.push(`## dlmath throughput, Melem/s (higher is better)`);
   lines.push('');
   lines.push(
-    `Median of ${ROUNDS} interleaved round(s), ~${TARGET_MS} ms per measurement; 2^20 float32 elementwise, [${ROWS}, ${COLS}] row-wise; ` +
-      `Melem/s counts input elements per forward (or forward+backward) pass.`,
+    `Median of ${ROUNDS} interleaved round(s), ~${TARGET_MS} ms per measurement; 2^20 float32 elementwise, [${ROWS}, ${COLS}] row-wise` +
+      cases
+        .filter((c) => c.form === 'general')
+        .map(
+          (c) =>
+            `, ${c.id} ${Object.entries(c.shapes)
+              .map(([k, v]) => `${k} [${v.join(', ')}]`)
+              .join(' ')}`,
+        )
+        .join('') +
+      `; Melem/s counts elements of the first input per forward (or forward+backward) pass; params at their registry defaults.`,
   );
   lines.push(
     `Highway targets: native best = **${tBest}**, native forced = **${tSse4}**, wasm = **${dl.target}**, ` +
@@ -422,8 +466,20 @@ async function main() {
   );
   lines.push('');
   const head = [
-    'op', 'pass', `native ${tBest}`, `native ${tSse4}`, 'wasm SIMD kernel', 'wasm SIMD +transfer', `wasm ${nosimd?.target ?? 'scalar'} kernel`,
-    'plain JS', 'TF.js kernel', 'TF.js +transfer', 'wasm/TF kernel (≥1)', 'wasm/TF +transfer (≥1)', `wasm/${tSse4} (≥0.9)`, 'wasm/JS (≥8)',
+    'op',
+    'pass',
+    `native ${tBest}`,
+    `native ${tSse4}`,
+    'wasm SIMD kernel',
+    'wasm SIMD +transfer',
+    `wasm ${nosimd?.target ?? 'scalar'} kernel`,
+    'plain JS',
+    'TF.js kernel',
+    'TF.js +transfer',
+    'wasm/TF kernel (≥1)',
+    'wasm/TF +transfer (≥1)',
+    `wasm/${tSse4} (≥0.9)`,
+    'wasm/JS (≥8)',
   ];
   lines.push(`| ${head.join(' | ')} |`);
   lines.push(`|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
@@ -467,7 +523,9 @@ async function main() {
   lines.push(
     '- wasm +transfer: Float32Array in, Float32Array out: `dl.eval(id, {x: array})`, `dl.grad(id, {x: array})` (upstream defaults to ones).',
   );
-  lines.push(`- wasm ${nosimd?.target ?? 'scalar'}: the same module built without -msimd128 (build/wasm-nosimd), kernel-only paths as above.`);
+  lines.push(
+    `- wasm ${nosimd?.target ?? 'scalar'}: the same module built without -msimd128 (build/wasm-nosimd), kernel-only paths as above.`,
+  );
   lines.push(
     '- plain JS: the obvious Float32Array loops (bench/plain-js.mjs: Math.exp / Math.tanh), output preallocated; fwd+bwd = forward loop, then backward loop with dy = ones. Only for ' +
       `${Object.keys(PLAIN_JS).join(', ')}.`,
@@ -475,9 +533,11 @@ async function main() {
   lines.push(
     '- TF.js kernel: input tensor created beforehand, `tf.tidy(() => op(x))`, output read through the backend heap view, disposed. ' +
       'dataSync() is left out: in the wasm backend it copies (readSync slices HEAPU8); the kernels run synchronously inside the op call. ' +
-      'fwd+bwd: `tf.grad(op)(x, dy)` with a resident dy of ones.',
+      'fwd+bwd: `tf.grads(op)([x, ...], dy)` (with respect to every input, as dlmath) with a resident dy of ones.',
   );
-  lines.push('- TF.js +transfer: `tf.tensor(array)` + op + `dataSync()` (fwd+bwd: + `tf.grad(op)(t, dy)` + `dataSync()`).');
+  lines.push(
+    '- TF.js +transfer: `tf.tensor(array)` + op + `dataSync()` (fwd+bwd: `tf.tensor(array)` + `tf.grads(op)([t, ...], dy)` + `dataSync()` of dx).',
+  );
   lines.push(
     `- Ratios use the kernel-only wasm SIMD column (except "+transfer"); ✗ marks a ratio below its goal. ≠ marks a column whose values differ ` +
       `from dlmath's by more than ${AGREE_TOL} (relative): not the same function, so the ratio is not comparable.`,
@@ -498,12 +558,33 @@ async function main() {
     JSON.stringify(
       {
         meta: {
-          date: new Date().toISOString(), commit: gitDescribe(), node: process.version, cpu: os.cpus()[0]?.model, cpus: os.cpus().length,
-          rounds: ROUNDS, targetMs: TARGET_MS, warmupMs: WARMUP_MS, quick, elems: ELEMS, rows: ROWS, cols: COLS,
-          targets: { native: nativeTargets, wasm: dl.target, nosimd: nosimd?.target ?? null }, tfjs: tfInfo, runSeconds: totalS, loadAverages: loads,
+          date: new Date().toISOString(),
+          commit: gitDescribe(),
+          node: process.version,
+          cpu: os.cpus()[0]?.model,
+          cpus: os.cpus().length,
+          rounds: ROUNDS,
+          targetMs: TARGET_MS,
+          warmupMs: WARMUP_MS,
+          quick,
+          elems: ELEMS,
+          rows: ROWS,
+          cols: COLS,
+          targets: { native: nativeTargets, wasm: dl.target, nosimd: nosimd?.target ?? null },
+          tfjs: tfInfo,
+          runSeconds: totalS,
+          loadAverages: loads,
         },
         columns: COLUMNS,
-        ops: cases.map((c) => ({ id: c.id, form: c.form, shape: c.shape, tf: c.tfName ?? null, gradPath: c.gradPath ?? null, agree: c.agree, notes: c.notes })),
+        ops: cases.map((c) => ({
+          id: c.id,
+          form: c.form,
+          shapes: c.shapes,
+          tf: c.tfName ?? null,
+          gradPath: c.gradPath ?? null,
+          agree: c.agree,
+          notes: c.notes,
+        })),
         medians: med,
         raw,
         leaks,

@@ -19,10 +19,11 @@ function pick(p, names, def) {
   return def;
 }
 
-// dlmath id -> TF.js peer. `f(x, p, s)` computes the op on tensor x with
-// dlmath's param values p (registry defaults, by name) and `s` = setup(p).
-// Ids not listed have no TF.js peer and show "—". bench/run.mjs checks every
-// peer's values (and gradient) against dlmath and flags any mismatch.
+// dlmath id -> TF.js peer. `f(x, p, t)` computes the op on tensor x (the
+// first input) with dlmath's param values p (registry defaults, by name); t
+// holds every input tensor by dlmath input name. Ids not listed have no
+// TF.js peer and show "—". bench/run.mjs checks every peer's values (and
+// gradient) against dlmath and flags any mismatch.
 const PEERS = [
   { ids: ['sigmoid'], name: 'sigmoid', f: (x) => tf.sigmoid(x) },
   { ids: ['tanh'], name: 'tanh', f: (x) => tf.tanh(x) },
@@ -33,12 +34,9 @@ const PEERS = [
     name: 'leakyRelu',
     f: (x, p) => tf.leakyRelu(x, pick(p, ['alpha', 'negative_slope', 'slope'], 0.01)),
   },
-  {
-    ids: ['prelu'],
-    name: 'prelu',
-    setup: (p) => tf.scalar(pick(p, ['alpha', 'a', 'slope', 'weight'], 0.25)),
-    f: (x, p, alpha) => tf.prelu(x, alpha),
-  },
+  // dlmath's weight is per channel = dimension 1; x is [N, C], so that is
+  // the last dimension, which is where tf.prelu broadcasts alpha.
+  { ids: ['prelu'], name: 'prelu', f: (x, p, t) => tf.prelu(x, t.weight ?? t.alpha ?? tf.scalar(0.25)) },
   { ids: ['elu'], name: 'elu', f: (x) => tf.elu(x) }, // TF.js: alpha fixed at 1
   { ids: ['selu'], name: 'selu', f: (x) => tf.selu(x) },
   { ids: ['softplus'], name: 'softplus', f: (x) => tf.softplus(x) },
@@ -75,8 +73,12 @@ export async function initTf(wasmDir) {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   // Same choice as getPathToWasmBinary() in tfjs-backend-wasm/backend_wasm.js.
-  const binary = simd && threads ? 'tfjs-backend-wasm-threaded-simd.wasm'
-    : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+  const binary =
+    simd && threads
+      ? 'tfjs-backend-wasm-threaded-simd.wasm'
+      : simd
+        ? 'tfjs-backend-wasm-simd.wasm'
+        : 'tfjs-backend-wasm.wasm';
   return {
     version: tf.version_core,
     wasmVersion: tfwasm.version_wasm,
@@ -95,17 +97,18 @@ export function numTensors() {
 /**
  * Timing closures for one op on TF.js, or null when TF.js has no peer.
  * @param id - dlmath op id
- * @param shape - input shape
- * @param data - input values (Float32Array)
+ * @param inputs - [{name, shape, data}] in dlmath's input order (data: Float32Array)
  * @param params - dlmath param values by name (registry defaults)
  * @param wantGrad - also build the gradient closures
  */
-export function makeCase(id, shape, data, params, wantGrad) {
+export function makeCase(id, inputs, params, wantGrad) {
   const peer = byId.get(id);
   if (!peer) return null;
-  const s = peer.setup ? peer.setup(params) : undefined;
-  const op = (x) => peer.f(x, params, s);
-  const x = tf.tensor(data, shape, 'float32'); // resident input
+  const names = inputs.map((i) => i.name);
+  const op = (t) => peer.f(t[names[0]], params, t);
+  const upload = () => Object.fromEntries(inputs.map((i) => [i.name, tf.tensor(i.data, i.shape, 'float32')]));
+  const disposeAll = (t) => Object.values(t).forEach((v) => v.dispose());
+  const resident = upload();
   const backend = tf.backend();
   // Reads the output through the backend's heap view (no copy): proves the
   // values exist without paying dataSync's copy, which is not a view in the
@@ -114,43 +117,53 @@ export function makeCase(id, shape, data, params, wantGrad) {
   const touch = (t) =>
     typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(t)[0] : t.dataSync()[0];
 
+  let dy = null;
   const c = {
     name: peer.name,
     fwdKernel() {
-      const y = tf.tidy(() => op(x));
+      const y = tf.tidy(() => op(resident));
       touch(y);
       y.dispose();
     },
     fwdTransfer() {
-      const t = tf.tensor(data, shape, 'float32');
+      const t = upload();
       const y = tf.tidy(() => op(t));
       const out = y.dataSync();
-      t.dispose();
+      disposeAll(t);
       y.dispose();
       return out;
     },
     dispose() {
-      x.dispose();
+      disposeAll(resident);
       dy?.dispose();
-      if (s && typeof s.dispose === 'function') s.dispose();
     },
   };
-  let dy = null;
   if (wantGrad) {
-    // tf.grad(f)(x, dy): the vector-Jacobian product with upstream dy (ones,
-    // resident), as dlmath's grad; no sum() in the graph.
-    const g = tf.grad(op);
-    dy = tf.tidy(() => tf.onesLike(op(x)));
+    // tf.grads(f)(inputs, dy): the vector-Jacobian product with upstream dy
+    // (ones, resident), as dlmath's grad, with respect to every input (dlmath
+    // returns them all too); no sum() in the graph. Returns dL/d(first input).
+    const g = tf.grads((...ts) => op(Object.fromEntries(names.map((n, k) => [n, ts[k]]))));
+    dy = tf.tidy(() => tf.onesLike(op(resident)));
+    const run = (t) => {
+      const grads = tf.tidy(() =>
+        g(
+          names.map((n) => t[n]),
+          dy,
+        ),
+      );
+      grads.slice(1).forEach((d) => d.dispose());
+      return grads[0];
+    };
     c.fbKernel = () => {
-      const dx = tf.tidy(() => g(x, dy));
+      const dx = run(resident);
       touch(dx);
       dx.dispose();
     };
     c.fbTransfer = () => {
-      const t = tf.tensor(data, shape, 'float32');
-      const dx = tf.tidy(() => g(t, dy));
+      const t = upload();
+      const dx = run(t);
       const out = dx.dataSync();
-      t.dispose();
+      disposeAll(t);
       dx.dispose();
       return out;
     };
