@@ -25,6 +25,7 @@ function toSeries(a: Float32Array): (number | null)[] {
 export class LineChart {
   readonly #host: HTMLElement;
   readonly #syncKey: string;
+  readonly #onPick: ((x: number) => void) | undefined;
   #label: string;
   #colorVar: string;
   #plot: uPlot | null = null;
@@ -37,9 +38,11 @@ export class LineChart {
    * @param label - series name in the legend
    * @param colorVar - CSS custom property holding the line colour
    * @param syncKey - charts with the same key share the cursor
+   * @param onPick - called with the x under a click on the plot area
    */
-  constructor(host: HTMLElement, label: string, colorVar: string, syncKey: string) {
+  constructor(host: HTMLElement, label: string, colorVar: string, syncKey: string, onPick?: (x: number) => void) {
     this.#host = host;
+    this.#onPick = onPick;
     this.#label = label;
     this.#colorVar = colorVar;
     this.#syncKey = syncKey;
@@ -136,6 +139,12 @@ export class LineChart {
         ],
       },
     };
-    this.#plot = new uPlot(opts, this.#aligned, host);
+    const plot = new uPlot(opts, this.#aligned, host);
+    plot.over.addEventListener('click', (e) => {
+      const left = e.clientX - plot.over.getBoundingClientRect().left;
+      const x = plot.posToVal(left, 'x');
+      if (this.#onPick && Number.isFinite(x)) this.#onPick(Number(x.toPrecision(4)));
+    });
+    this.#plot = plot;
   }
 }

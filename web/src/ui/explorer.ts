@@ -95,6 +95,7 @@ export class Explorer {
   #grid: Float32Array | null = null;
   #probeValues: { x: number; f: number; df: number } | null = null;
   #frame = 0;
+  #hashTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param dl - the loaded engine
@@ -134,8 +135,12 @@ export class Explorer {
       this.#state.x = x;
       this.#schedule();
     });
-    this.#chartF = new LineChart(dom.chartF, '', '--line-f', 'dlmath-x');
-    this.#chartDf = new LineChart(dom.chartDf, '', '--line-df', 'dlmath-x');
+    const probeAt = (x: number) => {
+      this.#state.x = x;
+      this.#schedule();
+    };
+    this.#chartF = new LineChart(dom.chartF, '', '--line-f', 'dlmath-x', probeAt);
+    this.#chartDf = new LineChart(dom.chartDf, '', '--line-df', 'dlmath-x', probeAt);
 
     dom.langSelect.replaceChildren(
       ...LANGS.map((l) => h('option', { value: l, lang: htmlLang(l), text: LANG_NAMES[l] })),
@@ -217,8 +222,7 @@ export class Explorer {
   // user's pick starts from the op's defaults; a URL keeps its values.
   #selectOp(id: string, userChoice: boolean): void {
     const op = this.#ops.find((o) => o.id === id) ?? this.#ops.find((o) => o.id === PREFERRED_OP) ?? this.#ops[0]!;
-    if (id && op.id !== id)
-      this.#notice.show('op', new Error(`unknown activation '${id}' in the URL; showing '${op.id}'`));
+    if (id && op.id !== id) this.#notice.show('op', new Error(`${this.#t.unknownOp} '${id}' → '${op.id}'`));
     else this.#notice.clear('op');
     if (userChoice) {
       const fresh = defaultState();
@@ -305,7 +309,7 @@ export class Explorer {
     const op = this.#op;
     if (!op) return;
     const s = this.#state;
-    this.#writeHash();
+    this.#scheduleHash();
     this.#probeValues = null;
     const setup = this.#setup(op);
     if (setup === null || this.#mode === null) {
@@ -335,6 +339,13 @@ export class Explorer {
       this.#chartF.update({ x: curves.x, y: curves.f, probe: p ? { x: p.x, y: p.f } : undefined });
       this.#chartDf.update({ x: curves.x, y: curves.df, probe: p ? { x: p.x, y: p.df } : undefined });
     }
+  }
+
+  // Browsers throttle history updates made on every frame of a drag, so the
+  // URL follows the state a moment after it settles.
+  #scheduleHash(): void {
+    clearTimeout(this.#hashTimer);
+    this.#hashTimer = setTimeout(() => this.#writeHash(), 250);
   }
 
   #writeHash(): void {
