@@ -58,7 +58,8 @@ ctest('build/wasm', 'wasm (node)');
 
 stage('typecheck: JS package', 'npx', ['tsc', '--noEmit', '-p', 'web/tsconfig.lib.json']);
 stage('typecheck: API types test', 'npx', ['tsc', '-p', 'tests/web/tsconfig.json']);
-if (fs.existsSync('web/tsconfig.json')) stage('typecheck: web app', 'npx', ['tsc', '--noEmit', '-p', 'web/tsconfig.json']);
+if (fs.existsSync('web/tsconfig.json'))
+  stage('typecheck: web app', 'npx', ['tsc', '--noEmit', '-p', 'web/tsconfig.json']);
 
 const cxx = run('git', ['ls-files', '*.cc', '*.h', '*.def'], { capture: false, stdio: 'pipe' })
   .stdout.split('\n')

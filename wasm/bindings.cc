@@ -26,12 +26,14 @@ using emscripten::val;
 // A tensor resident on the wasm heap.
 class Tensor {
  public:
-  Tensor(const Shape& shape, Buffer buf) : shape_(shape), buf_(std::move(buf)) {}
+  Tensor(const Shape& shape, Buffer buf)
+      : shape_(shape), buf_(std::move(buf)) {}
   uintptr_t ptr() const { return reinterpret_cast<uintptr_t>(buf_.data()); }
   double size() const { return static_cast<double>(shape_.numel()); }
   val shape() const {
     val a = val::array();
-    for (int i = 0; i < shape_.rank; ++i) a.call<void>("push", static_cast<double>(shape_.dim[i]));
+    for (int i = 0; i < shape_.rank; ++i)
+      a.call<void>("push", static_cast<double>(shape_.dim[i]));
     return a;
   }
   // Same element count, new shape (ops writing into a resident output).
@@ -48,7 +50,8 @@ class Tensor {
 Shape ShapeFromJs(const val& a) {
   Shape s;
   s.rank = a["length"].as<int>();
-  for (int i = 0; i < s.rank && i < kMaxRank; ++i) s.dim[i] = static_cast<int64_t>(a[i].as<double>());
+  for (int i = 0; i < s.rank && i < kMaxRank; ++i)
+    s.dim[i] = static_cast<int64_t>(a[i].as<double>());
   return s;
 }
 
@@ -86,8 +89,9 @@ struct CallArgs {
   std::vector<NamedParam> params;
 };
 
-Status PrepareFromJs(const std::string& id, const val& names, const val& tensors,
-                     const val& pnames, const val& pvalues, CallArgs* a, Call* call) {
+Status PrepareFromJs(const std::string& id, const val& names,
+                     const val& tensors, const val& pnames, const val& pvalues,
+                     CallArgs* a, Call* call) {
   const int n = names["length"].as<int>();
   const int np = pnames["length"].as<int>();
   a->names.reserve(n);
@@ -105,22 +109,26 @@ Status PrepareFromJs(const std::string& id, const val& names, const val& tensors
 }
 
 // {tensor} with the result in a new Tensor, or {} after writing into `out`.
-val Eval(std::string id, val names, val tensors, val pnames, val pvalues, Tensor* out) {
+val Eval(std::string id, val names, val tensors, val pnames, val pvalues,
+         Tensor* out) {
   CallArgs args;
   Call call;
-  if (Status s = PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call); !s.ok())
+  if (Status s =
+          PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call);
+      !s.ok())
     return ErrorObject(s);
   val r = val::object();
   if (out) {
     if (out->size() != static_cast<double>(call.out.numel()))
-      return ErrorObject(Status(ErrorCode::kBadShape, id, "out",
-                                "op '" + id + "': the output tensor holds " +
-                                    std::to_string(out->dims().numel()) + " values, the result " +
-                                    call.out.str() + " needs " +
-                                    std::to_string(call.out.numel())));
+      return ErrorObject(Status(
+          ErrorCode::kBadShape, id, "out",
+          "op '" + id + "': the output tensor holds " +
+              std::to_string(out->dims().numel()) + " values, the result " +
+              call.out.str() + " needs " + std::to_string(call.out.numel())));
     Buffer ws(call.workspace);
     if (!ws.ok())
-      return ErrorObject(Status(ErrorCode::kOutOfMemory, id, "", "op '" + id + "': out of memory"));
+      return ErrorObject(Status(ErrorCode::kOutOfMemory, id, "",
+                                "op '" + id + "': out of memory"));
     out->Reshape(call.out);
     Forward(call, out->data(), ws.data());
     return r;
@@ -134,42 +142,53 @@ val Eval(std::string id, val names, val tensors, val pnames, val pvalues, Tensor
 // {grads: {name: Tensor}} for every differentiable input and learnable param;
 // inputs named in `outs` ({name: Tensor}) get their gradient written there
 // instead (and are left out of `grads`).
-val Grad(std::string id, val names, val tensors, val pnames, val pvalues, Tensor* upstream,
-         val outs) {
+val Grad(std::string id, val names, val tensors, val pnames, val pvalues,
+         Tensor* upstream, val outs) {
   CallArgs args;
   Call call;
-  if (Status s = PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call); !s.ok())
+  if (Status s =
+          PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call);
+      !s.ok())
     return ErrorObject(s);
   if (upstream && !(upstream->dims() == call.out))
-    return ErrorObject(Status(ErrorCode::kBadShape, id, "upstream",
-                              "op '" + id + "': the upstream gradient must have the output's shape " +
-                                  call.out.str() + ", got " + upstream->dims().str()));
+    return ErrorObject(Status(
+        ErrorCode::kBadShape, id, "upstream",
+        "op '" + id + "': the upstream gradient must have the output's shape " +
+            call.out.str() + ", got " + upstream->dims().str()));
   const OpInfo& op = *call.op;
   float* into[kMaxInputs] = {};
   for (int k = 0; k < op.num_inputs(); ++k) {
-    const val o = outs.isUndefined() ? val::undefined() : outs[op.inputs[k].name];
+    const val o =
+        outs.isUndefined() ? val::undefined() : outs[op.inputs[k].name];
     if (o.isUndefined() || o.isNull() || !op.inputs[k].diff) continue;
     Tensor* t = o.as<Tensor*>(allow_raw_pointers());
     if (!(t->dims().numel() == call.in[k].shape.numel()))
-      return ErrorObject(Status(ErrorCode::kBadShape, id, op.inputs[k].name,
-                                "op '" + id + "': the output tensor for the gradient of '" +
-                                    op.inputs[k].name + "' holds " + std::to_string(t->dims().numel()) +
-                                    " values, the input has shape " + call.in[k].shape.str()));
+      return ErrorObject(
+          Status(ErrorCode::kBadShape, id, op.inputs[k].name,
+                 "op '" + id + "': the output tensor for the gradient of '" +
+                     op.inputs[k].name + "' holds " +
+                     std::to_string(t->dims().numel()) +
+                     " values, the input has shape " + call.in[k].shape.str()));
     t->Reshape(call.in[k].shape);
     into[k] = t->data();
   }
   Evaluation ev;
   if (Status s = Run(call, &ev); !s.ok()) return ErrorObject(s);
   Gradients g;
-  if (Status s = RunBackward(call, &ev, upstream ? upstream->data() : nullptr, &g, into); !s.ok())
+  if (Status s = RunBackward(call, &ev, upstream ? upstream->data() : nullptr,
+                             &g, into);
+      !s.ok())
     return ErrorObject(s);
   val grads = val::object();
   for (int k = 0; k < op.num_inputs(); ++k)
-    if (op.inputs[k].diff && !into[k]) grads.set(op.inputs[k].name, ToJs(call.in[k].shape, std::move(g.din[k])));
+    if (op.inputs[k].diff && !into[k])
+      grads.set(op.inputs[k].name, ToJs(call.in[k].shape, std::move(g.din[k])));
   for (int k = 0; k < op.num_params(); ++k) {
     if (!op.params[k].learnable) continue;
     Buffer b(1);
-    if (!b.ok()) return ErrorObject(Status(ErrorCode::kOutOfMemory, id, "", "out of memory"));
+    if (!b.ok())
+      return ErrorObject(
+          Status(ErrorCode::kOutOfMemory, id, "", "out of memory"));
     b.data()[0] = static_cast<float>(g.dp[k]);
     grads.set(op.params[k].name, ToJs(Shape{}, std::move(b)));
   }
@@ -180,18 +199,24 @@ val Grad(std::string id, val names, val tensors, val pnames, val pvalues, Tensor
 
 const char* ParamTypeName(ParamType t) {
   switch (t) {
-    case ParamType::kReal: return "real";
-    case ParamType::kInt: return "int";
-    case ParamType::kBool: return "bool";
+    case ParamType::kReal:
+      return "real";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kBool:
+      return "bool";
   }
   return "real";
 }
 
 const char* RowOutName(RowOut r) {
   switch (r) {
-    case RowOut::kSame: return "same";
-    case RowOut::kDrop: return "drop";
-    case RowOut::kHalf: return "half";
+    case RowOut::kSame:
+      return "same";
+    case RowOut::kDrop:
+      return "drop";
+    case RowOut::kHalf:
+      return "half";
   }
   return "same";
 }

@@ -12,20 +12,20 @@
 
 namespace dlmath {
 
-#define DLMATH_DECLARE_Elementwise(Name)                                     \
-  void Name##Forward(const float* x, float* y, size_t n, const double* p);  \
-  void Name##Backward(const float* x, const float* y, const float* dy,      \
+#define DLMATH_DECLARE_Elementwise(Name)                                   \
+  void Name##Forward(const float* x, float* y, size_t n, const double* p); \
+  void Name##Backward(const float* x, const float* y, const float* dy,     \
                       float* dx, double* dp, size_t n, const double* p);
-#define DLMATH_DECLARE_Rowwise(Name)                                         \
-  void Name##Forward(const float* x, float* y, size_t rows, size_t cols,    \
-                     const double* p);                                      \
-  void Name##Backward(const float* x, const float* y, const float* dy,      \
-                      float* dx, double* dp, size_t rows, size_t cols,      \
+#define DLMATH_DECLARE_Rowwise(Name)                                     \
+  void Name##Forward(const float* x, float* y, size_t rows, size_t cols, \
+                     const double* p);                                   \
+  void Name##Backward(const float* x, const float* y, const float* dy,   \
+                      float* dx, double* dp, size_t rows, size_t cols,   \
                       const double* p);
-#define DLMATH_DECLARE_General(Name)                                         \
-  Status Name##Shape(const char* op, const Shape* in, const double* p,      \
-                     Shape* out, int64_t* workspace);                       \
-  void Name##Forward(const GenCall<float>& c);                              \
+#define DLMATH_DECLARE_General(Name)                                   \
+  Status Name##Shape(const char* op, const Shape* in, const double* p, \
+                     Shape* out, int64_t* workspace);                  \
+  void Name##Forward(const GenCall<float>& c);                         \
   void Name##Backward(const GenCall<float>& c);
 #define DLMATH_OP(id, Name, family, form, ...) DLMATH_DECLARE_##form(Name)
 #include "dlmath/ops.def"

@@ -14,27 +14,30 @@
 namespace dlmath {
 namespace {
 
-#define DLMATH_IMPL_Elementwise(Name)                                 \
-  Impl {                                                              \
-    .ew_fwd = &Name##Forward, .ew_bwd = &Name##Backward,              \
+#define DLMATH_IMPL_Elementwise(Name)                                     \
+  Impl {                                                                  \
+    .ew_fwd = &Name##Forward, .ew_bwd = &Name##Backward,                  \
     .ew_ref_fwd = &ref::Name##Forward, .ew_ref_bwd = &ref::Name##Backward \
   }
-#define DLMATH_IMPL_Rowwise(Name)                                       \
-  Impl {                                                                \
-    .row_fwd = &Name##Forward, .row_bwd = &Name##Backward,              \
+#define DLMATH_IMPL_Rowwise(Name)                                           \
+  Impl {                                                                    \
+    .row_fwd = &Name##Forward, .row_bwd = &Name##Backward,                  \
     .row_ref_fwd = &ref::Name##Forward, .row_ref_bwd = &ref::Name##Backward \
   }
-#define DLMATH_IMPL_General(Name)                                          \
-  Impl {                                                                   \
-    .gen_shape = &Name##Shape, .gen_fwd = &Name##Forward,                  \
-    .gen_bwd = &Name##Backward, .gen_ref_fwd = &ref::Name##Forward,        \
-    .gen_ref_bwd = &ref::Name##Backward                                    \
+#define DLMATH_IMPL_General(Name)                                   \
+  Impl {                                                            \
+    .gen_shape = &Name##Shape, .gen_fwd = &Name##Forward,           \
+    .gen_bwd = &Name##Backward, .gen_ref_fwd = &ref::Name##Forward, \
+    .gen_ref_bwd = &ref::Name##Backward                             \
   }
 
 const OpInfo kOps[] = {
-#define DLMATH_OP(id_, Name, family_, form_, ...)                     \
-  OpInfo{.id = #id_, .family = Family::family_, .form = Form::form_, \
-         __VA_ARGS__, .impl = DLMATH_IMPL_##form_(Name)},
+#define DLMATH_OP(id_, Name, family_, form_, ...) \
+  OpInfo{.id = #id_,                              \
+         .family = Family::family_,               \
+         .form = Form::form_,                     \
+         __VA_ARGS__,                             \
+         .impl = DLMATH_IMPL_##form_(Name)},
 #include "dlmath/ops.def"
 #undef DLMATH_OP
 };
@@ -49,8 +52,8 @@ size_t Levenshtein(std::string_view a, std::string_view b) {
     row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diag = up;
     }
   }
@@ -61,11 +64,12 @@ size_t Levenshtein(std::string_view a, std::string_view b) {
 
 const char* FamilyName(Family f) {
   static constexpr const char* kNames[] = {
-      "activations", "losses",     "regularization", "normalization",
-      "initialization", "distances", "attention",    "optimizers",
-      "schedules",   "numerics",   "metrics",        "graph",
+      "activations",    "losses",    "regularization", "normalization",
+      "initialization", "distances", "attention",      "optimizers",
+      "schedules",      "numerics",  "metrics",        "graph",
       "regression"};
-  static_assert(std::size(kNames) == static_cast<size_t>(Family::regression) + 1);
+  static_assert(std::size(kNames) ==
+                static_cast<size_t>(Family::regression) + 1);
   return kNames[static_cast<int>(f)];
 }
 
@@ -119,10 +123,12 @@ Status UnknownOp(std::string_view id) {
     const std::string_view cand = op.id;
     size_t dist = Levenshtein(id, cand);
     if (!id.empty() && cand.find(id) != std::string_view::npos) dist = 1;
-    if (dist <= std::max<size_t>(2, id.size() / 3)) near.push_back({dist, op.id});
+    if (dist <= std::max<size_t>(2, id.size() / 3))
+      near.push_back({dist, op.id});
   }
-  std::stable_sort(near.begin(), near.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  });
   std::string msg = "unknown op '" + std::string(id) + "'";
   if (!near.empty()) {
     msg += "; did you mean ";

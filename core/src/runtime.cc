@@ -24,7 +24,8 @@ std::string Shape::str() const {
 Buffer::Buffer(int64_t n) {
   if (n <= 0) return;
   // Round up to whole 64-byte lines: aligned_alloc requires it.
-  const size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) & ~size_t{63};
+  const size_t bytes =
+      (static_cast<size_t>(n) * sizeof(float) + 63) & ~size_t{63};
   data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (data_) size_ = n;
 }
@@ -42,18 +43,30 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
 
 const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kUnknownOp: return "unknown_op";
-    case ErrorCode::kUnknownInput: return "unknown_input";
-    case ErrorCode::kMissingInput: return "missing_input";
-    case ErrorCode::kBadRank: return "bad_rank";
-    case ErrorCode::kBadShape: return "bad_shape";
-    case ErrorCode::kUnknownParam: return "unknown_param";
-    case ErrorCode::kBadParam: return "bad_param";
-    case ErrorCode::kTooLarge: return "too_large";
-    case ErrorCode::kOutOfMemory: return "out_of_memory";
-    case ErrorCode::kBadType: return "bad_type";
-    case ErrorCode::kNotDifferentiable: return "not_differentiable";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kUnknownOp:
+      return "unknown_op";
+    case ErrorCode::kUnknownInput:
+      return "unknown_input";
+    case ErrorCode::kMissingInput:
+      return "missing_input";
+    case ErrorCode::kBadRank:
+      return "bad_rank";
+    case ErrorCode::kBadShape:
+      return "bad_shape";
+    case ErrorCode::kUnknownParam:
+      return "unknown_param";
+    case ErrorCode::kBadParam:
+      return "bad_param";
+    case ErrorCode::kTooLarge:
+      return "too_large";
+    case ErrorCode::kOutOfMemory:
+      return "out_of_memory";
+    case ErrorCode::kBadType:
+      return "bad_type";
+    case ErrorCode::kNotDifferentiable:
+      return "not_differentiable";
   }
   return "unknown";
 }
@@ -89,9 +102,9 @@ std::string RangeText(const ParamSpec& s) {
 
 Status CheckParam(const OpInfo& op, const ParamSpec& s, double v) {
   auto bad = [&](const std::string& why) {
-    return Status(ErrorCode::kBadParam, op.id, s.name,
-                  "op '" + std::string(op.id) + "': param '" + s.name + "' " +
-                      why);
+    return Status(
+        ErrorCode::kBadParam, op.id, s.name,
+        "op '" + std::string(op.id) + "': param '" + s.name + "' " + why);
   };
   if (std::isnan(v)) return bad("is NaN; expected " + RangeText(s));
   const bool integral = std::floor(v) == v;
@@ -121,32 +134,35 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
     const int k = op->InputIndex(t.name);
     if (k < 0)
       return Status(ErrorCode::kUnknownInput, op_name, std::string(t.name),
-                    "op '" + op_name + "' has no input '" + std::string(t.name) +
-                        "' (" + NameList(*op, false) + ")");
+                    "op '" + op_name + "' has no input '" +
+                        std::string(t.name) + "' (" + NameList(*op, false) +
+                        ")");
     const InputSpec& s = op->inputs[k];
     const Shape& sh = t.tensor.shape;
     auto where = "op '" + op_name + "': input '" + s.name + "' ";
     if (sh.rank < 0 || sh.rank > kMaxRank)
       return Status(ErrorCode::kBadRank, op_name, s.name,
                     where + "has rank " + std::to_string(sh.rank) +
-                        "; dlmath supports ranks 0 to " + std::to_string(kMaxRank));
+                        "; dlmath supports ranks 0 to " +
+                        std::to_string(kMaxRank));
     int64_t n = 1;
     for (int i = 0; i < sh.rank; ++i) {
       if (sh.dim[i] < 0)
         return Status(ErrorCode::kBadShape, op_name, s.name,
                       where + "has a negative dimension in shape " + sh.str());
       // Check before multiplying so absurd shapes cannot overflow int64.
-      if (sh.dim[i] > kMaxElements || (sh.dim[i] && n > kMaxElements / sh.dim[i]))
+      if (sh.dim[i] > kMaxElements ||
+          (sh.dim[i] && n > kMaxElements / sh.dim[i]))
         return Status(ErrorCode::kTooLarge, op_name, s.name,
-                      where + "with shape " + sh.str() + " exceeds the limit of " +
+                      where + "with shape " + sh.str() +
+                          " exceeds the limit of " +
                           std::to_string(kMaxElements) + " elements");
       n *= sh.dim[i];
     }
     if (sh.rank < s.min_rank || sh.rank > s.max_rank) {
-      std::string want = s.min_rank == s.max_rank
-                             ? "rank " + std::to_string(s.min_rank)
-                             : s.max_rank == kMaxRank
-                                   ? "rank >= " + std::to_string(s.min_rank)
+      std::string want =
+          s.min_rank == s.max_rank ? "rank " + std::to_string(s.min_rank)
+          : s.max_rank == kMaxRank ? "rank >= " + std::to_string(s.min_rank)
                                    : "rank " + std::to_string(s.min_rank) +
                                          " to " + std::to_string(s.max_rank);
       return Status(ErrorCode::kBadRank, op_name, s.name,
@@ -154,9 +170,9 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
                         std::to_string(sh.rank) + " (shape " + sh.str() + ")");
     }
     if (n == 0)
-      return Status(ErrorCode::kBadShape, op_name, s.name,
-                    where + "is empty (shape " + sh.str() +
-                        "); pass at least one value");
+      return Status(
+          ErrorCode::kBadShape, op_name, s.name,
+          where + "is empty (shape " + sh.str() + "); pass at least one value");
     seen[k] = true;
     call->in[k] = t.tensor;
   }
@@ -171,8 +187,9 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
     const int k = op->ParamIndex(p.name);
     if (k < 0)
       return Status(ErrorCode::kUnknownParam, op_name, std::string(p.name),
-                    "op '" + op_name + "' has no param '" + std::string(p.name) +
-                        "' (" + NameList(*op, true) + ")");
+                    "op '" + op_name + "' has no param '" +
+                        std::string(p.name) + "' (" + NameList(*op, true) +
+                        ")");
     if (Status s = CheckParam(*op, op->params[k], p.value); !s.ok()) return s;
     call->p[k] = p.value;
   }
@@ -223,8 +240,12 @@ GenCall<float> MakeGenCall(const Call& c, const float** in, Shape* shapes,
     in[k] = c.in[k].data;
     shapes[k] = c.in[k].shape;
   }
-  return GenCall<float>{.in = in, .in_shape = shapes, .p = c.p, .out = y,
-                        .out_shape = c.out, .ws = ws};
+  return GenCall<float>{.in = in,
+                        .in_shape = shapes,
+                        .p = c.p,
+                        .out = y,
+                        .out_shape = c.out,
+                        .ws = ws};
 }
 
 }  // namespace
@@ -257,8 +278,8 @@ void Backward(const Call& c, const float* y, float* ws, const float* dy,
       op.impl.ew_bwd(x.data, y, dy, din[0], dp, x.shape.numel(), c.p);
       break;
     case Form::Rowwise:
-      op.impl.row_bwd(x.data, y, dy, din[0], dp, x.shape.rows(),
-                      x.shape.cols(), c.p);
+      op.impl.row_bwd(x.data, y, dy, din[0], dp, x.shape.rows(), x.shape.cols(),
+                      c.p);
       break;
     case Form::General: {
       const float* in[kMaxInputs];
@@ -285,15 +306,16 @@ Status Run(const Call& c, Evaluation* ev) {
   return {};
 }
 
-Status RunBackward(const Call& c, Evaluation* ev, const float* dy,
-                   Gradients* g, float* const* into) {
+Status RunBackward(const Call& c, Evaluation* ev, const float* dy, Gradients* g,
+                   float* const* into) {
   const OpInfo& op = *c.op;
   if (!op.differentiable())
     return Status(ErrorCode::kNotDifferentiable, op.id, "",
                   "op '" + std::string(op.id) + "' has no gradient");
   auto oom = [&] {
-    return Status(ErrorCode::kOutOfMemory, op.id, "",
-                  "op '" + std::string(op.id) + "': out of memory for gradients");
+    return Status(
+        ErrorCode::kOutOfMemory, op.id, "",
+        "op '" + std::string(op.id) + "': out of memory for gradients");
   };
   Buffer ones;
   if (!dy) {

@@ -12,9 +12,12 @@ constexpr float kDxInit = 0.25f;  // backward must add to this, not overwrite
 
 size_t OutCols(const OpInfo& op, size_t cols) {
   switch (op.row_out) {
-    case RowOut::kSame: return cols;
-    case RowOut::kDrop: return 1;
-    case RowOut::kHalf: return cols / 2;
+    case RowOut::kSame:
+      return cols;
+    case RowOut::kDrop:
+      return 1;
+    case RowOut::kHalf:
+      return cols / 2;
   }
   return cols;
 }
@@ -30,7 +33,8 @@ void CheckElementwise(const OpInfo& op) {
     std::vector<double> ref_dp(kMaxParams, 0);
     for (size_t i = 0; i < n_all; ++i) {
       ref_y[i] = op.impl.ew_ref_fwd(sweep[i], p.data(), i);
-      op.impl.ew_ref_bwd(sweep[i], dy[i], p.data(), i, &ref_dx[i], ref_dp.data());
+      op.impl.ew_ref_bwd(sweep[i], dy[i], p.data(), i, &ref_dx[i],
+                         ref_dp.data());
     }
     ForEachTarget([&](const char* target) {
       INFO("op " << op.id << ", target " << target << ", p0 " << p[0]);
@@ -62,9 +66,10 @@ void CheckElementwise(const OpInfo& op) {
                        << ref_dp[k]);
             // A sum over n terms: allow the per-term bound times sqrt(n).
             const double tol = op.tol.grad * std::sqrt(double(n));
-            REQUIRE((std::isnan(ref_dp[k]) ? std::isnan(dp[k])
-                                           : std::fabs(dp[k] - ref_dp[k]) <=
-                                                 tol * std::max(1.0, std::fabs(ref_dp[k]))));
+            REQUIRE((std::isnan(ref_dp[k])
+                         ? std::isnan(dp[k])
+                         : std::fabs(dp[k] - ref_dp[k]) <=
+                               tol * std::max(1.0, std::fabs(ref_dp[k]))));
           }
         }
       }
@@ -99,7 +104,8 @@ std::vector<std::vector<float>> StressRows(size_t cols, uint32_t seed) {
 
 void CheckRowwise(const OpInfo& op) {
   const bool half = op.row_out == RowOut::kHalf;
-  std::vector<size_t> col_list = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 100, 1027};
+  std::vector<size_t> col_list = {1, 2,  3,  4,  5,  7,   8,
+                                  9, 15, 16, 17, 33, 100, 1027};
   if (half) col_list = {2, 4, 6, 8, 10, 16, 18, 34, 100, 1026};
   for (const std::vector<double>& p : ParamSets(op)) {
     for (size_t cols : col_list) {
@@ -158,7 +164,8 @@ void CheckGeneral(const OpInfo& op) {
     for (size_t k = 0; k < sample.size(); ++k)
       named.push_back({sample[k].name, {data[k].data(), sample[k].shape}});
     std::vector<NamedParam> params;
-    for (int k = 0; k < op.num_params(); ++k) params.push_back({op.params[k].name, p[k]});
+    for (int k = 0; k < op.num_params(); ++k)
+      params.push_back({op.params[k].name, p[k]});
     Call call;
     const Status st = Prepare(op.id, named, params, &call);
     INFO(st.message());
@@ -170,7 +177,8 @@ void CheckGeneral(const OpInfo& op) {
     double* dinp[kMaxInputs] = {};
     Shape shapes[kMaxInputs];
     for (int k = 0; k < ni; ++k) {
-      ind[k].assign(call.in[k].data, call.in[k].data + call.in[k].shape.numel());
+      ind[k].assign(call.in[k].data,
+                    call.in[k].data + call.in[k].shape.numel());
       dind[k].assign(ind[k].size(), kDxInit);
       inp[k] = ind[k].data();
       dinp[k] = op.inputs[k].diff ? dind[k].data() : nullptr;
@@ -181,8 +189,11 @@ void CheckGeneral(const OpInfo& op) {
     const std::vector<float> dy = RandomData(no, 5, -2, 2);
     const std::vector<double> dyd(dy.begin(), dy.end());
     std::vector<double> ref_dp(kMaxParams, 0);
-    GenCall<double> rc{.in = inp, .in_shape = shapes, .p = call.p,
-                       .out = ref_y.data(), .out_shape = call.out,
+    GenCall<double> rc{.in = inp,
+                       .in_shape = shapes,
+                       .p = call.p,
+                       .out = ref_y.data(),
+                       .out_shape = call.out,
                        .ws = ref_ws.data()};
     op.impl.gen_ref_fwd(rc);
     rc.dy = dyd.data();
@@ -225,9 +236,15 @@ TEST_CASE("every op: SIMD kernels match the float64 reference", "[kernels]") {
   for (const OpInfo& op : Ops()) {
     DYNAMIC_SECTION(op.id) {
       switch (op.form) {
-        case Form::Elementwise: CheckElementwise(op); break;
-        case Form::Rowwise: CheckRowwise(op); break;
-        case Form::General: CheckGeneral(op); break;
+        case Form::Elementwise:
+          CheckElementwise(op);
+          break;
+        case Form::Rowwise:
+          CheckRowwise(op);
+          break;
+        case Form::General:
+          CheckGeneral(op);
+          break;
       }
     }
   }

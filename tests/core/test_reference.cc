@@ -13,7 +13,8 @@ constexpr double kFdTol = 1e-5;
 // t = 0 lies at (or within 3h of) a kink.
 double CentralDiff(const std::function<double(double)>& g, double scale) {
   const double h = 1e-4 * std::max(1.0, scale);
-  const double f0 = g(0), fp1 = g(h), fm1 = g(-h), fp2 = g(2 * h), fm2 = g(-2 * h);
+  const double f0 = g(0), fp1 = g(h), fm1 = g(-h), fp2 = g(2 * h),
+               fm2 = g(-2 * h);
   const double fd = (-fp2 + 8 * fp1 - 8 * fm1 + fm2) / (12 * h);
   // One-sided second-order slopes; a kink nearby makes them disagree.
   const double right = (-3 * f0 + 4 * fp1 - fp2) / (2 * h);
@@ -21,8 +22,9 @@ double CentralDiff(const std::function<double(double)>& g, double scale) {
   const double fp3 = g(3 * h), fm3 = g(-3 * h);
   const double right2 = (-3 * fp1 + 4 * fp2 - fp3) / (2 * h);
   const double left2 = (3 * fm1 - 4 * fm2 + fm3) / (2 * h);
-  const double spread = std::max({std::fabs(right - left), std::fabs(right2 - right),
-                                  std::fabs(left2 - left)});
+  const double spread =
+      std::max({std::fabs(right - left), std::fabs(right2 - right),
+                std::fabs(left2 - left)});
   if (spread > 1e-3 * std::max(1.0, std::fabs(fd))) return NAN;
   return fd;
 }
@@ -40,7 +42,8 @@ void CheckElementwise(const OpInfo& op) {
         std::vector<double> dp(kMaxParams, 0);
         op.impl.ew_ref_bwd(x, 1.0, p.data(), i, &dx, dp.data());
         const double fd = CentralDiff(
-            [&](double t) { return op.impl.ew_ref_fwd(x + t, p.data(), i); }, x);
+            [&](double t) { return op.impl.ew_ref_fwd(x + t, p.data(), i); },
+            x);
         if (!std::isnan(fd)) {
           INFO("analytic " << dx << " fd " << fd);
           REQUIRE(FdClose(dx, fd));
@@ -55,7 +58,8 @@ void CheckElementwise(const OpInfo& op) {
               },
               p[k]);
           if (std::isnan(fdp)) continue;
-          INFO("d/d" << op.params[k].name << " analytic " << dp[k] << " fd " << fdp);
+          INFO("d/d" << op.params[k].name << " analytic " << dp[k] << " fd "
+                     << fdp);
           REQUIRE(FdClose(dp[k], fdp));
         }
       }
@@ -68,15 +72,17 @@ void CheckRowwise(const OpInfo& op) {
   for (const std::vector<double>& p : ParamSets(op)) {
     for (size_t cols : {1, 2, 5, 8}) {
       if (half && cols % 2) continue;
-      const size_t oc = op.row_out == RowOut::kSame ? cols
-                        : op.row_out == RowOut::kDrop ? 1 : cols / 2;
+      const size_t oc = op.row_out == RowOut::kSame   ? cols
+                        : op.row_out == RowOut::kDrop ? 1
+                                                      : cols / 2;
       const auto xf = RandomData(cols, 40 + cols, -4, 4);
       const auto gf = RandomData(oc, 50 + cols, -2, 2);
-      const std::vector<double> x(xf.begin(), xf.end()), g(gf.begin(), gf.end());
+      const std::vector<double> x(xf.begin(), xf.end()),
+          g(gf.begin(), gf.end());
       std::vector<double> y(oc), dx(cols, 0), dp(kMaxParams, 0);
       op.impl.row_ref_fwd(x.data(), y.data(), cols, p.data());
-      op.impl.row_ref_bwd(x.data(), y.data(), g.data(), dx.data(), dp.data(), cols,
-                          p.data());
+      op.impl.row_ref_bwd(x.data(), y.data(), g.data(), dx.data(), dp.data(),
+                          cols, p.data());
       auto loss = [&](const std::vector<double>& xx, const double* pp) {
         std::vector<double> yy(oc);
         op.impl.row_ref_fwd(xx.data(), yy.data(), cols, pp);
@@ -125,7 +131,8 @@ void CheckGeneral(const OpInfo& op) {
     for (int k = 0; k < ni; ++k)
       named.push_back({sample[k].name, {fdata[k].data(), sample[k].shape}});
     std::vector<NamedParam> params;
-    for (int k = 0; k < op.num_params(); ++k) params.push_back({op.params[k].name, p[k]});
+    for (int k = 0; k < op.num_params(); ++k)
+      params.push_back({op.params[k].name, p[k]});
     Call call;
     const Status st = Prepare(op.id, named, params, &call);
     INFO(st.message());
@@ -146,21 +153,27 @@ void CheckGeneral(const OpInfo& op) {
       for (int k = 0; k < ni; ++k) ptr[k] = xs[k].data();
       y->assign(no, 0);
       ws->assign(call.workspace + 1, 0);
-      GenCall<double> c{.in = ptr, .in_shape = shapes, .p = pp, .out = y->data(),
-                        .out_shape = call.out, .ws = ws->data()};
+      GenCall<double> c{.in = ptr,
+                        .in_shape = shapes,
+                        .p = pp,
+                        .out = y->data(),
+                        .out_shape = call.out,
+                        .ws = ws->data()};
       op.impl.gen_ref_fwd(c);
       return c;
     };
     std::vector<double> y, ws;
     GenCall<double> c = run(in, p.data(), &y, &ws);
     double* dptr[kMaxInputs] = {};
-    for (int k = 0; k < ni; ++k) dptr[k] = op.inputs[k].diff ? din[k].data() : nullptr;
+    for (int k = 0; k < ni; ++k)
+      dptr[k] = op.inputs[k].diff ? din[k].data() : nullptr;
     std::vector<double> dp(kMaxParams, 0);
     c.dy = g.data();
     c.din = dptr;
     c.dp = dp.data();
     op.impl.gen_ref_bwd(c);
-    auto loss = [&](const std::vector<std::vector<double>>& xs, const double* pp) {
+    auto loss = [&](const std::vector<std::vector<double>>& xs,
+                    const double* pp) {
       std::vector<double> yy, ww;
       run(xs, pp, &yy, &ww);
       double s = 0;
@@ -178,8 +191,8 @@ void CheckGeneral(const OpInfo& op) {
             },
             in[k][j]);
         if (std::isnan(fd)) continue;
-        INFO("op " << op.id << " d" << op.inputs[k].name << "[" << j << "] analytic "
-                   << din[k][j] << " fd " << fd);
+        INFO("op " << op.id << " d" << op.inputs[k].name << "[" << j
+                   << "] analytic " << din[k][j] << " fd " << fd);
         REQUIRE(FdClose(din[k][j], fd));
       }
     }
@@ -197,14 +210,21 @@ void CheckGeneral(const OpInfo& op) {
   }
 }
 
-TEST_CASE("every reference backward matches finite differences", "[reference]") {
+TEST_CASE("every reference backward matches finite differences",
+          "[reference]") {
   for (const OpInfo& op : Ops()) {
     if (!op.differentiable()) continue;
     DYNAMIC_SECTION(op.id) {
       switch (op.form) {
-        case Form::Elementwise: CheckElementwise(op); break;
-        case Form::Rowwise: CheckRowwise(op); break;
-        case Form::General: CheckGeneral(op); break;
+        case Form::Elementwise:
+          CheckElementwise(op);
+          break;
+        case Form::Rowwise:
+          CheckRowwise(op);
+          break;
+        case Form::General:
+          CheckGeneral(op);
+          break;
       }
     }
   }

@@ -11,7 +11,8 @@ namespace dlmath::testing {
 namespace {
 
 bool IsSnakeCase(const std::string& s) {
-  if (s.empty() || !std::islower(static_cast<unsigned char>(s[0]))) return false;
+  if (s.empty() || !std::islower(static_cast<unsigned char>(s[0])))
+    return false;
   for (char c : s)
     if (!(std::islower(static_cast<unsigned char>(c)) ||
           std::isdigit(static_cast<unsigned char>(c)) || c == '_'))
@@ -35,7 +36,8 @@ TEST_CASE("every registry row is complete", "[registry]") {
     REQUIRE(std::string(op.en).size() > 120);
     REQUIRE(std::string(op.zh).size() > 120);
     REQUIRE(op.num_inputs() >= 1);
-    for (int k = 0; k < op.num_inputs(); ++k) REQUIRE(IsSnakeCase(op.inputs[k].name));
+    for (int k = 0; k < op.num_inputs(); ++k)
+      REQUIRE(IsSnakeCase(op.inputs[k].name));
     for (int k = 0; k < op.num_params(); ++k) {
       const ParamSpec& s = op.params[k];
       INFO("param " << s.name);
@@ -44,7 +46,8 @@ TEST_CASE("every registry row is complete", "[registry]") {
       REQUIRE(s.def <= s.hi);
     }
     const bool default_tol = op.tol.value == 2e-6 && op.tol.grad == 1e-5;
-    REQUIRE((default_tol || (op.tol.why && std::string(op.tol.why).size() > 10)));
+    REQUIRE(
+        (default_tol || (op.tol.why && std::string(op.tol.why).size() > 10)));
     if (op.form == Form::General) REQUIRE(!ParseSample(op.sample).empty());
   }
 }
@@ -107,7 +110,8 @@ TEST_CASE("params: unknown, NaN, out of range, non-integer", "[runtime]") {
     std::vector<NamedTensor> in;
     const auto sample = ParseSample(op.sample);
     for (int k = 0; k < op.num_inputs(); ++k) {
-      Shape sh = k < static_cast<int>(sample.size()) ? sample[k].shape : Shape{2, 4};
+      Shape sh =
+          k < static_cast<int>(sample.size()) ? sample[k].shape : Shape{2, 4};
       in.push_back({op.inputs[k].name, {nullptr, sh}});
     }
     Status s = TryCall(op.id, in, {{"no_such_param", 1}});

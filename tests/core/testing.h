@@ -28,11 +28,15 @@ namespace dlmath::testing {
 // over [-12, 12] and log-spaced magnitudes up to 1e4 of both signs.
 inline std::vector<float> SweepValues() {
   const float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> v = {0.0f, -0.0f, 1e-30f, -1e-30f, FLT_MIN, -FLT_MIN,
-                          1e-40f, -1e-40f, std::numeric_limits<float>::denorm_min(),
-                          1.0f, -1.0f, 5.0f, -5.0f, 20.0f, -20.0f, 50.0f,
-                          -50.0f, 100.0f, -100.0f, 1e4f, -1e4f, inf, -inf,
-                          std::numeric_limits<float>::quiet_NaN()};
+  std::vector<float> v = {
+      0.0f,    -0.0f,   1e-30f,
+      -1e-30f, FLT_MIN, -FLT_MIN,
+      1e-40f,  -1e-40f, std::numeric_limits<float>::denorm_min(),
+      1.0f,    -1.0f,   5.0f,
+      -5.0f,   20.0f,   -20.0f,
+      50.0f,   -50.0f,  100.0f,
+      -100.0f, 1e4f,    -1e4f,
+      inf,     -inf,    std::numeric_limits<float>::quiet_NaN()};
   for (int i = -1200; i <= 1200; ++i) v.push_back(i * 0.01f + 0.00137f);
   for (double m = 1e-7; m < 1e4; m *= 1.37) {
     v.push_back(static_cast<float>(m));

@@ -85,11 +85,14 @@ constexpr ParamSpec Learnable(ParamSpec p) {
   return p;
 }
 constexpr ParamSpec Int(const char* name, double def, double lo, double hi) {
-  return {.name = name, .def = def, .lo = lo, .hi = hi,
-          .type = ParamType::kInt};
+  return {
+      .name = name, .def = def, .lo = lo, .hi = hi, .type = ParamType::kInt};
 }
 constexpr ParamSpec Bool(const char* name, bool def) {
-  return {.name = name, .def = def ? 1.0 : 0.0, .lo = 0, .hi = 1,
+  return {.name = name,
+          .def = def ? 1.0 : 0.0,
+          .lo = 0,
+          .hi = 1,
           .type = ParamType::kBool};
 }
 
@@ -115,19 +118,18 @@ struct Tolerance {
 // one slot per param and only learnable slots are written.
 
 // Elementwise, n values.
-using EwForward = void (*)(const float* x, float* y, size_t n,
-                           const double* p);
+using EwForward = void (*)(const float* x, float* y, size_t n, const double* p);
 using EwBackward = void (*)(const float* x, const float* y, const float* dy,
                             float* dx, double* dp, size_t n, const double* p);
 // Reference: element i of the flattened input (i feeds seeded ops such as
 // rrelu, which draw from a counter-based RNG).
 using EwRefForward = double (*)(double x, const double* p, uint64_t i);
-using EwRefBackward = void (*)(double x, double dy, const double* p,
-                               uint64_t i, double* dx, double* dp);
+using EwRefBackward = void (*)(double x, double dy, const double* p, uint64_t i,
+                               double* dx, double* dp);
 
 // Rowwise over rows x cols (y has rows x out_cols, see RowOut).
-using RowForward = void (*)(const float* x, float* y, size_t rows,
-                            size_t cols, const double* p);
+using RowForward = void (*)(const float* x, float* y, size_t rows, size_t cols,
+                            const double* p);
 using RowBackward = void (*)(const float* x, const float* y, const float* dy,
                              float* dx, double* dp, size_t rows, size_t cols,
                              const double* p);
@@ -148,7 +150,7 @@ struct GenCall {
   T* out;                 // forward writes; backward reads it
   Shape out_shape;
   T* ws;
-  const T* dy = nullptr;   // backward: upstream gradient, out_shape
+  const T* dy = nullptr;    // backward: upstream gradient, out_shape
   T* const* din = nullptr;  // backward: per input (null = not wanted)
   double* dp = nullptr;     // backward: per param
 };

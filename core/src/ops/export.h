@@ -9,27 +9,27 @@
 // It includes nothing itself: the .cc includes core/src/kernels.h and
 // core/src/ops/dispatch.h first, at global scope.
 
-#define DLMATH_EXPORT_Elementwise(Name)                                      \
-  DLMATH_HWY_EXPORT(Name##Forward)                                           \
-  DLMATH_HWY_EXPORT(Name##Backward)                                          \
+#define DLMATH_EXPORT_Elementwise(Name)                                     \
+  DLMATH_HWY_EXPORT(Name##Forward)                                          \
+  DLMATH_HWY_EXPORT(Name##Backward)                                         \
   void Name##Forward(const float* x, float* y, size_t n, const double* p) { \
-    DLMATH_DISPATCH(Name##Forward)(x, y, n, p);                              \
-  }                                                                          \
+    DLMATH_DISPATCH(Name##Forward)(x, y, n, p);                             \
+  }                                                                         \
   void Name##Backward(const float* x, const float* y, const float* dy,      \
                       float* dx, double* dp, size_t n, const double* p) {   \
-    DLMATH_DISPATCH(Name##Backward)(x, y, dy, dx, dp, n, p);                 \
+    DLMATH_DISPATCH(Name##Backward)(x, y, dy, dx, dp, n, p);                \
   }
-#define DLMATH_EXPORT_Rowwise(Name)                                          \
-  DLMATH_HWY_EXPORT(Name##Forward)                                           \
-  DLMATH_HWY_EXPORT(Name##Backward)                                          \
-  void Name##Forward(const float* x, float* y, size_t rows, size_t cols,    \
-                     const double* p) {                                     \
-    DLMATH_DISPATCH(Name##Forward)(x, y, rows, cols, p);                     \
-  }                                                                          \
-  void Name##Backward(const float* x, const float* y, const float* dy,      \
-                      float* dx, double* dp, size_t rows, size_t cols,      \
-                      const double* p) {                                    \
-    DLMATH_DISPATCH(Name##Backward)(x, y, dy, dx, dp, rows, cols, p);        \
+#define DLMATH_EXPORT_Rowwise(Name)                                      \
+  DLMATH_HWY_EXPORT(Name##Forward)                                       \
+  DLMATH_HWY_EXPORT(Name##Backward)                                      \
+  void Name##Forward(const float* x, float* y, size_t rows, size_t cols, \
+                     const double* p) {                                  \
+    DLMATH_DISPATCH(Name##Forward)(x, y, rows, cols, p);                 \
+  }                                                                      \
+  void Name##Backward(const float* x, const float* y, const float* dy,   \
+                      float* dx, double* dp, size_t rows, size_t cols,   \
+                      const double* p) {                                 \
+    DLMATH_DISPATCH(Name##Backward)(x, y, dy, dx, dp, rows, cols, p);    \
   }
 // General ops define NameShape/NameForward/NameBackward in the family .cc.
 #define DLMATH_EXPORT_General(Name)
