@@ -302,6 +302,7 @@ function fillCase(env, op, c) {
 
 // ---- native ---------------------------------------------------------------------
 
+const nativeWarnings = new Set();
 function runNative(bin, ops) {
   const args = ['--ms', String(TARGET_MS), '--warmup-ms', String(WARMUP_MS)];
   for (const op of ops)
@@ -312,6 +313,7 @@ function runNative(bin, ops) {
   args.push(...ops.map((o) => o.id));
   const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${bin} exited with ${r.status}: ${r.stderr}`);
+  for (const line of r.stderr.split('\n')) if (line && !nativeWarnings.has(line)) nativeWarnings.add(line) && log(line);
   return JSON.parse(r.stdout);
 }
 
