@@ -62,11 +62,259 @@ HWY_INLINE V ExpNonPositive(D d, V x) {
   p = hn::MulAdd(p, r2, hn::Add(r, hn::Set(d, 1.0f)));
   // 2^n via the exponent field; n >= -126 wherever the result is kept.
   const auto ni = hn::ConvertTo(di, hn::Max(n, hn::Set(d, -126.0f)));
-  const V pow2n = hn::BitCast(
-      d, hn::ShiftLeft<23>(hn::Add(ni, hn::Set(di, 127))));
+  const V pow2n =
+      hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(ni, hn::Set(di, 127))));
   const V e = hn::Mul(p, pow2n);
   // x < -87.33 (including -inf) -> +0; NaN stays NaN (comparisons are false).
   return hn::IfThenZeroElse(hn::Lt(x, kUnderflow), e);
+}
+
+// NaN-preserving clamps. Highway's Min/Max do not propagate NaN on x86 (the
+// second operand wins) nor on EMU128 (the non-NaN operand wins), so clamps
+// that must let NaN through compare and blend instead.
+template <class D, class V>
+HWY_INLINE V ClampBelow(D d, V x, float lo) {
+  return hn::IfThenElse(hn::Lt(x, hn::Set(d, lo)), hn::Set(d, lo), x);
+}
+template <class D, class V>
+HWY_INLINE V ClampAbove(D d, V x, float hi) {
+  return hn::IfThenElse(hn::Gt(x, hn::Set(d, hi)), hn::Set(d, hi), x);
+}
+// +-inf -> +-FLT_MAX, anything else unchanged: x * (a factor that underflowed
+// to 0) then gives a signed zero instead of inf * 0 = NaN.
+template <class D, class V>
+HWY_INLINE V FiniteOrMax(D d, V x) {
+  return hn::IfThenElse(hn::IsInf(x),
+                        hn::CopySign(hn::Set(d, 3.40282347e38f), x), x);
+}
+
+// x f for a gate f in [0, 1] (a sigmoid, tanh of softplus) that is exactly 0
+// at an infinite x: the product is then the limit's signed zero instead of
+// inf * 0 = NaN (silu(-inf) = -0), while f = 1 still gives inf.
+template <class D, class V>
+HWY_INLINE V MulGate(D d, V x, V f) {
+  return hn::Mul(hn::IfThenElse(hn::Eq(f, hn::Zero(d)), FiniteOrMax(d, x), x),
+                 f);
+}
+
+// e^r - 1 = r + r^2 p(r) on [-ln2/2, ln2/2]: ExpNonPositive's polynomial
+// without its final + 1, so callers can keep e^r - 1 free of cancellation.
+template <class D, class V>
+HWY_INLINE V ExpReducedM1(D d, V r) {
+  V p = hn::Set(d, 1.9875691500e-4f);
+  p = hn::MulAdd(p, r, hn::Set(d, 1.3981999507e-3f));
+  p = hn::MulAdd(p, r, hn::Set(d, 8.3334519073e-3f));
+  p = hn::MulAdd(p, r, hn::Set(d, 4.1665795894e-2f));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.6666665459e-1f));
+  p = hn::MulAdd(p, r, hn::Set(d, 5.0000001201e-1f));
+  return hn::MulAdd(p, hn::Mul(r, r), r);
+}
+// 2^n for integral n in [-126, 127] (a float), via the exponent field; n is
+// clamped below at -126 (callers flush those results anyway).
+template <class D, class V>
+HWY_INLINE V Pow2Int(D d, V n) {
+  const hn::RebindToSigned<D> di;
+  const auto ni = hn::ConvertTo(di, hn::Max(n, hn::Set(d, -126.0f)));
+  return hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(ni, hn::Set(di, 127))));
+}
+
+// e^x - 1 for x <= 0 (and -inf, NaN), float32, with full relative accuracy
+// near 0 where exp(x) - 1 would cancel. Same reduction as ExpNonPositive,
+// x = n ln2 + r, and e^x - 1 = 2^n (e^r - 1) + (2^n - 1): e^r - 1 has no
+// cancellation, 2^n - 1 is exact and so is the product by 2^n (no FMA
+// needed). The sign of a zero input is kept (expm1(-0) = -0); x < -87.33 (and
+// -inf) gives -1. Max error ~2 ulp.
+template <class D, class V>
+HWY_INLINE V Expm1NonPositive(D d, V x) {
+  const V kOne = hn::Set(d, 1.0f);
+  const V n = hn::Round(hn::Mul(x, hn::Set(d, 1.44269504088896341f)));
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);
+  r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
+  const V pow2n = Pow2Int(d, n);
+  V e = hn::MulAdd(pow2n, ExpReducedM1(d, r), hn::Sub(pow2n, kOne));
+  e = hn::IfThenElse(hn::Lt(x, hn::Set(d, -87.33654f)), hn::Neg(kOne), e);
+  // The result is < 0 wherever x < 0, so this only fixes up x = -0 (the
+  // reduction turns it into r = +0).
+  return hn::CopySign(e, x);
+}
+
+// e^{hi + lo} for hi + lo <= 0, with hi a square from SquareSplit (or half
+// of one) and |lo| small. Such an hi has at most 24 significant bits on a
+// grid no finer than the reduction needs, so hi - n ln2hi is exact and lo
+// enters the reduced argument afterwards: e^{-x^2} keeps full relative
+// accuracy for x^2 up to 87 even without FMA (SSE4, wasm). hi + lo < -87.33
+// (and -inf) gives +0; NaN propagates.
+template <class D, class V>
+HWY_INLINE V ExpNonPositiveHiLo(D d, V hi, V lo) {
+  const V sum = hn::Add(hi, lo);
+  const V n = hn::Round(hn::Mul(sum, hn::Set(d, 1.44269504088896341f)));
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), hi);
+  r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
+  r = hn::Add(r, lo);
+  const V pow2n = Pow2Int(d, n);
+  const V e = hn::MulAdd(pow2n, ExpReducedM1(d, r), pow2n);
+  return hn::IfThenZeroElse(hn::Lt(sum, hn::Set(d, -87.33654f)), e);
+}
+
+// a^2 = hi + lo for 0 <= a <= 16: a's significand is cut to 12 bits (ah), so
+// hi = ah^2 is exact and lo = (a - ah)(a + ah) is small, with one rounding
+// (relative 2^-24 of lo). Dekker's split, as in glibc's erff: no FMA needed,
+// so SSE4 and wasm get the same accuracy as AVX2.
+template <class D, class V>
+HWY_INLINE void SquareSplit(D d, V a, V* hi, V* lo) {
+  const hn::RebindToUnsigned<D> du;
+  const V ah =
+      hn::BitCast(d, hn::And(hn::BitCast(du, a), hn::Set(du, 0xFFFFF000u)));
+  *hi = hn::Mul(ah, ah);
+  *lo = hn::Mul(hn::Sub(a, ah), hn::Add(a, ah));
+}
+
+// tanh x, float32, any x. For |x| < 0.625, tanh x = x (1 + x^2 P(x^2)), P
+// fitted (minimax) to (tanh x - x)/x^3 with relative error 4.8e-9, so that
+// x^3 P(x^2) also serves tanhshrink without cancellation (the product form
+// keeps tanh(-0) = -0, which x + x^3 P would turn into +0). Beyond,
+// tanh|x| = (1 - e)/(1 + e) with e = e^{-2|x|} < 0.29: one exp and one
+// division, no cancellation. Max error 2 ulp; tanh(+-inf) = +-1, NaN
+// propagates.
+template <class D, class V>
+HWY_INLINE V TanhPoly(D d, V x2) {
+  V p = hn::Set(d, 2.2928816971e-03f);
+  p = hn::MulAdd(p, x2, hn::Set(d, -8.3440999249e-03f));
+  p = hn::MulAdd(p, x2, hn::Set(d, 2.1768981136e-02f));
+  p = hn::MulAdd(p, x2, hn::Set(d, -5.3959270450e-02f));
+  p = hn::MulAdd(p, x2, hn::Set(d, 1.3333303632e-01f));
+  return hn::MulAdd(p, x2, hn::Set(d, -3.3333333174e-01f));
+}
+// tanh|x| for |x| >= 0.625 (also right for larger |x| and +-inf, NaN), with
+// the sign of x.
+template <class D, class V>
+HWY_INLINE V TanhLarge(D d, V x) {
+  const V kOne = hn::Set(d, 1.0f);
+  const V e = ExpNonPositive(d, hn::Mul(hn::Set(d, -2.0f), hn::Abs(x)));
+  return hn::CopySign(hn::Div(hn::Sub(kOne, e), hn::Add(kOne, e)), x);
+}
+template <class D, class V>
+HWY_INLINE V FastTanh(D d, V x) {
+  const V x2 = hn::Mul(x, x);
+  const V small = hn::Mul(x, hn::MulAdd(x2, TanhPoly(d, x2), hn::Set(d, 1.0f)));
+  return hn::IfThenElse(hn::Lt(hn::Abs(x), hn::Set(d, 0.625f)), small,
+                        TanhLarge(d, x));
+}
+
+// log(1 + u) for u in [0, 1] (and NaN), float32, max error ~1 ulp. This is
+// the softplus / log-sigmoid tail log1p(e^{-|x|}). 1 + u = 2^k (1 + f) with
+// k in {0, 1}; f comes straight from u (f = u, or (u - 1)/2 for u > sqrt2 -
+// 1), so a tiny u keeps full relative accuracy, and log(1 + f) = f - f^2/2 +
+// f^3 P(f) on [sqrt(1/2) - 1, sqrt2 - 1] (minimax, relative error 5.8e-9).
+template <class D, class V>
+HWY_INLINE V Log1pUnit(D d, V u) {
+  const V kOne = hn::Set(d, 1.0f);
+  const V kHalf = hn::Set(d, 0.5f);
+  const auto big = hn::Gt(u, hn::Set(d, 0.414213562f));
+  const V f = hn::IfThenElse(big, hn::Mul(hn::Sub(u, kOne), kHalf), u);
+  const V k = hn::IfThenElseZero(big, kOne);
+  const V f2 = hn::Mul(f, f);
+  V p = hn::Set(d, -7.6346182650e-2f);
+  p = hn::MulAdd(p, f, hn::Set(d, 1.2761946461e-1f));
+  p = hn::MulAdd(p, f, hn::Set(d, -1.3160313560e-1f));
+  p = hn::MulAdd(p, f, hn::Set(d, 1.4201718070e-1f));
+  p = hn::MulAdd(p, f, hn::Set(d, -1.6623340532e-1f));
+  p = hn::MulAdd(p, f, hn::Set(d, 2.0001227976e-1f));
+  p = hn::MulAdd(p, f, hn::Set(d, -2.5000821505e-1f));
+  p = hn::MulAdd(p, f, hn::Set(d, 3.3333331700e-1f));
+  V r = hn::MulAdd(hn::Mul(f2, f), p, hn::Mul(k, hn::Set(d, -2.12194440e-4f)));
+  r = hn::NegMulAdd(kHalf, f2, r);
+  r = hn::Add(f, r);
+  return hn::MulAdd(k, hn::Set(d, 0.693359375f), r);
+}
+
+// erfc(z) for 0 <= z <= 10.61 (callers clamp: erfc(10.61) underflows
+// float), given z^2 = z2hi + z2lo from SquareSplit (callers that scale x into
+// z scale both halves). erfc(z) = e^{-z^2} t Q(t), t = 1/(1 + z/2), Q a
+// degree-10 minimax polynomial (relative error 3.7e-9 on the whole range).
+// e^{-z^2} comes from ExpNonPositiveHiLo: one rounding of z^2 ~ 100 alone
+// would cost 6e-6 relative. Max error 4-5 ulp relative (t's rounding is
+// amplified up to 2.3x), far below an ulp of 1 - erfc. *gauss receives
+// e^{-z^2}, for derivatives.
+template <class D, class V>
+HWY_INLINE V ErfcCore(D d, V z, V z2hi, V z2lo, V* gauss) {
+  const V kOne = hn::Set(d, 1.0f);
+  // t = 1/(1 + h), h = z/2: one Newton step on the quotient, which also
+  // folds in the rounding of 1 + h (delta, exact). Near z = 0 an error in t
+  // comes out doubled in erfc.
+  const V h = hn::Mul(z, hn::Set(d, 0.5f));
+  const V den = hn::Add(kOne, h);
+  const V delta = hn::Add(hn::Sub(kOne, den), h);
+  const V t0 = hn::Div(kOne, den);
+  const V res = hn::NegMulAdd(t0, delta, hn::NegMulAdd(t0, den, kOne));
+  const V t = hn::MulAdd(t0, res, t0);
+  // Horner in s = t - 0.58 (t spans [0.159, 1]): the terms shrink
+  // geometrically, so rounding does not pile up near t = 1 (z = 0).
+  const V s = hn::Sub(t, hn::Set(d, 0.58f));
+  V q = hn::Set(d, 3.6508904283e-02f);
+  q = hn::MulAdd(q, s, hn::Set(d, 1.6322240960e-02f));
+  q = hn::MulAdd(q, s, hn::Set(d, -7.4634432109e-02f));
+  q = hn::MulAdd(q, s, hn::Set(d, 4.1673089776e-03f));
+  q = hn::MulAdd(q, s, hn::Set(d, 1.1407546479e-01f));
+  q = hn::MulAdd(q, s, hn::Set(d, -5.1627229862e-02f));
+  q = hn::MulAdd(q, s, hn::Set(d, -2.0335235076e-01f));
+  q = hn::MulAdd(q, s, hn::Set(d, 8.5147167267e-02f));
+  q = hn::MulAdd(q, s, hn::Set(d, 5.8685396768e-01f));
+  q = hn::MulAdd(q, s, hn::Set(d, 7.7901883269e-01f));
+  q = hn::MulAdd(q, s, hn::Set(d, 5.6940872152e-01f));
+  const V g = ExpNonPositiveHiLo(d, hn::Neg(z2hi), hn::Neg(z2lo));
+  *gauss = g;
+  return hn::Mul(g, hn::Mul(t, q));
+}
+
+// erf x, float32, any x. |x| < 1: x + x R(x^2) (minimax, relative error
+// 1.2e-9 before rounding); beyond, 1 - erfc|x| with the sign of x (|x| is
+// clamped to 10, where erf is 1 in float). Max error ~1 ulp; erf(+-0) = +-0,
+// NaN propagates. *gauss receives e^{-x^2} (erf' = 2/sqrt(pi) e^{-x^2}).
+template <class D, class V>
+HWY_INLINE V Erf(D d, V x, V* gauss) {
+  const V kOne = hn::Set(d, 1.0f);
+  const V ax = ClampAbove(d, hn::Abs(x), 10.0f);
+  const V x2 = hn::Mul(ax, ax);
+  V r = hn::Set(d, 7.8538678782e-5f);
+  r = hn::MulAdd(r, x2, hn::Set(d, -8.0102061302e-4f));
+  r = hn::MulAdd(r, x2, hn::Set(d, 5.1883305829e-3f));
+  r = hn::MulAdd(r, x2, hn::Set(d, -2.6853814504e-2f));
+  r = hn::MulAdd(r, x2, hn::Set(d, 1.1283585249e-1f));
+  r = hn::MulAdd(r, x2, hn::Set(d, -3.7612625840e-1f));
+  r = hn::MulAdd(r, x2, hn::Set(d, 1.2837916573e-1f));
+  const V small = hn::MulAdd(x, r, x);
+  V hi, lo;
+  SquareSplit(d, ax, &hi, &lo);
+  const V big = hn::CopySign(hn::Sub(kOne, ErfcCore(d, ax, hi, lo, gauss)), x);
+  return hn::IfThenElse(hn::Lt(ax, kOne), small, big);
+}
+
+// e^x for x <= 0 (and -inf, NaN), float32: a cheaper ExpNonPositive for hot
+// loops (the softmax family). x = n ln2 + r as there, but n comes from adding
+// a magic bias (1.5 * 2^23 + 127) whose low bits are then exactly the
+// exponent field of 2^n, and e^r = 1 + r q(r) with a degree-4 minimax q
+// (XNNPACK's rr2_p5 coefficients, reflected for x <= 0): about 22 operations
+// without FMA (wasm, SSE4) against about 30. Max error 2.3 ulp (1.9e-7
+// relative, 1.3e-7 absolute), checked against double exp on every float in
+// [-87.5, 0] (AVX2 and SSE4). Below -87.34 (and -inf) the result is +0; NaN
+// stays NaN.
+template <class D, class V>
+HWY_INLINE V ExpNonPositiveFast(D d, V x) {
+  const hn::RebindToUnsigned<D> du;
+  const V kMagic = hn::Set(d, 0x1.8000FEp23f);
+  V n = hn::MulAdd(x, hn::Set(d, 0x1.715476p0f), kMagic);  // log2(e)
+  const V pow2n = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(du, n)));
+  n = hn::Sub(n, kMagic);
+  V r = hn::NegMulAdd(n, hn::Set(d, 0x1.62E400p-1f), x);  // ln2, high part
+  r = hn::NegMulAdd(n, hn::Set(d, 0x1.7F7D1Cp-20f), r);   // ln2, low part
+  V q = hn::Set(d, 0x1.0F9F9Cp-7f);
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.573A1Ap-5f));
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.555A80p-3f));
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.FFFDC6p-2f));
+  q = hn::MulAdd(q, r, hn::Set(d, 0x1.FFFFF6p-1f));
+  const V e = hn::MulAdd(hn::Mul(r, pow2n), q, pow2n);
+  return hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -0x1.5D589Ep6f)), e);
 }
 
 }  // namespace HWY_NAMESPACE
