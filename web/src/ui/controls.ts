@@ -59,7 +59,9 @@ class SliderField {
     });
     this.#number = h('input', { id, type: 'number', step: range.step === 1 ? 1 : 'any', 'data-testid': id });
     this.#slider.value = String(value);
-    this.#number.value = String(value);
+    // Shown rounded (a default such as 1/3 would not fit); the op keeps the
+    // exact value until the user edits it.
+    this.#number.value = String(Number(value.toPrecision(6)));
     this.#slider.addEventListener('input', () => {
       this.#number.value = this.#slider.value;
       onChange(Number(this.#slider.value));
@@ -108,6 +110,28 @@ export class ParamPanel {
         box.checked = value !== 0;
         box.addEventListener('change', () => this.#onChange(p.name, box.checked ? 1 : 0));
         return h('div', { class: 'field checkbox-field' }, box, h('label', { for: id, text: p.name }));
+      }
+      if (p.type === 'int') {
+        // A stepper: int ranges such as a seed's [0, 2^32) make useless sliders.
+        const num = h('input', {
+          id,
+          type: 'number',
+          step: 1,
+          min: Number.isFinite(p.min) ? p.min : undefined,
+          max: Number.isFinite(p.max) ? p.max : undefined,
+          'data-testid': id,
+        });
+        num.value = String(value);
+        num.addEventListener('input', () => {
+          const v = num.valueAsNumber;
+          if (Number.isFinite(v)) this.#onChange(p.name, v);
+        });
+        return h(
+          'div',
+          { class: 'field' },
+          h('label', { for: id }, p.name, h('span', { class: 'muted hint', text: ` ${interval(p)}` })),
+          num,
+        );
       }
       return new SliderField(id, p.name, interval(p), value, sliderRange(p), (v) => this.#onChange(p.name, v)).root;
     });

@@ -131,14 +131,11 @@ export class Explorer {
       this.#grid = null;
       this.#schedule();
     });
-    this.#probe = new ProbeView(dom.probe, (x) => {
-      this.#state.x = x;
-      this.#schedule();
-    });
     const probeAt = (x: number) => {
       this.#state.x = x;
       this.#schedule();
     };
+    this.#probe = new ProbeView(dom.probe, probeAt);
     this.#chartF = new LineChart(dom.chartF, '', '--line-f', 'dlmath-x', probeAt);
     this.#chartDf = new LineChart(dom.chartDf, '', '--line-df', 'dlmath-x', probeAt);
 
