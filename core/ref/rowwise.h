@@ -46,9 +46,8 @@ inline void LogSoftmaxForward(const double* x, double* y, size_t n,
   for (size_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
 }
 // dx = dy - softmax * sum(dy), softmax = e^y (PyTorch's formula).
-inline void LogSoftmaxBackward(const double*, const double* y,
-                               const double* dy, double* dx, double*,
-                               size_t n, const double*) {
+inline void LogSoftmaxBackward(const double*, const double* y, const double* dy,
+                               double* dx, double*, size_t n, const double*) {
   double sum = 0;
   for (size_t i = 0; i < n; ++i) sum += dy[i];
   for (size_t i = 0; i < n; ++i) dx[i] += dy[i] - std::exp(y[i]) * sum;
@@ -209,7 +208,8 @@ inline void SwigluBackward(const GenCall<double>& c) {
     for (int64_t k = 0; k < d; ++k)
       for (int64_t j = 0; j < h; ++j) {
         const double ga = da[r * h + j], gb = db[r * h + j];
-        if (c.din[0]) c.din[0][r * d + k] += ga * w[k * h + j] + gb * v[k * h + j];
+        if (c.din[0])
+          c.din[0][r * d + k] += ga * w[k * h + j] + gb * v[k * h + j];
         if (c.din[1]) c.din[1][k * h + j] += x[r * d + k] * ga;
         if (c.din[2]) c.din[2][k * h + j] += x[r * d + k] * gb;
       }

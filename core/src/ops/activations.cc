@@ -1,11 +1,14 @@
 // Per-target build of the activation kernels and their dispatch wrappers;
 // General-form activations (prelu) are defined after the wrappers.
+// foreach_target.h must come before the -inl.h files it re-includes.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/src/ops/activations.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "core/src/ops/activations-inl.h"
 #include "core/src/ops/rowwise-inl.h"
+// clang-format on
 
 #if HWY_ONCE
 #include <string>
@@ -50,10 +53,10 @@ Status PreluShape(const char* op, const Shape* in, const double* /*p*/,
   const int64_t channels = x.rank >= 2 ? x.dim[1] : 1;
   if (w.numel() != 1 && w.numel() != channels) {
     const std::string want =
-        x.rank >= 2 ? "shape [1] or [" + std::to_string(channels) +
-                          "] (one slope per channel, dimension 1 of x " +
-                          x.str() + ")"
-                    : "shape [1] (x " + x.str() + " has no channel dimension)";
+        x.rank >= 2
+            ? "shape [1] or [" + std::to_string(channels) +
+                  "] (one slope per channel, dimension 1 of x " + x.str() + ")"
+            : "shape [1] (x " + x.str() + " has no channel dimension)";
     return Status(ErrorCode::kBadShape, op, "weight",
                   "op '" + std::string(op) + "': input 'weight' must have " +
                       want + ", got " + w.str());
@@ -65,17 +68,17 @@ Status PreluShape(const char* op, const Shape* in, const double* /*p*/,
 
 void PreluForward(const GenCall<float>& c) {
   const PreluDims l = PreluLayout(c.in_shape[0]);
-  DLMATH_DISPATCH(PreluForwardBlocks)(
-      c.in[0], c.in[1], c.out, l.outer, l.channels, l.inner,
-      static_cast<size_t>(c.in_shape[1].numel()));
+  DLMATH_DISPATCH(PreluForwardBlocks)
+  (c.in[0], c.in[1], c.out, l.outer, l.channels, l.inner,
+   static_cast<size_t>(c.in_shape[1].numel()));
 }
 
 // Accumulates into dx (din[0]) and dweight (din[1]), either may be null.
 void PreluBackward(const GenCall<float>& c) {
   const PreluDims l = PreluLayout(c.in_shape[0]);
-  DLMATH_DISPATCH(PreluBackwardBlocks)(
-      c.in[0], c.in[1], c.dy, c.din[0], c.din[1], l.outer, l.channels,
-      l.inner, static_cast<size_t>(c.in_shape[1].numel()));
+  DLMATH_DISPATCH(PreluBackwardBlocks)
+  (c.in[0], c.in[1], c.dy, c.din[0], c.din[1], l.outer, l.channels, l.inner,
+   static_cast<size_t>(c.in_shape[1].numel()));
 }
 
 }  // namespace dlmath

@@ -11,7 +11,8 @@
 namespace dlmath {
 namespace {
 
-using MatR = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatR =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using Mat = Eigen::Map<MatR>;
 using ConstMat = Eigen::Map<const MatR>;
 using Arr = Eigen::Map<Eigen::ArrayXf>;
@@ -77,8 +78,8 @@ void SwigluBackward(const GenCall<float>& c) {
     Arr av(a + i, len), bv(b + i, len), s(sbuf, len), t(tbuf, len);
     const ConstArr g(c.dy + i, len);
     s = 1.0f / (1.0f + (-av).exp());
-    t = g * av * s;                                  // dB
-    av = g * bv * (s * (1.0f + av * (1.0f - s)));    // dA
+    t = g * av * s;                                // dB
+    av = g * bv * (s * (1.0f + av * (1.0f - s)));  // dA
     bv = t;
   }
   const ConstMat x(c.in[0], n, d), w(c.in[1], d, h), v(c.in[2], d, h);
