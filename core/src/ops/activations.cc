@@ -68,17 +68,17 @@ Status PreluShape(const char* op, const Shape* in, const double* /*p*/,
 
 void PreluForward(const GenCall<float>& c) {
   const PreluDims l = PreluLayout(c.in_shape[0]);
-  DLMATH_DISPATCH(PreluForwardBlocks)
-  (c.in[0], c.in[1], c.out, l.outer, l.channels, l.inner,
-   static_cast<size_t>(c.in_shape[1].numel()));
+  const auto blocks = DLMATH_DISPATCH(PreluForwardBlocks);
+  blocks(c.in[0], c.in[1], c.out, l.outer, l.channels, l.inner,
+         static_cast<size_t>(c.in_shape[1].numel()));
 }
 
 // Accumulates into dx (din[0]) and dweight (din[1]), either may be null.
 void PreluBackward(const GenCall<float>& c) {
   const PreluDims l = PreluLayout(c.in_shape[0]);
-  DLMATH_DISPATCH(PreluBackwardBlocks)
-  (c.in[0], c.in[1], c.dy, c.din[0], c.din[1], l.outer, l.channels, l.inner,
-   static_cast<size_t>(c.in_shape[1].numel()));
+  const auto blocks = DLMATH_DISPATCH(PreluBackwardBlocks);
+  blocks(c.in[0], c.in[1], c.dy, c.din[0], c.din[1], l.outer, l.channels,
+         l.inner, static_cast<size_t>(c.in_shape[1].numel()));
 }
 
 }  // namespace dlmath
