@@ -38,14 +38,14 @@ Status SwigluShape(const char* op, const Shape* in, const double* /*p*/,
   const Shape& v = in[2];
   const std::string name(op);
   if (w.dim[0] != x.dim[1])
-    return Status(ErrorCode::kBadShape, name, "w",
-                  "op '" + name + "': input 'w' must have shape [" +
+    return Status(ErrorCode::kBadShape, name, "W",
+                  "op '" + name + "': input 'W' must have shape [" +
                       std::to_string(x.dim[1]) + ", h] to match x " + x.str() +
                       ", got " + w.str());
   if (!(v == w))
-    return Status(ErrorCode::kBadShape, name, "v",
-                  "op '" + name + "': input 'v' must have shape " + w.str() +
-                      " to match w " + w.str() + ", got " + v.str());
+    return Status(ErrorCode::kBadShape, name, "V",
+                  "op '" + name + "': input 'V' must have shape " + w.str() +
+                      " to match W " + w.str() + ", got " + v.str());
   *out = Shape{x.dim[0], w.dim[1]};
   *workspace = 2 * x.dim[0] * w.dim[1];
   return {};
