@@ -329,8 +329,10 @@ function fmt(v) {
 function ratio(a, b, goal) {
   if (a === undefined || b === undefined) return '—';
   const r = a / b;
-  const s = r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`;
-  return r < goal ? `${s} ✗` : s;
+  let s = r >= 10 ? r.toFixed(0) : r.toFixed(2);
+  // Never print a miss as if it met the goal (0.996 -> "1.00").
+  if (r < goal && Number(s) >= goal) s = (Math.floor(r * 1000) / 1000).toFixed(3);
+  return r < goal ? `${s}× ✗` : `${s}×`;
 }
 
 function gitDescribe() {
