@@ -38,7 +38,9 @@ const lines = [
   '/** Params of each op (all optional: omitted ones take their defaults). */',
   'export interface OpParams {',
   ...ops.map((o) => {
-    const ps = o.params.map((p) => `${p.name}?: number${p.type === 'bool' ? ' | boolean' : ''}`);
+    const type = (p) =>
+      p.type === 'bool' ? 'number | boolean' : p.type === 'enum' ? `number | ${union(p.choices)}` : 'number';
+    const ps = o.params.map((p) => `${p.name}?: ${type(p)}`);
     // `{}` would accept anything; an op without params accepts none.
     return `  ${o.id}: ${ps.length ? `{ ${ps.join('; ')} }` : '{ [name: string]: never }'};`;
   }),

@@ -108,7 +108,8 @@ Status PrepareFromJs(const std::string& id, const val& names,
   return Prepare(id, a->inputs, a->params, call);
 }
 
-// {tensor} with the result in a new Tensor, or {} after writing into `out`.
+// {tensor, aux} with the result in a new Tensor, or {aux} after writing it
+// into `out`; aux maps each secondary output's name to a new Tensor.
 val Eval(std::string id, val names, val tensors, val pnames, val pvalues,
          Tensor* out) {
   CallArgs args;
@@ -117,25 +118,24 @@ val Eval(std::string id, val names, val tensors, val pnames, val pvalues,
           PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call);
       !s.ok())
     return ErrorObject(s);
-  val r = val::object();
-  if (out) {
-    if (out->size() != static_cast<double>(call.out.numel()))
-      return ErrorObject(Status(
-          ErrorCode::kBadShape, id, "out",
-          "op '" + id + "': the output tensor holds " +
-              std::to_string(out->dims().numel()) + " values, the result " +
-              call.out.str() + " needs " + std::to_string(call.out.numel())));
-    Buffer ws(call.workspace);
-    if (!ws.ok())
-      return ErrorObject(Status(ErrorCode::kOutOfMemory, id, "",
-                                "op '" + id + "': out of memory"));
-    out->Reshape(call.out);
-    Forward(call, out->data(), ws.data());
-    return r;
-  }
+  if (out && out->size() != static_cast<double>(call.out.numel()))
+    return ErrorObject(Status(
+        ErrorCode::kBadShape, id, "out",
+        "op '" + id + "': the output tensor holds " +
+            std::to_string(out->dims().numel()) + " values, the result " +
+            call.out.str() + " needs " + std::to_string(call.out.numel())));
   Evaluation ev;
-  if (Status s = Run(call, &ev); !s.ok()) return ErrorObject(s);
-  r.set("tensor", ToJs(ev.shape, std::move(ev.y)));
+  if (Status s = Run(call, &ev, out ? out->data() : nullptr); !s.ok())
+    return ErrorObject(s);
+  val r = val::object();
+  if (out)
+    out->Reshape(call.out);
+  else
+    r.set("tensor", ToJs(ev.shape, std::move(ev.y)));
+  val aux = val::object();
+  for (int k = 0; k < call.op->num_aux(); ++k)
+    aux.set(call.op->aux[k], ToJs(call.aux[k], std::move(ev.aux[k])));
+  r.set("aux", aux);
   return r;
 }
 
@@ -205,6 +205,8 @@ const char* ParamTypeName(ParamType t) {
       return "int";
     case ParamType::kBool:
       return "bool";
+    case ParamType::kEnum:
+      return "enum";
   }
   return "real";
 }
@@ -247,6 +249,8 @@ val ListOps() {
       i.set("minRank", s.min_rank);
       i.set("maxRank", s.max_rank);
       i.set("differentiable", s.diff);
+      i.set("optional", s.optional);
+      i.set("integer", s.integer);
       inputs.call<void>("push", i);
     }
     o.set("inputs", inputs);
@@ -262,9 +266,23 @@ val ListOps() {
       p.set("maxOpen", s.hi_open);
       p.set("type", std::string(ParamTypeName(s.type)));
       p.set("learnable", s.learnable);
+      val choices = val::array();
+      if (s.type == ParamType::kEnum) {
+        std::string all(s.choices);
+        for (size_t a = 0, b; a <= all.size(); a = b + 1) {
+          b = all.find('|', a);
+          if (b == std::string::npos) b = all.size();
+          choices.call<void>("push", all.substr(a, b - a));
+        }
+      }
+      p.set("choices", choices);
       params.call<void>("push", p);
     }
     o.set("params", params);
+    val aux = val::array();
+    for (int k = 0; k < op.num_aux(); ++k)
+      aux.call<void>("push", std::string(op.aux[k]));
+    o.set("aux", aux);
     o.set("sample", std::string(op.sample));
     o.set("latex", std::string(op.latex));
     o.set("dlatex", std::string(op.dlatex));

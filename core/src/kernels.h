@@ -22,10 +22,9 @@ namespace dlmath {
   void Name##Backward(const float* x, const float* y, const float* dy,   \
                       float* dx, double* dp, size_t rows, size_t cols,   \
                       const double* p);
-#define DLMATH_DECLARE_General(Name)                                   \
-  Status Name##Shape(const char* op, const Shape* in, const double* p, \
-                     Shape* out, int64_t* workspace);                  \
-  void Name##Forward(const GenCall<float>& c);                         \
+#define DLMATH_DECLARE_General(Name)           \
+  Status Name##Shape(const ShapeCtx& c);       \
+  void Name##Forward(const GenCall<float>& c); \
   void Name##Backward(const GenCall<float>& c);
 #define DLMATH_OP(id, Name, family, form, ...) DLMATH_DECLARE_##form(Name)
 #include "dlmath/ops.def"

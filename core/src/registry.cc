@@ -89,6 +89,11 @@ int OpInfo::num_params() const {
   while (n < kMaxParams && params[n].name) ++n;
   return n;
 }
+int OpInfo::num_aux() const {
+  int n = 0;
+  while (n < kMaxAux && aux[n]) ++n;
+  return n;
+}
 int OpInfo::InputIndex(std::string_view name) const {
   for (int i = 0; i < num_inputs(); ++i)
     if (name == inputs[i].name) return i;
@@ -105,6 +110,33 @@ bool OpInfo::differentiable() const {
   for (int i = 0; i < num_params(); ++i)
     if (params[i].learnable) return true;
   return false;
+}
+
+std::vector<SampleInput> ParseSample(const char* text) {
+  std::vector<SampleInput> out;
+  const std::string s(text);
+  size_t pos = 0;
+  while ((pos = s.find('=', pos)) != std::string::npos) {
+    size_t start = s.rfind(' ', pos);
+    start = start == std::string::npos ? 0 : start + 1;
+    SampleInput in{s.substr(start, pos - start), {}};
+    const size_t open = s.find('[', pos), close = s.find(']', open);
+    for (size_t a = open + 1; a < close;) {
+      size_t b = s.find(',', a);
+      if (b == std::string::npos || b > close) b = close;
+      if (b > a) in.shape.dim[in.shape.rank++] = std::stoll(s.substr(a, b - a));
+      a = b + 1;
+    }
+    pos = close + 1;
+    if (s.compare(pos, 3, "in[") == 0) {
+      const size_t comma = s.find(',', pos), end = s.find(']', pos);
+      in.lo = std::stod(s.substr(pos + 3, comma - pos - 3));
+      in.hi = std::stod(s.substr(comma + 1, end - comma - 1));
+      pos = end + 1;
+    }
+    out.push_back(in);
+  }
+  return out;
 }
 
 std::span<const OpInfo> Ops() { return kOps; }

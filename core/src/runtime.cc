@@ -91,8 +91,17 @@ std::string FormatNumber(double v) {
   return buf;
 }
 
+// "'mean', 'sum', 'none'" from "mean|sum|none".
+std::string ChoiceList(const char* choices) {
+  std::string out = "'";
+  for (const char* c = choices; *c; ++c)
+    out += *c == '|' ? std::string("', '") : std::string(1, *c);
+  return out + "'";
+}
+
 std::string RangeText(const ParamSpec& s) {
   if (s.type == ParamType::kBool) return "0 or 1";
+  if (s.type == ParamType::kEnum) return "one of " + ChoiceList(s.choices);
   std::string r = s.lo_open || std::isinf(s.lo) ? "(" : "[";
   r += FormatNumber(s.lo) + ", " + FormatNumber(s.hi);
   r += s.hi_open || std::isinf(s.hi) ? ")" : "]";
@@ -108,6 +117,9 @@ Status CheckParam(const OpInfo& op, const ParamSpec& s, double v) {
   };
   if (std::isnan(v)) return bad("is NaN; expected " + RangeText(s));
   const bool integral = std::floor(v) == v;
+  if (s.type == ParamType::kEnum && (!integral || v < s.lo || v > s.hi))
+    return bad("must be one of " + ChoiceList(s.choices) + ", got index " +
+               FormatNumber(v));
   if ((s.type != ParamType::kReal) && !integral)
     return bad("must be " + RangeText(s) + ", got " + FormatNumber(v));
   // An infinite bound is always open: no param takes an infinite value.
@@ -176,8 +188,18 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
     seen[k] = true;
     call->in[k] = t.tensor;
   }
+  for (int k = 0; k < ni; ++k) {
+    if (!seen[k] || !op->inputs[k].integer) continue;
+    const float* v = call->in[k].data;
+    for (int64_t i = 0, n = call->in[k].shape.numel(); i < n; ++i)
+      if (!(std::floor(v[i]) == v[i]))
+        return Status(ErrorCode::kBadType, op_name, op->inputs[k].name,
+                      "op '" + op_name + "': input '" + op->inputs[k].name +
+                          "' must hold integers; element [" +
+                          std::to_string(i) + "] is " + FormatNumber(v[i]));
+  }
   for (int k = 0; k < ni; ++k)
-    if (!seen[k])
+    if (!seen[k] && !op->inputs[k].optional)
       return Status(ErrorCode::kMissingInput, op_name, op->inputs[k].name,
                     "op '" + op_name + "' needs input '" + op->inputs[k].name +
                         "' (" + NameList(*op, false) + ")");
@@ -215,15 +237,26 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
       break;
     case Form::General: {
       Shape shapes[kMaxInputs];
-      for (int k = 0; k < ni; ++k) shapes[k] = call->in[k].shape;
-      if (Status s = op->impl.gen_shape(op->id, shapes, call->p, &call->out,
-                                        &call->workspace);
-          !s.ok())
-        return s;
+      const float* data[kMaxInputs] = {};
+      for (int k = 0; k < ni; ++k) {
+        shapes[k] = call->in[k].shape;
+        data[k] = call->in[k].data;
+      }
+      const ShapeCtx ctx{.op = op->id,
+                         .in = shapes,
+                         .data = data,
+                         .p = call->p,
+                         .out = &call->out,
+                         .workspace = &call->workspace,
+                         .aux = call->aux};
+      if (Status s = op->impl.gen_shape(ctx); !s.ok()) return s;
       break;
     }
   }
-  if (call->out.numel() > kMaxElements || call->workspace > kMaxElements)
+  int64_t aux_total = 0;
+  for (int k = 0; k < op->num_aux(); ++k) aux_total += call->aux[k].numel();
+  if (call->out.numel() > kMaxElements || call->workspace > kMaxElements ||
+      aux_total > kMaxElements)
     return Status(ErrorCode::kTooLarge, op_name, "",
                   "op '" + op_name + "': the result " + call->out.str() +
                       " exceeds the limit of " + std::to_string(kMaxElements) +
@@ -235,7 +268,7 @@ namespace {
 
 // General ops take pointer arrays; build them from the call.
 GenCall<float> MakeGenCall(const Call& c, const float** in, Shape* shapes,
-                           float* y, float* ws) {
+                           float* y, float* ws, float* const* aux) {
   for (int k = 0; k < kMaxInputs; ++k) {
     in[k] = c.in[k].data;
     shapes[k] = c.in[k].shape;
@@ -245,12 +278,14 @@ GenCall<float> MakeGenCall(const Call& c, const float** in, Shape* shapes,
                         .p = c.p,
                         .out = y,
                         .out_shape = c.out,
-                        .ws = ws};
+                        .ws = ws,
+                        .aux = aux,
+                        .aux_shape = c.aux};
 }
 
 }  // namespace
 
-void Forward(const Call& c, float* y, float* ws) {
+void Forward(const Call& c, float* y, float* ws, float* const* aux) {
   const OpInfo& op = *c.op;
   const ConstTensor& x = c.in[0];
   switch (op.form) {
@@ -263,7 +298,7 @@ void Forward(const Call& c, float* y, float* ws) {
     case Form::General: {
       const float* in[kMaxInputs];
       Shape shapes[kMaxInputs];
-      op.impl.gen_fwd(MakeGenCall(c, in, shapes, y, ws));
+      op.impl.gen_fwd(MakeGenCall(c, in, shapes, y, ws, aux));
       break;
     }
   }
@@ -284,7 +319,8 @@ void Backward(const Call& c, const float* y, float* ws, const float* dy,
     case Form::General: {
       const float* in[kMaxInputs];
       Shape shapes[kMaxInputs];
-      GenCall<float> g = MakeGenCall(c, in, shapes, const_cast<float*>(y), ws);
+      GenCall<float> g =
+          MakeGenCall(c, in, shapes, const_cast<float*>(y), ws, nullptr);
       g.dy = dy;
       g.din = din;
       g.dp = dp;
@@ -294,15 +330,22 @@ void Backward(const Call& c, const float* y, float* ws, const float* dy,
   }
 }
 
-Status Run(const Call& c, Evaluation* ev) {
+Status Run(const Call& c, Evaluation* ev, float* into) {
   ev->shape = c.out;
-  ev->y = Buffer(c.out.numel());
+  if (!into) ev->y = Buffer(c.out.numel());
   ev->ws = Buffer(c.workspace);
-  if (!ev->y.ok() || !ev->ws.ok())
+  float* aux[kMaxAux] = {};
+  bool aux_ok = true;
+  for (int k = 0; k < c.op->num_aux(); ++k) {
+    ev->aux[k] = Buffer(c.aux[k].numel());
+    aux_ok = aux_ok && ev->aux[k].ok();
+    aux[k] = ev->aux[k].data();
+  }
+  if (!ev->y.ok() || !ev->ws.ok() || !aux_ok)
     return Status(ErrorCode::kOutOfMemory, c.op->id, "",
                   "op '" + std::string(c.op->id) + "': out of memory for a " +
                       c.out.str() + " result");
-  Forward(c, ev->y.data(), ev->ws.data());
+  Forward(c, into ? into : ev->y.data(), ev->ws.data(), aux);
   return {};
 }
 

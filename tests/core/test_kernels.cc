@@ -175,71 +175,53 @@ void CheckRowwise(const OpInfo& op) {
 }
 
 void CheckGeneral(const OpInfo& op) {
-  const auto sample = ParseSample(op.sample);
-  REQUIRE(static_cast<int>(sample.size()) == op.num_inputs());
   for (const std::vector<double>& p : ParamSets(op)) {
-    std::vector<std::vector<float>> data;
-    std::vector<NamedTensor> named;
-    data.reserve(sample.size());
-    for (size_t k = 0; k < sample.size(); ++k)
-      data.push_back(RandomData(sample[k].shape.numel(), 100 + k));
-    for (size_t k = 0; k < sample.size(); ++k)
-      named.push_back({sample[k].name, {data[k].data(), sample[k].shape}});
-    std::vector<NamedParam> params;
-    for (int k = 0; k < op.num_params(); ++k)
-      params.push_back({op.params[k].name, p[k]});
-    Call call;
-    const Status st = Prepare(op.id, named, params, &call);
-    INFO(st.message());
-    REQUIRE(st.ok());
-    // Reference in double.
+    const SampleCall sc = MakeSampleCall(op, p, 100);
+    const Call& call = sc.call;
     const int ni = op.num_inputs();
-    std::vector<std::vector<double>> ind(ni), dind(ni);
-    const double* inp[kMaxInputs] = {};
-    double* dinp[kMaxInputs] = {};
-    Shape shapes[kMaxInputs];
-    for (int k = 0; k < ni; ++k) {
-      ind[k].assign(call.in[k].data,
-                    call.in[k].data + call.in[k].shape.numel());
-      dind[k].assign(ind[k].size(), kDxInit);
-      inp[k] = ind[k].data();
-      dinp[k] = op.inputs[k].diff ? dind[k].data() : nullptr;
-      shapes[k] = call.in[k].shape;
-    }
+    // Reference in double: forward (with aux), then backward accumulating
+    // into kDxInit like the kernels.
+    RefBuffers rb = RefInputs(call);
+    GenCall<double> rc = RefForward(call, &rb);
     const size_t no = call.out.numel();
-    std::vector<double> ref_y(no), ref_ws(call.workspace + 1);
     const std::vector<float> dy = RandomData(no, 5, -2, 2);
     const std::vector<double> dyd(dy.begin(), dy.end());
+    std::vector<std::vector<double>> dind(ni);
+    double* dinp[kMaxInputs] = {};
+    for (int k = 0; k < ni; ++k) {
+      dind[k].assign(rb.in[k].size(), kDxInit);
+      if (op.inputs[k].diff && call.in[k].data) dinp[k] = dind[k].data();
+    }
     std::vector<double> ref_dp(kMaxParams, 0);
-    GenCall<double> rc{.in = inp,
-                       .in_shape = shapes,
-                       .p = call.p,
-                       .out = ref_y.data(),
-                       .out_shape = call.out,
-                       .ws = ref_ws.data()};
-    op.impl.gen_ref_fwd(rc);
     rc.dy = dyd.data();
     rc.din = dinp;
     rc.dp = ref_dp.data();
-    op.impl.gen_ref_bwd(rc);
+    if (op.differentiable()) op.impl.gen_ref_bwd(rc);
     ForEachTarget([&](const char* target) {
       INFO("op " << op.id << ", target " << target);
-      std::vector<float> y(no), ws(call.workspace + 1);
-      Forward(call, y.data(), ws.data());
+      Evaluation ev;
+      REQUIRE(Run(call, &ev).ok());
       for (size_t i = 0; i < no; ++i) {
-        INFO("out " << i << " got " << y[i] << " ref " << ref_y[i]);
-        REQUIRE(Close(y[i], ref_y[i], op.tol.value));
+        INFO("out " << i << " got " << ev.y.data()[i] << " ref " << rb.y[i]);
+        REQUIRE(Close(ev.y.data()[i], rb.y[i], op.tol.value));
       }
+      for (int a = 0; a < op.num_aux(); ++a)
+        for (size_t i = 0; i < rb.aux[a].size(); ++i) {
+          INFO("aux " << op.aux[a] << "[" << i << "] got "
+                      << ev.aux[a].data()[i] << " ref " << rb.aux[a][i]);
+          REQUIRE(Close(ev.aux[a].data()[i], rb.aux[a][i], op.tol.value));
+        }
+      if (!op.differentiable()) return;
       std::vector<std::vector<float>> din(ni);
       float* dptr[kMaxInputs] = {};
       for (int k = 0; k < ni; ++k) {
-        din[k].assign(ind[k].size(), kDxInit);
-        dptr[k] = op.inputs[k].diff ? din[k].data() : nullptr;
+        din[k].assign(rb.in[k].size(), kDxInit);
+        if (op.inputs[k].diff && call.in[k].data) dptr[k] = din[k].data();
       }
       std::vector<double> dp(kMaxParams, 0);
-      Backward(call, y.data(), ws.data(), dy.data(), dptr, dp.data());
+      Backward(call, ev.y.data(), ev.ws.data(), dy.data(), dptr, dp.data());
       for (int k = 0; k < ni; ++k) {
-        if (!op.inputs[k].diff) continue;
+        if (!dptr[k]) continue;
         for (size_t i = 0; i < din[k].size(); ++i) {
           INFO("d" << op.inputs[k].name << "[" << i << "] got " << din[k][i]
                    << " ref " << dind[k][i]);

@@ -119,77 +119,46 @@ void CheckRowwise(const OpInfo& op) {
 }
 
 void CheckGeneral(const OpInfo& op) {
-  const auto sample = ParseSample(op.sample);
   const int ni = op.num_inputs();
-  REQUIRE(static_cast<int>(sample.size()) == ni);
   for (const std::vector<double>& p : ParamSets(op)) {
-    // Shapes and workspace from the real Prepare, on float placeholders.
-    std::vector<std::vector<float>> fdata;
-    std::vector<NamedTensor> named;
-    for (int k = 0; k < ni; ++k)
-      fdata.push_back(RandomData(sample[k].shape.numel(), 200 + k, -2, 2));
-    for (int k = 0; k < ni; ++k)
-      named.push_back({sample[k].name, {fdata[k].data(), sample[k].shape}});
-    std::vector<NamedParam> params;
-    for (int k = 0; k < op.num_params(); ++k)
-      params.push_back({op.params[k].name, p[k]});
-    Call call;
-    const Status st = Prepare(op.id, named, params, &call);
-    INFO(st.message());
-    REQUIRE(st.ok());
-    std::vector<std::vector<double>> in(ni), din(ni);
-    Shape shapes[kMaxInputs];
-    for (int k = 0; k < ni; ++k) {
-      in[k].assign(call.in[k].data, call.in[k].data + call.in[k].shape.numel());
-      din[k].assign(in[k].size(), 0);
-      shapes[k] = call.in[k].shape;
-    }
+    const SampleCall sc = MakeSampleCall(op, p, 200);
+    const Call& call = sc.call;
+    RefBuffers rb = RefInputs(call);
+    GenCall<double> c = RefForward(call, &rb);
     const size_t no = call.out.numel();
     const auto gf = RandomData(no, 77, -2, 2);
     const std::vector<double> g(gf.begin(), gf.end());
-    auto run = [&](const std::vector<std::vector<double>>& xs, const double* pp,
-                   std::vector<double>* y, std::vector<double>* ws) {
-      const double* ptr[kMaxInputs] = {};
-      for (int k = 0; k < ni; ++k) ptr[k] = xs[k].data();
-      y->assign(no, 0);
-      ws->assign(call.workspace + 1, 0);
-      GenCall<double> c{.in = ptr,
-                        .in_shape = shapes,
-                        .p = pp,
-                        .out = y->data(),
-                        .out_shape = call.out,
-                        .ws = ws->data()};
-      op.impl.gen_ref_fwd(c);
-      return c;
-    };
-    std::vector<double> y, ws;
-    GenCall<double> c = run(in, p.data(), &y, &ws);
+    std::vector<std::vector<double>> din(ni);
     double* dptr[kMaxInputs] = {};
-    for (int k = 0; k < ni; ++k)
-      dptr[k] = op.inputs[k].diff ? din[k].data() : nullptr;
+    for (int k = 0; k < ni; ++k) {
+      din[k].assign(rb.in[k].size(), 0);
+      if (op.inputs[k].diff && call.in[k].data) dptr[k] = din[k].data();
+    }
     std::vector<double> dp(kMaxParams, 0);
     c.dy = g.data();
     c.din = dptr;
     c.dp = dp.data();
     op.impl.gen_ref_bwd(c);
+    // sum(g * f(inputs, params)), the scalar whose gradient backward gives.
     auto loss = [&](const std::vector<std::vector<double>>& xs,
                     const double* pp) {
-      std::vector<double> yy, ww;
-      run(xs, pp, &yy, &ww);
+      RefBuffers b = rb;
+      b.in = xs;
+      RefForward(call, &b, pp);
       double s = 0;
-      for (size_t i = 0; i < no; ++i) s += g[i] * yy[i];
+      for (size_t i = 0; i < no; ++i) s += g[i] * b.y[i];
       return s;
     };
     for (int k = 0; k < ni; ++k) {
-      if (!op.inputs[k].diff) continue;
-      for (size_t j = 0; j < in[k].size(); ++j) {
+      if (!dptr[k]) continue;
+      for (size_t j = 0; j < rb.in[k].size(); ++j) {
         const double fd = CentralDiff(
             [&](double t) {
-              auto xs = in;
+              auto xs = rb.in;
               xs[k][j] += t;
               return loss(xs, p.data());
             },
-            in[k][j]);
+            rb.in[k][j]);
         if (std::isnan(fd)) continue;
         INFO("op " << op.id << " d" << op.inputs[k].name << "[" << j
                    << "] analytic " << din[k][j] << " fd " << fd);
@@ -202,7 +171,7 @@ void CheckGeneral(const OpInfo& op) {
           [&](double t) {
             std::vector<double> q = p;
             q[k] += t;
-            return loss(in, q.data());
+            return loss(rb.in, q.data());
           },
           p[k]);
       if (!std::isnan(fd)) REQUIRE(FdClose(dp[k], fd));

@@ -100,30 +100,6 @@ inline std::vector<std::vector<double>> ParamSets(const OpInfo& op) {
   return {def, alt};
 }
 
-struct SampleInput {
-  std::string name;
-  Shape shape;
-};
-// Parses a registry `sample` string: "x=[2,3] weight=[3]".
-inline std::vector<SampleInput> ParseSample(const char* text) {
-  std::vector<SampleInput> out;
-  std::string s(text);
-  size_t pos = 0;
-  while ((pos = s.find('=', pos)) != std::string::npos) {
-    size_t start = s.rfind(' ', pos);
-    start = start == std::string::npos ? 0 : start + 1;
-    SampleInput in{s.substr(start, pos - start), {}};
-    const size_t open = s.find('[', pos), close = s.find(']', open);
-    std::stringstream dims(s.substr(open + 1, close - open - 1));
-    std::string tok;
-    while (std::getline(dims, tok, ','))
-      if (!tok.empty()) in.shape[in.shape.rank++] = std::stoll(tok);
-    out.push_back(in);
-    pos = close;
-  }
-  return out;
-}
-
 // Deterministic data in [lo, hi].
 inline std::vector<float> RandomData(size_t n, uint32_t seed, float lo = -3,
                                      float hi = 3) {
@@ -132,6 +108,89 @@ inline std::vector<float> RandomData(size_t n, uint32_t seed, float lo = -3,
   std::vector<float> v(n);
   for (float& x : v) x = u(rng);
   return v;
+}
+
+// A validated General call on the row's sample inputs: data drawn from each
+// input's sample range (integers for integer inputs), inputs the sample
+// leaves out must be optional. `data` keeps the floats alive.
+struct SampleCall {
+  std::vector<std::vector<float>> data;  // per registry input, empty if absent
+  Call call;
+};
+inline SampleCall MakeSampleCall(const OpInfo& op, const std::vector<double>& p,
+                                 uint32_t seed) {
+  SampleCall sc;
+  sc.data.resize(op.num_inputs());
+  std::vector<NamedTensor> named;
+  const auto sample = ParseSample(op.sample);
+  for (const SampleInput& si : sample) {
+    const int k = op.InputIndex(si.name);
+    INFO("sample input " << si.name);
+    REQUIRE(k >= 0);
+    const bool integer = op.inputs[k].integer;
+    auto& v = sc.data[k];
+    v = RandomData(si.shape.numel(), seed + k, si.lo,
+                   integer ? si.hi + 1 : si.hi);
+    if (integer)
+      for (float& f : v) f = std::min<float>(std::floor(f), si.hi);
+  }
+  for (const SampleInput& si : sample) {
+    const int k = op.InputIndex(si.name);
+    named.push_back({op.inputs[k].name, {sc.data[k].data(), si.shape}});
+  }
+  for (int k = 0; k < op.num_inputs(); ++k)
+    if (sc.data[k].empty()) REQUIRE(op.inputs[k].optional);
+  std::vector<NamedParam> params;
+  for (int k = 0; k < op.num_params(); ++k)
+    params.push_back({op.params[k].name, p[k]});
+  const Status st = Prepare(op.id, named, params, &sc.call);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  return sc;
+}
+
+// Buffers for running a General op's float64 reference on a call's inputs.
+struct RefBuffers {
+  std::vector<std::vector<double>> in, aux;
+  std::vector<double> y, ws;
+  const double* in_ptr[kMaxInputs] = {};
+  double* aux_ptr[kMaxAux] = {};
+  Shape shapes[kMaxInputs];
+};
+// Forward of the reference; `in` (double copies of the inputs) may be
+// perturbed by the caller first (finite differences).
+inline GenCall<double> RefForward(const Call& call, RefBuffers* b,
+                                  const double* p = nullptr) {
+  const OpInfo& op = *call.op;
+  for (int k = 0; k < op.num_inputs(); ++k) {
+    b->in_ptr[k] = call.in[k].data ? b->in[k].data() : nullptr;
+    b->shapes[k] = call.in[k].shape;
+  }
+  b->y.assign(call.out.numel(), 0);
+  b->ws.assign(call.workspace + 1, 0);
+  b->aux.resize(kMaxAux);
+  for (int k = 0; k < op.num_aux(); ++k) {
+    b->aux[k].assign(call.aux[k].numel(), 0);
+    b->aux_ptr[k] = b->aux[k].data();
+  }
+  GenCall<double> c{.in = b->in_ptr,
+                    .in_shape = b->shapes,
+                    .p = p ? p : call.p,
+                    .out = b->y.data(),
+                    .out_shape = call.out,
+                    .ws = b->ws.data(),
+                    .aux = b->aux_ptr,
+                    .aux_shape = call.aux};
+  op.impl.gen_ref_fwd(c);
+  return c;
+}
+inline RefBuffers RefInputs(const Call& call) {
+  RefBuffers b;
+  for (int k = 0; k < call.op->num_inputs(); ++k)
+    b.in.emplace_back(
+        call.in[k].data,
+        call.in[k].data + (call.in[k].data ? call.in[k].shape.numel() : 0));
+  return b;
 }
 
 }  // namespace dlmath::testing

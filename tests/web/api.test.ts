@@ -74,6 +74,12 @@ describe('values and gradients', () => {
     expectClose(scalar.data, [sigmoid(2)], 2e-6);
   });
 
+  it('eval returns the named secondary outputs (none for activations)', () => {
+    const r = dl.eval('softmax', { x: [1, 2] });
+    expect(r.aux).toEqual({});
+    for (const op of dl.ops()) expect(Array.isArray(op.aux)).toBe(true);
+  });
+
   it('nested arrays keep their shape', () => {
     const r = dl.softmax([
       [1, 2, 3],

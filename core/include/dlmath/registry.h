@@ -8,15 +8,18 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "dlmath/status.h"
 #include "dlmath/tensor.h"
 
 namespace dlmath {
 
-inline constexpr int kMaxInputs = 4;
+inline constexpr int kMaxInputs = 6;
 inline constexpr int kMaxParams = 8;
+inline constexpr int kMaxAux = 4;  // secondary outputs (running stats, ...)
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Navigation groups, in the order of the study notes.
@@ -49,7 +52,9 @@ const char* FormName(Form f);
 // Output row length of a Rowwise op, given the input row length c.
 enum class RowOut { kSame, kDrop, kHalf };  // c, (dimension dropped), c/2
 
-enum class ParamType { kReal, kInt, kBool };
+// kEnum: the value is an index into `choices` ("mean|sum|none"); JS passes
+// the name.
+enum class ParamType { kReal, kInt, kBool, kEnum };
 
 struct ParamSpec {
   const char* name = nullptr;
@@ -57,19 +62,39 @@ struct ParamSpec {
   double lo = -kInf, hi = kInf;  // valid range
   bool lo_open = false, hi_open = false;
   ParamType type = ParamType::kReal;
-  bool learnable = false;  // backward returns d/dparam
+  bool learnable = false;         // backward returns d/dparam
+  const char* choices = nullptr;  // kEnum only: "a|b|c"
 };
 
 struct InputSpec {
   const char* name = nullptr;
   int min_rank = 0, max_rank = kMaxRank;
-  bool diff = true;  // backward returns d/dinput
+  bool diff = true;       // backward returns d/dinput
+  bool optional = false;  // may be left out (its data pointer is then null)
+  bool integer = false;   // values must be integers (class indices, lengths)
 };
 
 // Row helpers, so a registry row reads like a signature.
 constexpr InputSpec In(const char* name, int min_rank = 0,
                        int max_rank = kMaxRank, bool diff = true) {
   return {name, min_rank, max_rank, diff};
+}
+// Class indices, lengths, masks: integer values, not differentiable.
+constexpr InputSpec Index(const char* name, int min_rank = 0,
+                          int max_rank = kMaxRank) {
+  return {.name = name,
+          .min_rank = min_rank,
+          .max_rank = max_rank,
+          .diff = false,
+          .integer = true};
+}
+constexpr InputSpec Optional(InputSpec s) {
+  s.optional = true;
+  return s;
+}
+constexpr InputSpec Constant(InputSpec s) {  // no gradient wanted
+  s.diff = false;
+  return s;
 }
 constexpr ParamSpec Real(const char* name, double def, double lo = -kInf,
                          double hi = kInf) {
@@ -94,6 +119,18 @@ constexpr ParamSpec Bool(const char* name, bool def) {
           .lo = 0,
           .hi = 1,
           .type = ParamType::kBool};
+}
+
+// An enum param: `choices` "mean|sum|none", default by index.
+constexpr ParamSpec Choice(const char* name, const char* choices, int def) {
+  int n = 1;
+  for (const char* c = choices; *c; ++c) n += *c == '|';
+  return {.name = name,
+          .def = static_cast<double>(def),
+          .lo = 0,
+          .hi = static_cast<double>(n - 1),
+          .type = ParamType::kEnum,
+          .choices = choices};
 }
 
 struct Props {
@@ -141,7 +178,8 @@ using RowRefBackward = void (*)(const double* x, const double* y,
                                 size_t cols, const double* p);
 
 // General: everything in one struct. `ws` is scratch of the size the shape
-// function asked for; forward may save values there for backward.
+// function asked for; forward may save values there for backward. An absent
+// optional input has in[k] == nullptr.
 template <class T>
 struct GenCall {
   const T* const* in;     // inputs, registry order
@@ -150,14 +188,26 @@ struct GenCall {
   T* out;                 // forward writes; backward reads it
   Shape out_shape;
   T* ws;
+  T* const* aux = nullptr;  // forward writes the secondary outputs (.aux)
+  const Shape* aux_shape = nullptr;
   const T* dy = nullptr;    // backward: upstream gradient, out_shape
   T* const* din = nullptr;  // backward: per input (null = not wanted)
   double* dp = nullptr;     // backward: per param
 };
-// Checks shapes beyond the rank rules and sets out / workspace (elements of
-// T). Returns an error naming the input on a mismatch.
-using GenShapeFn = Status (*)(const char* op, const Shape* in, const double* p,
-                              Shape* out, int64_t* workspace);
+
+// What a General op's shape function sees and sets. It checks what the rank
+// rules cannot (shapes that must agree, class indices within range: the
+// input data is there for that) and returns an error naming the input.
+struct ShapeCtx {
+  const char* op;
+  const Shape* in;           // shapes, registry order
+  const float* const* data;  // values (nullptr: optional input left out)
+  const double* p;           // params, registry order
+  Shape* out;                // set: the main output's shape
+  int64_t* workspace;        // set: scratch floats (default 0)
+  Shape* aux;                // set: one shape per .aux name
+};
+using GenShapeFn = Status (*)(const ShapeCtx& c);
 using GenForward = void (*)(const GenCall<float>& c);
 using GenBackward = void (*)(const GenCall<float>& c);
 using GenRefForward = void (*)(const GenCall<double>& c);
@@ -189,6 +239,8 @@ struct OpInfo {
   RowOut row_out = RowOut::kSame;
   InputSpec inputs[kMaxInputs] = {};
   ParamSpec params[kMaxParams] = {};
+  // Names of secondary outputs (General ops), returned beside the result.
+  const char* aux[kMaxAux] = {};
   // Sample input shapes, "name=[dims] name=[dims]": the test sweep, the docs
   // and the page use them (General ops must have one).
   const char* sample = "";
@@ -202,6 +254,7 @@ struct OpInfo {
 
   int num_inputs() const;
   int num_params() const;
+  int num_aux() const;
   int ParamIndex(std::string_view name) const;  // -1 if none
   int InputIndex(std::string_view name) const;
   bool differentiable() const;  // any diff input or learnable param
@@ -215,6 +268,16 @@ enum class OpId {
   kCount
 };
 inline constexpr int kNumOps = static_cast<int>(OpId::kCount);
+
+// One input of a row's `sample`: "x=[4,6] target=[4]in[0,5] w=[6]" gives
+// shapes and, after "in", the range sample values are drawn from (integer
+// inputs: inclusive integers). Default range [-3, 3].
+struct SampleInput {
+  std::string name;
+  Shape shape;
+  double lo = -3, hi = 3;
+};
+std::vector<SampleInput> ParseSample(const char* text);
 
 std::span<const OpInfo> Ops();
 const OpInfo& Op(OpId id);

@@ -46,10 +46,10 @@ PreluDims PreluLayout(const Shape& x) {
 
 }  // namespace
 
-Status PreluShape(const char* op, const Shape* in, const double* /*p*/,
-                  Shape* out, int64_t* workspace) {
-  const Shape& x = in[0];
-  const Shape& w = in[1];
+Status PreluShape(const ShapeCtx& c) {
+  const char* op = c.op;
+  const Shape& x = c.in[0];
+  const Shape& w = c.in[1];
   const int64_t channels = x.rank >= 2 ? x.dim[1] : 1;
   if (w.numel() != 1 && w.numel() != channels) {
     const std::string want =
@@ -61,8 +61,7 @@ Status PreluShape(const char* op, const Shape* in, const double* /*p*/,
                   "op '" + std::string(op) + "': input 'weight' must have " +
                       want + ", got " + w.str());
   }
-  *out = x;
-  *workspace = 0;
+  *c.out = x;
   return {};
 }
 

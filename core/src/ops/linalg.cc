@@ -31,12 +31,11 @@ using ConstArr = Eigen::Map<const Eigen::ArrayXf>;
 // accumulates dx += dA w^T + dB v^T, dw += x^T dA, dv += x^T dB. So one
 // Backward consumes what Forward saved: run Forward again before another.
 
-Status SwigluShape(const char* op, const Shape* in, const double* /*p*/,
-                   Shape* out, int64_t* workspace) {
-  const Shape& x = in[0];
-  const Shape& w = in[1];
-  const Shape& v = in[2];
-  const std::string name(op);
+Status SwigluShape(const ShapeCtx& c) {
+  const Shape& x = c.in[0];
+  const Shape& w = c.in[1];
+  const Shape& v = c.in[2];
+  const std::string name(c.op);
   if (w.dim[0] != x.dim[1])
     return Status(ErrorCode::kBadShape, name, "W",
                   "op '" + name + "': input 'W' must have shape [" +
@@ -46,8 +45,8 @@ Status SwigluShape(const char* op, const Shape* in, const double* /*p*/,
     return Status(ErrorCode::kBadShape, name, "V",
                   "op '" + name + "': input 'V' must have shape " + w.str() +
                       " to match W " + w.str() + ", got " + v.str());
-  *out = Shape{x.dim[0], w.dim[1]};
-  *workspace = 2 * x.dim[0] * w.dim[1];
+  *c.out = Shape{x.dim[0], w.dim[1]};
+  *c.workspace = 2 * x.dim[0] * w.dim[1];
   return {};
 }
 

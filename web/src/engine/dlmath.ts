@@ -9,6 +9,12 @@ export interface Result {
   data: Float32Array;
 }
 
+/** What `dl.eval` returns: the result and its named secondary outputs. */
+export interface EvalResult extends Result {
+  /** Secondary outputs by name (running stats, attention weights, ...); `{}` for most ops. */
+  aux: Record<string, Result>;
+}
+
 /** Anything accepted as an op input (or as an upstream gradient). */
 export type InputValue =
   number | ArrayLike<number> | NestedArray | { shape: number[]; data: ArrayLike<number> } | DlTensor;
@@ -17,8 +23,8 @@ export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
 /** Metadata of one registry entry, as listed by `dl.ops()`. */
 export type OpMeta = RawOpMeta & { kind: 'op' };
 
-/** Param values by name (booleans count as 0 / 1). */
-export type Params = Record<string, number | boolean>;
+/** Param values by name (booleans count as 0 / 1; enum params take their choice's name). */
+export type Params = Record<string, number | boolean | string>;
 
 type Inputs<K extends OpId> = { [N in OpInputs[K]]: InputValue };
 
@@ -28,8 +34,8 @@ export type OpFunction<K extends OpId> = ([OpInputs[K]] extends [infer N]
     ? string extends N
       ? never
       : IsUnion<N> extends true
-        ? (inputs: Inputs<K>, params?: OpParams[K]) => Result
-        : (x: InputValue, params?: OpParams[K]) => Result
+        ? (inputs: Inputs<K>, params?: OpParams[K]) => EvalResult
+        : (x: InputValue, params?: OpParams[K]) => EvalResult
     : never
   : never) & {
   /** Gradients of the op, see {@link Dlmath.grad}. */
@@ -100,9 +106,9 @@ export class Dlmath {
    * @param options - `out`: a resident tensor of the right size to write into
    * @returns the values and their shape (or `out` itself when given)
    */
-  eval<K extends OpId>(id: K, inputs: Inputs<K>, params?: OpParams[K]): Result;
+  eval<K extends OpId>(id: K, inputs: Inputs<K>, params?: OpParams[K]): EvalResult;
   eval<K extends OpId>(id: K, inputs: Inputs<K>, params: OpParams[K] | undefined, options: { out: DlTensor }): DlTensor;
-  eval(id: string, inputs: unknown, params?: unknown, options?: { out?: DlTensor }): Result | DlTensor {
+  eval(id: string, inputs: unknown, params?: unknown, options?: { out?: DlTensor }): EvalResult | DlTensor {
     this.#checkId(id);
     const out = options?.out;
     if (out !== undefined && !(out instanceof DlTensor))
@@ -115,8 +121,10 @@ export class Dlmath {
     return this.#withCall(id, inputs, params, (names, tensors, pn, pv) => {
       const r = this.#mod._eval(id, names, tensors, pn, pv, out ? out.raw() : null);
       if (r.error) throw toError(r.error);
+      const aux: Record<string, Result> = {};
+      for (const [name, t] of Object.entries(r.aux ?? {})) aux[name] = this.#take(t);
       if (out) return out;
-      return this.#take(r.tensor!);
+      return { ...this.#take(r.tensor!), aux };
     });
   }
 
@@ -248,6 +256,20 @@ export class Dlmath {
         );
       for (const [k, v] of Object.entries(params)) {
         if (v === undefined) continue;
+        const spec = op.params.find((p) => p.name === k);
+        if (typeof v === 'string' && spec?.type === 'enum') {
+          const index = spec.choices.indexOf(v);
+          if (index < 0)
+            throw new DlmathError(
+              'bad_param',
+              `op '${id}': param '${k}' must be one of ${spec.choices.map((c) => `'${c}'`).join(', ')}, got '${v}'`,
+              id,
+              k,
+            );
+          pn.push(k);
+          pv.push(index);
+          continue;
+        }
         if (typeof v !== 'number' && typeof v !== 'boolean')
           throw new DlmathError('bad_type', `op '${id}': param '${k}' must be a number, got ${describe(v)}`, id, k);
         pn.push(k);

@@ -11,7 +11,15 @@
  * @packageDocumentation
  */
 export { loadDlmath, type LoadOptions } from './loader.js';
-export { Dlmath, type InputValue, type OpFunction, type OpMeta, type Params, type Result } from './dlmath.js';
+export {
+  Dlmath,
+  type EvalResult,
+  type InputValue,
+  type OpFunction,
+  type OpMeta,
+  type Params,
+  type Result,
+} from './dlmath.js';
 export { DlTensor } from './tensor.js';
 export { DlmathError, ErrorCode } from './errors.js';
 export { OP_IDS, type OpId } from './gen/ops.js';

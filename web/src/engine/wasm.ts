@@ -23,7 +23,14 @@ export interface RawOpMeta {
   form: 'elementwise' | 'rowwise' | 'general';
   rowOut: 'same' | 'drop' | 'half';
   title: { en: string; zh: string };
-  inputs: { name: string; minRank: number; maxRank: number; differentiable: boolean }[];
+  inputs: {
+    name: string;
+    minRank: number;
+    maxRank: number;
+    differentiable: boolean;
+    optional: boolean;
+    integer: boolean;
+  }[];
   params: {
     name: string;
     default: number;
@@ -31,9 +38,13 @@ export interface RawOpMeta {
     max: number;
     minOpen: boolean;
     maxOpen: boolean;
-    type: 'real' | 'int' | 'bool';
+    type: 'real' | 'int' | 'bool' | 'enum';
     learnable: boolean;
+    /** Names of an enum param's values; [] otherwise. */
+    choices: string[];
   }[];
+  /** Names of the secondary outputs `dl.eval` returns in `aux`. */
+  aux: string[];
   sample: string;
   latex: string;
   dlatex: string;
@@ -54,7 +65,7 @@ export interface RawModule {
     paramNames: string[],
     paramValues: number[],
     out: RawTensor | null,
-  ): { error?: RawError; tensor?: RawTensor };
+  ): { error?: RawError; tensor?: RawTensor; aux?: Record<string, RawTensor> };
   _grad(
     id: string,
     names: string[],
