@@ -9,7 +9,9 @@
 //   BENCH_QUICK=1 node bench/run.mjs sigmoid softmax    (smoke: 1 round)
 //
 // Knobs: BENCH_ROUNDS (7), BENCH_MS (ms per measurement, 50), BENCH_WARMUP_MS
-// (10). Writes build/bench/table.md and build/bench/results.json.
+// (10). A full run writes build/bench/table.md and results.json; a quick or
+// filtered one writes table.partial.md and results.partial.json instead, so a
+// smoke test never overwrites the last full table.
 import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -165,8 +167,19 @@ async function loadEngines() {
     tfside = null;
   }
 
-  const nativeBin = path.join(root, 'build/native/dlmath_bench');
-  return { dl, nosimd, tfside, tfInfo, nativeBin: fs.existsSync(nativeBin) ? nativeBin : null };
+  // Spawn a private copy: build/native is shared, and a rebuild in the middle
+  // of a run would otherwise mix two binaries across rounds.
+  let nativeBin = path.join(root, 'build/native/dlmath_bench');
+  if (fs.existsSync(nativeBin)) {
+    const copy = path.join(out, 'dlmath_bench');
+    fs.copyFileSync(nativeBin, copy);
+    fs.chmodSync(copy, 0o755);
+    nativeBin = copy;
+  } else {
+    log(`${nativeBin} missing: no native columns (bash scripts/build.sh bench builds it)`);
+    nativeBin = null;
+  }
+  return { dl, nosimd, tfside, tfInfo, nativeBin };
 }
 
 // ---- cases: one per (op), with a closure per (pass, column) ------------------------
@@ -335,6 +348,22 @@ function ratio(a, b, goal) {
   return r < goal ? `${s}× ✗` : `${s}×`;
 }
 
+// When each measured binary was built: the git state printed at run time
+// may be newer than what was compiled (others commit while we measure).
+function artifactTimes() {
+  const files = {
+    native: 'build/native/dlmath_bench',
+    wasm: 'web/dist/lib/gen/dlmath_wasm.wasm',
+    nosimd: 'build/wasm-nosimd/wasm/dlmath_wasm.wasm',
+  };
+  return Object.fromEntries(
+    Object.entries(files).map(([k, f]) => {
+      const p = path.join(root, f);
+      return [k, fs.existsSync(p) ? fs.statSync(p).mtime.toISOString() : null];
+    }),
+  );
+}
+
 function gitDescribe() {
   try {
     const git = (...args) =>
@@ -468,6 +497,12 @@ async function main() {
     `${os.cpus()[0]?.model ?? 'cpu?'} × ${os.cpus().length}, Node ${process.version}, commit ${gitDescribe()}, ${new Date().toISOString()}; ` +
       `1-min load average after each round: ${loads.map((l) => l.toFixed(1)).join(', ')}.`,
   );
+  const built = artifactTimes();
+  lines.push(
+    `Built: ${Object.entries(built)
+      .map(([k, t]) => `${k} ${t ?? 'missing'}`)
+      .join(', ')}.`,
+  );
   lines.push('');
   const head = [
     'op',
@@ -556,9 +591,12 @@ async function main() {
   lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
   const table = lines.join('\n') + '\n';
 
-  fs.writeFileSync(path.join(out, 'table.md'), table);
+  const suffix = quick || filter.length || ROUNDS !== 7 ? '.partial' : '';
+  const tableFile = path.join(out, `table${suffix}.md`);
+  const jsonFile = path.join(out, `results${suffix}.json`);
+  fs.writeFileSync(tableFile, table);
   fs.writeFileSync(
-    path.join(out, 'results.json'),
+    jsonFile,
     JSON.stringify(
       {
         meta: {
@@ -578,6 +616,7 @@ async function main() {
           tfjs: tfInfo,
           runSeconds: totalS,
           loadAverages: loads,
+          built,
         },
         columns: COLUMNS,
         ops: cases.map((c) => ({
@@ -598,7 +637,7 @@ async function main() {
     ),
   );
   process.stdout.write(table);
-  log(`wrote ${path.relative(root, path.join(out, 'table.md'))} and results.json`);
+  log(`wrote ${path.relative(root, tableFile)} and ${path.basename(jsonFile)}`);
 }
 
 main().catch((e) => {
