@@ -77,6 +77,8 @@ struct Case {
   dlmath::Call call;
   std::vector<dlmath::Buffer> in, din;
   dlmath::Buffer y, ws, dy;
+  dlmath::Buffer aux[dlmath::kMaxAux];  // secondary outputs, if the op has any
+  float* aux_ptr[dlmath::kMaxAux] = {};
   float* din_ptr[dlmath::kMaxInputs] = {};
   double dp[dlmath::kMaxParams] = {};
   int64_t elems = 0;  // elements of the first input (the Melem/s unit)
@@ -116,6 +118,10 @@ struct Case {
     }
     y = dlmath::Buffer(call.out.numel());
     ws = dlmath::Buffer(call.workspace);
+    for (int k = 0; k < o.num_aux(); ++k) {
+      aux[k] = dlmath::Buffer(call.aux[k].numel());
+      aux_ptr[k] = aux[k].data();
+    }
     dy = dlmath::Buffer(call.out.numel());
     for (int64_t i = 0; i < dy.size(); ++i) dy.data()[i] = 1.0f;
     for (int k = 0; k < ni; ++k) {
@@ -124,9 +130,9 @@ struct Case {
     }
   }
 
-  void Forward() { dlmath::Forward(call, y.data(), ws.data()); }
+  void Forward() { dlmath::Forward(call, y.data(), ws.data(), aux_ptr); }
   void ForwardBackward() {
-    dlmath::Forward(call, y.data(), ws.data());
+    dlmath::Forward(call, y.data(), ws.data(), aux_ptr);
     for (auto& b : din)
       if (b.size()) std::memset(b.data(), 0, b.size() * sizeof(float));
     std::memset(dp, 0, sizeof dp);
