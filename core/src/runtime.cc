@@ -67,6 +67,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "bad_type";
     case ErrorCode::kNotDifferentiable:
       return "not_differentiable";
+    case ErrorCode::kBadValue:
+      return "bad_value";
   }
   return "unknown";
 }

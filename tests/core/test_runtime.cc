@@ -118,12 +118,17 @@ TEST_CASE("params: unknown, NaN, out of range, non-integer", "[runtime]") {
   // Find ops with each kind of param from the registry, so the test follows it.
   for (const OpInfo& op : Ops()) {
     INFO("op " << op.id);
+    // Valid inputs: the sample's for General ops, [2, 4] otherwise.
+    SampleCall sc;
     std::vector<NamedTensor> in;
-    const auto sample = ParseSample(op.sample);
-    for (int k = 0; k < op.num_inputs(); ++k) {
-      Shape sh =
-          k < static_cast<int>(sample.size()) ? sample[k].shape : Shape{2, 4};
-      in.push_back({op.inputs[k].name, {nullptr, sh}});
+    std::vector<float> filler(8, 0.5f);
+    if (op.form == Form::General) {
+      sc = MakeSampleCall(op, ParamSets(op)[0], 1);
+      for (int k = 0; k < op.num_inputs(); ++k)
+        if (sc.call.in[k].data)
+          in.push_back({op.inputs[k].name, sc.call.in[k]});
+    } else {
+      in.push_back({op.inputs[0].name, {filler.data(), Shape{2, 4}}});
     }
     Status s = TryCall(op.id, in, {{"no_such_param", 1}});
     REQUIRE(s.code() == ErrorCode::kUnknownParam);
@@ -138,7 +143,7 @@ TEST_CASE("params: unknown, NaN, out of range, non-integer", "[runtime]") {
         REQUIRE(s.code() == ErrorCode::kBadParam);
         REQUIRE(s.what() == spec.name);
       }
-      if (spec.type == ParamType::kInt && spec.hi > spec.lo) {
+      if (spec.type != ParamType::kReal && spec.hi > spec.lo) {
         s = TryCall(op.id, in, {{spec.name, spec.lo + 0.5}});
         REQUIRE(s.code() == ErrorCode::kBadParam);
       }
@@ -163,6 +168,40 @@ TEST_CASE("Run and RunBackward give values and accumulate-free gradients",
   REQUIRE(RunBackward(call, &ev, nullptr, &g).ok());
   // d/dx sum(softmax(x)) = 0: the rows always sum to one.
   for (int i = 0; i < 6; ++i) REQUIRE(std::fabs(g.din[0].data()[i]) < 1e-6);
+}
+
+}  // namespace
+}  // namespace dlmath::testing
+
+namespace dlmath::testing {
+namespace {
+
+TEST_CASE("integer inputs, optional inputs and enum params (nll)",
+          "[runtime]") {
+  float logp[6] = {-1, -2, -3, -0.5f, -1.5f, -2.5f};
+  float good[2] = {2, 0}, frac[2] = {1.5f, 0}, big[2] = {3, 0};
+  const Shape x{2, 3}, t{2};
+  Status s = TryCall("nll", {{"input", {logp, x}}, {"target", {frac, t}}});
+  REQUIRE(s.code() == ErrorCode::kBadType);
+  REQUIRE(Contains(s.message(), "must hold integers; element [0] is 1.5"));
+  s = TryCall("nll", {{"input", {logp, x}}, {"target", {big, t}}});
+  REQUIRE(s.code() == ErrorCode::kBadValue);
+  REQUIRE(
+      Contains(s.message(), "target[0] = 3 is not a class index in [0, 3)"));
+  // weight is optional; reduction 'none' (index 2) keeps one loss per row.
+  Call call;
+  NamedTensor in[] = {{"input", {logp, x}}, {"target", {good, t}}};
+  NamedParam none[] = {{"reduction", 2}};
+  REQUIRE(Prepare("nll", in, none, &call).ok());
+  REQUIRE(call.out == Shape({2}));
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  REQUIRE(ev.y.data()[0] == 3.0f);
+  REQUIRE(ev.y.data()[1] == 0.5f);
+  NamedParam bad[] = {{"reduction", 3}};
+  s = Prepare("nll", in, bad, &call);
+  REQUIRE(s.code() == ErrorCode::kBadParam);
+  REQUIRE(Contains(s.message(), "one of 'mean', 'sum', 'none'"));
 }
 
 }  // namespace

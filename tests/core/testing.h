@@ -86,7 +86,7 @@ inline std::vector<std::vector<double>> ParamSets(const OpInfo& op) {
     double a;
     if (s.type == ParamType::kBool) {
       a = s.def ? 0 : 1;
-    } else if (s.type == ParamType::kInt) {
+    } else if (s.type == ParamType::kInt || s.type == ParamType::kEnum) {
       a = s.def + 1 <= s.hi ? s.def + 1 : s.def - 1;
     } else if (std::isfinite(s.lo) && std::isfinite(s.hi)) {
       a = s.lo + 0.3 * (s.hi - s.lo);

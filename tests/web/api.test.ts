@@ -80,6 +80,24 @@ describe('values and gradients', () => {
     for (const op of dl.ops()) expect(Array.isArray(op.aux)).toBe(true);
   });
 
+  it('enum params take their names; integer inputs are checked (nll)', () => {
+    const input = [
+      [-1, -2, -3],
+      [-0.5, -1.5, -2.5],
+    ];
+    const none = dl.eval('nll', { input, target: new Int32Array([2, 0]) }, { reduction: 'none' });
+    expectClose(none.data, [3, 0.5], 1e-6);
+    expectClose(dl.eval('nll', { input, target: [2, 0] }).data, [1.75], 1e-6);
+    expectError(
+      () => dl.eval('nll', { input, target: [2, 0] }, { reduction: 'avg' as 'mean' }),
+      'bad_param',
+      "'mean', 'sum', 'none'",
+      "'avg'",
+    );
+    expectError(() => dl.eval('nll', { input, target: [2.5, 0] }), 'bad_type', 'must hold integers');
+    expectError(() => dl.eval('nll', { input, target: [7, 0] }), 'bad_value', 'not a class index');
+  });
+
   it('nested arrays keep their shape', () => {
     const r = dl.softmax([
       [1, 2, 3],

@@ -22,6 +22,7 @@ enum class ErrorCode {
   kOutOfMemory,
   kBadType,
   kNotDifferentiable,
+  kBadValue,  // an input value outside its domain (class index >= C, ...)
 };
 
 // Stable, lower-case names used as the `code` of a JS DlmathError.

@@ -11,6 +11,7 @@ export const ErrorCode = {
   outOfMemory: 'out_of_memory',
   badType: 'bad_type',
   notDifferentiable: 'not_differentiable',
+  badValue: 'bad_value',
   disposed: 'disposed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
