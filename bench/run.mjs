@@ -381,6 +381,7 @@ function gitDescribe() {
 async function main() {
   const filter = process.argv.slice(2);
   fs.mkdirSync(out, { recursive: true });
+  const built = artifactTimes(); // what loadEngines is about to load / copy
   const env = await loadEngines();
   const { dl, nosimd, tfInfo } = env;
 
@@ -458,6 +459,12 @@ async function main() {
   if (dl.heapUsed() !== heap0) leaks.push(`dlmath wasm heap: ${dl.heapUsed() - heap0} bytes not freed`);
   if (env.tfside && env.tfside.numTensors() !== 0) leaks.push(`TF.js: ${env.tfside.numTensors()} tensors alive`);
   leaks.forEach((l) => log(`leak: ${l}`));
+  const rebuilt = Object.entries(artifactTimes())
+    .filter(([k, t]) => t !== built[k])
+    .map(
+      ([k]) => `${k} was rebuilt during the run; the measured one is the one loaded at the start (built ${built[k]})`,
+    );
+  rebuilt.forEach((r) => log(r));
 
   // Medians and the round-to-round spread.
   const med = {};
@@ -497,7 +504,6 @@ async function main() {
     `${os.cpus()[0]?.model ?? 'cpu?'} × ${os.cpus().length}, Node ${process.version}, commit ${gitDescribe()}, ${new Date().toISOString()}; ` +
       `1-min load average after each round: ${loads.map((l) => l.toFixed(1)).join(', ')}.`,
   );
-  const built = artifactTimes();
   lines.push(
     `Built: ${Object.entries(built)
       .map(([k, t]) => `${k} ${t ?? 'missing'}`)
@@ -586,7 +592,10 @@ async function main() {
       'a ratio within ±30 % is a tie on this shared machine.',
   );
   if (flagged.length) lines.push('', 'Disagreements:', ...flagged.map((f) => `- ${f}`));
-  const notes = cases.flatMap((c) => c.notes).concat(leaks.map((l) => `leak: ${l}`));
+  const notes = cases
+    .flatMap((c) => c.notes)
+    .concat(leaks.map((l) => `leak: ${l}`))
+    .concat(rebuilt);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
   lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
   const table = lines.join('\n') + '\n';
