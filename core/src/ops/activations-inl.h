@@ -27,8 +27,9 @@ namespace HWY_NAMESPACE {
 // ---------------------------------------------------------------------------
 // Elementwise drivers: apply f(d, x) (forward) or g(d, x, y, dy) (backward,
 // returns the dx contribution) over n floats, four vectors per iteration
-// (independent chains hide the latency of exp and division), then the
-// remainder through LoadN/StoreN. In place (y == x) is fine.
+// (independent chains hide the latency of exp and division), then whole
+// vectors, then the remainder once through LoadN/StoreN. In place (y == x)
+// is fine.
 
 template <class F>
 HWY_INLINE void MapForward(const float* x, float* y, size_t n, const F& f) {
@@ -55,13 +56,18 @@ HWY_INLINE void MapBackward(const float* x, const float* y, const float* dy,
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   size_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
-    const auto g0 =
-        g(d, hn::LoadU(d, x + i), hn::LoadU(d, y + i), hn::LoadU(d, dy + i));
-    const auto g1 = g(d, hn::LoadU(d, x + i + N), hn::LoadU(d, y + i + N),
-                      hn::LoadU(d, dy + i + N));
+  const auto at = [&](size_t j) {
+    return g(d, hn::LoadU(d, x + j), hn::LoadU(d, y + j), hn::LoadU(d, dy + j));
+  };
+  for (; i + 4 * N <= n; i += 4 * N) {
+    const auto g0 = at(i);
+    const auto g1 = at(i + N);
+    const auto g2 = at(i + 2 * N);
+    const auto g3 = at(i + 3 * N);
     hn::StoreU(hn::Add(hn::LoadU(d, dx + i), g0), d, dx + i);
     hn::StoreU(hn::Add(hn::LoadU(d, dx + i + N), g1), d, dx + i + N);
+    hn::StoreU(hn::Add(hn::LoadU(d, dx + i + 2 * N), g2), d, dx + i + 2 * N);
+    hn::StoreU(hn::Add(hn::LoadU(d, dx + i + 3 * N), g3), d, dx + i + 3 * N);
   }
   for (; i + N <= n; i += N) {
     const auto gi =
@@ -161,19 +167,23 @@ HWY_INLINE double MapBackwardSum(const float* x, const float* y,
   return total;
 }
 
-// value where x is not NaN, else x: piecewise derivatives (relu' and the
-// like) give NaN at NaN, as every smooth one does. PyTorch passes dy through
-// there instead; a NaN that reaches the gradient is easier to find.
+// value where x is not NaN, else a NaN (all bits set): piecewise derivatives
+// (relu' and the like) give NaN at NaN, as every smooth one does. PyTorch
+// passes dy through there instead; a NaN that reaches the gradient is easier
+// to find. An or with the NaN mask, not a blend (three instructions in wasm).
 template <class V>
 HWY_INLINE V KeepNaN(V x, V value) {
-  return hn::IfThenElse(hn::IsNaN(x), x, value);
+  return hn::Or(value, hn::VecFromMask(hn::DFromV<V>(), hn::IsNaN(x)));
 }
 
 // ---------------------------------------------------------------------------
 // sigmoid. y = 1 / (1 + e^-x), any x. Computed from e = e^{-|x|} <= 1 so exp
-// never overflows: sigma = 1/(1+e) for x >= 0 and e/(1+e) for x < 0.
-// Error <= 2e-7 absolute. Backward recomputes e: sigma' = e/(1+e)^2 keeps full
-// relative accuracy in both tails (y(1-y) would round to 0 for x > 17).
+// never overflows: sigma = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, as one
+// division of a blended numerator. e comes from ExpNonPositiveFast (2.3 ulp).
+// Error <= 2e-7 absolute. Backward recomputes e: sigma' = e/(1+e)^2 keeps
+// full relative accuracy in both tails (y(1-y) would round to 0 for x > 17).
+// SigmoidParts (the same sigmoid with e and 1/(1+e) for the ops built on it)
+// uses the degree-6 ExpNonPositive.
 
 template <class D, class V>
 HWY_INLINE V SigmoidParts(D d, V x, V* e_out, V* s_out) {
@@ -184,11 +194,19 @@ HWY_INLINE V SigmoidParts(D d, V x, V* e_out, V* s_out) {
   return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Mul(e, s), s);
 }
 
+// e^{-|x|}: -|x| is x with its sign bit set (one or).
+template <class D, class V>
+HWY_INLINE V ExpNegAbs(D d, V x) {
+  return ExpNonPositiveFast(d, hn::Or(x, hn::Set(d, -0.0f)));
+}
+
 HWY_NOINLINE void SigmoidForward(const float* x, float* y, size_t n,
                                  const double* /*p*/) {
   MapForward(x, y, n, [](auto d, auto v) {
-    decltype(v) e, s;
-    return SigmoidParts(d, v, &e, &s);
+    const auto kOne = hn::Set(d, 1.0f);
+    const auto e = ExpNegAbs(d, v);
+    const auto num = hn::IfThenElse(hn::Lt(v, hn::Zero(d)), e, kOne);
+    return hn::Div(num, hn::Add(kOne, e));
   });
 }
 
@@ -196,9 +214,9 @@ HWY_NOINLINE void SigmoidBackward(const float* x, const float* /*y*/,
                                   const float* dy, float* dx, double* /*dp*/,
                                   size_t n, const double* /*p*/) {
   MapBackward(x, x, dy, dx, n, [](auto d, auto v, auto, auto g) {
-    decltype(v) e, s;
-    SigmoidParts(d, v, &e, &s);
-    return hn::Mul(g, hn::Mul(e, hn::Mul(s, s)));
+    const auto e = ExpNegAbs(d, v);
+    const auto den = hn::Add(hn::Set(d, 1.0f), e);
+    return hn::Div(hn::Mul(g, e), hn::Mul(den, den));
   });
 }
 
@@ -222,13 +240,22 @@ HWY_NOINLINE void TanhBackward(const float* x, const float* y, const float* dy,
 
 // ---------------------------------------------------------------------------
 // relu. y = max(x, 0), exact. Zeroes where x <= 0, so relu(-0) = +0 and NaN
-// stays NaN (hn::Max would return 0 for NaN on x86). relu'(0) = 0.
+// stays NaN. relu'(0) = 0.
+
+// Where Max(0, x) keeps a NaN x (kMinMaxKeepsSecondNaN) it is x < 0 ? 0 : x,
+// and adding +0 turns its -0 into +0: two instructions, where a compare and
+// a masked zero cost four in wasm (the mask becomes a bitselect).
+template <class D, class V>
+HWY_INLINE V Relu(D d, V x) {
+  if constexpr (kMinMaxKeepsSecondNaN) {
+    return hn::Add(hn::Max(hn::Zero(d), x), hn::Zero(d));
+  }
+  return hn::IfThenZeroElse(hn::Le(x, hn::Zero(d)), x);
+}
 
 HWY_NOINLINE void ReluForward(const float* x, float* y, size_t n,
                               const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
-    return hn::IfThenZeroElse(hn::Le(v, hn::Zero(d)), v);
-  });
+  MapForward(x, y, n, [](auto d, auto v) { return Relu(d, v); });
 }
 
 HWY_NOINLINE void ReluBackward(const float* x, const float* /*y*/,
@@ -245,6 +272,14 @@ HWY_NOINLINE void ReluBackward(const float* x, const float* /*y*/,
 // Also the eval mode of rrelu.
 
 HWY_INLINE void LeakyForward(const float* x, float* y, size_t n, float slope) {
+  if (slope > 0 && slope <= 1) {
+    // Then slope x is never NaN for a non-NaN x, and max(x, slope x) is the
+    // right branch on either side of 0 (rounding is monotone).
+    MapForward(x, y, n, [slope](auto d, auto v) {
+      return hn::Max(hn::Mul(v, hn::Set(d, slope)), v);
+    });
+    return;
+  }
   MapForward(x, y, n, [slope](auto d, auto v) {
     return hn::IfThenElse(hn::Gt(v, hn::Zero(d)), v,
                           hn::Mul(v, hn::Set(d, slope)));
@@ -354,7 +389,8 @@ HWY_NOINLINE void RreluBackward(const float* x, const float* /*y*/,
 // elu, selu, celu: y = scale x for x > 0, else scale alpha expm1(x / s)
 // (elu: scale 1, s 1; selu: fixed scale and alpha, s 1; celu: scale 1,
 // s = alpha). Expm1NonPositive keeps relative accuracy near 0 and -0 -> -0;
-// max error ~2 ulp, -inf -> -scale alpha. Backward recomputes e^{x/s}:
+// max error ~2 ulp, -inf -> -scale alpha. Backward recomputes e^{x/s}
+// (ExpNonPositiveFast, 2.3 ulp):
 // derivative alpha e^{x/s} / s * scale on x <= 0 (PyTorch's side at 0).
 
 struct EluCoeffs {
@@ -365,7 +401,8 @@ HWY_INLINE void EluForwardImpl(const float* x, float* y, size_t n,
                                EluCoeffs c) {
   MapForward(x, y, n, [c](auto d, auto v) {
     const auto pos = hn::Gt(v, hn::Zero(d));
-    const auto neg = hn::Mul(hn::IfThenZeroElse(pos, v), hn::Set(d, c.inv_s));
+    // min(x, 0) / s, keeping -0 and NaN.
+    const auto neg = hn::Mul(ClampAbove(d, v, 0.0f), hn::Set(d, c.inv_s));
     const auto em1 = Expm1NonPositive(d, neg);
     return hn::IfThenElse(pos, hn::Mul(v, hn::Set(d, c.scale)),
                           hn::Mul(em1, hn::Set(d, c.scale * c.alpha)));
@@ -375,8 +412,8 @@ HWY_INLINE void EluBackwardImpl(const float* x, const float* dy, float* dx,
                                 size_t n, EluCoeffs c) {
   MapBackward(x, x, dy, dx, n, [c](auto d, auto v, auto, auto g) {
     const auto pos = hn::Gt(v, hn::Zero(d));
-    const auto neg = hn::Mul(hn::IfThenZeroElse(pos, v), hn::Set(d, c.inv_s));
-    const auto slope = hn::Mul(ExpNonPositive(d, neg),
+    const auto neg = hn::Mul(ClampAbove(d, v, 0.0f), hn::Set(d, c.inv_s));
+    const auto slope = hn::Mul(ExpNonPositiveFast(d, neg),
                                hn::Set(d, c.scale * c.alpha * c.inv_s));
     return hn::Mul(g, hn::IfThenElse(pos, hn::Set(d, c.scale), slope));
   });
@@ -655,13 +692,15 @@ HWY_NOINLINE void SoftplusBackward(const float* x, const float* /*y*/,
 }
 
 // ---------------------------------------------------------------------------
-// softsign. y = x/(1 + |x|), one division, 1 ulp; +-inf -> +-1 (x is taken
-// as +-FLT_MAX). Backward: 1/(1 + |x|)^2.
+// softsign. y = x/(1 + |x|), one division, 1 ulp; +-inf -> +-1 (x is clamped
+// to +-FLT_MAX). Backward: 1/(1 + |x|)^2, as dy / (1 + |x|)^2 (which is 0
+// where the square overflows: the true value is below 3e-39 there).
 
 HWY_NOINLINE void SoftsignForward(const float* x, float* y, size_t n,
                                   const double* /*p*/) {
   MapForward(x, y, n, [](auto d, auto v) {
-    const auto xc = FiniteOrMax(d, v);
+    const auto xc =
+        ClampAbove(d, ClampBelow(d, v, -3.40282347e38f), 3.40282347e38f);
     return hn::Div(xc, hn::Add(hn::Set(d, 1.0f), hn::Abs(xc)));
   });
 }
@@ -670,9 +709,8 @@ HWY_NOINLINE void SoftsignBackward(const float* x, const float* /*y*/,
                                    const float* dy, float* dx, double* /*dp*/,
                                    size_t n, const double* /*p*/) {
   MapBackward(x, x, dy, dx, n, [](auto d, auto v, auto, auto g) {
-    const auto r =
-        hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), hn::Abs(v)));
-    return hn::Mul(g, hn::Mul(r, r));
+    const auto den = hn::Add(hn::Set(d, 1.0f), hn::Abs(v));
+    return hn::Div(g, hn::Mul(den, den));
   });
 }
 
@@ -708,9 +746,8 @@ HWY_NOINLINE void HardtanhBackward(const float* x, const float* /*y*/,
 // relu6(-0) = +0, as relu.
 HWY_NOINLINE void Relu6Forward(const float* x, float* y, size_t n,
                                const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
-    return ClampAbove(d, hn::IfThenZeroElse(hn::Le(v, hn::Zero(d)), v), 6.0f);
-  });
+  MapForward(x, y, n,
+             [](auto d, auto v) { return ClampAbove(d, Relu(d, v), 6.0f); });
 }
 
 HWY_NOINLINE void Relu6Backward(const float* x, const float* /*y*/,
@@ -724,15 +761,18 @@ HWY_NOINLINE void Relu6Backward(const float* x, const float* /*y*/,
 // (x + 3)/6, where x + 3 is exact near -3 (x/6 + 1/2 would cancel there):
 // ~1.5 ulp. Derivative 1/6 strictly inside (-3, 3).
 
+// Clamping x + 3 to [0, 6] (x + 3 = +0 at x = -3; 6/6 rounds to exactly 1)
+// gives the same values as the three-way select, in four instructions.
+template <class D, class V>
+HWY_INLINE V Hardsigmoid(D d, V x) {
+  const V t =
+      ClampAbove(d, ClampBelow(d, hn::Add(x, hn::Set(d, 3.0f)), 0.0f), 6.0f);
+  return hn::Mul(t, hn::Set(d, 1.0f / 6));
+}
+
 HWY_NOINLINE void HardsigmoidForward(const float* x, float* y, size_t n,
                                      const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
-    const auto mid =
-        hn::Mul(hn::Add(v, hn::Set(d, 3.0f)), hn::Set(d, 1.0f / 6));
-    return hn::IfThenZeroElse(
-        hn::Le(v, hn::Set(d, -3.0f)),
-        hn::IfThenElse(hn::Ge(v, hn::Set(d, 3.0f)), hn::Set(d, 1.0f), mid));
-  });
+  MapForward(x, y, n, [](auto d, auto v) { return Hardsigmoid(d, v); });
 }
 
 HWY_NOINLINE void HardsigmoidBackward(const float* x, const float* /*y*/,
@@ -755,10 +795,9 @@ HWY_NOINLINE void HardsigmoidBackward(const float* x, const float* /*y*/,
 HWY_NOINLINE void HardswishForward(const float* x, float* y, size_t n,
                                    const double* /*p*/) {
   MapForward(x, y, n, [](auto d, auto v) {
-    const auto mid =
-        hn::Mul(v, hn::Mul(hn::Add(v, hn::Set(d, 3.0f)), hn::Set(d, 1.0f / 6)));
-    return hn::IfThenElse(hn::Le(v, hn::Set(d, -3.0f)), hn::Set(d, -0.0f),
-                          hn::IfThenElse(hn::Ge(v, hn::Set(d, 3.0f)), v, mid));
+    // x hardsigmoid(x): hardsigmoid is +0 for x <= -3 (x clamped to -4 there,
+    // so -inf gives -0 rather than NaN) and exactly 1 for x >= 3.
+    return hn::Mul(ClampBelow(d, v, -4.0f), Hardsigmoid(d, v));
   });
 }
 

@@ -36,19 +36,32 @@ HWY_INLINE void StoreN(hn::Vec<D> v, D d, T* HWY_RESTRICT p, size_t count) {
   std::memcpy(p, buf, count * sizeof(T));
 }
 
+// n = round(x log2(e)) (a float) and 2^n, for x log2(e) >= -126.5 (callers
+// flush smaller x: 2^n is garbage there, and for NaN). A magic bias (1.5 *
+// 2^23 + 127) rounds to nearest in the add, and leaves exactly the exponent
+// field of 2^n in the low bits: no float-to-int conversion (emulated with
+// about eight instructions in wasm) and no Round.
+template <class D, class V>
+HWY_INLINE V RoundLog2e(D d, V x, V* pow2n) {
+  const hn::RebindToUnsigned<D> du;
+  const V kMagic = hn::Set(d, 0x1.8000FEp23f);
+  const V biased = hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), kMagic);
+  *pow2n = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(du, biased)));
+  return hn::Sub(biased, kMagic);
+}
+
 // e^x for x <= 0 (and -inf, NaN), float32. Cody-Waite range reduction
-// x = n ln2 + r, |r| <= ln2/2, then a degree-6 polynomial for e^r and an
-// exponent-bit build of 2^n. Restricting to x <= 0 drops Highway's overflow
-// handling; below -87.33 the result is flushed to +0 (its true value is
-// below float's normal range). Max abs error 1.2e-7 (relative ~2 ulp).
+// x = n ln2 + r, |r| <= ln2/2 (RoundLog2e), then a degree-6 polynomial for
+// e^r and 2^n from the exponent field. Restricting to x <= 0 drops Highway's
+// overflow handling; below -87.33 the result is flushed to +0 (its true value
+// is below float's normal range). Max abs error 1.2e-7 (relative ~2 ulp).
 template <class D, class V>
 HWY_INLINE V ExpNonPositive(D d, V x) {
-  const hn::RebindToSigned<D> di;
-  const V kLog2e = hn::Set(d, 1.44269504088896341f);
   const V kLn2Hi = hn::Set(d, 0.693359375f);
   const V kLn2Lo = hn::Set(d, -2.12194440e-4f);
   const V kUnderflow = hn::Set(d, -87.33654f);
-  const V n = hn::Round(hn::Mul(x, kLog2e));
+  V pow2n;
+  const V n = RoundLog2e(d, x, &pow2n);
   V r = hn::NegMulAdd(n, kLn2Hi, x);
   r = hn::NegMulAdd(n, kLn2Lo, r);
   // e^r on [-ln2/2, ln2/2]: Taylor-like minimax coefficients.
@@ -60,24 +73,28 @@ HWY_INLINE V ExpNonPositive(D d, V x) {
   p = hn::MulAdd(p, r, hn::Set(d, 5.0000001201e-1f));
   const V r2 = hn::Mul(r, r);
   p = hn::MulAdd(p, r2, hn::Add(r, hn::Set(d, 1.0f)));
-  // 2^n via the exponent field; n >= -126 wherever the result is kept.
-  const auto ni = hn::ConvertTo(di, hn::Max(n, hn::Set(d, -126.0f)));
-  const V pow2n =
-      hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(ni, hn::Set(di, 127))));
   const V e = hn::Mul(p, pow2n);
   // x < -87.33 (including -inf) -> +0; NaN stays NaN (comparisons are false).
   return hn::IfThenZeroElse(hn::Lt(x, kUnderflow), e);
 }
 
 // NaN-preserving clamps. Highway's Min/Max do not propagate NaN on x86 (the
-// second operand wins) nor on EMU128 (the non-NaN operand wins), so clamps
-// that must let NaN through compare and blend instead.
+// second operand wins) nor on EMU128 (the non-NaN operand wins). On x86 and
+// wasm (pmin/pmax) the second operand wins, so Max(lo, x) is exactly x < lo ?
+// lo : x, NaN and signed zeros included, in one instruction; elsewhere the
+// clamps compare and blend.
+constexpr bool kMinMaxKeepsSecondNaN = (HWY_ARCH_X86 || HWY_ARCH_WASM) &&
+                                       HWY_TARGET != HWY_EMU128 &&
+                                       HWY_TARGET != HWY_SCALAR;
+
 template <class D, class V>
 HWY_INLINE V ClampBelow(D d, V x, float lo) {
+  if constexpr (kMinMaxKeepsSecondNaN) return hn::Max(hn::Set(d, lo), x);
   return hn::IfThenElse(hn::Lt(x, hn::Set(d, lo)), hn::Set(d, lo), x);
 }
 template <class D, class V>
 HWY_INLINE V ClampAbove(D d, V x, float hi) {
+  if constexpr (kMinMaxKeepsSecondNaN) return hn::Min(hn::Set(d, hi), x);
   return hn::IfThenElse(hn::Gt(x, hn::Set(d, hi)), hn::Set(d, hi), x);
 }
 // +-inf -> +-FLT_MAX, anything else unchanged: x * (a factor that underflowed
@@ -109,33 +126,26 @@ HWY_INLINE V ExpReducedM1(D d, V r) {
   p = hn::MulAdd(p, r, hn::Set(d, 5.0000001201e-1f));
   return hn::MulAdd(p, hn::Mul(r, r), r);
 }
-// 2^n for integral n in [-126, 127] (a float), via the exponent field; n is
-// clamped below at -126 (callers flush those results anyway).
-template <class D, class V>
-HWY_INLINE V Pow2Int(D d, V n) {
-  const hn::RebindToSigned<D> di;
-  const auto ni = hn::ConvertTo(di, hn::Max(n, hn::Set(d, -126.0f)));
-  return hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(ni, hn::Set(di, 127))));
-}
-
 // e^x - 1 for x <= 0 (and -inf, NaN), float32, with full relative accuracy
 // near 0 where exp(x) - 1 would cancel. Same reduction as ExpNonPositive,
 // x = n ln2 + r, and e^x - 1 = 2^n (e^r - 1) + (2^n - 1): e^r - 1 has no
-// cancellation, 2^n - 1 is exact and so is the product by 2^n (no FMA
-// needed). The sign of a zero input is kept (expm1(-0) = -0); x < -87.33 (and
-// -inf) gives -1. Max error ~2 ulp.
+// cancellation, 2^n - 1 is exact for n >= -24 (n = -25 rounds it by half an
+// ulp of 1) and the product by 2^n is exact (no FMA needed). x is clamped
+// below at -17.5, where the result already rounds to -1 (so x < -17.5 and
+// -inf give -1, and 2^n never underflows).
+// The sign of a zero input is kept (expm1(-0) = -0). Max error ~2 ulp.
 template <class D, class V>
 HWY_INLINE V Expm1NonPositive(D d, V x) {
-  const V kOne = hn::Set(d, 1.0f);
-  const V n = hn::Round(hn::Mul(x, hn::Set(d, 1.44269504088896341f)));
-  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);
+  const V xc = ClampBelow(d, x, -17.5f);
+  V pow2n;
+  const V n = RoundLog2e(d, xc, &pow2n);
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), xc);
   r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
-  const V pow2n = Pow2Int(d, n);
-  V e = hn::MulAdd(pow2n, ExpReducedM1(d, r), hn::Sub(pow2n, kOne));
-  e = hn::IfThenElse(hn::Lt(x, hn::Set(d, -87.33654f)), hn::Neg(kOne), e);
-  // The result is < 0 wherever x < 0, so this only fixes up x = -0 (the
-  // reduction turns it into r = +0).
-  return hn::CopySign(e, x);
+  const V e =
+      hn::MulAdd(pow2n, ExpReducedM1(d, r), hn::Sub(pow2n, hn::Set(d, 1.0f)));
+  // The result is < 0 wherever x < 0, so or-ing in x's sign bit only fixes
+  // up x = -0 (the reduction turns it into r = +0).
+  return hn::Or(e, hn::And(x, hn::Set(d, -0.0f)));
 }
 
 // e^{hi + lo} for hi + lo <= 0, with hi a square from SquareSplit (or half
@@ -147,11 +157,11 @@ HWY_INLINE V Expm1NonPositive(D d, V x) {
 template <class D, class V>
 HWY_INLINE V ExpNonPositiveHiLo(D d, V hi, V lo) {
   const V sum = hn::Add(hi, lo);
-  const V n = hn::Round(hn::Mul(sum, hn::Set(d, 1.44269504088896341f)));
+  V pow2n;
+  const V n = RoundLog2e(d, sum, &pow2n);
   V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), hi);
   r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
   r = hn::Add(r, lo);
-  const V pow2n = Pow2Int(d, n);
   const V e = hn::MulAdd(pow2n, ExpReducedM1(d, r), pow2n);
   return hn::IfThenZeroElse(hn::Lt(sum, hn::Set(d, -87.33654f)), e);
 }
