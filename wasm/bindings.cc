@@ -239,6 +239,7 @@ val ListOps() {
     o.set("id", std::string(op.id));
     o.set("family", std::string(FamilyName(op.family)));
     o.set("form", std::string(FormName(op.form)));
+    o.set("kind", std::string(KindName(op.kind)));
     o.set("rowOut", std::string(RowOutName(op.row_out)));
     o.set("title", Lang(op.title_en, op.title_zh));
     val inputs = val::array();

@@ -26,6 +26,9 @@ namespace dlmath {
   Status Name##Shape(const ShapeCtx& c);       \
   void Name##Forward(const GenCall<float>& c); \
   void Name##Backward(const GenCall<float>& c);
+#define DLMATH_DECLARE_NoGrad(Name)      \
+  Status Name##Shape(const ShapeCtx& c); \
+  void Name##Forward(const GenCall<float>& c);
 #define DLMATH_OP(id, Name, family, form, ...) DLMATH_DECLARE_##form(Name)
 #include "dlmath/ops.def"
 #undef DLMATH_OP

@@ -32,6 +32,12 @@ namespace {
     .gen_ref_bwd = &ref::Name##Backward                             \
   }
 
+#define DLMATH_IMPL_NoGrad(Name)                          \
+  Impl {                                                  \
+    .gen_shape = &Name##Shape, .gen_fwd = &Name##Forward, \
+    .gen_ref_fwd = &ref::Name##Forward                    \
+  }
+
 const OpInfo kOps[] = {
 #define DLMATH_OP(id_, Name, family_, form_, ...) \
   OpInfo{.id = #id_,                              \
@@ -74,9 +80,17 @@ const char* FamilyName(Family f) {
   return kNames[static_cast<int>(f)];
 }
 
+const char* KindName(Kind k) {
+  static constexpr const char* kNames[] = {"op", "optimizer", "schedule",
+                                           "init"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Kind::kInit) + 1);
+  return kNames[static_cast<int>(k)];
+}
+
 const char* FormName(Form f) {
-  static constexpr const char* kNames[] = {"elementwise", "rowwise", "general"};
-  static_assert(std::size(kNames) == static_cast<size_t>(Form::General) + 1);
+  static constexpr const char* kNames[] = {"elementwise", "rowwise", "general",
+                                           "nograd"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Form::NoGrad) + 1);
   return kNames[static_cast<int>(f)];
 }
 
@@ -106,6 +120,7 @@ int OpInfo::ParamIndex(std::string_view name) const {
   return -1;
 }
 bool OpInfo::differentiable() const {
+  if (form == Form::NoGrad) return false;
   for (int i = 0; i < num_inputs(); ++i)
     if (inputs[i].diff) return true;
   for (int i = 0; i < num_params(); ++i)

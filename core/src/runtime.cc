@@ -237,7 +237,8 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
         call->out.dim[x.rank - 1] = x.cols() / 2;
       }
       break;
-    case Form::General: {
+    case Form::General:
+    case Form::NoGrad: {
       Shape shapes[kMaxInputs];
       const float* data[kMaxInputs] = {};
       for (int k = 0; k < ni; ++k) {
@@ -297,7 +298,8 @@ void Forward(const Call& c, float* y, float* ws, float* const* aux) {
     case Form::Rowwise:
       op.impl.row_fwd(x.data, y, x.shape.rows(), x.shape.cols(), c.p);
       break;
-    case Form::General: {
+    case Form::General:
+    case Form::NoGrad: {
       const float* in[kMaxInputs];
       Shape shapes[kMaxInputs];
       op.impl.gen_fwd(MakeGenCall(c, in, shapes, y, ws, aux));
@@ -317,6 +319,8 @@ void Backward(const Call& c, const float* y, float* ws, const float* dy,
     case Form::Rowwise:
       op.impl.row_bwd(x.data, y, dy, din[0], dp, x.shape.rows(), x.shape.cols(),
                       c.p);
+      break;
+    case Form::NoGrad:  // RunBackward refuses these: not differentiable
       break;
     case Form::General: {
       const float* in[kMaxInputs];

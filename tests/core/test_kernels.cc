@@ -247,6 +247,7 @@ TEST_CASE("every op: SIMD kernels match the float64 reference", "[kernels]") {
           CheckRowwise(op);
           break;
         case Form::General:
+        case Form::NoGrad:
           CheckGeneral(op);
           break;
       }

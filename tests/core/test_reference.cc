@@ -192,6 +192,7 @@ TEST_CASE("every reference backward matches finite differences",
           CheckRowwise(op);
           break;
         case Form::General:
+        case Form::NoGrad:
           CheckGeneral(op);
           break;
       }

@@ -46,7 +46,9 @@ TEST_CASE("every registry row is complete", "[registry]") {
     // Explanations say what, where and the pitfall: more than a phrase.
     REQUIRE(std::string(op.en).size() > 120);
     REQUIRE(std::string(op.zh).size() > 120);
-    REQUIRE(op.num_inputs() >= 1);
+    // Only schedules (learning rate from step numbers) take no tensor.
+    REQUIRE((op.num_inputs() >= 1 || op.kind == Kind::kSchedule));
+    if (op.form != Form::General) REQUIRE(op.num_inputs() >= 1);
     for (int k = 0; k < op.num_inputs(); ++k)
       REQUIRE(IsInputName(op.inputs[k].name));
     for (int k = 0; k < op.num_params(); ++k) {
@@ -59,7 +61,9 @@ TEST_CASE("every registry row is complete", "[registry]") {
     const bool default_tol = op.tol.value == 2e-6 && op.tol.grad == 1e-5;
     REQUIRE(
         (default_tol || (op.tol.why && std::string(op.tol.why).size() > 10)));
-    if (op.form == Form::General) REQUIRE(!ParseSample(op.sample).empty());
+    if (op.form == Form::General ||
+        (op.form == Form::NoGrad && op.kind != Kind::kSchedule))
+      REQUIRE(!ParseSample(op.sample).empty());
   }
 }
 
@@ -122,7 +126,7 @@ TEST_CASE("params: unknown, NaN, out of range, non-integer", "[runtime]") {
     SampleCall sc;
     std::vector<NamedTensor> in;
     std::vector<float> filler(8, 0.5f);
-    if (op.form == Form::General) {
+    if (op.form == Form::General || op.form == Form::NoGrad) {
       sc = MakeSampleCall(op, ParamSets(op)[0], 1);
       for (int k = 0; k < op.num_inputs(); ++k)
         if (sc.call.in[k].data)

@@ -46,8 +46,16 @@ enum class Form {
   Elementwise,  // y has x's shape; y[i] depends on x[i] only
   Rowwise,      // rows of the last dimension; see RowOut
   General,      // anything else: the op supplies its own shape function
+  NoGrad,       // General without a backward (optimizers, schedules, inits)
 };
 const char* FormName(Form f);
+
+// What an entry is, for dl.ops() and the JS entry points: an op (dl.eval /
+// dl.grad), an optimizer (dl.optimize: parameters after every step), a
+// learning-rate schedule (dl.schedule: no tensor inputs) or an initializer
+// (dl.init: the shape comes in as integer input `shape`).
+enum class Kind { kOp, kOptimizer, kSchedule, kInit };
+const char* KindName(Kind k);
 
 // Output row length of a Rowwise op, given the input row length c.
 enum class RowOut { kSame, kDrop, kHalf };  // c, (dimension dropped), c/2
@@ -234,6 +242,7 @@ struct OpInfo {
   const char* id;
   Family family;
   Form form;
+  Kind kind = Kind::kOp;
   const char* title_en = "";
   const char* title_zh = "";
   RowOut row_out = RowOut::kSame;

@@ -33,6 +33,7 @@
   }
 // General ops define NameShape/NameForward/NameBackward in the family .cc.
 #define DLMATH_EXPORT_General(Name)
+#define DLMATH_EXPORT_NoGrad(Name)
 
 // Families not selected by the including file expand to nothing.
 #ifndef DLMATH_IF_activations

@@ -1,5 +1,5 @@
 import { DlmathError, type ErrorCode } from './errors.js';
-import type { OpGrads, OpId, OpInputs, OpParams } from './gen/ops.js';
+import type { OpGrads, OpId, OpInputs, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
 import { DlTensor } from './tensor.js';
 import type { RawError, RawModule, RawOpMeta, RawTensor } from './wasm.js';
 
@@ -21,15 +21,29 @@ export type InputValue =
 export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
 
 /** Metadata of one registry entry, as listed by `dl.ops()`. */
-export type OpMeta = RawOpMeta & { kind: 'op' };
+export type OpMeta = RawOpMeta;
 
 /** Param values by name (booleans count as 0 / 1; enum params take their choice's name). */
 export type Params = Record<string, number | boolean | string>;
 
-type Inputs<K extends OpId> = { [N in OpInputs[K]]: InputValue };
+type Inputs<K extends OpId> = { [N in OpRequiredInputs[K]]: InputValue } & {
+  [N in Exclude<OpInputs[K], OpRequiredInputs[K]>]?: InputValue;
+};
 
-/** What `dl.<id>` is: the op with its first input (or all its inputs) and params. */
-export type OpFunction<K extends OpId> = ([OpInputs[K]] extends [infer N]
+/**
+ * What `dl.<id>` is, by kind: an op takes its first input (or all its inputs)
+ * and params and has `.grad`; an optimizer is {@link Dlmath.optimize}, a
+ * schedule {@link Dlmath.schedule} and an initializer {@link Dlmath.init}
+ * with the id filled in.
+ */
+export type OpFunction<K extends OpId> = OpKinds[K] extends 'optimizer'
+  ? (inputs: Inputs<K>, hyper?: OpParams[K]) => Result
+  : OpKinds[K] extends 'schedule'
+    ? (hyper: OpParams[K] | undefined, steps: number) => Float32Array
+    : OpKinds[K] extends 'init'
+      ? (shape: number[], options?: Omit<OpParams[K], 'shape'>) => Result
+      : OpOnInputs<K>;
+type OpOnInputs<K extends OpId> = ([OpInputs[K]] extends [infer N]
   ? [N] extends [string]
     ? string extends N
       ? never
@@ -72,12 +86,23 @@ export class Dlmath {
   /** @internal Use `loadDlmath()`. */
   constructor(mod: RawModule) {
     this.#mod = mod;
-    this.#ops = mod._listOps().map((o) => Object.freeze({ ...o, kind: 'op' as const }));
+    this.#ops = mod._listOps().map((o) => Object.freeze(o));
     this.#byId = new Map(this.#ops.map((o) => [o.id, o]));
     this.target = mod._target();
     // Convenience functions come from the registry: dl.gelu_tanh(x), ...
     for (const op of this.#ops) {
       if (op.id in this) continue; // never shadow a method
+      const id = op.id as OpId;
+      if (op.kind !== 'op') {
+        const value =
+          op.kind === 'optimizer'
+            ? (inputs: unknown, hyper?: Params) => this.optimize(id, inputs as never, hyper as never)
+            : op.kind === 'schedule'
+              ? (hyper: Params | undefined, steps: number) => this.schedule(id, hyper as never, steps)
+              : (shape: number[], options?: Params) => this.init(id, shape, options as never);
+        Object.defineProperty(this, op.id, { value, enumerable: false });
+        continue;
+      }
       const single = op.inputs.length === 1;
       const name = op.inputs[0]!.name;
       const fn = (x: unknown, params?: Params) =>
@@ -214,12 +239,66 @@ export class Dlmath {
     return t;
   }
 
+  /**
+   * Runs an optimizer's update rule over a sequence of gradients.
+   * @param id - an optimizer id, e.g. 'adam'
+   * @param inputs - `params` [n] (the starting point) and `grads` [steps, n]
+   * @param hyper - hyper-parameters (lr, betas, ...); omitted ones take defaults
+   * @returns the parameters after every step, shape [steps, n]
+   */
+  optimize<K extends OpId>(id: K, inputs: Inputs<K>, hyper?: OpParams[K]): Result {
+    this.#checkKind(id, 'optimizer');
+    const { shape, data } = this.eval(id, inputs, hyper);
+    return { shape, data };
+  }
+
+  /**
+   * The learning rate of a schedule at steps 0 .. steps-1.
+   * @param id - a schedule id, e.g. 'cosine_annealing_lr'
+   * @param hyper - its hyper-parameters (lr, T_max, warmup, ...)
+   * @param steps - how many steps
+   */
+  schedule<K extends OpId>(id: K, hyper: OpParams[K] | undefined, steps: number): Float32Array {
+    this.#checkKind(id, 'schedule');
+    return this.eval(id, {} as Inputs<K>, { ...(hyper ?? {}), steps } as unknown as OpParams[K]).data;
+  }
+
+  /**
+   * Initial weights of the given shape, reproducible from `seed`.
+   * @param id - an initializer id, e.g. 'kaiming_normal'
+   * @param shape - the weight's shape, e.g. [fan_out, fan_in]
+   * @param options - gain, a, mode, nonlinearity, seed ...
+   */
+  init<K extends OpId>(id: K, shape: number[], options?: Omit<OpParams[K], 'shape'>): Result {
+    this.#checkKind(id, 'init');
+    if (!Array.isArray(shape))
+      throw new DlmathError(
+        'bad_type',
+        `op '${id}': shape must be an array of dimensions, got ${describe(shape)}`,
+        id,
+        'shape',
+      );
+    const { shape: s, data } = this.eval(id, { shape } as unknown as Inputs<K>, options as OpParams[K]);
+    return { shape: s, data };
+  }
+
   /** Bytes in use on the wasm heap (malloc'd), for leak checks. */
   heapUsed(): number {
     return this.#mod._heapUsed();
   }
 
   // ---- internals -----------------------------------------------------------
+
+  #checkKind(id: unknown, kind: OpMeta['kind']): void {
+    this.#checkId(id);
+    const op = this.#byId.get(id)!;
+    if (op.kind !== kind)
+      throw new DlmathError(
+        'bad_type',
+        `'${id}' is ${op.kind === 'op' ? 'an op' : `a ${op.kind}`}, not ${kind === 'init' ? 'an initializer' : `a ${kind}`}`,
+        id,
+      );
+  }
 
   #checkId(id: unknown): asserts id is string {
     if (typeof id !== 'string')

@@ -20,7 +20,9 @@ export interface RawError {
 export interface RawOpMeta {
   id: string;
   family: string;
-  form: 'elementwise' | 'rowwise' | 'general';
+  form: 'elementwise' | 'rowwise' | 'general' | 'nograd';
+  /** op: dl.eval / dl.grad; optimizer: dl.optimize; schedule: dl.schedule; init: dl.init. */
+  kind: 'op' | 'optimizer' | 'schedule' | 'init';
   rowOut: 'same' | 'drop' | 'half';
   title: { en: string; zh: string };
   inputs: {
