@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build g++ emscripten libhwy-dev libeigen3-dev catch2 chromium clang-format fonts-wqy-microhei)
+packages=(cmake ninja-build g++ emscripten libhwy-dev libeigen3-dev catch2 chromium clang-format fonts-wqy-microhei ccache)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
