@@ -173,7 +173,8 @@ HWY_INLINE double MapBackwardSum(const float* x, const float* y,
 // to find. An or with the NaN mask, not a blend (three instructions in wasm).
 template <class V>
 HWY_INLINE V KeepNaN(V x, V value) {
-  return hn::Or(value, hn::VecFromMask(hn::DFromV<V>(), hn::IsNaN(x)));
+  const hn::DFromV<V> d;
+  return hn::Or(value, MaskBits(d, hn::IsNaN(x)));
 }
 
 // ---------------------------------------------------------------------------
@@ -250,7 +251,7 @@ HWY_INLINE V Relu(D d, V x) {
   if constexpr (kMinMaxKeepsSecondNaN) {
     return hn::Add(hn::Max(hn::Zero(d), x), hn::Zero(d));
   }
-  return hn::IfThenZeroElse(hn::Le(x, hn::Zero(d)), x);
+  return ZeroIf(d, hn::Le(x, hn::Zero(d)), x);
 }
 
 HWY_NOINLINE void ReluForward(const float* x, float* y, size_t n,
@@ -262,7 +263,7 @@ HWY_NOINLINE void ReluBackward(const float* x, const float* /*y*/,
                                const float* dy, float* dx, double* /*dp*/,
                                size_t n, const double* /*p*/) {
   MapBackward(x, x, dy, dx, n, [](auto d, auto v, auto, auto g) {
-    return KeepNaN(v, hn::IfThenElseZero(hn::Gt(v, hn::Zero(d)), g));
+    return KeepNaN(v, KeepIf(d, hn::Gt(v, hn::Zero(d)), g));
   });
 }
 
@@ -400,12 +401,13 @@ struct EluCoeffs {
 HWY_INLINE void EluForwardImpl(const float* x, float* y, size_t n,
                                EluCoeffs c) {
   MapForward(x, y, n, [c](auto d, auto v) {
-    const auto pos = hn::Gt(v, hn::Zero(d));
-    // min(x, 0) / s, keeping -0 and NaN.
+    // No select: scale max(x, 0) + scale alpha expm1(min(x, 0) / s), where
+    // one of the two terms is a zero (both -0 at x = -0, so elu(-0) = -0);
+    // the clamps keep NaN.
     const auto neg = hn::Mul(ClampAbove(d, v, 0.0f), hn::Set(d, c.inv_s));
     const auto em1 = Expm1NonPositive(d, neg);
-    return hn::IfThenElse(pos, hn::Mul(v, hn::Set(d, c.scale)),
-                          hn::Mul(em1, hn::Set(d, c.scale * c.alpha)));
+    return hn::MulAdd(ClampBelow(d, v, 0.0f), hn::Set(d, c.scale),
+                      hn::Mul(em1, hn::Set(d, c.scale * c.alpha)));
   });
 }
 HWY_INLINE void EluBackwardImpl(const float* x, const float* dy, float* dx,
@@ -671,7 +673,7 @@ HWY_NOINLINE void SoftplusForward(const float* x, float* y, size_t n,
   MapForward(x, y, n, [=](auto d, auto v) {
     const auto t = hn::Mul(v, hn::Set(d, beta));
     const auto e = ExpNonPositive(d, hn::Neg(hn::Abs(t)));
-    const auto pos = hn::IfThenZeroElse(hn::Le(t, hn::Zero(d)), t);
+    const auto pos = ZeroIf(d, hn::Le(t, hn::Zero(d)), t);
     const auto sp =
         hn::Mul(hn::Add(pos, Log1pUnit(d, e)), hn::Set(d, inv_beta));
     return hn::IfThenElse(hn::Gt(t, hn::Set(d, threshold)), v, sp);
@@ -724,7 +726,7 @@ HWY_INLINE void ClampBackward(const float* x, const float* dy, float* dx,
   MapBackward(x, x, dy, dx, n, [=](auto d, auto v, auto, auto g) {
     const auto inside =
         hn::And(hn::Gt(v, hn::Set(d, lo)), hn::Lt(v, hn::Set(d, hi)));
-    return KeepNaN(v, hn::IfThenElseZero(inside, g));
+    return KeepNaN(v, KeepIf(d, inside, g));
   });
 }
 
@@ -782,8 +784,7 @@ HWY_NOINLINE void HardsigmoidBackward(const float* x, const float* /*y*/,
   MapBackward(x, x, dy, dx, n, [](auto d, auto v, auto, auto g) {
     const auto inside =
         hn::And(hn::Gt(v, hn::Set(d, -3.0f)), hn::Lt(v, hn::Set(d, 3.0f)));
-    return KeepNaN(
-        v, hn::IfThenElseZero(inside, hn::Mul(g, hn::Set(d, 1.0f / 6))));
+    return KeepNaN(v, KeepIf(d, inside, hn::Mul(g, hn::Set(d, 1.0f / 6))));
   });
 }
 
@@ -806,8 +807,8 @@ HWY_NOINLINE void HardswishBackward(const float* x, const float* /*y*/,
                                     size_t n, const double* /*p*/) {
   MapBackward(x, x, dy, dx, n, [](auto d, auto v, auto, auto g) {
     const auto mid = hn::MulAdd(v, hn::Set(d, 1.0f / 3), hn::Set(d, 0.5f));
-    return hn::IfThenZeroElse(
-        hn::Lt(v, hn::Set(d, -3.0f)),
+    return ZeroIf(
+        d, hn::Lt(v, hn::Set(d, -3.0f)),
         hn::IfThenElse(hn::Gt(v, hn::Set(d, 3.0f)), g, hn::Mul(g, mid)));
   });
 }
@@ -821,7 +822,7 @@ HWY_NOINLINE void LogsigmoidForward(const float* x, float* y, size_t n,
                                     const double* /*p*/) {
   MapForward(x, y, n, [](auto d, auto v) {
     const auto e = ExpNonPositive(d, hn::Neg(hn::Abs(v)));
-    const auto m = hn::IfThenElseZero(hn::Lt(v, hn::Zero(d)), v);
+    const auto m = KeepIf(d, hn::Lt(v, hn::Zero(d)), v);
     return hn::Sub(m, Log1pUnit(d, e));
   });
 }

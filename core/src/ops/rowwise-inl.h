@@ -509,7 +509,7 @@ HWY_INLINE float PreluSpanBackward(const float* x, const float* dy, float w,
   // Returns the dx term; adds the dw term to *acc.
   const auto grad = [&](auto xv, auto gv, auto* acc) {
     const auto pos = hn::Gt(xv, kZero);
-    *acc = hn::Add(*acc, hn::IfThenZeroElse(pos, hn::Mul(gv, xv)));
+    *acc = hn::Add(*acc, ZeroIf(d, pos, hn::Mul(gv, xv)));
     return hn::IfThenElse(pos, gv, hn::Mul(gv, vw));
   };
   size_t i = 0;
@@ -599,9 +599,9 @@ HWY_NOINLINE void PreluBackwardBlocks(const float* x, const float* w,
           const auto grad = [&](size_t c, auto xv, auto gv, auto wv) {
             const auto pos = hn::Gt(xv, hn::Zero(d));
             // part has kCols entries, a multiple of N: full vectors are safe.
-            hn::Store(hn::Add(hn::Load(d, part + c),
-                              hn::IfThenZeroElse(pos, hn::Mul(gv, xv))),
-                      d, part + c);
+            hn::Store(
+                hn::Add(hn::Load(d, part + c), ZeroIf(d, pos, hn::Mul(gv, xv))),
+                d, part + c);
             return hn::IfThenElse(pos, gv, hn::Mul(gv, wv));
           };
           size_t c = 0;

@@ -36,6 +36,29 @@ HWY_INLINE void StoreN(hn::Vec<D> v, D d, T* HWY_RESTRICT p, size_t count) {
   std::memcpy(p, buf, count * sizeof(T));
 }
 
+// Masked zeroing. In wasm, LLVM turns an and / andnot of a vector with a
+// comparison mask into v128.bitselect, which V8 emits as three instructions;
+// an empty asm statement hides where the mask came from, so a single
+// v128.and / v128.andnot remains. Elsewhere these are Highway's own.
+template <class D>
+HWY_INLINE hn::Vec<D> MaskBits(D d, hn::Mask<D> m) {
+  hn::Vec<D> v = hn::VecFromMask(d, m);
+#if HWY_TARGET == HWY_WASM
+  __asm__("" : "+r"(v.raw));
+#endif
+  return v;
+}
+// mask ? 0 : v
+template <class D, class V>
+HWY_INLINE V ZeroIf(D d, hn::Mask<D> m, V v) {
+  return hn::AndNot(MaskBits(d, m), v);
+}
+// mask ? v : 0
+template <class D, class V>
+HWY_INLINE V KeepIf(D d, hn::Mask<D> m, V v) {
+  return hn::And(MaskBits(d, m), v);
+}
+
 // n = round(x log2(e)) (a float) and 2^n, for x log2(e) >= -126.5 (callers
 // flush smaller x: 2^n is garbage there, and for NaN). A magic bias (1.5 *
 // 2^23 + 127) rounds to nearest in the add, and leaves exactly the exponent
@@ -75,7 +98,7 @@ HWY_INLINE V ExpNonPositive(D d, V x) {
   p = hn::MulAdd(p, r2, hn::Add(r, hn::Set(d, 1.0f)));
   const V e = hn::Mul(p, pow2n);
   // x < -87.33 (including -inf) -> +0; NaN stays NaN (comparisons are false).
-  return hn::IfThenZeroElse(hn::Lt(x, kUnderflow), e);
+  return ZeroIf(d, hn::Lt(x, kUnderflow), e);
 }
 
 // NaN-preserving clamps. Highway's Min/Max do not propagate NaN on x86 (the
@@ -163,7 +186,7 @@ HWY_INLINE V ExpNonPositiveHiLo(D d, V hi, V lo) {
   r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
   r = hn::Add(r, lo);
   const V e = hn::MulAdd(pow2n, ExpReducedM1(d, r), pow2n);
-  return hn::IfThenZeroElse(hn::Lt(sum, hn::Set(d, -87.33654f)), e);
+  return ZeroIf(d, hn::Lt(sum, hn::Set(d, -87.33654f)), e);
 }
 
 // a^2 = hi + lo for 0 <= a <= 16: a's significand is cut to 12 bits (ah), so
@@ -222,7 +245,7 @@ HWY_INLINE V Log1pUnit(D d, V u) {
   const V kHalf = hn::Set(d, 0.5f);
   const auto big = hn::Gt(u, hn::Set(d, 0.414213562f));
   const V f = hn::IfThenElse(big, hn::Mul(hn::Sub(u, kOne), kHalf), u);
-  const V k = hn::IfThenElseZero(big, kOne);
+  const V k = KeepIf(d, big, kOne);
   const V f2 = hn::Mul(f, f);
   V p = hn::Set(d, -7.6346182650e-2f);
   p = hn::MulAdd(p, f, hn::Set(d, 1.2761946461e-1f));
@@ -324,7 +347,7 @@ HWY_INLINE V ExpNonPositiveFast(D d, V x) {
   q = hn::MulAdd(q, r, hn::Set(d, 0x1.FFFDC6p-2f));
   q = hn::MulAdd(q, r, hn::Set(d, 0x1.FFFFF6p-1f));
   const V e = hn::MulAdd(hn::Mul(r, pow2n), q, pow2n);
-  return hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -0x1.5D589Ep6f)), e);
+  return ZeroIf(d, hn::Lt(x, hn::Set(d, -0x1.5D589Ep6f)), e);
 }
 
 }  // namespace HWY_NAMESPACE
