@@ -17,7 +17,7 @@
 
 namespace dlmath {
 
-inline constexpr int kMaxInputs = 6;
+inline constexpr int kMaxInputs = 8;
 inline constexpr int kMaxParams = 8;
 inline constexpr int kMaxAux = 4;  // secondary outputs (running stats, ...)
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
