@@ -414,9 +414,10 @@ HWY_INLINE void EluBackwardImpl(const float* x, const float* dy, float* dx,
                                 size_t n, EluCoeffs c) {
   MapBackward(x, x, dy, dx, n, [c](auto d, auto v, auto, auto g) {
     const auto pos = hn::Gt(v, hn::Zero(d));
-    const auto neg = hn::Mul(ClampAbove(d, v, 0.0f), hn::Set(d, c.inv_s));
-    const auto slope = hn::Mul(ExpNonPositiveFast(d, neg),
-                               hn::Set(d, c.scale * c.alpha * c.inv_s));
+    // e^{x/s} is only kept where x <= 0 (or NaN): no clamp needed.
+    const auto slope =
+        hn::Mul(ExpNonPositiveFast(d, hn::Mul(v, hn::Set(d, c.inv_s))),
+                hn::Set(d, c.scale * c.alpha * c.inv_s));
     return hn::Mul(g, hn::IfThenElse(pos, hn::Set(d, c.scale), slope));
   });
 }
