@@ -285,6 +285,19 @@ val ListOps() {
       aux.call<void>("push", std::string(op.aux[k]));
     o.set("aux", aux);
     o.set("sample", std::string(op.sample));
+    val samples = val::array();
+    for (const SampleInput& si : ParseSample(op.sample)) {
+      val e = val::object();
+      e.set("name", si.name);
+      val dims = val::array();
+      for (int i = 0; i < si.shape.rank; ++i)
+        dims.call<void>("push", static_cast<double>(si.shape.dim[i]));
+      e.set("shape", dims);
+      e.set("min", si.lo);
+      e.set("max", si.hi);
+      samples.call<void>("push", e);
+    }
+    o.set("sampleInputs", samples);
     o.set("latex", std::string(op.latex));
     o.set("dlatex", std::string(op.dlatex));
     o.set("doc", Lang(op.en, op.zh));

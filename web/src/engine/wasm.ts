@@ -48,6 +48,8 @@ export interface RawOpMeta {
   /** Names of the secondary outputs `dl.eval` returns in `aux`. */
   aux: string[];
   sample: string;
+  /** The sample parsed: each input's shape and the range sample values come from. */
+  sampleInputs: { name: string; shape: number[]; min: number; max: number }[];
   latex: string;
   dlatex: string;
   doc: { en: string; zh: string };

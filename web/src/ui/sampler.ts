@@ -32,20 +32,6 @@ export interface Curves {
 export const EXTRA_INPUT_DEFAULT = 0.25;
 
 /**
- * Parses a registry sample such as "x=[2,3,4] weight=[3]".
- * @param sample - op.sample
- * @returns the shape of each named input
- */
-export function parseSample(sample: string): Map<string, number[]> {
-  const shapes = new Map<string, number[]>();
-  for (const m of sample.matchAll(/([A-Za-z_]\w*)\s*=\s*\[([^\]]*)\]/g)) {
-    const dims = m[2]!.trim() === '' ? [] : m[2]!.split(',').map((d) => Number(d.trim()));
-    if (dims.every((d) => Number.isSafeInteger(d) && d >= 0)) shapes.set(m[1]!, dims);
-  }
-  return shapes;
-}
-
-/**
  * How an op would be plotted, from its metadata alone (null: not at all).
  * @param op - registry metadata
  */
@@ -126,7 +112,7 @@ export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32
   // General: x is [n, 1, ...] in the rank of the sample, every other input
   // has all-ones dims (broadcast-free, so any channel rule is met) and a
   // constant fill; the output must then hold one value per grid point.
-  const shapes = parseSample(op.sample);
+  const shapes = new Map(op.sampleInputs.map((si) => [si.name, si.shape]));
   const inputs: AnyInputs = {};
   const rank0 = shapes.get(name)?.length ?? 1;
   inputs[name] = { shape: [n, ...Array<number>(Math.max(rank0, 1) - 1).fill(1)], data: xs };
