@@ -5,27 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { build, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const configFile = path.join(root, 'web/vite.config.ts');
-const artifacts = path.join(root, 'test-artifacts');
-
-// playwright-core creates a fresh temporary user-data-dir per launch() and
-// removes it on close(), so no profile state leaks between runs.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { artifacts, configFile, launchChromium, startDevServer, watch } from './harness.js';
 
 interface Snapshot {
   op: string;
@@ -51,21 +34,6 @@ function elu(x: number, alpha: number): number {
 
 function relErr(got: number, want: number): number {
   return Math.abs(got - want) / Math.max(1, Math.abs(want));
-}
-
-/** Collects console errors, page errors and failed requests of a page. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // Requests cut short by a navigation (reload) are aborted, not failed.
-    const why = r.failure()?.errorText ?? '';
-    if (why !== 'net::ERR_ABORTED') problems.push(`requestfailed: ${r.url()} ${why}`);
-  });
-  return problems;
 }
 
 async function openExplorer(context: BrowserContext, url: string): Promise<{ page: Page; problems: string[] }> {
@@ -100,7 +68,7 @@ function nearest(xs: number[], x: number): number {
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   fs.mkdirSync(artifacts, { recursive: true });
 });
 
@@ -116,14 +84,7 @@ describe('explorer (vite dev server)', () => {
   let url: string;
 
   beforeAll(async () => {
-    server = await createServer({
-      configFile,
-      logLevel: 'warn',
-      // No HMR: a wasm rebuild elsewhere must not reload the page mid-test.
-      server: { host: '127.0.0.1', port: 0, strictPort: false, open: false, hmr: false },
-    });
-    await server.listen();
-    url = server.resolvedUrls!.local[0]!;
+    ({ server, url } = await startDevServer());
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     context = await browser.newContext({
       viewport: { width: 1280, height: 1000 },

@@ -1,0 +1,55 @@
+// Shared set-up of the headless-Chromium tests: Debian's chromium driven by
+// playwright-core (no browser download), pages served by Vite on 127.0.0.1.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const configFile = path.join(root, 'web/vite.config.ts');
+export const artifacts = path.join(root, 'test-artifacts');
+
+// playwright-core creates a fresh temporary user-data-dir per launch() and
+// removes it on close(), so no profile state leaks between runs.
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Debian's Chromium, headless. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** The page's Vite dev server on 127.0.0.1 and a free port, without HMR. */
+export async function startDevServer(): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({
+    configFile,
+    logLevel: 'warn',
+    // No HMR: a wasm rebuild elsewhere must not reload the page mid-test.
+    server: { host: '127.0.0.1', port: 0, strictPort: false, open: false, hmr: false },
+  });
+  await server.listen();
+  return { server, url: server.resolvedUrls!.local[0]! };
+}
+
+/** Collects console errors, page errors and failed requests of a page. */
+export function watch(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // Requests cut short by a navigation (reload) are aborted, not failed.
+    const why = r.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED') problems.push(`requestfailed: ${r.url()} ${why}`);
+  });
+  return problems;
+}
