@@ -143,7 +143,7 @@ HWY_INLINE float RowExpSum(const float* x, float* y, size_t cols, float shift,
     const auto t = hn::Sub(v, vs);
     return kScaled ? hn::Mul(t, vk) : t;
   };
-  auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
+  auto s0 = hn::Zero(d), s1 = s0;
   size_t i = 0;
   for (; i + 4 * N <= cols; i += 4 * N) {
     const auto e0 = ExpNonPositiveFast(d, arg(hn::LoadU(d, x + i)));
@@ -156,10 +156,10 @@ HWY_INLINE float RowExpSum(const float* x, float* y, size_t cols, float shift,
       hn::StoreU(e2, d, y + i + 2 * N);
       hn::StoreU(e3, d, y + i + 3 * N);
     }
-    s0 = hn::Add(s0, e0);
-    s1 = hn::Add(s1, e1);
-    s2 = hn::Add(s2, e2);
-    s3 = hn::Add(s3, e3);
+    // Two accumulators: the adds are not the bottleneck, the registers are
+    // (wasm on x64 has 16, and the exp keeps about ten constants live).
+    s0 = hn::Add(s0, hn::Add(e0, e1));
+    s1 = hn::Add(s1, hn::Add(e2, e3));
   }
   for (; i + N <= cols; i += N) {
     const auto e0 = ExpNonPositiveFast(d, arg(hn::LoadU(d, x + i)));
@@ -174,8 +174,7 @@ HWY_INLINE float RowExpSum(const float* x, float* y, size_t cols, float shift,
     if (kStore) StoreN(e0, d, y + i, r);
     s1 = hn::Add(s1, e0);
   }
-  s0 = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
-  return hn::GetLane(hn::SumOfLanes(d, s0));
+  return hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
 }
 
 // y = f(x) lane by lane over the row, f(d, v) a vector function; y may alias
