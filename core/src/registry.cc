@@ -9,6 +9,7 @@
 
 #include "core/ref/activations.h"
 #include "core/ref/losses.h"
+#include "core/ref/numerics.h"
 #include "core/ref/rowwise.h"
 #include "core/src/kernels.h"
 
