@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/ref/activations.h"
+#include "core/ref/classification.h"
 #include "core/ref/losses.h"
 #include "core/ref/numerics.h"
 #include "core/ref/rowwise.h"

@@ -1,0 +1,318 @@
+// Classification, ranking and sequence losses: what the generic oracles
+// cannot see from one sample. The other target form of cross_entropy (class
+// indices, with ignore_index and label smoothing), mixed -1/+1 labels, spot
+// values worked out by hand with PyTorch's conventions, logits of size 1e4,
+// and the validation errors.
+#include <cstring>
+
+#include "tests/core/testing.h"
+
+namespace dlmath::testing {
+namespace {
+
+struct Arg {
+  std::string name;
+  Shape shape;
+  std::vector<float> v;
+};
+
+Call MakeCall(const std::string& id, std::vector<Arg>& in,
+              const std::vector<NamedParam>& p) {
+  std::vector<NamedTensor> named;
+  for (Arg& x : in) named.push_back({x.name, {x.v.data(), x.shape}});
+  Call call;
+  const Status st = Prepare(id, named, p, &call);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  return call;
+}
+
+std::vector<float> Eval(const std::string& id, std::vector<Arg> in,
+                        const std::vector<NamedParam>& p = {}) {
+  const Call call = MakeCall(id, in, p);
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  return std::vector<float>(ev.y.data(), ev.y.data() + call.out.numel());
+}
+
+// Gradient of sum(out) with respect to input k.
+std::vector<float> Grad(const std::string& id, std::vector<Arg> in, int k,
+                        const std::vector<NamedParam>& p = {}) {
+  const Call call = MakeCall(id, in, p);
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  Gradients g;
+  REQUIRE(RunBackward(call, &ev, nullptr, &g).ok());
+  return std::vector<float>(g.din[k].data(),
+                            g.din[k].data() + call.in[k].shape.numel());
+}
+
+Status Try(const std::string& id, std::vector<Arg> in,
+           const std::vector<NamedParam>& p = {}) {
+  std::vector<NamedTensor> named;
+  for (Arg& x : in) named.push_back({x.name, {x.v.data(), x.shape}});
+  Call call;
+  return Prepare(id, named, p, &call);
+}
+
+// The two generic oracles on a call of our choosing: the SIMD kernels
+// against the float64 reference on every target, and the reference backward
+// against 4-point central differences (points near a kink skipped).
+void CheckCall(const std::string& id, std::vector<Arg> in,
+               const std::vector<NamedParam>& p = {}) {
+  const Call call = MakeCall(id, in, p);
+  const OpInfo& op = *call.op;
+  const int ni = op.num_inputs();
+  RefBuffers rb = RefInputs(call);
+  GenCall<double> rc = RefForward(call, &rb);
+  const size_t no = call.out.numel();
+  const std::vector<float> dy = RandomData(no, 9, -2, 2);
+  const std::vector<double> dyd(dy.begin(), dy.end());
+  std::vector<std::vector<double>> dind(ni);
+  double* dinp[kMaxInputs] = {};
+  for (int k = 0; k < ni; ++k) {
+    dind[k].assign(rb.in[k].size(), 0.0);
+    if (op.inputs[k].diff && call.in[k].data) dinp[k] = dind[k].data();
+  }
+  std::vector<double> rdp(kMaxParams, 0);
+  rc.dy = dyd.data();
+  rc.din = dinp;
+  rc.dp = rdp.data();
+  op.impl.gen_ref_bwd(rc);
+  ForEachTarget([&](const char* target) {
+    INFO("op " << id << ", target " << target);
+    Evaluation ev;
+    REQUIRE(Run(call, &ev).ok());
+    for (size_t i = 0; i < no; ++i) {
+      INFO("out " << i << " got " << ev.y.data()[i] << " ref " << rb.y[i]);
+      REQUIRE(Close(ev.y.data()[i], rb.y[i], op.tol.value));
+    }
+    std::vector<std::vector<float>> din(ni);
+    float* dptr[kMaxInputs] = {};
+    for (int k = 0; k < ni; ++k) {
+      din[k].assign(rb.in[k].size(), 0.0f);
+      if (dinp[k]) dptr[k] = din[k].data();
+    }
+    std::vector<double> dp(kMaxParams, 0);
+    Backward(call, ev.y.data(), ev.ws.data(), dy.data(), dptr, dp.data());
+    for (int k = 0; k < ni; ++k)
+      for (size_t i = 0; dptr[k] && i < din[k].size(); ++i) {
+        INFO("d" << op.inputs[k].name << "[" << i << "] got " << din[k][i]
+                 << " ref " << dind[k][i]);
+        REQUIRE(Close(din[k][i], dind[k][i], op.tol.grad));
+      }
+  });
+  // Finite differences of the reference (skipped where it is not finite).
+  auto loss = [&](const std::vector<std::vector<double>>& xs) {
+    RefBuffers b = rb;
+    b.in = xs;
+    RefForward(call, &b);
+    double s = 0;
+    for (size_t i = 0; i < no; ++i) s += dyd[i] * b.y[i];
+    return s;
+  };
+  for (int k = 0; k < ni; ++k) {
+    if (!dinp[k]) continue;
+    for (size_t j = 0; j < rb.in[k].size(); ++j) {
+      const double h = 1e-4 * std::max(1.0, std::fabs(rb.in[k][j]));
+      auto at = [&](double t) {
+        auto xs = rb.in;
+        xs[k][j] += t;
+        return loss(xs);
+      };
+      const double f1 = at(h), fm1 = at(-h), f2 = at(2 * h), fm2 = at(-2 * h);
+      const double fd = (-f2 + 8 * f1 - 8 * fm1 + fm2) / (12 * h);
+      const double right = (-3 * at(0) + 4 * f1 - f2) / (2 * h);
+      const double left = (3 * at(0) - 4 * fm1 + fm2) / (2 * h);
+      if (!std::isfinite(fd) ||
+          std::fabs(right - left) > 1e-3 * std::max(1.0, std::fabs(fd)))
+        continue;  // a kink nearby
+      INFO("op " << id << " d" << op.inputs[k].name << "[" << j << "] analytic "
+                 << dind[k][j] << " fd " << fd);
+      REQUIRE(std::fabs(dind[k][j] - fd) <=
+              1e-5 * std::max(1.0, std::fabs(fd)));
+    }
+  }
+}
+
+std::vector<float> Labels(size_t n, uint32_t seed) {  // -1 / +1
+  std::vector<float> v = RandomData(n, seed, -1, 1);
+  for (float& x : v) x = x < 0 ? -1.0f : 1.0f;
+  return v;
+}
+
+std::vector<float> Indices(size_t n, int classes, uint32_t seed) {
+  std::vector<float> v = RandomData(n, seed, 0, static_cast<float>(classes));
+  for (float& x : v) x = std::min<float>(std::floor(x), classes - 1);
+  return v;
+}
+
+// ----- cross_entropy ---------------------------------------------------------
+
+TEST_CASE("cross_entropy: class indices, weights, ignore_index, smoothing",
+          "[classification]") {
+  const Shape x{7, 5};
+  std::vector<float> t = Indices(7, 5, 3);
+  t[2] = -100;  // ignored
+  t[5] = 4;
+  const std::vector<float> w = RandomData(5, 4, 0.5f, 2.0f);
+  for (double r : {0.0, 1.0, 2.0})
+    for (double eps : {0.0, 0.2})
+      for (bool weighted : {false, true}) {
+        INFO("reduction " << r << " eps " << eps << " weighted " << weighted);
+        std::vector<Arg> in = {{"input", x, RandomData(35, 5, -4, 4)},
+                               {"target", {7}, t}};
+        if (weighted) in.push_back({"weight", {5}, w});
+        CheckCall("cross_entropy", in,
+                  {{"reduction", r}, {"label_smoothing", eps}});
+      }
+  // ignore_index may also be a valid class: those rows are skipped.
+  t[2] = 1;
+  CheckCall("cross_entropy",
+            {{"input", x, RandomData(35, 6, -4, 4)}, {"target", {7}, t}},
+            {{"ignore_index", 4}, {"reduction", 2}});
+}
+
+TEST_CASE("cross_entropy: spot values by hand (PyTorch conventions)",
+          "[classification]") {
+  // Two rows, three classes. Row 0 logits (0, ln 2, ln 5) -> p = (1/8, 2/8,
+  // 5/8); row 1 all equal -> p = 1/3 each.
+  const float l2 = std::log(2.0f), l5 = std::log(5.0f);
+  const std::vector<float> x = {0, l2, l5, 1, 1, 1};
+  const Shape xs{2, 3};
+  // Plain mean: (-log(5/8) - log(1/3)) / 2.
+  auto y = Eval("cross_entropy", {{"input", xs, x}, {"target", {2}, {2, 0}}});
+  REQUIRE(y[0] == Approx((std::log(8.0 / 5) + std::log(3.0)) / 2));
+  // Weighted mean divides by w_2 + w_0 = 3 + 1, not by N = 2.
+  y = Eval(
+      "cross_entropy",
+      {{"input", xs, x}, {"target", {2}, {2, 0}}, {"weight", {3}, {1, 2, 3}}});
+  REQUIRE(y[0] == Approx((3 * std::log(8.0 / 5) + std::log(3.0)) / 4));
+  // All rows ignored: 0 / 0 = NaN, as PyTorch.
+  y = Eval("cross_entropy", {{"input", xs, x}, {"target", {2}, {-100, -100}}});
+  REQUIRE(std::isnan(y[0]));
+  // Label smoothing 0.3 on row 0, target 2: t' = (0.1, 0.1, 0.8).
+  y = Eval("cross_entropy",
+           {{"input", {1, 3}, {0, l2, l5}}, {"target", {1}, {2}}},
+           {{"label_smoothing", 0.3}});
+  REQUIRE(y[0] == Approx(0.1 * std::log(8.0) + 0.1 * std::log(4.0) +
+                         0.8 * std::log(8.0 / 5)));
+  // Its gradient is softmax - t'.
+  const auto g = Grad("cross_entropy",
+                      {{"input", {1, 3}, {0, l2, l5}}, {"target", {1}, {2}}}, 0,
+                      {{"label_smoothing", 0.3}});
+  REQUIRE(g[0] == Approx(0.125 - 0.1));
+  REQUIRE(g[1] == Approx(0.25 - 0.1));
+  REQUIRE(g[2] == Approx(0.625 - 0.8));
+  // Probability targets give the same as the one-hot index form; 'mean'
+  // divides by N even with weights.
+  y = Eval("cross_entropy", {{"input", xs, x},
+                             {"target", xs, {0, 0, 1, 1, 0, 0}},
+                             {"weight", {3}, {1, 2, 3}}});
+  REQUIRE(y[0] == Approx((3 * std::log(8.0 / 5) + std::log(3.0)) / 2));
+}
+
+TEST_CASE("cross_entropy: logits of size 1e4 stay finite and exact",
+          "[classification]") {
+  const std::vector<float> x = {1e4f, -1e4f, 9999.0f, 0.0f};
+  auto y = Eval("cross_entropy", {{"input", {1, 4}, x}, {"target", {1}, {2}}});
+  REQUIRE(y[0] == Approx(1 + std::log1p(std::exp(-1.0))).epsilon(1e-6));
+  y = Eval("cross_entropy", {{"input", {1, 4}, x}, {"target", {1}, {1}}});
+  REQUIRE(y[0] == Approx(2e4 + std::log1p(std::exp(-1.0))).epsilon(1e-6));
+  const auto g =
+      Grad("cross_entropy", {{"input", {1, 4}, x}, {"target", {1}, {1}}}, 0);
+  REQUIRE(std::isfinite(g[0]));
+  REQUIRE(g[1] == Approx(-1));
+  REQUIRE(g[3] == 0);
+  CheckCall("cross_entropy",
+            {{"input", {3, 9}, RandomData(27, 8, -1e4f, 1e4f)},
+             {"target", {3, 9}, RandomData(27, 9, 0, 1)}},
+            {{"label_smoothing", 0.1}});
+}
+
+TEST_CASE("cross_entropy: bad targets are rejected with a named error",
+          "[classification]") {
+  const std::vector<float> x(6, 0.5f);
+  Status s =
+      Try("cross_entropy", {{"input", {2, 3}, x}, {"target", {2}, {0, 1.5f}}});
+  REQUIRE(s.code() == ErrorCode::kBadType);
+  REQUIRE(s.message().find("[1]") != std::string::npos);
+  s = Try("cross_entropy", {{"input", {2, 3}, x}, {"target", {2}, {0, 3}}});
+  REQUIRE(s.code() == ErrorCode::kBadValue);
+  s = Try("cross_entropy", {{"input", {2, 3}, x}, {"target", {3}, {0, 1, 2}}});
+  REQUIRE(s.code() == ErrorCode::kBadShape);
+  s = Try("cross_entropy",
+          {{"input", {2, 3}, x}, {"target", {2, 2}, {0, 1, 0, 1}}});
+  REQUIRE(s.code() == ErrorCode::kBadShape);
+  s = Try(
+      "cross_entropy",
+      {{"input", {2, 3}, x}, {"target", {2}, {0, 1}}, {"weight", {2}, {1, 1}}});
+  REQUIRE(s.code() == ErrorCode::kBadShape);
+}
+
+// ----- margin losses
+// -------------------------------------------------------------
+
+TEST_CASE("hinge, margin_ranking, cosine_embedding: mixed labels",
+          "[classification]") {
+  for (double r : {0.0, 1.0, 2.0}) {
+    CheckCall("hinge",
+              {{"input", {4, 9}, RandomData(36, 1, -3, 3)},
+               {"target", {4, 9}, Labels(36, 2)}},
+              {{"reduction", r}, {"margin", 0.5}});
+    CheckCall("margin_ranking",
+              {{"input1", {37}, RandomData(37, 3, -3, 3)},
+               {"input2", {37}, RandomData(37, 4, -3, 3)},
+               {"target", {37}, Labels(37, 5)}},
+              {{"reduction", r}, {"margin", 0.3}});
+    for (double m : {0.0, -0.3, 0.4})
+      CheckCall("cosine_embedding",
+                {{"input1", {9, 13}, RandomData(117, 6, -3, 3)},
+                 {"input2", {9, 13}, RandomData(117, 7, -3, 3)},
+                 {"target", {9}, Labels(9, 8)}},
+                {{"reduction", r}, {"margin", m}});
+  }
+  // By hand: hinge mean of max(0, 1 - (2)(1)), max(0, 1 - (-1)(0.5)).
+  auto y = Eval("hinge", {{"input", {2}, {2, 0.5f}}, {"target", {2}, {1, -1}}});
+  REQUIRE(y[0] == Approx(0.75));
+  // margin_ranking: y = 1 wants input1 > input2.
+  y = Eval("margin_ranking",
+           {{"input1", {2}, {1, 1}},
+            {"input2", {2}, {2, 0}},
+            {"target", {2}, {1, 1}}},
+           {{"reduction", 2}});
+  REQUIRE(y[0] == Approx(1));
+  REQUIRE(y[1] == 0);
+  // cosine_embedding: a zero row gives cos = 0 (epsilon on the squares).
+  y = Eval("cosine_embedding",
+           {{"input1", {2, 2}, {0, 0, 1, 0}},
+            {"input2", {2, 2}, {1, 1, 0, 1}},
+            {"target", {2}, {1, -1}}},
+           {{"reduction", 2}});
+  REQUIRE(y[0] == Approx(1));
+  REQUIRE(y[1] == 0);
+  const Status s =
+      Try("hinge", {{"input", {2}, {1, 2}}, {"target", {2}, {1, 0}}});
+  REQUIRE(s.code() == ErrorCode::kBadValue);
+  REQUIRE(s.message().find("target") != std::string::npos);
+}
+
+TEST_CASE("multi_margin: p = 1 and 2, weights, spot value",
+          "[classification]") {
+  for (double pw : {1.0, 2.0})
+    for (double r : {0.0, 2.0}) {
+      CheckCall("multi_margin",
+                {{"input", {8, 6}, RandomData(48, 11, -2, 2)},
+                 {"target", {8}, Indices(8, 6, 12)},
+                 {"weight", {6}, RandomData(6, 13, 0.5f, 2)}},
+                {{"p", pw}, {"reduction", r}});
+    }
+  // PyTorch's doc example: x = (0.1, 0.2, 0.4, 0.8), y = 3 -> 0.3257.
+  const auto y =
+      Eval("multi_margin",
+           {{"input", {1, 4}, {0.1f, 0.2f, 0.4f, 0.8f}}, {"target", {1}, {3}}});
+  REQUIRE(y[0] == Approx((1 - 0.8 + 0.1 + 1 - 0.8 + 0.2 + 1 - 0.8 + 0.4) / 4));
+}
+
+}  // namespace
+}  // namespace dlmath::testing
