@@ -8,6 +8,9 @@
 #define DLMATH_OPS_LOSSES_INL_H_
 #endif
 
+#include <cmath>
+#include <limits>
+
 #include "core/src/ops/simd-inl.h"
 #include "hwy/highway.h"
 
@@ -85,6 +88,434 @@ HWY_NOINLINE void SquaredDiffBackward(const float* a, const float* b,
   size_t i = 0;
   for (; i + N <= n; i += N) step(i, N);
   if (i < n) step(i, n - i);
+}
+
+// ---------------------------------------------------------------------------
+// Pointwise losses. Each kernel maps elements [i, i + r) to a vector of
+// per-element losses (forward) or adds u * d(loss)/d(each input) into the
+// wanted gradients (backward), u = k * g_i: g[i] (g_stride 1, reduction
+// 'none') or g[0] (g_stride 0), k the reduction's 1/n. The drivers below do
+// the loops, the tails and the sum.
+
+// Elements [i, i + r) of p; r == Lanes(d) is a full vector, r < Lanes(d)
+// the tail (tested as r >= Lanes, so the compiler sees the tail's bound) (LoadN
+// pads with zeros, StoreN writes r lanes only).
+template <class D>
+HWY_INLINE hn::Vec<D> Ld(D d, const float* p, size_t r) {
+  return r >= hn::Lanes(d) ? hn::LoadU(d, p) : LoadN(d, p, r);
+}
+template <class D>
+HWY_INLINE void St(D d, hn::Vec<D> v, float* p, size_t r) {
+  if (r >= hn::Lanes(d)) {
+    hn::StoreU(v, d, p);
+  } else {
+    StoreN(v, d, p, r);
+  }
+}
+// p[0, r) += v: gradients accumulate.
+template <class D>
+HWY_INLINE void AddTo(D d, hn::Vec<D> v, float* p, size_t r) {
+  St(d, hn::Add(Ld(d, p, r), v), p, r);
+}
+
+// Sum over n elements of loss(i, r), the per-element losses of [i, i + r),
+// also stored into `out` when it is not null (reduction 'none'). Tail lanes
+// past r are zeroed before they are summed (a padded 0 is not a zero loss
+// everywhere: log 2 for logits). Blocks of 1024 are summed in float lanes
+// (two accumulators) and the block sums in double, as SquaredDiff.
+template <class D, class F>
+HWY_INLINE double SumLosses(D d, size_t n, float* out, const F& loss) {
+  const size_t N = hn::Lanes(d);
+  double total = 0;
+  for (size_t start = 0; start < n; start += 1024) {
+    const size_t end = start + 1024 < n ? start + 1024 : n;
+    auto s0 = hn::Zero(d), s1 = s0;
+    size_t i = start;
+    for (; i + 2 * N <= end; i += 2 * N) {
+      const auto v0 = loss(i, N);
+      const auto v1 = loss(i + N, N);
+      if (out) {
+        hn::StoreU(v0, d, out + i);
+        hn::StoreU(v1, d, out + i + N);
+      }
+      s0 = hn::Add(s0, v0);
+      s1 = hn::Add(s1, v1);
+    }
+    for (; i < end; i += N) {
+      const size_t r = end - i < N ? end - i : N;
+      auto v = loss(i, r);
+      if (r < N) v = hn::IfThenElseZero(hn::FirstN(d, r), v);
+      if (out) St(d, v, out + i, r);
+      s0 = hn::Add(s0, v);
+    }
+    total += hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
+  }
+  return total;
+}
+
+// Calls f(i, r) on full vectors, then once on the tail.
+template <class D, class F>
+HWY_INLINE void ForEachVector(D d, size_t n, const F& f) {
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) f(i, N);
+  if (i < n) f(i, n - i);
+}
+
+// u = k * g for elements [i, i + r).
+template <class D>
+HWY_INLINE hn::Vec<D> Upstream(D d, const float* g, size_t g_stride, float k,
+                               size_t i, size_t r) {
+  if (!g_stride) return hn::Set(d, k * g[0]);
+  return hn::Mul(hn::Set(d, k), Ld(d, g + i, r));
+}
+
+// Losses of the difference e = a - b: da += u h(e), db -= u h(e).
+template <class D, class H>
+HWY_INLINE void DiffLossBackward(D d, const float* a, const float* b,
+                                 const float* g, size_t g_stride, float k,
+                                 float* da, float* db, size_t n, const H& h) {
+  ForEachVector(d, n, [&](size_t i, size_t r) {
+    const auto e = hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r));
+    const auto t = hn::Mul(Upstream(d, g, g_stride, k, i, r), h(e));
+    if (da) AddTo(d, t, da + i, r);
+    if (db) St(d, hn::Sub(Ld(d, db + i, r), t), db + i, r);
+  });
+}
+
+// e^x for any x, float32. Highway's Exp is only valid up to ~88.7 (e^200
+// comes out as 0): beyond, the result is +inf as it should be; NaN stays
+// NaN. Max error 1 ulp (Highway's).
+template <class D, class V>
+HWY_INLINE V ExpAny(D d, V x) {
+  const V e = hn::Exp(d, x);
+  const V big = hn::IfThenElse(hn::IsNaN(x), x, hn::Set(d, HUGE_VALF));
+  return hn::IfThenElse(hn::Gt(x, hn::Set(d, 88.72283f)), big, e);
+}
+// log x for any x, float32: Highway's Log (max error 2 ulp, subnormals
+// included) for finite x > 0, and the limits elsewhere that it does not
+// give (log 0 = -inf, log inf = inf, NaN for x < 0 and NaN).
+template <class D, class V>
+HWY_INLINE V LogAny(D d, V x) {
+  const V kZero = hn::Zero(d);
+  const V lg = hn::Log(d, x);
+  const V edge = hn::IfThenElse(
+      hn::Eq(x, kZero), hn::Set(d, -HUGE_VALF),
+      hn::IfThenElse(hn::Eq(x, hn::Set(d, HUGE_VALF)), x,
+                     hn::Set(d, std::numeric_limits<float>::quiet_NaN())));
+  const auto normal = hn::And(hn::Gt(x, kZero), hn::IsFinite(x));
+  return hn::IfThenElse(normal, lg, edge);
+}
+
+// sign(e) with sign(0) = 0 and NaN kept (PyTorch's sgn): L1's subgradient.
+template <class D, class V>
+HWY_INLINE V SignOrZero(D d, V e) {
+  const V s = hn::CopySign(hn::Set(d, 1.0f), e);
+  return hn::IfThenElse(hn::Eq(e, hn::Zero(d)), hn::Zero(d),
+                        hn::IfThenElse(hn::IsNaN(e), e, s));
+}
+
+// ----- l1: |a - b|. Valid for any input; exact but for the rounding of a - b.
+HWY_NOINLINE double AbsDiff(const float* a, const float* b, float* out,
+                            size_t n) {
+  const hn::ScalableTag<float> d;
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    return hn::Abs(hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r)));
+  });
+}
+HWY_NOINLINE void AbsDiffBackward(const float* a, const float* b,
+                                  const float* g, size_t g_stride, float k,
+                                  float* da, float* db, size_t n) {
+  const hn::ScalableTag<float> d;
+  DiffLossBackward(d, a, b, g, g_stride, k, da, db, n,
+                   [&](auto e) { return SignOrZero(d, e); });
+}
+
+// ----- huber: 0.5 e^2 for |e| <= delta, delta (|e| - delta/2) beyond
+// (delta > 0). The gradient is e clamped to [-delta, delta]. Error ~2 ulp.
+HWY_NOINLINE double Huber(const float* a, const float* b, float delta,
+                          float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto vd = hn::Set(d, delta), vh = hn::Set(d, 0.5f * delta);
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    const auto e = hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r));
+    const auto ae = hn::Abs(e);
+    const auto quad = hn::Mul(hn::Mul(hn::Set(d, 0.5f), e), e);
+    return hn::IfThenElse(hn::Le(ae, vd), quad, hn::Mul(vd, hn::Sub(ae, vh)));
+  });
+}
+HWY_NOINLINE void HuberBackward(const float* a, const float* b, const float* g,
+                                size_t g_stride, float k, float delta,
+                                float* da, float* db, size_t n) {
+  const hn::ScalableTag<float> d;
+  DiffLossBackward(d, a, b, g, g_stride, k, da, db, n, [&](auto e) {
+    return ClampAbove(d, ClampBelow(d, e, -delta), delta);
+  });
+}
+
+// ----- smooth_l1: 0.5 e^2 / beta for |e| < beta, |e| - beta/2 beyond (beta >
+// 0; beta = 0 is AbsDiff). e^2 / beta is formed as e (e / beta): no overflow
+// of 1/beta for a tiny beta. Gradient: e / beta clamped to [-1, 1].
+HWY_NOINLINE double SmoothL1(const float* a, const float* b, float beta,
+                             float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto vb = hn::Set(d, beta), vh = hn::Set(d, 0.5f * beta);
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    const auto e = hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r));
+    const auto ae = hn::Abs(e);
+    const auto quad = hn::Mul(hn::Mul(hn::Set(d, 0.5f), e), hn::Div(e, vb));
+    return hn::IfThenElse(hn::Lt(ae, vb), quad, hn::Sub(ae, vh));
+  });
+}
+HWY_NOINLINE void SmoothL1Backward(const float* a, const float* b,
+                                   const float* g, size_t g_stride, float k,
+                                   float beta, float* da, float* db, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto vb = hn::Set(d, beta);
+  DiffLossBackward(d, a, b, g, g_stride, k, da, db, n, [&](auto e) {
+    return ClampAbove(d, ClampBelow(d, hn::Div(e, vb), -1.0f), 1.0f);
+  });
+}
+
+// ----- bce on probabilities x in [0, 1], targets t, weights w (null: 1):
+// -w (t max(log x, -100) + (1 - t) max(log(1 - x), -100)), PyTorch's clamp
+// of each log at -100 (so x = 0 or 1 gives a finite loss). log(1 - x) is
+// log1p(-x): no rounding of 1 - x for small x. Error ~3 ulp of each log.
+template <class D, class V>
+HWY_INLINE V ClampedLog(D d, V x) {  // max(log x, -100), x in [0, 1]
+  const V lg = ClampBelow(d, hn::Log(d, x), -100.0f);
+  return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), lg, hn::Set(d, -100.0f));
+}
+template <class D, class V>
+HWY_INLINE V ClampedLog1m(D d, V x) {  // max(log(1 - x), -100), x in [0, 1]
+  const V lg = ClampBelow(d, hn::Log1p(d, hn::Neg(x)), -100.0f);
+  return hn::IfThenElse(hn::Lt(x, hn::Set(d, 1.0f)), lg, hn::Set(d, -100.0f));
+}
+HWY_NOINLINE double Bce(const float* x, const float* t, const float* w,
+                        float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kOne = hn::Set(d, 1.0f);
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto ll = hn::MulAdd(vt, ClampedLog(d, vx),
+                               hn::Mul(hn::Sub(kOne, vt), ClampedLog1m(d, vx)));
+    return w ? hn::Neg(hn::Mul(Ld(d, w + i, r), ll)) : hn::Neg(ll);
+  });
+}
+// dx += u w (x - t) / max(x (1 - x), 1e-12) (PyTorch's guard), dt += u w
+// (max(log(1 - x), -100) - max(log x, -100)).
+HWY_NOINLINE void BceBackward(const float* x, const float* t, const float* w,
+                              const float* g, size_t g_stride, float k,
+                              float* dx, float* dt, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kOne = hn::Set(d, 1.0f);
+  ForEachVector(d, n, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    auto u = Upstream(d, g, g_stride, k, i, r);
+    if (w) u = hn::Mul(u, Ld(d, w + i, r));
+    if (dx) {
+      const auto den = ClampBelow(d, hn::Mul(vx, hn::Sub(kOne, vx)), 1e-12f);
+      AddTo(d, hn::Div(hn::Mul(u, hn::Sub(vx, vt)), den), dx + i, r);
+    }
+    if (dt) {
+      const auto diff = hn::Sub(ClampedLog1m(d, vx), ClampedLog(d, vx));
+      AddTo(d, hn::Mul(u, diff), dt + i, r);
+    }
+  });
+}
+
+// ----- bce_with_logits on logits x, targets y, weights w and pos_weight p
+// (either null: 1; p indexed like x, the caller walks rows). With
+// lw = 1 + (p - 1) y and L = log1p(e^{-|x|}), the loss
+// w [(1 - y) softplus(x) + p y softplus(-x)] is evaluated as
+//   x >= 0: w [(1 - y) x + lw L],   x < 0: w [p y |x| + lw L],
+// sums of non-negative terms (for y in [0, 1], p >= 0): no cancellation
+// even for |x| = 1e4, where max(x, 0) - x y would lose everything.
+// Gradients, q = e^{-|x|} / (1 + e^{-|x|}) = sigma(-|x|):
+//   dx = w [x >= 0 ? (1 - y) - lw q : lw q - p y],
+//   dy = w [(x >= 0 ? -|x| : p |x|) + (p - 1) L].
+HWY_NOINLINE double BceLogits(const float* x, const float* y, const float* w,
+                              const float* pw, float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kOne = hn::Set(d, 1.0f);
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vy = Ld(d, y + i, r);
+    const auto ax = hn::Abs(vx);
+    const auto L = Log1pUnit(d, ExpNonPositive(d, hn::Neg(ax)));
+    auto py = vy, lw = kOne;
+    if (pw) {
+      const auto p = Ld(d, pw + i, r);
+      py = hn::Mul(p, vy);
+      lw = hn::MulAdd(hn::Sub(p, kOne), vy, kOne);
+    }
+    const auto lin =
+        hn::IfThenElse(hn::Ge(vx, hn::Zero(d)), hn::Mul(hn::Sub(kOne, vy), ax),
+                       hn::Mul(py, ax));
+    const auto loss = hn::MulAdd(lw, L, lin);
+    return w ? hn::Mul(Ld(d, w + i, r), loss) : loss;
+  });
+}
+HWY_NOINLINE void BceLogitsBackward(const float* x, const float* y,
+                                    const float* w, const float* pw,
+                                    const float* g, size_t g_stride, float k,
+                                    float* dx, float* dy, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kOne = hn::Set(d, 1.0f);
+  ForEachVector(d, n, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vy = Ld(d, y + i, r);
+    const auto ax = hn::Abs(vx);
+    const auto e = ExpNonPositive(d, hn::Neg(ax));
+    const auto pos = hn::Ge(vx, hn::Zero(d));
+    auto u = Upstream(d, g, g_stride, k, i, r);
+    if (w) u = hn::Mul(u, Ld(d, w + i, r));
+    auto p = kOne, py = vy, lw = kOne;
+    if (pw) {
+      p = Ld(d, pw + i, r);
+      py = hn::Mul(p, vy);
+      lw = hn::MulAdd(hn::Sub(p, kOne), vy, kOne);
+    }
+    if (dx) {
+      const auto lq = hn::Mul(lw, hn::Div(e, hn::Add(kOne, e)));
+      const auto gx =
+          hn::IfThenElse(pos, hn::Sub(hn::Sub(kOne, vy), lq), hn::Sub(lq, py));
+      AddTo(d, hn::Mul(u, gx), dx + i, r);
+    }
+    if (dy) {
+      auto gy = hn::IfThenElse(pos, hn::Neg(ax), hn::Mul(p, ax));
+      if (pw) gy = hn::MulAdd(hn::Sub(p, kOne), Log1pUnit(d, e), gy);
+      AddTo(d, hn::Mul(u, gy), dy + i, r);
+    }
+  });
+}
+
+// ----- kl_div, input x = log q, target t = p: t (log t - x), 0 where t = 0
+// (PyTorch's xlogy; NaN for t < 0); with log_target, e^t (t - x).
+// Gradients: dx = -t (-e^t), dt = log t + 1 - x (0 where t = 0), or
+// e^t (t + 1 - x). Error ~3 ulp of log t (or e^t) times t.
+HWY_NOINLINE double KlDiv(const float* x, const float* t, bool log_target,
+                          float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    if (log_target) return hn::Mul(ExpAny(d, vt), hn::Sub(vt, vx));
+    const auto v = hn::Mul(vt, hn::Sub(LogAny(d, vt), vx));
+    // 0 log 0 - 0 x = +0 (NaN for an infinite x, as PyTorch's xlogy form)
+    const auto at0 = hn::Sub(hn::Zero(d), hn::Mul(vt, vx));
+    return hn::IfThenElse(hn::Eq(vt, hn::Zero(d)), at0, v);
+  });
+}
+HWY_NOINLINE void KlDivBackward(const float* x, const float* t, bool log_target,
+                                const float* g, size_t g_stride, float k,
+                                float* dx, float* dt, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kOne = hn::Set(d, 1.0f);
+  ForEachVector(d, n, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto u = Upstream(d, g, g_stride, k, i, r);
+    if (log_target) {
+      const auto ue = hn::Mul(u, ExpAny(d, vt));
+      if (dx) St(d, hn::Sub(Ld(d, dx + i, r), ue), dx + i, r);
+      if (dt) AddTo(d, hn::Mul(ue, hn::Add(hn::Sub(vt, vx), kOne)), dt + i, r);
+      return;
+    }
+    if (dx) St(d, hn::NegMulAdd(u, vt, Ld(d, dx + i, r)), dx + i, r);
+    if (dt) {
+      const auto gt = hn::Add(hn::Sub(LogAny(d, vt), vx), kOne);
+      const auto v = hn::IfThenElseZero(hn::Ne(vt, hn::Zero(d)), gt);
+      AddTo(d, hn::Mul(u, v), dt + i, r);
+    }
+  });
+}
+
+// ----- poisson_nll on input x, target t: e^x - t x (log_input) or
+// x - t log(x + eps); full adds Stirling's t log t - t + log(2 pi t)/2 where
+// t > 1. Gradients: dx = e^x - t or 1 - t / (x + eps); dt = -x or
+// -log(x + eps), plus log t + 1/(2t) where t > 1.
+template <class D, class V>
+HWY_INLINE V Stirling(D d, V t, V lt) {  // t > 1 only; lt = log t
+  const V kHalf = hn::Set(d, 0.5f);
+  const V s =
+      hn::MulAdd(t, hn::Sub(lt, hn::Set(d, 1.0f)),
+                 hn::Mul(kHalf, hn::Add(lt, hn::Set(d, 1.83787706640934548f))));
+  return hn::IfThenElseZero(hn::Gt(t, hn::Set(d, 1.0f)), s);
+}
+HWY_NOINLINE double PoissonNll(const float* x, const float* t, bool log_input,
+                               bool full, float eps, float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    auto v = log_input ? hn::NegMulAdd(vt, vx, ExpAny(d, vx))
+                       : hn::NegMulAdd(
+                             vt, LogAny(d, hn::Add(vx, hn::Set(d, eps))), vx);
+    if (full) v = hn::Add(v, Stirling(d, vt, LogAny(d, vt)));
+    return v;
+  });
+}
+HWY_NOINLINE void PoissonNllBackward(const float* x, const float* t,
+                                     bool log_input, bool full, float eps,
+                                     const float* g, size_t g_stride, float k,
+                                     float* dx, float* dt, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kOne = hn::Set(d, 1.0f);
+  ForEachVector(d, n, [&](size_t i, size_t r) {
+    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto u = Upstream(d, g, g_stride, k, i, r);
+    const auto xe = hn::Add(vx, hn::Set(d, eps));
+    if (dx) {
+      const auto gx = log_input ? hn::Sub(ExpAny(d, vx), vt)
+                                : hn::Sub(kOne, hn::Div(vt, xe));
+      AddTo(d, hn::Mul(u, gx), dx + i, r);
+    }
+    if (dt) {
+      auto gt = log_input ? hn::Neg(vx) : hn::Neg(LogAny(d, xe));
+      if (full) {
+        const auto st = hn::Add(LogAny(d, vt), hn::Div(hn::Set(d, 0.5f), vt));
+        gt = hn::Add(gt, hn::IfThenElseZero(hn::Gt(vt, kOne), st));
+      }
+      AddTo(d, hn::Mul(u, gt), dt + i, r);
+    }
+  });
+}
+
+// ----- gaussian_nll on mean x, target y, variance var: with v = max(var,
+// eps), (log v + (x - y)^2 / v) / 2 (+ log(2 pi) / 2 when full). Gradients:
+// dx = -dy = (x - y) / v; dvar = (1 - (x - y)^2 / v) / (2 v) where var >= eps
+// and 0 where the clamp held (the derivative of the clamped formula).
+HWY_NOINLINE double GaussianNll(const float* x, const float* y,
+                                const float* var, float eps, bool full,
+                                float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kHalf = hn::Set(d, 0.5f);
+  const auto c = hn::Set(d, full ? 0.918938533204672742f : 0.0f);
+  return SumLosses(d, n, out, [&](size_t i, size_t r) {
+    const auto e = hn::Sub(Ld(d, x + i, r), Ld(d, y + i, r));
+    const auto v = ClampBelow(d, Ld(d, var + i, r), eps);
+    const auto s = hn::Add(LogAny(d, v), hn::Div(hn::Mul(e, e), v));
+    return hn::MulAdd(kHalf, s, c);
+  });
+}
+HWY_NOINLINE void GaussianNllBackward(const float* x, const float* y,
+                                      const float* var, float eps,
+                                      const float* g, size_t g_stride, float k,
+                                      float* dx, float* dy, float* dvar,
+                                      size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto kOne = hn::Set(d, 1.0f);
+  ForEachVector(d, n, [&](size_t i, size_t r) {
+    const auto e = hn::Sub(Ld(d, x + i, r), Ld(d, y + i, r));
+    const auto vv = Ld(d, var + i, r);
+    const auto v = ClampBelow(d, vv, eps);
+    const auto u = Upstream(d, g, g_stride, k, i, r);
+    const auto q = hn::Div(e, v);
+    const auto uq = hn::Mul(u, q);
+    if (dx) AddTo(d, uq, dx + i, r);
+    if (dy) St(d, hn::Sub(Ld(d, dy + i, r), uq), dy + i, r);
+    if (dvar) {
+      const auto gv = hn::Div(hn::NegMulAdd(e, q, kOne), hn::Add(v, v));
+      const auto kept = hn::Not(hn::Lt(vv, hn::Set(d, eps)));
+      AddTo(d, hn::IfThenElseZero(kept, hn::Mul(u, gv)), dvar + i, r);
+    }
+  });
 }
 
 }  // namespace HWY_NAMESPACE
