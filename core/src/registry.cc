@@ -12,7 +12,9 @@
 #include "core/ref/losses.h"
 #include "core/ref/metrics.h"
 #include "core/ref/numerics.h"
+#include "core/ref/optim.h"
 #include "core/ref/rowwise.h"
+#include "core/ref/schedules.h"
 #include "core/src/kernels.h"
 
 namespace dlmath {

@@ -1,0 +1,161 @@
+// Optimizer update kernels (Highway): one step of a torch.optim rule over a
+// flat parameter vector, llm.c's gpt2_update style (one loop, state arrays
+// beside the parameters). Legend: n parameters. Each function reads the
+// parameters before the step from `p`, the gradient from `g`, updates its
+// state arrays in place and writes the parameters after the step to `out`
+// (which may alias p). Per-step scalars (bias corrections, decayed lr) are
+// computed by the caller in double and passed as floats.
+#if defined(DLMATH_OPS_OPTIM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef DLMATH_OPS_OPTIM_INL_H_
+#undef DLMATH_OPS_OPTIM_INL_H_
+#else
+#define DLMATH_OPS_OPTIM_INL_H_
+#endif
+
+#include "core/src/ops/simd-inl.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace dlmath {
+namespace HWY_NAMESPACE {
+
+// Full vectors, then the remainder as one LoadN/StoreN vector: body(i, r)
+// with r == Lanes(d) except for the tail.
+template <class D, class Body>
+HWY_INLINE void OptimForVectors(D d, size_t n, const Body& body) {
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) body(i, N);
+  if (i < n) body(i, n - i);
+}
+template <class D>
+HWY_INLINE hn::Vec<D> OptimLoad(D d, const float* p, size_t i, size_t r) {
+  return r == hn::Lanes(d) ? hn::LoadU(d, p + i) : LoadN(d, p + i, r);
+}
+template <class D>
+HWY_INLINE void OptimStore(D d, hn::Vec<D> v, float* p, size_t i, size_t r) {
+  if (r == hn::Lanes(d)) {
+    hn::StoreU(v, d, p + i);
+  } else {
+    StoreN(v, d, p + i, r);
+  }
+}
+
+// SGD (torch.optim.SGD). d = g + wd p; with momentum mu > 0 the buffer is
+// b = d on the first step, else mu b + damp d (damp = 1 - dampening, no
+// (1 - mu) factor); the step is b, or d + mu b (nesterov). buf may be null
+// when mu == 0. Error: a few ulp per step.
+HWY_NOINLINE void SgdStep(const float* p, const float* g, float* buf,
+                          float* out, size_t n, float lr, float wd, float mu,
+                          float damp, int nesterov, int first) {
+  const hn::ScalableTag<float> d;
+  const auto vlr = hn::Set(d, lr), vwd = hn::Set(d, wd), vmu = hn::Set(d, mu),
+             vdamp = hn::Set(d, damp);
+  OptimForVectors(d, n, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r);
+    auto di = hn::MulAdd(vwd, pi, OptimLoad(d, g, i, r));
+    if (mu != 0) {
+      const auto b =
+          first ? di
+                : hn::MulAdd(vmu, OptimLoad(d, buf, i, r), hn::Mul(vdamp, di));
+      OptimStore(d, b, buf, i, r);
+      di = nesterov ? hn::MulAdd(vmu, b, di) : b;
+    }
+    OptimStore(d, hn::NegMulAdd(vlr, di, pi), out, i, r);
+  });
+}
+
+// Adam / AdamW (torch.optim.Adam, AdamW). p' = decay p (AdamW: decay =
+// 1 - lr wd, applied BEFORE the step; Adam: 1), g' = g + l2 p (Adam's L2
+// weight decay; AdamW: l2 = 0). m += (1 - b1)(g' - m) (PyTorch's lerp),
+// v = b2 v + (1 - b2) g'^2, vmax = max(vmax, v) when amsgrad (vmax not null),
+// out = p' - step_size m / (sqrt(v) inv_bc2_sqrt + eps), with step_size =
+// lr / (1 - b1^t), inv_bc2_sqrt = 1 / sqrt(1 - b2^t). Error: a few ulp of
+// the step per step; the state carries them on.
+HWY_NOINLINE void AdamStep(const float* p, const float* g, float* m, float* v,
+                           float* vmax, float* out, size_t n, float decay,
+                           float l2, float b1, float b2, float step_size,
+                           float inv_bc2_sqrt, float eps) {
+  const hn::ScalableTag<float> d;
+  const auto vdecay = hn::Set(d, decay), vl2 = hn::Set(d, l2),
+             v1b1 = hn::Set(d, 1.0f - b1), vb2 = hn::Set(d, b2),
+             v1b2 = hn::Set(d, 1.0f - b2), vstep = hn::Set(d, step_size),
+             vbc2 = hn::Set(d, inv_bc2_sqrt), veps = hn::Set(d, eps);
+  OptimForVectors(d, n, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r);
+    const auto gi = hn::MulAdd(vl2, pi, OptimLoad(d, g, i, r));
+    auto mi = OptimLoad(d, m, i, r);
+    mi = hn::MulAdd(v1b1, hn::Sub(gi, mi), mi);
+    auto vi =
+        hn::MulAdd(vb2, OptimLoad(d, v, i, r), hn::Mul(v1b2, hn::Mul(gi, gi)));
+    OptimStore(d, mi, m, i, r);
+    OptimStore(d, vi, v, i, r);
+    if (vmax) {
+      vi = hn::Max(OptimLoad(d, vmax, i, r), vi);
+      OptimStore(d, vi, vmax, i, r);
+    }
+    const auto denom = hn::MulAdd(hn::Sqrt(vi), vbc2, veps);
+    OptimStore(d, hn::NegMulAdd(vstep, hn::Div(mi, denom), hn::Mul(vdecay, pi)),
+               out, i, r);
+  });
+}
+
+// RMSprop (torch.optim.RMSprop). g' = g + wd p; sq = a sq + (1 - a) g'^2;
+// centered: ga += (1 - a)(g' - ga), avg = sqrt(sq - ga^2) + eps, else
+// sqrt(sq) + eps; momentum mu > 0: buf = mu buf + g'/avg, out = p - lr buf;
+// else out = p - lr g'/avg. ga / buf may be null when unused.
+HWY_NOINLINE void RmspropStep(const float* p, const float* g, float* sq,
+                              float* ga, float* buf, float* out, size_t n,
+                              float lr, float alpha, float eps, float wd,
+                              float mu) {
+  const hn::ScalableTag<float> d;
+  const auto vlr = hn::Set(d, lr), va = hn::Set(d, alpha),
+             v1a = hn::Set(d, 1.0f - alpha), veps = hn::Set(d, eps),
+             vwd = hn::Set(d, wd), vmu = hn::Set(d, mu);
+  OptimForVectors(d, n, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r);
+    const auto gi = hn::MulAdd(vwd, pi, OptimLoad(d, g, i, r));
+    const auto si =
+        hn::MulAdd(va, OptimLoad(d, sq, i, r), hn::Mul(v1a, hn::Mul(gi, gi)));
+    OptimStore(d, si, sq, i, r);
+    auto var = si;
+    if (ga) {
+      auto gai = OptimLoad(d, ga, i, r);
+      gai = hn::MulAdd(v1a, hn::Sub(gi, gai), gai);
+      OptimStore(d, gai, ga, i, r);
+      var = hn::NegMulAdd(gai, gai, si);
+    }
+    const auto q = hn::Div(gi, hn::Add(hn::Sqrt(var), veps));
+    if (buf) {
+      const auto b = hn::MulAdd(vmu, OptimLoad(d, buf, i, r), q);
+      OptimStore(d, b, buf, i, r);
+      OptimStore(d, hn::NegMulAdd(vlr, b, pi), out, i, r);
+    } else {
+      OptimStore(d, hn::NegMulAdd(vlr, q, pi), out, i, r);
+    }
+  });
+}
+
+// Adagrad (torch.optim.Adagrad). g' = g + wd p; s += g'^2;
+// out = p - clr g' / (sqrt(s) + eps), clr = lr / (1 + (t - 1) lr_decay).
+HWY_NOINLINE void AdagradStep(const float* p, const float* g, float* s,
+                              float* out, size_t n, float clr, float wd,
+                              float eps) {
+  const hn::ScalableTag<float> d;
+  const auto vclr = hn::Set(d, clr), vwd = hn::Set(d, wd),
+             veps = hn::Set(d, eps);
+  OptimForVectors(d, n, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r);
+    const auto gi = hn::MulAdd(vwd, pi, OptimLoad(d, g, i, r));
+    const auto si = hn::MulAdd(gi, gi, OptimLoad(d, s, i, r));
+    OptimStore(d, si, s, i, r);
+    const auto q = hn::Div(gi, hn::Add(hn::Sqrt(si), veps));
+    OptimStore(d, hn::NegMulAdd(vclr, q, pi), out, i, r);
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace dlmath
+HWY_AFTER_NAMESPACE();
+
+#endif  // DLMATH_OPS_OPTIM_INL_H_

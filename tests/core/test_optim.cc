@@ -1,0 +1,230 @@
+// PyTorch-convention spot values for the optimizers, schedules and
+// initializers, computed by hand (the derivation is in each comment): the
+// generic oracles compare kernels with references written by the same
+// hand, so they cannot catch a convention both got wrong.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tests/core/testing.h"
+
+namespace dlmath::testing {
+namespace {
+
+// Runs `id` on params [n] and grads [steps, n]; returns the [steps, n] rows.
+std::vector<float> Optimize(const char* id, std::vector<float> params,
+                            std::vector<float> grads,
+                            std::vector<NamedParam> hyper) {
+  const int64_t n = static_cast<int64_t>(params.size());
+  const int64_t steps = static_cast<int64_t>(grads.size()) / n;
+  std::vector<NamedTensor> in = {{"params", {params.data(), Shape{n}}},
+                                 {"grads", {grads.data(), Shape{steps, n}}}};
+  Call call;
+  const Status s = Prepare(id, in, hyper, &call);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  return std::vector<float>(ev.y.data(), ev.y.data() + steps * n);
+}
+
+std::vector<float> Schedule(const char* id, int64_t steps,
+                            std::vector<NamedParam> hyper) {
+  hyper.push_back({"steps", static_cast<double>(steps)});
+  Call call;
+  const Status s = Prepare(id, {}, hyper, &call);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  REQUIRE(ev.shape == Shape{steps});
+  return std::vector<float>(ev.y.data(), ev.y.data() + steps);
+}
+
+bool Near(float got, double want, double tol = 1e-6) {
+  return std::fabs(got - want) <= tol * std::max(1.0, std::fabs(want));
+}
+
+TEST_CASE("sgd_momentum: buffer mu*b + g, no (1 - mu)", "[optim]") {
+  // lr 1, mu 0.9, g = 1 each step: b = 1, 1.9, 2.71; p = -1, -2.9, -5.61.
+  // With an EMA (1 - mu) factor the first steps would be -0.1, -0.29, ...
+  auto p =
+      Optimize("sgd_momentum", {0}, {1, 1, 1}, {{"lr", 1}, {"momentum", 0.9}});
+  CHECK(Near(p[0], -1));
+  CHECK(Near(p[1], -2.9));
+  CHECK(Near(p[2], -5.61));
+  // dampening 0.5: the first buffer is g undamped, then 0.9 + 0.5 = 1.4.
+  p = Optimize("sgd_momentum", {0}, {1, 1},
+               {{"lr", 1}, {"momentum", 0.9}, {"dampening", 0.5}});
+  CHECK(Near(p[0], -1));
+  CHECK(Near(p[1], -2.4));
+  // weight_decay joins the gradient before the buffer: d = 1 + 0.5 * 2.
+  p = Optimize("sgd_momentum", {2}, {1},
+               {{"lr", 0.1}, {"momentum", 0.9}, {"weight_decay", 0.5}});
+  CHECK(Near(p[0], 1.8));
+}
+
+TEST_CASE("sgd and sgd_nesterov: first steps", "[optim]") {
+  auto p = Optimize("sgd", {1, -1}, {2, -4, 1, 1}, {{"lr", 0.1}});
+  CHECK(Near(p[0], 0.8));
+  CHECK(Near(p[1], -0.6));
+  CHECK(Near(p[2], 0.7));
+  CHECK(Near(p[3], -0.7));
+  // lr 1, mu 0.9, g = 1: b = 1, step 1 + 0.9 b = 1.9; b = 1.9, step 2.71.
+  p = Optimize("sgd_nesterov", {0}, {1, 1}, {{"lr", 1}, {"momentum", 0.9}});
+  CHECK(Near(p[0], -1.9));
+  CHECK(Near(p[1], -4.61));
+}
+
+TEST_CASE("adam: first two steps by hand", "[optim]") {
+  // p = 1, g = 0.5 then -1, lr 0.1, betas (0.9, 0.999), eps 1e-8.
+  // Step 1: m = 0.05, v = 2.5e-4, m^ = 0.5, sqrt(v^) = 0.5:
+  //   p = 1 - 0.1 * 0.5 / (0.5 + 1e-8) = 0.900000002.
+  // Step 2: m = 0.045 - 0.1 = -0.055, v = 2.4975e-4 + 1e-3 = 1.24975e-3,
+  //   m^ = -0.055 / 0.19, sqrt(v^) = sqrt(1.24975e-3 / 0.001999):
+  //   p = 0.9 + 0.1 * 0.2894736842 / 0.7906880509 = 0.9366103542.
+  const auto p = Optimize("adam", {1}, {0.5f, -1}, {{"lr", 0.1}});
+  CHECK(Near(p[0], 0.900000002));
+  CHECK(Near(p[1], 0.9366103542));
+  // amsgrad keeps max(v): identical while v grows, as here.
+  const auto q =
+      Optimize("adam", {1}, {0.5f, -1}, {{"lr", 0.1}, {"amsgrad", 1}});
+  CHECK(Near(q[1], 0.9366103542));
+  // The first step moves by ~lr whatever the gradient's scale.
+  const auto r = Optimize("adam", {0, 0}, {1e-3f, -50}, {{"lr", 0.01}});
+  CHECK(Near(r[0], -0.01, 1e-5));
+  CHECK(Near(r[1], 0.01, 1e-5));
+}
+
+TEST_CASE("adam: eps is added after the bias correction", "[optim]") {
+  // p = 0, g = 1e-4, eps = 1e-4, lr 1: sqrt(v^) = 1e-4 exactly, so the step
+  // is 1e-4 / (1e-4 + 1e-4) = 0.5. With eps inside the correction
+  // (sqrt(v) + eps) / sqrt(bc2) it would be 1e-4 / (1e-4 + 3.16e-3).
+  const auto p = Optimize("adam", {0}, {1e-4f}, {{"lr", 1}, {"eps", 1e-4}});
+  CHECK(Near(p[0], -0.5, 1e-5));
+}
+
+TEST_CASE("adamw: decay BEFORE the Adam step; adam's L2 differs", "[optim]") {
+  // p = 2, g = 1, lr 0.1, wd 0.5: p' = 2 (1 - 0.05) = 1.9, then the Adam
+  // step of ~lr: 1.8. Decaying after the step would give 1.805.
+  auto p = Optimize("adamw", {2}, {1}, {{"lr", 0.1}, {"weight_decay", 0.5}});
+  CHECK(Near(p[0], 1.8, 1e-6));
+  // g = 0: only the decay acts, 2 (1 - 0.1 * 0.1) = 1.98.
+  p = Optimize("adamw", {2}, {0}, {{"lr", 0.1}, {"weight_decay", 0.1}});
+  CHECK(Near(p[0], 1.98));
+  // Adam's weight_decay is an L2 gradient 0.1 * 2 = 0.2, normalised to a
+  // step of ~lr: 1.9.
+  p = Optimize("adam", {2}, {0}, {{"lr", 0.1}, {"weight_decay", 0.1}});
+  CHECK(Near(p[0], 1.9, 1e-6));
+}
+
+TEST_CASE("rmsprop and adagrad: first steps by hand", "[optim]") {
+  // RMSprop, p = 1, g = 2, lr 0.01, alpha 0.99: v = 0.04, p = 1 - 0.02/0.2.
+  auto p = Optimize("rmsprop", {1}, {2}, {});
+  CHECK(Near(p[0], 0.9));
+  // centered: mean g = 0.02, p = 1 - 0.02 / sqrt(0.04 - 0.0004).
+  p = Optimize("rmsprop", {1}, {2}, {{"centered", 1}});
+  CHECK(Near(p[0], 1 - 0.02 / std::sqrt(0.0396)));
+  // momentum 0.5 with g = 2, 2: v = 0.04, 0.0796; b = 10, 5 + 2/sqrt(0.0796).
+  p = Optimize("rmsprop", {1}, {2, 2}, {{"momentum", 0.5}});
+  CHECK(Near(p[0], 0.9));
+  CHECK(Near(p[1], 0.9 - 0.01 * (5 + 2 / std::sqrt(0.0796))));
+  // Adagrad, lr 0.1, g = 3, 4: s = 9, 25: p = 1 - 0.1, 0.9 - 0.1 * 4/5.
+  p = Optimize("adagrad", {1}, {3, 4}, {{"lr", 0.1}});
+  CHECK(Near(p[0], 0.9));
+  CHECK(Near(p[1], 0.82));
+  // initial_accumulator_value 16: s = 25, p = 1 - 0.1 * 3/5; lr_decay 1
+  // halves the second step's lr: 0.9 - 0.05 * 4/5.
+  p = Optimize("adagrad", {1}, {3},
+               {{"lr", 0.1}, {"initial_accumulator_value", 16}});
+  CHECK(Near(p[0], 0.94));
+  p = Optimize("adagrad", {1}, {3, 4}, {{"lr", 0.1}, {"lr_decay", 1}});
+  CHECK(Near(p[1], 0.86));
+}
+
+TEST_CASE("optimizers: grads must match params", "[optim]") {
+  std::vector<float> params(3), grads(8);
+  std::vector<NamedTensor> in = {{"params", {params.data(), Shape{3}}},
+                                 {"grads", {grads.data(), Shape{2, 4}}}};
+  Call call;
+  const Status s = Prepare("adam", in, {}, &call);
+  REQUIRE(s.code() == ErrorCode::kBadShape);
+  REQUIRE(s.what() == "grads");
+  INFO(s.message());
+  REQUIRE(s.message().find("[steps, 3]") != std::string::npos);
+}
+
+TEST_CASE("schedules: known values", "[schedules]") {
+  // Cosine: half-way (t = T_max / 2) is (lr + eta_min) / 2; PyTorch's closed
+  // form rises again past T_max.
+  auto lr = Schedule("cosine_annealing_lr", 16, {});
+  CHECK(Near(lr[0], 0.1));
+  CHECK(Near(lr[5], 0.05));
+  CHECK(Near(lr[10], 0));
+  CHECK(Near(lr[15], 0.05));
+  lr = Schedule("cosine_annealing_lr", 6, {{"eta_min", 0.02}});
+  CHECK(Near(lr[5], 0.06));
+  lr = Schedule("step_lr", 21, {});
+  CHECK(Near(lr[9], 0.1));
+  CHECK(Near(lr[10], 0.01));
+  CHECK(Near(lr[20], 0.001));
+  lr = Schedule("exponential_lr", 3, {});
+  CHECK(Near(lr[2], 0.1 * 0.95 * 0.95));
+  // LinearLR: factor 1/3 + (2/3) min(t, 5)/5.
+  lr = Schedule("linear_lr", 8, {});
+  CHECK(Near(lr[0], 0.1 / 3));
+  CHECK(Near(lr[2], 0.06));
+  CHECK(Near(lr[5], 0.1));
+  CHECK(Near(lr[7], 0.1));
+  // Warm restarts: back to lr at every t_0; t_mult 2: cycles 10, 20, 40.
+  lr = Schedule("cosine_annealing_warm_restarts", 31, {});
+  CHECK(Near(lr[5], 0.05));
+  CHECK(Near(lr[10], 0.1));
+  CHECK(Near(lr[25], 0.05));
+  lr = Schedule("cosine_annealing_warm_restarts", 31, {{"t_mult", 2}});
+  CHECK(Near(lr[10], 0.1));
+  CHECK(Near(lr[20], 0.05));
+  CHECK(Near(lr[30], 0.1));
+  // OneCycle, defaults: starts at 0.1/25, peaks at step 0.3*100 - 1 = 29,
+  // reaches 0.004/1e4 at step total_steps - 1 = 99; step 100 extrapolates
+  // the cosine past its end (PyTorch: pct = 71/70), step 101 is its
+  // ValueError.
+  lr = Schedule("one_cycle_lr", 101, {});
+  CHECK(Near(lr[0], 0.004));
+  CHECK(Near(lr[29], 0.1));
+  CHECK(lr[28] < lr[29]);
+  CHECK(lr[30] < lr[29]);
+  CHECK(Near(lr[99], 4e-7, 1e-9));
+  CHECK(Near(lr[100], 4e-7 + (0.1 - 4e-7) / 2 * (std::cos(M_PI * 71 / 70) + 1),
+             1e-9));
+  // linear anneal: half-way up at step 14.5, so step 14 is just below.
+  lr = Schedule("one_cycle_lr", 30, {{"anneal_strategy", 1}});
+  CHECK(Near(lr[14], 0.004 + 0.096 * 14.0 / 29));
+  Call call;
+  const NamedParam too_far[] = {{"steps", 102}};
+  const Status s = Prepare("one_cycle_lr", {}, too_far, &call);
+  CHECK(s.code() == ErrorCode::kBadValue);
+  CHECK(s.what() == "steps");
+  // three_phase: up to step 29, back to the start at 2*30 - 2 = 58.
+  lr = Schedule("one_cycle_lr", 101, {{"three_phase", 1}});
+  CHECK(Near(lr[29], 0.1));
+  CHECK(Near(lr[58], 0.004));
+  CHECK(Near(lr[99], 4e-7, 1e-9));
+  // Warmup from 0 to lr over 10 steps, cosine to 0 at 100, then flat.
+  lr = Schedule("warmup_cosine", 151, {});
+  CHECK(lr[0] == 0);
+  CHECK(Near(lr[5], 0.05));
+  CHECK(Near(lr[10], 0.1));
+  CHECK(Near(lr[55], 0.05));
+  CHECK(Near(lr[100], 0));
+  CHECK(Near(lr[150], 0));
+  // Noam: peak at s = warmup (t = 3999): 1/sqrt(512 * 4000).
+  lr = Schedule("noam", 4001, {});
+  CHECK(Near(lr[3999], 1 / std::sqrt(512.0 * 4000), 1e-6));
+  CHECK(lr[3998] < lr[3999]);
+  CHECK(lr[4000] < lr[3999]);
+  CHECK(Near(lr[0], 1 / std::sqrt(512.0) / std::pow(4000.0, 1.5)));
+}
+
+}  // namespace
+}  // namespace dlmath::testing
