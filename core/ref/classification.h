@@ -243,6 +243,310 @@ inline void MultiMarginBackward(const GenCall<double>& c) {
   }
 }
 
+// ----- focal (torchvision sigmoid_focal_loss) -------------------------------
+// ce = softplus(x) - t x, q = 1 - p_t = t sigma(-x) + (1 - t) sigma(x),
+// loss = alpha_t ce q^gamma (alpha_t = alpha t + (1 - alpha)(1 - t), or 1
+// when alpha < 0). params: alpha, gamma, reduction.
+inline void FocalTerm(double x, double t, double alpha, double gamma,
+                      double* loss, double* dx) {
+  const double sp = cls::Sigmoid(x), sm = cls::Sigmoid(-x);
+  const double ce =
+      (x >= 0 ? (1 - t) * x : -t * x) + std::log1p(std::exp(-std::fabs(x)));
+  const double q = t * sm + (1 - t) * sp;
+  const double qg = std::pow(q, gamma);
+  const double at = alpha >= 0 ? alpha * t + (1 - alpha) * (1 - t) : 1.0;
+  *loss = at * ce * qg;
+  // d q / d x = (1 - 2t) sigma(x) sigma(-x); |dq| <= q, so dq / q is safe.
+  const double dq_q = q > 0 ? (1 - 2 * t) * sp * sm / q : 0.0;
+  *dx = at * ((sp - t) * qg + ce * gamma * qg * dq_q);
+}
+inline void FocalForward(const GenCall<double>& c) {
+  const int64_t n = c.in_shape[0].numel();
+  std::vector<double> terms(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double dx;
+    FocalTerm(c.in[0][i], c.in[1][i], c.p[0], c.p[1], &terms[i], &dx);
+  }
+  cls::Reduce(terms.data(), n, static_cast<int>(c.p[2]), n, c.out);
+}
+inline void FocalBackward(const GenCall<double>& c) {
+  if (!c.din[0]) return;
+  const int64_t n = c.in_shape[0].numel();
+  const int r = static_cast<int>(c.p[2]);
+  for (int64_t i = 0; i < n; ++i) {
+    double loss, dx;
+    FocalTerm(c.in[0][i], c.in[1][i], c.p[0], c.p[1], &loss, &dx);
+    c.din[0][i] += cls::Upstream(c.dy, r, i, n) * dx;
+  }
+}
+
+// ----- focal_multiclass: -alpha_t (1 - p_t)^gamma log p_t -------------------
+// inputs input [N, C], target [N], alpha [C] optional; params gamma,
+// reduction ('mean' over N).
+inline void FocalMulticlassForward(const GenCall<double>& c) {
+  const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
+  std::vector<double> terms(rows), lp(classes);
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t t = static_cast<int64_t>(c.in[1][i]);
+    cls::LogSoftmax(c.in[0] + i * classes, classes, lp.data());
+    const double at = c.in[2] ? c.in[2][t] : 1.0;
+    terms[i] = -at * std::pow(-std::expm1(lp[t]), c.p[0]) * lp[t];
+  }
+  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[1]), rows, c.out);
+}
+inline void FocalMulticlassBackward(const GenCall<double>& c) {
+  if (!c.din[0]) return;
+  const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
+  const int r = static_cast<int>(c.p[1]);
+  const double gamma = c.p[0];
+  std::vector<double> lp(classes);
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t t = static_cast<int64_t>(c.in[1][i]);
+    cls::LogSoftmax(c.in[0] + i * classes, classes, lp.data());
+    const double l = lp[t], p = std::exp(l), q = -std::expm1(l);
+    // d loss / d log p_t = (1 - p)^gamma (gamma p log p / (1 - p) - 1).
+    const double ratio = q > 0 ? l / q : -1.0;
+    const double k = std::pow(q, gamma) * (gamma * p * ratio - 1) *
+                     (c.in[2] ? c.in[2][t] : 1.0) *
+                     cls::Upstream(c.dy, r, i, rows);
+    for (int64_t j = 0; j < classes; ++j)
+      c.din[0][i * classes + j] += k * ((j == t) - std::exp(lp[j]));
+  }
+}
+
+// ----- triplet_margin --------------------------------------------------------
+// d(a, b) = ||a - b + eps||_p per row; loss = max(0, margin + d(a, p) -
+// d(a, n)), d(a, n) replaced by d(p, n) when swap and smaller. params:
+// margin, p, eps, swap, reduction.
+inline double PDist(const double* a, const double* b, int64_t d, double p,
+                    double eps) {
+  double s = 0;
+  for (int64_t k = 0; k < d; ++k)
+    s += std::pow(std::fabs(a[k] - b[k] + eps), p);
+  return std::pow(s, 1 / p);
+}
+// da += k d dist / d a, db -= the same.
+inline void PDistGrad(const double* a, const double* b, int64_t d, double p,
+                      double eps, double k, double* da, double* db) {
+  const double dist = PDist(a, b, d, p, eps);
+  if (dist == 0) return;
+  for (int64_t j = 0; j < d; ++j) {
+    const double v = a[j] - b[j] + eps;
+    if (v == 0) continue;
+    const double g = k * std::copysign(std::pow(std::fabs(v) / dist, p - 1), v);
+    if (da) da[j] += g;
+    if (db) db[j] -= g;
+  }
+}
+inline void TripletMarginForward(const GenCall<double>& c) {
+  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+  std::vector<double> terms(rows);
+  for (int64_t i = 0; i < rows; ++i) {
+    const double* a = c.in[0] + i * d;
+    const double* po = c.in[1] + i * d;
+    const double* ne = c.in[2] + i * d;
+    const double dp = PDist(a, po, d, c.p[1], c.p[2]);
+    double dn = PDist(a, ne, d, c.p[1], c.p[2]);
+    if (c.p[3] != 0) dn = std::min(dn, PDist(po, ne, d, c.p[1], c.p[2]));
+    terms[i] = std::max(0.0, c.p[0] + dp - dn);
+  }
+  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[4]), rows, c.out);
+}
+inline void TripletMarginBackward(const GenCall<double>& c) {
+  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+  const int r = static_cast<int>(c.p[4]);
+  const double pw = c.p[1], eps = c.p[2];
+  for (int64_t i = 0; i < rows; ++i) {
+    const double* a = c.in[0] + i * d;
+    const double* po = c.in[1] + i * d;
+    const double* ne = c.in[2] + i * d;
+    double* da = c.din[0] ? c.din[0] + i * d : nullptr;
+    double* dpo = c.din[1] ? c.din[1] + i * d : nullptr;
+    double* dne = c.din[2] ? c.din[2] + i * d : nullptr;
+    const double dp = PDist(a, po, d, pw, eps);
+    const double dan = PDist(a, ne, d, pw, eps);
+    const double dpn = c.p[3] != 0 ? PDist(po, ne, d, pw, eps) : dan;
+    const bool swapped = dpn < dan;
+    if (c.p[0] + dp - (swapped ? dpn : dan) < 0) continue;
+    const double g = cls::Upstream(c.dy, r, i, rows);
+    PDistGrad(a, po, d, pw, eps, g, da, dpo);
+    if (swapped) {
+      PDistGrad(po, ne, d, pw, eps, -g, dpo, dne);
+    } else {
+      PDistGrad(a, ne, d, pw, eps, -g, da, dne);
+    }
+  }
+}
+
+// ----- info_nce
+// ---------------------------------------------------------------- logits_ij =
+// <q_i, k_j> / tau (rows normalised as F.normalize, eps 1e-12, when normalize);
+// loss_i = cross-entropy of row i with target i. params: temperature,
+// normalize, reduction.
+inline void InfoNceUnit(const double* v, int64_t d, bool normalize, double* out,
+                        double* norm) {
+  double s = 0;
+  for (int64_t k = 0; k < d; ++k) s += v[k] * v[k];
+  *norm = normalize ? std::max(std::sqrt(s), 1e-12) : 1.0;
+  for (int64_t k = 0; k < d; ++k) out[k] = v[k] / *norm;
+}
+inline void InfoNceLogits(const GenCall<double>& c, std::vector<double>* q,
+                          std::vector<double>* k, std::vector<double>* qn,
+                          std::vector<double>* kn, std::vector<double>* lp) {
+  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+  const bool normalize = c.p[1] != 0;
+  q->resize(rows * d);
+  k->resize(rows * d);
+  qn->resize(rows);
+  kn->resize(rows);
+  lp->assign(rows * rows, 0);
+  for (int64_t i = 0; i < rows; ++i) {
+    InfoNceUnit(c.in[0] + i * d, d, normalize, q->data() + i * d, &(*qn)[i]);
+    InfoNceUnit(c.in[1] + i * d, d, normalize, k->data() + i * d, &(*kn)[i]);
+  }
+  std::vector<double> z(rows);
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < rows; ++j) {
+      double s = 0;
+      for (int64_t m = 0; m < d; ++m) s += (*q)[i * d + m] * (*k)[j * d + m];
+      z[j] = s / c.p[0];
+    }
+    cls::LogSoftmax(z.data(), rows, lp->data() + i * rows);
+  }
+}
+inline void InfoNceForward(const GenCall<double>& c) {
+  const int64_t rows = c.in_shape[0][0];
+  std::vector<double> q, k, qn, kn, lp, terms(rows);
+  InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
+  for (int64_t i = 0; i < rows; ++i) terms[i] = -lp[i * rows + i];
+  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[2]), rows, c.out);
+}
+inline void InfoNceBackward(const GenCall<double>& c) {
+  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+  const int r = static_cast<int>(c.p[2]);
+  const bool normalize = c.p[1] != 0;
+  std::vector<double> q, k, qn, kn, lp;
+  InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
+  std::vector<double> dq(rows * d, 0), dk(rows * d, 0);
+  for (int64_t i = 0; i < rows; ++i) {
+    const double g = cls::Upstream(c.dy, r, i, rows) / c.p[0];
+    for (int64_t j = 0; j < rows; ++j) {
+      const double gij = g * (std::exp(lp[i * rows + j]) - (i == j));
+      for (int64_t m = 0; m < d; ++m) {
+        dq[i * d + m] += gij * k[j * d + m];
+        dk[j * d + m] += gij * q[i * d + m];
+      }
+    }
+  }
+  // Through v / max(|v|, 1e-12): (dv - v^ <v^, dv>) / |v| above the clamp.
+  auto back = [&](const std::vector<double>& u, const std::vector<double>& du,
+                  const std::vector<double>& norm, double* dx) {
+    if (!dx) return;
+    for (int64_t i = 0; i < rows; ++i) {
+      double dot = 0;
+      for (int64_t m = 0; m < d; ++m) dot += u[i * d + m] * du[i * d + m];
+      const bool clamped = !normalize || norm[i] <= 1e-12;
+      for (int64_t m = 0; m < d; ++m)
+        dx[i * d + m] +=
+            (du[i * d + m] - (clamped ? 0.0 : u[i * d + m] * dot)) / norm[i];
+    }
+  };
+  back(q, dq, qn, c.din[0]);
+  back(k, dk, kn, c.din[1]);
+}
+
+// ----- ctc
+// ---------------------------------------------------------------------
+// log_probs [T, N, C] (renormalised by log_softmax over C, a no-op on
+// log_softmax outputs), targets [N, S], input_lengths [N], target_lengths
+// [N]. params: blank, reduction, zero_infinity. Straight from the
+// definition: alpha / beta over the blank-extended target in log space.
+namespace cls {
+inline double LogAdd(double a, double b) {
+  if (a == -INFINITY) return b;
+  if (b == -INFINITY) return a;
+  const double m = std::max(a, b);
+  return m + std::log(std::exp(a - m) + std::exp(b - m));
+}
+// Negative log-likelihood of sample n and (when grad) d nll / d log_probs
+// for its rows, accumulated times k into grad (T x C, stride N * C).
+inline double CtcSample(const GenCall<double>& c, int64_t n, double k,
+                        double* grad) {
+  const Shape& ls = c.in_shape[0];
+  const int64_t N = ls[1], C = ls[2], S = c.in_shape[1][1];
+  const int64_t T = static_cast<int64_t>(c.in[2][n]);
+  const int64_t L = static_cast<int64_t>(c.in[3][n]);
+  const int64_t blank = static_cast<int64_t>(c.p[0]);
+  const int64_t E = 2 * L + 1;
+  std::vector<int64_t> lab(E);
+  for (int64_t s = 0; s < E; ++s)
+    lab[s] = s % 2 ? static_cast<int64_t>(c.in[1][n * S + s / 2]) : blank;
+  std::vector<double> lp(std::max<int64_t>(T, 1) * C);
+  for (int64_t t = 0; t < T; ++t)
+    LogSoftmax(c.in[0] + (t * N + n) * C, C, lp.data() + t * C);
+  const double ninf = -INFINITY;
+  if (T == 0) return L == 0 ? 0.0 : INFINITY;
+  std::vector<double> al(T * E, ninf), be(T * E, ninf);
+  al[0] = lp[blank];
+  if (E > 1) al[1] = lp[lab[1]];
+  for (int64_t t = 1; t < T; ++t)
+    for (int64_t s = 0; s < E; ++s) {
+      double v = al[(t - 1) * E + s];
+      if (s > 0) v = LogAdd(v, al[(t - 1) * E + s - 1]);
+      if (s > 1 && lab[s - 2] != lab[s]) v = LogAdd(v, al[(t - 1) * E + s - 2]);
+      al[t * E + s] = v == ninf ? ninf : v + lp[t * C + lab[s]];
+    }
+  double ll = al[(T - 1) * E + E - 1];
+  if (E > 1) ll = LogAdd(ll, al[(T - 1) * E + E - 2]);
+  const double nll = -ll;
+  if (!grad) return nll;
+  be[(T - 1) * E + E - 1] = lp[(T - 1) * C + blank];
+  if (E > 1) be[(T - 1) * E + E - 2] = lp[(T - 1) * C + lab[E - 2]];
+  for (int64_t t = T - 2; t >= 0; --t)
+    for (int64_t s = 0; s < E; ++s) {
+      double v = be[(t + 1) * E + s];
+      if (s + 1 < E) v = LogAdd(v, be[(t + 1) * E + s + 1]);
+      if (s + 2 < E && lab[s + 2] != lab[s])
+        v = LogAdd(v, be[(t + 1) * E + s + 2]);
+      be[t * E + s] = v == ninf ? ninf : v + lp[t * C + lab[s]];
+    }
+  std::vector<double> lcab(C);
+  for (int64_t t = 0; t < T; ++t) {
+    std::fill(lcab.begin(), lcab.end(), ninf);
+    for (int64_t s = 0; s < E; ++s)
+      lcab[lab[s]] = LogAdd(lcab[lab[s]], al[t * E + s] + be[t * E + s]);
+    for (int64_t ch = 0; ch < C; ++ch) {
+      const double z = lp[t * C + ch];
+      grad[(t * N + n) * C + ch] +=
+          k * (std::exp(z) - std::exp(lcab[ch] + nll - z));
+    }
+  }
+  return nll;
+}
+}  // namespace cls
+inline void CtcForward(const GenCall<double>& c) {
+  const int64_t N = c.in_shape[0][1];
+  const int r = static_cast<int>(c.p[1]);
+  std::vector<double> terms(N);
+  for (int64_t n = 0; n < N; ++n) {
+    double nll = cls::CtcSample(c, n, 0, nullptr);
+    if (c.p[2] != 0 && std::isinf(nll)) nll = 0;
+    terms[n] = r == 0 ? nll / std::max(1.0, c.in[3][n]) : nll;
+  }
+  cls::Reduce(terms.data(), N, r, N, c.out);
+}
+inline void CtcBackward(const GenCall<double>& c) {
+  if (!c.din[0]) return;
+  const int64_t N = c.in_shape[0][1];
+  const int r = static_cast<int>(c.p[1]);
+  for (int64_t n = 0; n < N; ++n) {
+    if (c.p[2] != 0 && std::isinf(cls::CtcSample(c, n, 0, nullptr))) continue;
+    double k = cls::Upstream(c.dy, r, n, N);
+    if (r == 0) k /= std::max(1.0, c.in[3][n]);
+    cls::CtcSample(c, n, k, c.din[0]);
+  }
+}
+
 }  // namespace dlmath::ref
 
 #endif  // DLMATH_REF_CLASSIFICATION_H_

@@ -252,6 +252,114 @@ HWY_NOINLINE void ClsAxpy2(const float* a, float ka, const float* b, float kb,
   }
 }
 
+// ---------------------------------------------------------------------------
+// focal (torchvision's sigmoid_focal_loss), lane by lane: ce = softplus(x) -
+// t x from e = e^{-|x|} (ce = (1 - t) x or -t x, plus log1p(e): no
+// cancellation, finite for any finite x), q = 1 - p_t = t sigma(-x) + (1 -
+// t) sigma(x), loss = alpha_t ce q^gamma (alpha_t = 1 when alpha < 0), and
+// *grad = alpha_t ((sigma(x) - t) q^gamma + gamma ce q^gamma dq/q) with dq/q
+// = (1 - 2t) sigma(x) sigma(-x) / q, which lies in [-1, 1] for t in [0, 1].
+// q^gamma: exact products for gamma 0, 1, 2, else e^{gamma log q} (a few
+// ulp). Error ~ 4e-7 relative.
+template <class D, class V>
+HWY_INLINE V FocalCore(D d, V x, V t, float alpha, float gamma, V* grad) {
+  const V one = hn::Set(d, 1.0f), zero = hn::Zero(d);
+  const V e = ExpNonPositive(d, hn::Neg(hn::Abs(x)));
+  const V s_hi = hn::Div(one, hn::Add(one, e));  // sigma(|x|)
+  const V s_lo = hn::Mul(e, s_hi);               // sigma(-|x|)
+  const auto pos = hn::Ge(x, zero);
+  const V sp = hn::IfThenElse(pos, s_hi, s_lo);  // sigma(x)
+  const V sm = hn::IfThenElse(pos, s_lo, s_hi);  // sigma(-x)
+  const V omt = hn::Sub(one, t);
+  const V ce =
+      hn::MulAdd(hn::IfThenElse(pos, omt, hn::Neg(t)), x, Log1pUnit(d, e));
+  const V q = hn::MulAdd(t, sm, hn::Mul(omt, sp));
+  V qg;
+  if (gamma == 0) {
+    qg = one;
+  } else if (gamma == 1) {
+    qg = q;
+  } else if (gamma == 2) {
+    qg = hn::Mul(q, q);
+  } else {
+    const auto qpos = hn::Gt(q, zero);
+    const V lq = hn::Log(d, hn::IfThenElse(qpos, q, one));
+    qg = hn::IfThenElseZero(qpos, hn::Exp(d, hn::Mul(hn::Set(d, gamma), lq)));
+  }
+  const V at = alpha >= 0 ? hn::MulAdd(hn::Set(d, alpha), t,
+                                       hn::Mul(hn::Set(d, 1 - alpha), omt))
+                          : one;
+  if (grad) {
+    const auto qpos = hn::Gt(q, zero);
+    const V dq =
+        hn::Mul(hn::NegMulAdd(hn::Set(d, 2.0f), t, one), hn::Mul(sp, sm));
+    const V dq_q =
+        hn::IfThenElseZero(qpos, hn::Div(dq, hn::IfThenElse(qpos, q, one)));
+    const V inner =
+        hn::MulAdd(hn::Mul(hn::Set(d, gamma), ce), dq_q, hn::Sub(sp, t));
+    *grad = hn::Mul(at, hn::Mul(inner, qg));
+  }
+  return hn::Mul(at, hn::Mul(ce, qg));
+}
+
+// Sum of the focal terms over n (float lanes per block of 64 vectors, block
+// totals in double); the terms themselves go to `terms` when not null.
+HWY_NOINLINE double FocalTerms(const float* x, const float* t, float alpha,
+                               float gamma, float* terms, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  double total = 0;
+  for (size_t start = 0; start < n; start += 64 * N) {
+    const size_t end = n - start < 64 * N ? n : start + 64 * N;
+    auto s0 = hn::Zero(d);
+    for (size_t i = start; i < end; i += N) {
+      const size_t r = end - i < N ? end - i : N;
+      const bool full = r == N;
+      const auto xv = full ? hn::LoadU(d, x + i) : LoadN(d, x + i, r);
+      const auto tv = full ? hn::LoadU(d, t + i) : LoadN(d, t + i, r);
+      auto v = FocalCore(d, xv, tv, alpha, gamma,
+                         static_cast<hn::Vec<decltype(d)>*>(nullptr));
+      if (!full) v = hn::IfThenElseZero(hn::FirstN(d, r), v);
+      if (terms) {
+        if (full) {
+          hn::StoreU(v, d, terms + i);
+        } else {
+          StoreN(v, d, terms + i, r);
+        }
+      }
+      s0 = hn::Add(s0, v);
+    }
+    total += hn::GetLane(hn::SumOfLanes(d, s0));
+  }
+  return total;
+}
+
+// dx_i += k g_i d focal_i / d x_i, g_i = g[i] (g_stride 1) or g[0] (0).
+HWY_NOINLINE void FocalGrad(const float* x, const float* t, float alpha,
+                            float gamma, const float* g, size_t g_stride,
+                            float k, float* dx, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto vk = hn::Set(d, k);
+  for (size_t i = 0; i < n; i += N) {
+    const size_t r = n - i < N ? n - i : N;
+    const bool full = r == N;
+    const auto xv = full ? hn::LoadU(d, x + i) : LoadN(d, x + i, r);
+    const auto tv = full ? hn::LoadU(d, t + i) : LoadN(d, t + i, r);
+    const auto gi = !g_stride ? hn::Set(d, g[0])
+                    : full    ? hn::LoadU(d, g + i)
+                              : LoadN(d, g + i, r);
+    hn::Vec<decltype(d)> gr;
+    FocalCore(d, xv, tv, alpha, gamma, &gr);
+    const auto v = hn::Mul(hn::Mul(vk, gi), gr);
+    if (full) {
+      hn::StoreU(hn::Add(hn::LoadU(d, dx + i), v), d, dx + i);
+    } else {
+      StoreN(hn::Add(LoadN(d, dx + i, r), v), d, dx + i, r);
+    }
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace dlmath
 HWY_AFTER_NAMESPACE();

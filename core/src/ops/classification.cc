@@ -12,6 +12,7 @@
 // clang-format on
 
 #if HWY_ONCE
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -33,6 +34,8 @@ DLMATH_HWY_EXPORT(MarginTerms)
 DLMATH_HWY_EXPORT(MarginGrad)
 DLMATH_HWY_EXPORT(ClsDot3)
 DLMATH_HWY_EXPORT(ClsAxpy2)
+DLMATH_HWY_EXPORT(FocalTerms)
+DLMATH_HWY_EXPORT(FocalGrad)
 
 namespace {
 
@@ -447,6 +450,456 @@ void MultiMarginBackward(const GenCall<float>& c) {
       dy_sum += g;
     }
     dx[y] -= static_cast<float>(dy_sum);
+  }
+}
+
+// ----- focal (torchvision sigmoid_focal_loss) --------------------------------
+// input: logits, any shape; target: same shape, values in [0, 1]. Params
+// alpha (< 0: no class balancing), gamma, reduction (default 'none', as
+// torchvision). The lanes do everything (FocalCore in classification-inl.h).
+// Nothing saved.
+
+Status FocalShape(const ShapeCtx& c) {
+  if (Status s = SameShape(c, 0, 1); !s.ok()) return s;
+  const float* t = c.data[1];
+  for (int64_t i = 0, n = c.in[1].numel(); i < n; ++i)
+    if (!(t[i] >= 0 && t[i] <= 1)) {
+      const std::string op(c.op);
+      return Status(ErrorCode::kBadValue, op, "target",
+                    "op '" + op + "': input 'target' must hold values in " +
+                        "[0, 1]; element [" + std::to_string(i) + "] is " +
+                        Num(t[i]));
+    }
+  SetReduced(c, 2, c.in[0]);
+  return {};
+}
+
+void FocalForward(const GenCall<float>& c) {
+  const size_t n = c.in_shape[0].numel();
+  const Reduction r = ReductionOf(c.p, 2);
+  const double s = DLMATH_DISPATCH(FocalTerms)(
+      c.in[0], c.in[1], static_cast<float>(c.p[0]), static_cast<float>(c.p[1]),
+      r == kNone ? c.out : nullptr, n);
+  if (r != kNone) c.out[0] = static_cast<float>(r == kMean ? s / n : s);
+}
+
+void FocalBackward(const GenCall<float>& c) {
+  if (!c.din[0]) return;
+  const size_t n = c.in_shape[0].numel();
+  const Reduction r = ReductionOf(c.p, 2);
+  DLMATH_DISPATCH(FocalGrad)
+  (c.in[0], c.in[1], static_cast<float>(c.p[0]), static_cast<float>(c.p[1]),
+   c.dy, r == kNone ? 1 : 0, r == kMean ? 1.0f / n : 1.0f, c.din[0], n);
+}
+
+// ----- focal_multiclass: -alpha_t (1 - p_t)^gamma log p_t ------------------
+// input [N, C] logits, target [N] class indices, alpha [C] optional. log p_t
+// = (x_t - m) - log S (never formed from p), 1 - p_t = -expm1(log p_t), so
+// confident rows keep their tiny loss. Backward: d loss / d x_c = alpha_t K
+// ([c = t] - p_c), K = (1 - p_t)^gamma (gamma p_t log p_t / (1 - p_t) - 1),
+// one Highway pass per row. Saved: m and log S per row (workspace 2N).
+
+Status FocalMulticlassShape(const ShapeCtx& c) {
+  const Shape& x = c.in[0];
+  if (Status s = VectorOf(c, 1, x.dim[0], "one class index per row of input");
+      !s.ok())
+    return s;
+  if (Status s = ClassIndices(c, 1, x.dim[1]); !s.ok()) return s;
+  if (c.data[2])
+    if (Status s = VectorOf(c, 2, x.dim[1], "one alpha per class"); !s.ok())
+      return s;
+  SetReduced(c, 1, Shape{x.dim[0]});
+  *c.workspace = 2 * x.dim[0];
+  return {};
+}
+
+void FocalMulticlassForward(const GenCall<float>& c) {
+  const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
+  const double gamma = c.p[0];
+  std::vector<double> terms(rows);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* x = c.in[0] + i * classes;
+    const int64_t t = static_cast<int64_t>(c.in[1][i]);
+    const float m = DLMATH_DISPATCH(ClsRowMax)(x, classes);
+    const double lse = std::log(DLMATH_DISPATCH(ClsRowExpSum)(x, classes, m));
+    const double lp = (double{x[t]} - m) - lse;
+    const double at = c.in[2] ? c.in[2][t] : 1.0;
+    terms[i] = -at * std::pow(-std::expm1(lp), gamma) * lp;
+    c.ws[2 * i] = m;
+    c.ws[2 * i + 1] = static_cast<float>(lse);
+  }
+  ReduceTerms(terms, ReductionOf(c.p, 1), static_cast<double>(rows), c.out);
+}
+
+void FocalMulticlassBackward(const GenCall<float>& c) {
+  if (!c.din[0]) return;
+  const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
+  const double gamma = c.p[0];
+  const Reduction r = ReductionOf(c.p, 1);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* x = c.in[0] + i * classes;
+    const int64_t t = static_cast<int64_t>(c.in[1][i]);
+    const float m = c.ws[2 * i], lse = c.ws[2 * i + 1];
+    const double lp = (double{x[t]} - m) - lse;
+    const double p = std::exp(lp), q = -std::expm1(lp);
+    const double ratio = q > 0 ? lp / q : -1.0;  // log p / (1 - p) -> -1
+    const double k = std::pow(q, gamma) * (gamma * p * ratio - 1) *
+                     (c.in[2] ? c.in[2][t] : 1.0) *
+                     Upstream(c.dy, r, i, static_cast<double>(rows));
+    float* dx = c.din[0] + i * classes;
+    DLMATH_DISPATCH(ClsRowSoftmaxGrad)
+    (x, nullptr, nullptr, m, lse, static_cast<float>(-k), 0.0f, 0.0f, dx,
+     classes);
+    dx[t] += static_cast<float>(k);
+  }
+}
+
+// ----- triplet_margin
+// ---------------------------------------------------------- anchor, positive,
+// negative [N, D]. d(a, b) = ||a - b + eps||_p per row (PyTorch's
+// pairwise_distance adds eps to the difference); loss = max(0, margin + d(a, p)
+// - d(a, n)), with d(a, n) replaced by d(p, n) when swap and smaller. Row sums
+// in double; |v|^p through pow, squares for p = 2. Nothing saved.
+
+Status TripletMarginShape(const ShapeCtx& c) {
+  if (Status s = SameShape(c, 0, 1); !s.ok()) return s;
+  if (Status s = SameShape(c, 0, 2); !s.ok()) return s;
+  SetReduced(c, 4, Shape{c.in[0].dim[0]});
+  return {};
+}
+
+namespace {
+double PDistF(const float* a, const float* b, int64_t d, double p, double eps) {
+  double s = 0;
+  if (p == 2) {
+    for (int64_t k = 0; k < d; ++k) {
+      const double v = double{a[k]} - b[k] + eps;
+      s += v * v;
+    }
+    return std::sqrt(s);
+  }
+  for (int64_t k = 0; k < d; ++k)
+    s += std::pow(std::fabs(double{a[k]} - b[k] + eps), p);
+  return std::pow(s, 1 / p);
+}
+// da += k d dist / d a, db -= the same; d ||v||_p / d v_j = sign(v_j)
+// (|v_j| / ||v||)^(p - 1).
+void PDistGradF(const float* a, const float* b, int64_t d, double p, double eps,
+                double k, float* da, float* db) {
+  const double dist = PDistF(a, b, d, p, eps);
+  if (dist == 0) return;
+  for (int64_t j = 0; j < d; ++j) {
+    const double v = double{a[j]} - b[j] + eps;
+    if (v == 0) continue;
+    const double g =
+        p == 2 ? k * v / dist
+               : k * std::copysign(std::pow(std::fabs(v) / dist, p - 1), v);
+    if (da) da[j] += static_cast<float>(g);
+    if (db) db[j] -= static_cast<float>(g);
+  }
+}
+}  // namespace
+
+void TripletMarginForward(const GenCall<float>& c) {
+  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+  const double pw = c.p[1], eps = c.p[2];
+  std::vector<double> terms(rows);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *a = c.in[0] + i * d, *po = c.in[1] + i * d,
+                *ne = c.in[2] + i * d;
+    double dn = PDistF(a, ne, d, pw, eps);
+    if (c.p[3] != 0) dn = std::min(dn, PDistF(po, ne, d, pw, eps));
+    terms[i] = std::max(0.0, c.p[0] + PDistF(a, po, d, pw, eps) - dn);
+  }
+  ReduceTerms(terms, ReductionOf(c.p, 4), static_cast<double>(rows), c.out);
+}
+
+void TripletMarginBackward(const GenCall<float>& c) {
+  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+  const double pw = c.p[1], eps = c.p[2];
+  const Reduction r = ReductionOf(c.p, 4);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *a = c.in[0] + i * d, *po = c.in[1] + i * d,
+                *ne = c.in[2] + i * d;
+    float* da = c.din[0] ? c.din[0] + i * d : nullptr;
+    float* dpo = c.din[1] ? c.din[1] + i * d : nullptr;
+    float* dne = c.din[2] ? c.din[2] + i * d : nullptr;
+    const double dan = PDistF(a, ne, d, pw, eps);
+    const double dpn = c.p[3] != 0 ? PDistF(po, ne, d, pw, eps) : dan;
+    const bool swapped = dpn < dan;
+    if (c.p[0] + PDistF(a, po, d, pw, eps) - (swapped ? dpn : dan) < 0)
+      continue;
+    const double g = Upstream(c.dy, r, i, static_cast<double>(rows));
+    PDistGradF(a, po, d, pw, eps, g, da, dpo);
+    if (swapped) {
+      PDistGradF(po, ne, d, pw, eps, -g, dpo, dne);
+    } else {
+      PDistGradF(a, ne, d, pw, eps, -g, da, dne);
+    }
+  }
+}
+
+// ----- info_nce
+// ------------------------------------------------------------------ query, key
+// [N, D]; row i of key is query i's positive, the other rows its negatives.
+// logits = q^ k^T / tau (Eigen GEMM; q^, k^ the rows scaled by 1 / max(|v|,
+// 1e-12) as F.normalize, or unscaled when normalize is off), loss_i =
+// log-sum-exp of logits row i - logits_ii (Highway row passes). Backward: G = g
+// (softmax(logits) - I) / tau, dq^ = G k^, dk^ = G^T q^, then back through the
+// scaling. Workspace: q^, k^ (2ND), their scales (2N), the logits (N^2), m and
+// log S per row (2N), and G, dq^, dk^ as backward scratch (N^2 + 2ND).
+
+Status InfoNceShape(const ShapeCtx& c) {
+  if (Status s = SameShape(c, 0, 1); !s.ok()) return s;
+  const int64_t n = c.in[0].dim[0], d = c.in[0].dim[1];
+  SetReduced(c, 2, Shape{n});
+  *c.workspace = 4 * n * d + 4 * n + 2 * n * n;
+  return {};
+}
+
+namespace {
+using MatR =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Mat = Eigen::Map<MatR>;
+struct NceWs {
+  float *q, *k, *qn, *kn, *logits, *ml, *g, *dq, *dk;
+};
+NceWs NceOf(const GenCall<float>& c) {
+  const int64_t n = c.in_shape[0][0], d = c.in_shape[0][1];
+  NceWs w;
+  w.q = c.ws;
+  w.k = w.q + n * d;
+  w.qn = w.k + n * d;
+  w.kn = w.qn + n;
+  w.logits = w.kn + n;
+  w.ml = w.logits + n * n;
+  w.g = w.ml + 2 * n;
+  w.dq = w.g + n * n;
+  w.dk = w.dq + n * d;
+  return w;
+}
+// Scaled copies of the rows and the scales used (1 without normalize).
+void NceUnit(const float* v, int64_t n, int64_t d, bool normalize, float* out,
+             float* norm) {
+  for (int64_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (int64_t k = 0; k < d; ++k) s += double{v[i * d + k]} * v[i * d + k];
+    const double nv = normalize ? std::max(std::sqrt(s), 1e-12) : 1.0;
+    norm[i] = static_cast<float>(nv);
+    for (int64_t k = 0; k < d; ++k)
+      out[i * d + k] = static_cast<float>(v[i * d + k] / nv);
+  }
+}
+// dx += (du - u <u, du>) / norm (normalized, above the clamp), else du /
+// norm.
+void NceUnitBack(const float* u, const float* du, const float* norm, int64_t n,
+                 int64_t d, bool normalize, float* dx) {
+  for (int64_t i = 0; i < n; ++i) {
+    double dot = 0;
+    for (int64_t k = 0; k < d; ++k) dot += double{u[i * d + k]} * du[i * d + k];
+    const bool plain = !normalize || norm[i] <= 1e-12f;
+    for (int64_t k = 0; k < d; ++k)
+      dx[i * d + k] += static_cast<float>(
+          (du[i * d + k] - (plain ? 0.0 : u[i * d + k] * dot)) / norm[i]);
+  }
+}
+}  // namespace
+
+void InfoNceForward(const GenCall<float>& c) {
+  const int64_t n = c.in_shape[0][0], d = c.in_shape[0][1];
+  const bool normalize = c.p[1] != 0;
+  const NceWs w = NceOf(c);
+  NceUnit(c.in[0], n, d, normalize, w.q, w.qn);
+  NceUnit(c.in[1], n, d, normalize, w.k, w.kn);
+  Mat(w.logits, n, n).noalias() = Mat(w.q, n, d) * Mat(w.k, n, d).transpose() *
+                                  static_cast<float>(1 / c.p[0]);
+  std::vector<double> terms(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = w.logits + i * n;
+    const float m = DLMATH_DISPATCH(ClsRowMax)(row, n);
+    const double lse = std::log(DLMATH_DISPATCH(ClsRowExpSum)(row, n, m));
+    terms[i] = (double{m} - row[i]) + lse;
+    w.ml[2 * i] = m;
+    w.ml[2 * i + 1] = static_cast<float>(lse);
+  }
+  ReduceTerms(terms, ReductionOf(c.p, 2), static_cast<double>(n), c.out);
+}
+
+void InfoNceBackward(const GenCall<float>& c) {
+  const int64_t n = c.in_shape[0][0], d = c.in_shape[0][1];
+  const bool normalize = c.p[1] != 0;
+  const Reduction r = ReductionOf(c.p, 2);
+  const NceWs w = NceOf(c);
+  std::fill(w.g, w.g + n * n, 0.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = static_cast<float>(
+        Upstream(c.dy, r, i, static_cast<double>(n)) / c.p[0]);
+    DLMATH_DISPATCH(ClsRowSoftmaxGrad)
+    (w.logits + i * n, nullptr, nullptr, w.ml[2 * i], w.ml[2 * i + 1], g, 0.0f,
+     0.0f, w.g + i * n, n);
+    w.g[i * n + i] -= g;
+  }
+  if (c.din[0]) {
+    Mat(w.dq, n, d).noalias() = Mat(w.g, n, n) * Mat(w.k, n, d);
+    NceUnitBack(w.q, w.dq, w.qn, n, d, normalize, c.din[0]);
+  }
+  if (c.din[1]) {
+    Mat(w.dk, n, d).noalias() = Mat(w.g, n, n).transpose() * Mat(w.q, n, d);
+    NceUnitBack(w.k, w.dk, w.kn, n, d, normalize, c.din[1]);
+  }
+}
+
+// ----- ctc
+// -----------------------------------------------------------------------
+// log_probs [T, N, C], targets [N, S] (padded class indices), input_lengths
+// [N] <= T, target_lengths [N] <= S. Each (t, n) row is renormalised by
+// log_softmax (in double): a no-op on log_softmax outputs, and it makes
+// PyTorch's gradient exp(lp) - exp(log sum_{s: l'_s = c} alpha beta + nll -
+// lp) the exact gradient of what is computed. alpha / beta in log space, in
+// double; t >= input_length gets no gradient; zero_infinity zeroes infinite
+// losses and their gradients. 'mean' divides each loss by its target length
+// (at least 1), then averages over N. Nothing saved: backward reruns the
+// recursions.
+
+Status CtcShape(const ShapeCtx& c) {
+  const Shape& lp = c.in[0];
+  const int64_t T = lp.dim[0], N = lp.dim[1], C = lp.dim[2];
+  const int64_t S = c.in[1].dim[1];
+  const std::string op(c.op);
+  if (c.in[1].dim[0] != N)
+    return BadShape(c, "targets",
+                    "[" + std::to_string(N) + ", S] (one row " +
+                        "per sample of log_probs " + lp.str() + ")",
+                    c.in[1]);
+  if (Status s = VectorOf(c, 2, N, "one length per sample"); !s.ok()) return s;
+  if (Status s = VectorOf(c, 3, N, "one length per sample"); !s.ok()) return s;
+  if (c.p[0] >= C)
+    return Status(ErrorCode::kBadParam, op, "blank",
+                  "op '" + op + "': param 'blank' must be a class of " +
+                      "log_probs, in [0, " + std::to_string(C) + "), got " +
+                      Num(c.p[0]));
+  for (int64_t n = 0; n < N; ++n) {
+    const float il = c.data[2][n], tl = c.data[3][n];
+    if (il < 0 || il > T)
+      return Status(ErrorCode::kBadValue, op, "input_lengths",
+                    "op '" + op + "': input_lengths[" + std::to_string(n) +
+                        "] = " + Num(il) + " is not in [0, " +
+                        std::to_string(T) + "] (T of log_probs)");
+    if (tl < 0 || tl > S)
+      return Status(ErrorCode::kBadValue, op, "target_lengths",
+                    "op '" + op + "': target_lengths[" + std::to_string(n) +
+                        "] = " + Num(tl) + " is not in [0, " +
+                        std::to_string(S) + "] (S of targets)");
+    for (int64_t s = 0; s < static_cast<int64_t>(tl); ++s) {
+      const float v = c.data[1][n * S + s];
+      if (v < 0 || v >= C)
+        return Status(ErrorCode::kBadValue, op, "targets",
+                      "op '" + op + "': targets[" + std::to_string(n) + ", " +
+                          std::to_string(s) + "] = " + Num(v) +
+                          " is not a class index in [0, " + std::to_string(C) +
+                          ")");
+    }
+  }
+  SetReduced(c, 1, Shape{N});
+  return {};
+}
+
+namespace {
+double LogSum3(double a, double b, double c) {
+  const double m = std::max(a, std::max(b, c));
+  if (m == -INFINITY) return m;
+  return m + std::log(std::exp(a - m) + std::exp(b - m) + std::exp(c - m));
+}
+// nll of sample n; with dx, also dx[t, n, :] += k d nll / d log_probs.
+double CtcOne(const GenCall<float>& c, int64_t n, double k, float* dx) {
+  const int64_t N = c.in_shape[0][1], C = c.in_shape[0][2];
+  const int64_t S = c.in_shape[1][1];
+  const int64_t T = static_cast<int64_t>(c.in[2][n]);
+  const int64_t L = static_cast<int64_t>(c.in[3][n]);
+  const int64_t blank = static_cast<int64_t>(c.p[0]);
+  const int64_t E = 2 * L + 1;
+  if (T == 0) return L == 0 ? 0.0 : INFINITY;
+  auto label = [&](int64_t s) {
+    return s % 2 ? static_cast<int64_t>(c.in[1][n * S + s / 2]) : blank;
+  };
+  // Renormalised log-probabilities of the rows this sample uses.
+  std::vector<double> lp(T * C);
+  for (int64_t t = 0; t < T; ++t) {
+    const float* x = c.in[0] + (t * N + n) * C;
+    double m = -INFINITY, s = 0;
+    for (int64_t j = 0; j < C; ++j) m = std::max(m, double{x[j]});
+    for (int64_t j = 0; j < C; ++j) s += std::exp(x[j] - m);
+    const double lse = m + std::log(s);
+    for (int64_t j = 0; j < C; ++j) lp[t * C + j] = x[j] - lse;
+  }
+  const double ninf = -INFINITY;
+  std::vector<double> la(T * E, ninf);
+  la[0] = lp[blank];
+  if (E > 1) la[1] = lp[label(1)];
+  for (int64_t t = 1; t < T; ++t) {
+    const double* prev = &la[(t - 1) * E];
+    for (int64_t s = 0; s < E; ++s) {
+      const int64_t l = label(s);
+      const double a = prev[s], b = s > 0 ? prev[s - 1] : ninf;
+      const double e2 = s > 1 && label(s - 2) != l ? prev[s - 2] : ninf;
+      la[t * E + s] = LogSum3(a, b, e2) + lp[t * C + l];
+    }
+  }
+  const double ll = LogSum3(la[(T - 1) * E + E - 1],
+                            E > 1 ? la[(T - 1) * E + E - 2] : ninf, ninf);
+  const double nll = -ll;
+  if (!dx) return nll;
+  std::vector<double> lb(T * E, ninf);
+  lb[(T - 1) * E + E - 1] = lp[(T - 1) * C + blank];
+  if (E > 1) lb[(T - 1) * E + E - 2] = lp[(T - 1) * C + label(E - 2)];
+  for (int64_t t = T - 2; t >= 0; --t) {
+    const double* next = &lb[(t + 1) * E];
+    for (int64_t s = 0; s < E; ++s) {
+      const int64_t l = label(s);
+      const double a = next[s], b = s + 1 < E ? next[s + 1] : ninf;
+      const double e2 = s + 2 < E && label(s + 2) != l ? next[s + 2] : ninf;
+      lb[t * E + s] = LogSum3(a, b, e2) + lp[t * C + l];
+    }
+  }
+  std::vector<double> lcab(C);
+  for (int64_t t = 0; t < T; ++t) {
+    std::fill(lcab.begin(), lcab.end(), ninf);
+    for (int64_t s = 0; s < E; ++s) {
+      double& v = lcab[label(s)];
+      v = LogSum3(v, la[t * E + s] + lb[t * E + s], ninf);
+    }
+    float* g = dx + (t * N + n) * C;
+    for (int64_t j = 0; j < C; ++j) {
+      const double z = lp[t * C + j];
+      g[j] +=
+          static_cast<float>(k * (std::exp(z) - std::exp(lcab[j] + nll - z)));
+    }
+  }
+  return nll;
+}
+}  // namespace
+
+void CtcForward(const GenCall<float>& c) {
+  const int64_t N = c.in_shape[0][1];
+  const Reduction r = ReductionOf(c.p, 1);
+  std::vector<double> terms(N);
+  for (int64_t n = 0; n < N; ++n) {
+    double nll = CtcOne(c, n, 0, nullptr);
+    if (c.p[2] != 0 && std::isinf(nll)) nll = 0;
+    terms[n] = r == kMean ? nll / std::max(1.0f, c.in[3][n]) : nll;
+  }
+  ReduceTerms(terms, r, static_cast<double>(N), c.out);
+}
+
+void CtcBackward(const GenCall<float>& c) {
+  if (!c.din[0]) return;
+  const int64_t N = c.in_shape[0][1];
+  const Reduction r = ReductionOf(c.p, 1);
+  for (int64_t n = 0; n < N; ++n) {
+    if (c.p[2] != 0 && std::isinf(CtcOne(c, n, 0, nullptr))) continue;
+    double k = r == kNone ? c.dy[n] : r == kMean ? c.dy[0] / N : c.dy[0];
+    if (r == kMean) k /= std::max(1.0f, c.in[3][n]);
+    CtcOne(c, n, k, c.din[0]);
   }
 }
 
