@@ -244,8 +244,7 @@ HWY_NOINLINE void TanhBackward(const float* x, const float* y, const float* dy,
 // stays NaN. relu'(0) = 0.
 
 // Where Max(0, x) keeps a NaN x (kMinMaxKeepsSecondNaN) it is x < 0 ? 0 : x,
-// and adding +0 turns its -0 into +0: two instructions, where a compare and
-// a masked zero cost four in wasm (the mask becomes a bitselect).
+// and adding +0 turns its -0 into +0: two instructions and no mask.
 template <class D, class V>
 HWY_INLINE V Relu(D d, V x) {
   if constexpr (kMinMaxKeepsSecondNaN) {
