@@ -314,5 +314,238 @@ TEST_CASE("multi_margin: p = 1 and 2, weights, spot value",
   REQUIRE(y[0] == Approx((1 - 0.8 + 0.1 + 1 - 0.8 + 0.2 + 1 - 0.8 + 0.4) / 4));
 }
 
+// ----- focal
+// ---------------------------------------------------------------------
+
+// torchvision's formula, written out in double.
+double FocalByHand(double x, double t, double alpha, double gamma) {
+  const double p = 1 / (1 + std::exp(-x));
+  const double ce = -(t * std::log(p) + (1 - t) * std::log(1 - p));
+  const double pt = p * t + (1 - p) * (1 - t);
+  double loss = ce * std::pow(1 - pt, gamma);
+  if (alpha >= 0) loss *= alpha * t + (1 - alpha) * (1 - t);
+  return loss;
+}
+
+TEST_CASE("focal: torchvision values, every gamma path, large logits",
+          "[classification]") {
+  const std::vector<float> x = {-2.5f, -0.3f, 0, 0.7f, 3.1f, 1.2f};
+  const std::vector<float> t = {0, 1, 0.5f, 1, 0, 0.25f};
+  for (double alpha : {0.25, -1.0, 0.9})
+    for (double gamma : {0.0, 1.0, 2.0, 0.5, 3.7}) {
+      INFO("alpha " << alpha << " gamma " << gamma);
+      const auto y = Eval("focal", {{"input", {6}, x}, {"target", {6}, t}},
+                          {{"alpha", alpha}, {"gamma", gamma}});
+      for (int i = 0; i < 6; ++i)
+        REQUIRE(y[i] == Approx(FocalByHand(x[i], t[i], alpha, gamma)));
+      for (double r : {0.0, 1.0, 2.0})
+        CheckCall("focal",
+                  {{"input", {5, 7}, RandomData(35, 21, -6, 6)},
+                   {"target", {5, 7}, RandomData(35, 22, 0, 1)}},
+                  {{"alpha", alpha}, {"gamma", gamma}, {"reduction", r}});
+    }
+  // Logits of size 1e4: confident and right costs 0, confident and wrong
+  // costs (1 - alpha) |x|, with no NaN in the gradient.
+  const std::vector<float> big = {1e4f, -1e4f, 1e4f};
+  const std::vector<float> bt = {1, 0, 0};
+  const auto y = Eval("focal", {{"input", {3}, big}, {"target", {3}, bt}});
+  REQUIRE(y[0] == 0);
+  REQUIRE(y[1] == 0);
+  REQUIRE(y[2] == Approx(0.75 * 1e4));
+  const auto g = Grad("focal", {{"input", {3}, big}, {"target", {3}, bt}}, 0);
+  REQUIRE(g[0] == 0);
+  REQUIRE(g[2] == Approx(0.75));
+  REQUIRE(
+      Try("focal", {{"input", {2}, {0, 0}}, {"target", {2}, {0, 2}}}).code() ==
+      ErrorCode::kBadValue);
+}
+
+// ----- focal_multiclass
+// ----------------------------------------------------------
+
+TEST_CASE("focal_multiclass: gamma 0 is cross-entropy; other gammas",
+          "[classification]") {
+  const std::vector<float> x = RandomData(40, 31, -4, 4);
+  const std::vector<float> t = Indices(8, 5, 32);
+  const auto ce =
+      Eval("cross_entropy", {{"input", {8, 5}, x}, {"target", {8}, t}},
+           {{"reduction", 2}});
+  const auto fl =
+      Eval("focal_multiclass", {{"input", {8, 5}, x}, {"target", {8}, t}},
+           {{"gamma", 0}, {"reduction", 2}});
+  for (int i = 0; i < 8; ++i) REQUIRE(fl[i] == Approx(ce[i]));
+  // By hand: p_t = 5/8 with gamma 2 and alpha_t = 0.5.
+  const float l2 = std::log(2.0f), l5 = std::log(5.0f);
+  const auto y = Eval("focal_multiclass", {{"input", {1, 3}, {0, l2, l5}},
+                                           {"target", {1}, {2}},
+                                           {"alpha", {3}, {1, 1, 0.5f}}});
+  REQUIRE(y[0] == Approx(0.5 * (3.0 / 8) * (3.0 / 8) * std::log(8.0 / 5)));
+  for (double gamma : {0.0, 0.5, 2.0, 4.5})
+    for (double r : {0.0, 2.0})
+      CheckCall("focal_multiclass",
+                {{"input", {8, 5}, x},
+                 {"target", {8}, t},
+                 {"alpha", {5}, RandomData(5, 33, 0.2f, 1)}},
+                {{"gamma", gamma}, {"reduction", r}});
+  // A confident right row (logit gap 1e4) keeps a finite, zero-ish loss.
+  const auto z = Eval(
+      "focal_multiclass",
+      {{"input", {2, 2}, {1e4f, -1e4f, -1e4f, 1e4f}}, {"target", {2}, {0, 0}}},
+      {{"reduction", 2}});
+  REQUIRE(z[0] == 0);
+  REQUIRE(z[1] == Approx(2e4));
+}
+
+// ----- triplet_margin
+// --------------------------------------------------------------
+
+TEST_CASE("triplet_margin: p, swap, eps added to the difference",
+          "[classification]") {
+  // By hand, eps = 0: d(a, p) = 5 (3-4-5), d(a, n) = 1; loss = 1 + 5 - 1.
+  auto y = Eval("triplet_margin",
+                {{"anchor", {1, 2}, {0, 0}},
+                 {"positive", {1, 2}, {3, 4}},
+                 {"negative", {1, 2}, {1, 0}}},
+                {{"eps", 0}});
+  REQUIRE(y[0] == Approx(5));
+  // With swap, d(p, n) = sqrt(4 + 16) > 1: unchanged. Put n near p instead.
+  y = Eval("triplet_margin",
+           {{"anchor", {1, 2}, {0, 0}},
+            {"positive", {1, 2}, {3, 4}},
+            {"negative", {1, 2}, {3, 3}}},
+           {{"eps", 0}, {"swap", 1}});
+  REQUIRE(y[0] == Approx(1 + 5 - 1));
+  // eps enters inside the norm: |(0 - 0 + 1e-6)| for each of D components.
+  y = Eval("triplet_margin",
+           {{"anchor", {1, 4}, {0, 0, 0, 0}},
+            {"positive", {1, 4}, {0, 0, 0, 0}},
+            {"negative", {1, 4}, {0, 0, 0, 0}}},
+           {{"margin", 0.5}});
+  REQUIRE(y[0] == Approx(0.5));
+  for (double p : {1.0, 1.5, 2.0, 3.0})
+    for (double swap : {0.0, 1.0})
+      CheckCall("triplet_margin",
+                {{"anchor", {9, 6}, RandomData(54, 41, -2, 2)},
+                 {"positive", {9, 6}, RandomData(54, 42, -2, 2)},
+                 {"negative", {9, 6}, RandomData(54, 43, -2, 2)}},
+                {{"p", p}, {"swap", swap}, {"reduction", 2}});
+}
+
+// ----- info_nce
+// ------------------------------------------------------------------
+
+TEST_CASE("info_nce: by hand, and gradients for both inputs",
+          "[classification]") {
+  // Orthonormal rows, tau = 1: logits = I, loss = log(1 + e^{-1}); scaling
+  // the rows changes nothing when normalised.
+  auto y =
+      Eval("info_nce",
+           {{"query", {2, 2}, {3, 0, 0, 2}}, {"key", {2, 2}, {1, 0, 0, 5}}},
+           {{"temperature", 1}});
+  REQUIRE(y[0] == Approx(std::log1p(std::exp(-1.0))));
+  // Without normalize the raw dot products are the logits: rows (3, 0) and
+  // (0, 10) against key row i.
+  y = Eval("info_nce",
+           {{"query", {2, 2}, {3, 0, 0, 2}}, {"key", {2, 2}, {1, 0, 0, 5}}},
+           {{"temperature", 1}, {"normalize", 0}, {"reduction", 2}});
+  REQUIRE(y[0] == Approx(std::log1p(std::exp(-3.0))));
+  // log S with S = 1 + 4.5e-5 summed in float: absolute error ~1e-7.
+  REQUIRE(y[1] == Approx(std::log1p(std::exp(-10.0))).margin(2e-7));
+  for (double tau : {0.07, 0.5})
+    for (double norm : {0.0, 1.0})
+      CheckCall("info_nce",
+                {{"query", {7, 5}, RandomData(35, 51, -1, 1)},
+                 {"key", {7, 5}, RandomData(35, 52, -1, 1)}},
+                {{"temperature", tau}, {"normalize", norm}, {"reduction", 1}});
+}
+
+// ----- ctc
+// -----------------------------------------------------------------------
+
+std::vector<float> LogSoftmaxRows(std::vector<float> x, int cols) {
+  for (size_t r = 0; r < x.size() / cols; ++r) {
+    double m = -INFINITY, s = 0;
+    for (int c = 0; c < cols; ++c) m = std::max<double>(m, x[r * cols + c]);
+    for (int c = 0; c < cols; ++c) s += std::exp(x[r * cols + c] - m);
+    for (int c = 0; c < cols; ++c)
+      x[r * cols + c] = static_cast<float>(x[r * cols + c] - m - std::log(s));
+  }
+  return x;
+}
+
+TEST_CASE("ctc: paths by hand, PyTorch's reductions and gradient",
+          "[classification]") {
+  // T = 2, one sample, C = 3 (blank 0), target (1): the paths 11, 01, 10.
+  const std::vector<float> lp = LogSoftmaxRows({0.1f, 0.7f, -0.3f,  //
+                                                0.5f, -0.2f, 0.4f},
+                                               3);
+  auto pr = [&](int t, int c) { return std::exp(double{lp[t * 3 + c]}); };
+  const double p =
+      pr(0, 1) * pr(1, 1) + pr(0, 0) * pr(1, 1) + pr(0, 1) * pr(1, 0);
+  auto y = Eval("ctc",
+                {{"log_probs", {2, 1, 3}, lp},
+                 {"targets", {1, 2}, {1, 2}},
+                 {"input_lengths", {1}, {2}},
+                 {"target_lengths", {1}, {1}}},
+                {{"reduction", 1}});
+  REQUIRE(y[0] == Approx(-std::log(p)));
+  // Target (1, 2) in two steps: the single path 12; 'mean' divides by 2.
+  y = Eval("ctc", {{"log_probs", {2, 1, 3}, lp},
+                   {"targets", {1, 2}, {1, 2}},
+                   {"input_lengths", {1}, {2}},
+                   {"target_lengths", {1}, {2}}});
+  REQUIRE(y[0] == Approx(-std::log(pr(0, 1) * pr(1, 2)) / 2));
+  // Target (1, 1) needs a blank between: impossible in two steps.
+  std::vector<Arg> rep = {{"log_probs", {2, 1, 3}, lp},
+                          {"targets", {1, 2}, {1, 1}},
+                          {"input_lengths", {1}, {2}},
+                          {"target_lengths", {1}, {2}}};
+  y = Eval("ctc", rep);
+  REQUIRE(std::isinf(y[0]));
+  y = Eval("ctc", rep, {{"zero_infinity", 1}});
+  REQUIRE(y[0] == 0);
+  const auto gz = Grad("ctc", rep, 0, {{"zero_infinity", 1}});
+  for (float v : gz) REQUIRE(v == 0);
+
+  // On log_softmax outputs the gradient is PyTorch's exp(lp) - ..., whose
+  // rows sum to 0; rows past input_length get nothing.
+  const int T = 7, N = 3, C = 5;
+  const std::vector<float> lps = LogSoftmaxRows(RandomData(T * N * C, 61), C);
+  std::vector<Arg> args = {{"log_probs", {T, N, C}, lps},
+                           {"targets", {N, 3}, {1, 2, 2, 3, 3, 0, 4, 1, 4}},
+                           {"input_lengths", {N}, {7, 5, 6}},
+                           {"target_lengths", {N}, {3, 2, 0}}};
+  const auto g = Grad("ctc", args, 0, {{"reduction", 2}});
+  for (int t = 0; t < T; ++t)
+    for (int n = 0; n < N; ++n) {
+      double s = 0;
+      for (int c = 0; c < C; ++c) s += g[(t * N + n) * C + c];
+      REQUIRE(std::fabs(s) < 1e-5);
+      if (n == 1 && t >= 5)
+        for (int c = 0; c < C; ++c) REQUIRE(g[(t * N + n) * C + c] == 0);
+    }
+  for (double r : {0.0, 1.0, 2.0})
+    for (double blank : {0.0, 4.0}) {
+      args[1].v = {1, 2, 2, 3, 3, 0, blank == 0 ? 4.0f : 0.0f, 1, 2};
+      CheckCall("ctc", args, {{"reduction", r}, {"blank", blank}});
+    }
+  // Large logits: still finite (log space throughout).
+  std::vector<float> big = RandomData(T * N * C, 62, -1e4f, 1e4f);
+  args[0].v = big;
+  args[1].v = {1, 2, 2, 3, 3, 0, 4, 1, 2};
+  const auto yb = Eval("ctc", args, {{"reduction", 2}});
+  for (float v : yb) REQUIRE(!std::isnan(v));
+  REQUIRE(Try("ctc", {{"log_probs", {2, 1, 3}, lp},
+                      {"targets", {1, 2}, {1, 3}},
+                      {"input_lengths", {1}, {2}},
+                      {"target_lengths", {1}, {2}}})
+              .code() == ErrorCode::kBadValue);
+  REQUIRE(Try("ctc", {{"log_probs", {2, 1, 3}, lp},
+                      {"targets", {1, 2}, {1, 2}},
+                      {"input_lengths", {1}, {3}},
+                      {"target_lengths", {1}, {2}}})
+              .code() == ErrorCode::kBadValue);
+}
+
 }  // namespace
 }  // namespace dlmath::testing
