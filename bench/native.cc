@@ -9,7 +9,9 @@
 //
 // --shapes also admits a General op (otherwise skipped: its shapes are its
 // own business) with the given input shapes, e.g.
-// prelu:x=1024x1024,weight=1024.
+// prelu:x=1024x1024,weight=1024. "name=AxB@C" fills that input with
+// integers in [0, C) (class indices); an input not named is left out (it
+// must be optional).
 //
 // The op list comes from the registry (dlmath::Ops()), never by hand. Inputs
 // are the same deterministic values as bench/run.mjs feeds the wasm side:
@@ -20,7 +22,14 @@
 // What is timed: dlmath::Forward into a preallocated output (forward);
 // Forward + zeroing dx/dp + dlmath::Backward with a preallocated dy of ones
 // (forward+backward). No allocation inside the timed loop.
+//
+// Each measurement also reports "check": [sum v, sum |v|, sum v_i ((i mod 17)
+// - 8)] (in double; the last one notices values in the wrong places) of the
+// output after the last forward call, and of every gradient
+// after the last forward+backward call, so bench/run.mjs can check that
+// native computed the same values as the wasm columns.
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -41,13 +50,25 @@ using Clock = std::chrono::steady_clock;  // monotonic
 constexpr int64_t kElems = int64_t{1} << 20;
 constexpr int64_t kRows = 1024, kCols = 1024;
 
-// Keep in sync with inputValues() in bench/run.mjs.
-void FillInput(float* x, int64_t n, uint32_t seed) {
+// Keep in sync with inputValues() and inputIntegers() in bench/run.mjs:
+// uniform in [-5, 5), or integers in [0, below) when below > 0.
+void FillInput(float* x, int64_t n, uint32_t seed, int64_t below = 0) {
   for (int64_t i = 0; i < n; ++i) {
     const uint32_t h = (static_cast<uint32_t>(i) + seed) * 2654435761u;
-    x[i] = static_cast<float>((h >> 8) * (1.0 / 16777216.0) * 10.0 - 5.0);
+    x[i] = below > 0
+               ? static_cast<float>((static_cast<uint64_t>(h >> 8) *
+                                     static_cast<uint64_t>(below)) >>
+                                    24)
+               : static_cast<float>((h >> 8) * (1.0 / 16777216.0) * 10.0 - 5.0);
   }
 }
+
+// One input as given by --shapes: left out, or a shape and how to fill it.
+struct InputArg {
+  bool given = false;
+  dlmath::Shape shape;
+  int64_t below = 0;  // > 0: integers in [0, below)
+};
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -84,34 +105,39 @@ struct Case {
   int64_t elems = 0;  // elements of the first input (the Melem/s unit)
   std::string error;
 
-  // `given`: one shape per input (registry order), else the defaults above.
-  Case(const dlmath::OpInfo& o, const std::vector<dlmath::Shape>& given)
-      : op(&o) {
+  // `given`: one entry per input (registry order), else the defaults above.
+  Case(const dlmath::OpInfo& o, const std::vector<InputArg>& given) : op(&o) {
     const int ni = o.num_inputs();
     std::vector<dlmath::NamedTensor> named;
-    std::vector<dlmath::Shape> shapes = given;
-    if (shapes.empty()) {
-      dlmath::Shape shape;
+    std::vector<InputArg> args = given;
+    if (args.empty()) {
+      InputArg a{.given = true};
       if (o.form == dlmath::Form::Rowwise || o.inputs[0].min_rank > 1 ||
           o.inputs[0].max_rank < 1)
-        shape = {kRows, kCols};
+        a.shape = {kRows, kCols};
       else
-        shape = {kElems};
-      shapes.assign(ni, shape);
+        a.shape = {kElems};
+      args.assign(ni, a);
     }
-    if (static_cast<int>(shapes.size()) != ni) {
-      error = "--shapes gives " + std::to_string(shapes.size()) +
-              " shapes for " + std::to_string(ni) + " inputs";
+    if (static_cast<int>(args.size()) != ni || !args[0].given) {
+      error = "--shapes must give the first input and at most " +
+              std::to_string(ni) + " inputs";
       return;
     }
     for (int k = 0; k < ni; ++k) {
-      in.emplace_back(shapes[k].numel());
-      FillInput(in.back().data(), shapes[k].numel(),
-                static_cast<uint32_t>(k) * 7919u);
+      if (o.inputs[k].integer && args[k].given && args[k].below <= 0) {
+        error = std::string("integer input ") + o.inputs[k].name +
+                " needs name=AxB@C (integers in [0, C))";
+        return;
+      }
+      const int64_t n = args[k].given ? args[k].shape.numel() : 0;
+      in.emplace_back(n);
+      FillInput(in.back().data(), n, static_cast<uint32_t>(k) * 7919u,
+                args[k].below);
+      if (args[k].given)
+        named.push_back({o.inputs[k].name, {in[k].data(), args[k].shape}});
     }
-    for (int k = 0; k < ni; ++k)
-      named.push_back({o.inputs[k].name, {in[k].data(), shapes[k]}});
-    elems = shapes[0].numel();
+    elems = args[0].shape.numel();
     if (dlmath::Status s = dlmath::Prepare(o.id, named, {}, &call); !s.ok()) {
       error = s.message();
       return;
@@ -125,8 +151,9 @@ struct Case {
     dy = dlmath::Buffer(call.out.numel());
     for (int64_t i = 0; i < dy.size(); ++i) dy.data()[i] = 1.0f;
     for (int k = 0; k < ni; ++k) {
-      din.emplace_back(o.inputs[k].diff ? shapes[k].numel() : 0);
-      din_ptr[k] = o.inputs[k].diff ? din.back().data() : nullptr;
+      const bool d = o.inputs[k].diff && args[k].given;
+      din.emplace_back(d ? args[k].shape.numel() : 0);
+      din_ptr[k] = d ? din.back().data() : nullptr;
     }
   }
 
@@ -140,17 +167,17 @@ struct Case {
   }
 };
 
-// "prelu:x=1024x1024,weight=1024" -> id and one shape per named input, in
-// the registry's input order. Returns an error message, empty on success.
+// "prelu:x=1024x1024,weight=1024" -> id and one entry per input, in the
+// registry's input order ("target=4096@1024": integers in [0, 1024); inputs
+// not named are left out). Returns an error message, empty on success.
 std::string ParseShapes(const std::string& arg, std::string* id,
-                        std::vector<dlmath::Shape>* shapes) {
+                        std::vector<InputArg>* args) {
   const size_t colon = arg.find(':');
   if (colon == std::string::npos) return "expected id:name=AxB,...";
   *id = arg.substr(0, colon);
   const dlmath::OpInfo* op = dlmath::FindOp(*id);
   if (!op) return "unknown op " + *id;
-  shapes->assign(op->num_inputs(), dlmath::Shape{});
-  std::vector<bool> seen(op->num_inputs(), false);
+  args->assign(op->num_inputs(), InputArg{});
   size_t pos = colon + 1;
   while (pos < arg.size()) {
     size_t end = arg.find(',', pos);
@@ -160,19 +187,27 @@ std::string ParseShapes(const std::string& arg, std::string* id,
     if (eq == std::string::npos) return "expected name=AxB in " + item;
     const int k = op->InputIndex(item.substr(0, eq));
     if (k < 0) return *id + " has no input " + item.substr(0, eq);
-    dlmath::Shape& sh = (*shapes)[k];
-    for (size_t p = eq + 1; p <= item.size();) {
+    InputArg& a = (*args)[k];
+    size_t stop = item.find('@', eq);
+    if (stop != std::string::npos) {
+      a.below = std::atoll(item.c_str() + stop + 1);
+      if (a.below <= 0) return "expected @C with C > 0 in " + item;
+    } else {
+      stop = item.size();
+    }
+    for (size_t p = eq + 1; p <= stop;) {
       size_t x = item.find('x', p);
-      if (x == std::string::npos) x = item.size();
-      if (sh.rank == dlmath::kMaxRank) return "rank too high in " + item;
-      sh.dim[sh.rank++] = std::atoll(item.substr(p, x - p).c_str());
+      if (x == std::string::npos || x > stop) x = stop;
+      if (a.shape.rank == dlmath::kMaxRank) return "rank too high in " + item;
+      a.shape.dim[a.shape.rank++] = std::atoll(item.substr(p, x - p).c_str());
       p = x + 1;
     }
-    seen[k] = true;
+    a.given = true;
     pos = end + 1;
   }
   for (int k = 0; k < op->num_inputs(); ++k)
-    if (!seen[k]) return *id + ": no shape for input " + op->inputs[k].name;
+    if (!(*args)[k].given && !op->inputs[k].optional)
+      return *id + ": no shape for input " + op->inputs[k].name;
   return "";
 }
 
@@ -189,13 +224,26 @@ void JsonString(std::string_view s) {
   std::putchar('"');
 }
 
+// [sum v, sum |v|, sum v_i ((i mod 17) - 8)] of a buffer, in double, as a
+// JSON array. Keep in sync with checkSums() in bench/run.mjs.
+void Sums(const dlmath::Buffer& b) {
+  double s = 0, a = 0, w = 0;
+  for (int64_t i = 0; i < b.size(); ++i) {
+    const double v = b.data()[i];
+    s += v;
+    a += std::fabs(v);
+    w += v * static_cast<double>(i % 17 - 8);
+  }
+  std::printf("[%.17g,%.17g,%.17g]", s, a, w);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   double target_ms = 50, warmup_ms = 10;
   bool list_only = false;
   std::vector<std::string> filter;
-  std::vector<std::pair<std::string, std::vector<dlmath::Shape>>> given;
+  std::vector<std::pair<std::string, std::vector<InputArg>>> given;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--ms" && i + 1 < argc)
@@ -206,7 +254,7 @@ int main(int argc, char** argv) {
       list_only = true;
     else if (a == "--shapes" && i + 1 < argc) {
       std::string id;
-      std::vector<dlmath::Shape> shapes;
+      std::vector<InputArg> shapes;
       if (std::string err = ParseShapes(argv[++i], &id, &shapes);
           !err.empty()) {
         // Not fatal: the JS side may know ops this (stale?) binary does not.
@@ -224,7 +272,7 @@ int main(int argc, char** argv) {
       filter.push_back(a);
   }
   auto shapes_of =
-      [&](const dlmath::OpInfo& o) -> const std::vector<dlmath::Shape>* {
+      [&](const dlmath::OpInfo& o) -> const std::vector<InputArg>* {
     for (const auto& [id, shapes] : given)
       if (id == o.id) return &shapes;
     return nullptr;
@@ -268,7 +316,7 @@ int main(int argc, char** argv) {
       continue;
     }
     const auto* shapes = shapes_of(o);
-    Case c(o, shapes ? *shapes : std::vector<dlmath::Shape>{});
+    Case c(o, shapes ? *shapes : std::vector<InputArg>{});
     if (!c.error.empty()) {
       std::printf(",\"error\":");
       JsonString(c.error);
@@ -286,7 +334,18 @@ int main(int argc, char** argv) {
       if (forced_sse4) hwy::SetSupportedTargetsForTest(0);
       std::printf(",\"%s\":{\"fwd\":%.6g", key, fwd);
       if (fb >= 0) std::printf(",\"fwdbwd\":%.6g", fb);
-      std::printf("}");
+      // y is the last forward's output (forward+backward recomputes it).
+      std::printf(",\"check\":{\"y\":");
+      Sums(c.y);
+      if (fb >= 0)
+        for (int k = 0; k < o.num_inputs(); ++k)
+          if (c.din_ptr[k]) {
+            std::printf(",");
+            JsonString(std::string("d_") + o.inputs[k].name);
+            std::printf(":");
+            Sums(c.din[k]);
+          }
+      std::printf("}}");
     };
     run("best", false);
     run("sse4", true);

@@ -56,10 +56,46 @@ function inputValues(n, seed = 0) {
   return x;
 }
 
-// General ops that are elementwise in x with a broadcast parameter: timed
-// like the elementwise ops, with these shapes. Other General ops are skipped.
+// Integers in [0, below) from the same hash: class indices for an integer
+// input. Same as FillInput() with `below` in bench/native.cc.
+function inputIntegers(n, seed, below) {
+  if (!(Number.isInteger(below) && below > 0 && below <= 1 << 29)) throw new Error(`bad integer range [0, ${below})`);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; ++i) {
+    const h = Math.imul((i + seed) | 0, 2654435761 | 0) >>> 0;
+    x[i] = Math.floor(((h >>> 8) * below) / 16777216); // exact: the product stays below 2^53
+  }
+  return x;
+}
+
+// General ops are timed only when listed here, with these inputs.
+//   inputs: {name: shape | {shape, below}}, or (op) => that; {shape, below}
+//           holds integers in [0, below) (class indices). An input left out
+//           must be optional (it is then not passed at all); an input the
+//           registry marks integer (op.inputs[k].integer) must give `below`.
+//   elems:  what Melem/s counts per call (default: elements of the first input).
+//   unit:   how the legend names that count.
+const CE_ROWS = 4096; // cross_entropy and layer_norm: [4096, 1024]
+const ATT_T = 256; // attention: sequence length T, head dimension D
+const ATT_D = 64;
 const GENERAL_SHAPES = {
-  prelu: { x: [ROWS, COLS], weight: [COLS] }, // one slope per channel (dimension 1)
+  // One slope per channel (dimension 1).
+  prelu: { inputs: { x: [ROWS, COLS], weight: [COLS] } },
+  // Class-index targets, no class weights, reduction 'mean' (the default).
+  cross_entropy: { inputs: { input: [CE_ROWS, COLS], target: { shape: [CE_ROWS], below: COLS } } },
+  layer_norm: { inputs: { input: [CE_ROWS, COLS], weight: [COLS], bias: [COLS] } },
+  // q, k, v: the first three inputs, [T, D] (or [1, T, D] if the op wants a
+  // batch dimension); optional masks left out. Melem/s over T*T*D, the size of
+  // each of its two matrix products (q k^T and p v), in every column.
+  scaled_dot_product_attention: {
+    inputs: (op) => {
+      const qkv = op.inputs.slice(0, 3);
+      if (qkv.length < 3 || qkv.some((i) => i.optional)) throw new Error('expected q, k, v as its first three inputs');
+      return Object.fromEntries(qkv.map((i) => [i.name, i.minRank > 2 ? [1, ATT_T, ATT_D] : [ATT_T, ATT_D]]));
+    },
+    elems: ATT_T * ATT_T * ATT_D,
+    unit: 'T·T·D',
+  },
 };
 
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
@@ -68,16 +104,48 @@ function benched(op) {
   return op.form === 'elementwise' || op.form === 'rowwise' || (op.form === 'general' && op.id in GENERAL_SHAPES);
 }
 
-// The inputs of one op, in registry order: [{name, diff, shape, data}].
-// Input k holds inputValues(n, 7919 k), as FillInput() in bench/native.cc.
+// A General op's inputs as {name: {shape, below?}}, only those passed.
+function generalInputs(op) {
+  const g = GENERAL_SHAPES[op.id];
+  const given = typeof g.inputs === 'function' ? g.inputs(op) : g.inputs;
+  const res = {};
+  for (const [name, v] of Object.entries(given)) {
+    const inp = op.inputs.find((i) => i.name === name);
+    if (!inp) throw new Error(`GENERAL_SHAPES.${op.id}: the op has no input '${name}'`);
+    res[name] = Array.isArray(v) ? { shape: v } : v;
+    if (inp.integer && res[name].below === undefined)
+      throw new Error(`GENERAL_SHAPES.${op.id}.${name}: integer input needs {shape, below}`);
+  }
+  for (const i of op.inputs)
+    if (!(i.name in res) && !i.optional) throw new Error(`GENERAL_SHAPES.${op.id} has no shape for input '${i.name}'`);
+  return res;
+}
+
+// The inputs of one op, in registry order, optional ones left out when not
+// given: [{name, diff, shape, data, below?}]. Input k holds inputValues(n,
+// 7919 k) (or inputIntegers), as FillInput() in bench/native.cc.
 function inputSpecs(op) {
   const r = op.inputs[0];
   const same = op.form === 'rowwise' || r.minRank > 1 || r.maxRank < 1 ? [ROWS, COLS] : [ELEMS];
-  return op.inputs.map((inp, k) => {
-    const shape = op.form === 'general' ? GENERAL_SHAPES[op.id][inp.name] : same;
-    if (!shape) throw new Error(`GENERAL_SHAPES.${op.id} has no shape for input '${inp.name}'`);
-    return { name: inp.name, diff: inp.differentiable, shape, data: inputValues(numel(shape), k * 7919) };
+  const general = op.form === 'general' ? generalInputs(op) : null;
+  const specs = [];
+  op.inputs.forEach((inp, k) => {
+    const g = general ? general[inp.name] : { shape: same };
+    if (!g) return;
+    const n = numel(g.shape);
+    const data = g.below === undefined ? inputValues(n, k * 7919) : inputIntegers(n, k * 7919, g.below);
+    specs.push({ name: inp.name, diff: inp.differentiable, shape: g.shape, data, below: g.below });
   });
+  return specs;
+}
+
+// The --shapes argument of bench/native.cc for a General op:
+// "id:name=AxB,name=C@below,...".
+function nativeShapesArg(op) {
+  const items = Object.entries(generalInputs(op)).map(
+    ([name, g]) => `${name}=${g.shape.join('x')}${g.below === undefined ? '' : `@${g.below}`}`,
+  );
+  return `${op.id}:${items.join(',')}`;
 }
 
 // ---- timing ------------------------------------------------------------------
@@ -114,6 +182,35 @@ function maxRelDiff(a, b) {
     const d = Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i]));
     if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
   }
+  return m;
+}
+
+// [sum v, sum |v|, sum v_i ((i mod 17) - 8)] in double: what bench/native.cc
+// reports as "check" (Sums()) for its output and gradients.
+function checkSums(v) {
+  let s = 0;
+  let a = 0;
+  let w = 0;
+  for (let i = 0; i < v.length; ++i) {
+    s += v[i];
+    a += Math.abs(v[i]);
+    w += v[i] * ((i % 17) - 8);
+  }
+  return [s, a, w];
+}
+
+// How far native's check sums are from the reference ones, relative to
+// max(1, sum |v|).
+function sumsDiff(got, ref) {
+  if (!Array.isArray(got) || !ref) return Infinity;
+  const d = Math.max(...ref.map((r, k) => Math.abs(got[k] - r)));
+  return Number.isNaN(d) ? Infinity : d / Math.max(1, ref[1]);
+}
+
+// The largest maxRelDiff over the gradients of `names` ({name: Float32Array}).
+function maxGradDiff(got, ref, names) {
+  let m = 0;
+  for (const k of names) m = Math.max(m, maxRelDiff(got?.[k], ref?.[k]));
   return m;
 }
 
@@ -221,15 +318,26 @@ function fillCase(env, op, c) {
   const specs = inputSpecs(op);
   const { shape, data: x } = specs[0];
   const n = numel(shape);
+  const elems = (op.form === 'general' && GENERAL_SHAPES[op.id].elems) || n;
   const arrays = arrayInputs(specs);
   const params = Object.fromEntries(op.params.map((p) => [p.name, p.default]));
   const first = op.inputs[0].name;
   const grad = op.differentiable;
-  Object.assign(c, { shapes: Object.fromEntries(specs.map((i) => [i.name, i.shape])), elems: n, grad });
+  Object.assign(c, { shapes: Object.fromEntries(specs.map((i) => [i.name, i.shape])), elems, grad });
+  c.ints = Object.fromEntries(specs.filter((i) => i.below !== undefined).map((i) => [i.name, i.below]));
+  if (op.form === 'general' && GENERAL_SHAPES[op.id].unit) c.unit = GENERAL_SHAPES[op.id].unit;
 
-  // Reference values (dlmath wasm SIMD), for the agreement checks.
+  // Reference values (dlmath wasm SIMD), for the agreement checks: the output
+  // and the gradient of every differentiable input ({name: Float32Array}).
   const refY = dl.eval(op.id, arrays);
-  const refDx = grad ? dl.grad(op.id, arrays)[first]?.data : undefined;
+  const diffNames = specs.filter((i) => i.diff).map((i) => i.name);
+  const refGrads = grad
+    ? Object.fromEntries(Object.entries(dl.grad(op.id, arrays)).map(([k, v]) => [k, v?.data]))
+    : undefined;
+  const refDx = refGrads?.[first];
+  // For native's check sums: output, then d_<input> for every gradient.
+  c.refSums = { y: checkSums(refY.data) };
+  if (grad) for (const k of diffNames) c.refSums[`d_${k}`] = checkSums(refGrads[k]);
 
   // dlmath wasm SIMD and scalar wasm.
   const dlCols = (engine, prefix, withTransfer) => {
@@ -251,7 +359,11 @@ function fillCase(env, op, c) {
         ? () => engine.grad(op.id, res, undefined, up, { out: dxOut })
         : () => engine.grad(op.id, res, undefined, up);
       if (engine !== dl)
-        c.agree[`${prefix}.fwdbwd`] = maxRelDiff(resident ? dxOut[first].data() : probe[first].data, refDx);
+        c.agree[`${prefix}.fwdbwd`] = maxGradDiff(
+          Object.fromEntries(diffNames.map((k) => [k, resident ? dxOut[k].data() : probe[k]?.data])),
+          refGrads,
+          diffNames,
+        );
     }
     if (withTransfer) {
       c.fns.fwd[`${prefix}_transfer`] = () => engine.eval(op.id, arrays);
@@ -299,7 +411,8 @@ function fillCase(env, op, c) {
         if (grad) {
           c.fns.fwdbwd.tf_kernel = t.fbKernel;
           c.fns.fwdbwd.tf_transfer = t.fbTransfer;
-          c.agree['tf.fwdbwd'] = maxRelDiff(t.fbTransfer(), refDx);
+          // Every gradient TF.js computes (t.wrt: dlmath's differentiable inputs).
+          c.agree['tf.fwdbwd'] = maxGradDiff(t.fbTransfer(), refGrads, t.wrt);
         }
       }
     } catch (e) {
@@ -320,8 +433,7 @@ function runNative(bin, ops) {
   const args = ['--ms', String(TARGET_MS), '--warmup-ms', String(WARMUP_MS)];
   for (const op of ops)
     if (op.form === 'general') {
-      const shapes = Object.entries(GENERAL_SHAPES[op.id]).map(([name, sh]) => `${name}=${sh.join('x')}`);
-      args.push('--shapes', `${op.id}:${shapes.join(',')}`);
+      args.push('--shapes', nativeShapesArg(op));
     }
   args.push(...ops.map((o) => o.id));
   const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -426,12 +538,33 @@ async function main() {
             log(`native ${o.id}: ${o.error}`);
             continue;
           }
+          // native.cc counts elements of the first input; rescale to the
+          // row's own count (GENERAL_SHAPES elems) so every column agrees.
+          const c = cases.find((k) => k.id === o.id);
+          const scale = c?.elems && o.elems ? c.elems / o.elems : 1;
           for (const [col, key] of [
             ['native_best', 'best'],
             ['native_sse4', 'sse4'],
-          ])
+          ]) {
             for (const pass of ['fwd', 'fwdbwd'])
-              if (o[key]?.[pass] !== undefined) push(`${o.id}|${pass}|${col}`, o[key][pass]);
+              if (o[key]?.[pass] !== undefined) push(`${o.id}|${pass}|${col}`, o[key][pass] * scale);
+            // Same values as dlmath wasm? (worst over rounds)
+            const chk = o[key]?.check;
+            if (c?.refSums && chk) {
+              const worse = (k, d) => (c.agree[k] = Math.max(c.agree[k] ?? 0, d));
+              worse(`${col}.fwd`, sumsDiff(chk.y, c.refSums.y));
+              if (c.grad)
+                worse(
+                  `${col}.fwdbwd`,
+                  Math.max(
+                    0,
+                    ...Object.keys(c.refSums)
+                      .filter((k) => k !== 'y')
+                      .map((k) => sumsDiff(chk[k], c.refSums[k])),
+                  ),
+                );
+            }
+          }
         }
       } catch (e) {
         log(`native round failed: ${e.message}`);
@@ -489,11 +622,16 @@ async function main() {
         .map(
           (c) =>
             `, ${c.id} ${Object.entries(c.shapes)
-              .map(([k, v]) => `${k} [${v.join(', ')}]`)
+              .map(([k, v]) => `${k} [${v.join(', ')}]${c.ints?.[k] ? ` (integers in [0, ${c.ints[k]}))` : ''}`)
               .join(' ')}`,
         )
         .join('') +
-      `; Melem/s counts elements of the first input per forward (or forward+backward) pass; params at their registry defaults.`,
+      `; Melem/s counts elements of the first input per forward (or forward+backward) pass` +
+      cases
+        .filter((c) => c.unit)
+        .map((c) => ` (${c.id}: ${c.unit} = ${c.elems} per pass, in every column)`)
+        .join('') +
+      `; params at their registry defaults.`,
   );
   lines.push(
     `Highway targets: native best = **${tBest}**, native forced = **${tSse4}**, wasm = **${dl.target}**, ` +
@@ -542,7 +680,7 @@ async function main() {
       };
       const tfName = c.tfName && c.tfName !== c.id ? ` (tf.${c.tfName})` : '';
       lines.push(
-        `| ${c.id}${pass === 'fwd' ? tfName : ''} | ${pass === 'fwd' ? 'fwd' : 'fwd+bwd'} | ${fmt(g('native_best'))} | ${fmt(g('native_sse4'))} | ` +
+        `| ${c.id}${pass === 'fwd' ? tfName : ''} | ${pass === 'fwd' ? 'fwd' : 'fwd+bwd'} | ${mark('native_best', 'native_best')} | ${mark('native_sse4', 'native_sse4')} | ` +
           `${fmt(g('wasm_kernel'))} | ${fmt(g('wasm_transfer'))} | ${mark('nosimd_kernel', 'nosimd')} | ${mark('js', 'js')} | ` +
           `${mark('tf_kernel', 'tf')} | ${mark('tf_transfer', 'tf')} | ` +
           `${ratio(g('wasm_kernel'), g('tf_kernel'), 1)} | ${ratio(g('wasm_transfer'), g('tf_transfer'), 1)} | ` +
@@ -578,10 +716,23 @@ async function main() {
   lines.push(
     '- TF.js kernel: input tensor created beforehand, `tf.tidy(() => op(x))`, output read through the backend heap view, disposed. ' +
       'dataSync() is left out: in the wasm backend it copies (readSync slices HEAPU8); the kernels run synchronously inside the op call. ' +
-      'fwd+bwd: `tf.grads(op)([x, ...], dy)` (with respect to every input, as dlmath) with a resident dy of ones.',
+      'fwd+bwd: `tf.grads(op)([x, ...], dy)` (with respect to every input dlmath differentiates) with a resident dy of ones.',
+  );
+  const peerNotes = {
+    cross_entropy:
+      '`tf.losses.softmaxCrossEntropy(oneHot, logits)` (default reduction = mean over rows), one-hot labels made once beforehand (not timed, not uploaded by +transfer); gradient w.r.t. the logits',
+    layer_norm:
+      "tfjs-layers' LayerNormalization math in tfjs-core ops: `tf.moments(x, -1, true)`, `(x − mean) · rsqrt(var + eps) · gamma + beta`; gradients w.r.t. x, gamma, beta",
+    scaled_dot_product_attention:
+      '`tf.matMul(tf.softmax(tf.matMul(q, k, false, true) / sqrt(d)), v)`; gradients w.r.t. q, k, v',
+  };
+  const peers = cases.filter((c) => c.tfName && peerNotes[c.id]).map((c) => `${c.id}: ${peerNotes[c.id]}`);
+  if (peers.length) lines.push(`- TF.js composite peers: ${peers.join('; ')}.`);
+  lines.push(
+    '- TF.js +transfer: `tf.tensor(array)` + op + `dataSync()` (fwd+bwd: `tf.tensor(array)` + `tf.grads(op)([t, ...], dy)` + `dataSync()` of every gradient).',
   );
   lines.push(
-    '- TF.js +transfer: `tf.tensor(array)` + op + `dataSync()` (fwd+bwd: `tf.tensor(array)` + `tf.grads(op)([t, ...], dy)` + `dataSync()` of dx).',
+    `- Agreement: the forward output and every gradient dlmath returns (TF.js: every gradient it takes) are compared with dlmath wasm SIMD's; native reports [Σv, Σ|v|, Σ v_i·((i mod 17) − 8)] of its output and gradients, compared with the same sums of dlmath wasm's values (relative to max(1, Σ|v|)).`,
   );
   lines.push(
     `- Ratios use the kernel-only wasm SIMD column (except "+transfer"); ✗ marks a ratio below its goal. ≠ marks a column whose values differ ` +

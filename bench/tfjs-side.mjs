@@ -19,11 +19,18 @@ function pick(p, names, def) {
   return def;
 }
 
-// dlmath id -> TF.js peer. `f(x, p, t)` computes the op on tensor x (the
+// dlmath id -> TF.js peer. `f(x, p, t, a)` computes the op on tensor x (the
 // first input) with dlmath's param values p (registry defaults, by name); t
-// holds every input tensor by dlmath input name. Ids not listed have no
-// TF.js peer and show "—". bench/run.mjs checks every peer's values (and
-// gradient) against dlmath and flags any mismatch.
+// holds every input tensor by dlmath input name, a the same in registry
+// order. Optional:
+//   consts(inputs) -> {name: tensor}: tensors made once beforehand (never
+//     timed, never uploaded by "+transfer") that replace those dlmath inputs
+//     in t, e.g. one-hot labels for class-index targets.
+//   wrt: the inputs tf.grads differentiates (default: dlmath's
+//     differentiable inputs).
+// Ids not listed have no TF.js peer and show "—". bench/run.mjs checks
+// every peer's values (and every gradient) against dlmath and flags any
+// mismatch.
 const PEERS = [
   { ids: ['sigmoid'], name: 'sigmoid', f: (x) => tf.sigmoid(x) },
   { ids: ['tanh'], name: 'tanh', f: (x) => tf.tanh(x) },
@@ -51,6 +58,53 @@ const PEERS = [
   },
   { ids: ['softmax'], name: 'softmax', f: (x) => tf.softmax(x, -1) },
   { ids: ['log_softmax', 'logsoftmax'], name: 'logSoftmax', f: (x) => tf.logSoftmax(x, -1) },
+  // dlmath cross_entropy with class-index targets, reduction 'mean': TF.js's
+  // softmax cross-entropy on one-hot labels (made beforehand, not timed);
+  // its default reduction SUM_BY_NONZERO_WEIGHTS without weights is the
+  // mean over rows. Gradient with respect to the logits only.
+  {
+    ids: ['cross_entropy'],
+    name: 'losses.softmaxCrossEntropy',
+    consts: (inputs) => {
+      const target = inputs.find((i) => i.name === 'target');
+      const logits = inputs[0];
+      if (!target || target.shape.length !== 1) throw new Error('expects class-index targets [N]');
+      const classes = logits.shape[logits.shape.length - 1];
+      return {
+        target: tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(target.data), 'int32'), classes, 1, 0, 'float32')),
+      };
+    },
+    wrt: ['input'],
+    f: (x, p, t) => {
+      if ((p.reduction ?? 0) !== 0) throw new Error('only reduction mean has a peer here');
+      return tf.losses.softmaxCrossEntropy(t.target, x, undefined, p.label_smoothing ?? 0);
+    },
+  },
+  // tfjs-layers' LayerNormalization math in tfjs-core ops, over the last axis.
+  {
+    ids: ['layer_norm'],
+    name: 'moments+rsqrt',
+    f: (x, p, t) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, p.eps ?? 1e-5)));
+      if (t.weight) y = tf.mul(y, t.weight);
+      if (t.bias) y = tf.add(y, t.bias);
+      return y;
+    },
+  },
+  // softmax(q k^T * scale) v; the scale is 1/sqrt(d) unless dlmath's
+  // registry default says otherwise (a positive 'scale' param).
+  {
+    ids: ['scaled_dot_product_attention'],
+    name: 'matMul+softmax+matMul',
+    f: (q, p, t, a) => {
+      if (p.is_causal || p.causal) throw new Error('causal default: no peer here');
+      const [, k, v] = a;
+      const d = q.shape[q.shape.length - 1];
+      const scale = p.scale > 0 ? p.scale : 1 / Math.sqrt(d);
+      return tf.matMul(tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale), -1), v);
+    },
+  },
   // tfjs-core 4.22 has no gelu, silu/swish, mish, softsign, hardswish, ...
 ];
 const byId = new Map(PEERS.flatMap((p) => p.ids.map((id) => [id, p])));
@@ -105,8 +159,21 @@ export function makeCase(id, inputs, params, wantGrad) {
   const peer = byId.get(id);
   if (!peer) return null;
   const names = inputs.map((i) => i.name);
-  const op = (t) => peer.f(t[names[0]], params, t);
-  const upload = () => Object.fromEntries(inputs.map((i) => [i.name, tf.tensor(i.data, i.shape, 'float32')]));
+  const consts = peer.consts ? peer.consts(inputs) : {};
+  const wrt = peer.wrt ?? inputs.filter((i) => i.diff).map((i) => i.name);
+  for (const n of wrt) if (!names.includes(n) || n in consts) throw new Error(`cannot differentiate '${n}'`);
+  const op = (t) => {
+    const all = { ...t, ...consts };
+    return peer.f(
+      all[names[0]],
+      params,
+      all,
+      names.map((n) => all[n]),
+    );
+  };
+  // Only the inputs a TF.js user would upload per call (not the consts).
+  const uploaded = inputs.filter((i) => !(i.name in consts));
+  const upload = () => Object.fromEntries(uploaded.map((i) => [i.name, tf.tensor(i.data, i.shape, 'float32')]));
   const disposeAll = (t) => Object.values(t).forEach((v) => v.dispose());
   const resident = upload();
   const backend = tf.backend();
@@ -120,6 +187,7 @@ export function makeCase(id, inputs, params, wantGrad) {
   let dy = null;
   const c = {
     name: peer.name,
+    wrt,
     fwdKernel() {
       const y = tf.tidy(() => op(resident));
       touch(y);
@@ -135,36 +203,36 @@ export function makeCase(id, inputs, params, wantGrad) {
     },
     dispose() {
       disposeAll(resident);
+      disposeAll(consts);
       dy?.dispose();
     },
   };
   if (wantGrad) {
     // tf.grads(f)(inputs, dy): the vector-Jacobian product with upstream dy
-    // (ones, resident), as dlmath's grad, with respect to every input (dlmath
-    // returns them all too); no sum() in the graph. Returns dL/d(first input).
-    const g = tf.grads((...ts) => op(Object.fromEntries(names.map((n, k) => [n, ts[k]]))));
+    // (ones, resident), as dlmath's grad, with respect to every input in
+    // `wrt` (dlmath returns them all too); no sum() in the graph. Returns
+    // the gradients in `wrt` order.
     dy = tf.tidy(() => tf.onesLike(op(resident)));
-    const run = (t) => {
-      const grads = tf.tidy(() =>
-        g(
-          names.map((n) => t[n]),
+    const run = (t) =>
+      tf.tidy(() =>
+        tf.grads((...ts) => op({ ...t, ...Object.fromEntries(wrt.map((n, k) => [n, ts[k]])) }))(
+          wrt.map((n) => t[n]),
           dy,
         ),
       );
-      grads.slice(1).forEach((d) => d.dispose());
-      return grads[0];
-    };
     c.fbKernel = () => {
-      const dx = run(resident);
-      touch(dx);
-      dx.dispose();
+      const grads = run(resident);
+      grads.forEach((d) => touch(d));
+      grads.forEach((d) => d.dispose());
     };
+    // All gradients copied out, as dlmath's dl.grad(id, arrays) returns them:
+    // {name: Float32Array}.
     c.fbTransfer = () => {
       const t = upload();
-      const dx = run(t);
-      const out = dx.dataSync();
+      const grads = run(t);
+      const out = Object.fromEntries(wrt.map((n, k) => [n, grads[k].dataSync()]));
       disposeAll(t);
-      dx.dispose();
+      grads.forEach((d) => d.dispose());
       return out;
     };
   }
