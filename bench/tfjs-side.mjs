@@ -71,7 +71,11 @@ const PEERS = [
       if (!target || target.shape.length !== 1) throw new Error('expects class-index targets [N]');
       const classes = logits.shape[logits.shape.length - 1];
       return {
-        target: tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(target.data), 'int32'), classes, 1, 0, 'float32')),
+        // int32 one-hot, then cast: the wasm backend's OneHot kernel writes
+        // int32 values even when asked for dtype float32 (4.22).
+        target: tf.tidy(() =>
+          tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(target.data), 'int32'), classes), 'float32'),
+        ),
       };
     },
     wrt: ['input'],
