@@ -9,6 +9,7 @@
 
 #include "core/ref/activations.h"
 #include "core/ref/classification.h"
+#include "core/ref/distances.h"
 #include "core/ref/losses.h"
 #include "core/ref/metrics.h"
 #include "core/ref/numerics.h"
