@@ -10,6 +10,7 @@
 #include "core/ref/activations.h"
 #include "core/ref/classification.h"
 #include "core/ref/distances.h"
+#include "core/ref/init.h"
 #include "core/ref/losses.h"
 #include "core/ref/metrics.h"
 #include "core/ref/numerics.h"

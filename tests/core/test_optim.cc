@@ -226,5 +226,150 @@ TEST_CASE("schedules: known values", "[schedules]") {
   CHECK(Near(lr[0], 1 / std::sqrt(512.0) / std::pow(4000.0, 1.5)));
 }
 
+// An initializer's values for `dims`.
+std::vector<float> Init(const char* id, std::vector<float> dims,
+                        std::vector<NamedParam> hyper = {}) {
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  std::vector<NamedTensor> in = {{"shape", {dims.data(), Shape{rank}}}};
+  Call call;
+  const Status s = Prepare(id, in, hyper, &call);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  return std::vector<float>(ev.y.data(), ev.y.data() + call.out.numel());
+}
+
+double Mean(const std::vector<float>& v) {
+  double s = 0;
+  for (float x : v) s += x;
+  return s / v.size();
+}
+double Variance(const std::vector<float>& v) {
+  const double m = Mean(v);
+  double s = 0;
+  for (float x : v) s += (x - m) * (x - m);
+  return s / v.size();
+}
+
+TEST_CASE("xavier / kaiming: bounds and variances on a big draw", "[init]") {
+  // [256, 128, 3, 3]: fan_in = 128 * 9 = 1152, fan_out = 256 * 9 = 2304.
+  const double fi = 1152, fo = 2304;
+  const std::vector<float> shape = {256, 128, 3, 3};
+  auto w = Init("xavier_uniform", shape, {{"gain", 2}});
+  REQUIRE(w.size() == 294912);
+  const double a = 2 * std::sqrt(6 / (fi + fo));
+  float lo = 0, hi = 0;
+  for (float x : w) lo = std::min(lo, x), hi = std::max(hi, x);
+  CHECK(lo >= -a);
+  CHECK(hi <= a);
+  CHECK(lo < -0.999 * a);  // the whole box is used
+  CHECK(hi > 0.999 * a);
+  CHECK(std::fabs(Variance(w) / (a * a / 3) - 1) < 0.02);
+  CHECK(std::fabs(Mean(w)) < 0.01 * a);
+  w = Init("xavier_normal", shape);
+  CHECK(std::fabs(Variance(w) / (2 / (fi + fo)) - 1) < 0.02);
+  // kaiming defaults: leaky_relu with a = 0, i.e. gain sqrt(2), fan_in.
+  w = Init("kaiming_normal", shape);
+  CHECK(std::fabs(Variance(w) / (2 / fi) - 1) < 0.02);
+  w = Init("kaiming_uniform", shape, {{"mode", 1}, {"nonlinearity", 2}});
+  const double b = 5.0 / 3 * std::sqrt(3 / fo);  // tanh, fan_out
+  for (float x : w) lo = std::min(lo, x), hi = std::max(hi, x);
+  CHECK(std::fabs(Variance(w) / (b * b / 3) - 1) < 0.02);
+  w = Init("kaiming_uniform", shape, {{"a", 1}});  // gain sqrt(2 / 2) = 1
+  CHECK(std::fabs(Variance(w) / (1 / fi) - 1) < 0.02);
+  // Normal tails: about 0.27% beyond 3 sigma, and none beyond 5.8.
+  w = Init("kaiming_normal", {1024, 1024}, {{"nonlinearity", 4}});
+  size_t beyond3 = 0;
+  float biggest = 0;
+  for (float x : w) {
+    beyond3 += std::fabs(x) * 32 > 3;
+    biggest = std::max(biggest, std::fabs(x) * 32);
+  }
+  CHECK(biggest < 5.8f);
+  CHECK(std::fabs(beyond3 / 1048576.0 / 0.0027 - 1) < 0.1);
+}
+
+TEST_CASE("initializers: seeded, reproducible, kernel = reference", "[init]") {
+  const auto a = Init("xavier_normal", {64, 33}, {{"seed", 7}});
+  const auto b = Init("xavier_normal", {64, 33}, {{"seed", 7}});
+  const auto c = Init("xavier_normal", {64, 33}, {{"seed", 8}});
+  CHECK(a == b);
+  CHECK(a != c);
+  // Element i depends on (seed, i) only: a longer tensor starts the same.
+  const auto longer = Init("xavier_normal", {64, 33, 1}, {{"seed", 7}});
+  CHECK(a == longer);
+  // Every target against the float64 reference over 2^21 normals.
+  std::vector<float> dims = {2048, 1024};
+  std::vector<NamedTensor> in = {{"shape", {dims.data(), Shape{2}}}};
+  const NamedParam p[] = {{"nonlinearity", 4}, {"mode", 1}};  // sigma 1/32
+  Call call;
+  REQUIRE(Prepare("kaiming_normal", in, p, &call).ok());
+  RefBuffers rb = RefInputs(call);
+  RefForward(call, &rb);
+  ForEachTarget([&](const char* target) {
+    INFO("target " << target);
+    Evaluation ev;
+    REQUIRE(Run(call, &ev).ok());
+    double worst = 0;
+    for (size_t i = 0; i < rb.y.size(); ++i)
+      worst = std::max(worst, std::fabs(ev.y.data()[i] - rb.y[i]) * 32);
+    INFO("max |z - z_ref| " << worst);
+    CHECK(worst < 1e-6);
+  });
+}
+
+TEST_CASE("orthogonal: W W^T = gain^2 I, sign-fixed QR", "[init]") {
+  for (const std::vector<float>& dims :
+       {std::vector<float>{20, 50}, std::vector<float>{50, 20},
+        std::vector<float>{6, 2, 3, 4}, std::vector<float>{64, 64}}) {
+    const int64_t rows = static_cast<int64_t>(dims[0]);
+    int64_t cols = 1;
+    for (size_t k = 1; k < dims.size(); ++k)
+      cols *= static_cast<int64_t>(dims[k]);
+    const auto w = Init("orthogonal", dims, {{"gain", 1.5}});
+    const bool wide = rows <= cols;
+    const int64_t k = wide ? rows : cols, len = wide ? cols : rows;
+    auto at = [&](int64_t vec, int64_t j) {  // row (wide) or column (tall)
+      return wide ? w[vec * cols + j] : w[j * cols + vec];
+    };
+    double worst = 0;
+    for (int64_t u = 0; u < k; ++u)
+      for (int64_t v = 0; v < k; ++v) {
+        double dot = 0;
+        for (int64_t j = 0; j < len; ++j) dot += at(u, j) * at(v, j);
+        worst = std::max(worst, std::fabs(dot - (u == v ? 2.25 : 0)));
+      }
+    INFO("shape rows " << rows << " cols " << cols << " worst " << worst);
+    CHECK(worst < 1e-5);
+  }
+}
+
+TEST_CASE("calculate_gain and init errors", "[init]") {
+  CHECK(Near(Init("calculate_gain", {1})[0], std::sqrt(2 / 1.0001)));
+  CHECK(Near(Init("calculate_gain", {1}, {{"nonlinearity", 1}})[0],
+             std::sqrt(2.0)));
+  CHECK(Near(Init("calculate_gain", {1}, {{"nonlinearity", 2}})[0], 5.0 / 3));
+  CHECK(Near(Init("calculate_gain", {1}, {{"nonlinearity", 5}})[0], 0.75));
+  CHECK(Near(Init("calculate_gain", {1}, {{"param", 1}})[0], 1));
+  auto status = [](const char* id, std::vector<float> dims) {
+    std::vector<NamedTensor> in = {
+        {"shape", {dims.data(), Shape{static_cast<int64_t>(dims.size())}}}};
+    Call call;
+    return Prepare(id, in, {}, &call);
+  };
+  Status s = status("kaiming_uniform", {10});
+  CHECK(s.code() == ErrorCode::kBadShape);
+  CHECK(s.what() == "shape");
+  s = status("xavier_normal", {3, 0});
+  CHECK(s.code() == ErrorCode::kBadValue);
+  s = status("orthogonal", {65536, 65536});
+  CHECK(s.code() == ErrorCode::kTooLarge);
+  s = status("xavier_uniform", {1e20f, 1e20f, 1e20f});
+  CHECK(s.code() == ErrorCode::kTooLarge);
+  CHECK(status("xavier_uniform", {2, 1, 1, 1, 1, 1, 1, 1, 1}).code() ==
+        ErrorCode::kBadShape);
+}
+
 }  // namespace
 }  // namespace dlmath::testing

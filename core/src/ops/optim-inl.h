@@ -26,7 +26,9 @@ HWY_INLINE void OptimForVectors(D d, size_t n, const Body& body) {
   const size_t N = hn::Lanes(d);
   size_t i = 0;
   for (; i + N <= n; i += N) body(i, N);
+#if HWY_TARGET != HWY_SCALAR  // one lane: no remainder
   if (i < n) body(i, n - i);
+#endif
 }
 template <class D>
 HWY_INLINE hn::Vec<D> OptimLoad(D d, const float* p, size_t i, size_t r) {
