@@ -260,7 +260,8 @@ inline void PoissonNllBackward(const GenCall<double>& c) {
 }
 
 // gaussian_nll: v = max(var, eps); (log v + (x - y)^2 / v) / 2, plus
-// log(2 pi) / 2 with full. var's gradient is 0 where the clamp held.
+// log(2 pi) / 2 with full. As in PyTorch (clamp under no_grad), var's
+// gradient uses the clamped v and passes through the clamp.
 inline void GaussianNllForward(const GenCall<double>& c) {
   const bool full = c.p[1] != 0;
   const double eps = c.p[2];
@@ -274,10 +275,10 @@ inline void GaussianNllBackward(const GenCall<double>& c) {
   const double eps = c.p[2];
   LossPointwiseBackward(c, [&](int64_t i, double u) {
     const double e = c.in[0][i] - c.in[1][i];
-    const double var = c.in[2][i], v = std::max(var, eps);
+    const double v = std::max(c.in[2][i], eps);
     LossAdd(c, 0, i, u * e / v);
     LossAdd(c, 1, i, -u * e / v);
-    LossAdd(c, 2, i, var < eps ? 0.0 : u * 0.5 * (1 / v - e * e / (v * v)));
+    LossAdd(c, 2, i, u * 0.5 * (1 / v - e * e / (v * v)));
   });
 }
 

@@ -364,7 +364,7 @@ TEST_CASE("poisson_nll: log_input, eps and Stirling's term only for t > 1",
   REQUIRE(big.y[2] == 3e4f);
 }
 
-TEST_CASE("gaussian_nll: clamp at eps, zero var gradient there, full",
+TEST_CASE("gaussian_nll: clamp at eps, gradient passed through it, full",
           "[losses]") {
   const std::vector<Arg> args = {{"input", {1, 1, 1}, Shape{3}},
                                  {"target", {0, 0, 3}, Shape{3}},
@@ -373,7 +373,9 @@ TEST_CASE("gaussian_nll: clamp at eps, zero var gradient there, full",
   REQUIRE(r.y[0] == Approx(0.5 * (std::log(0.5) + 2)).epsilon(1e-6));
   REQUIRE(r.y[1] == Approx(0.5 * (std::log(0.1) + 10)).epsilon(1e-6));
   REQUIRE(r.y[2] == Approx(0.5 * (std::log(4.0) + 1)).epsilon(1e-6));
-  REQUIRE(r.grad.at("var")[1] == 0.0f);  // clamped
+  // Clamped (0.01 -> eps 0.1): PyTorch passes the gradient at eps through,
+  // 0.5 (1/v - e^2/v^2) = 0.5 (10 - 100).
+  REQUIRE(r.grad.at("var")[1] == Approx(-45).epsilon(1e-6));
   REQUIRE(r.grad.at("var")[0] == Approx(0.5 * (2 - 4)).epsilon(1e-6));
   REQUIRE(r.grad.at("input")[1] == Approx(10).epsilon(1e-6));
   RequireMatchesRef(r);

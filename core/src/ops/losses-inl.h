@@ -479,8 +479,9 @@ HWY_NOINLINE void PoissonNllBackward(const float* x, const float* t,
 
 // ----- gaussian_nll on mean x, target y, variance var: with v = max(var,
 // eps), (log v + (x - y)^2 / v) / 2 (+ log(2 pi) / 2 when full). Gradients:
-// dx = -dy = (x - y) / v; dvar = (1 - (x - y)^2 / v) / (2 v) where var >= eps
-// and 0 where the clamp held (the derivative of the clamped formula).
+// dx = -dy = (x - y) / v; dvar = (1 - (x - y)^2 / v) / (2 v) everywhere,
+// with the clamped v: PyTorch clamps under no_grad, so the gradient passes
+// through the clamp unchanged.
 HWY_NOINLINE double GaussianNll(const float* x, const float* y,
                                 const float* var, float eps, bool full,
                                 float* out, size_t n) {
@@ -503,8 +504,7 @@ HWY_NOINLINE void GaussianNllBackward(const float* x, const float* y,
   const auto kOne = hn::Set(d, 1.0f);
   ForEachVector(d, n, [&](size_t i, size_t r) {
     const auto e = hn::Sub(Ld(d, x + i, r), Ld(d, y + i, r));
-    const auto vv = Ld(d, var + i, r);
-    const auto v = ClampBelow(d, vv, eps);
+    const auto v = ClampBelow(d, Ld(d, var + i, r), eps);
     const auto u = Upstream(d, g, g_stride, k, i, r);
     const auto q = hn::Div(e, v);
     const auto uq = hn::Mul(u, q);
@@ -512,8 +512,7 @@ HWY_NOINLINE void GaussianNllBackward(const float* x, const float* y,
     if (dy) St(d, hn::Sub(Ld(d, dy + i, r), uq), dy + i, r);
     if (dvar) {
       const auto gv = hn::Div(hn::NegMulAdd(e, q, kOne), hn::Add(v, v));
-      const auto kept = hn::Not(hn::Lt(vv, hn::Set(d, eps)));
-      AddTo(d, hn::IfThenElseZero(kept, hn::Mul(u, gv)), dvar + i, r);
+      AddTo(d, hn::Mul(u, gv), dvar + i, r);
     }
   });
 }
