@@ -1,0 +1,220 @@
+// Regularization: penalties, dropout, label smoothing and spectral
+// normalization as General-form ops. The data-parallel loops are Highway
+// kernels in regularization-inl.h, dispatched here; spectral_norm's
+// matrix-vector products use Eigen over the caller's buffers. Legend: n
+// elements, N rows, K classes, W [out, in]. Backward ACCUMULATES (+=) into
+// c.din[k] (null: not wanted).
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/ops/regularization.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/ops/regularization-inl.h"
+// clang-format on
+
+#if HWY_ONCE
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/ref/activations.h"  // RreluUniform: spectral_norm's start u
+#include "core/src/kernels.h"
+#include "core/src/ops/dispatch.h"
+
+namespace dlmath {
+#define DLMATH_IF_regularization(...) __VA_ARGS__
+#include "core/src/ops/export.h"
+
+DLMATH_HWY_EXPORT(RegPenaltySum)
+DLMATH_HWY_EXPORT(RegPenaltyBackward)
+DLMATH_HWY_EXPORT(DropoutMask)
+DLMATH_HWY_EXPORT(DropoutApply)
+
+// ----- l1_penalty: lam sum |w|
+// ------------------------------------------------- input any shape -> scalar;
+// p = {lam}. Backward: lam sign(w) g, 0 at w = 0.
+
+Status L1PenaltyShape(const ShapeCtx& c) {
+  *c.out = Shape{};
+  return {};
+}
+
+void L1PenaltyForward(const GenCall<float>& c) {
+  const size_t n = c.in_shape[0].numel();
+  c.out[0] = static_cast<float>(c.p[0] *
+                                DLMATH_DISPATCH(RegPenaltySum)(c.in[0], n, 0));
+}
+
+void L1PenaltyBackward(const GenCall<float>& c) {
+  if (!c.din[0]) return;
+  DLMATH_DISPATCH(RegPenaltyBackward)
+  (c.in[0], c.din[0], c.in_shape[0].numel(),
+   static_cast<float>(c.p[0] * c.dy[0]), 0);
+}
+
+// ----- l2_penalty: lam sum w^2
+// --------------------------------------------------- input any shape ->
+// scalar; p = {lam}. Backward: 2 lam w g.
+
+Status L2PenaltyShape(const ShapeCtx& c) {
+  *c.out = Shape{};
+  return {};
+}
+
+void L2PenaltyForward(const GenCall<float>& c) {
+  const size_t n = c.in_shape[0].numel();
+  c.out[0] = static_cast<float>(c.p[0] *
+                                DLMATH_DISPATCH(RegPenaltySum)(c.in[0], n, 1));
+}
+
+void L2PenaltyBackward(const GenCall<float>& c) {
+  if (!c.din[0]) return;
+  DLMATH_DISPATCH(RegPenaltyBackward)
+  (c.in[0], c.din[0], c.in_shape[0].numel(),
+   static_cast<float>(2 * c.p[0] * c.dy[0]), 1);
+}
+
+// ----- dropout: x mask / (1 - p)
+// -------------------------------------------------- input any shape, mask
+// (same shape, 0/1) optional; p = {p, training, seed}. Training: mask given, or
+// mask[i] = [u(seed, i) >= p] from the counter-based hash (ref::DropoutKeep);
+// eval: identity, mask of ones. aux mask; ws: the mask again, for backward.
+
+Status DropoutShape(const ShapeCtx& c) {
+  const std::string op(c.op);
+  if (c.data[1]) {
+    if (!(c.in[1] == c.in[0]))
+      return Status(ErrorCode::kBadShape, op, "mask",
+                    "op '" + op + "': input 'mask' must have the shape of " +
+                        "'input' " + c.in[0].str() + ", got " + c.in[1].str());
+    for (int64_t i = 0, n = c.in[1].numel(); i < n; ++i)
+      if (c.data[1][i] != 0 && c.data[1][i] != 1)
+        return Status(ErrorCode::kBadValue, op, "mask",
+                      "op '" + op + "': mask[" + std::to_string(i) +
+                          "] must be 0 or 1, got " +
+                          std::to_string(c.data[1][i]));
+  }
+  *c.out = c.in[0];
+  c.aux[0] = c.in[0];
+  *c.workspace = c.in[0].numel();
+  return {};
+}
+
+void DropoutForward(const GenCall<float>& c) {
+  const size_t n = c.in_shape[0].numel();
+  const bool training = c.p[1] != 0;
+  if (!training) {
+    std::fill(c.ws, c.ws + n, 1.0f);
+  } else if (c.in[1]) {
+    std::copy(c.in[1], c.in[1] + n, c.ws);
+  } else {
+    DLMATH_DISPATCH(DropoutMask)
+    (c.ws, n, static_cast<uint32_t>(c.p[2]),
+     static_cast<float>(std::ceil(c.p[0] * 16777216.0)));
+  }
+  std::copy(c.ws, c.ws + n, c.aux[0]);
+  const float scale = training ? static_cast<float>(1.0 / (1.0 - c.p[0])) : 1;
+  DLMATH_DISPATCH(DropoutApply)(c.in[0], c.ws, c.out, n, scale, 0);
+}
+
+void DropoutBackward(const GenCall<float>& c) {
+  if (!c.din[0]) return;
+  const bool training = c.p[1] != 0;
+  const float scale = training ? static_cast<float>(1.0 / (1.0 - c.p[0])) : 1;
+  DLMATH_DISPATCH(DropoutApply)
+  (c.dy, c.ws, c.din[0], c.in_shape[0].numel(), scale, 1);
+}
+
+// ----- label_smoothing: (1 - eps) onehot + eps / K
+// ----------------------------- target [N] class indices -> [N, K]; p =
+// {num_classes, epsilon}. A fill: no SIMD kernel needed.
+
+Status LabelSmoothingShape(const ShapeCtx& c) {
+  const std::string op(c.op);
+  const int64_t k = static_cast<int64_t>(c.p[0]), n = c.in[0].dim[0];
+  for (int64_t i = 0; i < n; ++i) {
+    const double t = c.data[0][i];
+    if (t < 0 || t >= k)
+      return Status(ErrorCode::kBadValue, op, "target",
+                    "op '" + op + "': target[" + std::to_string(i) +
+                        "] = " + std::to_string(static_cast<int64_t>(t)) +
+                        " is not a class index in [0, " + std::to_string(k) +
+                        ") (num_classes = " + std::to_string(k) + ")");
+  }
+  *c.out = Shape{n, k};
+  return {};
+}
+
+void LabelSmoothingForward(const GenCall<float>& c) {
+  const int64_t k = static_cast<int64_t>(c.p[0]), n = c.in_shape[0].dim[0];
+  const double eps = c.p[1];
+  const float off = static_cast<float>(eps / k);
+  const float on = static_cast<float>(1 - eps + eps / k);
+  std::fill(c.out, c.out + n * k, off);
+  for (int64_t i = 0; i < n; ++i)
+    c.out[i * k + static_cast<int64_t>(c.in[0][i])] = on;
+}
+
+// ----- spectral_norm: W / sigma_max(W)
+// --------------------------------------------- W [out, in]; p =
+// {n_power_iterations, eps, seed}. u starts as a uniform
+// [-1, 1) draw from the counter-based hash (seed, i), then n times: v =
+// normalize(W^T u), u = normalize(W v), normalize(z) = z / max(|z|, eps);
+// sigma = u^T W v. aux sigma [1], iterations [1]. ws: u [out], v [in],
+// sigma. Backward treats u, v as the converged singular vectors:
+// dW += dy / sigma - (sum dy W) / sigma^2 u v^T.
+
+namespace {
+using MatR =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMat = Eigen::Map<const MatR>;
+using Mat = Eigen::Map<MatR>;
+using Vec = Eigen::Map<Eigen::VectorXf>;
+}  // namespace
+
+Status SpectralNormShape(const ShapeCtx& c) {
+  *c.out = c.in[0];
+  c.aux[0] = Shape{1};
+  c.aux[1] = Shape{1};
+  *c.workspace = c.in[0].dim[0] + c.in[0].dim[1] + 1;
+  return {};
+}
+
+void SpectralNormForward(const GenCall<float>& c) {
+  const Eigen::Index rows = c.in_shape[0][0], cols = c.in_shape[0][1];
+  const ConstMat w(c.in[0], rows, cols);
+  Vec u(c.ws, rows), v(c.ws + rows, cols);
+  const int iters = static_cast<int>(c.p[0]);
+  const float eps = static_cast<float>(c.p[1]);
+  const uint32_t seed = static_cast<uint32_t>(c.p[2]);
+  for (Eigen::Index i = 0; i < rows; ++i)
+    u[i] = static_cast<float>(2 * ref::RreluUniform(seed, i) - 1);
+  u /= std::max(u.norm(), eps);
+  for (int it = 0; it < iters; ++it) {
+    v.noalias() = w.transpose() * u;
+    v /= std::max(v.norm(), eps);
+    u.noalias() = w * v;
+    u /= std::max(u.norm(), eps);
+  }
+  const float sigma = u.dot(w * v);
+  c.ws[rows + cols] = sigma;
+  Mat(c.out, rows, cols) = w / sigma;
+  c.aux[0][0] = sigma;
+  c.aux[1][0] = static_cast<float>(iters);
+}
+
+void SpectralNormBackward(const GenCall<float>& c) {
+  if (!c.din[0]) return;
+  const Eigen::Index rows = c.in_shape[0][0], cols = c.in_shape[0][1];
+  const ConstMat w(c.in[0], rows, cols), dy(c.dy, rows, cols);
+  const Vec u(c.ws, rows), v(c.ws + rows, cols);
+  const double sigma = c.ws[rows + cols];
+  const double t = (dy.cast<double>().cwiseProduct(w.cast<double>())).sum();
+  Mat dw(c.din[0], rows, cols);
+  dw += dy * static_cast<float>(1 / sigma);
+  dw.noalias() -= static_cast<float>(t / (sigma * sigma)) * (u * v.transpose());
+}
+
+}  // namespace dlmath
+#endif  // HWY_ONCE

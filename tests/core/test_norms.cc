@@ -1,0 +1,203 @@
+// Normalization and regularization: PyTorch conventions the generic oracles
+// cannot see (they compare the kernels with a reference written by the same
+// hand), checked on values worked out by hand.
+#include <string>
+#include <vector>
+
+#include "tests/core/testing.h"
+
+namespace dlmath::testing {
+namespace {
+
+struct Result {
+  Status status;
+  Call call;
+  Evaluation ev;
+  float y(int64_t i) const { return ev.y.data()[i]; }
+  float aux(int k, int64_t i) const { return ev.aux[k].data()[i]; }
+};
+
+// Prepare + Run; status holds the first error.
+Result Eval(std::string_view id, std::vector<NamedTensor> in,
+            std::vector<NamedParam> p = {}) {
+  Result r;
+  r.status = Prepare(id, in, p, &r.call);
+  if (r.status.ok()) r.status = Run(r.call, &r.ev);
+  return r;
+}
+
+bool Contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+TEST_CASE("layer_norm and rms_norm by hand", "[norms]") {
+  float x[3] = {1, 2, 3};
+  Result r = Eval("layer_norm", {{"input", {x, {1, 3}}}});
+  REQUIRE(r.status.ok());
+  // mean 2, biased variance 2/3.
+  const double s = 1 / std::sqrt(2.0 / 3 + 1e-5);
+  REQUIRE(r.y(0) == Approx(-s).epsilon(1e-6));
+  REQUIRE(r.y(1) == Approx(0).margin(1e-7));
+  REQUIRE(r.y(2) == Approx(s).epsilon(1e-6));
+
+  float v[2] = {3, 4}, w[2] = {2, 0.5f};
+  r = Eval("rms_norm", {{"input", {v, {2}}}, {"weight", {w, {2}}}});
+  REQUIRE(r.status.ok());
+  const double rms = std::sqrt(12.5 + 1e-6);  // default eps 1e-6
+  REQUIRE(r.y(0) == Approx(3 / rms * 2).epsilon(1e-6));
+  REQUIRE(r.y(1) == Approx(4 / rms * 0.5).epsilon(1e-6));
+}
+
+TEST_CASE("batch_norm: running stats use the unbiased variance", "[norms]") {
+  float x[4] = {1, 2, 3, 4};  // [N = 4, C = 1]
+  Result r = Eval("batch_norm", {{"input", {x, {4, 1}}}});
+  REQUIRE(r.status.ok());
+  // Batch: mean 2.5, biased variance 1.25 (normalizes), unbiased 5/3.
+  REQUIRE(r.y(0) == Approx(-1.5 / std::sqrt(1.25 + 1e-5)).epsilon(1e-6));
+  // Absent running stats start at 0 and 1; momentum 0.1 weighs the batch.
+  REQUIRE(r.aux(0, 0) == Approx(0.25).epsilon(1e-6));
+  REQUIRE(r.aux(1, 0) == Approx(0.9 + 0.1 * 5.0 / 3).epsilon(1e-6));
+
+  float rm[1] = {1}, rv[1] = {4};
+  r = Eval("batch_norm",
+           {{"input", {x, {4, 1}}},
+            {"running_mean", {rm, {1}}},
+            {"running_var", {rv, {1}}}},
+           {{"momentum", 0.5}});
+  REQUIRE(r.status.ok());
+  REQUIRE(r.aux(0, 0) == Approx(0.5 * 1 + 0.5 * 2.5).epsilon(1e-6));
+  REQUIRE(r.aux(1, 0) == Approx(0.5 * 4 + 0.5 * 5.0 / 3).epsilon(1e-6));
+
+  // Eval: the running stats normalize and come back unchanged.
+  r = Eval("batch_norm",
+           {{"input", {x, {4, 1}}},
+            {"running_mean", {rm, {1}}},
+            {"running_var", {rv, {1}}}},
+           {{"training", 0}});
+  REQUIRE(r.status.ok());
+  REQUIRE(r.y(3) == Approx(3 / std::sqrt(4 + 1e-5)).epsilon(1e-6));
+  REQUIRE(r.aux(0, 0) == 1);
+  REQUIRE(r.aux(1, 0) == 4);
+  // Eval gradient: dx = dy w / sqrt(rv + eps), the stats are constants.
+  Gradients g;
+  REQUIRE(RunBackward(r.call, &r.ev, nullptr, &g).ok());
+  REQUIRE(g.din[0].data()[0] == Approx(1 / std::sqrt(4 + 1e-5)).epsilon(1e-6));
+
+  r = Eval("batch_norm", {{"input", {x, {4, 1}}}}, {{"training", 0}});
+  REQUIRE(r.status.code() == ErrorCode::kMissingInput);
+  REQUIRE(Contains(r.status.message(), "running_mean"));
+
+  float one[1] = {5};
+  r = Eval("batch_norm", {{"input", {one, {1, 1}}}});
+  REQUIRE(r.status.code() == ErrorCode::kBadShape);
+}
+
+TEST_CASE("group_norm: num_groups must divide C", "[norms]") {
+  std::vector<float> x(2 * 6 * 3, 1.0f);
+  Result r = Eval("group_norm", {{"input", {x.data(), {2, 6, 3}}}},
+                  {{"num_groups", 4}});
+  REQUIRE(r.status.code() == ErrorCode::kBadParam);
+  REQUIRE(r.status.what() == "num_groups");
+  r = Eval("group_norm", {{"input", {x.data(), {2, 6, 3}}}},
+           {{"num_groups", 3}});
+  REQUIRE(r.status.ok());
+}
+
+TEST_CASE("weight_norm by hand", "[norms]") {
+  float v[4] = {3, 4, 0, 2}, g[2] = {2, 1};
+  Result r = Eval("weight_norm", {{"v", {v, {2, 2}}}, {"g", {g, {2, 1}}}});
+  REQUIRE(r.status.ok());
+  REQUIRE(r.y(0) == Approx(1.2).epsilon(1e-6));
+  REQUIRE(r.y(1) == Approx(1.6).epsilon(1e-6));
+  REQUIRE(r.y(3) == Approx(1).epsilon(1e-6));
+  // dim = -1: one norm, sqrt(29), over the whole tensor.
+  r = Eval("weight_norm", {{"v", {v, {2, 2}}}, {"g", {g, {1}}}}, {{"dim", -1}});
+  REQUIRE(r.status.ok());
+  REQUIRE(r.y(1) == Approx(2 * 4 / std::sqrt(29.0)).epsilon(1e-6));
+  r = Eval("weight_norm", {{"v", {v, {2, 2}}}, {"g", {g, {1}}}});
+  REQUIRE(r.status.code() == ErrorCode::kBadShape);
+}
+
+TEST_CASE("penalties: l2's lam is half of PyTorch's weight_decay",
+          "[regularization]") {
+  float w[3] = {1, -2, 0};
+  Result r = Eval("l2_penalty", {{"input", {w, {3}}}}, {{"lam", 0.5}});
+  REQUIRE(r.status.ok());
+  REQUIRE(r.y(0) == Approx(2.5));
+  Gradients g;
+  REQUIRE(RunBackward(r.call, &r.ev, nullptr, &g).ok());
+  // lam = 0.5 adds exactly w to the gradient, like weight_decay = 1.
+  REQUIRE(g.din[0].data()[1] == Approx(-2));
+  r = Eval("l1_penalty", {{"input", {w, {3}}}}, {{"lam", 0.5}});
+  REQUIRE(r.y(0) == Approx(1.5));
+  REQUIRE(RunBackward(r.call, &r.ev, nullptr, &g).ok());
+  REQUIRE(g.din[0].data()[0] == Approx(0.5));
+  REQUIRE(g.din[0].data()[1] == Approx(-0.5));
+  REQUIRE(g.din[0].data()[2] == 0);  // subgradient 0 at 0
+}
+
+TEST_CASE("dropout: inverted scaling, seeded masks, explicit masks",
+          "[regularization]") {
+  std::vector<float> x(4000, 1.0f);
+  Result a = Eval("dropout", {{"input", {x.data(), {4000}}}},
+                  {{"p", 0.25}, {"seed", 7}});
+  REQUIRE(a.status.ok());
+  int kept = 0;
+  for (int i = 0; i < 4000; ++i) {
+    REQUIRE((a.y(i) == 0 || a.y(i) == Approx(1 / 0.75)));
+    REQUIRE(a.aux(0, i) == (a.y(i) != 0 ? 1 : 0));
+    kept += a.y(i) != 0;
+  }
+  REQUIRE(kept > 2850);  // about 3000 kept
+  REQUIRE(kept < 3150);
+  Result b = Eval("dropout", {{"input", {x.data(), {4000}}}},
+                  {{"p", 0.25}, {"seed", 7}});
+  Result c = Eval("dropout", {{"input", {x.data(), {4000}}}},
+                  {{"p", 0.25}, {"seed", 8}});
+  int same = 0, differ = 0;
+  for (int i = 0; i < 4000; ++i) {
+    same += a.y(i) == b.y(i);
+    differ += a.y(i) != c.y(i);
+  }
+  REQUIRE(same == 4000);
+  REQUIRE(differ > 1000);
+
+  float v[4] = {1, 2, 3, 4}, m[4] = {1, 0, 0, 1}, bad[4] = {1, 2, 0, 1};
+  Result e = Eval("dropout", {{"input", {v, {4}}}, {"mask", {m, {4}}}});
+  REQUIRE(e.status.ok());
+  REQUIRE(e.y(0) == 2);
+  REQUIRE(e.y(1) == 0);
+  REQUIRE(e.y(3) == 8);
+  e = Eval("dropout", {{"input", {v, {4}}}, {"mask", {bad, {4}}}});
+  REQUIRE(e.status.code() == ErrorCode::kBadValue);
+  e = Eval("dropout", {{"input", {v, {4}}}}, {{"training", 0}});
+  REQUIRE(e.y(2) == 3);
+  REQUIRE(e.aux(0, 2) == 1);
+}
+
+TEST_CASE("label_smoothing spreads epsilon over all K classes",
+          "[regularization]") {
+  float t[2] = {1, 3}, big[2] = {1, 4};
+  Result r = Eval("label_smoothing", {{"target", {t, {2}}}},
+                  {{"num_classes", 4}, {"epsilon", 0.2}});
+  REQUIRE(r.status.ok());
+  REQUIRE(r.call.out == Shape({2, 4}));
+  REQUIRE(r.y(0) == Approx(0.05));
+  REQUIRE(r.y(1) == Approx(0.85));
+  REQUIRE(r.y(7) == Approx(0.85));
+  r = Eval("label_smoothing", {{"target", {big, {2}}}}, {{"num_classes", 4}});
+  REQUIRE(r.status.code() == ErrorCode::kBadValue);
+}
+
+TEST_CASE("spectral_norm finds the top singular value", "[regularization]") {
+  float w[6] = {3, 0, 0, 0, 1, 0};  // [2, 3]: singular values 3 and 1
+  Result r = Eval("spectral_norm", {{"weight", {w, {2, 3}}}});
+  REQUIRE(r.status.ok());
+  REQUIRE(r.aux(0, 0) == Approx(3).epsilon(1e-6));
+  REQUIRE(r.aux(1, 0) == 20);
+  REQUIRE(r.y(0) == Approx(1).epsilon(1e-6));
+  REQUIRE(r.y(4) == Approx(1.0 / 3).epsilon(1e-6));
+}
+
+}  // namespace
+}  // namespace dlmath::testing
