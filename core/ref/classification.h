@@ -378,11 +378,10 @@ inline void TripletMarginBackward(const GenCall<double>& c) {
   }
 }
 
-// ----- info_nce
-// ---------------------------------------------------------------- logits_ij =
-// <q_i, k_j> / tau (rows normalised as F.normalize, eps 1e-12, when normalize);
-// loss_i = cross-entropy of row i with target i. params: temperature,
-// normalize, reduction.
+// ----- info_nce ------------------------------------------------------------
+// logits_ij = <q_i, k_j> / tau (rows normalised as F.normalize, eps 1e-12,
+// when normalize); loss_i = cross-entropy of row i with target i. params:
+// temperature, normalize, reduction.
 inline void InfoNceUnit(const double* v, int64_t d, bool normalize, double* out,
                         double* norm) {
   double s = 0;
@@ -455,8 +454,7 @@ inline void InfoNceBackward(const GenCall<double>& c) {
   back(k, dk, kn, c.din[1]);
 }
 
-// ----- ctc
-// ---------------------------------------------------------------------
+// ----- ctc -----------------------------------------------------------------
 // log_probs [T, N, C] (renormalised by log_softmax over C, a no-op on
 // log_softmax outputs), targets [N, S], input_lengths [N], target_lengths
 // [N]. params: blank, reduction, zero_infinity. Straight from the

@@ -250,8 +250,7 @@ TEST_CASE("cross_entropy: bad targets are rejected with a named error",
   REQUIRE(s.code() == ErrorCode::kBadShape);
 }
 
-// ----- margin losses
-// -------------------------------------------------------------
+// ----- margin losses -------------------------------------------------------
 
 TEST_CASE("hinge, margin_ranking, cosine_embedding: mixed labels",
           "[classification]") {
@@ -314,8 +313,7 @@ TEST_CASE("multi_margin: p = 1 and 2, weights, spot value",
   REQUIRE(y[0] == Approx((1 - 0.8 + 0.1 + 1 - 0.8 + 0.2 + 1 - 0.8 + 0.4) / 4));
 }
 
-// ----- focal
-// ---------------------------------------------------------------------
+// ----- focal ---------------------------------------------------------------
 
 // torchvision's formula, written out in double.
 double FocalByHand(double x, double t, double alpha, double gamma) {
@@ -360,8 +358,7 @@ TEST_CASE("focal: torchvision values, every gamma path, large logits",
       ErrorCode::kBadValue);
 }
 
-// ----- focal_multiclass
-// ----------------------------------------------------------
+// ----- focal_multiclass ----------------------------------------------------
 
 TEST_CASE("focal_multiclass: gamma 0 is cross-entropy; other gammas",
           "[classification]") {
@@ -396,8 +393,7 @@ TEST_CASE("focal_multiclass: gamma 0 is cross-entropy; other gammas",
   REQUIRE(z[1] == Approx(2e4));
 }
 
-// ----- triplet_margin
-// --------------------------------------------------------------
+// ----- triplet_margin ------------------------------------------------------
 
 TEST_CASE("triplet_margin: p, swap, eps added to the difference",
           "[classification]") {
@@ -431,8 +427,7 @@ TEST_CASE("triplet_margin: p, swap, eps added to the difference",
                 {{"p", p}, {"swap", swap}, {"reduction", 2}});
 }
 
-// ----- info_nce
-// ------------------------------------------------------------------
+// ----- info_nce ------------------------------------------------------------
 
 TEST_CASE("info_nce: by hand, and gradients for both inputs",
           "[classification]") {
@@ -459,8 +454,7 @@ TEST_CASE("info_nce: by hand, and gradients for both inputs",
                 {{"temperature", tau}, {"normalize", norm}, {"reduction", 1}});
 }
 
-// ----- ctc
-// -----------------------------------------------------------------------
+// ----- ctc -----------------------------------------------------------------
 
 std::vector<float> LogSoftmaxRows(std::vector<float> x, int cols) {
   for (size_t r = 0; r < x.size() / cols; ++r) {
@@ -545,6 +539,64 @@ TEST_CASE("ctc: paths by hand, PyTorch's reductions and gradient",
                       {"input_lengths", {1}, {3}},
                       {"target_lengths", {1}, {2}}})
               .code() == ErrorCode::kBadValue);
+}
+
+// ----- stress (hidden: run with test_classification "[.stress]") -----------
+// The worst kernel-vs-reference error, next to the tolerance, over many
+// random samples of every entry of this file: how the tolerances were
+// checked.
+constexpr uint32_t kStressSeeds = 3000;
+TEST_CASE("classification: worst error over 3000 random samples", "[.stress]") {
+  for (const char* id :
+       {"cross_entropy", "hinge", "margin_ranking", "cosine_embedding",
+        "multi_margin", "focal", "focal_multiclass", "triplet_margin",
+        "info_nce", "ctc"}) {
+    const OpInfo& op = *FindOp(id);
+    double worst_v = 0, worst_g = 0;
+    for (const std::vector<double>& p : ParamSets(op))
+      for (uint32_t seed = 0; seed < kStressSeeds; ++seed) {
+        const SampleCall sc = MakeSampleCall(op, p, 1000 + seed);
+        const Call& call = sc.call;
+        RefBuffers rb = RefInputs(call);
+        GenCall<double> rc = RefForward(call, &rb);
+        const size_t no = call.out.numel();
+        const std::vector<float> dy = RandomData(no, seed, -2, 2);
+        const std::vector<double> dyd(dy.begin(), dy.end());
+        const int ni = op.num_inputs();
+        std::vector<std::vector<double>> dind(ni);
+        double* dinp[kMaxInputs] = {};
+        std::vector<std::vector<float>> din(ni);
+        float* dptr[kMaxInputs] = {};
+        for (int k = 0; k < ni; ++k) {
+          dind[k].assign(rb.in[k].size(), 0.0);
+          din[k].assign(rb.in[k].size(), 0.0f);
+          if (op.inputs[k].diff && call.in[k].data) {
+            dinp[k] = dind[k].data();
+            dptr[k] = din[k].data();
+          }
+        }
+        std::vector<double> rdp(kMaxParams, 0), dp(kMaxParams, 0);
+        rc.dy = dyd.data();
+        rc.din = dinp;
+        rc.dp = rdp.data();
+        op.impl.gen_ref_bwd(rc);
+        Evaluation ev;
+        REQUIRE(Run(call, &ev).ok());
+        Backward(call, ev.y.data(), ev.ws.data(), dy.data(), dptr, dp.data());
+        for (size_t i = 0; i < no; ++i)
+          worst_v = std::max(worst_v, std::fabs(ev.y.data()[i] - rb.y[i]) /
+                                          std::max(1.0, std::fabs(rb.y[i])));
+        for (int k = 0; k < ni; ++k)
+          for (size_t i = 0; dptr[k] && i < din[k].size(); ++i)
+            worst_g =
+                std::max(worst_g, std::fabs(din[k][i] - dind[k][i]) /
+                                      std::max(1.0, std::fabs(dind[k][i])));
+      }
+    WARN(id << ": worst value error " << worst_v << " (tol " << op.tol.value
+            << "), gradient " << worst_g << " (tol " << op.tol.grad << ")");
+    CHECK(worst_v <= op.tol.value);
+    CHECK(worst_g <= op.tol.grad);
+  }
 }
 
 }  // namespace

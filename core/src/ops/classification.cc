@@ -325,12 +325,12 @@ void MarginRankingBackward(const GenCall<float>& c) {
    r == kNone ? 1 : 0, r == kMean ? 1.0f / n : 1.0f, c.din[0], c.din[1], n);
 }
 
-// ----- cosine_embedding
-// -------------------------------------------------------- input1, input2 [N,
-// D], target [N] -1 / +1. cos = <a, b> / sqrt((|a|^2 + 1e-12)(|b|^2 + 1e-12))
-// (PyTorch's epsilon on the squared norms); y = 1: 1 - cos, y = -1: max(0, cos
-// - margin). Backward: d cos / d a = b / sqrt(..) - cos a / (|a|^2 + 1e-12),
-// likewise for b. Nothing saved.
+// ----- cosine_embedding ----------------------------------------------------
+// input1, input2 [N, D], target [N] -1 / +1. cos = <a, b> / sqrt((|a|^2 +
+// 1e-12)(|b|^2 + 1e-12)) (PyTorch's epsilon on the squared norms); y = 1:
+// 1 - cos, y = -1: max(0, cos - margin). Backward: d cos / d a = b /
+// sqrt(..) - cos a / (|a|^2 + 1e-12), likewise for b. The three dot products
+// share one Highway pass (double block totals). Error ~1e-7. Nothing saved.
 
 Status CosineEmbeddingShape(const ShapeCtx& c) {
   if (Status s = SameShape(c, 0, 1); !s.ok()) return s;
@@ -391,12 +391,11 @@ void CosineEmbeddingBackward(const GenCall<float>& c) {
   }
 }
 
-// ----- multi_margin
-// -------------------------------------------------------------- input [N, C],
-// target [N] class indices, weight [C] optional. loss_i = w_y / C sum_{c != y}
-// max(0, margin - x_y + x_c)^p, p in {1, 2}: divided by the number of classes
-// C, as PyTorch; 'mean' then averages over N. Gather-bound rows: plain loops
-// with double sums. Nothing saved.
+// ----- multi_margin --------------------------------------------------------
+// input [N, C], target [N] class indices, weight [C] optional. loss_i =
+// w_y / C sum_{c != y} max(0, margin - x_y + x_c)^p, p in {1, 2}: divided by
+// the number of classes C, as PyTorch; 'mean' then averages over N.
+// Gather-bound rows: plain loops with double sums. Nothing saved.
 
 Status MultiMarginShape(const ShapeCtx& c) {
   const Shape& x = c.in[0];
@@ -554,12 +553,12 @@ void FocalMulticlassBackward(const GenCall<float>& c) {
   }
 }
 
-// ----- triplet_margin
-// ---------------------------------------------------------- anchor, positive,
-// negative [N, D]. d(a, b) = ||a - b + eps||_p per row (PyTorch's
-// pairwise_distance adds eps to the difference); loss = max(0, margin + d(a, p)
-// - d(a, n)), with d(a, n) replaced by d(p, n) when swap and smaller. Row sums
-// in double; |v|^p through pow, squares for p = 2. Nothing saved.
+// ----- triplet_margin ------------------------------------------------------
+// anchor, positive, negative [N, D]. d(a, b) = ||a - b + eps||_p per row
+// (PyTorch's pairwise_distance adds eps to the difference); loss = max(0,
+// margin + d(a, p) - d(a, n)), with d(a, n) replaced by d(p, n) when swap
+// and smaller. Row sums in double; |v|^p through pow, squares for p = 2.
+// Error ~1e-7. Nothing saved.
 
 Status TripletMarginShape(const ShapeCtx& c) {
   if (Status s = SameShape(c, 0, 1); !s.ok()) return s;
@@ -639,15 +638,18 @@ void TripletMarginBackward(const GenCall<float>& c) {
   }
 }
 
-// ----- info_nce
-// ------------------------------------------------------------------ query, key
-// [N, D]; row i of key is query i's positive, the other rows its negatives.
-// logits = q^ k^T / tau (Eigen GEMM; q^, k^ the rows scaled by 1 / max(|v|,
-// 1e-12) as F.normalize, or unscaled when normalize is off), loss_i =
-// log-sum-exp of logits row i - logits_ii (Highway row passes). Backward: G = g
-// (softmax(logits) - I) / tau, dq^ = G k^, dk^ = G^T q^, then back through the
-// scaling. Workspace: q^, k^ (2ND), their scales (2N), the logits (N^2), m and
-// log S per row (2N), and G, dq^, dk^ as backward scratch (N^2 + 2ND).
+// ----- info_nce ------------------------------------------------------------
+// query, key [N, D]; row i of key is query i's positive, the other rows its
+// negatives. logits = q^ k^T / tau (Eigen GEMM; q^, k^ the rows scaled by
+// 1 / max(|v|, 1e-12) as F.normalize, or unscaled when normalize is off),
+// loss_i = log-sum-exp of logits row i - logits_ii (Highway row passes).
+// Backward: G = g (softmax(logits) - I) / tau, dq^ = G k^, dk^ = G^T q^,
+// then back through the scaling. Workspace: q^, k^ (2ND), their scales
+// (2N), the logits (N^2), m and log S per row (2N), and G, dq^, dk^ as
+// backward scratch (N^2 + 2ND). Error: the float32 logits carry ~6e-8 of
+// their size, which the softmax turns into the same absolute error in every
+// probability: up to ~2e-5 relative in the gradient when raw (unnormalised)
+// logits reach 100, 2e-7 in the value.
 
 Status InfoNceShape(const ShapeCtx& c) {
   if (Status s = SameShape(c, 0, 1); !s.ok()) return s;
@@ -749,8 +751,7 @@ void InfoNceBackward(const GenCall<float>& c) {
   }
 }
 
-// ----- ctc
-// -----------------------------------------------------------------------
+// ----- ctc -----------------------------------------------------------------
 // log_probs [T, N, C], targets [N, S] (padded class indices), input_lengths
 // [N] <= T, target_lengths [N] <= S. Each (t, n) row is renormalised by
 // log_softmax (in double): a no-op on log_softmax outputs, and it makes
@@ -758,8 +759,8 @@ void InfoNceBackward(const GenCall<float>& c) {
 // lp) the exact gradient of what is computed. alpha / beta in log space, in
 // double; t >= input_length gets no gradient; zero_infinity zeroes infinite
 // losses and their gradients. 'mean' divides each loss by its target length
-// (at least 1), then averages over N. Nothing saved: backward reruns the
-// recursions.
+// (at least 1), then averages over N. Error: double throughout, then one
+// float rounding (~6e-8). Nothing saved: backward reruns the recursions.
 
 Status CtcShape(const ShapeCtx& c) {
   const Shape& lp = c.in[0];
