@@ -375,7 +375,15 @@ function fillCase(env, op, c) {
     }
   };
   dlCols(dl, 'wasm', true);
-  if (nosimd) dlCols(nosimd, 'nosimd', false);
+  // A stale scalar build (older than the op) leaves only its column empty.
+  if (nosimd)
+    try {
+      dlCols(nosimd, 'nosimd', false);
+    } catch (e) {
+      c.notes.push(`wasm ${nosimd.target} ${op.id}: ${e?.message ?? e}`);
+      delete c.fns.fwd.nosimd_kernel;
+      delete c.fns.fwdbwd.nosimd_kernel;
+    }
 
   // Plain JS loops (a few ops only).
   const js = PLAIN_JS[op.id];
