@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/ref/activations.h"
+#include "core/ref/attention.h"
 #include "core/ref/classification.h"
 #include "core/ref/distances.h"
 #include "core/ref/graph.h"

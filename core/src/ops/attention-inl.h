@@ -1,0 +1,215 @@
+// Attention kernels (Highway): the row-wise parts of attention between the
+// Eigen matrix products of attention.cc -- masking the score matrix, its
+// row softmax and the softmax backward. Legend: rows = L queries, cols = S
+// keys; every row is independent. Backward ACCUMULATES only where it says
+// so; the softmax backward here works in place on a scratch buffer.
+//
+// These are this file's own row helpers (rowwise-inl.h's belong to the
+// activations build): four vectors per step into independent accumulators,
+// tails through LoadN/StoreN, e^x from ExpNonPositiveFast (2.3 ulp; its
+// argument x - max is never positive).
+#if defined(DLMATH_OPS_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef DLMATH_OPS_ATTENTION_INL_H_
+#undef DLMATH_OPS_ATTENTION_INL_H_
+#else
+#define DLMATH_OPS_ATTENTION_INL_H_
+#endif
+
+#include <cmath>
+
+#include "core/src/ops/simd-inl.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace dlmath {
+namespace HWY_NAMESPACE {
+
+// Largest entry of a row, from -inf (NaN may or may not win: a NaN poisons
+// the sum of exponentials anyway).
+HWY_INLINE float AttnRowMax(const float* x, size_t cols) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto kNegInf = hn::Set(d, -INFINITY);
+  auto m0 = kNegInf, m1 = kNegInf, m2 = kNegInf, m3 = kNegInf;
+  size_t i = 0;
+  for (; i + 4 * N <= cols; i += 4 * N) {
+    m0 = hn::Max(m0, hn::LoadU(d, x + i));
+    m1 = hn::Max(m1, hn::LoadU(d, x + i + N));
+    m2 = hn::Max(m2, hn::LoadU(d, x + i + 2 * N));
+    m3 = hn::Max(m3, hn::LoadU(d, x + i + 3 * N));
+  }
+  for (; i + N <= cols; i += N) m0 = hn::Max(m0, hn::LoadU(d, x + i));
+  if (i < cols) {
+    const size_t r = cols - i;
+    m1 = hn::Max(m1,
+                 hn::IfThenElse(hn::FirstN(d, r), LoadN(d, x + i, r), kNegInf));
+  }
+  m0 = hn::Max(hn::Max(m0, m1), hn::Max(m2, m3));
+  return hn::GetLane(hn::MaxOfLanes(d, m0));
+}
+
+// x = e^(x - m) in place, returning the sum (x - m <= 0 or NaN).
+HWY_INLINE float AttnRowExp(float* x, size_t cols, float m) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto vm = hn::Set(d, m);
+  auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
+  size_t i = 0;
+  for (; i + 4 * N <= cols; i += 4 * N) {
+    const auto e0 = ExpNonPositiveFast(d, hn::Sub(hn::LoadU(d, x + i), vm));
+    const auto e1 = ExpNonPositiveFast(d, hn::Sub(hn::LoadU(d, x + i + N), vm));
+    const auto e2 =
+        ExpNonPositiveFast(d, hn::Sub(hn::LoadU(d, x + i + 2 * N), vm));
+    const auto e3 =
+        ExpNonPositiveFast(d, hn::Sub(hn::LoadU(d, x + i + 3 * N), vm));
+    hn::StoreU(e0, d, x + i);
+    hn::StoreU(e1, d, x + i + N);
+    hn::StoreU(e2, d, x + i + 2 * N);
+    hn::StoreU(e3, d, x + i + 3 * N);
+    s0 = hn::Add(s0, e0);
+    s1 = hn::Add(s1, e1);
+    s2 = hn::Add(s2, e2);
+    s3 = hn::Add(s3, e3);
+  }
+  for (; i + N <= cols; i += N) {
+    const auto e = ExpNonPositiveFast(d, hn::Sub(hn::LoadU(d, x + i), vm));
+    hn::StoreU(e, d, x + i);
+    s0 = hn::Add(s0, e);
+  }
+  if (i < cols) {
+    const size_t r = cols - i;
+    // Padded lanes would add e^(-m): mask them out of the sum.
+    const auto e = hn::IfThenElseZero(
+        hn::FirstN(d, r),
+        ExpNonPositiveFast(d, hn::Sub(LoadN(d, x + i, r), vm)));
+    StoreN(e, d, x + i, r);
+    s1 = hn::Add(s1, e);
+  }
+  s0 = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
+  return hn::GetLane(hn::SumOfLanes(d, s0));
+}
+
+// x *= k over a row.
+HWY_INLINE void AttnRowScale(float* x, size_t cols, float k) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto vk = hn::Set(d, k);
+  size_t i = 0;
+  for (; i + N <= cols; i += N)
+    hn::StoreU(hn::Mul(hn::LoadU(d, x + i), vk), d, x + i);
+  if (i < cols)
+    StoreN(hn::Mul(LoadN(d, x + i, cols - i), vk), d, x + i, cols - i);
+}
+
+// <a, b> over a row: float lanes, four accumulators, blocks of 64 vectors
+// added in double (softmax's <g, y> has weights y summing to one).
+HWY_INLINE float AttnRowDot(const float* a, const float* b, size_t cols) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const size_t block = 64 * N;
+  double total = 0;
+  for (size_t start = 0; start < cols; start += block) {
+    const size_t end = start + block < cols ? start + block : cols;
+    auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = start;
+    for (; i + 4 * N <= end; i += 4 * N) {
+      s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+      s1 = hn::MulAdd(hn::LoadU(d, a + i + N), hn::LoadU(d, b + i + N), s1);
+      s2 = hn::MulAdd(hn::LoadU(d, a + i + 2 * N), hn::LoadU(d, b + i + 2 * N),
+                      s2);
+      s3 = hn::MulAdd(hn::LoadU(d, a + i + 3 * N), hn::LoadU(d, b + i + 3 * N),
+                      s3);
+    }
+    for (; i + N <= end; i += N)
+      s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+    if (i < end)
+      s1 = hn::MulAdd(LoadN(d, a + i, end - i), LoadN(d, b + i, end - i), s1);
+    s0 = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
+    total += hn::GetLane(hn::SumOfLanes(d, s0));
+  }
+  return static_cast<float>(total);
+}
+
+// ---------------------------------------------------------------------------
+// Masks on a score matrix s [rows, cols] (row-major, like the mask).
+// kind 0: s += mask (additive float mask); kind 1: s = -inf where mask == 0
+// (a boolean mask: nonzero keeps the key, as PyTorch's True). causal: key j
+// > query i is set to -inf (PyTorch's top-left aligned tril(ones(L, S))).
+// mask may be null (no mask).
+
+HWY_NOINLINE void AttentionMask(float* s, const float* mask, size_t rows,
+                                size_t cols, int kind, int causal) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto kNegInf = hn::Set(d, -INFINITY);
+  const auto zero = hn::Zero(d);
+  for (size_t r = 0; r < rows; ++r) {
+    float* sr = s + r * cols;
+    if (mask) {
+      const float* mr = mask + r * cols;
+      const auto f = [&](auto v, auto m) {
+        return kind == 0 ? hn::Add(v, m)
+                         : hn::IfThenElse(hn::Eq(m, zero), kNegInf, v);
+      };
+      size_t i = 0;
+      for (; i + N <= cols; i += N)
+        hn::StoreU(f(hn::LoadU(d, sr + i), hn::LoadU(d, mr + i)), d, sr + i);
+      if (i < cols) {
+        const size_t n = cols - i;
+        StoreN(f(LoadN(d, sr + i, n), LoadN(d, mr + i, n)), d, sr + i, n);
+      }
+    }
+    if (causal)
+      for (size_t j = r + 1; j < cols; ++j) sr[j] = -INFINITY;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Row softmax in place over rows x cols: y = e^(x - max) / sum, max from
+// -inf. A row whose scores are all -inf (every key masked out) becomes all
+// zeros, as PyTorch >= 2.5's SDPA (_safe_softmax); a NaN or +inf score gives
+// a NaN row. Error <= 3e-7 * max(1, y).
+
+HWY_NOINLINE void AttentionSoftmax(float* x, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* xr = x + r * cols;
+    const float m = AttnRowMax(xr, cols);
+    if (m == -INFINITY) {
+      for (size_t j = 0; j < cols; ++j) xr[j] = 0.0f;
+      continue;
+    }
+    const float s = AttnRowExp(xr, cols, m);
+    AttnRowScale(xr, cols, 1.0f / s);
+  }
+}
+
+// Softmax backward in place: g = y * (g - <g, y>) per row (g holds dL/dy on
+// entry and dL/dx on exit; it is scratch, not an accumulated gradient). A
+// zero row of y (fully masked) gives a zero gradient.
+
+HWY_NOINLINE void AttentionSoftmaxBackward(const float* y, float* g,
+                                           size_t rows, size_t cols) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * cols;
+    float* gr = g + r * cols;
+    const auto dot = hn::Set(d, AttnRowDot(gr, yr, cols));
+    size_t i = 0;
+    for (; i + N <= cols; i += N)
+      hn::StoreU(
+          hn::Mul(hn::LoadU(d, yr + i), hn::Sub(hn::LoadU(d, gr + i), dot)), d,
+          gr + i);
+    if (i < cols) {
+      const size_t n = cols - i;
+      StoreN(hn::Mul(LoadN(d, yr + i, n), hn::Sub(LoadN(d, gr + i, n), dot)), d,
+             gr + i, n);
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace dlmath
+HWY_AFTER_NAMESPACE();
+
+#endif  // DLMATH_OPS_ATTENTION_INL_H_

@@ -1,0 +1,370 @@
+// Attention and positional encoding: General-form ops. Matrix products are
+// Eigen (Eigen::Map over the caller's buffers, row-major, no copies); the
+// row-wise masking, softmax and softmax backward between them are Highway
+// kernels (attention-inl.h). Legend: B batch (absent at rank 2), L queries,
+// S keys, E query/key width, Ev value width, H heads, hd = E / H.
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/ops/attention.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/ops/attention-inl.h"
+// clang-format on
+
+#if HWY_ONCE
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/src/kernels.h"
+#include "core/src/ops/dispatch.h"
+
+namespace dlmath {
+#define DLMATH_IF_attention(...) __VA_ARGS__
+#include "core/src/ops/export.h"
+
+DLMATH_HWY_EXPORT(AttentionMask)
+DLMATH_HWY_EXPORT(AttentionSoftmax)
+DLMATH_HWY_EXPORT(AttentionSoftmaxBackward)
+
+namespace {
+
+using MatR =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Mat = Eigen::Map<MatR>;
+using ConstMat = Eigen::Map<const MatR>;
+using ConstRow = Eigen::Map<const Eigen::RowVectorXf>;
+using Row = Eigen::Map<Eigen::RowVectorXf>;
+
+std::string Num(int64_t v) { return std::to_string(v); }
+
+Status BadShape(const std::string& op, const char* input,
+                const std::string& want, const std::string& why,
+                const Shape& got) {
+  return Status(ErrorCode::kBadShape, op, input,
+                "op '" + op + "': input '" + input + "' must have shape " +
+                    want + " (" + why + "), got " + got.str());
+}
+
+// Dimensions of a scaled_dot_product_attention call.
+struct SdpaDims {
+  int64_t b, l, s, e, ev;
+};
+SdpaDims SdpaDimsOf(const Shape* in) {
+  const int o = in[0].rank == 3 ? 1 : 0;
+  return {o ? in[0].dim[0] : 1, in[0].dim[o], in[1].dim[o], in[0].dim[o + 1],
+          in[2].dim[o + 1]};
+}
+// scale param 0 means 1 / sqrt(E), PyTorch's default.
+float SdpaScale(const double* p, int64_t e) {
+  return static_cast<float>(p[1] > 0 ? p[1] : 1.0 / std::sqrt(double(e)));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// scaled_dot_product_attention. query [B?, L, E], key [B?, S, E], value
+// [B?, S, Ev], attn_mask [L, S] or [B, L, S] (optional, constant) ->
+// out [B?, L, Ev], aux weights [B?, L, S]. Per batch: P = softmax(scale q k^T
+// + mask) row by row (Highway), out = P v (Eigen). Params: is_causal,
+// scale (0: 1/sqrt(E)), mask_kind (0 additive, 1 boolean: 0 masks out).
+// Error: the GEMMs' float rounding (~E ulp of sum |q k| in the scores, which
+// the softmax passes on as a relative error of P) plus 3e-7 from the
+// softmax. Workspace: P [B, L, S] (saved for backward) and dP [L, S].
+// Backward: dv += P^T dy; dP = dy v^T; dS = P * (dP - <dP, P>);
+// dq += scale dS k; dk += scale dS^T q.
+
+Status ScaledDotProductAttentionShape(const ShapeCtx& c) {
+  const std::string op(c.op);
+  const Shape& q = c.in[0];
+  const Shape& k = c.in[1];
+  const Shape& v = c.in[2];
+  const bool batched = q.rank == 3;
+  const SdpaDims d = SdpaDimsOf(c.in);
+  const std::string b = batched ? Num(d.b) + ", " : "";
+  const std::string qs = "query " + q.str();
+  if (k.rank != q.rank || (batched && k.dim[0] != d.b) ||
+      k.dim[k.rank - 1] != d.e)
+    return BadShape(op, "key", "[" + b + "S, " + Num(d.e) + "]",
+                    "keys as wide as the queries of " + qs, k);
+  if (v.rank != q.rank || (batched && v.dim[0] != d.b) ||
+      v.dim[v.rank - 2] != d.s)
+    return BadShape(op, "value", "[" + b + Num(d.s) + ", Ev]",
+                    "one value per key of key " + k.str(), v);
+  if (c.data[3]) {
+    const Shape& m = c.in[3];
+    const bool ok = (m.rank == 2 && m.dim[0] == d.l && m.dim[1] == d.s) ||
+                    (m.rank == 3 && batched && m.dim[0] == d.b &&
+                     m.dim[1] == d.l && m.dim[2] == d.s);
+    if (!ok)
+      return BadShape(
+          op, "attn_mask",
+          "[" + Num(d.l) + ", " + Num(d.s) + "]" +
+              (batched ? " or [" + b + Num(d.l) + ", " + Num(d.s) + "]" : ""),
+          "one entry per query and key", m);
+  }
+  *c.out = batched ? Shape{d.b, d.l, d.ev} : Shape{d.l, d.ev};
+  c.aux[0] = batched ? Shape{d.b, d.l, d.s} : Shape{d.l, d.s};
+  *c.workspace = (d.b + 1) * d.l * d.s;
+  return {};
+}
+
+void ScaledDotProductAttentionForward(const GenCall<float>& c) {
+  const SdpaDims d = SdpaDimsOf(c.in_shape);
+  const float scale = SdpaScale(c.p, d.e);
+  const bool causal = c.p[0] != 0;
+  const int kind = static_cast<int>(c.p[2]);
+  const float* mask = c.in[3];
+  const bool mask_batched = mask && c.in_shape[3].rank == 3;
+  for (int64_t b = 0; b < d.b; ++b) {
+    const ConstMat q(c.in[0] + b * d.l * d.e, d.l, d.e);
+    const ConstMat k(c.in[1] + b * d.s * d.e, d.s, d.e);
+    const ConstMat v(c.in[2] + b * d.s * d.ev, d.s, d.ev);
+    float* pb = c.ws + b * d.l * d.s;
+    Mat p(pb, d.l, d.s);
+    p.noalias() = scale * (q * k.transpose());
+    if (mask || causal) DLMATH_DISPATCH(AttentionMask)
+    (pb, mask ? mask + (mask_batched ? b * d.l * d.s : 0) : nullptr, d.l, d.s,
+     kind, causal ? 1 : 0);
+    DLMATH_DISPATCH(AttentionSoftmax)(pb, d.l, d.s);
+    Mat(c.out + b * d.l * d.ev, d.l, d.ev).noalias() = p * v;
+  }
+  if (c.aux && c.aux[0])
+    std::memcpy(c.aux[0], c.ws, d.b * d.l * d.s * sizeof(float));
+}
+
+void ScaledDotProductAttentionBackward(const GenCall<float>& c) {
+  const SdpaDims d = SdpaDimsOf(c.in_shape);
+  const float scale = SdpaScale(c.p, d.e);
+  float* dp = c.ws + d.b * d.l * d.s;
+  for (int64_t b = 0; b < d.b; ++b) {
+    const ConstMat q(c.in[0] + b * d.l * d.e, d.l, d.e);
+    const ConstMat k(c.in[1] + b * d.s * d.e, d.s, d.e);
+    const ConstMat v(c.in[2] + b * d.s * d.ev, d.s, d.ev);
+    const float* pb = c.ws + b * d.l * d.s;
+    const ConstMat p(pb, d.l, d.s);
+    const ConstMat dy(c.dy + b * d.l * d.ev, d.l, d.ev);
+    if (c.din[2])
+      Mat(c.din[2] + b * d.s * d.ev, d.s, d.ev).noalias() += p.transpose() * dy;
+    if (!c.din[0] && !c.din[1]) continue;
+    Mat ds(dp, d.l, d.s);
+    ds.noalias() = dy * v.transpose();
+    DLMATH_DISPATCH(AttentionSoftmaxBackward)(pb, dp, d.l, d.s);
+    if (c.din[0])
+      Mat(c.din[0] + b * d.l * d.e, d.l, d.e).noalias() += scale * (ds * k);
+    if (c.din[1])
+      Mat(c.din[1] + b * d.s * d.e, d.s, d.e).noalias() +=
+          scale * (ds.transpose() * q);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// multi_head_attention (PyTorch's F.multi_head_attention_forward, unbatched,
+// no masks, no dropout). query [L, E], key [S, E], value [S, E],
+// in_proj_weight [3E, E] (rows: W_q, W_k, W_v), in_proj_bias [3E]?,
+// out_proj_weight [E, E], out_proj_bias [E]? -> out [L, E]; aux weights
+// [L, S] (averaged over heads), [H, L, S] (average_attn_weights off) or [0]
+// (need_weights off). Q = query W_q^T + b_q (K, V likewise); head h works on
+// columns [h hd, (h + 1) hd): P_h = softmax(Q_h K_h^T / sqrt(hd)),
+// O_h = P_h V_h; out = O W_o^T + b_o.
+// Workspace: Q, K, V, O and P [H, L, S] (saved), then dO, dQ, dK, dV and dP
+// [L, S] (backward scratch).
+
+namespace {
+struct MhaDims {
+  int64_t l, s, e, h, hd;
+};
+MhaDims MhaDimsOf(const Shape* in, const double* p) {
+  const int64_t h = static_cast<int64_t>(p[0]);
+  return {in[0].dim[0], in[1].dim[0], in[0].dim[1], h, in[0].dim[1] / h};
+}
+// Offsets into the workspace.
+struct MhaWs {
+  float *q, *k, *v, *o, *p, *dout, *dq, *dk, *dv, *ds;
+};
+MhaWs MhaWsOf(float* ws, const MhaDims& d) {
+  MhaWs w;
+  w.q = ws;
+  w.k = w.q + d.l * d.e;
+  w.v = w.k + d.s * d.e;
+  w.o = w.v + d.s * d.e;
+  w.p = w.o + d.l * d.e;
+  w.dout = w.p + d.h * d.l * d.s;
+  w.dq = w.dout + d.l * d.e;
+  w.dk = w.dq + d.l * d.e;
+  w.dv = w.dk + d.s * d.e;
+  w.ds = w.dv + d.s * d.e;
+  return w;
+}
+}  // namespace
+
+Status MultiHeadAttentionShape(const ShapeCtx& c) {
+  const std::string op(c.op);
+  const Shape& q = c.in[0];
+  const int64_t l = q.dim[0], e = q.dim[1];
+  const int64_t s = c.in[1].dim[0];
+  const std::string qs = "query " + q.str();
+  if (c.in[1].dim[1] != e)
+    return BadShape(op, "key", "[S, " + Num(e) + "]",
+                    "rows as wide as those of " + qs, c.in[1]);
+  if (!(c.in[2] == Shape{s, e}))
+    return BadShape(op, "value", "[" + Num(s) + ", " + Num(e) + "]",
+                    "one row of width E per key of key " + c.in[1].str(),
+                    c.in[2]);
+  if (!(c.in[3] == Shape{3 * e, e}))
+    return BadShape(op, "in_proj_weight",
+                    "[" + Num(3 * e) + ", " + Num(e) + "]",
+                    "W_q, W_k, W_v stacked, E = " + Num(e), c.in[3]);
+  if (c.data[4] && !(c.in[4] == Shape{3 * e}))
+    return BadShape(op, "in_proj_bias", "[" + Num(3 * e) + "]",
+                    "b_q, b_k, b_v stacked, E = " + Num(e), c.in[4]);
+  if (!(c.in[5] == Shape{e, e}))
+    return BadShape(op, "out_proj_weight", "[" + Num(e) + ", " + Num(e) + "]",
+                    "E = " + Num(e), c.in[5]);
+  if (c.data[6] && !(c.in[6] == Shape{e}))
+    return BadShape(op, "out_proj_bias", "[" + Num(e) + "]", "E = " + Num(e),
+                    c.in[6]);
+  const int64_t h = static_cast<int64_t>(c.p[0]);
+  if (e % h != 0)
+    return Status(ErrorCode::kBadValue, op, "num_heads",
+                  "op '" + op + "': param 'num_heads' = " + Num(h) +
+                      " must divide the embedding width E = " + Num(e) + " (" +
+                      qs + ")");
+  *c.out = Shape{l, e};
+  c.aux[0] = c.p[1] == 0   ? Shape{0}
+             : c.p[2] != 0 ? Shape{l, s}
+                           : Shape{h, l, s};
+  *c.workspace = 4 * l * e + 4 * s * e + h * l * s + l * s;
+  return {};
+}
+
+void MultiHeadAttentionForward(const GenCall<float>& c) {
+  const MhaDims d = MhaDimsOf(c.in_shape, c.p);
+  const MhaWs w = MhaWsOf(c.ws, d);
+  const ConstMat wi(c.in[3], 3 * d.e, d.e);
+  Mat q(w.q, d.l, d.e), k(w.k, d.s, d.e), v(w.v, d.s, d.e), o(w.o, d.l, d.e);
+  q.noalias() = ConstMat(c.in[0], d.l, d.e) * wi.topRows(d.e).transpose();
+  k.noalias() =
+      ConstMat(c.in[1], d.s, d.e) * wi.middleRows(d.e, d.e).transpose();
+  v.noalias() = ConstMat(c.in[2], d.s, d.e) * wi.bottomRows(d.e).transpose();
+  if (const float* bi = c.in[4]) {
+    q.rowwise() += ConstRow(bi, d.e);
+    k.rowwise() += ConstRow(bi + d.e, d.e);
+    v.rowwise() += ConstRow(bi + 2 * d.e, d.e);
+  }
+  const float scale = static_cast<float>(1.0 / std::sqrt(double(d.hd)));
+  for (int64_t h = 0; h < d.h; ++h) {
+    float* ph = w.p + h * d.l * d.s;
+    Mat p(ph, d.l, d.s);
+    p.noalias() = scale * (q.middleCols(h * d.hd, d.hd) *
+                           k.middleCols(h * d.hd, d.hd).transpose());
+    DLMATH_DISPATCH(AttentionSoftmax)(ph, d.l, d.s);
+    o.middleCols(h * d.hd, d.hd).noalias() = p * v.middleCols(h * d.hd, d.hd);
+  }
+  Mat out(c.out, d.l, d.e);
+  out.noalias() = o * ConstMat(c.in[5], d.e, d.e).transpose();
+  if (c.in[6]) out.rowwise() += ConstRow(c.in[6], d.e);
+  if (!c.aux || !c.aux[0] || c.p[1] == 0) return;
+  const int64_t ls = d.l * d.s;
+  if (c.p[2] == 0) {
+    std::memcpy(c.aux[0], w.p, d.h * ls * sizeof(float));
+    return;
+  }
+  Eigen::Map<Eigen::ArrayXf> avg(c.aux[0], ls);
+  avg = Eigen::Map<const Eigen::ArrayXf>(w.p, ls);
+  for (int64_t h = 1; h < d.h; ++h)
+    avg += Eigen::Map<const Eigen::ArrayXf>(w.p + h * ls, ls);
+  avg *= 1.0f / static_cast<float>(d.h);
+}
+
+// Accumulates into din[0..6] (any may be null).
+void MultiHeadAttentionBackward(const GenCall<float>& c) {
+  const MhaDims d = MhaDimsOf(c.in_shape, c.p);
+  const MhaWs w = MhaWsOf(c.ws, d);
+  const ConstMat query(c.in[0], d.l, d.e), key(c.in[1], d.s, d.e),
+      value(c.in[2], d.s, d.e), wi(c.in[3], 3 * d.e, d.e),
+      wo(c.in[5], d.e, d.e), dy(c.dy, d.l, d.e);
+  const ConstMat q(w.q, d.l, d.e), k(w.k, d.s, d.e), v(w.v, d.s, d.e),
+      o(w.o, d.l, d.e);
+  if (c.din[6]) Row(c.din[6], d.e) += dy.colwise().sum();
+  if (c.din[5]) Mat(c.din[5], d.e, d.e).noalias() += dy.transpose() * o;
+  Mat dout(w.dout, d.l, d.e), dq(w.dq, d.l, d.e), dk(w.dk, d.s, d.e),
+      dv(w.dv, d.s, d.e), ds(w.ds, d.l, d.s);
+  dout.noalias() = dy * wo;
+  const float scale = static_cast<float>(1.0 / std::sqrt(double(d.hd)));
+  for (int64_t h = 0; h < d.h; ++h) {
+    const int64_t c0 = h * d.hd;
+    const float* ph = w.p + h * d.l * d.s;
+    const ConstMat p(ph, d.l, d.s);
+    dv.middleCols(c0, d.hd).noalias() =
+        p.transpose() * dout.middleCols(c0, d.hd);
+    ds.noalias() =
+        dout.middleCols(c0, d.hd) * v.middleCols(c0, d.hd).transpose();
+    DLMATH_DISPATCH(AttentionSoftmaxBackward)(ph, w.ds, d.l, d.s);
+    dq.middleCols(c0, d.hd).noalias() = scale * (ds * k.middleCols(c0, d.hd));
+    dk.middleCols(c0, d.hd).noalias() =
+        scale * (ds.transpose() * q.middleCols(c0, d.hd));
+  }
+  if (c.din[0]) Mat(c.din[0], d.l, d.e).noalias() += dq * wi.topRows(d.e);
+  if (c.din[1])
+    Mat(c.din[1], d.s, d.e).noalias() += dk * wi.middleRows(d.e, d.e);
+  if (c.din[2]) Mat(c.din[2], d.s, d.e).noalias() += dv * wi.bottomRows(d.e);
+  if (c.din[3]) {
+    Mat dwi(c.din[3], 3 * d.e, d.e);
+    dwi.topRows(d.e).noalias() += dq.transpose() * query;
+    dwi.middleRows(d.e, d.e).noalias() += dk.transpose() * key;
+    dwi.bottomRows(d.e).noalias() += dv.transpose() * value;
+  }
+  if (c.din[4]) {
+    Row(c.din[4], d.e) += dq.colwise().sum();
+    Row(c.din[4] + d.e, d.e) += dk.colwise().sum();
+    Row(c.din[4] + 2 * d.e, d.e) += dv.colwise().sum();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// sinusoidal. shape [2] = (max_len, d_model), integers >= 1 -> PE [max_len,
+// d_model]: PE(pos, 2i) = sin(pos w_i), PE(pos, 2i + 1) = cos(pos w_i),
+// w_i = base^(-2i / d_model); an odd d_model ends on a sine column. The
+// angles and their sin / cos are taken in double, then rounded once: a
+// float angle pos w_i would be off by ~pos * 6e-8 rad (PyTorch's float32
+// recipe is, by 1e-4 at pos ~ 1000). Scalar: libm's double sin / cos, which
+// Highway 1.0.3 has no vector form of (and wasm SIMD no double lanes).
+
+Status SinusoidalShape(const ShapeCtx& c) {
+  const std::string op(c.op);
+  if (!(c.in[0] == Shape{2}))
+    return BadShape(op, "shape", "[2]", "the table's [max_len, d_model]",
+                    c.in[0]);
+  const float* v = c.data[0];
+  for (int k = 0; k < 2; ++k) {
+    if (v[k] >= 1 && v[k] <= static_cast<float>(kMaxElements)) continue;
+    char got[32];
+    std::snprintf(got, sizeof got, "%.9g", v[k]);
+    return Status(ErrorCode::kBadValue, op, "shape",
+                  "op '" + op + "': input 'shape' must hold [max_len, " +
+                      "d_model], each an integer from 1 to " +
+                      Num(kMaxElements) + "; " + (k ? "d_model" : "max_len") +
+                      " is " + got);
+  }
+  *c.out = Shape{static_cast<int64_t>(v[0]), static_cast<int64_t>(v[1])};
+  return {};
+}
+
+void SinusoidalForward(const GenCall<float>& c) {
+  const int64_t len = c.out_shape[0], dm = c.out_shape[1];
+  const double log_base = std::log(c.p[0]);
+  for (int64_t j = 0; j < dm; ++j) {
+    const double w = std::exp(-static_cast<double>(j - j % 2) / dm * log_base);
+    for (int64_t pos = 0; pos < len; ++pos) {
+      const double a = static_cast<double>(pos) * w;
+      c.out[pos * dm + j] =
+          static_cast<float>(j % 2 ? std::cos(a) : std::sin(a));
+    }
+  }
+}
+
+}  // namespace dlmath
+#endif  // HWY_ONCE

@@ -1,0 +1,319 @@
+// Attention and positional encoding: what the generic oracles cannot see.
+// Boolean masks that really mask, fully masked rows, rank-2 calls and long
+// rows (vector tails), per-head weights, multi_head_attention against
+// scaled_dot_product_attention, and hand-computed values.
+#include <cmath>
+#include <string>
+
+#include "tests/core/testing.h"
+
+namespace dlmath::testing {
+namespace {
+
+bool Contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// Kernels against the float64 reference (values, aux, gradients) on every
+// target, and the reference backward against central differences.
+void CheckCall(const Call& call) {
+  const OpInfo& op = *call.op;
+  const int ni = op.num_inputs();
+  const size_t no = call.out.numel();
+  const std::vector<float> dy = RandomData(no, 21, -2, 2);
+  const std::vector<double> dyd(dy.begin(), dy.end());
+  RefBuffers rb = RefInputs(call);
+  GenCall<double> rc = RefForward(call, &rb);
+  std::vector<std::vector<double>> rg(ni);
+  double* rd[kMaxInputs] = {};
+  for (int k = 0; k < ni; ++k) {
+    rg[k].assign(rb.in[k].size(), 0);
+    if (op.inputs[k].diff && call.in[k].data) rd[k] = rg[k].data();
+  }
+  std::vector<double> rdp(kMaxParams, 0);
+  rc.dy = dyd.data();
+  rc.din = rd;
+  rc.dp = rdp.data();
+  op.impl.gen_ref_bwd(rc);
+  // Reference backward against central differences (a few entries each).
+  for (int k = 0; k < ni; ++k) {
+    if (!rd[k]) continue;
+    for (size_t j = 0; j < rb.in[k].size(); j += 1 + rb.in[k].size() / 7) {
+      auto loss = [&](double t) {
+        RefBuffers b = rb;
+        b.in[k][j] += t;
+        RefForward(call, &b);
+        double v = 0;
+        for (size_t i = 0; i < no; ++i) v += dyd[i] * b.y[i];
+        return v;
+      };
+      const double h = 1e-5;
+      const double fd = (loss(h) - loss(-h)) / (2 * h);
+      INFO("op " << op.id << " d" << op.inputs[k].name << "[" << j << "] ref "
+                 << rg[k][j] << " fd " << fd);
+      REQUIRE(std::fabs(fd - rg[k][j]) <= 1e-6 * std::max(1.0, std::fabs(fd)));
+    }
+  }
+  ForEachTarget([&](const char* target) {
+    INFO("op " << op.id << " target " << target << " query "
+               << call.in[0].shape.str());
+    Evaluation ev;
+    REQUIRE(Run(call, &ev).ok());
+    for (size_t i = 0; i < no; ++i) {
+      INFO("y[" << i << "] got " << ev.y.data()[i] << " ref " << rb.y[i]);
+      REQUIRE(Close(ev.y.data()[i], rb.y[i], op.tol.value));
+    }
+    for (int a = 0; a < op.num_aux(); ++a)
+      for (size_t i = 0; i < rb.aux[a].size(); ++i)
+        REQUIRE(Close(ev.aux[a].data()[i], rb.aux[a][i], op.tol.value));
+    std::vector<std::vector<float>> g(ni);
+    float* din[kMaxInputs] = {};
+    for (int k = 0; k < ni; ++k) {
+      g[k].assign(rb.in[k].size(), 0.25f);  // backward must accumulate
+      if (rd[k]) din[k] = g[k].data();
+    }
+    std::vector<double> dp(kMaxParams, 0);
+    Backward(call, ev.y.data(), ev.ws.data(), dy.data(), din, dp.data());
+    for (int k = 0; k < ni; ++k)
+      for (size_t i = 0; din[k] && i < g[k].size(); ++i) {
+        INFO("d" << op.inputs[k].name << "[" << i << "] got " << g[k][i]
+                 << " ref " << rg[k][i] + 0.25);
+        REQUIRE(Close(g[k][i], rg[k][i] + 0.25, op.tol.grad));
+      }
+  });
+}
+
+TEST_CASE("sdpa: rank 2 and 3, long rows, masks of both kinds, causal",
+          "[attention]") {
+  for (int l : {1, 3, 17}) {
+    for (int s : {1, 5, 33, 70}) {
+      const int e = 8, ev = 5, b = 2;
+      const auto q = RandomData(b * l * e, l, -1, 1);
+      const auto k = RandomData(b * s * e, s + 1, -1, 1);
+      const auto v = RandomData(b * s * ev, s + 2, -1, 1);
+      // Boolean mask: about a third zeros, but key 0 always kept (no fully
+      // masked rows here; they have their own test).
+      auto m = RandomData(b * l * s, l + s, -1, 2);
+      for (int i = 0; i < b * l * s; ++i) {
+        m[i] = m[i] < 0 && i % s ? 0.0f : 1.0f;
+      }
+      for (int rank : {2, 3}) {
+        const Shape qs = rank == 3 ? Shape{b, l, e} : Shape{l, e};
+        const Shape ks = rank == 3 ? Shape{b, s, e} : Shape{s, e};
+        const Shape vs = rank == 3 ? Shape{b, s, ev} : Shape{s, ev};
+        const Shape ms = rank == 3 ? Shape{b, l, s} : Shape{l, s};
+        for (int variant = 0; variant < 4; ++variant) {
+          INFO("l " << l << " s " << s << " rank " << rank << " variant "
+                    << variant);
+          std::vector<NamedTensor> in = {{"query", {q.data(), qs}},
+                                         {"key", {k.data(), ks}},
+                                         {"value", {v.data(), vs}}};
+          std::vector<NamedParam> p;
+          if (variant == 1) p.push_back({"is_causal", 1});
+          if (variant >= 2) {
+            in.push_back({"attn_mask", {m.data(), ms}});
+            p.push_back({"mask_kind", variant == 2 ? 1.0 : 0.0});
+          }
+          if (variant == 3) p.push_back({"scale", 0.7});
+          Call call;
+          const Status st =
+              Prepare("scaled_dot_product_attention", in, p, &call);
+          INFO(st.message());
+          REQUIRE(st.ok());
+          CheckCall(call);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("sdpa: hand values, boolean masking, fully masked rows",
+          "[attention]") {
+  // q = 1, keys 0 and ln 3, scale 1: weights 1/4, 3/4; values 4, 8 -> 7.
+  float q[2] = {1, 1}, k[2] = {0, std::log(3.0f)}, v[2] = {4, 8};
+  float mask[4] = {1, 1, 0, 0};  // boolean: query 1 sees no key at all
+  NamedTensor in[] = {{"query", {q, Shape{2, 1}}},
+                      {"key", {k, Shape{2, 1}}},
+                      {"value", {v, Shape{2, 1}}},
+                      {"attn_mask", {mask, Shape{2, 2}}}};
+  NamedParam p[] = {{"scale", 1}, {"mask_kind", 1}};
+  Call call;
+  REQUIRE(Prepare("scaled_dot_product_attention", in, p, &call).ok());
+  REQUIRE(call.aux[0] == Shape({2, 2}));
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  REQUIRE(ev.y.data()[0] == Approx(7.0).epsilon(1e-6));
+  REQUIRE(ev.aux[0].data()[0] == Approx(0.25).epsilon(1e-6));
+  REQUIRE(ev.aux[0].data()[1] == Approx(0.75).epsilon(1e-6));
+  // Fully masked: zero weights and output (PyTorch >= 2.5), zero gradient.
+  REQUIRE(ev.y.data()[1] == 0.0f);
+  REQUIRE(ev.aux[0].data()[2] == 0.0f);
+  REQUIRE(ev.aux[0].data()[3] == 0.0f);
+  Gradients g;
+  REQUIRE(RunBackward(call, &ev, nullptr, &g).ok());
+  REQUIRE(g.din[0].data()[1] == 0.0f);
+  // dq_0 = scale sum_j P_j (v_j - out) k_j = 3/4 (8 - 7) ln 3.
+  REQUIRE(g.din[0].data()[0] == Approx(0.75 * std::log(3.0)).epsilon(1e-5));
+  REQUIRE(g.din[2].data()[0] == Approx(0.25).epsilon(1e-6));
+  REQUIRE(g.din[2].data()[1] == Approx(0.75).epsilon(1e-6));
+  REQUIRE(g.din[3].size() == 0);  // the mask: a constant
+
+  // Causal, L = 2, S = 2: query 0 sees key 0 only (top-left aligned).
+  NamedTensor in2[] = {{"query", {q, Shape{2, 1}}},
+                       {"key", {k, Shape{2, 1}}},
+                       {"value", {v, Shape{2, 1}}}};
+  NamedParam causal[] = {{"is_causal", 1}, {"scale", 1}};
+  REQUIRE(Prepare("scaled_dot_product_attention", in2, causal, &call).ok());
+  REQUIRE(Run(call, &ev).ok());
+  REQUIRE(ev.y.data()[0] == 4.0f);
+  REQUIRE(ev.y.data()[1] == Approx(7.0).epsilon(1e-6));
+}
+
+TEST_CASE("sdpa: shape errors name the input", "[attention]") {
+  std::vector<float> buf(64, 0.5f);
+  auto run = [&](Shape q, Shape k, Shape v, Shape m = {}) {
+    std::vector<NamedTensor> in = {{"query", {buf.data(), q}},
+                                   {"key", {buf.data(), k}},
+                                   {"value", {buf.data(), v}}};
+    if (m.rank) in.push_back({"attn_mask", {buf.data(), m}});
+    Call call;
+    return Prepare("scaled_dot_product_attention", in, {}, &call);
+  };
+  Status s = run({2, 4, 6}, {2, 5, 7}, {2, 5, 3});
+  REQUIRE(s.code() == ErrorCode::kBadShape);
+  REQUIRE(s.what() == "key");
+  REQUIRE(Contains(s.message(), "must have shape [2, S, 6]"));
+  REQUIRE(Contains(s.message(), "got [2, 5, 7]"));
+  s = run({4, 6}, {5, 6}, {4, 3});
+  REQUIRE(s.what() == "value");
+  REQUIRE(Contains(s.message(), "must have shape [5, Ev]"));
+  s = run({4, 6}, {2, 5, 6}, {5, 3});
+  REQUIRE(s.what() == "key");
+  s = run({4, 6}, {5, 6}, {5, 3}, {5, 4});
+  REQUIRE(s.what() == "attn_mask");
+  REQUIRE(Contains(s.message(), "must have shape [4, 5]"));
+}
+
+// in_proj_weight = [I; I; I], out_proj_weight = I: one head is plain
+// scaled_dot_product_attention.
+TEST_CASE("multi_head_attention: one head with identity projections is sdpa",
+          "[attention]") {
+  const int l = 3, s = 4, e = 4;
+  const auto q = RandomData(l * e, 1), k = RandomData(s * e, 2),
+             v = RandomData(s * e, 3);
+  std::vector<float> wi(3 * e * e, 0), wo(e * e, 0);
+  for (int i = 0; i < e; ++i) {
+    wo[i * e + i] = 1;
+    for (int t = 0; t < 3; ++t) wi[(t * e + i) * e + i] = 1;
+  }
+  NamedTensor mha[] = {{"query", {q.data(), Shape{l, e}}},
+                       {"key", {k.data(), Shape{s, e}}},
+                       {"value", {v.data(), Shape{s, e}}},
+                       {"in_proj_weight", {wi.data(), Shape{3 * e, e}}},
+                       {"out_proj_weight", {wo.data(), Shape{e, e}}}};
+  NamedTensor sdpa[] = {{"query", {q.data(), Shape{l, e}}},
+                        {"key", {k.data(), Shape{s, e}}},
+                        {"value", {v.data(), Shape{s, e}}}};
+  Call a, b;
+  REQUIRE(Prepare("multi_head_attention", mha, {}, &a).ok());
+  REQUIRE(Prepare("scaled_dot_product_attention", sdpa, {}, &b).ok());
+  Evaluation ea, eb;
+  REQUIRE(Run(a, &ea).ok());
+  REQUIRE(Run(b, &eb).ok());
+  for (int i = 0; i < l * e; ++i)
+    REQUIRE(ea.y.data()[i] == Approx(eb.y.data()[i]).margin(1e-6));
+  for (int i = 0; i < l * s; ++i)
+    REQUIRE(ea.aux[0].data()[i] == Approx(eb.aux[0].data()[i]).margin(1e-6));
+  Gradients ga, gb;
+  REQUIRE(RunBackward(a, &ea, nullptr, &ga).ok());
+  REQUIRE(RunBackward(b, &eb, nullptr, &gb).ok());
+  for (int t = 0; t < 3; ++t)
+    for (int64_t i = 0; i < gb.din[t].size(); ++i)
+      REQUIRE(ga.din[t].data()[i] == Approx(gb.din[t].data()[i]).margin(1e-5));
+}
+
+TEST_CASE("multi_head_attention: heads, weights per head, validation",
+          "[attention]") {
+  const int l = 5, s = 7, e = 12;
+  const auto q = RandomData(l * e, 4, -1, 1), k = RandomData(s * e, 5, -1, 1),
+             v = RandomData(s * e, 6, -1, 1);
+  const auto wi = RandomData(3 * e * e, 7, -0.5, 0.5),
+             bi = RandomData(3 * e, 8, -0.5, 0.5),
+             wo = RandomData(e * e, 9, -0.5, 0.5), bo = RandomData(e, 10);
+  std::vector<NamedTensor> in = {
+      {"query", {q.data(), Shape{l, e}}},
+      {"key", {k.data(), Shape{s, e}}},
+      {"value", {v.data(), Shape{s, e}}},
+      {"in_proj_weight", {wi.data(), Shape{3 * e, e}}},
+      {"in_proj_bias", {bi.data(), Shape{3 * e}}},
+      {"out_proj_weight", {wo.data(), Shape{e, e}}},
+      {"out_proj_bias", {bo.data(), Shape{e}}}};
+  for (int heads : {1, 2, 3, 4, 6, 12})
+    for (int avg : {0, 1}) {
+      INFO("heads " << heads << " average " << avg);
+      NamedParam p[] = {{"num_heads", double(heads)},
+                        {"average_attn_weights", double(avg)}};
+      Call call;
+      REQUIRE(Prepare("multi_head_attention", in, p, &call).ok());
+      REQUIRE(call.aux[0] == (avg ? Shape{l, s} : Shape{heads, l, s}));
+      CheckCall(call);
+    }
+  // Without biases.
+  std::vector<NamedTensor> nobias = {in[0], in[1], in[2], in[3], in[5]};
+  NamedParam three[] = {{"num_heads", 3}};
+  Call call;
+  REQUIRE(Prepare("multi_head_attention", nobias, three, &call).ok());
+  CheckCall(call);
+  // need_weights off: an empty aux output.
+  NamedParam now[] = {{"need_weights", 0}};
+  REQUIRE(Prepare("multi_head_attention", in, now, &call).ok());
+  REQUIRE(call.aux[0].numel() == 0);
+  // num_heads must divide E.
+  NamedParam five[] = {{"num_heads", 5}};
+  Status st = Prepare("multi_head_attention", in, five, &call);
+  REQUIRE(st.code() == ErrorCode::kBadValue);
+  REQUIRE(st.what() == "num_heads");
+  REQUIRE(Contains(st.message(), "must divide the embedding width E = 12"));
+  in[3].tensor.shape = Shape{3 * e, e - 1};
+  st = Prepare("multi_head_attention", in, {}, &call);
+  REQUIRE(st.code() == ErrorCode::kBadShape);
+  REQUIRE(st.what() == "in_proj_weight");
+  REQUIRE(Contains(st.message(), "must have shape [36, 12]"));
+}
+
+TEST_CASE("sinusoidal: the Transformer table by hand", "[attention]") {
+  float shape[2] = {2001, 5};
+  Call call;
+  NamedTensor in[] = {{"shape", {shape, Shape{2}}}};
+  REQUIRE(Prepare("sinusoidal", in, {}, &call).ok());
+  REQUIRE(call.out == Shape({2001, 5}));
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  const float* pe = ev.y.data();
+  auto at = [&](int pos, int j) { return double{pe[pos * 5 + j]}; };
+  REQUIRE(at(0, 0) == 0.0);
+  REQUIRE(at(0, 1) == 1.0);
+  REQUIRE(at(1, 0) == Approx(std::sin(1.0)).margin(1e-7));
+  REQUIRE(at(1, 1) == Approx(std::cos(1.0)).margin(1e-7));
+  const double w1 = std::pow(10000.0, -2.0 / 5), w2 = std::pow(10000.0, -0.8);
+  REQUIRE(at(3, 2) == Approx(std::sin(3 * w1)).margin(1e-7));
+  REQUIRE(at(3, 3) == Approx(std::cos(3 * w1)).margin(1e-7));
+  REQUIRE(at(3, 4) == Approx(std::sin(3 * w2)).margin(1e-7));  // odd: sine
+  // Large positions stay exact: sin(2000) to float rounding.
+  REQUIRE(at(2000, 0) == Approx(std::sin(2000.0)).margin(1e-7));
+  REQUIRE(at(2000, 3) == Approx(std::cos(2000 * w1)).margin(1e-7));
+  REQUIRE(!call.op->differentiable());
+
+  float bad_len[3] = {2, 3, 4}, zero[2] = {0, 4};
+  NamedTensor b1[] = {{"shape", {bad_len, Shape{3}}}};
+  Status st = Prepare("sinusoidal", b1, {}, &call);
+  REQUIRE(st.code() == ErrorCode::kBadShape);
+  REQUIRE(Contains(st.message(), "must have shape [2]"));
+  NamedTensor b2[] = {{"shape", {zero, Shape{2}}}};
+  st = Prepare("sinusoidal", b2, {}, &call);
+  REQUIRE(st.code() == ErrorCode::kBadValue);
+  REQUIRE(Contains(st.message(), "max_len is 0"));
+}
+
+}  // namespace
+}  // namespace dlmath::testing
