@@ -30,6 +30,96 @@ bool Contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
+// The registry samples are small (rows of 7), so the kernels' four-
+// accumulator main loops and 1024-value blocks never run there: compare
+// kernels and reference on long rows too, forward, aux and backward, on
+// every target.
+void CompareLong(std::string_view id, std::vector<Shape> shapes,
+                 std::vector<NamedParam> params = {}, float lo = -3,
+                 float hi = 3) {
+  const OpInfo& op = *FindOp(id);
+  std::vector<std::vector<float>> data;
+  std::vector<NamedTensor> in;
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    // Variances must stay positive: running_var, and everything of
+    // spectral_norm, come from [0.5, 2].
+    const bool positive = std::string(op.inputs[k].name) == "running_var";
+    data.push_back(RandomData(shapes[k].numel(), 300 + k, positive ? 0.5f : lo,
+                              positive ? 2.0f : hi));
+  }
+  for (size_t k = 0; k < shapes.size(); ++k)
+    in.push_back({op.inputs[k].name, {data[k].data(), shapes[k]}});
+  Call call;
+  const Status st = Prepare(id, in, params, &call);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  RefBuffers rb = RefInputs(call);
+  GenCall<double> rc = RefForward(call, &rb);
+  const std::vector<float> dy = RandomData(call.out.numel(), 9, -2, 2);
+  const std::vector<double> dyd(dy.begin(), dy.end());
+  std::vector<std::vector<double>> dind(shapes.size());
+  double* dinp[kMaxInputs] = {};
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    dind[k].assign(data[k].size(), 0);
+    if (op.inputs[k].diff) dinp[k] = dind[k].data();
+  }
+  std::vector<double> ref_dp(kMaxParams, 0);
+  rc.dy = dyd.data();
+  rc.din = dinp;
+  rc.dp = ref_dp.data();
+  op.impl.gen_ref_bwd(rc);
+  ForEachTarget([&](const char* target) {
+    INFO("op " << id << ", target " << target);
+    Evaluation ev;
+    REQUIRE(Run(call, &ev).ok());
+    for (int64_t i = 0; i < call.out.numel(); ++i) {
+      INFO("out " << i << " got " << ev.y.data()[i] << " ref " << rb.y[i]);
+      REQUIRE(Close(ev.y.data()[i], rb.y[i], op.tol.value));
+    }
+    for (int a = 0; a < op.num_aux(); ++a)
+      for (size_t i = 0; i < rb.aux[a].size(); ++i)
+        REQUIRE(Close(ev.aux[a].data()[i], rb.aux[a][i], op.tol.value));
+    std::vector<std::vector<float>> din(shapes.size());
+    float* dptr[kMaxInputs] = {};
+    for (size_t k = 0; k < shapes.size(); ++k) {
+      din[k].assign(data[k].size(), 0);
+      if (op.inputs[k].diff) dptr[k] = din[k].data();
+    }
+    std::vector<double> dp(kMaxParams, 0);
+    Backward(call, ev.y.data(), ev.ws.data(), dy.data(), dptr, dp.data());
+    for (size_t k = 0; k < shapes.size(); ++k) {
+      if (!dptr[k]) continue;
+      // A gradient summed over a long reduction (dweight over 2000 rows):
+      // compare relative to the largest entry.
+      double scale = 1;
+      for (double v : dind[k]) scale = std::max(scale, std::fabs(v));
+      for (size_t i = 0; i < din[k].size(); ++i) {
+        INFO("d" << op.inputs[k].name << "[" << i << "] got " << din[k][i]
+                 << " ref " << dind[k][i]);
+        REQUIRE(std::fabs(din[k][i] - dind[k][i]) <= op.tol.grad * scale);
+      }
+    }
+  });
+}
+
+TEST_CASE("long rows: kernels match the reference", "[norms]") {
+  CompareLong("layer_norm", {{3, 1029}, {1029}, {1029}});
+  CompareLong("layer_norm", {{5, 37}});
+  CompareLong("rms_norm", {{3, 2051}, {2051}});
+  CompareLong("batch_norm", {{4, 3, 517}, {3}, {3}, {3}, {3}});
+  CompareLong("batch_norm", {{4, 3, 517}, {3}, {3}, {3}, {3}},
+              {{"training", 0}});
+  CompareLong("batch_norm", {{600, 5}, {5}, {5}});
+  CompareLong("group_norm", {{2, 6, 333}, {6}, {6}}, {{"num_groups", 3}});
+  CompareLong("instance_norm", {{2, 3, 17, 41}, {3}, {3}});
+  CompareLong("weight_norm", {{5, 3, 345}, {5}});
+  CompareLong("weight_norm", {{5, 3, 345}, {1}}, {{"dim", -1}});
+  CompareLong("l1_penalty", {{3001}});
+  CompareLong("l2_penalty", {{3001}});
+  CompareLong("dropout", {{3001}}, {{"p", 0.3}, {"seed", 5}});
+  CompareLong("spectral_norm", {{40, 70}}, {}, 0.5f, 2.0f);
+}
+
 TEST_CASE("layer_norm and rms_norm by hand", "[norms]") {
   float x[3] = {1, 2, 3};
   Result r = Eval("layer_norm", {{"input", {x, {1, 3}}}});

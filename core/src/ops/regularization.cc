@@ -164,6 +164,13 @@ void LabelSmoothingForward(const GenCall<float>& c) {
 // sigma = u^T W v. aux sigma [1], iterations [1]. ws: u [out], v [in],
 // sigma. Backward treats u, v as the converged singular vectors:
 // dW += dy / sigma - (sum dy W) / sigma^2 u v^T.
+// Convergence: each iteration shrinks the error of u, v by (s2/s1)^2 (the two
+// largest singular values), and the u v^T gradient is off by about that
+// error. The row's sample draws W in [0.5, 2]: a positive matrix has a
+// dominant s1 (s2/s1 <= 0.42 over 20000 random 4 x 5 draws, median 0.21), so
+// 20 iterations reach float precision and default tolerances hold. In
+// [-3, 3] s2/s1 exceeds 0.75 in 46% of draws and 20 iterations would not
+// (0.75^40 ~ 1e-5): there raise n_power_iterations.
 
 namespace {
 using MatR =
