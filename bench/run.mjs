@@ -1,5 +1,8 @@
-// `npm run bench`: throughput of every Elementwise and Rowwise registry op,
-// forward and forward+backward, side by side: native (best Highway target and
+// `npm run bench`: throughput of every Elementwise and Rowwise registry op
+// and of the General ops listed in GENERAL_SHAPES (prelu, cross_entropy,
+// layer_norm, scaled_dot_product_attention; one whose op is not in the
+// loaded build is simply not benched), forward and forward+backward, side
+// by side: native (best Highway target and
 // forced SSE4), dlmath wasm SIMD and scalar wasm in Node, plain JS loops and
 // TensorFlow.js's wasm backend. Medians of 7 interleaved rounds: round r
 // measures every (op, pass, column) once, so slow drifts of a shared machine
