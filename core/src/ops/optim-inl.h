@@ -3,7 +3,10 @@
 // beside the parameters). Legend: n parameters. Each function reads the
 // parameters before the step from `p`, the gradient from `g`, updates its
 // state arrays in place and writes the parameters after the step to `out`
-// (which may alias p). Per-step scalars (bias corrections, decayed lr) are
+// (which may alias p). The parameters carry float32 rounding from step to
+// step: against float64, ~3e-7 relative over 10 steps and up to ~8e-6 over
+// 1000 (a random walk of per-step roundings; PyTorch's float32 has it too).
+// Per-step scalars (bias corrections, decayed lr) are
 // computed by the caller in double and passed as floats.
 #if defined(DLMATH_OPS_OPTIM_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef DLMATH_OPS_OPTIM_INL_H_
@@ -67,19 +70,22 @@ HWY_NOINLINE void SgdStep(const float* p, const float* g, float* buf,
   });
 }
 
-// Adam / AdamW (torch.optim.Adam, AdamW). p' = decay p (AdamW: decay =
-// 1 - lr wd, applied BEFORE the step; Adam: 1), g' = g + l2 p (Adam's L2
-// weight decay; AdamW: l2 = 0). m += (1 - b1)(g' - m) (PyTorch's lerp),
-// v = b2 v + (1 - b2) g'^2, vmax = max(vmax, v) when amsgrad (vmax not null),
-// out = p' - step_size m / (sqrt(v) inv_bc2_sqrt + eps), with step_size =
-// lr / (1 - b1^t), inv_bc2_sqrt = 1 / sqrt(1 - b2^t). Error: a few ulp of
-// the step per step; the state carries them on.
+// Adam / AdamW (torch.optim.Adam, AdamW). p' = p - lr_wd p (AdamW: lr_wd =
+// lr wd, applied BEFORE the step; Adam: 0), g' = g + l2 p (Adam's L2
+// weight decay; AdamW: l2 = 0). The decay is p - (lr wd) p rather than
+// p (1 - lr wd), whose factor rounded to float biases every step the same
+// way (worst 3.0e-5 relative after 1000 steps at the defaults, vs 1.5e-5
+// this way; Adam alone: 2.8e-6). m += (1 -
+// b1)(g' - m) (PyTorch's lerp), v = b2 v + (1 - b2) g'^2, vmax = max(vmax, v)
+// when amsgrad (vmax not null), out = p' - step_size m / (sqrt(v) inv_bc2_sqrt
+// + eps), with step_size = lr / (1 - b1^t), inv_bc2_sqrt = 1 / sqrt(1 - b2^t).
+// Error: a few ulp of the step per step; the state carries them on.
 HWY_NOINLINE void AdamStep(const float* p, const float* g, float* m, float* v,
-                           float* vmax, float* out, size_t n, float decay,
+                           float* vmax, float* out, size_t n, float lr_wd,
                            float l2, float b1, float b2, float step_size,
                            float inv_bc2_sqrt, float eps) {
   const hn::ScalableTag<float> d;
-  const auto vdecay = hn::Set(d, decay), vl2 = hn::Set(d, l2),
+  const auto vlr_wd = hn::Set(d, lr_wd), vl2 = hn::Set(d, l2),
              v1b1 = hn::Set(d, 1.0f - b1), vb2 = hn::Set(d, b2),
              v1b2 = hn::Set(d, 1.0f - b2), vstep = hn::Set(d, step_size),
              vbc2 = hn::Set(d, inv_bc2_sqrt), veps = hn::Set(d, eps);
@@ -97,8 +103,10 @@ HWY_NOINLINE void AdamStep(const float* p, const float* g, float* m, float* v,
       OptimStore(d, vi, vmax, i, r);
     }
     const auto denom = hn::MulAdd(hn::Sqrt(vi), vbc2, veps);
-    OptimStore(d, hn::NegMulAdd(vstep, hn::Div(mi, denom), hn::Mul(vdecay, pi)),
-               out, i, r);
+    OptimStore(
+        d,
+        hn::NegMulAdd(vstep, hn::Div(mi, denom), hn::NegMulAdd(vlr_wd, pi, pi)),
+        out, i, r);
   });
 }
 

@@ -88,7 +88,7 @@ void AdamRun(const GenCall<float>& c, bool decoupled) {
     const double bc1 = 1 - std::pow(b1, k), bc2 = 1 - std::pow(b2, k);
     DLMATH_DISPATCH(AdamStep)
     (s.before(t), s.grad(t), m, v, vmax, s.after(t), s.n,
-     F(decoupled ? 1 - lr * wd : 1.0), F(decoupled ? 0.0 : wd), F(b1), F(b2),
+     F(decoupled ? lr * wd : 0.0), F(decoupled ? 0.0 : wd), F(b1), F(b2),
      F(lr / bc1), F(1 / std::sqrt(bc2)), F(eps));
   }
 }
