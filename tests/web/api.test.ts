@@ -41,7 +41,7 @@ describe('registry metadata', () => {
     const ops = dl.ops();
     expect(ops.map((o) => o.id)).toEqual([...OP_IDS]);
     for (const op of ops) {
-      expect(op.kind).toBe('op');
+      expect(['op', 'optimizer', 'schedule', 'init']).toContain(op.kind);
       expect(op.latex.length).toBeGreaterThan(0);
       expect(op.dlatex.length).toBeGreaterThan(0);
       expect(op.doc.en.length).toBeGreaterThan(100);
@@ -135,14 +135,24 @@ describe('values and gradients', () => {
     expectClose(gs.x.data, [y[0]! * (1 - y[0]!), -y[0]! * y[1]!, -y[0]! * y[2]!], 1e-5);
   });
 
-  it('every differentiable op: grad agrees with finite differences of eval', () => {
+  it('every differentiable elementwise op: grad agrees with finite differences of eval', () => {
     for (const op of dl.ops()) {
       if (op.form !== 'elementwise' || !op.differentiable) continue;
+      const x = op.inputs[0]!.name;
+      const run = (id: string, v: number[]) => dl.eval(id as 'sigmoid', { [x]: v } as { x: number[] }).data;
       const pts = [-2.3, -0.7, 0.45, 1.6, 3.1];
-      const g = dl.grad(op.id as 'sigmoid', { x: pts }).x.data;
+      const g = (
+        dl.grad(op.id as 'sigmoid', { [x]: pts } as { x: number[] }) as Record<string, { data: Float32Array }>
+      )[x]!.data;
       const h = 1e-2;
-      const fp = dl.eval(op.id as 'sigmoid', { x: pts.map((p) => p + h) }).data;
-      const fm = dl.eval(op.id as 'sigmoid', { x: pts.map((p) => p - h) }).data;
+      const fp = run(
+        op.id,
+        pts.map((p) => p + h),
+      );
+      const fm = run(
+        op.id,
+        pts.map((p) => p - h),
+      );
       for (let i = 0; i < pts.length; ++i) {
         const fd = (fp[i]! - fm[i]!) / (2 * h);
         expect(Math.abs(g[i]! - fd), `${op.id} at ${pts[i]}: grad ${g[i]} vs fd ${fd}`).toBeLessThan(
