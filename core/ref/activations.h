@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <numbers>
 
+#include "core/src/random.h"
+
 namespace dlmath::ref {
 
 // ----- elementwise ---------------------------------------------------------
@@ -65,21 +67,14 @@ inline void LeakyReluBackward(double x, double dy, const double* p, uint64_t,
   *dx += dy * NaNOr(x, x > 0 ? 1.0 : p[0]);
 }
 
-// rrelu's counter-based RNG; the kernel (activations-inl.h, RreluSlopes)
-// must compute the same bits. lowbias32 (C. Wellons) mixes 32-bit words.
-inline uint32_t RreluMix32(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  h ^= h >> 15;
-  h *= 0x846ca68bu;
-  return h ^ (h >> 16);
-}
+// rrelu's counter-based RNG (core/src/random.h); the kernel
+// (activations-inl.h, RreluSlopes) must compute the same bits.
 // Uniform in [0, 1) with 24 bits for element i of a call with this seed.
 inline double RreluUniform(uint32_t seed, uint64_t i) {
-  const uint32_t key = RreluMix32(
-      seed ^ RreluMix32(static_cast<uint32_t>(i >> 32) ^ 0x9e3779b9u));
+  const uint32_t key = Mix32Scalar(
+      seed ^ Mix32Scalar(static_cast<uint32_t>(i >> 32) ^ 0x9e3779b9u));
   const uint32_t h =
-      RreluMix32(RreluMix32(static_cast<uint32_t>(i) + key) ^ key);
+      Mix32Scalar(Mix32Scalar(static_cast<uint32_t>(i) + key) ^ key);
   return (h >> 8) * 0x1p-24;
 }
 // p = {lower, upper, training, seed}. Eval: slope (lower + upper)/2.

@@ -10,22 +10,16 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/src/random.h"
 #include "dlmath/registry.h"
 
 namespace dlmath::ref {
 
-inline uint32_t InitMix(uint32_t h) {  // lowbias32
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  h ^= h >> 15;
-  h *= 0x846ca68bu;
-  return h ^ (h >> 16);
-}
 inline uint32_t InitKey(double seed) {
-  return InitMix(static_cast<uint32_t>(seed) ^ 0xa511e9b3u);
+  return Mix32Scalar(static_cast<uint32_t>(seed) ^ 0xa511e9b3u);
 }
 inline uint32_t InitBits(uint32_t key, uint32_t ctr) {
-  return InitMix(InitMix(ctr + key) ^ key);
+  return Mix32Scalar(Mix32Scalar(ctr + key) ^ key);
 }
 // Uniform on [-1, 1): 2 u - 1 with u the top 24 bits / 2^24.
 inline double InitUniform(uint32_t key, uint64_t i) {

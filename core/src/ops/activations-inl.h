@@ -313,24 +313,6 @@ HWY_NOINLINE void LeakyReluBackward(const float* x, const float* /*y*/,
 // for backward: it recomputes the same slope. i counts from the start of
 // the call.
 
-// lowbias32 (C. Wellons' integer hash): a bijection of 32-bit words with
-// good avalanche, 2 multiplies.
-template <class DU, class VU>
-HWY_INLINE VU Mix32(DU du, VU h) {
-  h = hn::Xor(h, hn::ShiftRight<16>(h));
-  h = hn::Mul(h, hn::Set(du, 0x7feb352du));
-  h = hn::Xor(h, hn::ShiftRight<15>(h));
-  h = hn::Mul(h, hn::Set(du, 0x846ca68bu));
-  return hn::Xor(h, hn::ShiftRight<16>(h));
-}
-HWY_INLINE uint32_t Mix32Scalar(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  h ^= h >> 15;
-  h *= 0x846ca68bu;
-  return h ^ (h >> 16);
-}
-
 // Slopes of the lanes of the vector starting at element i.
 template <class D>
 HWY_INLINE hn::Vec<D> RreluSlopes(D d, size_t i, uint32_t seed, float lower,

@@ -19,20 +19,11 @@ HWY_BEFORE_NAMESPACE();
 namespace dlmath {
 namespace HWY_NAMESPACE {
 
-// lowbias32 (C. Wellons): a bijection of 32-bit words with good avalanche.
-template <class DU, class VU>
-HWY_INLINE VU InitMix(DU du, VU h) {
-  h = hn::Xor(h, hn::ShiftRight<16>(h));
-  h = hn::Mul(h, hn::Set(du, 0x7feb352du));
-  h = hn::Xor(h, hn::ShiftRight<15>(h));
-  h = hn::Mul(h, hn::Set(du, 0x846ca68bu));
-  return hn::Xor(h, hn::ShiftRight<16>(h));
-}
 // 32 random bits of counter c: two keyed rounds (key from the seed).
 template <class DU, class VU>
 HWY_INLINE VU InitBitsV(DU du, VU c, uint32_t key) {
   const VU k = hn::Set(du, key);
-  return InitMix(du, hn::Xor(InitMix(du, hn::Add(c, k)), k));
+  return Mix32(du, hn::Xor(Mix32(du, hn::Add(c, k)), k));
 }
 // The top 24 bits as a float in [0, 2^24) (exact).
 template <class D, class VU>

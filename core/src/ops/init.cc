@@ -19,6 +19,7 @@
 
 #include "core/src/kernels.h"
 #include "core/src/ops/dispatch.h"
+#include "core/src/random.h"
 
 namespace dlmath {
 #define DLMATH_IF_initialization(...) __VA_ARGS__
@@ -98,12 +99,7 @@ double Gain(int nonlinearity, double param) {
 
 // The generator's key for a seed (ref::InitKey).
 uint32_t Key(double seed) {
-  uint32_t h = static_cast<uint32_t>(seed) ^ 0xa511e9b3u;
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  h ^= h >> 15;
-  h *= 0x846ca68bu;
-  return h ^ (h >> 16);
+  return Mix32Scalar(static_cast<uint32_t>(seed) ^ 0xa511e9b3u);
 }
 
 double KaimingStd(const GenCall<float>& c) {
@@ -168,14 +164,7 @@ void OrthogonalForward(const GenCall<float>& c) {
   const uint32_t key = Key(c.p[1]);
   // The generator in double, as ref::InitNormal.
   auto bits = [key](uint32_t ctr) {
-    auto mix = [](uint32_t h) {
-      h ^= h >> 16;
-      h *= 0x7feb352du;
-      h ^= h >> 15;
-      h *= 0x846ca68bu;
-      return h ^ (h >> 16);
-    };
-    return mix(mix(ctr + key) ^ key);
+    return Mix32Scalar(Mix32Scalar(ctr + key) ^ key);
   };
   Eigen::MatrixXd a(m, k);  // a(i, j) = flat(i, j), or flat(j, i) if wide
   for (int64_t r = 0; r < rows; ++r)

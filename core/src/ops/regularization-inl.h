@@ -80,21 +80,6 @@ HWY_NOINLINE void RegPenaltyBackward(const float* x, float* dx, size_t n,
 // least `threshold` = ceil(p 2^24), else 0, so P(keep) = 1 - p. The hash is
 // rrelu's lowbias32 stream (activations-inl.h, RreluSlopes; the reference
 // uses ref::RreluUniform): it must match ref::DropoutKeep bit for bit.
-template <class DU, class VU>
-HWY_INLINE VU DropoutMix32(DU du, VU h) {
-  h = hn::Xor(h, hn::ShiftRight<16>(h));
-  h = hn::Mul(h, hn::Set(du, 0x7feb352du));
-  h = hn::Xor(h, hn::ShiftRight<15>(h));
-  h = hn::Mul(h, hn::Set(du, 0x846ca68bu));
-  return hn::Xor(h, hn::ShiftRight<16>(h));
-}
-HWY_INLINE uint32_t DropoutMix32Scalar(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  h ^= h >> 15;
-  h *= 0x846ca68bu;
-  return h ^ (h >> 16);
-}
 
 HWY_NOINLINE void DropoutMask(float* mask, size_t n, uint32_t seed,
                               float threshold) {
@@ -105,13 +90,12 @@ HWY_NOINLINE void DropoutMask(float* mask, size_t n, uint32_t seed,
   const auto thr = hn::Set(d, threshold), one = hn::Set(d, 1.0f);
   for (size_t i = 0; i < n; i += N) {
     const size_t r = n - i < N ? n - i : N;
-    const uint32_t key = DropoutMix32Scalar(
-        seed ^ DropoutMix32Scalar(static_cast<uint32_t>(uint64_t{i} >> 32) ^
-                                  0x9e3779b9u));
+    const uint32_t key = Mix32Scalar(
+        seed ^
+        Mix32Scalar(static_cast<uint32_t>(uint64_t{i} >> 32) ^ 0x9e3779b9u));
     const auto k = hn::Set(du, key);
     const auto lo = hn::Iota(du, static_cast<uint32_t>(i));
-    const auto h =
-        DropoutMix32(du, hn::Xor(DropoutMix32(du, hn::Add(lo, k)), k));
+    const auto h = Mix32(du, hn::Xor(Mix32(du, hn::Add(lo, k)), k));
     // The top 24 bits as a float are exact, and so is the threshold.
     const auto u = hn::ConvertTo(d, hn::BitCast(di, hn::ShiftRight<8>(h)));
     RegStore(d, KeepIf(d, hn::Ge(u, thr), one), mask + i, r);

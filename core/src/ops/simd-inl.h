@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "core/src/random.h"
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
 
@@ -356,6 +357,17 @@ HWY_INLINE V ExpNonPositiveFast(D d, V x) {
   q = hn::MulAdd(q, r, hn::Set(d, 0x1.FFFFF6p-1f));
   const V e = hn::MulAdd(hn::Mul(r, pow2n), q, pow2n);
   return ZeroIf(d, hn::Lt(x, hn::Set(d, -0x1.5D589Ep6f)), e);
+}
+
+// lowbias32 on every lane (core/src/random.h has the scalar Mix32Scalar and
+// why): the counter-based generator of the seeded ops.
+template <class DU, class VU>
+HWY_INLINE VU Mix32(DU du, VU h) {
+  h = hn::Xor(h, hn::ShiftRight<16>(h));
+  h = hn::Mul(h, hn::Set(du, 0x7feb352du));
+  h = hn::Xor(h, hn::ShiftRight<15>(h));
+  h = hn::Mul(h, hn::Set(du, 0x846ca68bu));
+  return hn::Xor(h, hn::ShiftRight<16>(h));
 }
 
 }  // namespace HWY_NAMESPACE
