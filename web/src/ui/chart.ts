@@ -46,7 +46,7 @@ export class LineChart {
     this.#label = label;
     this.#colorVar = colorVar;
     this.#syncKey = syncKey;
-    this.#resize = new ResizeObserver(() => this.#fit());
+    this.#resize = new ResizeObserver(() => this.#fitToWidth());
     this.#resize.observe(host);
   }
 
@@ -94,7 +94,7 @@ export class LineChart {
     return { width, height: Math.round(Math.min(320, Math.max(200, width * 0.45))) };
   }
 
-  #fit(): void {
+  #fitToWidth(): void {
     if (this.#plot) this.#plot.setSize(this.#size());
   }
 
