@@ -24,30 +24,6 @@ HWY_BEFORE_NAMESPACE();
 namespace dlmath {
 namespace HWY_NAMESPACE {
 
-// Largest entry of a row, from -inf (NaN may or may not win: a NaN poisons
-// the sum of exponentials anyway).
-HWY_INLINE float AttnRowMax(const float* x, size_t cols) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  const auto kNegInf = hn::Set(d, -INFINITY);
-  auto m0 = kNegInf, m1 = kNegInf, m2 = kNegInf, m3 = kNegInf;
-  size_t i = 0;
-  for (; i + 4 * N <= cols; i += 4 * N) {
-    m0 = hn::Max(m0, hn::LoadU(d, x + i));
-    m1 = hn::Max(m1, hn::LoadU(d, x + i + N));
-    m2 = hn::Max(m2, hn::LoadU(d, x + i + 2 * N));
-    m3 = hn::Max(m3, hn::LoadU(d, x + i + 3 * N));
-  }
-  for (; i + N <= cols; i += N) m0 = hn::Max(m0, hn::LoadU(d, x + i));
-  if (i < cols) {
-    const size_t r = cols - i;
-    m1 = hn::Max(m1,
-                 hn::IfThenElse(hn::FirstN(d, r), LoadN(d, x + i, r), kNegInf));
-  }
-  m0 = hn::Max(hn::Max(m0, m1), hn::Max(m2, m3));
-  return hn::GetLane(hn::MaxOfLanes(d, m0));
-}
-
 // x = e^(x - m) in place, returning the sum (x - m <= 0 or NaN).
 HWY_INLINE float AttnRowExp(float* x, size_t cols, float m) {
   const hn::ScalableTag<float> d;
@@ -173,7 +149,7 @@ HWY_NOINLINE void AttentionMask(float* s, const float* mask, size_t rows,
 HWY_NOINLINE void AttentionSoftmax(float* x, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; ++r) {
     float* xr = x + r * cols;
-    const float m = AttnRowMax(xr, cols);
+    const float m = RowMax(xr, cols);
     if (m == -INFINITY) {
       for (size_t j = 0; j < cols; ++j) xr[j] = 0.0f;
       continue;

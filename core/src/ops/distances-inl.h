@@ -37,32 +37,9 @@ template <class F>
 HWY_INLINE double PairSum(const float* a, const float* b, size_t n,
                           const F& f) {
   const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  double total = 0;
-  for (size_t start = 0; start < n; start += 1024) {
-    const size_t end = start + 1024 < n ? start + 1024 : n;
-    auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
-    size_t i = start;
-    for (; i + 4 * N <= end; i += 4 * N) {
-      s0 = hn::Add(s0, f(d, hn::LoadU(d, a + i), hn::LoadU(d, b + i)));
-      s1 = hn::Add(s1, f(d, hn::LoadU(d, a + i + N), hn::LoadU(d, b + i + N)));
-      s2 = hn::Add(
-          s2, f(d, hn::LoadU(d, a + i + 2 * N), hn::LoadU(d, b + i + 2 * N)));
-      s3 = hn::Add(
-          s3, f(d, hn::LoadU(d, a + i + 3 * N), hn::LoadU(d, b + i + 3 * N)));
-    }
-    for (; i + N <= end; i += N)
-      s0 = hn::Add(s0, f(d, hn::LoadU(d, a + i), hn::LoadU(d, b + i)));
-    if (i < end) {
-      const size_t r = end - i;
-      s1 = hn::Add(
-          s1, hn::IfThenElseZero(hn::FirstN(d, r),
-                                 f(d, LoadN(d, a + i, r), LoadN(d, b + i, r))));
-    }
-    const auto s = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
-    total += hn::GetLane(hn::SumOfLanes(d, s));
-  }
-  return total;
+  return BlockSum(d, n, [&](size_t i, size_t r) {
+    return f(d, LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r));
+  });
 }
 
 // max_i |a_i - b_i + eps|.

@@ -100,22 +100,10 @@ HWY_NOINLINE void SquaredDiffBackward(const float* a, const float* b,
 // Elements [i, i + r) of p; r == Lanes(d) is a full vector, r < Lanes(d)
 // the tail (tested as r >= Lanes, so the compiler sees the tail's bound) (LoadN
 // pads with zeros, StoreN writes r lanes only).
-template <class D>
-HWY_INLINE hn::Vec<D> Ld(D d, const float* p, size_t r) {
-  return r >= hn::Lanes(d) ? hn::LoadU(d, p) : LoadN(d, p, r);
-}
-template <class D>
-HWY_INLINE void St(D d, hn::Vec<D> v, float* p, size_t r) {
-  if (r >= hn::Lanes(d)) {
-    hn::StoreU(v, d, p);
-  } else {
-    StoreN(v, d, p, r);
-  }
-}
 // p[0, r) += v: gradients accumulate.
 template <class D>
 HWY_INLINE void AddTo(D d, hn::Vec<D> v, float* p, size_t r) {
-  St(d, hn::Add(Ld(d, p, r), v), p, r);
+  StoreUpTo(d, hn::Add(LoadUpTo(d, p, r), v), p, r);
 }
 
 // Sum over n elements of loss(i, r), the per-element losses of [i, i + r),
@@ -145,7 +133,7 @@ HWY_INLINE double SumLosses(D d, size_t n, float* out, const F& loss) {
       const size_t r = end - i < N ? end - i : N;
       auto v = loss(i, r);
       if (r < N) v = hn::IfThenElseZero(hn::FirstN(d, r), v);
-      if (out) St(d, v, out + i, r);
+      if (out) StoreUpTo(d, v, out + i, r);
       s0 = hn::Add(s0, v);
     }
     total += hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
@@ -167,7 +155,7 @@ template <class D>
 HWY_INLINE hn::Vec<D> Upstream(D d, const float* g, size_t g_stride, float k,
                                size_t i, size_t r) {
   if (!g_stride) return hn::Set(d, k * g[0]);
-  return hn::Mul(hn::Set(d, k), Ld(d, g + i, r));
+  return hn::Mul(hn::Set(d, k), LoadUpTo(d, g + i, r));
 }
 
 // Losses of the difference e = a - b: da += u h(e), db -= u h(e).
@@ -176,10 +164,10 @@ HWY_INLINE void DiffLossBackward(D d, const float* a, const float* b,
                                  const float* g, size_t g_stride, float k,
                                  float* da, float* db, size_t n, const H& h) {
   ForEachVector(d, n, [&](size_t i, size_t r) {
-    const auto e = hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r));
+    const auto e = hn::Sub(LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r));
     const auto t = hn::Mul(Upstream(d, g, g_stride, k, i, r), h(e));
     if (da) AddTo(d, t, da + i, r);
-    if (db) St(d, hn::Sub(Ld(d, db + i, r), t), db + i, r);
+    if (db) StoreUpTo(d, hn::Sub(LoadUpTo(d, db + i, r), t), db + i, r);
   });
 }
 
@@ -220,7 +208,7 @@ HWY_NOINLINE double AbsDiff(const float* a, const float* b, float* out,
                             size_t n) {
   const hn::ScalableTag<float> d;
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    return hn::Abs(hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r)));
+    return hn::Abs(hn::Sub(LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r)));
   });
 }
 HWY_NOINLINE void AbsDiffBackward(const float* a, const float* b,
@@ -238,7 +226,7 @@ HWY_NOINLINE double Huber(const float* a, const float* b, float delta,
   const hn::ScalableTag<float> d;
   const auto vd = hn::Set(d, delta), vh = hn::Set(d, 0.5f * delta);
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    const auto e = hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r));
+    const auto e = hn::Sub(LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r));
     const auto ae = hn::Abs(e);
     const auto quad = hn::Mul(hn::Mul(hn::Set(d, 0.5f), e), e);
     return hn::IfThenElse(hn::Le(ae, vd), quad, hn::Mul(vd, hn::Sub(ae, vh)));
@@ -261,7 +249,7 @@ HWY_NOINLINE double SmoothL1(const float* a, const float* b, float beta,
   const hn::ScalableTag<float> d;
   const auto vb = hn::Set(d, beta), vh = hn::Set(d, 0.5f * beta);
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    const auto e = hn::Sub(Ld(d, a + i, r), Ld(d, b + i, r));
+    const auto e = hn::Sub(LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r));
     const auto ae = hn::Abs(e);
     const auto quad = hn::Mul(hn::Mul(hn::Set(d, 0.5f), e), hn::Div(e, vb));
     return hn::IfThenElse(hn::Lt(ae, vb), quad, hn::Sub(ae, vh));
@@ -296,10 +284,10 @@ HWY_NOINLINE double Bce(const float* x, const float* t, const float* w,
   const hn::ScalableTag<float> d;
   const auto kOne = hn::Set(d, 1.0f);
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vt = LoadUpTo(d, t + i, r);
     const auto ll = hn::MulAdd(vt, ClampedLog(d, vx),
                                hn::Mul(hn::Sub(kOne, vt), ClampedLog1m(d, vx)));
-    return w ? hn::Neg(hn::Mul(Ld(d, w + i, r), ll)) : hn::Neg(ll);
+    return w ? hn::Neg(hn::Mul(LoadUpTo(d, w + i, r), ll)) : hn::Neg(ll);
   });
 }
 // dx += u w (x - t) / max(x (1 - x), 1e-12) (PyTorch's guard), dt += u w
@@ -310,9 +298,9 @@ HWY_NOINLINE void BceBackward(const float* x, const float* t, const float* w,
   const hn::ScalableTag<float> d;
   const auto kOne = hn::Set(d, 1.0f);
   ForEachVector(d, n, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vt = LoadUpTo(d, t + i, r);
     auto u = Upstream(d, g, g_stride, k, i, r);
-    if (w) u = hn::Mul(u, Ld(d, w + i, r));
+    if (w) u = hn::Mul(u, LoadUpTo(d, w + i, r));
     if (dx) {
       const auto den = ClampBelow(d, hn::Mul(vx, hn::Sub(kOne, vx)), 1e-12f);
       AddTo(d, hn::Div(hn::Mul(u, hn::Sub(vx, vt)), den), dx + i, r);
@@ -339,12 +327,12 @@ HWY_NOINLINE double BceLogits(const float* x, const float* y, const float* w,
   const hn::ScalableTag<float> d;
   const auto kOne = hn::Set(d, 1.0f);
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vy = Ld(d, y + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vy = LoadUpTo(d, y + i, r);
     const auto ax = hn::Abs(vx);
     const auto L = Log1pUnit(d, ExpNonPositive(d, hn::Neg(ax)));
     auto py = vy, lw = kOne;
     if (pw) {
-      const auto p = Ld(d, pw + i, r);
+      const auto p = LoadUpTo(d, pw + i, r);
       py = hn::Mul(p, vy);
       lw = hn::MulAdd(hn::Sub(p, kOne), vy, kOne);
     }
@@ -352,7 +340,7 @@ HWY_NOINLINE double BceLogits(const float* x, const float* y, const float* w,
         hn::IfThenElse(hn::Ge(vx, hn::Zero(d)), hn::Mul(hn::Sub(kOne, vy), ax),
                        hn::Mul(py, ax));
     const auto loss = hn::MulAdd(lw, L, lin);
-    return w ? hn::Mul(Ld(d, w + i, r), loss) : loss;
+    return w ? hn::Mul(LoadUpTo(d, w + i, r), loss) : loss;
   });
 }
 HWY_NOINLINE void BceLogitsBackward(const float* x, const float* y,
@@ -362,15 +350,15 @@ HWY_NOINLINE void BceLogitsBackward(const float* x, const float* y,
   const hn::ScalableTag<float> d;
   const auto kOne = hn::Set(d, 1.0f);
   ForEachVector(d, n, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vy = Ld(d, y + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vy = LoadUpTo(d, y + i, r);
     const auto ax = hn::Abs(vx);
     const auto e = ExpNonPositive(d, hn::Neg(ax));
     const auto pos = hn::Ge(vx, hn::Zero(d));
     auto u = Upstream(d, g, g_stride, k, i, r);
-    if (w) u = hn::Mul(u, Ld(d, w + i, r));
+    if (w) u = hn::Mul(u, LoadUpTo(d, w + i, r));
     auto p = kOne, py = vy, lw = kOne;
     if (pw) {
-      p = Ld(d, pw + i, r);
+      p = LoadUpTo(d, pw + i, r);
       py = hn::Mul(p, vy);
       lw = hn::MulAdd(hn::Sub(p, kOne), vy, kOne);
     }
@@ -396,7 +384,7 @@ HWY_NOINLINE double KlDiv(const float* x, const float* t, bool log_target,
                           float* out, size_t n) {
   const hn::ScalableTag<float> d;
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vt = LoadUpTo(d, t + i, r);
     if (log_target) return hn::Mul(ExpAny(d, vt), hn::Sub(vt, vx));
     const auto v = hn::Mul(vt, hn::Sub(LogAny(d, vt), vx));
     // 0 log 0 - 0 x = +0 (NaN for an infinite x, as PyTorch's xlogy form)
@@ -410,15 +398,16 @@ HWY_NOINLINE void KlDivBackward(const float* x, const float* t, bool log_target,
   const hn::ScalableTag<float> d;
   const auto kOne = hn::Set(d, 1.0f);
   ForEachVector(d, n, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vt = LoadUpTo(d, t + i, r);
     const auto u = Upstream(d, g, g_stride, k, i, r);
     if (log_target) {
       const auto ue = hn::Mul(u, ExpAny(d, vt));
-      if (dx) St(d, hn::Sub(Ld(d, dx + i, r), ue), dx + i, r);
+      if (dx) StoreUpTo(d, hn::Sub(LoadUpTo(d, dx + i, r), ue), dx + i, r);
       if (dt) AddTo(d, hn::Mul(ue, hn::Add(hn::Sub(vt, vx), kOne)), dt + i, r);
       return;
     }
-    if (dx) St(d, hn::NegMulAdd(u, vt, Ld(d, dx + i, r)), dx + i, r);
+    if (dx)
+      StoreUpTo(d, hn::NegMulAdd(u, vt, LoadUpTo(d, dx + i, r)), dx + i, r);
     if (dt) {
       const auto gt = hn::Add(hn::Sub(LogAny(d, vt), vx), kOne);
       const auto v = hn::IfThenElseZero(hn::Ne(vt, hn::Zero(d)), gt);
@@ -443,7 +432,7 @@ HWY_NOINLINE double PoissonNll(const float* x, const float* t, bool log_input,
                                bool full, float eps, float* out, size_t n) {
   const hn::ScalableTag<float> d;
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vt = LoadUpTo(d, t + i, r);
     auto v = log_input ? hn::NegMulAdd(vt, vx, ExpAny(d, vx))
                        : hn::NegMulAdd(
                              vt, LogAny(d, hn::Add(vx, hn::Set(d, eps))), vx);
@@ -458,7 +447,7 @@ HWY_NOINLINE void PoissonNllBackward(const float* x, const float* t,
   const hn::ScalableTag<float> d;
   const auto kOne = hn::Set(d, 1.0f);
   ForEachVector(d, n, [&](size_t i, size_t r) {
-    const auto vx = Ld(d, x + i, r), vt = Ld(d, t + i, r);
+    const auto vx = LoadUpTo(d, x + i, r), vt = LoadUpTo(d, t + i, r);
     const auto u = Upstream(d, g, g_stride, k, i, r);
     const auto xe = hn::Add(vx, hn::Set(d, eps));
     if (dx) {
@@ -489,8 +478,8 @@ HWY_NOINLINE double GaussianNll(const float* x, const float* y,
   const auto kHalf = hn::Set(d, 0.5f);
   const auto c = hn::Set(d, full ? 0.918938533204672742f : 0.0f);
   return SumLosses(d, n, out, [&](size_t i, size_t r) {
-    const auto e = hn::Sub(Ld(d, x + i, r), Ld(d, y + i, r));
-    const auto v = ClampBelow(d, Ld(d, var + i, r), eps);
+    const auto e = hn::Sub(LoadUpTo(d, x + i, r), LoadUpTo(d, y + i, r));
+    const auto v = ClampBelow(d, LoadUpTo(d, var + i, r), eps);
     const auto s = hn::Add(LogAny(d, v), hn::Div(hn::Mul(e, e), v));
     return hn::MulAdd(kHalf, s, c);
   });
@@ -503,13 +492,13 @@ HWY_NOINLINE void GaussianNllBackward(const float* x, const float* y,
   const hn::ScalableTag<float> d;
   const auto kOne = hn::Set(d, 1.0f);
   ForEachVector(d, n, [&](size_t i, size_t r) {
-    const auto e = hn::Sub(Ld(d, x + i, r), Ld(d, y + i, r));
-    const auto v = ClampBelow(d, Ld(d, var + i, r), eps);
+    const auto e = hn::Sub(LoadUpTo(d, x + i, r), LoadUpTo(d, y + i, r));
+    const auto v = ClampBelow(d, LoadUpTo(d, var + i, r), eps);
     const auto u = Upstream(d, g, g_stride, k, i, r);
     const auto q = hn::Div(e, v);
     const auto uq = hn::Mul(u, q);
     if (dx) AddTo(d, uq, dx + i, r);
-    if (dy) St(d, hn::Sub(Ld(d, dy + i, r), uq), dy + i, r);
+    if (dy) StoreUpTo(d, hn::Sub(LoadUpTo(d, dy + i, r), uq), dy + i, r);
     if (dvar) {
       const auto gv = hn::Div(hn::NegMulAdd(e, q, kOne), hn::Add(v, v));
       AddTo(d, hn::Mul(u, gv), dvar + i, r);

@@ -17,52 +17,11 @@ HWY_BEFORE_NAMESPACE();
 namespace dlmath {
 namespace HWY_NAMESPACE {
 
-// sum over i < n of term(d, i) (a vector of the lanes i .. i+N-1; the lanes
-// past n are masked to zero here, so term may use LoadN freely). Four float
-// accumulators per block of 1024 values, block sums in double: relative
-// error ~1e-7 whatever n, where one float accumulator drifts by n * 6e-8.
-template <class D, class F>
-HWY_INLINE double NormBlockSum(D d, size_t n, F term) {
-  const size_t N = hn::Lanes(d);
-  double total = 0;
-  for (size_t start = 0; start < n; start += 1024) {
-    const size_t end = start + 1024 < n ? start + 1024 : n;
-    auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
-    size_t i = start;
-    for (; i + 4 * N <= end; i += 4 * N) {
-      s0 = hn::Add(s0, term(i, N));
-      s1 = hn::Add(s1, term(i + N, N));
-      s2 = hn::Add(s2, term(i + 2 * N, N));
-      s3 = hn::Add(s3, term(i + 3 * N, N));
-    }
-    for (; i < end; i += N) {
-      const size_t r = end - i < N ? end - i : N;
-      s0 = hn::Add(s0, hn::IfThenElseZero(hn::FirstN(d, r), term(i, r)));
-    }
-    const auto s = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
-    total += hn::GetLane(hn::SumOfLanes(d, s));
-  }
-  return total;
-}
-
-template <class D>
-HWY_INLINE hn::Vec<D> NormLoad(D d, const float* p, size_t r) {
-  return r == hn::Lanes(d) ? hn::LoadU(d, p) : LoadN(d, p, r);
-}
-template <class D>
-HWY_INLINE void NormStore(D d, hn::Vec<D> v, float* p, size_t r) {
-  if (r == hn::Lanes(d)) {
-    hn::StoreU(v, d, p);
-  } else {
-    StoreN(v, d, p, r);
-  }
-}
-
 // sum(x) over n.
 HWY_NOINLINE double NormSum(const float* x, size_t n) {
   const hn::ScalableTag<float> d;
-  return NormBlockSum(
-      d, n, [&](size_t i, size_t r) { return NormLoad(d, x + i, r); });
+  return BlockSum(d, n,
+                  [&](size_t i, size_t r) { return LoadUpTo(d, x + i, r); });
 }
 
 // sum((x - c)^2) over n: c is the mean from NormSum (a second pass about the
@@ -70,8 +29,8 @@ HWY_NOINLINE double NormSum(const float* x, size_t n) {
 HWY_NOINLINE double NormSqDev(const float* x, size_t n, float c) {
   const hn::ScalableTag<float> d;
   const auto vc = hn::Set(d, c);
-  return NormBlockSum(d, n, [&](size_t i, size_t r) {
-    const auto e = hn::Sub(NormLoad(d, x + i, r), vc);
+  return BlockSum(d, n, [&](size_t i, size_t r) {
+    const auto e = hn::Sub(LoadUpTo(d, x + i, r), vc);
     return hn::Mul(e, e);
   });
 }
@@ -84,10 +43,10 @@ HWY_NOINLINE void NormAffine(const float* x, const float* w, const float* b,
   const auto vm = hn::Set(d, mean), vr = hn::Set(d, rstd);
   for (size_t i = 0; i < n; i += N) {
     const size_t r = n - i < N ? n - i : N;
-    auto v = hn::Mul(hn::Sub(NormLoad(d, x + i, r), vm), vr);
-    if (w) v = hn::Mul(v, NormLoad(d, w + i, r));
-    if (b) v = hn::Add(v, NormLoad(d, b + i, r));
-    NormStore(d, v, y + i, r);
+    auto v = hn::Mul(hn::Sub(LoadUpTo(d, x + i, r), vm), vr);
+    if (w) v = hn::Mul(v, LoadUpTo(d, w + i, r));
+    if (b) v = hn::Add(v, LoadUpTo(d, b + i, r));
+    StoreUpTo(d, v, y + i, r);
   }
 }
 
@@ -99,7 +58,7 @@ HWY_NOINLINE void NormScaleShift(const float* x, float* y, size_t n, float mean,
   const auto vm = hn::Set(d, mean), va = hn::Set(d, a), vb = hn::Set(d, b);
   for (size_t i = 0; i < n; i += N) {
     const size_t r = n - i < N ? n - i : N;
-    NormStore(d, hn::MulAdd(hn::Sub(NormLoad(d, x + i, r), vm), va, vb), y + i,
+    StoreUpTo(d, hn::MulAdd(hn::Sub(LoadUpTo(d, x + i, r), vm), va, vb), y + i,
               r);
   }
 }
@@ -109,10 +68,10 @@ HWY_NOINLINE void NormGradSums(const float* x, const float* dy, size_t n,
                                float mean, double* out) {
   const hn::ScalableTag<float> d;
   const auto vm = hn::Set(d, mean);
-  out[0] += NormBlockSum(
-      d, n, [&](size_t i, size_t r) { return NormLoad(d, dy + i, r); });
-  out[1] += NormBlockSum(d, n, [&](size_t i, size_t r) {
-    return hn::Mul(NormLoad(d, dy + i, r), hn::Sub(NormLoad(d, x + i, r), vm));
+  out[0] += BlockSum(
+      d, n, [&](size_t i, size_t r) { return LoadUpTo(d, dy + i, r); });
+  out[1] += BlockSum(d, n, [&](size_t i, size_t r) {
+    return hn::Mul(LoadUpTo(d, dy + i, r), hn::Sub(LoadUpTo(d, x + i, r), vm));
   });
 }
 
@@ -127,10 +86,10 @@ HWY_NOINLINE void NormGradAccum(const float* x, const float* dy, float* dx,
              vc = hn::Set(d, c);
   for (size_t i = 0; i < n; i += N) {
     const size_t r = n - i < N ? n - i : N;
-    const auto e = hn::Sub(NormLoad(d, x + i, r), vm);
+    const auto e = hn::Sub(LoadUpTo(d, x + i, r), vm);
     auto t = hn::MulAdd(e, vb, vc);
-    t = hn::MulAdd(NormLoad(d, dy + i, r), va, t);
-    NormStore(d, hn::Add(NormLoad(d, dx + i, r), t), dx + i, r);
+    t = hn::MulAdd(LoadUpTo(d, dy + i, r), va, t);
+    StoreUpTo(d, hn::Add(LoadUpTo(d, dx + i, r), t), dx + i, r);
   }
 }
 
@@ -146,21 +105,20 @@ HWY_NOINLINE void NormRowBackward(const float* x, const float* w,
   const size_t N = hn::Lanes(d);
   const auto vm = hn::Set(d, mean), vr = hn::Set(d, rstd);
   auto dn = [&](size_t i, size_t r) {
-    const auto g = NormLoad(d, dy + i, r);
-    return w ? hn::Mul(g, NormLoad(d, w + i, r)) : g;
+    const auto g = LoadUpTo(d, dy + i, r);
+    return w ? hn::Mul(g, LoadUpTo(d, w + i, r)) : g;
   };
   auto xhat = [&](size_t i, size_t r) {
-    return hn::Mul(hn::Sub(NormLoad(d, x + i, r), vm), vr);
+    return hn::Mul(hn::Sub(LoadUpTo(d, x + i, r), vm), vr);
   };
   const double m1 =
-      center
-          ? NormBlockSum(d, n, [&](size_t i, size_t r) { return dn(i, r); }) /
-                static_cast<double>(n)
-          : 0.0;
-  const double m2 = NormBlockSum(d, n,
-                                 [&](size_t i, size_t r) {
-                                   return hn::Mul(dn(i, r), xhat(i, r));
-                                 }) /
+      center ? BlockSum(d, n, [&](size_t i, size_t r) { return dn(i, r); }) /
+                   static_cast<double>(n)
+             : 0.0;
+  const double m2 = BlockSum(d, n,
+                             [&](size_t i, size_t r) {
+                               return hn::Mul(dn(i, r), xhat(i, r));
+                             }) /
                     static_cast<double>(n);
   const auto v1 = hn::Set(d, static_cast<float>(m1));
   const auto v2 = hn::Set(d, static_cast<float>(m2));
@@ -170,19 +128,19 @@ HWY_NOINLINE void NormRowBackward(const float* x, const float* w,
     if (dx) {
       const auto t =
           hn::Mul(vr, hn::Sub(hn::Sub(dn(i, r), v1), hn::Mul(xh, v2)));
-      NormStore(d, hn::Add(NormLoad(d, dx + i, r), t), dx + i, r);
+      StoreUpTo(d, hn::Add(LoadUpTo(d, dx + i, r), t), dx + i, r);
     }
-    const auto g = NormLoad(d, dy + i, r);
-    if (dw) NormStore(d, hn::MulAdd(g, xh, NormLoad(d, dw + i, r)), dw + i, r);
-    if (db) NormStore(d, hn::Add(NormLoad(d, db + i, r), g), db + i, r);
+    const auto g = LoadUpTo(d, dy + i, r);
+    if (dw) StoreUpTo(d, hn::MulAdd(g, xh, LoadUpTo(d, dw + i, r)), dw + i, r);
+    if (db) StoreUpTo(d, hn::Add(LoadUpTo(d, db + i, r), g), db + i, r);
   }
 }
 
 // Weight norm / spectral norm helpers: sum(x^2) and sum(a b) over n.
 HWY_NOINLINE double NormDot(const float* a, const float* b, size_t n) {
   const hn::ScalableTag<float> d;
-  return NormBlockSum(d, n, [&](size_t i, size_t r) {
-    return hn::Mul(NormLoad(d, a + i, r), NormLoad(d, b + i, r));
+  return BlockSum(d, n, [&](size_t i, size_t r) {
+    return hn::Mul(LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r));
   });
 }
 
@@ -194,9 +152,9 @@ HWY_NOINLINE void NormAxpy(const float* x, float* y, size_t n, float a,
   const auto va = hn::Set(d, a);
   for (size_t i = 0; i < n; i += N) {
     const size_t r = n - i < N ? n - i : N;
-    auto v = hn::Mul(NormLoad(d, x + i, r), va);
-    if (accumulate) v = hn::Add(v, NormLoad(d, y + i, r));
-    NormStore(d, v, y + i, r);
+    auto v = hn::Mul(LoadUpTo(d, x + i, r), va);
+    if (accumulate) v = hn::Add(v, LoadUpTo(d, y + i, r));
+    StoreUpTo(d, v, y + i, r);
   }
 }
 

@@ -30,31 +30,6 @@ namespace HWY_NAMESPACE {
 // ---------------------------------------------------------------------------
 // Row helpers over one row of `cols` floats.
 
-// Largest entry, starting from -inf (an empty row gives -inf). A NaN may or
-// may not win (x86 max returns its second operand on NaN): callers must not
-// rely on it, and need not, because a NaN also poisons every sum of exps.
-HWY_INLINE float RowMax(const float* x, size_t cols) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  const auto kNegInf = hn::Set(d, -INFINITY);
-  auto m0 = kNegInf, m1 = kNegInf, m2 = kNegInf, m3 = kNegInf;
-  size_t i = 0;
-  for (; i + 4 * N <= cols; i += 4 * N) {
-    m0 = hn::Max(m0, hn::LoadU(d, x + i));
-    m1 = hn::Max(m1, hn::LoadU(d, x + i + N));
-    m2 = hn::Max(m2, hn::LoadU(d, x + i + 2 * N));
-    m3 = hn::Max(m3, hn::LoadU(d, x + i + 3 * N));
-  }
-  for (; i + N <= cols; i += N) m0 = hn::Max(m0, hn::LoadU(d, x + i));
-  if (i < cols) {
-    const size_t r = cols - i;
-    m1 = hn::Max(m1,
-                 hn::IfThenElse(hn::FirstN(d, r), LoadN(d, x + i, r), kNegInf));
-  }
-  m0 = hn::Max(hn::Max(m0, m1), hn::Max(m2, m3));
-  return hn::GetLane(hn::MaxOfLanes(d, m0));
-}
-
 // Sum of the row, Kahan-compensated in every lane (four independent sets of
 // lanes, for latency). Gradients are summed this way (sum(dy) in log_softmax's
 // backward): their terms cancel, and a plain float sum of n of them is off by

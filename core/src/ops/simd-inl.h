@@ -359,6 +359,77 @@ HWY_INLINE V ExpNonPositiveFast(D d, V x) {
   return ZeroIf(d, hn::Lt(x, hn::Set(d, -0x1.5D589Ep6f)), e);
 }
 
+// ---------------------------------------------------------------------------
+// Row and reduction helpers shared by the families.
+
+// Largest entry, starting from -inf (an empty row gives -inf). A NaN may or
+// may not win (x86 max returns its second operand on NaN): callers must not
+// rely on it, and need not, because a NaN also poisons every sum of exps.
+HWY_INLINE float RowMax(const float* x, size_t cols) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto kNegInf = hn::Set(d, -INFINITY);
+  auto m0 = kNegInf, m1 = kNegInf, m2 = kNegInf, m3 = kNegInf;
+  size_t i = 0;
+  for (; i + 4 * N <= cols; i += 4 * N) {
+    m0 = hn::Max(m0, hn::LoadU(d, x + i));
+    m1 = hn::Max(m1, hn::LoadU(d, x + i + N));
+    m2 = hn::Max(m2, hn::LoadU(d, x + i + 2 * N));
+    m3 = hn::Max(m3, hn::LoadU(d, x + i + 3 * N));
+  }
+  for (; i + N <= cols; i += N) m0 = hn::Max(m0, hn::LoadU(d, x + i));
+  if (i < cols) {
+    const size_t r = cols - i;
+    m1 = hn::Max(m1,
+                 hn::IfThenElse(hn::FirstN(d, r), LoadN(d, x + i, r), kNegInf));
+  }
+  m0 = hn::Max(hn::Max(m0, m1), hn::Max(m2, m3));
+  return hn::GetLane(hn::MaxOfLanes(d, m0));
+}
+
+// sum over n of term(i, r), the vector of terms of [i, i + r) (r = Lanes
+// except at the tail, whose lanes past r are masked out). Four float
+// accumulators per block of 1024 values, block sums in double: relative
+// error ~1e-7 whatever n, where one float accumulator drifts by n * 6e-8.
+template <class D, class F>
+HWY_INLINE double BlockSum(D d, size_t n, const F& term) {
+  const size_t N = hn::Lanes(d);
+  double total = 0;
+  for (size_t start = 0; start < n; start += 1024) {
+    const size_t end = start + 1024 < n ? start + 1024 : n;
+    auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = start;
+    for (; i + 4 * N <= end; i += 4 * N) {
+      s0 = hn::Add(s0, term(i, N));
+      s1 = hn::Add(s1, term(i + N, N));
+      s2 = hn::Add(s2, term(i + 2 * N, N));
+      s3 = hn::Add(s3, term(i + 3 * N, N));
+    }
+    for (; i < end; i += N) {
+      const size_t r = end - i < N ? end - i : N;
+      s0 = hn::Add(s0, hn::IfThenElseZero(hn::FirstN(d, r), term(i, r)));
+    }
+    const auto s = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
+    total += hn::GetLane(hn::SumOfLanes(d, s));
+  }
+  return total;
+}
+
+// A full vector at p when r >= Lanes(d), else only the first r lanes
+// (LoadN/StoreN): loops that hand their tail to the same code use these.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadUpTo(D d, const float* p, size_t r) {
+  return r >= hn::Lanes(d) ? hn::LoadU(d, p) : LoadN(d, p, r);
+}
+template <class D>
+HWY_INLINE void StoreUpTo(D d, hn::Vec<D> v, float* p, size_t r) {
+  if (r >= hn::Lanes(d)) {
+    hn::StoreU(v, d, p);
+  } else {
+    StoreN(v, d, p, r);
+  }
+}
+
 // lowbias32 on every lane (core/src/random.h has the scalar Mix32Scalar and
 // why): the counter-based generator of the seeded ops.
 template <class DU, class VU>
