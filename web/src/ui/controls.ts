@@ -35,7 +35,7 @@ function interval(p: ParamSpec): string {
 }
 
 /** A labelled slider with a number input beside it, kept in step. */
-class SliderField {
+export class SliderField {
   readonly root: HTMLElement;
   readonly #slider: HTMLInputElement;
   readonly #number: HTMLInputElement;
@@ -79,6 +79,12 @@ class SliderField {
       h('div', { class: 'slider-row' }, this.#slider, this.#number),
     );
   }
+
+  /** Shows a value set from elsewhere (no change event). */
+  set(value: number): void {
+    this.#slider.value = String(value);
+    this.#number.value = String(Number(value.toPrecision(6)));
+  }
 }
 
 /** One control per op param; calls `onChange(name, value)` live. */
@@ -110,6 +116,13 @@ export class ParamPanel {
         box.checked = value !== 0;
         box.addEventListener('change', () => this.#onChange(p.name, box.checked ? 1 : 0));
         return h('div', { class: 'field checkbox-field' }, box, h('label', { for: id, text: p.name }));
+      }
+      if (p.type === 'enum') {
+        const sel = h('select', { id, 'data-testid': id });
+        sel.replaceChildren(...p.choices.map((c, i) => h('option', { value: i, text: c })));
+        sel.value = String(value);
+        sel.addEventListener('change', () => this.#onChange(p.name, Number(sel.value)));
+        return h('div', { class: 'field' }, h('label', { for: id, text: p.name }), sel);
       }
       if (p.type === 'int') {
         // A stepper: int ranges such as a seed's [0, 2^32) make useless sliders.

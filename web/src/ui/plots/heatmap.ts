@@ -1,0 +1,177 @@
+// A matrix as coloured cells (attention weights, positional encodings,
+// Laplacians, masks): canvas cells with row / column labels, the value under
+// the pointer, optional numbers in the cells, PNG and SVG export. uPlot has no
+// heatmap, so this one is drawn here.
+import { h } from '../dom.js';
+import { onThemeChange, palette } from '../theme.js';
+import { colorOf, finiteRange, rgb, type ColorMapName } from './colormap.js';
+import type { Exportable } from './figure.js';
+import { esc } from './svg.js';
+
+export interface HeatmapOptions {
+  map?: ColorMapName;
+  /** Fixed value range (default: the data's own). */
+  range?: [number, number];
+  /** Write each value in its cell when the matrix is at most this many cells wide (default 10). */
+  numbersUpTo?: number;
+  rowLabel?: string;
+  colLabel?: string;
+  /** Called with the cell under a click. */
+  onCell?: (row: number, col: number) => void;
+  /** Max height in px (default 360). */
+  maxHeight?: number;
+}
+
+/** Formats a cell value briefly. */
+function short(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(1) : String(Number(v.toPrecision(3)));
+}
+
+/** Coloured cells of a rows × cols matrix. */
+export class Heatmap implements Exportable {
+  readonly #host: HTMLElement;
+  readonly #canvas: HTMLCanvasElement;
+  readonly #readout: HTMLElement;
+  readonly #opts: HeatmapOptions;
+  #rows = 0;
+  #cols = 0;
+  #values: Float32Array = new Float32Array(0);
+  #range: [number, number] = [0, 1];
+  readonly #resize: ResizeObserver;
+  readonly #unTheme: () => void;
+
+  /**
+   * @param host - element to fill (its width)
+   * @param opts - colour map, range, labels
+   */
+  constructor(host: HTMLElement, opts: HeatmapOptions = {}) {
+    this.#host = host;
+    this.#opts = opts;
+    this.#canvas = h('canvas', { class: 'heatmap', role: 'img' });
+    this.#readout = h('div', { class: 'heatmap-readout muted', 'aria-live': 'polite' });
+    host.append(this.#canvas, this.#readout);
+    this.#canvas.addEventListener('pointermove', (e) => this.#hover(e));
+    this.#canvas.addEventListener('click', (e) => {
+      const c = this.#cellAt(e);
+      if (c && this.#opts.onCell) this.#opts.onCell(c[0], c[1]);
+    });
+    this.#resize = new ResizeObserver(() => this.#draw());
+    this.#resize.observe(host);
+    this.#unTheme = onThemeChange(() => this.#draw());
+  }
+
+  /** The matrix last drawn. */
+  get data(): { rows: number; cols: number; values: number[] } {
+    return { rows: this.#rows, cols: this.#cols, values: Array.from(this.#values) };
+  }
+
+  /**
+   * Draws a matrix.
+   * @param values - row-major, rows × cols
+   */
+  update(values: ArrayLike<number>, rows: number, cols: number): void {
+    this.#rows = rows;
+    this.#cols = cols;
+    this.#values = Float32Array.from(values);
+    this.#range = this.#opts.range ?? finiteRange(this.#values);
+    this.#canvas.setAttribute('aria-label', `${rows} × ${cols}`);
+    this.#draw();
+  }
+
+  /** Removes listeners. */
+  destroy(): void {
+    this.#resize.disconnect();
+    this.#unTheme();
+    this.#canvas.remove();
+    this.#readout.remove();
+  }
+
+  toPng(): Promise<Blob> {
+    return new Promise((resolve, reject) =>
+      this.#canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('canvas export failed'))), 'image/png'),
+    );
+  }
+
+  toSvg(title: string): string {
+    const p = palette(this.#host);
+    const { cell, w, hgt } = this.#geometry();
+    const map = this.#opts.map ?? 'sequential';
+    const [lo, hi] = this.#range;
+    const cells: string[] = [];
+    for (let r = 0; r < this.#rows; ++r)
+      for (let c = 0; c < this.#cols; ++c) {
+        const v = this.#values[r * this.#cols + c]!;
+        cells.push(
+          `<rect x="${(c * cell).toFixed(2)}" y="${(r * cell + 24).toFixed(2)}" width="${cell.toFixed(2)}" height="${cell.toFixed(2)}" fill="${rgb(colorOf(v, lo, hi, map))}"><title>${r},${c}: ${esc(short(v))}</title></rect>`,
+        );
+      }
+    return [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${hgt + 24}" font-family="sans-serif" font-size="12">`,
+      `<rect width="100%" height="100%" fill="${esc(p.bg)}"/>`,
+      `<text x="0" y="16" fill="${esc(p.fg)}">${esc(title)} (${this.#rows} × ${this.#cols}, ${esc(short(lo))} … ${esc(short(hi))})</text>`,
+      ...cells,
+      '</svg>',
+    ].join('\n');
+  }
+
+  #geometry(): { cell: number; w: number; hgt: number } {
+    const width = Math.max(120, this.#host.clientWidth || 320);
+    const maxH = this.#opts.maxHeight ?? 360;
+    const cols = Math.max(1, this.#cols);
+    const rows = Math.max(1, this.#rows);
+    const cell = Math.max(1, Math.min(width / cols, maxH / rows, 64));
+    return { cell, w: cell * cols, hgt: cell * rows };
+  }
+
+  #draw(): void {
+    const { cell, w, hgt } = this.#geometry();
+    const dpr = devicePixelRatio || 1;
+    const cv = this.#canvas;
+    cv.width = Math.round(w * dpr);
+    cv.height = Math.round(hgt * dpr);
+    cv.style.width = `${w}px`;
+    cv.style.height = `${hgt}px`;
+    const ctx = cv.getContext('2d');
+    if (!ctx) return;
+    ctx.scale(dpr, dpr);
+    const map = this.#opts.map ?? 'sequential';
+    const [lo, hi] = this.#range;
+    for (let r = 0; r < this.#rows; ++r)
+      for (let c = 0; c < this.#cols; ++c) {
+        ctx.fillStyle = rgb(colorOf(this.#values[r * this.#cols + c]!, lo, hi, map));
+        ctx.fillRect(c * cell, r * cell, Math.ceil(cell), Math.ceil(cell));
+      }
+    if (this.#cols <= (this.#opts.numbersUpTo ?? 10) && cell >= 26) {
+      ctx.font = `${Math.min(13, cell / 3)}px sans-serif`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      for (let r = 0; r < this.#rows; ++r)
+        for (let c = 0; c < this.#cols; ++c) {
+          const v = this.#values[r * this.#cols + c]!;
+          const [cr, cg, cb] = colorOf(v, lo, hi, map);
+          ctx.fillStyle = cr * 0.299 + cg * 0.587 + cb * 0.114 > 140 ? '#111' : '#fff';
+          ctx.fillText(short(v), c * cell + cell / 2, r * cell + cell / 2);
+        }
+    }
+    this.#readout.textContent = `${this.#rows} × ${this.#cols} · ${short(lo)} … ${short(hi)}`;
+  }
+
+  #cellAt(e: MouseEvent): [number, number] | null {
+    const rect = this.#canvas.getBoundingClientRect();
+    const { cell } = this.#geometry();
+    const c = Math.floor((e.clientX - rect.left) / cell);
+    const r = Math.floor((e.clientY - rect.top) / cell);
+    return r >= 0 && r < this.#rows && c >= 0 && c < this.#cols ? [r, c] : null;
+  }
+
+  #hover(e: MouseEvent): void {
+    const c = this.#cellAt(e);
+    if (!c) return;
+    const v = this.#values[c[0] * this.#cols + c[1]]!;
+    const rl = this.#opts.rowLabel ?? 'row';
+    const cl = this.#opts.colLabel ?? 'col';
+    this.#readout.textContent = `${rl} ${c[0]}, ${cl} ${c[1]}: ${short(v)}`;
+  }
+}

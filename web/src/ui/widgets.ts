@@ -1,0 +1,105 @@
+// Small labelled controls for the family views: each returns its root (already
+// appended to `parent`) and a way to show a value set from elsewhere. Every
+// control is a native element, so it is keyboard reachable and labelled.
+import { SliderField } from './controls.js';
+import { h } from './dom.js';
+
+/** A slider with a number box. */
+export function slider(
+  parent: HTMLElement,
+  o: { id: string; label: string; min: number; max: number; step?: number; value: number; hint?: string },
+  onInput: (v: number) => void,
+): SliderField {
+  const f = new SliderField(
+    o.id,
+    o.label,
+    o.hint ?? '',
+    o.value,
+    { lo: o.min, hi: o.max, step: o.step ?? (o.max - o.min) / 1000 },
+    onInput,
+  );
+  parent.append(f.root);
+  return f;
+}
+
+/** A drop-down list. */
+export function select<T extends string>(
+  parent: HTMLElement,
+  o: { id: string; label: string; options: readonly { value: T; label: string }[]; value: T },
+  onChange: (v: T) => void,
+): HTMLSelectElement {
+  const sel = h('select', { id: o.id, 'data-testid': o.id });
+  sel.replaceChildren(...o.options.map((c) => h('option', { value: c.value, text: c.label })));
+  sel.value = o.value;
+  sel.addEventListener('change', () => onChange(sel.value as T));
+  parent.append(h('div', { class: 'field' }, h('label', { for: o.id, text: o.label }), sel));
+  return sel;
+}
+
+/** A checkbox. */
+export function toggle(
+  parent: HTMLElement,
+  o: { id: string; label: string; checked: boolean },
+  onChange: (checked: boolean) => void,
+): HTMLInputElement {
+  const box = h('input', { id: o.id, type: 'checkbox', 'data-testid': o.id });
+  box.checked = o.checked;
+  box.addEventListener('change', () => onChange(box.checked));
+  parent.append(h('div', { class: 'field checkbox-field' }, box, h('label', { for: o.id, text: o.label })));
+  return box;
+}
+
+/** A one-line text box (numbers lists, matrices as "1, 2; 3, 4"); calls back on each edit. */
+export function textField(
+  parent: HTMLElement,
+  o: { id: string; label: string; value: string; placeholder?: string; wide?: boolean },
+  onInput: (text: string) => void,
+): HTMLInputElement {
+  const input = h('input', {
+    id: o.id,
+    type: 'text',
+    'data-testid': o.id,
+    spellcheck: 'false',
+    autocomplete: 'off',
+    placeholder: o.placeholder,
+    class: o.wide ? 'wide' : undefined,
+  });
+  input.value = o.value;
+  input.addEventListener('input', () => onInput(input.value));
+  parent.append(h('div', { class: 'field' }, h('label', { for: o.id, text: o.label }), input));
+  return input;
+}
+
+/** A group of controls with a heading. */
+export function controlGroup(parent: HTMLElement, title: string): HTMLElement {
+  const g = h('section', { class: 'panel control-group' }, h('h3', { text: title }));
+  parent.append(g);
+  return g;
+}
+
+/** A live text readout (numbers from the engine), e.g. "loss = 0.25". */
+export function readout(parent: HTMLElement, testid: string): HTMLOutputElement {
+  const o = h('output', { class: 'readout', 'data-testid': testid });
+  parent.append(o);
+  return o;
+}
+
+/**
+ * Parses "1, 2; 3, 4" (rows separated by ';' or new lines) into rows of numbers.
+ * @returns null when a cell is not a finite number or rows differ in length
+ */
+export function parseMatrix(text: string): number[][] | null {
+  const rows = text
+    .split(/[;\n]/)
+    .map((r) => r.trim())
+    .filter((r) => r !== '')
+    .map((r) => r.split(/[,\s]+/).map(Number));
+  if (!rows.length || rows.some((r) => r.length !== rows[0]!.length || r.some((v) => !Number.isFinite(v))))
+    return null;
+  return rows;
+}
+
+/** Writes rows as "1, 2; 3, 4". */
+export function formatMatrix(rows: ArrayLike<number>[]): string {
+  return rows.map((r) => Array.from(r, (v) => String(Number(v.toPrecision(4)))).join(', ')).join('; ');
+}

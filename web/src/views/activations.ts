@@ -1,0 +1,209 @@
+// Activations: f and f' of the entry over an x range, with other activations
+// overlaid for comparison, and a probe point read out exactly. Row-wise ops
+// (softmax, glu, ...) vary the first entry of a fixed row; general ones
+// (prelu, swiglu) fill their extra inputs with a constant.
+import type { OpMeta } from '../engine/index.js';
+import { h } from '../ui/dom.js';
+import { formatF32 } from '../ui/format.js';
+import { Figure } from '../ui/plots/figure.js';
+import { LinePlot } from '../ui/plots/line.js';
+import { grid, plotMode, sampleCurves, EXTRA_INPUT_DEFAULT, extraInputs, type Curves } from '../ui/sampler.js';
+import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
+import type { FamilyView, Shown, ViewContext } from './view.js';
+
+/** Points on the x grid: enough for a smooth curve, cheap enough for every slider frame. */
+export const GRID_POINTS = 2001;
+const MAX_OVERLAYS = 5;
+
+const L = {
+  en: {
+    view: 'Plot',
+    xmin: 'x min',
+    xmax: 'x max',
+    probe: 'probe x',
+    compare: 'Compare with (ids, comma-separated)',
+    f: 'f(x)',
+    df: 'f′(x)',
+    row: 'Row entries after x',
+    rowHelp: 'A row-wise op maps a row to a row: the plot varies the first entry x of [x, r₁, r₂, …] and shows output[0] and ∂output[0]/∂x.',
+    fill: 'Fill of the other inputs',
+    unknown: 'not an element-wise activation',
+    notPlotted: 'This entry has no one-dimensional slice to plot.',
+  },
+  zh: {
+    view: '绘图',
+    xmin: 'x 最小值',
+    xmax: 'x 最大值',
+    probe: '探针 x',
+    compare: '与这些函数比较(id,逗号分隔)',
+    f: 'f(x)',
+    df: 'f′(x)',
+    row: 'x 之后的行内各项',
+    rowHelp: '按行运算把一行映射为一行:图中只改变 [x, r₁, r₂, …] 的第一项 x,画出 output[0] 与 ∂output[0]/∂x。',
+    fill: '其余输入的填充值',
+    unknown: '不是逐元素激活函数',
+    notPlotted: '这个条目没有可绘制的一维切片。',
+  },
+};
+
+/** Builds the activations view of one entry. */
+export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+  const t = L[ctx.lang];
+  const { dl, store } = ctx;
+  const mode = plotMode(op);
+  const elementwise = dl.ops().filter((o) => o.family === 'activations' && o.form === 'elementwise');
+  const controls = controlGroup(host, t.view);
+  const figures = h('div', { class: 'figures' });
+  host.append(figures);
+  const rowDefault = op.rowOut === 'half' ? [0, 1, 0] : [0, 1];
+
+  let xmin = store.num('xmin', -6, -1e4, 1e4);
+  let xmax = store.num('xmax', 6, -1e4, 1e4);
+  if (!(xmin < xmax)) [xmin, xmax] = [-6, 6];
+  let probe = store.num('x', 1, -1e4, 1e4);
+  const validCmp = (ids: string[]) => ids.filter((id) => elementwise.some((o) => o.id === id) && id !== op.id);
+  let cmp = validCmp(store.text('cmp', '', 200).split(',').filter(Boolean)).slice(0, MAX_OVERLAYS);
+  let row = store.list('row', rowDefault, { min: -1e4, max: 1e4, maxLen: 64 });
+  let fill = store.num('fill', EXTRA_INPUT_DEFAULT, -100, 100);
+
+  const rerender = () => {
+    ctx.changed();
+    render();
+  };
+  slider(controls, { id: 'view-xmin', label: t.xmin, min: -50, max: 0, step: 0.1, value: xmin }, (v) => {
+    xmin = v;
+    store.set('xmin', v, -6);
+    rerender();
+  });
+  slider(controls, { id: 'view-xmax', label: t.xmax, min: 0.1, max: 50, step: 0.1, value: xmax }, (v) => {
+    xmax = v;
+    store.set('xmax', v, 6);
+    rerender();
+  });
+  const probeField = slider(controls, { id: 'view-probe', label: t.probe, min: -10, max: 10, step: 0.01, value: probe }, (v) => {
+    probe = v;
+    store.set('x', v, 1);
+    rerender();
+  });
+  if (mode === 'rowwise') {
+    controls.append(h('p', { class: 'muted hint', text: t.rowHelp }));
+    textField(controls, { id: 'view-row', label: t.row, value: row.join(', ') }, (text) => {
+      const v = text.split(',').map(Number);
+      if (!v.length || v.some((x) => !Number.isFinite(x))) return ctx.report('row', new Error(`${t.row}: '${text}'`));
+      ctx.report('row', null);
+      row = v;
+      store.set('row', v, rowDefault);
+      rerender();
+    });
+  }
+  if (mode === 'general' && extraInputs(op).length) {
+    slider(controls, { id: 'view-fill', label: `${t.fill} (${extraInputs(op).join(', ')})`, min: -2, max: 2, step: 0.01, value: fill }, (v) => {
+      fill = v;
+      store.set('fill', v, EXTRA_INPUT_DEFAULT);
+      rerender();
+    });
+  }
+  if (mode === 'elementwise') {
+    textField(
+      controls,
+      { id: 'view-cmp', label: t.compare, value: cmp.join(', '), placeholder: 'relu, silu, gelu_erf', wide: true },
+      (text) => {
+        const ids = text.split(/[,\s]+/).filter(Boolean);
+        const bad = ids.filter((id) => !validCmp([id]).length);
+        ctx.report('cmp', bad.length ? new Error(`${bad.join(', ')}: ${t.unknown}`) : null);
+        cmp = validCmp(ids).slice(0, MAX_OVERLAYS);
+        store.set('cmp', cmp.join(','), '');
+        rerender();
+      },
+    );
+  }
+  const probeOut = readout(controls, 'probe-readout');
+
+  if (mode === null) {
+    figures.append(h('p', { class: 'muted', text: t.notPlotted }));
+    return { render() {}, shown: () => [], destroy() {} };
+  }
+  const figF = new Figure(figures, t.f, ctx.lang, 'figure-f');
+  const figDf = new Figure(figures, t.df, ctx.lang, 'figure-df');
+  const onPick = (x: number) => {
+    probe = x;
+    probeField.set(x);
+    store.set('x', x, 1);
+    rerender();
+  };
+  const plotOpts = (label: string) => ({
+    series: [{ label }, ...cmp.map((id, i) => ({ label: id, color: i + 2, width: 1.5, dash: [6, 4] }))],
+    syncKey: 'dlmath-x',
+    onPick,
+  });
+  const plotF = new LinePlot(figF.body, plotOpts(op.id));
+  const plotDf = new LinePlot(figDf.body, plotOpts(`${op.id}′`));
+  figF.attach(plotF);
+  figDf.attach(plotDf);
+  let shownCmp = '';
+  let gridCache: { key: string; xs: Float32Array } | null = null;
+  let last: { curves: Curves; probe: Curves; setup: ReturnType<typeof setupOf> } | null = null;
+
+  function setupOf() {
+    const params: Record<string, number> = {};
+    for (const p of op.params) params[p.name] = ctx.params[p.name] ?? p.default;
+    const inputs: Record<string, number> = {};
+    for (const name of extraInputs(op)) inputs[name] = fill;
+    return { params, row, inputs };
+  }
+
+  function render(): void {
+    if (!(xmin < xmax)) return ctx.report('range', new Error(`x: [${xmin}, ${xmax}]`));
+    ctx.report('range', null);
+    const key = `${xmin},${xmax}`;
+    if (gridCache?.key !== key) gridCache = { key, xs: grid(xmin, xmax, GRID_POINTS) };
+    const setup = setupOf();
+    try {
+      const curves = sampleCurves(dl, op, mode!, gridCache.xs, setup);
+      const pc = sampleCurves(dl, op, mode!, Float32Array.of(probe), setup);
+      const others = cmp.map((id) => {
+        const o = elementwise.find((e) => e.id === id)!;
+        return sampleCurves(dl, o, 'elementwise', gridCache!.xs, { params: {}, row: [], inputs: {} });
+      });
+      if (cmp.join() !== shownCmp) {
+        shownCmp = cmp.join();
+        plotF.setOptions(plotOpts(op.id));
+        plotDf.setOptions(plotOpts(`${op.id}′`));
+      }
+      plotF.update(curves.x, [curves.f, ...others.map((c) => c.f)]);
+      plotDf.update(curves.x, [curves.df, ...others.map((c) => c.df)]);
+      plotF.setMarks([{ x: pc.x[0]!, y: pc.f[0]!, color: 1 }]);
+      plotDf.setMarks([{ x: pc.x[0]!, y: pc.df[0]!, color: 1 }]);
+      probeOut.textContent = `x = ${formatF32(pc.x[0]!)}   f(x) = ${formatF32(pc.f[0]!)}   f′(x) = ${formatF32(pc.df[0]!)}`;
+      last = { curves, probe: pc, setup };
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+
+  return {
+    render,
+    shown(): Shown[] {
+      if (!last || mode !== 'elementwise') return [];
+      const { probe: pc, setup } = last;
+      const x = { shape: [1], data: [pc.x[0]!] };
+      const name = op.inputs[0]!.name;
+      return [
+        { label: 'probe f(x)', id: op.id, inputs: { [name]: x }, params: setup.params, what: 'value', values: [pc.f[0]!] },
+        {
+          label: 'probe f′(x)',
+          id: op.id,
+          inputs: { [name]: x },
+          params: setup.params,
+          what: `grad:${name}`,
+          values: [pc.df[0]!],
+        },
+      ];
+    },
+    destroy() {
+      plotF.destroy();
+      plotDf.destroy();
+    },
+  };
+}

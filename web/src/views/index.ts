@@ -1,0 +1,15 @@
+// Which live view shows which family, and the pages that are not registry
+// entries. Views load on demand, so the first page does not pay for every
+// family's code.
+import type { LessonFactory, LessonMeta, ViewFactory } from './view.js';
+
+type Loader = () => Promise<{ createView: ViewFactory }>;
+type LessonLoader = () => Promise<{ createLesson: LessonFactory; lesson: LessonMeta }>;
+
+/** Family id (as in the registry) → its view module. */
+export const VIEWS: Record<string, Loader> = {
+  activations: () => import('./activations.js'),
+};
+
+/** Lesson page id → its module. */
+export const LESSONS: Record<string, LessonLoader> = {};
