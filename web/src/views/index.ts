@@ -9,6 +9,7 @@ type LessonLoader = () => Promise<{ createLesson: LessonFactory; lesson: LessonM
 /** Family id (as in the registry) → its view module. */
 export const VIEWS: Record<string, Loader> = {
   activations: () => import('./activations.js'),
+  distances: () => import('./distances.js'),
 };
 
 /** Lesson page id → its module. */
