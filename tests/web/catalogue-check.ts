@@ -3,39 +3,13 @@
 // reports what is wrong. Shared by the Node test (catalogue.test.ts) and the
 // headless-Chromium test (browser/catalogue.test.ts), so both environments
 // exercise the same calls.
-import type { Dlmath, OpMeta } from 'dlmath';
+import type { Dlmath } from 'dlmath';
+import { sampleInputs as inputsOf } from '../../web/src/engine/sample.js';
 
 export interface EntryReport {
   id: string;
   kind: string;
   problems: string[];
-}
-
-// Deterministic values in [min, max] (integers for integer inputs).
-function fill(n: number, min: number, max: number, integer: boolean, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; ++i) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u = s / 2 ** 32;
-    out[i] = integer ? Math.min(max, Math.floor(min + u * (max - min + 1))) : min + u * (max - min);
-  }
-  return out;
-}
-
-function inputsOf(op: OpMeta): Record<string, { shape: number[]; data: Float32Array }> {
-  const inputs: Record<string, { shape: number[]; data: Float32Array }> = {};
-  if (op.sampleInputs.length === 0 && op.inputs.length === 1) {
-    // Elementwise and row-wise ops: a [3, 4] block.
-    inputs[op.inputs[0]!.name] = { shape: [3, 4], data: fill(12, -3, 3, false, 7) };
-    return inputs;
-  }
-  op.sampleInputs.forEach((si, k) => {
-    const spec = op.inputs.find((i) => i.name === si.name);
-    const n = si.shape.reduce((a, b) => a * b, 1);
-    inputs[si.name] = { shape: si.shape, data: fill(n, si.min, si.max, spec?.integer ?? false, 11 + k) };
-  });
-  return inputs;
 }
 
 function finite(data: Float32Array): boolean {

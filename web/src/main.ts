@@ -1,13 +1,13 @@
-// Thin glue: load the engine, find the page's containers, start the explorer.
-import { loadDlmath } from './engine/index.js';
-import { Explorer, type ExplorerSnapshot } from './ui/explorer.js';
+// Thin glue: load the engine, find the page's containers, start the playground.
+import { loadDlmath, type Dlmath } from './engine/index.js';
 import { initialLang, LABELS } from './ui/i18n.js';
+import { Playground, type PlaygroundState } from './ui/playground.js';
 import './ui/style.css';
 
 declare global {
   interface Window {
-    /** Test hook: what the explorer shows, as numbers. */
-    dlmathExplorer?: { ready: true; snapshot(): ExplorerSnapshot; setLang(lang: 'en' | 'zh'): void };
+    /** Test hook: the engine and what the page shows. */
+    dlmathApp?: { dl: Dlmath; state(): PlaygroundState; setLang(lang: 'en' | 'zh'): void };
   }
 }
 
@@ -30,52 +30,39 @@ async function main(): Promise<void> {
   const notice = byId('notice');
   const lang = initialLang(storage(), navigator.language);
   status.textContent = LABELS[lang].loading;
-  const fail = (err: unknown) => {
-    // Before the explorer exists there is no Notice component; say it plainly.
-    notice.hidden = false;
-    notice.textContent = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    console.error(err);
-  };
   try {
     const dl = await loadDlmath();
-    const explorer = new Explorer(
+    const app = new Playground(
       dl,
       {
         notice,
         langSelect: byId<HTMLSelectElement>('lang-select'),
         langLabel: byId('lang-label'),
+        themeSelect: byId<HTMLSelectElement>('theme-select'),
+        themeLabel: byId('theme-label'),
         heading: byId('heading'),
         tagline: byId('tagline'),
-        picker: byId('picker'),
+        nav: byId('nav'),
+        head: byId('op-head'),
         params: byId('params'),
-        extraInputs: byId('extra-inputs'),
-        row: byId('row'),
-        range: byId('range'),
-        probe: byId('probe'),
-        opHead: byId('op-head'),
-        opDetails: byId('op-details'),
-        charts: byId('charts'),
-        notPlotted: byId('not-plotted'),
-        chartF: byId('chart-f'),
-        chartDf: byId('chart-df'),
-        chartFTitle: byId('chart-f-title'),
-        chartDfTitle: byId('chart-df-title'),
+        view: byId('view-host'),
+        details: byId('op-details'),
         footer: byId('footer'),
+        skip: byId<HTMLAnchorElement>('skip'),
       },
       { storage: storage(), location: window.location, history: window.history },
       lang,
     );
-    window.addEventListener('error', (e) => explorer.showError('uncaught', e.error ?? e.message));
-    window.addEventListener('unhandledrejection', (e) => explorer.showError('uncaught', e.reason));
-    window.dlmathExplorer = {
-      ready: true,
-      snapshot: () => explorer.snapshot(),
-      setLang: (l) => explorer.setLang(l),
-    };
+    window.addEventListener('error', (e) => app.showError('uncaught', e.error ?? e.message));
+    window.addEventListener('unhandledrejection', (e) => app.showError('uncaught', e.reason));
+    window.dlmathApp = { dl, state: () => app.state(), setLang: (l) => app.setLang(l) };
     status.hidden = true;
   } catch (err) {
+    // Before the shell exists there is no Notice component; say it plainly.
     status.hidden = true;
-    fail(err);
+    notice.hidden = false;
+    notice.textContent = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    console.error(err);
   }
 }
 

@@ -23,3 +23,4 @@ export {
 export { DlTensor } from './tensor.js';
 export { DlmathError, ErrorCode } from './errors.js';
 export { OP_IDS, type OpId } from './gen/ops.js';
+export { sampleInputs, sampleValues } from './sample.js';

@@ -111,15 +111,15 @@ export class ViewStore {
     const raw = this.#raw(key);
     if (raw === undefined) return def;
     const v = raw.trim() === '' ? NaN : Number(raw);
-    if (!Number.isFinite(v)) return this.#bad(key, 'not a number'), def;
-    if (v < min || v > max) return this.#bad(key, `outside [${min}, ${max}]`), def;
+    if (!Number.isFinite(v)) return (this.#bad(key, 'not a number'), def);
+    if (v < min || v > max) return (this.#bad(key, `outside [${min}, ${max}]`), def);
     return v;
   }
 
   /** An integer in [min, max]. */
   int(key: string, def: number, min = -Infinity, max = Infinity): number {
     const v = this.num(key, def, min, max);
-    if (!Number.isInteger(v)) return this.#bad(key, 'not an integer'), def;
+    if (!Number.isInteger(v)) return (this.#bad(key, 'not an integer'), def);
     return v;
   }
 
@@ -128,7 +128,7 @@ export class ViewStore {
     const raw = this.#raw(key);
     if (raw === undefined) return def;
     if ((choices as readonly string[]).includes(raw)) return raw as T;
-    return this.#bad(key, `not one of ${choices.join(', ')}`), def;
+    return (this.#bad(key, `not one of ${choices.join(', ')}`), def);
   }
 
   /** A boolean written as 1/0. */
@@ -136,21 +136,26 @@ export class ViewStore {
     const raw = this.#raw(key);
     if (raw === undefined) return def;
     if (raw === '1' || raw === '0') return raw === '1';
-    return this.#bad(key, 'not 0 or 1'), def;
+    return (this.#bad(key, 'not 0 or 1'), def);
   }
 
   /**
    * A comma-separated list of finite numbers in [min, max] with a length in [minLen, maxLen].
    */
-  list(key: string, def: number[], opts: { min?: number; max?: number; minLen?: number; maxLen?: number } = {}): number[] {
+  list(
+    key: string,
+    def: number[],
+    opts: { min?: number; max?: number; minLen?: number; maxLen?: number } = {},
+  ): number[] {
     const raw = this.#raw(key);
     if (raw === undefined) return def.slice();
     const { min = -Infinity, max = Infinity, minLen = 1, maxLen = 256 } = opts;
     const parts = raw.split(',');
     const v = parts.map((s) => (s.trim() === '' ? NaN : Number(s)));
-    if (v.length < minLen || v.length > maxLen) return this.#bad(key, `needs ${minLen}–${maxLen} numbers`), def.slice();
+    if (v.length < minLen || v.length > maxLen)
+      return (this.#bad(key, `needs ${minLen}–${maxLen} numbers`), def.slice());
     if (v.some((x) => !Number.isFinite(x) || x < min || x > max))
-      return this.#bad(key, `needs numbers in [${min}, ${max}]`), def.slice();
+      return (this.#bad(key, `needs numbers in [${min}, ${max}]`), def.slice());
     return v;
   }
 
@@ -158,7 +163,7 @@ export class ViewStore {
   text(key: string, def: string, maxLen = MAX_VALUE_LENGTH): string {
     const raw = this.#raw(key);
     if (raw === undefined) return def;
-    if (raw.length > maxLen) return this.#bad(key, 'too long'), def;
+    if (raw.length > maxLen) return (this.#bad(key, 'too long'), def);
     return raw;
   }
 

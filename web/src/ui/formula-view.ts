@@ -66,6 +66,30 @@ export class FormulaView {
     );
   }
 
+  /**
+   * Renders a page that is not a registry entry (a lesson or a tool).
+   * @param page - its title, formula and text
+   * @param t - labels
+   * @param lang - language of title and text
+   */
+  updateLesson(
+    page: { id: string; title: { en: string; zh: string }; latex: string; doc: { en: string; zh: string } },
+    t: Labels,
+    lang: Lang,
+  ): void {
+    this.#head.replaceChildren(h('h2', { 'data-testid': 'op-title' }, page.title[lang] || page.title.en));
+    if (page.latex) this.#head.append(h('div', { class: 'formulas' }, this.#math(page.latex, 'formula')));
+    this.#details.replaceChildren(
+      h('h3', { text: t.explanation }),
+      h('p', {
+        class: 'doc',
+        lang: lang === 'zh' ? 'zh-Hans' : 'en',
+        'data-testid': 'op-doc',
+        text: page.doc[lang] || page.doc.en,
+      }),
+    );
+  }
+
   /** Clears the view. */
   reset(): void {
     this.#head.replaceChildren();

@@ -26,6 +26,8 @@ export interface Curves {
   x: Float32Array;
   f: Float32Array;
   df: Float32Array;
+  /** The inputs of the two engine calls (and the gradient's upstream), for the record. */
+  call: { inputs: AnyInputs; upstream?: { shape: number[]; data: Float32Array }; stride: { f: number; df: number } };
 }
 
 /** PyTorch's initial PReLU slope; a small non-zero fill for any extra input. */
@@ -47,7 +49,7 @@ export function extraInputs(op: OpMeta): string[] {
   return op.inputs.slice(1).map((i) => i.name);
 }
 
-type AnyInputs = Record<string, { shape: number[]; data: Float32Array }>;
+export type AnyInputs = Record<string, { shape: number[]; data: Float32Array }>;
 
 function evalOp(dl: Dlmath, op: OpMeta, inputs: AnyInputs, params: Params): Result {
   return dl.eval(op.id as OpId, inputs as never, params as never);
@@ -90,7 +92,7 @@ export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32
     const inputs = { [name]: { shape: [n], data: xs } };
     const f = evalOp(dl, op, inputs, setup.params).data;
     const df = gradOp(dl, op, inputs, setup.params).data;
-    return { x: xs, f, df };
+    return { x: xs, f, df, call: { inputs, stride: { f: 1, df: 1 } } };
   }
   if (mode === 'rowwise') {
     const w = 1 + setup.row.length;
@@ -106,8 +108,14 @@ export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32
     const outW = y.data.length / n;
     const oneHot = new Float32Array(y.data.length);
     for (let i = 0; i < n; ++i) oneHot[i * outW] = 1;
-    const g = gradOp(dl, op, inputs, setup.params, { shape: y.shape, data: oneHot });
-    return { x: xs, f: column(y.data, n, outW), df: column(g.data, n, w) };
+    const upstream = { shape: y.shape, data: oneHot };
+    const g = gradOp(dl, op, inputs, setup.params, upstream);
+    return {
+      x: xs,
+      f: column(y.data, n, outW),
+      df: column(g.data, n, w),
+      call: { inputs, upstream, stride: { f: outW, df: w } },
+    };
   }
   // General: x is [n, 1, ...] in the rank of the sample, every other input
   // has all-ones dims (broadcast-free, so any channel rule is met) and a
@@ -126,7 +134,7 @@ export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32
       `op '${op.id}' gives ${y.data.length} outputs for ${n} grid points; it cannot be plotted against x`,
     );
   const g = gradOp(dl, op, inputs, setup.params);
-  return { x: xs, f: y.data, df: g.data };
+  return { x: xs, f: y.data, df: g.data, call: { inputs, stride: { f: 1, df: 1 } } };
 }
 
 /**

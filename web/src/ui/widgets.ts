@@ -94,8 +94,7 @@ export function parseMatrix(text: string): number[][] | null {
     .map((r) => r.trim())
     .filter((r) => r !== '')
     .map((r) => r.split(/[,\s]+/).map(Number));
-  if (!rows.length || rows.some((r) => r.length !== rows[0]!.length || r.some((v) => !Number.isFinite(v))))
-    return null;
+  if (!rows.length || rows.some((r) => r.length !== rows[0]!.length || r.some((v) => !Number.isFinite(v)))) return null;
   return rows;
 }
 

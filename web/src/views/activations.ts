@@ -25,7 +25,8 @@ const L = {
     f: 'f(x)',
     df: 'f′(x)',
     row: 'Row entries after x',
-    rowHelp: 'A row-wise op maps a row to a row: the plot varies the first entry x of [x, r₁, r₂, …] and shows output[0] and ∂output[0]/∂x.',
+    rowHelp:
+      'A row-wise op maps a row to a row: the plot varies the first entry x of [x, r₁, r₂, …] and shows output[0] and ∂output[0]/∂x.',
     fill: 'Fill of the other inputs',
     unknown: 'not an element-wise activation',
     notPlotted: 'This entry has no one-dimensional slice to plot.',
@@ -80,11 +81,15 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     store.set('xmax', v, 6);
     rerender();
   });
-  const probeField = slider(controls, { id: 'view-probe', label: t.probe, min: -10, max: 10, step: 0.01, value: probe }, (v) => {
-    probe = v;
-    store.set('x', v, 1);
-    rerender();
-  });
+  const probeField = slider(
+    controls,
+    { id: 'view-probe', label: t.probe, min: -10, max: 10, step: 0.01, value: probe },
+    (v) => {
+      probe = v;
+      store.set('x', v, 1);
+      rerender();
+    },
+  );
   if (mode === 'rowwise') {
     controls.append(h('p', { class: 'muted hint', text: t.rowHelp }));
     textField(controls, { id: 'view-row', label: t.row, value: row.join(', ') }, (text) => {
@@ -97,11 +102,15 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     });
   }
   if (mode === 'general' && extraInputs(op).length) {
-    slider(controls, { id: 'view-fill', label: `${t.fill} (${extraInputs(op).join(', ')})`, min: -2, max: 2, step: 0.01, value: fill }, (v) => {
-      fill = v;
-      store.set('fill', v, EXTRA_INPUT_DEFAULT);
-      rerender();
-    });
+    slider(
+      controls,
+      { id: 'view-fill', label: `${t.fill} (${extraInputs(op).join(', ')})`, min: -2, max: 2, step: 0.01, value: fill },
+      (v) => {
+        fill = v;
+        store.set('fill', v, EXTRA_INPUT_DEFAULT);
+        rerender();
+      },
+    );
   }
   if (mode === 'elementwise') {
     textField(
@@ -185,19 +194,25 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   return {
     render,
     shown(): Shown[] {
-      if (!last || mode !== 'elementwise') return [];
+      if (!last) return [];
+      // The probe's two calls, exactly as made (one grid point: pick entry 0).
       const { probe: pc, setup } = last;
-      const x = { shape: [1], data: [pc.x[0]!] };
+      const inputs = Object.fromEntries(
+        Object.entries(pc.call.inputs).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }]),
+      );
       const name = op.inputs[0]!.name;
+      const up = pc.call.upstream;
       return [
-        { label: 'probe f(x)', id: op.id, inputs: { [name]: x }, params: setup.params, what: 'value', values: [pc.f[0]!] },
+        { label: 'probe f(x)', id: op.id, inputs, params: setup.params, what: 'value', values: [pc.f[0]!], pick: [0] },
         {
           label: 'probe f′(x)',
           id: op.id,
-          inputs: { [name]: x },
+          inputs,
           params: setup.params,
           what: `grad:${name}`,
+          upstream: up ? { shape: up.shape, data: Array.from(up.data) } : undefined,
           values: [pc.df[0]!],
+          pick: [0],
         },
       ];
     },

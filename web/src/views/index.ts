@@ -9,7 +9,10 @@ type LessonLoader = () => Promise<{ createLesson: LessonFactory; lesson: LessonM
 /** Family id (as in the registry) → its view module. */
 export const VIEWS: Record<string, Loader> = {
   activations: () => import('./activations.js'),
+  losses: () => import('./losses.js'),
   distances: () => import('./distances.js'),
+  attention: () => import('./attention.js'),
+  numerics: () => import('./numerics.js'),
 };
 
 /** Lesson page id → its module. */

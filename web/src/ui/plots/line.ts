@@ -157,7 +157,11 @@ export class LinePlot implements Exportable {
     return chartToSvg({
       ...size,
       title,
-      x: { min: u?.scales.x!.min ?? xs[0] ?? 0, max: u?.scales.x!.max ?? xs[xs.length - 1] ?? 1, label: this.#opts.xLabel },
+      x: {
+        min: u?.scales.x!.min ?? xs[0] ?? 0,
+        max: u?.scales.x!.max ?? xs[xs.length - 1] ?? 1,
+        label: this.#opts.xLabel,
+      },
       y: { min: u?.scales.y!.min ?? 0, max: u?.scales.y!.max ?? 1 },
       series,
       colors: { fg: p.fg, grid: p.grid, bg: p.bg },

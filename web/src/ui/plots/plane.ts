@@ -218,7 +218,11 @@ export class PlanePlot implements Exportable {
   #build(): void {
     this.#plot?.destroy();
     const p = palette(this.#host);
-    const axis: uPlot.Axis = { stroke: p.muted, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } };
+    const axis: uPlot.Axis = {
+      stroke: p.muted,
+      grid: { stroke: p.grid, width: 1 },
+      ticks: { stroke: p.grid, width: 1 },
+    };
     const o = this.#opts;
     const opts: uPlot.Options = {
       ...this.#size(),
@@ -245,7 +249,14 @@ export class PlanePlot implements Exportable {
         draw: [(u) => this.#drawOverlay(u, p)],
       },
     };
-    this.#plot = new uPlot(opts, [[o.x[0], o.x[1]], [null, null]] as unknown as uPlot.AlignedData, this.#host);
+    this.#plot = new uPlot(
+      opts,
+      [
+        [o.x[0], o.x[1]],
+        [null, null],
+      ] as unknown as uPlot.AlignedData,
+      this.#host,
+    );
     const over = this.#plot.over;
     over.addEventListener('pointerdown', (e) => this.#down(e));
     over.addEventListener('pointermove', (e) => this.#move(e));

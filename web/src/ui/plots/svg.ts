@@ -87,7 +87,8 @@ export function chartToSvg(c: SvgChart): string {
     const width = s.width ?? 2;
     const dash = s.dash?.length ? ` stroke-dasharray="${s.dash.join(' ')}"` : '';
     if (s.kind === 'points') {
-      for (const p of s.points) if (p) parts.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${color}"/>`);
+      for (const p of s.points)
+        if (p) parts.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${color}"/>`);
     } else if (s.kind === 'bars') {
       const n = s.points.length;
       const bw = n > 1 ? Math.max(1, (w / n) * 0.9) : 4;
@@ -118,7 +119,12 @@ export function chartToSvg(c: SvgChart): string {
       `<rect x="${legendX.toFixed(0)}" y="8" width="12" height="3" fill="${color}"/><text x="${(legendX + 16).toFixed(0)}" y="14" fill="${esc(c.colors.fg)}">${label}</text>`,
     );
   }
-  parts.push('</g>', ...legend, `<rect x="${PAD.left}" y="${PAD.top}" width="${w}" height="${hgt}" fill="none" stroke="${esc(c.colors.grid)}"/>`, '</svg>');
+  parts.push(
+    '</g>',
+    ...legend,
+    `<rect x="${PAD.left}" y="${PAD.top}" width="${w}" height="${hgt}" fill="none" stroke="${esc(c.colors.grid)}"/>`,
+    '</svg>',
+  );
   return parts.join('\n');
 }
 

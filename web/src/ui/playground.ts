@@ -1,0 +1,402 @@
+// The playground shell: catalogue navigation, the entry's header (formula,
+// derivative, explanation) and params, the family's live view, language and
+// theme, and the URL that holds all of it. Every number comes from the
+// engine; the shell only decides which page shows and keeps the URL in step.
+import type { Dlmath, OpMeta } from '../engine/index.js';
+import { readParams, writeParam } from '../state/params.js';
+import { clip, parseHash, toHash, ViewStore, type Ignored } from '../state/store.js';
+import { LESSONS, VIEWS } from '../views/index.js';
+import type { FamilyView, LessonMeta, ParamValues, Shown, ViewContext } from '../views/view.js';
+import { ParamPanel } from './controls.js';
+import { h } from './dom.js';
+import { FormulaView } from './formula-view.js';
+import { FAMILY_ORDER, htmlLang, LABELS, LANG_NAMES, LANGS, saveLang, type Labels, type Lang } from './i18n.js';
+import { Nav, type NavGroup } from './nav.js';
+import { Notice } from './notice.js';
+import { applyTheme, THEMES, type Theme } from './theme.js';
+
+/** Where the shell lives: the page's containers (see index.html). */
+export interface PlaygroundDom {
+  notice: HTMLElement;
+  langSelect: HTMLSelectElement;
+  langLabel: HTMLElement;
+  themeSelect: HTMLSelectElement;
+  themeLabel: HTMLElement;
+  heading: HTMLElement;
+  tagline: HTMLElement;
+  nav: HTMLElement;
+  head: HTMLElement;
+  params: HTMLElement;
+  view: HTMLElement;
+  details: HTMLElement;
+  footer: HTMLElement;
+  skip: HTMLAnchorElement;
+}
+
+/** Browser services the shell uses. */
+export interface PlaygroundEnv {
+  storage: Storage | null;
+  location: Location;
+  history: History;
+}
+
+/** What the page shows, for tests. */
+export interface PlaygroundState {
+  /** The page id ('' = overview). */
+  page: string;
+  lang: Lang;
+  /** Pages rendered since load (a test waits for it to grow). */
+  renders: number;
+  /** The engine calls behind the numbers on screen. */
+  shown: Shown[];
+}
+
+const THEME_KEY = 'dlmath.theme';
+/** The pages that are not registry entries, in the catalogue's last group. */
+const TOOLS_GROUP = 'tools';
+
+function readTheme(storage: Storage | null): Theme {
+  try {
+    const t = storage?.getItem(THEME_KEY);
+    return (THEMES as readonly string[]).includes(t ?? '') ? (t as Theme) : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+/** The page shell. */
+export class Playground {
+  readonly #dl: Dlmath;
+  readonly #dom: PlaygroundDom;
+  readonly #env: PlaygroundEnv;
+  readonly #ops: OpMeta[];
+  readonly #notice: Notice;
+  readonly #nav: Nav;
+  readonly #formula: FormulaView;
+  readonly #paramPanel: ParamPanel;
+  readonly #lessons = new Map<string, LessonMeta>();
+  #lang: Lang;
+  #values = new Map<string, string>();
+  #page = '';
+  #op: OpMeta | null = null;
+  #params: ParamValues = {};
+  #view: FamilyView | null = null;
+  #token = 0;
+  #frame = 0;
+  #hashTimer: ReturnType<typeof setTimeout> | undefined;
+  #renders = 0;
+  #lastHash = '';
+
+  /**
+   * @param dl - the loaded engine
+   * @param dom - the page's containers
+   * @param env - storage, location and history
+   * @param lang - language when the URL names none
+   */
+  constructor(dl: Dlmath, dom: PlaygroundDom, env: PlaygroundEnv, lang: Lang) {
+    this.#dl = dl;
+    this.#dom = dom;
+    this.#env = env;
+    this.#lang = lang;
+    this.#ops = dl.ops();
+    this.#notice = new Notice(dom.notice);
+    this.#formula = new FormulaView(dom.head, dom.details, (err) => this.#notice.show('latex', err));
+    this.#paramPanel = new ParamPanel(dom.params, (name, v) => {
+      if (!this.#op) return;
+      this.#params[name] = v;
+      writeParam(this.#op, this.#values, name, v);
+      this.#schedule();
+    });
+    this.#nav = new Nav(dom.nav, this.#groups(), (id, t) => (id === TOOLS_GROUP ? t.tools : (t.families[id] ?? id)));
+
+    dom.langSelect.replaceChildren(
+      ...LANGS.map((l) => h('option', { value: l, lang: htmlLang(l), text: LANG_NAMES[l] })),
+    );
+    dom.langSelect.addEventListener('change', () => this.setLang(dom.langSelect.value as Lang));
+    dom.themeSelect.addEventListener('change', () => this.#setTheme(dom.themeSelect.value as Theme));
+    const theme = readTheme(env.storage);
+    applyTheme(theme);
+    dom.themeSelect.value = theme;
+    // replaceState() never fires hashchange: this is a link or the user editing the URL.
+    window.addEventListener('hashchange', () => void this.#route());
+    void this.#loadLessons().then(() => this.#route());
+  }
+
+  /** Test hook: what is on screen. */
+  state(): PlaygroundState {
+    let shown: Shown[] = [];
+    try {
+      shown = this.#view?.shown() ?? [];
+    } catch (err) {
+      this.#notice.show('view', err);
+    }
+    return { page: this.#page, lang: this.#lang, renders: this.#renders, shown };
+  }
+
+  /**
+   * Switches the UI language, remembers it and puts it in the URL.
+   * @param lang - 'en' or 'zh'
+   */
+  setLang(lang: Lang): void {
+    if (!LANGS.includes(lang) || lang === this.#lang) return;
+    this.#lang = lang;
+    saveLang(this.#env.storage, lang);
+    this.#values.set('lang', lang);
+    this.#writeHash();
+    void this.#show();
+  }
+
+  /**
+   * Shows an error that arose outside the shell's own calls.
+   * @param source - what failed
+   * @param err - the error
+   */
+  showError(source: string, err: unknown): void {
+    this.#notice.show(source, err);
+  }
+
+  get #t(): Labels {
+    return LABELS[this.#lang];
+  }
+
+  #groups(): NavGroup[] {
+    const groups: NavGroup[] = FAMILY_ORDER.map((f) => ({
+      id: f,
+      items: this.#ops.filter((o) => o.family === f).map((o) => ({ id: o.id, title: o.title })),
+    }));
+    // A family the order does not know still gets listed, last.
+    for (const o of this.#ops)
+      if (!(FAMILY_ORDER as readonly string[]).includes(o.family)) {
+        let g = groups.find((x) => x.id === o.family);
+        if (!g) groups.push((g = { id: o.family, items: [] }));
+        g.items.push({ id: o.id, title: o.title });
+      }
+    return groups.filter((g) => g.items.length);
+  }
+
+  async #loadLessons(): Promise<void> {
+    const loaded = await Promise.allSettled(Object.values(LESSONS).map((load) => load()));
+    for (const r of loaded) {
+      if (r.status === 'fulfilled') this.#lessons.set(r.value.lesson.id, r.value.lesson);
+      else this.#notice.show('lessons', r.reason);
+    }
+    const lessons = [...this.#lessons.values()].map((l) => ({ id: l.id, title: l.title }));
+    if (lessons.length) this.#nav.setGroups([...this.#groups(), { id: TOOLS_GROUP, items: lessons }]);
+  }
+
+  // Reads the URL and shows what it names. Anything invalid is dropped and listed in the notice.
+  async #route(): Promise<void> {
+    const hash = this.#env.location.hash;
+    if (hash.replace(/^#/, '') === this.#lastHash && this.#view) return;
+    const { values, ignored } = parseHash(hash);
+    this.#values = values;
+    const reported: Ignored[] = [...ignored];
+    const lang = values.get('lang');
+    if (lang !== undefined) {
+      if ((LANGS as readonly string[]).includes(lang)) {
+        this.#lang = lang as Lang;
+        saveLang(this.#env.storage, this.#lang);
+      } else {
+        values.delete('lang');
+        reported.push({ key: 'lang', value: clip(lang), why: 'not en or zh' });
+      }
+    }
+    const page = values.get('e') ?? '';
+    this.#op = this.#ops.find((o) => o.id === page) ?? null;
+    if (page && !this.#op && !this.#lessons.has(page)) {
+      reported.push({ key: 'e', value: clip(page), why: this.#t.unknownEntry });
+      values.delete('e');
+    }
+    this.#page = this.#op || this.#lessons.has(page) ? page : '';
+    this.#params = this.#op ? readParams(this.#op, values, (i) => reported.push(i)) : {};
+    this.#urlNotice(reported);
+    await this.#show();
+  }
+
+  #urlNotice(items: Ignored[]): void {
+    if (!items.length) return this.#notice.clear('url');
+    const text = items.map((i) => `${i.key}=${i.value} (${i.why})`).join('; ');
+    this.#notice.show('url', new Error(`${this.#t.urlIgnored}: ${text}`));
+  }
+
+  // Rebuilds the page for the current page id and language.
+  async #show(): Promise<void> {
+    const token = ++this.#token;
+    const t = this.#t;
+    this.#applyLang();
+    this.#view?.destroy();
+    this.#view = null;
+    this.#dom.view.replaceChildren();
+    const op = this.#op;
+    if (op) {
+      this.#formula.update(op, t, this.#lang);
+      this.#paramPanel.update(op, this.#params, t);
+      this.#dom.params.hidden = false;
+    } else {
+      this.#dom.params.hidden = true;
+      this.#paramPanel.reset();
+      const lesson = this.#lessons.get(this.#page);
+      if (lesson) this.#lessonHead(lesson);
+      else this.#overview();
+    }
+    this.#nav.update(this.#page, t, this.#lang);
+    if (!op && !this.#lessons.has(this.#page)) {
+      this.#done(token);
+      return;
+    }
+    const host = h('div', { class: 'view', 'data-testid': 'view', 'data-page': this.#page });
+    this.#dom.view.append(host);
+    try {
+      const ctx = this.#context();
+      let view: FamilyView;
+      if (op) {
+        const load = VIEWS[op.family] ?? (() => import('../views/generic.js'));
+        const mod = await load();
+        if (token !== this.#token) return;
+        view = mod.createView(host, op, ctx);
+      } else {
+        const mod = await LESSONS[this.#page]!();
+        if (token !== this.#token) return;
+        view = mod.createLesson(host, ctx);
+      }
+      this.#view = view;
+      view.render();
+      this.#notice.clear('view');
+    } catch (err) {
+      if (token !== this.#token) return;
+      this.#notice.show('view', new Error(`${t.loadFailed}: ${err instanceof Error ? err.message : String(err)}`));
+      console.error(err);
+    }
+    this.#done(token);
+  }
+
+  #done(token: number): void {
+    if (token !== this.#token) return;
+    ++this.#renders;
+    this.#writeHash();
+  }
+
+  #context(): ViewContext {
+    const store = new ViewStore(this.#values, 'v.', (i) => {
+      this.#notice.show(`url:${i.key}`, new Error(`${this.#t.urlIgnored}: ${i.key}=${i.value} (${i.why})`));
+    });
+    return {
+      dl: this.#dl,
+      lang: this.#lang,
+      store,
+      params: this.#params,
+      changed: () => this.#scheduleHash(),
+      report: (source, err) => (err == null ? this.#notice.clear(source) : this.#notice.show(source, err)),
+    };
+  }
+
+  #lessonHead(lesson: LessonMeta): void {
+    const lang = this.#lang;
+    const entry = {
+      id: lesson.id,
+      title: lesson.title,
+      latex: lesson.latex,
+      dlatex: '',
+      doc: lesson.doc,
+    };
+    this.#formula.updateLesson(entry, this.#t, lang);
+  }
+
+  #overview(): void {
+    const t = this.#t;
+    const lang = this.#lang;
+    this.#formula.reset();
+    const cards = this.#groups().map((g) =>
+      h(
+        'section',
+        { class: 'panel card' },
+        h('h3', {}, h('a', { href: `#e=${g.items[0]!.id}`, text: t.families[g.id] ?? g.id })),
+        h('p', { class: 'muted small', text: `${g.items.length} ${t.entries}` }),
+        h(
+          'p',
+          { class: 'card-links' },
+          ...g.items
+            .slice(0, 8)
+            .flatMap((it, i) => [i ? ' · ' : '', h('a', { href: `#e=${it.id}`, text: it.title[lang] || it.title.en })]),
+          g.items.length > 8 ? ' …' : '',
+        ),
+      ),
+    );
+    const lessons = [...this.#lessons.values()].map((l) =>
+      h('a', { class: 'lesson-link', href: `#e=${l.id}`, text: l.title[lang] || l.title.en }),
+    );
+    this.#dom.head.replaceChildren(
+      h('h2', { 'data-testid': 'op-title', text: t.home }),
+      h('p', { class: 'doc', text: t.homeIntro }),
+    );
+    if (lessons.length)
+      this.#dom.head.append(h('p', { class: 'lesson-links' }, h('strong', { text: `${t.tools}: ` }), ...lessons));
+    this.#dom.view.replaceChildren(h('div', { class: 'cards', 'data-testid': 'overview' }, ...cards));
+  }
+
+  #applyLang(): void {
+    const t = this.#t;
+    const dom = this.#dom;
+    document.documentElement.lang = htmlLang(this.#lang);
+    const title = this.#op
+      ? this.#op.title[this.#lang] || this.#op.title.en
+      : (this.#lessons.get(this.#page)?.title[this.#lang] ?? '');
+    document.title = title ? `${title} · ${t.pageTitle}` : t.pageTitle;
+    dom.langSelect.value = this.#lang;
+    dom.langLabel.textContent = t.language;
+    dom.themeLabel.textContent = t.theme;
+    dom.themeSelect.replaceChildren(...THEMES.map((th) => h('option', { value: th, text: t.themes[th] })));
+    dom.themeSelect.value = readTheme(this.#env.storage);
+    dom.heading.textContent = t.heading;
+    dom.tagline.textContent = t.tagline;
+    dom.skip.textContent = t.skip;
+    dom.footer.textContent = `${t.footer}: ${this.#dl.target} · ${this.#ops.length} ${t.ops}`;
+    this.#notice.update(t);
+  }
+
+  #setTheme(theme: Theme): void {
+    if (!(THEMES as readonly string[]).includes(theme)) return;
+    try {
+      this.#env.storage?.setItem(THEME_KEY, theme);
+    } catch {
+      // Blocked storage only loses the memory of the choice.
+    }
+    applyTheme(theme);
+  }
+
+  // Coalesces input events into one view render per animation frame.
+  #schedule(): void {
+    this.#scheduleHash();
+    if (this.#frame) return;
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      try {
+        this.#view?.render();
+      } catch (err) {
+        this.#notice.show('view', err);
+      }
+    });
+  }
+
+  // Browsers throttle history updates made on every frame of a drag, so the
+  // URL follows the state a moment after it settles.
+  #scheduleHash(): void {
+    clearTimeout(this.#hashTimer);
+    this.#hashTimer = setTimeout(() => this.#writeHash(), 250);
+  }
+
+  #writeHash(): void {
+    clearTimeout(this.#hashTimer);
+    const values = new Map<string, string>();
+    // e and lang first: the link reads well.
+    if (this.#page) values.set('e', this.#page);
+    const lang = this.#values.get('lang');
+    if (lang) values.set('lang', lang);
+    for (const [k, v] of this.#values) if (k !== 'e' && k !== 'lang') values.set(k, v);
+    const hash = toHash(values);
+    this.#lastHash = hash;
+    if (this.#env.location.hash.replace(/^#/, '') === hash) return;
+    const loc = this.#env.location;
+    this.#env.history.replaceState(null, '', hash ? `#${hash}` : loc.pathname + loc.search);
+  }
+}
