@@ -13,7 +13,10 @@ export const VIEWS: Record<string, Loader> = {
   distances: () => import('./distances.js'),
   attention: () => import('./attention.js'),
   numerics: () => import('./numerics.js'),
+  optimizers: () => import('./optimizers.js'),
 };
 
 /** Lesson page id → its module. */
-export const LESSONS: Record<string, LessonLoader> = {};
+export const LESSONS: Record<string, LessonLoader> = {
+  formula: () => import('./formula-page.js'),
+};
