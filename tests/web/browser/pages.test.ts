@@ -96,7 +96,22 @@ function recheck(): Promise<Check[]> {
         for (const [k, v] of Object.entries(s.inputs)) inputs[k] = { shape: v.shape, data: Float32Array.from(v.data) };
         let full: ArrayLike<number>;
         const kind = kinds.get(s.id);
-        if (s.what === 'value') {
+        if (s.what === 'formula' || s.what === 'formula-grad') {
+          const f = (
+            app.dl as unknown as {
+              formula(t: string): {
+                eval(x: Float32Array, p: object): Float32Array;
+                grad(x: Float32Array, p: object): Float32Array;
+                dispose(): void;
+              };
+            }
+          ).formula(s.id);
+          try {
+            full = s.what === 'formula' ? f.eval(inputs.x!.data, s.params) : f.grad(inputs.x!.data, s.params);
+          } finally {
+            f.dispose();
+          }
+        } else if (s.what === 'value') {
           if (kind === 'schedule') full = dl.schedule(s.id, s.params, Number(s.params.steps));
           else if (kind === 'init') full = dl.init(s.id, Array.from(inputs.shape!.data), s.params).data;
           else full = dl.eval(s.id, inputs, s.params).data;

@@ -191,6 +191,11 @@ export class Playground {
     const { values, ignored } = parseHash(hash);
     this.#values = values;
     const reported: Ignored[] = [...ignored];
+    for (const [key, value] of [...values])
+      if (!/^(e|lang|[pv]\..+)$/.test(key)) {
+        reported.push({ key, value: clip(value), why: 'unknown key' });
+        values.delete(key);
+      }
     const lang = values.get('lang');
     if (lang !== undefined) {
       if ((LANGS as readonly string[]).includes(lang)) {
@@ -216,7 +221,7 @@ export class Playground {
   #urlNotice(items: Ignored[]): void {
     if (!items.length) return this.#notice.clear('url');
     const text = items.map((i) => `${i.key}=${i.value} (${i.why})`).join('; ');
-    this.#notice.show('url', new Error(`${this.#t.urlIgnored}: ${text}`));
+    this.#notice.show('url', `${this.#t.urlIgnored}: ${text}`);
   }
 
   // Rebuilds the page for the current page id and language.
@@ -231,7 +236,7 @@ export class Playground {
     if (op) {
       this.#formula.update(op, t, this.#lang);
       this.#paramPanel.update(op, this.#params, t);
-      this.#dom.params.hidden = false;
+      this.#dom.params.hidden = op.params.length === 0;
     } else {
       this.#dom.params.hidden = true;
       this.#paramPanel.reset();
@@ -278,7 +283,7 @@ export class Playground {
 
   #context(): ViewContext {
     const store = new ViewStore(this.#values, 'v.', (i) => {
-      this.#notice.show(`url:${i.key}`, new Error(`${this.#t.urlIgnored}: ${i.key}=${i.value} (${i.why})`));
+      this.#notice.show(`url:${i.key}`, `${this.#t.urlIgnored}: ${i.key}=${i.value} (${i.why})`);
     });
     return {
       dl: this.#dl,

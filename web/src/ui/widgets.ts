@@ -102,3 +102,30 @@ export function parseMatrix(text: string): number[][] | null {
 export function formatMatrix(rows: ArrayLike<number>[]): string {
   return rows.map((r) => Array.from(r, (v) => String(Number(v.toPrecision(4)))).join(', ')).join('; ');
 }
+
+/** A set of checkboxes in a fieldset (overlays to compare); calls back with the checked values. */
+export function checklist(
+  parent: HTMLElement,
+  o: { id: string; legend: string; options: readonly { value: string; label: string }[]; checked: readonly string[] },
+  onChange: (checked: string[]) => void,
+): HTMLFieldSetElement {
+  const boxes = o.options.map((c) => {
+    const box = h('input', {
+      type: 'checkbox',
+      id: `${o.id}-${c.value}`,
+      value: c.value,
+      'data-testid': `${o.id}-${c.value}`,
+    });
+    box.checked = o.checked.includes(c.value);
+    return { box, row: h('label', { class: 'check-item', for: `${o.id}-${c.value}` }, box, ` ${c.label}`) };
+  });
+  const set = h(
+    'fieldset',
+    { class: 'checklist', 'data-testid': o.id },
+    h('legend', { text: o.legend }),
+    ...boxes.map((b) => b.row),
+  );
+  set.addEventListener('change', () => onChange(boxes.filter((b) => b.box.checked).map((b) => b.box.value)));
+  parent.append(set);
+  return set;
+}

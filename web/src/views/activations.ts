@@ -8,12 +8,13 @@ import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid, plotMode, sampleCurves, EXTRA_INPUT_DEFAULT, extraInputs, type Curves } from '../ui/sampler.js';
-import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
+import { checklist, controlGroup, readout, slider, textField } from '../ui/widgets.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 
 /** Points on the x grid: enough for a smooth curve, cheap enough for every slider frame. */
 export const GRID_POINTS = 2001;
-const MAX_OVERLAYS = 5;
+/** Overlays get the series colours 2..7 (0 is the entry, 1 the probe). */
+const MAX_OVERLAYS = 6;
 
 const L = {
   en: {
@@ -21,14 +22,14 @@ const L = {
     xmin: 'x min',
     xmax: 'x max',
     probe: 'probe x',
-    compare: 'Compare with (ids, comma-separated)',
+    compare: 'Overlay to compare',
+    tooMany: 'At most 6 overlays: the first 6 checked are drawn.',
     f: 'f(x)',
     df: 'f′(x)',
     row: 'Row entries after x',
     rowHelp:
       'A row-wise op maps a row to a row: the plot varies the first entry x of [x, r₁, r₂, …] and shows output[0] and ∂output[0]/∂x.',
     fill: 'Fill of the other inputs',
-    unknown: 'not an element-wise activation',
     notPlotted: 'This entry has no one-dimensional slice to plot.',
   },
   zh: {
@@ -36,13 +37,13 @@ const L = {
     xmin: 'x 最小值',
     xmax: 'x 最大值',
     probe: '探针 x',
-    compare: '与这些函数比较(id,逗号分隔)',
+    compare: '叠加比较',
+    tooMany: '最多叠加 6 条曲线:只画前 6 个勾选项。',
     f: 'f(x)',
     df: 'f′(x)',
     row: 'x 之后的行内各项',
     rowHelp: '按行运算把一行映射为一行:图中只改变 [x, r₁, r₂, …] 的第一项 x,画出 output[0] 与 ∂output[0]/∂x。',
     fill: '其余输入的填充值',
-    unknown: '不是逐元素激活函数',
     notPlotted: '这个条目没有可绘制的一维切片。',
   },
 };
@@ -113,13 +114,18 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     );
   }
   if (mode === 'elementwise') {
-    textField(
+    checklist(
       controls,
-      { id: 'view-cmp', label: t.compare, value: cmp.join(', '), placeholder: 'relu, silu, gelu_erf', wide: true },
-      (text) => {
-        const ids = text.split(/[,\s]+/).filter(Boolean);
-        const bad = ids.filter((id) => !validCmp([id]).length);
-        ctx.report('cmp', bad.length ? new Error(`${bad.join(', ')}: ${t.unknown}`) : null);
+      {
+        id: 'view-cmp',
+        legend: t.compare,
+        options: elementwise
+          .filter((o) => o.id !== op.id)
+          .map((o) => ({ value: o.id, label: o.title[ctx.lang] || o.id })),
+        checked: cmp,
+      },
+      (ids) => {
+        ctx.report('cmp', ids.length > MAX_OVERLAYS ? new Error(t.tooMany) : null);
         cmp = validCmp(ids).slice(0, MAX_OVERLAYS);
         store.set('cmp', cmp.join(','), '');
         rerender();

@@ -30,7 +30,10 @@ export interface Shown {
   id: string;
   inputs: Record<string, CallInput>;
   params: Record<string, number | string | boolean>;
-  /** 'value' = dl.eval(...).data; 'grad:<name>' = dl.grad(...)[name].data (upstream = ones unless given). */
+  /**
+   * 'value' = dl.eval(...).data; 'grad:<name>' = dl.grad(...)[name].data (upstream = ones unless given);
+   * 'formula' / 'formula-grad' = dl.formula(id).eval / .grad of inputs.x with params (id is the formula text).
+   */
   what: string;
   /** dL/d(output) used for a gradient, when not ones. */
   upstream?: CallInput;

