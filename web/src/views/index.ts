@@ -17,6 +17,4 @@ export const VIEWS: Record<string, Loader> = {
 };
 
 /** Lesson page id → its module. */
-export const LESSONS: Record<string, LessonLoader> = {
-  formula: () => import('./formula-page.js'),
-};
+export const LESSONS: Record<string, LessonLoader> = {};
