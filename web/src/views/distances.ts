@@ -97,7 +97,11 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const isDist = DISTANCES.includes(op.id);
   const isPairwise = op.id === 'pairwise_distance';
   const nPts = isPairwise ? 5 : 2;
-  const ptsDef = isPairwise ? [-1, -0.5, 1.2, 0.8, -2, 1.5, 0.5, -2, 2, -1] : [-1, -0.5, 1.2, 0.8];
+  const ptsDef = isPairwise
+    ? [-1, -0.5, 1.2, 0.8, -2, 1.5, 0.5, -2, 2, -1]
+    : isDist
+      ? [-1, -0.5, 1.2, 0.8]
+      : [2, 0.5, 0.8, 1.6];
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures' });
   host.append(figures);
@@ -145,6 +149,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   }
 
   const figPlane = new Figure(figures, `${t.plane}`, ctx.lang, 'figure-plane');
+  figPlane.root.classList.add('fixed-plane');
   const plane = new PlanePlot(figPlane.body, {
     x: RANGE,
     y: RANGE,
