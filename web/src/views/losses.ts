@@ -52,8 +52,8 @@ const L = {
     prob: 'probability x',
     label: 'label',
     trueClass: 'true class t',
-    row: 'other logits of the row (comma-separated)',
-    rowLog: 'log-probabilities of the row (comma-separated)',
+    row: 'logits of the row, comma-separated (entry t is the one varied)',
+    rowLog: 'log-probabilities of the row, comma-separated (entry t is the one varied)',
     classGrad: 'Gradient of the loss for every logit of the probe row',
     classGradNote: 'The true class is pushed up (negative gradient), the others down.',
     ceCompare: 'dashed: without label smoothing',
@@ -75,6 +75,9 @@ const L = {
     klNote:
       'PyTorch convention: input is the model’s log-probability log q, target is the probability p (log p with log_target). Per element the loss is p (log p − log q), linear in the input with slope −p.',
     klBars: 'Pointwise terms p_i (log p_i − log q_i) for two distributions',
+    klBern: 'KL(p ‖ q) between two coins [p, 1 − p] and [q, 1 − q], as q moves',
+    klBernNote:
+      'The sum of the two per-element terms of each row (reduction none). It is zero only at q = p and grows much faster towards the q that give p’s likely outcome little mass: KL is not symmetric.',
     klP: 'p (comma-separated)',
     klQ: 'q logits (log_softmax by the engine)',
     klSum: 'KL(p ‖ q) (reduction sum)',
@@ -112,8 +115,8 @@ const L = {
     prob: '概率 x',
     label: '标签',
     trueClass: '真实类别 t',
-    row: '该行其余的 logits(逗号分隔)',
-    rowLog: '该行的对数概率(逗号分隔)',
+    row: '该行的 logits,逗号分隔(第 t 项是被改变的那一项)',
+    rowLog: '该行的对数概率,逗号分隔(第 t 项是被改变的那一项)',
     classGrad: '探针所在行每个 logit 的损失梯度',
     classGradNote: '真实类别被向上推(梯度为负),其余类别被向下压。',
     ceCompare: '虚线:不做标签平滑',
@@ -133,6 +136,9 @@ const L = {
     klNote:
       'PyTorch 约定:input 是模型的对数概率 log q,target 是概率 p(log_target 时为 log p)。逐元素的损失是 p (log p − log q),对 input 是斜率为 −p 的直线。',
     klBars: '两个分布的逐项 p_i (log p_i − log q_i)',
+    klBern: '两枚硬币 [p, 1 − p] 与 [q, 1 − q] 之间的 KL(p ‖ q) 随 q 的变化',
+    klBernNote:
+      '每行两个逐元素项之和(reduction 为 none)。只有 q = p 时为零;当 q 几乎不给 p 中常见的结果分配概率时增长得快得多:KL 不对称。',
     klP: 'p(逗号分隔)',
     klQ: 'q 的 logits(由引擎做 log_softmax)',
     klSum: 'KL(p ‖ q)(reduction 为 sum)',
@@ -619,9 +625,563 @@ function rowMeans(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
+// ---- shared: a loss figure and a gradient figure over one x grid ----------------
+
+interface PairSeries {
+  label: string;
+  color: number;
+  dash?: number[];
+}
+
+/** The loss and gradient figures of one x grid, with cursors in sync and click-to-probe. */
+function curvePair(env: Env, xLabel: string, onPick: (x: number) => void) {
+  const { t } = env;
+  const opts = { syncKey: 'dlmath-loss-x', onPick, xLabel };
+  const fl = lineFigure(env, t.loss, 'figure-loss', [{ label: env.op.id }], opts);
+  const fg = lineFigure(env, t.grad, 'figure-grad', [{ label: `∂/∂x ${env.op.id}` }], opts);
+  let key = '';
+  return {
+    fl,
+    fg,
+    /** Draws curves (rebuilding the legends when the set of series changes). */
+    draw(
+      xs: Float32Array,
+      series: PairSeries[],
+      fs: Float32Array[],
+      dfs: Float32Array[],
+      probe: Mark | null,
+      probeG: Mark | null,
+      extra: Mark[] = [],
+    ) {
+      const k = series.map((s) => s.label).join('|');
+      if (k !== key) {
+        key = k;
+        const ls = series.map((s) => ({ label: s.label, color: s.color, dash: s.dash, width: s.dash ? 1.5 : 2 }));
+        fl.plot.setOptions({ series: ls });
+        fg.plot.setOptions({ series: ls.map((q) => ({ ...q, label: `∂/∂x ${q.label}` })) });
+      }
+      fl.plot.update(xs, fs);
+      fg.plot.update(xs, dfs);
+      fl.plot.setMarks([...(probe ? [probe] : []), ...extra]);
+      fg.plot.setMarks(probeG ? [probeG] : []);
+    },
+    destroy() {
+      fl.plot.destroy();
+      fg.plot.destroy();
+    },
+  };
+}
+
+/** Range and probe sliders shared by the 1-D views. */
+function xControls(env: Env, def: { xmin: number; xmax: number; x: number }, lim: [number, number]) {
+  const s = {
+    x: storeSlider(env, 'x', env.t.probe, def.x, lim[0], lim[1], 0.001, (v) => (s.x.value = v)),
+    xmin: storeSlider(env, 'xmin', env.t.xmin, def.xmin, lim[0], lim[1], 0.01, (v) => (s.xmin.value = v)),
+    xmax: storeSlider(env, 'xmax', env.t.xmax, def.xmax, lim[0], lim[1], 0.01, (v) => (s.xmax.value = v)),
+  };
+  const onPick = (x: number) => {
+    s.x.value = x;
+    s.x.field.set(x);
+    env.save('x', x, def.x);
+  };
+  return { s, onPick };
+}
+
+// ---- binary classification: bce, bce_with_logits, focal, hinge --------------------
+
+const GAMMAS = [0, 0.5, 1, 2, 5];
+
+function binaryView(env: Env): FamilyView {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const id = op.id;
+  const isProb = id === 'bce';
+  const isHinge = id === 'hinge';
+  const isFocal = id === 'focal';
+  const def = isProb
+    ? { xmin: 0.001, xmax: 0.999, x: 0.3 }
+    : isHinge
+      ? { xmin: -3, xmax: 3, x: 0.5 }
+      : { xmin: -6, xmax: 6, x: 1 };
+  const lim: [number, number] = isProb ? [0, 1] : [-30, 30];
+  const { s, onPick } = xControls(env, def, lim);
+  let y = isHinge ? Number(ctx.store.choice('y', ['1', '-1'] as const, '1')) : ctx.store.num('y', 1, 0, 1);
+  if (isHinge)
+    select(
+      env.controls,
+      {
+        id: 'view-y',
+        label: t.label,
+        options: [
+          { value: '1', label: '+1' },
+          { value: '-1', label: '−1' },
+        ],
+        value: y === 1 ? '1' : '-1',
+      },
+      (v) => {
+        y = Number(v);
+        env.save('y', v, '1');
+      },
+    );
+  else
+    slider(env.controls, { id: 'view-y', label: t.target, min: 0, max: 1, step: 0.01, value: y }, (v) => {
+      y = v;
+      env.save('y', v, 1);
+    });
+  const pw =
+    id === 'bce_with_logits' ? storeSlider(env, 'pw', t.posWeight, 1, 0.05, 20, 0.05, (v) => (pw!.value = v)) : null;
+  const out = readout(env.controls, 'loss-readout');
+  const pair = curvePair(env, isProb ? t.prob : isHinge ? 'x' : t.logit, onPick);
+  pair.fl.fig.setNote(isProb ? t.bceNote : isHinge ? t.hingeNote : id === 'bce_with_logits' ? t.bcelNote : t.lossNote);
+  if (isFocal) pair.fg.fig.setNote(t.focalCompare);
+  if (isHinge) pair.fg.fig.setNote(t.hingeCompare);
+  const gam = isFocal ? gammaFigures(env) : null;
+  let shown: Shown[] = [];
+
+  function inputsAt(xs: Float32Array, target: number): Inputs {
+    const n = xs.length;
+    const ins: Inputs = { input: tensor(xs), target: tensor(filled(n, target)) };
+    if (pw) ins.pos_weight = tensor(filled(n, pw.value));
+    return ins;
+  }
+
+  function render(): void {
+    const p = entryParams(op, ctx);
+    if (!(s.xmin.value < s.xmax.value)) return ctx.report('range', new Error(`x: [${s.xmin.value}, ${s.xmax.value}]`));
+    ctx.report('range', null);
+    const rs: Shown[] = [];
+    try {
+      const xs = linspace(s.xmin.value, s.xmax.value, CURVE_POINTS);
+      const calls: { label: string; id: string; params: Params; target: number; color: number; dash?: number[] }[] = [
+        { label: id, id, params: { ...p, reduction: 'none' }, target: y, color: 0 },
+      ];
+      if (isFocal)
+        calls.push({
+          label: 'γ = 0',
+          id,
+          params: { ...p, gamma: 0, reduction: 'none' },
+          target: y,
+          color: 1,
+          dash: [6, 4],
+        });
+      if (isHinge)
+        calls.push({
+          label: 'logistic',
+          id: 'bce_with_logits',
+          params: { reduction: 'none' },
+          target: (y + 1) / 2,
+          color: 1,
+          dash: [6, 4],
+        });
+      const fs: Float32Array[] = [];
+      const dfs: Float32Array[] = [];
+      for (const c of calls) {
+        const ins =
+          c.id === id ? inputsAt(xs, c.target) : { input: tensor(xs), target: tensor(filled(xs.length, c.target)) };
+        const f = ev(dl, c.id, ins, c.params);
+        const df = gr(dl, c.id, ins, c.params, 'input');
+        fs.push(f);
+        dfs.push(df);
+        if (c === calls[0]) {
+          rs.push(rec('loss curve', id, ins, c.params, 'value', f));
+          rs.push(rec('gradient curve', id, ins, c.params, 'grad:input', df));
+        }
+      }
+      const pin = inputsAt(Float32Array.of(s.x.value), y);
+      const pv = ev(dl, id, pin, p);
+      const pg = gr(dl, id, pin, p, 'input');
+      rs.push(rec('probe loss', id, pin, p, 'value', pv));
+      rs.push(rec('probe gradient', id, pin, p, 'grad:input', pg));
+      const xf = pin.input!.data[0]!;
+      pair.draw(xs, calls, fs, dfs, { x: xf, y: pv[0]!, color: 0 }, { x: xf, y: pg[0]!, color: 0 });
+      out.textContent = `x = ${fmt(xf)}   y = ${fmt(pin.target!.data[0]!)}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x = ${formatF32(pg[0]!)}`;
+      if (gam) gam.render(p, rs);
+      shown = rs;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      pair.destroy();
+      gam?.destroy();
+    },
+  };
+}
+
+/**
+ * Focal against cross-entropy for several gamma: loss over the true-class
+ * probability p_t, and the share of cross-entropy the focal loss keeps. The
+ * probability grid is laid out here; the engine sees its logits.
+ */
+function gammaFigures(env: Env) {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const multi = op.id === 'focal_multiclass';
+  const fig = lineFigure(env, t.focalFig, 'figure-gamma', [{ label: 'γ' }], { xLabel: t.pt, yRange: [0, 3] });
+  fig.fig.setNote(t.focalNote);
+  const ratio = lineFigure(env, t.ratioFig, 'figure-ratio', [{ label: 'γ' }], { xLabel: t.pt, yRange: [0, 1.05] });
+  let key = '';
+  const n = 199;
+  const ps = linspace(0.005, 0.995, n);
+  const logits = Float32Array.from(ps, (q) => Math.log(q / (1 - q)));
+  // Binary: logit x with target 1; multi-class: rows [x, 0] with target class 0, so p_t = σ(x) either way.
+  const inputs: Inputs = multi
+    ? {
+        input: tensor(
+          Float32Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? logits[i / 2]! : 0)),
+          [n, 2],
+        ),
+        target: tensor(filled(n, 0)),
+      }
+    : { input: tensor(logits), target: tensor(filled(n, 1)) };
+  return {
+    render(p: Params, rs: Shown[]) {
+      const g = Number(p.gamma);
+      const gs = GAMMAS.includes(g) ? GAMMAS : [...GAMMAS, g].sort((a, b) => a - b);
+      const series = gs.map((v, i) => ({
+        label: `γ = ${fmt(v)}`,
+        color: i,
+        width: v === g ? 3 : 1.5,
+        dash: v === g ? undefined : [5, 3],
+      }));
+      const k = series.map((q) => q.label).join();
+      if (k !== key) {
+        key = k;
+        fig.plot.setOptions({ series });
+        ratio.plot.setOptions({ series });
+      }
+      const base = { ...p, reduction: 'none', ...(multi ? {} : { alpha: -1 }) };
+      const ys = gs.map((v) => ev(dl, op.id, inputs, { ...base, gamma: v }));
+      const ce = ev(dl, op.id, inputs, { ...base, gamma: 0 });
+      const mine = ys[gs.indexOf(g)]!;
+      rs.push(rec(`loss over p_t at γ = ${g}`, op.id, inputs, { ...base, gamma: g }, 'value', mine));
+      fig.plot.update(ps, ys);
+      ratio.plot.update(
+        ps,
+        ys.map((f) => Float32Array.from(f, (v, i) => v / ce[i]!)),
+      );
+    },
+    destroy() {
+      fig.plot.destroy();
+      ratio.plot.destroy();
+    },
+  };
+}
+
+// ---- multi-class rows: cross_entropy, focal_multiclass, nll, multi_margin ---------
+
+function rowView(env: Env): FamilyView {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const id = op.id;
+  const isNll = id === 'nll';
+  const rowDef = isNll ? [-0.5, -1.5, -2, -3] : [2, 0.5, -1, 0];
+  const def = isNll ? { xmin: -8, xmax: 0, x: -0.5 } : { xmin: -6, xmax: 8, x: id === 'multi_margin' ? 1 : 2 };
+  const { s, onPick } = xControls(env, def, [-30, 30]);
+  let row = ctx.store.list('row', rowDef, { min: -100, max: 100, minLen: 2, maxLen: 10 });
+  let tc = ctx.store.int('t', 0, 0, 9);
+  const tField = slider(env.controls, { id: 'view-t', label: t.trueClass, min: 0, max: 9, step: 1, value: tc }, (v) => {
+    tc = Math.round(v);
+    env.save('t', tc, 0);
+  });
+  textField(
+    env.controls,
+    { id: 'view-row', label: isNll ? t.rowLog : t.row, value: row.join(', '), wide: true },
+    (text) => {
+      const v = parseList(text);
+      if (!v || v.length < 2 || v.length > 10) return ctx.report('row', new Error(`${text}: ${t.badList} (2–10)`));
+      ctx.report('row', null);
+      row = v;
+      env.save('row', v, rowDef);
+    },
+  );
+  const out = readout(env.controls, 'loss-readout');
+  const pair = curvePair(env, `x_t (${isNll ? 'log p_t' : t.logit})`, onPick);
+  pair.fl.fig.setNote(
+    isNll ? t.nllNote : id === 'multi_margin' ? t.mmNote : id === 'cross_entropy' ? t.lsNote : t.lossNote,
+  );
+  if (id === 'focal_multiclass') pair.fg.fig.setNote(t.focalCompare);
+  if (id === 'cross_entropy') pair.fg.fig.setNote(t.ceCompare);
+  const bars = lineFigure(env, t.classGrad, 'figure-class-grad', [{ label: '∂ℓ/∂x_c', kind: 'bars' }], { xLabel: 'c' });
+  bars.fig.setNote(t.classGradNote);
+  const gam = id === 'focal_multiclass' ? gammaFigures(env) : null;
+  let shown: Shown[] = [];
+  let barKey = '';
+
+  function render(): void {
+    const p = entryParams(op, ctx);
+    if (!(s.xmin.value < s.xmax.value)) return ctx.report('range', new Error(`x: [${s.xmin.value}, ${s.xmax.value}]`));
+    ctx.report('range', null);
+    const C = row.length;
+    const cls = Math.min(tc, C - 1);
+    if (cls !== tc) tField.set(cls);
+    const rs: Shown[] = [];
+    try {
+      const n = CURVE_POINTS;
+      const xs = linspace(s.xmin.value, s.xmax.value, n);
+      const grid = new Float32Array(n * C);
+      for (let i = 0; i < n; ++i) {
+        grid.set(row, i * C);
+        grid[i * C + cls] = xs[i]!;
+      }
+      const ins: Inputs = { input: tensor(grid, [n, C]), target: tensor(filled(n, cls)) };
+      const calls: (PairSeries & { params: Params; id: string })[] = [
+        { label: id, id, params: { ...p, reduction: 'none' }, color: 0 },
+      ];
+      if (id === 'cross_entropy' && Number(p.label_smoothing) > 0)
+        calls.push({
+          label: 'ε = 0',
+          id,
+          params: { ...p, label_smoothing: 0, reduction: 'none' },
+          color: 1,
+          dash: [6, 4],
+        });
+      if (id === 'focal_multiclass')
+        calls.push({ label: 'γ = 0', id, params: { ...p, gamma: 0, reduction: 'none' }, color: 1, dash: [6, 4] });
+      if (id === 'multi_margin')
+        calls.push({
+          label: 'cross_entropy',
+          id: 'cross_entropy',
+          params: { reduction: 'none' },
+          color: 1,
+          dash: [6, 4],
+        });
+      const pick = Array.from({ length: n }, (_, i) => i * C + cls);
+      const fs: Float32Array[] = [];
+      const dfs: Float32Array[] = [];
+      for (const c of calls) {
+        const f = ev(dl, c.id, ins, c.params);
+        const gfull = gr(dl, c.id, ins, c.params, 'input');
+        const df = Float32Array.from(pick, (j) => gfull[j]!);
+        fs.push(f);
+        dfs.push(df);
+        if (c === calls[0]) {
+          rs.push(rec('loss curve', id, ins, c.params, 'value', f));
+          rs.push(rec('gradient curve (true-class column)', id, ins, c.params, 'grad:input', df, pick));
+        }
+      }
+      // The probe row, with the entry's own params.
+      const prow = row.slice();
+      prow[cls] = s.x.value;
+      const pin: Inputs = { input: tensor(prow, [1, C]), target: tensor([cls]) };
+      const pv = ev(dl, id, pin, p);
+      const pg = gr(dl, id, pin, p, 'input');
+      rs.push(rec('probe loss', id, pin, p, 'value', pv));
+      rs.push(rec('probe gradient (every class)', id, pin, p, 'grad:input', pg));
+      const xf = pin.input!.data[cls]!;
+      const extra: Mark[] = [];
+      let tail = '';
+      if (id === 'cross_entropy' && Number(p.label_smoothing) > 0) {
+        const b = argmin(fs[0]!);
+        if (b > 0 && b < n - 1) {
+          extra.push({ x: xs[b]!, y: fs[0]![b]!, color: 2, label: `min ≈ ${fmt(xs[b]!)}` });
+          tail = `   argmin x_t ≈ ${fmt(xs[b]!)}`;
+        }
+      }
+      pair.draw(xs, calls, fs, dfs, { x: xf, y: pv[0]!, color: 0 }, { x: xf, y: pg[cls]!, color: 0 }, extra);
+      out.textContent = `t = ${cls}   x_t = ${fmt(xf)}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x_t = ${formatF32(pg[cls]!)}${tail}`;
+
+      // Bars: the gradient of every logit of the probe row (and its softmax, for logit rows).
+      const cs = Float32Array.from({ length: C }, (_, i) => i);
+      const ys: Float32Array[] = [pg];
+      if (!isNll) {
+        const sin = { x: tensor(prow, [1, C]) };
+        const sm = ev(dl, 'softmax', sin, {});
+        rs.push(rec('softmax of the probe row', 'softmax', sin, {}, 'value', sm));
+        ys.push(sm);
+      }
+      const bk = `${ys.length},${C}`;
+      if (bk !== barKey) {
+        barKey = bk;
+        bars.plot.setOptions({
+          xRange: [-0.6, C - 0.4],
+          series: [
+            { label: '∂ℓ/∂x_c', kind: 'bars', color: 0 },
+            ...(ys.length > 1 ? [{ label: 'softmax p_c', kind: 'points' as const, color: 1 }] : []),
+          ],
+        });
+      }
+      bars.plot.update(cs, ys);
+      bars.plot.setMarks([{ x: cls, y: pg[cls]!, color: 3, label: 't' }]);
+      if (gam) gam.render(p, rs);
+      shown = rs;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      pair.destroy();
+      bars.plot.destroy();
+      gam?.destroy();
+    },
+  };
+}
+
+// ---- kl_div: the PyTorch convention, per element and for two distributions -------
+
+function klView(env: Env): FamilyView {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const id = op.id;
+  const { s, onPick } = xControls(env, { xmin: -6, xmax: 0, x: -1 }, [-30, 5]);
+  let pt = ctx.store.num('y', 0.4, 0.001, 1);
+  slider(env.controls, { id: 'view-y', label: t.klTargetP, min: 0.001, max: 1, step: 0.001, value: pt }, (v) => {
+    pt = v;
+    env.save('y', v, 0.4);
+  });
+  const pDef = [0.5, 0.3, 0.2];
+  const qDef = [0, 1, -1];
+  let pl = ctx.store.list('p', pDef, { min: 0, max: 1, minLen: 2, maxLen: 10 });
+  let ql = ctx.store.list('q', qDef, { min: -50, max: 50, minLen: 2, maxLen: 10 });
+  textField(env.controls, { id: 'view-p', label: t.klP, value: pl.join(', ') }, (text) => {
+    const v = parseList(text);
+    if (!v || v.length < 2 || v.length > 10 || v.some((x) => x < 0 || x > 1))
+      return ctx.report('p', new Error(`${t.klP}: ${text}`));
+    ctx.report('p', null);
+    pl = v;
+    env.save('p', v, pDef);
+  });
+  textField(env.controls, { id: 'view-q', label: t.klQ, value: ql.join(', ') }, (text) => {
+    const v = parseList(text);
+    if (!v || v.length < 2 || v.length > 10) return ctx.report('q', new Error(`${t.klQ}: ${text}`));
+    ctx.report('q', null);
+    ql = v;
+    env.save('q', v, qDef);
+  });
+  const out = readout(env.controls, 'loss-readout');
+  const pair = curvePair(env, t.klX, onPick);
+  pair.fl.fig.setNote(t.klNote);
+  const bars = lineFigure(
+    env,
+    t.klBars,
+    'figure-kl-terms',
+    [
+      { label: 'p_i (log p_i − log q_i)', kind: 'bars', color: 0 },
+      { label: 'p_i', kind: 'points', color: 1 },
+      { label: 'q_i', kind: 'points', color: 2 },
+    ],
+    { xLabel: 'i' },
+  );
+  let barC = 0;
+  const bern = lineFigure(env, t.klBern, 'figure-kl-coin', [{ label: 'KL(p ‖ q)' }], { xLabel: 'q' });
+  bern.fig.setNote(t.klBernNote);
+  const qs2 = linspace(0.005, 0.995, 199);
+  let shown: Shown[] = [];
+
+  function render(): void {
+    const p = entryParams(op, ctx);
+    if (!(s.xmin.value < s.xmax.value)) return ctx.report('range', new Error(`x: [${s.xmin.value}, ${s.xmax.value}]`));
+    ctx.report('range', null);
+    const logT = Number(p.log_target) !== 0;
+    const asTarget = (v: number) => (logT ? Math.log(v) : v);
+    const rs: Shown[] = [];
+    try {
+      const n = CURVE_POINTS;
+      const xs = linspace(s.xmin.value, s.xmax.value, n);
+      const ins = { input: tensor(xs), target: tensor(filled(n, asTarget(pt))) };
+      const params = { ...p, reduction: 'none' };
+      const f = ev(dl, id, ins, params);
+      const df = gr(dl, id, ins, params, 'input');
+      rs.push(rec('loss curve', id, ins, params, 'value', f));
+      rs.push(rec('gradient curve', id, ins, params, 'grad:input', df));
+      const pin = { input: tensor([s.x.value]), target: tensor([asTarget(pt)]) };
+      const pv = ev(dl, id, pin, p);
+      const pg = gr(dl, id, pin, p, 'input');
+      rs.push(rec('probe loss', id, pin, p, 'value', pv));
+      rs.push(rec('probe gradient', id, pin, p, 'grad:input', pg));
+      const xf = pin.input.data[0]!;
+      pair.draw(
+        xs,
+        [{ label: id, color: 0 }],
+        [f],
+        [df],
+        { x: xf, y: pv[0]!, color: 0 },
+        { x: xf, y: pg[0]!, color: 0 },
+      );
+
+      // Two distributions: log q from the engine's log_softmax, then the terms and their sum.
+      const C = Math.min(pl.length, ql.length);
+      const qin = { x: tensor(ql.slice(0, C), [1, C]) };
+      const logq = ev(dl, 'log_softmax', qin, {});
+      rs.push(rec('log q = log_softmax(q logits)', 'log_softmax', qin, {}, 'value', logq));
+      const kin = { input: tensor(logq, [1, C]), target: tensor(pl.slice(0, C).map(asTarget), [1, C]) };
+      const terms = ev(dl, id, kin, { ...p, reduction: 'none' });
+      const total = ev(dl, id, kin, { ...p, reduction: 'sum' });
+      const mine = ev(dl, id, kin, p);
+      rs.push(rec('pointwise KL terms', id, kin, { ...p, reduction: 'none' }, 'value', terms));
+      rs.push(rec('KL sum', id, kin, { ...p, reduction: 'sum' }, 'value', total));
+      rs.push(rec('KL with the entry reduction', id, kin, p, 'value', mine));
+      const qs = ev(dl, 'softmax', qin, {});
+      rs.push(rec('q = softmax(q logits)', 'softmax', qin, {}, 'value', qs));
+      if (C !== barC) {
+        barC = C;
+        bars.plot.setOptions({ xRange: [-0.6, C - 0.4] });
+      }
+      // Two coins: rows [log q, log(1 − q)] against [p, 1 − p]; KL is each row's sum.
+      const m = qs2.length;
+      const cin = {
+        input: tensor(
+          Float32Array.from({ length: 2 * m }, (_, i) => Math.log(i % 2 === 0 ? qs2[i >> 1]! : 1 - qs2[i >> 1]!)),
+          [m, 2],
+        ),
+        target: tensor(
+          Float32Array.from({ length: 2 * m }, (_, i) => asTarget(i % 2 === 0 ? pt : 1 - pt)),
+          [m, 2],
+        ),
+      };
+      const cterms = ev(dl, id, cin, { ...p, reduction: 'none' });
+      rs.push(rec('two-coin KL terms', id, cin, { ...p, reduction: 'none' }, 'value', cterms));
+      const kl = rowSums(cterms, m, 2);
+      bern.plot.update(qs2, [kl]);
+      const b = argmin(kl);
+      bern.plot.setMarks(b >= 0 ? [{ x: qs2[b]!, y: kl[b]!, color: 1, label: `q ≈ ${fmt(qs2[b]!)}` }] : []);
+      bars.plot.update(
+        Float32Array.from({ length: C }, (_, i) => i),
+        [terms, Float32Array.from(pl.slice(0, C)), qs],
+      );
+      const red = op.params.find((q) => q.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
+      out.textContent = `x = ${fmt(xf)}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x = ${formatF32(pg[0]!)}   ·   ${t.klSum} = ${formatF32(total[0]!)}   (${red}: ${formatF32(mine[0]!)})`;
+      shown = rs;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      pair.destroy();
+      bars.plot.destroy();
+      bern.plot.destroy();
+    },
+  };
+}
+
+/** Sum of each row of a [rows, cols] result (a display transform of engine values). */
+function rowSums(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; ++r) {
+    let s = 0;
+    for (let c = 0; c < cols; ++c) s += a[r * cols + c]!;
+    out[r] = s;
+  }
+  return out;
+}
+
 // ---- entry point ---------------------------------------------------------------
 
 const REGRESSION = ['mse', 'l1', 'huber', 'smooth_l1', 'poisson_nll', 'gaussian_nll'];
+const BINARY = ['bce', 'bce_with_logits', 'focal', 'hinge'];
+const ROWS = ['cross_entropy', 'focal_multiclass', 'nll', 'multi_margin'];
 
 /** Builds the losses view of one entry. */
 export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
@@ -645,6 +1205,9 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     render: () => view?.render(),
   };
   if (REGRESSION.includes(op.id)) view = regressionView(env);
+  else if (BINARY.includes(op.id)) view = binaryView(env);
+  else if (ROWS.includes(op.id)) view = rowView(env);
+  else if (op.id === 'kl_div') view = klView(env);
   else {
     figures.append(h('p', { class: 'muted', text: op.id }));
     view = { render() {}, shown: () => [], destroy() {} };
