@@ -176,24 +176,33 @@ const OpInfo* FindOp(std::string_view id) {
   return nullptr;
 }
 
-Status UnknownOp(std::string_view id) {
-  // Up to three nearest ids, closest first; substrings count as near.
-  std::vector<std::pair<size_t, const char*>> near;
-  for (const OpInfo& op : kOps) {
-    const std::string_view cand = op.id;
-    size_t dist = Levenshtein(id, cand);
-    if (!id.empty() && cand.find(id) != std::string_view::npos) dist = 1;
-    if (dist <= std::max<size_t>(2, id.size() / 3))
-      near.push_back({dist, op.id});
+std::vector<std::string_view> NearestNames(
+    std::string_view name, std::span<const std::string_view> candidates) {
+  std::vector<std::pair<size_t, std::string_view>> near;
+  for (const std::string_view cand : candidates) {
+    size_t dist = Levenshtein(name, cand);
+    if (!name.empty() && cand.find(name) != std::string_view::npos) dist = 1;
+    if (dist <= std::max<size_t>(2, name.size() / 3))
+      near.push_back({dist, cand});
   }
   std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) {
     return a.first < b.first;
   });
+  std::vector<std::string_view> out;
+  for (size_t i = 0; i < near.size() && i < 3; ++i)
+    out.push_back(near[i].second);
+  return out;
+}
+
+Status UnknownOp(std::string_view id) {
+  std::vector<std::string_view> ids;
+  for (const OpInfo& op : kOps) ids.push_back(op.id);
+  const std::vector<std::string_view> near = NearestNames(id, ids);
   std::string msg = "unknown op '" + std::string(id) + "'";
   if (!near.empty()) {
     msg += "; did you mean ";
     for (size_t i = 0; i < near.size() && i < 3; ++i)
-      msg += (i ? ", '" : "'") + std::string(near[i].second) + "'";
+      msg += (i ? ", '" : "'") + std::string(near[i]) + "'";
     msg += "?";
   } else {
     msg += " (dl.ops() lists the " + std::to_string(kNumOps) + " ops)";

@@ -69,6 +69,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "not_differentiable";
     case ErrorCode::kBadValue:
       return "bad_value";
+    case ErrorCode::kBadFormula:
+      return "bad_formula";
   }
   return "unknown";
 }

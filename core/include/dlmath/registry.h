@@ -293,6 +293,10 @@ const OpInfo& Op(OpId id);
 // nullptr when unknown; see UnknownOp() for the error with suggestions.
 const OpInfo* FindOp(std::string_view id);
 Status UnknownOp(std::string_view id);
+// Up to three of `candidates` near `name` (edit distance, or containing it),
+// closest first: the "did you mean" of UnknownOp and of the formula parser.
+std::vector<std::string_view> NearestNames(
+    std::string_view name, std::span<const std::string_view> candidates);
 
 }  // namespace dlmath
 

@@ -22,7 +22,8 @@ enum class ErrorCode {
   kOutOfMemory,
   kBadType,
   kNotDifferentiable,
-  kBadValue,  // an input value outside its domain (class index >= C, ...)
+  kBadValue,    // an input value outside its domain (class index >= C, ...)
+  kBadFormula,  // formula text that does not parse (see formula.h)
 };
 
 // Stable, lower-case names used as the `code` of a JS DlmathError.
@@ -43,9 +44,21 @@ class Status {
   const std::string& what() const { return what_; }  // input/param name
   const std::string& message() const { return message_; }
 
+  // Where in a formula's text the error sits: 1-based column counted in
+  // Unicode code points and the offending token's length in code points;
+  // 0 when the error has no place (every error that is not about a formula).
+  int column() const { return column_; }
+  int length() const { return length_; }
+  Status& At(int column, int length) {
+    column_ = column;
+    length_ = length;
+    return *this;
+  }
+
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string op_, what_, message_;
+  int column_ = 0, length_ = 0;
 };
 
 }  // namespace dlmath
