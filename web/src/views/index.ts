@@ -12,6 +12,7 @@ export const VIEWS: Record<string, Loader> = {
   losses: () => import('./losses.js'),
   distances: () => import('./distances.js'),
   attention: () => import('./attention.js'),
+  regression: () => import('./regression.js'),
   numerics: () => import('./numerics.js'),
   optimizers: () => import('./optimizers.js'),
 };
