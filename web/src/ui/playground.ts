@@ -375,11 +375,14 @@ export class Playground {
     if (this.#frame) return;
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
+      const start = performance.now();
       try {
         this.#view?.render();
       } catch (err) {
         this.#notice.show('view', err);
       }
+      // Read by `npm run bench` (bench/ui.mjs): the cost of one live update.
+      performance.measure('dlmath:render', { start });
     });
   }
 

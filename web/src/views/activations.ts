@@ -157,7 +157,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   figDf.attach(plotDf);
   let shownCmp = '';
   let gridCache: { key: string; xs: Float32Array } | null = null;
-  let last: { curves: Curves; probe: Curves; setup: ReturnType<typeof setupOf> } | null = null;
+  let last: { probe: Curves; setup: ReturnType<typeof setupOf> } | null = null;
+  let lastCurveKey = '';
 
   function setupOf() {
     const params: Record<string, number> = {};
@@ -174,23 +175,28 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     if (gridCache?.key !== key) gridCache = { key, xs: grid(xmin, xmax, GRID_POINTS) };
     const setup = setupOf();
     try {
-      const curves = sampleCurves(dl, op, mode!, gridCache.xs, setup);
-      const pc = sampleCurves(dl, op, mode!, Float32Array.of(probe), setup);
-      const others = cmp.map((id) => {
-        const o = elementwise.find((e) => e.id === id)!;
-        return sampleCurves(dl, o, 'elementwise', gridCache!.xs, { params: {}, row: [], inputs: {} });
-      });
-      if (cmp.join() !== shownCmp) {
-        shownCmp = cmp.join();
-        plotF.setOptions(plotOpts(op.id));
-        plotDf.setOptions(plotOpts(`${op.id}′`));
+      // Moving only the probe redraws the marks, not the curves.
+      const curveKey = JSON.stringify([key, setup, cmp]);
+      if (curveKey !== lastCurveKey) {
+        const curves = sampleCurves(dl, op, mode!, gridCache.xs, setup);
+        const others = cmp.map((id) => {
+          const o = elementwise.find((e) => e.id === id)!;
+          return sampleCurves(dl, o, 'elementwise', gridCache!.xs, { params: {}, row: [], inputs: {} });
+        });
+        if (cmp.join() !== shownCmp) {
+          shownCmp = cmp.join();
+          plotF.setOptions(plotOpts(op.id));
+          plotDf.setOptions(plotOpts(`${op.id}′`));
+        }
+        plotF.update(curves.x, [curves.f, ...others.map((c) => c.f)]);
+        plotDf.update(curves.x, [curves.df, ...others.map((c) => c.df)]);
+        lastCurveKey = curveKey;
       }
-      plotF.update(curves.x, [curves.f, ...others.map((c) => c.f)]);
-      plotDf.update(curves.x, [curves.df, ...others.map((c) => c.df)]);
+      const pc = sampleCurves(dl, op, mode!, Float32Array.of(probe), setup);
       plotF.setMarks([{ x: pc.x[0]!, y: pc.f[0]!, color: 1 }]);
       plotDf.setMarks([{ x: pc.x[0]!, y: pc.df[0]!, color: 1 }]);
       probeOut.textContent = `x = ${formatF32(pc.x[0]!)}   f(x) = ${formatF32(pc.f[0]!)}   f′(x) = ${formatF32(pc.df[0]!)}`;
-      last = { curves, probe: pc, setup };
+      last = { probe: pc, setup };
       ctx.report('engine', null);
     } catch (err) {
       ctx.report('engine', err);

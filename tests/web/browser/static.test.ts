@@ -1,0 +1,50 @@
+// `npm run build` output works as plain static files: built with Vite into a
+// scratch folder, served by `vite preview` on 127.0.0.1, opened in headless
+// Chromium under the production Content-Security-Policy (no dev websocket).
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { configFile, launchChromium, root, watch } from './harness.js';
+
+const outDir = path.join(root, 'build/app-test');
+let browser: Browser;
+let server: PreviewServer;
+let url: string;
+
+beforeAll(async () => {
+  await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  server = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
+  url = server.resolvedUrls!.local[0]!;
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+it('the static build serves every page kind with the production CSP', async () => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${url}#e=softplus&p.beta=2`);
+  await page.waitForFunction(
+    () => window.dlmathApp?.state().page === 'softplus' && window.dlmathApp.state().shown.length > 0,
+    null,
+    {
+      timeout: 60_000,
+    },
+  );
+  const csp = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
+  expect(csp).not.toContain('unsafe-eval');
+  expect(csp).not.toContain('ws:');
+  // A lazily loaded family view and the overview work from the built chunks too.
+  await page.evaluate(() => (location.hash = 'e=huber'));
+  await page.waitForFunction(
+    () => window.dlmathApp!.state().page === 'huber' && window.dlmathApp!.state().shown.length > 0,
+  );
+  await page.evaluate(() => (location.hash = ''));
+  await page.waitForSelector('[data-testid=overview]');
+  expect(problems).toEqual([]);
+  await page.close();
+});
