@@ -13,6 +13,7 @@ export const VIEWS: Record<string, Loader> = {
   distances: () => import('./distances.js'),
   attention: () => import('./attention.js'),
   regression: () => import('./regression.js'),
+  graph: () => import('./graph.js'),
   numerics: () => import('./numerics.js'),
   optimizers: () => import('./optimizers.js'),
 };

@@ -1,0 +1,452 @@
+// Optimizers: the entry's path on a 2-D test surface (ill-conditioned
+// quadratic, Rosenbrock, a saddle, Beale), with other optimizers overlaid, a
+// draggable start and the loss per step; or all four surfaces side by side.
+// The surfaces are closed forms in JS (surfaces.ts); every step is the
+// engine's optimizer, run closed-loop (see descend()).
+import type { OpMeta, Params } from '../engine/index.js';
+import { h } from '../ui/dom.js';
+import { formatF32 } from '../ui/format.js';
+import { Figure } from '../ui/plots/figure.js';
+import { LinePlot } from '../ui/plots/line.js';
+import { PlanePlot, type Path } from '../ui/plots/plane.js';
+import { controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
+import {
+  descend,
+  sampleField,
+  surface,
+  SURFACE_DEFAULTS,
+  SURFACE_IDS,
+  type Descent,
+  type Surface,
+  type SurfaceId,
+  type SurfaceParams,
+} from './surfaces.js';
+import type { FamilyView, Shown, ViewContext } from './view.js';
+import './optimizers.css';
+
+const OPTIMIZERS = ['sgd', 'sgd_momentum', 'sgd_nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+export const MAX_STEPS = 300;
+const DEFAULT_STEPS = 100;
+const FIELD_N = 121;
+
+const L = {
+  en: {
+    surface: 'Surface',
+    surfaces: {
+      quadratic: 'Ill-conditioned quadratic',
+      rosenbrock: 'Rosenbrock valley',
+      saddle: 'Saddle x² − y²',
+      beale: 'Beale function',
+    } as Record<SurfaceId, string>,
+    kappa: 'condition number κ',
+    ra: 'Rosenbrock a',
+    rb: 'Rosenbrock b',
+    steps: 'steps',
+    grid: 'All four surfaces side by side',
+    run: 'Run',
+    overlays: 'Compare with',
+    olr: 'Hyper-parameters of the compared optimizers',
+    own: 'their own defaults',
+    same: 'their defaults, with this entry’s lr',
+    reset: 'Reset start point',
+    path: 'Path on the surface',
+    loss: 'Loss per step',
+    lossMin: 'f(θₜ) − f(θ*) per step (log scale)',
+    lossRaw: 'f(θₜ) per step',
+    step: 'step',
+    start: 'start',
+    end: 'end',
+    diverged: (k: number) => `diverged: |θ| > 10⁴ after step ${k}`,
+    stopped: 'stopped: non-finite gradient',
+    planeNote:
+      'Drag the start point (or focus the plot and use the arrow keys). Background: the surface, coloured by log(1 + f − min f). The surface and its gradient are closed forms in JavaScript; each step is the engine’s optimizer, run closed-loop: after k steps the gradient at the current point is appended and the engine replays all k + 1 gradients, rebuilding its state exactly.',
+    lossNote:
+      'Log scale: a straight line is linear convergence; plateaus are flat valleys or saddles. Dashed curves are the compared optimizers.',
+    lrHint:
+      'The registry’s default lr suits networks with many parameters; on these small surfaces raise lr in the parameter panel (e.g. Adam 0.05–0.2) to see it travel.',
+    gridNote: 'Each surface starts from its own default point (drag to move); the entry is the solid line.',
+  },
+  zh: {
+    surface: '曲面',
+    surfaces: {
+      quadratic: '病态二次函数',
+      rosenbrock: 'Rosenbrock 山谷',
+      saddle: '鞍面 x² − y²',
+      beale: 'Beale 函数',
+    } as Record<SurfaceId, string>,
+    kappa: '条件数 κ',
+    ra: 'Rosenbrock 的 a',
+    rb: 'Rosenbrock 的 b',
+    steps: '步数',
+    grid: '四个曲面并排显示',
+    run: '运行',
+    overlays: '对比的优化器',
+    olr: '对比优化器的超参数',
+    own: '各自的默认值',
+    same: '默认值,但学习率与本条目相同',
+    reset: '重置起点',
+    path: '曲面上的优化路径',
+    loss: '每步的损失',
+    lossMin: '每步的 f(θₜ) − f(θ*)(对数坐标)',
+    lossRaw: '每步的 f(θₜ)',
+    step: '步',
+    start: '起点',
+    end: '终点',
+    diverged: (k: number) => `发散:第 ${k} 步后 |θ| > 10⁴`,
+    stopped: '已停止:梯度不是有限值',
+    planeNote:
+      '拖动起点(或聚焦图后用方向键移动)。背景是曲面,按 log(1 + f − min f) 着色。曲面及其梯度是 JavaScript 中的闭式公式;每一步都由引擎的优化器计算,并以闭环方式运行:走完 k 步后,把当前点的梯度追加到序列末尾,引擎重放全部 k + 1 个梯度,从而精确重建优化器的内部状态。',
+    lossNote: '对数坐标下,直线表示线性收敛;平台段对应平坦的谷底或鞍点。虚线是对比的优化器。',
+    lrHint:
+      '注册表里的默认学习率是为参数众多的网络准备的;在这些二维小曲面上,请在参数面板中调大 lr(例如 Adam 取 0.05–0.2),才能看到它走出明显的路径。',
+    gridNote: '每个曲面从各自的默认起点出发(可拖动);实线是本条目的优化器。',
+  },
+};
+
+interface Run {
+  id: string;
+  hyper: Params;
+  d: Descent;
+  color: number;
+}
+
+/** Hyper-params of an optimizer from its registry defaults, optionally with another lr. */
+function defaults(op: OpMeta, lr?: number): Params {
+  const p: Params = {};
+  for (const q of op.params) p[q.name] = q.default;
+  if (lr !== undefined && 'lr' in p) p.lr = lr;
+  return p;
+}
+
+/** Builds the optimizers view of one entry. */
+export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+  const t = L[ctx.lang];
+  const { dl, store } = ctx;
+  const metas = new Map(dl.ops().map((o) => [o.id, o]));
+  const others = OPTIMIZERS.filter((id) => id !== op.id && metas.has(id));
+  const colorOf = (id: string) => (id === op.id ? 0 : 1 + others.indexOf(id as (typeof others)[number]));
+
+  let surf = store.choice('surf', SURFACE_IDS, 'quadratic');
+  const sp: SurfaceParams = {
+    kappa: store.num('kappa', SURFACE_DEFAULTS.kappa, 1, 1000),
+    a: store.num('a', SURFACE_DEFAULTS.a, -2, 2),
+    b: store.num('b', SURFACE_DEFAULTS.b, 0, 1000),
+  };
+  let steps = store.int('steps', DEFAULT_STEPS, 1, MAX_STEPS);
+  let grid = store.bool('grid', false);
+  const cmpDefault = ['sgd', 'sgd_momentum', 'adam'].filter((id) => id !== op.id).slice(0, 2);
+  let cmp = store
+    .text('cmp', cmpDefault.join(','), 200)
+    .split(',')
+    .filter((id) => (others as readonly string[]).includes(id));
+  let olr = store.choice('olr', ['own', 'same'] as const, 'own');
+  const startOf = (id: SurfaceId) =>
+    store.list(`start_${id}`, surface(id, sp).start, { min: -100, max: 100, minLen: 2, maxLen: 2 }) as [number, number];
+
+  const rerender = () => {
+    ctx.changed();
+    render();
+  };
+
+  // ---- controls ------------------------------------------------------------
+  const controls = controlGroup(host, t.run);
+  const surfSel = select(
+    controls,
+    {
+      id: 'view-surface',
+      label: t.surface,
+      options: SURFACE_IDS.map((id) => ({ value: id, label: t.surfaces[id] })),
+      value: surf,
+    },
+    (v) => {
+      surf = v;
+      store.set('surf', v, 'quadratic');
+      showKnobs();
+      rerender();
+    },
+  );
+  const kappaField = slider(
+    controls,
+    { id: 'view-kappa', label: t.kappa, min: 1, max: 100, step: 1, value: sp.kappa },
+    (v) => {
+      sp.kappa = Math.min(1000, Math.max(1, v));
+      store.set('kappa', sp.kappa, SURFACE_DEFAULTS.kappa);
+      rerender();
+    },
+  );
+  const aField = slider(controls, { id: 'view-ra', label: t.ra, min: -2, max: 2, step: 0.05, value: sp.a }, (v) => {
+    sp.a = Math.min(2, Math.max(-2, v));
+    store.set('a', sp.a, SURFACE_DEFAULTS.a);
+    rerender();
+  });
+  const bField = slider(controls, { id: 'view-rb', label: t.rb, min: 1, max: 200, step: 1, value: sp.b }, (v) => {
+    sp.b = Math.min(1000, Math.max(0, v));
+    store.set('b', sp.b, SURFACE_DEFAULTS.b);
+    rerender();
+  });
+  slider(controls, { id: 'view-steps', label: t.steps, min: 1, max: MAX_STEPS, step: 1, value: steps }, (v) => {
+    steps = Math.min(MAX_STEPS, Math.max(1, Math.round(v)));
+    store.set('steps', steps, DEFAULT_STEPS);
+    rerender();
+  });
+  toggle(controls, { id: 'view-grid', label: t.grid, checked: grid }, (v) => {
+    grid = v;
+    store.set('grid', v, false);
+    buildFigures();
+    showKnobs();
+    rerender();
+  });
+  const resetBtn = h('button', {
+    type: 'button',
+    class: 'view-button',
+    'data-testid': 'view-reset-start',
+    text: t.reset,
+  });
+  resetBtn.addEventListener('click', () => {
+    for (const id of SURFACE_IDS) store.set(`start_${id}`, undefined);
+    rerender();
+  });
+  controls.append(h('div', { class: 'field' }, resetBtn));
+
+  const cmpGroup = controlGroup(host, t.overlays);
+  const boxes = h('div', { class: 'opt-overlays' });
+  cmpGroup.append(boxes);
+  for (const id of others) {
+    toggle(boxes, { id: `view-cmp-${id}`, label: id, checked: cmp.includes(id) }, (on) => {
+      cmp = others.filter((o) => (o === id ? on : cmp.includes(o)));
+      store.set('cmp', cmp.join(','), cmpDefault.join(','));
+      rerender();
+    });
+  }
+  select(
+    cmpGroup,
+    {
+      id: 'view-olr',
+      label: t.olr,
+      options: [
+        { value: 'own', label: t.own },
+        { value: 'same', label: t.same },
+      ],
+      value: olr,
+    },
+    (v) => {
+      olr = v;
+      store.set('olr', v, 'own');
+      rerender();
+    },
+  );
+  const out = readout(cmpGroup, 'optimizer-readout');
+  cmpGroup.append(h('p', { class: 'muted hint', text: t.lrHint }));
+
+  function showKnobs(): void {
+    const single = !grid;
+    surfSel.parentElement!.hidden = grid;
+    kappaField.root.hidden = single && surf !== 'quadratic';
+    aField.root.hidden = single && surf !== 'rosenbrock';
+    bField.root.hidden = single && surf !== 'rosenbrock';
+  }
+  showKnobs();
+
+  // ---- figures -------------------------------------------------------------
+  const figures = h('div', { class: 'figures' });
+  host.append(figures);
+  type Panel = { sid: SurfaceId; fig: Figure; plane: PlanePlot; fieldKey: string };
+  let panels: Panel[] = [];
+  let lossFig: Figure | null = null;
+  let lossPlot: LinePlot | null = null;
+  let lossKey = '';
+
+  // Figures first, plots second: a plot sizes itself from its box, which is
+  // final only once every figure of the grid is in place.
+  function makePanel(fig: Figure, sid: SurfaceId): Panel {
+    const s = surface(sid, sp);
+    const panel: Panel = { sid, fig, plane: null as unknown as PlanePlot, fieldKey: '' };
+    panel.plane = new PlanePlot(fig.body, {
+      x: s.x,
+      y: s.y,
+      xLabel: 'θ₁',
+      yLabel: 'θ₂',
+      equalAspect: true,
+      onDrag: (_i, x, y) => moveStart(panel.sid, x, y),
+      onClick: (x, y) => moveStart(panel.sid, x, y),
+    });
+    fig.attach(panel.plane);
+    return panel;
+  }
+
+  function moveStart(sid: SurfaceId, x: number, y: number): void {
+    const s = surface(sid, sp);
+    store.set(`start_${sid}`, [Number(x.toFixed(3)), Number(y.toFixed(3))], s.start);
+    rerender();
+  }
+
+  function destroyFigures(): void {
+    for (const p of panels) p.plane.destroy();
+    lossPlot?.destroy();
+    panels = [];
+    lossFig = null;
+    lossPlot = null;
+    lossKey = '';
+    figures.replaceChildren();
+  }
+
+  function buildFigures(): void {
+    destroyFigures();
+    if (grid) {
+      const box = h('div', { class: 'opt-grid' });
+      figures.append(box);
+      const figs = SURFACE_IDS.map((sid) => new Figure(box, t.surfaces[sid], ctx.lang, `figure-path-${sid}`));
+      panels = SURFACE_IDS.map((sid, i) => makePanel(figs[i]!, sid));
+      panels[0]!.fig.setNote(t.gridNote);
+    } else {
+      const fig = new Figure(figures, `${t.path}: ${t.surfaces[surf]}`, ctx.lang, 'figure-path');
+      fig.setNote(t.planeNote);
+      lossFig = new Figure(figures, t.loss, ctx.lang, 'figure-loss');
+      lossFig.setNote(t.lossNote);
+      panels = [makePanel(fig, surf)];
+    }
+  }
+  buildFigures();
+
+  // ---- computation ---------------------------------------------------------
+  const cache = new Map<string, Descent>();
+  function run(id: string, hyper: Params, s: Surface, start: [number, number]): Descent {
+    const key = `${id}|${JSON.stringify(hyper)}|${s.id}|${sp.kappa},${sp.a},${sp.b}|${start.join(',')}|${steps}`;
+    let d = cache.get(key);
+    if (!d) {
+      d = descend(dl, id, start, s.grad, hyper, steps, 1e4);
+      if (cache.size > 64) cache.clear();
+      cache.set(key, d);
+    }
+    return d;
+  }
+
+  let last: { runs: Run[]; sid: SurfaceId }[] = [];
+
+  function render(): void {
+    const entryHyper: Params = {};
+    for (const p of op.params) entryHyper[p.name] = ctx.params[p.name] ?? p.default;
+    const lr = typeof entryHyper.lr === 'number' ? entryHyper.lr : undefined;
+    const results: { runs: Run[]; sid: SurfaceId }[] = [];
+    try {
+      for (const panel of panels) {
+        if (!grid && panel.sid !== surf) {
+          panel.sid = surf;
+          const s0 = surface(surf, sp);
+          panel.plane.setRanges(s0.x, s0.y);
+          panel.fig.setTitle(`${t.path}: ${t.surfaces[surf]}`);
+          panel.fieldKey = '';
+        }
+        const s = surface(panel.sid, sp);
+        const fieldKey = `${panel.sid}|${sp.kappa},${sp.a},${sp.b}`;
+        if (panel.fieldKey !== fieldKey) {
+          panel.fieldKey = fieldKey;
+          panel.plane.setField({ nx: FIELD_N, ny: FIELD_N, values: sampleField(s, FIELD_N, FIELD_N), log: true });
+        }
+        const start = startOf(panel.sid);
+        const runs: Run[] = [{ id: op.id, hyper: entryHyper, d: run(op.id, entryHyper, s, start), color: 0 }];
+        for (const id of cmp) {
+          const meta = metas.get(id)!;
+          const hyper = defaults(meta, olr === 'same' ? lr : undefined);
+          runs.push({ id, hyper, d: run(id, hyper, s, start), color: colorOf(id) });
+        }
+        const paths: Path[] = [];
+        for (const r of runs.slice().reverse())
+          paths.push({
+            label: r.id,
+            xs: r.d.xs,
+            ys: r.d.ys,
+            color: r.color,
+            width: r.id === op.id ? 2.5 : 1.5,
+            dash: r.id === op.id ? undefined : [6, 4],
+          });
+        for (const r of runs)
+          paths.push({
+            label: `${r.id} ${t.end}`,
+            xs: [r.d.xs[r.d.xs.length - 1]!],
+            ys: [r.d.ys[r.d.ys.length - 1]!],
+            color: r.color,
+            kind: 'points',
+          });
+        if (s.min) paths.push({ label: 'θ*', xs: [s.min.x], ys: [s.min.y], color: 7, kind: 'points' });
+        panel.plane.update(paths, [{ x: start[0], y: start[1], color: 0, label: t.start }]);
+        results.push({ runs, sid: panel.sid });
+      }
+      if (!grid && lossFig) drawLoss(results[0]!.runs, surface(surf, sp));
+      const main = results[0]!.runs[0]!;
+      const d = main.d;
+      const n = d.steps;
+      const s = surface(results[0]!.sid, sp);
+      const fx = d.xs[n]!;
+      const fy = d.ys[n]!;
+      out.textContent =
+        `${op.id}: θ_${n} = (${formatF32(Math.fround(fx))}, ${formatF32(Math.fround(fy))}), f = ${Number(s.f(fx, fy).toPrecision(6))}` +
+        (d.stop === 'left' ? ` — ${t.diverged(n)}` : d.stop === 'nonfinite' ? ` — ${t.stopped}` : '');
+      last = results;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+
+  function drawLoss(runs: Run[], s: Surface): void {
+    const logY = s.min !== null;
+    const key = `${runs.map((r) => r.id).join(',')}|${logY}`;
+    if (!lossPlot || key !== lossKey) {
+      lossPlot?.destroy();
+      lossFig!.body.replaceChildren();
+      lossPlot = new LinePlot(lossFig!.body, {
+        series: runs.map((r) => ({
+          label: r.id,
+          color: r.color,
+          width: r.id === op.id ? 2.5 : 1.5,
+          dash: r.id === op.id ? undefined : [6, 4],
+        })),
+        xLabel: t.step,
+        logY,
+      });
+      lossFig!.attach(lossPlot);
+      lossKey = key;
+    }
+    lossFig!.setTitle(logY ? t.lossMin : t.lossRaw);
+    const xs = new Float64Array(steps + 1);
+    for (let i = 0; i <= steps; ++i) xs[i] = i;
+    const fmin = s.min?.f ?? 0;
+    const ys = runs.map((r) => {
+      const y = new Float64Array(steps + 1).fill(NaN);
+      for (let i = 0; i < r.d.xs.length; ++i) y[i] = s.f(r.d.xs[i]!, r.d.ys[i]!) - fmin;
+      return y;
+    });
+    lossPlot.update(xs, ys);
+  }
+
+  return {
+    render,
+    shown(): Shown[] {
+      const list: Shown[] = [];
+      last.forEach(({ runs, sid }, i) => {
+        for (const r of runs) {
+          if (i > 0 && r.id !== op.id) continue; // side by side: the entry on every surface, overlays on the first
+          const c = r.d.call;
+          const n = c.grads.length / 2;
+          if (n === 0) continue;
+          list.push({
+            label: `${r.id} path on ${sid}`,
+            id: r.id,
+            inputs: {
+              params: { shape: [2], data: Array.from(c.params) },
+              grads: { shape: [n, 2], data: Array.from(c.grads) },
+            },
+            params: r.hyper,
+            what: 'value',
+            values: Array.from(c.out),
+          });
+        }
+      });
+      return list;
+    },
+    destroy() {
+      destroyFigures();
+    },
+  };
+}
