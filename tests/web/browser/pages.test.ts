@@ -163,6 +163,16 @@ for (const family of FAMILIES) {
         await open(id);
         const notice = await page.locator('[data-testid=notice-message]').allTextContents();
         const checks = await recheck();
+        // Keyboard and screen-reader users need a name on every control.
+        const unlabeled = await page.evaluate(() =>
+          [
+            ...document.querySelectorAll<HTMLInputElement>(
+              '#main-content input, #main-content select, #main-content textarea',
+            ),
+          ]
+            .filter((el) => !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+            .map((el) => el.id || el.outerHTML.slice(0, 80)),
+        );
         await page.screenshot({ path: path.join(shots, `${id}${lang === 'zh' ? '.zh' : ''}.png`), fullPage: true });
         const bad = checks
           .filter((c) => c.error || c.worst > 0)
@@ -171,6 +181,7 @@ for (const family of FAMILIES) {
         if (notice.length) failures.push(`${id}: notice ${notice.join(' | ')}`);
         if (!checks.length) failures.push(`${id}: the view records no computed numbers`);
         if (bad.length) failures.push(`${id}: ${bad.join('; ')}`);
+        if (unlabeled.length) failures.push(`${id}: controls without a label: ${unlabeled.join(', ')}`);
       }
       expect(failures).toEqual([]);
     });

@@ -43,6 +43,8 @@ export interface PlaneOptions {
   onClick?: (x: number, y: number) => void;
   /** Keep one unit of x as long as one unit of y (circles look round). */
   equalAspect?: boolean;
+  /** Accessible name (say what the handles are and that arrow keys move them). */
+  label?: string;
 }
 
 /** A fixed-range 2-D plot with draggable handles. */
@@ -65,6 +67,10 @@ export class PlanePlot implements Exportable {
     host.tabIndex = 0;
     host.classList.add('plane');
     host.setAttribute('role', 'application');
+    host.setAttribute(
+      'aria-label',
+      opts.label ?? 'x–y plane: arrow keys move the selected point (Shift: faster), [ and ] select another',
+    );
     host.addEventListener('keydown', (e) => this.#key(e));
     this.#resize = new ResizeObserver(() => this.#plot?.setSize(this.#size()));
     this.#resize.observe(host);
