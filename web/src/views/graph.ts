@@ -1,0 +1,239 @@
+// Graph Laplacians: a small editable graph (nodes on a circle, draggable;
+// edges toggled by clicking the adjacency heatmap or typed as "0-1, 1-2"),
+// the adjacency A, the entry's Laplacian from the engine, and its spectrum
+// (the engine's aux eigenvalues). The number of zero eigenvalues equals the
+// number of connected components; the view counts both and shows they agree.
+import type { OpMeta } from '../engine/index.js';
+import { h } from '../ui/dom.js';
+import { Figure } from '../ui/plots/figure.js';
+import { Heatmap } from '../ui/plots/heatmap.js';
+import { LinePlot } from '../ui/plots/line.js';
+import { PlanePlot, type Path } from '../ui/plots/plane.js';
+import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
+import { evalCall, f32, fmt, record, type F32Inputs } from './engine-calls.js';
+import type { FamilyView, Shown, ViewContext } from './view.js';
+import './engine-views.css';
+
+const L = {
+  en: {
+    view: 'Graph',
+    nodes: 'number of nodes',
+    edges: 'edges (pairs such as "0-1, 1-2")',
+    weight: 'weight of every edge',
+    graph: 'The graph',
+    graphNote:
+      'Drag the nodes to rearrange the picture (the Laplacian does not depend on where they are). Click a cell of A to add or remove that edge.',
+    adj: 'Adjacency A (click a cell to toggle an edge)',
+    lap: 'The entry’s matrix from the engine',
+    spec: 'Spectrum: eigenvalues in ascending order (aux)',
+    specNote:
+      'Every connected component contributes one zero eigenvalue (its constant vector is in the null space). Cut an edge that holds two parts together and a second zero appears; the second-smallest eigenvalue (algebraic connectivity) shrinks as a graph gets easier to cut.',
+    zeros: 'zero eigenvalues (|λ| < 1e-5)',
+    comps: 'connected components (by graph search)',
+    fiedler: 'second-smallest eigenvalue λ₂',
+    bad: 'not a list of edges',
+    index: 'index',
+    lambda: 'λ',
+  },
+  zh: {
+    view: '图',
+    nodes: '节点数',
+    edges: '边(节点对,例如 "0-1, 1-2")',
+    weight: '每条边的权重',
+    graph: '图',
+    graphNote: '拖动节点可以调整画面(拉普拉斯矩阵与节点的位置无关)。点击 A 的某个格子可以添加或删除对应的边。',
+    adj: '邻接矩阵 A(点击格子切换一条边)',
+    lap: '引擎算出的本条目矩阵',
+    spec: '谱:按升序排列的特征值(aux)',
+    specNote:
+      '每个连通分量贡献一个零特征值(该分量上的常数向量属于零空间)。剪断连接两部分的边,就会多出一个零特征值;第二小的特征值(代数连通度)越小,图越容易被切开。',
+    zeros: '零特征值个数(|λ| < 1e-5)',
+    comps: '连通分量个数(图搜索得到)',
+    fiedler: '第二小的特征值 λ₂',
+    bad: '不是边的列表',
+    index: '序号',
+    lambda: 'λ',
+  },
+};
+
+const EDGES_DEF = [1, 12, 2, 23, 45, 56];
+const N_DEF = 7;
+const N_MAX = 10;
+
+function circle(n: number): number[] {
+  const p: number[] = [];
+  for (let i = 0; i < n; ++i) {
+    const th = Math.PI / 2 - (2 * Math.PI * i) / n;
+    p.push(Number((2 * Math.cos(th)).toFixed(3)), Number((2 * Math.sin(th)).toFixed(3)));
+  }
+  return p;
+}
+
+/** Edge codes i·10 + j (i < j) as "i-j" pairs. */
+function edgesText(edges: number[]): string {
+  return edges.map((e) => `${Math.floor(e / 10)}-${e % 10}`).join(', ');
+}
+
+/** Connected components by a plain search (a check beside the spectrum). */
+function components(n: number, edges: number[]): number {
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (const e of edges) parent[find(Math.floor(e / 10))] = find(e % 10);
+  return new Set(Array.from({ length: n }, (_, i) => find(i))).size;
+}
+
+/** Builds the graph view of one entry. */
+export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+  const t = L[ctx.lang];
+  const { dl, store } = ctx;
+  const controls = controlGroup(host, t.view);
+  const figures = h('div', { class: 'figures' });
+  host.append(figures);
+
+  let n = store.int('n', N_DEF, 2, N_MAX);
+  const valid = (e: number) => Number.isInteger(e) && Math.floor(e / 10) < e % 10 && e % 10 < n;
+  let edges = store.list('edges', EDGES_DEF, { min: 0, max: 99, minLen: 0, maxLen: 45 }).filter(valid);
+  let weight = store.num('w', 1, 0.1, 5);
+  let pos = store.list('pos', circle(n), { min: -3, max: 3, minLen: 2 * n, maxLen: 2 * n });
+
+  const rerender = () => {
+    ctx.changed();
+    render();
+  };
+  const setEdges = (next: number[]) => {
+    edges = [...new Set(next.filter(valid))].sort((a, b) => a - b);
+    store.set('edges', edges, EDGES_DEF);
+    edgeField.value = edgesText(edges);
+  };
+  slider(controls, { id: 'view-n', label: t.nodes, min: 2, max: N_MAX, step: 1, value: n }, (v) => {
+    n = Math.round(v);
+    store.set('n', n, N_DEF);
+    pos = circle(n);
+    store.set('pos', undefined);
+    setEdges(edges);
+    rerender();
+  });
+  slider(controls, { id: 'view-w', label: t.weight, min: 0.1, max: 5, step: 0.1, value: weight }, (v) => {
+    weight = v;
+    store.set('w', v, 1);
+    rerender();
+  });
+  const edgeField = textField(
+    controls,
+    { id: 'view-edges', label: t.edges, value: edgesText(edges), wide: true },
+    (text) => {
+      const parts = text.split(/[,;\s]+/).filter(Boolean);
+      const codes: number[] = [];
+      for (const p of parts) {
+        const m = /^(\d+)-(\d+)$/.exec(p);
+        const i = m ? Number(m[1]) : NaN;
+        const j = m ? Number(m[2]) : NaN;
+        if (!m || i === j || i >= n || j >= n) return ctx.report('edges', new Error(`${t.edges}: ${t.bad} '${p}'`));
+        codes.push(Math.min(i, j) * 10 + Math.max(i, j));
+      }
+      ctx.report('edges', null);
+      edges = [...new Set(codes)].sort((a, b) => a - b);
+      store.set('edges', edges, EDGES_DEF);
+      rerender();
+    },
+  );
+  const out = readout(controls, 'graph-readout');
+
+  const figG = new Figure(figures, t.graph, ctx.lang, 'figure-graph');
+  figG.root.classList.add('fixed-plane');
+  const plane = new PlanePlot(figG.body, {
+    x: [-3, 3],
+    y: [-3, 3],
+    equalAspect: true,
+    onDrag: (i, x, y) => {
+      pos[2 * i] = x;
+      pos[2 * i + 1] = y;
+      store.set('pos', pos, circle(n));
+      rerender();
+    },
+  });
+  figG.attach(plane);
+  figG.setNote(t.graphNote);
+
+  const figA = new Figure(figures, t.adj, ctx.lang, 'figure-adjacency');
+  const heatA = new Heatmap(figA.body, {
+    map: 'sequential',
+    rowLabel: 'i',
+    colLabel: 'j',
+    onCell: (i, j) => {
+      if (i === j) return;
+      const e = Math.min(i, j) * 10 + Math.max(i, j);
+      setEdges(edges.includes(e) ? edges.filter((x) => x !== e) : [...edges, e]);
+      rerender();
+    },
+  });
+  figA.attach(heatA);
+  const figL = new Figure(figures, `${t.lap}: ${op.id}`, ctx.lang, 'figure-laplacian');
+  const heatL = new Heatmap(figL.body, { map: 'diverging', rowLabel: 'i', colLabel: 'j' });
+  figL.attach(heatL);
+  const figS = new Figure(figures, t.spec, ctx.lang, 'figure-spectrum');
+  const spec = new LinePlot(figS.body, {
+    series: [{ label: t.lambda, kind: 'bars', color: 2 }],
+    xLabel: t.index,
+  });
+  figS.attach(spec);
+  figS.setNote(t.specNote);
+
+  let shown: Shown[] = [];
+
+  function render(): void {
+    try {
+      const A = new Float32Array(n * n);
+      for (const e of edges) {
+        const i = Math.floor(e / 10);
+        const j = e % 10;
+        A[i * n + j] = weight;
+        A[j * n + i] = weight;
+      }
+      const inputs: F32Inputs = { A: f32([n, n], A) };
+      const res = evalCall(dl, op.id, inputs);
+      const ev = res.aux.eigenvalues?.data ?? new Float32Array(0);
+      heatA.update(A, n, n);
+      heatL.update(res.data, n, n);
+      spec.update(
+        Float32Array.from({ length: ev.length }, (_, i) => i),
+        [ev],
+      );
+      const zero = Array.from(ev).filter((v) => Math.abs(v) < 1e-5).length;
+      const marks = Array.from(ev, (v, i) => ({ x: i, y: v, color: Math.abs(v) < 1e-5 ? 1 : 2 }));
+      spec.setMarks(marks);
+      out.textContent = `${t.zeros}: ${zero}   ${t.comps}: ${components(n, edges)}   ${t.fiedler}: ${ev.length > 1 ? fmt(ev[1]!, 5) : '–'}\nλ = [${Array.from(ev, (v) => fmt(v, 4)).join(', ')}]`;
+
+      const paths: Path[] = edges.map((e) => {
+        const i = Math.floor(e / 10);
+        const j = e % 10;
+        return {
+          label: `${i}-${j}`,
+          xs: [pos[2 * i]!, pos[2 * j]!],
+          ys: [pos[2 * i + 1]!, pos[2 * j + 1]!],
+          color: 7,
+          width: 2,
+        };
+      });
+      plane.update(
+        paths,
+        Array.from({ length: n }, (_, i) => ({ x: pos[2 * i]!, y: pos[2 * i + 1]!, color: 0, label: String(i) })),
+      );
+      shown = [record(op.id, op.id, inputs, {}, 'value', res.data)];
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      plane.destroy();
+      heatA.destroy();
+      heatL.destroy();
+      spec.destroy();
+    },
+  };
+}
