@@ -49,6 +49,8 @@ async function main(): Promise<void> {
         details: byId('op-details'),
         footer: byId('footer'),
         skip: byId<HTMLAnchorElement>('skip'),
+        reset: byId<HTMLButtonElement>('reset-view'),
+        copy: byId<HTMLButtonElement>('copy-link'),
       },
       { storage: storage(), location: window.location, history: window.history },
       lang,

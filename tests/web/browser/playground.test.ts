@@ -216,3 +216,22 @@ it('the catalogue is reachable by keyboard alone', async () => {
   expect(problems).toEqual([]);
   await context.close();
 });
+
+it('embed=1 shows only the entry, and Reset view returns to its defaults', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=leaky_relu&p.negative_slope=0.3&v.x=-2&embed=1', 'leaky_relu');
+  expect(await page.isVisible('#nav')).toBe(false);
+  expect(await page.isVisible('[data-testid=figure-f]')).toBe(true);
+  await page.screenshot({ path: path.join(artifacts, 'playground-embed.png') });
+  await page.evaluate(() => document.body.classList.remove('embed'));
+  const before = await page.evaluate(() => window.dlmathApp!.state().renders);
+  await page.click('[data-testid=reset-view]');
+  await page.waitForFunction((n) => window.dlmathApp!.state().renders > n, before);
+  await settle(page);
+  const hash = await page.evaluate(() => location.hash);
+  expect(hash).not.toContain('p.negative_slope');
+  expect(hash).not.toContain('v.x');
+  expect(await page.inputValue('[data-testid=param-negative_slope]')).toBe('0.01');
+  expect(problems).toEqual([]);
+  await context.close();
+});

@@ -31,6 +31,8 @@ export interface PlaygroundDom {
   details: HTMLElement;
   footer: HTMLElement;
   skip: HTMLAnchorElement;
+  reset: HTMLButtonElement;
+  copy: HTMLButtonElement;
 }
 
 /** Browser services the shell uses. */
@@ -114,6 +116,8 @@ export class Playground {
     );
     dom.langSelect.addEventListener('change', () => this.setLang(dom.langSelect.value as Lang));
     dom.themeSelect.addEventListener('change', () => this.#setTheme(dom.themeSelect.value as Theme));
+    dom.reset.addEventListener('click', () => this.#reset());
+    dom.copy.addEventListener('click', () => void this.#copyLink());
     const theme = readTheme(env.storage);
     applyTheme(theme);
     dom.themeSelect.value = theme;
@@ -192,7 +196,7 @@ export class Playground {
     this.#values = values;
     const reported: Ignored[] = [...ignored];
     for (const [key, value] of [...values])
-      if (!/^(e|lang|[pv]\..+)$/.test(key)) {
+      if (!/^(e|lang|embed|[pv]\..+)$/.test(key)) {
         reported.push({ key, value: clip(value), why: 'unknown key' });
         values.delete(key);
       }
@@ -206,6 +210,13 @@ export class Playground {
         reported.push({ key: 'lang', value: clip(lang), why: 'not en or zh' });
       }
     }
+    // embed=1: only the entry and its view, for an <iframe> in documentation.
+    const embed = values.get('embed');
+    if (embed !== undefined && embed !== '1') {
+      reported.push({ key: 'embed', value: clip(embed), why: 'not 1' });
+      values.delete('embed');
+    }
+    document.body.classList.toggle('embed', embed === '1');
     const page = values.get('e') ?? '';
     this.#op = this.#ops.find((o) => o.id === page) ?? null;
     if (page && !this.#op && !this.#lessons.has(page)) {
@@ -355,8 +366,32 @@ export class Playground {
     dom.heading.textContent = t.heading;
     dom.tagline.textContent = t.tagline;
     dom.skip.textContent = t.skip;
+    dom.reset.textContent = t.resetView;
+    dom.copy.textContent = t.copyLink;
     dom.footer.textContent = `${t.footer}: ${this.#dl.target} · ${this.#ops.length} ${t.ops}`;
     this.#notice.update(t);
+  }
+
+  // Back to the page's defaults: its params and its view's values leave the URL.
+  #reset(): void {
+    for (const k of [...this.#values.keys()]) if (k.startsWith('p.') || k.startsWith('v.')) this.#values.delete(k);
+    if (this.#op) this.#params = readParams(this.#op, this.#values, () => {});
+    this.#notice.reset();
+    void this.#show();
+  }
+
+  async #copyLink(): Promise<void> {
+    this.#writeHash();
+    const link = this.#env.location.href;
+    const t = this.#t;
+    try {
+      await navigator.clipboard.writeText(link);
+      this.#dom.copy.textContent = t.copied;
+      setTimeout(() => (this.#dom.copy.textContent = this.#t.copyLink), 1500);
+    } catch {
+      // No clipboard permission (an insecure origin, a locked-down browser): show the link to copy by hand.
+      this.#notice.show('link', link);
+    }
   }
 
   #setTheme(theme: Theme): void {
@@ -398,9 +433,11 @@ export class Playground {
     const values = new Map<string, string>();
     // e and lang first: the link reads well.
     if (this.#page) values.set('e', this.#page);
-    const lang = this.#values.get('lang');
-    if (lang) values.set('lang', lang);
-    for (const [k, v] of this.#values) if (k !== 'e' && k !== 'lang') values.set(k, v);
+    for (const k of ['lang', 'embed']) {
+      const v = this.#values.get(k);
+      if (v) values.set(k, v);
+    }
+    for (const [k, v] of this.#values) if (!values.has(k) && k !== 'e') values.set(k, v);
     const hash = toHash(values);
     this.#lastHash = hash;
     if (this.#env.location.hash.replace(/^#/, '') === hash) return;
