@@ -16,6 +16,7 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { controlGroup, readout, select, slider, textField, toggle } from '../ui/widgets.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import type { SliderField } from '../ui/controls.js';
+import './losses.css';
 
 /** Points on a curve's grid: smooth, and cheap on every slider frame. */
 export const CURVE_POINTS = 401;
@@ -84,6 +85,30 @@ const L = {
     nllNote:
       'nll expects log-probabilities (e.g. log_softmax output) and only reads the true class: its loss is −input[t], with gradient −1 there and 0 elsewhere.',
     mmNote: 'Each wrong class within the margin of the true class adds a penalty; outside the margin, nothing.',
+    rowLoss: 'Loss as the logit x_t of the true class moves (the rest of the row fixed)',
+    rowGrad: 'Gradient ∂ℓ/∂x_t',
+    mrLoss: 'Loss against x₁ − x₂',
+    mrGrad: 'Gradient ∂ℓ/∂x₁ (∂ℓ/∂x₂ is its negative)',
+    mrNote: 'The loss depends only on x₁ − x₂: with y = +1 it is zero once x₁ beats x₂ by the margin.',
+    mrPlane: 'Loss over (x₁, x₂): drag the point',
+    arrowNote: 'The colour is the loss; the arrow is −∇ℓ, the direction a gradient step moves the point.',
+    cosPlane: 'Two embeddings a and b: drag them (colour: the loss as b moves)',
+    cosNote:
+      'Only directions matter: moving b along its ray changes nothing. Arrows are −∂ℓ/∂a and −∂ℓ/∂b, always perpendicular to their own vector.',
+    cosAngle: 'Loss against the angle from a to b',
+    angle: 'angle (degrees)',
+    tripPlane: 'Anchor, positive and negative: drag them (colour: the loss as the negative moves)',
+    tripNote:
+      'The loss is zero once the negative is farther from the anchor than the positive by the margin (outside the ring). Arrows are −∇ℓ for each point.',
+    batch: 'batch size N',
+    seed: 'seed',
+    noise: 'key noise (how far each key is from its query)',
+    nceSim: 'Similarities s_ij of queries and keys',
+    nceSimNote: 'The diagonal holds the positive pairs; every other key in the row is a negative.',
+    nceProb: 'softmax_j(s_ij / τ): which key each query picks',
+    nceProbNote: 'The loss of row i is −log of its diagonal entry. Lower the temperature and the rows sharpen.',
+    nceGrad: 'Gradient of the loss with respect to each query',
+    ncePer: 'Loss of each query (reduction none)',
     badList: 'needs numbers separated by commas',
     loading: '',
   },
@@ -145,6 +170,28 @@ const L = {
     nllNote:
       'nll 要求输入是对数概率(例如 log_softmax 的输出),并且只读取真实类别:损失为 −input[t],该处梯度为 −1,其余为 0。',
     mmNote: '每个与真实类别相差不足间隔的错误类别都会带来惩罚;超出间隔则没有。',
+    rowLoss: '真实类别的 logit x_t 变化时的损失(该行其余各项不变)',
+    rowGrad: '梯度 ∂ℓ/∂x_t',
+    mrLoss: '损失随 x₁ − x₂ 的变化',
+    mrGrad: '梯度 ∂ℓ/∂x₁(∂ℓ/∂x₂ 是它的相反数)',
+    mrNote: '损失只取决于 x₁ − x₂:y = +1 时,只要 x₁ 比 x₂ 高出间隔,损失就为零。',
+    mrPlane: '(x₁, x₂) 平面上的损失:可拖动该点',
+    arrowNote: '颜色表示损失;箭头是 −∇ℓ,即一次梯度下降移动该点的方向。',
+    cosPlane: '两个嵌入 a 与 b:可拖动(颜色:b 移动时的损失)',
+    cosNote: '只有方向起作用:沿射线移动 b 不改变任何值。箭头是 −∂ℓ/∂a 与 −∂ℓ/∂b,总是垂直于各自的向量。',
+    cosAngle: '损失随 a 到 b 夹角的变化',
+    angle: '夹角(度)',
+    tripPlane: '锚点、正样本与负样本:可拖动(颜色:负样本移动时的损失)',
+    tripNote: '当负样本到锚点的距离比正样本远出一个间隔(圆环之外)时损失为零。箭头是每个点的 −∇ℓ。',
+    batch: '批大小 N',
+    seed: '随机种子',
+    noise: 'key 噪声(每个 key 与其 query 的距离)',
+    nceSim: 'query 与 key 的相似度 s_ij',
+    nceSimNote: '对角线是正样本对;同一行里其余的 key 都是负样本。',
+    nceProb: 'softmax_j(s_ij / τ):每个 query 选中哪个 key',
+    nceProbNote: '第 i 行的损失是其对角元素的 −log。降低温度,各行会变得更尖锐。',
+    nceGrad: '损失对每个 query 的梯度',
+    ncePer: '每个 query 的损失(reduction 为 none)',
     badList: '需要用逗号分隔的数字',
     loading: '',
   },
@@ -634,11 +681,11 @@ interface PairSeries {
 }
 
 /** The loss and gradient figures of one x grid, with cursors in sync and click-to-probe. */
-function curvePair(env: Env, xLabel: string, onPick: (x: number) => void) {
+function curvePair(env: Env, xLabel: string, onPick: (x: number) => void, titles?: [string, string], dname = 'x') {
   const { t } = env;
   const opts = { syncKey: 'dlmath-loss-x', onPick, xLabel };
-  const fl = lineFigure(env, t.loss, 'figure-loss', [{ label: env.op.id }], opts);
-  const fg = lineFigure(env, t.grad, 'figure-grad', [{ label: `∂/∂x ${env.op.id}` }], opts);
+  const fl = lineFigure(env, titles?.[0] ?? t.loss, 'figure-loss', [{ label: env.op.id }], opts);
+  const fg = lineFigure(env, titles?.[1] ?? t.grad, 'figure-grad', [{ label: `∂/∂${dname} ${env.op.id}` }], opts);
   let key = '';
   return {
     fl,
@@ -658,7 +705,7 @@ function curvePair(env: Env, xLabel: string, onPick: (x: number) => void) {
         key = k;
         const ls = series.map((s) => ({ label: s.label, color: s.color, dash: s.dash, width: s.dash ? 1.5 : 2 }));
         fl.plot.setOptions({ series: ls });
-        fg.plot.setOptions({ series: ls.map((q) => ({ ...q, label: `∂/∂x ${q.label}` })) });
+        fg.plot.setOptions({ series: ls.map((q) => ({ ...q, label: `∂/∂${dname} ${q.label}` })) });
       }
       fl.plot.update(xs, fs);
       fg.plot.update(xs, dfs);
@@ -900,7 +947,7 @@ function rowView(env: Env): FamilyView {
     },
   );
   const out = readout(env.controls, 'loss-readout');
-  const pair = curvePair(env, `x_t (${isNll ? 'log p_t' : t.logit})`, onPick);
+  const pair = curvePair(env, `x_t (${isNll ? 'log p_t' : t.logit})`, onPick, [t.rowLoss, t.rowGrad], 'x_t');
   pair.fl.fig.setNote(
     isNll ? t.nllNote : id === 'multi_margin' ? t.mmNote : id === 'cross_entropy' ? t.lsNote : t.lossNote,
   );
@@ -1177,6 +1224,425 @@ function rowSums(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
+// ---- ranking and embeddings: margin_ranking, cosine_embedding, triplet_margin ----
+
+/** Field resolution of the planes (one call of FIELD² rows). */
+const FIELD = 61;
+
+/** A polyline arrow from (x, y) along (dx, dy), its length capped for display. */
+function arrow(label: string, x: number, y: number, dx: number, dy: number, color: number, cap: number): Path {
+  const len = Math.hypot(dx, dy);
+  if (!(len > 1e-9)) return { label, xs: [x], ys: [y], color };
+  const k = len > cap ? cap / len : 1;
+  const ex = x + dx * k;
+  const ey = y + dy * k;
+  const hl = Math.min(0.25 * cap, 0.4 * len * k);
+  const ux = (dx / len) * hl;
+  const uy = (dy / len) * hl;
+  // Head: two short strokes back from the tip, ±30°.
+  const c = Math.cos(Math.PI / 6);
+  const s = Math.sin(Math.PI / 6);
+  return {
+    label,
+    xs: [x, ex, ex - (ux * c - uy * s), ex, ex - (ux * c + uy * s)],
+    ys: [y, ey, ey - (uy * c + ux * s), ey, ey - (uy * c - ux * s)],
+    color,
+    width: 2.5,
+  };
+}
+
+/** The plane's grid points as rows [x, y] (row-major, y from min to max). */
+function fieldGrid(x: [number, number], y: [number, number]): { xs: Float32Array; ys: Float32Array } {
+  const xs = new Float32Array(FIELD * FIELD);
+  const ys = new Float32Array(FIELD * FIELD);
+  for (let r = 0; r < FIELD; ++r)
+    for (let c = 0; c < FIELD; ++c) {
+      xs[r * FIELD + c] = x[0] + ((x[1] - x[0]) * c) / (FIELD - 1);
+      ys[r * FIELD + c] = y[0] + ((y[1] - y[0]) * r) / (FIELD - 1);
+    }
+  return { xs, ys };
+}
+
+function interleave(xs: ArrayLike<number>, ys: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(2 * xs.length);
+  for (let i = 0; i < xs.length; ++i) {
+    out[2 * i] = xs[i]!;
+    out[2 * i + 1] = ys[i]!;
+  }
+  return out;
+}
+
+/** A ±1 label control bound to the store. */
+function labelSelect(env: Env, onSet: (v: number) => void): number {
+  const y = Number(env.ctx.store.choice('y', ['1', '-1'] as const, '1'));
+  select(
+    env.controls,
+    {
+      id: 'view-y',
+      label: env.t.label,
+      options: [
+        { value: '1', label: '+1' },
+        { value: '-1', label: '−1' },
+      ],
+      value: y === 1 ? '1' : '-1',
+    },
+    (v) => {
+      onSet(Number(v));
+      env.save('y', v, '1');
+    },
+  );
+  return y;
+}
+
+function marginRankingView(env: Env): FamilyView {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const id = op.id;
+  let y = labelSelect(env, (v) => (y = v));
+  const R: [number, number] = [-3, 3];
+  let pt = ctx.store.list('pt', [0.5, 1], { min: R[0], max: R[1], minLen: 2, maxLen: 2 });
+  const out = readout(env.controls, 'loss-readout');
+  const pair = curvePair(env, 'x₁ − x₂', () => {}, [t.mrLoss, t.mrGrad], 'x₁');
+  pair.fl.fig.setNote(t.mrNote);
+  const figP = new Figure(env.figures, t.mrPlane, ctx.lang, 'figure-plane');
+  figP.body.classList.add('losses-square');
+  const plane = new PlanePlot(figP.body, {
+    x: R,
+    y: R,
+    xLabel: 'x₁',
+    yLabel: 'x₂',
+    equalAspect: true,
+    onDrag: (_i, x, yy) => {
+      pt = [Number(x.toFixed(3)), Number(yy.toFixed(3))];
+      env.save('pt', pt, [0.5, 1]);
+    },
+  });
+  figP.attach(plane);
+  figP.setNote(t.arrowNote);
+  const grid = fieldGrid(R, R);
+  let fieldKey = '';
+  let shown: Shown[] = [];
+
+  function render(): void {
+    const p = entryParams(op, ctx);
+    const rs: Shown[] = [];
+    try {
+      const n = CURVE_POINTS;
+      const ds = linspace(-4, 4, n);
+      const ins = { input1: tensor(ds), input2: tensor(filled(n, 0)), target: tensor(filled(n, y)) };
+      const params = { ...p, reduction: 'none' };
+      const f = ev(dl, id, ins, params);
+      const df = gr(dl, id, ins, params, 'input1');
+      rs.push(rec('loss against x1 − x2', id, ins, params, 'value', f));
+      rs.push(rec('∂ℓ/∂x1 against x1 − x2', id, ins, params, 'grad:input1', df));
+      const pin = { input1: tensor([pt[0]!]), input2: tensor([pt[1]!]), target: tensor([y]) };
+      const pv = ev(dl, id, pin, p);
+      const g1 = gr(dl, id, pin, p, 'input1');
+      const g2 = gr(dl, id, pin, p, 'input2');
+      rs.push(rec('loss at the point', id, pin, p, 'value', pv));
+      rs.push(rec('∂ℓ/∂x1 at the point', id, pin, p, 'grad:input1', g1));
+      rs.push(rec('∂ℓ/∂x2 at the point', id, pin, p, 'grad:input2', g2));
+      const d = pin.input1.data[0]! - pin.input2.data[0]!;
+      pair.draw(ds, [{ label: id, color: 0 }], [f], [df], { x: d, y: pv[0]!, color: 0 }, { x: d, y: g1[0]!, color: 0 });
+      const fk = `${y},${p.margin}`;
+      if (fk !== fieldKey) {
+        fieldKey = fk;
+        const m = grid.xs.length;
+        plane.setField({
+          nx: FIELD,
+          ny: FIELD,
+          values: ev(
+            dl,
+            id,
+            { input1: tensor(grid.xs), input2: tensor(grid.ys), target: tensor(filled(m, y)) },
+            params,
+          ),
+        });
+      }
+      plane.update(
+        [arrow('−∇ℓ', pt[0]!, pt[1]!, -g1[0]!, -g2[0]!, 1, 1.5)],
+        [{ x: pt[0]!, y: pt[1]!, color: 0, label: '(x₁, x₂)' }],
+      );
+      out.textContent = `x₁ = ${fmt(pt[0]!)}   x₂ = ${fmt(pt[1]!)}   y = ${y}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x₁ = ${formatF32(g1[0]!)}   ∂ℓ/∂x₂ = ${formatF32(g2[0]!)}`;
+      shown = rs;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      pair.destroy();
+      plane.destroy();
+    },
+  };
+}
+
+function cosineView(env: Env): FamilyView {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const id = op.id;
+  let y = labelSelect(env, (v) => (y = v));
+  const R: [number, number] = [-2, 2];
+  const defs = [1.2, 0.3, 0.4, 1.1];
+  let pts = ctx.store.list('pts', defs, { min: R[0], max: R[1], minLen: 4, maxLen: 4 });
+  const out = readout(env.controls, 'loss-readout');
+  const figP = new Figure(env.figures, t.cosPlane, ctx.lang, 'figure-plane');
+  figP.body.classList.add('losses-square');
+  const plane = new PlanePlot(figP.body, {
+    x: R,
+    y: R,
+    xLabel: 'dim 0',
+    yLabel: 'dim 1',
+    equalAspect: true,
+    onDrag: (i, x, yy) => {
+      pts = pts.slice();
+      pts[2 * i] = Number(x.toFixed(3));
+      pts[2 * i + 1] = Number(yy.toFixed(3));
+      env.save('pts', pts, defs);
+    },
+  });
+  figP.attach(plane);
+  figP.setNote(t.cosNote);
+  const fa = lineFigure(env, t.cosAngle, 'figure-angle', [{ label: 'y = +1' }, { label: 'y = −1', color: 1 }], {
+    xLabel: t.angle,
+  });
+  const grid = fieldGrid(R, R);
+  let shown: Shown[] = [];
+
+  function render(): void {
+    const p = entryParams(op, ctx);
+    const rs: Shown[] = [];
+    try {
+      const [ax, ay, bx, by] = pts as [number, number, number, number];
+      const pin = { input1: tensor([ax, ay], [1, 2]), input2: tensor([bx, by], [1, 2]), target: tensor([y]) };
+      const pv = ev(dl, id, pin, p);
+      const ga = gr(dl, id, pin, p, 'input1');
+      const gb = gr(dl, id, pin, p, 'input2');
+      rs.push(rec('loss of the pair', id, pin, p, 'value', pv));
+      rs.push(rec('∂ℓ/∂a', id, pin, p, 'grad:input1', ga));
+      rs.push(rec('∂ℓ/∂b', id, pin, p, 'grad:input2', gb));
+      // The field: the loss as b moves over the plane, a fixed (one call).
+      const m = grid.xs.length;
+      const fin = {
+        input1: tensor(interleave(filled(m, ax), filled(m, ay)), [m, 2]),
+        input2: tensor(interleave(grid.xs, grid.ys), [m, 2]),
+        target: tensor(filled(m, y)),
+      };
+      plane.setField({ nx: FIELD, ny: FIELD, values: ev(dl, id, fin, { ...p, reduction: 'none' }) });
+      plane.update(
+        [
+          { label: 'a', xs: [0, ax], ys: [0, ay], color: 0, width: 1.5, dash: [4, 3] },
+          { label: 'b', xs: [0, bx], ys: [0, by], color: 2, width: 1.5, dash: [4, 3] },
+          arrow('−∂ℓ/∂a', ax, ay, -ga[0]!, -ga[1]!, 0, 1),
+          arrow('−∂ℓ/∂b', bx, by, -gb[0]!, -gb[1]!, 2, 1),
+        ],
+        [
+          { x: ax, y: ay, color: 0, label: 'a' },
+          { x: bx, y: by, color: 2, label: 'b' },
+        ],
+      );
+      // The loss against the angle from a to b (b rotated around the origin, its length kept).
+      const n = CURVE_POINTS;
+      const th = linspace(-Math.PI, Math.PI, n);
+      const rb = Math.hypot(bx, by) || 1;
+      const a0 = Math.atan2(ay, ax);
+      const ain = interleave(filled(n, ax), filled(n, ay));
+      const bin = interleave(
+        Float32Array.from(th, (v) => rb * Math.cos(a0 + v)),
+        Float32Array.from(th, (v) => rb * Math.sin(a0 + v)),
+      );
+      const curves = [1, -1].map((yy) => {
+        const ins = { input1: tensor(ain, [n, 2]), input2: tensor(bin, [n, 2]), target: tensor(filled(n, yy)) };
+        const f = ev(dl, id, ins, { ...p, reduction: 'none' });
+        if (yy === y)
+          rs.push(rec(`loss against the angle (y = ${yy})`, id, ins, { ...p, reduction: 'none' }, 'value', f));
+        return f;
+      });
+      const deg = Float32Array.from(th, (v) => (v * 180) / Math.PI);
+      fa.plot.update(deg, curves);
+      const ang = Math.atan2(ax * by - ay * bx, ax * bx + ay * by);
+      fa.plot.setMarks([{ x: (ang * 180) / Math.PI, y: pv[0]!, color: y === 1 ? 0 : 1 }]);
+      out.textContent = `y = ${y}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂a = (${formatF32(ga[0]!)}, ${formatF32(ga[1]!)})   ∂ℓ/∂b = (${formatF32(gb[0]!)}, ${formatF32(gb[1]!)})`;
+      shown = rs;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      plane.destroy();
+      fa.plot.destroy();
+    },
+  };
+}
+
+function tripletView(env: Env): FamilyView {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const id = op.id;
+  const R: [number, number] = [-3, 3];
+  const defs = [0, 0, 1.2, 0.6, 0.8, -1];
+  let pts = ctx.store.list('pts', defs, { min: R[0], max: R[1], minLen: 6, maxLen: 6 });
+  const out = readout(env.controls, 'loss-readout');
+  const figP = new Figure(env.figures, t.tripPlane, ctx.lang, 'figure-plane');
+  figP.body.classList.add('losses-square');
+  const plane = new PlanePlot(figP.body, {
+    x: R,
+    y: R,
+    xLabel: 'dim 0',
+    yLabel: 'dim 1',
+    equalAspect: true,
+    onDrag: (i, x, yy) => {
+      pts = pts.slice();
+      pts[2 * i] = Number(x.toFixed(3));
+      pts[2 * i + 1] = Number(yy.toFixed(3));
+      env.save('pts', pts, defs);
+    },
+  });
+  figP.attach(plane);
+  figP.setNote(t.tripNote);
+  const grid = fieldGrid(R, R);
+  let shown: Shown[] = [];
+  const names = ['anchor', 'positive', 'negative'] as const;
+
+  function render(): void {
+    const p = entryParams(op, ctx);
+    const rs: Shown[] = [];
+    try {
+      const pin: Inputs = {};
+      names.forEach((nm, i) => (pin[nm] = tensor([pts[2 * i]!, pts[2 * i + 1]!], [1, 2])));
+      const pv = ev(dl, id, pin, p);
+      rs.push(rec('triplet loss', id, pin, p, 'value', pv));
+      const gs = names.map((nm) => {
+        const g = gr(dl, id, pin, p, nm);
+        rs.push(rec(`∂ℓ/∂${nm}`, id, pin, p, `grad:${nm}`, g));
+        return g;
+      });
+      // The field: the loss as the negative moves, anchor and positive fixed.
+      const m = grid.xs.length;
+      const fin = {
+        anchor: tensor(interleave(filled(m, pts[0]!), filled(m, pts[1]!)), [m, 2]),
+        positive: tensor(interleave(filled(m, pts[2]!), filled(m, pts[3]!)), [m, 2]),
+        negative: tensor(interleave(grid.xs, grid.ys), [m, 2]),
+      };
+      plane.setField({ nx: FIELD, ny: FIELD, values: ev(dl, id, fin, { ...p, reduction: 'none' }) });
+      const colors = [0, 2, 1];
+      plane.update(
+        [
+          { label: 'a–p', xs: [pts[0]!, pts[2]!], ys: [pts[1]!, pts[3]!], color: 2, width: 1.5, dash: [4, 3] },
+          { label: 'a–n', xs: [pts[0]!, pts[4]!], ys: [pts[1]!, pts[5]!], color: 1, width: 1.5, dash: [4, 3] },
+          ...names.map((nm, i) =>
+            arrow(`−∂ℓ/∂${nm}`, pts[2 * i]!, pts[2 * i + 1]!, -gs[i]![0]!, -gs[i]![1]!, colors[i]!, 1.5),
+          ),
+        ],
+        names.map((nm, i) => ({ x: pts[2 * i]!, y: pts[2 * i + 1]!, color: colors[i], label: nm })),
+      );
+      out.textContent = `ℓ = ${formatF32(pv[0]!)}   ${names.map((nm, i) => `∂ℓ/∂${nm} = (${formatF32(gs[i]![0]!)}, ${formatF32(gs[i]![1]!)})`).join('   ')}`;
+      shown = rs;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+  return { render, shown: () => shown, destroy: () => plane.destroy() };
+}
+
+// ---- info_nce: a batch of queries and keys ---------------------------------------
+
+const NCE_DIM = 8;
+
+function infoNceView(env: Env): FamilyView {
+  const { op, ctx, t } = env;
+  const { dl } = ctx;
+  const id = op.id;
+  const s = {
+    n: storeSlider(env, 'n', t.batch, 6, 2, 12, 1, (v) => (s.n.value = Math.round(v))),
+    seed: storeSlider(env, 'seed', t.seed, 1, 0, 999, 1, (v) => (s.seed.value = Math.round(v))),
+    noise: storeSlider(env, 'noise', t.noise, 1.2, 0, 3, 0.01, (v) => (s.noise.value = v)),
+  };
+  const out = readout(env.controls, 'loss-readout');
+  const mk = (title: string, testid: string, map: 'sequential' | 'diverging', range?: [number, number]) => {
+    const fig = new Figure(env.figures, title, ctx.lang, testid);
+    const hm = new Heatmap(fig.body, { map, range, rowLabel: 'query', colLabel: 'key' });
+    fig.attach(hm);
+    return { fig, hm };
+  };
+  const sim = mk(t.nceSim, 'figure-sim', 'diverging');
+  sim.fig.setNote(t.nceSimNote);
+  const prob = mk(t.nceProb, 'figure-prob', 'sequential', [0, 1]);
+  prob.fig.setNote(t.nceProbNote);
+  const gq = new Figure(env.figures, t.nceGrad, ctx.lang, 'figure-grad-query');
+  const ghm = new Heatmap(gq.body, { map: 'diverging', rowLabel: 'query', colLabel: 'dim', numbersUpTo: 6 });
+  gq.attach(ghm);
+  const per = lineFigure(env, t.ncePer, 'figure-per-row', [{ label: 'ℓ_i', kind: 'bars' }], { xLabel: 'i' });
+  let perN = 0;
+  let shown: Shown[] = [];
+
+  function render(): void {
+    const p = entryParams(op, ctx);
+    const rs: Shown[] = [];
+    try {
+      const N = s.n.value;
+      const D = NCE_DIM;
+      // Queries and the noise come from the engine's seeded initializer; each key is its query plus noise.
+      const q = dl.init('xavier_normal', [N, D], { seed: s.seed.value }).data;
+      const e = dl.init('xavier_normal', [N, D], { seed: s.seed.value + 1000 }).data;
+      const k = Float32Array.from(q, (v, i) => v + s.noise.value * e[i]!);
+      const ins = { query: tensor(q, [N, D]), key: tensor(k, [N, D]) };
+      const norm = Number(p.normalize) !== 0;
+      const sin = { x1: ins.query, x2: ins.key };
+      const simId = norm ? 'cosine_similarity' : 'dot';
+      const sp = { all_pairs: true };
+      const S = ev(dl, simId, sin, sp);
+      rs.push(rec('similarity matrix', simId, sin, sp, 'value', S));
+      sim.hm.update(S, N, N);
+      const tin = { x: tensor(S, [N, N]) };
+      const tp = { temperature: Number(p.temperature) };
+      const P = ev(dl, 'softmax_temperature', tin, tp);
+      rs.push(rec('softmax(s / τ) per query', 'softmax_temperature', tin, tp, 'value', P));
+      prob.hm.update(P, N, N);
+      const none = { ...p, reduction: 'none' };
+      const li = ev(dl, id, ins, none);
+      rs.push(rec('loss per query', id, ins, none, 'value', li));
+      const lv = ev(dl, id, ins, p);
+      rs.push(rec('loss', id, ins, p, 'value', lv));
+      const g = gr(dl, id, ins, p, 'query');
+      rs.push(rec('∂ℓ/∂query', id, ins, p, 'grad:query', g));
+      ghm.update(g, N, D);
+      if (N !== perN) {
+        perN = N;
+        per.plot.setOptions({ xRange: [-0.6, N - 0.4] });
+      }
+      per.plot.update(
+        Float32Array.from({ length: N }, (_, i) => i),
+        [li],
+      );
+      const red = op.params.find((q2) => q2.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
+      out.textContent = `N = ${N}   D = ${D}   τ = ${fmt(Number(p.temperature))}   ℓ (${red}) = ${formatF32(lv[0]!)}   log N = ${fmt(Math.log(N))}`;
+      shown = rs;
+      ctx.report('engine', null);
+    } catch (err) {
+      ctx.report('engine', err);
+    }
+  }
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      sim.hm.destroy();
+      prob.hm.destroy();
+      ghm.destroy();
+      per.plot.destroy();
+    },
+  };
+}
+
 // ---- entry point ---------------------------------------------------------------
 
 const REGRESSION = ['mse', 'l1', 'huber', 'smooth_l1', 'poisson_nll', 'gaussian_nll'];
@@ -1208,6 +1674,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   else if (BINARY.includes(op.id)) view = binaryView(env);
   else if (ROWS.includes(op.id)) view = rowView(env);
   else if (op.id === 'kl_div') view = klView(env);
+  else if (op.id === 'margin_ranking') view = marginRankingView(env);
+  else if (op.id === 'cosine_embedding') view = cosineView(env);
+  else if (op.id === 'triplet_margin') view = tripletView(env);
+  else if (op.id === 'info_nce') view = infoNceView(env);
   else {
     figures.append(h('p', { class: 'muted', text: op.id }));
     view = { render() {}, shown: () => [], destroy() {} };
