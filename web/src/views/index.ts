@@ -14,8 +14,11 @@ export const VIEWS: Record<string, Loader> = {
   attention: () => import('./attention.js'),
   regression: () => import('./regression.js'),
   graph: () => import('./graph.js'),
+  normalization: () => import('./normalization.js'),
   numerics: () => import('./numerics.js'),
+  metrics: () => import('./metrics.js'),
   optimizers: () => import('./optimizers.js'),
+  schedules: () => import('./schedules.js'),
 };
 
 /** Lesson page id → its module. */

@@ -41,6 +41,16 @@ export interface LinePlotOptions {
   onPick?: (x: number) => void;
 }
 
+// Tick labels with as many digits as the ticks need: uPlot's default keeps
+// three decimals, so ticks such as 2e-4 (learning rates, small losses) all read 0.
+function tickText(v: number | null): string {
+  if (v == null || !Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e6) return String(Number(v.toPrecision(3))).replace(/e\+?/, 'e');
+  return String(Number(v.toPrecision(6)));
+}
+
 // Non-finite values become gaps; uPlot's auto-range would choke on them.
 function toSeries(a: ArrayLike<number>, logY: boolean): (number | null)[] {
   const out = new Array<number | null>(a.length);
@@ -208,7 +218,7 @@ export class LinePlot implements Exportable {
       },
       cursor: { ...(o.syncKey ? { sync: { key: o.syncKey } } : {}), drag: { x: false, y: false } },
       legend: { show: true },
-      axes: [axis, { ...axis, size: 60 }],
+      axes: [axis, { ...axis, size: 60, values: (_u, splits) => splits.map(tickText) }],
       series,
       hooks: {
         draw: [
