@@ -65,6 +65,7 @@ const L = {
     dims: 'columns to plot (comma-separated)',
     pos: 'position',
     scale: 'scale used',
+    outShape: 'output shape',
     bad: 'not a matrix',
   },
   zh: {
@@ -105,6 +106,7 @@ const L = {
     dims: '要画的列(逗号分隔)',
     pos: '位置',
     scale: '实际缩放',
+    outShape: '输出形状',
     bad: '不是矩阵',
   },
 };
@@ -267,7 +269,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
       fo.heat.update(res.data, res.shape[0]!, res.shape[1]!);
       fg.heat.update(g.data, g.shape[0]!, g.shape[1]!);
       const s = params.scale && params.scale > 0 ? params.scale : 1 / Math.sqrt(mats.q[0]!.length);
-      info.textContent = `${t.scale}: s = ${fmt(s, 5)}   ${t.masked}: ${cells.length}   output ${res.shape.join('×')}`;
+      info.textContent = `${t.scale}: s = ${fmt(s, 5)}   ${t.masked}: ${cells.length}   ${t.outShape}: ${res.shape.join('×')}`;
       shown = [
         record('attention weights (output with V = I)', op.id, wInputs, params, 'value', P),
         record('output', op.id, inputs, params, 'value', res.data),
@@ -348,7 +350,10 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
     headMaps = Array.from({ length: n }, (_, i) => {
       const box = h('div', { class: 'head-box' }, h('div', { class: 'muted', text: `${t.head} ${i + 1}` }));
       headRow.append(box);
-      return { box, heat: new Heatmap(box, { map: 'sequential', range: [0, 1], maxHeight: 200, numbersUpTo: 6 }) };
+      return {
+        box,
+        heat: new Heatmap(box, { map: 'sequential', range: [0, 1], maxHeight: 200, numbersUpTo: n <= 2 ? 6 : 0 }),
+      };
     });
     figHeads.attach(headMaps[0]!.heat);
   }

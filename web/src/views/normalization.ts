@@ -19,6 +19,7 @@ import './engine-views.css';
 const L = {
   en: {
     view: 'Input batch',
+    shapes: 'shapes',
     weightView: 'Weight',
     N: 'batch size N',
     C: 'channels C',
@@ -62,6 +63,7 @@ const L = {
   },
   zh: {
     view: '输入批次',
+    shapes: '形状',
     weightView: '权重',
     N: '批大小 N',
     C: '通道数 C',
@@ -280,7 +282,7 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
       heatIn.update(x, N * C, S);
       heatOut.update(y, N * C, S);
       drawGrid(params);
-      let text = `input ${inputs.input!.shape.join('×')}, output ${res.shape.join('×')}`;
+      let text = `${t.shapes}: input ${inputs.input!.shape.join('×')} → output ${res.shape.join('×')}`;
       const rm = res.aux.running_mean;
       const rv = res.aux.running_var;
       if (rm && rv)

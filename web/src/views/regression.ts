@@ -37,6 +37,7 @@ const L = {
     grad: '∇θ ℓ = Xᵀ(Xθ − Y)',
     xtr: 'Xᵀr at θ* (should be ≈ 0)',
     point: 'point',
+    auxLoss: 'loss in least_squares’ aux',
   },
   zh: {
     view: '数据',
@@ -59,6 +60,7 @@ const L = {
     grad: '∇θ ℓ = Xᵀ(Xθ − Y)',
     xtr: 'θ* 处的 Xᵀr(应当 ≈ 0)',
     point: '点',
+    auxLoss: 'least_squares 的 aux 损失',
   },
 };
 
@@ -222,7 +224,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
 
       const lsLoss = ls.aux.loss?.data[0];
       const r = ls.aux.residual?.data;
-      let text = `θ* = [${Array.from(thHat, (v) => fmt(v, 5)).join(', ')}]   (least_squares aux loss = ${lsLoss === undefined ? '–' : fmt(lsLoss, 6)})\n`;
+      let text = `θ* = [${Array.from(thHat, (v) => fmt(v, 5)).join(', ')}]   (${t.auxLoss} = ${lsLoss === undefined ? '–' : fmt(lsLoss, 6)})\n`;
       if (isLoss) text += `θ = [${fmt(th[0]!, 4)}, ${fmt(th[1]!, 4)}]   `;
       text += `${t.loss} = ${fmt(loss, 6)}\n${isLoss ? t.grad : t.xtr} = [${Array.from(g, (v) => fmt(v, 3)).join(', ')}]`;
       out.textContent = text;
