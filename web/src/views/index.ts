@@ -19,6 +19,7 @@ export const VIEWS: Record<string, Loader> = {
   metrics: () => import('./metrics.js'),
   optimizers: () => import('./optimizers.js'),
   schedules: () => import('./schedules.js'),
+  initialization: () => import('./initialization.js'),
 };
 
 /** Lesson page id → its module. */

@@ -39,6 +39,8 @@ export interface LinePlotOptions {
   height?: number;
   /** Called with the x under a click on the plot area. */
   onPick?: (x: number) => void;
+  /** Text of an x tick (e.g. category names for bars); default: the number. */
+  xTickText?: (x: number) => string;
 }
 
 // Tick labels with as many digits as the ticks need: uPlot's default keeps
@@ -218,7 +220,10 @@ export class LinePlot implements Exportable {
       },
       cursor: { ...(o.syncKey ? { sync: { key: o.syncKey } } : {}), drag: { x: false, y: false } },
       legend: { show: true },
-      axes: [axis, { ...axis, size: 60, values: (_u, splits) => splits.map(tickText) }],
+      axes: [
+        o.xTickText ? { ...axis, values: (_u, splits) => splits.map((v) => (v == null ? '' : o.xTickText!(v))) } : axis,
+        { ...axis, size: 60, values: (_u, splits) => splits.map(tickText) },
+      ],
       series,
       hooks: {
         draw: [
