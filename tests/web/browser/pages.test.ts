@@ -82,7 +82,7 @@ function recheck(): Promise<Check[]> {
   return page.evaluate(() => {
     const app = window.dlmathApp!;
     const dl = app.dl as unknown as {
-      eval(id: string, i: object, p: object): { data: Float32Array };
+      eval(id: string, i: object, p: object): { data: Float32Array; aux: Record<string, { data: Float32Array }> };
       grad(id: string, i: object, p: object, up?: object): Record<string, { data: Float32Array }>;
       optimize(id: string, i: object, p: object): { data: Float32Array };
       schedule(id: string, p: object, steps: number): Float32Array;
@@ -115,6 +115,8 @@ function recheck(): Promise<Check[]> {
           if (kind === 'schedule') full = dl.schedule(s.id, s.params, Number(s.params.steps));
           else if (kind === 'init') full = dl.init(s.id, Array.from(inputs.shape!.data), s.params).data;
           else full = dl.eval(s.id, inputs, s.params).data;
+        } else if (s.what.startsWith('aux:')) {
+          full = dl.eval(s.id, inputs, s.params).aux[s.what.slice(4)]!.data;
         } else {
           const name = s.what.replace(/^grad:/, '');
           const up = s.upstream ? { shape: s.upstream.shape, data: Float32Array.from(s.upstream.data) } : undefined;

@@ -255,12 +255,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
       }
       const res = evalCall(dl, op.id, inputs, params);
       const g = gradCall(dl, op.id, inputs, params).query!;
-      // The weights P, read as the output of the same call with V = I (P I = P exactly), so
-      // the numbers in the heatmap come from a recorded call; they equal aux 'weights'.
-      const eye = new Float32Array(S * S);
-      for (let i = 0; i < S; ++i) eye[i * S + i] = 1;
-      const wInputs: F32Inputs = { ...inputs, value: { shape: [S, S], data: eye } };
-      const P = evalCall(dl, op.id, wInputs, params).data;
+      const P = res.aux.weights!.data;
 
       fq.heat.update(inputs.query!.data, Lq, mats.q[0]!.length);
       fk.heat.update(inputs.key!.data, S, mats.k[0]!.length);
@@ -271,7 +266,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
       const s = params.scale && params.scale > 0 ? params.scale : 1 / Math.sqrt(mats.q[0]!.length);
       info.textContent = `${t.scale}: s = ${fmt(s, 5)}   ${t.masked}: ${cells.length}   ${t.outShape}: ${res.shape.join('×')}`;
       shown = [
-        record('attention weights (output with V = I)', op.id, wInputs, params, 'value', P),
+        record('attention weights', op.id, inputs, params, 'aux:weights', P),
         record('output', op.id, inputs, params, 'value', res.data),
         record('∂L/∂Q', op.id, inputs, params, 'grad:query', g.data),
       ];
@@ -376,7 +371,8 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
       };
       const params = entryParams(op, ctx.params);
       const res = evalCall(dl, op.id, inputs, params);
-      const perHead = evalCall(dl, op.id, inputs, { ...params, need_weights: 1, average_attn_weights: 0 });
+      const headParams = { ...params, need_weights: 1, average_attn_weights: 0 };
+      const perHead = evalCall(dl, op.id, inputs, headParams);
       const g = gradCall(dl, op.id, inputs, params).query!;
       const H = Math.round(params.num_heads ?? 1);
       const pw = perHead.aux.weights!;
@@ -398,7 +394,9 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
       shown = [
         record('output', op.id, inputs, params, 'value', res.data),
         record('∂L/∂query', op.id, inputs, params, 'grad:query', g.data),
+        record('weights per head', op.id, inputs, headParams, 'aux:weights', pw.data),
       ];
+      if (own && own.data.length) shown.push(record('aux weights', op.id, inputs, params, 'aux:weights', own.data));
       ctx.report('engine', null);
     } catch (err) {
       ctx.report('engine', err);

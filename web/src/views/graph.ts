@@ -219,7 +219,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         paths,
         Array.from({ length: n }, (_, i) => ({ x: pos[2 * i]!, y: pos[2 * i + 1]!, color: 0, label: String(i) })),
       );
-      shown = [record(op.id, op.id, inputs, {}, 'value', res.data)];
+      shown = [
+        record(op.id, op.id, inputs, {}, 'value', res.data),
+        record('eigenvalues', op.id, inputs, {}, 'aux:eigenvalues', ev),
+      ];
       ctx.report('engine', null);
     } catch (err) {
       ctx.report('engine', err);

@@ -289,6 +289,11 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
         text += `\n${t.running}: running_mean = [${Array.from(rm.data, (v) => fmt(v, 3)).join(', ')}]   running_var = [${Array.from(rv.data, (v) => fmt(v, 3)).join(', ')}]`;
       out.textContent = text;
       shown = [record('output', op.id, inputs, params, 'value', y)];
+      if (rm && rv)
+        shown.push(
+          record('running_mean', op.id, inputs, params, 'aux:running_mean', rm.data),
+          record('running_var', op.id, inputs, params, 'aux:running_var', rv.data),
+        );
       ctx.report('engine', null);
     } catch (err) {
       ctx.report('engine', err);

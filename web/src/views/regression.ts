@@ -224,6 +224,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
 
       const lsLoss = ls.aux.loss?.data[0];
       const r = ls.aux.residual?.data;
+      if (lsLoss !== undefined) next.push(record('aux loss', 'least_squares', lsIn, {}, 'aux:loss', [lsLoss]));
+      if (r) next.push(record('residual', 'least_squares', lsIn, {}, 'aux:residual', r));
       let text = `θ* = [${Array.from(thHat, (v) => fmt(v, 5)).join(', ')}]   (${t.auxLoss} = ${lsLoss === undefined ? '–' : fmt(lsLoss, 6)})\n`;
       if (isLoss) text += `θ = [${fmt(th[0]!, 4)}, ${fmt(th[1]!, 4)}]   `;
       text += `${t.loss} = ${fmt(loss, 6)}\n${isLoss ? t.grad : t.xtr} = [${Array.from(g, (v) => fmt(v, 3)).join(', ')}]`;

@@ -31,7 +31,8 @@ export interface Shown {
   inputs: Record<string, CallInput>;
   params: Record<string, number | string | boolean>;
   /**
-   * 'value' = dl.eval(...).data; 'grad:<name>' = dl.grad(...)[name].data (upstream = ones unless given);
+   * 'value' = dl.eval(...).data; 'aux:<name>' = dl.eval(...).aux[name].data (eigenvalues, attention
+   * weights, running stats); 'grad:<name>' = dl.grad(...)[name].data (upstream = ones unless given);
    * 'formula' / 'formula-grad' = dl.formula(id).eval / .grad of inputs.x with params (id is the formula text).
    */
   what: string;
