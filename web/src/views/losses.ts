@@ -1420,6 +1420,10 @@ function cosineView(env: Env): FamilyView {
   const out = readout(env.controls, 'loss-readout');
   const figP = new Figure(env.figures, t.cosPlane, ctx.lang, 'figure-plane');
   figP.body.classList.add('losses-square');
+  // Every figure exists before the plane is built, so its width is final when it measures itself.
+  const fa = lineFigure(env, t.cosAngle, 'figure-angle', [{ label: 'y = +1' }, { label: 'y = −1', color: 1 }], {
+    xLabel: t.angle,
+  });
   const plane = new PlanePlot(figP.body, {
     x: R,
     y: R,
@@ -1435,9 +1439,6 @@ function cosineView(env: Env): FamilyView {
   });
   figP.attach(plane);
   figP.setNote(t.cosNote);
-  const fa = lineFigure(env, t.cosAngle, 'figure-angle', [{ label: 'y = +1' }, { label: 'y = −1', color: 1 }], {
-    xLabel: t.angle,
-  });
   const grid = fieldGrid(R, R);
   let shown: Shown[] = [];
 
@@ -1823,7 +1824,7 @@ const ROWS = ['cross_entropy', 'focal_multiclass', 'nll', 'multi_margin'];
 export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
   const t = L[ctx.lang];
   const controls = controlGroup(host, t.view);
-  const figures = h('div', { class: 'figures' });
+  const figures = h('div', { class: 'figures losses-figures' });
   host.append(figures);
   let view: FamilyView | null = null;
   const env: Env = {
