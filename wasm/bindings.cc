@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dlmath/dlmath.h"
+#include "dlmath/formula.h"
 #include "dlmath/registry.h"
 
 namespace dlmath::wasm {
@@ -77,6 +78,8 @@ val ErrorObject(const Status& s) {
   e.set("op", s.op());
   e.set("arg", s.what());
   e.set("message", s.message());
+  e.set("column", s.column());  // formulas: 1-based, code points; else 0
+  e.set("length", s.length());
   val r = val::object();
   r.set("error", e);
   return r;
@@ -318,6 +321,60 @@ val ListOps() {
   return list;
 }
 
+// A compiled formula (dl.formula): JS owns the handle and delete()s it.
+class FormulaHandle {
+ public:
+  explicit FormulaHandle(Formula f) : f_(std::move(f)) {}
+  std::string text() const { return f_.text(); }
+  std::string latex() const { return f_.latex(); }
+  val params() const {
+    val a = val::array();
+    for (const std::string& p : f_.params()) a.call<void>("push", p);
+    return a;
+  }
+  // {value, grad} (grad only when asked) as new tensors of x's shape, or
+  // {error}. Params by name in parallel arrays, checked by the core.
+  val Eval(const Tensor* x, val names, val values, bool want_grad) const {
+    const int np = names["length"].as<int>();
+    std::vector<std::string> pnames;
+    std::vector<NamedParam> named;
+    pnames.reserve(np);
+    for (int i = 0; i < np; ++i) {
+      pnames.push_back(names[i].as<std::string>());
+      named.push_back({pnames.back(), values[i].as<double>()});
+    }
+    std::vector<double> pv;
+    if (Status s = f_.BindParams(named, &pv); !s.ok()) return ErrorObject(s);
+    const int64_t n = x->dims().numel();
+    Buffer y(n), dy(want_grad ? n : 0);
+    if (!y.ok() || !dy.ok())
+      return ErrorObject(Status(
+          ErrorCode::kOutOfMemory, "", "",
+          "formula: out of memory for " + std::to_string(n) + " values"));
+    if (Status s = f_.Eval(x->data(), n, pv, y.data(),
+                           want_grad ? dy.data() : nullptr);
+        !s.ok())
+      return ErrorObject(s);
+    val r = val::object();
+    r.set("value", ToJs(x->dims(), std::move(y)));
+    if (want_grad) r.set("grad", ToJs(x->dims(), std::move(dy)));
+    return r;
+  }
+
+ private:
+  Formula f_;
+};
+using FormulaPtr = std::shared_ptr<FormulaHandle>;
+
+// {formula} or {error} with the column and length of the offending token.
+val CompileFormula(std::string text) {
+  Formula f;
+  if (Status s = Formula::Compile(text, &f); !s.ok()) return ErrorObject(s);
+  val r = val::object();
+  r.set("formula", val(std::make_shared<FormulaHandle>(std::move(f))));
+  return r;
+}
+
 // Bytes currently allocated by malloc: the heap-flatness tests watch it.
 double HeapUsed() { return static_cast<double>(mallinfo().uordblks); }
 
@@ -333,7 +390,14 @@ EMSCRIPTEN_BINDINGS(dlmath) {
       .function("ptr", &Tensor::ptr)
       .function("size", &Tensor::size)
       .function("shape", &Tensor::shape);
+  class_<FormulaHandle>("Formula")
+      .smart_ptr<FormulaPtr>("FormulaPtr")
+      .function("text", &FormulaHandle::text)
+      .function("latex", &FormulaHandle::latex)
+      .function("params", &FormulaHandle::params)
+      .function("eval", &FormulaHandle::Eval, allow_raw_pointers());
   function("_tensorCreate", &CreateTensor);
+  function("_formulaCompile", &CompileFormula);
   function("_eval", &Eval, allow_raw_pointers());
   function("_grad", &Grad, allow_raw_pointers());
   function("_listOps", &ListOps);

@@ -1,4 +1,5 @@
 import { DlmathError, type ErrorCode } from './errors.js';
+import { compileFormula, type DlFormula } from './formula.js';
 import type { OpGrads, OpId, OpInputs, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
 import { DlTensor } from './tensor.js';
 import type { RawError, RawModule, RawOpMeta, RawTensor } from './wasm.js';
@@ -282,6 +283,21 @@ export class Dlmath {
     return { shape: s, data };
   }
 
+  /**
+   * Compiles a formula in `x` and named parameters, e.g. `x*sigmoid(1.702*x)`,
+   * `log(1+exp(x))`, `a*x^2 - tanh(b*x)` or `elu(x, 0.5)`: operators
+   * `+ - * / ^` (also `**`, `×`, `÷`, `·`, `−`), the usual math functions and
+   * every elementwise op of the registry. Its values and exact derivative
+   * come from the core; no JavaScript is evaluated.
+   * @param text - the formula (at most 4096 bytes)
+   * @returns the compiled formula; dispose() it when done
+   * @throws DlmathError 'bad_formula' with `column` and `length` of the
+   *   offending token when the text does not parse
+   */
+  formula(text: string): DlFormula {
+    return compileFormula(this.#mod, text);
+  }
+
   /** Bytes in use on the wasm heap (malloc'd), for leak checks. */
   heapUsed(): number {
     return this.#mod._heapUsed();
@@ -443,7 +459,7 @@ function isInputsObject(x: unknown, op: OpMeta): boolean {
 }
 
 function toError(e: RawError): DlmathError {
-  return new DlmathError(e.code as ErrorCode, e.message, e.op, e.arg);
+  return new DlmathError(e.code as ErrorCode, e.message, e.op, e.arg, e.column, e.length);
 }
 
 function product(shape: readonly number[]): number {

@@ -21,6 +21,7 @@ export {
   type Result,
 } from './dlmath.js';
 export { DlTensor } from './tensor.js';
+export { DlFormula, type FormulaInput, type FormulaParams, type FormulaResult } from './formula.js';
 export { DlmathError, ErrorCode } from './errors.js';
 export { OP_IDS, type OpId } from './gen/ops.js';
 export { sampleInputs, sampleValues } from './sample.js';

@@ -15,6 +15,25 @@ export interface RawError {
   op: string;
   arg: string;
   message: string;
+  /** Formula errors: 1-based column in code points; 0 otherwise. */
+  column: number;
+  /** Formula errors: length of the offending token in code points; 0 otherwise. */
+  length: number;
+}
+
+/** A compiled formula (dl.formula); JS owns it and must delete() it. */
+export interface RawFormula {
+  text(): string;
+  latex(): string;
+  params(): string[];
+  eval(
+    x: RawTensor,
+    paramNames: string[],
+    paramValues: number[],
+    wantGrad: boolean,
+  ): { error?: RawError; value?: RawTensor; grad?: RawTensor };
+  delete(): void;
+  isDeleted(): boolean;
 }
 
 export interface RawOpMeta {
@@ -62,6 +81,7 @@ export interface RawModule {
   HEAPF32: Float32Array;
   HEAPU8: Uint8Array;
   _tensorCreate(shape: number[]): RawTensor | null;
+  _formulaCompile(text: string): { error?: RawError; formula?: RawFormula };
   _eval(
     id: string,
     names: string[],

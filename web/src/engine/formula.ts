@@ -1,0 +1,203 @@
+import { DlmathError, type ErrorCode } from './errors.js';
+import { DlTensor } from './tensor.js';
+import type { RawError, RawFormula, RawModule, RawTensor } from './wasm.js';
+
+/** What a formula is evaluated at: numbers, or a resident tensor (any shape, read flat). */
+export type FormulaInput = ArrayLike<number> | DlTensor;
+
+/** Values of a formula's parameters by name, e.g. `{a: 2, b: 0.5}`. */
+export type FormulaParams = Record<string, number>;
+
+/** f(x) and df/dx elementwise, from one core call. */
+export interface FormulaResult {
+  value: Float32Array;
+  grad: Float32Array;
+}
+
+const disposeSymbol: typeof Symbol.dispose =
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+
+// Leak detector only: a formula collected without dispose() is reported once.
+const leaks =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<RawFormula>((raw) => {
+        if (!raw.isDeleted()) {
+          console.warn('dlmath: a formula was garbage-collected without dispose(); freeing it');
+          raw.delete();
+        }
+      })
+    : undefined;
+
+function toError(e: RawError): DlmathError {
+  return new DlmathError(e.code as ErrorCode, e.message, e.op, e.arg, e.column, e.length);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`;
+}
+
+/**
+ * A formula in `x` and named parameters, parsed once by the core, e.g.
+ * `x*sigmoid(1.702*x)` or `a*x^2 - tanh(b*x)`. Its values and exact
+ * derivative df/dx (forward-mode automatic differentiation, not finite
+ * differences) come from one core call per array of x. Get one with
+ * `dl.formula(text)`; release it with `dispose()` (or `using`).
+ */
+export class DlFormula {
+  /** The text as given. */
+  readonly text: string;
+  /** Parameter names, in order of first appearance. */
+  readonly params: readonly string[];
+  /** The parsed formula as KaTeX-renderable LaTeX. */
+  readonly latex: string;
+  #raw: RawFormula | null;
+  readonly #mod: RawModule;
+
+  /** @internal Use `dl.formula(text)`. */
+  constructor(mod: RawModule, raw: RawFormula) {
+    this.#mod = mod;
+    this.#raw = raw;
+    this.text = raw.text();
+    this.params = Object.freeze(raw.params());
+    this.latex = raw.latex();
+    leaks?.register(this, raw, this);
+  }
+
+  /**
+   * f(x) elementwise.
+   * @param x - the points (a DlTensor is read flat, whatever its shape)
+   * @param params - a value for every name in {@link DlFormula.params}
+   */
+  eval(x: FormulaInput, params?: FormulaParams): Float32Array {
+    return this.#run(x, params, false).value;
+  }
+
+  /**
+   * df/dx elementwise (exact, by automatic differentiation).
+   * @param x - the points
+   * @param params - a value for every name in {@link DlFormula.params}
+   */
+  grad(x: FormulaInput, params?: FormulaParams): Float32Array {
+    return this.#run(x, params, true).grad;
+  }
+
+  /**
+   * f(x) and df/dx together, from one core call.
+   * @param x - the points
+   * @param params - a value for every name in {@link DlFormula.params}
+   */
+  evalWithGrad(x: FormulaInput, params?: FormulaParams): FormulaResult {
+    return this.#run(x, params, true);
+  }
+
+  /** Whether dispose() has run. */
+  get disposed(): boolean {
+    return this.#raw === null;
+  }
+
+  /** Frees the compiled formula. Further use throws a DlmathError. */
+  dispose(): void {
+    if (this.#raw === null) return;
+    leaks?.unregister(this);
+    this.#raw.delete();
+    this.#raw = null;
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+
+  #run(x: FormulaInput, params: FormulaParams | undefined, wantGrad: boolean): FormulaResult {
+    const raw = this.#raw;
+    if (raw === null)
+      throw new DlmathError('disposed', 'this formula was disposed; compile it again with dl.formula()');
+    const names: string[] = [];
+    const values: number[] = [];
+    if (params !== undefined && params !== null) {
+      if (typeof params !== 'object' || Array.isArray(params))
+        throw new DlmathError('bad_type', `formula: params must be an object such as {a: 1}, got ${describe(params)}`);
+      for (const [k, v] of Object.entries(params)) {
+        if (typeof v !== 'number')
+          throw new DlmathError('bad_type', `formula: parameter '${k}' must be a number, got ${describe(v)}`, '', k);
+        names.push(k);
+        values.push(v);
+      }
+    }
+    const input = this.#input(x);
+    let out: { error?: RawError; value?: RawTensor; grad?: RawTensor } | undefined;
+    try {
+      out = raw.eval(input.raw, names, values, wantGrad);
+      if (out.error) throw toError(out.error);
+      return { value: this.#take(out.value!), grad: wantGrad ? this.#take(out.grad!) : new Float32Array(0) };
+    } finally {
+      if (input.owned) input.raw.delete();
+      if (out?.value && !out.value.isDeleted()) out.value.delete();
+      if (out?.grad && !out.grad.isDeleted()) out.grad.delete();
+    }
+  }
+
+  // x as a resident tensor: a DlTensor as is, numbers copied in.
+  #input(x: FormulaInput): { raw: RawTensor; owned: boolean } {
+    if (x instanceof DlTensor) return { raw: x.raw(), owned: false };
+    const isNumbers =
+      Array.isArray(x) ||
+      (ArrayBuffer.isView(x) && !(x instanceof DataView || x instanceof BigInt64Array || x instanceof BigUint64Array));
+    if (!isNumbers)
+      throw new DlmathError(
+        'bad_type',
+        `formula: x must be an array or typed array of numbers or a dl.tensor(), got ${describe(x)}`,
+        '',
+        'x',
+      );
+    const n = x.length;
+    if (Array.isArray(x))
+      for (let i = 0; i < n; ++i)
+        if (typeof x[i] !== 'number')
+          throw new DlmathError(
+            'bad_type',
+            `formula: x must hold numbers only; element [${i}] is ${describe(x[i])}`,
+            '',
+            'x',
+          );
+    if (n > this.#mod._maxElements())
+      throw new DlmathError(
+        'too_large',
+        `formula: x has ${n} values, above the limit of ${this.#mod._maxElements()}`,
+        '',
+        'x',
+      );
+    const raw = this.#mod._tensorCreate([n]);
+    if (!raw) throw new DlmathError('out_of_memory', `formula: out of memory for ${n} values of x`, '', 'x');
+    if (n) this.#mod.HEAPF32.set(x, raw.ptr() >>> 2);
+    return { raw, owned: true };
+  }
+
+  // Copies a result out of the heap and frees it.
+  #take(raw: RawTensor): Float32Array {
+    try {
+      const start = raw.ptr() >>> 2;
+      return this.#mod.HEAPF32.slice(start, start + raw.size());
+    } finally {
+      raw.delete();
+    }
+  }
+}
+
+/**
+ * @internal Compiles `text` (what `dl.formula` does).
+ * @param mod - the raw module
+ * @param text - the formula
+ */
+export function compileFormula(mod: RawModule, text: unknown): DlFormula {
+  if (typeof text !== 'string')
+    throw new DlmathError(
+      'bad_type',
+      `dl.formula: the formula must be a string such as 'x*sigmoid(x)', got ${describe(text)}`,
+    );
+  const r = mod._formulaCompile(text);
+  if (r.error) throw toError(r.error);
+  return new DlFormula(mod, r.formula!);
+}
