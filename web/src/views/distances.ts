@@ -29,6 +29,7 @@ const L = {
   en: {
     view: 'Points',
     plane: 'The plane: a = x1, b = x2',
+    planeLabel: 'Plane with points a and b: arrow keys move the selected point (Shift: faster), [ and ] select another',
     cmp: 'Compare with the unit balls of L1, L2 and Mahalanobis',
     field: 'Colour the plane by the value at x against b',
     cov: 'Mahalanobis covariance S',
@@ -56,6 +57,7 @@ const L = {
   zh: {
     view: '点',
     plane: '平面:a = x1,b = x2',
+    planeLabel: '含点 a、b 的平面:方向键移动选中的点(按住 Shift 更快),[ 和 ] 切换点',
     cmp: '对比 L1、L2 与马氏距离的单位球',
     field: '按 x 与 b 之间的值给平面着色',
     cov: '马氏距离的协方差 S',
@@ -154,6 +156,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     x: RANGE,
     y: RANGE,
     equalAspect: true,
+    label: t.planeLabel,
     onDrag: (i, x, y) => {
       pts[2 * i] = x;
       pts[2 * i + 1] = y;

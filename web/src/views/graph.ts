@@ -22,7 +22,9 @@ const L = {
     weight: 'weight of every edge',
     graph: 'The graph',
     graphNote:
-      'Drag the nodes to rearrange the picture (the Laplacian does not depend on where they are). Click a cell of A to add or remove that edge.',
+      'Click a node, then another, to add or remove the edge between them (or click a cell of A). Drag the nodes to rearrange the picture: the Laplacian does not depend on where they are.',
+    planeLabel:
+      'Graph: click a node then another to toggle their edge (Enter on the focused node); arrow keys move the focused node, [ and ] select another',
     adj: 'Adjacency A (click a cell to toggle an edge)',
     lap: 'The entry’s matrix from the engine',
     spec: 'Spectrum: eigenvalues in ascending order (aux)',
@@ -41,7 +43,9 @@ const L = {
     edges: '边(节点对,例如 "0-1, 1-2")',
     weight: '每条边的权重',
     graph: '图',
-    graphNote: '拖动节点可以调整画面(拉普拉斯矩阵与节点的位置无关)。点击 A 的某个格子可以添加或删除对应的边。',
+    graphNote:
+      '先点击一个节点,再点击另一个,即可添加或删除它们之间的边(也可以点击 A 的格子)。拖动节点可以调整画面:拉普拉斯矩阵与节点的位置无关。',
+    planeLabel: '图:先后点击两个节点切换它们之间的边(在选中的节点上按 Enter);方向键移动选中的节点,[ 和 ] 切换节点',
     adj: '邻接矩阵 A(点击格子切换一条边)',
     lap: '引擎算出的本条目矩阵',
     spec: '谱:按升序排列的特征值(aux)',
@@ -145,6 +149,18 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     x: [-3, 3],
     y: [-3, 3],
     equalAspect: true,
+    label: t.planeLabel,
+    onHandleClick: (i) => {
+      if (picked === null) picked = i;
+      else if (picked === i) picked = null;
+      else {
+        const e = Math.min(picked, i) * 10 + Math.max(picked, i);
+        picked = null;
+        setEdges(edges.includes(e) ? edges.filter((x) => x !== e) : [...edges, e]);
+        ctx.changed();
+      }
+      render();
+    },
     onDrag: (i, x, y) => {
       pos[2 * i] = x;
       pos[2 * i + 1] = y;
@@ -180,6 +196,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   figS.setNote(t.specNote);
 
   let shown: Shown[] = [];
+  /** The first node of an edge being toggled (a passing UI state, not in the URL). */
+  let picked: number | null = null;
 
   function render(): void {
     try {
@@ -217,7 +235,12 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       });
       plane.update(
         paths,
-        Array.from({ length: n }, (_, i) => ({ x: pos[2 * i]!, y: pos[2 * i + 1]!, color: 0, label: String(i) })),
+        Array.from({ length: n }, (_, i) => ({
+          x: pos[2 * i]!,
+          y: pos[2 * i + 1]!,
+          color: i === picked ? 1 : 0,
+          label: String(i),
+        })),
       );
       shown = [
         record(op.id, op.id, inputs, {}, 'value', res.data),

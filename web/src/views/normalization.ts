@@ -60,6 +60,7 @@ const L = {
       'Dashed: v and the unit circle; solid: w, always of length |g| along v. The upstream gradient G = ∂L/∂w (drag its tip) gives ∂L/∂g = G·v/‖v‖ and ∂L/∂v, which is perpendicular to v: moving v along itself changes nothing.',
     gradV: '∂L/∂v',
     gradG: '∂L/∂g',
+    planeLabel: 'Weight plane: arrow keys move v or the tip of G (Shift: faster), [ and ] switch between them',
   },
   zh: {
     view: '输入批次',
@@ -102,6 +103,7 @@ const L = {
       '虚线:v 与单位圆;实线:w,它沿 v 的方向,长度总是 |g|。上游梯度 G = ∂L/∂w(拖动其末端)给出 ∂L/∂g = G·v/‖v‖ 和 ∂L/∂v,后者与 v 垂直:沿 v 自身的方向移动 v 不改变任何东西。',
     gradV: '∂L/∂v',
     gradG: '∂L/∂g',
+    planeLabel: '权重平面:方向键移动 v 或 G 的末端(按住 Shift 更快),[ 和 ] 在两者之间切换',
   },
 };
 type Texts = (typeof L)['en'];
@@ -340,6 +342,7 @@ function weightNormView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
     x: [-3, 3],
     y: [-3, 3],
     equalAspect: true,
+    label: t.planeLabel,
     onDrag: (i, x, y) => {
       if (i === 0) {
         v[0] = x;

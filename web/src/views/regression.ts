@@ -25,7 +25,7 @@ const L = {
       'Drag the points; click on empty space to add one (at most 12). The fitted curve is X θ* from the engine’s least_squares; the thin segments are the residuals.',
     dataNoteLoss:
       'Drag the points. Solid: the line of your θ (drag it in the parameter plane); dashed: the least-squares fit θ*. The thin segments are the residuals of your θ.',
-    resid: 'Residuals r = Y − X θ* (aux of least_squares)',
+    resid: 'Y, its projection ŷ = X θ* and the residual r = Y − ŷ (aux of least_squares)',
     residNote:
       'The residual is orthogonal to every column of X: Xᵀr = 0. With the column of ones, the residuals add up to zero; with the column x, they do not lean with x. Least squares is the orthogonal projection of Y onto the columns of X.',
     theta: 'Parameter plane (θ₀ intercept, θ₁ slope)',
@@ -37,6 +37,9 @@ const L = {
     grad: '∇θ ℓ = Xᵀ(Xθ − Y)',
     xtr: 'Xᵀr at θ* (should be ≈ 0)',
     point: 'point',
+    dataLabel:
+      'Data points: arrow keys move the selected point (Shift: faster), [ and ] select another; click empty space to add a point',
+    thetaLabel: 'Parameter plane: arrow keys move θ (Shift: faster)',
     auxLoss: 'loss in least_squares’ aux',
   },
   zh: {
@@ -48,7 +51,7 @@ const L = {
       '拖动数据点;点击空白处可以添加新点(最多 12 个)。拟合曲线是引擎 least_squares 求得的 X θ*;细线段表示残差。',
     dataNoteLoss:
       '拖动数据点。实线:你选的 θ 对应的直线(在参数平面中拖动它);虚线:最小二乘解 θ*。细线段是你的 θ 的残差。',
-    resid: '残差 r = Y − X θ*(least_squares 的 aux)',
+    resid: 'Y、它的投影 ŷ = X θ* 与残差 r = Y − ŷ(least_squares 的 aux)',
     residNote:
       '残差与 X 的每一列都正交:Xᵀr = 0。因为有全 1 列,残差之和为零;因为有 x 这一列,残差也不随 x 倾斜。最小二乘就是把 Y 正交投影到 X 的列空间上。',
     theta: '参数平面(θ₀ 截距,θ₁ 斜率)',
@@ -60,6 +63,8 @@ const L = {
     grad: '∇θ ℓ = Xᵀ(Xθ − Y)',
     xtr: 'θ* 处的 Xᵀr(应当 ≈ 0)',
     point: '点',
+    dataLabel: '数据点:方向键移动选中的点(按住 Shift 更快),[ 和 ] 切换点;点击空白处添加新点',
+    thetaLabel: '参数平面:方向键移动 θ(按住 Shift 更快)',
     auxLoss: 'least_squares 的 aux 损失',
   },
 };
@@ -110,6 +115,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     y: RANGE,
     xLabel: 'x',
     yLabel: 'y',
+    label: t.dataLabel,
     onDrag: (i, x, y) => {
       pts[2 * i] = x;
       pts[2 * i + 1] = y;
@@ -130,7 +136,14 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   let thetaPlane: PlanePlot | null = null;
   if (!isLoss) {
     const figR = new Figure(figures, t.resid, ctx.lang, 'figure-residuals');
-    bars = new LinePlot(figR.body, { series: [{ label: 'r', kind: 'bars', color: 3 }], xLabel: t.point });
+    bars = new LinePlot(figR.body, {
+      series: [
+        { label: 'r', kind: 'bars', color: 3 },
+        { label: 'y', kind: 'points', color: 1 },
+        { label: 'ŷ', kind: 'points', color: 0 },
+      ],
+      xLabel: t.point,
+    });
     figR.attach(bars);
     figR.setNote(t.residNote);
   } else {
@@ -142,6 +155,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       xLabel: 'θ₀',
       yLabel: 'θ₁',
       equalAspect: true,
+      label: t.thetaLabel,
       onDrag: (_i, x, y) => {
         th[0] = x;
         th[1] = y;
@@ -234,7 +248,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       if (bars && r) {
         bars.update(
           Float32Array.from({ length: r.length }, (_, i) => i),
-          [r],
+          [r, ys, pred],
         );
       }
 

@@ -40,6 +40,7 @@ export class Heatmap implements Exportable {
   #values: Float32Array = new Float32Array(0);
   #range: [number, number] = [0, 1];
   readonly #resize: ResizeObserver;
+  #resizeFrame = 0;
   readonly #unTheme: () => void;
 
   /**
@@ -57,7 +58,12 @@ export class Heatmap implements Exportable {
       const c = this.#cellAt(e);
       if (c && this.#opts.onCell) this.#opts.onCell(c[0], c[1]);
     });
-    this.#resize = new ResizeObserver(() => this.#draw());
+    // Resized in the next frame: a height that follows the width would otherwise change the
+    // observed box inside its own callback ("ResizeObserver loop completed ..." errors).
+    this.#resize = new ResizeObserver(() => {
+      cancelAnimationFrame(this.#resizeFrame);
+      this.#resizeFrame = requestAnimationFrame(() => this.#draw());
+    });
     this.#resize.observe(host);
     this.#unTheme = onThemeChange(() => this.#draw());
   }
@@ -83,6 +89,7 @@ export class Heatmap implements Exportable {
   /** Removes listeners. */
   destroy(): void {
     this.#resize.disconnect();
+    cancelAnimationFrame(this.#resizeFrame);
     this.#unTheme();
     this.#canvas.remove();
     this.#readout.remove();

@@ -73,6 +73,7 @@ export class LinePlot implements Exportable {
   #raw: { x: ArrayLike<number>; ys: ArrayLike<number>[] } | null = null;
   #marks: Mark[] = [];
   readonly #resize: ResizeObserver;
+  #resizeFrame = 0;
   readonly #unTheme: () => void;
 
   /**
@@ -82,7 +83,12 @@ export class LinePlot implements Exportable {
   constructor(host: HTMLElement, opts: LinePlotOptions) {
     this.#host = host;
     this.#opts = opts;
-    this.#resize = new ResizeObserver(() => this.#plot?.setSize(this.#size()));
+    // Resized in the next frame: a height that follows the width would otherwise change the
+    // observed box inside its own callback ("ResizeObserver loop completed ..." errors).
+    this.#resize = new ResizeObserver(() => {
+      cancelAnimationFrame(this.#resizeFrame);
+      this.#resizeFrame = requestAnimationFrame(() => this.#plot?.setSize(this.#size()));
+    });
     this.#resize.observe(host);
     this.#unTheme = onThemeChange(() => this.rebuild());
   }
@@ -128,6 +134,7 @@ export class LinePlot implements Exportable {
   /** Removes the chart and its listeners. */
   destroy(): void {
     this.#resize.disconnect();
+    cancelAnimationFrame(this.#resizeFrame);
     this.#unTheme();
     this.#plot?.destroy();
     this.#plot = null;

@@ -41,6 +41,8 @@ export interface PlaneOptions {
   onDrag?: (index: number, x: number, y: number) => void;
   /** Called with a click's position on empty plane. */
   onClick?: (x: number, y: number) => void;
+  /** Called when a handle is clicked without being dragged, or Enter is pressed on the focused one. */
+  onHandleClick?: (index: number) => void;
   /** Keep one unit of x as long as one unit of y (circles look round). */
   equalAspect?: boolean;
   /** Accessible name (say what the handles are and that arrow keys move them). */
@@ -57,8 +59,10 @@ export class PlanePlot implements Exportable {
   #field: Field | null = null;
   #fieldImage: HTMLCanvasElement | null = null;
   #drag = -1;
+  #press: { x: number; y: number; moved: boolean } | null = null;
   #focus = 0;
   readonly #resize: ResizeObserver;
+  #resizeFrame = 0;
   readonly #unTheme: () => void;
 
   constructor(host: HTMLElement, opts: PlaneOptions) {
@@ -72,7 +76,12 @@ export class PlanePlot implements Exportable {
       opts.label ?? 'x–y plane: arrow keys move the selected point (Shift: faster), [ and ] select another',
     );
     host.addEventListener('keydown', (e) => this.#key(e));
-    this.#resize = new ResizeObserver(() => this.#plot?.setSize(this.#size()));
+    // Resized in the next frame: a height that follows the width would otherwise change the
+    // observed box inside its own callback ("ResizeObserver loop completed ..." errors).
+    this.#resize = new ResizeObserver(() => {
+      cancelAnimationFrame(this.#resizeFrame);
+      this.#resizeFrame = requestAnimationFrame(() => this.#plot?.setSize(this.#size()));
+    });
     this.#resize.observe(host);
     this.#unTheme = onThemeChange(() => this.#build());
     this.#build();
@@ -108,6 +117,7 @@ export class PlanePlot implements Exportable {
 
   destroy(): void {
     this.#resize.disconnect();
+    cancelAnimationFrame(this.#resizeFrame);
     this.#unTheme();
     this.#plot?.destroy();
     this.#plot = null;
@@ -266,7 +276,10 @@ export class PlanePlot implements Exportable {
     const over = this.#plot.over;
     over.addEventListener('pointerdown', (e) => this.#down(e));
     over.addEventListener('pointermove', (e) => this.#move(e));
-    over.addEventListener('pointerup', () => (this.#drag = -1));
+    over.addEventListener('pointerup', () => {
+      if (this.#drag >= 0 && this.#press && !this.#press.moved) this.#opts.onHandleClick?.(this.#drag);
+      this.#drag = -1;
+    });
     over.addEventListener('pointercancel', () => (this.#drag = -1));
     over.style.touchAction = 'none';
   }
@@ -357,6 +370,7 @@ export class PlanePlot implements Exportable {
     if (best >= 0) {
       this.#drag = best;
       this.#focus = best;
+      this.#press = { x: e.clientX, y: e.clientY, moved: false };
       u.over.setPointerCapture(e.pointerId);
       e.preventDefault();
     } else if (this.#opts.onClick) {
@@ -366,7 +380,10 @@ export class PlanePlot implements Exportable {
   }
 
   #move(e: PointerEvent): void {
-    if (this.#drag < 0 || !this.#opts.onDrag) return;
+    if (this.#drag < 0) return;
+    const p = this.#press;
+    if (p && !p.moved && (e.clientX - p.x) ** 2 + (e.clientY - p.y) ** 2 > 16) p.moved = true;
+    if (!this.#opts.onDrag) return;
     const [x, y] = this.#valAt(e);
     const [x0, x1] = this.#opts.x;
     const [y0, y1] = this.#opts.y;
@@ -376,6 +393,11 @@ export class PlanePlot implements Exportable {
   // Arrow keys move the focused handle by 1 % of the range (10 % with Shift); Tab-like
   // cycling between handles with [ and ].
   #key(e: KeyboardEvent): void {
+    if (this.#opts.onHandleClick && this.#handles[this.#focus] && (e.key === 'Enter' || e.key === ' ')) {
+      e.preventDefault();
+      this.#opts.onHandleClick(this.#focus);
+      return;
+    }
     if (!this.#handles.length || !this.#opts.onDrag) return;
     const q = this.#handles[this.#focus];
     if (!q) return;
