@@ -17,6 +17,7 @@ export const VIEWS: Record<string, Loader> = {
   normalization: () => import('./normalization.js'),
   numerics: () => import('./numerics.js'),
   metrics: () => import('./metrics.js'),
+  regularization: () => import('./regularization.js'),
   optimizers: () => import('./optimizers.js'),
   schedules: () => import('./schedules.js'),
   initialization: () => import('./initialization.js'),
