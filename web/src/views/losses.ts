@@ -473,6 +473,7 @@ function regressionView(env: Env): FamilyView {
   };
   if (robust) {
     const figP = new Figure(env.figures, t.fit, ctx.lang, 'figure-fit');
+    figP.root.classList.add('losses-wide');
     plane = new PlanePlot(figP.body, {
       x: [0, FIT_DATA.length + 1],
       y: FIT_RANGE,
@@ -1334,6 +1335,7 @@ function marginRankingView(env: Env): FamilyView {
   const pair = curvePair(env, 'x₁ − x₂', () => {}, [t.mrLoss, t.mrGrad], 'x₁');
   pair.fl.fig.setNote(t.mrNote);
   const figP = new Figure(env.figures, t.mrPlane, ctx.lang, 'figure-plane');
+  figP.root.classList.add('losses-wide');
   figP.body.classList.add('losses-square');
   const plane = new PlanePlot(figP.body, {
     x: R,
@@ -1419,6 +1421,7 @@ function cosineView(env: Env): FamilyView {
   let pts = ctx.store.list('pts', defs, { min: R[0], max: R[1], minLen: 4, maxLen: 4 });
   const out = readout(env.controls, 'loss-readout');
   const figP = new Figure(env.figures, t.cosPlane, ctx.lang, 'figure-plane');
+  figP.root.classList.add('losses-wide');
   figP.body.classList.add('losses-square');
   // Every figure exists before the plane is built, so its width is final when it measures itself.
   const fa = lineFigure(env, t.cosAngle, 'figure-angle', [{ label: 'y = +1' }, { label: 'y = −1', color: 1 }], {
@@ -1521,6 +1524,7 @@ function tripletView(env: Env): FamilyView {
   let pts = ctx.store.list('pts', defs, { min: R[0], max: R[1], minLen: 6, maxLen: 6 });
   const out = readout(env.controls, 'loss-readout');
   const figP = new Figure(env.figures, t.tripPlane, ctx.lang, 'figure-plane');
+  figP.root.classList.add('losses-wide');
   figP.body.classList.add('losses-square');
   const plane = new PlanePlot(figP.body, {
     x: R,
@@ -1608,6 +1612,7 @@ function infoNceView(env: Env): FamilyView {
   const prob = mk(t.nceProb, 'figure-prob', 'sequential', [0, 1]);
   prob.fig.setNote(t.nceProbNote);
   const gq = new Figure(env.figures, t.nceGrad, ctx.lang, 'figure-grad-query');
+  gq.root.classList.add('losses-wide');
   const ghm = new Heatmap(gq.body, { map: 'diverging', rowLabel: 'query', colLabel: 'dim', numbersUpTo: 6 });
   gq.attach(ghm);
   const per = lineFigure(env, t.ncePer, 'figure-per-row', [{ label: 'ℓ_i', kind: 'bars' }], { xLabel: 'i' });
@@ -1697,10 +1702,12 @@ function ctcView(env: Env): FamilyView {
   });
   const out = readout(env.controls, 'loss-readout');
   const fp = new Figure(env.figures, t.ctcProbs, ctx.lang, 'figure-emissions');
+  fp.root.classList.add('losses-wide');
   const hp = new Heatmap(fp.body, { map: 'sequential', range: [0, 1], rowLabel: 'class', colLabel: 't' });
   fp.attach(hp);
   fp.setNote(t.ctcProbsNote);
   const fgr = new Figure(env.figures, t.ctcGrad, ctx.lang, 'figure-ctc-grad');
+  fgr.root.classList.add('losses-wide');
   const hg = new Heatmap(fgr.body, { map: 'diverging', rowLabel: 'class', colLabel: 't' });
   fgr.attach(hg);
   fgr.setNote(t.ctcGradNote);
