@@ -789,8 +789,17 @@ double ApplyArith(NodeKind kind, const double* a, const double* da,
 }
 
 // Elements per chunk of the array pass: bounds the scratch memory at
-// (live nodes) x 2 x kChunk floats whatever n is.
+// (live nodes) x 2 x kChunk floats whatever n is. Seeded ops (a param named
+// "seed", as rrelu's) draw by element index, which restarts with every
+// kernel call: a formula calling one runs in a single chunk so that its
+// draws are those of one registry call over all of x.
 constexpr int64_t kChunk = 4096;
+
+bool CallsSeededOp(const std::vector<Node>& nodes) {
+  for (const Node& n : nodes)
+    if (n.kind == NodeKind::kOp && n.op->ParamIndex("seed") >= 0) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -966,7 +975,10 @@ Status Formula::Eval(const float* x, int64_t n,
     return Status(ErrorCode::kBadFormula, "", "",
                   "the formula was not compiled");
 
-  const int64_t chunk = std::min<int64_t>(kChunk, std::max<int64_t>(n, 1));
+  const int64_t chunk =
+      CallsSeededOp(nodes_)
+          ? std::max<int64_t>(n, 1)
+          : std::min<int64_t>(kChunk, std::max<int64_t>(n, 1));
   std::vector<double> sval;
   std::vector<Call> calls;
   std::vector<int> call_of;

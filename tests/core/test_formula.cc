@@ -452,6 +452,28 @@ TEST_CASE("long inputs run in chunks with the same result", "[formula]") {
   }
 }
 
+TEST_CASE("seeded ops draw as one registry call over all of x", "[formula]") {
+  // rrelu in training mode: slopes hashed from (seed, element index).
+  const std::vector<float> x = RandomData(10007, 5, -3, 3);
+  const Result r = MustEval(MustCompile("rrelu(x, 0.1, 0.3, 1, 7)"), x);
+  Call call;
+  const NamedTensor in{"x", {x.data(), Shape{static_cast<int64_t>(x.size())}}};
+  const NamedParam p[] = {
+      {"lower", 0.1}, {"upper", 0.3}, {"training", 1}, {"seed", 7}};
+  REQUIRE(Prepare("rrelu", std::span(&in, 1), p, &call).ok());
+  Evaluation ev;
+  Gradients g;
+  REQUIRE(Run(call, &ev).ok());
+  REQUIRE(RunBackward(call, &ev, nullptr, &g).ok());
+  int negative = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    REQUIRE(r.y[i] == ev.y.data()[i]);
+    REQUIRE(r.dy[i] == g.din[0].data()[i]);
+    negative += x[i] < 0;
+  }
+  REQUIRE(negative > 1000);
+}
+
 TEST_CASE("LaTeX rendering of the parsed tree", "[formula]") {
   const std::pair<const char*, const char*> cases[] = {
       {"x*sigmoid(1.702*x)",

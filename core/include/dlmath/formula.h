@@ -13,7 +13,8 @@
 // so -x^2 = -(x^2), 2^3^2 = 2^9 and 2^-x = 2^(-x). Numbers: 1, 2.5, .5, 1e-3,
 // 3E+2. Names: `x` is the variable, `pi` (or π) and `e` are constants, any
 // other name not followed by '(' is a parameter (params(), in order of first
-// appearance). There is no implicit multiplication: "2x" is an error.
+// appearance); a function's name is not (write sin(x), not sin). There is no
+// implicit multiplication: "2x" is an error.
 //
 // Functions: exp log (natural) log2 log10 log1p expm1 sqrt cbrt abs sin cos
 // tan asin acos atan sinh cosh tanh asinh acosh atanh sign floor ceil round
