@@ -25,7 +25,10 @@ const L = {
       'Drag the points; click on empty space to add one (at most 12). The fitted curve is X θ* from the engine’s least_squares; the thin segments are the residuals.',
     dataNoteLoss:
       'Drag the points. Solid: the line of your θ (drag it in the parameter plane); dashed: the least-squares fit θ*. The thin segments are the residuals of your θ.',
-    resid: 'Y, its projection ŷ = X θ* and the residual r = Y − ŷ (aux of least_squares)',
+    resid: 'Residuals r = Y − X θ* (aux of least_squares)',
+    proj: 'Observed y against fitted ŷ = X θ*',
+    projNote:
+      'ŷ is the orthogonal projection of Y onto the column space of X; the vertical gaps to the diagonal are the residuals, and no column of X can shrink them further.',
     residNote:
       'The residual is orthogonal to every column of X: Xᵀr = 0. With the column of ones, the residuals add up to zero; with the column x, they do not lean with x. Least squares is the orthogonal projection of Y onto the columns of X.',
     theta: 'Parameter plane (θ₀ intercept, θ₁ slope)',
@@ -51,7 +54,9 @@ const L = {
       '拖动数据点;点击空白处可以添加新点(最多 12 个)。拟合曲线是引擎 least_squares 求得的 X θ*;细线段表示残差。',
     dataNoteLoss:
       '拖动数据点。实线:你选的 θ 对应的直线(在参数平面中拖动它);虚线:最小二乘解 θ*。细线段是你的 θ 的残差。',
-    resid: 'Y、它的投影 ŷ = X θ* 与残差 r = Y − ŷ(least_squares 的 aux)',
+    resid: '残差 r = Y − X θ*(least_squares 的 aux)',
+    proj: '观测值 y 与拟合值 ŷ = X θ* 的对比',
+    projNote: 'ŷ 是 Y 在 X 列空间上的正交投影;各点到对角线的竖直距离就是残差,X 的任何一列都无法再把它们缩小。',
     residNote:
       '残差与 X 的每一列都正交:Xᵀr = 0。因为有全 1 列,残差之和为零;因为有 x 这一列,残差也不随 x 倾斜。最小二乘就是把 Y 正交投影到 X 的列空间上。',
     theta: '参数平面(θ₀ 截距,θ₁ 斜率)',
@@ -133,17 +138,16 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   figData.setNote(isLoss ? t.dataNoteLoss : t.dataNote);
 
   let bars: LinePlot | null = null;
+  let barsN = 0;
+  let proj: PlanePlot | null = null;
   let thetaPlane: PlanePlot | null = null;
   if (!isLoss) {
+    const figP = new Figure(figures, t.proj, ctx.lang, 'figure-projection');
+    proj = new PlanePlot(figP.body, { x: RANGE, y: RANGE, xLabel: 'ŷ = X θ*', yLabel: 'y', equalAspect: true });
+    figP.attach(proj);
+    figP.setNote(t.projNote);
     const figR = new Figure(figures, t.resid, ctx.lang, 'figure-residuals');
-    bars = new LinePlot(figR.body, {
-      series: [
-        { label: 'r', kind: 'bars', color: 3 },
-        { label: 'y', kind: 'points', color: 1 },
-        { label: 'ŷ', kind: 'points', color: 0 },
-      ],
-      xLabel: t.point,
-    });
+    bars = new LinePlot(figR.body, { series: [{ label: 'r', kind: 'bars', color: 3 }], xLabel: t.point });
     figR.attach(bars);
     figR.setNote(t.residNote);
   } else {
@@ -246,10 +250,29 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       out.textContent = text;
 
       if (bars && r) {
+        if (barsN !== r.length) {
+          barsN = r.length;
+          bars.setOptions({ xRange: [-0.6, r.length - 0.4] });
+        }
         bars.update(
           Float32Array.from({ length: r.length }, (_, i) => i),
-          [r, ys, pred],
+          [r],
         );
+      }
+      if (proj) {
+        // Observed against fitted: on the diagonal when the fit is exact; the vertical gaps are r.
+        const gaps: Path[] = Array.from({ length: n }, (_, i) => ({
+          label: `r${i}`,
+          xs: [pred[i]!, pred[i]!],
+          ys: [pred[i]!, ys[i]!],
+          color: 3,
+          width: 1.5,
+        }));
+        proj.update([
+          { label: 'y = ŷ', xs: RANGE, ys: RANGE, color: 7, dash: [5, 4], width: 1 },
+          ...gaps,
+          { label: '(ŷ, y)', xs: pred, ys, kind: 'points', color: 1 },
+        ]);
       }
 
       if (thetaPlane) {
@@ -287,6 +310,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     destroy() {
       plane.destroy();
       bars?.destroy();
+      proj?.destroy();
       thetaPlane?.destroy();
     },
   };
