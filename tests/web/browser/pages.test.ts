@@ -148,6 +148,11 @@ for (const family of FAMILIES) {
   if (only.length && !only.includes(family)) continue;
   describe(family, () => {
     it('every page loads cleanly and shows the engine’s numbers', async () => {
+      // Lessons join the catalogue once their modules have loaded.
+      if (family === 'lessons')
+        await page
+          .waitForFunction(() => document.querySelector('[data-group="tools"] a') !== null, null, { timeout: 30_000 })
+          .catch(() => undefined);
       const ids = await page.evaluate(
         (fam) =>
           fam === 'lessons'

@@ -24,4 +24,6 @@ export const VIEWS: Record<string, Loader> = {
 };
 
 /** Lesson page id → its module. */
-export const LESSONS: Record<string, LessonLoader> = {};
+export const LESSONS: Record<string, LessonLoader> = {
+  chain_rule: () => import('./chain-rule.js'),
+};

@@ -14,7 +14,7 @@ import type { FamilyView, Shown, ViewContext } from './view.js';
 
 export const DEPTH = 20;
 /** Activations per layer (batch × width): the batch shrinks as the net widens. */
-const SAMPLES = 2048;
+const SAMPLES = 1024;
 const WIDTHS = ['64', '128', '192', '256'] as const;
 const BINS = 61;
 const MAX_FAN = 256;

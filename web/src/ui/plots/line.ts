@@ -49,7 +49,10 @@ function tickText(v: number | null): string {
   if (v == null || !Number.isFinite(v)) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e6) return String(Number(v.toPrecision(3))).replace(/e\+?/, 'e');
+  if (a < 1e-3 || a >= 1e6) {
+    const [m, e] = v.toExponential(2).split('e');
+    return `${Number(m)}e${Number(e)}`;
+  }
   return String(Number(v.toPrecision(6)));
 }
 
