@@ -39,8 +39,10 @@ const L = {
     fitNote:
       'Each line is the constant that minimises the mean loss over the points. Drag the outlier (top right) up and down: the MSE line (the mean) follows it, the L1 line (the median) and Huber barely move.',
     risk: 'Mean loss over the data as a function of the constant c',
-    riskNote: 'Found by the engine over a grid of candidate constants; the dots are the minimisers.',
+    riskNote: 'Found by the engine over a grid of candidate constants (log scale); the dots are the minimisers.',
     data: 'data values',
+    outlier: 'outlier',
+    meanLoss: 'mean loss',
     best: 'best constant',
     atProbe: 'at the probe',
     varFig: 'Loss as the predicted variance changes, error fixed at the probe',
@@ -143,8 +145,10 @@ const L = {
     fitNote:
       '每条水平线是使各点平均损失最小的常数。上下拖动右上角的离群点:MSE 的线(均值)跟着它走,L1 的线(中位数)和 Huber 的线几乎不动。',
     risk: '数据上的平均损失随常数 c 的变化',
-    riskNote: '由引擎在一组候选常数上计算;圆点是各自的最小值点。',
+    riskNote: '由引擎在一组候选常数上计算(对数坐标);圆点是各自的最小值点。',
     data: '数据值',
+    outlier: '离群点',
+    meanLoss: '平均损失',
     best: '最优常数',
     atProbe: '探针处',
     varFig: '误差固定在探针处时,损失随预测方差的变化',
@@ -408,8 +412,10 @@ function regressionView(env: Env): FamilyView {
 
   // Which curves: the entry, then overlays.
   type Curve = { label: string; id: string; params: Params; dash?: number[]; color: number };
+  // One colour per loss on every figure of the page.
+  const myColor = robust ? ({ mse: 1, l1: 2, huber: 3, smooth_l1: 0 } as Record<string, number>)[id]! : 0;
   const curvesOf = (p: Params): Curve[] => {
-    const me: Curve = { label: id, id, params: { ...p, reduction: 'none' }, color: 0 };
+    const me: Curve = { label: id, id, params: { ...p, reduction: 'none' }, color: myColor };
     if (!robust || !compare) return [me];
     const delta = id === 'huber' ? Number(p.delta) : 1;
     const all: Curve[] = [
@@ -493,7 +499,7 @@ function regressionView(env: Env): FamilyView {
       t.risk,
       'figure-risk',
       fitLosses(entryParams(op, ctx)).map((f) => ({ label: f.label, color: f.color })),
-      { xLabel: 'c' },
+      { xLabel: 'c', logY: true },
     );
     fr.fig.setNote(t.riskNote);
   }
@@ -575,12 +581,12 @@ function regressionView(env: Env): FamilyView {
       const xf = pin.input!.data[0]!;
       const best = isPoisson ? argmin(fs[0]!) : -1;
       fl.plot.setMarks([
-        { x: xf, y: pv[0]!, color: 0 },
+        { x: xf, y: pv[0]!, color: myColor },
         ...(best > 0 && best < n - 1
           ? [{ x: xs[best]!, y: fs[0]![best]!, color: 1, label: `min ≈ ${fmt(xs[best]!)}` }]
           : []),
       ]);
-      fg.plot.setMarks([{ x: xf, y: pg[0]!, color: 0 }]);
+      fg.plot.setMarks([{ x: xf, y: pg[0]!, color: myColor }]);
       let text = `x = ${fmt(xf)}   y = ${fmt(pin.target!.data[0]!)}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x = ${formatF32(pg[0]!)}`;
 
       if (isGauss && fv) {
@@ -667,13 +673,18 @@ function regressionView(env: Env): FamilyView {
         width: f.id === op.id ? 3 : 2,
         dash: f.id === op.id ? undefined : [6, 4],
       });
-      texts.push(`${f.label}: c = ${fmt(c)} (${formatF32(r[0]!)})`);
+      texts.push(`${f.label}: c = ${fmt(c)}, ${env.t.meanLoss} ${formatF32(r[0]!)}`);
     }
     fr!.plot.update(cs, risks);
     fr!.plot.setMarks(marks);
     plane!.update(
       lines,
-      data.map((v, i) => ({ x: i + 1, y: v, color: i === m - 1 ? 4 : 5, label: i === m - 1 ? 'outlier' : undefined })),
+      data.map((v, i) => ({
+        x: i + 1,
+        y: v,
+        color: i === m - 1 ? 4 : 5,
+        label: i === m - 1 ? env.t.outlier : undefined,
+      })),
     );
     fr!.fig.setNote(`${env.t.riskNote}  ${env.t.best}: ${texts.join(' · ')}`);
   }
