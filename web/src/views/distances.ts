@@ -343,7 +343,11 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         { id: 'cosine_similarity', name: 'cosine_similarity', params: { eps: 1e-8, all_pairs: 0 } },
         { id: 'euclidean', name: 'euclidean (L2)', params: { all_pairs: 0 } },
         { id: 'manhattan', name: 'manhattan (L1)', params: { all_pairs: 0 } },
-        { id: 'mahalanobis', name: 'mahalanobis (S)', params: { all_pairs: 0 } },
+        {
+          id: 'mahalanobis',
+          name: `mahalanobis (S = [${Array.from(covariance().data, (v) => fmt(v, 3)).join(', ')}])`,
+          params: { all_pairs: 0 },
+        },
         {
           id: 'pairwise_distance',
           name: `pairwise_distance, ${t.pairs}`,
