@@ -49,6 +49,13 @@ const L = {
       `kept ${kept} of the elements in the ${d} draws; mean of x ${mx}, mean of y over all draws ${my}`,
     lsFig: 'Target for the first index: one-hot vs smoothed',
     lsHeat: 'Smoothed targets of every index (rows)',
+    lsLoss: 'Cross-entropy of logits [m, 0, …, 0] against each target',
+    lsLossNote:
+      'With the one-hot target the loss keeps falling as the true logit m grows, so training pushes logits without bound. With the smoothed target the loss has a minimum at a finite margin, m = ln((1 − ε + ε/K) · K/ε): the other classes must keep some probability. Both curves are cross_entropy (reduction none) with the targets above as soft labels.',
+    margin: 'margin m of the true logit',
+    lsMin: (m: string, l: string) => `smoothed target: smallest loss ${l} at m ≈ ${m} on this grid`,
+    lsNoMin: 'no interior minimum on this grid (ε = 0 or the minimum lies beyond m = 15)',
+    lsTooMany: (n: number) => `the loss plot is drawn for 2 to ${n} classes`,
     lsNote:
       'ε is spread evenly over all K classes, the true one included: the true class keeps 1 − ε + ε/K and every other class gets ε/K, so the row still sums to 1.',
     targets: 'Target class indices (comma-separated)',
@@ -59,9 +66,9 @@ const L = {
     matrix: 'Weight matrix W (rows separated by ;)',
     maxIter: 'Iterations plotted',
     snFig: 'σ estimate after k power iterations',
-    snErr: '|σ_k − σ_ref| (log scale)',
+    snErr: 'log₁₀ |σ_k − σ_ref| (an exact match leaves a gap)',
     snNote:
-      'σ_ref is the engine’s own result after 1000 iterations, used as the converged value. The error shrinks roughly like (σ₂/σ₁)^(2k): slowly when the two largest singular values are close.',
+      'σ_ref is the engine’s own result after 1000 iterations, used as the converged value. The error shrinks roughly like (σ₂/σ₁)^(2k): slowly when the two largest singular values are close. It stops near 10⁻⁷ · σ: float32 rounding.',
     snHeat: 'W / σ at the entry’s n_power_iterations',
     sigmaK: 'σ_k',
     sigmaRef: 'σ_ref (1000 iterations)',
@@ -104,6 +111,13 @@ const L = {
       `${d} 次抽样中保留了 ${kept} 的元素;x 的均值 ${mx},所有抽样中 y 的均值 ${my}`,
     lsFig: '第一个下标的目标:one-hot 与平滑后',
     lsHeat: '每个下标平滑后的目标(按行)',
+    lsLoss: 'logits [m, 0, …, 0] 对两种目标的交叉熵',
+    lsLossNote:
+      '用 one-hot 目标时,真实类别的 logit m 越大损失越小,训练会把 logits 无限推大。用平滑后的目标时,损失在有限的间隔 m = ln((1 − ε + ε/K) · K/ε) 处取最小值:其他类别必须保留一些概率。两条曲线都是 cross_entropy(reduction 为 none),以上面的目标作为软标签。',
+    margin: '真实类别 logit 的间隔 m',
+    lsMin: (m: string, l: string) => `平滑目标:在此网格上最小损失 ${l},位于 m ≈ ${m}`,
+    lsNoMin: '此网格内没有内部最小值(ε = 0,或最小值在 m = 15 之外)',
+    lsTooMany: (n: number) => `损失图只在 2 到 ${n} 个类别时绘制`,
     lsNote: 'ε 平均分给全部 K 个类别(包括真实类别):真实类别得到 1 − ε + ε/K,其余每个类别得到 ε/K,所以每行之和仍为 1。',
     targets: '目标类别下标(逗号分隔)',
     onehot: 'one-hot(ε = 0)',
@@ -113,9 +127,9 @@ const L = {
     matrix: '权重矩阵 W(行之间用 ; 分隔)',
     maxIter: '绘制的迭代次数',
     snFig: '幂迭代 k 次后 σ 的估计值',
-    snErr: '|σ_k − σ_ref|(对数坐标)',
+    snErr: 'log₁₀ |σ_k − σ_ref|(完全相等时留空)',
     snNote:
-      'σ_ref 是引擎自己迭代 1000 次的结果,作为收敛值。误差大约按 (σ₂/σ₁)^(2k) 缩小:最大的两个奇异值接近时收敛很慢。',
+      'σ_ref 是引擎自己迭代 1000 次的结果,作为收敛值。误差大约按 (σ₂/σ₁)^(2k) 缩小:最大的两个奇异值接近时收敛很慢。误差停在约 10⁻⁷ · σ 附近:这是 float32 的舍入误差。',
     snHeat: '按本条目的 n_power_iterations 得到的 W / σ',
     sigmaK: 'σ_k',
     sigmaRef: 'σ_ref(迭代 1000 次)',
@@ -563,6 +577,8 @@ function dropoutView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
 // ---------------------------------------------------------------- label smoothing
 
 const TARGETS_DEFAULT = [3, 0, 7, 1, 9, 4];
+const MARGINS = 121;
+const LOSS_K_MAX = 1000;
 
 function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyView {
   const { dl, store } = ctx;
@@ -583,6 +599,7 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
   });
   const figB = new Figure(figures, t.lsFig, ctx.lang, 'figure-smoothing');
   const figH = new Figure(figures, t.lsHeat, ctx.lang, 'figure-smoothing-rows');
+  const figL = new Figure(figures, t.lsLoss, ctx.lang, 'figure-smoothing-loss');
   const bars = new LinePlot(figB.body, {
     series: [
       { label: t.onehot, kind: 'bars', color: 7 },
@@ -596,11 +613,22 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
   const out = readout(figB.root, 'smoothing-readout');
   const heat = new Heatmap(figH.body, { map: 'sequential', range: [0, 1], maxHeight: 300, numbersUpTo: 10 });
   figH.attach(heat);
+  const lossPlot = new LinePlot(figL.body, {
+    series: [
+      { label: t.onehot, color: 7 },
+      { label: t.smoothed, color: 0 },
+    ],
+    xLabel: t.margin,
+  });
+  figL.attach(lossPlot);
+  figL.setNote(t.lsLossNote);
+  const lossOut = readout(figL.root, 'smoothing-loss-readout');
   let shown: Shown[] = [];
   let shownK = -1;
 
   function render(): void {
     try {
+      shown = [];
       const params = paramsOf(op, ctx);
       const K = params.num_classes!;
       const tIn = { target: { shape: [targets.length], data: Float32Array.from(targets) } };
@@ -633,19 +661,55 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
         `ε = ${formatF32(Math.fround(params.epsilon!))}, K = ${K}`,
         t.lsOut(fmt(q[t0]!), K > 1 ? fmt(q[otherIdx]!) : '–'),
       ].join('\n');
+      // Cross-entropy of logits [m, 0, …, 0] (true class first) against both targets, over m.
+      if (K >= 2 && K <= LOSS_K_MAX) {
+        const ms = linspace(0, 15, MARGINS);
+        const logits = new Float32Array(MARGINS * K);
+        for (let i = 0; i < MARGINS; ++i) logits[i * K] = ms[i]!;
+        const one = dl.eval('label_smoothing', { target: { shape: [1], data: Float32Array.of(0) } }, params).data;
+        const soft = new Float32Array(MARGINS * K);
+        const hard = new Float32Array(MARGINS * K);
+        for (let i = 0; i < MARGINS; ++i) {
+          soft.set(one, i * K);
+          hard[i * K] = 1;
+        }
+        const lin = { shape: [MARGINS, K], data: logits };
+        const softIn = { input: lin, target: { shape: [MARGINS, K], data: soft } };
+        const hardIn = { input: lin, target: { shape: [MARGINS, K], data: hard } };
+        const ls = dl.eval('cross_entropy', softIn, { reduction: 'none' }).data;
+        const lh = dl.eval('cross_entropy', hardIn, { reduction: 'none' }).data;
+        lossPlot.update(ms, [lh, ls]);
+        let best = 0;
+        for (let i = 1; i < MARGINS; ++i) if (ls[i]! < ls[best]!) best = i;
+        const interior = best > 0 && best < MARGINS - 1;
+        lossPlot.setMarks(
+          interior ? [{ x: ms[best]!, y: ls[best]!, color: 0, label: `m ≈ ${formatF32(ms[best]!)}` }] : [],
+        );
+        lossOut.textContent = interior ? t.lsMin(formatF32(ms[best]!), fmt(ls[best]!)) : t.lsNoMin;
+        if (MARGINS * K * 2 <= 4800)
+          shown.push({
+            label: 'CE vs smoothed target',
+            id: 'cross_entropy',
+            inputs: rec(softIn),
+            params: { reduction: 'none' },
+            what: 'value',
+            values: Array.from(ls),
+          });
+      } else {
+        lossPlot.update([0], [[NaN], [NaN]]);
+        lossOut.textContent = t.lsTooMany(LOSS_K_MAX);
+      }
       const limit = Math.min(q.length, 4000);
       const pick = q.length > limit ? Array.from({ length: limit }, (_, i) => i) : undefined;
-      shown = [
-        {
-          label: 'smoothed targets',
-          id: 'label_smoothing',
-          inputs: rec(tIn),
-          params,
-          what: 'value',
-          values: Array.from(q.subarray(0, limit)),
-          ...(pick ? { pick } : {}),
-        },
-      ];
+      shown.unshift({
+        label: 'smoothed targets',
+        id: 'label_smoothing',
+        inputs: rec(tIn),
+        params,
+        what: 'value',
+        values: Array.from(q.subarray(0, limit)),
+        ...(pick ? { pick } : {}),
+      });
       ctx.report('engine', null);
     } catch (err) {
       ctx.report('engine', err);
@@ -657,6 +721,7 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
     destroy() {
       bars.destroy();
       heat.destroy();
+      lossPlot.destroy();
     },
   };
 }
@@ -704,9 +769,8 @@ function spectralView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fa
   figS.setNote(t.snNote);
   const out = readout(figS.root, 'sigma-readout');
   const ePlot = new LinePlot(figE.body, {
-    series: [{ label: '|σ_k − σ_ref|', kind: 'points', color: 1 }],
+    series: [{ label: 'log₁₀ |σ_k − σ_ref|', kind: 'points', color: 1 }],
     xLabel: t.iter,
-    logY: true,
   });
   figE.attach(ePlot);
   const heat = new Heatmap(figH.body, { map: 'diverging', maxHeight: 260 });
@@ -733,7 +797,7 @@ function spectralView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fa
       }
       const ks = Array.from({ length: maxIter }, (_, i) => i + 1);
       sPlot.update(ks, [sig, new Float32Array(maxIter).fill(ref)]);
-      ePlot.update(ks, [Array.from(sig, (s) => Math.abs(s - ref))]);
+      ePlot.update(ks, [Array.from(sig, (s) => Math.log10(Math.abs(s - ref)))]);
       const res = dl.eval('spectral_norm', wIn, params);
       const sk = res.aux.sigma!.data[0]!;
       const kNow = params.n_power_iterations!;
