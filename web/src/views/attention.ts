@@ -67,6 +67,7 @@ const L = {
     scale: 'scale used',
     outShape: 'output shape',
     bad: 'not a matrix',
+    maskCells: 'masked cells (query-key pairs)',
   },
   zh: {
     view: '输入',
@@ -108,6 +109,7 @@ const L = {
     scale: '实际缩放',
     outShape: '输出形状',
     bad: '不是矩阵',
+    maskCells: '被屏蔽的格子(查询-键 对)',
   },
 };
 type Texts = (typeof L)['en'];
@@ -165,8 +167,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
   const regenerate = () => {
     custom.q = custom.k = custom.v = '';
     for (const key of ['q', 'k', 'v'] as const) store.set(key, '', '');
-    hide = [];
-    store.set('hide', [], []);
+    setHide([]);
     generate();
     for (const key of ['q', 'k', 'v'] as const) if (fields[key]) fields[key]!.value = formatMatrix(mats[key]);
     ctx.changed();
@@ -208,6 +209,29 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
       },
     );
   }
+  const hideText = (cells: number[]) => cells.map((i) => `${Math.floor(i / 100)}-${i % 100}`).join(', ');
+  const maskField = textField(
+    controls,
+    { id: 'view-mask', label: t.maskCells, value: hideText(hide), placeholder: '0-3, 1-4', wide: true },
+    (text) => {
+      const cells: number[] = [];
+      for (const p of text.split(/[,;\s]+/).filter(Boolean)) {
+        const m = /^(\d{1,2})-(\d{1,2})$/.exec(p);
+        if (!m) return ctx.report('mask', new Error(`${t.maskCells}: '${p}'`));
+        cells.push(Number(m[1]) * 100 + Number(m[2]));
+      }
+      ctx.report('mask', null);
+      hide = [...new Set(cells)];
+      store.set('hide', hide, []);
+      ctx.changed();
+      render();
+    },
+  );
+  function setHide(next: number[]): void {
+    hide = next;
+    store.set('hide', hide, []);
+    maskField.value = hideText(hide);
+  }
   const info = readout(controls, 'attention-readout');
 
   const row = h('div', { class: 'view-row' });
@@ -224,8 +248,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
     colLabel: 'key',
     onCell: (r: number, c: number) => {
       const i = r * 100 + c;
-      hide = hide.includes(i) ? hide.filter((x) => x !== i) : [...hide, i];
-      store.set('hide', hide, []);
+      setHide(hide.includes(i) ? hide.filter((x) => x !== i) : [...hide, i]);
       ctx.changed();
       render();
     },
