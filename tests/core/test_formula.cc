@@ -385,6 +385,10 @@ TEST_CASE("limits: depth bombs and huge texts fail cleanly", "[formula]") {
   for (int i = 0; i < 300; ++i) calls = "sin(" + calls + ")";
   s = Formula::Compile(calls, &f);
   REQUIRE(s.message().find("nests deeper") != std::string::npos);
+  // As deep as the length limit allows: the depth check stops it.
+  s = Formula::Compile(std::string(kMaxFormulaBytes - 1, '(') + "x", &f);
+  REQUIRE(s.message() ==
+          "column 257: the formula nests deeper than 256 levels");
   // 100000 deep and 1 MB: refused by length before any parsing.
   s = Formula::Compile(std::string(100000, '(') + "x", &f);
   REQUIRE(s.code() == ErrorCode::kBadFormula);

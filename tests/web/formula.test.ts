@@ -1,6 +1,7 @@
 // dl.formula in Node, against the built package: values and exact gradients
 // against the registry ops they spell out, parameters, error columns, bad
 // inputs, and a flat heap over many compile/eval/dispose cycles.
+import katex from 'katex';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DlFormula, DlmathError, loadDlmath, type Dlmath } from 'dlmath';
 
@@ -71,6 +72,22 @@ describe('dl.formula', () => {
       1e-5,
     );
     expect(f.eval([], { a: 1, b: 1 })).toEqual(new Float32Array(0));
+  });
+
+  it('renders its LaTeX with KaTeX', () => {
+    const texts = [
+      '0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3)))',
+      'sin(x^2)^3 + (x^2)^(1/2) - 1e-3*x^-2',
+      'floor(x)+ceil(x)+abs(x)-cbrt(x)+sign(x)*round(x)',
+      'min(x,1)*max(x,0)/clamp(x,-1,1) + pow(x,y_1)+atan2(x,2)+hypot(x,3)',
+      'log2(x)+log10(x)+log1p(x)+expm1(x)+asinh(x)+acosh(x)+atanh(x)',
+      'gelu_tanh(x)*leaky_relu(x, 0.2) - -(-x) + e^x*π + 2^3^x',
+      'alpha*x/(1+x/(1+long_name))',
+    ];
+    for (const t of texts) {
+      using f = dl.formula(t);
+      expect(() => katex.renderToString(f.latex, { throwOnError: true }), `${t} -> ${f.latex}`).not.toThrow();
+    }
   });
 
   it('reports the column and length of malformed text', () => {
