@@ -87,6 +87,7 @@ const L = {
     nllNote:
       'nll expects log-probabilities (e.g. log_softmax output) and only reads the true class: its loss is −input[t], with gradient −1 there and 0 elsewhere.',
     mmNote: 'Each wrong class within the margin of the true class adds a penalty; outside the margin, nothing.',
+    rowNote: 'Each point is one row of logits whose true-class entry is x_t (reduction none). The dot is the probe.',
     rowLoss: 'Loss as the logit x_t of the true class moves (the rest of the row fixed)',
     rowGrad: 'Gradient ∂ℓ/∂x_t',
     mrLoss: 'Loss against x₁ − x₂',
@@ -189,6 +190,7 @@ const L = {
     nllNote:
       'nll 要求输入是对数概率(例如 log_softmax 的输出),并且只读取真实类别:损失为 −input[t],该处梯度为 −1,其余为 0。',
     mmNote: '每个与真实类别相差不足间隔的错误类别都会带来惩罚;超出间隔则没有。',
+    rowNote: '每个点是一行 logits,其真实类别一项取 x_t(reduction 为 none)。圆点是探针位置。',
     rowLoss: '真实类别的 logit x_t 变化时的损失(该行其余各项不变)',
     rowGrad: '梯度 ∂ℓ/∂x_t',
     mrLoss: '损失随 x₁ − x₂ 的变化',
@@ -932,7 +934,8 @@ function gammaFigures(env: Env) {
       const gs = GAMMAS.includes(g) ? GAMMAS : [...GAMMAS, g].sort((a, b) => a - b);
       const series = gs.map((v, i) => ({
         label: `γ = ${fmt(v)}`,
-        color: i,
+        // Colour 4 is too close to colour 1 to sit beside it.
+        color: [0, 1, 2, 3, 5, 6, 7][i % 7]!,
         width: v === g ? 3 : 1.5,
         dash: v === g ? undefined : [5, 3],
       }));
@@ -990,7 +993,7 @@ function rowView(env: Env): FamilyView {
   const out = readout(env.controls, 'loss-readout');
   const pair = curvePair(env, `x_t (${isNll ? 'log p_t' : t.logit})`, onPick, [t.rowLoss, t.rowGrad], 'x_t');
   pair.fl.fig.setNote(
-    isNll ? t.nllNote : id === 'multi_margin' ? t.mmNote : id === 'cross_entropy' ? t.lsNote : t.lossNote,
+    isNll ? t.nllNote : id === 'multi_margin' ? t.mmNote : id === 'cross_entropy' ? t.lsNote : t.rowNote,
   );
   if (id === 'focal_multiclass') pair.fg.fig.setNote(t.focalCompare);
   if (id === 'cross_entropy') pair.fg.fig.setNote(t.ceCompare);
