@@ -235,3 +235,102 @@ it('embed=1 shows only the entry, and Reset view returns to its defaults', async
   expect(problems).toEqual([]);
   await context.close();
 });
+
+/** What the evaluator plots: x, f and f′ as drawn. */
+function plotted(page: Page): Promise<{ x: number[]; f: number[]; df: number[] }> {
+  return page.evaluate(() => {
+    const shown = window.dlmathApp!.state().shown;
+    const f = shown.find((s) => s.what === 'formula')!;
+    const df = shown.find((s) => s.what === 'formula-grad')!;
+    return { x: f.inputs.x!.data, f: f.values, df: df.values };
+  });
+}
+
+it('the evaluator plots x*sigmoid(x) with a derivative equal to silu’s', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=formula', 'formula');
+  await page.fill('[data-testid=formula-text]', 'x*sigmoid(x)');
+  await page.waitForFunction(() =>
+    window.dlmathApp!.state().shown.some((s) => s.what === 'formula' && s.id === 'x*sigmoid(x)'),
+  );
+  const { x, f, df } = await plotted(page);
+  expect(x.length).toBe(2001);
+  const silu = await page.evaluate((xs) => {
+    const dl = window.dlmathApp!.dl;
+    return {
+      y: Array.from(dl.eval('silu', { x: xs }).data),
+      dy: Array.from(dl.grad('silu', { x: xs }).x.data),
+    };
+  }, x);
+  // The registry's tolerances: 2e-6 for values, 1e-5 for gradients, relative to max(1, |ref|).
+  let worstF = 0;
+  let worstDf = 0;
+  x.forEach((_, i) => {
+    worstF = Math.max(worstF, Math.abs(f[i]! - silu.y[i]!) / Math.max(1, Math.abs(silu.y[i]!)));
+    worstDf = Math.max(worstDf, Math.abs(df[i]! - silu.dy[i]!) / Math.max(1, Math.abs(silu.dy[i]!)));
+  });
+  expect(worstF).toBeLessThanOrEqual(2e-6);
+  expect(worstDf).toBeLessThanOrEqual(1e-5);
+  // The derivative is not flat or trivially equal to f: it has silu's minimum near x = -2.4.
+  const iMin = df.indexOf(Math.min(...df));
+  expect(x[iMin]).toBeGreaterThan(-2.6);
+  expect(x[iMin]).toBeLessThan(-2.2);
+
+  // The overlay of silu itself agrees on screen too.
+  await page.selectOption('[data-testid=formula-compare]', 'silu');
+  await page.waitForFunction(() => window.dlmathApp!.state().shown.some((s) => s.id === 'silu'));
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('a malformed formula shows its error at the right column and keeps the last plot', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=formula&v.f=tanh(x)', 'formula');
+  await page.waitForFunction(() => window.dlmathApp!.state().shown.some((s) => s.id === 'tanh(x)'));
+  const cases: [string, number][] = [
+    ['x*(2+', 6], // the end of the text: column after the last character
+    ['sigmod(x)', 1], // unknown function
+    ['x + $', 5], // unexpected character
+    ['2x', 2], // no implicit multiplication
+  ];
+  for (const [text, column] of cases) {
+    await page.fill('[data-testid=formula-text]', text);
+    await page.waitForSelector('[data-testid=formula-error]:not([hidden])');
+    const caret = (await page.textContent('[data-testid=formula-caret]'))!.split('\n');
+    expect(caret[0]).toBe(text);
+    expect(caret[1]!.indexOf('^') + 1, `${text}: ${await page.textContent('[data-testid=formula-message]')}`).toBe(
+      column,
+    );
+    expect(await page.textContent('[data-testid=formula-message]')).toContain(`column ${column}`);
+    expect(await page.getAttribute('[data-testid=formula-text]', 'aria-invalid')).toBe('true');
+  }
+  // The last valid formula is still plotted, and a fix clears the error.
+  expect(await page.evaluate(() => window.dlmathApp!.state().shown.some((s) => s.id === 'tanh(x)'))).toBe(true);
+  await page.fill('[data-testid=formula-text]', 'a*x^2');
+  await page.waitForSelector('[data-testid=formula-error]', { state: 'hidden' });
+  await page.waitForSelector('[data-testid=formula-param-a]');
+  await page.screenshot({ path: path.join(artifacts, 'formula-params.png'), fullPage: true });
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('the evaluator’s text and params travel in the link', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=formula', 'formula');
+  await page.fill('[data-testid=formula-text]', 'a*tanh(b*x)');
+  await page.fill('[data-testid=formula-param-a]', '2');
+  await page.fill('[data-testid=formula-param-b]', '0.5');
+  await settle(page);
+  const hash = await page.evaluate(() => location.hash);
+  const before = await plotted(page);
+  const other = await fresh();
+  await openAt(other.page, hash.slice(1), 'formula');
+  expect(await other.page.inputValue('[data-testid=formula-text]')).toBe('a*tanh(b*x)');
+  expect(await plotted(other.page)).toEqual(before);
+  // 2*tanh(0.5*x) at the right end of the default range.
+  expect(before.f.at(-1)).toBeCloseTo(2 * Math.tanh(3), 5);
+  expect(problems).toEqual([]);
+  expect(other.problems).toEqual([]);
+  await other.context.close();
+  await context.close();
+});

@@ -25,5 +25,6 @@ export const VIEWS: Record<string, Loader> = {
 
 /** Lesson page id → its module. */
 export const LESSONS: Record<string, LessonLoader> = {
+  formula: () => import('./formula-page.js'),
   chain_rule: () => import('./chain-rule.js'),
 };
