@@ -50,6 +50,10 @@ const L = {
       instance_norm: 'Instance norm: each channel of each sample on its own, over its positions only.',
     } as Record<string, string>,
     running: 'running statistics (aux)',
+    runTitle: 'Running statistics over 40 training steps on fresh batches (first channels)',
+    runNote:
+      'Each step is one engine call on a new batch, fed the running_mean and running_var the previous call returned. momentum is the weight of the new batch: small values give smooth, slow curves. With training off nothing moves: evaluation only reads them.',
+    step: 'step',
     bins: 'value',
     count: 'count',
     v: 'direction v (drag)',
@@ -93,6 +97,10 @@ const L = {
       instance_norm: '实例归一化:每个样本的每个通道单独归一化,只在它的各个位置上统计。',
     } as Record<string, string>,
     running: '滑动统计量(aux)',
+    runTitle: '在新批次上训练 40 步时的滑动统计量(前几个通道)',
+    runNote:
+      '每一步都是对新批次的一次引擎调用,并传入上一次调用返回的 running_mean 与 running_var。momentum 是新批次的权重:取值越小,曲线越平滑、变化越慢。关闭 training 时曲线不动:评估模式只读取它们。',
+    step: '步数',
     bins: '数值',
     count: '个数',
     v: '方向 v(拖动)',
@@ -109,6 +117,8 @@ const L = {
 type Texts = (typeof L)['en'];
 
 const BINS = 24;
+/** Training steps of the running-statistics picture. */
+const STEPS = 40;
 
 /** Builds the normalization view of one entry. */
 export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
@@ -209,6 +219,15 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
 
   let shown: Shown[] = [];
   let gridKey = '';
+  let runPlot: LinePlot | null = null;
+  let runCols = 0;
+  if (op.id === 'batch_norm') {
+    const figRun = new Figure(figures, t.runTitle, ctx.lang, 'figure-running');
+    figRun.root.classList.add('wide-figure');
+    runPlot = new LinePlot(figRun.body, { series: [{ label: 'mean' }], xLabel: t.step, height: 240 });
+    figRun.attach(runPlot);
+    figRun.setNote(t.runNote);
+  }
 
   /** Which statistics group the cell (n, c) belongs to, or null when the op fails. */
   function groupOf(n: number, c: number, params: Record<string, number>): number {
@@ -256,12 +275,17 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
       const { N, C, S } = s;
       const next = normals(s.seed * 2654435761 + 11);
       const chanOff = Array.from({ length: C }, () => next());
-      const sampOff = Array.from({ length: N }, () => next());
-      const x = new Float32Array(N * C * S);
-      for (let n = 0; n < N; ++n)
-        for (let c = 0; c < C; ++c)
-          for (let p = 0; p < S; ++p)
-            x[(n * C + c) * S + p] = s.chan * chanOff[c]! + s.samp * sampOff[n]! + s.scale * next();
+      // A batch: channel offsets fixed, sample offsets and noise drawn afresh from `rnd`.
+      const batch = (rnd: () => number) => {
+        const sampOff = Array.from({ length: N }, () => rnd());
+        const b = new Float32Array(N * C * S);
+        for (let n = 0; n < N; ++n)
+          for (let c = 0; c < C; ++c)
+            for (let p = 0; p < S; ++p)
+              b[(n * C + c) * S + p] = s.chan * chanOff[c]! + s.samp * sampOff[n]! + s.scale * rnd();
+        return b;
+      };
+      const x = batch(next);
       const params = entryParams(op, ctx.params);
       const feat = perSample ? C * S : C;
       const inputs: F32Inputs = {
@@ -291,6 +315,47 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
         text += `\n${t.running}: running_mean = [${Array.from(rm.data, (v) => fmt(v, 3)).join(', ')}]   running_var = [${Array.from(rv.data, (v) => fmt(v, 3)).join(', ')}]`;
       out.textContent = text;
       shown = [record('output', op.id, inputs, params, 'value', y)];
+      if (runPlot) {
+        // Training steps on fresh batches, each call fed the running statistics of the one before.
+        const rnd = normals(s.seed * 2654435761 + 97);
+        let mean: Float32Array = new Float32Array(C);
+        let vari: Float32Array = new Float32Array(C).fill(1);
+        const cols = Math.min(C, 4);
+        const curves = Array.from({ length: 2 * cols }, () => new Float32Array(STEPS + 1));
+        for (let c = 0; c < cols; ++c) {
+          curves[c]![0] = 0;
+          curves[cols + c]![0] = 1;
+        }
+        let last: F32Inputs | null = null;
+        for (let k = 1; k <= STEPS; ++k) {
+          const stepIn: F32Inputs = { ...inputs, input: { shape: [N, C, S], data: batch(rnd) } };
+          stepIn.running_mean = { shape: [C], data: mean };
+          stepIn.running_var = { shape: [C], data: vari };
+          const r = evalCall(dl, op.id, stepIn, params);
+          mean = r.aux.running_mean!.data;
+          vari = r.aux.running_var!.data;
+          for (let c = 0; c < cols; ++c) {
+            curves[c]![k] = mean[c]!;
+            curves[cols + c]![k] = vari[c]!;
+          }
+          last = stepIn;
+        }
+        if (runCols !== cols) {
+          runCols = cols;
+          runPlot.setOptions({
+            series: [
+              ...Array.from({ length: cols }, (_, c) => ({ label: `mean c${c}`, color: c })),
+              ...Array.from({ length: cols }, (_, c) => ({ label: `var c${c}`, color: c, dash: [5, 4] })),
+            ],
+          });
+        }
+        runPlot.update(
+          Float32Array.from({ length: STEPS + 1 }, (_, i) => i),
+          curves,
+        );
+        if (last)
+          shown.push(record(`running_mean after ${STEPS} steps`, op.id, last, params, 'aux:running_mean', mean));
+      }
       if (rm && rv)
         shown.push(
           record('running_mean', op.id, inputs, params, 'aux:running_mean', rm.data),
@@ -310,6 +375,7 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
       histOut.destroy();
       heatIn.destroy();
       heatOut.destroy();
+      runPlot?.destroy();
     },
   };
 }
