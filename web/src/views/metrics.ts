@@ -382,7 +382,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
 // ---------------------------------------------------------------- perplexity
 
 const TOKENS_DEFAULT = [0.9, 0.6, 0.25, 0.8, 0.05, 0.7, 0.5, 0.95];
-const PPL_SWEEP = 121;
+const PPL_SWEEP = 81;
 
 function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyView {
   const { dl, store } = ctx;
