@@ -76,6 +76,7 @@ const L = {
     snOut: (k: number, s: string, r: string) => `σ after ${k} iterations = ${s};  σ_ref (1000 iterations) = ${r}`,
     badMatrix: (s: string) => `Not a matrix: '${s}'`,
     badTargets: (s: string) => `Not class indices: '${s}'`,
+    outOfRange: (k: number) => `Target indices ≥ num_classes = ${k} are left out`,
     noView: 'No live view for this entry.',
   },
   zh: {
@@ -137,6 +138,7 @@ const L = {
     snOut: (k: number, s: string, r: string) => `迭代 ${k} 次后 σ = ${s};σ_ref(迭代 1000 次)= ${r}`,
     badMatrix: (s: string) => `不是矩阵:'${s}'`,
     badTargets: (s: string) => `不是类别下标:'${s}'`,
+    outOfRange: (k: number) => `大于等于 num_classes = ${k} 的目标下标已略去`,
     noView: '这个条目没有实时视图。',
   },
 };
@@ -631,7 +633,11 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
       shown = [];
       const params = paramsOf(op, ctx);
       const K = params.num_classes!;
-      const tIn = { target: { shape: [targets.length], data: Float32Array.from(targets) } };
+      // Indices of classes that exist under the current num_classes (the others are reported, not sent).
+      const inRange = targets.filter((k) => k < K);
+      ctx.report('classes', inRange.length === targets.length ? null : new Error(t.outOfRange(K)));
+      const used = inRange.length ? inRange : [0];
+      const tIn = { target: { shape: [used.length], data: Float32Array.from(used) } };
       const q = dl.eval('label_smoothing', tIn, params).data;
       const hot = dl.eval('label_smoothing', tIn, { ...params, epsilon: 0 }).data;
       // Bars for the first target (at most 200 classes drawn).
@@ -649,13 +655,13 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
         bars.setOptions({ xRange: [-0.5, shownClasses - 0.5] });
       }
       bars.update(x, [a, b]);
-      if (K <= shownClasses) heat.update(q, targets.length, K);
+      if (K <= shownClasses) heat.update(q, used.length, K);
       else {
-        const part = new Float32Array(targets.length * shownClasses);
-        for (let i = 0; i < targets.length; ++i) part.set(q.subarray(i * K, i * K + shownClasses), i * shownClasses);
-        heat.update(part, targets.length, shownClasses);
+        const part = new Float32Array(used.length * shownClasses);
+        for (let i = 0; i < used.length; ++i) part.set(q.subarray(i * K, i * K + shownClasses), i * shownClasses);
+        heat.update(part, used.length, shownClasses);
       }
-      const t0 = targets[0]!;
+      const t0 = used[0]!;
       const otherIdx = t0 === 0 ? 1 : 0;
       out.textContent = [
         `ε = ${formatF32(Math.fround(params.epsilon!))}, K = ${K}`,
