@@ -9,8 +9,10 @@ import { h } from '../ui/dom.js';
 import { Figure } from '../ui/plots/figure.js';
 import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
+import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, formatMatrix, parseMatrix, readout, slider, textField } from '../ui/widgets.js';
 import {
+  arrow,
   entryParams,
   evalCall,
   f32,
@@ -67,6 +69,12 @@ const L = {
     scale: 'scale used',
     outShape: 'output shape',
     bad: 'not a matrix',
+    pair: 'sine–cosine pair i (columns 2i, 2i+1)',
+    rot: 'One pair of columns: every position on the unit circle',
+    rotNote:
+      'Position p sits at angle p·wᵢ, so moving k positions ahead turns every point by the same angle k·wᵢ: a shift is a rotation, which attention can read off a dot product. The arrows are positions 0–3. Angle per position for',
+    rotStep: 'wᵢ =',
+    rotNone: 'd_model needs at least 2 columns for a sine–cosine pair.',
     maskCells: 'masked cells (query-key pairs)',
   },
   zh: {
@@ -109,6 +117,12 @@ const L = {
     scale: '实际缩放',
     outShape: '输出形状',
     bad: '不是矩阵',
+    pair: '正弦–余弦对 i(第 2i 与 2i+1 列)',
+    rot: '一对列:每个位置都落在单位圆上',
+    rotNote:
+      '位置 p 位于角度 p·wᵢ 处,所以向后移动 k 个位置会把每个点都转过同一个角度 k·wᵢ:平移就是旋转,注意力可以从点积中读出它。箭头表示位置 0–3。每个位置转过的角度,',
+    rotStep: 'wᵢ =',
+    rotNone: 'd_model 至少要有 2 列才能构成一对正弦和余弦。',
     maskCells: '被屏蔽的格子(查询-键 对)',
   },
 };
@@ -447,6 +461,7 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
   let T = store.int('T', 48, 2, 96);
   let D = store.int('D', 16, 1, 32);
   let dims = store.list('dims', [0, 1, 6, 7], { min: 0, max: 31, maxLen: 6 });
+  let pair = store.int('pair', 1, 0, 15);
   const rerender = () => {
     ctx.changed();
     render();
@@ -473,6 +488,11 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
     store.set('dims', v, [0, 1, 6, 7]);
     rerender();
   });
+  slider(controls, { id: 'view-pair', label: t.pair, min: 0, max: 15, step: 1, value: pair }, (v) => {
+    pair = Math.round(v);
+    store.set('pair', pair, 1);
+    rerender();
+  });
 
   const pe = heatFigure(figures, t.pe, ctx, 'figure-pe', { rowLabel: 'dim', colLabel: t.pos, maxHeight: 420 });
   pe.fig.root.classList.add('wide-figure');
@@ -488,6 +508,16 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
   figC.setNote(t.curvesNote);
   let plot: LinePlot | null = null;
   let plotKey = '';
+  const figR = new Figure(figures, t.rot, ctx.lang, 'figure-rotation');
+  const rot = new PlanePlot(figR.body, {
+    x: [-1.25, 1.25],
+    y: [-1.25, 1.25],
+    xLabel: 'cos (column 2i+1)',
+    yLabel: 'sin (column 2i)',
+    equalAspect: true,
+    label: t.rot,
+  });
+  figR.attach(rot);
 
   let shown: Shown[] = [];
 
@@ -523,6 +553,25 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
         xs,
         cols.map((d) => Float32Array.from({ length: T }, (_, i) => res.data[i * D + d]!)),
       );
+      // One sine/cosine pair: position p sits at angle p·w_i on the unit circle.
+      const i = Math.min(pair, Math.floor(D / 2) - 1);
+      if (i >= 0) {
+        const cs = Float32Array.from({ length: T }, (_, p) => res.data[p * D + 2 * i + 1]!);
+        const sn = Float32Array.from({ length: T }, (_, p) => res.data[p * D + 2 * i]!);
+        const spokes: Path[] = [0, 1, 2, 3]
+          .filter((p) => p < T)
+          .map((p) => ({ label: `pos ${p}`, ...arrow(0, 0, cs[p]!, sn[p]!, 0.08), color: p + 1, width: 2 }));
+        rot.update([
+          { label: `pair ${i}`, xs: cs, ys: sn, color: 7, width: 1 },
+          { label: 'positions', xs: cs, ys: sn, kind: 'points', color: 0 },
+          ...spokes,
+        ]);
+        const step = T > 1 ? Math.atan2(sn[1]!, cs[1]!) : 0;
+        figR.setNote(`${t.rotNote} i = ${i}: ${t.rotStep} ${fmt(step, 4)} rad.`);
+      } else {
+        rot.update([]);
+        figR.setNote(t.rotNone);
+      }
       // Keep the records small: the similarity matrix by a prefix of at most 4096 numbers.
       const n = Math.min(S.length, 4096);
       const pick = Array.from({ length: n }, (_, i) => i);
@@ -543,6 +592,7 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
       pe.heat.destroy();
       sim.heat.destroy();
       plot?.destroy();
+      rot.destroy();
     },
   };
 }
