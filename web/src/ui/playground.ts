@@ -244,6 +244,7 @@ export class Playground {
     this.#view = null;
     this.#dom.view.replaceChildren();
     const op = this.#op;
+    this.#dom.details.hidden = !op && !this.#lessons.has(this.#page);
     if (op) {
       this.#formula.update(op, t, this.#lang);
       this.#paramPanel.update(op, this.#params, t);
