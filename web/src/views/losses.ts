@@ -675,7 +675,7 @@ function regressionView(env: Env): FamilyView {
         width: f.id === op.id ? 3 : 2,
         dash: f.id === op.id ? undefined : [6, 4],
       });
-      texts.push(`${f.label}: c = ${fmt(c)}, ${env.t.meanLoss} ${formatF32(r[0]!)}`);
+      texts.push(`${f.label}: c ≈ ${c.toFixed(3)}, ${env.t.meanLoss} ${formatF32(r[0]!)}`);
     }
     fr!.plot.update(cs, risks);
     fr!.plot.setMarks(marks);
@@ -1848,6 +1848,15 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const figures = h('div', { class: 'figures losses-figures' });
   host.append(figures);
   let view: FamilyView | null = null;
+  // The view's own controls redraw at most once per animation frame.
+  let frame = 0;
+  const schedule = () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      view?.render();
+    });
+  };
   const env: Env = {
     host,
     op,
@@ -1858,9 +1867,9 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     save(key, v, def) {
       ctx.store.set(key, v, def);
       ctx.changed();
-      view?.render();
+      schedule();
     },
-    render: () => view?.render(),
+    render: schedule,
   };
   if (REGRESSION.includes(op.id)) view = regressionView(env);
   else if (BINARY.includes(op.id)) view = binaryView(env);
@@ -1875,5 +1884,14 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     figures.append(h('p', { class: 'muted', text: op.id }));
     view = { render() {}, shown: () => [], destroy() {} };
   }
-  return view;
+  const inner = view;
+  return {
+    render: () => inner.render(),
+    shown: () => inner.shown(),
+    destroy() {
+      if (frame) cancelAnimationFrame(frame);
+      frame = 0;
+      inner.destroy();
+    },
+  };
 }
