@@ -2,7 +2,7 @@
 // driver of the engine's open-loop optimizers.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDlmath, type Dlmath } from 'dlmath';
-import { descend, surface, SURFACE_IDS, type SurfaceParams } from '../../web/src/views/surfaces.js';
+import { descend, prefix, surface, SURFACE_IDS, type SurfaceParams } from '../../web/src/views/surfaces.js';
 
 let dl: Dlmath;
 beforeAll(async () => {
@@ -87,6 +87,26 @@ describe('closed-loop descent through the engine', () => {
         d.call.hyper as never,
       ).data;
       expect(Array.from(again)).toEqual(Array.from(d.call.out));
+    }
+  });
+
+  it('a resumed run equals a fresh one, and a prefix equals a shorter run', () => {
+    const s = surface('beale');
+    for (const id of OPTIMIZERS) {
+      const hyper = { lr: 0.01 };
+      const fresh = descend(dl as never, id, [1, 1.4], s.grad, hyper, 40);
+      const short = descend(dl as never, id, [1, 1.4], s.grad, hyper, 15);
+      const resumed = descend(dl as never, id, [1, 1.4], s.grad, hyper, 40, 1e4, short);
+      for (const [a, b] of [
+        [fresh, resumed],
+        [prefix(fresh, 15), short],
+      ] as const) {
+        expect(a.steps, id).toBe(b.steps);
+        expect(a.stop, id).toBe(b.stop);
+        expect(Array.from(a.xs), id).toEqual(Array.from(b.xs));
+        expect(Array.from(a.call.grads), id).toEqual(Array.from(b.call.grads));
+        expect(Array.from(a.call.out), id).toEqual(Array.from(b.call.out));
+      }
     }
   });
 

@@ -12,7 +12,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot } from '../ui/plots/plane.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
-import { descend, type Descent } from './surfaces.js';
+import { descend, prefix, type Descent } from './surfaces.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './chain-rule.css';
 
@@ -166,10 +166,11 @@ function neuron(dl: Dlmath, w: number[], x: number[], target: number, loss: Loss
     inputs: { input: { shape: [1], data: Float32Array.of(y) }, target: { shape: [1], data: Float32Array.of(target) } },
     params: {},
   };
-  const lv = ev('L', lossCall)[0]!;
+  // A training step (record = false) needs only the backward chain, not the displayed factors.
+  const lv = record ? ev('L', lossCall)[0]! : NaN;
   const dLdy = gr('∂L/∂y', lossCall, 'input')[0]!;
-  const dydz = gr('∂y/∂z', sig, 'x')[0]!;
-  const dzdw = gr('∂z/∂w', dot, 'x1', 1);
+  const dydz = record ? gr('∂y/∂z', sig, 'x')[0]! : NaN;
+  const dzdw = record ? gr('∂z/∂w', dot, 'x1', 1) : new Float32Array(0);
   const dLdz = gr('∂L/∂z (backward)', sig, 'x', dLdy)[0]!;
   const dLdw = gr('∂L/∂w (backward)', dot, 'x1', dLdz);
   return { z, y, loss: lv, dLdy, dydz, dzdw, dLdz, dLdw, calls };
@@ -345,12 +346,16 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     return values;
   }
 
-  let last: { pass: Pass; zig: Descent[]; zigShown: Shown[] } | null = null;
+  let drawnZig = '';
+  type KeyedDescent = Descent & { key: string };
+  let runs: { pos?: KeyedDescent; cen?: KeyedDescent } = {};
+  let zigShown: Shown[] = [];
+  let last: { pass: Pass; zigShown: Shown[] } | null = null;
 
   function sampleGrad(xs: [number, number][], targets: Float32Array) {
-    let k = 0;
-    return (w1: number, w2: number): [number, number] => {
-      const s = k++ % xs.length;
+    // Step k uses sample k mod 8.
+    return (w1: number, w2: number, k: number): [number, number] => {
+      const s = k % xs.length;
       const p = neuron(dl, [w1, w2], xs[s]!, targets[s]!, loss, false);
       return [p.dLdw[0]!, p.dLdw[1]!];
     };
@@ -462,60 +467,80 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
         number,
       ];
       const hyper: Params = { lr, weight_decay: 0 };
-      const dPos = descend(dl, 'sgd', start, sampleGrad(XS, tPos), hyper, steps, 1e3);
-      const dCen = descend(dl, 'sgd', start, sampleGrad(centred, tCen), hyper, steps, 1e3);
-      const sameSign = (d: Descent) => {
-        let k = 0;
-        for (let i = 0; i < d.steps; ++i) {
-          const a = d.xs[i + 1]! - d.xs[i]!;
-          const b = d.ys[i + 1]! - d.ys[i]!;
-          if (a * b > 0) ++k;
-        }
-        return k;
-      };
-      const paths = (d: Descent, color: number) => [
-        { label: 'sgd', xs: d.xs, ys: d.ys, color, width: 2 },
-        { label: 'w*', xs: [W_STAR[0]], ys: [W_STAR[1]], color: 7, kind: 'points' as const },
-      ];
-      const handle = [{ x: start[0], y: start[1], color: 0, label: t.start }];
-      planePos.update(paths(dPos, 0), handle);
-      planeCen.update(paths(dCen, 1), handle);
-      figPos.setNote(t.same(sameSign(dPos), dPos.steps));
-      figCen.setNote(t.same(sameSign(dCen), dCen.steps));
-      // Excess over the teacher's loss (soft targets leave a floor above 0).
-      const floorPos = meanLoss(XS, tPos, { xs: [W_STAR[0]], ys: [W_STAR[1]] })[0]!;
-      const floorCen = meanLoss(centred, tCen, { xs: [W_STAR[0]], ys: [W_STAR[1]] })[0]!;
-      const lp = meanLoss(XS, tPos, dPos).map((x) => x - floorPos);
-      const lc = meanLoss(centred, tCen, dCen).map((x) => x - floorCen);
-      const len = Math.max(lp.length, lc.length);
-      const pad = (a: Float64Array) => Float64Array.from({ length: len }, (_, i) => (i < a.length ? a[i]! : NaN));
-      lossPlot.update(
-        Float64Array.from({ length: len }, (_, i) => i),
-        [pad(lp), pad(lc)],
-      );
-      zigOut.textContent = `${t.pos}: w = (${formatF32(Math.fround(dPos.xs[dPos.steps]!))}, ${formatF32(Math.fround(dPos.ys[dPos.steps]!))})   ${t.centred}: w = (${formatF32(Math.fround(dCen.xs[dCen.steps]!))}, ${formatF32(Math.fround(dCen.ys[dCen.steps]!))})`;
-      const zigShown: Shown[] = [dPos, dCen].flatMap((d, i) =>
-        d.steps === 0
-          ? []
-          : [
-              {
-                label: `sgd path, ${i === 0 ? 'positive' : 'zero-centred'} inputs`,
-                id: 'sgd',
-                inputs: {
-                  params: { shape: [2], data: Array.from(d.call.params) },
-                  grads: { shape: [d.steps, 2], data: Array.from(d.call.grads) },
-                },
-                params: hyper,
-                what: 'value',
-                values: Array.from(d.call.out),
-              },
-            ],
-      );
-      last = { pass, zig: [dPos, dCen], zigShown };
+      // The zig-zag depends only on the loss, lr, steps and start: redrawn only when one of them changes.
+      const zigKey = `${loss}|${lr}|${steps}|${start.join(',')}`;
+      if (zigKey !== drawnZig) {
+        drawnZig = zigKey;
+        zigShown = drawZig(start, hyper, tPos, tCen);
+      }
+      last = { pass, zigShown };
       ctx.report('engine', null);
     } catch (err) {
       ctx.report('engine', err);
     }
+  }
+
+  function drawZig(start: [number, number], hyper: Params, tPos: Float32Array, tCen: Float32Array): Shown[] {
+    // Cached by problem; more steps continue the cached run, fewer take its prefix.
+    const key = `${loss}|${lr}|${start.join(',')}`;
+    const extend = (d: KeyedDescent | undefined, xs: [number, number][], targets: Float32Array): KeyedDescent => {
+      if (d && d.key === key && (d.steps >= steps || d.stop)) return d;
+      const resume = d && d.key === key ? d : undefined;
+      return { ...descend(dl, 'sgd', start, sampleGrad(xs, targets), hyper, steps, 1e3, resume), key };
+    };
+    const pos = extend(runs.pos, XS, tPos);
+    const cen = extend(runs.cen, centred, tCen);
+    runs = { pos, cen };
+    const dPos = prefix(pos, steps);
+    const dCen = prefix(cen, steps);
+    const sameSign = (d: Descent) => {
+      let k = 0;
+      for (let i = 0; i < d.steps; ++i) {
+        const a = d.xs[i + 1]! - d.xs[i]!;
+        const b = d.ys[i + 1]! - d.ys[i]!;
+        if (a * b > 0) ++k;
+      }
+      return k;
+    };
+    const paths = (d: Descent, color: number) => [
+      { label: 'sgd', xs: d.xs, ys: d.ys, color, width: 2 },
+      { label: 'w*', xs: [W_STAR[0]], ys: [W_STAR[1]], color: 7, kind: 'points' as const },
+    ];
+    const handle = [{ x: start[0], y: start[1], color: 0, label: t.start }];
+    planePos.update(paths(dPos, 0), handle);
+    planeCen.update(paths(dCen, 1), handle);
+    figPos.setNote(t.same(sameSign(dPos), dPos.steps));
+    figCen.setNote(t.same(sameSign(dCen), dCen.steps));
+    // Excess over the teacher's loss (soft targets leave a floor above 0).
+    const floorPos = meanLoss(XS, tPos, { xs: [W_STAR[0]], ys: [W_STAR[1]] })[0]!;
+    const floorCen = meanLoss(centred, tCen, { xs: [W_STAR[0]], ys: [W_STAR[1]] })[0]!;
+    const lp = meanLoss(XS, tPos, dPos).map((x) => x - floorPos);
+    const lc = meanLoss(centred, tCen, dCen).map((x) => x - floorCen);
+    const len = Math.max(lp.length, lc.length);
+    const pad = (a: Float64Array) => Float64Array.from({ length: len }, (_, i) => (i < a.length ? a[i]! : NaN));
+    lossPlot.update(
+      Float64Array.from({ length: len }, (_, i) => i),
+      [pad(lp), pad(lc)],
+    );
+    zigOut.textContent = `${t.pos}: w = (${formatF32(Math.fround(dPos.xs[dPos.steps]!))}, ${formatF32(Math.fround(dPos.ys[dPos.steps]!))})   ${t.centred}: w = (${formatF32(Math.fround(dCen.xs[dCen.steps]!))}, ${formatF32(Math.fround(dCen.ys[dCen.steps]!))})`;
+    const zigShown: Shown[] = [dPos, dCen].flatMap((d, i) =>
+      d.steps === 0
+        ? []
+        : [
+            {
+              label: `sgd path, ${i === 0 ? 'positive' : 'zero-centred'} inputs`,
+              id: 'sgd',
+              inputs: {
+                params: { shape: [2], data: Array.from(d.call.params) },
+                grads: { shape: [d.steps, 2], data: Array.from(d.call.grads) },
+              },
+              params: hyper,
+              what: 'value',
+              values: Array.from(d.call.out),
+            },
+          ],
+    );
+    return zigShown;
   }
 
   return {

@@ -12,6 +12,7 @@ import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
 import {
   descend,
+  prefix,
   sampleField,
   surface,
   SURFACE_DEFAULTS,
@@ -309,16 +310,18 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   buildFigures();
 
   // ---- computation ---------------------------------------------------------
+  // Runs by problem (not by length): a longer run continues the cached one,
+  // a shorter one is its prefix, so dragging the steps slider stays cheap.
   const cache = new Map<string, Descent>();
   function run(id: string, hyper: Params, s: Surface, start: [number, number]): Descent {
-    const key = `${id}|${JSON.stringify(hyper)}|${s.id}|${sp.kappa},${sp.a},${sp.b}|${start.join(',')}|${steps}`;
+    const key = `${id}|${JSON.stringify(hyper)}|${s.id}|${sp.kappa},${sp.a},${sp.b}|${start.join(',')}`;
     let d = cache.get(key);
-    if (!d) {
-      d = descend(dl, id, start, s.grad, hyper, steps, 1e4);
+    if (!d || (d.steps < steps && !d.stop)) {
+      d = descend(dl, id, start, s.grad, hyper, steps, 1e4, d);
       if (cache.size > 64) cache.clear();
       cache.set(key, d);
     }
-    return d;
+    return prefix(d, steps);
   }
 
   let last: { runs: Run[]; sid: SurfaceId }[] = [];

@@ -141,19 +141,21 @@ export interface Descent {
  * @param dl - the engine
  * @param id - optimizer id
  * @param start - θ_0
- * @param grad - ∇f at a point
+ * @param grad - ∇f at a point (k = the step about to be taken, from 0)
  * @param hyper - hyper-params (lr, ...)
  * @param steps - at most this many steps
  * @param limit - stop once |x| or |y| exceeds this (a diverging run)
+ * @param resume - a shorter run of the same problem to continue from (same id, start, grad, hyper, limit)
  */
 export function descend(
   dl: Dlmath,
   id: string,
   start: [number, number],
-  grad: (x: number, y: number) => [number, number],
+  grad: (x: number, y: number, k: number) => [number, number],
   hyper: Params,
   steps: number,
   limit = 1e4,
+  resume?: Descent,
 ): Descent {
   const p0 = Float32Array.of(start[0], start[1]);
   const g = new Float32Array(2 * steps);
@@ -162,8 +164,17 @@ export function descend(
   let stop: Descent['stop'] = null;
   let x = p0[0]!;
   let y = p0[1]!;
-  for (let k = 0; k < steps; ++k) {
-    const [gx, gy] = grad(x, y);
+  if (resume && resume.steps <= steps) {
+    g.set(resume.call.grads);
+    out = resume.call.out;
+    n = resume.steps;
+    x = resume.xs[n]!;
+    y = resume.ys[n]!;
+    stop = resume.stop;
+    if (!stop && n > 0 && n < steps && (Math.abs(x) > limit || Math.abs(y) > limit)) stop = 'left';
+  }
+  for (let k = n; k < steps && !stop; ++k) {
+    const [gx, gy] = grad(x, y, k);
     g[2 * k] = gx;
     g[2 * k + 1] = gy;
     if (!Number.isFinite(g[2 * k]!) || !Number.isFinite(g[2 * k + 1]!)) {
@@ -199,4 +210,21 @@ export function descend(
     ys[k + 1] = out[2 * k + 1]!;
   }
   return { xs, ys, steps: n, stop, call: { params: p0, grads: g.slice(0, 2 * n), hyper, out } };
+}
+
+/** The first `m` steps of a run (exact: row k of a longer replay equals the shorter replay's last row). */
+export function prefix(d: Descent, m: number): Descent {
+  if (m >= d.steps) return d;
+  return {
+    xs: d.xs.slice(0, m + 1),
+    ys: d.ys.slice(0, m + 1),
+    steps: m,
+    stop: null,
+    call: {
+      params: d.call.params,
+      grads: d.call.grads.slice(0, 2 * m),
+      hyper: d.call.hyper,
+      out: d.call.out.slice(0, 2 * m),
+    },
+  };
 }
