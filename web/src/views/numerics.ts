@@ -35,9 +35,9 @@ const L = {
     breaks: (s: string, what: string) => `the naive result first becomes ${what} at s = ${s}`,
     neverBreaks: 'the naive result stays finite over this whole range',
     sweepNoteSoftmax:
-      'Both curves are the same function in exact arithmetic. The naive one computes e^x directly, so once some s · rᵢ passes about 88.7 the float32 exponential overflows to inf and the row becomes inf / inf = NaN (the curve stops). The stable one subtracts the row maximum first and never overflows.',
+      'Both curves are the same function in exact arithmetic. The naive one computes e^x directly, so once some s · rᵢ passes about 88.7 the float32 exponential overflows to inf and the row becomes inf / inf = NaN (the curve stops). The stable one subtracts the row maximum first and never overflows. A row of only negative numbers shows the other failure: every e^x underflows to 0 and the row becomes 0 / 0 = NaN.',
     sweepNoteLse:
-      'The stable log-sum-exp adds the maximum back after exponentiating the shifted row, so it grows like s · max(r). The naive one returns inf as soon as the sum of exponentials overflows (or -inf when every term underflows, for negative rows).',
+      'The stable log-sum-exp adds the maximum back after exponentiating the shifted row, so it grows like s · max(r). The naive one returns inf as soon as the sum of exponentials overflows; type a row of negative numbers to see the other end, where every term underflows and it returns -inf.',
     rowNote: 'Bars: the stable result; dots: the naive one (a missing dot is NaN or inf, printed below).',
     tempNote:
       'A small T sharpens the distribution, a large T flattens it toward uniform. Dividing by T is the same as scaling by s = 1/T, so at small T the naive softmax overflows exactly as in the sweep above.',
@@ -50,6 +50,10 @@ const L = {
     bceNote:
       'The naive loss takes σ(x) in float32 first. Above x ≈ 16.6, 1 + e^(-x) rounds to 1, so 1 - σ = 0 and log(1 - σ) = -inf; below x ≈ -88.7 e^(-x) overflows, σ = 0 and log σ = -inf. The loss then reads inf, or NaN where it multiplies 0 · (-inf). The fused bce_with_logits stays finite (a missing stretch of the naive curve is inf or NaN).',
     bad: 'non-finite',
+    relFig: 'Relative error of the naive loss, log₁₀ |naive − stable| / stable',
+    relLabel: 'log₁₀ relative error',
+    relNote:
+      'Long before the naive loss turns into inf or NaN it loses digits: when σ(x) is close to 1, 1 − σ is the difference of two nearly equal float32 numbers, so log(1 − σ) keeps only a few correct digits (cancellation). Around −7 is full float32 accuracy; 0 means no correct digit; gaps are exact agreement or inf / NaN. Set t to 0 to see the cancellation side.',
     naiveRange: (lo: string, hi: string) => `naive non-finite on this grid for x ≤ ${lo} and for x ≥ ${hi}`,
     naiveNone: 'naive finite on the whole grid',
     grad: 'gradient',
@@ -90,9 +94,9 @@ const L = {
     breaks: (s: string, what: string) => `朴素结果在 s = ${s} 处首次变为 ${what}`,
     neverBreaks: '在整个范围内朴素结果都保持有限',
     sweepNoteSoftmax:
-      '在精确算术下两条曲线是同一个函数。朴素实现直接计算 e^x,一旦某个 s · rᵢ 超过约 88.7,float32 的指数就溢出为 inf,整行变成 inf / inf = NaN(曲线中断)。稳定实现先减去行最大值,永远不会溢出。',
+      '在精确算术下两条曲线是同一个函数。朴素实现直接计算 e^x,一旦某个 s · rᵢ 超过约 88.7,float32 的指数就溢出为 inf,整行变成 inf / inf = NaN(曲线中断)。稳定实现先减去行最大值,永远不会溢出。若整行都是负数,会出现另一种失败:每个 e^x 都下溢为 0,整行变成 0 / 0 = NaN。',
     sweepNoteLse:
-      '稳定的 log-sum-exp 先对平移后的行求指数,最后把最大值加回来,因此它随 s · max(r) 线性增长。朴素实现在指数和溢出时立即返回 inf(若整行为负、所有项都下溢,则返回 -inf)。',
+      '稳定的 log-sum-exp 先对平移后的行求指数,最后把最大值加回来,因此它随 s · max(r) 线性增长。朴素实现在指数和溢出时立即返回 inf;输入一行全为负数的 r 可以看到另一端:所有项都下溢,结果为 -inf。',
     rowNote: '柱:稳定结果;圆点:朴素结果(缺少的圆点是 NaN 或 inf,数值见下方)。',
     tempNote:
       'T 小时分布更尖锐,T 大时更平坦、趋于均匀。除以 T 等价于乘以 s = 1/T,所以 T 很小时朴素 softmax 会像上面的扫描一样溢出。',
@@ -105,6 +109,10 @@ const L = {
     bceNote:
       '朴素实现先在 float32 中算出 σ(x)。x 高于约 16.6 时 1 + e^(-x) 被舍入为 1,于是 1 - σ = 0,log(1 - σ) = -inf;x 低于约 -88.7 时 e^(-x) 溢出,σ = 0,log σ = -inf。损失于是变成 inf,或在出现 0 · (-inf) 时变成 NaN。融合实现 bce_with_logits 始终有限(朴素曲线缺失的部分就是 inf 或 NaN)。',
     bad: '非有限值',
+    relFig: '朴素损失的相对误差:log₁₀ |朴素 − 稳定| / 稳定',
+    relLabel: 'log₁₀ 相对误差',
+    relNote:
+      '朴素损失在变成 inf 或 NaN 之前就已经丢失有效数字:σ(x) 接近 1 时,1 − σ 是两个几乎相等的 float32 数之差,log(1 − σ) 只剩下很少几位正确数字(相消误差)。约 −7 对应 float32 的完整精度;0 表示一位正确数字都没有;空白处是完全一致或 inf / NaN。把 t 设为 0 可以看到相消的一侧。',
     naiveRange: (lo: string, hi: string) => `在此网格上,朴素结果在 x ≤ ${lo} 和 x ≥ ${hi} 处非有限`,
     naiveNone: '朴素结果在整个网格上都有限',
     grad: '梯度',
@@ -473,6 +481,7 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
     },
   );
   const fig = new Figure(figures, t.bceFig, ctx.lang, 'figure-bce');
+  const figErr = new Figure(figures, t.relFig, ctx.lang, 'figure-bce-error');
   const plot = new LinePlot(fig.body, {
     series: [
       { label: `${op.id} (${t.naive})`, color: 1, width: 3 },
@@ -490,6 +499,9 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
   fig.setNote(t.bceNote);
   const rangeOut = readout(fig.root, 'bce-range');
   const probeOut = readout(fig.root, 'probe-readout');
+  const errPlot = new LinePlot(figErr.body, { series: [{ label: t.relLabel, color: 1 }], xLabel: 'x' });
+  figErr.attach(errPlot);
+  figErr.setNote(t.relNote);
   let shown: Shown[] = [];
 
   function render(): void {
@@ -500,6 +512,12 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
       const naive = dl.eval('bce_naive', inputs, { reduction: 'none' }).data;
       const stable = dl.eval('bce_with_logits', inputs, { reduction: 'none' }).data;
       plot.update(xs, [naive, stable]);
+      // Display transform of the two engine curves: digits the naive loss has lost.
+      errPlot.update(xs, [
+        Float64Array.from(naive, (v, i) =>
+          Math.log10(Math.abs(v - stable[i]!) / Math.max(Math.abs(stable[i]!), 1e-30)),
+        ),
+      ]);
       // Where the naive curve stops: the last bad grid point on the left, the first on the right.
       let lo = -1;
       let hi = -1;
@@ -562,7 +580,14 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
       ctx.report('engine', err);
     }
   }
-  return { render, shown: () => shown, destroy: () => plot.destroy() };
+  return {
+    render,
+    shown: () => shown,
+    destroy() {
+      plot.destroy();
+      errPlot.destroy();
+    },
+  };
 }
 
 // ---------------------------------------------------------------- clipping
