@@ -366,8 +366,7 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
         { label: 'row naive', id: op.id, inputs: rec(rIn), params: {}, what: 'value', values: Array.from(rn) },
         { label: 'row stable', id: stableId, inputs: rec(rIn), params: {}, what: 'value', values: Array.from(rs) },
       ];
-      if (scale <= smax)
-        marks.push({ x: scale, y: rs[isSoftmax ? top : 0]!, color: 3, label: `s = ${formatF32(Math.fround(scale))}` });
+      if (scale <= smax) marks.push({ x: scale, y: rs[isSoftmax ? top : 0]!, color: 3 });
       sweepPlot.setMarks(marks);
       if (n !== shownN) {
         shownN = n;
