@@ -44,7 +44,6 @@ const L = {
     outlier: 'outlier',
     meanLoss: 'mean loss',
     best: 'best constant',
-    atProbe: 'at the probe',
     varFig: 'Loss as the predicted variance changes, error fixed at the probe',
     varNote:
       'Too small a variance makes the squared error expensive, too large a variance costs log var: the optimum is var = (x − y)², where ∂ℓ/∂var = 0.',
@@ -65,13 +64,14 @@ const L = {
     focalCompare: 'dashed: cross-entropy (γ = 0)',
     focalFig: 'Loss against the probability of the true class, for several γ',
     focalNote:
-      'Well-classified examples (p_t → 1) are down-weighted by (1 − p_t)^γ: the larger γ, the sooner an easy example stops contributing, so the rare hard ones dominate.',
+      'Well-classified examples (p_t → 1) are down-weighted by (1 − p_t)^γ: the larger γ, the sooner an easy example stops contributing, so the rare hard ones dominate. Class balancing α is left out of these two figures.',
     ratioFig: 'Focal loss / cross-entropy: the down-weighting factor',
     pt: 'p_t (true-class probability)',
     hingeCompare: 'dashed: logistic loss log(1 + e^{−yx}) (bce_with_logits)',
     hingeNote: 'Scores beyond the margin on the right side cost nothing and give no gradient.',
     bceNote: 'The gradient (x − y) / (x(1 − x)) explodes near the wrong end; PyTorch clamps each log at −100.',
-    bcelNote: 'On logits the gradient is simply σ(x) − y (times pos_weight on the positive term): bounded by 1.',
+    bcelNote:
+      'On logits the gradient is simply σ(x) − y when pos_weight = 1, never larger than 1 in size; pos_weight multiplies the pull of the positive term.',
     posWeight: 'pos_weight',
     klTargetP: 'target probability p',
     klX: 'input = log q',
@@ -112,6 +112,9 @@ const L = {
     nceProbNote: 'The loss of row i is −log of its diagonal entry. Lower the temperature and the rows sharpen.',
     nceGrad: 'Gradient of the loss with respect to each query',
     ncePer: 'Loss of each query (reduction none)',
+    nceTemp: 'Loss of this batch against the temperature τ',
+    nceTempNote:
+      'A small τ makes each row’s softmax nearly one-hot: the loss is small if every query already prefers its own key and large if not. As τ grows the rows flatten and the loss tends to log N.',
     frames: 'frames T',
     classes: 'classes C (with the blank)',
     sharp: 'noise scale of the logits',
@@ -128,7 +131,6 @@ const L = {
     ctcHint: 'Loss as the alignment hint grows (one batched call)',
     ctcHintNote: 'Each point is one element of a batch whose emissions differ only in the hint strength.',
     badList: 'needs numbers separated by commas',
-    loading: '',
   },
   zh: {
     view: '绘图',
@@ -151,7 +153,6 @@ const L = {
     outlier: '离群点',
     meanLoss: '平均损失',
     best: '最优常数',
-    atProbe: '探针处',
     varFig: '误差固定在探针处时,损失随预测方差的变化',
     varNote: '方差太小时平方误差代价高,方差太大时 log var 一项代价高:最优点是 var = (x − y)²,此处 ∂ℓ/∂var = 0。',
     varOverlay: (k: string) => `var × ${k}`,
@@ -168,13 +169,14 @@ const L = {
     lsNote: '使用标签平滑 ε 后目标不再是 one-hot,损失有有限的最优点:当真实类别的概率为 1 − ε + ε/C 时梯度穿过零。',
     focalCompare: '虚线:交叉熵(γ = 0)',
     focalFig: '不同 γ 下损失随真实类别概率的变化',
-    focalNote: '已经分对的样本(p_t → 1)被 (1 − p_t)^γ 降权:γ 越大,简单样本越早失去作用,少见的难样本因而占主导。',
+    focalNote:
+      '已经分对的样本(p_t → 1)被 (1 − p_t)^γ 降权:γ 越大,简单样本越早失去作用,少见的难样本因而占主导。这两幅图不含类别平衡系数 α。',
     ratioFig: 'Focal 损失 / 交叉熵:降权因子',
     pt: 'p_t(真实类别的概率)',
     hingeCompare: '虚线:逻辑损失 log(1 + e^{−yx})(bce_with_logits)',
     hingeNote: '在正确一侧且超过间隔的得分没有损失,也没有梯度。',
     bceNote: '梯度 (x − y) / (x(1 − x)) 在错误的一端急剧增大;PyTorch 把每个对数项截断在 −100。',
-    bcelNote: '在 logits 上梯度就是 σ(x) − y(正样本项再乘 pos_weight),绝对值不超过 1。',
+    bcelNote: 'pos_weight = 1 时,在 logits 上梯度就是 σ(x) − y,绝对值不超过 1;pos_weight 放大正样本项的拉力。',
     posWeight: 'pos_weight',
     klTargetP: '目标概率 p',
     klX: 'input = log q',
@@ -213,6 +215,9 @@ const L = {
     nceProbNote: '第 i 行的损失是其对角元素的 −log。降低温度,各行会变得更尖锐。',
     nceGrad: '损失对每个 query 的梯度',
     ncePer: '每个 query 的损失(reduction 为 none)',
+    nceTemp: '这一批数据的损失随温度 τ 的变化',
+    nceTempNote:
+      'τ 很小时每行的 softmax 接近 one-hot:若每个 query 已经偏向自己的 key,损失就很小,否则很大。τ 增大时各行趋于平坦,损失趋近 log N。',
     frames: '帧数 T',
     classes: '类别数 C(含空白)',
     sharp: 'logits 的噪声尺度',
@@ -228,7 +233,6 @@ const L = {
     ctcHint: '对齐提示增强时的损失(一次批量调用)',
     ctcHintNote: '每个点是批中的一个样本,它们的发射只在提示强度上不同。',
     badList: '需要用逗号分隔的数字',
-    loading: '',
   },
 };
 type Texts = (typeof L)['en'];
@@ -1591,7 +1595,14 @@ function tripletView(env: Env): FamilyView {
         ],
         names.map((nm, i) => ({ x: pts[2 * i]!, y: pts[2 * i + 1]!, color: colors[i], label: nm })),
       );
-      out.textContent = `ℓ = ${formatF32(pv[0]!)}   ${names.map((nm, i) => `∂ℓ/∂${nm} = (${formatF32(gs[i]![0]!)}, ${formatF32(gs[i]![1]!)})`).join('   ')}`;
+      // The two distances the loss compares, from the engine's pairwise_distance with the same p and eps.
+      const dp = { p: Number(p.p), eps: Number(p.eps) };
+      const dIn = (other: string) => ({ x1: pin.anchor!, x2: pin[other]! });
+      const dap = ev(dl, 'pairwise_distance', dIn('positive'), dp);
+      const dan = ev(dl, 'pairwise_distance', dIn('negative'), dp);
+      rs.push(rec('d(anchor, positive)', 'pairwise_distance', dIn('positive'), dp, 'value', dap));
+      rs.push(rec('d(anchor, negative)', 'pairwise_distance', dIn('negative'), dp, 'value', dan));
+      out.textContent = `d(a, p) = ${formatF32(dap[0]!)}   d(a, n) = ${formatF32(dan[0]!)}   ℓ = ${formatF32(pv[0]!)}   ${names.map((nm, i) => `∂ℓ/∂${nm} = (${formatF32(gs[i]![0]!)}, ${formatF32(gs[i]![1]!)})`).join('   ')}`;
       shown = rs;
       ctx.report('engine', null);
     } catch (err) {
@@ -1630,6 +1641,9 @@ function infoNceView(env: Env): FamilyView {
   const ghm = new Heatmap(gq.body, { map: 'diverging', rowLabel: 'query', colLabel: 'dim', numbersUpTo: 6 });
   gq.attach(ghm);
   const per = lineFigure(env, t.ncePer, 'figure-per-row', [{ label: 'ℓ_i', kind: 'bars' }], { xLabel: 'i' });
+  const ft = lineFigure(env, t.nceTemp, 'figure-temperature', [{ label: 'ℓ' }], { xLabel: 'log₁₀ τ' });
+  ft.fig.setNote(t.nceTempNote);
+  const taus = linspace(-2, 0.5, 41);
   let perN = 0;
   let shown: Shown[] = [];
 
@@ -1672,6 +1686,10 @@ function infoNceView(env: Env): FamilyView {
         Float32Array.from({ length: N }, (_, i) => i),
         [li],
       );
+      // The loss of the same batch over a range of temperatures (one small call each).
+      const lt = Float32Array.from(taus, (u) => ev(dl, id, ins, { ...p, temperature: 10 ** u })[0]!);
+      ft.plot.update(taus, [lt]);
+      ft.plot.setMarks([{ x: Math.log10(Number(p.temperature)), y: lv[0]!, color: 1 }]);
       const red = op.params.find((q2) => q2.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
       out.textContent = `N = ${N}   D = ${D}   τ = ${fmt(Number(p.temperature))}   ℓ (${red}) = ${formatF32(lv[0]!)}   log N = ${fmt(Math.log(N))}`;
       shown = rs;
@@ -1688,6 +1706,7 @@ function infoNceView(env: Env): FamilyView {
       prob.hm.destroy();
       ghm.destroy();
       per.plot.destroy();
+      ft.plot.destroy();
     },
   };
 }
