@@ -35,9 +35,9 @@ const L = {
     breaks: (s: string, what: string) => `the naive result first becomes ${what} at s = ${s}`,
     neverBreaks: 'the naive result stays finite over this whole range',
     sweepNoteSoftmax:
-      'Both curves are the same function in exact arithmetic. The naive one computes e^x directly, so once some s · rᵢ passes about 88.7 the float32 exponential overflows to inf and the row becomes inf / inf = NaN (the curve stops). The stable one subtracts the row maximum first and never overflows. A row of only negative numbers shows the other failure: every e^x underflows to 0 and the row becomes 0 / 0 = NaN.',
+      'Both curves are the same function in exact arithmetic (the purple dot is the scale s set above; click the plot to move it). The naive one computes e^x directly, so once some s · rᵢ passes about 88.7 the float32 exponential overflows to inf and the row becomes inf / inf = NaN (the curve stops). The stable one subtracts the row maximum first and never overflows. A row of only negative numbers shows the other failure: every e^x underflows to 0 and the row becomes 0 / 0 = NaN.',
     sweepNoteLse:
-      'The stable log-sum-exp adds the maximum back after exponentiating the shifted row, so it grows like s · max(r). The naive one returns inf as soon as the sum of exponentials overflows; type a row of negative numbers to see the other end, where every term underflows and it returns -inf.',
+      'The purple dot is the scale s set above (click the plot to move it). The stable log-sum-exp adds the maximum back after exponentiating the shifted row, so it grows like s · max(r). The naive one returns inf as soon as the sum of exponentials overflows; type a row of negative numbers to see the other end, where every term underflows and it returns -inf.',
     rowNote: 'Bars: the stable result; dots: the naive one (a missing dot is NaN or inf, printed below).',
     tempNote:
       'A small T sharpens the distribution, a large T flattens it toward uniform. Dividing by T is the same as scaling by s = 1/T, so at small T the naive softmax overflows exactly as in the sweep above.',
@@ -94,9 +94,9 @@ const L = {
     breaks: (s: string, what: string) => `朴素结果在 s = ${s} 处首次变为 ${what}`,
     neverBreaks: '在整个范围内朴素结果都保持有限',
     sweepNoteSoftmax:
-      '在精确算术下两条曲线是同一个函数。朴素实现直接计算 e^x,一旦某个 s · rᵢ 超过约 88.7,float32 的指数就溢出为 inf,整行变成 inf / inf = NaN(曲线中断)。稳定实现先减去行最大值,永远不会溢出。若整行都是负数,会出现另一种失败:每个 e^x 都下溢为 0,整行变成 0 / 0 = NaN。',
+      '在精确算术下两条曲线是同一个函数(紫色圆点是上面设置的缩放 s,点击图可移动它)。朴素实现直接计算 e^x,一旦某个 s · rᵢ 超过约 88.7,float32 的指数就溢出为 inf,整行变成 inf / inf = NaN(曲线中断)。稳定实现先减去行最大值,永远不会溢出。若整行都是负数,会出现另一种失败:每个 e^x 都下溢为 0,整行变成 0 / 0 = NaN。',
     sweepNoteLse:
-      '稳定的 log-sum-exp 先对平移后的行求指数,最后把最大值加回来,因此它随 s · max(r) 线性增长。朴素实现在指数和溢出时立即返回 inf;输入一行全为负数的 r 可以看到另一端:所有项都下溢,结果为 -inf。',
+      '紫色圆点是上面设置的缩放 s(点击图可移动它)。稳定的 log-sum-exp 先对平移后的行求指数,最后把最大值加回来,因此它随 s · max(r) 线性增长。朴素实现在指数和溢出时立即返回 inf;输入一行全为负数的 r 可以看到另一端:所有项都下溢,结果为 -inf。',
     rowNote: '柱:稳定结果;圆点:朴素结果(缺少的圆点是 NaN 或 inf,数值见下方)。',
     tempNote:
       'T 小时分布更尖锐,T 大时更平坦、趋于均匀。除以 T 等价于乘以 s = 1/T,所以 T 很小时朴素 softmax 会像上面的扫描一样溢出。',
