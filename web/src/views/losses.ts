@@ -799,7 +799,7 @@ function binaryView(env: Env): FamilyView {
       : { xmin: -6, xmax: 6, x: 1 };
   const lim: [number, number] = isProb ? [0, 1] : [-30, 30];
   const { s, onPick } = xControls(env, def, lim);
-  let y = isHinge ? Number(ctx.store.choice('y', ['1', '-1'] as const, '1')) : ctx.store.num('y', 1, 0, 1);
+  let y = isHinge ? Number(ctx.store.choice('sign', ['1', '-1'] as const, '1')) : ctx.store.num('y', 1, 0, 1);
   if (isHinge)
     select(
       env.controls,
@@ -814,7 +814,7 @@ function binaryView(env: Env): FamilyView {
       },
       (v) => {
         y = Number(v);
-        env.save('y', v, '1');
+        env.save('sign', v, '1');
       },
     );
   else
@@ -1322,7 +1322,7 @@ function interleave(xs: ArrayLike<number>, ys: ArrayLike<number>): Float32Array 
 
 /** A ±1 label control bound to the store. */
 function labelSelect(env: Env, onSet: (v: number) => void): number {
-  const y = Number(env.ctx.store.choice('y', ['1', '-1'] as const, '1'));
+  const y = Number(env.ctx.store.choice('sign', ['1', '-1'] as const, '1'));
   select(
     env.controls,
     {
@@ -1336,7 +1336,7 @@ function labelSelect(env: Env, onSet: (v: number) => void): number {
     },
     (v) => {
       onSet(Number(v));
-      env.save('y', v, '1');
+      env.save('sign', v, '1');
     },
   );
   return y;
