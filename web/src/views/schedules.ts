@@ -247,11 +247,13 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const boxes = h('div', { class: 'opt-overlays' });
   cmpGroup.append(boxes);
   for (const id of others) {
-    toggle(boxes, { id: `view-cmp-${id}`, label: id, checked: cmp.includes(id) }, (on) => {
+    const box = toggle(boxes, { id: `view-cmp-${id}`, label: id, checked: cmp.includes(id) }, (on) => {
       cmp = others.filter((o) => (o === id ? on : cmp.includes(o)));
       store.set('cmp', cmp.join(','), cmpDefault.join(','));
       rerender();
     });
+    // The overlay's colour on the plots, next to its name.
+    box.parentElement?.append(h('span', { class: `swatch swatch-${1 + others.indexOf(id)}`, 'aria-hidden': 'true' }));
   }
   cmpGroup.append(h('p', { class: 'muted hint', text: t.overlayHint }));
 
