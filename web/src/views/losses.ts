@@ -90,6 +90,8 @@ const L = {
     rowNote: 'Each point is one row of logits whose true-class entry is x_t (reduction none). The dot is the probe.',
     rowLoss: 'Loss as the logit x_t of the true class moves (the rest of the row fixed)',
     rowGrad: 'Gradient ∂ℓ/∂x_t',
+    nllLoss: 'Loss as the log-probability x_t of the true class moves',
+    nllBarNote: 'Only the true class receives a gradient; the other log-probabilities are never read.',
     mrLoss: 'Loss against x₁ − x₂',
     mrGrad: 'Gradient ∂ℓ/∂x₁ (∂ℓ/∂x₂ is its negative)',
     mrNote: 'The loss depends only on x₁ − x₂: with y = +1 it is zero once x₁ beats x₂ by the margin.',
@@ -195,6 +197,8 @@ const L = {
     rowNote: '每个点是一行 logits,其真实类别一项取 x_t(reduction 为 none)。圆点是探针位置。',
     rowLoss: '真实类别的 logit x_t 变化时的损失(该行其余各项不变)',
     rowGrad: '梯度 ∂ℓ/∂x_t',
+    nllLoss: '真实类别的对数概率 x_t 变化时的损失',
+    nllBarNote: '只有真实类别得到梯度;其余的对数概率根本不会被读取。',
     mrLoss: '损失随 x₁ − x₂ 的变化',
     mrGrad: '梯度 ∂ℓ/∂x₁(∂ℓ/∂x₂ 是它的相反数)',
     mrNote: '损失只取决于 x₁ − x₂:y = +1 时,只要 x₁ 比 x₂ 高出间隔,损失就为零。',
@@ -995,14 +999,20 @@ function rowView(env: Env): FamilyView {
     },
   );
   const out = readout(env.controls, 'loss-readout');
-  const pair = curvePair(env, `x_t (${isNll ? 'log p_t' : t.logit})`, onPick, [t.rowLoss, t.rowGrad], 'x_t');
+  const pair = curvePair(
+    env,
+    `x_t (${isNll ? 'log p_t' : t.logit})`,
+    onPick,
+    [isNll ? t.nllLoss : t.rowLoss, t.rowGrad],
+    'x_t',
+  );
   pair.fl.fig.setNote(
     isNll ? t.nllNote : id === 'multi_margin' ? t.mmNote : id === 'cross_entropy' ? t.lsNote : t.rowNote,
   );
   if (id === 'focal_multiclass') pair.fg.fig.setNote(t.focalCompare);
   if (id === 'cross_entropy') pair.fg.fig.setNote(t.ceCompare);
   const bars = lineFigure(env, t.classGrad, 'figure-class-grad', [{ label: '∂ℓ/∂x_c', kind: 'bars' }], { xLabel: 'c' });
-  bars.fig.setNote(t.classGradNote);
+  bars.fig.setNote(isNll ? t.nllBarNote : t.classGradNote);
   const gam = id === 'focal_multiclass' ? gammaFigures(env) : null;
   let shown: Shown[] = [];
   let barKey = '';
