@@ -39,6 +39,8 @@ export class Heatmap implements Exportable {
   #cols = 0;
   #values: Float32Array = new Float32Array(0);
   #range: [number, number] = [0, 1];
+  #cells: HTMLCanvasElement | null = null;
+  #width = 0;
   readonly #resize: ResizeObserver;
   #resizeFrame = 0;
   readonly #unTheme: () => void;
@@ -62,7 +64,10 @@ export class Heatmap implements Exportable {
     // observed box inside its own callback ("ResizeObserver loop completed ..." errors).
     this.#resize = new ResizeObserver(() => {
       cancelAnimationFrame(this.#resizeFrame);
-      this.#resizeFrame = requestAnimationFrame(() => this.#draw());
+      this.#resizeFrame = requestAnimationFrame(() => {
+        this.#width = this.#host.clientWidth;
+        this.#draw();
+      });
     });
     this.#resize.observe(host);
     this.#unTheme = onThemeChange(() => this.#draw());
@@ -124,7 +129,9 @@ export class Heatmap implements Exportable {
   }
 
   #geometry(): { cell: number; w: number; hgt: number } {
-    const width = Math.max(120, this.#host.clientWidth || 320);
+    // The width as last measured: reading clientWidth on every update forces a layout per heatmap.
+    if (!this.#width) this.#width = this.#host.clientWidth;
+    const width = Math.max(120, this.#width || 320);
     const maxH = this.#opts.maxHeight ?? 360;
     const cols = Math.max(1, this.#cols);
     const rows = Math.max(1, this.#rows);
@@ -136,20 +143,39 @@ export class Heatmap implements Exportable {
     const { cell, w, hgt } = this.#geometry();
     const dpr = devicePixelRatio || 1;
     const cv = this.#canvas;
-    cv.width = Math.round(w * dpr);
-    cv.height = Math.round(hgt * dpr);
-    cv.style.width = `${w}px`;
-    cv.style.height = `${hgt}px`;
+    // Resizing a canvas (and restyling it) is costly and forces a layout: only when the size changes.
+    const pw = Math.round(w * dpr);
+    const ph = Math.round(hgt * dpr);
+    if (cv.width !== pw || cv.height !== ph) {
+      cv.width = pw;
+      cv.height = ph;
+    }
+    if (cv.style.width !== `${w}px`) cv.style.width = `${w}px`;
+    if (cv.style.height !== `${hgt}px`) cv.style.height = `${hgt}px`;
     const ctx = cv.getContext('2d');
     if (!ctx) return;
-    ctx.scale(dpr, dpr);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, pw, ph);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const map = this.#opts.map ?? 'sequential';
     const [lo, hi] = this.#range;
-    for (let r = 0; r < this.#rows; ++r)
-      for (let c = 0; c < this.#cols; ++c) {
-        ctx.fillStyle = rgb(colorOf(this.#values[r * this.#cols + c]!, lo, hi, map));
-        ctx.fillRect(c * cell, r * cell, Math.ceil(cell), Math.ceil(cell));
+    if (this.#rows > 0 && this.#cols > 0) {
+      // One pixel per cell, scaled up without smoothing: far cheaper than a fillRect per cell.
+      const img = new ImageData(this.#cols, this.#rows);
+      for (let i = 0; i < this.#rows * this.#cols; ++i) {
+        const [cr, cg, cb] = colorOf(this.#values[i]!, lo, hi, map);
+        img.data[4 * i] = cr;
+        img.data[4 * i + 1] = cg;
+        img.data[4 * i + 2] = cb;
+        img.data[4 * i + 3] = 255;
       }
+      const small = (this.#cells ??= document.createElement('canvas'));
+      small.width = this.#cols;
+      small.height = this.#rows;
+      small.getContext('2d')?.putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(small, 0, 0, w, hgt);
+    }
     if (this.#cols <= (this.#opts.numbersUpTo ?? 10) && cell >= 26) {
       ctx.font = `${Math.min(13, cell / 3)}px sans-serif`;
       ctx.textAlign = 'center';
