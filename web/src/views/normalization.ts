@@ -221,6 +221,7 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
   let gridKey = '';
   let runPlot: LinePlot | null = null;
   let runCols = 0;
+  let runDone: { key: string; rec: Shown | null } = { key: '', rec: null };
   if (op.id === 'batch_norm') {
     const figRun = new Figure(figures, t.runTitle, ctx.lang, 'figure-running');
     figRun.root.classList.add('wide-figure');
@@ -315,7 +316,11 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
         text += `\n${t.running}: running_mean = [${Array.from(rm.data, (v) => fmt(v, 3)).join(', ')}]   running_var = [${Array.from(rv.data, (v) => fmt(v, 3)).join(', ')}]`;
       out.textContent = text;
       shown = [record('output', op.id, inputs, params, 'value', y)];
-      if (runPlot) {
+      // The running statistics do not depend on γ and β: rerun the steps only when something else moved.
+      const runKey = [N, C, S, s.seed, s.chan, s.samp, s.scale, params.training, params.momentum, params.eps].join();
+      if (runPlot && runKey === runDone.key) {
+        if (runDone.rec) shown.push(runDone.rec);
+      } else if (runPlot) {
         // Training steps on fresh batches, each call fed the running statistics of the one before.
         const rnd = normals(s.seed * 2654435761 + 97);
         let mean: Float32Array = new Float32Array(C);
@@ -353,8 +358,11 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
           Float32Array.from({ length: STEPS + 1 }, (_, i) => i),
           curves,
         );
-        if (last)
-          shown.push(record(`running_mean after ${STEPS} steps`, op.id, last, params, 'aux:running_mean', mean));
+        runDone = {
+          key: runKey,
+          rec: last ? record(`running_mean after ${STEPS} steps`, op.id, last, params, 'aux:running_mean', mean) : null,
+        };
+        if (runDone.rec) shown.push(runDone.rec);
       }
       if (rm && rv)
         shown.push(
