@@ -27,9 +27,9 @@ const L = {
       'Graph: click a node then another to toggle their edge (Enter on the focused node); arrow keys move the focused node, [ and ] select another',
     adj: 'Adjacency A (click a cell to toggle an edge)',
     lap: 'The entry’s matrix from the engine',
-    spec: 'Spectrum: eigenvalues in ascending order (aux)',
+    spec: 'Spectrum: eigenvalues in ascending order (aux), with the other two Laplacians as dashed lines',
     specNote:
-      'Every connected component contributes one zero eigenvalue (its constant vector is in the null space). Cut an edge that holds two parts together and a second zero appears; the second-smallest eigenvalue (algebraic connectivity) shrinks as a graph gets easier to cut.',
+      'Every connected component contributes one zero eigenvalue (its constant vector is in the null space). Cut an edge that holds two parts together and a second zero appears; the second-smallest eigenvalue (algebraic connectivity) shrinks as a graph gets easier to cut. The normalized and random-walk Laplacians have the same eigenvalues, all in [0, 2]; those of L grow with the degrees and the edge weight.',
     zeros: 'zero eigenvalues (|λ| < 1e-5)',
     comps: 'connected components (by graph search)',
     fiedler: 'second-smallest eigenvalue λ₂',
@@ -48,9 +48,9 @@ const L = {
     planeLabel: '图:先后点击两个节点切换它们之间的边(在选中的节点上按 Enter);方向键移动选中的节点,[ 和 ] 切换节点',
     adj: '邻接矩阵 A(点击格子切换一条边)',
     lap: '引擎算出的本条目矩阵',
-    spec: '谱:按升序排列的特征值(aux)',
+    spec: '谱:按升序排列的特征值(aux),另外两种拉普拉斯矩阵的特征值以虚线表示',
     specNote:
-      '每个连通分量贡献一个零特征值(该分量上的常数向量属于零空间)。剪断连接两部分的边,就会多出一个零特征值;第二小的特征值(代数连通度)越小,图越容易被切开。',
+      '每个连通分量贡献一个零特征值(该分量上的常数向量属于零空间)。剪断连接两部分的边,就会多出一个零特征值;第二小的特征值(代数连通度)越小,图越容易被切开。归一化拉普拉斯矩阵与随机游走拉普拉斯矩阵的特征值相同,都在 [0, 2] 内;L 的特征值则随节点度和边权增大。',
     zeros: '零特征值个数(|λ| < 1e-5)',
     comps: '连通分量个数(图搜索得到)',
     fiedler: '第二小的特征值 λ₂',
@@ -61,6 +61,9 @@ const L = {
 };
 
 const EDGES_DEF = [1, 12, 2, 23, 45, 56];
+const LAPLACIANS = ['laplacian', 'normalized_laplacian', 'random_walk_laplacian'];
+/** The two Laplacians other than the entry's. */
+const OTHERS = (id: string) => LAPLACIANS.filter((x) => x !== id);
 const N_DEF = 7;
 const N_MAX = 10;
 
@@ -189,7 +192,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   figL.attach(heatL);
   const figS = new Figure(figures, t.spec, ctx.lang, 'figure-spectrum');
   const spec = new LinePlot(figS.body, {
-    series: [{ label: t.lambda, kind: 'bars', color: 2 }],
+    series: [
+      { label: `${t.lambda}: ${op.id}`, kind: 'bars', color: 2 },
+      ...OTHERS(op.id).map((id, i) => ({ label: id, color: 4 + i, width: 2, dash: i ? [3, 3] : [8, 4] })),
+    ],
     xLabel: t.index,
   });
   figS.attach(spec);
@@ -213,9 +219,11 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       const ev = res.aux.eigenvalues?.data ?? new Float32Array(0);
       heatA.update(A, n, n);
       heatL.update(res.data, n, n);
+      // The other two Laplacians of the same graph, for comparison (L_sym and L_rw share their spectrum).
+      const others = OTHERS(op.id).map((id) => ({ id, ev: evalCall(dl, id, inputs).aux.eigenvalues!.data }));
       spec.update(
         Float32Array.from({ length: ev.length }, (_, i) => i),
-        [ev],
+        [ev, ...others.map((o) => o.ev)],
       );
       const zero = Array.from(ev).filter((v) => Math.abs(v) < 1e-5).length;
       const marks = Array.from(ev, (v, i) => ({ x: i, y: v, color: Math.abs(v) < 1e-5 ? 1 : 2 }));
@@ -245,6 +253,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       shown = [
         record(op.id, op.id, inputs, {}, 'value', res.data),
         record('eigenvalues', op.id, inputs, {}, 'aux:eigenvalues', ev),
+        ...others.map((o) => record(`eigenvalues of ${o.id}`, o.id, inputs, {}, 'aux:eigenvalues', o.ev)),
       ];
       ctx.report('engine', null);
     } catch (err) {
