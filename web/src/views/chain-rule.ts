@@ -10,7 +10,7 @@ import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
-import { PlanePlot } from '../ui/plots/plane.js';
+import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
 import { descend, prefix, type Descent } from './surfaces.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
@@ -193,9 +193,16 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   let lr = store.num('lr', 3, 0.001, 20);
   let steps = store.int('steps', 150, 1, 300);
 
+  // Redraw at most once per frame: a drag sends more events than a closed-loop run can keep up with.
+  let frame = 0;
+  let dead = false;
   const rerender = () => {
     ctx.changed();
-    render();
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (!dead) render();
+    });
   };
 
   // ---- part 1: the neuron ------------------------------------------------------
@@ -274,8 +281,14 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   const figCen = new Figure(figures, t.centred, ctx.lang, 'figure-zig-centred');
   const figLoss = new Figure(figures, t.lossCurve, ctx.lang, 'figure-zig-loss');
   figLoss.setNote(t.zigNote);
+  let drawn: { pos: Path[]; cen: Path[] } = { pos: [], cen: [] };
   const moveStart = (_i: number, x: number, y: number) => {
-    store.set('start', [Number(x.toFixed(2)), Number(y.toFixed(2))], START);
+    const p: [number, number] = [Number(x.toFixed(2)), Number(y.toFixed(2))];
+    store.set('start', p, START);
+    // Move the handles now (the paths follow on the next frame), so key presses within one frame add up.
+    const handle = [{ x: p[0], y: p[1], color: 0, label: t.start }];
+    planePos.update(drawn.pos, handle);
+    planeCen.update(drawn.cen, handle);
     rerender();
   };
   const planeOpts = {
@@ -507,8 +520,9 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
       { label: 'w*', xs: [W_STAR[0]], ys: [W_STAR[1]], color: 7, kind: 'points' as const },
     ];
     const handle = [{ x: start[0], y: start[1], color: 0, label: t.start }];
-    planePos.update(paths(dPos, 0), handle);
-    planeCen.update(paths(dCen, 1), handle);
+    drawn = { pos: paths(dPos, 0), cen: paths(dCen, 1) };
+    planePos.update(drawn.pos, handle);
+    planeCen.update(drawn.cen, handle);
     figPos.setNote(t.same(sameSign(dPos), dPos.steps));
     figCen.setNote(t.same(sameSign(dCen), dCen.steps));
     // Excess over the teacher's loss (soft targets leave a floor above 0).
@@ -547,6 +561,8 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     render,
     shown: () => (last ? [...last.pass.calls, ...last.zigShown] : []),
     destroy() {
+      dead = true;
+      cancelAnimationFrame(frame);
       planePos.destroy();
       planeCen.destroy();
       lossPlot.destroy();

@@ -145,9 +145,16 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   let fanIn = store.int('fan_in', 128, 1, MAX_FAN);
   let fanOut = store.int('fan_out', 64, 1, MAX_FAN);
 
+  // Redraw at most once per frame: a drag sends more events than a closed-loop run can keep up with.
+  let frame = 0;
+  let dead = false;
   const rerender = () => {
     ctx.changed();
-    render();
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (!dead) render();
+    });
   };
 
   // ---- controls ------------------------------------------------------------
@@ -491,6 +498,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     render,
     shown: () => [...shownTop, ...(deepCache?.shown ?? [])],
     destroy() {
+      dead = true;
+      cancelAnimationFrame(frame);
       topPlot.destroy();
       deepPlot?.destroy();
       weightCache.clear();

@@ -144,9 +144,16 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const startOf = (id: SurfaceId) =>
     store.list(`start_${id}`, surface(id, sp).start, { min: -100, max: 100, minLen: 2, maxLen: 2 }) as [number, number];
 
+  // Redraw at most once per frame: a drag sends more events than a closed-loop run can keep up with.
+  let frame = 0;
+  let dead = false;
   const rerender = () => {
     ctx.changed();
-    render();
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (!dead) render();
+    });
   };
 
   // ---- controls ------------------------------------------------------------
@@ -253,7 +260,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   // ---- figures -------------------------------------------------------------
   const figures = h('div', { class: 'figures' });
   host.append(figures);
-  type Panel = { sid: SurfaceId; fig: Figure; plane: PlanePlot; fieldKey: string };
+  type Panel = { sid: SurfaceId; fig: Figure; plane: PlanePlot; fieldKey: string; paths: Path[] };
   let panels: Panel[] = [];
   let lossFig: Figure | null = null;
   let lossPlot: LinePlot | null = null;
@@ -263,7 +270,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   // final only once every figure of the grid is in place.
   function makePanel(fig: Figure, sid: SurfaceId): Panel {
     const s = surface(sid, sp);
-    const panel: Panel = { sid, fig, plane: null as unknown as PlanePlot, fieldKey: '' };
+    const panel: Panel = { sid, fig, plane: null as unknown as PlanePlot, fieldKey: '', paths: [] };
     panel.plane = new PlanePlot(fig.body, {
       x: s.x,
       y: s.y,
@@ -279,7 +286,11 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
 
   function moveStart(sid: SurfaceId, x: number, y: number): void {
     const s = surface(sid, sp);
-    store.set(`start_${sid}`, [Number(x.toFixed(3)), Number(y.toFixed(3))], s.start);
+    const p: [number, number] = [Number(x.toFixed(3)), Number(y.toFixed(3))];
+    store.set(`start_${sid}`, p, s.start);
+    // Move the handle now (the paths follow on the next frame), so key presses within one frame add up.
+    const panel = panels.find((q) => q.sid === sid);
+    panel?.plane.update(panel.paths, [{ x: p[0], y: p[1], color: 0, label: t.start }]);
     rerender();
   }
 
@@ -374,6 +385,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
             kind: 'points',
           });
         if (s.min) paths.push({ label: 'θ*', xs: [s.min.x], ys: [s.min.y], color: 7, kind: 'points' });
+        panel.paths = paths;
         panel.plane.update(paths, [{ x: start[0], y: start[1], color: 0, label: t.start }]);
         results.push({ runs, sid: panel.sid });
       }
@@ -451,6 +463,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       return list;
     },
     destroy() {
+      dead = true;
+      cancelAnimationFrame(frame);
       destroyFigures();
     },
   };
