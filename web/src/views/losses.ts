@@ -41,9 +41,18 @@ const L = {
     risk: 'Mean loss over the data as a function of the constant c',
     riskNote: 'Found by the engine over a grid of candidate constants (log scale); the dots are the minimisers.',
     data: 'data values',
+    fitMode: 'fit to the data',
+    fitLineTitle: 'Fitting a line a·i + b to the data: drag the points',
+    fitLineNote:
+      'Each line minimises the mean loss over the points. Drag the outlier at i = 7: the MSE line tilts towards it, the L1 line keeps following the other six points, and Huber, whose pull is capped at δ, stays close to L1.',
+    fitConst: 'a constant c',
+    fitLine: 'a line a·i + b',
+    riskLine: 'Best mean loss for each slope a (minimised over b)',
+    riskLineNote: 'From the engine’s mean losses over a grid of lines; the dots are the best lines’ slopes.',
     outlier: 'outlier',
     meanLoss: 'mean loss',
     best: 'best constant',
+    bestLine: 'best line',
     varFig: 'Loss as the predicted variance changes, error fixed at the probe',
     varNote:
       'Too small a variance makes the squared error expensive, too large a variance costs log var: the optimum is var = (x − y)², where ∂ℓ/∂var = 0.',
@@ -152,9 +161,18 @@ const L = {
     risk: '数据上的平均损失随常数 c 的变化',
     riskNote: '由引擎在一组候选常数上计算(对数坐标);圆点是各自的最小值点。',
     data: '数据值',
+    fitMode: '用什么拟合数据',
+    fitLineTitle: '用直线 a·i + b 拟合数据:可拖动各点',
+    fitLineNote:
+      '每条直线使各点的平均损失最小。拖动 i = 7 处的离群点:MSE 的直线向它倾斜,L1 的直线仍然贴着其余六个点,Huber 的拉力被限制在 δ 以内,因此离 L1 不远。',
+    fitConst: '常数 c',
+    fitLine: '直线 a·i + b',
+    riskLine: '每个斜率 a 下的最小平均损失(对 b 取最小)',
+    riskLineNote: '由引擎对一组候选直线计算平均损失;圆点是各自最优直线的斜率。',
     outlier: '离群点',
     meanLoss: '平均损失',
     best: '最优常数',
+    bestLine: '最优直线',
     varFig: '误差固定在探针处时,损失随预测方差的变化',
     varNote: '方差太小时平方误差代价高,方差太大时 log var 一项代价高:最优点是 var = (x − y)²,此处 ∂ℓ/∂var = 0。',
     varOverlay: (k: string) => `var × ${k}`,
@@ -418,6 +436,24 @@ function regressionView(env: Env): FamilyView {
         env.save('data', v, FIT_DATA);
       },
     );
+  let fitMode = ctx.store.choice('fit', ['const', 'line'] as const, 'const');
+  if (robust)
+    select(
+      env.controls,
+      {
+        id: 'view-fit',
+        label: t.fitMode,
+        options: [
+          { value: 'const', label: t.fitConst },
+          { value: 'line', label: t.fitLine },
+        ],
+        value: fitMode,
+      },
+      (v) => {
+        fitMode = v;
+        env.save('fit', v, 'const');
+      },
+    );
   const out = readout(env.controls, 'loss-readout');
 
   // Which curves: the entry, then overlays.
@@ -477,6 +513,7 @@ function regressionView(env: Env): FamilyView {
 
   // Robust fit: the plane of data points and the mean-loss curves.
   let plane: PlanePlot | null = null;
+  let figFit: Figure | null = null;
   let fr: ReturnType<typeof lineFigure> | null = null;
   const fitLosses = (p: Params) => {
     const list = [
@@ -489,6 +526,7 @@ function regressionView(env: Env): FamilyView {
   };
   if (robust) {
     const figP = new Figure(env.figures, t.fit, ctx.lang, 'figure-fit');
+    figFit = figP;
     figP.root.classList.add('losses-wide');
     plane = new PlanePlot(figP.body, {
       x: [0, FIT_DATA.length + 1],
@@ -619,7 +657,16 @@ function regressionView(env: Env): FamilyView {
       }
       out.textContent = text;
 
-      if (robust && plane && fr) renderFit(p, rec2);
+      if (robust && plane && fr) {
+        // The fit depends only on the data, the mode and the losses' params: redo it only when they change.
+        const key = JSON.stringify([data, fitMode, fitLosses(p).map((f) => f.params)]);
+        if (key !== fitCache.key) {
+          const fitRecs: Shown[] = [];
+          renderFit(p, fitRecs);
+          fitCache = { key, recs: fitRecs };
+        }
+        rec2.push(...fitCache.recs);
+      }
       shown = rec2;
       ctx.report('engine', null);
     } catch (err) {
@@ -630,7 +677,21 @@ function regressionView(env: Env): FamilyView {
   // The constant fit: the mean loss of every candidate c over the data, one
   // call per loss on a [K, m] batch (row k = c_k against every point), then a
   // finer grid around the best candidate.
+  // Titles and axis of the fit figures follow the mode (a rebuild only when it changes).
+  let fitCache: { key: string; recs: Shown[] } = { key: '', recs: [] };
+  let shownMode = '';
+  function setFitMode(mode: 'const' | 'line'): void {
+    if (mode === shownMode) return;
+    shownMode = mode;
+    figFit?.setTitle(mode === 'line' ? env.t.fitLineTitle : env.t.fit);
+    figFit?.setNote(mode === 'line' ? env.t.fitLineNote : env.t.fitNote);
+    fr!.fig.setTitle(mode === 'line' ? env.t.riskLine : env.t.risk);
+    fr!.plot.setOptions({ xLabel: mode === 'line' ? 'a' : 'c' });
+  }
+
   function renderFit(p: Params, rec2: Shown[]): void {
+    if (fitMode === 'line') return renderLineFit(p, rec2);
+    setFitMode('const');
     const m = data.length;
     const K = 201;
     const cs = linspace(FIT_RANGE[0], FIT_RANGE[1], K);
@@ -697,6 +758,95 @@ function regressionView(env: Env): FamilyView {
       })),
     );
     fr!.fig.setNote(`${env.t.riskNote}  ${env.t.best}: ${texts.join(' · ')}`);
+  }
+
+  // The line fit y = a·i + b: every (a, b) of a coarse grid in one call per
+  // loss ([A·B, m] predictions against the data), then a finer grid around the
+  // best pair. The mean-loss plot shows each loss's profile: the best mean
+  // loss for each slope a (minimum over b).
+  function renderLineFit(p: Params, rec2: Shown[]): void {
+    const m = data.length;
+    const xs = Float32Array.from({ length: m }, (_, i) => i + 1);
+    const A = 41;
+    const B = 61;
+    const search = (
+      f: ReturnType<typeof fitLosses>[number],
+      a0: number,
+      a1: number,
+      b0: number,
+      b1: number,
+      A: number,
+      B: number,
+    ) => {
+      const as = linspace(a0, a1, A);
+      const bs = linspace(b0, b1, B);
+      const pred = new Float32Array(A * B * m);
+      const tgt = new Float32Array(A * B * m);
+      for (let ia = 0; ia < A; ++ia)
+        for (let ib = 0; ib < B; ++ib) {
+          const row = (ia * B + ib) * m;
+          for (let i = 0; i < m; ++i) pred[row + i] = as[ia]! * xs[i]! + bs[ib]!;
+          tgt.set(data, row);
+        }
+      const all = ev(
+        dl,
+        f.id,
+        { input: tensor(pred, [A * B, m]), target: tensor(tgt, [A * B, m]) },
+        { ...f.params, reduction: 'none' },
+      );
+      const risk = rowMeans(all, A * B, m);
+      const k = argmin(risk);
+      return { as, bs, risk, a: as[Math.floor(k / B)]!, b: bs[k % B]! };
+    };
+    const losses = fitLosses(p);
+    const profiles: Float32Array[] = [];
+    const marks: Mark[] = [];
+    const lines: Path[] = [];
+    const texts: string[] = [];
+    let grid: Float32Array | null = null;
+    for (const f of losses) {
+      const c1 = search(f, -2, 2, -6, 10, A, B);
+      const da = c1.as[1]! - c1.as[0]!;
+      const db = c1.bs[1]! - c1.bs[0]!;
+      const c2 = search(f, c1.a - da, c1.a + da, c1.b - db, c1.b + db, 21, 21);
+      const c3 = search(f, c2.a - da / 10, c2.a + da / 10, c2.b - db / 10, c2.b + db / 10, 21, 21);
+      grid = c1.as;
+      const prof = new Float32Array(A);
+      for (let ia = 0; ia < A; ++ia) {
+        let best = Infinity;
+        for (let ib = 0; ib < B; ++ib) best = Math.min(best, c1.risk[ia * B + ib]!);
+        prof[ia] = best;
+      }
+      profiles.push(prof);
+      // The printed mean loss of the best line: one call with reduction mean.
+      const at = { input: tensor(Float32Array.from(xs, (x) => c3.a * x + c3.b)), target: tensor(data) };
+      const pm = { ...f.params, reduction: 'mean' };
+      const r = ev(dl, f.id, at, pm);
+      rec2.push(rec(`mean ${f.label} loss of its best line`, f.id, at, pm, 'value', r));
+      marks.push({ x: c3.a, y: r[0]!, color: f.color });
+      lines.push({
+        label: f.label,
+        xs: [0, m + 1],
+        ys: [c3.b, c3.a * (m + 1) + c3.b],
+        color: f.color,
+        width: f.id === op.id ? 3 : 2,
+        dash: f.id === op.id ? undefined : [6, 4],
+      });
+      texts.push(`${f.label}: a ≈ ${c3.a.toFixed(3)}, b ≈ ${c3.b.toFixed(3)}, ${env.t.meanLoss} ${formatF32(r[0]!)}`);
+    }
+    setFitMode('line');
+    if (grid) fr!.plot.update(grid, profiles);
+    fr!.plot.setMarks(marks);
+    plane!.update(
+      lines,
+      data.map((v, i) => ({
+        x: i + 1,
+        y: v,
+        color: i === m - 1 ? 4 : 5,
+        label: i === m - 1 ? env.t.outlier : undefined,
+      })),
+    );
+    fr!.fig.setNote(`${env.t.riskLineNote}  ${env.t.bestLine}: ${texts.join(' · ')}`);
   }
 
   return {
