@@ -39,7 +39,7 @@ const L = {
     readouts: 'Between a and b (each from its own engine call)',
     matrix: 'Distance matrix of the points (all pairs)',
     ballNote:
-      'Solid: the unit ball of this metric around a, i.e. every point at distance 1 from a. Dashed: the other metrics. The arrow is ∂d(a, b)/∂a from the engine: it points straight away from b across the contours of the field.',
+      'Solid: the unit ball of this metric around a, i.e. every point at distance 1 from a. Dashed: the other metrics. The arrow is ∂d(a, b)/∂a from the engine: the direction in which a moves away from b fastest, across the contours of the field (directly away from b only for L2; Mahalanobis tilts it, L1 snaps it to a diagonal).',
     simNote:
       'Both vectors start at the origin. The thick segment is the projection of b on the direction of a (length a·b / |a|); the arrow at a is the gradient of the value with respect to a.',
     cosNote:
@@ -52,6 +52,7 @@ const L = {
     mahaS: 'S',
     pairs: 'p-norm (p = 2)',
     own: 'this entry',
+    proj: 'projection of b on a',
     ball: 'unit ball',
   },
   zh: {
@@ -67,7 +68,7 @@ const L = {
     readouts: 'a 与 b 之间(各自由一次引擎调用算出)',
     matrix: '各点之间的距离矩阵(两两组合)',
     ballNote:
-      '实线:该度量下以 a 为中心的单位球,即与 a 距离为 1 的所有点;虚线:其他度量。箭头是引擎算出的 ∂d(a, b)/∂a:它背离 b,垂直穿过背景的等值线。',
+      '实线:该度量下以 a 为中心的单位球,即与 a 距离为 1 的所有点;虚线:其他度量。箭头是引擎算出的 ∂d(a, b)/∂a:a 远离 b 最快的方向,穿过背景的等值线(只有 L2 时才正对着背离 b 的方向;马氏距离会使它倾斜,L1 则使它落在对角线方向上)。',
     simNote: '两个向量都从原点出发。粗线段是 b 在 a 方向上的投影(长度为 a·b / |a|);a 处的箭头是该值对 a 的梯度。',
     cosNote: '余弦相似度只看夹角:拉长 a 或 b,数值不变。它对 a 的梯度与 a 垂直。',
     dotNote: '点积随两个向量的长度增大;它对 a 的梯度就是 b 本身。',
@@ -77,6 +78,7 @@ const L = {
     mahaS: 'S',
     pairs: 'p 范数(p = 2)',
     own: '本条目',
+    proj: 'b 在 a 上的投影',
     ball: '单位球',
   },
 };
@@ -166,6 +168,28 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   });
   figPlane.attach(plane);
   figPlane.setNote(isDist ? t.ballNote : `${t.simNote} ${op.id === 'dot' ? t.dotNote : t.cosNote}`);
+  // A colour key (the plane has no legend of its own).
+  const keys: [number, string, boolean][] = isDist
+    ? [
+        [2, `${op.id} ${t.ball}`, false],
+        ...BALLS.filter((b) => b.id !== op.id).map((b): [number, string, boolean] => [b.color, b.name, true]),
+        [6, t.grad, false],
+      ]
+    : [
+        [0, 'a', false],
+        [1, 'b', false],
+        [2, t.proj, false],
+        [6, t.grad, false],
+      ];
+  figPlane.body.after(
+    h(
+      'p',
+      { class: 'color-key muted' },
+      ...keys.map(([c, label, dashed]) =>
+        h('span', {}, h('span', { class: `swatch c${c}${dashed ? ' dashed' : ''}`, 'aria-hidden': 'true' }), label),
+      ),
+    ),
+  );
   const readFig = h('section', { class: 'panel' }, h('h3', { text: t.readouts }));
   figures.append(readFig);
   const out = readout(readFig, 'distance-readout');
