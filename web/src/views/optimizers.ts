@@ -62,7 +62,7 @@ const L = {
     planeNote:
       'Drag the start point (or focus the plot and use the arrow keys). Background: the surface, coloured by log(1 + f − min f). The surface and its gradient are closed forms in JavaScript; each step is the engine’s optimizer, run closed-loop: after k steps the gradient at the current point is appended and the engine replays all k + 1 gradients, rebuilding its state exactly.',
     lossNote:
-      'Log scale: a straight line is linear convergence; plateaus are flat valleys or saddles. Dashed curves are the compared optimizers.',
+      'Log scale: a straight line is linear convergence; plateaus are flat valleys or saddles. Dashed curves are the compared optimizers; a diverging run leaves the chart once its loss passes 10⁴ times the starting loss.',
     lrHint:
       'The registry’s default lr suits networks with many parameters; on these small surfaces raise lr in the parameter panel (e.g. Adam 0.05–0.2) to see it travel.',
     gridNote: 'Each surface starts from its own default point (drag to move); the entry is the solid line.',
@@ -97,7 +97,8 @@ const L = {
     stopped: '已停止:梯度不是有限值',
     planeNote:
       '拖动起点(或聚焦图后用方向键移动)。背景是曲面,按 log(1 + f − min f) 着色。曲面及其梯度是 JavaScript 中的闭式公式;每一步都由引擎的优化器计算,并以闭环方式运行:走完 k 步后,把当前点的梯度追加到序列末尾,引擎重放全部 k + 1 个梯度,从而精确重建优化器的内部状态。',
-    lossNote: '对数坐标下,直线表示线性收敛;平台段对应平坦的谷底或鞍点。虚线是对比的优化器。',
+    lossNote:
+      '对数坐标下,直线表示线性收敛;平台段对应平坦的谷底或鞍点。虚线是对比的优化器;发散的运行在损失超过起点损失的 10⁴ 倍后不再画出。',
     lrHint:
       '注册表里的默认学习率是为参数众多的网络准备的;在这些二维小曲面上,请在参数面板中调大 lr(例如 Adam 取 0.05–0.2),才能看到它走出明显的路径。',
     gridNote: '每个曲面从各自的默认起点出发(可拖动);实线是本条目的优化器。',
@@ -429,9 +430,16 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     const xs = new Float64Array(steps + 1);
     for (let i = 0; i <= steps; ++i) xs[i] = i;
     const fmin = s.min?.f ?? 0;
+    // A diverging run would stretch the axis over dozens of decades: values far above
+    // the start (10⁴ × its loss, or 10⁴ for the unbounded saddle) are left off the chart.
+    const f0 = Math.abs(s.f(runs[0]!.d.xs[0]!, runs[0]!.d.ys[0]!) - fmin);
+    const cap = 1e4 * Math.max(1, f0);
     const ys = runs.map((r) => {
       const y = new Float64Array(steps + 1).fill(NaN);
-      for (let i = 0; i < r.d.xs.length; ++i) y[i] = s.f(r.d.xs[i]!, r.d.ys[i]!) - fmin;
+      for (let i = 0; i < r.d.xs.length; ++i) {
+        const v = s.f(r.d.xs[i]!, r.d.ys[i]!) - fmin;
+        y[i] = Math.abs(v) <= cap ? v : NaN;
+      }
       return y;
     });
     lossPlot.update(xs, ys);
