@@ -22,6 +22,7 @@ import {
   type CallParams,
   type F32Inputs,
 } from './engine-calls.js';
+import { colorKey, type KeyItem } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
 
@@ -169,27 +170,22 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   figPlane.attach(plane);
   figPlane.setNote(isDist ? t.ballNote : `${t.simNote} ${op.id === 'dot' ? t.dotNote : t.cosNote}`);
   // A colour key (the plane has no legend of its own).
-  const keys: [number, string, boolean][] = isDist
-    ? [
-        [2, `${op.id} ${t.ball}`, false],
-        ...BALLS.filter((b) => b.id !== op.id).map((b): [number, string, boolean] => [b.color, b.name, true]),
-        [6, t.grad, false],
-      ]
-    : [
-        [0, 'a', false],
-        [1, 'b', false],
-        [2, t.proj, false],
-        [6, t.grad, false],
-      ];
-  figPlane.body.after(
-    h(
-      'p',
-      { class: 'color-key muted' },
-      ...keys.map(([c, label, dashed]) =>
-        h('span', {}, h('span', { class: `swatch c${c}${dashed ? ' dashed' : ''}`, 'aria-hidden': 'true' }), label),
-      ),
-    ),
+  colorKey(
+    figPlane.body,
+    isDist
+      ? [
+          [2, `${op.id} ${t.ball}`],
+          ...BALLS.filter((b) => b.id !== op.id).map((b): KeyItem => [b.color, b.name, true]),
+          [6, t.grad],
+        ]
+      : [
+          [0, 'a'],
+          [1, 'b'],
+          [2, t.proj],
+          [6, t.grad],
+        ],
   );
+
   const readFig = h('section', { class: 'panel' }, h('h3', { text: t.readouts }));
   figures.append(readFig);
   const out = readout(readFig, 'distance-readout');

@@ -13,6 +13,7 @@ import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider } from '../ui/widgets.js';
 import { arrow, entryParams, evalCall, f32, fmt, gradCall, normals, record, type F32Inputs } from './engine-calls.js';
+import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
 
@@ -433,6 +434,13 @@ function weightNormView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
   });
   fig.attach(plane);
   fig.setNote(t.wnNote);
+  colorKey(fig.body, [
+    [0, 'v', true],
+    [2, 'w = g v/‖v‖'],
+    [1, 'G = ∂L/∂w'],
+    [6, t.gradV],
+    [7, '‖·‖ = 1', true],
+  ]);
 
   const circle = (r: number) => {
     const xs: number[] = [];

@@ -12,6 +12,7 @@ import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider } from '../ui/widgets.js';
 import { arrow, evalCall, f32, fmt, gradCall, record, type F32Inputs } from './engine-calls.js';
+import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
 
@@ -40,6 +41,7 @@ const L = {
     grad: '∇θ ℓ = Xᵀ(Xθ − Y)',
     xtr: 'Xᵀr at θ* (should be ≈ 0)',
     point: 'point',
+    residuals: 'residuals',
     dataLabel:
       'Data points: arrow keys move the selected point (Shift: faster), [ and ] select another; click empty space to add a point',
     thetaLabel: 'Parameter plane: arrow keys move θ (Shift: faster)',
@@ -68,6 +70,7 @@ const L = {
     grad: '∇θ ℓ = Xᵀ(Xθ − Y)',
     xtr: 'θ* 处的 Xᵀr(应当 ≈ 0)',
     point: '点',
+    residuals: '残差',
     dataLabel: '数据点:方向键移动选中的点(按住 Shift 更快),[ 和 ] 切换点;点击空白处添加新点',
     thetaLabel: '参数平面:方向键移动 θ(按住 Shift 更快)',
     auxLoss: 'least_squares 的 aux 损失',
@@ -136,6 +139,19 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   });
   figData.attach(plane);
   figData.setNote(isLoss ? t.dataNoteLoss : t.dataNote);
+  colorKey(
+    figData.body,
+    isLoss
+      ? [
+          [0, t.yours],
+          [2, t.fit, true],
+          [3, t.residuals],
+        ]
+      : [
+          [0, t.fit],
+          [3, t.residuals],
+        ],
+  );
 
   let bars: LinePlot | null = null;
   let barsN = 0;
@@ -168,6 +184,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       },
     });
     figTheta.attach(thetaPlane);
+    colorKey(figTheta.body, [
+      [2, t.fit],
+      [6, '−∇ℓ'],
+    ]);
     figTheta.setNote(t.thetaNote);
   }
 
