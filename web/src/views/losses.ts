@@ -82,6 +82,9 @@ const L = {
     bcelNote:
       'On logits the gradient is simply σ(x) − y when pos_weight = 1, never larger than 1 in size; pos_weight multiplies the pull of the positive term.',
     posWeight: 'pos_weight',
+    satFig: 'The same loss through sigmoid then bce, and fused on the logits',
+    satNote:
+      'In float32, sigmoid(z) rounds to exactly 1 once z passes about 17 and to 0 below about −104; bce then sees log 0, clamped at −100, and the loss freezes at 100 (and no gradient reaches z) while bce_with_logits keeps growing like |z|. Set the target y to 0 to see the first jump, to 1 for the second.',
     klTargetP: 'target probability p',
     klX: 'input = log q',
     klNote:
@@ -197,6 +200,9 @@ const L = {
     hingeNote: '在正确一侧且超过间隔的得分没有损失,也没有梯度。',
     bceNote: '梯度 (x − y) / (x(1 − x)) 在错误的一端急剧增大;PyTorch 把每个对数项截断在 −100。',
     bcelNote: 'pos_weight = 1 时,在 logits 上梯度就是 σ(x) − y,绝对值不超过 1;pos_weight 放大正样本项的拉力。',
+    satFig: '同一个损失:先 sigmoid 再 bce,与直接在 logits 上融合计算',
+    satNote:
+      'float32 下,z 超过约 17 时 sigmoid(z) 恰好舍入为 1,低于约 −104 时下溢为 0;此时 bce 遇到 log 0,被截断在 −100,损失停在 100(也没有梯度传回 z),而 bce_with_logits 仍按 |z| 增长。把目标 y 设为 0 可看到第一处跳变,设为 1 可看到第二处。',
     posWeight: 'pos_weight',
     klTargetP: '目标概率 p',
     klX: 'input = log q',
@@ -984,6 +990,7 @@ function binaryView(env: Env): FamilyView {
   if (isFocal) pair.fg.fig.setNote(t.focalCompare);
   if (isHinge) pair.fg.fig.setNote(t.hingeCompare);
   const gam = isFocal ? gammaFigures(env) : null;
+  const sat = id === 'bce' || id === 'bce_with_logits' ? saturationFigure(env) : null;
   let shown: Shown[] = [];
 
   function inputsAt(xs: Float32Array, target: number): Inputs {
@@ -1044,6 +1051,7 @@ function binaryView(env: Env): FamilyView {
       pair.draw(xs, calls, fs, dfs, { x: xf, y: pv[0]!, color: 0 }, { x: xf, y: pg[0]!, color: 0 });
       out.textContent = `x = ${fmt(xf)}   y = ${fmt(pin.target!.data[0]!)}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x = ${formatF32(pg[0]!)}`;
       if (gam) gam.render(p, rs);
+      sat?.render(y, rs);
       shown = rs;
       ctx.report('engine', null);
     } catch (err) {
@@ -1056,7 +1064,47 @@ function binaryView(env: Env): FamilyView {
     destroy() {
       pair.destroy();
       gam?.destroy();
+      sat?.destroy();
     },
+  };
+}
+
+/**
+ * Why bce_with_logits exists: bce on sigmoid outputs against bce_with_logits
+ * on the same logits. In float32 sigmoid rounds to exactly 1 above z ≈ 17 and
+ * underflows to 0 below z ≈ −104, where bce's log is clamped at −100.
+ */
+function saturationFigure(env: Env) {
+  const { ctx, t } = env;
+  const { dl } = ctx;
+  const fig = lineFigure(
+    env,
+    t.satFig,
+    'figure-saturation',
+    [
+      { label: 'bce(sigmoid(z))', color: 1 },
+      { label: 'bce_with_logits(z)', color: 0, dash: [6, 4] },
+    ],
+    { xLabel: 'z' },
+  );
+  fig.fig.setNote(t.satNote);
+  const zs = linspace(-120, 120, CURVE_POINTS);
+  return {
+    render(y: number, rs: Shown[]) {
+      const n = zs.length;
+      const sin = { x: tensor(zs) };
+      const sg = ev(dl, 'sigmoid', sin, {});
+      rs.push(rec('sigmoid(z)', 'sigmoid', sin, {}, 'value', sg));
+      const bin = { input: tensor(sg), target: tensor(filled(n, y)) };
+      const none = { reduction: 'none' };
+      const b1 = ev(dl, 'bce', bin, none);
+      rs.push(rec('bce on sigmoid outputs', 'bce', bin, none, 'value', b1));
+      const lin = { input: tensor(zs), target: tensor(filled(n, y)) };
+      const b2 = ev(dl, 'bce_with_logits', lin, none);
+      rs.push(rec('bce_with_logits on the logits', 'bce_with_logits', lin, none, 'value', b2));
+      fig.plot.update(zs, [b1, b2]);
+    },
+    destroy: () => fig.plot.destroy(),
   };
 }
 
