@@ -3,6 +3,8 @@
 // draggable start and the loss per step; or all four surfaces side by side.
 // The surfaces are closed forms in JS (surfaces.ts); every step is the
 // engine's optimizer, run closed-loop (see descend()).
+import katex from 'katex';
+import 'katex/dist/katex.min.css';
 import type { OpMeta, Params } from '../engine/index.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
@@ -216,6 +218,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     rerender();
   });
   controls.append(h('div', { class: 'field' }, resetBtn));
+  const surfMath = h('div', { class: 'math opt-formula', 'data-testid': 'surface-formula' });
+  controls.append(surfMath);
 
   const cmpGroup = controlGroup(host, t.overlays);
   const boxes = h('div', { class: 'opt-overlays' });
@@ -255,6 +259,19 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     kappaField.root.hidden = single && surf !== 'quadratic';
     aField.root.hidden = single && surf !== 'rosenbrock';
     bField.root.hidden = single && surf !== 'rosenbrock';
+    surfMath.hidden = grid;
+    if (single) {
+      try {
+        katex.render(surface(surf, sp).latex, surfMath, {
+          displayMode: true,
+          throwOnError: true,
+          output: 'htmlAndMathml',
+        });
+      } catch (err) {
+        surfMath.replaceChildren(h('code', { text: surface(surf, sp).latex }));
+        ctx.report('katex', err);
+      }
+    }
   }
   showKnobs();
 
