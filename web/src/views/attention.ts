@@ -23,6 +23,7 @@ import {
   type F32Input,
   type F32Inputs,
 } from './engine-calls.js';
+import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
 
@@ -518,6 +519,13 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
     label: t.rot,
   });
   figR.attach(rot);
+  colorKey(figR.body, [
+    [0, t.pos],
+    [1, `${t.pos} 0`],
+    [2, `${t.pos} 1`],
+    [3, `${t.pos} 2`],
+    [4, `${t.pos} 3`],
+  ]);
 
   let shown: Shown[] = [];
 

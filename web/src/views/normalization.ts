@@ -57,9 +57,7 @@ const L = {
     step: 'step',
     bins: 'value',
     count: 'count',
-    v: 'direction v (drag)',
     g: 'length g',
-    up: 'upstream ∂L/∂w (drag the tip)',
     wnPlane: 'w = g · v / ‖v‖',
     wnNote:
       'Dashed: v and the unit circle; solid: w, always of length |g| along v. The upstream gradient G = ∂L/∂w (drag its tip) gives ∂L/∂g = G·v/‖v‖ and ∂L/∂v, which is perpendicular to v: moving v along itself changes nothing.',
@@ -104,9 +102,7 @@ const L = {
     step: '步数',
     bins: '数值',
     count: '个数',
-    v: '方向 v(拖动)',
     g: '长度 g',
-    up: '上游梯度 ∂L/∂w(拖动箭头末端)',
     wnPlane: 'w = g · v / ‖v‖',
     wnNote:
       '虚线:v 与单位圆;实线:w,它沿 v 的方向,长度总是 |g|。上游梯度 G = ∂L/∂w(拖动其末端)给出 ∂L/∂g = G·v/‖v‖ 和 ∂L/∂v,后者与 v 垂直:沿 v 自身的方向移动 v 不改变任何东西。',
