@@ -41,6 +41,7 @@ const L = {
     risk: 'Mean loss over the data as a function of the constant c',
     riskNote: 'Found by the engine over a grid of candidate constants (log scale); the dots are the minimisers.',
     data: 'data values',
+    overData: (m: number, red: string) => `x predicted for all ${m} data points, reduction ${red}: ℓ =`,
     fitMode: 'fit to the data',
     fitLineTitle: 'Fitting a line a·i + b to the data: drag the points',
     fitLineNote:
@@ -164,6 +165,7 @@ const L = {
     risk: '数据上的平均损失随常数 c 的变化',
     riskNote: '由引擎在一组候选常数上计算(对数坐标);圆点是各自的最小值点。',
     data: '数据值',
+    overData: (m: number, red: string) => `对全部 ${m} 个数据点都预测 x,reduction 为 ${red}:ℓ =`,
     fitMode: '用什么拟合数据',
     fitLineTitle: '用直线 a·i + b 拟合数据:可拖动各点',
     fitLineNote:
@@ -660,6 +662,14 @@ function regressionView(env: Env): FamilyView {
           ...(best >= 0 ? [{ x: us[best]!, y: lv[best]!, color: 1, label: `var ≈ ${fmt(vg[best]!)}` }] : []),
         ]);
         text += `   ∂ℓ/∂var = ${formatF32(pgv[0]!)}`;
+      }
+      if (robust) {
+        // The entry's reduction at work: the probe x predicted for every data point.
+        const din = { input: tensor(filled(data.length, px)), target: tensor(data) };
+        const dv = ev(dl, id, din, p);
+        rec2.push(rec('loss of the data set with the entry reduction', id, din, p, 'value', dv));
+        const red = op.params.find((q) => q.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
+        text += `\n${t.overData(data.length, red)} ${Array.from(dv, formatF32).join(', ')}`;
       }
       out.textContent = text;
 
