@@ -62,7 +62,8 @@ const L = {
     simNote:
       'Nearby positions have similar codes: the similarity depends only on the distance |i − j|, so every diagonal is constant.',
     curves: 'Columns of PE against the position',
-    curvesNote: 'Low columns oscillate fast, high ones slowly: the wavelengths grow geometrically up to 2π·base.',
+    curvesNote:
+      'Low columns oscillate fast, high ones slowly: the wavelengths grow geometrically from 2π towards 2π·base.',
     maxLen: 'max_len (positions)',
     dModel: 'd_model (dimensions)',
     dims: 'columns to plot (comma-separated)',
@@ -110,7 +111,7 @@ const L = {
     sim: '位置之间的相似度:PE PEᵀ(dot,两两组合)',
     simNote: '相邻位置的编码相似:相似度只取决于距离 |i − j|,所以每条对角线上的值都相同。',
     curves: 'PE 的若干列随位置的变化',
-    curvesNote: '低维的列振荡得快,高维的列振荡得慢:波长按几何级数增长,最长到 2π·base。',
+    curvesNote: '低维的列振荡得快,高维的列振荡得慢:波长从 2π 起按几何级数增长,趋近 2π·base。',
     maxLen: 'max_len(位置数)',
     dModel: 'd_model(维度数)',
     dims: '要画的列(逗号分隔)',

@@ -36,7 +36,7 @@ const L = {
     histNote:
       'The input is a mixture of shifted groups; after normalization each group that shares statistics is centred and scaled to unit spread, then γ and β set the spread and the centre.',
     rmsNote:
-      'RMS norm divides by the root mean square without subtracting the mean: an offset shared by a sample survives in its sign pattern.',
+      'RMS norm divides by the root mean square without subtracting the mean, so a shift shared by a whole sample is only scaled, not removed: the output can stay off centre.',
     grid: 'Which cells share statistics (rows: samples n, columns: channels c)',
     matIn: 'Input x (rows: (n, c), columns: positions)',
     matOut: 'Output y (rows: (n, c), columns: positions)',
@@ -82,7 +82,7 @@ const L = {
     histOut: '输出的直方图',
     histNote:
       '输入是若干个相互错开的组混在一起;归一化之后,共享统计量的每一组都被中心化并缩放到单位离散程度,再由 γ 和 β 决定离散程度和中心。',
-    rmsNote: 'RMSNorm 只除以均方根而不减均值:一个样本共有的偏移会保留在输出的符号模式里。',
+    rmsNote: 'RMSNorm 只除以均方根而不减均值,所以整个样本共有的偏移只会被缩放而不会被消除:输出可以偏离中心。',
     grid: '哪些格子共享统计量(行:样本 n,列:通道 c)',
     matIn: '输入 x(行:(n, c),列:位置)',
     matOut: '输出 y(行:(n, c),列:位置)',
