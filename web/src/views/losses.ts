@@ -1954,12 +1954,18 @@ function ctcView(env: Env): FamilyView {
   const out = readout(env.controls, 'loss-readout');
   const fp = new Figure(env.figures, t.ctcProbs, ctx.lang, 'figure-emissions');
   fp.root.classList.add('losses-wide');
-  const hp = new Heatmap(fp.body, { map: 'sequential', range: [0, 1], rowLabel: 'class', colLabel: 't' });
+  const hp = new Heatmap(fp.body, {
+    map: 'sequential',
+    range: [0, 1],
+    rowLabel: 'class',
+    colLabel: 't',
+    numbersUpTo: 16,
+  });
   fp.attach(hp);
   fp.setNote(t.ctcProbsNote);
   const fgr = new Figure(env.figures, t.ctcGrad, ctx.lang, 'figure-ctc-grad');
   fgr.root.classList.add('losses-wide');
-  const hg = new Heatmap(fgr.body, { map: 'diverging', rowLabel: 'class', colLabel: 't' });
+  const hg = new Heatmap(fgr.body, { map: 'diverging', rowLabel: 'class', colLabel: 't', numbersUpTo: 16 });
   fgr.attach(hg);
   fgr.setNote(t.ctcGradNote);
   const fh = lineFigure(env, t.ctcHint, 'figure-ctc-hint', [{ label: 'ℓ' }], { xLabel: t.hint });
