@@ -46,6 +46,7 @@ const L = {
       'Row i: how query i spreads its attention over the keys; every row sums to 1. Turn on is_causal to hide the keys after each query. Click a cell to mask that key for that query (the mask follows mask_kind).',
     out: 'Output P V',
     gradQ: 'Gradient ∂L/∂Q for L = Σ output',
+    gradQuery: 'Gradient ∂L/∂query for L = Σ output',
     gradNote: 'A query row gets no gradient when its weights are saturated (one key takes everything) or fully masked.',
     masked: 'masked cells',
     x: 'Input sequence x (query = key = value)',
@@ -97,6 +98,7 @@ const L = {
       '第 i 行表示查询 i 如何把注意力分配给各个键,每行之和为 1。打开 is_causal 会屏蔽每个查询之后的键。点击某个格子可为该查询屏蔽该键(掩码类型由 mask_kind 决定)。',
     out: '输出 P V',
     gradQ: '梯度 ∂L/∂Q(L = Σ 输出)',
+    gradQuery: '梯度 ∂L/∂query(L = Σ 输出)',
     gradNote: '当某一行的权重饱和(一个键占据全部注意力)或全部被屏蔽时,该查询行几乎得不到梯度。',
     masked: '被屏蔽的格子',
     x: '输入序列 x(query = key = value)',
@@ -373,7 +375,7 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
   figures.append(row2);
   const fa = heatFigure(row2, t.avg, ctx, 'figure-weights', { map: 'sequential', range: [0, 1] });
   const fo = heatFigure(row2, t.out, ctx, 'figure-output', small);
-  const fg = heatFigure(row2, `∂L/∂query (L = Σ output)`, ctx, 'figure-grad', small);
+  const fg = heatFigure(row2, t.gradQuery, ctx, 'figure-grad', small);
 
   let shown: Shown[] = [];
 
