@@ -47,6 +47,11 @@ const L = {
     out: 'Output P V',
     gradQ: 'Gradient ∂L/∂Q for L = Σ output',
     gradQuery: 'Gradient ∂L/∂query for L = Σ output',
+    queryWord: 'query',
+    keyWord: 'key',
+    dimWord: 'dimension',
+    cosAxis: 'cos (column 2i+1)',
+    sinAxis: 'sin (column 2i)',
     gradNote: 'A query row gets no gradient when its weights are saturated (one key takes everything) or fully masked.',
     masked: 'masked cells',
     x: 'Input sequence x (query = key = value)',
@@ -99,6 +104,11 @@ const L = {
     out: '输出 P V',
     gradQ: '梯度 ∂L/∂Q(L = Σ 输出)',
     gradQuery: '梯度 ∂L/∂query(L = Σ 输出)',
+    queryWord: '查询',
+    keyWord: '键',
+    dimWord: '维度',
+    cosAxis: 'cos(第 2i+1 列)',
+    sinAxis: 'sin(第 2i 列)',
     gradNote: '当某一行的权重饱和(一个键占据全部注意力)或全部被屏蔽时,该查询行几乎得不到梯度。',
     masked: '被屏蔽的格子',
     x: '输入序列 x(query = key = value)',
@@ -262,8 +272,8 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
   const fw = heatFigure(row2, t.weights, ctx, 'figure-weights', {
     map: 'sequential',
     range: [0, 1],
-    rowLabel: 'query',
-    colLabel: 'key',
+    rowLabel: t.queryWord,
+    colLabel: t.keyWord,
     onCell: (r: number, c: number) => {
       const i = r * 100 + c;
       setHide(hide.includes(i) ? hide.filter((x) => x !== i) : [...hide, i]);
@@ -498,7 +508,7 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
     rerender();
   });
 
-  const pe = heatFigure(figures, t.pe, ctx, 'figure-pe', { rowLabel: 'dim', colLabel: t.pos, maxHeight: 420 });
+  const pe = heatFigure(figures, t.pe, ctx, 'figure-pe', { rowLabel: t.dimWord, colLabel: t.pos, maxHeight: 420 });
   pe.fig.root.classList.add('wide-figure');
   pe.fig.setNote(t.peNote);
   const sim = heatFigure(figures, t.sim, ctx, 'figure-sim', {
@@ -516,8 +526,8 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
   const rot = new PlanePlot(figR.body, {
     x: [-1.25, 1.25],
     y: [-1.25, 1.25],
-    xLabel: 'cos (column 2i+1)',
-    yLabel: 'sin (column 2i)',
+    xLabel: t.cosAxis,
+    yLabel: t.sinAxis,
     equalAspect: true,
     label: t.rot,
   });

@@ -55,6 +55,8 @@ const L = {
     runNote:
       'Each step is one engine call on a new batch, fed the running_mean and running_var the previous call returned. momentum is the weight of the new batch: small values give smooth, slow curves. With training off nothing moves: evaluation only reads them.',
     step: 'step',
+    meanWord: 'running_mean',
+    varWord: 'running_var',
     bins: 'value',
     count: 'count',
     g: 'length g',
@@ -100,6 +102,8 @@ const L = {
     runNote:
       '每一步都是对新批次的一次引擎调用,并传入上一次调用返回的 running_mean 与 running_var。momentum 是新批次的权重:取值越小,曲线越平滑、变化越慢。关闭 training 时曲线不动:评估模式只读取它们。',
     step: '步数',
+    meanWord: '滑动均值',
+    varWord: '滑动方差',
     bins: '数值',
     count: '个数',
     g: '长度 g',
@@ -346,8 +350,8 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
           runCols = cols;
           runPlot.setOptions({
             series: [
-              ...Array.from({ length: cols }, (_, c) => ({ label: `mean c${c}`, color: c })),
-              ...Array.from({ length: cols }, (_, c) => ({ label: `var c${c}`, color: c, dash: [5, 4] })),
+              ...Array.from({ length: cols }, (_, c) => ({ label: `${t.meanWord} c${c}`, color: c })),
+              ...Array.from({ length: cols }, (_, c) => ({ label: `${t.varWord} c${c}`, color: c, dash: [5, 4] })),
             ],
           });
         }
