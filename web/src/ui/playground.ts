@@ -225,6 +225,8 @@ export class Playground {
     }
     this.#page = this.#op || this.#lessons.has(page) ? page : '';
     this.#params = this.#op ? readParams(this.#op, values, (i) => reported.push(i)) : {};
+    // A new page starts with a clean notice: the last page's messages were about it.
+    this.#notice.reset();
     this.#urlNotice(reported);
     await this.#show();
   }
