@@ -26,7 +26,7 @@ export interface HeatmapOptions {
 function short(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(1) : String(Number(v.toPrecision(3)));
+  return a !== 0 && (a < 1e-2 || a >= 1e4) ? v.toExponential(1) : String(Number(v.toPrecision(3)));
 }
 
 /** Coloured cells of a rows × cols matrix. */
@@ -177,7 +177,7 @@ export class Heatmap implements Exportable {
       ctx.drawImage(small, 0, 0, w, hgt);
     }
     if (this.#cols <= (this.#opts.numbersUpTo ?? 10) && cell >= 26) {
-      ctx.font = `${Math.min(13, cell / 3)}px sans-serif`;
+      ctx.font = `${Math.min(13, cell / 4.2)}px sans-serif`;
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       for (let r = 0; r < this.#rows; ++r)
