@@ -34,7 +34,7 @@ const L = {
       'The residual is orthogonal to every column of X: Xᵀr = 0. With the column of ones, the residuals add up to zero; with the column x, they do not lean with x. Least squares is the orthogonal projection of Y onto the columns of X.',
     theta: 'Parameter plane (θ₀ intercept, θ₁ slope)',
     thetaNote:
-      'Colour: ‖Xθ − Y‖, whose square is 2ℓ. The arrow at θ points along −∇ℓ (drawn at a fixed length); its length is printed. At θ* (the dot) the gradient vanishes.',
+      'Colour: ‖Xθ − Y‖, whose square is 2ℓ. The arrow at θ points along −∇ℓ (drawn at a fixed length); its length is printed. At θ* (the dot) the gradient vanishes. The thin path is plain gradient descent from θ (engine gradient, engine sgd step): it crawls along the long valley when the columns of X are badly scaled, and zigzags then diverges once the learning rate passes 2 / λmax(XᵀX).',
     fit: 'fit θ*',
     yours: 'your θ',
     loss: 'loss ℓ = ½‖Xθ − Y‖²',
@@ -46,6 +46,9 @@ const L = {
       'Data points: arrow keys move the selected point (Shift: faster), [ and ] select another; click empty space to add a point',
     thetaLabel: 'Parameter plane: arrow keys move θ (Shift: faster)',
     auxLoss: 'loss in least_squares’ aux',
+    lr: 'learning rate of the gradient-descent path',
+    gdPath: '40 steps of gradient descent from θ',
+    gdAfter: 'after 40 steps of gradient descent',
   },
   zh: {
     view: '数据',
@@ -63,7 +66,7 @@ const L = {
       '残差与 X 的每一列都正交:Xᵀr = 0。因为有全 1 列,残差之和为零;因为有 x 这一列,残差也不随 x 倾斜。最小二乘就是把 Y 正交投影到 X 的列空间上。',
     theta: '参数平面(θ₀ 截距,θ₁ 斜率)',
     thetaNote:
-      '颜色表示 ‖Xθ − Y‖,它的平方等于 2ℓ。θ 处的箭头指向 −∇ℓ 的方向(画成固定长度),真实长度见读数。在 θ*(圆点)处梯度为零。',
+      '颜色表示 ‖Xθ − Y‖,它的平方等于 2ℓ。θ 处的箭头指向 −∇ℓ 的方向(画成固定长度),真实长度见读数。在 θ*(圆点)处梯度为零。细折线是从 θ 出发的普通梯度下降(梯度与 sgd 更新都由引擎计算):当 X 的各列尺度相差悬殊时,它沿狭长的谷底缓慢爬行;学习率超过 2 / λmax(XᵀX) 后会来回振荡并发散。',
     fit: '拟合 θ*',
     yours: '你的 θ',
     loss: '损失 ℓ = ½‖Xθ − Y‖²',
@@ -74,6 +77,9 @@ const L = {
     dataLabel: '数据点:方向键移动选中的点(按住 Shift 更快),[ 和 ] 切换点;点击空白处添加新点',
     thetaLabel: '参数平面:方向键移动 θ(按住 Shift 更快)',
     auxLoss: 'least_squares 的 aux 损失',
+    lr: '梯度下降路径的学习率',
+    gdPath: '从 θ 出发的 40 步梯度下降',
+    gdAfter: '梯度下降 40 步之后',
   },
 };
 
@@ -81,6 +87,8 @@ const RANGE: [number, number] = [-3, 3];
 const PTS_DEF = [-2.2, -1.6, -1.3, -0.4, -0.4, -0.6, 0.5, 0.6, 1.4, 0.9, 2.3, 2.1];
 const CURVE_N = 121;
 const TH_N = 31;
+/** Steps of plain gradient descent drawn in the parameter plane. */
+const GD_STEPS = 40;
 
 /** Builds the regression view of one entry. */
 export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
@@ -94,7 +102,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   let pts = store.list('pts', PTS_DEF, { min: RANGE[0], max: RANGE[1], minLen: 4, maxLen: 24 });
   if (pts.length % 2) pts = PTS_DEF.slice();
   let degree = isLoss ? 1 : store.int('deg', 1, 0, 3);
-  const th = store.list('th', [0, 0.3], { min: RANGE[0], max: RANGE[1], minLen: 2, maxLen: 2 });
+  const th = store.list('th', [-2, -1.5], { min: RANGE[0], max: RANGE[1], minLen: 2, maxLen: 2 });
+  let lr = store.num('lr', 0.05, 0.001, 0.5);
 
   const rerender = () => {
     ctx.changed();
@@ -104,6 +113,12 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     slider(controls, { id: 'view-degree', label: t.degree, min: 0, max: 3, step: 1, value: degree }, (v) => {
       degree = Math.round(v);
       store.set('deg', degree, 1);
+      rerender();
+    });
+  if (isLoss)
+    slider(controls, { id: 'view-lr', label: t.lr, min: 0.001, max: 0.5, step: 0.001, value: lr }, (v) => {
+      lr = v;
+      store.set('lr', v, 0.05);
       rerender();
     });
   const removeBtn = h('button', { type: 'button', 'data-testid': 'view-remove', text: t.remove });
@@ -179,12 +194,13 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       onDrag: (_i, x, y) => {
         th[0] = x;
         th[1] = y;
-        store.set('th', th, [0, 0.3]);
+        store.set('th', th, [-2, -1.5]);
         rerender();
       },
     });
     figTheta.attach(thetaPlane);
     colorKey(figTheta.body, [
+      [1, t.gdPath],
       [2, t.fit],
       [6, '−∇ℓ'],
     ]);
@@ -314,8 +330,31 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
             color: 6,
             width: 2.5,
           });
+        // Plain gradient descent from θ: each step one gradient call and one sgd call.
+        const px = [th[0]!];
+        const py = [th[1]!];
+        let cur: Float32Array = Float32Array.from(th);
+        let sgdRec: Shown | null = null;
+        for (let k = 0; k < GD_STEPS; ++k) {
+          const gk = gradCall(dl, 'least_squares_loss', { X, theta: f32([2], cur), Y }).theta!.data;
+          const sgdIn: F32Inputs = { params: f32([2], cur), grads: { shape: [1, 2], data: gk } };
+          const sgdP = { lr, weight_decay: 0 };
+          const nextTheta = evalCall(dl, 'sgd', sgdIn, sgdP).data;
+          sgdRec = record(`sgd step ${k + 1}`, 'sgd', sgdIn, sgdP, 'value', nextTheta);
+          cur = nextTheta;
+          if (!Number.isFinite(cur[0]!) || !Number.isFinite(cur[1]!) || Math.abs(cur[0]!) + Math.abs(cur[1]!) > 1e3)
+            break;
+          px.push(cur[0]!);
+          py.push(cur[1]!);
+        }
+        if (sgdRec) next.push(sgdRec);
+        const endIn: F32Inputs = { X, theta: f32([2], cur), Y };
+        const endLoss = evalCall(dl, 'least_squares_loss', endIn).data[0]!;
+        next.push(record(`ℓ after ${GD_STEPS} steps`, 'least_squares_loss', endIn, {}, 'value', [endLoss]));
+        tp.push({ label: t.gdPath, xs: px, ys: py, color: 1, width: 1.5 });
+        tp.push({ label: t.gdPath, xs: px, ys: py, color: 1, kind: 'points' });
         thetaPlane.update(tp, [{ x: th[0]!, y: th[1]!, color: 0, label: 'θ' }]);
-        out.textContent += `   |∇ℓ| = ${fmt(gl, 4)}`;
+        out.textContent += `   |∇ℓ| = ${fmt(gl, 4)}\n${t.gdAfter} (lr = ${fmt(lr, 3)}): ℓ = ${fmt(endLoss, 6)}`;
       }
       shown = next;
       ctx.report('engine', null);
