@@ -128,7 +128,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   for (const id of others) {
     const box = toggle(boxes, { id: `view-cmp-${id}`, label: id, checked: cmp.includes(id) }, (on) => {
       cmp = others.filter((o) => (o === id ? on : cmp.includes(o)));
-      store.set('cmp', cmp.join(','), cmpDefault.join(','));
+      // 'none' keeps an empty choice in the link (an empty value would fall back to the default).
+      store.set('cmp', cmp.length ? cmp.join(',') : 'none', cmpDefault.join(','));
       rerender();
     });
     // The overlay's colour on the plots, next to its name.
