@@ -4,7 +4,7 @@
 // the calls it made; this test makes them again). A screenshot of each page
 // goes to test-artifacts/pages/ for a person to look at.
 //   DLMATH_FAMILY=losses,metrics  only those families
-//   DLMATH_LANG=zh                the pages in Chinese
+//   DLMATH_LANG=zh                only the Chinese pages (default: English, then Chinese)
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -30,7 +30,8 @@ const FAMILIES = [
   'lessons',
 ];
 const only = (process.env.DLMATH_FAMILY ?? '').split(',').filter(Boolean);
-const lang = process.env.DLMATH_LANG === 'zh' ? 'zh' : 'en';
+const LANGS = process.env.DLMATH_LANG ? [process.env.DLMATH_LANG === 'zh' ? 'zh' : 'en'] : ['en', 'zh'];
+const CJK = /[\u4e00-\u9fff]/;
 const shots = path.join(artifacts, 'pages');
 
 let browser: Browser;
@@ -45,7 +46,7 @@ beforeAll(async () => {
   ({ server, url } = await startDevServer());
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   problems = watch(page);
-  await page.goto(`${url}#lang=${lang}`);
+  await page.goto(`${url}#lang=${LANGS[0]}`);
   await page.waitForFunction(() => window.dlmathApp !== undefined, null, { timeout: 60_000 });
 });
 
@@ -62,7 +63,7 @@ interface Check {
 }
 
 /** Opens a page by id and waits until its view has rendered. */
-async function open(id: string): Promise<void> {
+async function open(id: string, lang: string): Promise<void> {
   const before = await page.evaluate(() => window.dlmathApp!.state().renders);
   await page.evaluate((h) => (location.hash = h), `e=${id}&lang=${lang}`);
   await page.waitForFunction(
@@ -147,7 +148,7 @@ function recheck(): Promise<Check[]> {
 for (const family of FAMILIES) {
   if (only.length && !only.includes(family)) continue;
   describe(family, () => {
-    it('every page loads cleanly and shows the engine’s numbers', async () => {
+    it.each(LANGS)('every page loads cleanly in %s and shows the engine’s numbers', async (lang) => {
       // Lessons join the catalogue once their modules have loaded.
       if (family === 'lessons')
         await page
@@ -167,9 +168,14 @@ for (const family of FAMILIES) {
       const failures: string[] = [];
       for (const id of ids) {
         problems.length = 0;
-        await open(id);
+        await open(id, lang);
         const notice = await page.locator('[data-testid=notice-message]').allTextContents();
         const checks = await recheck();
+        // The view speaks the page's language: Chinese text in Chinese, none in English.
+        const viewText = (await page.textContent('[data-testid=view]')) ?? '';
+        if (lang === 'zh' && !CJK.test(viewText)) failures.push(`${id}: the view has no Chinese text`);
+        if (lang === 'en' && CJK.test(viewText))
+          failures.push(`${id}: Chinese in the English view: ${viewText.match(/.{0,20}[\u4e00-\u9fff]+.{0,20}/)![0]}`);
         // Keyboard and screen-reader users need a name on every control.
         const unlabeled = await page.evaluate(() =>
           [
