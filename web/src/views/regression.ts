@@ -174,7 +174,14 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   let thetaPlane: PlanePlot | null = null;
   if (!isLoss) {
     const figP = new Figure(figures, t.proj, ctx.lang, 'figure-projection');
-    proj = new PlanePlot(figP.body, { x: RANGE, y: RANGE, xLabel: 'ŷ = X θ*', yLabel: 'y', equalAspect: true });
+    proj = new PlanePlot(figP.body, {
+      x: RANGE,
+      y: RANGE,
+      xLabel: 'ŷ = X θ*',
+      yLabel: 'y',
+      equalAspect: true,
+      label: t.proj,
+    });
     figP.attach(proj);
     figP.setNote(t.projNote);
     const figR = new Figure(figures, t.resid, ctx.lang, 'figure-residuals');
