@@ -48,6 +48,7 @@ const L = {
     gradQ: 'Gradient ∂L/∂Q for L = Σ output',
     gradQuery: 'Gradient ∂L/∂query for L = Σ output',
     queryWord: 'query',
+    headWidth: 'each head has width',
     keyWord: 'key',
     dimWord: 'dimension',
     cosAxis: 'cos (column 2i+1)',
@@ -105,6 +106,7 @@ const L = {
     gradQ: '梯度 ∂L/∂Q(L = Σ 输出)',
     gradQuery: '梯度 ∂L/∂query(L = Σ 输出)',
     queryWord: '查询',
+    headWidth: '每个头的宽度为',
     keyWord: '键',
     dimWord: '维度',
     cosAxis: 'cos(第 2i+1 列)',
@@ -314,8 +316,9 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
       fw.heat.update(P, Lq, S);
       fo.heat.update(res.data, res.shape[0]!, res.shape[1]!);
       fg.heat.update(g.data, g.shape[0]!, g.shape[1]!);
-      const s = params.scale && params.scale > 0 ? params.scale : 1 / Math.sqrt(mats.q[0]!.length);
-      info.textContent = `${t.scale}: s = ${fmt(s, 5)}   ${t.masked}: ${cells.length}   ${t.outShape}: ${res.shape.join('×')}`;
+      // The scale as the op defines it (no number is computed here).
+      const s = params.scale && params.scale > 0 ? fmt(params.scale, 5) : `1/√E, E = ${mats.q[0]!.length}`;
+      info.textContent = `${t.scale}: s = ${s}   ${t.masked}: ${cells.length}   ${t.outShape}: ${res.shape.join('×')}`;
       shown = [
         record('attention weights', op.id, inputs, params, 'aux:weights', P),
         record('output', op.id, inputs, params, 'value', res.data),
@@ -441,7 +444,7 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
       }
       fo.heat.update(res.data, T, E);
       fg.heat.update(g.data, T, E);
-      info.textContent = `E = ${E}, num_heads = ${H}, E/H = ${fmt(E / H, 3)}, s = 1/√(E/H) = ${fmt(1 / Math.sqrt(E / H), 4)}`;
+      info.textContent = `E = ${E}, num_heads = ${H}: ${t.headWidth} E/H, s = 1/√(E/H)`;
       shown = [
         record('output', op.id, inputs, params, 'value', res.data),
         record('∂L/∂query', op.id, inputs, params, 'grad:query', g.data),
