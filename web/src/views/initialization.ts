@@ -38,6 +38,7 @@ const L = {
       'Orthogonal weights are not drawn entry by entry; their entries still spread like a normal with variance gain² / max(fan_in, fan_out). The Gram check multiplies the weights in JS.',
     deep: 'Deep net',
     act: 'activation',
+    follow: 'same as nonlinearity',
     width: 'width',
     matched: 'Scale every init by calculate_gain(activation)',
     depthTitle: `Std of the activations through ${DEPTH} layers`,
@@ -45,7 +46,7 @@ const L = {
     deepNote: `h₀ is a seeded standard normal batch; h_{l+1} = act(W_l h_l) with W_l from dl.init and act from dl.eval, the matrix products in plain JS. Log scale: a straight line is a constant factor per layer, down (vanishing) or up (exploding). For square layers Xavier and Kaiming (fan_in) coincide once given the same gain.`,
     gains: 'Gain of each nonlinearity',
     gainNote:
-      'The factor calculate_gain recommends before each nonlinearity (leaky_relu with the entry’s param). Kaiming inits use it directly; Xavier and orthogonal take it as their gain.',
+      'The factor calculate_gain recommends before each nonlinearity (leaky_relu with the entry’s param). Kaiming inits use it directly; Xavier and orthogonal take it as their gain. The deep net on the right uses the nonlinearity param as its activation unless you pick another (linear: no activation at all).',
     std: 'std',
     mean: 'mean',
     bound: 'bound',
@@ -66,6 +67,7 @@ const L = {
       '正交权重并非逐个元素独立抽取;但其元素的分布仍近似方差为 gain² / max(fan_in, fan_out) 的正态分布。格拉姆矩阵的检验在 JS 中做矩阵乘法。',
     deep: '深层网络',
     act: '激活函数',
+    follow: '与 nonlinearity 参数相同',
     width: '宽度',
     matched: '每种初始化都乘以 calculate_gain(激活函数)',
     depthTitle: `${DEPTH} 层网络中激活值的标准差`,
@@ -73,7 +75,7 @@ const L = {
     deepNote: `h₀ 是带种子的标准正态批量;h_{l+1} = act(W_l h_l),其中 W_l 来自 dl.init,act 来自 dl.eval,矩阵乘法用纯 JS 计算。对数坐标下,直线表示每层乘以固定倍数:向下即信号消失,向上即爆炸。对于方阵层,只要增益相同,Xavier 与 Kaiming(fan_in)就完全一致。`,
     gains: '各非线性函数的增益',
     gainNote:
-      'calculate_gain 为每种非线性推荐的缩放系数(leaky_relu 使用本条目的 param)。Kaiming 初始化直接使用它;Xavier 与正交初始化把它作为 gain。',
+      'calculate_gain 为每种非线性推荐的缩放系数(leaky_relu 使用本条目的 param)。Kaiming 初始化直接使用它;Xavier 与正交初始化把它作为 gain。右侧的深层网络默认以参数 nonlinearity 作为激活函数,也可另选(linear 表示不用激活函数)。',
     std: '标准差',
     mean: '均值',
     bound: '边界',
@@ -139,7 +141,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     .filter((o) => o.family === 'activations' && o.form === 'elementwise' && o.id !== 'rrelu')
     .map((o) => o.id);
   const actDefault = op.id.startsWith('kaiming') ? 'relu' : 'tanh';
-  let act = store.choice('act', acts, acts.includes(actDefault) ? actDefault : acts[0]!);
+  // calculate_gain's deep net follows its nonlinearity param unless an activation is picked.
+  const actChoices = isGain ? ['auto', ...acts] : acts;
+  const actInitial = isGain ? 'auto' : acts.includes(actDefault) ? actDefault : acts[0]!;
+  let act = store.choice('act', actChoices, actInitial);
   let width = Number(store.choice('width', WIDTHS, '128'));
   let matched = store.bool('matched', false);
   let fanIn = store.int('fan_in', 128, 1, MAX_FAN);
@@ -174,9 +179,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     histOut = readout(wc, 'init-readout');
   }
   const dc = controlGroup(host, t.deep);
-  select(dc, { id: 'view-act', label: t.act, options: acts.map((a) => ({ value: a, label: a })), value: act }, (v) => {
+  const actOptions = actChoices.map((a) => ({ value: a, label: a === 'auto' ? t.follow : a }));
+  select(dc, { id: 'view-act', label: t.act, options: actOptions, value: act }, (v) => {
     act = v;
-    store.set('act', v, actDefault);
+    store.set('act', v, actInitial);
     rerender();
   });
   select(
@@ -386,12 +392,22 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     return ws;
   }
 
+  /** The deep net's activation: the picked one, or (calculate_gain, 'auto') the entry's nonlinearity. */
+  function effAct(p: Params): { id: string | null; params: Params; nl: Nonlinearity; gp: number } {
+    if (act !== 'auto') return { id: act, params: {}, nl: nlOfAct(act), gp: actParam(act) };
+    const nl = NONLINEARITIES[Number(p.nonlinearity)] ?? 'leaky_relu';
+    const param = Number(p.param ?? 0.01);
+    if (nl === 'leaky_relu') return { id: nl, params: { negative_slope: param }, nl, gp: param };
+    return { id: nl === 'linear' ? null : nl, params: {}, nl, gp: 0 };
+  }
+
   function deepSeries(p: Params): Series[] {
     const seed = Number(p.seed ?? 0);
-    const nl = nlOfAct(act);
+    const eff = effAct(p);
+    const nl = eff.nl;
     if (isGain) {
       // With and without the recommended gain for the chosen activation.
-      const g = gainOf(nl, actParam(act));
+      const g = gainOf(nl, eff.gp);
       const gt = Number(g.toPrecision(4));
       return [
         { label: 'xavier_normal · gain 1', id: 'xavier_normal', params: { gain: 1, seed } },
@@ -399,13 +415,13 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         { label: `orthogonal · gain ${gt}`, id: 'orthogonal', params: { gain: g, seed } },
       ];
     }
-    const g = matched ? gainOf(nl, actParam(act)) : 1;
+    const g = matched ? gainOf(nl, eff.gp) : 1;
     const list: Series[] = [{ label: `${op.id} (${t.entry})`, id: op.id, params: p }];
     for (const id of COMPARED) {
       if (id === op.id) continue;
       const params: Params =
         id === 'kaiming_normal'
-          ? { a: matched ? actParam(act) : 0, mode: 'fan_in', nonlinearity: matched ? nl : 'relu', seed }
+          ? { a: matched ? eff.gp : 0, mode: 'fan_in', nonlinearity: matched ? nl : 'relu', seed }
           : { gain: g, seed };
       list.push({ label: id, id, params });
     }
@@ -414,9 +430,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
 
   function drawDeep(p: Params): void {
     const series = deepSeries(p);
+    const eff = effAct(p);
     const n = width;
     const batch = Math.max(1, Math.floor(SAMPLES / n));
-    const key = `${act}|${n}|${JSON.stringify(series.map((s) => [s.id, s.params]))}`;
+    const key = `${JSON.stringify([eff.id, eff.params])}|${n}|${JSON.stringify(series.map((s) => [s.id, s.params]))}`;
     if (deepCache?.key !== key) {
       // Keep only the weights still in use.
       const live = new Set(series.map((s) => `${s.id}|${JSON.stringify(s.params)}|${n}`));
@@ -426,7 +443,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       const x0 = dl.init('kaiming_normal', [batch, n], { nonlinearity: 'linear', seed } as never).data;
       const scale = Math.sqrt(n);
       const h0 = Float32Array.from(x0, (v) => v * scale);
-      const actName = dl.ops().find((o) => o.id === act)!.inputs[0]!.name;
+      const actName = eff.id === null ? '' : dl.ops().find((o) => o.id === eff.id)!.inputs[0]!.name;
       const stds: Float64Array[] = [];
       let shown: Shown[] = [];
       const finals: string[] = [];
@@ -438,14 +455,18 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         let hcur: Float32Array = h0;
         for (let l = 0; l < DEPTH; ++l) {
           matmulRows(hcur, ws[l]!, batch, n, pre);
-          const y = dl.eval(act as 'tanh', { [actName]: { shape: [batch, n], data: pre } } as never).data;
-          if (si === 0 && l === DEPTH - 1)
+          const y =
+            eff.id === null
+              ? pre.slice()
+              : dl.eval(eff.id as 'tanh', { [actName]: { shape: [batch, n], data: pre } } as never, eff.params as never)
+                  .data;
+          if (si === 0 && l === DEPTH - 1 && eff.id !== null)
             shown = [
               {
                 label: `${s.label}: activations of layer ${DEPTH}`,
-                id: act,
+                id: eff.id,
                 inputs: { [actName]: { shape: [batch, n], data: Array.from(pre) } },
-                params: {},
+                params: eff.params,
                 what: 'value',
                 values: Array.from(y),
               },
