@@ -68,6 +68,8 @@ const L = {
     zigNote:
       'Background: the mean loss over the 8 samples (engine, one batched call). The teacher’s weights w* = (3, −3) have opposite signs. With positive inputs every step moves w₁ and w₂ the same way (both up or both down), so the path zig-zags; centring the inputs (rescaled to the same mean square) frees the direction. Each step is the engine’s sgd, run closed-loop on the gradient of one sample (cycling through the 8). Drag the start point.',
     same: (k: number, n: number) => `${k} of ${n} steps moved w₁ and w₂ in the same direction`,
+    lossNote:
+      'Log scale. Soft targets leave a floor above zero, so the loss is measured from the teacher’s; compare how fast the two runs approach it.',
     start: 'start',
   },
   zh: {
@@ -90,6 +92,7 @@ const L = {
     zigNote:
       '背景:8 个样本上的平均损失(引擎一次批量计算)。教师权重 w* = (3, −3) 符号相反。输入全为正时,每一步 w₁ 与 w₂ 都同增或同减,路径只能走之字形;把输入中心化(并缩放到相同的均方值)后,更新方向不再受限。每一步都是引擎的 sgd,以闭环方式运行,梯度来自单个样本(8 个样本轮流使用)。可拖动起点。',
     same: (k: number, n: number) => `${n} 步中有 ${k} 步 w₁ 与 w₂ 同向移动`,
+    lossNote: '对数坐标。软目标使损失的下限高于零,因此从教师权重处的损失算起;请比较两次运行逼近它的快慢。',
     start: '起点',
   },
 };
@@ -274,13 +277,14 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   });
   zc.append(h('div', { class: 'field' }, resetBtn));
   const zigOut = readout(zc, 'zigzag-readout');
+  zc.append(h('p', { class: 'muted hint chain-hint', text: t.zigNote }));
 
   const figures = h('div', { class: 'figures' });
   host.append(figures);
   const figPos = new Figure(figures, t.pos, ctx.lang, 'figure-zig-positive');
   const figCen = new Figure(figures, t.centred, ctx.lang, 'figure-zig-centred');
   const figLoss = new Figure(figures, t.lossCurve, ctx.lang, 'figure-zig-loss');
-  figLoss.setNote(t.zigNote);
+  figLoss.setNote(t.lossNote);
   let drawn: { pos: Path[]; cen: Path[] } = { pos: [], cen: [] };
   const moveStart = (_i: number, x: number, y: number) => {
     const p: [number, number] = [Number(x.toFixed(2)), Number(y.toFixed(2))];
