@@ -188,7 +188,14 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
     mats = { q, k, v };
     for (const key of ['q', 'k', 'v'] as const) {
       const m = custom[key] ? parseMatrix(custom[key]) : null;
+      if (m || !custom[key]) ctx.report(`matrix-${key}`, null);
       if (m) mats[key] = m;
+      else if (custom[key]) {
+        // A link with a matrix that does not parse: say so and keep the seeded one.
+        ctx.report(`matrix-${key}`, new Error(`${key.toUpperCase()}: ${t.bad} '${custom[key].slice(0, 40)}'`));
+        custom[key] = '';
+        store.set(key, '', '');
+      }
     }
   };
   generate();
