@@ -47,7 +47,8 @@ beforeAll(async () => {
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   problems = watch(page);
   await page.goto(`${url}#lang=${LANGS[0]}`);
-  await page.waitForFunction(() => window.dlmathApp !== undefined, null, { timeout: 60_000 });
+  // The first page (the overview) has rendered: later counts belong to the pages opened here.
+  await page.waitForFunction(() => (window.dlmathApp?.state().renders ?? 0) > 0, null, { timeout: 60_000 });
 });
 
 afterAll(async () => {
