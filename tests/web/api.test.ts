@@ -2,6 +2,7 @@
 // every input form, every error, and the module's health after errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DlmathError, DlTensor, loadDlmath, OP_IDS, type Dlmath } from 'dlmath';
+import { expectClose, expectError } from './expect.js';
 
 let dl: Dlmath;
 beforeAll(async () => {
@@ -9,32 +10,6 @@ beforeAll(async () => {
 });
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; ++i) {
-    const w = want[i]!;
-    if (Number.isNaN(w)) expect(got[i]).toBeNaN();
-    else
-      expect(Math.abs(got[i]! - w), `index ${i}: got ${got[i]}, want ${w}`).toBeLessThanOrEqual(
-        tol * Math.max(1, Math.abs(w)),
-      );
-  }
-}
-
-function expectError(fn: () => unknown, code: string, ...parts: string[]): DlmathError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(DlmathError);
-  const e = err as DlmathError;
-  expect(e.code).toBe(code);
-  for (const p of parts) expect(e.message).toContain(p);
-  return e;
-}
 
 describe('registry metadata', () => {
   it('lists every op with formula, gradient and both explanations', () => {

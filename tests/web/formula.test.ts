@@ -3,38 +3,13 @@
 // inputs, and a flat heap over many compile/eval/dispose cycles.
 import katex from 'katex';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DlFormula, DlmathError, loadDlmath, type Dlmath } from 'dlmath';
+import { DlFormula, loadDlmath, type Dlmath } from 'dlmath';
+import { expectClose, expectError } from './expect.js';
 
 let dl: Dlmath;
 beforeAll(async () => {
   dl = await loadDlmath();
 });
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; ++i) {
-    const w = want[i]!;
-    if (Number.isNaN(w)) expect(got[i]).toBeNaN();
-    else
-      expect(Math.abs(got[i]! - w), `index ${i}: got ${got[i]}, want ${w}`).toBeLessThanOrEqual(
-        tol * Math.max(1, Math.abs(w)),
-      );
-  }
-}
-
-function expectError(fn: () => unknown, code: string, ...parts: string[]): DlmathError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(DlmathError);
-  const e = err as DlmathError;
-  expect(e.code).toBe(code);
-  for (const p of parts) expect(e.message).toContain(p);
-  return e;
-}
 
 const xs = Array.from({ length: 401 }, (_, i) => -10 + i * 0.05 + 1e-3);
 
