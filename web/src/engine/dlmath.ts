@@ -1,4 +1,4 @@
-import { DlmathError, type ErrorCode } from './errors.js';
+import { describe, DlmathError, toError, type ErrorCode } from './errors.js';
 import { compileFormula, type DlFormula } from './formula.js';
 import type { OpGrads, OpId, OpInputs, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
 import { DlTensor } from './tensor.js';
@@ -64,13 +64,6 @@ const MAX_RANK = 8;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`;
 }
 
 /**
@@ -456,10 +449,6 @@ export interface Dlmath extends OpFunctions {}
 
 function isInputsObject(x: unknown, op: OpMeta): boolean {
   return isPlainObject(x) && !('shape' in x && 'data' in x) && op.inputs.some((i) => i.name in x);
-}
-
-function toError(e: RawError): DlmathError {
-  return new DlmathError(e.code as ErrorCode, e.message, e.op, e.arg, e.column, e.length);
 }
 
 function product(shape: readonly number[]): number {

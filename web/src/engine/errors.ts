@@ -1,3 +1,5 @@
+import type { RawError } from './wasm.js';
+
 /** Error codes a DlmathError carries (stable, for programs to switch on). */
 export const ErrorCode = {
   unknownOp: 'unknown_op',
@@ -50,4 +52,17 @@ export class DlmathError extends Error {
     this.column = column;
     this.length = length;
   }
+}
+
+/** A raw error from the bindings as a DlmathError. */
+export function toError(e: RawError): DlmathError {
+  return new DlmathError(e.code as ErrorCode, e.message, e.op, e.arg, e.column, e.length);
+}
+
+/** How a wrong value is named in an error message: 'an array', 'a Float64Array', 'a string', … */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`;
 }

@@ -1,4 +1,5 @@
-import { DlmathError, type ErrorCode } from './errors.js';
+import { describe, DlmathError, toError } from './errors.js';
+import { disposeSymbol, leakDetector } from './handles.js';
 import { DlTensor } from './tensor.js';
 import type { RawError, RawFormula, RawModule, RawTensor } from './wasm.js';
 
@@ -14,30 +15,7 @@ export interface FormulaResult {
   grad: Float32Array;
 }
 
-const disposeSymbol: typeof Symbol.dispose =
-  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
-
-// Leak detector only: a formula collected without dispose() is reported once.
-const leaks =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<RawFormula>((raw) => {
-        if (!raw.isDeleted()) {
-          console.warn('dlmath: a formula was garbage-collected without dispose(); freeing it');
-          raw.delete();
-        }
-      })
-    : undefined;
-
-function toError(e: RawError): DlmathError {
-  return new DlmathError(e.code as ErrorCode, e.message, e.op, e.arg, e.column, e.length);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`;
-}
+const leaks = leakDetector<RawFormula>('formula');
 
 /**
  * A formula in `x` and named parameters, parsed once by the core, e.g.

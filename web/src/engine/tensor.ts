@@ -1,21 +1,8 @@
 import { DlmathError } from './errors.js';
+import { disposeSymbol, leakDetector } from './handles.js';
 import type { RawModule, RawTensor } from './wasm.js';
 
-// Symbol.dispose exists in Node >= 20 and current browsers; older engines get
-// a registered symbol so `using` transpiled elsewhere still finds it.
-const disposeSymbol: typeof Symbol.dispose =
-  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
-
-// Leak detector only: a tensor collected without dispose() is reported once.
-const leaks =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<RawTensor>((raw) => {
-        if (!raw.isDeleted()) {
-          console.warn('dlmath: a tensor was garbage-collected without dispose(); freeing it');
-          raw.delete();
-        }
-      })
-    : undefined;
+const leaks = leakDetector<RawTensor>('tensor');
 
 /**
  * A float32 tensor resident on the wasm heap. Pass it wherever an array is
