@@ -5,6 +5,7 @@
 import { h } from '../dom.js';
 import { onThemeChange, palette } from '../theme.js';
 import { colorOf, finiteRange, rgb, type ColorMapName } from './colormap.js';
+import { canvasToPng, followSize } from './canvas.js';
 import type { Exportable } from './figure.js';
 import { esc } from './svg.js';
 
@@ -41,8 +42,7 @@ export class Heatmap implements Exportable {
   #range: [number, number] = [0, 1];
   #cells: HTMLCanvasElement | null = null;
   #width = 0;
-  readonly #resize: ResizeObserver;
-  #resizeFrame = 0;
+  readonly #stopResize: () => void;
   readonly #unTheme: () => void;
 
   /**
@@ -60,16 +60,10 @@ export class Heatmap implements Exportable {
       const c = this.#cellAt(e);
       if (c && this.#opts.onCell) this.#opts.onCell(c[0], c[1]);
     });
-    // Resized in the next frame: a height that follows the width would otherwise change the
-    // observed box inside its own callback ("ResizeObserver loop completed ..." errors).
-    this.#resize = new ResizeObserver(() => {
-      cancelAnimationFrame(this.#resizeFrame);
-      this.#resizeFrame = requestAnimationFrame(() => {
-        this.#width = this.#host.clientWidth;
-        this.#draw();
-      });
+    this.#stopResize = followSize(host, () => {
+      this.#width = this.#host.clientWidth;
+      this.#draw();
     });
-    this.#resize.observe(host);
     this.#unTheme = onThemeChange(() => this.#draw());
   }
 
@@ -93,17 +87,14 @@ export class Heatmap implements Exportable {
 
   /** Removes listeners. */
   destroy(): void {
-    this.#resize.disconnect();
-    cancelAnimationFrame(this.#resizeFrame);
+    this.#stopResize();
     this.#unTheme();
     this.#canvas.remove();
     this.#readout.remove();
   }
 
   toPng(): Promise<Blob> {
-    return new Promise((resolve, reject) =>
-      this.#canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('canvas export failed'))), 'image/png'),
-    );
+    return canvasToPng(this.#canvas);
   }
 
   toSvg(title: string): string {

@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { onThemeChange, palette } from '../theme.js';
 import { chartToSvg, type SvgSeries } from './svg.js';
+import { canvasToPng, followSize } from './canvas.js';
 import type { Exportable } from './figure.js';
 
 /** One series of a LinePlot. */
@@ -75,8 +76,7 @@ export class LinePlot implements Exportable {
   #ys: (number | null)[][] = [];
   #raw: { x: ArrayLike<number>; ys: ArrayLike<number>[] } | null = null;
   #marks: Mark[] = [];
-  readonly #resize: ResizeObserver;
-  #resizeFrame = 0;
+  readonly #stopResize: () => void;
   readonly #unTheme: () => void;
 
   /**
@@ -86,13 +86,7 @@ export class LinePlot implements Exportable {
   constructor(host: HTMLElement, opts: LinePlotOptions) {
     this.#host = host;
     this.#opts = opts;
-    // Resized in the next frame: a height that follows the width would otherwise change the
-    // observed box inside its own callback ("ResizeObserver loop completed ..." errors).
-    this.#resize = new ResizeObserver(() => {
-      cancelAnimationFrame(this.#resizeFrame);
-      this.#resizeFrame = requestAnimationFrame(() => this.#plot?.setSize(this.#size()));
-    });
-    this.#resize.observe(host);
+    this.#stopResize = followSize(host, () => this.#plot?.setSize(this.#size()));
     this.#unTheme = onThemeChange(() => this.rebuild());
   }
 
@@ -136,8 +130,7 @@ export class LinePlot implements Exportable {
 
   /** Removes the chart and its listeners. */
   destroy(): void {
-    this.#resize.disconnect();
-    cancelAnimationFrame(this.#resizeFrame);
+    this.#stopResize();
     this.#unTheme();
     this.#plot?.destroy();
     this.#plot = null;
@@ -145,11 +138,7 @@ export class LinePlot implements Exportable {
 
   /** The chart as a PNG image. */
   toPng(): Promise<Blob> {
-    const canvas = this.#plot?.ctx.canvas;
-    return new Promise((resolve, reject) => {
-      if (!canvas) return reject(new Error('nothing drawn yet'));
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('canvas export failed'))), 'image/png');
-    });
+    return canvasToPng(this.#plot?.ctx.canvas);
   }
 
   /** The chart as an SVG document. */

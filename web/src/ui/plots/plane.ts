@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { onThemeChange, palette } from '../theme.js';
 import { colorOf, finiteRange, rgb, type ColorMapName } from './colormap.js';
+import { canvasToPng, followSize } from './canvas.js';
 import type { Exportable } from './figure.js';
 import { chartToSvg, type SvgSeries } from './svg.js';
 
@@ -61,8 +62,7 @@ export class PlanePlot implements Exportable {
   #drag = -1;
   #press: { x: number; y: number; moved: boolean } | null = null;
   #focus = 0;
-  readonly #resize: ResizeObserver;
-  #resizeFrame = 0;
+  readonly #stopResize: () => void;
   readonly #unTheme: () => void;
 
   constructor(host: HTMLElement, opts: PlaneOptions) {
@@ -76,13 +76,7 @@ export class PlanePlot implements Exportable {
       opts.label ?? 'x–y plane: arrow keys move the selected point (Shift: faster), [ and ] select another',
     );
     host.addEventListener('keydown', (e) => this.#key(e));
-    // Resized in the next frame: a height that follows the width would otherwise change the
-    // observed box inside its own callback ("ResizeObserver loop completed ..." errors).
-    this.#resize = new ResizeObserver(() => {
-      cancelAnimationFrame(this.#resizeFrame);
-      this.#resizeFrame = requestAnimationFrame(() => this.#plot?.setSize(this.#size()));
-    });
-    this.#resize.observe(host);
+    this.#stopResize = followSize(host, () => this.#plot?.setSize(this.#size()));
     this.#unTheme = onThemeChange(() => this.#build());
     this.#build();
   }
@@ -116,19 +110,14 @@ export class PlanePlot implements Exportable {
   }
 
   destroy(): void {
-    this.#resize.disconnect();
-    cancelAnimationFrame(this.#resizeFrame);
+    this.#stopResize();
     this.#unTheme();
     this.#plot?.destroy();
     this.#plot = null;
   }
 
   toPng(): Promise<Blob> {
-    const canvas = this.#plot?.ctx.canvas;
-    return new Promise((resolve, reject) => {
-      if (!canvas) return reject(new Error('nothing drawn yet'));
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('canvas export failed'))), 'image/png');
-    });
+    return canvasToPng(this.#plot?.ctx.canvas);
   }
 
   toSvg(title: string): string {
