@@ -10,25 +10,11 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAMILY_ORDER } from '../../../web/src/ui/i18n.js';
 import type { Shown } from '../../../web/src/views/view.js';
 import { artifacts, launchChromium, startDevServer, watch } from './harness.js';
 
-const FAMILIES = [
-  'activations',
-  'losses',
-  'regularization',
-  'normalization',
-  'initialization',
-  'distances',
-  'attention',
-  'optimizers',
-  'schedules',
-  'numerics',
-  'metrics',
-  'graph',
-  'regression',
-  'lessons',
-];
+const FAMILIES = [...FAMILY_ORDER, 'lessons'];
 const only = (process.env.DLMATH_FAMILY ?? '').split(',').filter(Boolean);
 const LANGS = process.env.DLMATH_LANG ? [process.env.DLMATH_LANG === 'zh' ? 'zh' : 'en'] : ['en', 'zh'];
 const CJK = /[\u4e00-\u9fff]/;
