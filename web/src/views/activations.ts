@@ -9,6 +9,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid, plotMode, sampleCurves, EXTRA_INPUT_DEFAULT, extraInputs, type Curves } from '../ui/sampler.js';
 import { checklist, controlGroup, readout, slider, textField } from '../ui/widgets.js';
+import { guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 
 /** Points on the x grid: enough for a smooth curve, cheap enough for every slider frame. */
@@ -173,15 +174,16 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     ctx.report('range', null);
     const key = `${xmin},${xmax}`;
     if (gridCache?.key !== key) gridCache = { key, xs: grid(xmin, xmax, GRID_POINTS) };
+    const gridXs = gridCache.xs;
     const setup = setupOf();
-    try {
+    guard(ctx, 'engine', () => {
       // Moving only the probe redraws the marks, not the curves.
       const curveKey = JSON.stringify([key, setup, cmp]);
       if (curveKey !== lastCurveKey) {
-        const curves = sampleCurves(dl, op, mode!, gridCache.xs, setup);
+        const curves = sampleCurves(dl, op, mode!, gridXs, setup);
         const others = cmp.map((id) => {
           const o = elementwise.find((e) => e.id === id)!;
-          return sampleCurves(dl, o, 'elementwise', gridCache!.xs, { params: {}, row: [], inputs: {} });
+          return sampleCurves(dl, o, 'elementwise', gridXs, { params: {}, row: [], inputs: {} });
         });
         if (cmp.join() !== shownCmp) {
           shownCmp = cmp.join();
@@ -197,10 +199,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       plotDf.setMarks([{ x: pc.x[0]!, y: pc.df[0]!, color: 1 }]);
       probeOut.textContent = `x = ${formatF32(pc.x[0]!)}   f(x) = ${formatF32(pc.f[0]!)}   f′(x) = ${formatF32(pc.df[0]!)}`;
       last = { probe: pc, setup };
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {

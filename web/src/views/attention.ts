@@ -22,7 +22,8 @@ import {
   record,
   type F32Input,
   type F32Inputs,
-} from './engine-calls.js';
+  guard,
+} from './common.js';
 import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
@@ -298,7 +299,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
   let shown: Shown[] = [];
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const flat = (m: number[][]) => f32([m.length, m[0]?.length ?? 0], m.flat());
       const inputs: F32Inputs = { query: flat(mats.q), key: flat(mats.k), value: flat(mats.v) };
       const params = entryParams(op, ctx.params);
@@ -331,10 +332,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
         record('output', op.id, inputs, params, 'value', res.data),
         record('∂L/∂Q', op.id, inputs, params, 'grad:query', g.data),
       ];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {
@@ -415,7 +413,7 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
   }
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const next = normals(seed * 104729 + 3);
       const x = f32([T, E], randomMatrix(T, E, next, 1).flat());
       const w = 1 / Math.sqrt(E);
@@ -458,10 +456,7 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
         record('weights per head', op.id, inputs, headParams, 'aux:weights', pw.data),
       ];
       if (own && own.data.length) shown.push(record('aux weights', op.id, inputs, params, 'aux:weights', own.data));
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {
@@ -553,7 +548,7 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
   let shown: Shown[] = [];
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const params = entryParams(op, ctx.params);
       const inputs: F32Inputs = { shape: f32([2], [T, D]) };
       const res = evalCall(dl, op.id, inputs, params);
@@ -610,10 +605,7 @@ function sinusoidalView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
         record('positional encoding', op.id, inputs, params, 'value', res.data),
         record('PE PEᵀ', 'dot', simIn, simP, 'value', S.subarray(0, n), n < S.length ? { pick } : {}),
       ];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {

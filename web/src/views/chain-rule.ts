@@ -13,6 +13,7 @@ import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
 import { descend, prefix, type Descent } from './surfaces.js';
+import { frameRenderer, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './chain-rule.css';
 
@@ -196,17 +197,8 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   let lr = store.num('lr', 3, 0.001, 20);
   let steps = store.int('steps', 150, 1, 300);
 
-  // Redraw at most once per frame: a drag sends more events than a closed-loop run can keep up with.
-  let frame = 0;
-  let dead = false;
-  const rerender = () => {
-    ctx.changed();
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      if (!dead) render();
-    });
-  };
+  const redraw = frameRenderer(ctx, () => render());
+  const rerender = redraw.request;
 
   // ---- part 1: the neuron ------------------------------------------------------
   const nc = controlGroup(host, t.neuron);
@@ -417,7 +409,7 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   }
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       // Part 1.
       const pass = neuron(dl, [v.w1, v.w2, v.b], [v.x1, v.x2, 1], v.t, loss, true);
       const f = (x: number) => tex(x);
@@ -491,10 +483,7 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
         zigShown = drawZig(start, hyper, tPos, tCen);
       }
       last = { pass, zigShown };
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   function drawZig(start: [number, number], hyper: Params, tPos: Float32Array, tCen: Float32Array): Shown[] {
@@ -565,8 +554,7 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     render,
     shown: () => (last ? [...last.pass.calls, ...last.zigShown] : []),
     destroy() {
-      dead = true;
-      cancelAnimationFrame(frame);
+      redraw.stop();
       planePos.destroy();
       planeCen.destroy();
       lossPlot.destroy();

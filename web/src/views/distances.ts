@@ -21,7 +21,8 @@ import {
   record,
   type CallParams,
   type F32Inputs,
-} from './engine-calls.js';
+  guard,
+} from './common.js';
 import { colorKey, type KeyItem } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
@@ -272,7 +273,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     const bx = pts[2]!;
     const by = pts[3]!;
     const paths: Path[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const one = (x: number, y: number) => Float32Array.of(x, y);
       // The value at a against b, and its gradient with respect to a.
       const main = metricCall(op.id, one(ax, ay), one(bx, by), 1);
@@ -405,10 +406,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         out.textContent += `   ${t.mahaS} = [${fmt(S[0]!, 3)}, ${fmt(S[1]!, 3)}; ${fmt(S[2]!, 3)}, ${fmt(S[3]!, 3)}]`;
       }
       shown = next;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {

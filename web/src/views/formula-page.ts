@@ -12,6 +12,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid } from '../ui/sampler.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
+import { guard } from './common.js';
 import type { FamilyView, LessonMeta, Shown, ViewContext } from './view.js';
 
 export const lesson: LessonMeta = {
@@ -272,10 +273,11 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     if (!formula) return;
     if (!(xmin < xmax)) return ctx.report('range', new Error(`x: [${xmin}, ${xmax}]`));
     ctx.report('range', null);
-    try {
+    const fm = formula;
+    guard(ctx, 'formula', () => {
       const xs = grid(xmin, xmax, POINTS);
-      const r = formula.evalWithGrad(xs, paramValues);
-      const p = formula.evalWithGrad(Float32Array.of(probe), paramValues);
+      const r = fm.evalWithGrad(xs, paramValues);
+      const p = fm.evalWithGrad(Float32Array.of(probe), paramValues);
       const fs = [r.value];
       const dfs = [r.grad];
       let note = '';
@@ -307,13 +309,24 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
       probeOut.textContent = `x = ${formatF32(Math.fround(probe))}   f(x) = ${formatF32(p.value[0]!)}   f′(x) = ${formatF32(p.grad[0]!)}`;
       const inputs = { x: { shape: [POINTS], data: Array.from(xs) } };
       shown.push(
-        { label: 'f', id: formula.text, inputs, params: { ...paramValues }, what: 'formula', values: Array.from(r.value) },
-        { label: 'f′', id: formula.text, inputs, params: { ...paramValues }, what: 'formula-grad', values: Array.from(r.grad) },
+        {
+          label: 'f',
+          id: fm.text,
+          inputs,
+          params: { ...paramValues },
+          what: 'formula',
+          values: Array.from(r.value),
+        },
+        {
+          label: 'f′',
+          id: fm.text,
+          inputs,
+          params: { ...paramValues },
+          what: 'formula-grad',
+          values: Array.from(r.grad),
+        },
       );
-      ctx.report('formula', null);
-    } catch (err) {
-      ctx.report('formula', err);
-    }
+    });
   }
 
   function update(): void {

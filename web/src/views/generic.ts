@@ -9,6 +9,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { controlGroup, slider } from '../ui/widgets.js';
+import { guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 
 const L = {
@@ -75,7 +76,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     const rec = Object.fromEntries(
       Object.entries(inputs).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }]),
     );
-    try {
+    guard(ctx, 'engine', () => {
       // Schedules and initializers take no tensors or a shape; their own views
       // exist, so here every entry is an op or an optimizer called on samples.
       const y = call.eval(op.id, inputs, params);
@@ -96,10 +97,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
           values: Array.from(g.data),
         });
       }
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {

@@ -10,7 +10,7 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { evalCall, f32, fmt, record, type F32Inputs } from './engine-calls.js';
+import { evalCall, f32, fmt, record, type F32Inputs, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
 
@@ -206,7 +206,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   let picked: number | null = null;
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const A = new Float32Array(n * n);
       for (const e of edges) {
         const i = Math.floor(e / 10);
@@ -255,10 +255,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         record('eigenvalues', op.id, inputs, {}, 'aux:eigenvalues', ev),
         ...others.map((o) => record(`eigenvalues of ${o.id}`, o.id, inputs, {}, 'aux:eigenvalues', o.ev)),
       ];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {

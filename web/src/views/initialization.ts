@@ -10,6 +10,7 @@ import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot, type Mark } from '../ui/plots/line.js';
 import { controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
+import { frameRenderer, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 
 export const DEPTH = 20;
@@ -150,17 +151,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   let fanIn = store.int('fan_in', 128, 1, MAX_FAN);
   let fanOut = store.int('fan_out', 64, 1, MAX_FAN);
 
-  // Redraw at most once per frame: a drag sends more events than a closed-loop run can keep up with.
-  let frame = 0;
-  let dead = false;
-  const rerender = () => {
-    ctx.changed();
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      if (!dead) render();
-    });
-  };
+  const redraw = frameRenderer(ctx, () => render());
+  const rerender = redraw.request;
 
   // ---- controls ------------------------------------------------------------
   let histOut: HTMLOutputElement | null = null;
@@ -505,22 +497,18 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
 
   function render(): void {
     const p = entryParams();
-    try {
+    guard(ctx, 'engine', () => {
       if (isGain) drawGains(p);
       else drawHistogram(p);
       drawDeep(p);
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {
     render,
     shown: () => [...shownTop, ...(deepCache?.shown ?? [])],
     destroy() {
-      dead = true;
-      cancelAnimationFrame(frame);
+      redraw.stop();
       topPlot.destroy();
       deepPlot?.destroy();
       weightCache.clear();

@@ -14,6 +14,17 @@ import { LinePlot, type LineSeries, type Mark } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { Heatmap } from '../ui/plots/heatmap.js';
 import { controlGroup, readout, select, slider, textField, toggle } from '../ui/widgets.js';
+import {
+  entryParams,
+  evalCall,
+  gradOf,
+  linspace,
+  record,
+  type CallParams,
+  type F32Input,
+  type F32Inputs,
+  guard,
+} from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import type { SliderField } from '../ui/controls.js';
 import './losses.css';
@@ -270,12 +281,9 @@ type Texts = (typeof L)['en'];
 // ---- helpers: engine calls and their records ---------------------------------
 
 /** An input as the engine sees it. */
-interface Tensor {
-  shape: number[];
-  data: Float32Array;
-}
-type Inputs = Record<string, Tensor>;
-type Params = Record<string, number | string | boolean>;
+type Tensor = F32Input;
+type Inputs = F32Inputs;
+type Params = CallParams;
 
 function tensor(data: ArrayLike<number>, shape: number[] = [data.length]): Tensor {
   return { shape, data: Float32Array.from(data) };
@@ -285,46 +293,9 @@ function filled(n: number, v: number): Float32Array {
   return new Float32Array(n).fill(v);
 }
 
-/** n evenly spaced values from a to b (float32). */
-function linspace(a: number, b: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = a + ((b - a) * i) / (n - 1);
-  return out;
-}
-
-function ev(dl: Dlmath, id: string, inputs: Inputs, params: Params): Float32Array {
-  return dl.eval(id as never, inputs as never, params as never).data;
-}
-
-function gr(dl: Dlmath, id: string, inputs: Inputs, params: Params, name: string, upstream?: Tensor): Float32Array {
-  const g = (
-    dl.grad(id as never, inputs as never, params as never, upstream) as Record<string, { data: Float32Array }>
-  )[name];
-  if (!g) throw new Error(`op '${id}': no gradient for '${name}'`);
-  return g.data;
-}
-
-/** A record of one call for the tests (numbers copied as plain arrays). */
-function rec(
-  label: string,
-  id: string,
-  inputs: Inputs,
-  params: Params,
-  what: string,
-  values: ArrayLike<number>,
-  pick?: number[],
-): Shown {
-  const ins: Shown['inputs'] = {};
-  for (const [k, v] of Object.entries(inputs)) ins[k] = { shape: v.shape.slice(), data: Array.from(v.data) };
-  return { label, id, inputs: ins, params: { ...params }, what, values: Array.from(values), ...(pick ? { pick } : {}) };
-}
-
-/** The entry's params as the shell holds them now (defaults filled in). */
-function entryParams(op: OpMeta, ctx: ViewContext): Params {
-  const out: Params = {};
-  for (const p of op.params) out[p.name] = ctx.params[p.name] ?? p.default;
-  return out;
-}
+/** The value of a call (dl.eval's data). */
+const ev = (dl: Dlmath, id: string, inputs: Inputs, params: Params): Float32Array =>
+  evalCall(dl, id, inputs, params).data;
 
 function fmt(v: number): string {
   return formatF32(Math.fround(v));
@@ -495,7 +466,7 @@ function regressionView(env: Env): FamilyView {
     s.x.field.set(x);
     env.save('x', x, isPoisson ? 0.5 : 1.5);
   };
-  const fl = lineFigure(env, t.loss, 'figure-loss', seriesFor(curvesOf(entryParams(op, ctx))), {
+  const fl = lineFigure(env, t.loss, 'figure-loss', seriesFor(curvesOf(entryParams(op, ctx.params))), {
     syncKey: 'dlmath-loss-x',
     onPick,
     xLabel: 'x',
@@ -504,7 +475,7 @@ function regressionView(env: Env): FamilyView {
     env,
     t.grad,
     'figure-grad',
-    seriesFor(curvesOf(entryParams(op, ctx))).map((q) => ({ ...q, label: `∂/∂x ${q.label}` })),
+    seriesFor(curvesOf(entryParams(op, ctx.params))).map((q) => ({ ...q, label: `∂/∂x ${q.label}` })),
     {
       syncKey: 'dlmath-loss-x',
       onPick,
@@ -554,7 +525,7 @@ function regressionView(env: Env): FamilyView {
       env,
       t.risk,
       'figure-risk',
-      fitLosses(entryParams(op, ctx)).map((f) => ({ label: f.label, color: f.color })),
+      fitLosses(entryParams(op, ctx.params)).map((f) => ({ label: f.label, color: f.color })),
       { xLabel: 'c', logY: true },
     );
     fr.fig.setNote(t.riskNote);
@@ -563,14 +534,14 @@ function regressionView(env: Env): FamilyView {
   let shown: Shown[] = [];
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     const y = s.y.value;
     const xmin = s.xmin.value;
     const xmax = s.xmax.value;
     if (!(xmin < xmax)) return ctx.report('range', new Error(`x: [${xmin}, ${xmax}]`));
     ctx.report('range', null);
     const rec2: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const n = CURVE_POINTS;
       // Poisson with log_input off reads x as the rate itself: keep the grid positive.
       const lo = isPoisson && Number(p.log_input) === 0 ? Math.max(xmin, 0.01) : xmin;
@@ -602,24 +573,24 @@ function regressionView(env: Env): FamilyView {
         };
         const params = { ...p, reduction: 'none' };
         const f = ev(dl, id, inputs, params);
-        const df = gr(dl, id, inputs, params, 'input');
+        const df = gradOf(dl, id, inputs, params, 'input');
         for (let r = 0; r < k; ++r) {
           fs.push(f.subarray(r * n, (r + 1) * n));
           dfs.push(df.subarray(r * n, (r + 1) * n));
         }
         const pick = Array.from({ length: n }, (_, i) => i);
-        rec2.push(rec('loss curve (var × 1)', id, inputs, params, 'value', f.subarray(0, n), pick));
-        rec2.push(rec('gradient curve (var × 1)', id, inputs, params, 'grad:input', df.subarray(0, n), pick));
+        rec2.push(record('loss curve (var × 1)', id, inputs, params, 'value', f.subarray(0, n), { pick }));
+        rec2.push(record('gradient curve (var × 1)', id, inputs, params, 'grad:input', df.subarray(0, n), { pick }));
       } else {
         for (const c of cs) {
           const inputs = { input: tensor(xs), target: tensor(filled(n, y)) };
           const f = ev(dl, c.id, inputs, c.params);
-          const df = gr(dl, c.id, inputs, c.params, 'input');
+          const df = gradOf(dl, c.id, inputs, c.params, 'input');
           fs.push(f);
           dfs.push(df);
           if (c.id === id) {
-            rec2.push(rec('loss curve', id, inputs, c.params, 'value', f));
-            rec2.push(rec('gradient curve', id, inputs, c.params, 'grad:input', df));
+            rec2.push(record('loss curve', id, inputs, c.params, 'value', f));
+            rec2.push(record('gradient curve', id, inputs, c.params, 'grad:input', df));
           }
         }
       }
@@ -631,9 +602,9 @@ function regressionView(env: Env): FamilyView {
       const pin: Inputs = { input: tensor([px]), target: tensor([y]) };
       if (isGauss) pin.var = tensor([s.v!.value]);
       const pv = ev(dl, id, pin, p);
-      const pg = gr(dl, id, pin, p, 'input');
-      rec2.push(rec('probe loss', id, pin, p, 'value', pv));
-      rec2.push(rec('probe gradient', id, pin, p, 'grad:input', pg));
+      const pg = gradOf(dl, id, pin, p, 'input');
+      rec2.push(record('probe loss', id, pin, p, 'value', pv));
+      rec2.push(record('probe gradient', id, pin, p, 'grad:input', pg));
       const xf = pin.input!.data[0]!;
       const best = isPoisson ? argmin(fs[0]!) : -1;
       fl.plot.setMarks([
@@ -653,9 +624,9 @@ function regressionView(env: Env): FamilyView {
         const params = { ...p, reduction: 'none' };
         const lv = ev(dl, id, vin, params);
         fv.plot.update(us, [lv]);
-        rec2.push(rec('loss against var', id, vin, params, 'value', lv));
-        const pgv = gr(dl, id, pin, p, 'var');
-        rec2.push(rec('probe ∂ℓ/∂var', id, pin, p, 'grad:var', pgv));
+        rec2.push(record('loss against var', id, vin, params, 'value', lv));
+        const pgv = gradOf(dl, id, pin, p, 'var');
+        rec2.push(record('probe ∂ℓ/∂var', id, pin, p, 'grad:var', pgv));
         const best = argmin(lv);
         fv.plot.setMarks([
           { x: Math.log10(pin.var!.data[0]!), y: pv[0]!, color: 0 },
@@ -667,7 +638,7 @@ function regressionView(env: Env): FamilyView {
         // The entry's reduction at work: the probe x predicted for every data point.
         const din = { input: tensor(filled(data.length, px)), target: tensor(data) };
         const dv = ev(dl, id, din, p);
-        rec2.push(rec('loss of the data set with the entry reduction', id, din, p, 'value', dv));
+        rec2.push(record('loss of the data set with the entry reduction', id, din, p, 'value', dv));
         const red = op.params.find((q) => q.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
         text += `\n${t.overData(data.length, red)} ${Array.from(dv, formatF32).join(', ')}`;
       }
@@ -684,10 +655,7 @@ function regressionView(env: Env): FamilyView {
         rec2.push(...fitCache.recs);
       }
       shown = rec2;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   // The constant fit: the mean loss of every candidate c over the data, one
@@ -727,7 +695,7 @@ function regressionView(env: Env): FamilyView {
       const risk = rowMeans(all, K, m);
       risks.push(risk);
       if (f.id === op.id)
-        rec2.push(rec('per-point losses over candidate constants', f.id, inputs, params, 'value', all));
+        rec2.push(record('per-point losses over candidate constants', f.id, inputs, params, 'value', all));
       // Refine: 101 candidates across the two grid steps around the best one.
       const b = argmin(risk);
       if (b < 0) continue;
@@ -750,7 +718,7 @@ function regressionView(env: Env): FamilyView {
       const at = { input: tensor(filled(m, c)), target: tensor(data) };
       const pm = { ...f.params, reduction: 'mean' };
       const r = ev(dl, f.id, at, pm);
-      rec2.push(rec(`mean ${f.label} loss at its best constant`, f.id, at, pm, 'value', r));
+      rec2.push(record(`mean ${f.label} loss at its best constant`, f.id, at, pm, 'value', r));
       marks.push({ x: at.input.data[0]!, y: r[0]!, color: f.color });
       lines.push({
         label: f.label,
@@ -838,7 +806,7 @@ function regressionView(env: Env): FamilyView {
       const at = { input: tensor(Float32Array.from(xs, (x) => c3.a * x + c3.b)), target: tensor(data) };
       const pm = { ...f.params, reduction: 'mean' };
       const r = ev(dl, f.id, at, pm);
-      rec2.push(rec(`mean ${f.label} loss of its best line`, f.id, at, pm, 'value', r));
+      rec2.push(record(`mean ${f.label} loss of its best line`, f.id, at, pm, 'value', r));
       marks.push({ x: c3.a, y: r[0]!, color: f.color });
       lines.push({
         label: f.label,
@@ -1011,11 +979,11 @@ function binaryView(env: Env): FamilyView {
   }
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     if (!(s.xmin.value < s.xmax.value)) return ctx.report('range', new Error(`x: [${s.xmin.value}, ${s.xmax.value}]`));
     ctx.report('range', null);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const xs = linspace(s.xmin.value, s.xmax.value, CURVE_POINTS);
       const calls: { label: string; id: string; params: Params; target: number; color: number; dash?: number[] }[] = [
         { label: id, id, params: { ...p, reduction: 'none' }, target: y, color: 0 },
@@ -1044,29 +1012,26 @@ function binaryView(env: Env): FamilyView {
         const ins =
           c.id === id ? inputsAt(xs, c.target) : { input: tensor(xs), target: tensor(filled(xs.length, c.target)) };
         const f = ev(dl, c.id, ins, c.params);
-        const df = gr(dl, c.id, ins, c.params, 'input');
+        const df = gradOf(dl, c.id, ins, c.params, 'input');
         fs.push(f);
         dfs.push(df);
         if (c === calls[0]) {
-          rs.push(rec('loss curve', id, ins, c.params, 'value', f));
-          rs.push(rec('gradient curve', id, ins, c.params, 'grad:input', df));
+          rs.push(record('loss curve', id, ins, c.params, 'value', f));
+          rs.push(record('gradient curve', id, ins, c.params, 'grad:input', df));
         }
       }
       const pin = inputsAt(Float32Array.of(s.x.value), y);
       const pv = ev(dl, id, pin, p);
-      const pg = gr(dl, id, pin, p, 'input');
-      rs.push(rec('probe loss', id, pin, p, 'value', pv));
-      rs.push(rec('probe gradient', id, pin, p, 'grad:input', pg));
+      const pg = gradOf(dl, id, pin, p, 'input');
+      rs.push(record('probe loss', id, pin, p, 'value', pv));
+      rs.push(record('probe gradient', id, pin, p, 'grad:input', pg));
       const xf = pin.input!.data[0]!;
       pair.draw(xs, calls, fs, dfs, { x: xf, y: pv[0]!, color: 0 }, { x: xf, y: pg[0]!, color: 0 });
       out.textContent = `x = ${fmt(xf)}   y = ${fmt(pin.target!.data[0]!)}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x = ${formatF32(pg[0]!)}`;
       if (gam) gam.render(p, rs);
       sat?.render(y, rs);
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -1104,14 +1069,14 @@ function saturationFigure(env: Env) {
       const n = zs.length;
       const sin = { x: tensor(zs) };
       const sg = ev(dl, 'sigmoid', sin, {});
-      rs.push(rec('sigmoid(z)', 'sigmoid', sin, {}, 'value', sg));
+      rs.push(record('sigmoid(z)', 'sigmoid', sin, {}, 'value', sg));
       const bin = { input: tensor(sg), target: tensor(filled(n, y)) };
       const none = { reduction: 'none' };
       const b1 = ev(dl, 'bce', bin, none);
-      rs.push(rec('bce on sigmoid outputs', 'bce', bin, none, 'value', b1));
+      rs.push(record('bce on sigmoid outputs', 'bce', bin, none, 'value', b1));
       const lin = { input: tensor(zs), target: tensor(filled(n, y)) };
       const b2 = ev(dl, 'bce_with_logits', lin, none);
-      rs.push(rec('bce_with_logits on the logits', 'bce_with_logits', lin, none, 'value', b2));
+      rs.push(record('bce_with_logits on the logits', 'bce_with_logits', lin, none, 'value', b2));
       fig.plot.update(zs, [b1, b2]);
     },
     destroy: () => fig.plot.destroy(),
@@ -1165,7 +1130,7 @@ function gammaFigures(env: Env) {
       const ys = gs.map((v) => ev(dl, op.id, inputs, { ...base, gamma: v }));
       const ce = ev(dl, op.id, inputs, { ...base, gamma: 0 });
       const mine = ys[gs.indexOf(g)]!;
-      rs.push(rec(`loss over p_t at γ = ${g}`, op.id, inputs, { ...base, gamma: g }, 'value', mine));
+      rs.push(record(`loss over p_t at γ = ${g}`, op.id, inputs, { ...base, gamma: g }, 'value', mine));
       fig.plot.update(ps, ys);
       ratio.plot.update(
         ps,
@@ -1226,14 +1191,14 @@ function rowView(env: Env): FamilyView {
   let barKey = '';
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     if (!(s.xmin.value < s.xmax.value)) return ctx.report('range', new Error(`x: [${s.xmin.value}, ${s.xmax.value}]`));
     ctx.report('range', null);
     const C = row.length;
     const cls = Math.min(tc, C - 1);
     if (cls !== tc) tField.set(cls);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const n = CURVE_POINTS;
       const xs = linspace(s.xmin.value, s.xmax.value, n);
       const grid = new Float32Array(n * C);
@@ -1268,13 +1233,13 @@ function rowView(env: Env): FamilyView {
       const dfs: Float32Array[] = [];
       for (const c of calls) {
         const f = ev(dl, c.id, ins, c.params);
-        const gfull = gr(dl, c.id, ins, c.params, 'input');
+        const gfull = gradOf(dl, c.id, ins, c.params, 'input');
         const df = Float32Array.from(pick, (j) => gfull[j]!);
         fs.push(f);
         dfs.push(df);
         if (c === calls[0]) {
-          rs.push(rec('loss curve', id, ins, c.params, 'value', f));
-          rs.push(rec('gradient curve (true-class column)', id, ins, c.params, 'grad:input', df, pick));
+          rs.push(record('loss curve', id, ins, c.params, 'value', f));
+          rs.push(record('gradient curve (true-class column)', id, ins, c.params, 'grad:input', df, { pick }));
         }
       }
       // The probe row, with the entry's own params.
@@ -1282,9 +1247,9 @@ function rowView(env: Env): FamilyView {
       prow[cls] = s.x.value;
       const pin: Inputs = { input: tensor(prow, [1, C]), target: tensor([cls]) };
       const pv = ev(dl, id, pin, p);
-      const pg = gr(dl, id, pin, p, 'input');
-      rs.push(rec('probe loss', id, pin, p, 'value', pv));
-      rs.push(rec('probe gradient (every class)', id, pin, p, 'grad:input', pg));
+      const pg = gradOf(dl, id, pin, p, 'input');
+      rs.push(record('probe loss', id, pin, p, 'value', pv));
+      rs.push(record('probe gradient (every class)', id, pin, p, 'grad:input', pg));
       const xf = pin.input!.data[cls]!;
       const extra: Mark[] = [];
       let tail = '';
@@ -1304,7 +1269,7 @@ function rowView(env: Env): FamilyView {
       if (!isNll) {
         const sin = { x: tensor(prow, [1, C]) };
         const sm = ev(dl, 'softmax', sin, {});
-        rs.push(rec('softmax of the probe row', 'softmax', sin, {}, 'value', sm));
+        rs.push(record('softmax of the probe row', 'softmax', sin, {}, 'value', sm));
         ys.push(sm);
       }
       const bk = `${ys.length},${C}`;
@@ -1322,10 +1287,7 @@ function rowView(env: Env): FamilyView {
       bars.plot.setMarks([{ x: cls, y: pg[cls]!, color: 3, label: 't' }]);
       if (gam) gam.render(p, rs);
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -1390,26 +1352,26 @@ function klView(env: Env): FamilyView {
   let shown: Shown[] = [];
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     if (!(s.xmin.value < s.xmax.value)) return ctx.report('range', new Error(`x: [${s.xmin.value}, ${s.xmax.value}]`));
     ctx.report('range', null);
     const logT = Number(p.log_target) !== 0;
     const asTarget = (v: number) => (logT ? Math.log(v) : v);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const n = CURVE_POINTS;
       const xs = linspace(s.xmin.value, s.xmax.value, n);
       const ins = { input: tensor(xs), target: tensor(filled(n, asTarget(pt))) };
       const params = { ...p, reduction: 'none' };
       const f = ev(dl, id, ins, params);
-      const df = gr(dl, id, ins, params, 'input');
-      rs.push(rec('loss curve', id, ins, params, 'value', f));
-      rs.push(rec('gradient curve', id, ins, params, 'grad:input', df));
+      const df = gradOf(dl, id, ins, params, 'input');
+      rs.push(record('loss curve', id, ins, params, 'value', f));
+      rs.push(record('gradient curve', id, ins, params, 'grad:input', df));
       const pin = { input: tensor([s.x.value]), target: tensor([asTarget(pt)]) };
       const pv = ev(dl, id, pin, p);
-      const pg = gr(dl, id, pin, p, 'input');
-      rs.push(rec('probe loss', id, pin, p, 'value', pv));
-      rs.push(rec('probe gradient', id, pin, p, 'grad:input', pg));
+      const pg = gradOf(dl, id, pin, p, 'input');
+      rs.push(record('probe loss', id, pin, p, 'value', pv));
+      rs.push(record('probe gradient', id, pin, p, 'grad:input', pg));
       const xf = pin.input.data[0]!;
       pair.draw(
         xs,
@@ -1424,16 +1386,16 @@ function klView(env: Env): FamilyView {
       const C = Math.min(pl.length, ql.length);
       const qin = { x: tensor(ql.slice(0, C), [1, C]) };
       const logq = ev(dl, 'log_softmax', qin, {});
-      rs.push(rec('log q = log_softmax(q logits)', 'log_softmax', qin, {}, 'value', logq));
+      rs.push(record('log q = log_softmax(q logits)', 'log_softmax', qin, {}, 'value', logq));
       const kin = { input: tensor(logq, [1, C]), target: tensor(pl.slice(0, C).map(asTarget), [1, C]) };
       const terms = ev(dl, id, kin, { ...p, reduction: 'none' });
       const total = ev(dl, id, kin, { ...p, reduction: 'sum' });
       const mine = ev(dl, id, kin, p);
-      rs.push(rec('pointwise KL terms', id, kin, { ...p, reduction: 'none' }, 'value', terms));
-      rs.push(rec('KL sum', id, kin, { ...p, reduction: 'sum' }, 'value', total));
-      rs.push(rec('KL with the entry reduction', id, kin, p, 'value', mine));
+      rs.push(record('pointwise KL terms', id, kin, { ...p, reduction: 'none' }, 'value', terms));
+      rs.push(record('KL sum', id, kin, { ...p, reduction: 'sum' }, 'value', total));
+      rs.push(record('KL with the entry reduction', id, kin, p, 'value', mine));
       const qs = ev(dl, 'softmax', qin, {});
-      rs.push(rec('q = softmax(q logits)', 'softmax', qin, {}, 'value', qs));
+      rs.push(record('q = softmax(q logits)', 'softmax', qin, {}, 'value', qs));
       if (C !== barC) {
         barC = C;
         bars.plot.setOptions({ xRange: [-0.6, C - 0.4] });
@@ -1451,7 +1413,7 @@ function klView(env: Env): FamilyView {
         ),
       };
       const cterms = ev(dl, id, cin, { ...p, reduction: 'none' });
-      rs.push(rec('two-coin KL terms', id, cin, { ...p, reduction: 'none' }, 'value', cterms));
+      rs.push(record('two-coin KL terms', id, cin, { ...p, reduction: 'none' }, 'value', cterms));
       const kl = rowSums(cterms, m, 2);
       bern.plot.update(qs2, [kl]);
       const b = argmin(kl);
@@ -1463,10 +1425,7 @@ function klView(env: Env): FamilyView {
       const red = op.params.find((q) => q.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
       out.textContent = `x = ${fmt(xf)}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x = ${formatF32(pg[0]!)}   ·   ${t.klSum} = ${formatF32(total[0]!)}   (${red}: ${formatF32(mine[0]!)})`;
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -1591,24 +1550,24 @@ function marginRankingView(env: Env): FamilyView {
   let shown: Shown[] = [];
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const n = CURVE_POINTS;
       const ds = linspace(-4, 4, n);
       const ins = { input1: tensor(ds), input2: tensor(filled(n, 0)), target: tensor(filled(n, y)) };
       const params = { ...p, reduction: 'none' };
       const f = ev(dl, id, ins, params);
-      const df = gr(dl, id, ins, params, 'input1');
-      rs.push(rec('loss against x1 − x2', id, ins, params, 'value', f));
-      rs.push(rec('∂ℓ/∂x1 against x1 − x2', id, ins, params, 'grad:input1', df));
+      const df = gradOf(dl, id, ins, params, 'input1');
+      rs.push(record('loss against x1 − x2', id, ins, params, 'value', f));
+      rs.push(record('∂ℓ/∂x1 against x1 − x2', id, ins, params, 'grad:input1', df));
       const pin = { input1: tensor([pt[0]!]), input2: tensor([pt[1]!]), target: tensor([y]) };
       const pv = ev(dl, id, pin, p);
-      const g1 = gr(dl, id, pin, p, 'input1');
-      const g2 = gr(dl, id, pin, p, 'input2');
-      rs.push(rec('loss at the point', id, pin, p, 'value', pv));
-      rs.push(rec('∂ℓ/∂x1 at the point', id, pin, p, 'grad:input1', g1));
-      rs.push(rec('∂ℓ/∂x2 at the point', id, pin, p, 'grad:input2', g2));
+      const g1 = gradOf(dl, id, pin, p, 'input1');
+      const g2 = gradOf(dl, id, pin, p, 'input2');
+      rs.push(record('loss at the point', id, pin, p, 'value', pv));
+      rs.push(record('∂ℓ/∂x1 at the point', id, pin, p, 'grad:input1', g1));
+      rs.push(record('∂ℓ/∂x2 at the point', id, pin, p, 'grad:input2', g2));
       const d = pin.input1.data[0]! - pin.input2.data[0]!;
       pair.draw(ds, [{ label: id, color: 0 }], [f], [df], { x: d, y: pv[0]!, color: 0 }, { x: d, y: g1[0]!, color: 0 });
       const fk = `${y},${p.margin}`;
@@ -1632,10 +1591,7 @@ function marginRankingView(env: Env): FamilyView {
       );
       out.textContent = `x₁ = ${fmt(pt[0]!)}   x₂ = ${fmt(pt[1]!)}   y = ${y}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂x₁ = ${formatF32(g1[0]!)}   ∂ℓ/∂x₂ = ${formatF32(g2[0]!)}`;
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -1682,17 +1638,17 @@ function cosineView(env: Env): FamilyView {
   let shown: Shown[] = [];
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const [ax, ay, bx, by] = pts as [number, number, number, number];
       const pin = { input1: tensor([ax, ay], [1, 2]), input2: tensor([bx, by], [1, 2]), target: tensor([y]) };
       const pv = ev(dl, id, pin, p);
-      const ga = gr(dl, id, pin, p, 'input1');
-      const gb = gr(dl, id, pin, p, 'input2');
-      rs.push(rec('loss of the pair', id, pin, p, 'value', pv));
-      rs.push(rec('∂ℓ/∂a', id, pin, p, 'grad:input1', ga));
-      rs.push(rec('∂ℓ/∂b', id, pin, p, 'grad:input2', gb));
+      const ga = gradOf(dl, id, pin, p, 'input1');
+      const gb = gradOf(dl, id, pin, p, 'input2');
+      rs.push(record('loss of the pair', id, pin, p, 'value', pv));
+      rs.push(record('∂ℓ/∂a', id, pin, p, 'grad:input1', ga));
+      rs.push(record('∂ℓ/∂b', id, pin, p, 'grad:input2', gb));
       // The field: the loss as b moves over the plane, a fixed (one call).
       const m = grid.xs.length;
       const fin = {
@@ -1727,7 +1683,7 @@ function cosineView(env: Env): FamilyView {
         const ins = { input1: tensor(ain, [n, 2]), input2: tensor(bin, [n, 2]), target: tensor(filled(n, yy)) };
         const f = ev(dl, id, ins, { ...p, reduction: 'none' });
         if (yy === y)
-          rs.push(rec(`loss against the angle (y = ${yy})`, id, ins, { ...p, reduction: 'none' }, 'value', f));
+          rs.push(record(`loss against the angle (y = ${yy})`, id, ins, { ...p, reduction: 'none' }, 'value', f));
         return f;
       });
       const deg = Float32Array.from(th, (v) => (v * 180) / Math.PI);
@@ -1736,10 +1692,7 @@ function cosineView(env: Env): FamilyView {
       fa.plot.setMarks([{ x: (ang * 180) / Math.PI, y: pv[0]!, color: y === 1 ? 0 : 1 }]);
       out.textContent = `y = ${y}   ℓ = ${formatF32(pv[0]!)}   ∂ℓ/∂a = (${formatF32(ga[0]!)}, ${formatF32(ga[1]!)})   ∂ℓ/∂b = (${formatF32(gb[0]!)}, ${formatF32(gb[1]!)})`;
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -1782,16 +1735,16 @@ function tripletView(env: Env): FamilyView {
   const names = ['anchor', 'positive', 'negative'] as const;
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const pin: Inputs = {};
       names.forEach((nm, i) => (pin[nm] = tensor([pts[2 * i]!, pts[2 * i + 1]!], [1, 2])));
       const pv = ev(dl, id, pin, p);
-      rs.push(rec('triplet loss', id, pin, p, 'value', pv));
+      rs.push(record('triplet loss', id, pin, p, 'value', pv));
       const gs = names.map((nm) => {
-        const g = gr(dl, id, pin, p, nm);
-        rs.push(rec(`∂ℓ/∂${nm}`, id, pin, p, `grad:${nm}`, g));
+        const g = gradOf(dl, id, pin, p, nm);
+        rs.push(record(`∂ℓ/∂${nm}`, id, pin, p, `grad:${nm}`, g));
         return g;
       });
       // The field: the loss as the negative moves, anchor and positive fixed.
@@ -1818,14 +1771,11 @@ function tripletView(env: Env): FamilyView {
       const dIn = (other: string) => ({ x1: pin.anchor!, x2: pin[other]! });
       const dap = ev(dl, 'pairwise_distance', dIn('positive'), dp);
       const dan = ev(dl, 'pairwise_distance', dIn('negative'), dp);
-      rs.push(rec('d(anchor, positive)', 'pairwise_distance', dIn('positive'), dp, 'value', dap));
-      rs.push(rec('d(anchor, negative)', 'pairwise_distance', dIn('negative'), dp, 'value', dan));
+      rs.push(record('d(anchor, positive)', 'pairwise_distance', dIn('positive'), dp, 'value', dap));
+      rs.push(record('d(anchor, negative)', 'pairwise_distance', dIn('negative'), dp, 'value', dan));
       out.textContent = `d(a, p) = ${formatF32(dap[0]!)}   d(a, n) = ${formatF32(dan[0]!)}   ℓ = ${formatF32(pv[0]!)}   ${names.map((nm, i) => `∂ℓ/∂${nm} = (${formatF32(gs[i]![0]!)}, ${formatF32(gs[i]![1]!)})`).join('   ')}`;
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return { render, shown: () => shown, destroy: () => plane.destroy() };
 }
@@ -1866,9 +1816,9 @@ function infoNceView(env: Env): FamilyView {
   let shown: Shown[] = [];
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const N = s.n.value;
       const D = NCE_DIM;
       // Queries and the noise come from the engine's seeded initializer; each key is its query plus noise.
@@ -1881,20 +1831,20 @@ function infoNceView(env: Env): FamilyView {
       const simId = norm ? 'cosine_similarity' : 'dot';
       const sp = { all_pairs: true };
       const S = ev(dl, simId, sin, sp);
-      rs.push(rec('similarity matrix', simId, sin, sp, 'value', S));
+      rs.push(record('similarity matrix', simId, sin, sp, 'value', S));
       sim.hm.update(S, N, N);
       const tin = { x: tensor(S, [N, N]) };
       const tp = { temperature: Number(p.temperature) };
       const P = ev(dl, 'softmax_temperature', tin, tp);
-      rs.push(rec('softmax(s / τ) per query', 'softmax_temperature', tin, tp, 'value', P));
+      rs.push(record('softmax(s / τ) per query', 'softmax_temperature', tin, tp, 'value', P));
       prob.hm.update(P, N, N);
       const none = { ...p, reduction: 'none' };
       const li = ev(dl, id, ins, none);
-      rs.push(rec('loss per query', id, ins, none, 'value', li));
+      rs.push(record('loss per query', id, ins, none, 'value', li));
       const lv = ev(dl, id, ins, p);
-      rs.push(rec('loss', id, ins, p, 'value', lv));
-      const g = gr(dl, id, ins, p, 'query');
-      rs.push(rec('∂ℓ/∂query', id, ins, p, 'grad:query', g));
+      rs.push(record('loss', id, ins, p, 'value', lv));
+      const g = gradOf(dl, id, ins, p, 'query');
+      rs.push(record('∂ℓ/∂query', id, ins, p, 'grad:query', g));
       ghm.update(g, N, D);
       if (N !== perN) {
         perN = N;
@@ -1911,10 +1861,7 @@ function infoNceView(env: Env): FamilyView {
       const red = op.params.find((q2) => q2.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
       out.textContent = `N = ${N}   D = ${D}   τ = ${fmt(Number(p.temperature))}   ℓ (${red}) = ${formatF32(lv[0]!)}   log N = ${fmt(Math.log(N))}`;
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -1986,7 +1933,7 @@ function ctcView(env: Env): FamilyView {
   }
 
   function render(): void {
-    const p = entryParams(op, ctx);
+    const p = entryParams(op, ctx.params);
     const T = s.T.value;
     const C = s.C.value;
     const blank = Number(p.blank);
@@ -1995,12 +1942,12 @@ function ctcView(env: Env): FamilyView {
     if (target.length > T) return ctx.report('target', new Error(t.ctcLong));
     ctx.report('target', null);
     const rs: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const base = dl.init('xavier_normal', [T, C], { seed: s.seed.value }).data;
       const S = target.length;
       const zin = { x: tensor(logits(base, T, C, blank, s.hint.value), [T, 1, C]) };
       const lp = ev(dl, 'log_softmax', zin, {});
-      rs.push(rec('log_probs = log_softmax(logits)', 'log_softmax', zin, {}, 'value', lp));
+      rs.push(record('log_probs = log_softmax(logits)', 'log_softmax', zin, {}, 'value', lp));
       const ins: Inputs = {
         log_probs: tensor(lp, [T, 1, C]),
         targets: tensor(target, [1, S]),
@@ -2008,11 +1955,11 @@ function ctcView(env: Env): FamilyView {
         target_lengths: tensor([S]),
       };
       const lv = ev(dl, id, ins, p);
-      const g = gr(dl, id, ins, p, 'log_probs');
-      rs.push(rec('CTC loss', id, ins, p, 'value', lv));
-      rs.push(rec('∂ℓ/∂log_probs', id, ins, p, 'grad:log_probs', g));
+      const g = gradOf(dl, id, ins, p, 'log_probs');
+      rs.push(record('CTC loss', id, ins, p, 'value', lv));
+      rs.push(record('∂ℓ/∂log_probs', id, ins, p, 'grad:log_probs', g));
       const probs = ev(dl, 'softmax', zin, {});
-      rs.push(rec('emission probabilities', 'softmax', zin, {}, 'value', probs));
+      rs.push(record('emission probabilities', 'softmax', zin, {}, 'value', probs));
       // Shown with time along the columns (a transpose for display only).
       hp.update(transpose(probs, T, C), C, T);
       hg.update(transpose(g, T, C), C, T);
@@ -2038,18 +1985,15 @@ function ctcView(env: Env): FamilyView {
       };
       const none = { ...p, reduction: 'none' };
       const bl = ev(dl, id, bins, none);
-      if (T * K * C <= 4000) rs.push(rec('loss against the hint strength', id, bins, none, 'value', bl));
+      if (T * K * C <= 4000) rs.push(record('loss against the hint strength', id, bins, none, 'value', bl));
       fh.plot.update(hs, [bl]);
       const one = ev(dl, id, ins, none);
-      rs.push(rec('CTC loss of the sequence (reduction none)', id, ins, none, 'value', one));
+      rs.push(record('CTC loss of the sequence (reduction none)', id, ins, none, 'value', one));
       fh.plot.setMarks([{ x: s.hint.value, y: one[0]!, color: 1 }]);
       const red = op.params.find((q) => q.name === 'reduction')?.choices[Number(p.reduction)] ?? '';
       out.textContent = `T = ${T}   C = ${C}   ${t.ctcTarget}: [${target.join(', ')}]   ℓ (${red}) = ${formatF32(lv[0]!)}   ℓ (none) = ${formatF32(one[0]!)}`;
       shown = rs;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,

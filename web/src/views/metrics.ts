@@ -5,10 +5,10 @@
 // likely to very unlikely.
 import type { OpMeta } from '../engine/index.js';
 import { h } from '../ui/dom.js';
-import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
+import { entryParams, fmtList, fmtNum, linspace, recordInputs, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -99,39 +99,6 @@ const L = {
 };
 type T = (typeof L)['en'];
 
-function fmt(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  return formatF32(v);
-}
-
-function fmtList(a: ArrayLike<number>, max = 12): string {
-  const parts = Array.from(a).slice(0, max).map(fmt);
-  return `[${parts.join(', ')}${a.length > max ? ', …' : ''}]`;
-}
-
-function paramsOf(op: OpMeta, ctx: ViewContext): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of op.params) out[p.name] = ctx.params[p.name] ?? p.default;
-  return out;
-}
-
-type In = Record<string, { shape: number[]; data: Float32Array }>;
-
-/** An engine call's inputs as a Shown record holds them. */
-function rec(inputs: In): Shown['inputs'] {
-  const out: Shown['inputs'] = {};
-  for (const [k, v] of Object.entries(inputs)) out[k] = { shape: v.shape.slice(), data: Array.from(v.data) };
-  return out;
-}
-
-function linspace(a: number, b: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = a + ((b - a) * i) / (n - 1);
-  return out;
-}
-
 /** Builds the metrics view of one entry. */
 export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
   const t = L[ctx.lang];
@@ -218,8 +185,8 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
   let shownK = -1;
 
   function render(): void {
-    try {
-      const params = paramsOf(op, ctx);
+    guard(ctx, 'engine', () => {
+      const params = entryParams(op, ctx.params);
       // Probabilities from the engine's softmax: p (and q) in one call.
       const rows = two ? 2 : 1;
       const z = new Float32Array(rows * k);
@@ -252,30 +219,44 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
         );
       }
       shown = [
-        { label: 'probabilities', id: 'softmax', inputs: rec(zIn), params: {}, what: 'value', values: Array.from(pq) },
+        {
+          label: 'probabilities',
+          id: 'softmax',
+          inputs: recordInputs(zIn),
+          params: {},
+          what: 'value',
+          values: Array.from(pq),
+        },
       ];
 
       const pIn = { p: { shape: [1, k], data: p } };
       const H = dl.eval('entropy', pIn, params).data[0]!;
-      shown.push({ label: 'H(p)', id: 'entropy', inputs: rec(pIn), params, what: 'value', values: [H] });
+      shown.push({ label: 'H(p)', id: 'entropy', inputs: recordInputs(pIn), params, what: 'value', values: [H] });
       const lines = [`p = ${fmtList(p)}`];
       if (two) lines.push(`q = ${fmtList(q)}`);
       if (!two) {
-        lines.push(`H(p) = ${fmt(H)}`);
+        lines.push(`H(p) = ${fmtNum(H)}`);
         const g = dl.grad('entropy', pIn, params).p.data;
         lines.push(`∂H/∂p = ${fmtList(g)}`);
-        shown.push({ label: 'dH/dp', id: 'entropy', inputs: rec(pIn), params, what: 'grad:p', values: Array.from(g) });
+        shown.push({
+          label: 'dH/dp',
+          id: 'entropy',
+          inputs: recordInputs(pIn),
+          params,
+          what: 'grad:p',
+          values: Array.from(g),
+        });
         // The two ends of the range: a one-hot row (0 log 0 counts as 0) and the uniform row.
         const ends = new Float32Array(2 * k);
         ends[0] = 1;
         ends.fill(1 / k, k);
         const eIn = { p: { shape: [2, k], data: ends } };
         const he = dl.eval('entropy', eIn, params).data;
-        lines.push(t.ends(fmt(he[0]!), fmt(he[1]!)));
+        lines.push(t.ends(fmtNum(he[0]!), fmtNum(he[1]!)));
         shown.push({
           label: 'H of one-hot and uniform',
           id: 'entropy',
-          inputs: rec(eIn),
+          inputs: recordInputs(eIn),
           params,
           what: 'value',
           values: Array.from(he),
@@ -286,15 +267,22 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
         const CE = dl.eval('distribution_cross_entropy', pqIn, params).data[0]!;
         const sum = Math.fround(H + KL);
         lines.push(
-          `H(p) = ${fmt(H)}`,
-          `KL(p ‖ q) = ${fmt(KL)}`,
-          `H(p, q) = ${fmt(CE)}`,
+          `H(p) = ${fmtNum(H)}`,
+          `KL(p ‖ q) = ${fmtNum(KL)}`,
+          `H(p, q) = ${fmtNum(CE)}`,
           `${t.identity}:`,
-          `  ${fmt(H)} + ${fmt(KL)} = ${fmt(sum)}  vs  ${fmt(CE)}  (${t.diff} ${fmt(sum - CE)})`,
+          `  ${fmtNum(H)} + ${fmtNum(KL)} = ${fmtNum(sum)}  vs  ${fmtNum(CE)}  (${t.diff} ${fmtNum(sum - CE)})`,
         );
         shown.push(
-          { label: 'KL(p||q)', id: 'kl_divergence', inputs: rec(pqIn), params, what: 'value', values: [KL] },
-          { label: 'H(p,q)', id: 'distribution_cross_entropy', inputs: rec(pqIn), params, what: 'value', values: [CE] },
+          { label: 'KL(p||q)', id: 'kl_divergence', inputs: recordInputs(pqIn), params, what: 'value', values: [KL] },
+          {
+            label: 'H(p,q)',
+            id: 'distribution_cross_entropy',
+            inputs: recordInputs(pqIn),
+            params,
+            what: 'value',
+            values: [CE],
+          },
         );
       }
       mainOut.textContent = lines.join('\n');
@@ -314,7 +302,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
         shown.push({
           label: 'H over s',
           id: 'entropy',
-          inputs: rec(hIn),
+          inputs: recordInputs(hIn),
           params,
           what: 'value',
           values: Array.from(Hs),
@@ -340,7 +328,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
           shown.push({
             label: 'KL(p||q_t)',
             id: 'kl_divergence',
-            inputs: rec(fwd),
+            inputs: recordInputs(fwd),
             params,
             what: 'value',
             values: Array.from(a),
@@ -357,17 +345,14 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
           shown.push({
             label: 'H(p,q_t)',
             id: 'distribution_cross_entropy',
-            inputs: rec(fwd),
+            inputs: recordInputs(fwd),
             params,
             what: 'value',
             values: Array.from(ce),
           });
         }
       }
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -445,7 +430,7 @@ function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): 
   let shownN = -1;
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const n = probs.length;
       const k = Math.min(which, n - 1);
       if (k !== which) whichField.set(k);
@@ -454,13 +439,15 @@ function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): 
       const inp = { log_probs: { shape: [n], data: lp } };
       const ppl = dl.eval('perplexity', inp).data[0]!;
       const g = dl.grad('perplexity', inp).log_probs.data;
-      pplOut.textContent = [t.pplIs(fmt(ppl), n), `log_probs = ${fmtList(lp)}`, `${t.grad} = ${fmtList(g)}`].join('\n');
+      pplOut.textContent = [t.pplIs(fmtNum(ppl), n), `log_probs = ${fmtList(lp)}`, `${t.grad} = ${fmtList(g)}`].join(
+        '\n',
+      );
       shown = [
-        { label: 'perplexity', id: 'perplexity', inputs: rec(inp), params: {}, what: 'value', values: [ppl] },
+        { label: 'perplexity', id: 'perplexity', inputs: recordInputs(inp), params: {}, what: 'value', values: [ppl] },
         {
           label: 'dPPL/dlog_probs',
           id: 'perplexity',
-          inputs: rec(inp),
+          inputs: recordInputs(inp),
           params: {},
           what: 'grad:log_probs',
           values: Array.from(g),
@@ -485,20 +472,17 @@ function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): 
       const restIn = { log_probs: { shape: [rest.length], data: rest } };
       const without = rest.length ? dl.eval('perplexity', restIn).data[0]! : NaN;
       sweep.update(xs, [ys, new Float32Array(PPL_SWEEP).fill(without)]);
-      sweep.setMarks([{ x: Math.log10(probs[k]!), y: ppl, color: 1, label: `PPL ${fmt(ppl)}` }]);
+      sweep.setMarks([{ x: Math.log10(probs[k]!), y: ppl, color: 1, label: `PPL ${fmtNum(ppl)}` }]);
       if (rest.length)
         shown.push({
           label: 'PPL without token',
           id: 'perplexity',
-          inputs: rec(restIn),
+          inputs: recordInputs(restIn),
           params: {},
           what: 'value',
           values: [without],
         });
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,

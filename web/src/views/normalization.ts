@@ -12,7 +12,7 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider } from '../ui/widgets.js';
-import { arrow, entryParams, evalCall, f32, fmt, gradCall, normals, record, type F32Inputs } from './engine-calls.js';
+import { arrow, entryParams, evalCall, f32, fmt, gradCall, normals, record, type F32Inputs, guard } from './common.js';
 import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
@@ -273,7 +273,7 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
   }
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const { N, C, S } = s;
       const next = normals(s.seed * 2654435761 + 11);
       const chanOff = Array.from({ length: C }, () => next());
@@ -370,10 +370,7 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
           record('running_mean', op.id, inputs, params, 'aux:running_mean', rm.data),
           record('running_var', op.id, inputs, params, 'aux:running_var', rv.data),
         );
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {
@@ -455,7 +452,7 @@ function weightNormView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
   let shown: Shown[] = [];
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const params = entryParams(op, ctx.params);
       const inputs: F32Inputs = { v: f32([1, 2], v), g: f32([1], [g]) };
       const upstream = f32([1, 2], up);
@@ -482,10 +479,7 @@ function weightNormView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Text
         record('∂L/∂v', op.id, inputs, params, 'grad:v', gv, { upstream }),
         record('∂L/∂g', op.id, inputs, params, 'grad:g', gg, { upstream }),
       ];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {

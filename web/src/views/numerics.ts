@@ -11,6 +11,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
+import { entryParams, fmtList, fmtNum, linspace, recordInputs, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -135,40 +136,6 @@ const L = {
   },
 };
 type T = (typeof L)['en'];
-
-/** A float32 value as text, with inf and NaN spelled as the engine returns them. */
-function fmt(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  return formatF32(v);
-}
-
-function fmtList(a: ArrayLike<number>, max = 12): string {
-  const parts = Array.from(a).slice(0, max).map(fmt);
-  return `[${parts.join(', ')}${a.length > max ? ', …' : ''}]`;
-}
-
-/** The entry's params as the shell holds them (missing = default). */
-function paramsOf(op: OpMeta, ctx: ViewContext): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of op.params) out[p.name] = ctx.params[p.name] ?? p.default;
-  return out;
-}
-
-/** An engine call's inputs as a Shown record holds them (the float32 values the engine saw). */
-function rec(inputs: Record<string, { shape: number[]; data: Float32Array }>): Shown['inputs'] {
-  const rec: Shown['inputs'] = {};
-  for (const [k, v] of Object.entries(inputs)) rec[k] = { shape: v.shape.slice(), data: Array.from(v.data) };
-  return rec;
-}
-
-/** Evenly spaced float32 values. */
-function linspace(a: number, b: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = a + ((b - a) * i) / (n - 1);
-  return out;
-}
 
 /** Two series of bars side by side over n classes (x = i ∓ 0.2; gaps elsewhere). */
 export function pairedBars(a: ArrayLike<number>, b: ArrayLike<number>): { x: number[]; ys: number[][] } {
@@ -311,7 +278,7 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
   let shownN = -1;
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const n = row.length;
       const top = row.indexOf(Math.max(...row));
       // The sweep: SWEEP rows s_k · r in one batch per op.
@@ -331,8 +298,8 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
       const firstBad = pick.findIndex((i) => !Number.isFinite(naive[i]!));
       if (firstBad >= 0) {
         const bad = naive[pick[firstBad]!]!;
-        marks.push({ x: ss[firstBad]!, y: yS[firstBad]!, color: 1, label: `${t.naive}: ${fmt(bad)}` });
-        sweepOut.textContent = t.breaks(formatF32(ss[firstBad]!), fmt(bad));
+        marks.push({ x: ss[firstBad]!, y: yS[firstBad]!, color: 1, label: `${t.naive}: ${fmtNum(bad)}` });
+        sweepOut.textContent = t.breaks(formatF32(ss[firstBad]!), fmtNum(bad));
       } else {
         sweepOut.textContent = t.neverBreaks;
       }
@@ -348,7 +315,7 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
         {
           label: 'sweep naive',
           id: op.id,
-          inputs: rec(xIn),
+          inputs: recordInputs(xIn),
           params: {},
           what: 'value',
           values: Array.from(yN),
@@ -357,14 +324,21 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
         {
           label: 'sweep stable',
           id: stableId,
-          inputs: rec(xIn),
+          inputs: recordInputs(xIn),
           params: {},
           what: 'value',
           values: Array.from(yS),
           pick,
         },
-        { label: 'row naive', id: op.id, inputs: rec(rIn), params: {}, what: 'value', values: Array.from(rn) },
-        { label: 'row stable', id: stableId, inputs: rec(rIn), params: {}, what: 'value', values: Array.from(rs) },
+        { label: 'row naive', id: op.id, inputs: recordInputs(rIn), params: {}, what: 'value', values: Array.from(rn) },
+        {
+          label: 'row stable',
+          id: stableId,
+          inputs: recordInputs(rIn),
+          params: {},
+          what: 'value',
+          values: Array.from(rs),
+        },
       ];
       if (scale <= smax) marks.push({ x: scale, y: rs[isSoftmax ? top : 0]!, color: 3 });
       sweepPlot.setMarks(marks);
@@ -380,11 +354,18 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
         rowPlot.update(idx, [gs, gn]);
         lines.push(`${t.gradNaive}: ${fmtList(gn)}`, `${t.gradStable}: ${fmtList(gs)}`);
         shown.push(
-          { label: 'row naive grad', id: op.id, inputs: rec(rIn), params: {}, what: 'grad:x', values: Array.from(gn) },
+          {
+            label: 'row naive grad',
+            id: op.id,
+            inputs: recordInputs(rIn),
+            params: {},
+            what: 'grad:x',
+            values: Array.from(gn),
+          },
           {
             label: 'row stable grad',
             id: stableId,
-            inputs: rec(rIn),
+            inputs: recordInputs(rIn),
             params: {},
             what: 'grad:x',
             values: Array.from(gs),
@@ -409,7 +390,7 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
           {
             label: 'temperature stable',
             id: 'softmax_temperature',
-            inputs: rec(tIn),
+            inputs: recordInputs(tIn),
             params: { temperature: temp },
             what: 'value',
             values: Array.from(ys),
@@ -417,17 +398,14 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
           {
             label: 'temperature naive',
             id: 'softmax_naive',
-            inputs: rec(dIn),
+            inputs: recordInputs(dIn),
             params: {},
             what: 'value',
             values: Array.from(yn),
           },
         );
       }
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {
@@ -504,7 +482,7 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
   let shown: Shown[] = [];
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const xs = linspace(-xr, xr, BCE_POINTS);
       const ts = new Float32Array(BCE_POINTS).fill(target);
       const inputs = { input: { shape: [BCE_POINTS], data: xs }, target: { shape: [BCE_POINTS], data: ts } };
@@ -530,14 +508,14 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
           ? t.naiveNone
           : t.naiveRange(lo < 0 ? '−∞' : formatF32(xs[lo]!), hi < 0 ? '∞' : formatF32(xs[hi]!));
       const marks = [];
-      if (lo >= 0) marks.push({ x: xs[lo]!, y: stable[lo]!, color: 1, label: fmt(naive[lo]!) });
-      if (hi >= 0) marks.push({ x: xs[hi]!, y: stable[hi]!, color: 1, label: fmt(naive[hi]!) });
+      if (lo >= 0) marks.push({ x: xs[lo]!, y: stable[lo]!, color: 1, label: fmtNum(naive[lo]!) });
+      if (hi >= 0) marks.push({ x: xs[hi]!, y: stable[hi]!, color: 1, label: fmtNum(naive[hi]!) });
 
       const p = {
         input: { shape: [1], data: Float32Array.of(probe) },
         target: { shape: [1], data: Float32Array.of(target) },
       };
-      const params = paramsOf(op, ctx);
+      const params = entryParams(op, ctx.params);
       const pn = dl.eval('bce_naive', p, params).data[0]!;
       const ps = dl.eval('bce_with_logits', p, params).data[0]!;
       const gn = dl.grad('bce_naive', p, params).input.data[0]!;
@@ -547,11 +525,11 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
       const xText = formatF32(p.input.data[0]!);
       probeOut.textContent = [
         `x = ${xText}, t = ${formatF32(p.target.data[0]!)}`,
-        `bce_naive = ${fmt(pn)}    ${t.grad} ${fmt(gn)}`,
-        `bce_with_logits = ${fmt(ps)}    ${t.grad} ${fmt(gs)}`,
+        `bce_naive = ${fmtNum(pn)}    ${t.grad} ${fmtNum(gn)}`,
+        `bce_with_logits = ${fmtNum(ps)}    ${t.grad} ${fmtNum(gs)}`,
       ].join('\n');
-      const recP = rec(p);
-      const sweep = rec(inputs);
+      const recP = recordInputs(p);
+      const sweep = recordInputs(inputs);
       shown = [
         {
           label: 'naive curve',
@@ -574,10 +552,7 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
         { label: 'probe naive grad', id: 'bce_naive', inputs: recP, params, what: 'grad:input', values: [gn] },
         { label: 'probe stable grad', id: 'bce_with_logits', inputs: recP, params, what: 'grad:input', values: [gs] },
       ];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -696,7 +671,7 @@ function clipView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Family
   let shownN = -1;
 
   function clipBoth(g: Float32Array) {
-    const params = paramsOf(op, ctx);
+    const params = entryParams(op, ctx.params);
     const c = isValue ? params.clip_value! : params.max_norm!;
     const vp = isValue ? params : { clip_value: c };
     const np = isValue ? { max_norm: c } : params;
@@ -708,10 +683,10 @@ function clipView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Family
   }
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       const g = Float32Array.of(gx, gy);
       const a = clipBoth(g);
-      const p = paramsOf(op, ctx);
+      const p = entryParams(op, ctx.params);
       const inf = !isValue && !!p.inf_norm;
       const pn = isValue ? 2 : p.norm_type!;
       const box = { xs: [-a.c, a.c, a.c, -a.c], ys: [-a.c, -a.c, a.c, a.c] };
@@ -733,7 +708,7 @@ function clipView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Family
         line(t.orig, g),
         line(`${t.byValue} (clip_grad_value)`, a.v),
         line(`${t.byNorm} (clip_grad_norm)`, a.n),
-        `${t.totalNorm} ${fmt(a.aux.total_norm?.data[0] ?? NaN)}, ${t.scaleF} ${fmt(a.aux.scale?.data[0] ?? NaN)}`,
+        `${t.totalNorm} ${fmtNum(a.aux.total_norm?.data[0] ?? NaN)}, ${t.scaleF} ${fmtNum(a.aux.scale?.data[0] ?? NaN)}`,
       ].join('\n');
 
       const gv = Float32Array.from(vec);
@@ -755,13 +730,13 @@ function clipView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Family
       barsOut.textContent = [
         `${t.byValue}: ${fmtList(bb.v)}`,
         `${t.byNorm}: ${fmtList(bb.n)}`,
-        `${t.totalNorm} ${fmt(bb.aux.total_norm?.data[0] ?? NaN)}, ${t.scaleF} ${fmt(bb.aux.scale?.data[0] ?? NaN)}`,
+        `${t.totalNorm} ${fmtNum(bb.aux.total_norm?.data[0] ?? NaN)}, ${t.scaleF} ${fmtNum(bb.aux.scale?.data[0] ?? NaN)}`,
       ].join('\n');
       const recAll = (x: typeof a): Shown[] => [
         {
           label: `${x.v.length}-D clip by value`,
           id: 'clip_grad_value',
-          inputs: rec(x.vIn),
+          inputs: recordInputs(x.vIn),
           params: x.vp,
           what: 'value',
           values: Array.from(x.v),
@@ -769,17 +744,14 @@ function clipView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Family
         {
           label: `${x.v.length}-D clip by norm`,
           id: 'clip_grad_norm',
-          inputs: rec(x.nIn),
+          inputs: recordInputs(x.nIn),
           params: x.np,
           what: 'value',
           values: Array.from(x.n),
         },
       ];
       shown = [...recAll(a), ...recAll(bb)];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,

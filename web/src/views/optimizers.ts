@@ -24,6 +24,7 @@ import {
   type SurfaceId,
   type SurfaceParams,
 } from './surfaces.js';
+import { frameRenderer, overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './optimizers.css';
 
@@ -139,25 +140,12 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   let steps = store.int('steps', DEFAULT_STEPS, 1, MAX_STEPS);
   let grid = store.bool('grid', false);
   const cmpDefault = ['sgd', 'sgd_momentum', 'adam'].filter((id) => id !== op.id).slice(0, 2);
-  let cmp = store
-    .text('cmp', cmpDefault.join(','), 200)
-    .split(',')
-    .filter((id) => (others as readonly string[]).includes(id));
   let olr = store.choice('olr', ['own', 'same'] as const, 'own');
   const startOf = (id: SurfaceId) =>
     store.list(`start_${id}`, surface(id, sp).start, { min: -100, max: 100, minLen: 2, maxLen: 2 }) as [number, number];
 
-  // Redraw at most once per frame: a drag sends more events than a closed-loop run can keep up with.
-  let frame = 0;
-  let dead = false;
-  const rerender = () => {
-    ctx.changed();
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      if (!dead) render();
-    });
-  };
+  const redraw = frameRenderer(ctx, () => render());
+  const rerender = redraw.request;
 
   // ---- controls ------------------------------------------------------------
   const controls = controlGroup(host, t.run);
@@ -222,18 +210,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   controls.append(surfMath);
 
   const cmpGroup = controlGroup(host, t.overlays);
-  const boxes = h('div', { class: 'opt-overlays' });
-  cmpGroup.append(boxes);
-  for (const id of others) {
-    const box = toggle(boxes, { id: `view-cmp-${id}`, label: id, checked: cmp.includes(id) }, (on) => {
-      cmp = others.filter((o) => (o === id ? on : cmp.includes(o)));
-      // 'none' keeps an empty choice in the link (an empty value would fall back to the default).
-      store.set('cmp', cmp.length ? cmp.join(',') : 'none', cmpDefault.join(','));
-      rerender();
-    });
-    // The overlay's colour on the plots, next to its name.
-    box.parentElement?.append(h('span', { class: `swatch swatch-${1 + others.indexOf(id)}`, 'aria-hidden': 'true' }));
-  }
+  let cmp = overlayToggles(cmpGroup, store, others, cmpDefault, 200, (c) => {
+    cmp = c;
+    rerender();
+  });
   select(
     cmpGroup,
     {
@@ -363,7 +343,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     for (const p of op.params) entryHyper[p.name] = ctx.params[p.name] ?? p.default;
     const lr = typeof entryHyper.lr === 'number' ? entryHyper.lr : undefined;
     const results: { runs: Run[]; sid: SurfaceId }[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       for (const panel of panels) {
         if (!grid && panel.sid !== surf) {
           panel.sid = surf;
@@ -419,10 +399,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         `${op.id}: θ_${n} = (${formatF32(Math.fround(fx))}, ${formatF32(Math.fround(fy))}), f = ${Number(s.f(fx, fy).toPrecision(6))}` +
         (d.stop === 'left' ? ` — ${t.diverged(n)}` : d.stop === 'nonfinite' ? ` — ${t.stopped}` : '');
       last = results;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   function drawLoss(runs: Run[], s: Surface): void {
@@ -489,8 +466,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       return list;
     },
     destroy() {
-      dead = true;
-      cancelAnimationFrame(frame);
+      redraw.stop();
       destroyFigures();
     },
   };

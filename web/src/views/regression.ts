@@ -11,7 +11,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider } from '../ui/widgets.js';
-import { arrow, evalCall, f32, fmt, gradCall, record, type F32Inputs } from './engine-calls.js';
+import { arrow, evalCall, f32, fmt, gradCall, record, type F32Inputs, guard } from './common.js';
 import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './engine-views.css';
@@ -234,7 +234,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
 
   function render(): void {
     const next: Shown[] = [];
-    try {
+    guard(ctx, 'engine', () => {
       const n = pts.length / 2;
       const k = degree + 1;
       const xs = Float32Array.from({ length: n }, (_, i) => pts[2 * i]!);
@@ -364,10 +364,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         out.textContent += `   |∇ℓ| = ${fmt(gl, 4)}\n${t.gdAfter} (lr = ${fmt(lr, 3)}): ℓ = ${fmt(endLoss, 6)}`;
       }
       shown = next;
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {

@@ -12,6 +12,7 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, formatMatrix, parseMatrix, readout, slider, textField } from '../ui/widgets.js';
+import { entryParams, fmtList, fmtNum, linspace, recordInputs, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -143,39 +144,6 @@ const L = {
   },
 };
 type T = (typeof L)['en'];
-
-function fmt(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  return formatF32(v);
-}
-
-function fmtList(a: ArrayLike<number>, max = 12): string {
-  const parts = Array.from(a).slice(0, max).map(fmt);
-  return `[${parts.join(', ')}${a.length > max ? ', …' : ''}]`;
-}
-
-function paramsOf(op: OpMeta, ctx: ViewContext): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of op.params) out[p.name] = ctx.params[p.name] ?? p.default;
-  return out;
-}
-
-type In = Record<string, { shape: number[]; data: Float32Array }>;
-
-/** An engine call's inputs as a Shown record holds them. */
-function rec(inputs: In): Shown['inputs'] {
-  const out: Shown['inputs'] = {};
-  for (const [k, v] of Object.entries(inputs)) out[k] = { shape: v.shape.slice(), data: Array.from(v.data) };
-  return out;
-}
-
-function linspace(a: number, b: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = a + ((b - a) * i) / (n - 1);
-  return out;
-}
 
 /** An arrow from (x0, y0) by (dx, dy) as two paths: the shaft and the head. */
 function arrow(label: string, x0: number, y0: number, dx: number, dy: number, color: number, width = 2): Path[] {
@@ -380,8 +348,8 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
   }
 
   function render(): void {
-    try {
-      const params = paramsOf(op, ctx);
+    guard(ctx, 'engine', () => {
+      const params = entryParams(op, ctx.params);
       const lam = params.lam!;
       field(lam);
       const wIn = { input: { shape: [2], data: Float32Array.of(wx, wy) } };
@@ -394,12 +362,12 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
       planeF.update(paths, [{ x: wx, y: wy, color: 0, label: 'w' }]);
       fieldOut.textContent = [
         `w = (${formatF32(wIn.input.data[0]!)}, ${formatF32(wIn.input.data[1]!)}),  λ = ${formatF32(Math.fround(lam))}`,
-        `R(w) = ${fmt(R)}`,
+        `R(w) = ${fmtNum(R)}`,
         `∇R(w) = ${fmtList(g)}`,
       ].join('\n');
       shown = [
-        { label: 'R(w)', id: op.id, inputs: rec(wIn), params, what: 'value', values: [R] },
-        { label: 'grad R(w)', id: op.id, inputs: rec(wIn), params, what: 'grad:input', values: Array.from(g) },
+        { label: 'R(w)', id: op.id, inputs: recordInputs(wIn), params, what: 'value', values: [R] },
+        { label: 'grad R(w)', id: op.id, inputs: recordInputs(wIn), params, what: 'grad:input', values: Array.from(g) },
       ];
 
       // Sparsity: the smallest R of each penalty on the loss ellipse (lam = 1).
@@ -440,7 +408,7 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
             shown.push({
               label: `grad ${id} on the ellipse`,
               id,
-              inputs: rec(bIn),
+              inputs: recordInputs(bIn),
               params: one,
               what: 'grad:input',
               values: Array.from(G.slice(2 * best, 2 * best + 2)),
@@ -452,7 +420,7 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
         shown.push({
           label: `${id} at the touching point`,
           id,
-          inputs: rec(sIn),
+          inputs: recordInputs(sIn),
           params: one,
           what: 'value',
           values: [Rs],
@@ -462,15 +430,12 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
         if (Rs > 0) sPaths.push(ballPath(id, isL1 ? Rs : Math.sqrt(Rs), isL1, color, dash));
         sPaths.push({ label: `${id} w*`, xs: [star[0]!], ys: [star[1]!], color, kind: 'points' });
         const zero = e.inside ? '' : star[0] === 0 ? t.zeroAt(1) : star[1] === 0 ? t.zeroAt(2) : '';
-        lines.push(t.touch(isL1 ? 'L1' : 'L2', formatF32(star[0]!), formatF32(star[1]!), fmt(Rs), zero));
+        lines.push(t.touch(isL1 ? 'L1' : 'L2', formatF32(star[0]!), formatF32(star[1]!), fmtNum(Rs), zero));
       }
       if (e.inside) lines.unshift(t.inside);
       planeS.update(sPaths, handles);
       sparseOut.textContent = lines.join('\n');
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -524,8 +489,8 @@ function dropoutView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
   let shown: Shown[] = [];
 
   function render(): void {
-    try {
-      const params = paramsOf(op, ctx);
+    guard(ctx, 'engine', () => {
+      const params = entryParams(op, ctx.params);
       const xIn = { input: { shape: [DR, DC], data: x } };
       const y = dl.eval('dropout', xIn, params).data;
       const m = dl.grad('dropout', xIn, params).input.data;
@@ -557,13 +522,17 @@ function dropoutView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
         draws,
       );
       shown = [
-        { label: 'y', id: 'dropout', inputs: rec(xIn), params, what: 'value', values: Array.from(y) },
-        { label: 'mask / (1-p)', id: 'dropout', inputs: rec(xIn), params, what: 'grad:input', values: Array.from(m) },
+        { label: 'y', id: 'dropout', inputs: recordInputs(xIn), params, what: 'value', values: Array.from(y) },
+        {
+          label: 'mask / (1-p)',
+          id: 'dropout',
+          inputs: recordInputs(xIn),
+          params,
+          what: 'grad:input',
+          values: Array.from(m),
+        },
       ];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -629,9 +598,9 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
   let shownK = -1;
 
   function render(): void {
-    try {
+    guard(ctx, 'engine', () => {
       shown = [];
-      const params = paramsOf(op, ctx);
+      const params = entryParams(op, ctx.params);
       const K = params.num_classes!;
       // Indices of classes that exist under the current num_classes (the others are reported, not sent).
       const inRange = targets.filter((k) => k < K);
@@ -665,7 +634,7 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
       const otherIdx = t0 === 0 ? 1 : 0;
       out.textContent = [
         `ε = ${formatF32(Math.fround(params.epsilon!))}, K = ${K}`,
-        t.lsOut(fmt(q[t0]!), K > 1 ? fmt(q[otherIdx]!) : '–'),
+        t.lsOut(fmtNum(q[t0]!), K > 1 ? fmtNum(q[otherIdx]!) : '–'),
       ].join('\n');
       // Cross-entropy of logits [m, 0, …, 0] (true class first) against both targets, over m.
       if (K >= 2 && K <= LOSS_K_MAX) {
@@ -691,12 +660,12 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
         lossPlot.setMarks(
           interior ? [{ x: ms[best]!, y: ls[best]!, color: 0, label: `m ≈ ${formatF32(ms[best]!)}` }] : [],
         );
-        lossOut.textContent = interior ? t.lsMin(formatF32(ms[best]!), fmt(ls[best]!)) : t.lsNoMin;
+        lossOut.textContent = interior ? t.lsMin(formatF32(ms[best]!), fmtNum(ls[best]!)) : t.lsNoMin;
         if (MARGINS * K * 2 <= 4800)
           shown.push({
             label: 'CE vs smoothed target',
             id: 'cross_entropy',
-            inputs: rec(softIn),
+            inputs: recordInputs(softIn),
             params: { reduction: 'none' },
             what: 'value',
             values: Array.from(ls),
@@ -710,16 +679,13 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
       shown.unshift({
         label: 'smoothed targets',
         id: 'label_smoothing',
-        inputs: rec(tIn),
+        inputs: recordInputs(tIn),
         params,
         what: 'value',
         values: Array.from(q.subarray(0, limit)),
         ...(pick ? { pick } : {}),
       });
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,
@@ -787,8 +753,8 @@ function spectralView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fa
   let shown: Shown[] = [];
 
   function render(): void {
-    try {
-      const params = paramsOf(op, ctx);
+    guard(ctx, 'engine', () => {
+      const params = entryParams(op, ctx.params);
       const r = rows.length;
       const c = rows[0]!.length;
       const wIn = { weight: { shape: [r, c], data: Float32Array.from(rows.flat()) } };
@@ -809,21 +775,18 @@ function spectralView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fa
       const kNow = params.n_power_iterations!;
       sPlot.setMarks(kNow <= maxIter ? [{ x: kNow, y: sk, color: 1, label: `k = ${kNow}` }] : []);
       heat.update(res.data, r, c);
-      out.textContent = t.snOut(kNow, fmt(sk), fmt(ref));
+      out.textContent = t.snOut(kNow, fmtNum(sk), fmtNum(ref));
       shown = [
         {
           label: 'W / sigma',
           id: 'spectral_norm',
-          inputs: rec(wIn),
+          inputs: recordInputs(wIn),
           params,
           what: 'value',
           values: Array.from(res.data),
         },
       ];
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
   return {
     render,

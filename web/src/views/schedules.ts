@@ -7,6 +7,7 @@ import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot, type Mark } from '../ui/plots/line.js';
 import { controlGroup, readout, slider, toggle } from '../ui/widgets.js';
+import { overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import { autoHorizon, events, fitted, MAX_STEPS } from './schedule-timing.js';
 import './optimizers.css';
@@ -93,10 +94,6 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const metas = new Map(dl.ops().map((o) => [o.id, o]));
   const others = SCHEDULES.filter((id) => id !== op.id && metas.has(id));
   const cmpDefault = ['cosine_annealing_lr', 'warmup_cosine', 'step_lr'].filter((id) => id !== op.id).slice(0, 2);
-  let cmp = store
-    .text('cmp', cmpDefault.join(','), 300)
-    .split(',')
-    .filter((id) => (others as readonly string[]).includes(id));
   const logDefault = op.id === 'step_lr' || op.id === 'exponential_lr';
   let logY = store.bool('logy', logDefault);
   let at = store.int('at', -1, -1, MAX_STEPS);
@@ -123,18 +120,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const out = readout(controls, 'schedule-readout');
 
   const cmpGroup = controlGroup(host, t.overlays);
-  const boxes = h('div', { class: 'opt-overlays' });
-  cmpGroup.append(boxes);
-  for (const id of others) {
-    const box = toggle(boxes, { id: `view-cmp-${id}`, label: id, checked: cmp.includes(id) }, (on) => {
-      cmp = others.filter((o) => (o === id ? on : cmp.includes(o)));
-      // 'none' keeps an empty choice in the link (an empty value would fall back to the default).
-      store.set('cmp', cmp.length ? cmp.join(',') : 'none', cmpDefault.join(','));
-      rerender();
-    });
-    // The overlay's colour on the plots, next to its name.
-    box.parentElement?.append(h('span', { class: `swatch swatch-${1 + others.indexOf(id)}`, 'aria-hidden': 'true' }));
-  }
+  let cmp = overlayToggles(cmpGroup, store, others, cmpDefault, 300, (c) => {
+    cmp = c;
+    rerender();
+  });
   cmpGroup.append(h('p', { class: 'muted hint', text: t.overlayHint }));
 
   const figures = h('div', { class: 'figures' });
@@ -183,7 +172,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     }
     const tAt = at < 0 ? Math.floor(n / 2) : Math.min(at, n - 1);
     atField?.set(tAt);
-    try {
+    guard(ctx, 'engine', () => {
       const curves: Curve[] = [{ id: op.id, params: { ...hyper, steps: n }, lr: call(op.id, hyper, n) }];
       let peak = 0;
       for (const v of curves[0]!.lr) if (Number.isFinite(v) && v > peak) peak = v;
@@ -231,10 +220,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       for (const c of curves.slice(1)) parts.push(`${c.id} ${formatF32(c.lr[tAt]!)}`);
       out.textContent = parts.join('   ');
       last = { curves, pick: stride > 1 ? idx : null };
-      ctx.report('engine', null);
-    } catch (err) {
-      ctx.report('engine', err);
-    }
+    });
   }
 
   return {
