@@ -129,3 +129,48 @@ export function checklist(
   parent.append(set);
   return set;
 }
+
+/** The x range of a curve plot and its probe point. */
+export interface RangeProbe {
+  xmin: number;
+  xmax: number;
+  probe: number;
+}
+
+/**
+ * The slider trio of a curve plot: x min in [−50, 0], x max in [0.1, 50] and the probe x in [−10, 10]
+ * (ids `<idPrefix>-xmin`, `<idPrefix>-xmax`, `<idPrefix>-probe`).
+ * @param parent - where the sliders go
+ * @param idPrefix - the ids' prefix
+ * @param labels - the three labels
+ * @param state - the current values; a slider writes its value into it before calling `onChange`
+ * @param onChange - called with the key that changed
+ * @returns the probe's slider, to show a probe set from elsewhere (a click on a plot)
+ */
+export function rangeProbeSliders(
+  parent: HTMLElement,
+  idPrefix: string,
+  labels: { xmin: string; xmax: string; probe: string },
+  state: RangeProbe,
+  onChange: (key: keyof RangeProbe) => void,
+): SliderField {
+  const set = (key: keyof RangeProbe) => (v: number) => {
+    state[key] = v;
+    onChange(key);
+  };
+  slider(
+    parent,
+    { id: `${idPrefix}-xmin`, label: labels.xmin, min: -50, max: 0, step: 0.1, value: state.xmin },
+    set('xmin'),
+  );
+  slider(
+    parent,
+    { id: `${idPrefix}-xmax`, label: labels.xmax, min: 0.1, max: 50, step: 0.1, value: state.xmax },
+    set('xmax'),
+  );
+  return slider(
+    parent,
+    { id: `${idPrefix}-probe`, label: labels.probe, min: -10, max: 10, step: 0.01, value: state.probe },
+    set('probe'),
+  );
+}

@@ -9,7 +9,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid, plotMode, sampleCurves, EXTRA_INPUT_DEFAULT, extraInputs, type Curves } from '../ui/sampler.js';
 import { checklist, controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { guard } from './common.js';
+import { guard, storedRangeProbe } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 
 /** Points on the x grid: enough for a smooth curve, cheap enough for every slider frame. */
@@ -60,10 +60,6 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   host.append(figures);
   const rowDefault = op.rowOut === 'half' ? [0, 1, 0] : [0, 1];
 
-  let xmin = store.num('xmin', -6, -1e4, 1e4);
-  let xmax = store.num('xmax', 6, -1e4, 1e4);
-  if (!(xmin < xmax)) [xmin, xmax] = [-6, 6];
-  let probe = store.num('x', 1, -1e4, 1e4);
   const validCmp = (ids: string[]) => ids.filter((id) => elementwise.some((o) => o.id === id) && id !== op.id);
   let cmp = validCmp(store.text('cmp', '', 200).split(',').filter(Boolean)).slice(0, MAX_OVERLAYS);
   let row = store.list('row', rowDefault, { min: -1e4, max: 1e4, maxLen: 64 });
@@ -73,25 +69,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     ctx.changed();
     render();
   };
-  slider(controls, { id: 'view-xmin', label: t.xmin, min: -50, max: 0, step: 0.1, value: xmin }, (v) => {
-    xmin = v;
-    store.set('xmin', v, -6);
-    rerender();
-  });
-  slider(controls, { id: 'view-xmax', label: t.xmax, min: 0.1, max: 50, step: 0.1, value: xmax }, (v) => {
-    xmax = v;
-    store.set('xmax', v, 6);
-    rerender();
-  });
-  const probeField = slider(
-    controls,
-    { id: 'view-probe', label: t.probe, min: -10, max: 10, step: 0.01, value: probe },
-    (v) => {
-      probe = v;
-      store.set('x', v, 1);
-      rerender();
-    },
-  );
+  const xr = storedRangeProbe(controls, store, 'view', t, rerender);
   if (mode === 'rowwise') {
     controls.append(h('p', { class: 'muted hint', text: t.rowHelp }));
     textField(controls, { id: 'view-row', label: t.row, value: row.join(', ') }, (text) => {
@@ -141,12 +119,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   }
   const figF = new Figure(figures, t.f, ctx.lang, 'figure-f');
   const figDf = new Figure(figures, t.df, ctx.lang, 'figure-df');
-  const onPick = (x: number) => {
-    probe = x;
-    probeField.set(x);
-    store.set('x', x, 1);
-    rerender();
-  };
+  const onPick = xr.pick;
   const plotOpts = (label: string) => ({
     series: [{ label }, ...cmp.map((id, i) => ({ label: id, color: i + 2, width: 1.5, dash: [6, 4] }))],
     syncKey: 'dlmath-x',
@@ -170,10 +143,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   }
 
   function render(): void {
-    if (!(xmin < xmax)) return ctx.report('range', new Error(`x: [${xmin}, ${xmax}]`));
+    if (!(xr.xmin < xr.xmax)) return ctx.report('range', new Error(`x: [${xr.xmin}, ${xr.xmax}]`));
     ctx.report('range', null);
-    const key = `${xmin},${xmax}`;
-    if (gridCache?.key !== key) gridCache = { key, xs: grid(xmin, xmax, GRID_POINTS) };
+    const key = `${xr.xmin},${xr.xmax}`;
+    if (gridCache?.key !== key) gridCache = { key, xs: grid(xr.xmin, xr.xmax, GRID_POINTS) };
     const gridXs = gridCache.xs;
     const setup = setupOf();
     guard(ctx, 'engine', () => {
@@ -194,7 +167,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         plotDf.update(curves.x, [curves.df, ...others.map((c) => c.df)]);
         lastCurveKey = curveKey;
       }
-      const pc = sampleCurves(dl, op, mode!, Float32Array.of(probe), setup);
+      const pc = sampleCurves(dl, op, mode!, Float32Array.of(xr.probe), setup);
       plotF.setMarks([{ x: pc.x[0]!, y: pc.f[0]!, color: 1 }]);
       plotDf.setMarks([{ x: pc.x[0]!, y: pc.df[0]!, color: 1 }]);
       probeOut.textContent = `x = ${formatF32(pc.x[0]!)}   f(x) = ${formatF32(pc.f[0]!)}   f′(x) = ${formatF32(pc.df[0]!)}`;

@@ -26,7 +26,7 @@ import {
 } from './common.js';
 import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
-import './engine-views.css';
+import './views.css';
 
 const L = {
   en: {
@@ -165,6 +165,52 @@ function randomMatrix(rows: number, cols: number, next: () => number, scale: num
   return Array.from({ length: rows }, () => Array.from({ length: cols }, () => scale * next()));
 }
 
+/** The sequence length, width, seed and scale every attention view starts from. */
+interface Dims {
+  T: number;
+  E: number;
+  seed: number;
+  amp: number;
+}
+
+/**
+ * The T, E, seed and amp sliders, bound to the store.
+ * @param def - the defaults (and the largest T and E)
+ * @param onChange - called with all four after one changes (the store is already set)
+ */
+function dimSliders(
+  controls: HTMLElement,
+  ctx: ViewContext,
+  t: Texts,
+  seedLabel: string,
+  def: Dims & { maxT: number; maxE: number },
+  onChange: (d: Dims) => void,
+): Dims {
+  const { store } = ctx;
+  const d: Dims = {
+    T: store.int('T', def.T, 2, def.maxT),
+    E: store.int('E', def.E, 1, def.maxE),
+    seed: store.int('seed', def.seed, 0, 9999),
+    amp: store.num('amp', def.amp, 0.1, 4),
+  };
+  const set = (key: keyof Dims, v: number) => {
+    d[key] = v;
+    store.set(key, v, def[key]);
+    onChange({ ...d });
+  };
+  slider(controls, { id: 'view-T', label: t.len, min: 2, max: def.maxT, step: 1, value: d.T }, (v) =>
+    set('T', Math.round(v)),
+  );
+  slider(controls, { id: 'view-E', label: t.dim, min: 1, max: def.maxE, step: 1, value: d.E }, (v) =>
+    set('E', Math.round(v)),
+  );
+  slider(controls, { id: 'view-seed', label: seedLabel, min: 0, max: 200, step: 1, value: d.seed }, (v) =>
+    set('seed', Math.round(v)),
+  );
+  slider(controls, { id: 'view-amp', label: t.amp, min: 0.1, max: 4, step: 0.05, value: d.amp }, (v) => set('amp', v));
+  return { ...d };
+}
+
 // ----- scaled dot-product attention ------------------------------------------
 
 function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): FamilyView {
@@ -173,10 +219,17 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
   const figures = h('div', { class: 'figures' });
   host.append(figures);
 
-  let T = store.int('T', 5, 2, 10);
-  let E = store.int('E', 4, 1, 8);
-  let seed = store.int('seed', 1, 0, 9999);
-  let amp = store.num('amp', 1.2, 0.1, 4);
+  let { T, E, seed, amp } = dimSliders(
+    controls,
+    ctx,
+    t,
+    t.seed,
+    { T: 5, E: 4, seed: 1, amp: 1.2, maxT: 10, maxE: 8 },
+    (d) => {
+      ({ T, E, seed, amp } = d);
+      regenerate();
+    },
+  );
   let hide = store.list('hide', [], { min: 0, max: 9999, minLen: 0, maxLen: 100 }).filter(Number.isInteger);
   const custom = { q: store.text('q', '', 600), k: store.text('k', '', 600), v: store.text('v', '', 600) };
   let mats = { q: [] as number[][], k: [] as number[][], v: [] as number[][] };
@@ -211,26 +264,6 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
     ctx.changed();
     render();
   };
-  slider(controls, { id: 'view-T', label: t.len, min: 2, max: 10, step: 1, value: T }, (v) => {
-    T = Math.round(v);
-    store.set('T', T, 5);
-    regenerate();
-  });
-  slider(controls, { id: 'view-E', label: t.dim, min: 1, max: 8, step: 1, value: E }, (v) => {
-    E = Math.round(v);
-    store.set('E', E, 4);
-    regenerate();
-  });
-  slider(controls, { id: 'view-seed', label: t.seed, min: 0, max: 200, step: 1, value: seed }, (v) => {
-    seed = Math.round(v);
-    store.set('seed', seed, 1);
-    regenerate();
-  });
-  slider(controls, { id: 'view-amp', label: t.amp, min: 0.1, max: 4, step: 0.05, value: amp }, (v) => {
-    amp = v;
-    store.set('amp', v, 1.2);
-    regenerate();
-  });
   for (const key of ['q', 'k', 'v'] as const) {
     fields[key] = textField(
       controls,
@@ -352,34 +385,18 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
   const figures = h('div', { class: 'figures' });
   host.append(figures);
 
-  let T = store.int('T', 6, 2, 12);
-  let E = store.int('E', 8, 1, 16);
-  let seed = store.int('seed', 1, 0, 9999);
-  let amp = store.num('amp', 1.5, 0.1, 4);
-  const rerender = () => {
-    ctx.changed();
-    render();
-  };
-  slider(controls, { id: 'view-T', label: t.len, min: 2, max: 12, step: 1, value: T }, (v) => {
-    T = Math.round(v);
-    store.set('T', T, 6);
-    rerender();
-  });
-  slider(controls, { id: 'view-E', label: t.dim, min: 1, max: 16, step: 1, value: E }, (v) => {
-    E = Math.round(v);
-    store.set('E', E, 8);
-    rerender();
-  });
-  slider(controls, { id: 'view-seed', label: t.seedX, min: 0, max: 200, step: 1, value: seed }, (v) => {
-    seed = Math.round(v);
-    store.set('seed', seed, 1);
-    rerender();
-  });
-  slider(controls, { id: 'view-amp', label: t.amp, min: 0.1, max: 4, step: 0.05, value: amp }, (v) => {
-    amp = v;
-    store.set('amp', v, 1.5);
-    rerender();
-  });
+  let { T, E, seed, amp } = dimSliders(
+    controls,
+    ctx,
+    t,
+    t.seedX,
+    { T: 6, E: 8, seed: 1, amp: 1.5, maxT: 12, maxE: 16 },
+    (d) => {
+      ({ T, E, seed, amp } = d);
+      ctx.changed();
+      render();
+    },
+  );
   const info = readout(controls, 'attention-readout');
 
   const small = { numbersUpTo: 6 };

@@ -15,6 +15,7 @@ import { controlGroup, readout, select, slider } from '../ui/widgets.js';
 import { descend, prefix, type Descent } from './surfaces.js';
 import { frameRenderer, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
+import './views.css';
 import './chain-rule.css';
 
 export const lesson = {

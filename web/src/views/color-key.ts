@@ -1,7 +1,7 @@
 // A colour key for a PlanePlot, which draws no legend of its own: one line
 // sample per series colour (dashed when the path is dashed) and its label.
 import { h } from '../ui/dom.js';
-import './engine-views.css';
+import './views.css';
 
 /** One entry of a key: theme series colour index, label, dashed or not. */
 export type KeyItem = [color: number, label: string, dashed?: boolean];

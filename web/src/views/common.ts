@@ -7,8 +7,10 @@ import type { Dlmath, EvalResult, OpId, Result } from '../engine/index.js';
 import type { ViewStore } from '../state/store.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
-import { toggle } from '../ui/widgets.js';
+import type { SliderField } from '../ui/controls.js';
+import { rangeProbeSliders, slider, toggle, type RangeProbe } from '../ui/widgets.js';
 import type { Shown, ViewContext } from './view.js';
+import './views.css';
 
 /** An input as the engine sees it: float32 data and a shape. */
 export interface F32Input {
@@ -291,4 +293,71 @@ export function overlayToggles(
     box.parentElement?.append(h('span', { class: `swatch swatch-${1 + ids.indexOf(id)}`, 'aria-hidden': 'true' }));
   }
   return chosen;
+}
+
+/**
+ * A whole-number slider bound to a store key (its id is `view-<key>`); a typed value that is not a whole
+ * number in [min, max] is ignored.
+ * @param parent - where the slider goes
+ * @param store - the view's store
+ * @param o - the key, label, range, default and current value
+ * @param onSet - called with the new value after the store is set
+ */
+export function intSlider(
+  parent: HTMLElement,
+  store: ViewStore,
+  o: { key: string; label: string; min: number; max: number; def: number; value: number },
+  onSet: (v: number) => void,
+): SliderField {
+  return slider(
+    parent,
+    { id: `view-${o.key}`, label: o.label, min: o.min, max: o.max, step: 1, value: o.value },
+    (v) => {
+      if (!Number.isInteger(v) || v < o.min || v > o.max) return;
+      store.set(o.key, v, o.def);
+      onSet(v);
+    },
+  );
+}
+
+/** Where a curve view keeps its x range and probe in the store, and their defaults. */
+const RANGE_KEYS = { xmin: ['xmin', -6], xmax: ['xmax', 6], probe: ['x', 1] } as const;
+
+/**
+ * The x range and probe of a curve view with their sliders, kept in the store as 'xmin', 'xmax' and 'x'
+ * (defaults −6, 6 and 1; a range read from a link that is empty falls back to the defaults).
+ * @param parent - where the sliders go
+ * @param store - the view's store
+ * @param idPrefix - the sliders' id prefix
+ * @param labels - the three labels
+ * @param onChange - called after a value changed and was stored
+ * @returns the live values, and `pick(x)` that moves the probe from elsewhere (slider, store, onChange)
+ */
+export function storedRangeProbe(
+  parent: HTMLElement,
+  store: ViewStore,
+  idPrefix: string,
+  labels: { xmin: string; xmax: string; probe: string },
+  onChange: () => void,
+): RangeProbe & { pick(x: number): void } {
+  const r: RangeProbe = {
+    xmin: store.num('xmin', -6, -1e4, 1e4),
+    xmax: store.num('xmax', 6, -1e4, 1e4),
+    probe: 0,
+  };
+  if (!(r.xmin < r.xmax)) [r.xmin, r.xmax] = [-6, 6];
+  r.probe = store.num('x', 1, -1e4, 1e4);
+  const save = (key: keyof RangeProbe) => {
+    const [k, def] = RANGE_KEYS[key];
+    store.set(k, r[key], def);
+    onChange();
+  };
+  const probeField = rangeProbeSliders(parent, idPrefix, labels, r, save);
+  return Object.assign(r, {
+    pick(x: number) {
+      r.probe = x;
+      probeField.set(x);
+      save('probe');
+    },
+  });
 }

@@ -25,7 +25,7 @@ import {
 } from './common.js';
 import { colorKey, type KeyItem } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
-import './engine-views.css';
+import './views.css';
 
 const L = {
   en: {

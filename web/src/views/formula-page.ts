@@ -12,7 +12,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid } from '../ui/sampler.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
-import { guard } from './common.js';
+import { guard, storedRangeProbe } from './common.js';
 import type { FamilyView, LessonMeta, Shown, ViewContext } from './view.js';
 
 export const lesson: LessonMeta = {
@@ -86,10 +86,6 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   const activations = dl.ops().filter((o) => o.form === 'elementwise' && o.kind === 'op' && o.inputs.length === 1);
 
   let text = store.text('f', DEFAULT_TEXT, MAX_TEXT);
-  let xmin = store.num('xmin', -6, -1e4, 1e4);
-  let xmax = store.num('xmax', 6, -1e4, 1e4);
-  if (!(xmin < xmax)) [xmin, xmax] = [-6, 6];
-  let probe = store.num('x', 1, -1e4, 1e4);
   let cmp = store.choice('cmp', ['', ...activations.map((o) => o.id)], '');
 
   // The editor: the text, a caret line under an error, the parsed LaTeX.
@@ -151,25 +147,7 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     },
   );
   const range = controlGroup(host, t.range);
-  slider(range, { id: 'formula-xmin', label: t.xmin, min: -50, max: 0, step: 0.1, value: xmin }, (v) => {
-    xmin = v;
-    store.set('xmin', v, -6);
-    update();
-  });
-  slider(range, { id: 'formula-xmax', label: t.xmax, min: 0.1, max: 50, step: 0.1, value: xmax }, (v) => {
-    xmax = v;
-    store.set('xmax', v, 6);
-    update();
-  });
-  const probeField = slider(
-    range,
-    { id: 'formula-probe', label: t.probe, min: -10, max: 10, step: 0.01, value: probe },
-    (v) => {
-      probe = v;
-      store.set('x', v, 1);
-      update();
-    },
-  );
+  const xr = storedRangeProbe(range, store, 'formula', t, update);
   const probeOut = readout(range, 'formula-readout');
   const paramBox = controlGroup(host, t.params);
   paramBox.hidden = true;
@@ -179,12 +157,7 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   const figF = new Figure(figures, t.f, ctx.lang, 'figure-f');
   const figDf = new Figure(figures, t.df, ctx.lang, 'figure-df');
   figDf.setNote(t.noteDf);
-  const onPick = (x: number) => {
-    probe = x;
-    probeField.set(x);
-    store.set('x', x, 1);
-    update();
-  };
+  const onPick = xr.pick;
   const opts = (label: string) => ({
     series: [{ label }, ...(cmp ? [{ label: cmp, color: 2, dash: [6, 4], width: 1.5 }] : [])],
     syncKey: 'dlmath-formula',
@@ -271,13 +244,13 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   function render(): void {
     shown = [];
     if (!formula) return;
-    if (!(xmin < xmax)) return ctx.report('range', new Error(`x: [${xmin}, ${xmax}]`));
+    if (!(xr.xmin < xr.xmax)) return ctx.report('range', new Error(`x: [${xr.xmin}, ${xr.xmax}]`));
     ctx.report('range', null);
     const fm = formula;
     guard(ctx, 'formula', () => {
-      const xs = grid(xmin, xmax, POINTS);
+      const xs = grid(xr.xmin, xr.xmax, POINTS);
       const r = fm.evalWithGrad(xs, paramValues);
-      const p = fm.evalWithGrad(Float32Array.of(probe), paramValues);
+      const p = fm.evalWithGrad(Float32Array.of(xr.probe), paramValues);
       const fs = [r.value];
       const dfs = [r.grad];
       let note = '';
@@ -304,9 +277,9 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
       figF.setNote(note);
       plotF.update(xs, fs);
       plotDf.update(xs, dfs);
-      plotF.setMarks([{ x: probe, y: p.value[0]!, color: 1 }]);
-      plotDf.setMarks([{ x: probe, y: p.grad[0]!, color: 1 }]);
-      probeOut.textContent = `x = ${formatF32(Math.fround(probe))}   f(x) = ${formatF32(p.value[0]!)}   f′(x) = ${formatF32(p.grad[0]!)}`;
+      plotF.setMarks([{ x: xr.probe, y: p.value[0]!, color: 1 }]);
+      plotDf.setMarks([{ x: xr.probe, y: p.grad[0]!, color: 1 }]);
+      probeOut.textContent = `x = ${formatF32(Math.fround(xr.probe))}   f(x) = ${formatF32(p.value[0]!)}   f′(x) = ${formatF32(p.grad[0]!)}`;
       const inputs = { x: { shape: [POINTS], data: Array.from(xs) } };
       shown.push(
         {

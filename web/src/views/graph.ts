@@ -12,7 +12,7 @@ import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
 import { evalCall, f32, fmt, record, type F32Inputs, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
-import './engine-views.css';
+import './views.css';
 
 const L = {
   en: {

@@ -27,6 +27,7 @@ import {
 } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import type { SliderField } from '../ui/controls.js';
+import './views.css';
 import './losses.css';
 
 /** Points on a curve's grid: smooth, and cheap on every slider frame. */
@@ -506,7 +507,7 @@ function regressionView(env: Env): FamilyView {
   if (robust) {
     const figP = new Figure(env.figures, t.fit, ctx.lang, 'figure-fit');
     figFit = figP;
-    figP.root.classList.add('losses-wide');
+    figP.root.classList.add('wide-figure');
     plane = new PlanePlot(figP.body, {
       x: [0, FIT_DATA.length + 1],
       y: FIT_RANGE,
@@ -1477,6 +1478,46 @@ function arrow(label: string, x: number, y: number, dx: number, dy: number, colo
 }
 
 /** The plane's grid points as rows [x, y] (row-major, y from min to max). */
+/** The wide, square figure the pair views draw their plane in ('figure-plane'). */
+function squareFigure(env: Env, title: string): Figure {
+  const fig = new Figure(env.figures, title, env.ctx.lang, 'figure-plane');
+  fig.root.classList.add('wide-figure');
+  fig.body.classList.add('losses-square');
+  return fig;
+}
+
+/**
+ * A plane of draggable points over R × R (equal aspect) in `fig`, with its note.
+ * @param onDrag - point i was dragged to (x, y)
+ */
+function dragPlane(
+  fig: Figure,
+  R: [number, number],
+  labels: [string, string],
+  note: string,
+  onDrag: (i: number, x: number, y: number) => void,
+): PlanePlot {
+  const plane = new PlanePlot(fig.body, {
+    x: R,
+    y: R,
+    xLabel: labels[0],
+    yLabel: labels[1],
+    equalAspect: true,
+    onDrag,
+  });
+  fig.attach(plane);
+  fig.setNote(note);
+  return plane;
+}
+
+/** `pts` ([x0, y0, x1, y1, …]) with point i moved to (x, y), rounded to 3 decimals as the link keeps them. */
+function movePoint(pts: number[], i: number, x: number, y: number): number[] {
+  const out = pts.slice();
+  out[2 * i] = Number(x.toFixed(3));
+  out[2 * i + 1] = Number(y.toFixed(3));
+  return out;
+}
+
 function fieldGrid(x: [number, number], y: [number, number]): { xs: Float32Array; ys: Float32Array } {
   const xs = new Float32Array(FIELD * FIELD);
   const ys = new Float32Array(FIELD * FIELD);
@@ -1529,22 +1570,10 @@ function marginRankingView(env: Env): FamilyView {
   const out = readout(env.controls, 'loss-readout');
   const pair = curvePair(env, 'x₁ − x₂', () => {}, [t.mrLoss, t.mrGrad], 'x₁');
   pair.fl.fig.setNote(t.mrNote);
-  const figP = new Figure(env.figures, t.mrPlane, ctx.lang, 'figure-plane');
-  figP.root.classList.add('losses-wide');
-  figP.body.classList.add('losses-square');
-  const plane = new PlanePlot(figP.body, {
-    x: R,
-    y: R,
-    xLabel: 'x₁',
-    yLabel: 'x₂',
-    equalAspect: true,
-    onDrag: (_i, x, yy) => {
-      pt = [Number(x.toFixed(3)), Number(yy.toFixed(3))];
-      env.save('pt', pt, [0.5, 1]);
-    },
+  const plane = dragPlane(squareFigure(env, t.mrPlane), R, ['x₁', 'x₂'], t.arrowNote, (_i, x, yy) => {
+    pt = movePoint(pt, 0, x, yy);
+    env.save('pt', pt, [0.5, 1]);
   });
-  figP.attach(plane);
-  figP.setNote(t.arrowNote);
   const grid = fieldGrid(R, R);
   let fieldKey = '';
   let shown: Shown[] = [];
@@ -1612,28 +1641,15 @@ function cosineView(env: Env): FamilyView {
   const defs = [1.2, 0.3, 0.4, 1.1];
   let pts = ctx.store.list('pts', defs, { min: R[0], max: R[1], minLen: 4, maxLen: 4 });
   const out = readout(env.controls, 'loss-readout');
-  const figP = new Figure(env.figures, t.cosPlane, ctx.lang, 'figure-plane');
-  figP.root.classList.add('losses-wide');
-  figP.body.classList.add('losses-square');
+  const figP = squareFigure(env, t.cosPlane);
   // Every figure exists before the plane is built, so its width is final when it measures itself.
   const fa = lineFigure(env, t.cosAngle, 'figure-angle', [{ label: 'y = +1' }, { label: 'y = −1', color: 1 }], {
     xLabel: t.angle,
   });
-  const plane = new PlanePlot(figP.body, {
-    x: R,
-    y: R,
-    xLabel: 'dim 0',
-    yLabel: 'dim 1',
-    equalAspect: true,
-    onDrag: (i, x, yy) => {
-      pts = pts.slice();
-      pts[2 * i] = Number(x.toFixed(3));
-      pts[2 * i + 1] = Number(yy.toFixed(3));
-      env.save('pts', pts, defs);
-    },
+  const plane = dragPlane(figP, R, ['dim 0', 'dim 1'], t.cosNote, (i, x, yy) => {
+    pts = movePoint(pts, i, x, yy);
+    env.save('pts', pts, defs);
   });
-  figP.attach(plane);
-  figP.setNote(t.cosNote);
   const grid = fieldGrid(R, R);
   let shown: Shown[] = [];
 
@@ -1712,24 +1728,10 @@ function tripletView(env: Env): FamilyView {
   const defs = [0, 0, 1.2, 0.6, 0.8, -1];
   let pts = ctx.store.list('pts', defs, { min: R[0], max: R[1], minLen: 6, maxLen: 6 });
   const out = readout(env.controls, 'loss-readout');
-  const figP = new Figure(env.figures, t.tripPlane, ctx.lang, 'figure-plane');
-  figP.root.classList.add('losses-wide');
-  figP.body.classList.add('losses-square');
-  const plane = new PlanePlot(figP.body, {
-    x: R,
-    y: R,
-    xLabel: 'dim 0',
-    yLabel: 'dim 1',
-    equalAspect: true,
-    onDrag: (i, x, yy) => {
-      pts = pts.slice();
-      pts[2 * i] = Number(x.toFixed(3));
-      pts[2 * i + 1] = Number(yy.toFixed(3));
-      env.save('pts', pts, defs);
-    },
+  const plane = dragPlane(squareFigure(env, t.tripPlane), R, ['dim 0', 'dim 1'], t.tripNote, (i, x, yy) => {
+    pts = movePoint(pts, i, x, yy);
+    env.save('pts', pts, defs);
   });
-  figP.attach(plane);
-  figP.setNote(t.tripNote);
   const grid = fieldGrid(R, R);
   let shown: Shown[] = [];
   const names = ['anchor', 'positive', 'negative'] as const;
@@ -1805,7 +1807,7 @@ function infoNceView(env: Env): FamilyView {
   const prob = mk(t.nceProb, 'figure-prob', 'sequential', [0, 1]);
   prob.fig.setNote(t.nceProbNote);
   const gq = new Figure(env.figures, t.nceGrad, ctx.lang, 'figure-grad-query');
-  gq.root.classList.add('losses-wide');
+  gq.root.classList.add('wide-figure');
   const ghm = new Heatmap(gq.body, { map: 'diverging', rowLabel: 'query', colLabel: 'dim', numbersUpTo: 6 });
   gq.attach(ghm);
   const per = lineFigure(env, t.ncePer, 'figure-per-row', [{ label: 'ℓ_i', kind: 'bars' }], { xLabel: 'i' });
@@ -1900,7 +1902,7 @@ function ctcView(env: Env): FamilyView {
   });
   const out = readout(env.controls, 'loss-readout');
   const fp = new Figure(env.figures, t.ctcProbs, ctx.lang, 'figure-emissions');
-  fp.root.classList.add('losses-wide');
+  fp.root.classList.add('wide-figure');
   const hp = new Heatmap(fp.body, {
     map: 'sequential',
     range: [0, 1],
@@ -1911,7 +1913,7 @@ function ctcView(env: Env): FamilyView {
   fp.attach(hp);
   fp.setNote(t.ctcProbsNote);
   const fgr = new Figure(env.figures, t.ctcGrad, ctx.lang, 'figure-ctc-grad');
-  fgr.root.classList.add('losses-wide');
+  fgr.root.classList.add('wide-figure');
   const hg = new Heatmap(fgr.body, { map: 'diverging', rowLabel: 'class', colLabel: 't', numbersUpTo: 16 });
   fgr.attach(hg);
   fgr.setNote(t.ctcGradNote);

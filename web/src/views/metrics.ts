@@ -8,7 +8,7 @@ import { h } from '../ui/dom.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, linspace, recordInputs, guard } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, intSlider, linspace, record } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -131,10 +131,8 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
     ctx.changed();
     render();
   };
-  slider(controls, { id: 'view-k', label: t.classes, min: 2, max: K_MAX, step: 1, value: k }, (v) => {
-    if (!Number.isInteger(v) || v < 2 || v > K_MAX) return;
+  intSlider(controls, store, { key: 'k', label: t.classes, min: 2, max: K_MAX, def: 5, value: k }, (v) => {
     k = v;
-    store.set('k', v, 5);
     buildSliders();
     rerender();
   });
@@ -218,34 +216,18 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
           [p],
         );
       }
-      shown = [
-        {
-          label: 'probabilities',
-          id: 'softmax',
-          inputs: recordInputs(zIn),
-          params: {},
-          what: 'value',
-          values: Array.from(pq),
-        },
-      ];
+      shown = [record('probabilities', 'softmax', zIn, {}, 'value', pq)];
 
       const pIn = { p: { shape: [1, k], data: p } };
       const H = dl.eval('entropy', pIn, params).data[0]!;
-      shown.push({ label: 'H(p)', id: 'entropy', inputs: recordInputs(pIn), params, what: 'value', values: [H] });
+      shown.push(record('H(p)', 'entropy', pIn, params, 'value', [H]));
       const lines = [`p = ${fmtList(p)}`];
       if (two) lines.push(`q = ${fmtList(q)}`);
       if (!two) {
         lines.push(`H(p) = ${fmtNum(H)}`);
         const g = dl.grad('entropy', pIn, params).p.data;
         lines.push(`∂H/∂p = ${fmtList(g)}`);
-        shown.push({
-          label: 'dH/dp',
-          id: 'entropy',
-          inputs: recordInputs(pIn),
-          params,
-          what: 'grad:p',
-          values: Array.from(g),
-        });
+        shown.push(record('dH/dp', 'entropy', pIn, params, 'grad:p', g));
         // The two ends of the range: a one-hot row (0 log 0 counts as 0) and the uniform row.
         const ends = new Float32Array(2 * k);
         ends[0] = 1;
@@ -253,14 +235,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
         const eIn = { p: { shape: [2, k], data: ends } };
         const he = dl.eval('entropy', eIn, params).data;
         lines.push(t.ends(fmtNum(he[0]!), fmtNum(he[1]!)));
-        shown.push({
-          label: 'H of one-hot and uniform',
-          id: 'entropy',
-          inputs: recordInputs(eIn),
-          params,
-          what: 'value',
-          values: Array.from(he),
-        });
+        shown.push(record('H of one-hot and uniform', 'entropy', eIn, params, 'value', he));
       } else {
         const pqIn = { p: { shape: [1, k], data: p }, q: { shape: [1, k], data: q } };
         const KL = dl.eval('kl_divergence', pqIn, params).data[0]!;
@@ -274,15 +249,8 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
           `  ${fmtNum(H)} + ${fmtNum(KL)} = ${fmtNum(sum)}  vs  ${fmtNum(CE)}  (${t.diff} ${fmtNum(sum - CE)})`,
         );
         shown.push(
-          { label: 'KL(p||q)', id: 'kl_divergence', inputs: recordInputs(pqIn), params, what: 'value', values: [KL] },
-          {
-            label: 'H(p,q)',
-            id: 'distribution_cross_entropy',
-            inputs: recordInputs(pqIn),
-            params,
-            what: 'value',
-            values: [CE],
-          },
+          record('KL(p||q)', 'kl_divergence', pqIn, params, 'value', [KL]),
+          record('H(p,q)', 'distribution_cross_entropy', pqIn, params, 'value', [CE]),
         );
       }
       mainOut.textContent = lines.join('\n');
@@ -299,14 +267,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
         curve.update(ss, [Hs, new Float32Array(SHARP).fill(Hs[0]!)]);
         const one = ss.findIndex((s) => s >= 1);
         curve.setMarks([{ x: ss[one]!, y: Hs[one]!, color: 0 }]);
-        shown.push({
-          label: 'H over s',
-          id: 'entropy',
-          inputs: recordInputs(hIn),
-          params,
-          what: 'value',
-          values: Array.from(Hs),
-        });
+        shown.push(record('H over s', 'entropy', hIn, params, 'value', Hs));
       } else {
         const ts = linspace(0, 1, MOVE);
         const Z = new Float32Array(MOVE * k);
@@ -325,14 +286,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
             { x: 0, y: a[0]!, color: 0 },
             { x: 0, y: b[0]!, color: 1 },
           ]);
-          shown.push({
-            label: 'KL(p||q_t)',
-            id: 'kl_divergence',
-            inputs: recordInputs(fwd),
-            params,
-            what: 'value',
-            values: Array.from(a),
-          });
+          shown.push(record('KL(p||q_t)', 'kl_divergence', fwd, params, 'value', a));
         } else {
           const ce = dl.eval('distribution_cross_entropy', fwd, params).data;
           const hp = dl.eval('entropy', { p: fwd.p }, params).data;
@@ -342,14 +296,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
             { x: 0, y: ce[0]!, color: 0 },
             { x: 0, y: kl[0]!, color: 1 },
           ]);
-          shown.push({
-            label: 'H(p,q_t)',
-            id: 'distribution_cross_entropy',
-            inputs: recordInputs(fwd),
-            params,
-            what: 'value',
-            values: Array.from(ce),
-          });
+          shown.push(record('H(p,q_t)', 'distribution_cross_entropy', fwd, params, 'value', ce));
         }
       }
     });
@@ -391,12 +338,15 @@ function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): 
     store.set('p', v, TOKENS_DEFAULT);
     rerender();
   });
-  const whichField = slider(controls, { id: 'view-k', label: t.which, min: 0, max: 63, step: 1, value: which }, (v) => {
-    if (!Number.isInteger(v) || v < 0 || v > 63) return;
-    which = v;
-    store.set('k', v, 4);
-    rerender();
-  });
+  const whichField = intSlider(
+    controls,
+    store,
+    { key: 'k', label: t.which, min: 0, max: 63, def: 4, value: which },
+    (v) => {
+      which = v;
+      rerender();
+    },
+  );
   const pplOut = readout(controls, 'ppl-readout');
 
   const figTok = new Figure(figures, t.tokenFig, ctx.lang, 'figure-tokens');
@@ -443,15 +393,8 @@ function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): 
         '\n',
       );
       shown = [
-        { label: 'perplexity', id: 'perplexity', inputs: recordInputs(inp), params: {}, what: 'value', values: [ppl] },
-        {
-          label: 'dPPL/dlog_probs',
-          id: 'perplexity',
-          inputs: recordInputs(inp),
-          params: {},
-          what: 'grad:log_probs',
-          values: Array.from(g),
-        },
+        record('perplexity', 'perplexity', inp, {}, 'value', [ppl]),
+        record('dPPL/dlog_probs', 'perplexity', inp, {}, 'grad:log_probs', g),
       ];
       if (n !== shownN) {
         shownN = n;
@@ -473,15 +416,7 @@ function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): 
       const without = rest.length ? dl.eval('perplexity', restIn).data[0]! : NaN;
       sweep.update(xs, [ys, new Float32Array(PPL_SWEEP).fill(without)]);
       sweep.setMarks([{ x: Math.log10(probs[k]!), y: ppl, color: 1, label: `PPL ${fmtNum(ppl)}` }]);
-      if (rest.length)
-        shown.push({
-          label: 'PPL without token',
-          id: 'perplexity',
-          inputs: recordInputs(restIn),
-          params: {},
-          what: 'value',
-          values: [without],
-        });
+      if (rest.length) shown.push(record('PPL without token', 'perplexity', restIn, {}, 'value', [without]));
     });
   }
   return {

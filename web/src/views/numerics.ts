@@ -11,7 +11,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, linspace, recordInputs, guard } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, linspace, record, recordInputs } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -330,15 +330,8 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
           values: Array.from(yS),
           pick,
         },
-        { label: 'row naive', id: op.id, inputs: recordInputs(rIn), params: {}, what: 'value', values: Array.from(rn) },
-        {
-          label: 'row stable',
-          id: stableId,
-          inputs: recordInputs(rIn),
-          params: {},
-          what: 'value',
-          values: Array.from(rs),
-        },
+        record('row naive', op.id, rIn, {}, 'value', rn),
+        record('row stable', stableId, rIn, {}, 'value', rs),
       ];
       if (scale <= smax) marks.push({ x: scale, y: rs[isSoftmax ? top : 0]!, color: 3 });
       sweepPlot.setMarks(marks);
@@ -354,22 +347,8 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
         rowPlot.update(idx, [gs, gn]);
         lines.push(`${t.gradNaive}: ${fmtList(gn)}`, `${t.gradStable}: ${fmtList(gs)}`);
         shown.push(
-          {
-            label: 'row naive grad',
-            id: op.id,
-            inputs: recordInputs(rIn),
-            params: {},
-            what: 'grad:x',
-            values: Array.from(gn),
-          },
-          {
-            label: 'row stable grad',
-            id: stableId,
-            inputs: recordInputs(rIn),
-            params: {},
-            what: 'grad:x',
-            values: Array.from(gs),
-          },
+          record('row naive grad', op.id, rIn, {}, 'grad:x', gn),
+          record('row stable grad', stableId, rIn, {}, 'grad:x', gs),
         );
       }
       rowOut.textContent = lines.join('\n');
@@ -387,22 +366,8 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
           `softmax_naive(r / T): ${fmtList(yn)}`,
         ].join('\n');
         shown.push(
-          {
-            label: 'temperature stable',
-            id: 'softmax_temperature',
-            inputs: recordInputs(tIn),
-            params: { temperature: temp },
-            what: 'value',
-            values: Array.from(ys),
-          },
-          {
-            label: 'temperature naive',
-            id: 'softmax_naive',
-            inputs: recordInputs(dIn),
-            params: {},
-            what: 'value',
-            values: Array.from(yn),
-          },
+          record('temperature stable', 'softmax_temperature', tIn, { temperature: temp }, 'value', ys),
+          record('temperature naive', 'softmax_naive', dIn, {}, 'value', yn),
         );
       }
     });

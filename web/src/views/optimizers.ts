@@ -26,6 +26,7 @@ import {
 } from './surfaces.js';
 import { frameRenderer, overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
+import './views.css';
 import './optimizers.css';
 
 const OPTIMIZERS = ['sgd', 'sgd_momentum', 'sgd_nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;

@@ -14,7 +14,7 @@ import { controlGroup, readout, slider } from '../ui/widgets.js';
 import { arrow, evalCall, f32, fmt, gradCall, record, type F32Inputs, guard } from './common.js';
 import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
-import './engine-views.css';
+import './views.css';
 
 const L = {
   en: {

@@ -12,7 +12,7 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, formatMatrix, parseMatrix, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, linspace, recordInputs, guard } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, intSlider, linspace, record, recordInputs } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -366,8 +366,8 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
         `∇R(w) = ${fmtList(g)}`,
       ].join('\n');
       shown = [
-        { label: 'R(w)', id: op.id, inputs: recordInputs(wIn), params, what: 'value', values: [R] },
-        { label: 'grad R(w)', id: op.id, inputs: recordInputs(wIn), params, what: 'grad:input', values: Array.from(g) },
+        record('R(w)', op.id, wIn, params, 'value', [R]),
+        record('grad R(w)', op.id, wIn, params, 'grad:input', g),
       ];
 
       // Sparsity: the smallest R of each penalty on the loss ellipse (lam = 1).
@@ -458,10 +458,8 @@ function dropoutView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
   const figures = h('div', { class: 'figures nv-figures' });
   host.append(figures);
   let draws = store.int('draws', 400, 1, 4000);
-  slider(controls, { id: 'view-draws', label: t.draws, min: 1, max: 4000, step: 1, value: draws }, (v) => {
-    if (!Number.isInteger(v) || v < 1 || v > 4000) return;
+  intSlider(controls, store, { key: 'draws', label: t.draws, min: 1, max: 4000, def: 400, value: draws }, (v) => {
     draws = v;
-    store.set('draws', v, 400);
     ctx.changed();
     render();
   });
@@ -522,15 +520,8 @@ function dropoutView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
         draws,
       );
       shown = [
-        { label: 'y', id: 'dropout', inputs: recordInputs(xIn), params, what: 'value', values: Array.from(y) },
-        {
-          label: 'mask / (1-p)',
-          id: 'dropout',
-          inputs: recordInputs(xIn),
-          params,
-          what: 'grad:input',
-          values: Array.from(m),
-        },
+        record('y', 'dropout', xIn, params, 'value', y),
+        record('mask / (1-p)', 'dropout', xIn, params, 'grad:input', m),
       ];
     });
   }
@@ -662,14 +653,7 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
         );
         lossOut.textContent = interior ? t.lsMin(formatF32(ms[best]!), fmtNum(ls[best]!)) : t.lsNoMin;
         if (MARGINS * K * 2 <= 4800)
-          shown.push({
-            label: 'CE vs smoothed target',
-            id: 'cross_entropy',
-            inputs: recordInputs(softIn),
-            params: { reduction: 'none' },
-            what: 'value',
-            values: Array.from(ls),
-          });
+          shown.push(record('CE vs smoothed target', 'cross_entropy', softIn, { reduction: 'none' }, 'value', ls));
       } else {
         lossPlot.update([0], [[NaN], [NaN]]);
         lossOut.textContent = t.lsTooMany(LOSS_K_MAX);
@@ -720,10 +704,8 @@ function spectralView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fa
     ctx.changed();
     render();
   });
-  slider(controls, { id: 'view-iters', label: t.maxIter, min: 2, max: 200, step: 1, value: maxIter }, (v) => {
-    if (!Number.isInteger(v) || v < 2 || v > 200) return;
+  intSlider(controls, store, { key: 'iters', label: t.maxIter, min: 2, max: 200, def: 30, value: maxIter }, (v) => {
     maxIter = v;
-    store.set('iters', v, 30);
     ctx.changed();
     render();
   });
@@ -776,16 +758,7 @@ function spectralView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fa
       sPlot.setMarks(kNow <= maxIter ? [{ x: kNow, y: sk, color: 1, label: `k = ${kNow}` }] : []);
       heat.update(res.data, r, c);
       out.textContent = t.snOut(kNow, fmtNum(sk), fmtNum(ref));
-      shown = [
-        {
-          label: 'W / sigma',
-          id: 'spectral_norm',
-          inputs: recordInputs(wIn),
-          params,
-          what: 'value',
-          values: Array.from(res.data),
-        },
-      ];
+      shown = [record('W / sigma', 'spectral_norm', wIn, params, 'value', res.data)];
     });
   }
   return {

@@ -10,7 +10,7 @@ import { controlGroup, readout, slider, toggle } from '../ui/widgets.js';
 import { overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import { autoHorizon, events, fitted, MAX_STEPS } from './schedule-timing.js';
-import './optimizers.css';
+import './views.css';
 
 const SCHEDULES = [
   'step_lr',
