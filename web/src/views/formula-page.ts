@@ -57,6 +57,8 @@ const L = {
     df: 'f′(x), exact (automatic differentiation)',
     parsed: 'As parsed',
     maxDiff: 'largest difference from',
+    errorAt: (column: number) => `The formula cannot be read at column ${column}.`,
+    error: 'The formula cannot be evaluated.',
     noteDf:
       'The derivative comes from the core’s automatic differentiation of the parsed expression, evaluated on the same float32 grid as f.',
   },
@@ -75,6 +77,8 @@ const L = {
     df: 'f′(x),精确值(自动微分)',
     parsed: '解析结果',
     maxDiff: '与下列条目的最大差值',
+    errorAt: (column: number) => `公式在第 ${column} 列无法解析。`,
+    error: '公式无法求值。',
     noteDf: '导数由内核对解析后的表达式做自动微分得到,与 f 在同一个 float32 网格上求值。',
   },
 };
@@ -184,7 +188,9 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     input.setAttribute('aria-invalid', 'true');
     caretLine.textContent = column > 0 ? `${input.value}\n${' '.repeat(column - 1)}${'^'.repeat(length)}` : '';
     caretLine.hidden = column <= 0;
-    errorText.textContent = err instanceof Error ? err.message : String(err);
+    // The engine's message is English; the page says where in the user's language first.
+    const detail = err instanceof Error ? err.message : String(err);
+    errorText.textContent = `${column > 0 ? t.errorAt(column) : t.error} ${detail}`;
     if (column > 0 && document.activeElement !== input) input.setSelectionRange(column - 1, column - 1 + length);
   }
 
