@@ -18,6 +18,10 @@ const CASES = [
   ['e=gelu_tanh&v.cmp=relu,silu,mish,gelu_erf', 'view-probe-slider', -5, 5],
   ['e=softmax_temperature', 'param-temperature-slider', 0.1, 5],
   ['e=huber', 'param-delta-slider', 0.1, 3],
+  // Heavier views, for comparison: a 100-step optimizer path rebuilt closed-loop, attention maps.
+  ['e=adam&p.lr=0.1', 'param-lr-slider', 0.01, 0.3],
+  ['e=scaled_dot_product_attention', 'param-scale-slider', 0.1, 2],
+  ['e=layer_norm', 'param-eps-slider', 1e-5, 1],
 ];
 
 const quantile = (a, q) => {
@@ -96,7 +100,9 @@ try {
   await browser.close();
   await server.close();
 }
-console.log(`Live updates while dragging (${FRAMES} frames, one input event per frame, 2,001-point plots):\n`);
+console.log(
+  `Live updates while dragging (${FRAMES} frames, one input event per frame; element-wise plots have 2,001 points):\n`,
+);
 console.log(
   '| page | slider | updates | update ms p50 | update ms p95 | frame interval ms p50 / p95 | frames > 25 ms |',
 );
