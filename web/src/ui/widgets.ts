@@ -174,3 +174,20 @@ export function rangeProbeSliders(
     set('probe'),
   );
 }
+
+/**
+ * A push button in its own field (styled by the views' `.view-button`).
+ * @param parent - where it goes
+ * @param o - its test id and text
+ * @param onClick - what a press does
+ */
+export function button(
+  parent: HTMLElement,
+  o: { testid: string; text: string },
+  onClick: () => void,
+): HTMLButtonElement {
+  const b = h('button', { type: 'button', class: 'view-button', 'data-testid': o.testid, text: o.text });
+  b.addEventListener('click', onClick);
+  parent.append(h('div', { class: 'field' }, b));
+  return b;
+}

@@ -174,19 +174,23 @@ interface Dims {
 }
 
 /**
- * The T, E, seed and amp sliders, bound to the store.
+ * The control group and figure row of an attention view, the group starting with the T, E, seed and amp
+ * sliders (bound to the store).
  * @param def - the defaults (and the largest T and E)
  * @param onChange - called with all four after one changes (the store is already set)
  */
-function dimSliders(
-  controls: HTMLElement,
+function dimControls(
+  host: HTMLElement,
   ctx: ViewContext,
   t: Texts,
   seedLabel: string,
   def: Dims & { maxT: number; maxE: number },
   onChange: (d: Dims) => void,
-): Dims {
+): { controls: HTMLElement; figures: HTMLElement; dims: Dims } {
   const { store } = ctx;
+  const controls = controlGroup(host, t.view);
+  const figures = h('div', { class: 'figures' });
+  host.append(figures);
   const d: Dims = {
     T: store.int('T', def.T, 2, def.maxT),
     E: store.int('E', def.E, 1, def.maxE),
@@ -208,19 +212,15 @@ function dimSliders(
     set('seed', Math.round(v)),
   );
   slider(controls, { id: 'view-amp', label: t.amp, min: 0.1, max: 4, step: 0.05, value: d.amp }, (v) => set('amp', v));
-  return { ...d };
+  return { controls, figures, dims: { ...d } };
 }
 
 // ----- scaled dot-product attention ------------------------------------------
 
 function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): FamilyView {
   const { dl, store } = ctx;
-  const controls = controlGroup(host, t.view);
-  const figures = h('div', { class: 'figures' });
-  host.append(figures);
-
-  let { T, E, seed, amp } = dimSliders(
-    controls,
+  const { controls, figures, dims } = dimControls(
+    host,
     ctx,
     t,
     t.seed,
@@ -230,6 +230,7 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
       regenerate();
     },
   );
+  let { T, E, seed, amp } = dims;
   let hide = store.list('hide', [], { min: 0, max: 9999, minLen: 0, maxLen: 100 }).filter(Number.isInteger);
   const custom = { q: store.text('q', '', 600), k: store.text('k', '', 600), v: store.text('v', '', 600) };
   let mats = { q: [] as number[][], k: [] as number[][], v: [] as number[][] };
@@ -381,12 +382,8 @@ function sdpaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fa
 
 function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): FamilyView {
   const { dl, store } = ctx;
-  const controls = controlGroup(host, t.view);
-  const figures = h('div', { class: 'figures' });
-  host.append(figures);
-
-  let { T, E, seed, amp } = dimSliders(
-    controls,
+  const { controls, figures, dims } = dimControls(
+    host,
     ctx,
     t,
     t.seedX,
@@ -397,6 +394,7 @@ function mhaView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): Fam
       render();
     },
   );
+  let { T, E, seed, amp } = dims;
   const info = readout(controls, 'attention-readout');
 
   const small = { numbersUpTo: 6 };

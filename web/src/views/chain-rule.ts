@@ -11,7 +11,7 @@ import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
-import { controlGroup, readout, select, slider } from '../ui/widgets.js';
+import { button, controlGroup, readout, select, slider } from '../ui/widgets.js';
 import { descend, prefix, type Descent } from './surfaces.js';
 import { frameRenderer, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
@@ -258,17 +258,10 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     store.set('steps', steps, 150);
     rerender();
   });
-  const resetBtn = h('button', {
-    type: 'button',
-    class: 'view-button',
-    'data-testid': 'view-reset-start',
-    text: t.reset,
-  });
-  resetBtn.addEventListener('click', () => {
+  button(zc, { testid: 'view-reset-start', text: t.reset }, () => {
     store.set('start', undefined);
     rerender();
   });
-  zc.append(h('div', { class: 'field' }, resetBtn));
   const zigOut = readout(zc, 'zigzag-readout');
   zc.append(h('p', { class: 'muted hint chain-hint', text: t.zigNote }));
 

@@ -674,6 +674,21 @@ function regressionView(env: Env): FamilyView {
     fr!.plot.setOptions({ xLabel: mode === 'line' ? 'a' : 'c' });
   }
 
+  /** The data points (the last one is the outlier) under the fitted lines, and the fits in the risk figure's note. */
+  function showFits(lines: Path[], note: string): void {
+    const m = data.length;
+    plane!.update(
+      lines,
+      data.map((v, i) => ({
+        x: i + 1,
+        y: v,
+        color: i === m - 1 ? 4 : 5,
+        label: i === m - 1 ? env.t.outlier : undefined,
+      })),
+    );
+    fr!.fig.setNote(note);
+  }
+
   function renderFit(p: Params, rec2: Shown[]): void {
     if (fitMode === 'line') return renderLineFit(p, rec2);
     setFitMode('const');
@@ -733,16 +748,7 @@ function regressionView(env: Env): FamilyView {
     }
     fr!.plot.update(cs, risks);
     fr!.plot.setMarks(marks);
-    plane!.update(
-      lines,
-      data.map((v, i) => ({
-        x: i + 1,
-        y: v,
-        color: i === m - 1 ? 4 : 5,
-        label: i === m - 1 ? env.t.outlier : undefined,
-      })),
-    );
-    fr!.fig.setNote(`${env.t.riskNote}  ${env.t.best}: ${texts.join(' · ')}`);
+    showFits(lines, `${env.t.riskNote}  ${env.t.best}: ${texts.join(' · ')}`);
   }
 
   // The line fit y = a·i + b: every (a, b) of a coarse grid in one call per
@@ -822,16 +828,7 @@ function regressionView(env: Env): FamilyView {
     setFitMode('line');
     if (grid) fr!.plot.update(grid, profiles);
     fr!.plot.setMarks(marks);
-    plane!.update(
-      lines,
-      data.map((v, i) => ({
-        x: i + 1,
-        y: v,
-        color: i === m - 1 ? 4 : 5,
-        label: i === m - 1 ? env.t.outlier : undefined,
-      })),
-    );
-    fr!.fig.setNote(`${env.t.riskLineNote}  ${env.t.bestLine}: ${texts.join(' · ')}`);
+    showFits(lines, `${env.t.riskLineNote}  ${env.t.bestLine}: ${texts.join(' · ')}`);
   }
 
   return {

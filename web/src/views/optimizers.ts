@@ -11,7 +11,7 @@ import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
-import { controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
+import { button, controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
 import {
   descend,
   prefix,
@@ -196,17 +196,10 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     showKnobs();
     rerender();
   });
-  const resetBtn = h('button', {
-    type: 'button',
-    class: 'view-button',
-    'data-testid': 'view-reset-start',
-    text: t.reset,
-  });
-  resetBtn.addEventListener('click', () => {
+  button(controls, { testid: 'view-reset-start', text: t.reset }, () => {
     for (const id of SURFACE_IDS) store.set(`start_${id}`, undefined);
     rerender();
   });
-  controls.append(h('div', { class: 'field' }, resetBtn));
   const surfMath = h('div', { class: 'math opt-formula', 'data-testid': 'surface-formula' });
   controls.append(surfMath);
 

@@ -241,46 +241,38 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
 
   const figF = new Figure(figures, t.fieldFig(op.id), ctx.lang, 'figure-penalty');
   const figS = new Figure(figures, t.sparseFig, ctx.lang, 'figure-sparsity');
-  const planeF = new PlanePlot(figF.body, {
-    x: [-RANGE, RANGE],
-    y: [-RANGE, RANGE],
-    xLabel: 'w₁',
-    yLabel: 'w₂',
-    equalAspect: true,
-    onDrag: (_i, x, y) => {
-      wx = round(x);
-      wy = round(y);
-      store.set('wx', wx, 1.6);
-      store.set('wy', wy, 0.9);
+  /** A (w₁, w₂) plane over [−RANGE, RANGE]² in `fig`: `move` gets each dragged (and, with `click`, clicked) point, rounded. */
+  const wPlane = (fig: Figure, note: string, click: boolean, move: (x: number, y: number) => void) => {
+    const onMove = (x: number, y: number) => {
+      move(round(x), round(y));
       rerender();
-    },
-    onClick: (x, y) => {
-      wx = round(x);
-      wy = round(y);
-      store.set('wx', wx, 1.6);
-      store.set('wy', wy, 0.9);
-      rerender();
-    },
+    };
+    const plane = new PlanePlot(fig.body, {
+      x: [-RANGE, RANGE],
+      y: [-RANGE, RANGE],
+      xLabel: 'w₁',
+      yLabel: 'w₂',
+      equalAspect: true,
+      onDrag: (_i, x, y) => onMove(x, y),
+      ...(click ? { onClick: onMove } : {}),
+    });
+    fig.attach(plane);
+    fig.setNote(note);
+    return plane;
+  };
+  const planeF = wPlane(figF, t.fieldNote(l1), true, (x, y) => {
+    wx = x;
+    wy = y;
+    store.set('wx', wx, 1.6);
+    store.set('wy', wy, 0.9);
   });
-  figF.attach(planeF);
-  figF.setNote(t.fieldNote(l1));
   const fieldOut = readout(figF.root, 'penalty-readout');
-  const planeS = new PlanePlot(figS.body, {
-    x: [-RANGE, RANGE],
-    y: [-RANGE, RANGE],
-    xLabel: 'w₁',
-    yLabel: 'w₂',
-    equalAspect: true,
-    onDrag: (_i, x, y) => {
-      cx = round(x);
-      cy = round(y);
-      store.set('cx', cx, CX0);
-      store.set('cy', cy, CY0);
-      rerender();
-    },
+  const planeS = wPlane(figS, t.sparseNote, false, (x, y) => {
+    cx = x;
+    cy = y;
+    store.set('cx', cx, CX0);
+    store.set('cy', cy, CY0);
   });
-  figS.attach(planeS);
-  figS.setNote(t.sparseNote);
   const sparseOut = readout(figS.root, 'sparsity-readout');
 
   const axis = linspace(-RANGE, RANGE, FIELD_N);
