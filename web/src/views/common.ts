@@ -3,7 +3,7 @@
 // generator, the error-reporting wrapper of render(), a once-per-frame redraw,
 // and polyline shapes (arrows) for PlanePlot. The engine does the math; this
 // file only lays out inputs, records what was called and formats results.
-import type { Dlmath, EvalResult, OpId, Result } from '../engine/index.js';
+import { sampleValues, type Dlmath, type EvalResult, type OpId, type Result } from '../engine/index.js';
 import type { ViewStore } from '../state/store.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
@@ -143,21 +143,21 @@ export function entryParams(
 }
 
 /**
- * A seeded generator of standard normal numbers (mulberry32 + Box–Muller), for example inputs.
+ * A seeded stream of standard normal numbers for example inputs: Box–Muller over the engine's own seeded
+ * uniforms (`sampleValues`), so the views and the sample inputs share one generator.
  * @param seed - any integer; equal seeds give equal streams
  */
 export function normals(seed: number): () => number {
-  let s = seed >>> 0 || 1;
+  // sampleValues(n, …, seed) is a prefix of sampleValues(2n, …, seed): the stream grows by doubling.
+  let u = sampleValues(256, 0, 1, false, seed);
+  let i = 0;
   const uni = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    if (i >= u.length) u = sampleValues(2 * u.length, 0, 1, false, seed);
+    return u[i++]!;
   };
   return () => {
-    const u = Math.max(1e-12, uni());
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uni());
+    const a = Math.max(1e-12, uni());
+    return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * uni());
   };
 }
 
