@@ -200,32 +200,6 @@ val Grad(std::string id, val names, val tensors, val pnames, val pvalues,
   return r;
 }
 
-const char* ParamTypeName(ParamType t) {
-  switch (t) {
-    case ParamType::kReal:
-      return "real";
-    case ParamType::kInt:
-      return "int";
-    case ParamType::kBool:
-      return "bool";
-    case ParamType::kEnum:
-      return "enum";
-  }
-  return "real";
-}
-
-const char* RowOutName(RowOut r) {
-  switch (r) {
-    case RowOut::kSame:
-      return "same";
-    case RowOut::kDrop:
-      return "drop";
-    case RowOut::kHalf:
-      return "half";
-  }
-  return "same";
-}
-
 val Lang(const char* en, const char* zh) {
   val o = val::object();
   o.set("en", std::string(en));

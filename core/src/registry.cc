@@ -106,6 +106,18 @@ const char* FormName(Form f) {
   return kNames[static_cast<int>(f)];
 }
 
+const char* RowOutName(RowOut r) {
+  static constexpr const char* kNames[] = {"same", "drop", "half"};
+  static_assert(std::size(kNames) == static_cast<size_t>(RowOut::kHalf) + 1);
+  return kNames[static_cast<int>(r)];
+}
+
+const char* ParamTypeName(ParamType t) {
+  static constexpr const char* kNames[] = {"real", "int", "bool", "enum"};
+  static_assert(std::size(kNames) == static_cast<size_t>(ParamType::kEnum) + 1);
+  return kNames[static_cast<int>(t)];
+}
+
 int OpInfo::num_inputs() const {
   int n = 0;
   while (n < kMaxInputs && inputs[n].name) ++n;

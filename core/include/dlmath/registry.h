@@ -59,10 +59,12 @@ const char* KindName(Kind k);
 
 // Output row length of a Rowwise op, given the input row length c.
 enum class RowOut { kSame, kDrop, kHalf };  // c, (dimension dropped), c/2
+const char* RowOutName(RowOut r);
 
 // kEnum: the value is an index into `choices` ("mean|sum|none"); JS passes
 // the name.
 enum class ParamType { kReal, kInt, kBool, kEnum };
+const char* ParamTypeName(ParamType t);
 
 struct ParamSpec {
   const char* name = nullptr;
