@@ -197,6 +197,15 @@ it('the theme switch applies and is remembered', async () => {
   );
   expect(problems).toEqual([]);
   await context.close();
+  // 'System' follows the browser's preference.
+  const darkSystem = await browser.newContext({ colorScheme: 'dark' });
+  const p2 = await darkSystem.newPage();
+  await openAt(p2, 'e=tanh', 'tanh');
+  expect(await p2.evaluate(() => document.documentElement.dataset.theme)).toBe('auto');
+  expect(await p2.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim())).toBe(
+    '#0f1217',
+  );
+  await darkSystem.close();
 });
 
 it('the catalogue is reachable by keyboard alone', async () => {

@@ -1,13 +1,17 @@
-// Light / dark / auto (the system's choice). The choice is an attribute on
-// <html>; plots read their colours from CSS custom properties and rebuild
-// when the effective theme changes.
+// Light / dark / auto (the system's choice). The choice is `data-theme` on
+// <html>, the scheme in effect `data-scheme` (what the CSS keys its colours
+// on, so the dark palette is written once); plots read their colours from CSS
+// custom properties and rebuild when the scheme changes.
 export const THEMES = ['auto', 'light', 'dark'] as const;
 export type Theme = (typeof THEMES)[number];
 
 const listeners = new Set<() => void>();
 let mediaHooked = false;
 
+const dark = (): MediaQueryList => matchMedia('(prefers-color-scheme: dark)');
+
 function notify(): void {
+  document.documentElement.dataset.scheme = effectiveTheme();
   for (const cb of listeners) cb();
 }
 
@@ -16,6 +20,10 @@ function notify(): void {
  * @param theme - 'auto' follows prefers-color-scheme
  */
 export function applyTheme(theme: Theme): void {
+  if (!mediaHooked) {
+    mediaHooked = true;
+    dark().addEventListener('change', notify);
+  }
   if (document.documentElement.dataset.theme === theme) return;
   document.documentElement.dataset.theme = theme;
   notify();
@@ -25,7 +33,7 @@ export function applyTheme(theme: Theme): void {
 export function effectiveTheme(): 'light' | 'dark' {
   const t = document.documentElement.dataset.theme;
   if (t === 'light' || t === 'dark') return t;
-  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  return dark().matches ? 'dark' : 'light';
 }
 
 /**
@@ -33,10 +41,6 @@ export function effectiveTheme(): 'light' | 'dark' {
  * @returns a function that unsubscribes
  */
 export function onThemeChange(cb: () => void): () => void {
-  if (!mediaHooked) {
-    mediaHooked = true;
-    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', notify);
-  }
   listeners.add(cb);
   return () => listeners.delete(cb);
 }
