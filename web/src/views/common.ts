@@ -170,13 +170,32 @@ export function arrow(x0: number, y0: number, x1: number, y1: number, head = 0.1
   const dy = y1 - y0;
   const len = Math.hypot(dx, dy);
   if (!(len > 0)) return { xs: [x0], ys: [y0] };
-  const hl = Math.min(head, len * 0.4);
-  const ux = dx / len;
-  const uy = dy / len;
-  const wing = (s: number) => [x1 - hl * (ux * 0.866 - s * uy * 0.5), y1 - hl * (uy * 0.866 + s * ux * 0.5)];
-  const [lx, ly] = wing(1);
-  const [rx, ry] = wing(-1);
-  return { xs: [x0, x1, lx!, x1, rx!], ys: [y0, y1, ly!, y1, ry!] };
+  const [[lx, ly], [rx, ry]] = arrowWings(x1, y1, dx / len, dy / len, Math.min(head, len * 0.4));
+  return { xs: [x0, x1, lx, x1, rx], ys: [y0, y1, ly, y1, ry] };
+}
+
+/**
+ * The two wing ends of an arrow head: back from the tip (x, y) by `hl`, `angle` either side of the shaft.
+ * @param ux - the shaft's direction (a unit vector), x
+ * @param uy - the shaft's direction, y
+ * @param hl - the wings' length
+ * @param angle - between each wing and the shaft, in radians
+ * @returns the left wing's end (counter-clockwise from the shaft, seen from the tip back), then the right one's
+ */
+export function arrowWings(
+  x: number,
+  y: number,
+  ux: number,
+  uy: number,
+  hl: number,
+  angle = Math.PI / 6,
+): [[number, number], [number, number]] {
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  return [
+    [x - hl * (ux * c - uy * s), y - hl * (uy * c + ux * s)],
+    [x - hl * (ux * c + uy * s), y - hl * (uy * c - ux * s)],
+  ];
 }
 
 /**

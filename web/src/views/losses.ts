@@ -15,6 +15,7 @@ import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { Heatmap } from '../ui/plots/heatmap.js';
 import { controlGroup, readout, select, slider, textField, toggle } from '../ui/widgets.js';
 import {
+  arrowWings,
   entryParams,
   evalCall,
   gradOf,
@@ -1459,16 +1460,12 @@ function arrow(label: string, x: number, y: number, dx: number, dy: number, colo
   const k = len > cap ? cap / len : 1;
   const ex = x + dx * k;
   const ey = y + dy * k;
-  const hl = Math.min(0.25 * cap, 0.4 * len * k);
-  const ux = (dx / len) * hl;
-  const uy = (dy / len) * hl;
   // Head: two short strokes back from the tip, ±30°.
-  const c = Math.cos(Math.PI / 6);
-  const s = Math.sin(Math.PI / 6);
+  const [[lx, ly], [rx, ry]] = arrowWings(ex, ey, dx / len, dy / len, Math.min(0.25 * cap, 0.4 * len * k));
   return {
     label,
-    xs: [x, ex, ex - (ux * c - uy * s), ex, ex - (ux * c + uy * s)],
-    ys: [y, ey, ey - (uy * c + ux * s), ey, ey - (uy * c - ux * s)],
+    xs: [x, ex, lx, ex, rx],
+    ys: [y, ey, ly, ey, ry],
     color,
     width: 2.5,
   };

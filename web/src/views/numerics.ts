@@ -11,7 +11,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, linspace, record, recordInputs } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, linspace, record, recordInputs, arrowWings } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -538,16 +538,7 @@ const PLANE = 4;
 function arrow(label: string, x: number, y: number, color: number, width = 2.5): Path[] {
   const len = Math.hypot(x, y);
   if (!(len > 0) || !Number.isFinite(len)) return [{ label, xs: [0], ys: [0], color, kind: 'points' }];
-  const hl = Math.min(0.35, len * 0.35);
-  const ux = x / len;
-  const uy = y / len;
-  const a = 0.45;
-  const c = Math.cos(a);
-  const s = Math.sin(a);
-  const lx = x - hl * (ux * c - uy * s);
-  const ly = y - hl * (uy * c + ux * s);
-  const rx = x - hl * (ux * c + uy * s);
-  const ry = y - hl * (uy * c - ux * s);
+  const [[lx, ly], [rx, ry]] = arrowWings(x, y, x / len, y / len, Math.min(0.35, len * 0.35), 0.45);
   return [
     { label, xs: [0, x], ys: [0, y], color, width },
     { label: '', xs: [lx, x, rx], ys: [ly, y, ry], color, width },

@@ -12,7 +12,17 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, formatMatrix, parseMatrix, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, intSlider, linspace, record, recordInputs } from './common.js';
+import {
+  entryParams,
+  fmtList,
+  fmtNum,
+  guard,
+  intSlider,
+  linspace,
+  record,
+  recordInputs,
+  arrowWings,
+} from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -149,22 +159,12 @@ type T = (typeof L)['en'];
 function arrow(label: string, x0: number, y0: number, dx: number, dy: number, color: number, width = 2): Path[] {
   const len = Math.hypot(dx, dy);
   if (!(len > 1e-9) || !Number.isFinite(len)) return [];
-  const hl = Math.min(0.25, len * 0.4);
-  const ux = dx / len;
-  const uy = dy / len;
-  const c = Math.cos(0.45);
-  const s = Math.sin(0.45);
   const x = x0 + dx;
   const y = y0 + dy;
+  const [[lx, ly], [rx, ry]] = arrowWings(x, y, dx / len, dy / len, Math.min(0.25, len * 0.4), 0.45);
   return [
     { label, xs: [x0, x], ys: [y0, y], color, width },
-    {
-      label: '',
-      xs: [x - hl * (ux * c - uy * s), x, x - hl * (ux * c + uy * s)],
-      ys: [y - hl * (uy * c + ux * s), y, y - hl * (uy * c - ux * s)],
-      color,
-      width,
-    },
+    { label: '', xs: [lx, x, rx], ys: [ly, y, ry], color, width },
   ];
 }
 
