@@ -9,7 +9,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid, plotMode, sampleCurves, EXTRA_INPUT_DEFAULT, extraInputs, type Curves } from '../ui/sampler.js';
 import { checklist, controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { guard, storedRangeProbe } from './common.js';
+import { guard, storedRangeProbe, noView } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 
 /** Points on the x grid: enough for a smooth curve, cheap enough for every slider frame. */
@@ -114,8 +114,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const probeOut = readout(controls, 'probe-readout');
 
   if (mode === null) {
-    figures.append(h('p', { class: 'muted', text: t.notPlotted }));
-    return { render() {}, shown: () => [], destroy() {} };
+    return noView(figures, t.notPlotted);
   }
   const figF = new Figure(figures, t.f, ctx.lang, 'figure-f');
   const figDf = new Figure(figures, t.df, ctx.lang, 'figure-df');

@@ -1,15 +1,17 @@
 // Small helpers shared by the family views: one engine call with its Shown
 // record, the entry's params, number formatting for readouts, a seeded input
 // generator, the error-reporting wrapper of render(), a once-per-frame redraw,
-// and polyline shapes (arrows) for PlanePlot. The engine does the math; this
-// file only lays out inputs, records what was called and formats results.
+// store-bound controls (overlay checkboxes, whole-number sliders, the x-range
+// and probe sliders) and polyline shapes (arrows) for PlanePlot. The engine
+// does the math; this file only lays out inputs, records what was called and
+// formats results.
 import { sampleValues, type Dlmath, type EvalResult, type OpId, type Result } from '../engine/index.js';
 import type { ViewStore } from '../state/store.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import type { SliderField } from '../ui/controls.js';
 import { rangeProbeSliders, slider, toggle, type RangeProbe } from '../ui/widgets.js';
-import type { Shown, ViewContext } from './view.js';
+import type { FamilyView, Shown, ViewContext } from './view.js';
 import './views.css';
 
 /** An input as the engine sees it: float32 data and a shape. */
@@ -17,6 +19,7 @@ export interface F32Input {
   shape: number[];
   data: Float32Array;
 }
+/** A call's inputs by name. */
 export type F32Inputs = Record<string, F32Input>;
 /** A call's params: numbers, or enum names and flags where the engine takes them. */
 export type CallParams = Record<string, number | string | boolean>;
@@ -379,4 +382,14 @@ export function storedRangeProbe(
       save('probe');
     },
   });
+}
+
+/**
+ * The view of an entry a family cannot show live: a muted line of text and nothing computed.
+ * @param parent - where the text goes
+ * @param text - what it says
+ */
+export function noView(parent: HTMLElement, text: string): FamilyView {
+  parent.append(h('p', { class: 'muted', text }));
+  return { render() {}, shown: () => [], destroy() {} };
 }

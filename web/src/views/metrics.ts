@@ -8,7 +8,7 @@ import { h } from '../ui/dom.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, intSlider, linspace, record } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, intSlider, linspace, record, noView } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -105,8 +105,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   if (op.id === 'perplexity') return perplexityView(host, op, ctx, t);
   if (op.id === 'entropy' || op.id === 'kl_divergence' || op.id === 'distribution_cross_entropy')
     return distributionView(host, op, ctx, t);
-  host.append(h('p', { class: 'muted', text: t.noView }));
-  return { render() {}, shown: () => [], destroy() {} };
+  return noView(host, t.noView);
 }
 
 // ---------------------------------------------------------------- distributions

@@ -11,7 +11,7 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, linspace, record, recordInputs, arrowWings } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, linspace, record, recordInputs, arrowWings, noView } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -163,8 +163,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     case 'clip_grad_norm':
       return clipView(host, op, ctx, t);
     default:
-      host.append(h('p', { class: 'muted', text: t.noView }));
-      return { render() {}, shown: () => [], destroy() {} };
+      return noView(host, t.noView);
   }
 }
 

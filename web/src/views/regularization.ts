@@ -22,6 +22,7 @@ import {
   record,
   recordInputs,
   arrowWings,
+  noView,
 } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
@@ -195,8 +196,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     case 'spectral_norm':
       return spectralView(host, op, ctx, t);
     default:
-      host.append(h('p', { class: 'muted', text: t.noView }));
-      return { render() {}, shown: () => [], destroy() {} };
+      return noView(host, t.noView);
   }
 }
 
