@@ -166,6 +166,10 @@ export function normals(seed: number): () => number {
 
 /**
  * An arrow from (x0, y0) to (x1, y1) as one polyline: shaft, then both wings of the head.
+ * @param x0 - the tail, x
+ * @param y0 - the tail, y
+ * @param x1 - the tip, x
+ * @param y1 - the tip, y
  * @param head - the length of the head's wings (at most 40% of the arrow)
  */
 export function arrow(x0: number, y0: number, x1: number, y1: number, head = 0.18): { xs: number[]; ys: number[] } {
@@ -179,6 +183,8 @@ export function arrow(x0: number, y0: number, x1: number, y1: number, head = 0.1
 
 /**
  * The two wing ends of an arrow head: back from the tip (x, y) by `hl`, `angle` either side of the shaft.
+ * @param x - the tip, x
+ * @param y - the tip, y
  * @param ux - the shaft's direction (a unit vector), x
  * @param uy - the shaft's direction, y
  * @param hl - the wings' length
