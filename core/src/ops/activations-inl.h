@@ -25,30 +25,12 @@ namespace dlmath {
 namespace HWY_NAMESPACE {
 
 // ---------------------------------------------------------------------------
-// Elementwise drivers: apply f(d, x) (forward) or g(d, x, y, dy) (backward,
+// Elementwise drivers: Map (simd-inl.h) applies f(d, x) forward; MapBackward
+// applies g(d, x, y, dy) (backward,
 // returns the dx contribution) over n floats, four vectors per iteration
 // (independent chains hide the latency of exp and division), then whole
 // vectors, then the remainder once through LoadN/StoreN. In place (y == x)
 // is fine.
-
-template <class F>
-HWY_INLINE void MapForward(const float* x, float* y, size_t n, const F& f) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  size_t i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
-    const auto v0 = f(d, hn::LoadU(d, x + i));
-    const auto v1 = f(d, hn::LoadU(d, x + i + N));
-    const auto v2 = f(d, hn::LoadU(d, x + i + 2 * N));
-    const auto v3 = f(d, hn::LoadU(d, x + i + 3 * N));
-    hn::StoreU(v0, d, y + i);
-    hn::StoreU(v1, d, y + i + N);
-    hn::StoreU(v2, d, y + i + 2 * N);
-    hn::StoreU(v3, d, y + i + 3 * N);
-  }
-  for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
-  if (i < n) StoreN(f(d, LoadN(d, x + i, n - i)), d, y + i, n - i);
-}
 
 template <class G>
 HWY_INLINE void MapBackward(const float* x, const float* y, const float* dy,
@@ -82,7 +64,7 @@ HWY_INLINE void MapBackward(const float* x, const float* y, const float* dy,
   }
 }
 
-// As MapForward/MapBackward, but f/g also get the index of the vector's first
+// As Map/MapBackward, but f/g also get the index of the vector's first
 // element (a multiple of Lanes, so its lanes never straddle 2^32): for ops
 // whose value depends on the element's position (rrelu's counter-based RNG).
 template <class F>
@@ -205,7 +187,7 @@ HWY_INLINE V ExpNegAbs(D d, V x) {
 
 HWY_NOINLINE void SigmoidForward(const float* x, float* y, size_t n,
                                  const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     const auto kOne = hn::Set(d, 1.0f);
     const auto e = ExpNegAbs(d, v);
     const auto num = hn::IfThenElse(hn::Lt(v, hn::Zero(d)), e, kOne);
@@ -228,7 +210,7 @@ HWY_NOINLINE void SigmoidBackward(const float* x, const float* y,
 
 HWY_NOINLINE void TanhForward(const float* x, float* y, size_t n,
                               const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) { return FastTanh(d, v); });
+  Map(x, y, n, [](auto d, auto v) { return FastTanh(d, v); });
 }
 
 HWY_NOINLINE void TanhBackward(const float* x, const float* y, const float* dy,
@@ -255,7 +237,7 @@ HWY_INLINE V Relu(D d, V x) {
 
 HWY_NOINLINE void ReluForward(const float* x, float* y, size_t n,
                               const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) { return Relu(d, v); });
+  Map(x, y, n, [](auto d, auto v) { return Relu(d, v); });
 }
 
 HWY_NOINLINE void ReluBackward(const float* x, const float* /*y*/,
@@ -275,12 +257,12 @@ HWY_INLINE void LeakyForward(const float* x, float* y, size_t n, float slope) {
   if (slope > 0 && slope <= 1) {
     // Then slope x is never NaN for a non-NaN x, and max(x, slope x) is the
     // right branch on either side of 0 (rounding is monotone).
-    MapForward(x, y, n, [slope](auto d, auto v) {
+    Map(x, y, n, [slope](auto d, auto v) {
       return hn::Max(hn::Mul(v, hn::Set(d, slope)), v);
     });
     return;
   }
-  MapForward(x, y, n, [slope](auto d, auto v) {
+  Map(x, y, n, [slope](auto d, auto v) {
     return hn::IfThenElse(hn::Gt(v, hn::Zero(d)), v,
                           hn::Mul(v, hn::Set(d, slope)));
   });
@@ -381,7 +363,7 @@ struct EluCoeffs {
 
 HWY_INLINE void EluForwardImpl(const float* x, float* y, size_t n,
                                EluCoeffs c) {
-  MapForward(x, y, n, [c](auto d, auto v) {
+  Map(x, y, n, [c](auto d, auto v) {
     // No select: scale max(x, 0) + scale alpha expm1(min(x, 0) / s), where
     // one of the two terms is a zero (both -0 at x = -0, so elu(-0) = -0);
     // the clamps keep NaN.
@@ -468,7 +450,7 @@ HWY_INLINE V GeluErfParts(D d, V x, V* xc_out, V* gauss) {
 
 HWY_NOINLINE void GeluErfForward(const float* x, float* y, size_t n,
                                  const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     decltype(v) xc, g;
     const auto cdf = GeluErfParts(d, v, &xc, &g);
     return hn::Mul(ClampBelow(d, v, -15.0f), cdf);
@@ -512,7 +494,7 @@ HWY_INLINE V GeluTanhParts(D d, V x, V* e_out, V* s_out) {
 
 HWY_NOINLINE void GeluTanhForward(const float* x, float* y, size_t n,
                                   const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     decltype(v) e, s;
     return MulGate(d, v, GeluTanhParts(d, v, &e, &s));
   });
@@ -542,7 +524,7 @@ HWY_NOINLINE void GeluTanhBackward(const float* x, const float* /*y*/,
 
 HWY_NOINLINE void SiluForward(const float* x, float* y, size_t n,
                               const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     decltype(v) e, s;
     return MulGate(d, v, SigmoidParts(d, v, &e, &s));
   });
@@ -567,7 +549,7 @@ HWY_NOINLINE void SiluBackward(const float* x, const float* /*y*/,
 HWY_NOINLINE void SwishBetaForward(const float* x, float* y, size_t n,
                                    const double* p) {
   const float beta = static_cast<float>(p[0]);
-  MapForward(x, y, n, [beta](auto d, auto v) {
+  Map(x, y, n, [beta](auto d, auto v) {
     decltype(v) e, s;
     const auto sig = SigmoidParts(d, hn::Mul(v, hn::Set(d, beta)), &e, &s);
     return MulGate(d, v, sig);
@@ -620,7 +602,7 @@ HWY_INLINE V MishParts(D d, V x, V* r_out, V* k_out, V* e_out) {
 
 HWY_NOINLINE void MishForward(const float* x, float* y, size_t n,
                               const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     decltype(v) r, k, e;
     return MulGate(d, v, MishParts(d, v, &r, &k, &e));
   });
@@ -652,7 +634,7 @@ HWY_NOINLINE void SoftplusForward(const float* x, float* y, size_t n,
   const float beta = static_cast<float>(p[0]);
   const float inv_beta = static_cast<float>(1 / p[0]);
   const float threshold = static_cast<float>(p[1]);
-  MapForward(x, y, n, [=](auto d, auto v) {
+  Map(x, y, n, [=](auto d, auto v) {
     const auto t = hn::Mul(v, hn::Set(d, beta));
     const auto e = ExpNonPositive(d, hn::Neg(hn::Abs(t)));
     const auto pos = ZeroIf(d, hn::Le(t, hn::Zero(d)), t);
@@ -682,7 +664,7 @@ HWY_NOINLINE void SoftplusBackward(const float* x, const float* /*y*/,
 
 HWY_NOINLINE void SoftsignForward(const float* x, float* y, size_t n,
                                   const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     const auto xc =
         ClampAbove(d, ClampBelow(d, v, -3.40282347e38f), 3.40282347e38f);
     return hn::Div(xc, hn::Add(hn::Set(d, 1.0f), hn::Abs(xc)));
@@ -715,9 +697,8 @@ HWY_INLINE void ClampBackward(const float* x, const float* dy, float* dx,
 HWY_NOINLINE void HardtanhForward(const float* x, float* y, size_t n,
                                   const double* p) {
   const float lo = static_cast<float>(p[0]), hi = static_cast<float>(p[1]);
-  MapForward(x, y, n, [=](auto d, auto v) {
-    return ClampAbove(d, ClampBelow(d, v, lo), hi);
-  });
+  Map(x, y, n,
+      [=](auto d, auto v) { return ClampAbove(d, ClampBelow(d, v, lo), hi); });
 }
 
 HWY_NOINLINE void HardtanhBackward(const float* x, const float* /*y*/,
@@ -730,8 +711,7 @@ HWY_NOINLINE void HardtanhBackward(const float* x, const float* /*y*/,
 // relu6(-0) = +0, as relu.
 HWY_NOINLINE void Relu6Forward(const float* x, float* y, size_t n,
                                const double* /*p*/) {
-  MapForward(x, y, n,
-             [](auto d, auto v) { return ClampAbove(d, Relu(d, v), 6.0f); });
+  Map(x, y, n, [](auto d, auto v) { return ClampAbove(d, Relu(d, v), 6.0f); });
 }
 
 HWY_NOINLINE void Relu6Backward(const float* x, const float* /*y*/,
@@ -756,7 +736,7 @@ HWY_INLINE V Hardsigmoid(D d, V x) {
 
 HWY_NOINLINE void HardsigmoidForward(const float* x, float* y, size_t n,
                                      const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) { return Hardsigmoid(d, v); });
+  Map(x, y, n, [](auto d, auto v) { return Hardsigmoid(d, v); });
 }
 
 HWY_NOINLINE void HardsigmoidBackward(const float* x, const float* /*y*/,
@@ -777,7 +757,7 @@ HWY_NOINLINE void HardsigmoidBackward(const float* x, const float* /*y*/,
 
 HWY_NOINLINE void HardswishForward(const float* x, float* y, size_t n,
                                    const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     // x hardsigmoid(x): hardsigmoid is +0 for x <= -3 (x clamped to -4 there,
     // so -inf gives -0 rather than NaN) and exactly 1 for x >= 3.
     return hn::Mul(ClampBelow(d, v, -4.0f), Hardsigmoid(d, v));
@@ -802,7 +782,7 @@ HWY_NOINLINE void HardswishBackward(const float* x, const float* /*y*/,
 
 HWY_NOINLINE void LogsigmoidForward(const float* x, float* y, size_t n,
                                     const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     const auto e = ExpNonPositive(d, hn::Neg(hn::Abs(v)));
     const auto m = KeepIf(d, hn::Lt(v, hn::Zero(d)), v);
     return hn::Sub(m, Log1pUnit(d, e));
@@ -840,7 +820,7 @@ HWY_INLINE V TanhshrinkPoly(D d, V x2) {
 
 HWY_NOINLINE void TanhshrinkForward(const float* x, float* y, size_t n,
                                     const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     const auto v2 = hn::Mul(v, v);
     const auto small = hn::Neg(hn::Mul(hn::Mul(v, v2), TanhshrinkPoly(d, v2)));
     return hn::IfThenElse(hn::Lt(hn::Abs(v), hn::Set(d, 1.0f)), small,
@@ -864,7 +844,7 @@ HWY_NOINLINE void TanhshrinkBackward(const float* x, const float* /*y*/,
 
 HWY_NOINLINE void ErfForward(const float* x, float* y, size_t n,
                              const double* /*p*/) {
-  MapForward(x, y, n, [](auto d, auto v) {
+  Map(x, y, n, [](auto d, auto v) {
     decltype(v) gauss;
     return Erf(d, v, &gauss);
   });

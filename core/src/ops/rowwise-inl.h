@@ -152,27 +152,6 @@ HWY_INLINE float RowExpSum(const float* x, float* y, size_t cols, float shift,
   return hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
 }
 
-// y = f(x) lane by lane over the row, f(d, v) a vector function; y may alias
-// x.
-template <class F>
-HWY_INLINE void RowMap(const float* x, float* y, size_t cols, const F& f) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  size_t i = 0;
-  for (; i + 4 * N <= cols; i += 4 * N) {
-    const auto v0 = f(d, hn::LoadU(d, x + i));
-    const auto v1 = f(d, hn::LoadU(d, x + i + N));
-    const auto v2 = f(d, hn::LoadU(d, x + i + 2 * N));
-    const auto v3 = f(d, hn::LoadU(d, x + i + 3 * N));
-    hn::StoreU(v0, d, y + i);
-    hn::StoreU(v1, d, y + i + N);
-    hn::StoreU(v2, d, y + i + 2 * N);
-    hn::StoreU(v3, d, y + i + 3 * N);
-  }
-  for (; i + N <= cols; i += N) hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
-  if (i < cols) StoreN(f(d, LoadN(d, x + i, cols - i)), d, y + i, cols - i);
-}
-
 // dx += g(d, a, b) lane by lane over the row (a, b: two input rows).
 template <class G>
 HWY_INLINE void RowAccumulate(const float* a, const float* b, float* dx,
@@ -223,8 +202,8 @@ HWY_NOINLINE void SoftmaxForward(const float* x, float* y, size_t rows,
     const float m = RowMax(xr, cols);
     const float s = RowExpSum<true, false>(xr, yr, cols, m, 1.0f);
     const float k = 1.0f / s;
-    RowMap(yr, yr, cols,
-           [k](auto d, auto v) { return hn::Mul(v, hn::Set(d, k)); });
+    Map(yr, yr, cols,
+        [k](auto d, auto v) { return hn::Mul(v, hn::Set(d, k)); });
   }
 }
 
@@ -257,7 +236,7 @@ HWY_NOINLINE void LogSoftmaxForward(const float* x, float* y, size_t rows,
     const float* xr = x + r * cols;
     const float m = RowMax(xr, cols);
     const float ls = std::log(RowExpSum<false, false>(xr, nullptr, cols, m, 1));
-    RowMap(xr, y + r * cols, cols, [m, ls](auto d, auto v) {
+    Map(xr, y + r * cols, cols, [m, ls](auto d, auto v) {
       return hn::Sub(hn::Sub(v, hn::Set(d, m)), hn::Set(d, ls));
     });
   }
@@ -300,8 +279,8 @@ HWY_NOINLINE void SoftmaxTemperatureForward(const float* x, float* y,
     float* yr = y + r * cols;
     const float m = RowMax(xr, cols);
     const float inv = 1.0f / RowExpSum<true, true>(xr, yr, cols, m, k);
-    RowMap(yr, yr, cols,
-           [inv](auto d, auto v) { return hn::Mul(v, hn::Set(d, inv)); });
+    Map(yr, yr, cols,
+        [inv](auto d, auto v) { return hn::Mul(v, hn::Set(d, inv)); });
   }
 }
 
@@ -467,8 +446,7 @@ HWY_INLINE V PreluVec(D d, V x, V w) {
 
 // One weight for a contiguous span of n.
 HWY_INLINE void PreluSpanForward(const float* x, float w, float* y, size_t n) {
-  RowMap(x, y, n,
-         [w](auto d, auto v) { return PreluVec(d, v, hn::Set(d, w)); });
+  Map(x, y, n, [w](auto d, auto v) { return PreluVec(d, v, hn::Set(d, w)); });
 }
 
 // dx += dy * (x > 0 ? 1 : w) over a span (skipped when dx is null); returns

@@ -37,6 +37,29 @@ HWY_INLINE void StoreN(hn::Vec<D> v, D d, T* HWY_RESTRICT p, size_t count) {
   std::memcpy(p, buf, count * sizeof(T));
 }
 
+// y[i] = f(d, x[i]) lane by lane for i < n, f a vector function: four
+// independent vectors per iteration (their chains hide the latency of exp and
+// division), then whole vectors, then the remainder once through
+// LoadN/StoreN. y may alias x.
+template <class F>
+HWY_INLINE void Map(const float* x, float* y, size_t n, const F& f) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    const auto v0 = f(d, hn::LoadU(d, x + i));
+    const auto v1 = f(d, hn::LoadU(d, x + i + N));
+    const auto v2 = f(d, hn::LoadU(d, x + i + 2 * N));
+    const auto v3 = f(d, hn::LoadU(d, x + i + 3 * N));
+    hn::StoreU(v0, d, y + i);
+    hn::StoreU(v1, d, y + i + N);
+    hn::StoreU(v2, d, y + i + 2 * N);
+    hn::StoreU(v3, d, y + i + 3 * N);
+  }
+  for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
+  if (i < n) StoreN(f(d, LoadN(d, x + i, n - i)), d, y + i, n - i);
+}
+
 // Masked zeroing. In wasm, LLVM turns an and / andnot of a vector with a
 // comparison mask into v128.bitselect, which V8 emits as three instructions;
 // an empty asm statement hides where the mask came from, so a single
