@@ -153,6 +153,8 @@ for (const family of FAMILIES) {
       );
       expect(ids.length, `pages of ${family}`).toBeGreaterThan(0);
       const failures: string[] = [];
+      let records = 0;
+      let numbers = 0;
       for (const id of ids) {
         problems.length = 0;
         await open(id, lang);
@@ -180,9 +182,14 @@ for (const family of FAMILIES) {
         if (problems.length) failures.push(`${id}: ${problems.join(' | ')}`);
         if (notice.length) failures.push(`${id}: notice ${notice.join(' | ')}`);
         if (!checks.length) failures.push(`${id}: the view records no computed numbers`);
+        records += checks.length;
+        numbers += checks.reduce((a, c) => a + c.n, 0);
         if (bad.length) failures.push(`${id}: ${bad.join('; ')}`);
         if (unlabeled.length) failures.push(`${id}: controls without a label: ${unlabeled.join(', ')}`);
       }
+      console.log(
+        `pages ${family} (${lang}): ${ids.length} pages, ${records} recorded calls, ${numbers} numbers re-computed`,
+      );
       expect(failures).toEqual([]);
     });
   });
