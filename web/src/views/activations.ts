@@ -49,6 +49,44 @@ const L = {
   },
 };
 
+/** The two engine calls behind sampled curves as Shown records (f from the value, f′ from the gradient). */
+function callRecords(
+  label: string,
+  op: OpMeta,
+  c: Curves,
+  params: Record<string, number>,
+  f: ArrayLike<number>,
+  df: ArrayLike<number>,
+): Shown[] {
+  const inputs = Object.fromEntries(
+    Object.entries(c.call.inputs).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }]),
+  );
+  const up = c.call.upstream;
+  const n = f.length;
+  const pick = (stride: number) => Array.from({ length: n }, (_, i) => i * stride);
+  return [
+    {
+      label: `${label} f`,
+      id: op.id,
+      inputs,
+      params,
+      what: 'value',
+      values: Array.from(f),
+      pick: pick(c.call.stride.f),
+    },
+    {
+      label: `${label} f′`,
+      id: op.id,
+      inputs,
+      params,
+      what: `grad:${op.inputs[0]!.name}`,
+      upstream: up ? { shape: up.shape, data: Array.from(up.data) } : undefined,
+      values: Array.from(df),
+      pick: pick(c.call.stride.df),
+    },
+  ];
+}
+
 /** Builds the activations view of one entry. */
 export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
   const t = L[ctx.lang];
@@ -130,7 +168,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   figDf.attach(plotDf);
   let shownCmp = '';
   let gridCache: { key: string; xs: Float32Array } | null = null;
-  let last: { probe: Curves; setup: ReturnType<typeof setupOf> } | null = null;
+  let last: { curves: Curves; probe: Curves; setup: ReturnType<typeof setupOf> } | null = null;
+  let curves: Curves | null = null;
   let lastCurveKey = '';
 
   function setupOf() {
@@ -152,7 +191,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       // Moving only the probe redraws the marks, not the curves.
       const curveKey = JSON.stringify([key, setup, cmp]);
       if (curveKey !== lastCurveKey) {
-        const curves = sampleCurves(dl, op, mode!, gridXs, setup);
+        curves = sampleCurves(dl, op, mode!, gridXs, setup);
         const others = cmp.map((id) => {
           const o = elementwise.find((e) => e.id === id)!;
           return sampleCurves(dl, o, 'elementwise', gridXs, { params: {}, row: [], inputs: {} });
@@ -170,7 +209,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       plotF.setMarks([{ x: pc.x[0]!, y: pc.f[0]!, color: 1 }]);
       plotDf.setMarks([{ x: pc.x[0]!, y: pc.df[0]!, color: 1 }]);
       probeOut.textContent = `x = ${formatF32(pc.x[0]!)}   f(x) = ${formatF32(pc.f[0]!)}   f′(x) = ${formatF32(pc.df[0]!)}`;
-      last = { probe: pc, setup };
+      last = { curves: curves!, probe: pc, setup };
     });
   }
 
@@ -178,25 +217,12 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     render,
     shown(): Shown[] {
       if (!last) return [];
-      // The probe's two calls, exactly as made (one grid point: pick entry 0).
-      const { probe: pc, setup } = last;
-      const inputs = Object.fromEntries(
-        Object.entries(pc.call.inputs).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }]),
-      );
-      const name = op.inputs[0]!.name;
-      const up = pc.call.upstream;
+      // The calls behind the probe readout and the two drawn curves, exactly as
+      // made; a row-wise op's curve is every row's first entry (`pick`).
+      const { curves: c, probe: pc, setup } = last;
       return [
-        { label: 'probe f(x)', id: op.id, inputs, params: setup.params, what: 'value', values: [pc.f[0]!], pick: [0] },
-        {
-          label: 'probe f′(x)',
-          id: op.id,
-          inputs,
-          params: setup.params,
-          what: `grad:${name}`,
-          upstream: up ? { shape: up.shape, data: Array.from(up.data) } : undefined,
-          values: [pc.df[0]!],
-          pick: [0],
-        },
+        ...callRecords('probe', op, pc, setup.params, [pc.f[0]!], [pc.df[0]!]),
+        ...callRecords('curve', op, c, setup.params, c.f, c.df),
       ];
     },
     destroy() {
