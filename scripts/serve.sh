@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serves the explorer page with Vite's dev server on 127.0.0.1 (port 5173, or
+# Serves the playground with Vite's dev server on 127.0.0.1 (port 5173, or
 # the next free one; Vite prints the URL). Needs the wasm module built first:
 # `npm start` runs scripts/build.sh wasm before this. Never prompts.
 set -euo pipefail
@@ -10,5 +10,5 @@ if [ ! -f web/src/engine/gen/dlmath_wasm.wasm ] || [ ! -f web/src/engine/gen/ops
   exit 1
 fi
 
-echo "serve: starting the explorer on http://127.0.0.1 (Ctrl+C stops it)"
+echo "serve: starting the playground on http://127.0.0.1 (Ctrl+C stops it)"
 exec npx --no-install vite --config web/vite.config.ts --host 127.0.0.1 --port "${PORT:-5173}" --clearScreen false
