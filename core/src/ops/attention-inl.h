@@ -77,35 +77,6 @@ HWY_INLINE void AttnRowScale(float* x, size_t cols, float k) {
     StoreN(hn::Mul(LoadN(d, x + i, cols - i), vk), d, x + i, cols - i);
 }
 
-// <a, b> over a row: float lanes, four accumulators, blocks of 64 vectors
-// added in double (softmax's <g, y> has weights y summing to one).
-HWY_INLINE float AttnRowDot(const float* a, const float* b, size_t cols) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  const size_t block = 64 * N;
-  double total = 0;
-  for (size_t start = 0; start < cols; start += block) {
-    const size_t end = start + block < cols ? start + block : cols;
-    auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
-    size_t i = start;
-    for (; i + 4 * N <= end; i += 4 * N) {
-      s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
-      s1 = hn::MulAdd(hn::LoadU(d, a + i + N), hn::LoadU(d, b + i + N), s1);
-      s2 = hn::MulAdd(hn::LoadU(d, a + i + 2 * N), hn::LoadU(d, b + i + 2 * N),
-                      s2);
-      s3 = hn::MulAdd(hn::LoadU(d, a + i + 3 * N), hn::LoadU(d, b + i + 3 * N),
-                      s3);
-    }
-    for (; i + N <= end; i += N)
-      s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
-    if (i < end)
-      s1 = hn::MulAdd(LoadN(d, a + i, end - i), LoadN(d, b + i, end - i), s1);
-    s0 = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
-    total += hn::GetLane(hn::SumOfLanes(d, s0));
-  }
-  return static_cast<float>(total);
-}
-
 // ---------------------------------------------------------------------------
 // Masks on a score matrix s [rows, cols] (row-major, like the mask).
 // kind 0: s += mask (additive float mask); kind 1: s = -inf where mask == 0
@@ -170,7 +141,7 @@ HWY_NOINLINE void AttentionSoftmaxBackward(const float* y, float* g,
   for (size_t r = 0; r < rows; ++r) {
     const float* yr = y + r * cols;
     float* gr = g + r * cols;
-    const auto dot = hn::Set(d, AttnRowDot(gr, yr, cols));
+    const auto dot = hn::Set(d, RowDot(gr, yr, cols));
     size_t i = 0;
     for (; i + N <= cols; i += N)
       hn::StoreU(

@@ -60,6 +60,40 @@ HWY_INLINE void Map(const float* x, float* y, size_t n, const F& f) {
   if (i < n) StoreN(f(d, LoadN(d, x + i, n - i)), d, y + i, n - i);
 }
 
+// Dot product of two rows in float lanes, four accumulators, in blocks of 64
+// vectors whose totals are added in double so no lane sums more than 16
+// terms. Softmax's <dy, y> needs no more: its weights y sum to one.
+HWY_INLINE float RowDotBlock(const float* a, const float* b, size_t cols) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
+  size_t i = 0;
+  for (; i + 4 * N <= cols; i += 4 * N) {
+    s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+    s1 = hn::MulAdd(hn::LoadU(d, a + i + N), hn::LoadU(d, b + i + N), s1);
+    s2 = hn::MulAdd(hn::LoadU(d, a + i + 2 * N), hn::LoadU(d, b + i + 2 * N),
+                    s2);
+    s3 = hn::MulAdd(hn::LoadU(d, a + i + 3 * N), hn::LoadU(d, b + i + 3 * N),
+                    s3);
+  }
+  for (; i + N <= cols; i += N)
+    s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+  if (i < cols) {
+    const size_t r = cols - i;
+    s1 = hn::MulAdd(LoadN(d, a + i, r), LoadN(d, b + i, r), s1);
+  }
+  s0 = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
+  return hn::GetLane(hn::SumOfLanes(d, s0));
+}
+
+HWY_INLINE float RowDot(const float* a, const float* b, size_t cols) {
+  const size_t block = 64 * hn::Lanes(hn::ScalableTag<float>());
+  double total = 0;
+  for (size_t i = 0; i < cols; i += block)
+    total += RowDotBlock(a + i, b + i, cols - i < block ? cols - i : block);
+  return static_cast<float>(total);
+}
+
 // Masked zeroing. In wasm, LLVM turns an and / andnot of a vector with a
 // comparison mask into v128.bitselect, which V8 emits as three instructions;
 // an empty asm statement hides where the mask came from, so a single
