@@ -54,7 +54,7 @@ export interface PlaygroundState {
 }
 
 const THEME_KEY = 'dlmath.theme';
-/** The pages that are not registry entries, in the catalogue's last group. */
+/** The pages that are not registry entries, in the catalogue's first group. */
 const TOOLS_GROUP = 'tools';
 
 function readTheme(storage: Storage | null): Theme {
@@ -185,7 +185,8 @@ export class Playground {
       else this.#notice.show('lessons', r.reason);
     }
     const lessons = [...this.#lessons.values()].map((l) => ({ id: l.id, title: l.title }));
-    if (lessons.length) this.#nav.setGroups([...this.#groups(), { id: TOOLS_GROUP, items: lessons }]);
+    // First: the evaluator and the lessons are where many visits start.
+    if (lessons.length) this.#nav.setGroups([{ id: TOOLS_GROUP, items: lessons }, ...this.#groups()]);
   }
 
   // Reads the URL and shows what it names. Anything invalid is dropped and listed in the notice.
