@@ -343,3 +343,28 @@ it('the evaluator’s text and params travel in the link', async () => {
   await other.context.close();
   await context.close();
 });
+
+it('a heatmap is usable from the keyboard: arrows read cells, Enter acts on one', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, 'e=scaled_dot_product_attention', 'scaled_dot_product_attention');
+  const weights = () =>
+    page.evaluate(() => window.dlmathApp!.state().shown.find((s) => s.what === 'aux:weights')!.values);
+  const before = await weights();
+  expect(before[1]).toBeGreaterThan(0);
+  const map = page.locator('[data-testid=figure-weights] canvas');
+  await map.focus();
+  await page.keyboard.press('ArrowRight');
+  expect(await page.locator('[data-testid=figure-weights] .heatmap-readout').textContent()).toMatch(/ 0, .* 1: /);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((w0) => {
+    const w = window.dlmathApp!.state().shown.find((s) => s.what === 'aux:weights')!.values;
+    return w[1] !== w0;
+  }, before[1]);
+  // Query 0 no longer attends to key 1; its other weights still sum to one.
+  const after = await weights();
+  expect(after[1]).toBe(0);
+  const cols = Math.round(Math.sqrt(after.length));
+  expect(after.slice(0, cols).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  expect(problems).toEqual([]);
+  await context.close();
+});

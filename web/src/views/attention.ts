@@ -156,7 +156,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
 /** A small figure with a heatmap, in a row of figures. */
 function heatFigure(parent: HTMLElement, title: string, ctx: ViewContext, testid: string, opts = {}) {
   const fig = new Figure(parent, title, ctx.lang, testid);
-  const heat = new Heatmap(fig.body, { map: 'diverging', maxHeight: 260, ...opts });
+  const heat = new Heatmap(fig.body, { map: 'diverging', maxHeight: 260, label: title, ...opts });
   fig.attach(heat);
   return { fig, heat };
 }

@@ -19,6 +19,8 @@ export interface HeatmapOptions {
   colLabel?: string;
   /** Called with the cell under a click. */
   onCell?: (row: number, col: number) => void;
+  /** Accessible name of the map (what the matrix is). */
+  label?: string;
   /** Max height in px (default 360). */
   maxHeight?: number;
 }
@@ -42,6 +44,8 @@ export class Heatmap implements Exportable {
   #range: [number, number] = [0, 1];
   #cells: HTMLCanvasElement | null = null;
   #width = 0;
+  /** The cell the arrow keys move (outlined while the map has focus). */
+  #focus: [number, number] = [0, 0];
   readonly #stopResize: () => void;
   readonly #unTheme: () => void;
 
@@ -52,7 +56,7 @@ export class Heatmap implements Exportable {
   constructor(host: HTMLElement, opts: HeatmapOptions = {}) {
     this.#host = host;
     this.#opts = opts;
-    this.#canvas = h('canvas', { class: 'heatmap', role: 'img' });
+    this.#canvas = h('canvas', { class: 'heatmap', role: 'application' });
     this.#readout = h('div', { class: 'heatmap-readout muted', 'aria-live': 'polite' });
     host.append(this.#canvas, this.#readout);
     this.#canvas.addEventListener('pointermove', (e) => this.#hover(e));
@@ -60,6 +64,12 @@ export class Heatmap implements Exportable {
       const c = this.#cellAt(e);
       if (c && this.#opts.onCell) this.#opts.onCell(c[0], c[1]);
     });
+    // Keyboard: the map is one tab stop; arrows move a cell cursor whose value
+    // is read out, Enter or Space acts as a click on it.
+    this.#canvas.tabIndex = 0;
+    this.#canvas.addEventListener('keydown', (e) => this.#key(e));
+    this.#canvas.addEventListener('focus', () => this.#draw());
+    this.#canvas.addEventListener('blur', () => this.#draw());
     this.#stopResize = followSize(host, () => {
       this.#width = this.#host.clientWidth;
       this.#draw();
@@ -81,7 +91,11 @@ export class Heatmap implements Exportable {
     this.#cols = cols;
     this.#values = Float32Array.from(values);
     this.#range = this.#opts.range ?? finiteRange(this.#values);
-    this.#canvas.setAttribute('aria-label', `${rows} × ${cols}`);
+    this.#focus = [Math.min(this.#focus[0], Math.max(0, rows - 1)), Math.min(this.#focus[1], Math.max(0, cols - 1))];
+    this.#canvas.setAttribute(
+      'aria-label',
+      `${this.#opts.label ?? 'matrix'} ${rows} × ${cols}: arrow keys read the cells${this.#opts.onCell ? ', Enter acts on one' : ''}`,
+    );
     this.#draw();
   }
 
@@ -179,7 +193,42 @@ export class Heatmap implements Exportable {
           ctx.fillText(short(v), c * cell + cell / 2, r * cell + cell / 2);
         }
     }
-    this.#readout.textContent = `${this.#rows} × ${this.#cols} · ${short(lo)} … ${short(hi)}`;
+    if (document.activeElement === this.#canvas && this.#rows > 0 && this.#cols > 0) {
+      const [fr, fc] = this.#focus;
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = palette(this.#host).fg;
+      ctx.strokeRect(fc * cell + 1, fr * cell + 1, Math.max(1, cell - 2), Math.max(1, cell - 2));
+      this.#readCell(fr, fc);
+    } else {
+      this.#readout.textContent = `${this.#rows} × ${this.#cols} · ${short(lo)} … ${short(hi)}`;
+    }
+  }
+
+  #readCell(r: number, c: number): void {
+    const v = this.#values[r * this.#cols + c]!;
+    const rl = this.#opts.rowLabel ?? 'row';
+    const cl = this.#opts.colLabel ?? 'col';
+    this.#readout.textContent = `${rl} ${r}, ${cl} ${c}: ${short(v)}`;
+  }
+
+  #key(e: KeyboardEvent): void {
+    if (this.#rows === 0 || this.#cols === 0) return;
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
+    const m = moves[e.key];
+    const [r, c] = this.#focus;
+    if (m) {
+      e.preventDefault();
+      this.#focus = [Math.min(this.#rows - 1, Math.max(0, r + m[0])), Math.min(this.#cols - 1, Math.max(0, c + m[1]))];
+      this.#draw();
+    } else if ((e.key === 'Enter' || e.key === ' ') && this.#opts.onCell) {
+      e.preventDefault();
+      this.#opts.onCell(r, c);
+    }
   }
 
   #cellAt(e: MouseEvent): [number, number] | null {
@@ -192,10 +241,6 @@ export class Heatmap implements Exportable {
 
   #hover(e: MouseEvent): void {
     const c = this.#cellAt(e);
-    if (!c) return;
-    const v = this.#values[c[0] * this.#cols + c[1]]!;
-    const rl = this.#opts.rowLabel ?? 'row';
-    const cl = this.#opts.colLabel ?? 'col';
-    this.#readout.textContent = `${rl} ${c[0]}, ${cl} ${c[1]}: ${short(v)}`;
+    if (c) this.#readCell(c[0], c[1]);
   }
 }
