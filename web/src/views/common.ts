@@ -34,18 +34,6 @@ export function f32(shape: number[], data: ArrayLike<number>): F32Input {
 }
 
 /**
- * `n` evenly spaced float32 values from `a` to `b`, both included.
- * @param a - first value
- * @param b - last value
- * @param n - how many (at least 2)
- */
-export function linspace(a: number, b: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = a + ((b - a) * i) / (n - 1);
-  return out;
-}
-
-/**
  * dl.eval with a free-form id (the views pick ids at run time).
  * @param dl - the engine
  * @param id - a registry id

@@ -19,13 +19,13 @@ import {
   entryParams,
   evalCall,
   gradOf,
-  linspace,
   record,
   type CallParams,
   type F32Input,
   type F32Inputs,
   guard,
 } from './common.js';
+import { grid as linspace } from '../ui/sampler.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import type { SliderField } from '../ui/controls.js';
 import './views.css';

@@ -8,7 +8,8 @@ import { h } from '../ui/dom.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, intSlider, linspace, record, noView } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, intSlider, record, noView } from './common.js';
+import { grid } from '../ui/sampler.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -256,7 +257,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
 
       if (!two) {
         // Entropy against the sharpness s: one softmax call and one entropy call over all s.
-        const ss = linspace(0, 6, SHARP);
+        const ss = grid(0, 6, SHARP);
         const Z = new Float32Array(SHARP * k);
         for (let r = 0; r < SHARP; ++r) for (let i = 0; i < k; ++i) Z[r * k + i] = ss[r]! * zp[i]!;
         const P = dl.eval('softmax', { x: { shape: [SHARP, k], data: Z } }).data;
@@ -268,7 +269,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
         curve.setMarks([{ x: ss[one]!, y: Hs[one]!, color: 0 }]);
         shown.push(record('H over s', 'entropy', hIn, params, 'value', Hs));
       } else {
-        const ts = linspace(0, 1, MOVE);
+        const ts = grid(0, 1, MOVE);
         const Z = new Float32Array(MOVE * k);
         for (let r = 0; r < MOVE; ++r)
           for (let i = 0; i < k; ++i) Z[r * k + i] = (1 - ts[r]!) * zq[i]! + ts[r]! * zp[i]!;
@@ -403,7 +404,7 @@ function perplexityView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): 
       tokPlot.update(idx, [probs.map((v, i) => (i === k ? NaN : v)), probs.map((v, i) => (i === k ? v : NaN))]);
 
       // One token's probability swept over 10^-8 … 1 (perplexity reduces a whole list to one number, so one call per point).
-      const xs = linspace(-8, 0, PPL_SWEEP);
+      const xs = grid(-8, 0, PPL_SWEEP);
       const ys = new Float32Array(PPL_SWEEP);
       const buf = Float32Array.from(lp);
       for (let i = 0; i < PPL_SWEEP; ++i) {

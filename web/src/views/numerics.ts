@@ -11,7 +11,8 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, linspace, record, recordInputs, arrowWings, noView } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, record, recordInputs, arrowWings, noView } from './common.js';
+import { grid } from '../ui/sampler.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -281,7 +282,7 @@ function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
       const n = row.length;
       const top = row.indexOf(Math.max(...row));
       // The sweep: SWEEP rows s_k · r in one batch per op.
-      const ss = linspace(0, smax, SWEEP);
+      const ss = grid(0, smax, SWEEP);
       const X = new Float32Array(SWEEP * n);
       for (let k = 0; k < SWEEP; ++k) for (let j = 0; j < n; ++j) X[k * n + j] = ss[k]! * row[j]!;
       const xIn = { x: { shape: [SWEEP, n], data: X } };
@@ -447,7 +448,7 @@ function bceView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyV
 
   function render(): void {
     guard(ctx, 'engine', () => {
-      const xs = linspace(-xr, xr, BCE_POINTS);
+      const xs = grid(-xr, xr, BCE_POINTS);
       const ts = new Float32Array(BCE_POINTS).fill(target);
       const inputs = { input: { shape: [BCE_POINTS], data: xs }, target: { shape: [BCE_POINTS], data: ts } };
       const naive = dl.eval('bce_naive', inputs, { reduction: 'none' }).data;

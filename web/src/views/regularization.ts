@@ -12,18 +12,8 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, formatMatrix, parseMatrix, readout, slider, textField } from '../ui/widgets.js';
-import {
-  entryParams,
-  fmtList,
-  fmtNum,
-  guard,
-  intSlider,
-  linspace,
-  record,
-  recordInputs,
-  arrowWings,
-  noView,
-} from './common.js';
+import { entryParams, fmtList, fmtNum, guard, intSlider, record, recordInputs, arrowWings, noView } from './common.js';
+import { grid } from '../ui/sampler.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
 
@@ -275,7 +265,7 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
   });
   const sparseOut = readout(figS.root, 'sparsity-readout');
 
-  const axis = linspace(-RANGE, RANGE, FIELD_N);
+  const axis = grid(-RANGE, RANGE, FIELD_N);
   let fieldKey = '';
   let quiver: Path[] = [];
   let shown: Shown[] = [];
@@ -290,7 +280,7 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
     const values = new Float32Array(FIELD_N * FIELD_N);
     for (let i = 0; i < FIELD_N; ++i) for (let j = 0; j < FIELD_N; ++j) values[i * FIELD_N + j] = r[i]! + r[j]!;
     planeF.setField({ nx: FIELD_N, ny: FIELD_N, values, map: 'sequential' });
-    const qs = linspace(-RANGE * 0.9, RANGE * 0.9, QUIVER);
+    const qs = grid(-RANGE * 0.9, RANGE * 0.9, QUIVER);
     const W = new Float32Array(QUIVER * QUIVER * 2);
     for (let i = 0; i < QUIVER; ++i)
       for (let j = 0; j < QUIVER; ++j) {
@@ -621,7 +611,7 @@ function smoothingView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): F
       ].join('\n');
       // Cross-entropy of logits [m, 0, …, 0] (true class first) against both targets, over m.
       if (K >= 2 && K <= LOSS_K_MAX) {
-        const ms = linspace(0, 15, MARGINS);
+        const ms = grid(0, 15, MARGINS);
         const logits = new Float32Array(MARGINS * K);
         for (let i = 0; i < MARGINS; ++i) logits[i * K] = ms[i]!;
         const one = dl.eval('label_smoothing', { target: { shape: [1], data: Float32Array.of(0) } }, params).data;
