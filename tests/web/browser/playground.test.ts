@@ -368,3 +368,45 @@ it('a heatmap is usable from the keyboard: arrows read cells, Enter acts on one'
   expect(problems).toEqual([]);
   await context.close();
 });
+
+it('the fallback view (for a family without its own) shows every op on its sample inputs', async () => {
+  const { context, page, problems } = await fresh();
+  await openAt(page, '', '');
+  // Mounted directly: every family has its own view today, so no route reaches it.
+  const result = (await page.evaluate(`(async () => {
+    const { createView } = await import('/src/views/generic.ts');
+    const { ViewStore } = await import('/src/state/store.ts');
+    const dl = window.dlmathApp.dl;
+    const out = { ops: 0, records: 0, problems: [] };
+    for (const op of dl.ops().filter((o) => o.kind === 'op')) {
+      const host = document.createElement('div');
+      document.body.append(host);
+      const reports = [];
+      const ctx = {
+        dl, lang: 'en', params: {}, store: new ViewStore(new Map(), 'v.', () => {}),
+        changed() {}, report(source, err) { if (err) reports.push(source + ': ' + err); },
+      };
+      const view = createView(host, op, ctx);
+      view.render();
+      const shown = view.shown();
+      for (const s of shown) {
+        const inputs = Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]));
+        const want = s.what === 'value' ? dl.eval(s.id, inputs, s.params).data : dl.grad(s.id, inputs, s.params)[s.what.slice(5)].data;
+        if (want.length !== s.values.length || want.some((w, i) => !Object.is(w, s.values[i])))
+          reports.push(s.label + ' differs from the engine');
+      }
+      if (!shown.length) reports.push('no records');
+      if (reports.length) out.problems.push(op.id + ': ' + reports.join('; '));
+      out.ops += 1;
+      out.records += shown.length;
+      view.destroy();
+      host.remove();
+    }
+    return out;
+  })()`)) as { ops: number; records: number; problems: string[] };
+  expect(result.problems).toEqual([]);
+  expect(result.ops).toBeGreaterThan(80);
+  expect(result.records).toBeGreaterThan(result.ops);
+  expect(problems).toEqual([]);
+  await context.close();
+});
