@@ -29,7 +29,6 @@ import type { FamilyView, Shown, ViewContext } from './view.js';
 import './views.css';
 import './optimizers.css';
 
-const OPTIMIZERS = ['sgd', 'sgd_momentum', 'sgd_nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 export const MAX_STEPS = 300;
 const DEFAULT_STEPS = 100;
 const FIELD_N = 121;
@@ -129,8 +128,12 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const t = L[ctx.lang];
   const { dl, store } = ctx;
   const metas = new Map(dl.ops().map((o) => [o.id, o]));
-  const others = OPTIMIZERS.filter((id) => id !== op.id && metas.has(id));
-  const colorOf = (id: string) => (id === op.id ? 0 : 1 + others.indexOf(id as (typeof others)[number]));
+  // Every other optimizer of the registry can be overlaid (a new one appears here by itself).
+  const others = dl
+    .ops()
+    .filter((o) => o.kind === 'optimizer' && o.id !== op.id)
+    .map((o) => o.id);
+  const colorOf = (id: string) => (id === op.id ? 0 : 1 + others.indexOf(id));
 
   let surf = store.choice('surf', SURFACE_IDS, 'quadratic');
   const sp: SurfaceParams = {

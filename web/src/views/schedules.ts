@@ -12,16 +12,6 @@ import type { FamilyView, Shown, ViewContext } from './view.js';
 import { autoHorizon, events, fitted, MAX_STEPS } from './schedule-timing.js';
 import './views.css';
 
-const SCHEDULES = [
-  'step_lr',
-  'exponential_lr',
-  'cosine_annealing_lr',
-  'cosine_annealing_warm_restarts',
-  'linear_lr',
-  'one_cycle_lr',
-  'warmup_cosine',
-  'noam',
-] as const;
 /** Points plotted at most; longer horizons are sampled with a stride. */
 const MAX_POINTS = 4000;
 
@@ -92,7 +82,11 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const t = L[ctx.lang];
   const { dl, store } = ctx;
   const metas = new Map(dl.ops().map((o) => [o.id, o]));
-  const others = SCHEDULES.filter((id) => id !== op.id && metas.has(id));
+  // Every other schedule of the registry can be overlaid (a new one appears here by itself).
+  const others = dl
+    .ops()
+    .filter((o) => o.kind === 'schedule' && o.id !== op.id)
+    .map((o) => o.id);
   const cmpDefault = ['cosine_annealing_lr', 'warmup_cosine', 'step_lr'].filter((id) => id !== op.id).slice(0, 2);
   const logDefault = op.id === 'step_lr' || op.id === 'exponential_lr';
   let logY = store.bool('logy', logDefault);
