@@ -136,40 +136,16 @@ HWY_NOINLINE void ClsRowSoftmaxGrad(const float* x, const float* w,
 }
 
 // terms_i = max(0, margin - y_i (a_i - b_i)) (b null: 0), stored when terms
-// is not null; returns their sum (float lanes per block of 64 vectors, block
-// totals in double). hinge and margin_ranking.
+// is not null; returns their sum (SumLosses). hinge and margin_ranking.
 HWY_NOINLINE double MarginTerms(const float* a, const float* b, const float* y,
                                 float margin, float* terms, size_t n) {
   const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
   const auto vm = hn::Set(d, margin);
-  const auto zero = hn::Zero(d);
-  double total = 0;
-  for (size_t start = 0; start < n; start += 64 * N) {
-    const size_t end = n - start < 64 * N ? n : start + 64 * N;
-    auto s0 = zero;
-    for (size_t i = start; i < end; i += N) {
-      const size_t r = end - i < N ? end - i : N;
-      const bool full = r == N;
-      auto diff = full ? hn::LoadU(d, a + i) : LoadN(d, a + i, r);
-      if (b)
-        diff = hn::Sub(diff, full ? hn::LoadU(d, b + i) : LoadN(d, b + i, r));
-      const auto yv = full ? hn::LoadU(d, y + i) : LoadN(d, y + i, r);
-      // Padded lanes: y = 0 gives margin, masked out below.
-      auto v = hn::Max(hn::NegMulAdd(yv, diff, vm), zero);
-      if (!full) v = hn::IfThenElseZero(hn::FirstN(d, r), v);
-      if (terms) {
-        if (full) {
-          hn::StoreU(v, d, terms + i);
-        } else {
-          StoreN(v, d, terms + i, r);
-        }
-      }
-      s0 = hn::Add(s0, v);
-    }
-    total += hn::GetLane(hn::SumOfLanes(d, s0));
-  }
-  return total;
+  return SumLosses(d, n, terms, [&](size_t i, size_t r) {
+    auto diff = LoadUpTo(d, a + i, r);
+    if (b) diff = hn::Sub(diff, LoadUpTo(d, b + i, r));
+    return hn::Max(hn::NegMulAdd(LoadUpTo(d, y + i, r), diff, vm), hn::Zero(d));
+  });
 }
 
 // Where margin - y_i (a_i - b_i) >= 0 (PyTorch's clamp_min passes the
@@ -302,36 +278,15 @@ HWY_INLINE V FocalCore(D d, V x, V t, float alpha, float gamma, V* grad) {
   return hn::Mul(at, hn::Mul(ce, qg));
 }
 
-// Sum of the focal terms over n (float lanes per block of 64 vectors, block
-// totals in double); the terms themselves go to `terms` when not null.
+// Sum of the focal terms over n (SumLosses); the terms themselves go to
+// `terms` when not null.
 HWY_NOINLINE double FocalTerms(const float* x, const float* t, float alpha,
                                float gamma, float* terms, size_t n) {
   const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  double total = 0;
-  for (size_t start = 0; start < n; start += 64 * N) {
-    const size_t end = n - start < 64 * N ? n : start + 64 * N;
-    auto s0 = hn::Zero(d);
-    for (size_t i = start; i < end; i += N) {
-      const size_t r = end - i < N ? end - i : N;
-      const bool full = r == N;
-      const auto xv = full ? hn::LoadU(d, x + i) : LoadN(d, x + i, r);
-      const auto tv = full ? hn::LoadU(d, t + i) : LoadN(d, t + i, r);
-      auto v = FocalCore(d, xv, tv, alpha, gamma,
-                         static_cast<hn::Vec<decltype(d)>*>(nullptr));
-      if (!full) v = hn::IfThenElseZero(hn::FirstN(d, r), v);
-      if (terms) {
-        if (full) {
-          hn::StoreU(v, d, terms + i);
-        } else {
-          StoreN(v, d, terms + i, r);
-        }
-      }
-      s0 = hn::Add(s0, v);
-    }
-    total += hn::GetLane(hn::SumOfLanes(d, s0));
-  }
-  return total;
+  return SumLosses(d, n, terms, [&](size_t i, size_t r) {
+    return FocalCore(d, LoadUpTo(d, x + i, r), LoadUpTo(d, t + i, r), alpha,
+                     gamma, static_cast<hn::Vec<decltype(d)>*>(nullptr));
+  });
 }
 
 // dx_i += k g_i d focal_i / d x_i, g_i = g[i] (g_stride 1) or g[0] (0).

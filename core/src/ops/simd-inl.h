@@ -487,6 +487,41 @@ HWY_INLINE void StoreUpTo(D d, hn::Vec<D> v, float* p, size_t r) {
   }
 }
 
+// Sum over n elements of loss(i, r), the per-element losses of [i, i + r),
+// also stored into `out` when it is not null (reduction 'none'). Tail lanes
+// past r are zeroed before they are summed (a padded 0 is not a zero loss
+// everywhere: log 2 for logits). Blocks of 1024 are summed in float lanes
+// (two accumulators) and the block sums in double.
+template <class D, class F>
+HWY_INLINE double SumLosses(D d, size_t n, float* out, const F& loss) {
+  const size_t N = hn::Lanes(d);
+  double total = 0;
+  for (size_t start = 0; start < n; start += 1024) {
+    const size_t end = start + 1024 < n ? start + 1024 : n;
+    auto s0 = hn::Zero(d), s1 = s0;
+    size_t i = start;
+    for (; i + 2 * N <= end; i += 2 * N) {
+      const auto v0 = loss(i, N);
+      const auto v1 = loss(i + N, N);
+      if (out) {
+        hn::StoreU(v0, d, out + i);
+        hn::StoreU(v1, d, out + i + N);
+      }
+      s0 = hn::Add(s0, v0);
+      s1 = hn::Add(s1, v1);
+    }
+    for (; i < end; i += N) {
+      const size_t r = end - i < N ? end - i : N;
+      auto v = loss(i, r);
+      if (r < N) v = hn::IfThenElseZero(hn::FirstN(d, r), v);
+      if (out) StoreUpTo(d, v, out + i, r);
+      s0 = hn::Add(s0, v);
+    }
+    total += hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
+  }
+  return total;
+}
+
 // lowbias32 on every lane (core/src/random.h has the scalar Mix32Scalar and
 // why): the counter-based generator of the seeded ops.
 template <class DU, class VU>
