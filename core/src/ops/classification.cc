@@ -124,6 +124,20 @@ Status ClassIndices(const ShapeCtx& c, int k, int64_t classes,
   return {};
 }
 
+// input [N, C] with target [N] class indices and an optional per-class
+// vector at input 2 (`per_class` says what it holds, e.g. "one weight per
+// class"): multi_margin and focal_multiclass.
+Status ClassRows(const ShapeCtx& c, const char* per_class) {
+  const Shape& x = c.in[0];
+  if (Status s = VectorOf(c, 1, x.dim[0], "one class index per row of input");
+      !s.ok())
+    return s;
+  if (Status s = ClassIndices(c, 1, x.dim[1]); !s.ok()) return s;
+  if (c.data[2])
+    if (Status s = VectorOf(c, 2, x.dim[1], per_class); !s.ok()) return s;
+  return {};
+}
+
 // Output: the per-term shape for 'none', else a scalar.
 void SetReduced(const ShapeCtx& c, int k, const Shape& terms) {
   *c.out = ReductionOf(c.p, k) == kNone ? terms : Shape{};
@@ -398,15 +412,8 @@ void CosineEmbeddingBackward(const GenCall<float>& c) {
 // Gather-bound rows: plain loops with double sums. Nothing saved.
 
 Status MultiMarginShape(const ShapeCtx& c) {
-  const Shape& x = c.in[0];
-  if (Status s = VectorOf(c, 1, x.dim[0], "one class index per row of input");
-      !s.ok())
-    return s;
-  if (Status s = ClassIndices(c, 1, x.dim[1]); !s.ok()) return s;
-  if (c.data[2])
-    if (Status s = VectorOf(c, 2, x.dim[1], "one weight per class"); !s.ok())
-      return s;
-  SetReduced(c, 2, Shape{x.dim[0]});
+  if (Status s = ClassRows(c, "one weight per class"); !s.ok()) return s;
+  SetReduced(c, 2, Shape{c.in[0].dim[0]});
   return {};
 }
 
@@ -499,16 +506,9 @@ void FocalBackward(const GenCall<float>& c) {
 // one Highway pass per row. Saved: m and log S per row (workspace 2N).
 
 Status FocalMulticlassShape(const ShapeCtx& c) {
-  const Shape& x = c.in[0];
-  if (Status s = VectorOf(c, 1, x.dim[0], "one class index per row of input");
-      !s.ok())
-    return s;
-  if (Status s = ClassIndices(c, 1, x.dim[1]); !s.ok()) return s;
-  if (c.data[2])
-    if (Status s = VectorOf(c, 2, x.dim[1], "one alpha per class"); !s.ok())
-      return s;
-  SetReduced(c, 1, Shape{x.dim[0]});
-  *c.workspace = 2 * x.dim[0];
+  if (Status s = ClassRows(c, "one alpha per class"); !s.ok()) return s;
+  SetReduced(c, 1, Shape{c.in[0].dim[0]});
+  *c.workspace = 2 * c.in[0].dim[0];
   return {};
 }
 
