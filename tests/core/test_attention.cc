@@ -39,16 +39,7 @@ void CheckCall(const Call& call) {
   for (int k = 0; k < ni; ++k) {
     if (!rd[k]) continue;
     for (size_t j = 0; j < rb.in[k].size(); j += 1 + rb.in[k].size() / 7) {
-      auto loss = [&](double t) {
-        RefBuffers b = rb;
-        b.in[k][j] += t;
-        RefForward(call, &b);
-        double v = 0;
-        for (size_t i = 0; i < no; ++i) v += dyd[i] * b.y[i];
-        return v;
-      };
-      const double h = 1e-5;
-      const double fd = (loss(h) - loss(-h)) / (2 * h);
+      const double fd = RefCentralDiff(call, rb, dyd, k, j);
       INFO("op " << op.id << " d" << op.inputs[k].name << "[" << j << "] ref "
                  << rg[k][j] << " fd " << fd);
       REQUIRE(std::fabs(fd - rg[k][j]) <= 1e-6 * std::max(1.0, std::fabs(fd)));

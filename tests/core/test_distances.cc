@@ -83,16 +83,7 @@ TEST_CASE("mahalanobis with an SPD S: kernels, reference, gradients",
     // The reference against central differences of itself.
     for (int k = 0; k < 2; ++k)
       for (size_t j = 0; j < rb.in[k].size(); ++j) {
-        auto loss = [&](double t) {
-          RefBuffers bb = rb;
-          bb.in[k][j] += t;
-          RefForward(call, &bb);
-          double v = 0;
-          for (size_t i = 0; i < no; ++i) v += dyd[i] * bb.y[i];
-          return v;
-        };
-        const double h = 1e-5;
-        const double fd = (loss(h) - loss(-h)) / (2 * h);
+        const double fd = RefCentralDiff(call, rb, dyd, k, j);
         REQUIRE(std::fabs(fd - (k ? r2 : r1)[j]) < 1e-6);
       }
     // The kernels against the reference on every target.

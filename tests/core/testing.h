@@ -193,6 +193,22 @@ inline RefBuffers RefInputs(const Call& call) {
   return b;
 }
 
+// d/dt of sum(dy * ref_forward(in[k][j] + t)) at t = 0 by a central
+// difference with step 1e-5, in double: the oracle for a reference backward.
+inline double RefCentralDiff(const Call& call, const RefBuffers& rb,
+                             const std::vector<double>& dy, int k, size_t j) {
+  auto loss = [&](double t) {
+    RefBuffers b = rb;
+    b.in[k][j] += t;
+    RefForward(call, &b);
+    double v = 0;
+    for (size_t i = 0; i < b.y.size(); ++i) v += dy[i] * b.y[i];
+    return v;
+  };
+  const double h = 1e-5;
+  return (loss(h) - loss(-h)) / (2 * h);
+}
+
 }  // namespace dlmath::testing
 
 #endif  // DLMATH_TESTS_CORE_TESTING_H_
