@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs  # Debian's emcc loads acorn from there
+# ccache keys on paths relative to the checkout, so clones and worktrees share hits.
+export CCACHE_BASEDIR="$PWD"
 
 configure() {  # preset [extra cache args...]
   local preset=$1 dir=build/$1

@@ -1,0 +1,42 @@
+// Single-precision matrix products for training (linear layers, attention,
+// the tiny GPT): our own Highway micro-kernel. Eigen stays for the solvers.
+//
+// Row-major, every orientation a layer needs through one entry point:
+//   C[M,N] = op(A) · op(B)            (accumulate = false)
+//   C[M,N] += op(A) · op(B)           (accumulate = true: backward sums into
+//                                      gradients, as every kernel does)
+// op(A) is A stored [M, lda >= K] (ta = kNo) or Aᵀ with A stored
+// [K, lda >= M] (ta = kYes); op(B) is B stored [K, ldb >= N] (tb = kNo) or Bᵀ
+// with B stored [N, ldb >= K] (tb = kYes). C is [M, ldc >= N].
+// A linear layer y = x Wᵀ + b (W [out, in], PyTorch's layout) uses
+//   forward  Gemm(kNo, kYes): y = x · Wᵀ
+//   dx       Gemm(kNo, kNo):  dx = dy · W
+//   dW      Gemm(kYes, kNo):  dW += dyᵀ · x
+//
+// M, N or K of 0 is allowed (K = 0 writes zeros unless accumulating). C must
+// not overlap A or B.
+//
+// Memory: packing space is per thread and only grows; GemmReserve() grows it
+// up front so a model built once never allocates in its training step.
+// Returns false only when that space cannot be allocated (then C is not
+// written).
+#ifndef DLMATH_SRC_GEMM_H_
+#define DLMATH_SRC_GEMM_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dlmath {
+
+enum class Trans : uint8_t { kNo, kYes };
+
+bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
+          size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
+          bool accumulate);
+
+// Makes sure a product of these sizes (any orientation) needs no allocation.
+bool GemmReserve(size_t M, size_t N, size_t K);
+
+}  // namespace dlmath
+
+#endif  // DLMATH_SRC_GEMM_H_
