@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build g++ emscripten libhwy-dev libeigen3-dev catch2 chromium clang-format fonts-wqy-microhei ccache)
+# python3-torch (+ OpenBLAS): PyTorch fixtures and the check of exported models;
+# clang + its runtimes: the libFuzzer and sanitizer builds.
+packages=(cmake ninja-build g++ emscripten libhwy-dev libeigen3-dev catch2 chromium clang-format fonts-wqy-microhei ccache
+  python3-torch libopenblas0-pthread clang libclang-rt-14-dev libfuzzer-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
