@@ -5,6 +5,7 @@
 // have one validator; its message follows the place.
 #include "core/src/model/spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -147,10 +148,14 @@ class Obj {
       bool known = false;
       for (const std::string& u : used_) known = known || u == key;
       if (known) continue;
-      std::vector<std::string_view> names(used_.begin(), used_.end());
+      std::vector<std::string_view> names;
+      for (const std::string& u : used_)
+        if (std::find(names.begin(), names.end(), std::string_view(u)) ==
+            names.end())
+          names.push_back(u);
       return Err(
           ErrorCode::kUnknownParam, where_.empty() ? "spec" : where_,
-          "unknown key '" + key + "' " + Suggest(key, names, "its keys"));
+          "unknown key '" + key + "' " + Suggest(key, names, "known keys"));
     }
     return {};
   }
@@ -317,17 +322,17 @@ void WriteOpParams(std::string* out, const OpInfo& op, const double* p,
   }
 }
 
-// An op looked up by id among those `allowed` accepts; the error lists the
-// nearest allowed ids.
+// An op looked up by id among those `allowed` accepts (`noun` names that
+// kind, `which` says which ops it takes); the error lists the nearest ids.
 template <class Allowed>
-Status FindAllowed(const Value* v, const std::string& field, const char* what,
-                   Allowed allowed, const OpInfo** out) {
+Status FindAllowed(const Value* v, const std::string& field, const char* noun,
+                   const char* which, Allowed allowed, const OpInfo** out) {
   if (!v)
     return Err(ErrorCode::kMissingInput, field,
-               std::string("missing (the id of ") + what + ")");
+               std::string("missing (the id of ") + which + ")");
   if (v->type != Type::kString)
     return Err(ErrorCode::kBadType, field,
-               "must be a string (the id of " + std::string(what) + "), got " +
+               std::string("must be a string (the id of ") + which + "), got " +
                    Shown(*v));
   const OpInfo* op = FindOp(v->string);
   if (op && allowed(*op)) {
@@ -339,10 +344,10 @@ Status FindAllowed(const Value* v, const std::string& field, const char* what,
     if (allowed(o)) ids.push_back(o.id);
   if (op)
     return Err(ErrorCode::kUnknownOp, field,
-               "'" + v->string + "' is not " + what + " " +
-                   Suggest(v->string, ids, "known"));
+               "'" + v->string + "' (" + FamilyName(op->family) + ") is not " +
+                   which + " " + Suggest(v->string, ids, "known"));
   return Err(ErrorCode::kUnknownOp, field,
-             "unknown " + std::string(what) + " '" + v->string + "' " +
+             "unknown " + std::string(noun) + " '" + v->string + "' " +
                  Suggest(v->string, ids, "known"));
 }
 
@@ -371,6 +376,13 @@ Status ParseLinear(Obj& o, LayerSpec* l) {
                "missing (a linear layer needs its number of output units)");
   if (Status s = o.Int("units", 1, kMaxUnits, 0, &l->out_width); !s.ok())
     return s;
+  if (l->out_width * l->in_width > kMaxModelParams)
+    return Err(ErrorCode::kTooLarge, o.Field("units"),
+               "a " + std::to_string(l->out_width) + " x " +
+                   std::to_string(l->in_width) + " weight has " +
+                   std::to_string(l->out_width * l->in_width) +
+                   " parameters, above the model's limit of " +
+                   std::to_string(kMaxModelParams));
   if (Status s = o.Bool("bias", true, &l->bias); !s.ok()) return s;
   // init: a name or {id, params}
   const Value* init = o.Take("init");
@@ -391,8 +403,9 @@ Status ParseLinear(Obj& o, LayerSpec* l) {
   } else if (id && !(id->type == Type::kString && id->string == "default")) {
     auto allowed = [](const OpInfo& op) { return IsInitOp(op); };
     const OpInfo* op = nullptr;
-    if (Status s = FindAllowed(
-            id, field, "an initializer (or 'default', 'zeros')", allowed, &op);
+    if (Status s =
+            FindAllowed(id, field, "initializer",
+                        "an initializer, 'default' or 'zeros'", allowed, &op);
         !s.ok())
       return s;
     l->init = InitSpec{op, false, {}};
@@ -449,11 +462,7 @@ Status ParseActivation(Obj& o, LayerSpec* l) {
                  "must be a string, got " + Shown(*formula));
     Formula f;
     if (Status s = Formula::Compile(formula->string, &f); !s.ok())
-      return Err(
-          ErrorCode::kBadFormula, o.Field("formula"),
-          s.message() + (s.column() > 0
-                             ? " (column " + std::to_string(s.column()) + ")"
-                             : ""));
+      return Err(ErrorCode::kBadFormula, o.Field("formula"), s.message());
     l->formula = formula->string;
     for (const std::string& name : f.params()) {
       const Value* v = o.Take(name);
@@ -479,7 +488,7 @@ Status ParseActivation(Obj& o, LayerSpec* l) {
     return {};
   }
   auto allowed = [](const OpInfo& op) { return IsActivationOp(op); };
-  if (Status s = FindAllowed(id, o.Field("id"),
+  if (Status s = FindAllowed(id, o.Field("id"), "activation",
                              "an activation (an element-wise or row-wise op, "
                              "or prelu)",
                              allowed, &l->op);
@@ -658,8 +667,8 @@ Status ParseLoss(const Value* v, int64_t outputs, ModelSpec* m) {
     return s;
   Obj o(*v, "loss");
   if (Status s =
-          FindAllowed(o.Take("id"), "loss.id", "a loss taking (input, target)",
-                      IsTrainingLoss, &m->loss);
+          FindAllowed(o.Take("id"), "loss.id", "loss",
+                      "a loss of (input, target)", IsTrainingLoss, &m->loss);
       !s.ok())
     return s;
   const OpInfo& op = *m->loss;
@@ -721,8 +730,8 @@ Status ParseOptimizer(const Value* v, ModelSpec* m) {
     return s;
   Obj o(*v, "optimizer");
   auto allowed = [](const OpInfo& op) { return op.kind == Kind::kOptimizer; };
-  if (Status s = FindAllowed(o.Take("id"), "optimizer.id", "an optimizer",
-                             allowed, &m->optimizer);
+  if (Status s = FindAllowed(o.Take("id"), "optimizer.id", "optimizer",
+                             "an optimizer", allowed, &m->optimizer);
       !s.ok())
     return s;
   if (Status s = ReadOpParams(o, *m->optimizer, m->opt_p); !s.ok()) return s;
@@ -768,8 +777,8 @@ Status ParseSchedule(const Value* v, ModelSpec* m) {
   if (Status s = NeedObject(v, "schedule", false, ""); !s.ok()) return s;
   Obj o(*v, "schedule");
   auto allowed = [](const OpInfo& op) { return op.kind == Kind::kSchedule; };
-  if (Status s = FindAllowed(o.Take("id"), "schedule.id", "a schedule", allowed,
-                             &m->schedule);
+  if (Status s = FindAllowed(o.Take("id"), "schedule.id", "schedule",
+                             "a schedule", allowed, &m->schedule);
       !s.ok())
     return s;
   const OpInfo& op = *m->schedule;
