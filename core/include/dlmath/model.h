@@ -238,31 +238,33 @@ struct FitProgress {
 //        kLayer* fields below.
 // Read through a heap view in JS: Diagnostics() (the last step) and
 // DiagnosticsLog() (every step of the last FitRun).
-enum DiagField : int {
-  kDiagLoss = 0,         // loss + penalties (what was minimised)
-  kDiagDataLoss,         // the loss alone
-  kDiagLr,               // learning rate used by this step
-  kDiagGradNorm,         // total L2 norm of the gradient before clipping
-  kDiagClippedGradNorm,  // ... after clipping (what the optimizer saw)
-  kDiagStep,             // the model's step count after this step
-  kDiagRows,             // rows of the batch
-  kDiagHeader            // number of header fields
-};
-enum LayerDiagField : int {
-  kLayerGradNorm = 0,  // L2 norm of the layer's parameter gradient (before
-                       // clipping); 0 without parameters
-  kLayerWeightNorm,    // L2 norm of its parameters after the update
-  kLayerUpdateRatio,   // ||delta w|| / ||w before||, this step; 0 if w = 0
-  kLayerActMean,       // mean of its output over the batch
-  kLayerActStd,        // population std of its output
-  kLayerDeadFraction,  // fraction of its units that are dead for every row
-                       // of the batch: the local derivative is 0
-                       // (element-wise activations: relu's x <= 0,
-                       // hardtanh's saturation; formulas likewise) or,
-                       // for every other layer, the output is 0
-  kLayerOutGradNorm,   // L2 norm of d loss / d output over the batch
-  kLayerDiagStride     // floats per layer
-};
+// Header fields:
+inline constexpr int kDiagLoss = 0;             // loss + penalties (minimised)
+inline constexpr int kDiagDataLoss = 1;         // the loss alone
+inline constexpr int kDiagLr = 2;               // learning rate of this step
+inline constexpr int kDiagGradNorm = 3;         // total gradient L2 norm
+inline constexpr int kDiagClippedGradNorm = 4;  // ... after clipping
+inline constexpr int kDiagStep = 5;    // the model's step count after it
+inline constexpr int kDiagRows = 6;    // rows of the batch
+inline constexpr int kDiagHeader = 7;  // number of header fields
+// Per layer, at kDiagHeader + layer * kLayerDiagStride:
+// L2 norm of the layer's parameter gradient before clipping (0 without
+// parameters).
+inline constexpr int kLayerGradNorm = 0;
+// L2 norm of its parameters after the update.
+inline constexpr int kLayerWeightNorm = 1;
+// ||w after - w before|| / ||w before|| of this step (0 when w was 0).
+inline constexpr int kLayerUpdateRatio = 2;
+// Mean and population std of its output over the batch.
+inline constexpr int kLayerActMean = 3;
+inline constexpr int kLayerActStd = 4;
+// Fraction of its units dead for every row of the batch: the local
+// derivative is 0 (element-wise activations: relu's x <= 0, hardtanh's
+// saturation; formulas likewise) or, for every other layer, the output is 0.
+inline constexpr int kLayerDeadFraction = 5;
+// L2 norm of d loss / d output over the batch.
+inline constexpr int kLayerOutGradNorm = 6;
+inline constexpr int kLayerDiagStride = 7;  // floats per layer
 
 class Model {
  public:

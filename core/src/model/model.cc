@@ -326,25 +326,45 @@ void Model::Impl::LossBackward(const Pass& p, const float* y, float seed) {
 }
 
 // The registry's own validation of the targets against this output (class
-// ranges, -1/+1 labels, [0, 1] targets and probabilities).
-Status Model::Impl::CheckTargets(const float* out, const float* y,
-                                 int64_t rows) const {
+// ranges, -1/+1 labels, [0, 1] targets and probabilities). `full`: through
+// Prepare, which also checks that Index inputs hold integers (FitBegin,
+// once per data set); otherwise the loss's shape function alone, which
+// allocates nothing on success (every Step).
+Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
+                                 bool full) const {
   const OpInfo& op = *spec.loss;
   const int64_t o = spec.outputs();
-  NamedTensor in[3] = {
-      {"input", {out, Shape{rows, o}}},
-      {"target", {y, spec.class_targets ? Shape{rows} : Shape{rows, o}}},
-      {}};
-  int count = 2;
-  if (spec.loss_vector_input >= 0)
-    in[count++] = {op.inputs[spec.loss_vector_input].name,
-                   {spec.loss_vector.data(), Shape{o}}};
-  NamedParam params[kMaxParams];
-  for (int k = 0; k < op.num_params(); ++k)
-    params[k] = {op.params[k].name, spec.loss_p[k]};
-  Call call;
-  const Status s = Prepare(op.id, std::span(in, count),
-                           std::span(params, op.num_params()), &call);
+  const int v = spec.loss_vector_input;
+  Shape shapes[kMaxInputs] = {
+      Shape{rows, o}, spec.class_targets ? Shape{rows} : Shape{rows, o}};
+  const float* data[kMaxInputs] = {out, y};
+  if (v >= 0) {
+    shapes[v] = Shape{o};
+    data[v] = spec.loss_vector.data();
+  }
+  Status s;
+  if (full) {
+    NamedTensor in[kMaxInputs];
+    int count = 0;
+    for (int k = 0; k < op.num_inputs(); ++k)
+      if (data[k]) in[count++] = {op.inputs[k].name, {data[k], shapes[k]}};
+    NamedParam params[kMaxParams];
+    for (int k = 0; k < op.num_params(); ++k)
+      params[k] = {op.params[k].name, spec.loss_p[k]};
+    Call call;
+    s = Prepare(op.id, std::span(in, count), std::span(params, op.num_params()),
+                &call);
+  } else {
+    Shape out_shape, aux[kMaxAux];
+    int64_t workspace = 0;
+    s = op.impl.gen_shape(ShapeCtx{.op = op.id,
+                                   .in = shapes,
+                                   .data = data,
+                                   .p = spec.loss_p,
+                                   .out = &out_shape,
+                                   .workspace = &workspace,
+                                   .aux = aux});
+  }
   if (s.ok()) return s;
   return Bad(s.code(), s.what() == "input" ? "loss" : "y", s.message());
 }
@@ -410,7 +430,7 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
                                     double* data_loss, double* penalty) {
   const float* out = Forward(p, x);
   if (validate)
-    if (Status s = CheckTargets(out, y, p.rows); !s.ok()) return s;
+    if (Status s = CheckTargets(out, y, p.rows, false); !s.ok()) return s;
   *data_loss = LossForward(p, y);
   *penalty = Penalties(false);
   ZeroBackward(p);
@@ -582,7 +602,7 @@ Status Model::Impl::EvaluateChunks(const float* x, const float* y, int64_t n,
     const float* out = Forward(p, x + start * spec.input);
     const float* yy = y + start * t_width;
     if (validate)
-      if (Status s = CheckTargets(out, yy, rows); !s.ok()) return s;
+      if (Status s = CheckTargets(out, yy, rows, false); !s.ok()) return s;
     const double l = LossForward(p, yy);
     total += sum ? l : l * static_cast<double>(rows);
     Correct(out, yy, rows, &right, &counted);
@@ -958,23 +978,21 @@ Status Model::FitBegin(const float* x, const float* y, int64_t n,
         !s.ok())
       return s;
     std::fill(placeholder.data(), placeholder.data() + n * o, 0.5f);
-    if (Status s = m.CheckTargets(placeholder.data(), y, n); !s.ok()) return s;
+    if (Status s = m.CheckTargets(placeholder.data(), y, n, true); !s.ok())
+      return s;
   }
   f.options = options;
   f.n = n;
   f.n_val = static_cast<int64_t>(std::floor(n * options.validation_split));
   f.n_train = n - f.n_val;
-  if (f.n_train < 1)
-    return Bad(ErrorCode::kBadParam, "fit.validationSplit",
-               std::to_string(options.validation_split) + " of " +
-                   std::to_string(n) + " examples leaves none to train on");
   f.batch = std::min(options.batch_size, f.n_train);
   f.batches = (f.n_train + f.batch - 1) / f.batch;
   if (m.has_batch_norm && (f.batch < 2 || f.n_train % f.batch == 1))
     return Bad(ErrorCode::kBadParam, "fit.batchSize",
                "batch_norm needs at least 2 rows per training batch; " +
-                   std::to_string(f.n_train) + " examples in batches of " +
-                   std::to_string(f.batch) + " leave a batch of 1");
+                   std::to_string(f.n_train) +
+                   " training examples in batches of " +
+                   std::to_string(f.batch) + " leave a batch of 1 row");
   if (Status s = m.EnsureCapacity(f.batch); !s.ok()) return s;
   const int64_t stride = DiagnosticsStride();
   const bool best = options.early_stopping && options.restore_best;
@@ -1172,7 +1190,7 @@ Status Model::InputGradient(const float* x, const float* y, int64_t n,
     const float* xs = x + start * in;
     const float* ys = y + start * tw;
     const float* out = m.Forward(p, xs);
-    if (Status s = m.CheckTargets(out, ys, rows); !s.ok()) return s;
+    if (Status s = m.CheckTargets(out, ys, rows, false); !s.ok()) return s;
     m.LossForward(p, ys);
     m.ZeroBackward(p);
     // 'mean' divides by the rows: seed with rows to get the summed loss.

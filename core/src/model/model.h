@@ -70,7 +70,8 @@ class Model::Impl {
   void LossBackward(const model::Pass& p, const float* y, float seed);
   // Backward from dout (set by the caller), into grads and dx (may be null).
   void Backward(const model::Pass& p, const float* x, float* dx);
-  Status CheckTargets(const float* out, const float* y, int64_t rows) const;
+  Status CheckTargets(const float* out, const float* y, int64_t rows,
+                      bool full) const;
   double Penalties(bool backward);
   // Forward, loss (+ penalties) and backward: grads = d(loss + penalties).
   Status ForwardBackward(const model::Pass& p, const float* x, const float* y,

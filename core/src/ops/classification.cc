@@ -105,17 +105,17 @@ Status Signs(const ShapeCtx& c, int k) {
 Status ClassIndices(const ShapeCtx& c, int k, int64_t classes,
                     bool has_ignore = false, double ignore = 0) {
   const float* v = c.data[k];
-  const std::string op(c.op);
+  const std::string_view op(c.op);  // no allocation unless an error is built
   for (int64_t i = 0, n = c.in[k].numel(); i < n; ++i) {
     if (!(std::floor(v[i]) == v[i]))
-      return Status(ErrorCode::kBadType, op, InputName(c, k),
-                    "op '" + op + "': input '" + InputName(c, k) +
+      return Status(ErrorCode::kBadType, std::string(op), InputName(c, k),
+                    "op '" + std::string(op) + "': input '" + InputName(c, k) +
                         "' holds class indices, which must be integers; " +
                         "element [" + std::to_string(i) + "] is " + Num(v[i]));
     if (has_ignore && v[i] == ignore) continue;
     if (v[i] < 0 || v[i] >= classes)
-      return Status(ErrorCode::kBadValue, op, InputName(c, k),
-                    "op '" + op + "': input '" + InputName(c, k) +
+      return Status(ErrorCode::kBadValue, std::string(op), InputName(c, k),
+                    "op '" + std::string(op) + "': input '" + InputName(c, k) +
                         "' element [" + std::to_string(i) + "] = " + Num(v[i]) +
                         " is not a class index in [0, " +
                         std::to_string(classes) + ")" +
