@@ -294,6 +294,7 @@ class Model {
   int64_t num_parameters() const;
   const float* gradients() const;  // same layout, after the last backward
   float* buffers();                // non-trainable (running statistics)
+  const float* buffers() const;
   int64_t num_buffers() const;
   // Copy a whole parameter or buffer out / in (n must equal its size).
   Status GetParameter(std::string_view name, float* out, int64_t n) const;

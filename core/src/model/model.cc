@@ -842,6 +842,7 @@ const float* Model::parameters() const { return impl_->params.data(); }
 int64_t Model::num_parameters() const { return impl_->num_params; }
 const float* Model::gradients() const { return impl_->grads.data(); }
 float* Model::buffers() { return impl_->buffers.data(); }
+const float* Model::buffers() const { return impl_->buffers.data(); }
 int64_t Model::num_buffers() const { return impl_->num_buffers; }
 
 namespace {
