@@ -20,11 +20,13 @@ namespace {
 
 using model::LayerSpec;
 
+// A Python float literal ("1.0", not "1": torch.tensor([1]) is an integer).
 std::string Py(double v) {
   if (std::isnan(v)) return "math.nan";
   if (std::isinf(v)) return v > 0 ? "math.inf" : "-math.inf";
   std::string s;
   json::AppendNumber(&s, v);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
   return s;
 }
 
@@ -142,8 +144,11 @@ class Writer {
                 flag(l.affine) + ")";
         return {};
       case LayerType::kGroupNorm:
-        *out += pad + "nn.GroupNorm(" + param("num_groups") + ", " + w +
-                ", eps=" + param("eps") + ", affine=" + flag(l.affine) + ")";
+        *out += pad + "nn.GroupNorm(" +
+                std::to_string(
+                    static_cast<int64_t>(l.p[l.op->ParamIndex("num_groups")])) +
+                ", " + w + ", eps=" + param("eps") +
+                ", affine=" + flag(l.affine) + ")";
         return {};
       case LayerType::kResidual:
         *out += pad + "Residual(\n";
