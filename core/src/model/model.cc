@@ -93,10 +93,24 @@ int64_t AddTensor(void* ctx, const std::string& name, const Shape& shape,
   return e.offset;
 }
 
-double SumSquares(const float* v, int64_t n) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(v[i]) * v[i];
-  return s;
+// Sum and sum of squares of v, in double with four independent partial
+// sums (diagnostics only: a short dependency chain, not a kernel's order).
+struct Moments {
+  double sum = 0, squares = 0;
+};
+Moments MomentsOf(const float* v, int64_t n) {
+  double s[4] = {}, q[4] = {};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) {
+      s[k] += v[i + k];
+      q[k] += static_cast<double>(v[i + k]) * v[i + k];
+    }
+  for (; i < n; ++i) {
+    s[0] += v[i];
+    q[0] += static_cast<double>(v[i]) * v[i];
+  }
+  return {(s[0] + s[1]) + (s[2] + s[3]), (q[0] + q[1]) + (q[2] + q[3])};
 }
 
 }  // namespace
@@ -111,8 +125,10 @@ Status Model::Impl::Build() {
   for (size_t i = 0; i < infos.size(); ++i) {
     layers.push_back(model::MakeLayer(*specs[i], static_cast<int>(i)));
     infos[i].first_param = static_cast<int>(table.size());
+    const int64_t before_layer = num_params;
     layers.back()->Declare(AddTensor, this);
     infos[i].end_param = static_cast<int>(table.size());
+    param_begin.push_back(before_layer);
     if (num_params > kMaxModelParams)
       return Bad(ErrorCode::kTooLarge, infos[i].spec,
                  "the model reaches " + std::to_string(num_params) +
@@ -184,10 +200,9 @@ Status Model::Impl::Build() {
 }
 
 int64_t Model::Impl::LayerParamFloats(int layer) const {
-  int64_t n = 0;
-  for (int k = infos[layer].first_param; k < infos[layer].end_param; ++k)
-    if (table[k].kind == TensorKind::kParameter) n += table[k].shape.numel();
-  return n;
+  const size_t next = static_cast<size_t>(layer) + 1;
+  return (next < param_begin.size() ? param_begin[next] : num_params) -
+         param_begin[layer];
 }
 
 Status Model::Impl::EnsureCapacity(int64_t rows) {
@@ -469,12 +484,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   for (int i = 0; i < nl; ++i) {
     const float* v = acts.Ptr(out_slot[i]);
     const int64_t n = rows * infos[i].out_width;
-    double s = 0, s2 = 0;
-    for (int64_t k = 0; k < n; ++k) {
-      s += v[k];
-      s2 += static_cast<double>(v[k]) * v[k];
-    }
-    const double mean = s / n;
+    const Moments mo = MomentsOf(v, n);
+    const double mean = mo.sum / n, s2 = mo.squares;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
@@ -482,8 +493,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     const float* in = src[i] < 0 ? x : acts.Ptr(out_slot[src[i]]);
     ld[kLayerDeadFraction] =
         static_cast<float>(layers[i]->DeadFraction(p, in, v));
-    ld[kLayerOutGradNorm] =
-        static_cast<float>(std::sqrt(SumSquares(acts.Ptr(dout_slot[i]), n)));
+    ld[kLayerOutGradNorm] = static_cast<float>(
+        std::sqrt(MomentsOf(acts.Ptr(dout_slot[i]), n).squares));
   }
 
   // Norms per layer and in total through clip_grad_norm (pieces = layers),
@@ -524,18 +535,15 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                 state.data(), staging.data(), num_params);
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
+    // The layer's parameters are one run of the arena (layer order).
     double delta = 0, before = 0, now = 0;
-    for (int k = infos[i].first_param; k < infos[i].end_param; ++k) {
-      if (table[k].kind != TensorKind::kParameter) continue;
-      const int64_t off = table[k].offset, n = table[k].shape.numel();
-      const float* a = params.data() + off;
-      const float* b = staging.data() + off;
-      for (int64_t j = 0; j < n; ++j) {
-        const double dj = static_cast<double>(b[j]) - a[j];
-        delta += dj * dj;
-        before += static_cast<double>(a[j]) * a[j];
-        now += static_cast<double>(b[j]) * b[j];
-      }
+    const float* a = params.data() + param_begin[i];
+    const float* b = staging.data() + param_begin[i];
+    for (int64_t j = 0, n = LayerParamFloats(i); j < n; ++j) {
+      const double dj = static_cast<double>(b[j]) - a[j];
+      delta += dj * dj;
+      before += static_cast<double>(a[j]) * a[j];
+      now += static_cast<double>(b[j]) * b[j];
     }
     finite = finite && std::isfinite(now);
     float* ld = d + kDiagHeader + kLayerDiagStride * i;

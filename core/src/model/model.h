@@ -26,6 +26,7 @@ class Model::Impl {
   int last = -1;           // the layer whose output is the model's
   std::vector<ParamEntry> table;
   int64_t num_params = 0, num_buffers = 0;
+  std::vector<int64_t> param_begin;  // per layer: its first parameter float
   std::vector<model::TensorSlot> penalized;  // linear weights (l1, l2)
   bool has_batch_norm = false;
 
