@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dlmath/model.h"
+#include "tests/core/testing.h"
 
 namespace dlmath::testing {
 
@@ -54,16 +55,6 @@ inline void Spiral(int per_class, int classes, uint32_t seed,
       x->push_back(r * std::cos(t) + noise(rng));
       y->push_back(static_cast<float>(c));
     }
-}
-
-// Uniform values in [lo, hi).
-inline std::vector<float> Uniform(size_t n, uint32_t seed, float lo = -1,
-                                  float hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& f : v) f = u(rng);
-  return v;
 }
 
 }  // namespace dlmath::testing

@@ -433,7 +433,7 @@ const char* kEveryLayer = R"j({"input":4,"layers":[
 
 void ClassData(int64_t n, int64_t in, int classes, uint32_t seed,
                std::vector<float>* x, std::vector<float>* y) {
-  *x = Uniform(n * in, seed);
+  *x = RandomData(n * in, seed, -1, 1);
   y->resize(n);
   for (int64_t i = 0; i < n; ++i)
     (*y)[i] =
@@ -615,7 +615,7 @@ TEST_CASE("early stopping restores the best epoch's weights", "[model]") {
   // Training pairs say y = x, the held-out quarter says y = -x: every
   // epoch of learning makes the validation loss worse after the first.
   const int n = 64;
-  std::vector<float> x = Uniform(n, 3), y(n);
+  std::vector<float> x = RandomData(n, 3, -1, 1), y(n);
   for (int i = 0; i < n; ++i) y[i] = i < 48 ? x[i] : -x[i];
   const char* spec = R"({"input":1,"layers":[{"type":"linear","units":1}],
       "loss":{"id":"mse"},"optimizer":{"id":"sgd","lr":0.3},"seed":5})";
@@ -666,7 +666,8 @@ TEST_CASE("per-step optimizers equal the registry's replay form", "[model]") {
       {"adagrad",
        {{"lr", 0.1}, {"lr_decay", 0.01}, {"initial_accumulator_value", 0.1}}},
   };
-  const std::vector<float> x = Uniform(8 * 3, 1), y = Uniform(8 * 2, 2);
+  const std::vector<float> x = RandomData(8 * 3, 1, -1, 1),
+                           y = RandomData(8 * 2, 2, -1, 1);
   for (const Opt& o : optimizers) {
     INFO(o.id);
     const OpInfo& op = *FindOp(o.id);
@@ -746,7 +747,8 @@ TEST_CASE("per-step schedules equal the registry's array form", "[model]") {
        {{"warmup_steps", 4}, {"d_model", 16}},
        0},
   };
-  const std::vector<float> x = Uniform(4 * 2, 1), y = Uniform(4, 2);
+  const std::vector<float> x = RandomData(4 * 2, 1, -1, 1),
+                           y = RandomData(4, 2, -1, 1);
   constexpr int kSteps = 12;  // one_cycle_lr holds its end past 10
   for (const Sched& sc : schedules) {
     INFO(sc.spec);
@@ -778,7 +780,8 @@ TEST_CASE("learning rate changes between steps without a reset", "[model]") {
   // SGD: theta' = theta - lr g, so the update scales with the lr set.
   auto m = MakeModel(R"({"input":2,"layers":[{"type":"linear","units":1}],
       "loss":{"id":"mse"},"optimizer":{"id":"sgd_momentum","lr":0.1}})");
-  const std::vector<float> x = Uniform(8, 1), y = Uniform(4, 2);
+  const std::vector<float> x = RandomData(8, 1, -1, 1),
+                           y = RandomData(4, 2, -1, 1);
   REQUIRE(m->Step(x.data(), y.data(), 4).ok());
   REQUIRE(m->SetLearningRate(0.05).ok());
   CHECK(m->lr() == 0.05);
@@ -794,7 +797,8 @@ TEST_CASE("learning rate changes between steps without a reset", "[model]") {
 }
 
 TEST_CASE("clipping by norm and by value; penalties", "[model]") {
-  const std::vector<float> x = Uniform(8 * 3, 1, -3, 3), y = Uniform(8, 2);
+  const std::vector<float> x = RandomData(8 * 3, 1, -3, 3),
+                           y = RandomData(8, 2, -1, 1);
   const std::string net =
       R"({"input":3,"layers":[{"type":"linear","units":4},
           {"type":"activation","id":"tanh"},{"type":"linear","units":1}],
@@ -856,7 +860,8 @@ TEST_CASE("diagnostics: the documented layout, recomputed", "[model]") {
       "loss":{"id":"mse"},"optimizer":{"id":"sgd","lr":0.1},"seed":4})");
   const float bias[4] = {-100, 0.5f, -100, 0.5f};
   REQUIRE(m->SetParameter("layers.0.bias", bias, 4).ok());
-  const std::vector<float> x = Uniform(16 * 2, 8), y = Uniform(16, 9);
+  const std::vector<float> x = RandomData(16 * 2, 8, -1, 1),
+                           y = RandomData(16, 9, -1, 1);
   const std::vector<float> before = Params(*m);
   REQUIRE(m->Step(x.data(), y.data(), 16).ok());
   REQUIRE(m->DiagnosticsStride() == kDiagHeader + 3 * kLayerDiagStride);
@@ -929,7 +934,7 @@ TEST_CASE("inference: eval mode, layer outputs of a whole grid", "[model]") {
   REQUIRE(m->Predict(x.data(), 64, again.data()).ok());
   CHECK(again == all);
   // A 100 x 100 grid runs as one chunk: every layer's map is readable.
-  std::vector<float> grid = Uniform(10000 * 4, 3), out(10000 * 3);
+  std::vector<float> grid = RandomData(10000 * 4, 3, -1, 1), out(10000 * 3);
   REQUIRE(m->Predict(grid.data(), 10000, out.data()).ok());
   const float* o8;
   int64_t rows, width;
@@ -957,7 +962,7 @@ TEST_CASE("inference: eval mode, layer outputs of a whole grid", "[model]") {
 TEST_CASE("targets are checked by the loss's registry validation", "[model]") {
   auto m = MakeModel(R"({"input":2,"layers":[{"type":"linear","units":3}],
       "loss":{"id":"cross_entropy"},"optimizer":{"id":"sgd"}})");
-  const std::vector<float> x = Uniform(8, 1);
+  const std::vector<float> x = RandomData(8, 1, -1, 1);
   const std::vector<float> y = {0, 2, 3, 1};
   Status s = m->Step(x.data(), y.data(), 4);
   CHECK(s.code() == ErrorCode::kBadValue);
@@ -1030,7 +1035,8 @@ TEST_CASE("fit options: JSON mistakes and impossible splits", "[model]") {
   // Batch norm cannot train on a batch of one row.
   auto bn = MakeModel(R"({"input":2,"layers":[{"type":"batch_norm"}],
       "loss":{"id":"mse"},"optimizer":{"id":"sgd"}})");
-  const std::vector<float> x = Uniform(2 * 9, 1), y = Uniform(2 * 9, 2);
+  const std::vector<float> x = RandomData(2 * 9, 1, -1, 1),
+                           y = RandomData(2 * 9, 2, -1, 1);
   FitOptions b;
   b.batch_size = 4;
   CHECK(bn->FitBegin(x.data(), y.data(), 9, b).message() ==
@@ -1055,7 +1061,8 @@ TEST_CASE("a formula activation trains like the registry op it spells",
       tail);
   auto r125 = MakeModel(
       head + R"({"type":"activation","id":"swish_beta","beta":1.25})" + tail);
-  const std::vector<float> x = Uniform(6 * 3, 4, -3, 3), y = Uniform(12, 5);
+  const std::vector<float> x = RandomData(6 * 3, 4, -3, 3),
+                           y = RandomData(12, 5, -1, 1);
   // Same weights (the extra beta shifts r125's later offsets, and with
   // them the initializers' streams).
   for (const ParamEntry& e : f->ParameterTable()) {

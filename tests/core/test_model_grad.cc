@@ -230,7 +230,7 @@ void CheckModel(const Case& c, uint32_t seed) {
   INFO(spec);
   auto m = MakeModel(spec);
   const int64_t rows = 6, o = m->outputs();
-  const std::vector<float> x = Uniform(rows * c.input, seed + 1, -2, 2);
+  const std::vector<float> x = RandomData(rows * c.input, seed + 1, -2, 2);
   std::vector<float> y;
   const std::string_view loss = c.loss;
   if (m->ClassTargets()) {
@@ -239,9 +239,9 @@ void CheckModel(const Case& c, uint32_t seed) {
     for (int64_t k = 0; k < rows * o; ++k) y.push_back(k % 3 ? 1.0f : -1.0f);
   } else if (loss == "mse" || loss == "l1" || loss == "huber" ||
              loss == "smooth_l1") {
-    y = Uniform(rows * o, seed + 2, -1, 1);
+    y = RandomData(rows * o, seed + 2, -1, 1);
   } else {  // probabilities, counts or log-targets: values in (0, 1)
-    y = Uniform(rows * o, seed + 2, 0.05f, 0.95f);
+    y = RandomData(rows * o, seed + 2, 0.05f, 0.95f);
   }
   REQUIRE(m->ComputeGradients(x.data(), y.data(), rows).ok());
   const std::vector<float> got(m->gradients(),
@@ -387,7 +387,7 @@ TEST_CASE("input and output gradients (eval mode)", "[model][grad]") {
                      R"(],"loss":{"id":"cross_entropy"},
                        "optimizer":{"id":"sgd"},"seed":9})");
   const int64_t rows = 5;
-  const std::vector<float> x = Uniform(rows * 4, 3, -2, 2);
+  const std::vector<float> x = RandomData(rows * 4, 3, -2, 2);
   const std::vector<float> y = {0, 1, 2, 1, 0};
   // Running statistics away from their start, so eval mode uses them.
   for (int i = 0; i < 3; ++i)

@@ -191,10 +191,10 @@ std::vector<Exported> ExportCases() {
     e.model = MakeModel(spec);
     Model& m = *e.model;
     const int64_t rows = 7;
-    e.x = Uniform(rows * m.inputs(), seed++, -2, 2);
+    e.x = RandomData(rows * m.inputs(), seed++, -2, 2);
     std::vector<float> y = m.ClassTargets()
                                ? std::vector<float>{0, 1, 2, 0, 1, 2, 0}
-                               : Uniform(rows * m.outputs(), seed++);
+                               : RandomData(rows * m.outputs(), seed++, -1, 1);
     for (int i = 0; i < 3; ++i)
       REQUIRE(m.Step(e.x.data(), y.data(), rows).ok());
     e.y.resize(rows * m.outputs());

@@ -602,7 +602,7 @@ Status Model::Impl::EvaluateChunks(const float* x, const float* y, int64_t n,
                                    int64_t max_rows, bool validate,
                                    double* loss, double* accuracy) {
   const int64_t t_width = spec.class_targets ? 1 : spec.outputs();
-  const bool sum = spec.loss_p[spec.loss->ParamIndex("reduction")] == 1;
+  const bool sum = spec.loss_sum;
   double total = 0, right = 0, counted = 0;
   for (int64_t start = 0; start < n; start += max_rows) {
     const int64_t rows = std::min(max_rows, n - start);
@@ -764,7 +764,7 @@ void Model::Impl::EndEpoch() {
   Fit& f = fit;
   EpochStats e;
   e.epoch = f.epoch + 1;
-  const bool sum = spec.loss_p[spec.loss->ParamIndex("reduction")] == 1;
+  const bool sum = spec.loss_sum;
   e.train_loss = sum ? f.loss_sum : f.loss_sum / static_cast<double>(f.n_train);
   e.train_accuracy =
       f.counted > 0 && !std::isnan(f.correct) ? f.correct / f.counted : kNaN;
@@ -1072,7 +1072,7 @@ Status Model::FitRun(int64_t max_steps, FitProgress* progress) {
                 f.log.data() + (logged % cap) * stride);
       ++logged;
     }
-    f.loss_sum += m.spec.loss_p[m.spec.loss->ParamIndex("reduction")] == 1
+    f.loss_sum += m.spec.loss_sum
                       ? m.diag[kDiagDataLoss]
                       : m.diag[kDiagDataLoss] * static_cast<double>(rows);
     if (m.HasAccuracy())
@@ -1192,7 +1192,7 @@ Status Model::InputGradient(const float* x, const float* y, int64_t n,
   int64_t chunk;
   if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
   const int64_t in = m.spec.input, tw = TargetWidth();
-  const bool sum = m.spec.loss_p[m.spec.loss->ParamIndex("reduction")] == 1;
+  const bool sum = m.spec.loss_sum;
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
     const Pass p = m.MakePass(rows, false, true);

@@ -650,7 +650,8 @@ bool IsTrainingLoss(const OpInfo& o) {
       o.form != Form::General || o.num_inputs() < 2)
     return false;
   if (std::string_view(o.inputs[0].name) != "input" ||
-      std::string_view(o.inputs[1].name) != "target")
+      std::string_view(o.inputs[1].name) != "target" ||
+      o.ParamIndex("reduction") < 0)
     return false;
   for (int k = 2; k < o.num_inputs(); ++k)
     if (!o.inputs[k].optional) return false;
@@ -676,15 +677,13 @@ Status ParseLoss(const Value* v, int64_t outputs, ModelSpec* m) {
       op.inputs[1].integer || op.id == std::string_view("cross_entropy");
   const int red = op.ParamIndex("reduction");
   if (Status s = ReadOpParams(o, op, m->loss_p); !s.ok()) return s;
-  if (red >= 0) {
-    const Value* r = v->Find("reduction");
-    if (!r) m->loss_p[red] = 0;  // 'mean', also for focal (default 'none')
-    if (m->loss_p[red] > 1)
-      return Err(ErrorCode::kBadParam, "loss.reduction",
-                 "must be 'mean' or 'sum' (a step minimises one number), "
-                 "got " +
-                     Shown(*r));
-  }
+  const Value* r = v->Find("reduction");
+  if (!r) m->loss_p[red] = 0;  // 'mean', also for focal (default 'none')
+  if (m->loss_p[red] > 1)
+    return Err(ErrorCode::kBadParam, "loss.reduction",
+               "must be 'mean' or 'sum' (a step minimises one number), got " +
+                   Shown(*r));
+  m->loss_sum = m->loss_p[red] == 1;
   for (int k = 2; k < op.num_inputs(); ++k) {
     if (!IsClassVector(op.inputs[k])) continue;
     const Value* vec = o.Take(op.inputs[k].name);

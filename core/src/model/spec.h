@@ -67,6 +67,7 @@ struct ModelSpec {
   int loss_vector_input = -1;  // the per-class vector input, if given
   std::vector<float> loss_vector;
   bool class_targets = false;
+  bool loss_sum = false;  // reduction 'sum' (else 'mean')
   OpSizes loss_sizes;
   const OpInfo* optimizer = nullptr;
   double opt_p[kMaxParams] = {};
