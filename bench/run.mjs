@@ -453,6 +453,43 @@ function runNative(bin, ops) {
   return JSON.parse(r.stdout);
 }
 
+// ---- training engine (bench/native.cc --engine) -----------------------------------
+
+// Steps per second of Model::Step on the engine's benchmark models (native
+// best target and forced SSE4), medians of ROUNDS runs, as table lines. The
+// wasm and TensorFlow.js columns arrive with the JS engine.
+function engineSection(bin) {
+  if (!bin) return [];
+  const runs = [];
+  for (let r = 0; r < ROUNDS; ++r) {
+    const args = ['--engine', '--ms', String(TARGET_MS * 4), '--warmup-ms', String(WARMUP_MS)];
+    const res = spawnSync(bin, args, { encoding: 'utf8' });
+    if (res.status !== 0) {
+      log(`${bin} --engine exited with ${res.status}: ${res.stderr}`);
+      return [];
+    }
+    runs.push(JSON.parse(res.stdout));
+  }
+  const t = runs[0].targets;
+  const lines = [
+    '',
+    '## Training engine, steps/s (higher is better)',
+    '',
+    `| model | batch | native ${t.best} | native ${t.sse4} |`,
+    '|---|---:|---:|---:|',
+  ];
+  runs[0].engine.forEach((e, i) => {
+    const m = (k) => median(runs.map((x) => x.engine[i][k]));
+    lines.push(`| ${e.name} | ${e.batch} | ${fmt(m('best'))} | ${fmt(m('sse4'))} |`);
+  });
+  lines.push(
+    '',
+    `Model::Step (forward, loss, backward, gradient norms, optimizer update, diagnostics) on one fixed batch, ` +
+      `median of ${ROUNDS} run(s) of ~${TARGET_MS * 4} ms; matrix products through core/src/gemm.h.`,
+  );
+  return lines;
+}
+
 // ---- formatting -----------------------------------------------------------------
 
 function fmt(v) {
@@ -759,6 +796,7 @@ async function main() {
     .concat(leaks.map((l) => `leak: ${l}`))
     .concat(rebuilt);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
+  lines.push(...engineSection(env.nativeBin));
   lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
   const table = lines.join('\n') + '\n';
 
