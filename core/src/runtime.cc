@@ -501,6 +501,20 @@ Status Allocate(const Call& c, int64_t n, const std::string& what, Buffer* b) {
   return b->ok() ? Status() : OutOfMemory(c, what);
 }
 
+// General ops' kernels keep some scratch of their own (a double per row,
+// Eigen temporaries), which the wasm build cannot survive failing to get
+// (no exceptions: operator new aborts the module). Before such a kernel
+// runs, two doubles per element of its largest tensor must be available:
+// allocated and freed at once, untouched, so it costs no page of memory.
+Status CheckHeadroom(const Call& c) {
+  if (c.op->form != Form::General && c.op->form != Form::NoGrad) return {};
+  int64_t n = c.out.numel();
+  for (int k = 0; k < c.op->num_inputs(); ++k)
+    n = std::max(n, c.in[k].shape.numel());
+  if (Buffer(4 * n).ok()) return {};
+  return OutOfMemory(c, "the kernel's own scratch");
+}
+
 // Forward into y (the caller's buffer, or a new one in ev->y).
 Status ForwardInto(const Call& c, Evaluation* ev, float* y) {
   ev->shape = c.out;
@@ -522,6 +536,7 @@ Status ForwardInto(const Call& c, Evaluation* ev, float* y) {
       return s;
     aux[k] = ev->aux[k].data();
   }
+  if (Status s = CheckHeadroom(c); !s.ok()) return s;
   Forward(c, y, ev->ws.data(), aux);
   return {};
 }
@@ -558,6 +573,7 @@ Status BackwardInto(const Call& c, const float* y, Evaluation* ev,
     std::memset(din[k], 0, n * sizeof(float));
   }
   for (double& v : g->dp) v = 0;
+  if (Status s = CheckHeadroom(c); !s.ok()) return s;
   Backward(c, y, ev->ws.data(), dy, din, g->dp);
   return {};
 }

@@ -375,6 +375,8 @@ describe('robustness', () => {
       expect(held[0]!.size).toBe(2 ** 26);
       // An op needs room for its result: refused the same way.
       expectError(() => dl.eval('relu', { x: held[0]! }), 'out_of_memory', "op 'relu'");
+      // A General op also needs room for its kernel's own scratch.
+      expectError(() => dl.eval('mse', { input: held[0]!, target: held[1]! }), 'out_of_memory', "op 'mse'");
       expectClose(dl.sigmoid([0]).data, [0.5], 2e-6);
     } finally {
       for (const t of held) t.dispose();
