@@ -73,14 +73,20 @@ void ZeroNew(uintptr_t brk, float* p, int64_t n) {
   if (used > begin) std::memset(p, 0, used - begin);
 }
 
+// A JS shape (numbers) and the count of values that come with it (-1:
+// none), checked by the core.
+Status ShapeFromJs(const val& dims, double values, const std::string& op,
+                   const std::string& arg, Shape* s) {
+  return ShapeFromNumbers(NumbersFromJs(dims), static_cast<int64_t>(values), op,
+                          arg, s);
+}
+
 // {tensor} with a new tensor of the given shape, or {error}. `values`:
 // how many values the caller will write (they must fill the shape), or -1
 // for a zeroed tensor. `op` and `arg` name it in messages.
 val CreateTensor(val dims, double values, std::string op, std::string arg) {
   Shape s;
-  if (Status st = ShapeFromNumbers(NumbersFromJs(dims),
-                                   static_cast<int64_t>(values), op, arg, &s);
-      !st.ok())
+  if (Status st = ShapeFromJs(dims, values, op, arg, &s); !st.ok())
     return ErrorObject(st);
   const uintptr_t brk = reinterpret_cast<uintptr_t>(sbrk(0));
   Buffer b(s.numel());
@@ -99,11 +105,8 @@ val CreateTensor(val dims, double values, std::string op, std::string arg) {
 // {} when `values` numbers fill `dims`, else {error} (tensor.set()).
 val CheckShape(val dims, double values, std::string op, std::string arg) {
   Shape s;
-  if (Status st = ShapeFromNumbers(NumbersFromJs(dims),
-                                   static_cast<int64_t>(values), op, arg, &s);
-      !st.ok())
-    return ErrorObject(st);
-  return val::object();
+  const Status st = ShapeFromJs(dims, values, op, arg, &s);
+  return st.ok() ? val::object() : ErrorObject(st);
 }
 
 // Owns the strings the core's string_views point into while a call runs.
