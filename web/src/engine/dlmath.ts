@@ -399,6 +399,7 @@ export class Dlmath {
         return o.raw;
       };
       const out = spec.out === undefined ? null : place(spec.out, 'out', 'options.out');
+      const outArray = spec.out instanceof Float32Array ? spec.out : null;
       const gradNames: string[] = [];
       const gradTensors: RawTensor[] = [];
       for (const [name, value] of Object.entries((spec.gradOut ?? {}) as Record<string, unknown>)) {
@@ -420,7 +421,7 @@ export class Dlmath {
       for (const [name, t] of Object.entries(result.aux ?? {})) aux[name] = this.#take(t);
       let value: EvalResult | undefined;
       if (result.tensor) value = { ...this.#take(result.tensor), aux };
-      else if (spec.value && out && copies[0]?.raw === out) value = { shape: out.shape(), data: copies[0].to, aux };
+      else if (spec.value && out && outArray) value = { shape: out.shape(), data: outArray, aux };
       let grads: Record<string, Result> | undefined;
       if (result.grads) {
         grads = {};
