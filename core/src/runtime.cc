@@ -307,15 +307,24 @@ Status Prepare(std::string_view id, std::span<const NamedTensor> inputs,
     seen[k] = true;
     call->in[k] = t.tensor;
   }
+  // Integer inputs (class indices, lengths, dimensions) must be integers a
+  // kernel can convert to int32 without undefined behaviour.
   for (int k = 0; k < ni; ++k) {
     if (!seen[k] || !op->inputs[k].integer) continue;
     const float* v = call->in[k].data;
-    for (int64_t i = 0, n = call->in[k].shape.numel(); i < n; ++i)
+    const std::string where =
+        "op '" + op_name + "': input '" + op->inputs[k].name + "' ";
+    for (int64_t i = 0, n = call->in[k].shape.numel(); i < n; ++i) {
+      const std::string element =
+          "element [" + std::to_string(i) + "] is " + FormatNumber(v[i]);
       if (!std::isfinite(v[i]) || std::floor(v[i]) != v[i])
         return Status(ErrorCode::kBadType, op_name, op->inputs[k].name,
-                      "op '" + op_name + "': input '" + op->inputs[k].name +
-                          "' must hold integers; element [" +
-                          std::to_string(i) + "] is " + FormatNumber(v[i]));
+                      where + "must hold integers; " + element);
+      if (std::fabs(v[i]) > 2147483647.0)
+        return Status(ErrorCode::kTooLarge, op_name, op->inputs[k].name,
+                      where + "holds indices, lengths or dimensions up to " +
+                          "2147483647 in size; " + element);
+    }
   }
   for (int k = 0; k < ni; ++k)
     if (!seen[k] && !op->inputs[k].optional)
