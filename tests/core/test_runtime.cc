@@ -190,6 +190,11 @@ TEST_CASE("integer inputs, optional inputs and enum params (nll)",
   REQUIRE(s.code() == ErrorCode::kBadType);
   REQUIRE(Contains(s.message(), "must hold integers"));
   REQUIRE(Contains(s.message(), "element [0] is 1.5"));
+  float inf[2] = {INFINITY, 0}, huge[2] = {3e9f, 0};
+  s = TryCall("nll", {{"input", {logp, x}}, {"target", {inf, t}}});
+  REQUIRE(s.code() == ErrorCode::kBadType);
+  s = TryCall("nll", {{"input", {logp, x}}, {"target", {huge, t}}});
+  REQUIRE(s.code() == ErrorCode::kTooLarge);  // never converted to int32
   s = TryCall("nll", {{"input", {logp, x}}, {"target", {big, t}}});
   REQUIRE(s.code() == ErrorCode::kBadValue);
   REQUIRE(
