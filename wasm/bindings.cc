@@ -17,6 +17,7 @@
 #include "dlmath/dlmath.h"
 #include "dlmath/formula.h"
 #include "dlmath/registry.h"
+#include "wasm/common.h"
 
 namespace dlmath::wasm {
 namespace {
@@ -70,19 +71,6 @@ val CreateTensor(val shape_js) {
   Buffer b(s.numel());
   if (!b.ok()) return val::null();
   return ToJs(s, std::move(b));
-}
-
-val ErrorObject(const Status& s) {
-  val e = val::object();
-  e.set("code", std::string(ErrorCodeName(s.code())));
-  e.set("op", s.op());
-  e.set("arg", s.what());
-  e.set("message", s.message());
-  e.set("column", s.column());  // formulas: 1-based, code points; else 0
-  e.set("length", s.length());
-  val r = val::object();
-  r.set("error", e);
-  return r;
 }
 
 // Unpacks the parallel arrays the facade passes into a validated Call.
