@@ -72,8 +72,10 @@ export interface PreluLayer {
 export interface FormulaLayer {
   type: 'activation';
   formula: string;
+  /** A formula layer has no registry id. */
+  id?: never;
   /** The formula's parameters (fixed, not trained). */
-  [param: string]: string | number;
+  [param: string]: string | number | undefined;
 }
 /** Dropout with probability `p` (default 0.5) in training mode; identity in eval mode. */
 export interface DropoutLayer {

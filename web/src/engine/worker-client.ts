@@ -141,9 +141,19 @@ export class DlTrainer {
     if (this.#closed) throw this.#closed;
     const id = this.#next++;
     const done = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject, progress }));
-    const endpoint = await this.#endpoint;
-    if (this.#closed) throw this.#closed;
-    endpoint.post({ ...command, id }, transfer);
+    // A worker that failed to start or was terminated meanwhile has rejected `done`.
+    const endpoint = await this.#endpoint.catch(() => null);
+    if (endpoint && !this.#closed)
+      try {
+        endpoint.post({ ...command, id }, transfer);
+      } catch (e) {
+        // Not structured-clonable (a function in a spec, ...).
+        this.#pending.delete(id);
+        throw new DlmathError(
+          'bad_type',
+          `worker: the '${command.cmd}' command cannot be sent: ${(e as Error).message}`,
+        );
+      }
     return done;
   }
 
