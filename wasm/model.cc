@@ -1,9 +1,9 @@
 // Embind bindings of the training engine (dlmath/model.h): marshalling only,
 // the model's math and every validation live in core/src/model/.
 //
-// Data crosses per call, never per element: the facade copies an array into
-// the handle's staging buffer (one HEAPF32.set, or copyWithin from a
-// resident tensor) and then calls step/predict/... with the arrays' shapes.
+// Data crosses per call, never per element: the facade stages each array
+// (its size and shape, then one HEAPF32.set, or copyWithin from a resident
+// tensor) and then calls step/predict/..., which read the staged arrays.
 // Staging keeps its size between calls, so once it holds a batch a training
 // step allocates nothing on the heap (the tests count it: _allocations).
 // Hot calls (step) return a heap address, 0 on failure with the error kept
@@ -14,7 +14,6 @@
 #include <emscripten/val.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -76,15 +75,20 @@ val ShapeArray(const Shape& s) {
   return a;
 }
 
-std::string ShapeText(const val& shape) {
-  std::string s = "[";
-  const int rank = shape["length"].as<int>();
-  for (int i = 0; i < rank; ++i) {
-    const double d = shape[i].as<double>();
-    s += (i ? ", " : "") + std::to_string(static_cast<int64_t>(d));
+// What the facade staged in a slot: n floats of a JS array of rank `rank`
+// whose first dimensions are d0, d1 (as many as it has, up to two).
+struct Staged {
+  int64_t n = 0;
+  int rank = 0;
+  int64_t d0 = 0, d1 = 0;
+  std::string str() const {
+    std::string s = "[";
+    if (rank > 0) s += std::to_string(d0);
+    if (rank > 1) s += ", " + std::to_string(d1);
+    if (rank > 2) s += ", ...] (rank " + std::to_string(rank) + ")";
+    return rank > 2 ? s : s + "]";
   }
-  return s + "]";
-}
+};
 
 // Errors of the model's calls say where they come from: op "model".
 Status FromModel(Status s) {
@@ -161,13 +165,15 @@ class ModelHandle {
 
   std::string Spec() const { return m_->SpecJson(); }
 
-  // Address of room for n floats in a staging slot (grown if needed), or 0
-  // with the error kept for LastError.
-  double Stage(int slot, double n) {
+  // Address of room for the n floats of a JS array of the given rank and
+  // first dimensions in a staging slot (grown if needed), or 0 with the
+  // error kept for LastError. The next call reads the slot as that array.
+  double Stage(int slot, double n, int rank, double d0, double d1) {
     if (slot < 0 || slot >= kSlots || !(n >= 0)) return 0;
     const int64_t want = static_cast<int64_t>(n);
+    const char* arg = slot == kX ? "x" : "y";
     if (want > kMaxElements)
-      return Fail(Status(ErrorCode::kTooLarge, "model", slot == kX ? "x" : "y",
+      return Fail(Status(ErrorCode::kTooLarge, "model", arg,
                          std::to_string(want) + " values exceed the limit of " +
                              std::to_string(kMaxElements) + " per array"));
     Buffer& b = stage_[slot];
@@ -175,20 +181,22 @@ class ModelHandle {
       b = Buffer(std::max<int64_t>(want, 1));
       if (!b.ok() || !b.data()) {
         b = Buffer();
+        staged_[slot] = Staged{};
         return Fail(
-            Status(ErrorCode::kOutOfMemory, "model", slot == kX ? "x" : "y",
+            Status(ErrorCode::kOutOfMemory, "model", arg,
                    "out of memory for " + std::to_string(want) + " values"));
       }
     }
-    staged_[slot] = want;
+    staged_[slot] =
+        Staged{want, rank, static_cast<int64_t>(d0), static_cast<int64_t>(d1)};
     return Address(b.data());
   }
 
   // One training step on the staged batch: the address of the diagnostics
   // row, or 0 (LastError).
-  double Step(val xs, val ys) {
+  double Step() {
     int64_t rows;
-    if (Status s = Batch(kStep, xs, &ys, &rows); !s.ok()) return Fail(s);
+    if (Status s = Batch(kStep, true, &rows); !s.ok()) return Fail(s);
     if (Status s = m_->Step(stage_[kX].data(), stage_[kY].data(), rows);
         !s.ok())
       return Fail(s);
@@ -197,9 +205,9 @@ class ModelHandle {
 
   // Gradients of the staged batch without an update: the gradient arena's
   // address (parameters' layout), or 0 (LastError).
-  double Gradients(val xs, val ys) {
+  double Gradients() {
     int64_t rows;
-    if (Status s = Batch(kGradients, xs, &ys, &rows); !s.ok()) return Fail(s);
+    if (Status s = Batch(kGradients, true, &rows); !s.ok()) return Fail(s);
     if (Status s =
             m_->ComputeGradients(stage_[kX].data(), stage_[kY].data(), rows);
         !s.ok())
@@ -214,9 +222,9 @@ class ModelHandle {
   val LastError() const { return ErrorObject(error_); }
 
   // Starts a fit on the staged dataset (copied into the model).
-  val FitBegin(val xs, val ys, std::string options) {
+  val FitBegin(std::string options) {
     int64_t rows;
-    Status s = Batch(kFit, xs, &ys, &rows);
+    Status s = Batch(kFit, true, &rows);
     if (s.ok())
       s = m_->FitBegin(stage_[kX].data(), stage_[kY].data(), rows, options);
     Release();
@@ -257,9 +265,9 @@ class ModelHandle {
     return Rows(p, rows, m_->DiagnosticsStride());
   }
 
-  val Predict(val xs) {
+  val Predict() {
     int64_t rows;
-    Status s = Batch(kPredict, xs, nullptr, &rows);
+    Status s = Batch(kPredict, false, &rows);
     if (s.ok()) s = Output(rows * m_->outputs());
     if (s.ok()) s = m_->Predict(stage_[kX].data(), rows, out_.data());
     Release();
@@ -267,10 +275,10 @@ class ModelHandle {
                   : ErrorObject(FromModel(s));
   }
 
-  val Evaluate(val xs, val ys) {
+  val Evaluate() {
     int64_t rows;
     double loss = 0, accuracy = 0;
-    Status s = Batch(kEvaluate, xs, &ys, &rows);
+    Status s = Batch(kEvaluate, true, &rows);
     if (s.ok())
       s = m_->Evaluate(stage_[kX].data(), stage_[kY].data(), rows, &loss,
                        &accuracy);
@@ -283,9 +291,9 @@ class ModelHandle {
   }
 
   // d loss / d x for the staged batch: {address, rows, width}.
-  val InputGradient(val xs, val ys) {
+  val InputGradient() {
     int64_t rows;
-    Status s = Batch(kInputGrad, xs, &ys, &rows);
+    Status s = Batch(kInputGrad, true, &rows);
     if (s.ok()) s = Output(rows * m_->inputs());
     if (s.ok())
       s = m_->InputGradient(stage_[kX].data(), stage_[kY].data(), rows,
@@ -296,9 +304,9 @@ class ModelHandle {
   }
 
   // d output[:, unit] / d x for the staged batch.
-  val OutputGradient(val xs, double unit) {
+  val OutputGradient(double unit) {
     int64_t rows;
-    Status s = Batch(kOutputGrad, xs, nullptr, &rows);
+    Status s = Batch(kOutputGrad, false, &rows);
     if (s.ok()) s = Output(rows * m_->inputs());
     if (s.ok())
       s = m_->OutputGradient(stage_[kX].data(), rows,
@@ -327,7 +335,7 @@ class ModelHandle {
 
   // Sets a parameter or buffer from the values staged in slot x.
   val SetParameter(std::string name) {
-    const Status s = m_->SetParameter(name, stage_[kX].data(), staged_[kX]);
+    const Status s = m_->SetParameter(name, stage_[kX].data(), staged_[kX].n);
     Release();
     return s.ok() ? val::object() : ErrorObject(FromModel(s));
   }
@@ -365,29 +373,27 @@ class ModelHandle {
     return 0;
   }
 
-  // Rows of an array of the given JS shape whose rows hold `width` floats:
+  // Rows of the array staged in `slot`, whose rows hold `width` floats:
   // [rows, width], or flat [rows * width] read row by row (a number: one
   // row of one). Messages are built only on failure: a step allocates
   // nothing.
-  Status RowsOf(Call call, const char* arg, const val& shape, int64_t width,
-                int64_t* rows) const {
-    const int rank = shape["length"].as<int>();
-    const double d0 = rank > 0 ? shape[0].as<double>() : 0;
-    const double d1 = rank > 1 ? shape[1].as<double>() : 0;
-    if (rank == 2 && d1 == static_cast<double>(width))
-      *rows = static_cast<int64_t>(d0);
-    else if (rank == 1 && std::fmod(d0, static_cast<double>(width)) == 0)
-      *rows = static_cast<int64_t>(d0) / width;  // flat, row by row
-    else if (rank == 0 && width == 1)
+  Status RowsOf(Call call, int slot, int64_t width, int64_t* rows) const {
+    const Staged& a = staged_[slot];
+    const char* arg = slot == kX ? "x" : "y";
+    if (a.rank == 2 && a.d1 == width && a.n == a.d0 * a.d1)
+      *rows = a.d0;
+    else if (a.rank == 1 && a.n == a.d0 && a.d0 % width == 0)
+      *rows = a.d0 / width;  // flat, row by row
+    else if (a.rank == 0 && a.n == 1 && width == 1)
       *rows = 1;
     else
       return Status(ErrorCode::kBadShape, "model", arg,
                     std::string(kCallNames[call]) + ": " + arg + " has shape " +
-                        ShapeText(shape) + ", expected " + Expected(arg));
+                        a.str() + ", expected " + Expected(arg));
     if (*rows < 1)
       return Status(ErrorCode::kBadShape, "model", arg,
                     std::string(kCallNames[call]) + ": " + arg +
-                        " has no rows (shape " + ShapeText(shape) + ")");
+                        " has no rows (shape " + a.str() + ")");
     return {};
   }
 
@@ -402,12 +408,13 @@ class ModelHandle {
     return "[rows, " + tw + "] (" + tw + " targets per row)";
   }
 
-  // The staged x (and y, when given) as one batch of `rows` rows.
-  Status Batch(Call call, const val& xs, const val* ys, int64_t* rows) const {
-    if (Status s = RowsOf(call, "x", xs, m_->inputs(), rows); !s.ok()) return s;
-    if (!ys) return {};
+  // The staged x (and y, when the call takes targets) as one batch of
+  // `rows` rows.
+  Status Batch(Call call, bool targets, int64_t* rows) const {
+    if (Status s = RowsOf(call, kX, m_->inputs(), rows); !s.ok()) return s;
+    if (!targets) return {};
     int64_t yrows;
-    if (Status s = RowsOf(call, "y", *ys, m_->TargetWidth(), &yrows); !s.ok())
+    if (Status s = RowsOf(call, kY, m_->TargetWidth(), &yrows); !s.ok())
       return s;
     if (yrows != *rows)
       return Status(ErrorCode::kBadShape, "model", "y",
@@ -439,7 +446,7 @@ class ModelHandle {
 
   std::unique_ptr<Model> m_;
   Buffer stage_[kSlots];
-  int64_t staged_[kSlots] = {};
+  Staged staged_[kSlots];
   Buffer out_;
   Status error_;
 };

@@ -136,6 +136,26 @@ describe('dl.model', () => {
     });
   });
 
+  it('keeps steps right around calls that restage or release the staging', () => {
+    const big = new Float32Array(2 * 600_000).map((_, i) => Math.sin(i));
+    const twin = dl.model(exampleSpec());
+    using m = dl.model(exampleSpec());
+    try {
+      const a = [m.step(X, Y)];
+      m.predict(big); // stages 1.2M floats, released after the call
+      a.push(m.step(X, Y));
+      m.setParameterValue('layers.0.bias', 0, 0.5);
+      a.push(m.step(new Float32Array(X.flat()), new Int32Array(Y)));
+      a.push(m.step(X.slice(0, 2), Y.slice(0, 2))); // another batch size
+      const b = [twin.step(X, Y), twin.step(X, Y)];
+      twin.setParameterValue('layers.0.bias', 0, 0.5);
+      b.push(twin.step(X, Y), twin.step(X.slice(0, 2), Y.slice(0, 2)));
+      expect(a).toEqual(b);
+    } finally {
+      twin.dispose();
+    }
+  });
+
   it('steps: diagnostics header, step count, lr from the optimizer', () => {
     using_(xorSpec(), (m) => {
       const s = m.step(X, [0, 1, 1, 0, 0, 1]);

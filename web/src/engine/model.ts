@@ -348,7 +348,6 @@ export interface SavedTensor {
 
 // ---- the raw handle (wasm/model.cc) --------------------------------------------
 
-type Shape = number[];
 interface Rows {
   address: number;
   rows: number;
@@ -373,21 +372,21 @@ export interface RawModel {
     parameters: (ParameterInfo & { offset: number })[];
   };
   spec(): string;
-  stage(slot: number, n: number): number;
-  step(x: Shape, y: Shape): number;
-  gradients(x: Shape, y: Shape): number;
+  stage(slot: number, n: number, rank: number, d0: number, d1: number): number;
+  step(): number;
+  gradients(): number;
   diagnostics(): number;
   parameters(): number;
   buffers(): number;
   lastError(): { error: RawError };
-  fitBegin(x: Shape, y: Shape, options: string): Raw<object>;
+  fitBegin(options: string): Raw<object>;
   fitRun(maxSteps: number): Omit<FitProgress, 'error'> & { error?: RawError };
   history(): EpochStats[];
   diagnosticsLog(): Rows;
-  predict(x: Shape): Raw<Rows>;
-  evaluate(x: Shape, y: Shape): Raw<{ loss: number; accuracy: number }>;
-  inputGradient(x: Shape, y: Shape): Raw<Rows>;
-  outputGradient(x: Shape, unit: number): Raw<Rows>;
+  predict(): Raw<Rows>;
+  evaluate(): Raw<{ loss: number; accuracy: number }>;
+  inputGradient(): Raw<Rows>;
+  outputGradient(unit: number): Raw<Rows>;
   layerOutput(layer: number): Raw<Rows>;
   getParameter(name: string): Raw<Rows>;
   setParameter(name: string): Raw<object>;
@@ -451,6 +450,8 @@ export class DlModel {
   /** How a diagnostics row is laid out: `header` fields, then `layer` fields per layer. */
   readonly diagnosticsLayout: DiagnosticsLayout;
   readonly #offsets: ReadonlyMap<string, number>;
+  // What step() last staged per slot (see #stage).
+  #staged: ({ n: number; rank: number; d0: number; d1: number; at: number } | null)[] = [null, null];
 
   /** @internal Use `dl.model(spec)`. */
   constructor(mod: Module, raw: RawModel) {
@@ -484,9 +485,9 @@ export class DlModel {
    */
   step(x: InputValue, y: InputValue): StepResult {
     const raw = this.#handle();
-    const xs = this.#stage(X, x, 'model.step', 'x');
-    const ys = this.#stage(Y, y, 'model.step', 'y');
-    const at = raw.step(xs, ys);
+    this.#stage(X, x, 'model.step', 'x', true);
+    this.#stage(Y, y, 'model.step', 'y', true);
+    const at = raw.step();
     if (!at) throw toError(raw.lastError().error);
     return fields(this.#mod.HEAPF32, at >>> 2, this.diagnosticsLayout.header) as unknown as StepResult;
   }
@@ -500,9 +501,9 @@ export class DlModel {
    */
   gradients(x: InputValue, y: InputValue): Record<string, Result> {
     const raw = this.#handle();
-    const xs = this.#stage(X, x, 'model.gradients', 'x');
-    const ys = this.#stage(Y, y, 'model.gradients', 'y');
-    const at = raw.gradients(xs, ys);
+    this.#stage(X, x, 'model.gradients', 'x', true);
+    this.#stage(Y, y, 'model.gradients', 'y', true);
+    const at = raw.gradients();
     if (!at) throw toError(raw.lastError().error);
     return this.#arena(at, 'parameter');
   }
@@ -551,9 +552,9 @@ export class DlModel {
     const raw = this.#handle();
     if (!isPlainObject(options))
       throw new DlmathError('bad_type', `model.fit: options must be an object, got ${describe(options)}`, 'model');
-    const xs = this.#stage(X, x, 'model.fit', 'x');
-    const ys = this.#stage(Y, y, 'model.fit', 'y');
-    check(raw.fitBegin(xs, ys, JSON.stringify(options)));
+    this.#stage(X, x, 'model.fit', 'x');
+    this.#stage(Y, y, 'model.fit', 'y');
+    check(raw.fitBegin(JSON.stringify(options)));
     return this.fitRun(0);
   }
 
@@ -597,7 +598,8 @@ export class DlModel {
    */
   predict(x: InputValue): Result {
     const raw = this.#handle();
-    return this.#take(check(raw.predict(this.#stage(X, x, 'model.predict', 'x'))));
+    this.#stage(X, x, 'model.predict', 'x');
+    return this.#take(check(raw.predict()));
   }
 
   /**
@@ -608,9 +610,9 @@ export class DlModel {
    */
   evaluate(x: InputValue, y: InputValue): { loss: number; accuracy: number } {
     const raw = this.#handle();
-    const xs = this.#stage(X, x, 'model.evaluate', 'x');
-    const ys = this.#stage(Y, y, 'model.evaluate', 'y');
-    const { loss, accuracy } = check(raw.evaluate(xs, ys));
+    this.#stage(X, x, 'model.evaluate', 'x');
+    this.#stage(Y, y, 'model.evaluate', 'y');
+    const { loss, accuracy } = check(raw.evaluate());
     return { loss, accuracy };
   }
 
@@ -677,9 +679,9 @@ export class DlModel {
    */
   inputGradient(x: InputValue, y: InputValue): Result {
     const raw = this.#handle();
-    const xs = this.#stage(X, x, 'model.inputGradient', 'x');
-    const ys = this.#stage(Y, y, 'model.inputGradient', 'y');
-    return this.#take(check(raw.inputGradient(xs, ys)));
+    this.#stage(X, x, 'model.inputGradient', 'x');
+    this.#stage(Y, y, 'model.inputGradient', 'y');
+    return this.#take(check(raw.inputGradient()));
   }
 
   /**
@@ -692,7 +694,8 @@ export class DlModel {
     const raw = this.#handle();
     if (typeof unit !== 'number')
       throw new DlmathError('bad_type', `model.outputGradient: unit must be a number, got ${describe(unit)}`, 'model');
-    return this.#take(check(raw.outputGradient(this.#stage(X, x, 'model.outputGradient', 'x'), unit)));
+    this.#stage(X, x, 'model.outputGradient', 'x');
+    return this.#take(check(raw.outputGradient(unit)));
   }
 
   /**
@@ -834,23 +837,32 @@ export class DlModel {
     return name;
   }
 
-  // Copies an input into a staging slot; returns its shape.
-  #stage(slot: number, value: InputValue, call: string, arg: string): number[] {
+  // Copies an input into a staging slot, with its shape for the next call.
+  // `reuse` (step and gradients): a slot already staged with the same size
+  // and shape is written in place, without a call; any other call forgets
+  // that, since it may stage other sizes or release large staging.
+  #stage(slot: number, value: InputValue, call: string, arg: string, reuse = false): void {
     const raw = this.#raw!;
-    if (value instanceof DlTensor) {
-      const t = value.raw();
-      const n = t.size();
-      const at = raw.stage(slot, n);
+    let shape: number[];
+    let data: ArrayLike<number> | null = null;
+    if (value instanceof DlTensor) shape = value.shape;
+    else ({ shape, data } = normalize(value, call, arg));
+    const n = data ? data.length : shape.reduce((a, b) => a * b, 1);
+    const [rank, d0, d1] = [shape.length, shape[0] ?? 0, shape[1] ?? 0];
+    const known = this.#staged[slot];
+    let at: number;
+    if (reuse && known && known.n === n && known.rank === rank && known.d0 === d0 && known.d1 === d1) at = known.at;
+    else {
+      if (!reuse) this.#staged = [null, null];
+      at = raw.stage(slot, n, rank, d0, d1);
       if (!at) throw toError(raw.lastError().error);
-      const src = t.ptr() >>> 2;
-      this.#mod.HEAPF32.copyWithin(at >>> 2, src, src + n);
-      return t.shape();
+      if (reuse) this.#staged[slot] = { n, rank, d0, d1, at };
     }
-    const { shape, data } = normalize(value, call, arg);
-    const at = raw.stage(slot, data.length);
-    if (!at) throw toError(raw.lastError().error);
-    this.#mod.HEAPF32.set(data, at >>> 2);
-    return shape;
+    if (data) this.#mod.HEAPF32.set(data, at >>> 2);
+    else {
+      const src = (value as DlTensor).raw().ptr() >>> 2;
+      this.#mod.HEAPF32.copyWithin(at >>> 2, src, src + n);
+    }
   }
 
   #take({ address, rows, width }: Rows): Result {
