@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
+import { TRAIN_CASES } from './train.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 240);
@@ -30,18 +31,7 @@ const CASES = [
 
 // MLP 2-8-8-1 tanh, SGD, MSE (bench/train.mjs's small workload), on 1,000
 // points, batches of 10.
-const WORKER_SPEC = {
-  input: 2,
-  layers: [
-    { type: 'linear', units: 8 },
-    { type: 'activation', id: 'tanh' },
-    { type: 'linear', units: 8 },
-    { type: 'activation', id: 'tanh' },
-    { type: 'linear', units: 1 },
-  ],
-  loss: { id: 'mse' },
-  optimizer: { id: 'sgd', lr: 0.01 },
-};
+const WORKER_SPEC = TRAIN_CASES[0].spec;
 const WORKER_SECONDS = Number(process.env.BENCH_WORKER_S ?? 4);
 const WORKER_ROUNDS = Number(process.env.BENCH_WORKER_ROUNDS ?? 3);
 

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DlmathError, loadDlmath, type Dlmath, type ModelSpec } from 'dlmath';
 import { expectError } from './expect.js';
-import { exampleSpec } from './model-fixtures.js';
+import { BATCH_X, BATCH_Y, exampleSpec } from './model-fixtures.js';
 
 let dl: Dlmath;
 let canary: number[];
@@ -14,12 +14,8 @@ beforeAll(async () => {
   canary = runCanary();
 });
 
-const X = [
-  [0.5, -1],
-  [1, 0.25],
-  [-0.75, 0.5],
-];
-const Y = [0, 1, 2];
+const X = BATCH_X.slice(0, 3);
+const Y = BATCH_Y.slice(0, 3);
 
 // Three steps and a prediction of a fresh example model.
 function runCanary(): number[] {

@@ -18,6 +18,17 @@ export function exampleSpec(): ModelSpec {
   };
 }
 
+/** A batch of the example's shape: 6 rows of 2 inputs, and their classes (3). */
+export const BATCH_X = [
+  [0.5, -1],
+  [1, 0.25],
+  [-0.75, 0.5],
+  [0, 1],
+  [-1, -1],
+  [0.25, 0.75],
+];
+export const BATCH_Y = [0, 1, 2, 1, 0, 2];
+
 /** A small tanh classifier for XOR (2 classes). */
 export function xorSpec(seed = 3): ModelSpec {
   return {

@@ -3,20 +3,15 @@
 // flat heap over 10^5 steps, and every byte back after dispose().
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDlmath, type Dlmath, type ModelSpec } from 'dlmath';
-import { exampleSpec, xorData } from './model-fixtures.js';
+import { BATCH_X, BATCH_Y, exampleSpec, xorData } from './model-fixtures.js';
 
 let dl: Dlmath;
 beforeAll(async () => {
   dl = await loadDlmath();
 });
 
-const X = [
-  [0.5, -1],
-  [1, 0.25],
-  [-0.75, 0.5],
-  [0, 1],
-];
-const Y = [0, 1, 2, 1];
+const X = BATCH_X.slice(0, 4);
+const Y = BATCH_Y.slice(0, 4);
 
 // Every layer kind, so that no layer's step allocates unseen.
 const everyLayer: ModelSpec = {

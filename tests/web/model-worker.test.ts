@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DlmathError, loadDlmath, type Dlmath, type DlTrainer, type TrainProgress } from 'dlmath';
 import { expectClose } from './expect.js';
-import { accuracy, exampleSpec, xorData, xorSpec } from './model-fixtures.js';
+import { BATCH_X, BATCH_Y, accuracy, exampleSpec, xorData, xorSpec } from './model-fixtures.js';
 
 let dl: Dlmath;
 let trainer: DlTrainer;
@@ -63,12 +63,8 @@ describe('dl.worker() in Node worker_threads', () => {
 
   it('runs every command: step, setLr, stats, evaluate, export, and a saved model loads bit-exactly', async () => {
     const m = await trainer.model(exampleSpec());
-    const X = [
-      [0.5, -1],
-      [1, 0.25],
-      [-0.75, 0.5],
-    ];
-    const Y = [0, 1, 2];
+    const X = BATCH_X.slice(0, 3);
+    const Y = BATCH_Y.slice(0, 3);
     // The worker's model is the main thread's model: same steps, same bits.
     using local = dl.model(exampleSpec());
     for (let i = 0; i < 5; ++i) expect(await m.step(X, new Int32Array(Y))).toEqual(local.step(X, Y));

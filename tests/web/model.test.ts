@@ -4,23 +4,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DlModel, loadDlmath, type Dlmath, type ModelSpec, type Result } from 'dlmath';
 import { expectClose, expectError } from './expect.js';
-import { accuracy, exampleSpec, xorData, xorSpec } from './model-fixtures.js';
+import { BATCH_X, BATCH_Y, accuracy, exampleSpec, xorData, xorSpec } from './model-fixtures.js';
 
 let dl: Dlmath;
 beforeAll(async () => {
   dl = await loadDlmath();
 });
 
-// A batch of the example's shape: 6 rows of 2 inputs, 3 classes.
-const X = [
-  [0.5, -1],
-  [1, 0.25],
-  [-0.75, 0.5],
-  [0, 1],
-  [-1, -1],
-  [0.25, 0.75],
-];
-const Y = [0, 1, 2, 1, 0, 2];
+const X = BATCH_X;
+const Y = BATCH_Y;
 
 /** Builds a model, runs `fn`, disposes it. */
 function using_<T>(spec: ModelSpec, fn: (m: DlModel) => T): T {

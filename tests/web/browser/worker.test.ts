@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { build, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ModelSpec } from 'dlmath';
+import { xorData, xorSpec } from '../model-fixtures.js';
 import { configFile, launchChromium, root, startDevServer, watch } from './harness.js';
 
 let browser: Browser;
@@ -39,7 +41,7 @@ async function open(url: string): Promise<{ page: Page; problems: string[] }> {
 }
 
 // Runs in the page: trains XOR in a worker while counting animation frames.
-async function trainXor(): Promise<{
+async function trainXor({ spec, x, y }: { spec: ModelSpec; x: number[]; y: number[] }): Promise<{
   accuracy: number;
   stop: string;
   steps: number;
@@ -51,29 +53,8 @@ async function trainXor(): Promise<{
   afterTerminate: string;
 }> {
   const dl = window.dlmathApp!.dl;
-  let seed = 7;
-  const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const n = 400;
-  const x = new Float32Array(2 * n);
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; ++i) {
-    let a = 0;
-    let b = 0;
-    while (Math.abs(a) < 0.1 || Math.abs(b) < 0.1) [a, b] = [rand() * 2 - 1, rand() * 2 - 1];
-    [x[2 * i], x[2 * i + 1], y[i]] = [a, b, a * b < 0 ? 1 : 0];
-  }
   const trainer = dl.worker();
-  const m = await trainer.model({
-    input: 2,
-    layers: [
-      { type: 'linear', units: 8 },
-      { type: 'activation', id: 'tanh' },
-      { type: 'linear', units: 2 },
-    ],
-    loss: { id: 'cross_entropy' },
-    optimizer: { id: 'adam', lr: 0.02 },
-    seed: 3,
-  });
+  const m = await trainer.model(spec);
   let frames = 0;
   let drawing = true;
   const tick = () => {
@@ -113,7 +94,8 @@ for (const which of ['dev server', 'static build'] as const) {
     const { page, problems } = await open(which === 'dev server' ? devUrl : builtUrl);
     const csp = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
     expect(csp).toContain("script-src 'self'");
-    const r = await page.evaluate(trainXor);
+    const { x, y } = xorData(400, 7);
+    const r = await page.evaluate(trainXor, { spec: xorSpec(), x: Array.from(x), y: Array.from(y) });
     expect(r.accuracy).toBeGreaterThanOrEqual(0.95);
     expect(r.stop).toBe('done');
     expect(r.steps).toBe(300 * 20);

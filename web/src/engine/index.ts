@@ -38,6 +38,7 @@ export {
   type LayerStats,
   type LossId,
   type LossSpec,
+  type ModelDescription,
   type ModelSpec,
   type ModelStats,
   type OptimizerId,

@@ -7,7 +7,7 @@
 import { describe, DlmathError, toError } from './errors.js';
 import { normalize, type InputValue, type Result } from './dlmath.js';
 import type { OpFamilies, OpForms, OpId, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
-import { disposeSymbol, leakDetector } from './handles.js';
+import { HandleOwner, leakDetector } from './handles.js';
 import { DlTensor } from './tensor.js';
 import type { RawError, RawModule } from './wasm.js';
 
@@ -424,13 +424,8 @@ function check<T>(r: Raw<T>): T {
   return r as T;
 }
 
-/**
- * A network trained in the wasm core: forward, loss, backward, clipping, the
- * optimizer and the schedule all run in C++, and a step allocates nothing.
- * Get one with `dl.model(spec)` or `dl.loadModel(saved)`; release it with
- * `dispose()` (or `using`).
- */
-export class DlModel {
+/** What a model is, as DlModel and the worker's RemoteModel both show it. */
+export interface ModelDescription {
   /** Features per example. */
   readonly inputs: number;
   /** Width of the last layer. */
@@ -439,41 +434,57 @@ export class DlModel {
   readonly classTargets: boolean;
   /** True when the loss defines an accuracy. */
   readonly hasAccuracy: boolean;
+  /** Trainable floats. */
+  readonly numParameters: number;
   /** Every layer, in execution order. */
   readonly layers: readonly LayerInfo[];
   /** Every parameter and buffer (PyTorch state_dict names and shapes). */
   readonly parameterTable: readonly ParameterInfo[];
-  /** Trainable floats. */
-  readonly numParameters: number;
-  #raw: RawModel | null;
-  readonly #mod: Module;
   /** How a diagnostics row is laid out: `header` fields, then `layer` fields per layer. */
   readonly diagnosticsLayout: DiagnosticsLayout;
+}
+
+// The description's fields, set by the constructor (Object.assign).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface DlModel extends ModelDescription {}
+
+/**
+ * A network trained in the wasm core: forward, loss, backward, clipping, the
+ * optimizer and the schedule all run in C++, and a step allocates nothing.
+ * Get one with `dl.model(spec)` or `dl.loadModel(saved)`; release it with
+ * `dispose()` (or `using`).
+ */
+export class DlModel extends HandleOwner<RawModel> {
+  readonly #mod: Module;
   readonly #offsets: ReadonlyMap<string, number>;
   // What step() last staged per slot (see #stage).
   #staged: ({ n: number; rank: number; d0: number; d1: number; at: number } | null)[] = [null, null];
 
   /** @internal Use `dl.model(spec)`. */
   constructor(mod: Module, raw: RawModel) {
+    super(raw, leaks);
     this.#mod = mod;
-    this.#raw = raw;
     const info = raw.info();
-    this.inputs = info.inputs;
-    this.outputs = info.outputs;
-    this.classTargets = info.classTargets;
-    this.hasAccuracy = info.hasAccuracy;
-    this.numParameters = info.numParameters;
-    this.layers = Object.freeze(info.layers.map((l) => Object.freeze(l)));
-    this.parameterTable = Object.freeze(
-      info.parameters.map(({ offset: _, ...p }) => Object.freeze({ ...p, shape: Object.freeze(p.shape) as number[] })),
-    );
+    const description: ModelDescription = {
+      inputs: info.inputs,
+      outputs: info.outputs,
+      classTargets: info.classTargets,
+      hasAccuracy: info.hasAccuracy,
+      numParameters: info.numParameters,
+      layers: Object.freeze(info.layers.map((l) => Object.freeze(l))),
+      parameterTable: Object.freeze(
+        info.parameters.map(({ offset: _, ...p }) =>
+          Object.freeze({ ...p, shape: Object.freeze(p.shape) as number[] }),
+        ),
+      ),
+      diagnosticsLayout: Object.freeze({
+        stride: info.diagStride,
+        header: Object.freeze(info.diagHeader),
+        layer: Object.freeze(info.diagLayer),
+      }),
+    };
+    Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
-    this.diagnosticsLayout = Object.freeze({
-      stride: info.diagStride,
-      header: Object.freeze(info.diagHeader),
-      layer: Object.freeze(info.diagLayer),
-    });
-    leaks?.register(this, raw, this);
   }
 
   /**
@@ -802,29 +813,10 @@ export class DlModel {
     return check(this.#handle().toPyTorch()).source;
   }
 
-  /** Whether dispose() has run. */
-  get disposed(): boolean {
-    return this.#raw === null;
-  }
-
-  /** Frees the model's memory. Further use throws a DlmathError. */
-  dispose(): void {
-    if (this.#raw === null) return;
-    leaks?.unregister(this);
-    this.#raw.delete();
-    this.#raw = null;
-  }
-
-  [disposeSymbol](): void {
-    this.dispose();
-  }
-
   // ---- internals -----------------------------------------------------------
 
   #handle(): RawModel {
-    if (this.#raw === null)
-      throw new DlmathError('disposed', 'this model was disposed; create a new one with dl.model()', 'model');
-    return this.#raw;
+    return this.held('this model was disposed; create a new one with dl.model()', 'model');
   }
 
   #name(name: unknown): string {
@@ -842,7 +834,7 @@ export class DlModel {
   // and shape is written in place, without a call; any other call forgets
   // that, since it may stage other sizes or release large staging.
   #stage(slot: number, value: InputValue, call: string, arg: string, reuse = false): void {
-    const raw = this.#raw!;
+    const raw = this.#handle();
     let shape: number[];
     let data: ArrayLike<number> | null = null;
     if (value instanceof DlTensor) shape = value.shape;

@@ -9,13 +9,11 @@ import { disposeSymbol } from './handles.js';
 import { isNode } from './loader.js';
 import {
   decodeStats,
-  type DiagnosticsLayout,
   type FitHistory,
   type FitProgress,
-  type LayerInfo,
+  type ModelDescription,
   type ModelSpec,
   type ModelStats,
-  type ParameterInfo,
   type SavedModel,
   type StepResult,
 } from './model.js';
@@ -25,7 +23,6 @@ import {
   importNode,
   type Command,
   type FitReply,
-  type ModelInfo,
   type Packed,
   type ProgressMessage,
   type Reply,
@@ -96,7 +93,7 @@ export class DlTrainer {
    * @param spec - as for `dl.model`
    */
   async model(spec: ModelSpec): Promise<RemoteModel> {
-    const r = (await this.call({ cmd: 'create', spec })) as { model: number; info: ModelInfo };
+    const r = (await this.call({ cmd: 'create', spec })) as { model: number; info: ModelDescription };
     return new RemoteModel(this, r.model, r.info);
   }
 
@@ -105,7 +102,7 @@ export class DlTrainer {
    * @param saved - `model.toJSON()`'s object or its text
    */
   async loadModel(saved: SavedModel | string): Promise<RemoteModel> {
-    const r = (await this.call({ cmd: 'load', saved })) as { model: number; info: ModelInfo };
+    const r = (await this.call({ cmd: 'load', saved })) as { model: number; info: ModelDescription };
     return new RemoteModel(this, r.model, r.info);
   }
 
@@ -200,31 +197,20 @@ export class DlTrainer {
   }
 }
 
+// The description's fields, set by the constructor (Object.assign).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface RemoteModel extends ModelDescription {}
+
 /** A model living in a trainer's worker: the methods of DlModel, as promises. */
 export class RemoteModel {
-  readonly inputs: number;
-  readonly outputs: number;
-  readonly classTargets: boolean;
-  readonly hasAccuracy: boolean;
-  readonly numParameters: number;
-  readonly layers: readonly LayerInfo[];
-  readonly parameterTable: readonly ParameterInfo[];
-  readonly diagnosticsLayout: DiagnosticsLayout;
   readonly #trainer: DlTrainer;
   readonly #id: number;
 
   /** @internal Use `trainer.model(spec)`. */
-  constructor(trainer: DlTrainer, id: number, info: ModelInfo) {
+  constructor(trainer: DlTrainer, id: number, info: ModelDescription) {
     this.#trainer = trainer;
     this.#id = id;
-    this.inputs = info.inputs;
-    this.outputs = info.outputs;
-    this.classTargets = info.classTargets;
-    this.hasAccuracy = info.hasAccuracy;
-    this.numParameters = info.numParameters;
-    this.layers = info.layers;
-    this.parameterTable = info.parameterTable;
-    this.diagnosticsLayout = info.layout;
+    Object.assign(this, info);
   }
 
   /**

@@ -2,15 +2,7 @@
 // (worker.ts), and the one message port both sides talk through, in
 // browsers (Worker / DedicatedWorkerGlobalScope) and Node (worker_threads).
 import { DlmathError, type ErrorCode } from './errors.js';
-import type {
-  DiagnosticsLayout,
-  EpochStats,
-  FitOptions,
-  FitProgress,
-  LayerInfo,
-  ParameterInfo,
-  StopReason,
-} from './model.js';
+import type { EpochStats, FitOptions, FitProgress, StopReason } from './model.js';
 
 /** An array on its way to the worker: float32 values and their shape (the buffer is transferred). */
 export interface Packed {
@@ -37,18 +29,6 @@ export type Command =
   | { cmd: 'dispose'; model: number }
   | { cmd: 'heapUsed' };
 export type Request = Command & { id: number };
-
-/** What the worker tells about a model it built. */
-export interface ModelInfo {
-  inputs: number;
-  outputs: number;
-  classTargets: boolean;
-  hasAccuracy: boolean;
-  numParameters: number;
-  layers: LayerInfo[];
-  parameterTable: ParameterInfo[];
-  layout: DiagnosticsLayout;
-}
 
 /** A fit's streamed progress: at most one message per `progressMs`. */
 export interface ProgressMessage {

@@ -8,12 +8,11 @@
 import type { Dlmath } from './dlmath.js';
 import { DlmathError } from './errors.js';
 import { isNode, loadDlmath } from './loader.js';
-import type { DlModel, FitHistory } from './model.js';
+import type { DlModel, FitHistory, ModelDescription } from './model.js';
 import {
   importNode,
   serializeError,
   type FitReply,
-  type ModelInfo,
   type Port,
   type ProgressMessage,
   type Reply,
@@ -160,21 +159,14 @@ class Host {
     }
   }
 
-  #host(model: DlModel): { model: number; info: ModelInfo } {
+  #host(model: DlModel): { model: number; info: ModelDescription } {
     const id = this.#next++;
     this.#models.set(id, { model, cancel: false, fitting: null });
+    const { inputs, outputs, classTargets, hasAccuracy, numParameters, layers, parameterTable, diagnosticsLayout } =
+      model;
     return {
       model: id,
-      info: {
-        inputs: model.inputs,
-        outputs: model.outputs,
-        classTargets: model.classTargets,
-        hasAccuracy: model.hasAccuracy,
-        numParameters: model.numParameters,
-        layers: [...model.layers],
-        parameterTable: [...model.parameterTable],
-        layout: model.diagnosticsLayout,
-      },
+      info: { inputs, outputs, classTargets, hasAccuracy, numParameters, layers, parameterTable, diagnosticsLayout },
     };
   }
 
