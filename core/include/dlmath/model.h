@@ -345,8 +345,10 @@ class Model {
 
   // ----- inference -----------------------------------------------------------
   // Eval mode (dropout off, batch norm on running statistics). out:
-  // [n, outputs()]. Rows beyond the capacity grow the activation arena up to
-  // its limit, then run in chunks.
+  // [n, outputs()]. More rows than the capacity grow the activation arena
+  // while it stays within 2^24 floats (a 100 x 100 grid of a small network
+  // runs at once, so LayerOutput then holds the whole grid); beyond that,
+  // chunks. No diagnostics, no saved derivatives: a grid redraw is cheap.
   Status Predict(const float* x, int64_t n, float* out);
   // Loss (the data loss, without penalties; chunks averaged by rows) and
   // accuracy (NaN when !HasAccuracy()) in eval mode.

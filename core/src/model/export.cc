@@ -191,7 +191,7 @@ class Writer {
       return {};
     }
     if (id == "swish_beta") {
-      *out += pad + "SwishBeta(" + Py(l.p[0]) + ")";
+      *out += pad + "SwishBeta(" + Py(l.p[l.op->ParamIndex("beta")]) + ")";
       return {};
     }
     const char* pattern = TranslationOf(*l.op);

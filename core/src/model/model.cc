@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/src/gemm.h"
@@ -74,6 +76,14 @@ void Flatten(const std::vector<LayerSpec>& list, int parent, int src,
     prev = i;
   }
   *out_last = prev;
+}
+
+// The params of `op` (registry order): its defaults, then `set` by name.
+void OpParams(const OpInfo& op,
+              std::initializer_list<std::pair<std::string_view, double>> set,
+              double* p) {
+  for (int k = 0; k < op.num_params(); ++k) p[k] = op.params[k].def;
+  for (const auto& [name, value] : set) p[op.ParamIndex(name)] = value;
 }
 
 // Adds a named tensor to the table (Layer::Declare's callback).
@@ -414,6 +424,9 @@ double Model::Impl::Penalties(bool backward) {
   const double lams[2] = {spec.l1, spec.l2};
   for (int which = 0; which < 2; ++which) {
     if (lams[which] == 0) continue;
+    double p[kMaxParams];
+    OpParams(Op(which == 0 ? OpId::l1_penalty : OpId::l2_penalty),
+             {{"lam", lams[which]}}, p);
     for (const model::TensorSlot& w : penalized) {
       const float* in[1] = {params.data() + w.offset};
       float* din[1] = {grads.data() + w.offset};
@@ -423,7 +436,7 @@ double Model::Impl::Penalties(bool backward) {
       double dp[kMaxParams] = {};
       GenCall<float> c{.in = in,
                        .in_shape = &shape,
-                       .p = &lams[which],
+                       .p = p,
                        .out = &value,
                        .out_shape = Shape{},
                        .dy = &one,
@@ -502,7 +515,9 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   auto clip_norm = [&](double max_norm, float* total, float* scale) {
     const float* in[2] = {grads.data(), piece_sizes.data()};
     const Shape shapes[2] = {Shape{num_params}, Shape{nl}};
-    const double cp[4] = {max_norm, 2, 0, 0};
+    double cp[kMaxParams];
+    OpParams(Op(OpId::clip_grad_norm),
+             {{"max_norm", max_norm}, {"norm_type", 2}}, cp);
     float* aux[3] = {total, scale, layer_norms.data()};
     GenCall<float> c{.in = in,
                      .in_shape = shapes,
@@ -521,8 +536,9 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   if (!std::isfinite(total)) return diverged("the gradient is not finite");
   after = total * scale;
   if (spec.clip == Clip::kValue) {
-    const double v = spec.clip_value;
-    ClipGradValueForward(grads.data(), grads.data(), num_params, &v);
+    double v[kMaxParams];
+    OpParams(Op(OpId::clip_grad_value), {{"clip_value", spec.clip_value}}, v);
+    ClipGradValueForward(grads.data(), grads.data(), num_params, v);
     clip_norm(inf, &after, &unused);
   }
 
