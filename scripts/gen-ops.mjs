@@ -13,6 +13,7 @@ const factory = (await import(path.join(gen, 'dlmath_wasm.mjs'))).default;
 const mod = await factory({ wasmBinary: fs.readFileSync(path.join(gen, 'dlmath_wasm.wasm')) });
 const ops = mod._listOps();
 const errorCodes = mod._errorCodes();
+const limits = mod._limits();
 
 const q = (s) => `'${s}'`;
 const union = (xs) => (xs.length ? xs.map(q).join(' | ') : 'never');
@@ -23,10 +24,20 @@ const lines = [
   '',
   "/** The core's error codes (status.h), in table order; DlmathError.code is one of them. */",
   `export const ERROR_CODES = [${errorCodes.map(q).join(', ')}] as const;`,
+  `/** The core's limits on what the facade reads from a JS array before the core checks its shape. */`,
+  `export const LIMITS = { maxRank: ${limits.maxRank}, maxElements: ${limits.maxElements} } as const;`,
   '',
   '/** What each entry is (see Dlmath.optimize, .schedule, .init). */',
   'export interface OpKinds {',
   ...ops.map((o) => `  ${o.id}: '${o.kind}';`),
+  '}',
+  '',
+  '/** Family and form of each entry (the training spec types pick layers and losses by them). */',
+  'export interface OpFamilies {',
+  ...ops.map((o) => `  ${o.id}: '${o.family}';`),
+  '}',
+  'export interface OpForms {',
+  ...ops.map((o) => `  ${o.id}: '${o.form}';`),
   '}',
   '',
   '/** Input names of each op. */',
