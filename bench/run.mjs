@@ -8,7 +8,11 @@
 // measures every (op, pass, column) once, so slow drifts of a shared machine
 // hit every column alike.
 //
+// The GEMM rows (bench/gemm.mjs: dlmath's matrix product beside tf.matMul,
+// GFLOP/s) follow in the same table file.
+//
 //   node bench/run.mjs [op ...]      (after `bash scripts/build.sh bench`)
+//   node bench/run.mjs gemm          (only the GEMM rows)
 //   BENCH_QUICK=1 node bench/run.mjs sigmoid softmax    (smoke: 1 round)
 //
 // Knobs: BENCH_ROUNDS (7), BENCH_MS (ms per measurement, 50), BENCH_WARMUP_MS
@@ -25,6 +29,7 @@ import vm from 'node:vm';
 
 import * as esbuild from 'esbuild';
 
+import { gemmSection } from './gemm.mjs';
 import { PLAIN_JS } from './plain-js.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -476,6 +481,8 @@ function ratio(a, b, goal) {
 function artifactTimes() {
   const files = {
     native: 'build/native/dlmath_bench',
+    gemm_native: 'build/native/dlmath_gemm_bench',
+    gemm_wasm: 'build/wasm/dlmath_gemm_bench.cjs',
     wasm: 'web/dist/lib/gen/dlmath_wasm.wasm',
     nosimd: 'build/wasm-nosimd/wasm/dlmath_wasm.wasm',
   };
@@ -509,10 +516,14 @@ async function main() {
   const { dl, nosimd, tfInfo } = env;
 
   const all = dl.ops().filter(benched);
-  const unknown = filter.filter((id) => !all.some((o) => o.id === id));
+  // "gemm" selects the GEMM rows (bench/gemm.mjs); no filter runs everything.
+  const unknown = filter.filter((id) => id !== 'gemm' && !all.some((o) => o.id === id));
   if (unknown.length)
-    throw new Error(`unknown or unbenched op(s): ${unknown.join(', ')}; available: ${all.map((o) => o.id).join(', ')}`);
+    throw new Error(
+      `unknown or unbenched op(s): ${unknown.join(', ')}; available: gemm, ${all.map((o) => o.id).join(', ')}`,
+    );
   const ops = filter.length ? all.filter((o) => filter.includes(o.id)) : all;
+  const withGemm = !filter.length || filter.includes('gemm');
   log(`${ops.length} ops (${ops.map((o) => o.id).join(', ')}); ${ROUNDS} round(s) of ${TARGET_MS} ms per measurement`);
 
   const heap0 = dl.heapUsed();
@@ -540,7 +551,7 @@ async function main() {
     const t0 = performance.now();
     // Alternate native first / JS first so neither always follows the other.
     const nativeRound = () => {
-      if (!env.nativeBin) return;
+      if (!env.nativeBin || !ops.length) return;
       try {
         const nat = runNative(env.nativeBin, ops);
         nativeTargets = nat.targets;
@@ -595,6 +606,26 @@ async function main() {
     loads.push(os.loadavg()[0]);
     log(`round ${r + 1}/${ROUNDS}: ${s.toFixed(1)} s, load average ${loads.at(-1).toFixed(1)}`);
   }
+  const gemm = withGemm
+    ? gemmSection({
+        root,
+        out,
+        tfside: env.tfside,
+        rounds: ROUNDS,
+        targetMs: TARGET_MS,
+        warmupMs: WARMUP_MS,
+        measure,
+        median,
+        gc,
+        fmt,
+        ratio,
+        inputValues,
+        checkSums,
+        sumsDiff,
+        agreeTol: AGREE_TOL,
+        log,
+      })
+    : null;
   const totalS = (performance.now() - started) / 1e3;
 
   // Leak checks.
@@ -659,6 +690,7 @@ async function main() {
       .join(', ')}.`,
   );
   lines.push('');
+  const opTableStart = lines.length; // a GEMM-only run keeps only the lines above
   const head = [
     'op',
     'pass',
@@ -759,6 +791,8 @@ async function main() {
     .concat(leaks.map((l) => `leak: ${l}`))
     .concat(rebuilt);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
+  if (!cases.length) lines.splice(opTableStart);
+  if (gemm) lines.push(...gemm.lines);
   lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
   const table = lines.join('\n') + '\n';
 
@@ -801,6 +835,7 @@ async function main() {
         })),
         medians: med,
         raw,
+        gemm: gemm?.json ?? null,
         leaks,
       },
       null,
