@@ -1,21 +1,25 @@
-// Matrix product kernel (Highway), the XNNPACK / BLIS shape: both operands
-// are copied into small panels whose layout is the same in every
-// orientation, and one MR x NR register tile multiplies them. Legend: C[M, N]
-// (+)= op(A)[M, K] op(B)[K, N] (see core/src/gemm.h).
+// Matrix product kernel (Highway), the XNNPACK / BLIS shape: the operands
+// are laid out as small panels that look the same in every orientation, and
+// one MR x NR register tile multiplies them. Legend: C[M, N] (+)= op(A)[M, K]
+// op(B)[K, N] (see core/src/gemm.h).
 //
-//   A panel: kMR rows of op(A) over kc steps of k, laid out [kc][rows];
+//   A panel: kMR rows of op(A) over kc steps of k, [kc][rows];
 //   B panel: kNR columns of op(B) over kc steps, [kc][kNR], zero-padded past
-//            N (those lanes are computed but never stored);
-//   tile:    kMR x kNR floats of C in 2 kMR vector accumulators, each k step
+//            N (those lanes are computed, never stored);
+//   tile:    kMR x kNR floats of C in 2 kMR vector accumulators; each k step
 //            is one broadcast of A per row times two vectors of B (MulAdd).
 //
 // Transposed operands change only how the panels are filled (PackPanel), not
-// the tile. Blocking: K in blocks of at most kGemmKC (a B panel, kc x kNR
+// the tile; a small operand already in panel layout (A^T, B) is read in
+// place. Blocking: K in blocks of at most kGemmKC (a B panel, kc x kNR
 // floats, stays in L1 while every row block of A passes over it), M in blocks
 // of at most kGemmMC rows (their packed A, kc x mc floats, stays in L2 while
-// the B panels go by). Each output element is one sequential sum over k per
-// K block, added to C block after block: error <= gamma_{K+1} (|C| + sum
-// |a||b|), gamma_n = n u / (1 - n u), u = 2^-24.
+// the B panels go by). Edges: the last row block takes a shorter tile, the
+// last column panel stores its partial vectors by halves; nothing past an
+// operand's last element is read, nothing outside C's M x N block written.
+// Each output element is one sequential sum over k per K block, added to C
+// block after block: error <= gamma_{K+1} (|C| + sum |a||b|), gamma_n =
+// n u / (1 - n u), u = 2^-24.
 
 // Blocking sizes, the same for every target: gemm.cc sizes the packing space
 // for A from them (min(M, kGemmMC) * min(K, kGemmKC) floats).
