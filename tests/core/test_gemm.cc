@@ -35,9 +35,10 @@
 // space included) goes through here.
 namespace {
 std::atomic<size_t> allocations{0};
+std::atomic<bool> fail_allocations{false};  // simulates an exhausted heap
 void* CountedAlloc(std::size_t n) {
   ++allocations;
-  return std::malloc(n ? n : 1);
+  return fail_allocations ? nullptr : std::malloc(n ? n : 1);
 }
 }  // namespace
 void* operator new(std::size_t n) {
@@ -315,6 +316,31 @@ TEST_CASE("gemm: no allocation after GemmReserve") {
   REQUIRE(reserved == 0);
 #endif
 }
+
+#if DLMATH_TEST_GUARD_PAGES
+TEST_CASE("gemm: no packing space means false and C untouched") {
+  // A new thread has no space yet, and its allocation fails: Gemm and
+  // GemmReserve report it, C keeps its values; the next product works.
+  std::vector<float> a(6, 1.0f), b(6, 2.0f), c(4, 7.0f);
+  bool gemm_ok = true, reserve_ok = true, retry_ok = false;
+  std::thread([&] {
+    fail_allocations = true;
+    gemm_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, 3, a.data(), 3, b.data(), 2,
+                   c.data(), 2, false);
+    reserve_ok = GemmReserve(2, 2, 3);
+    fail_allocations = false;
+  }).join();
+  CHECK_FALSE(gemm_ok);
+  CHECK_FALSE(reserve_ok);
+  REQUIRE(c == std::vector<float>(4, 7.0f));
+  std::thread([&] {
+    retry_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, 3, a.data(), 3, b.data(), 2,
+                    c.data(), 2, false);
+  }).join();
+  REQUIRE(retry_ok);
+  REQUIRE(c == std::vector<float>(4, 6.0f));
+}
+#endif
 
 }  // namespace
 }  // namespace dlmath::testing
