@@ -60,8 +60,11 @@ inline constexpr size_t kGemmLanes = hn::MaxLanes(GemmTag());
 // accumulators cover the add latency without FMA (XNNPACK's choice for wasm
 // on x86); wider targets have FMA and take 6 rows (12 accumulators).
 inline constexpr size_t kNR = 2 * kGemmLanes;
-inline constexpr size_t kMR = kGemmLanes <= 4 ? 4 : 6;
+inline constexpr size_t kMR =
+    HWY_MIN(kGemmLanes <= 4 ? 4 : 6, kNR);  // SCALAR: 2
 static_assert(kGemmMC % kMR == 0, "row blocks must split into whole tiles");
+static_assert(kMR <= kNR,
+              "a panel row (A: kMR, B: kNR) is two vectors at most");
 
 // The first n < lanes of a vector, loaded (the rest 0) or stored, by halves:
 // a few whole-half moves instead of LoadN / StoreN's call to memcpy, which
@@ -98,6 +101,17 @@ HWY_INLINE void StorePart(D d, hn::Vec<D> v, float* HWY_RESTRICT p, size_t n) {
 #endif
 }
 
+// o[0, min(w, lanes)) = s[0, n) followed by zeros; n = 0 reads nothing.
+HWY_INLINE void PackVector(GemmTag d, const float* HWY_RESTRICT s, size_t n,
+                           size_t w, float* HWY_RESTRICT o) {
+  const auto v = n >= kGemmLanes ? hn::LoadU(d, s) : LoadPart(d, s, n);
+  if (w >= kGemmLanes) {
+    hn::StoreU(v, d, o);
+  } else {
+    StorePart(d, v, o, w);
+  }
+}
+
 // dst[k * w + x] = element (k, x) of the source, for k < kc and x < n, and 0
 // for n <= x < w. The source holds (k, x) at src[k * ld + x] (k_major) or at
 // src[x * ld + k]; nothing outside those n rows or columns is read.
@@ -106,34 +120,27 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
                           float* HWY_RESTRICT dst) {
   const GemmTag d;
   if (k_major) {
+    // Two vectors at most per row (w <= kNR), written out: as a loop, clang
+    // turns the copy into a call to memcpy, which wasm runs 4 bytes at a
+    // time (it made packing cost a third of the product).
     for (size_t k = 0; k < kc; ++k) {
       const float* s = src + k * ld;
       float* o = dst + k * w;
-      size_t x = 0;
-      for (; x + kGemmLanes <= n; x += kGemmLanes)
-        hn::StoreU(hn::LoadU(d, s + x), d, o + x);
-      // The partial vector and the padding (B panels' width is whole
-      // vectors); A panels (w = n) end within the vector.
-      if (x < n) {
-        const auto v = LoadPart(d, s + x, n - x);
-        if (w - x >= kGemmLanes) {
-          hn::StoreU(v, d, o + x);
-        } else {
-          StorePart(d, v, o + x, w - x);
-        }
-        x += kGemmLanes;
-      }
-      for (; x < w; x += kGemmLanes) hn::StoreU(hn::Zero(d), d, o + x);
+      PackVector(d, s, n, w, o);
+      if (w > kGemmLanes)
+        PackVector(d, s + kGemmLanes, n > kGemmLanes ? n - kGemmLanes : 0,
+                   w - kGemmLanes, o + kGemmLanes);
     }
     return;
   }
-  // Transposing: the padding first (only B panels have any; their width is
-  // whole vectors), then 4 x 4 blocks through 128-bit registers over it, the
+  // Transposing: the padding first (only B panels have any: two whole
+  // vectors a row), then 4 x 4 blocks through 128-bit registers over it, the
   // edges one by one.
   if (n < w)
-    for (size_t k = 0; k < kc; ++k)
-      for (size_t x = n / kGemmLanes * kGemmLanes; x < w; x += kGemmLanes)
-        hn::StoreU(hn::Zero(d), d, dst + k * w + x);
+    for (size_t k = 0; k < kc; ++k) {
+      hn::StoreU(hn::Zero(d), d, dst + k * w);
+      hn::StoreU(hn::Zero(d), d, dst + k * w + kGemmLanes);
+    }
   auto one_by_one = [&](size_t x0, size_t x1, size_t k0) {
     for (size_t x = x0; x < x1; ++x)
       for (size_t k = k0; k < kc; ++k) dst[k * w + x] = src[x * ld + k];
