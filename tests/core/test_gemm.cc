@@ -217,7 +217,7 @@ void CheckAllOrientations(Shape3 s, size_t pad) {
 }
 
 TEST_CASE("gemm: small shapes around every tile edge") {
-  // Tiles are 4 or 6 rows by 8, 16 or 32 columns depending on the target:
+  // Tiles are 4 or 6 rows by 8, 16 or 32 columns (SCALAR: 2 x 2) by target:
   // each side, one less and one more, primes; K from 1 up.
   for (size_t m : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 17, 25})
     for (size_t n : {1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33})
