@@ -179,7 +179,7 @@ export function gemmSection(h) {
   lines.push(
     '- dlmath columns: bench/gemm.cc, `Gemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, false)` after `GemmReserve`, ' +
       'dense operands, the same hashed values as TF.js gets; wasm SIMD is that driver compiled with -msimd128 and run by Node, ' +
-      'timed inside wasm (one product per iteration, no JS call in the loop; Node runs it with --no-liftoff, i.e. optimized code from the start).',
+      'timed inside wasm in batches of at least 1 ms (no JS call in the loop; Node runs it with --no-liftoff, i.e. optimized code from the start).',
   );
   lines.push(
     '- TF.js kernel: `tf.matMul(a, b, transposeA, transposeB)` on tensors created beforehand, output read through the backend heap view, disposed.',
