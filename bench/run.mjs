@@ -8,7 +8,11 @@
 // measures every (op, pass, column) once, so slow drifts of a shared machine
 // hit every column alike.
 //
+// The GEMM rows (bench/gemm.mjs: dlmath's matrix product beside tf.matMul,
+// GFLOP/s) follow in the same table file.
+//
 //   node bench/run.mjs [op ...]      (after `bash scripts/build.sh bench`)
+//   node bench/run.mjs gemm          (only the GEMM rows)
 //   BENCH_QUICK=1 node bench/run.mjs sigmoid softmax    (smoke: 1 round)
 //   node bench/run.mjs training      (only the training rows, bench/train.mjs;
 //                                     a full run ends with them)
@@ -27,6 +31,7 @@ import vm from 'node:vm';
 
 import * as esbuild from 'esbuild';
 
+import { gemmSection } from './gemm.mjs';
 import { PLAIN_JS } from './plain-js.mjs';
 import { trainingSection } from './train.mjs';
 
@@ -496,6 +501,8 @@ function ratio(a, b, goal) {
 function artifactTimes() {
   const files = {
     native: 'build/native/dlmath_bench',
+    gemm_native: 'build/native/dlmath_gemm_bench',
+    gemm_wasm: 'build/wasm/dlmath_gemm_bench.cjs',
     wasm: 'web/dist/lib/gen/dlmath_wasm.wasm',
     nosimd: 'build/wasm-nosimd/wasm/dlmath_wasm.wasm',
   };
@@ -532,10 +539,14 @@ async function main() {
   const { dl, nosimd, tfInfo } = env;
 
   const all = dl.ops().filter(benched);
-  const unknown = filter.filter((id) => !all.some((o) => o.id === id));
+  // "gemm" selects the GEMM rows (bench/gemm.mjs); no filter runs everything.
+  const unknown = filter.filter((id) => id !== 'gemm' && !all.some((o) => o.id === id));
   if (unknown.length)
-    throw new Error(`unknown or unbenched op(s): ${unknown.join(', ')}; available: ${all.map((o) => o.id).join(', ')}`);
+    throw new Error(
+      `unknown or unbenched op(s): ${unknown.join(', ')}; available: gemm, training, ${all.map((o) => o.id).join(', ')}`,
+    );
   const ops = trainingOnly ? [] : filter.length ? all.filter((o) => filter.includes(o.id)) : all;
+  const withGemm = !trainingOnly && (!filter.length || filter.includes('gemm'));
   log(`${ops.length} ops (${ops.map((o) => o.id).join(', ')}); ${ROUNDS} round(s) of ${TARGET_MS} ms per measurement`);
 
   const heap0 = dl.heapUsed();
@@ -563,7 +574,7 @@ async function main() {
     const t0 = performance.now();
     // Alternate native first / JS first so neither always follows the other.
     const nativeRound = () => {
-      if (!env.nativeBin) return;
+      if (!env.nativeBin || !ops.length) return;
       try {
         const nat = runNative(env.nativeBin, ops);
         nativeTargets = nat.targets;
@@ -618,6 +629,26 @@ async function main() {
     loads.push(os.loadavg()[0]);
     log(`round ${r + 1}/${ROUNDS}: ${s.toFixed(1)} s, load average ${loads.at(-1).toFixed(1)}`);
   }
+  const gemm = withGemm
+    ? gemmSection({
+        root,
+        out,
+        tfside: env.tfside,
+        rounds: ROUNDS,
+        targetMs: TARGET_MS,
+        warmupMs: WARMUP_MS,
+        measure,
+        median,
+        gc,
+        fmt,
+        ratio,
+        inputValues,
+        checkSums,
+        sumsDiff,
+        agreeTol: AGREE_TOL,
+        log,
+      })
+    : null;
   const totalS = (performance.now() - started) / 1e3;
 
   // Leak checks.
@@ -682,6 +713,7 @@ async function main() {
       .join(', ')}.`,
   );
   lines.push('');
+  const opTableStart = lines.length; // a GEMM-only run keeps only the lines above
   const head = [
     'op',
     'pass',
@@ -789,6 +821,8 @@ async function main() {
     .concat(leaks.map((l) => `leak: ${l}`))
     .concat(rebuilt);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
+  if (!cases.length) lines.splice(opTableStart);
+  if (gemm) lines.push(...gemm.lines);
   let training = null;
   if (!filter.length || trainingOnly) {
     training = trainingSection(env, {
@@ -853,6 +887,7 @@ async function main() {
         medians: med,
         raw,
         training: training && { raw: training.raw, targets: training.targets },
+        gemm: gemm?.json ?? null,
         leaks,
       },
       null,

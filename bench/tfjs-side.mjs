@@ -147,6 +147,18 @@ export async function initTf(wasmDir) {
   };
 }
 
+/**
+ * Reads a kernel's output through the backend's heap view (no copy): proves
+ * the values exist without paying dataSync's copy, which is not a view in the
+ * wasm backend (readSync slices HEAPU8). The kernels run synchronously inside
+ * the op call anyway.
+ * @param t - the output tensor
+ */
+function touch(t) {
+  const backend = tf.backend();
+  return typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(t)[0] : t.dataSync()[0];
+}
+
 /** Live tensors, for the leak check. */
 export function numTensors() {
   return tf.memory().numTensors;
@@ -180,13 +192,6 @@ export function makeCase(id, inputs, params, wantGrad) {
   const upload = () => Object.fromEntries(uploaded.map((i) => [i.name, tf.tensor(i.data, i.shape, 'float32')]));
   const disposeAll = (t) => Object.values(t).forEach((v) => v.dispose());
   const resident = upload();
-  const backend = tf.backend();
-  // Reads the output through the backend's heap view (no copy): proves the
-  // values exist without paying dataSync's copy, which is not a view in the
-  // wasm backend (readSync slices HEAPU8). The kernels run synchronously
-  // inside the op call anyway.
-  const touch = (t) =>
-    typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(t)[0] : t.dataSync()[0];
 
   let dy = null;
   const c = {
@@ -303,6 +308,38 @@ export function makeTrainCase({ layers, activation, loss, optimizer, x, y }) {
       xs.dispose();
       ys.dispose();
       opt.dispose();
+      },
+    };
+  }
+
+/**
+ * Kernel-only timing of `tf.matMul(a, b, transposeA, transposeB)` on
+ * resident tensors (the GEMM rows of bench/gemm.mjs).
+ * @param a - {data: Float32Array, shape: [rows, cols]} as stored
+ * @param b - the same for the second operand
+ * @param transposeA - multiply by the transpose of a
+ * @param transposeB - multiply by the transpose of b
+ */
+export function makeMatMul(a, b, transposeA, transposeB) {
+  const ta = tf.tensor(a.data, a.shape, 'float32');
+  const tb = tf.tensor(b.data, b.shape, 'float32');
+  const product = () => tf.matMul(ta, tb, transposeA, transposeB);
+  return {
+    kernel() {
+      const y = product();
+      touch(y);
+      y.dispose();
+    },
+    /** The product, copied out. */
+    values() {
+      const y = product();
+      const v = y.dataSync();
+      y.dispose();
+      return v;
+    },
+    dispose() {
+      ta.dispose();
+      tb.dispose();
     },
   };
 }
