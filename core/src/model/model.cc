@@ -160,7 +160,15 @@ Status Model::Impl::Build() {
         !s.ok())
       return s;
   std::fill(grads.data(), grads.data() + num_params, 0.0f);
-  lr = spec.opt_p[spec.optimizer->ParamIndex("lr")];
+  lr_param = spec.optimizer->ParamIndex("lr");
+  lr = spec.opt_p[lr_param];
+  const double inf = std::numeric_limits<double>::infinity();
+  OpParams(Op(OpId::clip_grad_norm), {{"max_norm", inf}, {"norm_type", 2}},
+           measure_p);
+  OpParams(Op(OpId::clip_grad_norm),
+           {{"max_norm", spec.clip == Clip::kNorm ? spec.clip_value : inf},
+            {"norm_type", 2}},
+           clip_p);
   OptimizerInit(*spec.optimizer, spec.opt_p, state.data(), num_params);
 
   // Activation slots: each layer's output and its gradient, then what the
@@ -493,12 +501,9 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
 
   // Norms per layer and in total through clip_grad_norm (pieces = layers),
   // clipping with it or with clip_grad_value.
-  auto clip_norm = [&](double max_norm, float* total, float* scale) {
+  auto clip_norm = [&](const double* cp, float* total, float* scale) {
     const float* in[2] = {grads.data(), piece_sizes.data()};
     const Shape shapes[2] = {Shape{num_params}, Shape{nl}};
-    double cp[kMaxParams];
-    OpParams(Op(OpId::clip_grad_norm),
-             {{"max_norm", max_norm}, {"norm_type", 2}}, cp);
     float* aux[3] = {total, scale, layer_norms.data()};
     GenCall<float> c{.in = in,
                      .in_shape = shapes,
@@ -508,9 +513,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                      .aux = aux};
     ClipGradNormForward(c);
   };
-  const double inf = std::numeric_limits<double>::infinity();
   float total = 0, scale = 1, after = 0, unused = 0;
-  clip_norm(spec.clip == Clip::kNorm ? spec.clip_value : inf, &total, &scale);
+  clip_norm(clip_p, &total, &scale);
   for (int i = 0; i < nl; ++i)
     d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
         layer_norms.data()[i];
@@ -520,14 +524,14 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     double v[kMaxParams];
     OpParams(Op(OpId::clip_grad_value), {{"clip_value", spec.clip_value}}, v);
     ClipGradValueForward(grads.data(), grads.data(), num_params, v);
-    clip_norm(inf, &after, &unused);
+    clip_norm(measure_p, &after, &unused);
   }
 
   // The update, staged: applied only if every parameter stays finite.
   const double rate = Lr(t);
   double op_p[kMaxParams];
   std::copy(spec.opt_p, spec.opt_p + kMaxParams, op_p);
-  op_p[spec.optimizer->ParamIndex("lr")] = rate;
+  op_p[lr_param] = rate;
   OptimizerStep(*spec.optimizer, op_p, t + 1, params.data(), grads.data(),
                 state.data(), staging.data(), num_params);
   bool finite = true;
