@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/src/gemm.h"
+#include "core/src/model/stats.h"
 #include "dlmath/dlmath.h"
 
 namespace dlmath::model {
@@ -186,10 +187,7 @@ class LinearLayer : public Layer {
     const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
     Gemm(Trans::kNo, Trans::kYes, r, o, i, x, i, p.params + w_.offset, i, y, o,
          false);
-    if (!spec_.bias) return;
-    const float* b = p.params + b_.offset;
-    for (size_t row = 0; row < r; ++row)
-      for (size_t j = 0; j < o; ++j) y[row * o + j] += b[j];
+    if (spec_.bias) AddRowVector(p.params + b_.offset, y, r, o);
   }
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
@@ -197,11 +195,7 @@ class LinearLayer : public Layer {
     const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
     Gemm(Trans::kYes, Trans::kNo, o, i, r, dy, o, x, i, p.grads + w_.offset, i,
          true);
-    if (spec_.bias) {
-      float* db = p.grads + b_.offset;
-      for (size_t row = 0; row < r; ++row)
-        for (size_t j = 0; j < o; ++j) db[j] += dy[row * o + j];
-    }
+    if (spec_.bias) AddColumnSums(dy, r, o, p.grads + b_.offset);
     if (dx)
       Gemm(Trans::kNo, Trans::kNo, r, i, o, dy, o, p.params + w_.offset, i, dx,
            i, true);

@@ -1,7 +1,9 @@
-// The training step's diagnostics sums (Highway): one pass over an array per
-// statistic group, in float lanes summed per block of 1024 values and the
-// block sums in double (as BlockSum in core/src/ops/simd-inl.h: relative
-// error ~1e-7 whatever n). Tails load zeros past n, which add nothing.
+// The training engine's own small kernels (Highway), see stats.h: the
+// diagnostics sums, one pass over an array per statistic group, in float
+// lanes summed per block of 1024 values and the block sums in double (as
+// BlockSum in core/src/ops/simd-inl.h: relative error ~1e-7 whatever n;
+// tails load zeros past n, which add nothing); and a linear layer's bias
+// rows, forward and backward.
 #if defined(DLMATH_MODEL_STATS_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef DLMATH_MODEL_STATS_INL_H_
 #undef DLMATH_MODEL_STATS_INL_H_
@@ -75,6 +77,39 @@ HWY_NOINLINE void UpdateSquares(const float* a, const float* b, size_t n,
         acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
       },
       out);
+}
+
+// y[r, j] += b[j] for r < rows, j < cols: each element one float add.
+HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
+                               float* HWY_RESTRICT y, size_t rows,
+                               size_t cols) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  for (size_t r = 0; r < rows; ++r) {
+    float* HWY_RESTRICT row = y + r * cols;
+    size_t j = 0;
+    for (; j + N <= cols; j += N)
+      hn::StoreU(hn::Add(hn::LoadU(d, row + j), hn::LoadU(d, b + j)), d,
+                 row + j);
+    for (; j < cols; ++j) row[j] += b[j];
+  }
+}
+
+// s[j] += v[r, j] for r = 0, 1, ..., rows - 1 in that order, j < cols: each
+// s[j] the sequential float sum a scalar loop over the rows gives.
+HWY_NOINLINE void AddColumnSums(const float* HWY_RESTRICT v, size_t rows,
+                                size_t cols, float* HWY_RESTRICT s) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t j = 0;
+  for (; j + N <= cols; j += N) {
+    auto acc = hn::LoadU(d, s + j);
+    for (size_t r = 0; r < rows; ++r)
+      acc = hn::Add(acc, hn::LoadU(d, v + r * cols + j));
+    hn::StoreU(acc, d, s + j);
+  }
+  for (; j < cols; ++j)
+    for (size_t r = 0; r < rows; ++r) s[j] += v[r * cols + j];
 }
 
 }  // namespace HWY_NAMESPACE

@@ -16,6 +16,8 @@ namespace dlmath::model {
 
 DLMATH_HWY_EXPORT(SumAndSquares)
 DLMATH_HWY_EXPORT(UpdateSquares)
+DLMATH_HWY_EXPORT(AddRowVector)
+DLMATH_HWY_EXPORT(AddColumnSums)
 
 Moments MomentsOf(const float* v, size_t n) {
   double s[2];
@@ -27,6 +29,14 @@ UpdateSums UpdateSumsOf(const float* before, const float* after, size_t n) {
   double s[3];
   DLMATH_DISPATCH(UpdateSquares)(before, after, n, s);
   return {s[0], s[1], s[2]};
+}
+
+void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
+  DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);
+}
+
+void AddColumnSums(const float* v, size_t rows, size_t cols, float* s) {
+  DLMATH_DISPATCH(AddColumnSums)(v, rows, cols, s);
 }
 
 }  // namespace dlmath::model
