@@ -7,6 +7,7 @@
 //   dlmath_bench [--ms 50] [--warmup-ms 10] [--list]
 //                [--shapes id:name=AxB,name=C ...] [op ...]
 //   dlmath_bench --engine [--ms 50] [--warmup-ms 10]
+//   dlmath_bench --engine --steps N [--target sse4|avx2] [case ...]
 //
 // --shapes also admits a General op (otherwise skipped: its shapes are its
 // own business) with the given input shapes, e.g.
@@ -37,6 +38,15 @@
 // {"targets": ..., "engine": [{"name", "batch", "best", "sse4"}]}. Data:
 // FillInput values (x in [-5, 5) scaled to [-1, 1); class indices or
 // regression targets).
+//
+// --engine --steps N runs exactly N steps of each case (or of the cases whose
+// index is given) at the best target or the one --target names, untimed, for
+// an instruction profile:
+//   valgrind --tool=callgrind --toggle-collect='dlmath::Model::Step*'
+//     build/native/dlmath_bench --engine --steps 1000 --target sse4 0
+// counts the instructions of N steps (divide by N), the same on any load
+// (valgrind runs no AVX-512: name a target it does).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -270,31 +280,66 @@ constexpr EngineCase kEngineCases[] = {
      128},
 };
 
+// A model of the case and its batch (FillInput data), or an error on stderr.
+struct EngineRun {
+  std::unique_ptr<dlmath::Model> model;
+  std::vector<float> x, y;
+  bool Make(const EngineCase& e) {
+    if (dlmath::Status s = dlmath::Model::Create(e.spec, &model); !s.ok()) {
+      std::fprintf(stderr, "dlmath_bench: %s: %s\n", e.name,
+                   s.message().c_str());
+      return false;
+    }
+    x.resize(e.batch * model->inputs());
+    y.resize(e.batch * model->TargetWidth());
+    FillInput(x.data(), static_cast<int64_t>(x.size()), 1);
+    for (float& v : x) v /= 5;
+    FillInput(y.data(), static_cast<int64_t>(y.size()), 2,
+              model->ClassTargets() ? model->outputs() : 0);
+    return true;
+  }
+  bool Step(const EngineCase& e) {
+    return model->Step(x.data(), y.data(), e.batch).ok();
+  }
+};
+
 // Steps per second of Model::Step on one batch, or -1 (error on stderr).
 double EngineStepsPerSecond(const EngineCase& e, double warmup_s,
                             double target_s) {
-  std::unique_ptr<dlmath::Model> m;
-  if (dlmath::Status s = dlmath::Model::Create(e.spec, &m); !s.ok()) {
-    std::fprintf(stderr, "dlmath_bench: %s: %s\n", e.name, s.message().c_str());
-    return -1;
-  }
-  std::vector<float> x(e.batch * m->inputs()), y(e.batch * m->TargetWidth());
-  FillInput(x.data(), static_cast<int64_t>(x.size()), 1);
-  for (float& v : x) v /= 5;
-  FillInput(y.data(), static_cast<int64_t>(y.size()), 2,
-            m->ClassTargets() ? m->outputs() : 0);
+  EngineRun run;
+  if (!run.Make(e)) return -1;
   bool ok = true;
   // Measure counts elements; one "element" per step gives steps per second
   // (in millions), hence the 1e6.
   const double steps =
-      Measure([&] { ok = ok && m->Step(x.data(), y.data(), e.batch).ok(); }, 1,
-              warmup_s, target_s) *
-      1e6;
+      Measure([&] { ok = ok && run.Step(e); }, 1, warmup_s, target_s) * 1e6;
   if (!ok) {
     std::fprintf(stderr, "dlmath_bench: %s: a step failed\n", e.name);
     return -1;
   }
   return steps;
+}
+
+// --engine --steps: `steps` steps of each wanted case, untimed.
+int RunEngineSteps(int64_t steps, const std::vector<std::string>& wanted) {
+  for (size_t i = 0; i < std::size(kEngineCases); ++i) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(),
+                                     std::to_string(i)) == wanted.end())
+      continue;
+    const EngineCase& e = kEngineCases[i];
+    EngineRun run;
+    if (!run.Make(e)) return 1;
+    for (int64_t k = 0; k < steps; ++k)
+      if (!run.Step(e)) {
+        std::fprintf(stderr, "dlmath_bench: %s: step %lld failed\n", e.name,
+                     static_cast<long long>(k));
+        return 1;
+      }
+    std::printf("%s: %lld steps, loss %g\n", e.name,
+                static_cast<long long>(steps),
+                run.model->Diagnostics()[dlmath::kDiagLoss]);
+  }
+  return 0;
 }
 
 int RunEngine(double warmup_s, double target_s, const std::string& best,
@@ -325,6 +370,8 @@ int RunEngine(double warmup_s, double target_s, const std::string& best,
 int main(int argc, char** argv) {
   double target_ms = 50, warmup_ms = 10;
   bool list_only = false, engine = false;
+  int64_t engine_steps = 0;
+  int64_t engine_target = 0;  // --target: Highway's bit, 0 = best
   std::vector<std::string> filter;
   std::vector<std::pair<std::string, std::vector<InputArg>>> given;
   for (int i = 1; i < argc; ++i) {
@@ -337,7 +384,16 @@ int main(int argc, char** argv) {
       list_only = true;
     else if (a == "--engine")
       engine = true;
-    else if (a == "--shapes" && i + 1 < argc) {
+    else if (a == "--steps" && i + 1 < argc)
+      engine_steps = std::atoll(argv[++i]);
+    else if (a == "--target" && i + 1 < argc) {
+      const std::string t = argv[++i];
+      engine_target = t == "sse4" ? HWY_SSE4 : t == "avx2" ? HWY_AVX2 : -1;
+      if (engine_target < 0) {
+        std::fprintf(stderr, "dlmath_bench: --target is sse4 or avx2\n");
+        return 2;
+      }
+    } else if (a == "--shapes" && i + 1 < argc) {
       std::string id;
       std::vector<InputArg> shapes;
       if (std::string err = ParseShapes(argv[++i], &id, &shapes);
@@ -352,7 +408,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: dlmath_bench [--ms 50] [--warmup-ms 10] [--list] "
                    "[--shapes id:name=AxB,name=C ...] [op ...]\n"
-                   "       dlmath_bench --engine [--ms 50] [--warmup-ms 10]\n");
+                   "       dlmath_bench --engine [--ms 50] [--warmup-ms 10]\n"
+                   "       dlmath_bench --engine --steps N "
+                   "[--target sse4|avx2] [case ...]\n");
       return 2;
     } else
       filter.push_back(a);
@@ -370,6 +428,11 @@ int main(int argc, char** argv) {
       if (f == o.id) return true;
     return false;
   };
+
+  if (engine && engine_steps > 0) {
+    if (engine_target) hwy::SetSupportedTargetsForTest(engine_target);
+    return RunEngineSteps(engine_steps, filter);
+  }
 
   // Targets: the best one dispatch picks, then the same with only SSE4
   // "supported" (Highway's test hook), then back to normal with 0.

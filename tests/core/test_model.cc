@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/src/model/stats.h"
 #include "dlmath/dlmath.h"
 #include "tests/core/model_testing.h"
 
@@ -1080,6 +1081,56 @@ TEST_CASE("a formula activation trains like the registry op it spells",
     INFO("parameter " << i);
     CHECK(f->gradients()[i] == Approx(r125->gradients()[j]).margin(2e-6));
   }
+}
+
+TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
+          "[model]") {
+  // Tails around every vector width (up to 16 lanes), a block edge (1024)
+  // and more than one block.
+  for (size_t n :
+       {0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1024, 1025, 2500}) {
+    const std::vector<float> a = RandomData(n, 11, -3, 3),
+                             b = RandomData(n, 12, -3, 3);
+    double s = 0, q = 0, dd = 0, qa = 0, qb = 0, mag = 0;
+    for (size_t i = 0; i < n; ++i) {
+      s += a[i];
+      mag += std::fabs(a[i]);
+      q += double{a[i]} * a[i];
+      dd += (double{b[i]} - a[i]) * (double{b[i]} - a[i]);
+      qa += double{a[i]} * a[i];
+      qb += double{b[i]} * b[i];
+    }
+    ForEachTarget([&](const char* target) {
+      INFO("target " << target << ", n " << n);
+      const model::Moments m = model::MomentsOf(a.data(), n);
+      CHECK(std::fabs(m.sum - s) <= 1e-6 * mag);
+      CHECK(m.squares == Approx(q).epsilon(1e-6));
+      const model::UpdateSums u = model::UpdateSumsOf(a.data(), b.data(), n);
+      CHECK(u.delta == Approx(dd).epsilon(1e-6));
+      CHECK(u.before == Approx(qa).epsilon(1e-6));
+      CHECK(u.after == Approx(qb).epsilon(1e-6));
+    });
+  }
+  // Bias rows: exactly the scalar loops' bits (adds in the same order).
+  for (size_t cols : {1, 3, 4, 8, 9, 17})
+    for (size_t rows : {1, 2, 10}) {
+      const std::vector<float> v = RandomData(rows * cols, 13, -2, 2),
+                               bias = RandomData(cols, 14, -2, 2);
+      std::vector<float> y_ref = v, s_ref = bias;
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < cols; ++j) {
+          y_ref[r * cols + j] += bias[j];
+          s_ref[j] += v[r * cols + j];
+        }
+      ForEachTarget([&](const char* target) {
+        INFO("target " << target << ", " << rows << " x " << cols);
+        std::vector<float> y = v, sums = bias;
+        model::AddRowVector(bias.data(), y.data(), rows, cols);
+        model::AddColumnSums(v.data(), rows, cols, sums.data());
+        CHECK(y == y_ref);
+        CHECK(sums == s_ref);
+      });
+    }
 }
 
 }  // namespace

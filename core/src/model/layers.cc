@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/src/gemm.h"
+#include "core/src/model/stats.h"
 #include "dlmath/dlmath.h"
 
 namespace dlmath::model {
@@ -95,10 +96,8 @@ void Layer::ParamsFor(const Pass& p, double* out) const {
   std::copy(spec_.p, spec_.p + kMaxParams, out);
   if (!spec_.op) return;
   for (const auto& [k, slot] : learnable_) out[k] = p.params[slot.offset];
-  const int training = spec_.op->ParamIndex("training");
-  if (training >= 0) out[training] = p.training ? 1 : 0;
-  const int seed = spec_.op->ParamIndex("seed");
-  if (seed >= 0) out[seed] = p.seed(p.model_seed, index_, p.step);
+  if (training_param_ >= 0) out[training_param_] = p.training ? 1 : 0;
+  if (seed_param_ >= 0) out[seed_param_] = p.seed(p.model_seed, index_, p.step);
 }
 
 namespace {
@@ -188,10 +187,7 @@ class LinearLayer : public Layer {
     const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
     Gemm(Trans::kNo, Trans::kYes, r, o, i, x, i, p.params + w_.offset, i, y, o,
          false);
-    if (!spec_.bias) return;
-    const float* b = p.params + b_.offset;
-    for (size_t row = 0; row < r; ++row)
-      for (size_t j = 0; j < o; ++j) y[row * o + j] += b[j];
+    if (spec_.bias) AddRowVector(p.params + b_.offset, y, r, o);
   }
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
@@ -199,11 +195,7 @@ class LinearLayer : public Layer {
     const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
     Gemm(Trans::kYes, Trans::kNo, o, i, r, dy, o, x, i, p.grads + w_.offset, i,
          true);
-    if (spec_.bias) {
-      float* db = p.grads + b_.offset;
-      for (size_t row = 0; row < r; ++row)
-        for (size_t j = 0; j < o; ++j) db[j] += dy[row * o + j];
-    }
+    if (spec_.bias) AddColumnSums(dy, r, o, p.grads + b_.offset);
     if (dx)
       Gemm(Trans::kNo, Trans::kNo, r, i, o, dy, o, p.params + w_.offset, i, dx,
            i, true);
@@ -270,13 +262,20 @@ class PointwiseLayer : public Layer {
 
   double DeadFraction(const Pass& p, const float* x, const float* y) override {
     if (!elementwise()) return Layer::DeadFraction(p, x, y);
-    const size_t n = p.rows * spec_.in_width;
+    const size_t width = spec_.in_width;
     float* d = p.acts->Ptr(deriv_);
-    std::fill(d, d + n, 0.0f);
     double pp[kMaxParams], dp[kMaxParams] = {};
     ParamsFor(p, pp);
-    spec_.op->impl.ew_bwd(x, y, p.ones, d, dp, n, pp);
-    return ZeroColumns(d, p.rows, spec_.in_width);
+    // The local derivatives of the first `rows` rows into d.
+    auto derivatives = [&](size_t rows) {
+      std::fill(d, d + rows * width, 0.0f);
+      spec_.op->impl.ew_bwd(x, y, p.ones, d, dp, rows * width, pp);
+    };
+    // A unit alive on the first row is alive: that row usually settles all.
+    derivatives(1);
+    if (std::find(d, d + width, 0.0f) == d + width) return 0;
+    derivatives(p.rows);
+    return ZeroColumns(d, p.rows, width);
   }
 
  private:

@@ -69,7 +69,11 @@ struct TensorSlot {
 
 class Layer {
  public:
-  Layer(const LayerSpec& spec, int index) : spec_(spec), index_(index) {}
+  Layer(const LayerSpec& spec, int index)
+      : spec_(spec),
+        index_(index),
+        training_param_(spec.op ? spec.op->ParamIndex("training") : -1),
+        seed_param_(spec.op ? spec.op->ParamIndex("seed") : -1) {}
   virtual ~Layer() = default;
 
   // Declares parameters and buffers: add(name, shape, kind) returns its
@@ -111,6 +115,10 @@ class Layer {
   const int index_;
   // Learnable registry params: index k -> parameter slot (size 1).
   std::vector<std::pair<int, TensorSlot>> learnable_;
+
+ private:
+  // The op's "training" and "seed" params (-1: none), looked up once.
+  const int training_param_, seed_param_;
 };
 
 // The layer for spec.type (residual blocks get a Layer whose Forward and

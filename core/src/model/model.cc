@@ -17,6 +17,7 @@
 #include "core/src/gemm.h"
 #include "core/src/kernels.h"
 #include "core/src/model/json.h"
+#include "core/src/model/stats.h"
 #include "core/src/random.h"
 #include "core/src/steps.h"
 #include "dlmath/dlmath.h"
@@ -103,26 +104,6 @@ int64_t AddTensor(void* ctx, const std::string& name, const Shape& shape,
   return e.offset;
 }
 
-// Sum and sum of squares of v, in double with four independent partial
-// sums (diagnostics only: a short dependency chain, not a kernel's order).
-struct Moments {
-  double sum = 0, squares = 0;
-};
-Moments MomentsOf(const float* v, int64_t n) {
-  double s[4] = {}, q[4] = {};
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    for (int k = 0; k < 4; ++k) {
-      s[k] += v[i + k];
-      q[k] += static_cast<double>(v[i + k]) * v[i + k];
-    }
-  for (; i < n; ++i) {
-    s[0] += v[i];
-    q[0] += static_cast<double>(v[i]) * v[i];
-  }
-  return {(s[0] + s[1]) + (s[2] + s[3]), (q[0] + q[1]) + (q[2] + q[3])};
-}
-
 }  // namespace
 
 // ----- building
@@ -179,7 +160,15 @@ Status Model::Impl::Build() {
         !s.ok())
       return s;
   std::fill(grads.data(), grads.data() + num_params, 0.0f);
-  lr = spec.opt_p[spec.optimizer->ParamIndex("lr")];
+  lr_param = spec.optimizer->ParamIndex("lr");
+  lr = spec.opt_p[lr_param];
+  const double inf = std::numeric_limits<double>::infinity();
+  OpParams(Op(OpId::clip_grad_norm), {{"max_norm", inf}, {"norm_type", 2}},
+           measure_p);
+  OpParams(Op(OpId::clip_grad_norm),
+           {{"max_norm", spec.clip == Clip::kNorm ? spec.clip_value : inf},
+            {"norm_type", 2}},
+           clip_p);
   OptimizerInit(*spec.optimizer, spec.opt_p, state.data(), num_params);
 
   // Activation slots: each layer's output and its gradient, then what the
@@ -497,7 +486,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   for (int i = 0; i < nl; ++i) {
     const float* v = acts.Ptr(out_slot[i]);
     const int64_t n = rows * infos[i].out_width;
-    const Moments mo = MomentsOf(v, n);
+    const model::Moments mo = model::MomentsOf(v, n);
     const double mean = mo.sum / n, s2 = mo.squares;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
@@ -507,17 +496,14 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     ld[kLayerDeadFraction] =
         static_cast<float>(layers[i]->DeadFraction(p, in, v));
     ld[kLayerOutGradNorm] = static_cast<float>(
-        std::sqrt(MomentsOf(acts.Ptr(dout_slot[i]), n).squares));
+        std::sqrt(model::MomentsOf(acts.Ptr(dout_slot[i]), n).squares));
   }
 
   // Norms per layer and in total through clip_grad_norm (pieces = layers),
   // clipping with it or with clip_grad_value.
-  auto clip_norm = [&](double max_norm, float* total, float* scale) {
+  auto clip_norm = [&](const double* cp, float* total, float* scale) {
     const float* in[2] = {grads.data(), piece_sizes.data()};
     const Shape shapes[2] = {Shape{num_params}, Shape{nl}};
-    double cp[kMaxParams];
-    OpParams(Op(OpId::clip_grad_norm),
-             {{"max_norm", max_norm}, {"norm_type", 2}}, cp);
     float* aux[3] = {total, scale, layer_norms.data()};
     GenCall<float> c{.in = in,
                      .in_shape = shapes,
@@ -527,9 +513,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                      .aux = aux};
     ClipGradNormForward(c);
   };
-  const double inf = std::numeric_limits<double>::infinity();
   float total = 0, scale = 1, after = 0, unused = 0;
-  clip_norm(spec.clip == Clip::kNorm ? spec.clip_value : inf, &total, &scale);
+  clip_norm(clip_p, &total, &scale);
   for (int i = 0; i < nl; ++i)
     d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
         layer_norms.data()[i];
@@ -539,33 +524,31 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     double v[kMaxParams];
     OpParams(Op(OpId::clip_grad_value), {{"clip_value", spec.clip_value}}, v);
     ClipGradValueForward(grads.data(), grads.data(), num_params, v);
-    clip_norm(inf, &after, &unused);
+    clip_norm(measure_p, &after, &unused);
   }
 
   // The update, staged: applied only if every parameter stays finite.
   const double rate = Lr(t);
   double op_p[kMaxParams];
   std::copy(spec.opt_p, spec.opt_p + kMaxParams, op_p);
-  op_p[spec.optimizer->ParamIndex("lr")] = rate;
+  op_p[lr_param] = rate;
   OptimizerStep(*spec.optimizer, op_p, t + 1, params.data(), grads.data(),
                 state.data(), staging.data(), num_params);
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
     // The layer's parameters are one run of the arena (layer order).
-    double delta = 0, before = 0, now = 0;
-    const float* a = params.data() + param_begin[i];
+    const model::UpdateSums u = model::UpdateSumsOf(
+        params.data() + param_begin[i], staging.data() + param_begin[i],
+        LayerParamFloats(i));
+    // Float squares overflow above 1.8e19: only then look at the values.
     const float* b = staging.data() + param_begin[i];
-    for (int64_t j = 0, n = LayerParamFloats(i); j < n; ++j) {
-      const double dj = static_cast<double>(b[j]) - a[j];
-      delta += dj * dj;
-      before += static_cast<double>(a[j]) * a[j];
-      now += static_cast<double>(b[j]) * b[j];
-    }
-    finite = finite && std::isfinite(now);
+    finite = finite && (std::isfinite(u.after) ||
+                        std::all_of(b, b + LayerParamFloats(i),
+                                    [](float v) { return std::isfinite(v); }));
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
-    ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(now));
+    ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u.after));
     ld[kLayerUpdateRatio] =
-        before > 0 ? static_cast<float>(std::sqrt(delta / before)) : 0.0f;
+        u.before > 0 ? static_cast<float>(std::sqrt(u.delta / u.before)) : 0.0f;
   }
   if (!finite)
     return diverged("the update would make a parameter non-finite (lr " +

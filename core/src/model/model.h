@@ -39,6 +39,11 @@ class Model::Impl {
   int dx_slot = -1, ones_slot = -1, loss_ws_slot = -1, loss_out_slot = -1;
   int64_t ones_width = 0;
 
+  // ----- per-step constants, resolved by Build -----
+  int lr_param = -1;  // the optimizer's "lr" param
+  // clip_grad_norm's params: measuring only (max_norm inf) or clipping.
+  double measure_p[kMaxParams] = {}, clip_p[kMaxParams] = {};
+
   // ----- training state -----
   double lr = 0;
   int64_t t = 0;          // optimizer steps taken

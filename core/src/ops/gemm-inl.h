@@ -185,16 +185,20 @@ HWY_INLINE void StoreTileVector(GemmTag d, hn::Vec<GemmTag> v, float* c,
   }
 }
 
-// kc steps of one operand of a tile: element (k, x) at p[k * ks + x], x
-// over the tile's rows (A) or columns (B).
+// kc steps of one operand of a tile: element (k, x) at p[k * ks + x * xs],
+// x over the tile's rows (A: a panel has xs = 1, a row-major A read in place
+// xs = lda) or columns (B: always xs = 1, the tile loads them as vectors).
 struct GemmPanel {
   const float* p;
   size_t ks;
+  size_t xs = 1;
 };
 
 // C[kRows, cols] (+)= A panel [kc][kRows] x B panel [kc][kNR], cols <= kNR.
 // load_c: add to C (accumulating, or a later K block) instead of storing.
-template <size_t kRows>
+// kRowStride: A's rows are a.xs apart (else adjacent, the packed panel's
+// layout, with the stride a constant the compiler folds).
+template <size_t kRows, bool kRowStride>
 HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
                          float* HWY_RESTRICT c, size_t ldc, size_t cols,
                          bool load_c) {
@@ -202,13 +206,14 @@ HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
   using V = hn::Vec<GemmTag>;
   V acc0[kRows], acc1[kRows];
   for (size_t r = 0; r < kRows; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+  const size_t xs = kRowStride ? a.xs : 1;
   const float* HWY_RESTRICT ak = a.p;
   const float* HWY_RESTRICT bk = b.p;
   for (size_t k = 0; k < kc; ++k, ak += a.ks, bk += b.ks) {
     const V b0 = hn::LoadU(d, bk);
     const V b1 = hn::LoadU(d, bk + kGemmLanes);
     for (size_t r = 0; r < kRows; ++r) {
-      const V ar = hn::Set(d, ak[r]);
+      const V ar = hn::Set(d, ak[r * xs]);
       acc0[r] = hn::MulAdd(ar, b0, acc0[r]);
       acc1[r] = hn::MulAdd(ar, b1, acc1[r]);
     }
@@ -221,14 +226,15 @@ HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
 }
 
 // GemmTile for the row count known only at run time (the last row block).
-template <size_t kRows = kMR>
+template <bool kRowStride, size_t kRows = kMR>
 HWY_INLINE void GemmTileRows(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
                              float* c, size_t ldc, size_t cols, bool load_c) {
   if constexpr (kRows > 1) {
     if (rows < kRows)
-      return GemmTileRows<kRows - 1>(rows, a, b, kc, c, ldc, cols, load_c);
+      return GemmTileRows<kRowStride, kRows - 1>(rows, a, b, kc, c, ldc, cols,
+                                                 load_c);
   }
-  GemmTile<kRows>(a, b, kc, c, ldc, cols, load_c);
+  GemmTile<kRows, kRowStride>(a, b, kc, c, ldc, cols, load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -239,8 +245,10 @@ HWY_INLINE size_t EvenBlock(size_t n, size_t most) {
 
 // Operands up to this size whose layout already is the panels' (A^T: the rows
 // of op(A) side by side; B: the columns of op(B) side by side) are read in
-// place: packing them would only copy what is already in L1. Small products
-// then pack only what they transpose.
+// place: packing them would only copy what is already in L1. So is a small
+// row-major A (op(A) = A): the tile broadcasts its elements one by one, from
+// a.xs-strided rows as well as from a panel. Small products then pack only
+// the B they transpose or pad.
 inline constexpr size_t kInPlaceFloats = 4096;
 
 // C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
@@ -253,13 +261,14 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
   const size_t mc = hwy::RoundUpTo(EvenBlock(M, kGemmMC), kMR);
   const size_t kcb = EvenBlock(K, kGemmKC);
   const bool a_in_place = a_trans && K * lda <= kInPlaceFloats;
+  const bool a_rows = !a_trans && M * lda <= kInPlaceFloats;  // strided tile
   const bool b_in_place = !b_trans && K * ldb <= kInPlaceFloats;
   HWY_ALIGN float bp[kGemmKC * kNR];
   for (size_t i0 = 0; i0 < M; i0 += mc) {
     const size_t m = HWY_MIN(mc, M - i0);
     for (size_t k0 = 0; k0 < K; k0 += kcb) {
       const size_t kc = HWY_MIN(kcb, K - k0);
-      for (size_t ib = 0; ib < m && !a_in_place; ib += kMR) {
+      for (size_t ib = 0; ib < m && !a_in_place && !a_rows; ib += kMR) {
         const size_t i = i0 + ib, rows = HWY_MIN(kMR, m - ib);
         PackPanel(a_trans ? A + k0 * lda + i : A + i * lda + k0, lda, a_trans,
                   kc, rows, rows, ap + ib * kc);
@@ -274,11 +283,17 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
         }
         for (size_t ib = 0; ib < m; ib += kMR) {
           const size_t rows = HWY_MIN(kMR, m - ib);
+          float* c = C + (i0 + ib) * ldc + j0;
+          const bool load_c = accumulate || k0 > 0;
+          if (a_rows) {
+            GemmTileRows<true>(rows, {A + (i0 + ib) * lda + k0, 1, lda}, b, kc,
+                               c, ldc, cols, load_c);
+            continue;
+          }
           const GemmPanel a = a_in_place
                                   ? GemmPanel{A + k0 * lda + i0 + ib, lda}
                                   : GemmPanel{ap + ib * kc, rows};
-          GemmTileRows(rows, a, b, kc, C + (i0 + ib) * ldc + j0, ldc, cols,
-                       accumulate || k0 > 0);
+          GemmTileRows<false>(rows, a, b, kc, c, ldc, cols, load_c);
         }
       }
     }

@@ -1,0 +1,119 @@
+// The training engine's own small kernels (Highway), see stats.h: the
+// diagnostics sums, one pass over an array per statistic group, in float
+// lanes summed per block of 1024 values and the block sums in double (as
+// BlockSum in core/src/ops/simd-inl.h: relative error ~1e-7 whatever n;
+// tails load zeros past n, which add nothing); and a linear layer's bias
+// rows, forward and backward.
+#if defined(DLMATH_MODEL_STATS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef DLMATH_MODEL_STATS_INL_H_
+#undef DLMATH_MODEL_STATS_INL_H_
+#else
+#define DLMATH_MODEL_STATS_INL_H_
+#endif
+
+#include "core/src/ops/simd-inl.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace dlmath {
+namespace HWY_NAMESPACE {
+
+// out[j] += sum over i < n of term(v_i)[j], j < kSums, for the vectors v_i of
+// `load(i, r)` (r lanes from element i; zeros past them).
+template <size_t kSums, class D, class Load, class Terms>
+HWY_INLINE void BlockSums(D d, size_t n, const Load& load, const Terms& terms,
+                          double* out) {
+  const size_t N = hn::Lanes(d);
+  using V = hn::Vec<D>;
+  for (size_t start = 0; start < n; start += 1024) {
+    const size_t end = start + 1024 < n ? start + 1024 : n;
+    V a[kSums], b[kSums];  // two accumulators a sum: a short chain
+    for (size_t j = 0; j < kSums; ++j) a[j] = b[j] = hn::Zero(d);
+    size_t i = start;
+    for (; i + 2 * N <= end; i += 2 * N) {
+      terms(load(i, N), a);
+      terms(load(i + N, N), b);
+    }
+    if (i < end) terms(load(i, end - i < N ? end - i : N), a);
+    if (i + N < end) terms(load(i + N, end - i - N), b);
+    for (size_t j = 0; j < kSums; ++j)
+      out[j] += hn::GetLane(hn::SumOfLanes(d, hn::Add(a[j], b[j])));
+  }
+}
+
+// out = {sum v, sum v^2} over v[0, n).
+HWY_NOINLINE void SumAndSquares(const float* v, size_t n, double* out) {
+  const hn::ScalableTag<float> d;
+  out[0] = out[1] = 0;
+  BlockSums<2>(
+      d, n, [&](size_t i, size_t r) { return LoadUpTo(d, v + i, r); },
+      [&](auto x, auto* acc) {
+        acc[0] = hn::Add(acc[0], x);
+        acc[1] = hn::MulAdd(x, x, acc[1]);
+      },
+      out);
+}
+
+// out = {sum (b - a)^2, sum a^2, sum b^2} over [0, n): an update's size, and
+// the norms before (a) and after (b) it.
+HWY_NOINLINE void UpdateSquares(const float* a, const float* b, size_t n,
+                                double* out) {
+  const hn::ScalableTag<float> d;
+  out[0] = out[1] = out[2] = 0;
+  // Two loads per position: index i of the pair through one vector of b
+  // and the matching vector of a, held in a small struct.
+  struct Pair {
+    hn::Vec<decltype(d)> a, b;
+  };
+  const auto load = [&](size_t i, size_t r) {
+    return Pair{LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r)};
+  };
+  BlockSums<3>(
+      d, n, load,
+      [&](const Pair& p, auto* acc) {
+        const auto delta = hn::Sub(p.b, p.a);
+        acc[0] = hn::MulAdd(delta, delta, acc[0]);
+        acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
+        acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
+      },
+      out);
+}
+
+// y[r, j] += b[j] for r < rows, j < cols: each element one float add.
+HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
+                               float* HWY_RESTRICT y, size_t rows,
+                               size_t cols) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  for (size_t r = 0; r < rows; ++r) {
+    float* HWY_RESTRICT row = y + r * cols;
+    size_t j = 0;
+    for (; j + N <= cols; j += N)
+      hn::StoreU(hn::Add(hn::LoadU(d, row + j), hn::LoadU(d, b + j)), d,
+                 row + j);
+    for (; j < cols; ++j) row[j] += b[j];
+  }
+}
+
+// s[j] += v[r, j] for r = 0, 1, ..., rows - 1 in that order, j < cols: each
+// s[j] the sequential float sum a scalar loop over the rows gives.
+HWY_NOINLINE void AddColumnSums(const float* HWY_RESTRICT v, size_t rows,
+                                size_t cols, float* HWY_RESTRICT s) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t j = 0;
+  for (; j + N <= cols; j += N) {
+    auto acc = hn::LoadU(d, s + j);
+    for (size_t r = 0; r < rows; ++r)
+      acc = hn::Add(acc, hn::LoadU(d, v + r * cols + j));
+    hn::StoreU(acc, d, s + j);
+  }
+  for (; j < cols; ++j)
+    for (size_t r = 0; r < rows; ++r) s[j] += v[r * cols + j];
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace dlmath
+HWY_AFTER_NAMESPACE();
+
+#endif  // DLMATH_MODEL_STATS_INL_H_

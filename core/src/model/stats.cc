@@ -1,0 +1,43 @@
+// The per-target build of stats-inl.h and its dispatch (stats.h).
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/model/stats.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/model/stats-inl.h"
+// clang-format on
+
+#if HWY_ONCE
+#include "core/src/model/stats.h"
+
+#include "core/src/ops/dispatch.h"
+
+namespace dlmath::model {
+
+DLMATH_HWY_EXPORT(SumAndSquares)
+DLMATH_HWY_EXPORT(UpdateSquares)
+DLMATH_HWY_EXPORT(AddRowVector)
+DLMATH_HWY_EXPORT(AddColumnSums)
+
+Moments MomentsOf(const float* v, size_t n) {
+  double s[2];
+  DLMATH_DISPATCH(SumAndSquares)(v, n, s);
+  return {s[0], s[1]};
+}
+
+UpdateSums UpdateSumsOf(const float* before, const float* after, size_t n) {
+  double s[3];
+  DLMATH_DISPATCH(UpdateSquares)(before, after, n, s);
+  return {s[0], s[1], s[2]};
+}
+
+void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
+  DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);
+}
+
+void AddColumnSums(const float* v, size_t rows, size_t cols, float* s) {
+  DLMATH_DISPATCH(AddColumnSums)(v, rows, cols, s);
+}
+
+}  // namespace dlmath::model
+#endif  // HWY_ONCE
