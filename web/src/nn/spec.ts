@@ -88,7 +88,7 @@ export function architectureKey(s: TrainState, shape: Shape): string {
 /** The fit options of a state. */
 export function fitOptions(s: TrainState): WorkerFitOptions {
   const o: WorkerFitOptions = {
-    epochs: s.epochs > 0 ? s.epochs : 1e9,
+    epochs: s.epochs > 0 ? Math.min(s.epochs, 1e7) : 1e7,
     batchSize: s.batch,
     validationSplit: s.valSplit,
     logSteps: 4096,
