@@ -154,7 +154,7 @@ export function defaultState(data: DataSource = 'spiral'): TrainState {
   return {
     data,
     noise: 0,
-    ratio: 50,
+    ratio: data === 'mnist' ? 80 : 50,
     points: 500,
     classes: 3,
     seed: 1,

@@ -46,6 +46,8 @@ export class BoundaryPlot implements Exportable {
   readonly #canvas: HTMLCanvasElement;
   readonly #domain: number;
   #data: BoundaryData | null = null;
+  #side = 300;
+  #pal: ReturnType<typeof palette> | null = null;
   readonly #stop: () => void;
   readonly #unTheme: () => void;
 
@@ -70,8 +72,8 @@ export class BoundaryPlot implements Exportable {
       const y = domain - ((e.clientY - r.top) / r.height) * 2 * domain;
       onClick(x, y);
     });
-    this.#stop = followSize(host, () => this.#draw());
-    this.#unTheme = onThemeChange(() => this.#draw());
+    this.#stop = followSize(host, () => this.#measure());
+    this.#unTheme = onThemeChange(() => this.#measure());
   }
 
   /** Redraws with new numbers. */
@@ -104,8 +106,17 @@ export class BoundaryPlot implements Exportable {
     );
   }
 
+  // The size and colours, read only when the box or the theme changes (a read forces a layout).
+  #measure(): void {
+    this.#side = Math.max(120, Math.round(this.root.clientWidth || 300));
+    this.#pal = palette(this.root);
+    this.#draw();
+  }
+
   #draw(): void {
-    const side = Math.max(120, Math.round(this.root.clientWidth || 300));
+    if (!this.#pal) return this.#measure();
+    const side = this.#side;
+    const pal = this.#pal;
     const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
     const px = Math.round(side * dpr);
     if (this.#canvas.width !== px) {
@@ -114,7 +125,6 @@ export class BoundaryPlot implements Exportable {
     }
     const g = this.#canvas.getContext('2d');
     if (!g) return;
-    const pal = palette(this.root);
     g.fillStyle = pal.bg;
     g.fillRect(0, 0, px, px);
     const d = this.#data;

@@ -4,6 +4,7 @@
 // sign and whose width its size. Hover a link or neuron to read its weight or
 // bias; click to edit it (the page sends the value to the worker).
 import { h } from '../ui/dom.js';
+import { followSize } from '../ui/plots/canvas.js';
 import { colorOf } from '../ui/plots/colormap.js';
 import { CLASS_COLORS } from './boundary.js';
 
@@ -49,6 +50,17 @@ export class NetworkDiagram {
   #shape = '';
   #svg: SVGSVGElement | null = null;
   #canvases: HTMLCanvasElement[][] = [];
+  #lines: {
+    el: SVGLineElement;
+    title: SVGTitleElement;
+    col: number;
+    from: number;
+    to: number;
+    name: string;
+    index: number;
+  }[] = [];
+  #data: NetworkData | null = null;
+  readonly #stopResize: () => void;
 
   /**
    * @param parent - where it goes
@@ -58,6 +70,11 @@ export class NetworkDiagram {
     this.root = h('div', { class: 'train-net', 'data-testid': 'train-net' });
     parent.append(this.root);
     this.#onPick = onPick;
+    this.#stopResize = followSize(this.root, () => this.#place());
+  }
+
+  destroy(): void {
+    this.#stopResize();
   }
 
   reset(): void {
@@ -68,7 +85,11 @@ export class NetworkDiagram {
   /** Draws the numbers (rebuilds the layout when the columns change). */
   update(d: NetworkData): void {
     const shape = JSON.stringify(d.columns.map((c) => [c.title, c.units]));
-    if (shape !== this.#shape) this.#layout(d, shape);
+    if (shape !== this.#shape) {
+      this.#layout(d, shape);
+      this.#makeLines(d);
+      this.#place();
+    }
     this.#links(d);
     d.columns.forEach((c, j) => {
       if (!c.maps) return;
@@ -90,7 +111,7 @@ export class NetworkDiagram {
         cv.dataset.col = String(j);
         cv.dataset.unit = String(u);
         if (c.bias) {
-          const pick = () => this.#pick(c.bias!, u, `${c.bias}[${u}]`, d);
+          const pick = () => this.#pick(c.bias!, u, `${c.bias}[${u}]`);
           cv.addEventListener('click', pick);
           cv.addEventListener('keydown', (e) => e.key === 'Enter' && pick());
         }
@@ -105,52 +126,67 @@ export class NetworkDiagram {
   }
 
   // Lines from each drawn unit to the next column's, by weight sign and size.
-  #links(d: NetworkData): void {
+  // One line per pair of drawn units, made once per layout; placed when the box changes.
+  #makeLines(d: NetworkData): void {
+    this.#lines = [];
+    d.columns.forEach((c, j) => {
+      if (!c.weight || j === 0) return;
+      const inW = d.columns[j - 1]!.units;
+      this.#canvases[j]!.forEach((_, o) =>
+        this.#canvases[j - 1]!.forEach((_, i) => {
+          const el = document.createElementNS(SVG_NS, 'line');
+          const title = document.createElementNS(SVG_NS, 'title');
+          el.append(title);
+          const link = { el, title, col: j, from: i, to: o, name: c.weight!, index: o * inW + i };
+          el.addEventListener('click', () => this.#pick(link.name, link.index, `${link.name}[${o}, ${i}]`));
+          this.#lines.push(link);
+        }),
+      );
+    });
+    this.#svg!.replaceChildren(...this.#lines.map((l) => l.el));
+  }
+
+  // Reads every unit's position (one layout) and moves the lines' ends there.
+  #place(): void {
     const svg = this.#svg;
-    if (!svg) return;
+    if (!svg || !this.root.isConnected) return;
     const box = this.root.getBoundingClientRect();
+    const at = this.#canvases.map((col) =>
+      col.map((cv) => {
+        const r = cv.getBoundingClientRect();
+        return { l: r.left - box.left, r: r.right - box.left, y: r.top + r.height / 2 - box.top };
+      }),
+    );
     svg.setAttribute('width', String(box.width));
     svg.setAttribute('height', String(box.height));
-    svg.replaceChildren();
-    const centre = (cv: HTMLCanvasElement, side: 'l' | 'r') => {
-      const r = cv.getBoundingClientRect();
-      return [(side === 'l' ? r.left : r.right) - box.left, r.top + r.height / 2 - box.top] as const;
-    };
+    for (const l of this.#lines) {
+      const a = at[l.col - 1]![l.from]!;
+      const b = at[l.col]![l.to]!;
+      l.el.setAttribute('x1', String(a.r));
+      l.el.setAttribute('y1', String(a.y));
+      l.el.setAttribute('x2', String(b.l));
+      l.el.setAttribute('y2', String(b.y));
+    }
+  }
+
+  // Colour by sign, width by size, hover text: attributes only, no layout read.
+  #links(d: NetworkData): void {
+    this.#data = d;
     let max = 0;
     for (const c of d.columns) {
       const w = c.weight ? d.parameters?.[c.weight] : undefined;
       if (w) for (let i = 0; i < w.data.length; ++i) max = Math.max(max, Math.abs(w.data[i]!));
     }
+    for (const l of this.#lines) {
+      const v = d.parameters?.[l.name]?.data[l.index];
+      if (v === undefined) continue;
+      l.el.setAttribute('class', v >= 0 ? 'pos' : 'neg');
+      l.el.setAttribute('stroke-width', (0.5 + (4 * Math.abs(v)) / (max || 1)).toFixed(2));
+      l.title.textContent = `${l.name}[${l.to}, ${l.from}] = ${v.toPrecision(4)}`;
+    }
     d.columns.forEach((c, j) => {
-      const w = c.weight ? d.parameters?.[c.weight] : undefined;
-      if (!w || j === 0) return;
-      const inW = w.shape[1]!;
-      const from = this.#canvases[j - 1]!;
-      const to = this.#canvases[j]!;
-      to.forEach((b, o) =>
-        from.forEach((a, i) => {
-          const v = w.data[o * inW + i]!;
-          const [x1, y1] = centre(a, 'r');
-          const [x2, y2] = centre(b, 'l');
-          const line = document.createElementNS(SVG_NS, 'line');
-          line.setAttribute('x1', String(x1));
-          line.setAttribute('y1', String(y1));
-          line.setAttribute('x2', String(x2));
-          line.setAttribute('y2', String(y2));
-          line.setAttribute('class', v >= 0 ? 'pos' : 'neg');
-          line.setAttribute('stroke-width', String(0.5 + (4 * Math.abs(v)) / (max || 1)));
-          line.dataset.name = c.weight!;
-          line.dataset.index = String(o * inW + i);
-          const title = document.createElementNS(SVG_NS, 'title');
-          title.textContent = `${c.weight}[${o}, ${i}] = ${v.toPrecision(4)}`;
-          line.append(title);
-          line.addEventListener('click', () => this.#pick(c.weight!, o * inW + i, `${c.weight}[${o}, ${i}]`, d));
-          svg.append(line);
-        }),
-      );
-      // Hover text of the biases.
       const bias = c.bias ? d.parameters?.[c.bias] : undefined;
-      if (bias) to.forEach((cv, u) => (cv.title = `${c.bias}[${u}] = ${bias.data[u]!.toPrecision(4)}`));
+      if (bias) this.#canvases[j]!.forEach((cv, u) => (cv.title = `${c.bias}[${u}] = ${bias.data[u]!.toPrecision(4)}`));
     });
     // Output units: their class colour (or a neutral one) when there is no map.
     const last = d.columns.at(-1);
@@ -164,12 +200,11 @@ export class NetworkDiagram {
       });
   }
 
-  #pick(name: string, index: number, label: string, d: NetworkData): void {
-    const p = d.parameters?.[name];
+  #pick(name: string, index: number, label: string): void {
+    const p = this.#data?.parameters?.[name];
     if (p) this.#onPick({ name, index, value: p.data[index]!, label });
   }
 }
-
 /** Paints unit `u` of maps laid out [nx², units] on a diverging scale of its own largest magnitude. */
 export function paintMap(cv: HTMLCanvasElement, maps: ArrayLike<number>, nx: number, u: number, units: number): void {
   const g = cv.getContext('2d');

@@ -131,6 +131,8 @@ class TrainPage implements FamilyView {
   #snap: Snapshot | null = null;
   #snapBusy = false;
   #snapAt = 0;
+  #curvesAt = 0;
+  #drawPending = false;
   #dirty = false;
   #frame = 0;
   #wantPlay = false;
@@ -248,6 +250,7 @@ class TrainPage implements FamilyView {
     cancelAnimationFrame(this.#frame);
     this.#unhook();
     this.#boundary.destroy();
+    this.#net.destroy();
     for (const p of Object.values(this.#plots)) p.destroy();
     void this.#player.dispose();
   }
@@ -488,7 +491,15 @@ class TrainPage implements FamilyView {
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
       if (this.#dirty) this.#snapshot();
-      this.#drawCurves();
+      // A frame draws the new snapshot or the curves (nine charts, at most ten
+      // times a second while training), not both: each frame's work stays short.
+      if (this.#drawPending) {
+        this.#drawPending = false;
+        this.#draw();
+        if (this.#wantPlay) return void this.#requestFrame();
+      }
+      if (!this.#wantPlay || performance.now() - this.#curvesAt >= 100) this.#drawCurves();
+      else this.#requestFrame();
     });
   }
 
@@ -496,7 +507,8 @@ class TrainPage implements FamilyView {
   #snapshot(): void {
     const m = this.#player.model;
     if (!m || this.#snapBusy || !this.#prep) return;
-    const gap = this.#s.data === 'mnist' ? 300 : 0;
+    // While training: ten snapshots a second (three for MNIST, whose forward passes are big).
+    const gap = this.#s.data === 'mnist' ? 300 : this.#wantPlay ? 100 : 0;
     if (performance.now() - this.#snapAt < gap) return void setTimeout(() => this.#requestFrame(), gap);
     this.#dirty = false;
     this.#snapBusy = true;
@@ -515,7 +527,8 @@ class TrainPage implements FamilyView {
           testLoss: ev.test!.loss,
           testAccuracy: ev.test!.accuracy,
         });
-        this.#draw();
+        this.#drawPending = true;
+        this.#requestFrame();
       })
       .catch((err: unknown) => !this.#dead && this.#ctx.report('snapshot', err))
       .finally(() => {
@@ -591,8 +604,6 @@ class TrainPage implements FamilyView {
         out.layers.map((l) => l.data),
       );
     }
-    this.#drawHistograms(snap);
-    this.#drawCurves();
   }
 
   // Class probabilities of the grid: the registry's softmax of the model's logits.
@@ -683,6 +694,8 @@ class TrainPage implements FamilyView {
   }
 
   #drawCurves(): void {
+    this.#curvesAt = performance.now();
+    if (this.#snap && this.#map) this.#drawHistograms(this.#snap);
     const hist = this.#history;
     const ev = hist.evals;
     const steps = ev.map((e) => e.step);
@@ -1141,7 +1154,7 @@ class TrainPage implements FamilyView {
           q = this.#queue;
           await q;
         } while (q !== this.#queue);
-        while (this.#snapBusy || this.#dirty) await new Promise((r) => setTimeout(r, 20));
+        while (this.#snapBusy || this.#dirty || this.#drawPending) await new Promise((r) => setTimeout(r, 20));
       },
       play: () => this.#play(),
       pause: () => this.#pause(),
