@@ -322,6 +322,8 @@ class TrainPage implements FamilyView {
     const s = this.#s;
     this.#digitsView.show(s.data === 'mnist');
     this.#planeFig.root.hidden = s.data === 'mnist';
+    // Digits have no plane to map and too many inputs to draw as a diagram.
+    this.#net.root.parentElement!.hidden = s.data === 'mnist' || s.hide.has('network');
     if (s.data === 'mnist') {
       if (!this.#digits) {
         this.#message.hidden = false;
