@@ -222,6 +222,8 @@ class Host {
       }
       await this.#yield();
     }
+    // Stopped by maxSteps or a cancel between two messages: the steps since the last one still stream.
+    if (losses.length) this.#progress(id, m, p, losses, lrs);
     const history: FitHistory = m.fitEnd(p, steps);
     return { ...history, error: history.error && serializeError(history.error) };
   }
