@@ -46,6 +46,7 @@ import {
   type TrainState,
 } from '../nn/state.js';
 import { h } from '../ui/dom.js';
+import { finiteRange } from '../ui/plots/colormap.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { download } from '../ui/plots/svg.js';
@@ -1197,16 +1198,8 @@ function link(parent: HTMLElement, id: string, cat: Catalog, t: TrainLabels): vo
 
 /** Counts of `bins` equal bins over the values' range. */
 export function histogram(v: ArrayLike<number>, bins: number): { x: Float32Array; y: Float32Array } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < v.length; ++i) {
-    const a = v[i]!;
-    if (!Number.isFinite(a)) continue;
-    if (a < lo) lo = a;
-    if (a > hi) hi = a;
-  }
-  if (!(hi >= lo)) return { x: new Float32Array(0), y: new Float32Array(0) };
-  if (hi === lo) hi = lo + 1e-6;
+  const [lo, top] = finiteRange(v);
+  const hi = top > lo ? top : lo + 1e-6;
   const w = (hi - lo) / bins;
   const x = Float32Array.from({ length: bins }, (_, i) => lo + (i + 0.5) * w);
   const y = new Float32Array(bins);
