@@ -7,6 +7,7 @@
 // while dl.worker() trains (see workerRow below).
 //   node bench/ui.mjs            (after `bash scripts/build.sh wasm`)
 //   node bench/ui.mjs worker     (the worker row only)
+//   node bench/ui.mjs trainpage  (the training page rows only)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -35,6 +36,10 @@ const WORKER_SPEC = TRAIN_CASES[0].spec;
 const WORKER_SECONDS = Number(process.env.BENCH_WORKER_S ?? 4);
 const WORKER_ROUNDS = Number(process.env.BENCH_WORKER_ROUNDS ?? 3);
 
+// The page's default (3-arm spiral, 2-8-8-3 tanh, Adam, batch 10) and its digits mode (784-128-10 ReLU, batch 64).
+const TRAIN_PAGE_CASES = ['e=train', 'e=train&v.data=mnist'];
+const TRAIN_PAGE_SECONDS = Number(process.env.BENCH_TRAINPAGE_S ?? 4);
+
 const quantile = (a, q) => {
   const s = [...a].sort((x, y) => x - y);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -61,8 +66,10 @@ const browser = await chromium.launch({
   ],
 });
 const rows = [];
-const workerOnly = process.argv[2] === 'worker';
+const only = process.argv[2];
+const workerOnly = only === 'worker' || only === 'trainpage';
 let worker = null;
+const trainPage = [];
 try {
   for (const [hash, slider, lo, hi] of workerOnly ? [] : CASES) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -109,13 +116,15 @@ try {
     );
     await page.close();
   }
-  worker = await workerRow(browser, url);
+  if (only !== 'trainpage') worker = await workerRow(browser, url);
+  if (only !== 'worker') for (const hash of TRAIN_PAGE_CASES) trainPage.push(await trainPageRow(browser, url, hash));
 } finally {
   await browser.close();
   await server.close();
 }
 if (!workerOnly) printSliders();
 printWorker(worker);
+printTrainPage(trainPage);
 
 function printSliders() {
   console.log(
@@ -235,4 +244,75 @@ function printWorker(w) {
   console.log(
     `\nProgress: ${w.messages} messages carrying ${w.losses.toLocaleString('en-US')} per-step losses for ${Math.round(med(w.worker) * WORKER_SECONDS * WORKER_ROUNDS).toLocaleString('en-US')} steps (at most one message per 16 ms).`,
   );
+}
+
+// ---- the training page (#e=train) --------------------------------------------------
+
+/**
+ * The training page's own fit in its worker, with everything it draws, against
+ * the engine's raw rate for the same spec and data on the main thread.
+ * @returns {hash, raw: steps/s, page: steps/s, intervals: ms[]}
+ */
+async function trainPageRow(browser, url, hash) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${url}#${hash}`);
+  await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null, null, { timeout: 120_000 });
+  const r = await page.evaluate(async (seconds) => {
+    const t = window.dlmathTrain;
+    const d = t.debug();
+    const saved = await d.model.toJSON();
+    const m = window.dlmathApp.dl.model(saved.spec);
+    const rows = d.train.rows;
+    const x = { shape: [rows, d.train.x.length / rows], data: d.train.x };
+    const y = { shape: m.classTargets ? [rows] : [rows, 1], data: d.train.y };
+    m.fitBegin(x, y, { batchSize: d.state.batch, epochs: 1e6 });
+    const rate = (ms) => {
+      const t0 = performance.now();
+      let steps = 0;
+      while (performance.now() - t0 < ms) steps += m.fitRun(50).stepsRun;
+      return steps / ((performance.now() - t0) / 1e3);
+    };
+    rate(500); // warm-up
+    const raw = rate(1500);
+    m.dispose();
+    await new Promise((res) => setTimeout(res, 200));
+    const s0 = t.debug().step;
+    const intervals = [];
+    t.play();
+    // The first second (warm-up, first snapshots) is not counted.
+    await new Promise((res) => setTimeout(res, 1000));
+    const s1 = t.debug().step;
+    const t1 = performance.now();
+    await new Promise((res) => {
+      let last = performance.now();
+      const tick = (now) => {
+        intervals.push(now - last);
+        last = now;
+        if (now - t1 < seconds * 1000) requestAnimationFrame(tick);
+        else res();
+      };
+      requestAnimationFrame(tick);
+    });
+    const pageRate = (t.debug().step - s1) / ((performance.now() - t1) / 1e3);
+    await t.pause();
+    return { raw, page: pageRate, intervals: intervals.slice(1), warm: s1 - s0 };
+  }, TRAIN_PAGE_SECONDS);
+  await page.close();
+  return { hash, ...r };
+}
+
+function printTrainPage(rows) {
+  if (!rows.length) return;
+  console.log(
+    `\nThe training page training in its worker while it draws (headless Chromium, ~${TRAIN_PAGE_SECONDS} s each; raw = the engine's fitRun on the main thread, same spec and data):\n`,
+  );
+  console.log('| page | raw steps/s | page steps/s | frame interval ms p50 / p95 | goal |');
+  console.log('|---|--:|--:|--:|---|');
+  for (const r of rows) {
+    const ratio = r.page / r.raw;
+    const p95 = quantile(r.intervals, 0.95);
+    console.log(
+      `| #${r.hash} | ${Math.round(r.raw).toLocaleString('en-US')} | ${Math.round(r.page).toLocaleString('en-US')} (${(ratio * 100).toFixed(0)} %${ratio < 0.9 ? ' ✗' : ''}) | ${quantile(r.intervals, 0.5).toFixed(1)} / ${p95.toFixed(1)}${p95 > 20 ? ' ✗' : ''} | ≥ 90 % of raw, p95 ≤ 20 ms |`,
+    );
+  }
 }

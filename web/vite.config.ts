@@ -1,6 +1,8 @@
 // Vite config of the explorer page: root is web/, servers bind 127.0.0.1
 // only, `vite build` writes static files to web/dist/app.
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { mnistBinary } from '../scripts/mnist.mjs';
 import { defineConfig, type Plugin } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -49,10 +51,28 @@ function cspMeta(): Plugin {
   };
 }
 
+// The training page's digits (scripts/mnist.mjs): served at mnist.bin in dev,
+// emitted as mnist.bin by the build; the page fetches it only in digits mode.
+function mnistAsset(): Plugin {
+  return {
+    name: 'dlmath-mnist',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (!req.url?.split('?')[0]?.endsWith('/mnist.bin')) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.end(mnistBinary());
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'mnist.bin', source: mnistBinary() });
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: './',
-  plugins: [cspMeta()],
+  plugins: [cspMeta(), mnistAsset()],
   server: { host: '127.0.0.1', port: 5173, strictPort: false },
   preview: { host: '127.0.0.1', port: 4173, strictPort: false },
   build: {

@@ -120,6 +120,51 @@ describe('dl.worker() in Node worker_threads', () => {
     await m.dispose();
   });
 
+  it('snapshot: stashed sets give forward maps, input gradients, evaluations and parameters equal to the main thread', async () => {
+    const { x, y } = xorData(200, 5);
+    const m = await trainer.model(xorSpec());
+    // maxSteps stops a fit (stop 'cancelled') after exactly that many steps; lrs stream beside losses.
+    const lrs: number[] = [];
+    const h = await m.fit(x, y, {
+      epochs: 50,
+      batchSize: 20,
+      maxSteps: 37,
+      onProgress: (p) => lrs.push(...p.lrs),
+    });
+    expect([h.stop, h.steps]).toEqual(['cancelled', 37]);
+    expect(lrs.length).toBeGreaterThan(0);
+    const lr = Math.fround((xorSpec().optimizer as { lr: number }).lr);
+    expect(lrs.every((v) => v === lr)).toBe(true);
+    await m.setParameterValue('layers.0.bias', 1, 0.625);
+    const grid = { shape: [4, 2], data: [-1, -1, -1, 1, 1, -1, 1, 1] };
+    await m.stash('train', x, y);
+    await m.stash('grid', grid);
+    const snap = await m.snapshot({
+      evaluate: ['train'],
+      forward: [{ set: 'grid', layers: [0, 1] }],
+      inputGradient: 'train',
+      gradients: 'train',
+      parameters: true,
+    });
+    expect(snap.step).toBe(37);
+    // The same weights on the main thread give the same numbers.
+    const local = dl.loadModel(await m.toJSON());
+    expect(local.getParameter('layers.0.bias').data[1]).toBe(0.625);
+    expect(snap.parameters!['layers.0.bias']!.data[1]).toBe(0.625);
+    expect(Array.from(snap.forward![0]!.outputs.data)).toEqual(Array.from(local.predict(grid).data));
+    expect(Array.from(snap.forward![0]!.layers[1]!.data)).toEqual(Array.from(local.layerOutput(1).data));
+    expect(Array.from(snap.inputGradient!.data)).toEqual(Array.from(local.inputGradient(x, y).data));
+    expect(snap.evaluate!.train).toEqual(local.evaluate(x, y));
+    const g = local.gradients(x, y);
+    expectClose(snap.gradients!['layers.0.weight']!.data, g['layers.0.weight']!.data, 1e-6);
+    local.dispose();
+    // A set never stashed is named in the error; the model keeps working.
+    const e = await rejection(m.snapshot({ evaluate: ['nope'] }));
+    expect(e.message).toContain("'nope'");
+    expect((await m.snapshot({ parameters: true })).step).toBe(37);
+    await m.dispose();
+  });
+
   it('reports a diverging fit as stop nan with the core error', async () => {
     const m = await trainer.model({
       input: 2,

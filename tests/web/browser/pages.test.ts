@@ -55,6 +55,9 @@ async function open(id: string, lang: string): Promise<void> {
   );
   // Two frames: a render scheduled by the view itself lands too.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  // The training page draws once its worker has sent the first snapshot.
+  if (id === 'train')
+    await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null, null, { timeout: 30_000 });
 }
 
 for (const family of FAMILIES) {

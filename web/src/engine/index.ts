@@ -57,6 +57,8 @@ export {
   DlTrainer,
   RemoteModel,
   type RemoteFitOptions,
+  type Snapshot,
+  type SnapshotRequest,
   type TrainerOptions,
   type TrainProgress,
 } from './worker-client.js';

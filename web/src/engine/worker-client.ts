@@ -27,8 +27,12 @@ import {
   type Packed,
   type ProgressMessage,
   type Reply,
+  type Snapshot,
+  type SnapshotRequest,
   type WorkerFitOptions,
 } from './worker-protocol.js';
+
+export type { Snapshot, SnapshotRequest };
 
 /** Where the worker's files are, for hosts that move them. */
 export interface TrainerOptions {
@@ -43,6 +47,8 @@ export interface TrainProgress extends Omit<FitProgress, 'error'> {
   stats: ModelStats;
   /** Loss of every step since the previous call (at most `logSteps` per chunk the worker ran). */
   losses: Float32Array;
+  /** Learning rate of the same steps. */
+  lrs: Float32Array;
 }
 
 /** Fit options of a worker fit: the core's, plus progress and cancelling. */
@@ -53,6 +59,8 @@ export interface RemoteFitOptions extends WorkerFitOptions {
   progressMs?: number;
   /** Aborting it cancels the fit; it then resolves with stop 'cancelled'. */
   signal?: AbortSignal;
+  /** Stop after this many steps (stop 'cancelled'): a step button runs a fit of one step. */
+  maxSteps?: number;
 }
 
 interface Endpoint {
@@ -237,7 +245,7 @@ export class RemoteModel {
   async fit(x: InputValue, y: InputValue, options: RemoteFitOptions = {}): Promise<FitHistory> {
     if (typeof options !== 'object' || options === null)
       throw new DlmathError('bad_type', `model.fit: options must be an object, got ${describe(options)}`, 'model');
-    const { onProgress, progressMs = 16, signal, ...core } = options;
+    const { onProgress, progressMs = 16, signal, maxSteps, ...core } = options;
     const xs = pack(x, 'model.fit', 'x');
     const ys = pack(y, 'model.fit', 'y');
     const progress = onProgress
@@ -246,13 +254,14 @@ export class RemoteModel {
             ...m.progress,
             stats: decodeStats(m.diagnostics, 0, this.diagnosticsLayout, this.layers),
             losses: m.losses,
+            lrs: m.lrs,
           })
       : undefined;
     const abort = () => void this.cancel().catch(() => undefined);
     signal?.addEventListener('abort', abort, { once: true });
     try {
       const run = this.#call(
-        { cmd: 'fit', model: this.#id, x: xs, y: ys, options: core, progressMs },
+        { cmd: 'fit', model: this.#id, x: xs, y: ys, options: core, progressMs, ...(maxSteps ? { maxSteps } : {}) },
         [xs.data.buffer, ys.data.buffer],
         progress,
       );
@@ -304,6 +313,42 @@ export class RemoteModel {
    */
   async setLr(lr: number): Promise<void> {
     await this.#call({ cmd: 'setLr', model: this.#id, lr });
+  }
+
+  /**
+   * Sets one value of a parameter (e.g. a weight clicked in a diagram).
+   * @param name - e.g. 'layers.0.weight'
+   * @param index - row-major index
+   * @param value - the new value
+   */
+  async setParameterValue(name: string, index: number, value: number): Promise<void> {
+    await this.#call({ cmd: 'setParameterValue', model: this.#id, name, index, value });
+  }
+
+  /**
+   * Keeps a data set in the worker under a name, for snapshots (sent once, used at every snapshot).
+   * @param name - e.g. 'test' or 'grid'; a set of the same name is replaced
+   * @param x - inputs
+   * @param y - targets (needed by evaluate, gradients and inputGradient)
+   */
+  async stash(name: string, x: InputValue, y?: InputValue): Promise<void> {
+    const xs = pack(x, 'model.stash', 'x');
+    const ys = y === undefined ? undefined : pack(y, 'model.stash', 'y');
+    await this.#call(
+      { cmd: 'stash', model: this.#id, name, x: xs, ...(ys ? { y: ys } : {}) },
+      ys ? [xs.data.buffer, ys.data.buffer] : [xs.data.buffer],
+    );
+  }
+
+  /**
+   * Several numbers of the model at once, computed in the worker between two
+   * chunks of a running fit: forward passes with chosen layers' outputs,
+   * input and parameter gradients, evaluations and the parameters, on sets
+   * stashed before. Everything comes back in transferred buffers.
+   * @param request - what to compute
+   */
+  async snapshot(request: SnapshotRequest): Promise<Snapshot> {
+    return (await this.#call({ cmd: 'snapshot', model: this.#id, request })) as Snapshot;
   }
 
   /** The saved model (see `model.toJSON()`). */

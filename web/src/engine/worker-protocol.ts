@@ -2,6 +2,7 @@
 // (worker.ts), and the one message port both sides talk through, in
 // browsers (Worker / DedicatedWorkerGlobalScope) and Node (worker_threads).
 import { DlmathError, type ErrorCode } from './errors.js';
+import type { Result } from './dlmath.js';
 import type { EpochStats, FitOptions, FitProgress, StopReason } from './model.js';
 
 /** An array on its way to the worker: float32 values and their shape (the buffer is transferred). */
@@ -19,7 +20,19 @@ export type Command =
   | { cmd: 'create'; spec: unknown }
   | { cmd: 'load'; saved: unknown }
   | { cmd: 'step'; model: number; x: Packed; y: Packed }
-  | { cmd: 'fit'; model: number; x: Packed; y: Packed; options: WorkerFitOptions; progressMs: number }
+  | {
+      cmd: 'fit';
+      model: number;
+      x: Packed;
+      y: Packed;
+      options: WorkerFitOptions;
+      progressMs: number;
+      /** Stop ('cancelled') after this many steps. */
+      maxSteps?: number;
+    }
+  | { cmd: 'stash'; model: number; name: string; x: Packed; y?: Packed }
+  | { cmd: 'snapshot'; model: number; request: SnapshotRequest }
+  | { cmd: 'setParameterValue'; model: number; name: string; index: number; value: number }
   | { cmd: 'cancel'; model: number }
   | { cmd: 'predict'; model: number; x: Packed }
   | { cmd: 'evaluate'; model: number; x: Packed; y: Packed }
@@ -30,6 +43,36 @@ export type Command =
   | { cmd: 'heapUsed' };
 export type Request = Command & { id: number };
 
+/**
+ * What one snapshot holds, computed between two chunks of a running fit (or
+ * at rest). Data sets are named: the page sends them once with 'stash'.
+ */
+export interface SnapshotRequest {
+  /** Forward passes in eval mode: each set's outputs and the outputs of the listed layers. */
+  forward?: { set: string; layers?: number[] }[];
+  /** ∂loss/∂input of every row of a set (its targets are needed). */
+  inputGradient?: string;
+  /** d(loss + penalties)/d parameters on a set, without an update (running statistics move as in training). */
+  gradients?: string;
+  /** Loss and accuracy on sets, in eval mode. */
+  evaluate?: string[];
+  /** Every trainable parameter's values. */
+  parameters?: boolean;
+}
+
+/** A snapshot's numbers (every array in its own transferred buffer). */
+export interface Snapshot {
+  /** The model's optimizer steps so far. */
+  step: number;
+  /** The last step's diagnostics row (decode with the model's layout). */
+  diagnostics: Float32Array;
+  forward?: { outputs: Result; layers: Result[] }[];
+  inputGradient?: Result;
+  gradients?: Record<string, Result>;
+  evaluate?: Record<string, { loss: number; accuracy: number }>;
+  parameters?: Record<string, Result>;
+}
+
 /** A fit's streamed progress: at most one message per `progressMs`. */
 export interface ProgressMessage {
   progress: Omit<FitProgress, 'error'>;
@@ -37,6 +80,8 @@ export interface ProgressMessage {
   diagnostics: Float32Array;
   /** The loss of the steps since the previous message (at most `logSteps` per chunk the worker ran). */
   losses: Float32Array;
+  /** The learning rate of the same steps. */
+  lrs: Float32Array;
 }
 
 /** A fit's result as it crosses back. */

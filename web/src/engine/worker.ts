@@ -16,7 +16,10 @@ import {
   type Port,
   type ProgressMessage,
   type Reply,
+  type Packed,
   type Request,
+  type Snapshot,
+  type SnapshotRequest,
   type WorkerFitOptions,
 } from './worker-protocol.js';
 
@@ -28,6 +31,8 @@ interface Hosted {
   cancel: boolean;
   /** The running fit, if any (dispose waits for it). */
   fitting: Promise<unknown> | null;
+  /** Data sets sent once with 'stash', named for snapshots. */
+  sets: Map<string, { x: Packed; y?: Packed }>;
 }
 
 interface WorkerScope {
@@ -125,7 +130,7 @@ class Host {
       case 'step':
         return m.step(req.x, req.y);
       case 'fit': {
-        const run = this.#fit(h, req.id, req.x, req.y, req.options, req.progressMs);
+        const run = this.#fit(h, req.id, req.x, req.y, req.options, req.progressMs, req.maxSteps ?? Infinity);
         h.fitting = run.catch(() => undefined);
         try {
           return await run;
@@ -148,6 +153,17 @@ class Host {
       case 'setLr':
         m.setLr(req.lr);
         return null;
+      case 'setParameterValue':
+        m.setParameterValue(req.name, req.index, req.value);
+        return null;
+      case 'stash':
+        h.sets.set(req.name, req.y ? { x: req.x, y: req.y } : { x: req.x });
+        return null;
+      case 'snapshot': {
+        const snap = snapshot(m, h, req.request);
+        transfer.push(...buffersOf(snap));
+        return snap;
+      }
       case 'export':
         return req.format === 'json' ? m.toJSON() : m.toPyTorch();
       case 'dispose':
@@ -161,7 +177,7 @@ class Host {
 
   #host(model: DlModel): { model: number; info: ModelDescription } {
     const id = this.#next++;
-    this.#models.set(id, { model, cancel: false, fitting: null });
+    this.#models.set(id, { model, cancel: false, fitting: null, sets: new Map() });
     const { inputs, outputs, classTargets, hasAccuracy, numParameters, layers, parameterTable, diagnosticsLayout } =
       model;
     return {
@@ -179,6 +195,7 @@ class Host {
     y: Parameters<DlModel['fitBegin']>[1],
     options: WorkerFitOptions,
     progressMs: number,
+    maxSteps: number,
   ): Promise<FitReply> {
     const m = h.model;
     h.cancel = false;
@@ -186,37 +203,117 @@ class Host {
     let steps = 0;
     let chunk = 1;
     let losses: Float32Array[] = [];
+    let lrs: Float32Array[] = [];
     let posted = performance.now();
-    while (p.state === 'running' && !h.cancel) {
+    while (p.state === 'running' && !h.cancel && steps < maxSteps) {
       const t0 = performance.now();
-      p = m.fitRun(chunk);
+      p = m.fitRun(Math.min(chunk, maxSteps - steps));
       const ms = performance.now() - t0;
       steps += p.stepsRun;
       // Towards CHUNK_MS per chunk, growing at most 4x at a time.
       chunk = Math.max(1, Math.min(chunk * 4, Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01))));
       losses.push(m.diagnosticsColumn('loss'));
+      lrs.push(m.diagnosticsColumn('lr'));
       if (performance.now() - posted >= progressMs || p.state !== 'running') {
-        this.#progress(id, m, p, losses);
+        this.#progress(id, m, p, losses, lrs);
         losses = [];
+        lrs = [];
         posted = performance.now();
       }
       await this.#yield();
     }
+    // Stopped by maxSteps or a cancel between two messages: the steps since the last one still stream.
+    if (losses.length) this.#progress(id, m, p, losses, lrs);
     const history: FitHistory = m.fitEnd(p, steps);
     return { ...history, error: history.error && serializeError(history.error) };
   }
 
-  #progress(id: number, m: DlModel, p: ProgressMessage['progress'] & { error?: unknown }, parts: Float32Array[]): void {
-    const losses = new Float32Array(parts.reduce((n, a) => n + a.length, 0));
-    let at = 0;
-    for (const a of parts) {
-      losses.set(a, at);
-      at += a.length;
-    }
+  #progress(
+    id: number,
+    m: DlModel,
+    p: ProgressMessage['progress'] & { error?: unknown },
+    lossParts: Float32Array[],
+    lrParts: Float32Array[],
+  ): void {
+    const losses = concat(lossParts);
+    const lrs = concat(lrParts);
     const { error: _, ...progress } = p;
     const diagnostics = m.diagnostics();
-    this.#post({ id, progress: { progress, diagnostics, losses } }, [diagnostics.buffer, losses.buffer]);
+    this.#post({ id, progress: { progress, diagnostics, losses, lrs } }, [
+      diagnostics.buffer,
+      losses.buffer,
+      lrs.buffer,
+    ]);
   }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of parts) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+// A set stashed under `name`, or an error naming it.
+function stashed(h: Hosted, name: string, needY: boolean): { x: Packed; y?: Packed } {
+  const set = h.sets.get(name);
+  if (!set || (needY && !set.y))
+    throw new DlmathError(
+      'bad_value',
+      `snapshot: no data set '${name}'${set ? ' with targets' : ''} was stashed for this model`,
+      'model',
+      name,
+    );
+  return set;
+}
+
+// The numbers of a snapshot. Evaluations and gradients first: a forward pass
+// after them leaves its layer outputs readable.
+function snapshot(m: DlModel, h: Hosted, r: SnapshotRequest): Snapshot {
+  const snap: Snapshot = { step: m.stepCount, diagnostics: m.diagnostics() };
+  if (r.evaluate) {
+    snap.evaluate = {};
+    for (const name of r.evaluate) {
+      const set = stashed(h, name, true);
+      snap.evaluate[name] = m.evaluate(set.x, set.y!);
+    }
+  }
+  if (r.gradients) {
+    const set = stashed(h, r.gradients, true);
+    snap.gradients = m.gradients(set.x, set.y!);
+  }
+  if (r.inputGradient) {
+    const set = stashed(h, r.inputGradient, true);
+    snap.inputGradient = m.inputGradient(set.x, set.y!);
+  }
+  if (r.parameters) {
+    const all = m.stateDict();
+    snap.parameters = {};
+    for (const p of m.parameterTable) if (p.kind === 'parameter') snap.parameters[p.name] = all[p.name]!;
+  }
+  if (r.forward)
+    snap.forward = r.forward.map(({ set, layers = [] }) => ({
+      outputs: m.predict(stashed(h, set, false).x),
+      layers: layers.map((i) => m.layerOutput(i)),
+    }));
+  return snap;
+}
+
+// Every array buffer of a snapshot, to transfer rather than copy.
+function buffersOf(s: Snapshot): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [s.diagnostics.buffer as ArrayBuffer];
+  const add = (r: { data: Float32Array } | undefined) => r && out.push(r.data.buffer as ArrayBuffer);
+  add(s.inputGradient);
+  for (const r of Object.values(s.gradients ?? {})) add(r);
+  for (const r of Object.values(s.parameters ?? {})) add(r);
+  for (const f of s.forward ?? []) {
+    add(f.outputs);
+    f.layers.forEach(add);
+  }
+  return out;
 }
 
 void connect().then((port) => new Host(port));

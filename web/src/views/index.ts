@@ -28,4 +28,5 @@ export const VIEWS: Record<string, Loader> = {
 export const LESSONS: Record<string, LessonLoader> = {
   formula: () => import('./formula-page.js'),
   chain_rule: () => import('./chain-rule.js'),
+  train: () => import('../train/page.js'),
 };
