@@ -82,7 +82,7 @@ const BadSpec
              R"j(layers: missing (a list of layers, e.g. [{"type": "linear", "units": 1}]))j"},
             {R"j({"layers":[{"type":"linear","units":1}],"loss":{"id":"mse"},"optimizer":{"id":"sgd"}})j",
              "missing_input",
-             R"j(input: missing (the number of features per example))j"},
+             R"j(input: missing (the number of features per example, or {"tokens": V, "block": T} for sequences))j"},
             {R"j({"input":2,"layers":[{"type":"linear","units":1}],"optimizer":{"id":"sgd"}})j",
              "missing_input", R"j(loss: missing (e.g. {"id": "mse"}))j"},
             {R"j({"input":2,"layers":[{"type":"linear","units":1}],"loss":{"id":"mse"}})j",
@@ -226,7 +226,7 @@ const BadSpec
              "bad_type", R"j(schedule: must be an object, got 'cosine')j"},
             {R"j({"input":2,"layers":[{"type":"linear","units":1,"init":{"mode":"fan_in"}}],"loss":{"id":"mse"},"optimizer":{"id":"sgd"}})j",
              "missing_input",
-             R"j(layers[0].init.id: missing (an initializer id, 'default' or 'zeros'))j"},
+             R"j(layers[0].init.id: missing (an initializer id, 'default', 'normal' or 'zeros'))j"},
             {R"j({"input":2,"layers":[{"type":"linear","units":1,"bias_init":"ones"}],"loss":{"id":"mse"},"optimizer":{"id":"sgd"}})j",
              "bad_param",
              R"j(layers[0].bias_init: must be 'default' (U(-1/sqrt(in), 1/sqrt(in)), PyTorch's) or 'zeros', got 'ones')j"},
@@ -241,7 +241,7 @@ const BadSpec
              R"j(layers[0].formula: op 'elu': param 'alpha' must be in [0, inf), got -1)j"},
             {R"j({"input":2,"layers":[{"type":"linear","units":1}],"loss":{"id":"mse"},"optimizer":{"id":"sgd","momentum":0.9}})j",
              "unknown_param",
-             R"j(optimizer: unknown key 'momentum' (known keys: id, lr, weight_decay))j"},
+             R"j(optimizer: unknown key 'momentum' (known keys: id, lr, weight_decay, decay))j"},
 };
 
 TEST_CASE("every bad spec gives its own error", "[model]") {

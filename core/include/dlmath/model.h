@@ -101,7 +101,8 @@
 //
 //   { "input": {"tokens": 29, "block": 16, "pad": 0},
 //     "layers": [
-//       {"type": "embedding", "dim": 64, "init": {"id": "normal", "std": 0.02}},
+//       {"type": "embedding", "dim": 64, "init": {"id": "normal", "std":
+//       0.02}},
 //       {"type": "positional", "kind": "learned"},   // or "sinusoidal"
 //       {"type": "residual", "layers": [
 //         {"type": "layer_norm"},
@@ -259,7 +260,7 @@ struct ParamEntry {
   Shape shape;
   int64_t offset = 0;  // floats into parameters() or buffers()
   TensorKind kind = TensorKind::kParameter;
-  int layer = 0;  // the classifier's: layers().size() - 1 (its LayerInfo)
+  int layer = 0;      // the classifier's: layers().size() - 1 (its LayerInfo)
   bool decay = true;  // the optimizer's weight decay applies to it
 };
 
@@ -365,14 +366,14 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   // ----- structure ---------------------------------------------------------
-  int64_t inputs() const;   // features per row of x (sequences: T)
-  int64_t outputs() const;  // floats per row of Predict's output: the last
-                            // layer's width (sequences: T times it)
+  int64_t inputs() const;     // features per row of x (sequences: T)
+  int64_t outputs() const;    // floats per row of Predict's output: the last
+                              // layer's width (sequences: T times it)
   bool ClassTargets() const;  // y holds class indices (see above)
   // Floats of y per row: 1 or outputs() (sequences: T, plus 1 with a
   // classifier).
   int64_t TargetWidth() const;
-  bool HasAccuracy() const;     // the loss defines an accuracy
+  bool HasAccuracy() const;  // the loss defines an accuracy
   const std::vector<LayerInfo>& layers() const;
   // The spec with every default filled in (and the aliases resolved), for
   // saving; Create(SpecJson()) builds the same architecture.
@@ -457,7 +458,8 @@ class Model {
   // Eval mode: dx = d output[:, unit] / d x, row by row.
   Status OutputGradient(const float* x, int64_t n, int64_t unit, float* dx);
 
-  // ----- sequence models (see "Sequence models" above) ------------------------
+  // ----- sequence models (see "Sequence models" above)
+  // ------------------------
   bool IsSequence() const;
   int64_t vocab() const;    // V (0: not a sequence model)
   int64_t block() const;    // T (1: not a sequence model)
@@ -506,7 +508,7 @@ class Model {
   // ----- checkpoints ---------------------------------------------------------
   // The optimizer state (moments, accumulators; the layout is the
   // optimizer's) and its step count, copied out and restored bit-exactly.
-  int64_t OptimizerStateSize() const;
+  int64_t OptimizerStateFloats() const;
   Status GetOptimizerState(float* out, int64_t n) const;
   Status SetOptimizerState(const float* data, int64_t n, int64_t step);
 
