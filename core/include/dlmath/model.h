@@ -247,6 +247,7 @@ struct LayerInfo {
   double p[kMaxParams] = {};  // op params, registry order, as in the step
   int64_t heads = 0;          // attention: its heads
   bool causal = false;        // attention: keys after the query hidden
+  bool key_padding = false;   // attention: keys of pad tokens hidden
   bool tied = false;          // linear: the embedding's weight
   // The classifier head: last in layers(), outside the forward chain (it
   // reads the input of the model's last layer).
@@ -461,9 +462,10 @@ class Model {
   // ----- sequence models (see "Sequence models" above)
   // ------------------------
   bool IsSequence() const;
-  int64_t vocab() const;    // V (0: not a sequence model)
-  int64_t block() const;    // T (1: not a sequence model)
-  int64_t classes() const;  // the classifier's K (0: none)
+  int64_t vocab() const;      // V (0: not a sequence model)
+  int64_t block() const;      // T (1: not a sequence model)
+  int64_t pad_token() const;  // the start/pad token (-1: none)
+  int64_t classes() const;    // the classifier's K (0: none)
   // The parts of the last step's loss: L1 over the tokens (NaN when lambda
   // is 0 with a classifier: not computed) and L2 of the classifier (NaN
   // without one); loss = L2 + lambda * L1, or L1 alone.

@@ -63,6 +63,7 @@ void Flatten(const std::vector<LayerSpec>& list, int parent, int src,
     info.parent = parent;
     info.heads = l.heads;
     info.causal = l.type == LayerType::kAttention && l.causal;
+    info.key_padding = l.type == LayerType::kAttention && l.key_padding;
     info.tied = l.tie;
     std::copy(l.p, l.p + kMaxParams, info.p);
     m->infos.push_back(info);
@@ -1550,6 +1551,7 @@ Status Model::Impl::NoInputGradient() const {
 bool Model::IsSequence() const { return impl_->spec.sequence(); }
 int64_t Model::vocab() const { return impl_->spec.tokens; }
 int64_t Model::block() const { return impl_->spec.block; }
+int64_t Model::pad_token() const { return impl_->spec.pad; }
 int64_t Model::classes() const {
   return impl_->cls >= 0 ? impl_->infos[impl_->cls].out_width : 0;
 }

@@ -760,8 +760,8 @@ Status ParseLayer(const Value& v, const std::string& where,
     if (type->string == kLayerTypes[i]) t = static_cast<int>(i);
   if (t >= kPlainTypes && !seq)
     return Err(ErrorCode::kBadParam, o.Field("type"),
-               "a '" + type->string +
-                   "' layer works on sequences of tokens: give the input as "
+               "'" + type->string +
+                   "' layers work on sequences of tokens: give the input as "
                    "{\"tokens\": V, \"block\": T}");
   if (t < 0)
     return Err(ErrorCode::kUnknownOp, o.Field("type"),
