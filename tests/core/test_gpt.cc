@@ -282,7 +282,6 @@ TEST_CASE("bad tokens and targets are refused; the model keeps working",
   std::vector<float> dx(4 * 5);
   CHECK(m->InputGradient(x.data(), y.data(), 4, dx.data()).message() ==
         "x: a sequence model's inputs are token ids, which have no gradient");
-  FitProgress p;
   CHECK(m->FitBegin(x.data(), by.data(), 4, FitOptions{}).message() ==
         "y: [1][5] = 2 is not a class of the classifier (an integer in [0, "
         "2))");
