@@ -162,11 +162,30 @@ class Host {
   #host(model: DlModel): { model: number; info: ModelDescription } {
     const id = this.#next++;
     this.#models.set(id, { model, cancel: false, fitting: null });
-    const { inputs, outputs, classTargets, hasAccuracy, numParameters, layers, parameterTable, diagnosticsLayout } =
-      model;
+    const {
+      inputs,
+      outputs,
+      classTargets,
+      hasAccuracy,
+      numParameters,
+      layers,
+      parameterTable,
+      diagnosticsLayout,
+      sequence,
+    } = model;
     return {
       model: id,
-      info: { inputs, outputs, classTargets, hasAccuracy, numParameters, layers, parameterTable, diagnosticsLayout },
+      info: {
+        inputs,
+        outputs,
+        classTargets,
+        hasAccuracy,
+        numParameters,
+        layers,
+        parameterTable,
+        diagnosticsLayout,
+        sequence,
+      },
     };
   }
 
