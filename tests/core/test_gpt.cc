@@ -337,6 +337,7 @@ TEST_CASE("training: loss falls, generation, probabilities, attention",
   CHECK(after.lm_loss < 0.5 * before.lm_loss);
   CHECK(after.lm_accuracy > 0.75);
   CHECK(std::isnan(after.cls_loss));
+  CHECK(after.perplexity == Approx(std::exp(after.lm_loss)).epsilon(1e-5));
   double loss, accuracy;
   REQUIRE(m->Evaluate(x.data(), y.data(), 64, &loss, &accuracy).ok());
   CHECK(loss == Approx(after.lm_loss).epsilon(1e-6));

@@ -466,15 +466,18 @@ class Model {
   int64_t block() const;      // T (1: not a sequence model)
   int64_t pad_token() const;  // the start/pad token (-1: none)
   int64_t classes() const;    // the classifier's K (0: none)
-  // The parts of the last step's loss: L1 over the tokens (NaN when lambda
-  // is 0 with a classifier: not computed) and L2 of the classifier (NaN
-  // without one); loss = L2 + lambda * L1, or L1 alone.
+  // The parts of the last loss computed (a step, an evaluation): L1 over
+  // the tokens (also when lambda is 0) and L2 of the classifier (NaN
+  // without one); the step minimises L2 + lambda * L1, or L1 alone.
   void LastLosses(double* lm, double* cls) const;
   // Eval mode over n sequences x [n, T], y [n, TargetWidth()]: the token
   // loss (the mean over the counted targets: exp of it is the perplexity)
   // and next-token accuracy, and with a classifier its loss and accuracy.
   struct SequenceMetrics {
     double lm_loss = 0, lm_accuracy = 0;
+    // The registry's perplexity of the counted targets (exp(lm_loss) for
+    // a mean loss).
+    double perplexity = 0;
     int64_t lm_tokens = 0;  // targets counted (not ignore_index)
     double cls_loss = 0, cls_accuracy = 0;  // NaN without a classifier
     int64_t sequences = 0;

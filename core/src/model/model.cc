@@ -1569,14 +1569,21 @@ Status Model::EvaluateSequences(const float* x, const float* y, int64_t n,
   if (Status s = m.CheckSequenceTargets(y, n); !s.ok()) return s;
   int64_t chunk;
   if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
-  const int64_t t = m.spec.block, tw = m.TargetWidth();
+  const int64_t t = m.spec.block, tw = m.TargetWidth(), v = m.spec.outputs();
   double lm = 0, tokens = 0, lm_right = 0, lm_total = 0;
   double cl = 0, cls_right = 0, cls_total = 0;
+  // The scored positions' logits and targets, for the registry's perplexity.
+  std::vector<float> logits, targets;
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
     const Pass p = m.MakePass(rows, false, false);
-    m.Forward(p, x + start * t);
+    const float* out = m.Forward(p, x + start * t);
     m.LossForward(p, y + start * tw);
+    for (int64_t r = 0; r < p.rows; ++r) {
+      if (m.spec.has_ignore && m.targets[r] == m.spec.ignore_index) continue;
+      logits.insert(logits.end(), out + r * v, out + (r + 1) * v);
+      targets.push_back(m.targets[r]);
+    }
     const double w = m.spec.has_ignore ? static_cast<double>(m.counted)
                                        : static_cast<double>(p.rows);
     lm += m.lm_loss * w;
@@ -1586,6 +1593,14 @@ Status Model::EvaluateSequences(const float* x, const float* y, int64_t n,
     cl += m.cls_loss * static_cast<double>(rows);
     m.ClassCorrect(p, &cls_right, &cls_total);
   }
+  const int64_t scored = static_cast<int64_t>(targets.size());
+  const NamedTensor in[2] = {{"logits", {logits.data(), Shape{scored, v}}},
+                             {"targets", {targets.data(), Shape{scored}}}};
+  Call call;
+  Evaluation ev;
+  if (Status s = Prepare("perplexity", in, {}, &call); !s.ok()) return s;
+  if (Status s = Run(call, &ev); !s.ok()) return s;
+  out->perplexity = ev.y.data()[0];
   out->lm_loss = m.spec.loss_sum ? lm : lm / tokens;
   out->lm_tokens = static_cast<int64_t>(tokens);
   out->lm_accuracy = lm_right / lm_total;
