@@ -36,7 +36,9 @@
 // kEngineCases, at the best target and forced SSE4, printed as
 // {"targets": ..., "engine": [{"name", "batch", "best", "sse4"}]}. Data:
 // FillInput values (x in [-5, 5) scaled to [-1, 1); class indices or
-// regression targets).
+// regression targets). With --spec JSON --batch N --name NAME, the one
+// model given instead (bench/gpt.mjs passes its GPTs so); a sequence
+// model's tokens and targets are FillInput indices below the vocabulary.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -279,10 +281,14 @@ double EngineStepsPerSecond(const EngineCase& e, double warmup_s,
     return -1;
   }
   std::vector<float> x(e.batch * m->inputs()), y(e.batch * m->TargetWidth());
-  FillInput(x.data(), static_cast<int64_t>(x.size()), 1);
-  for (float& v : x) v /= 5;
+  FillInput(x.data(), static_cast<int64_t>(x.size()), 1,
+            m->IsSequence() ? m->vocab() : 0);
+  if (!m->IsSequence())
+    for (float& v : x) v /= 5;
   FillInput(y.data(), static_cast<int64_t>(y.size()), 2,
-            m->ClassTargets() ? m->outputs() : 0);
+            m->IsSequence()     ? m->vocab()
+            : m->ClassTargets() ? m->outputs()
+                                : 0);
   bool ok = true;
   // Measure counts elements; one "element" per step gives steps per second
   // (in millions), hence the 1e6.
@@ -297,15 +303,16 @@ double EngineStepsPerSecond(const EngineCase& e, double warmup_s,
   return steps;
 }
 
-int RunEngine(double warmup_s, double target_s, const std::string& best,
+int RunEngine(const std::vector<EngineCase>& cases, double warmup_s,
+              double target_s, const std::string& best,
               const std::string& sse4) {
   std::printf("{\"targets\":{\"best\":");
   JsonString(best);
   std::printf(",\"sse4\":");
   JsonString(sse4);
   std::printf("},\"engine\":[");
-  for (size_t i = 0; i < std::size(kEngineCases); ++i) {
-    const EngineCase& e = kEngineCases[i];
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const EngineCase& e = cases[i];
     const double at_best = EngineStepsPerSecond(e, warmup_s, target_s);
     hwy::SetSupportedTargetsForTest(HWY_SSE4);
     const double at_sse4 = EngineStepsPerSecond(e, warmup_s, target_s);
@@ -325,6 +332,8 @@ int RunEngine(double warmup_s, double target_s, const std::string& best,
 int main(int argc, char** argv) {
   double target_ms = 50, warmup_ms = 10;
   bool list_only = false, engine = false;
+  std::string spec, name = "model";
+  int64_t batch = 0;
   std::vector<std::string> filter;
   std::vector<std::pair<std::string, std::vector<InputArg>>> given;
   for (int i = 1; i < argc; ++i) {
@@ -337,6 +346,12 @@ int main(int argc, char** argv) {
       list_only = true;
     else if (a == "--engine")
       engine = true;
+    else if (a == "--spec" && i + 1 < argc)
+      spec = argv[++i];
+    else if (a == "--batch" && i + 1 < argc)
+      batch = std::atoll(argv[++i]);
+    else if (a == "--name" && i + 1 < argc)
+      name = argv[++i];
     else if (a == "--shapes" && i + 1 < argc) {
       std::string id;
       std::vector<InputArg> shapes;
@@ -352,7 +367,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: dlmath_bench [--ms 50] [--warmup-ms 10] [--list] "
                    "[--shapes id:name=AxB,name=C ...] [op ...]\n"
-                   "       dlmath_bench --engine [--ms 50] [--warmup-ms 10]\n");
+                   "       dlmath_bench --engine [--ms 50] [--warmup-ms 10]\n"
+                   "       dlmath_bench --spec JSON --batch N [--name NAME] "
+                   "[--ms 50] [--warmup-ms 10]\n");
       return 2;
     } else
       filter.push_back(a);
@@ -383,7 +400,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (engine) return RunEngine(warmup_ms / 1e3, target_ms / 1e3, best, sse4);
+  if (!spec.empty())
+    return RunEngine({{name.c_str(), spec.c_str(), batch}}, warmup_ms / 1e3,
+                     target_ms / 1e3, best, sse4);
+  if (engine)
+    return RunEngine({std::begin(kEngineCases), std::end(kEngineCases)},
+                     warmup_ms / 1e3, target_ms / 1e3, best, sse4);
 
   std::printf("{\"targets\":{\"best\":");
   JsonString(best);
