@@ -630,7 +630,8 @@ TEST_CASE("early stopping restores the best epoch's weights", "[model]") {
   CHECK(p.state == FitState::kEarlyStopped);
   const auto& h = m->history();
   REQUIRE(h.size() >= 3);
-  CHECK(static_cast<int64_t>(h.size()) == p.best_epoch + 2 + 1);
+  // Stopped after `patience` (2) epochs in a row without improvement.
+  CHECK(static_cast<int64_t>(h.size()) == p.best_epoch + 2);
   CHECK(h.back().val_loss > h[p.best_epoch - 1].val_loss);
   CHECK(p.best == h[p.best_epoch - 1].val_loss);
   // The kept weights are the best epoch's: a plain fit of that many epochs.

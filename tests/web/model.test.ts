@@ -322,8 +322,8 @@ describe('dl.model', () => {
       const h = m.fit(x, y, { epochs: 50, batchSize: 50, earlyStopping: { patience: 3 } });
       expect(h.stop).toBe('early_stopped');
       expect(h.bestEpoch).toBe(1);
-      // The core stops once more than `patience` epochs in a row did not improve.
-      expect(h.epochs.length).toBe(1 + 3 + 1);
+      // The core stops after `patience` epochs in a row without improvement (as Keras).
+      expect(h.epochs.length).toBe(1 + 3);
     });
   });
 

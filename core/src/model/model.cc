@@ -1006,7 +1006,7 @@ void Model::Impl::EndEpoch() {
         std::copy(buffers.data(), buffers.data() + num_buffers,
                   f.best.data() + num_params);
       }
-    } else if (++f.wait > f.options.patience) {
+    } else if (++f.wait >= f.options.patience) {  // Keras: `patience` epochs
       if (f.options.restore_best && f.best_epoch > 0) {
         std::copy(f.best.data(), f.best.data() + num_params, params.data());
         std::copy(f.best.data() + num_params,
