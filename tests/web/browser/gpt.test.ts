@@ -4,7 +4,7 @@
 // validation loss below 2.3) and three fine-tuning runs of FINETUNE_STEPS
 // steps (beating the majority class by 20 points). Also: clear messages for
 // empty and oversized pasted text, a checkpoint through IndexedDB, both
-// languages and themes at 390 and 1440 px without sideways scroll
+// languages and themes at 320, 390 and 1440 px without sideways scroll
 // (screenshots in test-artifacts/gpt/ for a person to look at).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -123,10 +123,10 @@ it(`fine-tunes three runs for ${FINETUNE_STEPS} steps: pretrained beats the majo
   await expect(page.getByTestId('verdict').textContent()).resolves.toContain('Majority class');
 });
 
-it('fits 390 and 1440 px in both themes and languages, no sideways scroll', async () => {
+it('fits 320, 390 and 1440 px in both themes and languages, no sideways scroll', async () => {
   for (const lang of ['en', 'zh'])
     for (const theme of ['light', 'dark'])
-      for (const width of [390, 1440]) {
+      for (const width of [320, 390, 1440]) {
         await page.setViewportSize({ width, height: 900 });
         await page.getByTestId('lang-select').selectOption(lang);
         await page.getByTestId('theme-select').selectOption(theme);
@@ -134,7 +134,8 @@ it('fits 390 and 1440 px in both themes and languages, no sideways scroll', asyn
           () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
         );
         expect(over, `${lang} ${theme} ${width}px`).toBeLessThanOrEqual(0);
-        await page.screenshot({ path: path.join(shots, `gpt-${lang}-${theme}-${width}.png`), fullPage: true });
+        if (width !== 320)
+          await page.screenshot({ path: path.join(shots, `gpt-${lang}-${theme}-${width}.png`), fullPage: true });
       }
   await expect(page.locator('h1').textContent()).resolves.toContain('微型 GPT');
   const links = await page.locator('.formula-links a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
