@@ -37,7 +37,9 @@
 // kEngineCases, at the best target and forced SSE4, printed as
 // {"targets": ..., "engine": [{"name", "batch", "best", "sse4"}]}. Data:
 // FillInput values (x in [-5, 5) scaled to [-1, 1); class indices or
-// regression targets).
+// regression targets). With --spec JSON --batch N --name NAME, the one
+// model given instead (bench/gpt.mjs passes its GPTs so); a sequence
+// model's tokens and targets are FillInput indices below the vocabulary.
 //
 // --engine --steps N runs exactly N steps of each case (or of the cases whose
 // index is given) at the best target or the one --target names, untimed, for
@@ -292,10 +294,15 @@ struct EngineRun {
     }
     x.resize(e.batch * model->inputs());
     y.resize(e.batch * model->TargetWidth());
-    FillInput(x.data(), static_cast<int64_t>(x.size()), 1);
-    for (float& v : x) v /= 5;
+    const bool seq = model->IsSequence();
+    FillInput(x.data(), static_cast<int64_t>(x.size()), 1,
+              seq ? model->vocab() : 0);
+    if (!seq)
+      for (float& v : x) v /= 5;
     FillInput(y.data(), static_cast<int64_t>(y.size()), 2,
-              model->ClassTargets() ? model->outputs() : 0);
+              seq                     ? model->vocab()
+              : model->ClassTargets() ? model->outputs()
+                                      : 0);
     return true;
   }
   bool Step(const EngineCase& e) {
@@ -342,15 +349,16 @@ int RunEngineSteps(int64_t steps, const std::vector<std::string>& wanted) {
   return 0;
 }
 
-int RunEngine(double warmup_s, double target_s, const std::string& best,
+int RunEngine(const std::vector<EngineCase>& cases, double warmup_s,
+              double target_s, const std::string& best,
               const std::string& sse4) {
   std::printf("{\"targets\":{\"best\":");
   JsonString(best);
   std::printf(",\"sse4\":");
   JsonString(sse4);
   std::printf("},\"engine\":[");
-  for (size_t i = 0; i < std::size(kEngineCases); ++i) {
-    const EngineCase& e = kEngineCases[i];
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const EngineCase& e = cases[i];
     const double at_best = EngineStepsPerSecond(e, warmup_s, target_s);
     hwy::SetSupportedTargetsForTest(HWY_SSE4);
     const double at_sse4 = EngineStepsPerSecond(e, warmup_s, target_s);
@@ -372,6 +380,8 @@ int main(int argc, char** argv) {
   bool list_only = false, engine = false;
   int64_t engine_steps = 0;
   int64_t engine_target = 0;  // --target: Highway's bit, 0 = best
+  std::string spec, name = "model";
+  int64_t batch = 0;
   std::vector<std::string> filter;
   std::vector<std::pair<std::string, std::vector<InputArg>>> given;
   for (int i = 1; i < argc; ++i) {
@@ -393,7 +403,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "dlmath_bench: --target is sse4 or avx2\n");
         return 2;
       }
-    } else if (a == "--shapes" && i + 1 < argc) {
+    } else if (a == "--spec" && i + 1 < argc)
+      spec = argv[++i];
+    else if (a == "--batch" && i + 1 < argc)
+      batch = std::atoll(argv[++i]);
+    else if (a == "--name" && i + 1 < argc)
+      name = argv[++i];
+    else if (a == "--shapes" && i + 1 < argc) {
       std::string id;
       std::vector<InputArg> shapes;
       if (std::string err = ParseShapes(argv[++i], &id, &shapes);
@@ -410,7 +426,9 @@ int main(int argc, char** argv) {
                    "[--shapes id:name=AxB,name=C ...] [op ...]\n"
                    "       dlmath_bench --engine [--ms 50] [--warmup-ms 10]\n"
                    "       dlmath_bench --engine --steps N "
-                   "[--target sse4|avx2] [case ...]\n");
+                   "[--target sse4|avx2] [case ...]\n"
+                   "       dlmath_bench --spec JSON --batch N [--name NAME] "
+                   "[--ms 50] [--warmup-ms 10]\n");
       return 2;
     } else
       filter.push_back(a);
@@ -446,7 +464,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (engine) return RunEngine(warmup_ms / 1e3, target_ms / 1e3, best, sse4);
+  if (!spec.empty())
+    return RunEngine({{name.c_str(), spec.c_str(), batch}}, warmup_ms / 1e3,
+                     target_ms / 1e3, best, sse4);
+  if (engine)
+    return RunEngine({std::begin(kEngineCases), std::end(kEngineCases)},
+                     warmup_ms / 1e3, target_ms / 1e3, best, sse4);
 
   std::printf("{\"targets\":{\"best\":");
   JsonString(best);

@@ -145,9 +145,19 @@ class ModelHandle {
       e.set("inWidth", static_cast<double>(l.in_width));
       e.set("outWidth", static_cast<double>(l.out_width));
       e.set("parent", l.parent);
+      e.set("heads", static_cast<double>(l.heads));
+      e.set("causal", l.causal);
+      e.set("keyPadding", l.key_padding);
+      e.set("tied", l.tied);
+      e.set("head", l.head);
       layers.call<void>("push", e);
     }
     o.set("layers", layers);
+    o.set("isSequence", m_->IsSequence());
+    o.set("vocab", static_cast<double>(m_->vocab()));
+    o.set("block", static_cast<double>(m_->block()));
+    o.set("pad", static_cast<double>(m_->pad_token()));
+    o.set("classes", static_cast<double>(m_->classes()));
     val params = val::array();
     for (const ParamEntry& p : m_->ParameterTable()) {
       val e = val::object();
@@ -354,6 +364,108 @@ class ModelHandle {
   double StepCount() const { return static_cast<double>(m_->step()); }
   void ResetOptimizer() { m_->ResetOptimizer(); }
 
+  // ----- sequence models -----
+
+  // Token loss, next-token accuracy and perplexity (and the classifier's
+  // loss and accuracy) of the staged sequences, eval mode.
+  val EvaluateSequences() {
+    int64_t rows;
+    Model::SequenceMetrics r;
+    Status s = Batch(kEvaluate, true, &rows);
+    if (s.ok())
+      s = m_->EvaluateSequences(stage_[kX].data(), stage_[kY].data(), rows, &r);
+    Release();
+    if (!s.ok()) return ErrorObject(FromModel(s));
+    val o = val::object();
+    o.set("lmLoss", r.lm_loss);
+    o.set("lmAccuracy", r.lm_accuracy);
+    o.set("lmTokens", static_cast<double>(r.lm_tokens));
+    o.set("perplexity", r.perplexity);
+    o.set("clsLoss", r.cls_loss);
+    o.set("clsAccuracy", r.cls_accuracy);
+    o.set("sequences", static_cast<double>(r.sequences));
+    return o;
+  }
+
+  // Next-token probabilities after each staged sequence: [rows, vocab].
+  val NextTokens(double temperature, double top_k) {
+    int64_t rows;
+    Status s = Batch(kPredict, false, &rows);
+    if (s.ok()) s = Output(rows * m_->vocab());
+    if (s.ok())
+      s = m_->NextTokenProbabilities(stage_[kX].data(), rows, temperature,
+                                     static_cast<int64_t>(top_k), out_.data());
+    Release();
+    return s.ok() ? Rows(out_.data(), rows, m_->vocab())
+                  : ErrorObject(FromModel(s));
+  }
+
+  // The staged prefixes grown by sampling: [rows, block].
+  val Generate(double temperature, double top_k, double end, double seed) {
+    int64_t rows;
+    Model::GenerateOptions o;
+    o.temperature = temperature;
+    o.top_k = static_cast<int64_t>(top_k);
+    o.end = static_cast<int64_t>(end);
+    o.seed = static_cast<uint32_t>(seed);
+    Status s = Batch(kPredict, false, &rows);
+    if (s.ok()) s = m_->Generate(stage_[kX].data(), rows, o);
+    if (s.ok()) s = Output(rows * m_->block());
+    if (s.ok())
+      std::copy(stage_[kX].data(), stage_[kX].data() + rows * m_->block(),
+                out_.data());
+    Release();
+    return s.ok() ? Rows(out_.data(), rows, m_->block())
+                  : ErrorObject(FromModel(s));
+  }
+
+  // The classifier's logits for the staged sequences: [rows, classes].
+  val Classify() {
+    int64_t rows;
+    Status s = Batch(kPredict, false, &rows);
+    if (s.ok()) s = Output(rows * std::max<int64_t>(m_->classes(), 1));
+    if (s.ok()) s = m_->Classify(stage_[kX].data(), rows, out_.data());
+    Release();
+    return s.ok() ? Rows(out_.data(), rows, m_->classes())
+                  : ErrorObject(FromModel(s));
+  }
+
+  // An attention layer's weights after the last forward: rows of heads * T
+  // * T floats (one per sequence).
+  val Attention(int layer) const {
+    const float* p = nullptr;
+    int64_t rows = 0;
+    if (Status s = m_->AttentionWeights(layer, &p, &rows); !s.ok())
+      return ErrorObject(FromModel(s));
+    const int64_t t = m_->block();
+    return Rows(p, rows, m_->layers()[layer].heads * t * t);
+  }
+
+  val LastLosses() const {
+    double lm, cls;
+    m_->LastLosses(&lm, &cls);
+    val o = val::object();
+    o.set("lm", lm);
+    o.set("cls", cls);
+    return o;
+  }
+
+  // The optimizer's state, copied out: {address, rows: 1, width}.
+  val OptimizerState() {
+    const int64_t n = m_->OptimizerStateFloats();
+    Status s = Output(n);
+    if (s.ok()) s = m_->GetOptimizerState(out_.data(), n);
+    return s.ok() ? Rows(out_.data(), 1, n) : ErrorObject(FromModel(s));
+  }
+
+  // Restores the optimizer's state from slot x, with its step count.
+  val SetOptimizerState(double step) {
+    const Status s = m_->SetOptimizerState(stage_[kX].data(), staged_[kX].n,
+                                           static_cast<int64_t>(step));
+    Release();
+    return s.ok() ? val::object() : ErrorObject(FromModel(s));
+  }
+
   val ToPyTorch() const {
     std::string src;
     if (Status s = m_->ToPyTorch(&src); !s.ok())
@@ -402,6 +514,12 @@ class ModelHandle {
     if (arg == "x") {
       const std::string in = std::to_string(m_->inputs());
       return "[rows, " + in + "] (" + in + " inputs per row)";
+    }
+    if (m_->IsSequence()) {
+      const std::string t = std::to_string(m_->block());
+      return "[rows, " + std::to_string(m_->TargetWidth()) + "] (" + t +
+             " next-token targets per sequence" +
+             (m_->classes() > 0 ? ", then its class)" : ")");
     }
     if (m_->ClassTargets()) return "[rows]: one class index per row";
     const std::string tw = std::to_string(m_->TargetWidth());
@@ -497,7 +615,15 @@ EMSCRIPTEN_BINDINGS(dlmath_model) {
       .function("setLr", &ModelHandle::SetLr)
       .function("stepCount", &ModelHandle::StepCount)
       .function("resetOptimizer", &ModelHandle::ResetOptimizer)
-      .function("toPyTorch", &ModelHandle::ToPyTorch);
+      .function("toPyTorch", &ModelHandle::ToPyTorch)
+      .function("evaluateSequences", &ModelHandle::EvaluateSequences)
+      .function("nextTokens", &ModelHandle::NextTokens)
+      .function("generate", &ModelHandle::Generate)
+      .function("classify", &ModelHandle::Classify)
+      .function("attention", &ModelHandle::Attention)
+      .function("lastLosses", &ModelHandle::LastLosses)
+      .function("optimizerState", &ModelHandle::OptimizerState)
+      .function("setOptimizerState", &ModelHandle::SetOptimizerState);
   function("_modelCreate", &CreateModel);
   function("_modelArenaAllocations", &ArenaAllocations);
   function("_allocations", &Allocations);

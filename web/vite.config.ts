@@ -78,6 +78,8 @@ export default defineConfig({
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,
+    // Two pages: the playground and the tiny GPT.
+    rollupOptions: { input: { main: `${root}index.html`, gpt: `${root}gpt.html` } },
     // The wasm is fetched at run time; never inline it as a data: URL.
     assetsInlineLimit: (file) => (file.endsWith('.wasm') ? false : undefined),
   },

@@ -9,134 +9,22 @@
 //     Predict within 1e-5 for every layer kind and every registry
 //     activation (natively; the wasm build checks the exported weights,
 //     base64-decoded, equal the model's).
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "tests/core/model_testing.h"
-
-#if !defined(__EMSCRIPTEN__)
-#include <unistd.h>
-
-#include <filesystem>
-#endif
-
-#ifndef DLMATH_SOURCE_DIR
-#error "DLMATH_SOURCE_DIR (the repository root) is set by CMakeLists.txt"
-#endif
+#include "tests/core/torch_testing.h"
 
 namespace dlmath::testing {
 namespace {
 
-constexpr const char* kFixture = "tests/fixtures/train_torch.txt";
-constexpr const char* kMagic = "DLMATH-TRAIN-FIXTURE";
-constexpr int kVersion = 1;
-
-struct Run {
-  std::string name, spec, fit;
-  std::vector<float> x, y, losses;
-  std::vector<std::pair<std::string, std::vector<float>>> init, last;
-};
-
-std::vector<float> ReadFloats(std::istringstream& in) {
-  size_t n = 0;
-  in >> n;
-  std::vector<float> v(n);
-  for (float& f : v) {
-    double d;
-    in >> d;
-    f = static_cast<float>(d);  // the exact float32 value, printed in full
-  }
-  return v;
-}
-
-// The fixture's runs; fails the test, saying how to regenerate it, if the
-// file is missing or of another version.
-std::vector<Run> ReadFixture() {
-  const std::string path = std::string(DLMATH_SOURCE_DIR) + "/" + kFixture;
-  std::ifstream file(path);
-  const std::string regenerate = std::string(
-      "; regenerate it with: python3 tests/fixtures/"
-      "train_torch.py (Debian's python3-torch 1.13)");
-  INFO(path);
-  if (!file) FAIL("cannot open the fixture" + regenerate);
-  std::string magic;
-  int version = 0;
-  file >> magic >> version;
-  if (magic != kMagic || version != kVersion)
-    FAIL("the fixture starts with '" + magic + " " + std::to_string(version) +
-         "', expected '" + kMagic + " " + std::to_string(kVersion) + "'" +
-         regenerate);
-  std::vector<Run> runs;
-  std::string line;
-  while (std::getline(file, line)) {
-    std::istringstream in(line);
-    std::string key;
-    in >> key;
-    if (key == "config") {
-      runs.emplace_back();
-      in >> runs.back().name;
-    } else if (key == "spec" || key == "fit") {
-      std::string rest;
-      std::getline(in, rest);
-      (key == "spec" ? runs.back().spec : runs.back().fit) = rest;
-    } else if (key == "x" || key == "y" || key == "loss") {
-      (key == "x"   ? runs.back().x
-       : key == "y" ? runs.back().y
-                    : runs.back().losses) = ReadFloats(in);
-    } else if (key == "init" || key == "final") {
-      std::string name;
-      in >> name;
-      (key == "init" ? runs.back().init : runs.back().last)
-          .emplace_back(name, ReadFloats(in));
-    }
-  }
-  return runs;
-}
-
 TEST_CASE("training matches PyTorch step by step", "[model][torch]") {
-  const std::vector<Run> runs = ReadFixture();
+  const std::vector<TorchRun> runs =
+      ReadTorchFixture("train_torch.txt", "train_torch.py");
   REQUIRE(runs.size() == 3);
-  for (const Run& r : runs) {
-    INFO(r.name);
-    auto m = MakeModel(r.spec);
-    for (const auto& [name, values] : r.init)
-      REQUIRE(m->SetParameter(name, values.data(), values.size()).ok());
-    FitOptions o;
-    REQUIRE(ParseFitOptions(r.fit, &o).ok());
-    o.log_steps = static_cast<int64_t>(r.losses.size());
-    const int64_t n = static_cast<int64_t>(r.x.size()) / m->inputs();
-    REQUIRE(m->FitBegin(r.x.data(), r.y.data(), n, o).ok());
-    FitProgress p;
-    REQUIRE(m->FitRun(1 << 20, &p).ok());
-    CHECK(p.state == FitState::kFinished);
-    int64_t steps;
-    const float* log = m->DiagnosticsLog(&steps);
-    REQUIRE(steps == static_cast<int64_t>(r.losses.size()));
-    for (int64_t t = 0; t < steps; ++t) {
-      const double got = log[t * m->DiagnosticsStride() + kDiagDataLoss];
-      const double want = r.losses[t];
-      INFO("step " << t << ": dlmath " << got << ", PyTorch " << want);
-      CHECK(std::fabs(got - want) <= 1e-4 * std::fabs(want));
-    }
-    for (const auto& [name, want] : r.last) {
-      std::vector<float> got(want.size());
-      REQUIRE(m->GetParameter(name, got.data(), got.size()).ok());
-      for (size_t i = 0; i < want.size(); ++i) {
-        INFO(name << "[" << i << "]: dlmath " << got[i] << ", PyTorch "
-                  << want[i]);
-        CHECK(std::fabs(got[i] - want[i]) <=
-              1e-4 * std::max(1.0f, std::fabs(want[i])));
-      }
-    }
-  }
+  for (const TorchRun& r : runs) ReplayTorchRun(r);
 }
 
 // ----- export
@@ -254,70 +142,16 @@ TEST_CASE("the PyTorch export carries the exact weights", "[model][torch]") {
 }
 
 #if !defined(__EMSCRIPTEN__)
-// A python3 that imports torch: $DLMATH_PYTHON, else python3 on PATH, else
-// Debian's interpreter (python3-torch is installed for it).
-std::string TorchPython() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("DLMATH_PYTHON")) candidates.push_back(env);
-  candidates.push_back("python3");
-  candidates.push_back("/usr/bin/python3");
-  for (const std::string& py : candidates)
-    if (std::system((py + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0)
-      return py;
-  return "";
-}
-
 TEST_CASE("the exported PyTorch model reproduces Predict", "[model][torch]") {
-  const std::string python = TorchPython();
-  INFO("setup installs python3-torch: bash scripts/setup.sh");
-  REQUIRE(!python.empty());
-  const std::vector<Exported> cases = ExportCases();
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() /
-      ("dlmath_export_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  std::string json = "[";
-  for (const Exported& e : cases) {
-    const std::filesystem::path file = dir / (e.name + ".py");
-    std::ofstream(file) << e.source;
-    auto list = [](const std::vector<float>& v) {
-      std::string s = "[";
-      char buf[40];
-      for (size_t i = 0; i < v.size(); ++i) {
-        std::snprintf(buf, sizeof buf, "%s%.9g", i ? "," : "", v[i]);
-        s += buf;
-      }
-      return s + "]";
-    };
-    json += std::string(json.size() > 1 ? "," : "") + "{\"name\":\"" + e.name +
-            "\",\"file\":\"" + file.string() +
-            "\",\"rows\":7,\"inputs\":" + std::to_string(e.model->inputs()) +
-            ",\"x\":" + list(e.x) + ",\"y\":" + list(e.y) + "}";
-  }
-  std::ofstream(dir / "cases.json") << json << "]";
-  const std::string command = python + " " + DLMATH_SOURCE_DIR +
-                              "/tests/fixtures/check_export.py " +
-                              (dir / "cases.json").string() + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::map<std::string, std::string> result;
-  char line[4096];
-  while (std::fgets(line, sizeof line, pipe)) {
-    std::istringstream in(line);
-    std::string name, rest;
-    in >> name;
-    std::getline(in, rest);
-    result[name] = rest;
-  }
-  pclose(pipe);
-  std::filesystem::remove_all(dir);
-  for (const Exported& e : cases) {
-    INFO(e.name << ":" << result[e.name]);
-    REQUIRE(result.count(e.name));
-    const double err = std::strtod(result[e.name].c_str(), nullptr);
-    CHECK(result[e.name].find("error") == std::string::npos);
-    CHECK(err <= 1e-5);
-  }
+  std::vector<ExportCheck> checks;
+  for (const Exported& e : ExportCases())
+    checks.push_back({.name = e.name,
+                      .source = e.source,
+                      .rows = 7,
+                      .inputs = e.model->inputs(),
+                      .x = e.x,
+                      .y = e.y});
+  CheckExports(checks, 1e-5);
 }
 #endif
 

@@ -96,6 +96,85 @@
 // give bit-identical training. max_batch: the rows the activation arena is
 // first sized for (0: sized by the first call).
 //
+// ---------------------------------------------------------------------------
+// Sequence models (a tiny GPT). "input" may instead be an object:
+//
+//   { "input": {"tokens": 29, "block": 16, "pad": 0},
+//     "layers": [
+//       {"type": "embedding", "dim": 64, "init": {"id": "normal", "std":
+//       0.02}},
+//       {"type": "positional", "kind": "learned"},   // or "sinusoidal"
+//       {"type": "residual", "layers": [
+//         {"type": "layer_norm"},
+//         {"type": "attention", "heads": 4, "causal": true}]},
+//       {"type": "residual", "layers": [
+//         {"type": "layer_norm"},
+//         {"type": "linear", "units": 256},
+//         {"type": "activation", "id": "gelu_tanh"},    // or a swiglu layer
+//         {"type": "linear", "units": 64}]},
+//       {"type": "layer_norm"},
+//       {"type": "linear", "units": 29, "bias": false, "tie": true}],
+//     "loss": {"id": "cross_entropy"},               // over every position
+//     "classifier": {"classes": 2, "lm_weight": 0.5},  // optional
+//     "optimizer": {"id": "adamw", "lr": 3e-3, "decay": "matrices"}, ... }
+//
+// tokens  the vocabulary size V ([2, 65536]); block: T, the positions of
+// one sequence ([1, 4096]); pad (optional, a token id): the start/pad token.
+// Position 0 of every sequence holds the start token; a pad token anywhere
+// after it marks padding: attention hides those keys (key_padding_mask) and
+// the last real position of a sequence is the last one that is not padding.
+//
+// A ROW of x is one sequence: x [rows, T] token ids (floats holding
+// integers in [0, V)), so inputs() == T and a batch of B sequences runs B*T
+// positions through the layers, each position a row of width C. y [rows,
+// TargetWidth()]: T next-token targets per sequence (class indices in [0,
+// V), or the loss's ignore_index for positions not scored, e.g. padding),
+// then, with a classifier, the sequence's class. Predict writes [rows, T,
+// V]: outputs() == T * V (vocab() == V, block() == T).
+//
+// Layers of sequence models (rows are positions; a layer that mixes
+// positions sees them grouped by sequence):
+//   embedding   dim (required): y[r] = weight[token r], weight [V, dim] as
+//               nn.Embedding (a gather; backward scatter-adds into the
+//               weight's gradient). Only as the first layer, only there.
+//               init: as linear's, plus {"id": "normal", "std": s} (N(0, s^2));
+//               "default" is nn.Embedding's N(0, 1).
+//   positional  kind "learned" (a [T, C] table "weight", init as embedding)
+//               or "sinusoidal" (the registry's sinusoidal table, fixed;
+//               base (10000)): y[r] = x[r] + table[r mod T].
+//   attention   heads (required, divides C), causal (true), bias (true),
+//               key_padding (true when the input has a pad token): batched
+//               multi-head self-attention over the sequence of each row
+//               (the registry's multi_head_attention kernels), parameters
+//               named as nn.MultiheadAttention's: in_proj_weight [3C, C],
+//               in_proj_bias [3C], out_proj.weight [C, C], out_proj.bias
+//               [C]. init: "default" (PyTorch's: xavier_uniform in_proj,
+//               nn.Linear's out_proj, zero biases) or any linear init (both
+//               weights; biases zero). No dropout inside: put a dropout
+//               layer after it.
+//   swiglu      units (required): SiLU(x W) * (x V), the registry's swiglu,
+//               W and V [in, units]; init as linear's (default
+//               U(+-1/sqrt(in))).
+//   linear      also tie (false): true shares the embedding's weight (the
+//               first layer's [V, dim]; units must be V and the input width
+//               dim): no parameter of its own besides an optional bias.
+// Every other layer works position by position, unchanged.
+//
+// classifier (optional): {"classes": K, "lm_weight": lambda (0), "init",
+// "bias_init"} adds a linear head (parameters classifier.weight [K, C],
+// classifier.bias [K]) reading the INPUT of the last layer (the hidden
+// state before the LM head) at each sequence's last real position. The
+// step then minimises L2 + lambda * L1: L2 the cross-entropy of the class
+// (mean over the batch), L1 the loss over the tokens (GPT-1's L3; lambda 0:
+// L2 alone). A classifier needs the pad token. Accuracy is then the
+// class's; without a classifier it is the next-token accuracy (targets
+// equal to ignore_index are not counted, nor in the loss's mean).
+//
+// optimizer.decay: "all" (default, as torch.optim over model.parameters())
+// or "matrices": weight decay only for parameters of rank >= 2 (weights,
+// embeddings, positional tables), not for biases and norm weights (GPT's
+// two parameter groups); ParamEntry::decay says which.
+//
 // Every mistake is a Status whose message names the place and the field,
 // e.g. "layers[2].units: must be an integer in [1, 65536], got 0" or
 // "layers[0]: unknown key 'unit' (did you mean 'units'?)".
@@ -144,6 +223,10 @@ enum class LayerType {
   kRmsNorm,
   kGroupNorm,
   kResidual,
+  kEmbedding,
+  kPositional,
+  kAttention,
+  kSwiglu,
 };
 // The spec's "type" string: "linear", "activation", ...
 const char* LayerTypeName(LayerType t);
@@ -162,6 +245,13 @@ struct LayerInfo {
   int first_child = -1, end_child = -1;  // residual: its layers' indices
   int first_param = 0, end_param = 0;    // its rows of ParameterTable()
   double p[kMaxParams] = {};  // op params, registry order, as in the step
+  int64_t heads = 0;          // attention: its heads
+  bool causal = false;        // attention: keys after the query hidden
+  bool key_padding = false;   // attention: keys of pad tokens hidden
+  bool tied = false;          // linear: the embedding's weight
+  // The classifier head: last in layers(), outside the forward chain (it
+  // reads the input of the model's last layer).
+  bool head = false;
 };
 
 // A row of the parameter table: a named slice of an arena.
@@ -171,7 +261,8 @@ struct ParamEntry {
   Shape shape;
   int64_t offset = 0;  // floats into parameters() or buffers()
   TensorKind kind = TensorKind::kParameter;
-  int layer = 0;
+  int layer = 0;      // the classifier's: layers().size() - 1 (its LayerInfo)
+  bool decay = true;  // the optimizer's weight decay applies to it
 };
 
 // Fit options: JSON text with these keys (the JS object, stringified):
@@ -276,11 +367,14 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   // ----- structure ---------------------------------------------------------
-  int64_t inputs() const;       // features per row of x
-  int64_t outputs() const;      // width of the last layer
-  bool ClassTargets() const;    // y holds class indices (see above)
-  int64_t TargetWidth() const;  // floats of y per row: 1 or outputs()
-  bool HasAccuracy() const;     // the loss defines an accuracy
+  int64_t inputs() const;     // features per row of x (sequences: T)
+  int64_t outputs() const;    // floats per row of Predict's output: the last
+                              // layer's width (sequences: T times it)
+  bool ClassTargets() const;  // y holds class indices (see above)
+  // Floats of y per row: 1 or outputs() (sequences: T, plus 1 with a
+  // classifier).
+  int64_t TargetWidth() const;
+  bool HasAccuracy() const;  // the loss defines an accuracy
   const std::vector<LayerInfo>& layers() const;
   // The spec with every default filled in (and the aliases resolved), for
   // saving; Create(SpecJson()) builds the same architecture.
@@ -364,6 +458,64 @@ class Model {
   Status InputGradient(const float* x, const float* y, int64_t n, float* dx);
   // Eval mode: dx = d output[:, unit] / d x, row by row.
   Status OutputGradient(const float* x, int64_t n, int64_t unit, float* dx);
+
+  // ----- sequence models (see "Sequence models" above)
+  // ------------------------
+  bool IsSequence() const;
+  int64_t vocab() const;      // V (0: not a sequence model)
+  int64_t block() const;      // T (1: not a sequence model)
+  int64_t pad_token() const;  // the start/pad token (-1: none)
+  int64_t classes() const;    // the classifier's K (0: none)
+  // The parts of the last loss computed (a step, an evaluation): L1 over
+  // the tokens (also when lambda is 0) and L2 of the classifier (NaN
+  // without one); the step minimises L2 + lambda * L1, or L1 alone.
+  void LastLosses(double* lm, double* cls) const;
+  // Eval mode over n sequences x [n, T], y [n, TargetWidth()]: the token
+  // loss (the mean over the counted targets: exp of it is the perplexity)
+  // and next-token accuracy, and with a classifier its loss and accuracy.
+  struct SequenceMetrics {
+    double lm_loss = 0, lm_accuracy = 0;
+    // The registry's perplexity of the counted targets (exp(lm_loss) for
+    // a mean loss).
+    double perplexity = 0;
+    int64_t lm_tokens = 0;  // targets counted (not ignore_index)
+    double cls_loss = 0, cls_accuracy = 0;  // NaN without a classifier
+    int64_t sequences = 0;
+  };
+  Status EvaluateSequences(const float* x, const float* y, int64_t n,
+                           SequenceMetrics* out);
+  // The last real position of each sequence (see pad): last[i] in [0, T).
+  Status LastPositions(const float* x, int64_t n, int64_t* last) const;
+  // Eval mode: probabilities of the next token after each sequence's last
+  // real position, softmax(logits / temperature) restricted to the top_k
+  // most likely tokens (0: all) and renormalised. probs [n, V].
+  Status NextTokenProbabilities(const float* x, int64_t n, double temperature,
+                                int64_t top_k, float* probs);
+  // Samples continuations: tokens [n, T] holds each prefix (position 0 the
+  // start token, then the prefix, then pad); every sequence grows by
+  // sampling NextTokenProbabilities until `end` is drawn (kept) or the
+  // block is full. Draws come from (seed, sequence, position): the same
+  // seed gives the same names.
+  struct GenerateOptions {
+    double temperature = 1;
+    int64_t top_k = 0;
+    int64_t end = -1;  // token that ends a sequence (-1: none)
+    uint32_t seed = 0;
+  };
+  Status Generate(float* tokens, int64_t n, const GenerateOptions& options);
+  // The classifier's logits [n, K] (eval mode).
+  Status Classify(const float* x, int64_t n, float* logits);
+  // After any forward: attention layer `layer`'s weights for the last
+  // (chunk of the) batch, [rows, heads, T, T] (query, then key), zeros where
+  // masked. Valid until the next call.
+  Status AttentionWeights(int layer, const float** data, int64_t* rows) const;
+
+  // ----- checkpoints ---------------------------------------------------------
+  // The optimizer state (moments, accumulators; the layout is the
+  // optimizer's) and its step count, copied out and restored bit-exactly.
+  int64_t OptimizerStateFloats() const;
+  Status GetOptimizerState(float* out, int64_t n) const;
+  Status SetOptimizerState(const float* data, int64_t n, int64_t step);
 
   // ----- export --------------------------------------------------------------
   // Python source for python3-torch (1.13+) defining a module-level `model`:

@@ -155,6 +155,22 @@ class Writer {
         if (Status s = List(l.layers, depth + 1, out); !s.ok()) return s;
         *out += pad + ")";
         return {};
+      case LayerType::kEmbedding:
+        *out += pad + "Embedding(" + std::to_string(l.vocab) + ", " +
+                std::to_string(l.out_width) + ")";
+        return {};
+      case LayerType::kPositional:
+        *out += pad + (l.sinusoidal ? "Sinusoidal(" : "Positional(") +
+                std::to_string(l.block) + ", " + w + ")";
+        return {};
+      case LayerType::kAttention:
+        *out += pad + "SelfAttention(" + w + ", " + std::to_string(l.heads) +
+                ", causal=" + flag(l.causal) + ", bias=" + flag(l.bias) +
+                ", key_padding=" + flag(l.key_padding) + ")";
+        return {};
+      case LayerType::kSwiglu:
+        *out += pad + "SwiGLU(" + w + ", " + std::to_string(l.out_width) + ")";
+        return {};
     }
     return {};
   }
@@ -271,15 +287,85 @@ class RMSNorm(nn.Module):
         return y * self.weight if self.weight is not None else y
 
 
+def _call(module, x, pad):
+    """Runs a module; those that mix positions also get the padding."""
+    return module(x, pad) if getattr(module, "takes_pad", False) else module(x)
+
+
 class Residual(nn.Module):
     """x + f(x)."""
+
+    takes_pad = True
 
     def __init__(self, *layers):
         super().__init__()
         self.layers = nn.Sequential(*layers)
 
+    def forward(self, x, pad=None):
+        y = x
+        for module in self.layers:
+            y = _call(module, y, pad)
+        return x + y
+
+
+class Embedding(nn.Embedding):
+    """Token ids (any dtype) to vectors."""
+
     def forward(self, x):
-        return x + self.layers(x)
+        return super().forward(x.long())
+
+
+class Positional(nn.Module):
+    """A learned [T, C] table added position by position."""
+
+    def __init__(self, block, width):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(block, width))
+
+    def forward(self, x):
+        return x + self.weight[: x.shape[1]]
+
+
+class Sinusoidal(nn.Module):
+    """The fixed sinusoidal table (dlmath's values, loaded below)."""
+
+    def __init__(self, block, width):
+        super().__init__()
+        self.register_buffer("pe", torch.zeros(block, width))
+
+    def forward(self, x):
+        return x + self.pe[: x.shape[1]]
+
+
+class SelfAttention(nn.MultiheadAttention):
+    """Batched self-attention; True in a mask hides the key."""
+
+    takes_pad = True
+
+    def __init__(self, width, heads, causal, bias, key_padding):
+        super().__init__(width, heads, bias=bias, batch_first=True)
+        self.causal = causal
+        self.key_padding = key_padding
+
+    def forward(self, x, pad=None):
+        t = x.shape[1]
+        mask = None
+        if self.causal:
+            mask = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
+        kpm = pad if self.key_padding else None
+        return super().forward(x, x, x, key_padding_mask=kpm, need_weights=False, attn_mask=mask)[0]
+
+
+class SwiGLU(nn.Module):
+    """silu(x W) * (x V), W and V [in, units]."""
+
+    def __init__(self, width, units):
+        super().__init__()
+        self.W = nn.Parameter(torch.zeros(width, units))
+        self.V = nn.Parameter(torch.zeros(width, units))
+
+    def forward(self, x):
+        return F.silu(x @ self.W) * (x @ self.V)
 
 
 class Net(nn.Module):
@@ -287,6 +373,59 @@ class Net(nn.Module):
         super().__init__()
         self.layers = nn.Sequential(
 )";
+
+// The rest of Net for a sequence model: ties, the classifier, the padding
+// mask and the forward passes (tokens [B, T] in: logits [B, T, V] out, and
+// classify: [B, K]).
+std::string SequenceNet(const Model::Impl& m) {
+  std::string s;
+  for (size_t i = 0; i < m.infos.size(); ++i)
+    if (m.infos[i].tied)
+      s += "        self.get_submodule('" + m.infos[i].path +
+           "').weight = self.get_submodule('" + m.infos[0].path + "').weight\n";
+  if (m.spec.has_classifier) {
+    const model::LayerSpec& c = m.spec.classifier;
+    s += "        self.classifier = nn.Linear(" + std::to_string(c.in_width) +
+         ", " + std::to_string(c.out_width) +
+         ", bias=" + (c.bias ? "True" : "False") + ")\n";
+  }
+  s += "        self.pad = " +
+       (m.spec.pad >= 0 ? std::to_string(m.spec.pad) : std::string("None")) +
+       "\n";
+  s += R"(
+    def padding(self, idx):
+        """True where a position after the start holds the pad token."""
+        if self.pad is None:
+            return None
+        after = torch.arange(idx.shape[1], device=idx.device) > 0
+        return (idx == self.pad) & after
+
+    def hidden(self, x):
+        """The input of the last layer, [B, T, C]."""
+        idx = x.long()
+        pad = self.padding(idx)
+        h = idx
+        for module in list(self.layers)[:-1]:
+            h = _call(module, h, pad)
+        return h, pad
+
+    def forward(self, x):
+        h, pad = self.hidden(x)
+        return _call(self.layers[-1], h, pad)
+)";
+  if (m.spec.has_classifier)
+    s += R"(
+    def classify(self, x):
+        """Class logits from each sequence's last real position."""
+        h, pad = self.hidden(x)
+        t = h.shape[1]
+        real = ~pad
+        pos = torch.arange(t, device=h.device).expand_as(real)
+        last = torch.where(real, pos, torch.zeros_like(pos)).max(1).values
+        return self.classifier(h[torch.arange(h.shape[0]), last])
+)";
+  return s;
+}
 
 }  // namespace
 
@@ -296,8 +435,13 @@ Status Model::ToPyTorch(std::string* out) const {
   s += kPrelude;
   Writer w;
   if (Status st = w.List(m.spec.layers, 3, &s); !st.ok()) return st;
-  s += "        )\n\n    def forward(self, x):\n        return "
-       "self.layers(x)\n\n\n";
+  s += "        )\n";
+  if (m.spec.sequence()) {
+    s += SequenceNet(m);
+  } else {
+    s += "\n    def forward(self, x):\n        return self.layers(x)\n";
+  }
+  s += "\n\n";
   s += "_WEIGHTS = {\n";
   for (const ParamEntry& e : m.table) {
     const float* base =

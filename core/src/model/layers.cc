@@ -125,12 +125,32 @@ Status RunInit(const OpInfo& op, const double* p, uint32_t seed, int64_t rows,
   return {};
 }
 
+}  // namespace
+
+Status InitWeight(const InitSpec& init, uint32_t seed, int64_t rows,
+                  int64_t cols, float* w) {
+  if (!init.op) {
+    std::fill(w, w + rows * cols, 0.0f);
+    return {};
+  }
+  if (Status s = RunInit(*init.op, init.p, seed, rows, cols, w); !s.ok())
+    return s;
+  if (init.normal_std > 0) {
+    // kaiming_normal's draws (fan_in = cols, gain 1) have std 1/sqrt(cols).
+    const float k = static_cast<float>(init.normal_std *
+                                       std::sqrt(static_cast<double>(cols)));
+    for (int64_t i = 0; i < rows * cols; ++i) w[i] *= k;
+  }
+  return {};
+}
+
 uint32_t ParamSeed(uint32_t seed, int64_t offset) {
-  // Distinct parameters draw from distinct streams: key on the offset.
   return static_cast<uint32_t>(
       (static_cast<uint64_t>(seed) * 0x9E3779B1u + 0x632BE5ABu) ^
       static_cast<uint64_t>(offset) * 0x85EBCA77u);
 }
+
+namespace {
 
 // ----- linear: y = x W^T + b ------------------------------------------------
 // x [R, I], W [O, I] (PyTorch's layout), b [O]. The products run through
@@ -143,7 +163,9 @@ class LinearLayer : public Layer {
 
   void Declare(AddTensor add, void* ctx) override {
     const int64_t o = spec_.out_width, i = spec_.in_width;
-    w_ = {add(ctx, spec_.path + ".weight", Shape{o, i}, TensorKind::kParameter),
+    if (!spec_.tie)
+      w_ = {
+          add(ctx, spec_.path + ".weight", Shape{o, i}, TensorKind::kParameter),
           o * i};
     if (spec_.bias)
       b_ = {add(ctx, spec_.path + ".bias", Shape{o}, TensorKind::kParameter),
@@ -152,14 +174,11 @@ class LinearLayer : public Layer {
 
   Status Init(float* params, float* buffers, uint32_t seed) override {
     const int64_t o = spec_.out_width, i = spec_.in_width;
-    float* w = params + w_.offset;
-    if (!spec_.init.op) {
-      std::fill(w, w + w_.size, 0.0f);
-    } else if (Status s = RunInit(*spec_.init.op, spec_.init.p,
-                                  ParamSeed(seed, w_.offset), o, i, w);
-               !s.ok()) {
-      return s;
-    }
+    if (!spec_.tie)
+      if (Status s = InitWeight(spec_.init, ParamSeed(seed, w_.offset), o, i,
+                                params + w_.offset);
+          !s.ok())
+        return s;
     if (!spec_.bias) return {};
     float* b = params + b_.offset;
     if (spec_.bias_zeros) {
@@ -201,9 +220,120 @@ class LinearLayer : public Layer {
            i, true);
   }
   bool TakesNullDx() const override { return true; }
+  void Tie(int64_t offset) override {
+    w_ = {offset, spec_.out_width * spec_.in_width};
+  }
 
  private:
   TensorSlot w_, b_;
+};
+
+// ----- token embedding: y[r] = W[token r]
+// ------------------------------------- x [R, 1] token ids (floats holding
+// integers in [0, V), checked by the model), W [V, C] (nn.Embedding's layout).
+// Backward scatter-adds dy's rows into dW (tokens repeat: rows add up); no dx
+// (ids are not differentiable).
+
+class EmbeddingLayer : public Layer {
+ public:
+  using Layer::Layer;
+
+  void Declare(AddTensor add, void* ctx) override {
+    const int64_t v = spec_.vocab, c = spec_.out_width;
+    w_ = {add(ctx, spec_.path + ".weight", Shape{v, c}, TensorKind::kParameter),
+          v * c};
+  }
+  Status Init(float* params, float* buffers, uint32_t seed) override {
+    return InitWeight(spec_.init, ParamSeed(seed, w_.offset), spec_.vocab,
+                      spec_.out_width, params + w_.offset);
+  }
+
+  void Forward(const Pass& p, const float* x, float* y) override {
+    const int64_t c = spec_.out_width;
+    const float* w = p.params + w_.offset;
+    for (int64_t r = 0; r < p.rows; ++r)
+      std::memcpy(y + r * c, w + static_cast<int64_t>(x[r]) * c,
+                  c * sizeof(float));
+  }
+
+  void Backward(const Pass& p, const float* x, const float* y, const float* dy,
+                float* dx) override {
+    const int64_t c = spec_.out_width;
+    float* dw = p.grads + w_.offset;
+    for (int64_t r = 0; r < p.rows; ++r) {
+      float* row = dw + static_cast<int64_t>(x[r]) * c;
+      const float* g = dy + r * c;
+      for (int64_t j = 0; j < c; ++j) row[j] += g[j];
+    }
+  }
+  bool TakesNullDx() const override { return true; }
+
+ private:
+  TensorSlot w_;
+};
+
+// ----- positional encodings: y[r] = x[r] + P[r mod T] ------------------------
+// P [T, C]: a learned parameter "weight" (dP[t] += the dy rows of position
+// t), or the registry's sinusoidal table, a buffer "pe" filled once.
+// Backward: dx += dy.
+
+class PositionalLayer : public Layer {
+ public:
+  using Layer::Layer;
+
+  void Declare(AddTensor add, void* ctx) override {
+    const int64_t t = spec_.block, c = spec_.out_width;
+    const bool fixed = spec_.sinusoidal;
+    table_ = {add(ctx, spec_.path + (fixed ? ".pe" : ".weight"), Shape{t, c},
+                  fixed ? TensorKind::kBuffer : TensorKind::kParameter),
+              t * c};
+  }
+  Status Init(float* params, float* buffers, uint32_t seed) override {
+    const int64_t t = spec_.block, c = spec_.out_width;
+    if (!spec_.sinusoidal)
+      return InitWeight(spec_.init, ParamSeed(seed, table_.offset), t, c,
+                        params + table_.offset);
+    const float dims[2] = {static_cast<float>(t), static_cast<float>(c)};
+    const NamedTensor shape{"shape", {dims, Shape{2}}};
+    NamedParam named[kMaxParams];
+    const OpInfo& op = *spec_.op;
+    for (int k = 0; k < op.num_params(); ++k)
+      named[k] = {op.params[k].name, spec_.p[k]};
+    Call call;
+    if (Status s = Prepare(op.id, std::span(&shape, 1),
+                           std::span(named, op.num_params()), &call);
+        !s.ok())
+      return s;
+    dlmath::Forward(call, buffers + table_.offset, nullptr);
+    return {};
+  }
+
+  void Forward(const Pass& p, const float* x, float* y) override {
+    const float* table = Table(p);
+    const int64_t n = spec_.block * spec_.out_width;
+    for (int64_t start = 0; start < p.rows * spec_.out_width; start += n)
+      for (int64_t k = 0; k < n; ++k) y[start + k] = x[start + k] + table[k];
+  }
+
+  void Backward(const Pass& p, const float* x, const float* y, const float* dy,
+                float* dx) override {
+    const int64_t n = spec_.block * spec_.out_width,
+                  total = p.rows * spec_.out_width;
+    if (!spec_.sinusoidal) {
+      float* dp = p.grads + table_.offset;
+      for (int64_t start = 0; start < total; start += n)
+        for (int64_t k = 0; k < n; ++k) dp[k] += dy[start + k];
+    }
+    if (dx)
+      for (int64_t k = 0; k < total; ++k) dx[k] += dy[k];
+  }
+  bool TakesNullDx() const override { return true; }
+
+ private:
+  const float* Table(const Pass& p) const {
+    return (spec_.sinusoidal ? p.buffers : p.params) + table_.offset;
+  }
+  TensorSlot table_;
 };
 
 // ----- Elementwise / Rowwise registry activations ---------------------------
@@ -344,6 +474,9 @@ class GeneralLayer : public Layer {
       if (name == "weight" && std::string_view(op.id) == "prelu") {
         b.kind = kParam;
         b.shape = Shape{spec_.prelu_count};
+      } else if (name == "W" || name == "V") {  // swiglu: [in, units]
+        b.kind = kParam;
+        b.shape = Shape{width, spec_.out_width};
       } else if ((name == "weight" || name == "bias") && spec_.affine) {
         b.kind = kParam;
         b.shape = Shape{width};
@@ -367,6 +500,13 @@ class GeneralLayer : public Layer {
       if (b.kind == kNone) continue;
       const std::string_view name = op.inputs[k].name;
       float* at = (b.kind == kParam ? params : buffers) + b.slot.offset;
+      if (b.shape.rank == 2) {  // swiglu's W and V: fan_in = the input width
+        if (Status s = InitWeight(spec_.init, ParamSeed(seed, b.slot.offset),
+                                  b.shape[1], b.shape[0], at);
+            !s.ok())
+          return s;
+        continue;
+      }
       // PyTorch's starts: prelu 0.25 (init), norm weight 1, bias 0,
       // running_mean 0, running_var 1.
       float v = name == "running_var" || name == "weight" ? 1.0f : 0.0f;
@@ -447,7 +587,7 @@ class GeneralLayer : public Layer {
                             .in_shape = shapes,
                             .p = p,
                             .out = y,
-                            .out_shape = xs,
+                            .out_shape = Shape{pass.rows, l.spec_.out_width},
                             .ws = pass.acts->Ptr(l.ws_),
                             .aux = aux,
                             .aux_shape = aux_shapes};
@@ -481,6 +621,12 @@ std::unique_ptr<Layer> MakeLayer(const LayerSpec& spec, int index) {
       return std::make_unique<PointwiseLayer>(spec, index);
     case LayerType::kResidual:
       return std::make_unique<ResidualLayer>(spec, index);
+    case LayerType::kEmbedding:
+      return std::make_unique<EmbeddingLayer>(spec, index);
+    case LayerType::kPositional:
+      return std::make_unique<PositionalLayer>(spec, index);
+    case LayerType::kAttention:
+      return MakeAttentionLayer(spec, index);
     default:
       return std::make_unique<GeneralLayer>(spec, index);
   }

@@ -48,7 +48,7 @@ class ActivationArena {
 
 // What one pass over the layers sees.
 struct Pass {
-  int64_t rows = 0;
+  int64_t rows = 0;  // positions: sequences * block
   bool training = false;
   bool backward = true;  // a backward follows (forward saves for it)
   int64_t step = 0;      // the model's step count: per-step seeds
@@ -60,6 +60,11 @@ struct Pass {
   // Seed of layer `index` at this step (Model::LayerSeed).
   uint32_t (*seed)(uint32_t model_seed, int layer, int64_t step) = nullptr;
   uint32_t model_seed = 0;
+  // Sequence models: positions per sequence (rows is a multiple), and per
+  // row 1 where the position is padding (attention hides that key; null:
+  // no padding).
+  int64_t block = 1;
+  const float* key_padding = nullptr;
 };
 
 // A named tensor a layer owns in the parameter or buffer arena.
@@ -97,6 +102,9 @@ class Layer {
   virtual void Backward(const Pass& p, const float* x, const float* y,
                         const float* dy, float* dx) = 0;
   virtual bool TakesNullDx() const { return false; }
+  // A tied layer (linear with tie) reads and accumulates its weight at this
+  // offset of the parameter arena (the embedding's), declared by another.
+  virtual void Tie(int64_t offset) {}
   // Side effects of a training forward kept only when the step is accepted
   // (batch norm's running statistics).
   virtual void Commit(const Pass& p) {}
@@ -124,6 +132,21 @@ class Layer {
 // The layer for spec.type (residual blocks get a Layer whose Forward and
 // Backward do nothing: the model adds x + f(x) around its children).
 std::unique_ptr<Layer> MakeLayer(const LayerSpec& spec, int index);
+
+// The seed of the parameter at `offset` of the arena: distinct parameters
+// draw from distinct streams of the model's seed.
+uint32_t ParamSeed(uint32_t seed, int64_t offset);
+
+// Fills w [rows, cols] as `init` says (zeros, "normal", a registry
+// initializer run on that shape), drawing from `seed`.
+Status InitWeight(const InitSpec& init, uint32_t seed, int64_t rows,
+                  int64_t cols, float* w);
+
+// Batched causal multi-head self-attention (core/src/model/attention.cc).
+std::unique_ptr<Layer> MakeAttentionLayer(const LayerSpec& spec, int index);
+// Its weights [rows / T, heads, T, T] after the last forward (the layer
+// must be an attention layer).
+const float* AttentionLayerWeights(const Layer& layer, const Pass& p);
 
 // Fraction of the `cols` columns of v [rows, cols] that are 0 in every row.
 double ZeroColumns(const float* v, int64_t rows, int64_t cols);

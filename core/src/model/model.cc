@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <string>
@@ -61,6 +62,10 @@ void Flatten(const std::vector<LayerSpec>& list, int parent, int src,
     info.in_width = l.in_width;
     info.out_width = l.out_width;
     info.parent = parent;
+    info.heads = l.heads;
+    info.causal = l.type == LayerType::kAttention && l.causal;
+    info.key_padding = l.type == LayerType::kAttention && l.key_padding;
+    info.tied = l.tie;
     std::copy(l.p, l.p + kMaxParams, info.p);
     m->infos.push_back(info);
     m->specs.push_back(&l);
@@ -113,11 +118,29 @@ Status Model::Impl::Build() {
   int top_last = -1;
   Flatten(spec.layers, -1, -1, this, &top_last);
   last = top_last;
+  if (spec.has_classifier) {
+    // After the chain, outside the forward order: it reads the input of the
+    // last layer.
+    cls = static_cast<int>(infos.size());
+    hidden = src[last];
+    LayerInfo info;
+    info.type = LayerType::kLinear;
+    info.path = info.spec = "classifier";
+    info.in_width = spec.classifier.in_width;
+    info.out_width = spec.classifier.out_width;
+    info.head = true;
+    infos.push_back(info);
+    specs.push_back(&spec.classifier);
+    src.push_back(hidden);
+    tail.push_back(-1);
+  }
   for (size_t i = 0; i < infos.size(); ++i) {
     layers.push_back(model::MakeLayer(*specs[i], static_cast<int>(i)));
     infos[i].first_param = static_cast<int>(table.size());
     const int64_t before_layer = num_params;
     layers.back()->Declare(AddTensor, this);
+    if (infos[i].tied)  // the embedding (layer 0)'s weight, its first entry
+      layers.back()->Tie(table[infos[0].first_param].offset);
     infos[i].end_param = static_cast<int>(table.size());
     param_begin.push_back(before_layer);
     if (num_params > kMaxModelParams)
@@ -125,16 +148,26 @@ Status Model::Impl::Build() {
                  "the model reaches " + std::to_string(num_params) +
                      " trainable parameters here, above the limit of " +
                      std::to_string(kMaxModelParams));
-    if (infos[i].type == LayerType::kLinear)
+    if (infos[i].type == LayerType::kLinear && !infos[i].tied)
       penalized.push_back({table[infos[i].first_param].offset,
                            table[infos[i].first_param].shape.numel()});
     has_batch_norm = has_batch_norm || infos[i].type == LayerType::kBatchNorm;
   }
 
+  // Weight decay per parameter, and the runs of equal decay in the arena.
+  for (ParamEntry& e : table) {
+    if (e.kind != TensorKind::kParameter) continue;
+    e.decay = !spec.decay_matrices || e.shape.rank >= 2;
+    if (runs.empty() || runs.back().decay != e.decay)
+      runs.push_back({e.offset, 0, e.decay});
+    runs.back().count = e.offset + e.shape.numel() - runs.back().begin;
+  }
+
   // Arenas: parameters, gradients, the staged update, optimizer state,
   // buffers; per-layer pieces for clip_grad_norm.
   const int nl = static_cast<int>(infos.size());
-  const int64_t state_size = OptimizerStateSize(*spec.optimizer, num_params);
+  const int64_t state_size =
+      dlmath::OptimizerStateSize(*spec.optimizer, num_params);
   if (Status s = model::AllocateArena(num_params, "parameters", &params);
       !s.ok())
     return s;
@@ -173,26 +206,39 @@ Status Model::Impl::Build() {
 
   // Activation slots: each layer's output and its gradient, then what the
   // layers ask for, the input gradient, ones, the loss's scratch.
-  ones_width = spec.input;
+  ones_width = spec.row_width();
   for (int i = 0; i < nl; ++i) {
     out_slot.push_back(acts.Add(infos[i].out_width, 0));
     dout_slot.push_back(acts.Add(infos[i].out_width, 0));
     ones_width = std::max({ones_width, infos[i].in_width, infos[i].out_width});
   }
   for (auto& l : layers) l->Plan(&acts);
-  dx_slot = acts.Add(spec.input, 0);
+  dx_slot = acts.Add(spec.row_width(), 0);
+  if (spec.pad >= 0) pad_slot = acts.Add(1, 0);
+  if (spec.has_classifier) {
+    // Per-sequence slots sized per position (T times what they need: a few
+    // floats per position, and one layout rule for the arena).
+    const int64_t c = spec.classifier.in_width;
+    lm_y_slot = acts.Add(1, 0);
+    last_slot = acts.Add(1, 0);
+    cls_y_slot = acts.Add(1, 0);
+    gather_slot = acts.Add(c, 0);
+    dgather_slot = acts.Add(c, 0);
+    cls_ws_slot = acts.Add(spec.classifier_loss_sizes.ws_row,
+                           spec.classifier_loss_sizes.ws_fixed);
+  }
   ones_slot = acts.Add(ones_width, 0);
   loss_ws_slot = acts.Add(spec.loss_sizes.ws_row, spec.loss_sizes.ws_fixed);
   loss_out_slot = acts.Add(0, 1);
-  if (acts.RowsLimit() < std::max<int64_t>(spec.max_batch, 1))
-    return Bad(ErrorCode::kTooLarge, "max_batch",
-               std::to_string(std::max<int64_t>(spec.max_batch, 1)) +
-                   " rows need " +
-                   std::to_string(
-                       acts.FloatsFor(std::max<int64_t>(spec.max_batch, 1))) +
-                   " floats of activations, above the limit of " +
-                   std::to_string(kMaxActivationFloats) + " (at most " +
-                   std::to_string(acts.RowsLimit()) + " rows)");
+  if (RowsLimit() < std::max<int64_t>(spec.max_batch, 1))
+    return Bad(
+        ErrorCode::kTooLarge, "max_batch",
+        std::to_string(std::max<int64_t>(spec.max_batch, 1)) + " rows need " +
+            std::to_string(acts.FloatsFor(std::max<int64_t>(spec.max_batch, 1) *
+                                          spec.block)) +
+            " floats of activations, above the limit of " +
+            std::to_string(kMaxActivationFloats) + " (at most " +
+            std::to_string(RowsLimit()) + " rows)");
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
   if (spec.max_batch > 0) return EnsureCapacity(spec.max_batch);
   return {};
@@ -205,23 +251,24 @@ int64_t Model::Impl::LayerParamFloats(int layer) const {
 }
 
 Status Model::Impl::EnsureCapacity(int64_t rows) {
-  if (rows <= acts.capacity()) return {};
-  if (rows > acts.RowsLimit())
+  if (rows <= Capacity()) return {};
+  const int64_t positions = rows * spec.block;
+  if (rows > RowsLimit())
     return Bad(ErrorCode::kTooLarge, "rows",
                std::to_string(rows) + " rows need " +
-                   std::to_string(acts.FloatsFor(rows)) +
+                   std::to_string(acts.FloatsFor(positions)) +
                    " floats of activations, above the limit of " +
                    std::to_string(kMaxActivationFloats) + " (at most " +
-                   std::to_string(acts.RowsLimit()) + " rows at once)");
-  if (Status s = acts.Layout(rows); !s.ok()) return s;
+                   std::to_string(RowsLimit()) + " rows at once)");
+  if (Status s = acts.Layout(positions); !s.ok()) return s;
   for (auto& l : layers)
-    if (Status s = l->Resize(rows); !s.ok()) return s;
+    if (Status s = l->Resize(positions); !s.ok()) return s;
   float* ones = acts.Ptr(ones_slot);
-  std::fill(ones, ones + rows * ones_width, 1.0f);
+  std::fill(ones, ones + positions * ones_width, 1.0f);
   for (size_t i = 0; i < infos.size(); ++i) {
     if (infos[i].type != LayerType::kLinear) continue;
     const size_t o = infos[i].out_width, in = infos[i].in_width;
-    const size_t r = static_cast<size_t>(rows);
+    const size_t r = static_cast<size_t>(infos[i].head ? rows : positions);
     if (!GemmReserve(r, o, in) || !GemmReserve(r, in, o) ||
         !GemmReserve(o, in, r))
       return Bad(ErrorCode::kOutOfMemory, "rows",
@@ -233,7 +280,9 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
 
 Pass Model::Impl::MakePass(int64_t rows, bool training, bool backward) {
   Pass p;
-  p.rows = rows;
+  p.rows = rows * spec.block;
+  p.block = spec.block;
+  if (pad_slot >= 0) p.key_padding = acts.Ptr(pad_slot);
   p.training = training;
   p.backward = backward;
   p.step = t;
@@ -250,9 +299,24 @@ Pass Model::Impl::MakePass(int64_t rows, bool training, bool backward) {
 // ----- forward and backward
 // ---------------------------------------------------
 
+int64_t Model::Impl::LayerRows(int i, const Pass& p) const {
+  return i == cls ? p.rows / spec.block : p.rows;
+}
+
+const float* Model::Impl::LayerInput(int i, const float* x) {
+  if (i == cls) return acts.Ptr(gather_slot);
+  return src[i] < 0 ? x : acts.Ptr(out_slot[src[i]]);
+}
+
 const float* Model::Impl::Forward(const Pass& p, const float* x) {
+  if (pad_slot >= 0) {
+    // Padding: the pad token anywhere after the start position.
+    float* pad = acts.Ptr(pad_slot);
+    for (int64_t r = 0; r < p.rows; ++r)
+      pad[r] = r % spec.block != 0 && x[r] == spec.pad ? 1.0f : 0.0f;
+  }
   for (int i : order) {
-    const float* in = src[i] < 0 ? x : acts.Ptr(out_slot[src[i]]);
+    const float* in = LayerInput(i, x);
     float* y = acts.Ptr(out_slot[i]);
     if (infos[i].type == LayerType::kResidual) {
       const float* f = acts.Ptr(out_slot[tail[i]]);
@@ -263,23 +327,65 @@ const float* Model::Impl::Forward(const Pass& p, const float* x) {
     }
   }
   last_rows = p.rows;
+  if (cls >= 0) ClassifierForward(p, x);
   return acts.Ptr(out_slot[last]);
+}
+
+// The classifier reads the hidden row of each sequence's last real position
+// (the last that is not padding).
+void Model::Impl::ClassifierForward(const Pass& p, const float* x) {
+  const int64_t t = spec.block, c = infos[cls].in_width;
+  const int64_t seqs = p.rows / t;
+  float* last_pos = acts.Ptr(last_slot);
+  float* g = acts.Ptr(gather_slot);
+  const float* h = acts.Ptr(out_slot[hidden]);
+  const float* pad = acts.Ptr(pad_slot);
+  for (int64_t b = 0; b < seqs; ++b) {
+    int64_t at = 0;
+    for (int64_t j = 1; j < t; ++j)
+      if (pad[b * t + j] == 0) at = j;
+    last_pos[b] = static_cast<float>(at);
+    std::copy(h + (b * t + at) * c, h + (b * t + at + 1) * c, g + b * c);
+  }
+  Pass head = p;
+  head.rows = seqs;
+  layers[cls]->Forward(head, g, acts.Ptr(out_slot[cls]));
+}
+
+// Backward of the head: its gradient reaches the hidden rows it read.
+void Model::Impl::ClassifierBackward(const Pass& p) {
+  const int64_t t = spec.block, c = infos[cls].in_width;
+  const int64_t seqs = p.rows / t;
+  float* dg = acts.Ptr(dgather_slot);
+  std::fill(dg, dg + seqs * c, 0.0f);
+  Pass head = p;
+  head.rows = seqs;
+  layers[cls]->Backward(head, acts.Ptr(gather_slot), acts.Ptr(out_slot[cls]),
+                        acts.Ptr(dout_slot[cls]), dg);
+  float* dh = acts.Ptr(dout_slot[hidden]);
+  const float* last_pos = acts.Ptr(last_slot);
+  for (int64_t b = 0; b < seqs; ++b) {
+    float* row = dh + (b * t + static_cast<int64_t>(last_pos[b])) * c;
+    for (int64_t k = 0; k < c; ++k) row[k] += dg[b * c + k];
+  }
 }
 
 void Model::Impl::ZeroBackward(const Pass& p) {
   std::fill(grads.data(), grads.data() + num_params, 0.0f);
   for (size_t i = 0; i < infos.size(); ++i) {
     float* d = acts.Ptr(dout_slot[i]);
-    std::fill(d, d + p.rows * infos[i].out_width, 0.0f);
+    std::fill(d, d + LayerRows(static_cast<int>(i), p) * infos[i].out_width,
+              0.0f);
   }
   float* dx = acts.Ptr(dx_slot);
-  std::fill(dx, dx + p.rows * spec.input, 0.0f);
+  std::fill(dx, dx + p.rows * spec.row_width(), 0.0f);
 }
 
 void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
+  if (cls >= 0) ClassifierBackward(p);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const int i = *it;
-    const float* in = src[i] < 0 ? x : acts.Ptr(out_slot[src[i]]);
+    const float* in = LayerInput(i, x);
     const float* dy = acts.Ptr(dout_slot[i]);
     float* din = src[i] < 0 ? dx : acts.Ptr(dout_slot[src[i]]);
     if (infos[i].type == LayerType::kResidual) {
@@ -297,46 +403,94 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
 }
 
 namespace {
-// The loss's GenCall over [rows, outputs] and the targets.
+// A loss's GenCall over `out` [rows, width] and its targets.
 struct LossFrame {
   const float* in[kMaxInputs] = {};
   Shape shapes[kMaxInputs];
   GenCall<float> call;
-  LossFrame(Model::Impl& m, const Pass& p, const float* y) {
-    const model::ModelSpec& s = m.spec;
-    const int64_t o = s.outputs();
-    in[0] = m.acts.Ptr(m.out_slot[m.last]);
-    shapes[0] = Shape{p.rows, o};
-    in[1] = y;
-    shapes[1] = s.class_targets ? Shape{p.rows} : Shape{p.rows, o};
-    if (s.loss_vector_input >= 0) {
-      in[s.loss_vector_input] = s.loss_vector.data();
-      shapes[s.loss_vector_input] = Shape{o};
+  LossFrame(const double* params, const float* out, const float* targets,
+            int64_t rows, int64_t width, bool class_targets, float* value,
+            float* ws, const std::vector<float>* vector = nullptr,
+            int vector_input = -1) {
+    in[0] = out;
+    shapes[0] = Shape{rows, width};
+    in[1] = targets;
+    shapes[1] = class_targets ? Shape{rows} : Shape{rows, width};
+    if (vector_input >= 0) {
+      in[vector_input] = vector->data();
+      shapes[vector_input] = Shape{width};
     }
     call = GenCall<float>{.in = in,
                           .in_shape = shapes,
-                          .p = s.loss_p,
-                          .out = m.acts.Ptr(m.loss_out_slot),
+                          .p = params,
+                          .out = value,
                           .out_shape = Shape{},
-                          .ws = m.acts.Ptr(m.loss_ws_slot)};
+                          .ws = ws};
+  }
+  double Forward(const OpInfo& op) {
+    op.impl.gen_fwd(call);
+    return call.out[0];
+  }
+  void Backward(const OpInfo& op, float* dout, float seed) {
+    float* din[kMaxInputs] = {dout};
+    double dp[kMaxParams] = {};
+    call.dy = &seed;
+    call.din = din;
+    call.dp = dp;
+    op.impl.gen_bwd(call);
   }
 };
+
 }  // namespace
 
 double Model::Impl::LossForward(const Pass& p, const float* y) {
-  LossFrame f(*this, p, y);
-  spec.loss->impl.gen_fwd(f.call);
-  return f.call.out[0];
+  const int64_t t = spec.block, seqs = p.rows / t;
+  targets = y;
+  classes = nullptr;
+  if (cls >= 0) {
+    // y [B, T + 1]: the token targets, then the class.
+    float* lm = acts.Ptr(lm_y_slot);
+    float* cy = acts.Ptr(cls_y_slot);
+    for (int64_t b = 0; b < seqs; ++b) {
+      std::copy(y + b * (t + 1), y + b * (t + 1) + t, lm + b * t);
+      cy[b] = y[b * (t + 1) + t];
+    }
+    targets = lm;
+    classes = cy;
+  }
+  if (spec.has_ignore) {
+    counted = 0;
+    for (int64_t r = 0; r < p.rows; ++r)
+      counted += targets[r] != spec.ignore_index;
+  }
+  LossFrame lm(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
+               spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
+               acts.Ptr(loss_ws_slot), &spec.loss_vector,
+               spec.loss_vector_input);
+  lm_loss = lm.Forward(*spec.loss);
+  if (cls < 0) return lm_loss;
+  LossFrame head(spec.classifier_loss_p, acts.Ptr(out_slot[cls]), classes, seqs,
+                 infos[cls].out_width, true, acts.Ptr(loss_out_slot),
+                 acts.Ptr(cls_ws_slot));
+  cls_loss = head.Forward(Op(OpId::cross_entropy));
+  return cls_loss + spec.lm_weight * lm_loss;
 }
 
 void Model::Impl::LossBackward(const Pass& p, const float* y, float seed) {
-  LossFrame f(*this, p, y);
-  float* din[kMaxInputs] = {acts.Ptr(dout_slot[last])};
-  double dp[kMaxParams] = {};
-  f.call.dy = &seed;
-  f.call.din = din;
-  f.call.dp = dp;
-  spec.loss->impl.gen_bwd(f.call);
+  const int64_t seqs = p.rows / spec.block;
+  if (cls < 0 || spec.lm_weight > 0) {
+    LossFrame lm(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
+                 spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
+                 acts.Ptr(loss_ws_slot), &spec.loss_vector,
+                 spec.loss_vector_input);
+    lm.Backward(*spec.loss, acts.Ptr(dout_slot[last]),
+                cls < 0 ? seed : static_cast<float>(seed * spec.lm_weight));
+  }
+  if (cls < 0) return;
+  LossFrame head(spec.classifier_loss_p, acts.Ptr(out_slot[cls]), classes, seqs,
+                 infos[cls].out_width, true, acts.Ptr(loss_out_slot),
+                 acts.Ptr(cls_ws_slot));
+  head.Backward(Op(OpId::cross_entropy), acts.Ptr(dout_slot[cls]), seed);
 }
 
 // The registry's own validation of the targets against this output (class
@@ -346,6 +500,7 @@ void Model::Impl::LossBackward(const Pass& p, const float* y, float seed) {
 // allocates nothing on success (every Step).
 Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
                                  bool full) const {
+  if (spec.sequence()) return CheckSequenceTargets(y, rows);
   const OpInfo& op = *spec.loss;
   const int64_t o = spec.outputs();
   const int v = spec.loss_vector_input;
@@ -447,7 +602,8 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
                                     double* data_loss, double* penalty) {
   const float* out = Forward(p, x);
   if (validate)
-    if (Status s = CheckTargets(out, y, p.rows, false); !s.ok()) return s;
+    if (Status s = CheckTargets(out, y, p.rows / spec.block, false); !s.ok())
+      return s;
   *data_loss = LossForward(p, y);
   *penalty = Penalties(false);
   ZeroBackward(p);
@@ -485,16 +641,17 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   float* d = diag.data();
   for (int i = 0; i < nl; ++i) {
     const float* v = acts.Ptr(out_slot[i]);
-    const int64_t n = rows * infos[i].out_width;
+    const int64_t n = LayerRows(i, p) * infos[i].out_width;
     const model::Moments mo = model::MomentsOf(v, n);
     const double mean = mo.sum / n, s2 = mo.squares;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
         static_cast<float>(std::sqrt(std::max(0.0, s2 / n - mean * mean)));
-    const float* in = src[i] < 0 ? x : acts.Ptr(out_slot[src[i]]);
+    Pass lp = p;
+    lp.rows = LayerRows(i, p);
     ld[kLayerDeadFraction] =
-        static_cast<float>(layers[i]->DeadFraction(p, in, v));
+        static_cast<float>(layers[i]->DeadFraction(lp, LayerInput(i, x), v));
     ld[kLayerOutGradNorm] = static_cast<float>(
         std::sqrt(model::MomentsOf(acts.Ptr(dout_slot[i]), n).squares));
   }
@@ -531,9 +688,16 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   const double rate = Lr(t);
   double op_p[kMaxParams];
   std::copy(spec.opt_p, spec.opt_p + kMaxParams, op_p);
+  const OpInfo& opt = *spec.optimizer;
   op_p[lr_param] = rate;
-  OptimizerStep(*spec.optimizer, op_p, t + 1, params.data(), grads.data(),
-                state.data(), staging.data(), num_params);
+  const int wd = opt.ParamIndex("weight_decay");
+  for (const DecayRun& run : runs) {
+    if (wd >= 0) op_p[wd] = run.decay ? spec.opt_p[wd] : 0.0;
+    OptimizerStep(opt, op_p, t + 1, params.data() + run.begin,
+                  grads.data() + run.begin,
+                  state.data() + dlmath::OptimizerStateSize(opt, run.begin),
+                  staging.data() + run.begin, run.count);
+  }
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
     // The layer's parameters are one run of the arena (layer order).
@@ -575,17 +739,40 @@ bool Model::Impl::HasAccuracy() const {
          id == "focal" || id == "hinge";
 }
 
-void Model::Impl::Correct(const float* out, const float* y, int64_t rows,
-                          double* right, double* total) const {
-  const int64_t o = spec.outputs();
+void Model::Impl::Correct(const Pass& p, double* right, double* total) const {
+  if (cls >= 0) {
+    ClassCorrect(p, right, total);
+  } else {
+    RowCorrect(p, right, total);
+  }
+}
+
+void Model::Impl::ClassCorrect(const Pass& p, double* right,
+                               double* total) const {
+  const int64_t k = infos[cls].out_width, seqs = p.rows / spec.block;
+  const float* out = acts.Ptr(out_slot[cls]);
+  for (int64_t b = 0; b < seqs; ++b) {
+    const float* row = out + b * k;
+    *right += std::max_element(row, row + k) - row ==
+              static_cast<int64_t>(classes[b]);
+  }
+  *total += static_cast<double>(seqs);
+}
+
+void Model::Impl::RowCorrect(const Pass& p, double* right,
+                             double* total) const {
+  const int64_t o = spec.outputs(), rows = p.rows;
+  const float* out = acts.Ptr(out_slot[last]);
+  const float* y = targets;
   const std::string_view id = spec.loss->id;
   if (spec.class_targets) {
     for (int64_t r = 0; r < rows; ++r) {
+      if (spec.has_ignore && y[r] == spec.ignore_index) continue;
       const float* row = out + r * o;
       const int64_t best = std::max_element(row, row + o) - row;
       *right += best == static_cast<int64_t>(y[r]);
+      *total += 1;
     }
-    *total += static_cast<double>(rows);
     return;
   }
   // Binary targets, one per output: logits (threshold 0), probabilities
@@ -597,12 +784,18 @@ void Model::Impl::Correct(const float* out, const float* y, int64_t rows,
   *total += static_cast<double>(rows * o);
 }
 
+double Model::Impl::LossWeight(int64_t rows) const {
+  if (cls >= 0) return static_cast<double>(rows);  // the class loss's mean
+  if (spec.loss_sum) return 1;
+  if (spec.has_ignore) return static_cast<double>(counted);
+  return static_cast<double>(rows * spec.block);
+}
+
 Status Model::Impl::EvaluateChunks(const float* x, const float* y, int64_t n,
                                    int64_t max_rows, bool validate,
                                    double* loss, double* accuracy) {
-  const int64_t t_width = spec.class_targets ? 1 : spec.outputs();
-  const bool sum = spec.loss_sum;
-  double total = 0, right = 0, counted = 0;
+  const int64_t t_width = TargetWidth();
+  double total = 0, weight = 0, right = 0, counted_rows = 0;
   for (int64_t start = 0; start < n; start += max_rows) {
     const int64_t rows = std::min(max_rows, n - start);
     const Pass p = MakePass(rows, false, false);
@@ -611,12 +804,19 @@ Status Model::Impl::EvaluateChunks(const float* x, const float* y, int64_t n,
     if (validate)
       if (Status s = CheckTargets(out, yy, rows, false); !s.ok()) return s;
     const double l = LossForward(p, yy);
-    total += sum ? l : l * static_cast<double>(rows);
-    Correct(out, yy, rows, &right, &counted);
+    const double w = LossWeight(rows);
+    total += l * w;
+    weight += w;
+    Correct(p, &right, &counted_rows);
   }
-  *loss = sum ? total : total / static_cast<double>(n);
-  *accuracy = HasAccuracy() ? right / counted : kNaN;
+  *loss = spec.loss_sum && cls < 0 ? total : total / weight;
+  *accuracy = HasAccuracy() ? right / counted_rows : kNaN;
   return {};
+}
+
+int64_t Model::Impl::TargetWidth() const {
+  if (spec.sequence()) return spec.block + (cls >= 0 ? 1 : 0);
+  return spec.class_targets ? 1 : spec.outputs();
 }
 
 // ----- fit
@@ -764,21 +964,20 @@ void Model::Impl::EndEpoch() {
   EpochStats e;
   e.epoch = f.epoch + 1;
   const bool sum = spec.loss_sum;
-  e.train_loss = sum ? f.loss_sum : f.loss_sum / static_cast<double>(f.n_train);
+  e.train_loss = sum && cls < 0 ? f.loss_sum : f.loss_sum / f.weight;
   e.train_accuracy =
       f.counted > 0 && !std::isnan(f.correct) ? f.correct / f.counted : kNaN;
   e.val_loss = e.val_accuracy = kNaN;
   if (f.n_val > 0) {
-    const int64_t t_width = spec.class_targets ? 1 : spec.outputs();
     // Chunks of the capacity the fit laid out: no allocation mid-fit.
     (void)EvaluateChunks(f.x.data() + f.n_train * spec.input,
-                         f.y.data() + f.n_train * t_width, f.n_val,
-                         acts.capacity(), false, &e.val_loss, &e.val_accuracy);
+                         f.y.data() + f.n_train * TargetWidth(), f.n_val,
+                         Capacity(), false, &e.val_loss, &e.val_accuracy);
   }
   history.push_back(e);
   ++f.epoch;
   f.batch_index = 0;
-  f.loss_sum = f.correct = f.counted = 0;
+  f.loss_sum = f.weight = f.correct = f.counted = 0;
   if (f.options.early_stopping) {
     const double watched = f.n_val > 0 ? e.val_loss : e.train_loss;
     if (watched < f.best_value - f.options.min_delta) {
@@ -822,11 +1021,11 @@ Status Model::Create(std::string_view spec_json, std::unique_ptr<Model>* out) {
 }
 
 int64_t Model::inputs() const { return impl_->spec.input; }
-int64_t Model::outputs() const { return impl_->spec.outputs(); }
-bool Model::ClassTargets() const { return impl_->spec.class_targets; }
-int64_t Model::TargetWidth() const {
-  return impl_->spec.class_targets ? 1 : impl_->spec.outputs();
+int64_t Model::outputs() const {
+  return impl_->spec.outputs() * impl_->spec.block;
 }
+bool Model::ClassTargets() const { return impl_->spec.class_targets; }
+int64_t Model::TargetWidth() const { return impl_->TargetWidth(); }
 bool Model::HasAccuracy() const { return impl_->HasAccuracy(); }
 const std::vector<LayerInfo>& Model::layers() const { return impl_->infos; }
 
@@ -929,26 +1128,75 @@ void Model::ResetOptimizer() {
   impl_->t = 0;
 }
 
-namespace {
-Status CheckRows(const float* x, const float* y, int64_t rows, bool need_y) {
+Status Model::Impl::CheckRows(const float* x, const float* y, int64_t rows,
+                              bool need_y) const {
   if (rows < 1)
     return Bad(ErrorCode::kBadShape, "rows",
                "must be at least 1, got " + std::to_string(rows));
   if (!x || (need_y && !y))
     return Bad(ErrorCode::kBadValue, !x ? "x" : "y", "is null");
+  return CheckTokens(x, rows);
+}
+
+// Messages are built only on failure: a step allocates nothing.
+Status Model::Impl::CheckTokens(const float* x, int64_t rows) const {
+  if (!spec.sequence()) return {};
+  const int64_t t = spec.block;
+  for (int64_t i = 0; i < rows * t; ++i) {
+    const float v = x[i];
+    if (v >= 0 && v < spec.tokens && std::floor(v) == v) continue;
+    return Bad(ErrorCode::kBadValue, "x",
+               "[" + std::to_string(i / t) + "][" + std::to_string(i % t) +
+                   "] = " + model::Num(v) +
+                   " is not a token id (an integer in "
+                   "[0, " +
+                   std::to_string(spec.tokens) + "))");
+  }
   return {};
 }
-}  // namespace
+
+Status Model::Impl::CheckSequenceTargets(const float* y, int64_t rows) const {
+  const int64_t t = spec.block, width = TargetWidth();
+  for (int64_t b = 0; b < rows; ++b) {
+    for (int64_t j = 0; j < t; ++j) {
+      const float v = y[b * width + j];
+      if ((spec.has_ignore && v == spec.ignore_index) ||
+          (v >= 0 && v < spec.outputs() && std::floor(v) == v))
+        continue;
+      return Bad(ErrorCode::kBadValue, "y",
+                 "[" + std::to_string(b) + "][" + std::to_string(j) +
+                     "] = " + model::Num(v) +
+                     " is not a next-token target (a token "
+                     "id in [0, " +
+                     std::to_string(spec.outputs()) + ")" +
+                     (spec.has_ignore
+                          ? " or ignore_index " + model::Num(spec.ignore_index)
+                          : std::string()) +
+                     ")");
+    }
+    if (cls < 0) continue;
+    const float c = y[b * width + t];
+    const int64_t k = infos[cls].out_width;
+    if (!(c >= 0 && c < k && std::floor(c) == c))
+      return Bad(ErrorCode::kBadValue, "y",
+                 "[" + std::to_string(b) + "][" + std::to_string(t) +
+                     "] = " + model::Num(c) +
+                     " is not a class of the classifier (an "
+                     "integer in [0, " +
+                     std::to_string(k) + "))");
+  }
+  return {};
+}
 
 Status Model::Step(const float* x, const float* y, int64_t rows) {
-  if (Status s = CheckRows(x, y, rows, true); !s.ok()) return s;
+  if (Status s = impl_->CheckRows(x, y, rows, true); !s.ok()) return s;
   double loss;
   return impl_->TrainStep(x, y, rows, true, &loss);
 }
 
 Status Model::ComputeGradients(const float* x, const float* y, int64_t rows) {
   Impl& m = *impl_;
-  if (Status s = CheckRows(x, y, rows, true); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, y, rows, true); !s.ok()) return s;
   if (Status s = m.EnsureCapacity(rows); !s.ok()) return s;
   const Pass p = m.MakePass(rows, true, true);
   double data_loss, penalty;
@@ -972,7 +1220,7 @@ Status Model::FitBegin(const float* x, const float* y, int64_t n,
   Impl::Fit& f = m.fit;
   f.state = FitState::kIdle;
   if (Status s = CheckFitOptions(options); !s.ok()) return s;
-  if (Status s = CheckRows(x, y, n, true); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, y, n, true); !s.ok()) return s;
   const int64_t in = m.spec.input, tw = TargetWidth(), o = outputs();
   if (n > kMaxElements / std::max(in, o))
     return Bad(ErrorCode::kTooLarge, "n",
@@ -980,7 +1228,9 @@ Status Model::FitBegin(const float* x, const float* y, int64_t n,
                    std::to_string(kMaxElements) + " floats per array");
   // The registry checks every target once here (steps then skip it); the
   // output is a placeholder that every loss accepts.
-  {
+  if (m.spec.sequence()) {
+    if (Status s = m.CheckSequenceTargets(y, n); !s.ok()) return s;
+  } else {
     Buffer placeholder;
     if (Status s = model::AllocateArena(n * o, "target check", &placeholder);
         !s.ok())
@@ -1030,7 +1280,7 @@ Status Model::FitBegin(const float* x, const float* y, int64_t n,
   m.history.clear();
   m.history.reserve(std::min<int64_t>(options.epochs, 100000));
   f.epoch = f.batch_index = 0;
-  f.loss_sum = f.correct = f.counted = 0;
+  f.loss_sum = f.weight = f.correct = f.counted = 0;
   f.best_epoch = f.wait = 0;
   f.best_value = std::numeric_limits<double>::infinity();
   f.log_rows = 0;
@@ -1071,12 +1321,11 @@ Status Model::FitRun(int64_t max_steps, FitProgress* progress) {
                 f.log.data() + (logged % cap) * stride);
       ++logged;
     }
-    f.loss_sum += m.spec.loss_sum
-                      ? m.diag[kDiagDataLoss]
-                      : m.diag[kDiagDataLoss] * static_cast<double>(rows);
+    const double w = m.LossWeight(rows);
+    f.loss_sum += m.diag[kDiagDataLoss] * w;
+    f.weight += w;
     if (m.HasAccuracy())
-      m.Correct(m.acts.Ptr(m.out_slot[m.last]), f.by.data(), rows, &f.correct,
-                &f.counted);
+      m.Correct(m.MakePass(rows, true, true), &f.correct, &f.counted);
     if (++f.batch_index == f.batches) m.EndEpoch();
   }
   // The log oldest first.
@@ -1134,9 +1383,10 @@ namespace {
 // small network runs in one chunk, so every layer's map is readable after).
 constexpr int64_t kInferenceFloats = int64_t{1} << 24;
 Status ChunkRows(Model::Impl& m, int64_t n, int64_t* rows) {
-  int64_t fit = m.acts.capacity();
-  while (fit < n && m.acts.FloatsFor(fit * 2) <= kInferenceFloats &&
-         fit * 2 <= m.acts.RowsLimit())
+  int64_t fit = m.Capacity();
+  while (fit < n &&
+         m.acts.FloatsFor(fit * 2 * m.spec.block) <= kInferenceFloats &&
+         fit * 2 <= m.RowsLimit())
     fit = std::max<int64_t>(fit * 2, 1);
   *rows = std::max<int64_t>(std::min(n, std::max<int64_t>(fit, 1)), 1);
   return m.EnsureCapacity(*rows);
@@ -1145,7 +1395,7 @@ Status ChunkRows(Model::Impl& m, int64_t n, int64_t* rows) {
 
 Status Model::Predict(const float* x, int64_t n, float* out) {
   Impl& m = *impl_;
-  if (Status s = CheckRows(x, out, n, true); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, out, n, true); !s.ok()) return s;
   int64_t chunk;
   if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
   const int64_t o = outputs();
@@ -1161,7 +1411,7 @@ Status Model::Predict(const float* x, int64_t n, float* out) {
 Status Model::Evaluate(const float* x, const float* y, int64_t n, double* loss,
                        double* accuracy) {
   Impl& m = *impl_;
-  if (Status s = CheckRows(x, y, n, true); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, y, n, true); !s.ok()) return s;
   int64_t chunk;
   if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
   return m.EvaluateChunks(x, y, n, chunk, true, loss, accuracy);
@@ -1178,7 +1428,7 @@ Status Model::LayerOutput(int layer, const float** data, int64_t* rows,
     return Bad(ErrorCode::kBadValue, "layer",
                "no forward has run yet (Step, Predict, ...)");
   *data = m.acts.Ptr(m.out_slot[layer]);
-  *rows = m.last_rows;
+  *rows = layer == m.cls ? m.last_rows / m.spec.block : m.last_rows;
   *width = m.infos[layer].out_width;
   return {};
 }
@@ -1186,8 +1436,9 @@ Status Model::LayerOutput(int layer, const float** data, int64_t* rows,
 Status Model::InputGradient(const float* x, const float* y, int64_t n,
                             float* dx) {
   Impl& m = *impl_;
-  if (Status s = CheckRows(x, y, n, true); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, y, n, true); !s.ok()) return s;
   if (!dx) return Bad(ErrorCode::kBadValue, "dx", "is null");
+  if (m.spec.sequence()) return m.NoInputGradient();
   int64_t chunk;
   if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
   const int64_t in = m.spec.input, tw = TargetWidth();
@@ -1213,7 +1464,8 @@ Status Model::InputGradient(const float* x, const float* y, int64_t n,
 Status Model::OutputGradient(const float* x, int64_t n, int64_t unit,
                              float* dx) {
   Impl& m = *impl_;
-  if (Status s = CheckRows(x, dx, n, true); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, dx, n, true); !s.ok()) return s;
+  if (m.spec.sequence()) return m.NoInputGradient();
   const int64_t o = outputs(), in = m.spec.input;
   if (unit < 0 || unit >= o)
     return Bad(ErrorCode::kBadValue, "unit",
@@ -1254,6 +1506,315 @@ const char* FitStateName(FitState s) {
       return "diverged";
   }
   return "?";
+}
+
+}  // namespace dlmath
+
+// ----- sequence models
+// ---------------------------------------------------------
+
+namespace dlmath {
+
+namespace {
+Status NeedSequence(const Model::Impl& m, const char* what) {
+  if (m.spec.sequence()) return {};
+  return Bad(ErrorCode::kBadValue, what,
+             "works on sequence models (an input {\"tokens\": V, \"block\": "
+             "T}); this model takes " +
+                 std::to_string(m.spec.input) + " features per row");
+}
+}  // namespace
+
+Status Model::Impl::NoInputGradient() const {
+  return Bad(ErrorCode::kBadValue, "x",
+             "a sequence model's inputs are token ids, which have no "
+             "gradient");
+}
+
+bool Model::IsSequence() const { return impl_->spec.sequence(); }
+int64_t Model::vocab() const { return impl_->spec.tokens; }
+int64_t Model::block() const { return impl_->spec.block; }
+int64_t Model::pad_token() const { return impl_->spec.pad; }
+int64_t Model::classes() const {
+  return impl_->cls >= 0 ? impl_->infos[impl_->cls].out_width : 0;
+}
+
+void Model::LastLosses(double* lm, double* cls) const {
+  *lm = impl_->lm_loss;
+  *cls = impl_->cls >= 0 ? impl_->cls_loss : kNaN;
+}
+
+Status Model::EvaluateSequences(const float* x, const float* y, int64_t n,
+                                SequenceMetrics* out) {
+  Impl& m = *impl_;
+  if (Status s = NeedSequence(m, "evaluate"); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, y, n, true); !s.ok()) return s;
+  if (Status s = m.CheckSequenceTargets(y, n); !s.ok()) return s;
+  int64_t chunk;
+  if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
+  const int64_t t = m.spec.block, tw = m.TargetWidth(), v = m.spec.outputs();
+  double lm = 0, tokens = 0, lm_right = 0, lm_total = 0;
+  double cl = 0, cls_right = 0, cls_total = 0;
+  // The scored positions' logits and targets, for the registry's perplexity.
+  std::vector<float> logits, targets;
+  for (int64_t start = 0; start < n; start += chunk) {
+    const int64_t rows = std::min(chunk, n - start);
+    const Pass p = m.MakePass(rows, false, false);
+    const float* out = m.Forward(p, x + start * t);
+    m.LossForward(p, y + start * tw);
+    for (int64_t r = 0; r < p.rows; ++r) {
+      if (m.spec.has_ignore && m.targets[r] == m.spec.ignore_index) continue;
+      logits.insert(logits.end(), out + r * v, out + (r + 1) * v);
+      targets.push_back(m.targets[r]);
+    }
+    const double w = m.spec.has_ignore ? static_cast<double>(m.counted)
+                                       : static_cast<double>(p.rows);
+    lm += m.lm_loss * w;
+    tokens += w;
+    m.RowCorrect(p, &lm_right, &lm_total);
+    if (m.cls < 0) continue;
+    cl += m.cls_loss * static_cast<double>(rows);
+    m.ClassCorrect(p, &cls_right, &cls_total);
+  }
+  const int64_t scored = static_cast<int64_t>(targets.size());
+  const NamedTensor in[2] = {{"logits", {logits.data(), Shape{scored, v}}},
+                             {"targets", {targets.data(), Shape{scored}}}};
+  Call call;
+  Evaluation ev;
+  if (Status s = Prepare("perplexity", in, {}, &call); !s.ok()) return s;
+  if (Status s = Run(call, &ev); !s.ok()) return s;
+  out->perplexity = ev.y.data()[0];
+  out->lm_loss = m.spec.loss_sum ? lm : lm / tokens;
+  out->lm_tokens = static_cast<int64_t>(tokens);
+  out->lm_accuracy = lm_right / lm_total;
+  out->cls_loss = m.cls >= 0 ? cl / static_cast<double>(n) : kNaN;
+  out->cls_accuracy = m.cls >= 0 ? cls_right / cls_total : kNaN;
+  out->sequences = n;
+  return {};
+}
+
+Status Model::LastPositions(const float* x, int64_t n, int64_t* last) const {
+  const Impl& m = *impl_;
+  if (Status s = NeedSequence(m, "x"); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, nullptr, n, false); !s.ok()) return s;
+  if (!last) return Bad(ErrorCode::kBadValue, "last", "is null");
+  const int64_t t = m.spec.block;
+  for (int64_t b = 0; b < n; ++b) {
+    int64_t at = m.spec.pad < 0 ? t - 1 : 0;
+    for (int64_t j = 1; j < t && m.spec.pad >= 0; ++j)
+      if (x[b * t + j] != m.spec.pad) at = j;
+    last[b] = at;
+  }
+  return {};
+}
+
+namespace {
+// Keeps the top_k largest of p [v] (0: all), zeroes `banned` (-1: none) and
+// renormalises; ties at the k-th value are all kept.
+void KeepTop(float* p, int64_t v, int64_t top_k, int64_t banned,
+             std::vector<float>* scratch) {
+  if (banned >= 0) p[banned] = 0;
+  if (top_k > 0 && top_k < v) {
+    scratch->assign(p, p + v);
+    std::nth_element(scratch->begin(), scratch->begin() + (top_k - 1),
+                     scratch->end(), std::greater<float>());
+    const float cut = (*scratch)[top_k - 1];
+    for (int64_t j = 0; j < v; ++j)
+      if (p[j] < cut) p[j] = 0;
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < v; ++j) sum += p[j];
+  if (sum > 0)
+    for (int64_t j = 0; j < v; ++j) p[j] = static_cast<float>(p[j] / sum);
+}
+
+Status CheckSampling(double temperature, int64_t top_k, int64_t v) {
+  if (!(temperature > 0) || !std::isfinite(temperature))
+    return Bad(ErrorCode::kBadParam, "temperature",
+               "must be a finite number > 0, got " + model::Num(temperature));
+  if (top_k < 0 || top_k > v)
+    return Bad(ErrorCode::kBadParam, "top_k",
+               "must be in [0, " + std::to_string(v) +
+                   "] (0: every token), got " + std::to_string(top_k));
+  return {};
+}
+}  // namespace
+
+// Next-token probabilities at last[b] of each sequence of a forward over
+// rows [start, start + rows), through the registry's softmax_temperature.
+void Model::Impl::NextTokens(const Pass& p, const int64_t* last,
+                             double temperature, int64_t top_k, int64_t banned,
+                             float* probs, std::vector<float>* scratch) {
+  const int64_t v = spec.outputs(), t = spec.block, seqs = p.rows / t;
+  const OpInfo& op = Op(OpId::softmax_temperature);
+  double sp[kMaxParams] = {};
+  for (int k = 0; k < op.num_params(); ++k) sp[k] = op.params[k].def;
+  sp[op.ParamIndex("temperature")] = temperature;
+  const float* out = acts.Ptr(out_slot[this->last]);
+  for (int64_t b = 0; b < seqs; ++b) {
+    float* row = probs + b * v;
+    op.impl.row_fwd(out + (b * t + last[b]) * v, row, 1, v, sp);
+    KeepTop(row, v, top_k, banned, scratch);
+  }
+}
+
+Status Model::NextTokenProbabilities(const float* x, int64_t n,
+                                     double temperature, int64_t top_k,
+                                     float* probs) {
+  Impl& m = *impl_;
+  if (Status s = NeedSequence(m, "x"); !s.ok()) return s;
+  if (Status s = m.CheckRows(x, probs, n, true); !s.ok()) return s;
+  if (Status s = CheckSampling(temperature, top_k, m.spec.outputs()); !s.ok())
+    return s;
+  std::vector<int64_t> last(n);
+  (void)LastPositions(x, n, last.data());
+  int64_t chunk;
+  if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
+  std::vector<float> scratch;
+  const int64_t t = m.spec.block, v = m.spec.outputs();
+  for (int64_t start = 0; start < n; start += chunk) {
+    const int64_t rows = std::min(chunk, n - start);
+    const Pass p = m.MakePass(rows, false, false);
+    m.Forward(p, x + start * t);
+    m.NextTokens(p, last.data() + start, temperature, top_k, -1,
+                 probs + start * v, &scratch);
+  }
+  return {};
+}
+
+Status Model::Generate(float* tokens, int64_t n,
+                       const GenerateOptions& options) {
+  Impl& m = *impl_;
+  if (Status s = NeedSequence(m, "tokens"); !s.ok()) return s;
+  if (m.spec.pad < 0)
+    return Bad(ErrorCode::kBadValue, "tokens",
+               "generation grows each sequence into its padding: the input "
+               "needs a pad token (input.pad)");
+  if (Status s = m.CheckRows(tokens, tokens, n, true); !s.ok()) return s;
+  const int64_t v = m.spec.outputs(), t = m.spec.block;
+  if (Status s = CheckSampling(options.temperature, options.top_k, v); !s.ok())
+    return s;
+  if (options.end < -1 || options.end >= v)
+    return Bad(ErrorCode::kBadParam, "end",
+               "must be a token id in [0, " + std::to_string(v) +
+                   ") or -1 (none), got " + std::to_string(options.end));
+  std::vector<int64_t> last(n);
+  (void)LastPositions(tokens, n, last.data());
+  std::vector<char> done(n);
+  for (int64_t b = 0; b < n; ++b) done[b] = last[b] + 1 >= t;
+  int64_t chunk;
+  if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
+  std::vector<float> probs(chunk * v), scratch;
+  for (bool active = true; active;) {
+    active = false;
+    for (int64_t start = 0; start < n; start += chunk) {
+      const int64_t rows = std::min(chunk, n - start);
+      const Pass p = m.MakePass(rows, false, false);
+      m.Forward(p, tokens + start * t);
+      // The pad token is never drawn: it would end the sequence unseen.
+      m.NextTokens(p, last.data() + start, options.temperature, options.top_k,
+                   m.spec.pad, probs.data(), &scratch);
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t b = start + i;
+        if (done[b]) continue;
+        const int64_t at = last[b] + 1;
+        // A uniform draw keyed on (seed, sequence, position).
+        const uint32_t h =
+            Mix32Scalar(Mix32Scalar(options.seed ^ 0xA511E9B3u) ^
+                        Mix32Scalar(static_cast<uint32_t>(b) * 0x9E3779B9u +
+                                    static_cast<uint32_t>(at)));
+        const double u = (h >> 8) * (1.0 / 16777216.0);
+        const float* row = probs.data() + i * v;
+        int64_t pick = -1;
+        double acc = 0;
+        for (int64_t j = 0; j < v && pick < 0; ++j) {
+          acc += row[j];
+          if (row[j] > 0 && u < acc) pick = j;
+        }
+        if (pick < 0)  // rounding left u past the sum: the last candidate
+          for (int64_t j = v - 1; j >= 0 && pick < 0; --j)
+            if (row[j] > 0) pick = j;
+        tokens[b * t + at] = static_cast<float>(pick);
+        last[b] = at;
+        done[b] = pick == options.end || at + 1 >= t;
+        active = active || !done[b];
+      }
+    }
+  }
+  return {};
+}
+
+Status Model::Classify(const float* x, int64_t n, float* logits) {
+  Impl& m = *impl_;
+  if (m.cls < 0)
+    return Bad(ErrorCode::kBadValue, "classifier",
+               "this model has no classifier head (spec key 'classifier')");
+  if (Status s = m.CheckRows(x, logits, n, true); !s.ok()) return s;
+  int64_t chunk;
+  if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
+  const int64_t k = m.infos[m.cls].out_width;
+  for (int64_t start = 0; start < n; start += chunk) {
+    const int64_t rows = std::min(chunk, n - start);
+    m.Forward(m.MakePass(rows, false, false), x + start * m.spec.block);
+    const float* out = m.acts.Ptr(m.out_slot[m.cls]);
+    std::copy(out, out + rows * k, logits + start * k);
+  }
+  return {};
+}
+
+Status Model::AttentionWeights(int layer, const float** data,
+                               int64_t* rows) const {
+  const Impl& m = *impl_;
+  if (layer < 0 || layer >= static_cast<int>(m.infos.size()) ||
+      m.infos[layer].type != LayerType::kAttention) {
+    std::string which;
+    for (size_t i = 0; i < m.infos.size(); ++i)
+      if (m.infos[i].type == LayerType::kAttention)
+        which += (which.empty() ? "" : ", ") + std::to_string(i);
+    return Bad(ErrorCode::kBadValue, "layer",
+               std::to_string(layer) + " is not an attention layer (" +
+                   (which.empty() ? std::string("this model has none")
+                                  : "those are " + which) +
+                   ")");
+  }
+  if (m.last_rows == 0)
+    return Bad(ErrorCode::kBadValue, "layer",
+               "no forward has run yet (Step, Predict, ...)");
+  Impl& mm = const_cast<Impl&>(m);  // the arena pointer only
+  *data = model::AttentionLayerWeights(
+      *m.layers[layer], mm.MakePass(m.last_rows / m.spec.block, false, false));
+  *rows = m.last_rows / m.spec.block;
+  return {};
+}
+
+int64_t Model::OptimizerStateFloats() const { return impl_->state.size(); }
+
+Status Model::GetOptimizerState(float* out, int64_t n) const {
+  const Buffer& st = impl_->state;
+  if (n != st.size() || (n > 0 && !out))
+    return Bad(ErrorCode::kBadShape, "optimizer state",
+               "has " + std::to_string(st.size()) + " values, got room for " +
+                   std::to_string(n));
+  std::copy(st.data(), st.data() + n, out);
+  return {};
+}
+
+Status Model::SetOptimizerState(const float* data, int64_t n, int64_t step) {
+  Buffer& st = impl_->state;
+  if (n != st.size() || (n > 0 && !data))
+    return Bad(ErrorCode::kBadShape, "optimizer state",
+               "has " + std::to_string(st.size()) + " values, got " +
+                   std::to_string(n));
+  if (step < 0)
+    return Bad(ErrorCode::kBadValue, "step",
+               "must be >= 0, got " + std::to_string(step));
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(data[i]))
+      return Bad(ErrorCode::kBadValue, "optimizer state",
+                 "value [" + std::to_string(i) + "] is not finite");
+  std::copy(data, data + n, st.data());
+  impl_->t = step;
+  return {};
 }
 
 }  // namespace dlmath

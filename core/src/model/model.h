@@ -29,6 +29,16 @@ class Model::Impl {
   std::vector<int64_t> param_begin;  // per layer: its first parameter float
   std::vector<model::TensorSlot> penalized;  // linear weights (l1, l2)
   bool has_batch_norm = false;
+  // Runs of the parameter arena with one weight-decay setting: the
+  // optimizer steps each run with its own slice of the state.
+  struct DecayRun {
+    int64_t begin = 0, count = 0;
+    bool decay = true;
+  };
+  std::vector<DecayRun> runs;
+  // Sequence models: the classifier head's layer (-1: none) and the layer
+  // whose output it reads (the input of the last layer).
+  int cls = -1, hidden = -1;
 
   // ----- arenas -----
   Buffer params, grads, staging, state, buffers;
@@ -38,6 +48,19 @@ class Model::Impl {
   std::vector<int> out_slot, dout_slot;
   int dx_slot = -1, ones_slot = -1, loss_ws_slot = -1, loss_out_slot = -1;
   int64_t ones_width = 0;
+  // Sequence models, per position: padding flags (key_padding), the token
+  // targets copied out of y (with a classifier); per sequence: the last
+  // real position, the class, the gathered hidden rows and their gradient,
+  // the classifier loss's scratch.
+  int pad_slot = -1, lm_y_slot = -1, last_slot = -1, cls_y_slot = -1,
+      gather_slot = -1, dgather_slot = -1, cls_ws_slot = -1;
+
+  // ----- the last LossForward: its targets (token targets of every row, the
+  // classes of the classifier), the counted ones, and its parts -----
+  const float* targets = nullptr;
+  const float* classes = nullptr;
+  int64_t counted = 0;
+  double lm_loss = 0, cls_loss = 0;
 
   // ----- per-step constants, resolved by Build -----
   int lr_param = -1;  // the optimizer's "lr" param
@@ -58,7 +81,7 @@ class Model::Impl {
     std::vector<uint32_t> perm;
     FitState state = FitState::kIdle;
     int64_t epoch = 0, batch_index = 0;
-    double loss_sum = 0, correct = 0, counted = 0;
+    double loss_sum = 0, weight = 0, correct = 0, counted = 0;
     int64_t best_epoch = 0, wait = 0;
     double best_value = 0;
     int64_t log_rows = 0;  // steps logged by the current FitRun
@@ -67,8 +90,25 @@ class Model::Impl {
   std::vector<EpochStats> history;
 
   Status Build();
+  // rows: rows of x (sequences for a sequence model) from here on; the
+  // layers see rows * spec.block positions.
   Status EnsureCapacity(int64_t rows);
+  int64_t Capacity() const { return acts.capacity() / spec.block; }
+  int64_t RowsLimit() const { return acts.RowsLimit() / spec.block; }
   model::Pass MakePass(int64_t rows, bool training, bool backward);
+  // Layer i's rows in pass p (the classifier's: one per sequence) and its
+  // input.
+  int64_t LayerRows(int i, const model::Pass& p) const;
+  const float* LayerInput(int i, const float* x);
+  // rows >= 1, x (and y) given, and for sequence models token ids in [0,
+  // V) and targets in range.
+  Status CheckRows(const float* x, const float* y, int64_t rows,
+                   bool need_y) const;
+  Status NoInputGradient() const;
+  Status CheckTokens(const float* x, int64_t rows) const;
+  Status CheckSequenceTargets(const float* y, int64_t rows) const;
+  void ClassifierForward(const model::Pass& p, const float* x);
+  void ClassifierBackward(const model::Pass& p);
   // Forward over every layer; returns the model output [rows, outputs].
   const float* Forward(const model::Pass& p, const float* x);
   // The loss's GenCall on the last forward's output and targets y.
@@ -87,8 +127,20 @@ class Model::Impl {
                    double* loss);
   void ZeroBackward(const model::Pass& p);
   double Lr(int64_t step) const;
-  void Correct(const float* out, const float* y, int64_t rows, double* right,
-               double* total) const;
+  // Accuracy counts of the last forward against the last LossForward's
+  // targets: the classifier's classes if there is one, else the rows'.
+  void Correct(const model::Pass& p, double* right, double* total) const;
+  void ClassCorrect(const model::Pass& p, double* right, double* total) const;
+  void RowCorrect(const model::Pass& p, double* right, double* total) const;
+  // After a forward: next-token probabilities at position last[b] of each
+  // sequence (softmax_temperature, top_k, `banned` zeroed), probs [B, V].
+  void NextTokens(const model::Pass& p, const int64_t* last, double temperature,
+                  int64_t top_k, int64_t banned, float* probs,
+                  std::vector<float>* scratch);
+  // What a chunk's mean loss is weighted by when chunks are averaged: its
+  // rows, or its counted targets (ignore_index), or 1 for summed losses.
+  double LossWeight(int64_t rows) const;
+  int64_t TargetWidth() const;  // floats of y per row
   Status EvaluateChunks(const float* x, const float* y, int64_t n,
                         int64_t max_rows, bool validate, double* loss,
                         double* accuracy);

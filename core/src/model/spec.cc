@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,12 +22,25 @@ bool ManagedParam(std::string_view name) {
   return name == "training" || name == "seed";
 }
 
+std::string Num(double v) {
+  std::string s;
+  if (std::isfinite(v)) {
+    json::AppendNumber(&s, v);
+  } else {
+    s = std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf");
+  }
+  return s;
+}
+
 namespace {
 
-// LayerType order.
+// LayerType order; the first kPlainTypes work on any input, the rest only
+// in sequence models.
 constexpr const char* kLayerTypes[] = {"linear",     "activation", "dropout",
                                        "batch_norm", "layer_norm", "rms_norm",
-                                       "group_norm", "residual"};
+                                       "group_norm", "residual",   "embedding",
+                                       "positional", "attention",  "swiglu"};
+constexpr int kPlainTypes = 8;
 
 using json::Type;
 using json::Value;
@@ -37,16 +51,6 @@ std::string Join(const std::string& where, std::string_view key) {
 
 Status Err(ErrorCode code, const std::string& field, const std::string& why) {
   return Status(code, "", field, field + ": " + why);
-}
-
-std::string Num(double v) {
-  std::string s;
-  if (std::isfinite(v)) {
-    json::AppendNumber(&s, v);
-  } else {
-    s = std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf");
-  }
-  return s;
 }
 
 // "(did you mean 'a' or 'b'?)", or the list of candidates when none is near.
@@ -362,80 +366,129 @@ bool IsInitOp(const OpInfo& o) {
   return o.kind == Kind::kInit && std::string_view(o.id) != "calculate_gain";
 }
 
+// What every layer's parse may need of the model: the layer count (limit)
+// and the sequence input.
 struct Counter {
   int layers = 0;
+  const ModelSpec* model = nullptr;
 };
 
 Status ParseLayers(const Value* list, const std::string& where,
                    const std::string& path, int64_t width, int depth,
                    Counter* count, std::vector<LayerSpec>* out);
 
-Status ParseLinear(Obj& o, LayerSpec* l) {
-  if (!o.Take("units"))
-    return Err(ErrorCode::kMissingInput, o.Field("units"),
-               "missing (a linear layer needs its number of output units)");
-  if (Status s = o.Int("units", 1, kMaxUnits, 0, &l->out_width); !s.ok())
-    return s;
-  if (l->out_width * l->in_width > kMaxModelParams)
-    return Err(ErrorCode::kTooLarge, o.Field("units"),
-               "a " + std::to_string(l->out_width) + " x " +
-                   std::to_string(l->in_width) + " weight has " +
-                   std::to_string(l->out_width * l->in_width) +
-                   " parameters, above the model's limit of " +
-                   std::to_string(kMaxModelParams));
-  if (Status s = o.Bool("bias", true, &l->bias); !s.ok()) return s;
-  // init: a name or {id, params}
-  const Value* init = o.Take("init");
-  if (init && init->type != Type::kString && init->type != Type::kObject)
-    return Err(ErrorCode::kBadType, o.Field("init"),
+// The registry params of kaiming_normal that draw N(0, 1 / fan_in): the
+// "normal" init scales them to its std.
+void NormalDraws(InitSpec* init) {
+  const OpInfo& op = Op(OpId::kaiming_normal);
+  init->op = &op;
+  for (int k = 0; k < op.num_params(); ++k) init->p[k] = op.params[k].def;
+  init->p[op.ParamIndex("a")] = 0;
+  init->p[op.ParamIndex("mode")] = 0;          // fan_in
+  init->p[op.ParamIndex("nonlinearity")] = 4;  // linear: gain 1
+}
+
+// An initializer at o[key] for a [rows, cols] weight: "default" (def is
+// kept), "zeros", "normal" or {"id": "normal", "std": s}, a registry
+// initializer id or {"id": ..., its params}; the registry checks it on that
+// shape.
+Status ParseInit(Obj& o, const char* key, int64_t rows, int64_t cols,
+                 const InitSpec& def, InitSpec* out) {
+  *out = def;
+  const Value* init = o.Take(key);
+  if (!init) return {};
+  if (init->type != Type::kString && init->type != Type::kObject)
+    return Err(ErrorCode::kBadType, o.Field(key),
                "must be an initializer id or {\"id\": ..., params}, got " +
                    Shown(*init));
-  const bool object = init && init->type == Type::kObject;
+  const bool object = init->type == Type::kObject;
   const Value* id = object ? init->Find("id") : init;
-  const std::string field = o.Field(object ? "init.id" : "init");
+  const std::string field = o.Field(object ? std::string(key) + ".id" : key);
   if (object && !id)
     return Err(ErrorCode::kMissingInput, field,
-               "missing (an initializer id, 'default' or 'zeros')");
-  const OpInfo& def = Op(OpId::kaiming_uniform);
-  l->init = InitSpec{&def, true, {}};
-  if (id && id->type == Type::kString && id->string == "zeros") {
-    l->init = InitSpec{nullptr, false, {}};
-  } else if (id && !(id->type == Type::kString && id->string == "default")) {
+               "missing (an initializer id, 'default', 'normal' or 'zeros')");
+  const bool named = id->type == Type::kString;
+  if (named && id->string == "zeros") {
+    *out = InitSpec{nullptr, false, {}};
+  } else if (named && id->string == "normal") {
+    *out = InitSpec{nullptr, false, {}, 1.0};
+    NormalDraws(out);
+  } else if (!(named && id->string == "default")) {
     auto allowed = [](const OpInfo& op) { return IsInitOp(op); };
     const OpInfo* op = nullptr;
-    if (Status s =
-            FindAllowed(id, field, "initializer",
-                        "an initializer, 'default' or 'zeros'", allowed, &op);
+    if (Status s = FindAllowed(id, field, "initializer",
+                               "an initializer, 'default', 'normal' or 'zeros'",
+                               allowed, &op);
         !s.ok())
       return s;
-    l->init = InitSpec{op, false, {}};
+    *out = InitSpec{op, false, {}};
+    for (int k = 0; k < op->num_params(); ++k) out->p[k] = op->params[k].def;
   }
   if (object) {
-    Obj io(*init, o.Field("init"));
+    Obj io(*init, o.Field(key));
     io.Take("id");
-    if (l->init.op && !l->init.is_default) {
-      if (Status s = RefuseManaged(io, *l->init.op); !s.ok()) return s;
-      if (Status s = ReadOpParams(io, *l->init.op, l->init.p); !s.ok())
+    if (out->normal_std > 0) {
+      if (Status s = io.Number("std", 0, true, 1, &out->normal_std); !s.ok())
         return s;
+      if (!std::isfinite(out->normal_std))
+        return Err(ErrorCode::kBadParam, io.Field("std"), "must be finite");
+    } else if (out->op && !out->is_default) {
+      if (Status s = RefuseManaged(io, *out->op); !s.ok()) return s;
+      if (Status s = ReadOpParams(io, *out->op, out->p); !s.ok()) return s;
     }
     if (Status s = io.Finish(); !s.ok()) return s;
-  } else if (l->init.op && !l->init.is_default) {
-    for (int k = 0; k < l->init.op->num_params(); ++k)
-      l->init.p[k] = l->init.op->params[k].def;
   }
-  if (l->init.op && l->init.is_default) {
-    for (int k = 0; k < def.num_params(); ++k) l->init.p[k] = def.params[k].def;
-    l->init.p[def.ParamIndex("a")] = std::sqrt(5.0);
-  }
-  if (l->init.op) {
+  if (out->op && !out->is_default) {
     Placeholders in;
-    in.data.push_back(
-        {static_cast<float>(l->out_width), static_cast<float>(l->in_width)});
+    in.data.push_back({static_cast<float>(rows), static_cast<float>(cols)});
     in.named.push_back({"shape", {in.data.back().data(), Shape{2}}});
-    if (Status s = Validate(*l->init.op, l->init.p, in, o.Field("init"));
-        !s.ok())
+    if (Status s = Validate(*out->op, out->p, in, o.Field(key)); !s.ok())
       return s;
   }
+  return {};
+}
+
+// nn.Linear's weight init: kaiming_uniform with a = sqrt(5).
+InitSpec LinearDefault() {
+  const OpInfo& def = Op(OpId::kaiming_uniform);
+  InitSpec init{&def, true, {}};
+  for (int k = 0; k < def.num_params(); ++k) init.p[k] = def.params[k].def;
+  init.p[def.ParamIndex("a")] = std::sqrt(5.0);
+  return init;
+}
+
+// nn.Embedding's: N(0, 1).
+InitSpec EmbeddingDefault() {
+  InitSpec init{nullptr, true, {}, 1.0};
+  NormalDraws(&init);
+  return init;
+}
+
+// An integer width key, required, in [1, kMaxUnits].
+Status Units(Obj& o, const char* key, const char* what, int64_t* out) {
+  if (!o.Take(key))
+    return Err(ErrorCode::kMissingInput, o.Field(key),
+               std::string("missing (") + what + ")");
+  return o.Int(key, 1, kMaxUnits, 0, out);
+}
+
+// A [rows, cols] weight must fit the model's parameter limit.
+Status WeightFits(Obj& o, const char* key, int64_t rows, int64_t cols) {
+  if (rows * cols <= kMaxModelParams) return {};
+  return Err(ErrorCode::kTooLarge, o.Field(key),
+             "a " + std::to_string(rows) + " x " + std::to_string(cols) +
+                 " weight has " + std::to_string(rows * cols) +
+                 " parameters, above the model's limit of " +
+                 std::to_string(kMaxModelParams));
+}
+
+// A linear layer's keys after its width: bias, init, bias_init.
+Status ParseLinearInit(Obj& o, LayerSpec* l) {
+  if (Status s = o.Bool("bias", true, &l->bias); !s.ok()) return s;
+  if (Status s = ParseInit(o, "init", l->out_width, l->in_width,
+                           LinearDefault(), &l->init);
+      !s.ok())
+    return s;
   const Value* bi = o.Take("bias_init");
   if (bi) {
     if (bi->type != Type::kString ||
@@ -447,6 +500,38 @@ Status ParseLinear(Obj& o, LayerSpec* l) {
     l->bias_zeros = bi->string == "zeros";
   }
   return {};
+}
+
+Status ParseLinear(Obj& o, const Counter& count, LayerSpec* l) {
+  if (!o.Take("units"))
+    return Err(ErrorCode::kMissingInput, o.Field("units"),
+               "missing (a linear layer needs its number of output units)");
+  if (Status s = o.Int("units", 1, kMaxUnits, 0, &l->out_width); !s.ok())
+    return s;
+  if (Status s = WeightFits(o, "units", l->out_width, l->in_width); !s.ok())
+    return s;
+  if (Status s = o.Bool("tie", false, &l->tie); !s.ok()) return s;
+  if (l->tie) {
+    const ModelSpec& m = *count.model;
+    const LayerSpec* e = m.layers.empty() ? nullptr : &m.layers[0];
+    if (!e || e->type != LayerType::kEmbedding)
+      return Err(ErrorCode::kBadParam, o.Field("tie"),
+                 "shares the weight of the token embedding, the first layer "
+                 "of a sequence model; this model has none");
+    if (l->out_width != e->vocab || l->in_width != e->out_width)
+      return Err(ErrorCode::kBadShape, o.Field("tie"),
+                 "the embedding's weight is [" + std::to_string(e->vocab) +
+                     ", " + std::to_string(e->out_width) +
+                     "], so a tied layer maps " + std::to_string(e->out_width) +
+                     " inputs to " + std::to_string(e->vocab) +
+                     " units; this one maps " + std::to_string(l->in_width) +
+                     " to " + std::to_string(l->out_width));
+    if (o.Take("init"))
+      return Err(ErrorCode::kBadParam, o.Field("init"),
+                 "a tied layer's weight is the embedding's: set its init "
+                 "there");
+  }
+  return ParseLinearInit(o, l);
 }
 
 Status ParseActivation(Obj& o, LayerSpec* l) {
@@ -550,6 +635,92 @@ Status ParseOpLayer(Obj& o, const char* id, LayerSpec* l) {
   return Measure(op, l->p, inputs, o.where(), &l->sizes);
 }
 
+// ----- sequence layers ------------------------------------------------------
+
+Status ParseEmbedding(Obj& o, const ModelSpec& m, LayerSpec* l) {
+  if (Status s =
+          Units(o, "dim", "the width of each token's vector", &l->out_width);
+      !s.ok())
+    return s;
+  l->vocab = m.tokens;
+  if (Status s = WeightFits(o, "dim", l->vocab, l->out_width); !s.ok())
+    return s;
+  return ParseInit(o, "init", l->vocab, l->out_width, EmbeddingDefault(),
+                   &l->init);
+}
+
+Status ParsePositional(Obj& o, LayerSpec* l) {
+  l->out_width = l->in_width;
+  const Value* kind = o.Take("kind");
+  if (kind && !(kind->type == Type::kString &&
+                (kind->string == "learned" || kind->string == "sinusoidal")))
+    return Err(kind->type == Type::kString ? ErrorCode::kBadParam
+                                           : ErrorCode::kBadType,
+               o.Field("kind"),
+               "must be 'learned' (a trained [T, C] table) or 'sinusoidal' "
+               "(the fixed table), got " +
+                   Shown(*kind));
+  l->sinusoidal = kind && kind->string == "sinusoidal";
+  if (!l->sinusoidal)
+    return ParseInit(o, "init", l->block, l->in_width, EmbeddingDefault(),
+                     &l->init);
+  l->op = &Op(OpId::sinusoidal);
+  if (Status s = ReadOpParams(o, *l->op, l->p); !s.ok()) return s;
+  Placeholders in;
+  in.Add("shape", Shape{2});
+  in.data.back() = {static_cast<float>(l->block),
+                    static_cast<float>(l->in_width)};
+  in.named.back().tensor.data = in.data.back().data();
+  return Validate(*l->op, l->p, in, o.where());
+}
+
+Status ParseAttention(Obj& o, const ModelSpec& m, LayerSpec* l) {
+  const int64_t c = l->in_width;
+  l->out_width = c;
+  if (Status s = Units(o, "heads", "how many heads share the width", &l->heads);
+      !s.ok())
+    return s;
+  if (c % l->heads != 0)
+    return Err(ErrorCode::kBadParam, o.Field("heads"),
+               std::to_string(l->heads) + " heads must divide the width " +
+                   std::to_string(c));
+  if (Status s = WeightFits(o, "heads", 4 * c, c); !s.ok()) return s;
+  if (Status s = o.Bool("causal", true, &l->causal); !s.ok()) return s;
+  if (Status s = o.Bool("bias", true, &l->bias); !s.ok()) return s;
+  if (Status s = o.Bool("key_padding", m.pad >= 0, &l->key_padding); !s.ok())
+    return s;
+  if (l->key_padding && m.pad < 0)
+    return Err(ErrorCode::kBadParam, o.Field("key_padding"),
+               "hides the keys of pad tokens, but the input has no pad token "
+               "(input.pad)");
+  // The default is PyTorch's (xavier_uniform in_proj, nn.Linear's
+  // out_proj); an init given applies to both weights.
+  InitSpec def = LinearDefault();
+  return ParseInit(o, "init", 3 * c, c, def, &l->init);
+}
+
+Status ParseSwiglu(Obj& o, LayerSpec* l) {
+  if (Status s =
+          Units(o, "units", "the hidden width of the gate", &l->out_width);
+      !s.ok())
+    return s;
+  if (Status s = WeightFits(o, "units", 2 * l->in_width, l->out_width); !s.ok())
+    return s;
+  l->op = &Op(OpId::swiglu);
+  for (int k = 0; k < l->op->num_params(); ++k) l->p[k] = l->op->params[k].def;
+  auto inputs = [&](int64_t rows, Placeholders* in) {
+    in->Add("x", Shape{rows, l->in_width});
+    in->Add("W", Shape{l->in_width, l->out_width});
+    in->Add("V", Shape{l->in_width, l->out_width});
+  };
+  if (Status s = Measure(*l->op, l->p, inputs, o.where(), &l->sizes); !s.ok())
+    return s;
+  // [in, units] weights whose draws follow fan_in = in: the initializer
+  // runs on [units, in] (the same count of independent draws).
+  return ParseInit(o, "init", l->out_width, l->in_width, LinearDefault(),
+                   &l->init);
+}
+
 Status ParseLayer(const Value& v, const std::string& where,
                   const std::string& path, int64_t width, int depth,
                   Counter* count, LayerSpec* l) {
@@ -566,28 +737,60 @@ Status ParseLayer(const Value& v, const std::string& where,
   l->where = where;
   l->path = path;
   l->in_width = width;
+  const ModelSpec& m = *count->model;
+  l->block = m.block;
   const Value* type = o.Take("type");
-  std::vector<std::string_view> types(std::begin(kLayerTypes),
-                                      std::end(kLayerTypes));
-  if (!type)
+  // The types this model takes: sequence layers only with a token input.
+  const bool seq = m.sequence();
+  std::vector<std::string_view> types(
+      std::begin(kLayerTypes),
+      seq ? std::end(kLayerTypes) : std::begin(kLayerTypes) + kPlainTypes);
+  if (!type) {
+    std::string list;
+    for (std::string_view t : types)
+      list += (list.empty() ? "" : ", ") + std::string(t);
     return Err(ErrorCode::kMissingInput, o.Field("type"),
-               "missing (one of linear, activation, dropout, batch_norm, "
-               "layer_norm, rms_norm, group_norm, residual)");
+               "missing (one of " + list + ")");
+  }
   if (type->type != Type::kString)
     return Err(ErrorCode::kBadType, o.Field("type"),
                "must be a string, got " + Shown(*type));
   int t = -1;
-  for (size_t i = 0; i < types.size(); ++i)
-    if (type->string == types[i]) t = static_cast<int>(i);
+  for (size_t i = 0; i < std::size(kLayerTypes); ++i)
+    if (type->string == kLayerTypes[i]) t = static_cast<int>(i);
+  if (t >= kPlainTypes && !seq)
+    return Err(ErrorCode::kBadParam, o.Field("type"),
+               "'" + type->string +
+                   "' layers work on sequences of tokens: give the input as "
+                   "{\"tokens\": V, \"block\": T}");
   if (t < 0)
     return Err(ErrorCode::kUnknownOp, o.Field("type"),
                "unknown layer type '" + type->string + "' " +
                    Suggest(type->string, types, "known"));
   l->type = static_cast<LayerType>(t);
+  const bool first = count->layers == 1;
+  if (seq && first != (l->type == LayerType::kEmbedding))
+    return Err(ErrorCode::kBadParam, first ? o.Field("type") : where,
+               first ? "a sequence model starts with its token embedding "
+                       "({\"type\": \"embedding\", \"dim\": C}), got '" +
+                           type->string + "'"
+                     : "the token embedding can only be the first layer");
   Status s;
   switch (l->type) {
     case LayerType::kLinear:
-      s = ParseLinear(o, l);
+      s = ParseLinear(o, *count, l);
+      break;
+    case LayerType::kEmbedding:
+      s = ParseEmbedding(o, m, l);
+      break;
+    case LayerType::kPositional:
+      s = ParsePositional(o, l);
+      break;
+    case LayerType::kAttention:
+      s = ParseAttention(o, m, l);
+      break;
+    case LayerType::kSwiglu:
+      s = ParseSwiglu(o, l);
       break;
     case LayerType::kActivation:
       s = ParseActivation(o, l);
@@ -684,6 +887,9 @@ Status ParseLoss(const Value* v, int64_t outputs, ModelSpec* m) {
                "must be 'mean' or 'sum' (a step minimises one number), got " +
                    Shown(*r));
   m->loss_sum = m->loss_p[red] == 1;
+  const int ignore = op.ParamIndex("ignore_index");
+  m->has_ignore = m->class_targets && ignore >= 0;
+  if (m->has_ignore) m->ignore_index = m->loss_p[ignore];
   for (int k = 2; k < op.num_inputs(); ++k) {
     if (!IsClassVector(op.inputs[k])) continue;
     const Value* vec = o.Take(op.inputs[k].name);
@@ -734,6 +940,16 @@ Status ParseOptimizer(const Value* v, ModelSpec* m) {
       !s.ok())
     return s;
   if (Status s = ReadOpParams(o, *m->optimizer, m->opt_p); !s.ok()) return s;
+  const Value* decay = o.Take("decay");
+  if (decay && !(decay->type == Type::kString &&
+                 (decay->string == "all" || decay->string == "matrices")))
+    return Err(decay->type == Type::kString ? ErrorCode::kBadParam
+                                            : ErrorCode::kBadType,
+               "optimizer.decay",
+               "must be 'all' (every parameter) or 'matrices' (parameters of "
+               "rank >= 2 only), got " +
+                   Shown(*decay));
+  m->decay_matrices = decay && decay->string == "matrices";
   Placeholders in;
   in.Add("params", Shape{1});
   in.Add("grads", Shape{1, 1});
@@ -856,6 +1072,74 @@ Status ParseClip(const Value* v, ModelSpec* m) {
   return o.Finish();
 }
 
+Status ParseSequenceInput(const Value& v, ModelSpec* m) {
+  Obj o(v, "input");
+  if (!v.Find("tokens") || !v.Find("block")) {
+    const char* key = v.Find("tokens") ? "block" : "tokens";
+    return Err(ErrorCode::kMissingInput, o.Field(key),
+               std::string("missing (a sequence input is {\"tokens\": V, "
+                           "\"block\": T}: the vocabulary and the positions "
+                           "per sequence)"));
+  }
+  if (Status s = o.Int("tokens", 2, kMaxUnits, 0, &m->tokens); !s.ok())
+    return s;
+  if (Status s = o.Int("block", 1, 4096, 0, &m->block); !s.ok()) return s;
+  if (Status s = o.Int("pad", -1, m->tokens - 1, -1, &m->pad); !s.ok())
+    return s;
+  m->input = m->block;
+  return o.Finish();
+}
+
+// The classifier head: a linear layer of `classes` units on the input of
+// the last layer (the hidden width), beside lm_weight.
+Status ParseClassifier(const Value* v, ModelSpec* m) {
+  if (!v || v->type == Type::kNull) return {};
+  if (Status s = NeedObject(v, "classifier", false, ""); !s.ok()) return s;
+  Obj o(*v, "classifier");
+  if (!m->sequence() || m->pad < 0)
+    return Err(ErrorCode::kBadParam, "classifier",
+               "classifies a sequence from its last real position: it needs "
+               "a sequence input with a pad token ({\"tokens\": V, "
+               "\"block\": T, \"pad\": id})");
+  LayerSpec& l = m->classifier;
+  l.type = LayerType::kLinear;
+  l.where = "classifier";
+  l.path = "classifier";
+  l.in_width = m->layers.back().in_width;
+  if (Status s = Units(o, "classes", "how many classes the head tells apart",
+                       &l.out_width);
+      !s.ok())
+    return s;
+  if (l.out_width < 2)
+    return Err(ErrorCode::kBadParam, o.Field("classes"),
+               "must be at least 2, got " + std::to_string(l.out_width));
+  if (Status s = WeightFits(o, "classes", l.out_width, l.in_width); !s.ok())
+    return s;
+  if (Status s = o.Number("lm_weight", 0, false, 0, &m->lm_weight); !s.ok())
+    return s;
+  if (!std::isfinite(m->lm_weight))
+    return Err(ErrorCode::kBadParam, o.Field("lm_weight"), "must be finite");
+  if (Status s = ParseLinearInit(o, &l); !s.ok()) return s;
+  if (m->layers.size() < 2)
+    return Err(ErrorCode::kBadParam, "classifier",
+               "reads the input of the last layer (the hidden state before "
+               "the token head): the model needs at least two layers");
+  m->has_classifier = true;
+  // Its loss is the registry's cross_entropy (mean over the batch).
+  const OpInfo& ce = Op(OpId::cross_entropy);
+  double* p = m->classifier_loss_p;
+  for (int k = 0; k < ce.num_params(); ++k) p[k] = ce.params[k].def;
+  auto inputs = [&](int64_t rows, Placeholders* in) {
+    in->Add("input", Shape{rows, l.out_width});
+    in->Add("target", Shape{rows});
+  };
+  if (Status s =
+          Measure(ce, p, inputs, "classifier", &m->classifier_loss_sizes);
+      !s.ok())
+    return s;
+  return o.Finish();
+}
+
 }  // namespace
 
 Status ParseSpec(std::string_view text, ModelSpec* out) {
@@ -873,16 +1157,31 @@ Status ParseSpec(std::string_view text, ModelSpec* out) {
                    Shown(root));
   ModelSpec m;
   Obj o(root, "");
-  if (!root.Find("input"))
+  const Value* input = root.Find("input");
+  if (!input)
     return Err(ErrorCode::kMissingInput, "input",
-               "missing (the number of features per example)");
-  if (Status s = o.Int("input", 1, kMaxUnits, 0, &m.input); !s.ok()) return s;
+               "missing (the number of features per example, or {\"tokens\": "
+               "V, \"block\": T} for sequences)");
+  if (input->type == Type::kObject) {
+    o.Take("input");
+    if (Status s = ParseSequenceInput(*input, &m); !s.ok()) return s;
+  } else if (Status s = o.Int("input", 1, kMaxUnits, 0, &m.input); !s.ok()) {
+    return s;
+  }
   Counter count;
-  if (Status s = ParseLayers(o.Take("layers"), "layers", "layers", m.input, 0,
-                             &count, &m.layers);
+  count.model = &m;
+  if (Status s = ParseLayers(o.Take("layers"), "layers", "layers",
+                             m.row_width(), 0, &count, &m.layers);
       !s.ok())
     return s;
   if (Status s = ParseLoss(o.Take("loss"), m.outputs(), &m); !s.ok()) return s;
+  if (m.sequence() && !m.class_targets)
+    return Err(ErrorCode::kBadParam, "loss.id",
+               "a sequence model predicts the next token: its loss takes class "
+               "indices (cross_entropy, nll, multi_margin, focal_multiclass), "
+               "got '" +
+                   std::string(m.loss->id) + "'");
+  if (Status s = ParseClassifier(o.Take("classifier"), &m); !s.ok()) return s;
   if (Status s = ParseOptimizer(o.Take("optimizer"), &m); !s.ok()) return s;
   if (Status s = ParseSchedule(o.Take("schedule"), &m); !s.ok()) return s;
   if (Status s = ParseClip(o.Take("clip"), &m); !s.ok()) return s;
@@ -910,28 +1209,74 @@ void Key(std::string* out, const char* key) {
 
 void WriteLayers(std::string* out, const std::vector<LayerSpec>& layers);
 
+void WriteInit(std::string* out, const InitSpec& init) {
+  Key(out, "init");
+  if (init.is_default) {
+    *out += "\"default\"";
+  } else if (init.normal_std > 0) {
+    *out += "{\"id\":\"normal\",\"std\":";
+    json::AppendNumber(out, init.normal_std);
+    *out += "}";
+  } else if (!init.op) {
+    *out += "\"zeros\"";
+  } else {
+    *out += "{\"id\":";
+    json::AppendString(out, init.op->id);
+    WriteOpParams(out, *init.op, init.p);
+    *out += "}";
+  }
+}
+
+void WriteInt(std::string* out, const char* key, int64_t v) {
+  Key(out, key);
+  json::AppendNumber(out, static_cast<double>(v));
+}
+
+void WriteBool(std::string* out, const char* key, bool v) {
+  Key(out, key);
+  *out += v ? "true" : "false";
+}
+
+// A linear layer's keys after its width.
+void WriteLinearInit(std::string* out, const LayerSpec& l) {
+  WriteBool(out, "bias", l.bias);
+  if (!l.tie) WriteInit(out, l.init);
+  Key(out, "bias_init");
+  *out += l.bias_zeros ? "\"zeros\"" : "\"default\"";
+}
+
 void WriteLayer(std::string* out, const LayerSpec& l) {
   *out += "{\"type\":";
   json::AppendString(out, LayerTypeName(l.type));
   switch (l.type) {
     case LayerType::kLinear:
-      Key(out, "units");
-      json::AppendNumber(out, static_cast<double>(l.out_width));
-      Key(out, "bias");
-      *out += l.bias ? "true" : "false";
-      Key(out, "init");
-      if (!l.init.op) {
-        *out += "\"zeros\"";
-      } else if (l.init.is_default) {
-        *out += "\"default\"";
+      WriteInt(out, "units", l.out_width);
+      if (l.tie) WriteBool(out, "tie", true);
+      WriteLinearInit(out, l);
+      break;
+    case LayerType::kEmbedding:
+      WriteInt(out, "dim", l.out_width);
+      WriteInit(out, l.init);
+      break;
+    case LayerType::kPositional:
+      Key(out, "kind");
+      *out += l.sinusoidal ? "\"sinusoidal\"" : "\"learned\"";
+      if (l.sinusoidal) {
+        WriteOpParams(out, *l.op, l.p);
       } else {
-        *out += "{\"id\":";
-        json::AppendString(out, l.init.op->id);
-        WriteOpParams(out, *l.init.op, l.init.p);
-        *out += "}";
+        WriteInit(out, l.init);
       }
-      Key(out, "bias_init");
-      *out += l.bias_zeros ? "\"zeros\"" : "\"default\"";
+      break;
+    case LayerType::kAttention:
+      WriteInt(out, "heads", l.heads);
+      WriteBool(out, "causal", l.causal);
+      WriteBool(out, "bias", l.bias);
+      WriteBool(out, "key_padding", l.key_padding);
+      WriteInit(out, l.init);
+      break;
+    case LayerType::kSwiglu:
+      WriteInt(out, "units", l.out_width);
+      WriteInit(out, l.init);
       break;
     case LayerType::kActivation:
       if (!l.op) {
@@ -981,7 +1326,15 @@ void WriteLayers(std::string* out, const std::vector<LayerSpec>& layers) {
 
 std::string WriteSpec(const ModelSpec& m) {
   std::string out = "{\"input\":";
-  json::AppendNumber(&out, static_cast<double>(m.input));
+  if (m.sequence()) {
+    out += "{\"tokens\":";
+    json::AppendNumber(&out, static_cast<double>(m.tokens));
+    WriteInt(&out, "block", m.block);
+    if (m.pad >= 0) WriteInt(&out, "pad", m.pad);
+    out += "}";
+  } else {
+    json::AppendNumber(&out, static_cast<double>(m.input));
+  }
   Key(&out, "layers");
   WriteLayers(&out, m.layers);
   Key(&out, "loss");
@@ -998,10 +1351,23 @@ std::string WriteSpec(const ModelSpec& m) {
     out += "]";
   }
   out += "}";
+  if (m.has_classifier) {
+    Key(&out, "classifier");
+    out += "{\"classes\":";
+    json::AppendNumber(&out, static_cast<double>(m.classifier.out_width));
+    Key(&out, "lm_weight");
+    json::AppendNumber(&out, m.lm_weight);
+    WriteLinearInit(&out, m.classifier);
+    out += "}";
+  }
   Key(&out, "optimizer");
   out += "{\"id\":";
   json::AppendString(&out, m.optimizer->id);
   WriteOpParams(&out, *m.optimizer, m.opt_p);
+  if (m.decay_matrices) {
+    Key(&out, "decay");
+    out += "\"matrices\"";
+  }
   out += "}";
   Key(&out, "schedule");
   if (!m.schedule) {

@@ -23,6 +23,9 @@ struct InitSpec {
   const OpInfo* op = nullptr;  // null: zeros
   bool is_default = true;      // written back as "default"
   double p[kMaxParams] = {};
+  // > 0: N(0, normal_std^2), written back as {"id": "normal", "std": ...}:
+  // kaiming_normal's draws (linear gain, fan_in) scaled to that deviation.
+  double normal_std = 0;
 };
 
 // Scratch a registry op needs on [rows, width] inputs, affine in rows as
@@ -55,12 +58,38 @@ struct LayerSpec {
   bool affine = true;
   // residual
   std::vector<LayerSpec> layers;
+  // sequence models: T (positional tables, attention's grouping)
+  int64_t block = 1;
+  // embedding: the vocabulary (weight [vocab, out_width])
+  int64_t vocab = 0;
+  // positional: the registry's fixed sinusoidal table (p: its params)
+  bool sinusoidal = false;
+  // attention
+  int64_t heads = 0;
+  bool causal = true, key_padding = false;
+  // linear: shares the embedding's weight
+  bool tie = false;
 };
 
 enum class Clip { kNone, kNorm, kValue };
 
 struct ModelSpec {
-  int64_t input = 0;
+  int64_t input = 0;  // floats per row of x (sequence models: block)
+  // Sequence models: the vocabulary (0: not one), positions per sequence,
+  // the start/pad token (-1: none).
+  int64_t tokens = 0, block = 1, pad = -1;
+  bool sequence() const { return tokens > 0; }
+  // Width of x per row of the layers (a position: its token id).
+  int64_t row_width() const { return sequence() ? 1 : input; }
+  // The classifier head (a linear layer spec, path "classifier") and the
+  // weight of the token loss beside it.
+  bool has_classifier = false;
+  LayerSpec classifier;
+  double lm_weight = 0;
+  OpSizes classifier_loss_sizes;              // its cross_entropy's scratch
+  double classifier_loss_p[kMaxParams] = {};  // and params (the defaults)
+  // Weight decay only for parameters of rank >= 2.
+  bool decay_matrices = false;
   std::vector<LayerSpec> layers;
   const OpInfo* loss = nullptr;
   double loss_p[kMaxParams] = {};
@@ -80,10 +109,17 @@ struct ModelSpec {
   uint32_t seed = 0;
   int64_t max_batch = 0;
   int64_t outputs() const { return layers.back().out_width; }
+  // The loss's ignore_index, if it has one (class targets that count for
+  // nothing); has_ignore says whether it does.
+  bool has_ignore = false;
+  double ignore_index = 0;
 };
 
 Status ParseSpec(std::string_view text, ModelSpec* out);
 std::string WriteSpec(const ModelSpec& spec);
+
+// A number for messages: the shortest decimal, or NaN / inf / -inf.
+std::string Num(double v);
 
 // Registry params an op's caller sets rather than the spec: "training"
 // (train/eval mode) and "seed" (per layer and step).

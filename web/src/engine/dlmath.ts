@@ -2,6 +2,7 @@ import { describe, DlmathError, toError } from './errors.js';
 import { compileFormula, type DlFormula } from './formula.js';
 import { createModel, loadModel, type DlModel, type ModelSpec, type RawTraining, type SavedModel } from './model.js';
 import { DlTrainer, type TrainerOptions } from './worker-client.js';
+import { DlGpt, loadGpt, type GptCheckpoint, type GptConfig } from './gpt.js';
 import type { OpGrads, OpId, OpInputs, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
 import { DlTensor, heapOf, toResident, type Heap, type InputValue, type Resident } from './tensor.js';
 import type { RawCallResult, RawModule, RawOpMeta, RawTensor } from './wasm.js';
@@ -324,6 +325,24 @@ export class Dlmath {
    */
   loadModel(saved: SavedModel | string): DlModel {
     return loadModel(this.#mod, saved);
+  }
+
+  /**
+   * A tiny GPT trained in the core: pretraining, sampling, next-character probabilities,
+   * attention, fine-tuning with L2 or L3 = L2 + λ·L1, checkpoints and PyTorch export.
+   * @param config - the texts to learn from and the network's settings (defaults: config S)
+   * @returns the GPT; dispose() it when done
+   */
+  gpt(config: GptConfig): DlGpt {
+    return new DlGpt(this, config);
+  }
+
+  /**
+   * Restores a GPT saved with `gpt.checkpoint()`: it continues exactly where it stood.
+   * @param checkpoint - the checkpoint or its JSON text
+   */
+  loadGpt(checkpoint: GptCheckpoint | string): DlGpt {
+    return loadGpt(this, checkpoint);
   }
 
   /**

@@ -50,6 +50,9 @@ export {
   type SavedTensor,
   type ScheduleId,
   type ScheduleSpec,
+  type SamplingOptions,
+  type SequenceInfo,
+  type SequenceMetrics,
   type StepResult,
   type StopReason,
 } from './model.js';
@@ -62,6 +65,22 @@ export {
   type TrainerOptions,
   type TrainProgress,
 } from './worker-client.js';
+export {
+  DlGpt,
+  GptClassifier,
+  GPT_DEFAULTS,
+  gptSpec,
+  type ClassifierConfig,
+  type ClassifierEvaluation,
+  type GptAttention,
+  type GptCheckpoint,
+  type GptConfig,
+  type GptEvaluation,
+  type GptProgress,
+  type GptSettings,
+  type TokenProbability,
+} from './gpt.js';
+export { CharTokenizer, END, IGNORE, START, TEXT_LIMITS, splitText, type EncodedSequences } from './gpt-tokenizer.js';
 export { DlFormula, type FormulaInput, type FormulaParams, type FormulaResult } from './formula.js';
 export { DlmathError, ErrorCode } from './errors.js';
 export { OP_IDS, type OpId } from './gen/ops.js';

@@ -47,9 +47,14 @@ export type InitId = Exclude<{ [K in OpId]: OpKinds[K] extends 'init' ? K : neve
 // An op's params as spec keys (an op without params adds none).
 type ParamsOf<K extends OpId> = OpParams[K] extends { [name: string]: never } ? unknown : OpParams[K];
 
-/** A linear layer's weight initializer: a registry id, `{id, ...its params}`, PyTorch's default or zeros. */
+/** A weight initializer: a registry id, `{id, ...its params}`, PyTorch's default, zeros or N(0, std²) ('normal': std 1). */
 export type InitSpec =
-  'default' | 'zeros' | InitId | { [K in InitId]: { id: K } & Omit<ParamsOf<K>, 'seed' | 'shape'> }[InitId];
+  | 'default'
+  | 'zeros'
+  | 'normal'
+  | { id: 'normal'; std?: number }
+  | InitId
+  | { [K in InitId]: { id: K } & Omit<ParamsOf<K>, 'seed' | 'shape'> }[InitId];
 
 /** `y = x W^T + b`, W [units, in] as PyTorch's nn.Linear. */
 export interface LinearLayer {
@@ -62,6 +67,8 @@ export interface LinearLayer {
   init?: InitSpec;
   /** Bias initializer: 'default' (U(±1/√in), PyTorch's) or 'zeros'. */
   bias_init?: 'default' | 'zeros';
+  /** Sequence models: share the token embedding's weight (units = vocabulary, input = its dim). */
+  tie?: boolean;
 }
 /** A registry activation with its params as keys, e.g. `{type: 'activation', id: 'elu', alpha: 0.5}`. */
 export type RegistryActivationLayer = {
@@ -121,6 +128,39 @@ export interface ResidualLayer {
   type: 'residual';
   layers: LayerSpec[];
 }
+/** Token ids to vectors, weight [vocabulary, dim] as nn.Embedding; the first layer of a sequence model. */
+export interface EmbeddingLayer {
+  type: 'embedding';
+  dim: number;
+  /** Default 'default': nn.Embedding's N(0, 1). */
+  init?: InitSpec;
+}
+/** Adds a position's vector: a learned [block, C] table or the fixed sinusoidal one. */
+export interface PositionalLayer {
+  type: 'positional';
+  kind?: 'learned' | 'sinusoidal';
+  init?: InitSpec;
+  /** Sinusoidal: the wavelength base (default 10000). */
+  base?: number;
+}
+/** Multi-head self-attention over each sequence (nn.MultiheadAttention's parameters). */
+export interface AttentionLayer {
+  type: 'attention';
+  /** Heads; they must divide the width. */
+  heads: number;
+  /** Hide keys after the query (default true). */
+  causal?: boolean;
+  bias?: boolean;
+  /** Hide pad tokens' keys (default: when the input has a pad token). */
+  key_padding?: boolean;
+  init?: InitSpec;
+}
+/** SiLU(x W) ⊙ (x V), W and V [in, units]. */
+export interface SwigluLayer {
+  type: 'swiglu';
+  units: number;
+  init?: InitSpec;
+}
 /** One layer of a model spec. */
 export type LayerSpec =
   | LinearLayer
@@ -132,7 +172,11 @@ export type LayerSpec =
   | LayerNormLayer
   | RmsNormLayer
   | GroupNormLayer
-  | ResidualLayer;
+  | ResidualLayer
+  | EmbeddingLayer
+  | PositionalLayer
+  | AttentionLayer
+  | SwigluLayer;
 
 /** Per-class vectors some losses take, `outputs` numbers each. */
 interface ClassVectors {
@@ -149,8 +193,11 @@ export type LossSpec = {
       reduction?: 'mean' | 'sum';
     } & Pick<ClassVectors, Extract<keyof ClassVectors, keyof ParamsOf<K> | 'weight' | 'alpha' | 'pos_weight'>>;
 }[LossId];
-/** The optimizer: a registry id and its hyper-parameters, e.g. `{id: 'adamw', lr: 3e-3, weight_decay: 0.01}`. */
-export type OptimizerSpec = { [K in OptimizerId]: { id: K } & ParamsOf<K> }[OptimizerId];
+/**
+ * The optimizer: a registry id and its hyper-parameters, e.g. `{id: 'adamw', lr: 3e-3, weight_decay: 0.01}`;
+ * `decay: 'matrices'` applies weight decay to parameters of rank >= 2 only (not biases and norms).
+ */
+export type OptimizerSpec = { [K in OptimizerId]: { id: K; decay?: 'all' | 'matrices' } & ParamsOf<K> }[OptimizerId];
 /**
  * A learning-rate schedule evaluated at every step, with two generic keys:
  * `steps` (its length: t_max, total_steps, total_iters or t_0) and `warmup`.
@@ -161,8 +208,16 @@ export type ScheduleSpec = {
 
 /** A model: its input width, layers, loss, optimizer and training knobs (see core/include/dlmath/model.h). */
 export interface ModelSpec {
-  /** Features per example. */
-  input: number;
+  /** Features per example, or a sequence model's tokens: vocabulary, positions per sequence, start/pad token. */
+  input: number | { tokens: number; block: number; pad?: number };
+  /** Sequence models: a linear head on the last real position's hidden state; the step minimises L2 + lm_weight · L1. */
+  classifier?: {
+    classes: number;
+    lm_weight?: number;
+    bias?: boolean;
+    init?: InitSpec;
+    bias_init?: 'default' | 'zeros';
+  };
   layers: LayerSpec[];
   loss: LossSpec;
   optimizer: OptimizerSpec;
@@ -227,7 +282,19 @@ export interface ModelStats extends StepResult {
 
 /** One layer of the built model, in execution order (a residual block before its layers). */
 export interface LayerInfo {
-  type: 'linear' | 'activation' | 'dropout' | 'batch_norm' | 'layer_norm' | 'rms_norm' | 'group_norm' | 'residual';
+  type:
+    | 'linear'
+    | 'activation'
+    | 'dropout'
+    | 'batch_norm'
+    | 'layer_norm'
+    | 'rms_norm'
+    | 'group_norm'
+    | 'residual'
+    | 'embedding'
+    | 'positional'
+    | 'attention'
+    | 'swiglu';
   /** PyTorch module path: 'layers.0', 'layers.2.layers.1'. */
   path: string;
   /** Its place in the spec: 'layers[2].layers[1]'. */
@@ -240,6 +307,14 @@ export interface LayerInfo {
   outWidth: number;
   /** Enclosing residual block's index, -1 for none. */
   parent: number;
+  /** Attention: its heads, whether keys after the query and pad tokens' keys are hidden. */
+  heads: number;
+  causal: boolean;
+  keyPadding: boolean;
+  /** Linear: shares the token embedding's weight. */
+  tied: boolean;
+  /** The classifier head of a sequence model (outside the forward chain). */
+  head: boolean;
 }
 
 /** A row of the parameter table (PyTorch's state_dict names). */
@@ -378,6 +453,11 @@ export interface RawModel {
     diagLayer: string[];
     layers: LayerInfo[];
     parameters: (ParameterInfo & { offset: number })[];
+    isSequence: boolean;
+    vocab: number;
+    block: number;
+    pad: number;
+    classes: number;
   };
   spec(): string;
   stage(slot: number, n: number, rank: number, d0: number, d1: number): number;
@@ -404,6 +484,14 @@ export interface RawModel {
   stepCount(): number;
   resetOptimizer(): void;
   toPyTorch(): Raw<{ source: string }>;
+  evaluateSequences(): Raw<SequenceMetrics>;
+  nextTokens(temperature: number, topK: number): Raw<Rows>;
+  generate(temperature: number, topK: number, end: number, seed: number): Raw<Rows>;
+  classify(): Raw<Rows>;
+  attention(layer: number): Raw<Rows>;
+  lastLosses(): { lm: number; cls: number };
+  optimizerState(): Raw<Rows>;
+  setOptimizerState(step: number): Raw<object>;
   delete(): void;
   isDeleted(): boolean;
 }
@@ -450,6 +538,39 @@ export interface ModelDescription {
   readonly parameterTable: readonly ParameterInfo[];
   /** How a diagnostics row is laid out: `header` fields, then `layer` fields per layer. */
   readonly diagnosticsLayout: DiagnosticsLayout;
+  /** A sequence model's vocabulary, positions per sequence, start/pad token (-1: none) and classifier classes (0: none); null otherwise. */
+  readonly sequence: SequenceInfo | null;
+}
+
+/** What a sequence model reads and predicts (see {@link ModelDescription.sequence}). */
+export interface SequenceInfo {
+  vocab: number;
+  block: number;
+  pad: number;
+  classes: number;
+}
+
+/** A sequence model's metrics on held-out sequences, eval mode. */
+export interface SequenceMetrics {
+  /** Mean token loss over the scored positions (nats per token) and next-token accuracy. */
+  lmLoss: number;
+  lmAccuracy: number;
+  /** Positions scored (targets other than ignore_index). */
+  lmTokens: number;
+  /** The registry's perplexity of those positions: exp(lmLoss). */
+  perplexity: number;
+  /** The classifier's loss and accuracy (NaN without one). */
+  clsLoss: number;
+  clsAccuracy: number;
+  sequences: number;
+}
+
+/** Sampling for {@link DlModel.generate} and {@link DlModel.nextTokens}. */
+export interface SamplingOptions {
+  /** Divides the logits before the softmax (default 1; > 0). */
+  temperature?: number;
+  /** Keeps the k most likely tokens (default 0: all). */
+  topK?: number;
 }
 
 // The description's fields, set by the constructor (Object.assign).
@@ -490,6 +611,9 @@ export class DlModel extends HandleOwner<RawModel> {
         header: Object.freeze(info.diagHeader),
         layer: Object.freeze(info.diagLayer),
       }),
+      sequence: info.isSequence
+        ? Object.freeze({ vocab: info.vocab, block: info.block, pad: info.pad, classes: info.classes })
+        : null,
     };
     Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
@@ -821,6 +945,105 @@ export class DlModel extends HandleOwner<RawModel> {
     return check(this.#handle().toPyTorch()).source;
   }
 
+  // ---- sequence models (input {tokens, block}) ---------------------------------
+
+  /**
+   * Token loss, next-token accuracy, perplexity (and the classifier's loss and accuracy) in eval mode.
+   * @param x - sequences [rows, block] of token ids
+   * @param y - next-token targets [rows, block] (then the class, with a classifier)
+   */
+  evaluateSequences(x: InputValue, y: InputValue): SequenceMetrics {
+    const raw = this.#handle();
+    this.#stage(X, x, 'model.evaluateSequences', 'x');
+    this.#stage(Y, y, 'model.evaluateSequences', 'y');
+    return { ...check(raw.evaluateSequences()) };
+  }
+
+  /**
+   * Probabilities of the next token after each sequence's last real position.
+   * @param x - sequences [rows, block] (padded with the pad token)
+   * @param options - temperature and top-k
+   * @returns [rows, vocab]
+   */
+  nextTokens(x: InputValue, options: SamplingOptions = {}): Result {
+    const raw = this.#handle();
+    const { temperature = 1, topK = 0 } = sampling(options, 'model.nextTokens');
+    this.#stage(X, x, 'model.nextTokens', 'x');
+    return this.#take(check(raw.nextTokens(temperature, topK)));
+  }
+
+  /**
+   * Grows each prefix by sampling until `end` is drawn or the block is full (reproducible by seed).
+   * @param prefixes - sequences [rows, block]: the start token, a prefix, then padding
+   * @param options - temperature, topK, the end token (-1: none) and the seed
+   * @returns the sequences [rows, block]
+   */
+  generate(prefixes: InputValue, options: SamplingOptions & { end?: number; seed?: number } = {}): Result {
+    const raw = this.#handle();
+    const { temperature = 1, topK = 0 } = sampling(options, 'model.generate');
+    const { end = -1, seed = 0 } = options;
+    if (typeof end !== 'number' || typeof seed !== 'number')
+      throw new DlmathError(
+        'bad_type',
+        `model.generate: end and seed must be numbers, got ${describe(end)} and ${describe(seed)}`,
+        'model',
+      );
+    this.#stage(X, prefixes, 'model.generate', 'prefixes');
+    return this.#take(check(raw.generate(temperature, topK, end, seed >>> 0)));
+  }
+
+  /**
+   * The classifier's logits (eval mode).
+   * @param x - sequences [rows, block]
+   * @returns [rows, classes]
+   */
+  classify(x: InputValue): Result {
+    const raw = this.#handle();
+    this.#stage(X, x, 'model.classify', 'x');
+    return this.#take(check(raw.classify()));
+  }
+
+  /**
+   * An attention layer's weights for the last forward's sequences (predict, nextTokens, ...).
+   * @param layer - index in {@link DlModel.layers} of an attention layer
+   * @returns [rows, heads · block · block]: per sequence, per head, the query's row over the keys
+   */
+  attention(layer: number): Result {
+    const raw = this.#handle();
+    if (!Number.isInteger(layer))
+      throw new DlmathError('bad_type', `model.attention: layer must be an integer, got ${describe(layer)}`, 'model');
+    return this.#take(check(raw.attention(layer)));
+  }
+
+  /** The parts of the last loss computed: the token loss L1 and the classifier's L2 (NaN without one). */
+  lastLosses(): { lm: number; cls: number } {
+    return this.#handle().lastLosses();
+  }
+
+  /** The optimizer's state (moments, ...) and step count, copied: with the weights, a resumable checkpoint. */
+  optimizerState(): { step: number; data: Float32Array } {
+    const raw = this.#handle();
+    const { address, width } = check(raw.optimizerState());
+    const start = address >>> 2;
+    return { step: raw.stepCount(), data: this.#mod.HEAPF32.slice(start, start + width) };
+  }
+
+  /**
+   * Restores the optimizer's state and step count (from {@link DlModel.optimizerState}).
+   * @param state - `{step, data}`
+   */
+  setOptimizerState(state: { step: number; data: InputValue }): void {
+    const raw = this.#handle();
+    if (typeof state !== 'object' || state === null || typeof state.step !== 'number')
+      throw new DlmathError(
+        'bad_type',
+        `model.setOptimizerState: expected {step, data}, got ${describe(state)}`,
+        'model',
+      );
+    this.#stage(X, state.data, 'model.setOptimizerState', 'data');
+    check(raw.setOptimizerState(state.step));
+  }
+
   // ---- internals -----------------------------------------------------------
 
   #handle(): RawModel {
@@ -881,6 +1104,20 @@ export class DlModel extends HandleOwner<RawModel> {
     }
     return out;
   }
+}
+
+// Checks the sampling options' types (the core checks their values).
+function sampling(o: SamplingOptions, call: string): SamplingOptions {
+  if (typeof o !== 'object' || o === null)
+    throw new DlmathError('bad_type', `${call}: options must be an object, got ${describe(o)}`, 'model');
+  const { temperature = 1, topK = 0 } = o;
+  if (typeof temperature !== 'number' || typeof topK !== 'number')
+    throw new DlmathError(
+      'bad_type',
+      `${call}: temperature and topK must be numbers, got ${describe(temperature)} and ${describe(topK)}`,
+      'model',
+    );
+  return { temperature, topK };
 }
 
 // Named fields of a diagnostics row from `at`.
@@ -998,15 +1235,16 @@ function parseSaved(text: string): unknown {
   }
 }
 
-// Float32 values as base64 of their little-endian bytes (wasm's byte order).
-function toBase64(values: Float32Array): string {
+/** @internal Float32 values as base64 of their little-endian bytes (wasm's byte order). */
+export function toBase64(values: Float32Array): string {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   let text = '';
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(text);
 }
 
-function fromBase64(text: string, name: string): Float32Array {
+/** @internal The values of {@link toBase64}'s text; `name` is the tensor named in errors. */
+export function fromBase64(text: string, name: string): Float32Array {
   let bin: string;
   try {
     bin = atob(text);

@@ -79,6 +79,18 @@ function yielder(): () => Promise<void> {
     });
 }
 
+const DESCRIPTION_KEYS = [
+  'inputs',
+  'outputs',
+  'classTargets',
+  'hasAccuracy',
+  'numParameters',
+  'layers',
+  'parameterTable',
+  'diagnosticsLayout',
+  'sequence',
+] as const satisfies readonly (keyof ModelDescription)[];
+
 class Host {
   readonly #port: Port;
   readonly #models = new Map<number, Hosted>();
@@ -178,12 +190,9 @@ class Host {
   #host(model: DlModel): { model: number; info: ModelDescription } {
     const id = this.#next++;
     this.#models.set(id, { model, cancel: false, fitting: null, sets: new Map() });
-    const { inputs, outputs, classTargets, hasAccuracy, numParameters, layers, parameterTable, diagnosticsLayout } =
-      model;
-    return {
-      model: id,
-      info: { inputs, outputs, classTargets, hasAccuracy, numParameters, layers, parameterTable, diagnosticsLayout },
-    };
+    // The description's fields, copied (structured clone sends data, not a DlModel).
+    const info = Object.fromEntries(DESCRIPTION_KEYS.map((k) => [k, model[k]])) as unknown as ModelDescription;
+    return { model: id, info };
   }
 
   // The fit loop: chunks of about CHUNK_MS, a yield after each, progress at
