@@ -122,10 +122,13 @@ inline Block SdpaBlock(const GenCall<double>& c, int64_t bi) {
           .s = s,
           .e = e,
           .ev = ev,
-          .scale = c.p[1] > 0 ? c.p[1] : 1 / std::sqrt(double(e))};
+          .scale = 1 / std::sqrt(double(e))};
+  const double scale = c.p[DLMATH_PARAM(scaled_dot_product_attention, scale)];
+  if (scale > 0) b.scale = scale;
   if (c.in[3]) b.mask = c.in[3] + (sh[3].rank == 3 ? bi * l * s : 0);
-  b.kind = static_cast<int>(c.p[2]);
-  b.causal = c.p[0] != 0;
+  b.kind = static_cast<int>(
+      c.p[DLMATH_PARAM(scaled_dot_product_attention, mask_kind)]);
+  b.causal = c.p[DLMATH_PARAM(scaled_dot_product_attention, is_causal)] != 0;
   return b;
 }
 
@@ -183,7 +186,8 @@ inline Mha MhaForward(const GenCall<double>& c) {
   m.l = c.in_shape[0][0];
   m.e = c.in_shape[0][1];
   m.s = c.in_shape[1][0];
-  m.h = static_cast<int64_t>(c.p[0]);
+  m.h =
+      static_cast<int64_t>(c.p[DLMATH_PARAM(multi_head_attention, num_heads)]);
   m.hd = m.e / m.h;
   const int64_t e = m.e;
   const double* w = c.in[3];
@@ -235,11 +239,13 @@ inline void MultiHeadAttentionForward(const GenCall<double>& c) {
   const std::vector<double> out =
       attention::Linear(m.o.data(), c.in[5], c.in[6], m.l, m.e);
   for (size_t i = 0; i < out.size(); ++i) c.out[i] = out[i];
-  if (!c.aux || !c.aux[0] || c.p[1] == 0) return;
+  if (!c.aux || !c.aux[0] ||
+      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0)
+    return;
   const int64_t ls = m.l * m.s;
   for (int64_t hh = 0; hh < m.h; ++hh)
     for (int64_t i = 0; i < ls; ++i) {
-      if (c.p[2] == 0)
+      if (c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] == 0)
         c.aux[0][hh * ls + i] = m.p[hh][i];
       else
         c.aux[0][i] = (hh ? c.aux[0][i] : 0) + m.p[hh][i] / m.h;
@@ -274,7 +280,8 @@ inline void SinusoidalForward(const GenCall<double>& c) {
   const int64_t len = c.out_shape[0], dm = c.out_shape[1];
   for (int64_t pos = 0; pos < len; ++pos)
     for (int64_t j = 0; j < dm; ++j) {
-      const double a = pos / std::pow(c.p[0], double(j - j % 2) / dm);
+      const double a = pos / std::pow(c.p[DLMATH_PARAM(sinusoidal, base)],
+                                      double(j - j % 2) / dm);
       c.out[pos * dm + j] = j % 2 ? std::cos(a) : std::sin(a);
     }
 }

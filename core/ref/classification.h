@@ -1,6 +1,6 @@
 // Float64 references of the classification, ranking and sequence losses,
 // written from the definitions with PyTorch's (and torchvision's)
-// conventions; the oracle for core/src/ops/classification.cc. Backward
+// conventions; the oracle for core/src/ops/losses.cc. Backward
 // functions accumulate like the kernels. reduction: 0 mean, 1 sum, 2 none.
 #ifndef DLMATH_REF_CLASSIFICATION_H_
 #define DLMATH_REF_CLASSIFICATION_H_
@@ -58,12 +58,12 @@ inline double Sigmoid(double x) {
 inline bool CeRowWeights(const GenCall<double>& c, int64_t i,
                          std::vector<double>* a) {
   const int64_t classes = c.in_shape[0][1];
-  const double eps = c.p[2];
+  const double eps = c.p[DLMATH_PARAM(cross_entropy, label_smoothing)];
   const double* w = c.in[2];
   a->assign(classes, 0);
   if (c.in_shape[1].rank == 1) {
     const double t = c.in[1][i];
-    if (t == c.p[1]) return false;
+    if (t == c.p[DLMATH_PARAM(cross_entropy, ignore_index)]) return false;
     const int64_t k = static_cast<int64_t>(t);
     for (int64_t j = 0; j < classes; ++j)
       (*a)[j] = eps / classes * (w ? w[j] : 1.0);
@@ -81,14 +81,14 @@ inline double CeDenominator(const GenCall<double>& c) {
   double s = 0;
   for (int64_t i = 0; i < rows; ++i) {
     const double t = c.in[1][i];
-    if (t == c.p[1]) continue;
+    if (t == c.p[DLMATH_PARAM(cross_entropy, ignore_index)]) continue;
     s += c.in[2] ? c.in[2][static_cast<int64_t>(t)] : 1.0;
   }
   return s;
 }
 inline void CrossEntropyForward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[0]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(cross_entropy, reduction)]);
   std::vector<double> terms(rows, 0), lp(classes), a;
   for (int64_t i = 0; i < rows; ++i) {
     if (!CeRowWeights(c, i, &a)) continue;
@@ -100,7 +100,7 @@ inline void CrossEntropyForward(const GenCall<double>& c) {
 inline void CrossEntropyBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[0]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(cross_entropy, reduction)]);
   const double denom = CeDenominator(c);
   std::vector<double> lp(classes), a;
   for (int64_t i = 0; i < rows; ++i) {
@@ -120,15 +120,17 @@ inline void HingeForward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
   std::vector<double> terms(n);
   for (int64_t i = 0; i < n; ++i)
-    terms[i] = std::max(0.0, c.p[0] - c.in[1][i] * c.in[0][i]);
-  cls::Reduce(terms.data(), n, static_cast<int>(c.p[1]), n, c.out);
+    terms[i] = std::max(
+        0.0, c.p[DLMATH_PARAM(hinge, margin)] - c.in[1][i] * c.in[0][i]);
+  cls::Reduce(terms.data(), n,
+              static_cast<int>(c.p[DLMATH_PARAM(hinge, reduction)]), n, c.out);
 }
 inline void HingeBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(hinge, reduction)]);
   for (int64_t i = 0; i < n; ++i)
-    if (c.p[0] - c.in[1][i] * c.in[0][i] >= 0)
+    if (c.p[DLMATH_PARAM(hinge, margin)] - c.in[1][i] * c.in[0][i] >= 0)
       c.din[0][i] -= cls::Upstream(c.dy, r, i, n) * c.in[1][i];
 }
 
@@ -138,14 +140,20 @@ inline void MarginRankingForward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
   std::vector<double> terms(n);
   for (int64_t i = 0; i < n; ++i)
-    terms[i] = std::max(0.0, -c.in[2][i] * (c.in[0][i] - c.in[1][i]) + c.p[0]);
-  cls::Reduce(terms.data(), n, static_cast<int>(c.p[1]), n, c.out);
+    terms[i] = std::max(0.0, -c.in[2][i] * (c.in[0][i] - c.in[1][i]) +
+                                 c.p[DLMATH_PARAM(margin_ranking, margin)]);
+  cls::Reduce(terms.data(), n,
+              static_cast<int>(c.p[DLMATH_PARAM(margin_ranking, reduction)]), n,
+              c.out);
 }
 inline void MarginRankingBackward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(margin_ranking, reduction)]);
   for (int64_t i = 0; i < n; ++i) {
-    if (-c.in[2][i] * (c.in[0][i] - c.in[1][i]) + c.p[0] < 0) continue;
+    if (-c.in[2][i] * (c.in[0][i] - c.in[1][i]) +
+            c.p[DLMATH_PARAM(margin_ranking, margin)] <
+        0)
+      continue;
     const double g = cls::Upstream(c.dy, r, i, n) * c.in[2][i];
     if (c.din[0]) c.din[0][i] -= g;
     if (c.din[1]) c.din[1][i] += g;
@@ -173,13 +181,19 @@ inline void CosineEmbeddingForward(const GenCall<double>& c) {
   for (int64_t i = 0; i < rows; ++i) {
     double na, nb;
     const double cs = CosineRow(c.in[0] + i * d, c.in[1] + i * d, d, &na, &nb);
-    terms[i] = c.in[2][i] > 0 ? 1 - cs : std::max(0.0, cs - c.p[0]);
+    terms[i] =
+        c.in[2][i] > 0
+            ? 1 - cs
+            : std::max(0.0, cs - c.p[DLMATH_PARAM(cosine_embedding, margin)]);
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[1]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(cosine_embedding, reduction)]),
+              rows, c.out);
 }
 inline void CosineEmbeddingBackward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
+  const int r =
+      static_cast<int>(c.p[DLMATH_PARAM(cosine_embedding, reduction)]);
   for (int64_t i = 0; i < rows; ++i) {
     const double* a = c.in[0] + i * d;
     const double* b = c.in[1] + i * d;
@@ -189,7 +203,7 @@ inline void CosineEmbeddingBackward(const GenCall<double>& c) {
     if (c.in[2][i] > 0) {
       k = -1;
     } else {
-      if (cs - c.p[0] < 0) continue;
+      if (cs - c.p[DLMATH_PARAM(cosine_embedding, margin)] < 0) continue;
       k = 1;
     }
     k *= cls::Upstream(c.dy, r, i, rows);
@@ -206,7 +220,7 @@ inline void CosineEmbeddingBackward(const GenCall<double>& c) {
 // params: p, margin, reduction.
 inline void MultiMarginForward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int pw = static_cast<int>(c.p[0]);
+  const int pw = static_cast<int>(c.p[DLMATH_PARAM(multi_margin, p)]);
   std::vector<double> terms(rows, 0);
   for (int64_t i = 0; i < rows; ++i) {
     const double* x = c.in[0] + i * classes;
@@ -214,18 +228,20 @@ inline void MultiMarginForward(const GenCall<double>& c) {
     double s = 0;
     for (int64_t j = 0; j < classes; ++j) {
       if (j == y) continue;
-      const double z = c.p[1] - x[y] + x[j];
+      const double z = c.p[DLMATH_PARAM(multi_margin, margin)] - x[y] + x[j];
       if (z > 0) s += pw == 1 ? z : z * z;
     }
     terms[i] = s * (c.in[2] ? c.in[2][y] : 1.0) / classes;
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[2]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(multi_margin, reduction)]),
+              rows, c.out);
 }
 inline void MultiMarginBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int pw = static_cast<int>(c.p[0]);
-  const int r = static_cast<int>(c.p[2]);
+  const int pw = static_cast<int>(c.p[DLMATH_PARAM(multi_margin, p)]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(multi_margin, reduction)]);
   for (int64_t i = 0; i < rows; ++i) {
     const double* x = c.in[0] + i * classes;
     double* dx = c.din[0] + i * classes;
@@ -234,7 +250,7 @@ inline void MultiMarginBackward(const GenCall<double>& c) {
                      (c.in[2] ? c.in[2][y] : 1.0) / classes;
     for (int64_t j = 0; j < classes; ++j) {
       if (j == y) continue;
-      const double z = c.p[1] - x[y] + x[j];
+      const double z = c.p[DLMATH_PARAM(multi_margin, margin)] - x[y] + x[j];
       if (z <= 0) continue;
       const double g = k * (pw == 1 ? 1.0 : 2 * z);
       dx[j] += g;
@@ -265,17 +281,20 @@ inline void FocalForward(const GenCall<double>& c) {
   std::vector<double> terms(n);
   for (int64_t i = 0; i < n; ++i) {
     double dx;
-    FocalTerm(c.in[0][i], c.in[1][i], c.p[0], c.p[1], &terms[i], &dx);
+    FocalTerm(c.in[0][i], c.in[1][i], c.p[DLMATH_PARAM(focal, alpha)],
+              c.p[DLMATH_PARAM(focal, gamma)], &terms[i], &dx);
   }
-  cls::Reduce(terms.data(), n, static_cast<int>(c.p[2]), n, c.out);
+  cls::Reduce(terms.data(), n,
+              static_cast<int>(c.p[DLMATH_PARAM(focal, reduction)]), n, c.out);
 }
 inline void FocalBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[2]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(focal, reduction)]);
   for (int64_t i = 0; i < n; ++i) {
     double loss, dx;
-    FocalTerm(c.in[0][i], c.in[1][i], c.p[0], c.p[1], &loss, &dx);
+    FocalTerm(c.in[0][i], c.in[1][i], c.p[DLMATH_PARAM(focal, alpha)],
+              c.p[DLMATH_PARAM(focal, gamma)], &loss, &dx);
     c.din[0][i] += cls::Upstream(c.dy, r, i, n) * dx;
   }
 }
@@ -290,15 +309,21 @@ inline void FocalMulticlassForward(const GenCall<double>& c) {
     const int64_t t = static_cast<int64_t>(c.in[1][i]);
     cls::LogSoftmax(c.in[0] + i * classes, classes, lp.data());
     const double at = c.in[2] ? c.in[2][t] : 1.0;
-    terms[i] = -at * std::pow(-std::expm1(lp[t]), c.p[0]) * lp[t];
+    terms[i] = -at *
+               std::pow(-std::expm1(lp[t]),
+                        c.p[DLMATH_PARAM(focal_multiclass, gamma)]) *
+               lp[t];
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[1]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(focal_multiclass, reduction)]),
+              rows, c.out);
 }
 inline void FocalMulticlassBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
-  const double gamma = c.p[0];
+  const int r =
+      static_cast<int>(c.p[DLMATH_PARAM(focal_multiclass, reduction)]);
+  const double gamma = c.p[DLMATH_PARAM(focal_multiclass, gamma)];
   std::vector<double> lp(classes);
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t t = static_cast<int64_t>(c.in[1][i]);
@@ -345,17 +370,25 @@ inline void TripletMarginForward(const GenCall<double>& c) {
     const double* a = c.in[0] + i * d;
     const double* po = c.in[1] + i * d;
     const double* ne = c.in[2] + i * d;
-    const double dp = PDist(a, po, d, c.p[1], c.p[2]);
-    double dn = PDist(a, ne, d, c.p[1], c.p[2]);
-    if (c.p[3] != 0) dn = std::min(dn, PDist(po, ne, d, c.p[1], c.p[2]));
-    terms[i] = std::max(0.0, c.p[0] + dp - dn);
+    const double dp = PDist(a, po, d, c.p[DLMATH_PARAM(triplet_margin, p)],
+                            c.p[DLMATH_PARAM(triplet_margin, eps)]);
+    double dn = PDist(a, ne, d, c.p[DLMATH_PARAM(triplet_margin, p)],
+                      c.p[DLMATH_PARAM(triplet_margin, eps)]);
+    if (c.p[DLMATH_PARAM(triplet_margin, swap)] != 0)
+      dn = std::min(dn, PDist(po, ne, d, c.p[DLMATH_PARAM(triplet_margin, p)],
+                              c.p[DLMATH_PARAM(triplet_margin, eps)]));
+    terms[i] =
+        std::max(0.0, c.p[DLMATH_PARAM(triplet_margin, margin)] + dp - dn);
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[4]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(triplet_margin, reduction)]),
+              rows, c.out);
 }
 inline void TripletMarginBackward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[4]);
-  const double pw = c.p[1], eps = c.p[2];
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(triplet_margin, reduction)]);
+  const double pw = c.p[DLMATH_PARAM(triplet_margin, p)],
+               eps = c.p[DLMATH_PARAM(triplet_margin, eps)];
   for (int64_t i = 0; i < rows; ++i) {
     const double* a = c.in[0] + i * d;
     const double* po = c.in[1] + i * d;
@@ -365,9 +398,13 @@ inline void TripletMarginBackward(const GenCall<double>& c) {
     double* dne = c.din[2] ? c.din[2] + i * d : nullptr;
     const double dp = PDist(a, po, d, pw, eps);
     const double dan = PDist(a, ne, d, pw, eps);
-    const double dpn = c.p[3] != 0 ? PDist(po, ne, d, pw, eps) : dan;
+    const double dpn = c.p[DLMATH_PARAM(triplet_margin, swap)] != 0
+                           ? PDist(po, ne, d, pw, eps)
+                           : dan;
     const bool swapped = dpn < dan;
-    if (c.p[0] + dp - (swapped ? dpn : dan) < 0) continue;
+    if (c.p[DLMATH_PARAM(triplet_margin, margin)] + dp - (swapped ? dpn : dan) <
+        0)
+      continue;
     const double g = cls::Upstream(c.dy, r, i, rows);
     PDistGrad(a, po, d, pw, eps, g, da, dpo);
     if (swapped) {
@@ -393,7 +430,7 @@ inline void InfoNceLogits(const GenCall<double>& c, std::vector<double>* q,
                           std::vector<double>* k, std::vector<double>* qn,
                           std::vector<double>* kn, std::vector<double>* lp) {
   const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const bool normalize = c.p[1] != 0;
+  const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
   q->resize(rows * d);
   k->resize(rows * d);
   qn->resize(rows);
@@ -408,7 +445,7 @@ inline void InfoNceLogits(const GenCall<double>& c, std::vector<double>* q,
     for (int64_t j = 0; j < rows; ++j) {
       double s = 0;
       for (int64_t m = 0; m < d; ++m) s += (*q)[i * d + m] * (*k)[j * d + m];
-      z[j] = s / c.p[0];
+      z[j] = s / c.p[DLMATH_PARAM(info_nce, temperature)];
     }
     cls::LogSoftmax(z.data(), rows, lp->data() + i * rows);
   }
@@ -418,17 +455,20 @@ inline void InfoNceForward(const GenCall<double>& c) {
   std::vector<double> q, k, qn, kn, lp, terms(rows);
   InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
   for (int64_t i = 0; i < rows; ++i) terms[i] = -lp[i * rows + i];
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[2]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(info_nce, reduction)]), rows,
+              c.out);
 }
 inline void InfoNceBackward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[2]);
-  const bool normalize = c.p[1] != 0;
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(info_nce, reduction)]);
+  const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
   std::vector<double> q, k, qn, kn, lp;
   InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
   std::vector<double> dq(rows * d, 0), dk(rows * d, 0);
   for (int64_t i = 0; i < rows; ++i) {
-    const double g = cls::Upstream(c.dy, r, i, rows) / c.p[0];
+    const double g = cls::Upstream(c.dy, r, i, rows) /
+                     c.p[DLMATH_PARAM(info_nce, temperature)];
     for (int64_t j = 0; j < rows; ++j) {
       const double gij = g * (std::exp(lp[i * rows + j]) - (i == j));
       for (int64_t m = 0; m < d; ++m) {
@@ -474,7 +514,7 @@ inline double CtcSample(const GenCall<double>& c, int64_t n, double k,
   const int64_t N = ls[1], C = ls[2], S = c.in_shape[1][1];
   const int64_t T = static_cast<int64_t>(c.in[2][n]);
   const int64_t L = static_cast<int64_t>(c.in[3][n]);
-  const int64_t blank = static_cast<int64_t>(c.p[0]);
+  const int64_t blank = static_cast<int64_t>(c.p[DLMATH_PARAM(ctc, blank)]);
   const int64_t E = 2 * L + 1;
   std::vector<int64_t> lab(E);
   for (int64_t s = 0; s < E; ++s)
@@ -524,11 +564,11 @@ inline double CtcSample(const GenCall<double>& c, int64_t n, double k,
 }  // namespace cls
 inline void CtcForward(const GenCall<double>& c) {
   const int64_t N = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(ctc, reduction)]);
   std::vector<double> terms(N);
   for (int64_t n = 0; n < N; ++n) {
     double nll = cls::CtcSample(c, n, 0, nullptr);
-    if (c.p[2] != 0 && std::isinf(nll)) nll = 0;
+    if (c.p[DLMATH_PARAM(ctc, zero_infinity)] != 0 && std::isinf(nll)) nll = 0;
     terms[n] = r == 0 ? nll / std::max(1.0, c.in[3][n]) : nll;
   }
   cls::Reduce(terms.data(), N, r, N, c.out);
@@ -536,9 +576,11 @@ inline void CtcForward(const GenCall<double>& c) {
 inline void CtcBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t N = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(ctc, reduction)]);
   for (int64_t n = 0; n < N; ++n) {
-    if (c.p[2] != 0 && std::isinf(cls::CtcSample(c, n, 0, nullptr))) continue;
+    if (c.p[DLMATH_PARAM(ctc, zero_infinity)] != 0 &&
+        std::isinf(cls::CtcSample(c, n, 0, nullptr)))
+      continue;
     double k = cls::Upstream(c.dy, r, n, N);
     if (r == 0) k /= std::max(1.0, c.in[3][n]);
     cls::CtcSample(c, n, k, c.din[0]);

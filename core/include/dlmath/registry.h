@@ -38,6 +38,7 @@ enum class Family {
   graph,
   regression,
 };
+inline constexpr int kNumFamilies = static_cast<int>(Family::regression) + 1;
 const char* FamilyName(Family f);
 
 // How an op maps input shapes to its output, which decides the kernel

@@ -59,7 +59,8 @@ SdpaDims SdpaDimsOf(const Shape* in) {
 }
 // scale param 0 means 1 / sqrt(E), PyTorch's default.
 float SdpaScale(const double* p, int64_t e) {
-  return static_cast<float>(p[1] > 0 ? p[1] : 1.0 / std::sqrt(double(e)));
+  const double scale = p[DLMATH_PARAM(scaled_dot_product_attention, scale)];
+  return static_cast<float>(scale > 0 ? scale : 1.0 / std::sqrt(double(e)));
 }
 
 }  // namespace
@@ -114,8 +115,10 @@ Status ScaledDotProductAttentionShape(const ShapeCtx& c) {
 void ScaledDotProductAttentionForward(const GenCall<float>& c) {
   const SdpaDims d = SdpaDimsOf(c.in_shape);
   const float scale = SdpaScale(c.p, d.e);
-  const bool causal = c.p[0] != 0;
-  const int kind = static_cast<int>(c.p[2]);
+  const bool causal =
+      c.p[DLMATH_PARAM(scaled_dot_product_attention, is_causal)] != 0;
+  const int kind = static_cast<int>(
+      c.p[DLMATH_PARAM(scaled_dot_product_attention, mask_kind)]);
   const float* mask = c.in[3];
   const bool mask_batched = mask && c.in_shape[3].rank == 3;
   for (int64_t b = 0; b < d.b; ++b) {
@@ -177,7 +180,8 @@ struct MhaDims {
   int64_t l, s, e, h, hd;
 };
 MhaDims MhaDimsOf(const Shape* in, const double* p) {
-  const int64_t h = static_cast<int64_t>(p[0]);
+  const int64_t h =
+      static_cast<int64_t>(p[DLMATH_PARAM(multi_head_attention, num_heads)]);
   return {in[0].dim[0], in[1].dim[0], in[0].dim[1], h, in[0].dim[1] / h};
 }
 // Offsets into the workspace.
@@ -226,16 +230,19 @@ Status MultiHeadAttentionShape(const ShapeCtx& c) {
   if (c.data[6] && !(c.in[6] == Shape{e}))
     return BadShape(op, "out_proj_bias", "[" + Num(e) + "]", "E = " + Num(e),
                     c.in[6]);
-  const int64_t h = static_cast<int64_t>(c.p[0]);
+  const int64_t h =
+      static_cast<int64_t>(c.p[DLMATH_PARAM(multi_head_attention, num_heads)]);
   if (e % h != 0)
     return Status(ErrorCode::kBadValue, op, "num_heads",
                   "op '" + op + "': param 'num_heads' = " + Num(h) +
                       " must divide the embedding width E = " + Num(e) + " (" +
                       qs + ")");
   *c.out = Shape{l, e};
-  c.aux[0] = c.p[1] == 0   ? Shape{0}
-             : c.p[2] != 0 ? Shape{l, s}
-                           : Shape{h, l, s};
+  c.aux[0] =
+      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0 ? Shape{0}
+      : c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] != 0
+          ? Shape{l, s}
+          : Shape{h, l, s};
   *c.workspace = 4 * l * e + 4 * s * e + h * l * s + l * s;
   return {};
 }
@@ -266,9 +273,11 @@ void MultiHeadAttentionForward(const GenCall<float>& c) {
   Mat out(c.out, d.l, d.e);
   out.noalias() = o * ConstMat(c.in[5], d.e, d.e).transpose();
   if (c.in[6]) out.rowwise() += ConstRow(c.in[6], d.e);
-  if (!c.aux || !c.aux[0] || c.p[1] == 0) return;
+  if (!c.aux || !c.aux[0] ||
+      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0)
+    return;
   const int64_t ls = d.l * d.s;
-  if (c.p[2] == 0) {
+  if (c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] == 0) {
     std::memcpy(c.aux[0], w.p, d.h * ls * sizeof(float));
     return;
   }
@@ -355,7 +364,7 @@ Status SinusoidalShape(const ShapeCtx& c) {
 
 void SinusoidalForward(const GenCall<float>& c) {
   const int64_t len = c.out_shape[0], dm = c.out_shape[1];
-  const double log_base = std::log(c.p[0]);
+  const double log_base = std::log(c.p[DLMATH_PARAM(sinusoidal, base)]);
   for (int64_t j = 0; j < dm; ++j) {
     const double w = std::exp(-static_cast<double>(j - j % 2) / dm * log_base);
     for (int64_t pos = 0; pos < len; ++pos) {

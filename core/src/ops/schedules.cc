@@ -4,11 +4,21 @@
 // use PyTorch's chainable, step-by-step forms instead, so each checks the
 // other). Scalar code: one value per step, computed in double and rounded
 // once to float.
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/ops/schedules.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/ops/schedules-inl.h"
+// clang-format on
+
+#if HWY_ONCE
 #include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "core/src/kernels.h"
+#include "core/src/ops/dispatch.h"
 
 namespace dlmath {
 #define DLMATH_IF_schedules(...) __VA_ARGS__
@@ -185,3 +195,4 @@ void NoamForward(const GenCall<float>& c) {
 }
 
 }  // namespace dlmath
+#endif  // HWY_ONCE
