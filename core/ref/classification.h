@@ -53,8 +53,9 @@ inline double Sigmoid(double x) {
 // ----- cross_entropy ---------------------------------------------------------
 // Each counted row i gets target weights a_c (index form: (1-eps) w_t [c=t] +
 // eps/C w_c; probabilities: w_c ((1-eps) t_c + eps/C)); loss_i = -sum_c a_c
-// log p_c, d loss_i / d x_c = p_c sum_k a_k - a_c. 'mean' divides by the
-// summed target weights (index form) or by N (probabilities).
+// log p_c, d loss_i / d x_c = p_c sum_k a_k - a_c, and with probabilities
+// d loss_i / d t_c = -(1-eps) w_c log p_c. 'mean' divides by the summed
+// target weights (index form) or by N (probabilities).
 inline bool CeRowWeights(const GenCall<double>& c, int64_t i,
                          std::vector<double>* a) {
   const int64_t classes = c.in_shape[0][1];
@@ -98,10 +99,12 @@ inline void CrossEntropyForward(const GenCall<double>& c) {
   cls::Reduce(terms.data(), rows, r, CeDenominator(c), c.out);
 }
 inline void CrossEntropyBackward(const GenCall<double>& c) {
-  if (!c.din[0]) return;
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
   const int r = static_cast<int>(c.p[DLMATH_PARAM(cross_entropy, reduction)]);
+  const double eps = c.p[DLMATH_PARAM(cross_entropy, label_smoothing)];
   const double denom = CeDenominator(c);
+  // Class indices are labels: no gradient.
+  double* dt = c.in_shape[1].rank == 2 ? c.din[1] : nullptr;
   std::vector<double> lp(classes), a;
   for (int64_t i = 0; i < rows; ++i) {
     if (!CeRowWeights(c, i, &a)) continue;
@@ -109,8 +112,13 @@ inline void CrossEntropyBackward(const GenCall<double>& c) {
     cls::LogSoftmax(c.in[0] + i * classes, classes, lp.data());
     double sa = 0;
     for (int64_t j = 0; j < classes; ++j) sa += a[j];
-    for (int64_t j = 0; j < classes; ++j)
-      c.din[0][i * classes + j] += g * (std::exp(lp[j]) * sa - a[j]);
+    for (int64_t j = 0; j < classes; ++j) {
+      if (c.din[0])
+        c.din[0][i * classes + j] += g * (std::exp(lp[j]) * sa - a[j]);
+      if (dt)
+        dt[i * classes + j] -=
+            g * (1 - eps) * (c.in[2] ? c.in[2][j] : 1.0) * lp[j];
+    }
   }
 }
 
@@ -416,9 +424,10 @@ inline void TripletMarginBackward(const GenCall<double>& c) {
 }
 
 // ----- info_nce ------------------------------------------------------------
-// logits_ij = <q_i, k_j> / tau (rows normalised as F.normalize, eps 1e-12,
-// when normalize); loss_i = cross-entropy of row i with target i. params:
-// temperature, normalize, reduction.
+// z_ij = <q_i, k_j> / tau (rows normalised as F.normalize, eps 1e-12, when
+// normalize); loss_i = cross-entropy of row i of z with target i, or with
+// symmetric (CLIP) the mean of that and the cross-entropy of column i with
+// target i. params: temperature, normalize, symmetric, reduction.
 inline void InfoNceUnit(const double* v, int64_t d, bool normalize, double* out,
                         double* norm) {
   double s = 0;
@@ -426,62 +435,86 @@ inline void InfoNceUnit(const double* v, int64_t d, bool normalize, double* out,
   *norm = normalize ? std::max(std::sqrt(s), 1e-12) : 1.0;
   for (int64_t k = 0; k < d; ++k) out[k] = v[k] / *norm;
 }
-inline void InfoNceLogits(const GenCall<double>& c, std::vector<double>* q,
-                          std::vector<double>* k, std::vector<double>* qn,
-                          std::vector<double>* kn, std::vector<double>* lp) {
-  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+struct InfoNce {
+  int64_t n, d;
+  std::vector<double> q, k, qn, kn;
+  std::vector<double> row_lp, col_lp;  // log-softmax of rows / columns of z
+  double row_share;                    // weight of the row terms: 1 or 1/2
+};
+inline InfoNce InfoNceOf(const GenCall<double>& c) {
+  InfoNce e;
+  e.n = c.in_shape[0][0];
+  e.d = c.in_shape[0][1];
+  const int64_t n = e.n, d = e.d;
   const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
-  q->resize(rows * d);
-  k->resize(rows * d);
-  qn->resize(rows);
-  kn->resize(rows);
-  lp->assign(rows * rows, 0);
-  for (int64_t i = 0; i < rows; ++i) {
-    InfoNceUnit(c.in[0] + i * d, d, normalize, q->data() + i * d, &(*qn)[i]);
-    InfoNceUnit(c.in[1] + i * d, d, normalize, k->data() + i * d, &(*kn)[i]);
+  const bool symmetric = c.p[DLMATH_PARAM(info_nce, symmetric)] != 0;
+  e.row_share = symmetric ? 0.5 : 1.0;
+  e.q.resize(n * d);
+  e.k.resize(n * d);
+  e.qn.resize(n);
+  e.kn.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    InfoNceUnit(c.in[0] + i * d, d, normalize, &e.q[i * d], &e.qn[i]);
+    InfoNceUnit(c.in[1] + i * d, d, normalize, &e.k[i * d], &e.kn[i]);
   }
-  std::vector<double> z(rows);
-  for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = 0; j < rows; ++j) {
+  std::vector<double> z(n * n), zt(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
       double s = 0;
-      for (int64_t m = 0; m < d; ++m) s += (*q)[i * d + m] * (*k)[j * d + m];
-      z[j] = s / c.p[DLMATH_PARAM(info_nce, temperature)];
+      for (int64_t m = 0; m < d; ++m) s += e.q[i * d + m] * e.k[j * d + m];
+      z[i * n + j] = zt[j * n + i] =
+          s / c.p[DLMATH_PARAM(info_nce, temperature)];
     }
-    cls::LogSoftmax(z.data(), rows, lp->data() + i * rows);
+  e.row_lp.resize(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    cls::LogSoftmax(&z[i * n], n, &e.row_lp[i * n]);
+  if (symmetric) {  // col_lp[j * n + i]: log-softmax of column j at row i
+    e.col_lp.resize(n * n);
+    for (int64_t j = 0; j < n; ++j)
+      cls::LogSoftmax(&zt[j * n], n, &e.col_lp[j * n]);
   }
+  return e;
 }
 inline void InfoNceForward(const GenCall<double>& c) {
-  const int64_t rows = c.in_shape[0][0];
-  std::vector<double> q, k, qn, kn, lp, terms(rows);
-  InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
-  for (int64_t i = 0; i < rows; ++i) terms[i] = -lp[i * rows + i];
-  cls::Reduce(terms.data(), rows,
-              static_cast<int>(c.p[DLMATH_PARAM(info_nce, reduction)]), rows,
+  const InfoNce e = InfoNceOf(c);
+  std::vector<double> terms(e.n);
+  for (int64_t i = 0; i < e.n; ++i) {
+    terms[i] = -e.row_share * e.row_lp[i * e.n + i];
+    if (!e.col_lp.empty()) terms[i] -= 0.5 * e.col_lp[i * e.n + i];
+  }
+  cls::Reduce(terms.data(), e.n,
+              static_cast<int>(c.p[DLMATH_PARAM(info_nce, reduction)]), e.n,
               c.out);
 }
 inline void InfoNceBackward(const GenCall<double>& c) {
-  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
+  const InfoNce e = InfoNceOf(c);
+  const int64_t n = e.n, d = e.d;
   const int r = static_cast<int>(c.p[DLMATH_PARAM(info_nce, reduction)]);
   const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
-  std::vector<double> q, k, qn, kn, lp;
-  InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
-  std::vector<double> dq(rows * d, 0), dk(rows * d, 0);
-  for (int64_t i = 0; i < rows; ++i) {
-    const double g = cls::Upstream(c.dy, r, i, rows) /
-                     c.p[DLMATH_PARAM(info_nce, temperature)];
-    for (int64_t j = 0; j < rows; ++j) {
-      const double gij = g * (std::exp(lp[i * rows + j]) - (i == j));
-      for (int64_t m = 0; m < d; ++m) {
-        dq[i * d + m] += gij * k[j * d + m];
-        dk[j * d + m] += gij * q[i * d + m];
-      }
+  const double tau = c.p[DLMATH_PARAM(info_nce, temperature)];
+  // dz_ij: row i's term and (symmetric) column j's term.
+  std::vector<double> dz(n * n, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const double gi = cls::Upstream(c.dy, r, i, n) / tau;
+      dz[i * n + j] +=
+          e.row_share * gi * (std::exp(e.row_lp[i * n + j]) - (i == j));
+      if (e.col_lp.empty()) continue;
+      const double gj = cls::Upstream(c.dy, r, j, n) / tau;
+      dz[i * n + j] += 0.5 * gj * (std::exp(e.col_lp[j * n + i]) - (i == j));
     }
-  }
+  std::vector<double> dq(n * d, 0), dk(n * d, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t m = 0; m < d; ++m) {
+        dq[i * d + m] += dz[i * n + j] * e.k[j * d + m];
+        dk[j * d + m] += dz[i * n + j] * e.q[i * d + m];
+      }
   // Through v / max(|v|, 1e-12): (dv - v^ <v^, dv>) / |v| above the clamp.
   auto back = [&](const std::vector<double>& u, const std::vector<double>& du,
                   const std::vector<double>& norm, double* dx) {
     if (!dx) return;
-    for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t i = 0; i < n; ++i) {
       double dot = 0;
       for (int64_t m = 0; m < d; ++m) dot += u[i * d + m] * du[i * d + m];
       const bool clamped = !normalize || norm[i] <= 1e-12;
@@ -490,8 +523,8 @@ inline void InfoNceBackward(const GenCall<double>& c) {
             (du[i * d + m] - (clamped ? 0.0 : u[i * d + m] * dot)) / norm[i];
     }
   };
-  back(q, dq, qn, c.din[0]);
-  back(k, dk, kn, c.din[1]);
+  back(e.q, dq, e.qn, c.din[0]);
+  back(e.k, dk, e.kn, c.din[1]);
 }
 
 // ----- ctc -----------------------------------------------------------------

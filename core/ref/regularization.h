@@ -87,8 +87,11 @@ inline void LabelSmoothingForward(const GenCall<double>& c) {
                          c.p[DLMATH_PARAM(label_smoothing, epsilon)] / k;
 }
 
-// spectral_norm: in = {weight [out, in]}, params n_power_iterations, eps, seed,
-// aux = {sigma, iterations}. Power iteration from u_i = 2 u(seed, i) - 1.
+// spectral_norm: in = {weight [out, in], v [in]?}, params
+// n_power_iterations, eps, seed; aux = {sigma, iterations, u, v}. PyTorch's
+// power iteration (parametrizations.spectral_norm, training mode) from v0 =
+// the given v or 2 u(seed, j) - 1, normalised: u = normalize(W v), then
+// v = normalize(W^T u); sigma = u^T W v.
 inline double SpectralSigma(const GenCall<double>& c, std::vector<double>* u,
                             std::vector<double>* v) {
   const int64_t rows = c.in_shape[0][0], cols = c.in_shape[0][1];
@@ -106,21 +109,22 @@ inline double SpectralSigma(const GenCall<double>& c, std::vector<double>* u,
   };
   u->assign(rows, 0);
   v->assign(cols, 0);
-  for (int64_t i = 0; i < rows; ++i) (*u)[i] = 2 * RreluUniform(seed, i) - 1;
-  normalize(u);
+  for (int64_t j = 0; j < cols; ++j)
+    (*v)[j] = c.in[1] ? c.in[1][j] : 2 * RreluUniform(seed, j) - 1;
+  normalize(v);
   for (int it = 0; it < iters; ++it) {
-    for (int64_t j = 0; j < cols; ++j) {
-      double s = 0;
-      for (int64_t i = 0; i < rows; ++i) s += w[i * cols + j] * (*u)[i];
-      (*v)[j] = s;
-    }
-    normalize(v);
     for (int64_t i = 0; i < rows; ++i) {
       double s = 0;
       for (int64_t j = 0; j < cols; ++j) s += w[i * cols + j] * (*v)[j];
       (*u)[i] = s;
     }
     normalize(u);
+    for (int64_t j = 0; j < cols; ++j) {
+      double s = 0;
+      for (int64_t i = 0; i < rows; ++i) s += w[i * cols + j] * (*u)[i];
+      (*v)[j] = s;
+    }
+    normalize(v);
   }
   double sigma = 0;
   for (int64_t i = 0; i < rows; ++i)
@@ -135,8 +139,10 @@ inline void SpectralNormForward(const GenCall<double>& c) {
     c.out[i] = c.in[0][i] / sigma;
   c.aux[0][0] = sigma;
   c.aux[1][0] = c.p[DLMATH_PARAM(spectral_norm, n_power_iterations)];
+  std::copy(u.begin(), u.end(), c.aux[2]);
+  std::copy(v.begin(), v.end(), c.aux[3]);
 }
-// d sigma / dW = u v^T at convergence.
+// u and v held constant (PyTorch): d sigma / dW = u v^T.
 inline void SpectralNormBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   std::vector<double> u, v;

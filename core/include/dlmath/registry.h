@@ -17,7 +17,7 @@
 
 namespace dlmath {
 
-inline constexpr int kMaxInputs = 8;
+inline constexpr int kMaxInputs = 10;
 inline constexpr int kMaxParams = 8;
 inline constexpr int kMaxAux = 4;  // secondary outputs (running stats, ...)
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -83,6 +83,9 @@ struct InputSpec {
   bool diff = true;       // backward returns d/dinput
   bool optional = false;  // may be left out (its data pointer is then null)
   bool integer = false;   // values must be integers (class indices, lengths)
+  // A differentiable input that holds class indices when it has this rank
+  // (-1: never): the op checks them, and their gradient is zero.
+  int index_rank = -1;
 };
 
 // Row helpers, so a registry row reads like a signature.
@@ -105,6 +108,12 @@ constexpr InputSpec Optional(InputSpec s) {
 }
 constexpr InputSpec Constant(InputSpec s) {  // no gradient wanted
   s.diff = false;
+  return s;
+}
+// Values at one rank, class indices at `rank`: cross_entropy's target is
+// probabilities [N, C] (differentiable) or class indices [N] (labels).
+constexpr InputSpec IndicesAtRank(InputSpec s, int rank) {
+  s.index_rank = rank;
   return s;
 }
 constexpr ParamSpec Real(const char* name, double def, double lo = -kInf,

@@ -50,6 +50,7 @@ DLMATH_HWY_EXPORT(ClsRowMax)
 DLMATH_HWY_EXPORT(ClsRowExpSum)
 DLMATH_HWY_EXPORT(ClsRowWeightedGap)
 DLMATH_HWY_EXPORT(ClsRowSoftmaxGrad)
+DLMATH_HWY_EXPORT(ClsRowNegLogProb)
 DLMATH_HWY_EXPORT(MarginTerms)
 DLMATH_HWY_EXPORT(MarginGrad)
 DLMATH_HWY_EXPORT(ClsDot3)
@@ -564,8 +565,11 @@ void GaussianNllBackward(const GenCall<float>& c) {
 // S = sum e^(x - m), A = sum_c a_c: both parts >= 0, so logits of any finite
 // size (1e4) stay accurate. 'mean' divides by the summed weights of the
 // counted targets (index form) or by N (probabilities), as PyTorch.
-// Backward: dx_c += g (A p_c - a_c), one pass per row. Saved: m, log S and A
-// per row (workspace 3N). Error ~ 1e-7 relative.
+// Backward: dx_c += g (A p_c - a_c), one pass per row; with probability
+// targets also dt_c += -g (1 - eps) w_c log p_c = g (1 - eps) w_c (m + log S
+// - x_c) (PyTorch's gradient for soft targets). Class indices get no target
+// gradient: they are labels, not values. Saved: m, log S and A per row
+// (workspace 3N). Error ~ 1e-7 relative.
 
 Status CrossEntropyShape(const ShapeCtx& c) {
   const Shape& x = c.in[0];
@@ -663,26 +667,29 @@ void CrossEntropyForward(const GenCall<float>& c) {
 }
 
 void CrossEntropyBackward(const GenCall<float>& c) {
-  if (!c.din[0]) return;
   const CeRows e = CeOf(c);
   const int64_t C = e.classes;
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(cross_entropy, reduction)]);
   const double denom = r == kMean ? CeDenominator(e) : 1.0;
+  float* const dt = e.index ? nullptr : c.din[1];
   for (int64_t i = 0; i < e.rows; ++i) {
     if (e.Ignored(i)) continue;
     const float* saved = c.ws + 3 * i;
     const float* x = e.x + i * C;
     const float g = Upstream(c.dy, r, i, denom);
     const float u = static_cast<float>(g * (1 - e.eps));
-    const float s = static_cast<float>(g * e.eps / C);
-    float* dx = c.din[0] + i * C;
-    DLMATH_DISPATCH(ClsRowSoftmaxGrad)
-    (x, e.w, e.index ? nullptr : e.t + i * C, saved[0], saved[1], g * saved[2],
-     s, u, dx, C);
-    if (e.index) {
-      const int64_t k = static_cast<int64_t>(e.t[i]);
-      dx[k] -= u * (e.w ? e.w[k] : 1.0f);
+    if (float* dx = c.din[0] ? c.din[0] + i * C : nullptr) {
+      const float s = static_cast<float>(g * e.eps / C);
+      DLMATH_DISPATCH(ClsRowSoftmaxGrad)
+      (x, e.w, e.index ? nullptr : e.t + i * C, saved[0], saved[1],
+       g * saved[2], s, u, dx, C);
+      if (e.index) {
+        const int64_t k = static_cast<int64_t>(e.t[i]);
+        dx[k] -= u * (e.w ? e.w[k] : 1.0f);
+      }
     }
+    if (dt) DLMATH_DISPATCH(ClsRowNegLogProb)
+    (x, e.w, saved[0], saved[1], u, dt + i * C, C);
   }
 }
 
@@ -1064,18 +1071,25 @@ void TripletMarginBackward(const GenCall<float>& c) {
 // negatives. logits = q^ k^T / tau (Eigen GEMM; q^, k^ the rows scaled by
 // 1 / max(|v|, 1e-12) as F.normalize, or unscaled when normalize is off),
 // row term i = log-sum-exp of logits row i - logits_ii (Highway row passes).
-// Backward: G = g (softmax(logits) - I) / tau, dq^ = G k^, dk^ = G^T q^,
-// then back through the scaling. Workspace: q^, k^ (2ND), their scales
-// (2N), the logits (N^2), m and log S per row (2N), and G, dq^, dk^ as
-// backward scratch (N^2 + 2ND). Error: the float32 logits carry ~6e-8 of their
-// size, which the softmax turns into the same absolute error in every
-// probability: up to ~2e-5 relative in the gradient when raw (unnormalised)
-// logits reach 100, 2e-7 in the value.
+// symmetric (CLIP): term i is the mean of row i's term and column i's (the
+// same over logits^T: each key must also pick its own query), so 'mean' is
+// CLIP's (row loss + column loss) / 2. Backward: G = sum over the terms of
+// g (softmax - I) / tau (half each when symmetric; the column part is built
+// on logits^T and added transposed), dq^ = G k^, dk^ = G^T q^, then back
+// through the scaling. Workspace: q^, k^ (2ND), their scales (2N), the
+// logits (N^2), m and log S per row (2N), G, dq^, dk^ as backward scratch
+// (N^2 + 2ND), and when symmetric logits^T, its m and log S and its part of
+// G (2N^2 + 2N). Error: the float32 logits carry ~6e-8 of their size, which
+// the softmax turns into the same absolute error in every probability: up
+// to ~2e-5 relative in the gradient when raw (unnormalised) logits reach
+// 100, 2e-7 in the value.
 
 Status InfoNceShape(const ShapeCtx& c) {
   if (Status s = SameShape(c, 0, 1); !s.ok()) return s;
   const int64_t n = c.in[0].dim[0], d = c.in[0].dim[1];
-  *c.workspace = 4 * n * d + 4 * n + 2 * n * n;
+  const bool symmetric = c.p[DLMATH_PARAM(info_nce, symmetric)] != 0;
+  *c.workspace =
+      4 * n * d + 4 * n + 2 * n * n + (symmetric ? 2 * n * n + 2 * n : 0);
   return SetReduced(c, ReductionOf(c.p[DLMATH_PARAM(info_nce, reduction)]),
                     Shape{n});
 }
@@ -1086,6 +1100,7 @@ using MatR =
 using Mat = Eigen::Map<MatR>;
 struct NceWs {
   float *q, *k, *qn, *kn, *logits, *ml, *g, *dq, *dk;
+  float *logits_t, *ml_t, *g_t;  // symmetric only
 };
 NceWs NceOf(const GenCall<float>& c) {
   const int64_t n = c.in_shape[0][0], d = c.in_shape[0][1];
@@ -1099,6 +1114,9 @@ NceWs NceOf(const GenCall<float>& c) {
   w.g = w.ml + 2 * n;
   w.dq = w.g + n * n;
   w.dk = w.dq + n * d;
+  w.logits_t = w.dk + n * d;
+  w.ml_t = w.logits_t + n * n;
+  w.g_t = w.ml_t + 2 * n;
   return w;
 }
 // Scaled copies of the rows and the scales used (1 without normalize).
@@ -1158,6 +1176,7 @@ void NceRowGrad(const float* logits, const float* ml, int64_t n,
 void InfoNceForward(const GenCall<float>& c) {
   const int64_t n = c.in_shape[0][0], d = c.in_shape[0][1];
   const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
+  const bool symmetric = c.p[DLMATH_PARAM(info_nce, symmetric)] != 0;
   const double tau = c.p[DLMATH_PARAM(info_nce, temperature)];
   const NceWs w = NceOf(c);
   NceUnit(c.in[0], n, d, normalize, w.q, w.qn);
@@ -1165,7 +1184,12 @@ void InfoNceForward(const GenCall<float>& c) {
   Mat(w.logits, n, n).noalias() =
       Mat(w.q, n, d) * Mat(w.k, n, d).transpose() * static_cast<float>(1 / tau);
   std::vector<double> terms(n, 0.0);
-  NceRowTerms(w.logits, n, 1.0, w.ml, &terms);
+  const double k = symmetric ? 0.5 : 1.0;
+  NceRowTerms(w.logits, n, k, w.ml, &terms);
+  if (symmetric) {
+    Mat(w.logits_t, n, n) = Mat(w.logits, n, n).transpose();
+    NceRowTerms(w.logits_t, n, k, w.ml_t, &terms);
+  }
   ReduceTerms(terms, ReductionOf(c.p[DLMATH_PARAM(info_nce, reduction)]),
               static_cast<double>(n), c.out);
 }
@@ -1173,10 +1197,16 @@ void InfoNceForward(const GenCall<float>& c) {
 void InfoNceBackward(const GenCall<float>& c) {
   const int64_t n = c.in_shape[0][0], d = c.in_shape[0][1];
   const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
+  const bool symmetric = c.p[DLMATH_PARAM(info_nce, symmetric)] != 0;
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(info_nce, reduction)]);
+  const double k =
+      (symmetric ? 0.5 : 1.0) / c.p[DLMATH_PARAM(info_nce, temperature)];
   const NceWs w = NceOf(c);
-  NceRowGrad(w.logits, w.ml, n, c, r,
-             1 / c.p[DLMATH_PARAM(info_nce, temperature)], w.g);
+  NceRowGrad(w.logits, w.ml, n, c, r, k, w.g);
+  if (symmetric) {
+    NceRowGrad(w.logits_t, w.ml_t, n, c, r, k, w.g_t);
+    Mat(w.g, n, n) += Mat(w.g_t, n, n).transpose();
+  }
   if (c.din[0]) {
     Mat(w.dq, n, d).noalias() = Mat(w.g, n, n) * Mat(w.k, n, d);
     NceUnitBack(w.q, w.dq, w.qn, n, d, normalize, c.din[0]);

@@ -166,20 +166,24 @@ void LabelSmoothingForward(const GenCall<float>& c) {
 }
 
 // ----- spectral_norm: W / sigma_max(W)
-// --------------------------------------------- W [out, in]; params
-// n_power_iterations, eps, seed. u starts as a uniform
-// [-1, 1) draw from the counter-based hash (seed, i), then n times: v =
-// normalize(W^T u), u = normalize(W v), normalize(z) = z / max(|z|, eps);
-// sigma = u^T W v. aux sigma [1], iterations [1]. ws: u [out], v [in],
-// sigma. Backward treats u, v as the converged singular vectors:
-// dW += dy / sigma - (sum dy W) / sigma^2 u v^T.
-// Convergence: each iteration shrinks the error of u, v by (s2/s1)^2 (the two
-// largest singular values), and the u v^T gradient is off by about that
-// error. The row's sample draws W in [0.5, 2]: a positive matrix has a
-// dominant s1 (s2/s1 <= 0.42 over 20000 random 4 x 5 draws, median 0.21), so
-// 20 iterations reach float precision and default tolerances hold. In
-// [-3, 3] s2/s1 exceeds 0.75 in 46% of draws and 20 iterations would not
-// (0.75^40 ~ 1e-5): there raise n_power_iterations.
+// ---------------------------------------- W [out, in]; v [in] optional (the
+// previous step's v, PyTorch's _v buffer); params n_power_iterations, eps,
+// seed. As torch.nn.utils.parametrizations.spectral_norm in training mode: from
+// v0 = the given v, or else a uniform [-1, 1) draw from the counter-based hash
+// (seed, i), normalised, each iteration sets u = normalize(W v) then v =
+// normalize(W^T u), normalize(z) = z / max(|z|, eps); sigma = u^T W v. aux:
+// sigma [1], iterations [1], u [out], v [in] (feed v back to carry the
+// iteration across training steps, as PyTorch does). ws: u, v, sigma.
+// Backward holds u and v constant, as PyTorch (they come out of no_grad):
+// dW += G / sigma - <G, W> / sigma^2 u v^T, exact for any iteration count;
+// it is the derivative of W / sigma_max(W) once the iteration has converged.
+// Convergence: each iteration shrinks the error of u, v by (s2/s1)^2 (the
+// two largest singular values). The row's sample draws W in [0.5, 2]: a
+// positive matrix has a dominant s1 (s2/s1 <= 0.42 over 20000 random 4 x 5
+// draws, median 0.21), so 20 iterations reach float precision and the
+// finite-difference check of the whole map holds. In [-3, 3] s2/s1 exceeds
+// 0.75 in 46% of draws and 20 iterations would not (0.75^40 ~ 1e-5): there
+// raise n_power_iterations.
 
 namespace {
 using MatR =
@@ -190,10 +194,20 @@ using Vec = Eigen::Map<Eigen::VectorXf>;
 }  // namespace
 
 Status SpectralNormShape(const ShapeCtx& c) {
-  *c.out = c.in[0];
+  const Shape& w = c.in[0];
+  if (c.data[1] && !(c.in[1] == Shape{w.dim[1]})) {
+    const std::string op(c.op);
+    return Status(ErrorCode::kBadShape, op, "v",
+                  "op '" + op + "': input 'v' must have shape [" +
+                      std::to_string(w.dim[1]) + "] (one entry per column of " +
+                      "weight " + w.str() + "), got " + c.in[1].str());
+  }
+  *c.out = w;
   c.aux[0] = Shape{1};
   c.aux[1] = Shape{1};
-  *c.workspace = c.in[0].dim[0] + c.in[0].dim[1] + 1;
+  c.aux[2] = Shape{w.dim[0]};
+  c.aux[3] = Shape{w.dim[1]};
+  *c.workspace = w.dim[0] + w.dim[1] + 1;
   return {};
 }
 
@@ -206,20 +220,23 @@ void SpectralNormForward(const GenCall<float>& c) {
   const float eps = static_cast<float>(c.p[DLMATH_PARAM(spectral_norm, eps)]);
   const uint32_t seed =
       static_cast<uint32_t>(c.p[DLMATH_PARAM(spectral_norm, seed)]);
-  for (Eigen::Index i = 0; i < rows; ++i)
-    u[i] = static_cast<float>(2 * ref::RreluUniform(seed, i) - 1);
-  u /= std::max(u.norm(), eps);
+  for (Eigen::Index j = 0; j < cols; ++j)
+    v[j] = c.in[1] ? c.in[1][j]
+                   : static_cast<float>(2 * ref::RreluUniform(seed, j) - 1);
+  v /= std::max(v.norm(), eps);
   for (int it = 0; it < iters; ++it) {
-    v.noalias() = w.transpose() * u;
-    v /= std::max(v.norm(), eps);
     u.noalias() = w * v;
     u /= std::max(u.norm(), eps);
+    v.noalias() = w.transpose() * u;
+    v /= std::max(v.norm(), eps);
   }
   const float sigma = u.dot(w * v);
   c.ws[rows + cols] = sigma;
   Mat(c.out, rows, cols) = w / sigma;
   c.aux[0][0] = sigma;
   c.aux[1][0] = static_cast<float>(iters);
+  std::copy(c.ws, c.ws + rows, c.aux[2]);
+  std::copy(c.ws + rows, c.ws + rows + cols, c.aux[3]);
 }
 
 void SpectralNormBackward(const GenCall<float>& c) {
