@@ -8,8 +8,14 @@
 // measures every (op, pass, column) once, so slow drifts of a shared machine
 // hit every column alike.
 //
+// The GEMM rows (bench/gemm.mjs: dlmath's matrix product beside tf.matMul,
+// GFLOP/s) follow in the same table file.
+//
 //   node bench/run.mjs [op ...]      (after `bash scripts/build.sh bench`)
+//   node bench/run.mjs gemm          (only the GEMM rows)
 //   BENCH_QUICK=1 node bench/run.mjs sigmoid softmax    (smoke: 1 round)
+//   node bench/run.mjs training      (only the training rows, bench/train.mjs;
+//                                     a full run ends with them)
 //
 // Knobs: BENCH_ROUNDS (7), BENCH_MS (ms per measurement, 50), BENCH_WARMUP_MS
 // (10). A full run writes build/bench/table.md and results.json; a quick or
@@ -25,7 +31,9 @@ import vm from 'node:vm';
 
 import * as esbuild from 'esbuild';
 
+import { gemmSection } from './gemm.mjs';
 import { PLAIN_JS } from './plain-js.mjs';
+import { trainingSection } from './train.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'build/bench');
@@ -290,6 +298,7 @@ const COLUMNS = [
   'native_sse4',
   'wasm_kernel',
   'wasm_transfer',
+  'wasm_parts',
   'nosimd_kernel',
   'js',
   'tf_kernel',
@@ -371,6 +380,22 @@ function fillCase(env, op, c) {
     if (withTransfer) {
       c.fns.fwd[`${prefix}_transfer`] = () => engine.eval(op.id, arrays);
       if (grad) c.fns.fwdbwd[`${prefix}_transfer`] = () => engine.grad(op.id, arrays);
+      // The array path's parts done by hand on resident buffers: copy every
+      // input in, run the kernel, copy the result out (a new Float32Array,
+      // as the array path returns). The array path should cost no more
+      // than 1.5x this.
+      const copyIn = () => specs.forEach((i) => res[i.name].set(i.data));
+      c.fns.fwd[`${prefix}_parts`] = () => {
+        copyIn();
+        engine.eval(op.id, res, undefined, { out: yOut });
+        return yOut.data();
+      };
+      if (grad && c.gradPath === 'resident')
+        c.fns.fwdbwd[`${prefix}_parts`] = () => {
+          copyIn();
+          engine.grad(op.id, res, undefined, up, { out: dxOut });
+          return Object.values(dxOut).map((t) => t.data());
+        };
     }
     if (engine !== dl) {
       engine.eval(op.id, res, undefined, { out: yOut });
@@ -476,6 +501,8 @@ function ratio(a, b, goal) {
 function artifactTimes() {
   const files = {
     native: 'build/native/dlmath_bench',
+    gemm_native: 'build/native/dlmath_gemm_bench',
+    gemm_wasm: 'build/wasm/dlmath_gemm_bench.cjs',
     wasm: 'web/dist/lib/gen/dlmath_wasm.wasm',
     nosimd: 'build/wasm-nosimd/wasm/dlmath_wasm.wasm',
   };
@@ -502,17 +529,24 @@ function gitDescribe() {
 // ---- main ---------------------------------------------------------------------------
 
 async function main() {
-  const filter = process.argv.slice(2);
+  // 'training' alone runs only the training rows (bench/train.mjs).
+  const args = process.argv.slice(2);
+  const trainingOnly = args.length === 1 && args[0] === 'training';
+  const filter = trainingOnly ? [] : args;
   fs.mkdirSync(out, { recursive: true });
   const built = artifactTimes(); // what loadEngines is about to load / copy
   const env = await loadEngines();
   const { dl, nosimd, tfInfo } = env;
 
   const all = dl.ops().filter(benched);
-  const unknown = filter.filter((id) => !all.some((o) => o.id === id));
+  // "gemm" selects the GEMM rows (bench/gemm.mjs); no filter runs everything.
+  const unknown = filter.filter((id) => id !== 'gemm' && !all.some((o) => o.id === id));
   if (unknown.length)
-    throw new Error(`unknown or unbenched op(s): ${unknown.join(', ')}; available: ${all.map((o) => o.id).join(', ')}`);
-  const ops = filter.length ? all.filter((o) => filter.includes(o.id)) : all;
+    throw new Error(
+      `unknown or unbenched op(s): ${unknown.join(', ')}; available: gemm, training, ${all.map((o) => o.id).join(', ')}`,
+    );
+  const ops = trainingOnly ? [] : filter.length ? all.filter((o) => filter.includes(o.id)) : all;
+  const withGemm = !trainingOnly && (!filter.length || filter.includes('gemm'));
   log(`${ops.length} ops (${ops.map((o) => o.id).join(', ')}); ${ROUNDS} round(s) of ${TARGET_MS} ms per measurement`);
 
   const heap0 = dl.heapUsed();
@@ -540,7 +574,7 @@ async function main() {
     const t0 = performance.now();
     // Alternate native first / JS first so neither always follows the other.
     const nativeRound = () => {
-      if (!env.nativeBin) return;
+      if (!env.nativeBin || !ops.length) return;
       try {
         const nat = runNative(env.nativeBin, ops);
         nativeTargets = nat.targets;
@@ -595,6 +629,26 @@ async function main() {
     loads.push(os.loadavg()[0]);
     log(`round ${r + 1}/${ROUNDS}: ${s.toFixed(1)} s, load average ${loads.at(-1).toFixed(1)}`);
   }
+  const gemm = withGemm
+    ? gemmSection({
+        root,
+        out,
+        tfside: env.tfside,
+        rounds: ROUNDS,
+        targetMs: TARGET_MS,
+        warmupMs: WARMUP_MS,
+        measure,
+        median,
+        gc,
+        fmt,
+        ratio,
+        inputValues,
+        checkSums,
+        sumsDiff,
+        agreeTol: AGREE_TOL,
+        log,
+      })
+    : null;
   const totalS = (performance.now() - started) / 1e3;
 
   // Leak checks.
@@ -659,19 +713,22 @@ async function main() {
       .join(', ')}.`,
   );
   lines.push('');
+  const opTableStart = lines.length; // a GEMM-only run keeps only the lines above
   const head = [
     'op',
     'pass',
     `native ${tBest}`,
     `native ${tSse4}`,
     'wasm SIMD kernel',
-    'wasm SIMD +transfer',
+    'wasm SIMD +transfer (array in, array out)',
+    'wasm SIMD parts (copy in + kernel + copy out)',
     `wasm ${nosimd?.target ?? 'scalar'} kernel`,
     'plain JS',
     'TF.js kernel',
     'TF.js +transfer',
     'wasm/TF kernel (≥1)',
     'wasm/TF +transfer (≥1)',
+    'array/parts (≥0.67)',
     `wasm/${tSse4} (≥0.9)`,
     'wasm/JS (≥8)',
   ];
@@ -692,9 +749,10 @@ async function main() {
       const tfName = c.tfName && c.tfName !== c.id ? ` (tf.${c.tfName})` : '';
       lines.push(
         `| ${c.id}${pass === 'fwd' ? tfName : ''} | ${pass === 'fwd' ? 'fwd' : 'fwd+bwd'} | ${mark('native_best', 'native_best')} | ${mark('native_sse4', 'native_sse4')} | ` +
-          `${fmt(g('wasm_kernel'))} | ${fmt(g('wasm_transfer'))} | ${mark('nosimd_kernel', 'nosimd')} | ${mark('js', 'js')} | ` +
+          `${fmt(g('wasm_kernel'))} | ${fmt(g('wasm_transfer'))} | ${fmt(g('wasm_parts'))} | ${mark('nosimd_kernel', 'nosimd')} | ${mark('js', 'js')} | ` +
           `${mark('tf_kernel', 'tf')} | ${mark('tf_transfer', 'tf')} | ` +
           `${ratio(g('wasm_kernel'), g('tf_kernel'), 1)} | ${ratio(g('wasm_transfer'), g('tf_transfer'), 1)} | ` +
+          `${ratio(g('wasm_transfer'), g('wasm_parts'), 0.67)} | ` +
           `${ratio(g('wasm_kernel'), g('native_sse4'), 0.9)} | ${ratio(g('wasm_kernel'), g('js'), 8)} |`,
       );
     }
@@ -716,6 +774,10 @@ async function main() {
   );
   lines.push(
     '- wasm +transfer: Float32Array in, Float32Array out: `dl.eval(id, {x: array})`, `dl.grad(id, {x: array})` (upstream defaults to ones).',
+  );
+  lines.push(
+    '- wasm parts: the same work by hand on resident buffers: `t.set(array)` per input, the kernel path above, `out.data()` (fwd+bwd: every `dx.data()`). ' +
+      'array/parts is +transfer over parts in throughput; the array path should cost at most 1.5× its parts (≥0.67).',
   );
   lines.push(
     `- wasm ${nosimd?.target ?? 'scalar'}: the same module built without -msimd128 (build/wasm-nosimd), kernel-only paths as above.`,
@@ -759,10 +821,33 @@ async function main() {
     .concat(leaks.map((l) => `leak: ${l}`))
     .concat(rebuilt);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
+  if (!cases.length) lines.splice(opTableStart);
+  if (gemm) lines.push(...gemm.lines);
+  let training = null;
+  if (!filter.length || trainingOnly) {
+    training = trainingSection(env, {
+      measure,
+      median,
+      fmt,
+      ratio,
+      gc,
+      log,
+      ROUNDS,
+      TARGET_MS,
+      WARMUP_MS,
+      spawnNative: (nativeArgs) => {
+        const r = spawnSync(env.nativeBin, nativeArgs, { encoding: 'utf8' });
+        if (r.status === 0) return JSON.parse(r.stdout);
+        log(`${env.nativeBin} ${nativeArgs.join(' ')} exited with ${r.status}: ${r.stderr}`);
+        return null;
+      },
+    });
+    lines.push(...training.lines);
+  }
   lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
   const table = lines.join('\n') + '\n';
 
-  const suffix = quick || filter.length || ROUNDS !== 7 ? '.partial' : '';
+  const suffix = quick || args.length || ROUNDS !== 7 ? '.partial' : '';
   const tableFile = path.join(out, `table${suffix}.md`);
   const jsonFile = path.join(out, `results${suffix}.json`);
   fs.writeFileSync(tableFile, table);
@@ -801,6 +886,8 @@ async function main() {
         })),
         medians: med,
         raw,
+        training: training && { raw: training.raw, targets: training.targets },
+        gemm: gemm?.json ?? null,
         leaks,
       },
       null,

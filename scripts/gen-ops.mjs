@@ -1,6 +1,7 @@
-// Generates web/src/engine/gen/ops.ts (the op-id union and per-op input,
-// param and gradient names) and the module's type stub from the registry, by
-// asking the freshly built wasm module. Run by scripts/build.sh after the
+// Generates web/src/engine/gen/ops.ts (the op-id union, per-op input, param
+// and gradient names, and the error codes of status.h's table) and the
+// module's type stub from the registry, by asking the freshly built wasm
+// module. Run by scripts/build.sh after the
 // wasm build; the output is git-ignored.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,8 @@ const gen = path.join(root, 'web/src/engine/gen');
 const factory = (await import(path.join(gen, 'dlmath_wasm.mjs'))).default;
 const mod = await factory({ wasmBinary: fs.readFileSync(path.join(gen, 'dlmath_wasm.wasm')) });
 const ops = mod._listOps();
+const errorCodes = mod._errorCodes();
+const limits = mod._limits();
 
 const q = (s) => `'${s}'`;
 const union = (xs) => (xs.length ? xs.map(q).join(' | ') : 'never');
@@ -19,9 +22,22 @@ const lines = [
   `export const OP_IDS = [${ops.map((o) => q(o.id)).join(', ')}] as const;`,
   'export type OpId = (typeof OP_IDS)[number];',
   '',
+  "/** The core's error codes (status.h), in table order; DlmathError.code is one of them. */",
+  `export const ERROR_CODES = [${errorCodes.map(q).join(', ')}] as const;`,
+  `/** The core's limits on what the facade reads from a JS array before the core checks its shape. */`,
+  `export const LIMITS = { maxRank: ${limits.maxRank}, maxElements: ${limits.maxElements} } as const;`,
+  '',
   '/** What each entry is (see Dlmath.optimize, .schedule, .init). */',
   'export interface OpKinds {',
   ...ops.map((o) => `  ${o.id}: '${o.kind}';`),
+  '}',
+  '',
+  '/** Family and form of each entry (the training spec types pick layers and losses by them). */',
+  'export interface OpFamilies {',
+  ...ops.map((o) => `  ${o.id}: '${o.family}';`),
+  '}',
+  'export interface OpForms {',
+  ...ops.map((o) => `  ${o.id}: '${o.form}';`),
   '}',
   '',
   '/** Input names of each op. */',
@@ -62,4 +78,4 @@ fs.writeFileSync(
   path.join(gen, 'dlmath_wasm.d.mts'),
   "import type { RawFactory } from '../wasm.js';\ndeclare const createDlmathModule: RawFactory;\nexport default createDlmathModule;\n",
 );
-console.log(`gen-ops: ${ops.length} ops -> web/src/engine/gen/ops.ts`);
+console.log(`gen-ops: ${ops.length} ops, ${errorCodes.length} error codes -> web/src/engine/gen/ops.ts`);

@@ -21,6 +21,17 @@ function(dlmath_wasm_test_options target)
   if(type STREQUAL "EXECUTABLE")
     set_target_properties(${target} PROPERTIES SUFFIX ".cjs")
   endif()
+  # NODERAWFS: the tests read fixtures from the source tree through Node's
+  # file system, the same files and code path as natively.
   target_link_options(${target} PRIVATE -fexceptions -sSINGLE_FILE=1 -sEXIT_RUNTIME=1
-    -sASSERTIONS=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB)
+    -sASSERTIONS=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
+    -sNODERAWFS=1)
+endfunction()
+
+# Benchmark drivers run by Node (bench/gemm.cc): one self-contained .cjs,
+# no exceptions, nothing that slows the timed code (no ASSERTIONS).
+function(dlmath_wasm_bench_options target)
+  set_target_properties(${target} PROPERTIES SUFFIX ".cjs")
+  target_link_options(${target} PRIVATE -sSINGLE_FILE=1 -sEXIT_RUNTIME=1
+    -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB)
 endfunction()

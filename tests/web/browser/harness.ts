@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import type { Check } from './replay.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const configFile = path.join(root, 'web/vite.config.ts');
@@ -52,4 +53,17 @@ export function watch(page: Page): string[] {
     if (why !== 'net::ERR_ABORTED') problems.push(`requestfailed: ${r.url()} ${why}`);
   });
   return problems;
+}
+
+/** replay.ts as the dev server serves it to the page (from outside web/: the workspace root is allowed). */
+export const REPLAY_URL = `/@fs${path.join(root, 'tests/web/browser/replay.ts')}`;
+
+/**
+ * Repeats in the page every engine call its view recorded and compares the numbers (see replay.ts).
+ * @param page - a playground page whose view has rendered
+ */
+export function recheck(page: Page): Promise<Check[]> {
+  return page.evaluate(
+    `import(${JSON.stringify(REPLAY_URL)}).then((m) => m.check(window.dlmathApp.dl, window.dlmathApp.state().shown))`,
+  ) as Promise<Check[]>;
 }

@@ -11,8 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_ORDER } from '../../../web/src/ui/i18n.js';
-import type { Shown } from '../../../web/src/views/view.js';
-import { artifacts, launchChromium, startDevServer, watch } from './harness.js';
+import { artifacts, launchChromium, recheck, startDevServer, watch } from './harness.js';
 
 const FAMILIES = [...FAMILY_ORDER, 'lessons'];
 const only = (process.env.DLMATH_FAMILY ?? '').split(',').filter(Boolean);
@@ -42,13 +41,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface Check {
-  label: string;
-  worst: number;
-  n: number;
-  error?: string;
-}
-
 /** Opens a page by id and waits until its view has rendered. */
 async function open(id: string, lang: string): Promise<void> {
   const before = await page.evaluate(() => window.dlmathApp!.state().renders);
@@ -63,73 +55,6 @@ async function open(id: string, lang: string): Promise<void> {
   );
   // Two frames: a render scheduled by the view itself lands too.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-}
-
-/** Repeats every recorded call in the page and returns the largest relative difference per record. */
-function recheck(): Promise<Check[]> {
-  return page.evaluate(() => {
-    const app = window.dlmathApp!;
-    const dl = app.dl as unknown as {
-      eval(id: string, i: object, p: object): { data: Float32Array; aux: Record<string, { data: Float32Array }> };
-      grad(id: string, i: object, p: object, up?: object): Record<string, { data: Float32Array }>;
-      optimize(id: string, i: object, p: object): { data: Float32Array };
-      schedule(id: string, p: object, steps: number): Float32Array;
-      init(id: string, shape: number[], p: object): { data: Float32Array };
-      ops(): { id: string; kind: string }[];
-    };
-    const kinds = new Map(dl.ops().map((o) => [o.id, o.kind]));
-    return app.state().shown.map((s: Shown) => {
-      try {
-        const inputs: Record<string, { shape: number[]; data: Float32Array }> = {};
-        for (const [k, v] of Object.entries(s.inputs)) inputs[k] = { shape: v.shape, data: Float32Array.from(v.data) };
-        let full: ArrayLike<number>;
-        const kind = kinds.get(s.id);
-        if (s.what === 'formula' || s.what === 'formula-grad') {
-          const f = (
-            app.dl as unknown as {
-              formula(t: string): {
-                eval(x: Float32Array, p: object): Float32Array;
-                grad(x: Float32Array, p: object): Float32Array;
-                dispose(): void;
-              };
-            }
-          ).formula(s.id);
-          try {
-            full = s.what === 'formula' ? f.eval(inputs.x!.data, s.params) : f.grad(inputs.x!.data, s.params);
-          } finally {
-            f.dispose();
-          }
-        } else if (s.what === 'value') {
-          if (kind === 'schedule') full = dl.schedule(s.id, s.params, Number(s.params.steps));
-          else if (kind === 'init') full = dl.init(s.id, Array.from(inputs.shape!.data), s.params).data;
-          else full = dl.eval(s.id, inputs, s.params).data;
-        } else if (s.what.startsWith('aux:')) {
-          full = dl.eval(s.id, inputs, s.params).aux[s.what.slice(4)]!.data;
-        } else {
-          const name = s.what.replace(/^grad:/, '');
-          const up = s.upstream ? { shape: s.upstream.shape, data: Float32Array.from(s.upstream.data) } : undefined;
-          full = dl.grad(s.id, inputs, s.params, up)[name]!.data;
-        }
-        const want = s.pick ? s.pick.map((i) => full[i]!) : Array.from(full);
-        if (want.length !== s.values.length)
-          return {
-            label: s.label,
-            worst: Infinity,
-            n: s.values.length,
-            error: `${s.values.length} shown, ${want.length} computed`,
-          };
-        let worst = 0;
-        want.forEach((w, i) => {
-          const g = s.values[i]!;
-          const same = Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w));
-          if (!same) worst = Math.max(worst, Math.abs(g - w) / Math.max(1, Math.abs(w)) || Infinity);
-        });
-        return { label: s.label, worst, n: want.length };
-      } catch (err) {
-        return { label: s.label, worst: Infinity, n: 0, error: String(err) };
-      }
-    });
-  });
 }
 
 for (const family of FAMILIES) {
@@ -159,7 +84,7 @@ for (const family of FAMILIES) {
         problems.length = 0;
         await open(id, lang);
         const notice = await page.locator('[data-testid=notice-message]').allTextContents();
-        const checks = await recheck();
+        const checks = await recheck(page);
         // The view speaks the page's language: Chinese text in Chinese, none in English.
         const viewText = (await page.textContent('[data-testid=view]')) ?? '';
         if (lang === 'zh' && !CJK.test(viewText)) failures.push(`${id}: the view has no Chinese text`);

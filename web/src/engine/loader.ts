@@ -11,7 +11,8 @@ export interface LoadOptions {
 
 let cached: Promise<Dlmath> | undefined;
 
-const isNode =
+/** @internal True under Node (also in its worker threads). */
+export const isNode =
   typeof process === 'object' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
 
 /**

@@ -9,7 +9,8 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid, plotMode, sampleCurves, EXTRA_INPUT_DEFAULT, extraInputs, type Curves } from '../ui/sampler.js';
 import { checklist, controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { guard, storedRangeProbe, noView } from './common.js';
+import { entryParams, guard, storedRangeProbe } from './common.js';
+import { familyView, forMeta } from './dispatch.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 
 /** Points on the x grid: enough for a smooth curve, cheap enough for every slider frame. */
@@ -31,7 +32,6 @@ const L = {
     rowHelp:
       'A row-wise op maps a row to a row: the plot varies the first entry x of [x, r₁, r₂, …] and shows output[0] and ∂output[0]/∂x.',
     fill: 'Fill of the other inputs',
-    notPlotted: 'This entry has no one-dimensional slice to plot.',
   },
   zh: {
     view: '绘图',
@@ -45,7 +45,6 @@ const L = {
     row: 'x 之后的行内各项',
     rowHelp: '按行运算把一行映射为一行:图中只改变 [x, r₁, r₂, …] 的第一项 x,画出 output[0] 与 ∂output[0]/∂x。',
     fill: '其余输入的填充值',
-    notPlotted: '这个条目没有可绘制的一维切片。',
   },
 };
 
@@ -87,11 +86,29 @@ function callRecords(
   ];
 }
 
-/** Builds the activations view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+/**
+ * Whether f and f′ of the entry can be drawn against x: its metadata says how to slice it (element-wise,
+ * row-wise, or general: the first input varies), and a general op must also give one output per grid point,
+ * which one two-point call tells.
+ */
+function plottable(op: OpMeta, ctx: ViewContext): boolean {
+  const mode = plotMode(op);
+  if (mode !== 'general') return mode !== null;
+  try {
+    sampleCurves(ctx.dl, op, mode, Float32Array.of(0, 1), { params: entryParams(op, ctx.params), row: [], inputs: {} });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the activations view of one entry (the generic view for an entry that cannot be drawn against x). */
+export const createView = familyView([forMeta(plottable, curveView)]);
+
+function curveView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
   const t = L[ctx.lang];
   const { dl, store } = ctx;
-  const mode = plotMode(op);
+  const mode = plotMode(op)!;
   const elementwise = dl.ops().filter((o) => o.family === 'activations' && o.form === 'elementwise');
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures' });
@@ -151,9 +168,6 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   }
   const probeOut = readout(controls, 'probe-readout');
 
-  if (mode === null) {
-    return noView(figures, t.notPlotted);
-  }
   const figF = new Figure(figures, t.f, ctx.lang, 'figure-f');
   const figDf = new Figure(figures, t.df, ctx.lang, 'figure-df');
   const onPick = xr.pick;
@@ -191,7 +205,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       // Moving only the probe redraws the marks, not the curves.
       const curveKey = JSON.stringify([key, setup, cmp]);
       if (curveKey !== lastCurveKey) {
-        curves = sampleCurves(dl, op, mode!, gridXs, setup);
+        curves = sampleCurves(dl, op, mode, gridXs, setup);
         const others = cmp.map((id) => {
           const o = elementwise.find((e) => e.id === id)!;
           return sampleCurves(dl, o, 'elementwise', gridXs, { params: {}, row: [], inputs: {} });
@@ -205,7 +219,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
         plotDf.update(curves.x, [curves.df, ...others.map((c) => c.df)]);
         lastCurveKey = curveKey;
       }
-      const pc = sampleCurves(dl, op, mode!, Float32Array.of(xr.probe), setup);
+      const pc = sampleCurves(dl, op, mode, Float32Array.of(xr.probe), setup);
       plotF.setMarks([{ x: pc.x[0]!, y: pc.f[0]!, color: 1 }]);
       plotDf.setMarks([{ x: pc.x[0]!, y: pc.df[0]!, color: 1 }]);
       probeOut.textContent = `x = ${formatF32(pc.x[0]!)}   f(x) = ${formatF32(pc.f[0]!)}   f′(x) = ${formatF32(pc.df[0]!)}`;

@@ -25,6 +25,7 @@ import {
   guard,
 } from './common.js';
 import { colorKey } from './color-key.js';
+import { familyView, forIds } from './dispatch.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './views.css';
 
@@ -145,13 +146,12 @@ const L = {
 };
 type Texts = (typeof L)['en'];
 
-/** Builds the attention view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
-  const t = L[ctx.lang];
-  if (op.id === 'sinusoidal') return sinusoidalView(host, op, ctx, t);
-  if (op.id === 'multi_head_attention') return mhaView(host, op, ctx, t);
-  return sdpaView(host, op, ctx, t);
-}
+/** Builds the attention view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([
+  forIds(['scaled_dot_product_attention'], (host, op, ctx) => sdpaView(host, op, ctx, L[ctx.lang])),
+  forIds(['multi_head_attention'], (host, op, ctx) => mhaView(host, op, ctx, L[ctx.lang])),
+  forIds(['sinusoidal'], (host, op, ctx) => sinusoidalView(host, op, ctx, L[ctx.lang])),
+]);
 
 /** A small figure with a heatmap, in a row of figures. */
 function heatFigure(parent: HTMLElement, title: string, ctx: ViewContext, testid: string, opts = {}) {

@@ -11,7 +11,7 @@ import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import type { SliderField } from '../ui/controls.js';
 import { rangeProbeSliders, slider, toggle, type RangeProbe } from '../ui/widgets.js';
-import type { FamilyView, Shown, ViewContext } from './view.js';
+import type { Shown, ViewContext } from './view.js';
 import './views.css';
 
 /** An input as the engine sees it: float32 data and a shape. */
@@ -376,14 +376,4 @@ export function storedRangeProbe(
       save('probe');
     },
   });
-}
-
-/**
- * The view of an entry a family cannot show live: a muted line of text and nothing computed.
- * @param parent - where the text goes
- * @param text - what it says
- */
-export function noView(parent: HTMLElement, text: string): FamilyView {
-  parent.append(h('p', { class: 'muted', text }));
-  return { render() {}, shown: () => [], destroy() {} };
 }

@@ -24,6 +24,7 @@ import {
   guard,
 } from './common.js';
 import { colorKey, type KeyItem } from './color-key.js';
+import { familyView, forTable } from './dispatch.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './views.css';
 
@@ -88,7 +89,20 @@ const L = {
 const RANGE: [number, number] = [-3, 3];
 const RING = 181;
 const FIELD_N = 61;
-const DISTANCES = ['euclidean', 'manhattan', 'mahalanobis', 'pairwise_distance'];
+/**
+ * The entries and their picture: a distance draws its unit ball around a (every one listed is homogeneous)
+ * and may add the matrix of all points' distances; a similarity draws the two vectors, the projection and
+ * the angle, with a note of its own.
+ */
+type Measure = { ball: true; matrix: boolean } | { ball: false; note: 'dotNote' | 'cosNote' };
+const MEASURES: Record<string, Measure> = {
+  euclidean: { ball: true, matrix: false },
+  manhattan: { ball: true, matrix: false },
+  mahalanobis: { ball: true, matrix: false },
+  pairwise_distance: { ball: true, matrix: true },
+  dot: { ball: false, note: 'dotNote' },
+  cosine_similarity: { ball: false, note: 'cosNote' },
+};
 /** The comparison balls and their colours. */
 const BALLS: { id: string; name: string; color: number }[] = [
   { id: 'euclidean', name: 'L2', color: 3 },
@@ -96,12 +110,20 @@ const BALLS: { id: string; name: string; color: number }[] = [
   { id: 'mahalanobis', name: 'Mahalanobis', color: 5 },
 ];
 
-/** Builds the distances view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+/** Whether a metric takes a covariance matrix S (its registry row says). */
+function takesCovariance(meta: OpMeta): boolean {
+  return meta.inputs.some((i) => i.name === 'S');
+}
+
+/** Builds the distances view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([forTable(MEASURES, measureView)]);
+
+function measureView(host: HTMLElement, op: OpMeta, ctx: ViewContext, measure: Measure): FamilyView {
   const t = L[ctx.lang];
   const { dl, store } = ctx;
-  const isDist = DISTANCES.includes(op.id);
-  const isPairwise = op.id === 'pairwise_distance';
+  const isDist = measure.ball;
+  const isPairwise = measure.ball && measure.matrix;
+  const metas = new Map(dl.ops().map((o) => [o.id, o]));
   const nPts = isPairwise ? 5 : 2;
   const ptsDef = isPairwise
     ? [-1, -0.5, 1.2, 0.8, -2, 1.5, 0.5, -2, 2, -1]
@@ -169,7 +191,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     },
   });
   figPlane.attach(plane);
-  figPlane.setNote(isDist ? t.ballNote : `${t.simNote} ${op.id === 'dot' ? t.dotNote : t.cosNote}`);
+  figPlane.setNote(measure.ball ? t.ballNote : `${t.simNote} ${t[measure.note]}`);
   // A colour key (the plane has no legend of its own).
   colorKey(
     figPlane.body,
@@ -227,11 +249,12 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     n: number,
   ): { inputs: F32Inputs; params: CallParams } {
     const inputs: F32Inputs = { x1: { shape: [n, 2], data: x1 }, x2: { shape: [n, 2], data: x2 } };
-    let params: CallParams;
-    if (id === op.id) params = { ...entryParams(op, ctx.params), all_pairs: 0 };
-    else params = { all_pairs: 0 };
-    if (id === 'pairwise_distance') params.keepdim = 0;
-    if (id === 'mahalanobis') inputs.S = covariance();
+    const params: CallParams = id === op.id ? entryParams(op, ctx.params) : {};
+    // Row by row, one value per pair, and the covariance where the metric takes one (its registry row says).
+    const meta = metas.get(id)!;
+    if (meta.params.some((q) => q.name === 'all_pairs')) params.all_pairs = 0;
+    if (meta.params.some((q) => q.name === 'keepdim')) params.keepdim = 0;
+    if (takesCovariance(meta)) inputs.S = covariance();
     return { inputs, params };
   }
 
@@ -383,7 +406,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
           name = `${o.id} (${t.own})`;
         } else {
           const inputs: F32Inputs = { x1: f32([1, 2], [ax, ay]), x2: f32([1, 2], [bx, by]) };
-          if (o.id === 'mahalanobis') inputs.S = covariance();
+          if (takesCovariance(metas.get(o.id)!)) inputs.S = covariance();
           v = evalCall(dl, o.id, inputs, o.params).data[0]!;
           next.push(record(o.name, o.id, inputs, o.params, 'value', [v]));
         }

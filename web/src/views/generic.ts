@@ -1,7 +1,7 @@
-// The fallback view for an entry whose family has no picture of its own: the
+// The fallback view for an entry no family picture shows (dispatch.ts): the
 // entry is called on example inputs built from its metadata (re-drawn with a
-// seed slider), and its output and input gradient are shown as bars or a
-// heatmap. Every entry is therefore live, whatever its family.
+// seed slider), and its output and input gradient are shown as bars, a curve
+// or a heatmap. Every entry is therefore live, whatever its family and kind.
 import type { OpMeta } from '../engine/index.js';
 import { sampleInputs } from '../engine/index.js';
 import { h } from '../ui/dom.js';
@@ -17,19 +17,23 @@ const L = {
   zh: { view: '示例输入', seed: '示例输入的随机种子', out: '输出', grad: '梯度', shapes: '形状' },
 };
 
-type Plot = { kind: 'bars'; plot: LinePlot } | { kind: 'heat'; plot: Heatmap };
+type Plot = { kind: 'bars' | 'line'; plot: LinePlot } | { kind: 'heat'; plot: Heatmap };
+
+/** A vector longer than this is drawn as a curve (a schedule's learning rates), a shorter one as bars. */
+const MAX_BARS = 64;
 
 function show(fig: Figure, prev: Plot | null, shape: number[], data: Float32Array, label: string): Plot {
   const cols = shape.length >= 2 ? shape[shape.length - 1]! : data.length;
   const rows = data.length / Math.max(1, cols);
-  const wantHeat = shape.length >= 2 && rows > 1;
+  const kind: Plot['kind'] = shape.length >= 2 && rows > 1 ? 'heat' : data.length > MAX_BARS ? 'line' : 'bars';
   let p = prev;
-  if (!p || (p.kind === 'heat') !== wantHeat) {
+  if (!p || p.kind !== kind) {
     if (p) p.plot.destroy();
     fig.body.replaceChildren();
-    p = wantHeat
-      ? { kind: 'heat', plot: new Heatmap(fig.body, { map: 'diverging' }) }
-      : { kind: 'bars', plot: new LinePlot(fig.body, { series: [{ label, kind: 'bars' }], xLabel: 'i' }) };
+    p =
+      kind === 'heat'
+        ? { kind, plot: new Heatmap(fig.body, { map: 'diverging' }) }
+        : { kind, plot: new LinePlot(fig.body, { series: [{ label, kind }], xLabel: 'i' }) };
     fig.attach(p.plot);
   }
   if (p.kind === 'heat') p.plot.update(data, rows, cols);
@@ -77,8 +81,8 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       Object.entries(inputs).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }]),
     );
     guard(ctx, 'engine', () => {
-      // Schedules and initializers take no tensors or a shape; their own views
-      // exist, so here every entry is an op or an optimizer called on samples.
+      // dl.eval runs every kind: a schedule's sample inputs are none (its
+      // params hold the steps), an initializer's is the shape.
       const y = call.eval(op.id, inputs, params);
       plotOut = show(figOut, plotOut, y.shape, y.data, t.out);
       info.textContent = `${t.shapes}: ${Object.entries(inputs)

@@ -12,6 +12,7 @@ import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
 import { evalCall, f32, fmt, record, type F32Inputs, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
+import { familyView, forIds } from './dispatch.js';
 import './views.css';
 
 const L = {
@@ -61,6 +62,7 @@ const L = {
 };
 
 const EDGES_DEF = [1, 12, 2, 23, 45, 56];
+/** The entries this view shows; each is drawn with the other two. */
 const LAPLACIANS = ['laplacian', 'normalized_laplacian', 'random_walk_laplacian'];
 /** The two Laplacians other than the entry's. */
 const OTHERS = (id: string) => LAPLACIANS.filter((x) => x !== id);
@@ -89,8 +91,10 @@ function components(n: number, edges: number[]): number {
   return new Set(Array.from({ length: n }, (_, i) => find(i))).size;
 }
 
-/** Builds the graph view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+/** Builds the graph view of one entry (the generic view for an entry that is not a Laplacian listed here). */
+export const createView = familyView([forIds(LAPLACIANS, laplacianView)]);
+
+function laplacianView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
   const t = L[ctx.lang];
   const { dl, store } = ctx;
   const controls = controlGroup(host, t.view);

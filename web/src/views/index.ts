@@ -1,6 +1,7 @@
 // Which live view shows which family, and the pages that are not registry
 // entries. Views load on demand, so the first page does not pay for every
-// family's code.
+// family's code. Each family's module draws the entries it knows (dispatch.ts)
+// and hands any other to the generic view, like a family without a module.
 import type { LessonFactory, LessonMeta, ViewFactory } from './view.js';
 
 type Loader = () => Promise<{ createView: ViewFactory }>;
@@ -9,7 +10,7 @@ type LessonLoader = () => Promise<{ createLesson: LessonFactory; lesson: LessonM
 /** Family id (as in the registry) → its view module. */
 export const VIEWS: Record<string, Loader> = {
   activations: () => import('./activations.js'),
-  losses: () => import('./losses.js'),
+  losses: () => import('./losses/index.js'),
   distances: () => import('./distances.js'),
   attention: () => import('./attention.js'),
   regression: () => import('./regression.js'),

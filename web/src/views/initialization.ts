@@ -12,6 +12,7 @@ import { LinePlot, type Mark } from '../ui/plots/line.js';
 import { controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
 import { frameRenderer, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
+import { familyView, forTable } from './dispatch.js';
 
 export const DEPTH = 20;
 /** Activations per layer (batch × width): the batch shrinks as the net widens. */
@@ -132,16 +133,39 @@ function spread(n: number, m: number): number[] | null {
   return Array.from({ length: m }, (_, i) => Math.floor(i * step));
 }
 
-/** Builds the initialization view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+/**
+ * The entries, by the law their weights follow (std from the fans and the entry's params): 'xavier' std
+ * gain·√(2 / (fan_in + fan_out)), 'kaiming' std gain(nonlinearity, a) / √fan, 'orthogonal' rows (or columns)
+ * orthonormal times gain; `uniform`: a uniform density on ±bound instead of a normal one. calculate_gain draws
+ * no weights: its picture is the gain of every nonlinearity.
+ */
+type Law = 'xavier' | 'kaiming' | 'orthogonal' | 'gain';
+const INITS: Record<string, { law: Law; uniform: boolean }> = {
+  xavier_uniform: { law: 'xavier', uniform: true },
+  xavier_normal: { law: 'xavier', uniform: false },
+  kaiming_uniform: { law: 'kaiming', uniform: true },
+  kaiming_normal: { law: 'kaiming', uniform: false },
+  orthogonal: { law: 'orthogonal', uniform: false },
+  calculate_gain: { law: 'gain', uniform: false },
+};
+
+/** Builds the initialization view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([forTable(INITS, initView)]);
+
+function initView(
+  host: HTMLElement,
+  op: OpMeta,
+  ctx: ViewContext,
+  { law, uniform }: { law: Law; uniform: boolean },
+): FamilyView {
   const t = L[ctx.lang];
   const { dl, store } = ctx;
-  const isGain = op.id === 'calculate_gain';
+  const isGain = law === 'gain';
   const acts = dl
     .ops()
     .filter((o) => o.family === 'activations' && o.form === 'elementwise' && o.id !== 'rrelu')
     .map((o) => o.id);
-  const actDefault = op.id.startsWith('kaiming') ? 'relu' : 'tanh';
+  const actDefault = law === 'kaiming' ? 'relu' : 'tanh';
   // calculate_gain's deep net follows its nonlinearity param unless an activation is picked.
   const actChoices = isGain ? ['auto', ...acts] : acts;
   const actInitial = isGain ? 'auto' : acts.includes(actDefault) ? actDefault : acts[0]!;
@@ -203,7 +227,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
   const figures = h('div', { class: 'figures' });
   host.append(figures);
   const topFig = new Figure(figures, isGain ? t.gains : t.hist, ctx.lang, isGain ? 'figure-gains' : 'figure-hist');
-  topFig.setNote(isGain ? t.gainNote : op.id === 'orthogonal' ? `${t.histNote} ${t.orthNote}` : t.histNote);
+  topFig.setNote(isGain ? t.gainNote : law === 'orthogonal' ? `${t.histNote} ${t.orthNote}` : t.histNote);
   const deepFig = new Figure(figures, t.depthTitle, ctx.lang, 'figure-depth');
   deepFig.setNote(t.deepNote);
   const topPlot = new LinePlot(
@@ -263,11 +287,11 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     let sigma: number;
     let bound: number | null = null;
     const extra: Shown[] = [];
-    if (op.id.startsWith('xavier')) {
+    if (law === 'xavier') {
       const gain = Number(p.gain);
       sigma = gain * Math.sqrt(2 / (fi + fo));
-      if (op.id === 'xavier_uniform') bound = gain * Math.sqrt(6 / (fi + fo));
-    } else if (op.id.startsWith('kaiming')) {
+      if (uniform) bound = gain * Math.sqrt(6 / (fi + fo));
+    } else if (law === 'kaiming') {
       const nl = NONLINEARITIES[Number(p.nonlinearity)] ?? 'leaky_relu';
       const a = Number(p.a);
       const gain = gainOf(nl, a);
@@ -281,7 +305,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       });
       const fan = Number(p.mode) === 1 ? fo : fi;
       sigma = gain / Math.sqrt(fan);
-      if (op.id === 'kaiming_uniform') bound = gain * Math.sqrt(3 / fan);
+      if (uniform) bound = gain * Math.sqrt(3 / fan);
     } else {
       sigma = Number(p.gain) / Math.sqrt(Math.max(fi, fo));
     }
@@ -307,7 +331,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
       `${t.std} = ${std.toPrecision(4)} (${t.theory} ${sigma.toPrecision(4)})`,
     ];
     if (bound !== null) parts.push(`${t.bound} ±${bound.toPrecision(4)}, max |w| = ${formatF32(maxAbs)}`);
-    if (op.id === 'orthogonal') {
+    if (law === 'orthogonal') {
       // Gram matrix of the shorter side: rows orthonormal when rows ≤ cols, columns otherwise.
       const g2 = Number(p.gain) ** 2;
       let worst = 0;

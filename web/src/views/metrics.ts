@@ -8,7 +8,8 @@ import { h } from '../ui/dom.js';
 import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, intSlider, record, noView } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, intSlider, record } from './common.js';
+import { familyView, forIds, forTable } from './dispatch.js';
 import { grid } from '../ui/sampler.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
@@ -55,7 +56,6 @@ const L = {
     pplIs: (v: string, n: number) => `PPL = ${v} over T = ${n} tokens: as unsure as a uniform choice among ${v} words`,
     grad: '∂PPL/∂log p_t (each token)',
     badTokens: (s: string) => `Not probabilities in (0, 1]: '${s}'`,
-    noView: 'No live view for this entry.',
   },
   zh: {
     view: '分布',
@@ -95,19 +95,25 @@ const L = {
     pplIs: (v: string, n: number) => `PPL = ${v}(共 T = ${n} 个 token):不确定程度相当于在 ${v} 个词中均匀选择`,
     grad: '∂PPL/∂log p_t(每个 token)',
     badTokens: (s: string) => `不是 (0, 1] 内的概率:'${s}'`,
-    noView: '这个条目没有实时视图。',
   },
 };
 type T = (typeof L)['en'];
 
-/** Builds the metrics view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
-  const t = L[ctx.lang];
-  if (op.id === 'perplexity') return perplexityView(host, op, ctx, t);
-  if (op.id === 'entropy' || op.id === 'kl_divergence' || op.id === 'distribution_cross_entropy')
-    return distributionView(host, op, ctx, t);
-  return noView(host, t.noView);
-}
+/**
+ * The distribution entries and the curve each one gets: entropy as the logits sharpen, or q sliding toward p
+ * with both KL directions, or with the cross-entropy split into H(p) + KL.
+ */
+const DISTRIBUTIONS: Record<string, 'entropy' | 'kl' | 'ce'> = {
+  entropy: 'entropy',
+  kl_divergence: 'kl',
+  distribution_cross_entropy: 'ce',
+};
+
+/** Builds the metrics view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([
+  forTable(DISTRIBUTIONS, (host, op, ctx, curve) => distributionView(host, op, ctx, L[ctx.lang], curve)),
+  forIds(['perplexity'], (host, op, ctx) => perplexityView(host, op, ctx, L[ctx.lang])),
+]);
 
 // ---------------------------------------------------------------- distributions
 
@@ -117,9 +123,15 @@ const ZQ_DEFAULT = [0.3, 0, 0.2, 0, 0.5, 0, -0.4, 0.2, 1, -1];
 const SHARP = 121;
 const MOVE = 101;
 
-function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyView {
+function distributionView(
+  host: HTMLElement,
+  op: OpMeta,
+  ctx: ViewContext,
+  t: T,
+  kind: 'entropy' | 'kl' | 'ce',
+): FamilyView {
   const { dl, store } = ctx;
-  const two = op.id !== 'entropy';
+  const two = kind !== 'entropy';
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures nv-figures' });
   host.append(figures);
@@ -171,14 +183,14 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
   figP.attach(barPlot);
   const mainOut = readout(figP.root, 'metric-readout');
   const curveSeries =
-    op.id === 'entropy'
+    kind === 'entropy'
       ? [{ label: 'H(softmax(s · z_p))' }, { label: t.hMax, color: 3, dash: [6, 4] }]
-      : op.id === 'kl_divergence'
+      : kind === 'kl'
         ? [{ label: 'KL(p ‖ q_t)' }, { label: 'KL(q_t ‖ p)', color: 1 }]
         : [{ label: 'H(p, q_t)' }, { label: 'H(p)', color: 3, dash: [6, 4] }, { label: 'KL(p ‖ q_t)', color: 1 }];
   const curve = new LinePlot(fig2.body, { series: curveSeries, xLabel: two ? t.tAxis : t.scale });
   fig2.attach(curve);
-  fig2.setNote(op.id === 'entropy' ? t.sharpNote : op.id === 'kl_divergence' ? t.moveNoteKl : t.moveNoteCe);
+  fig2.setNote(kind === 'entropy' ? t.sharpNote : kind === 'kl' ? t.moveNoteKl : t.moveNoteCe);
   let shown: Shown[] = [];
   let shownK = -1;
 
@@ -277,7 +289,7 @@ function distributionView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T)
         const P = new Float32Array(MOVE * k);
         for (let r = 0; r < MOVE; ++r) P.set(p, r * k);
         const fwd = { p: { shape: [MOVE, k], data: P }, q: { shape: [MOVE, k], data: Q } };
-        if (op.id === 'kl_divergence') {
+        if (kind === 'kl') {
           const rev = { p: { shape: [MOVE, k], data: Q }, q: { shape: [MOVE, k], data: P } };
           const a = dl.eval('kl_divergence', fwd, params).data;
           const b = dl.eval('kl_divergence', rev, params).data;

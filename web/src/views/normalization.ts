@@ -14,6 +14,7 @@ import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider } from '../ui/widgets.js';
 import { arrow, entryParams, evalCall, f32, fmt, gradCall, normals, record, type F32Inputs, guard } from './common.js';
 import { colorKey } from './color-key.js';
+import { familyView, forIds, forTable } from './dispatch.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './views.css';
 
@@ -121,12 +122,24 @@ const BINS = 24;
 /** Training steps of the running-statistics picture. */
 const STEPS = 40;
 
-/** Builds the normalization view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
-  const t = L[ctx.lang];
-  if (op.id === 'weight_norm') return weightNormView(host, op, ctx, t);
-  return batchView(host, op, ctx, t);
-}
+/**
+ * The entries normalizing a batch, by which cells of x[N, C, HW] share one mean and variance: a whole sample
+ * (its C·HW values as one row), a channel across the batch, a group of channels of one sample, or one
+ * channel of one sample. `centred: false`: divided by the root mean square, the mean is not subtracted.
+ */
+const BATCH_NORMS: Record<string, { cells: 'sample' | 'channel' | 'group' | 'instance'; centred: boolean }> = {
+  layer_norm: { cells: 'sample', centred: true },
+  rms_norm: { cells: 'sample', centred: false },
+  batch_norm: { cells: 'channel', centred: true },
+  group_norm: { cells: 'group', centred: true },
+  instance_norm: { cells: 'instance', centred: true },
+};
+
+/** Builds the normalization view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([
+  forTable(BATCH_NORMS, (host, op, ctx, conf) => batchView(host, op, ctx, L[ctx.lang], conf)),
+  forIds(['weight_norm'], (host, op, ctx) => weightNormView(host, op, ctx, L[ctx.lang])),
+]);
 
 /** Counts of `data` in BINS equal bins over [lo, hi] (a display transform). */
 function histogram(data: ArrayLike<number>, lo: number, hi: number): Float32Array {
@@ -155,12 +168,21 @@ function range(data: ArrayLike<number>): [number, number] {
 
 // ----- layer / rms / batch / group / instance norm ---------------------------
 
-function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): FamilyView {
+function batchView(
+  host: HTMLElement,
+  op: OpMeta,
+  ctx: ViewContext,
+  t: Texts,
+  { cells, centred }: (typeof BATCH_NORMS)[string],
+): FamilyView {
   const { dl, store } = ctx;
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures' });
   host.append(figures);
-  const perSample = op.id === 'layer_norm' || op.id === 'rms_norm';
+  const perSample = cells === 'sample';
+  // The optional inputs it takes, from its registry row.
+  const takes = (name: string) => op.inputs.some((i) => i.name === name);
+  const running = takes('running_mean') && takes('running_var');
 
   const s = {
     N: store.int('N', 4, 1, 6),
@@ -200,7 +222,7 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
   const figHo = new Figure(row, t.histOut, ctx.lang, 'figure-hist-out');
   const histOut = new LinePlot(figHo.body, { series: [{ label: t.count, kind: 'bars', color: 2 }], xLabel: t.bins });
   figHo.attach(histOut);
-  figHo.setNote(op.id === 'rms_norm' ? `${t.histNote} ${t.rmsNote}` : t.histNote);
+  figHo.setNote(centred ? t.histNote : `${t.histNote} ${t.rmsNote}`);
 
   const figGrid = h('figure', { class: 'panel figure', 'data-testid': 'figure-groups' });
   const gridCaption = h('figcaption', { text: t.grid });
@@ -223,7 +245,7 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
   let runPlot: LinePlot | null = null;
   let runCols = 0;
   let runDone: { key: string; rec: Shown | null } = { key: '', rec: null };
-  if (op.id === 'batch_norm') {
+  if (running) {
     const figRun = new Figure(figures, t.runTitle, ctx.lang, 'figure-running');
     figRun.root.classList.add('wide-figure');
     runPlot = new LinePlot(figRun.body, { series: [{ label: 'mean' }], xLabel: t.step, height: 240 });
@@ -234,16 +256,16 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
   /** Which statistics group the cell (n, c) belongs to, or null when the op fails. */
   function groupOf(n: number, c: number, params: Record<string, number>): number {
     const { C } = s;
-    switch (op.id) {
-      case 'batch_norm':
+    switch (cells) {
+      case 'channel':
         return c;
-      case 'group_norm': {
+      case 'group': {
         const G = Math.max(1, Math.round(params.num_groups ?? 1));
         return n * G + Math.floor(c / Math.max(1, C / G));
       }
-      case 'instance_norm':
+      case 'instance':
         return n * C + c;
-      default:
+      case 'sample':
         return n;
     }
   }
@@ -294,8 +316,8 @@ function batchView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: Texts): F
         input: perSample ? { shape: [N, C * S], data: x } : { shape: [N, C, S], data: x },
         weight: f32([feat], new Array(feat).fill(s.gamma)),
       };
-      if (op.id !== 'rms_norm') inputs.bias = f32([feat], new Array(feat).fill(s.beta));
-      if (op.id === 'batch_norm') {
+      if (takes('bias')) inputs.bias = f32([feat], new Array(feat).fill(s.beta));
+      if (running) {
         inputs.running_mean = f32([C], new Array(C).fill(0));
         inputs.running_var = f32([C], new Array(C).fill(1));
       }

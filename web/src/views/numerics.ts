@@ -11,7 +11,8 @@ import { Figure } from '../ui/plots/figure.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, record, recordInputs, arrowWings, noView } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, record, recordInputs, arrowWings } from './common.js';
+import { familyView, forIds, forTable } from './dispatch.js';
 import { grid } from '../ui/sampler.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
@@ -74,7 +75,6 @@ const L = {
     threshold: 'threshold',
     totalNorm: 'total norm',
     scaleF: 'scale',
-    noView: 'No live view for this entry.',
   },
   zh: {
     view: '绘图',
@@ -133,7 +133,6 @@ const L = {
     threshold: '阈值',
     totalNorm: '总范数',
     scaleF: '缩放系数',
-    noView: '这个条目没有实时视图。',
   },
 };
 type T = (typeof L)['en'];
@@ -151,22 +150,23 @@ export function pairedBars(a: ArrayLike<number>, b: ArrayLike<number>): { x: num
   return { x, ys: [ya, yb] };
 }
 
-/** Builds the numerics view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
-  const t = L[ctx.lang];
-  switch (op.id) {
-    case 'softmax_naive':
-    case 'logsumexp_naive':
-      return rowView(host, op, ctx, t);
-    case 'bce_naive':
-      return bceView(host, op, ctx, t);
-    case 'clip_grad_value':
-    case 'clip_grad_norm':
-      return clipView(host, op, ctx, t);
-    default:
-      return noView(host, t.noView);
-  }
-}
+/** The naive row ops and the stable entry each is compared with. */
+const NAIVE_ROWS: Record<string, { stable: 'softmax' | 'logsumexp' }> = {
+  softmax_naive: { stable: 'softmax' },
+  logsumexp_naive: { stable: 'logsumexp' },
+};
+/** The clipping entries: element by element, or the whole vector by its norm. */
+const CLIPS: Record<string, { by: 'value' | 'norm' }> = {
+  clip_grad_value: { by: 'value' },
+  clip_grad_norm: { by: 'norm' },
+};
+
+/** Builds the numerics view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([
+  forTable(NAIVE_ROWS, (host, op, ctx, conf) => rowView(host, op, ctx, L[ctx.lang], conf.stable)),
+  forIds(['bce_naive'], (host, op, ctx) => bceView(host, op, ctx, L[ctx.lang])),
+  forTable(CLIPS, (host, op, ctx, conf) => clipView(host, op, ctx, L[ctx.lang], conf.by === 'value')),
+]);
 
 // ---------------------------------------------------------------- softmax / LSE
 
@@ -175,10 +175,9 @@ const ROW_DEFAULT = [3, 1, 0.2, -1];
 /** Past the overflow of the default row, so the first view shows the NaN. */
 const S_DEFAULT = 35;
 
-function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyView {
+function rowView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T, stableId: 'softmax' | 'logsumexp'): FamilyView {
   const { dl, store } = ctx;
-  const isSoftmax = op.id === 'softmax_naive';
-  const stableId = isSoftmax ? 'softmax' : 'logsumexp';
+  const isSoftmax = stableId === 'softmax';
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures nv-figures' });
   host.append(figures);
@@ -562,9 +561,8 @@ function ball(r: number, p: number, inf: boolean, n = 240): { xs: number[]; ys: 
 
 const degrees = (x: number, y: number) => `${((Math.atan2(y, x) * 180) / Math.PI).toFixed(1)}°`;
 
-function clipView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyView {
+function clipView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T, isValue: boolean): FamilyView {
   const { dl, store } = ctx;
-  const isValue = op.id === 'clip_grad_value';
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures nv-figures' });
   host.append(figures);

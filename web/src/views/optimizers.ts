@@ -26,6 +26,7 @@ import {
 } from './surfaces.js';
 import { frameRenderer, overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
+import { familyView, forMeta } from './dispatch.js';
 import './views.css';
 import './optimizers.css';
 
@@ -123,8 +124,13 @@ function defaults(op: OpMeta, lr?: number): Params {
   return p;
 }
 
-/** Builds the optimizers view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+/**
+ * Builds the optimizer view of one entry. Every optimizer runs on the same surfaces, so the registry's kind decides: a
+ * new optimizer is drawn here by itself, any other kind of entry gets the generic view.
+ */
+export const createView = familyView([forMeta((op) => op.kind === 'optimizer', optimizerView)]);
+
+function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
   const t = L[ctx.lang];
   const { dl, store } = ctx;
   const metas = new Map(dl.ops().map((o) => [o.id, o]));

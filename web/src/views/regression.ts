@@ -14,6 +14,7 @@ import { controlGroup, readout, slider } from '../ui/widgets.js';
 import { arrow, evalCall, f32, fmt, gradCall, record, type F32Inputs, guard } from './common.js';
 import { colorKey } from './color-key.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
+import { familyView, forTable } from './dispatch.js';
 import './views.css';
 
 const L = {
@@ -90,11 +91,21 @@ const TH_N = 31;
 /** Steps of plain gradient descent drawn in the parameter plane. */
 const GD_STEPS = 40;
 
-/** Builds the regression view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+/**
+ * The entries: the solver draws its fit for a chosen polynomial degree; the loss draws a line's loss over
+ * its two parameters and gradient descent on it.
+ */
+const ENTRIES: Record<string, { isLoss: boolean }> = {
+  least_squares: { isLoss: false },
+  least_squares_loss: { isLoss: true },
+};
+
+/** Builds the regression view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([forTable(ENTRIES, fitView)]);
+
+function fitView(host: HTMLElement, op: OpMeta, ctx: ViewContext, { isLoss }: { isLoss: boolean }): FamilyView {
   const t = L[ctx.lang];
   const { dl, store } = ctx;
-  const isLoss = op.id === 'least_squares_loss';
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures' });
   host.append(figures);

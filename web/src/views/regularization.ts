@@ -12,7 +12,8 @@ import { Heatmap } from '../ui/plots/heatmap.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { controlGroup, formatMatrix, parseMatrix, readout, slider, textField } from '../ui/widgets.js';
-import { entryParams, fmtList, fmtNum, guard, intSlider, record, recordInputs, arrowWings, noView } from './common.js';
+import { entryParams, fmtList, fmtNum, guard, intSlider, record, recordInputs, arrowWings } from './common.js';
+import { familyView, forIds, forTable } from './dispatch.js';
 import { grid } from '../ui/sampler.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './numerics.css';
@@ -79,7 +80,6 @@ const L = {
     badMatrix: (s: string) => `Not a matrix: '${s}'`,
     badTargets: (s: string) => `Not class indices: '${s}'`,
     outOfRange: (k: number) => `Target indices ≥ num_classes = ${k} are left out`,
-    noView: 'No live view for this entry.',
   },
   zh: {
     view: '视图',
@@ -141,7 +141,6 @@ const L = {
     badMatrix: (s: string) => `不是矩阵:'${s}'`,
     badTargets: (s: string) => `不是类别下标:'${s}'`,
     outOfRange: (k: number) => `大于等于 num_classes = ${k} 的目标下标已略去`,
-    noView: '这个条目没有实时视图。',
   },
 };
 type T = (typeof L)['en'];
@@ -172,23 +171,19 @@ function ballPath(label: string, r: number, l1: boolean, color: number, dash?: n
   return { label, xs, ys, color, closed: true, dash, width: 2 };
 }
 
-/** Builds the regularization view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
-  const t = L[ctx.lang];
-  switch (op.id) {
-    case 'l1_penalty':
-    case 'l2_penalty':
-      return penaltyView(host, op, ctx, t);
-    case 'dropout':
-      return dropoutView(host, op, ctx, t);
-    case 'label_smoothing':
-      return smoothingView(host, op, ctx, t);
-    case 'spectral_norm':
-      return spectralView(host, op, ctx, t);
-    default:
-      return noView(host, t.noView);
-  }
-}
+/** The two penalties, each drawn with the other for comparison (its unit ball: diamond or circle). */
+const PENALTIES: Record<string, { l1: boolean; other: string }> = {
+  l1_penalty: { l1: true, other: 'l2_penalty' },
+  l2_penalty: { l1: false, other: 'l1_penalty' },
+};
+
+/** Builds the regularization view of one entry (the generic view for an entry not listed here). */
+export const createView = familyView([
+  forTable(PENALTIES, (host, op, ctx, conf) => penaltyView(host, op, ctx, L[ctx.lang], conf)),
+  forIds(['dropout'], (host, op, ctx) => dropoutView(host, op, ctx, L[ctx.lang])),
+  forIds(['label_smoothing'], (host, op, ctx) => smoothingView(host, op, ctx, L[ctx.lang])),
+  forIds(['spectral_norm'], (host, op, ctx) => spectralView(host, op, ctx, L[ctx.lang])),
+]);
 
 // ---------------------------------------------------------------- L1 / L2
 
@@ -205,10 +200,14 @@ const CX0 = -0.5;
 const CY0 = 2;
 const LEVEL0 = 0.9;
 
-function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): FamilyView {
+function penaltyView(
+  host: HTMLElement,
+  op: OpMeta,
+  ctx: ViewContext,
+  t: T,
+  { l1, other }: { l1: boolean; other: string },
+): FamilyView {
   const { dl, store } = ctx;
-  const l1 = op.id === 'l1_penalty';
-  const other = l1 ? 'l2_penalty' : 'l1_penalty';
   const controls = controlGroup(host, t.view);
   const figures = h('div', { class: 'figures nv-figures' });
   host.append(figures);
@@ -370,7 +369,7 @@ function penaltyView(host: HTMLElement, op: OpMeta, ctx: ViewContext, t: T): Fam
         { x: cx, y: cy, color: 3, label: 'c' },
       ];
       for (const id of [op.id, other]) {
-        const isL1 = id === 'l1_penalty';
+        const isL1 = PENALTIES[id]!.l1;
         const one = { lam: 1 };
         let star: Float32Array;
         if (e.inside) star = new Float32Array(2);

@@ -9,6 +9,7 @@ import { LinePlot, type Mark } from '../ui/plots/line.js';
 import { controlGroup, readout, slider, toggle } from '../ui/widgets.js';
 import { overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
+import { familyView, forMeta } from './dispatch.js';
 import { autoHorizon, events, fitted, MAX_STEPS } from './schedule-timing.js';
 import './views.css';
 
@@ -77,8 +78,16 @@ interface Curve {
   lr: Float32Array;
 }
 
-/** Builds the schedules view of one entry. */
-export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
+/** The schedules that decay geometrically: their curves start on a log scale. */
+const LOG_SCALE = ['step_lr', 'exponential_lr'];
+
+/**
+ * Builds the schedule view of one entry. Every schedule is a learning-rate curve, so the registry's kind decides: a
+ * new schedule is drawn here by itself, any other kind of entry gets the generic view.
+ */
+export const createView = familyView([forMeta((op) => op.kind === 'schedule', scheduleView)]);
+
+function scheduleView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyView {
   const t = L[ctx.lang];
   const { dl, store } = ctx;
   const metas = new Map(dl.ops().map((o) => [o.id, o]));
@@ -88,7 +97,7 @@ export function createView(host: HTMLElement, op: OpMeta, ctx: ViewContext): Fam
     .filter((o) => o.kind === 'schedule' && o.id !== op.id)
     .map((o) => o.id);
   const cmpDefault = ['cosine_annealing_lr', 'warmup_cosine', 'step_lr'].filter((id) => id !== op.id).slice(0, 2);
-  const logDefault = op.id === 'step_lr' || op.id === 'exponential_lr';
+  const logDefault = LOG_SCALE.includes(op.id);
   let logY = store.bool('logy', logDefault);
   let at = store.int('at', -1, -1, MAX_STEPS);
   const stepsDefault = op.params.find((p) => p.name === 'steps')?.default ?? 10;
