@@ -5,7 +5,6 @@
 // in the registry's order. A kernel that read a param by position would read
 // its neighbour there and give another result.
 #include <cstring>
-#include <set>
 #include <string>
 
 #include "tests/core/param_order_run.h"
@@ -20,13 +19,6 @@ static_assert(DLMATH_PARAM(huber, reduction) == 0);
 static_assert(DLMATH_PARAM(huber, delta) == 1);
 static_assert(DLMATH_PARAM(triplet_margin, reduction) == 4);
 static_assert(DLMATH_PARAM(ctc, zero_infinity) == 2);
-
-// The families whose kernel files still read params by position: the
-// engine's optim.cc, schedules.cc and init.cc are being rewritten elsewhere
-// and are converted after that work is merged. Remove a family from this list
-// as its file is converted; the test then covers it.
-const std::set<Family> kNotYetByName = {Family::optimizers, Family::schedules,
-                                        Family::initialization};
 
 bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() &&
@@ -56,7 +48,7 @@ TEST_CASE("the rotated build lists every row's params rotated", "[params]") {
 TEST_CASE("every op computes the same with its row's params rotated",
           "[params]") {
   for (const OpInfo& op : Ops()) {
-    if (kNotYetByName.count(op.family) || op.num_params() < 2) continue;
+    if (op.num_params() < 2) continue;
     DYNAMIC_SECTION(op.id) {
       for (const std::vector<double>& p : ParamSets(op)) {
         // Inputs: elementwise and rowwise rows get a row of the sweep, the

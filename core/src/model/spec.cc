@@ -425,7 +425,7 @@ Status ParseLinear(Obj& o, LayerSpec* l) {
   }
   if (l->init.op && l->init.is_default) {
     for (int k = 0; k < def.num_params(); ++k) l->init.p[k] = def.params[k].def;
-    l->init.p[def.ParamIndex("a")] = std::sqrt(5.0);
+    l->init.p[DLMATH_PARAM(kaiming_uniform, a)] = std::sqrt(5.0);
   }
   if (l->init.op) {
     Placeholders in;
