@@ -10,6 +10,7 @@
 #include <numbers>
 
 #include "core/src/random.h"
+#include "dlmath/registry.h"
 
 namespace dlmath::ref {
 
@@ -58,13 +59,14 @@ inline void ReluBackward(double x, double dy, const double*, uint64_t,
   *dx += dy * NaNOr(x, x > 0 ? 1.0 : 0.0);
 }
 
-// p = {negative_slope}. x * slope for x <= 0 (so -0 -> -0); slope at 0.
+// x * negative_slope for x <= 0 (so -0 -> -0); slope at 0.
 inline double LeakyReluForward(double x, const double* p, uint64_t) {
-  return x > 0 ? x : x * p[0];
+  return x > 0 ? x : x * p[DLMATH_PARAM(leaky_relu, negative_slope)];
 }
 inline void LeakyReluBackward(double x, double dy, const double* p, uint64_t,
                               double* dx, double*) {
-  *dx += dy * NaNOr(x, x > 0 ? 1.0 : p[0]);
+  *dx +=
+      dy * NaNOr(x, x > 0 ? 1.0 : p[DLMATH_PARAM(leaky_relu, negative_slope)]);
 }
 
 // rrelu's counter-based RNG (core/src/random.h); the kernel
@@ -77,13 +79,16 @@ inline double RreluUniform(uint32_t seed, uint64_t i) {
       Mix32Scalar(Mix32Scalar(static_cast<uint32_t>(i) + key) ^ key);
   return (h >> 8) * 0x1p-24;
 }
-// p = {lower, upper, training, seed}. Eval: slope (lower + upper)/2.
+// Params lower, upper, training, seed. Eval: slope (lower + upper)/2.
 // Training: slope lower + (upper - lower) u_i for x <= 0 (PyTorch draws for
 // x <= 0 too), 1 above.
 inline double RreluSlope(double x, const double* p, uint64_t i) {
   if (x > 0) return 1.0;
-  if (p[2] == 0) return 0.5 * (p[0] + p[1]);
-  return p[0] + (p[1] - p[0]) * RreluUniform(static_cast<uint32_t>(p[3]), i);
+  const double lower = p[DLMATH_PARAM(rrelu, lower)];
+  const double upper = p[DLMATH_PARAM(rrelu, upper)];
+  if (p[DLMATH_PARAM(rrelu, training)] == 0) return 0.5 * (lower + upper);
+  const auto seed = static_cast<uint32_t>(p[DLMATH_PARAM(rrelu, seed)]);
+  return lower + (upper - lower) * RreluUniform(seed, i);
 }
 inline double RreluForward(double x, const double* p, uint64_t i) {
   return x > 0 ? x : x * RreluSlope(x, p, i);
@@ -93,14 +98,14 @@ inline void RreluBackward(double x, double dy, const double* p, uint64_t i,
   *dx += dy * NaNOr(x, RreluSlope(x, p, i));
 }
 
-// p = {alpha}. alpha (e^x - 1) for x <= 0; derivative alpha e^x there
-// (PyTorch takes that side at 0).
+// alpha (e^x - 1) for x <= 0; derivative alpha e^x there (PyTorch takes
+// that side at 0).
 inline double EluForward(double x, const double* p, uint64_t) {
-  return x > 0 ? x : p[0] * std::expm1(x);
+  return x > 0 ? x : p[DLMATH_PARAM(elu, alpha)] * std::expm1(x);
 }
 inline void EluBackward(double x, double dy, const double* p, uint64_t,
                         double* dx, double*) {
-  *dx += dy * (x > 0 ? 1.0 : p[0] * std::exp(x));
+  *dx += dy * (x > 0 ? 1.0 : p[DLMATH_PARAM(elu, alpha)] * std::exp(x));
 }
 
 inline constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
@@ -113,13 +118,14 @@ inline void SeluBackward(double x, double dy, const double*, uint64_t,
   *dx += dy * kSeluScale * (x > 0 ? 1.0 : kSeluAlpha * std::exp(x));
 }
 
-// p = {alpha > 0}. max(0, x) + min(0, alpha (e^{x/alpha} - 1)).
+// alpha > 0. max(0, x) + min(0, alpha (e^{x/alpha} - 1)).
 inline double CeluForward(double x, const double* p, uint64_t) {
-  return x > 0 ? x : p[0] * std::expm1(x / p[0]);
+  const double alpha = p[DLMATH_PARAM(celu, alpha)];
+  return x > 0 ? x : alpha * std::expm1(x / alpha);
 }
 inline void CeluBackward(double x, double dy, const double* p, uint64_t,
                          double* dx, double*) {
-  *dx += dy * (x > 0 ? 1.0 : std::exp(x / p[0]));
+  *dx += dy * (x > 0 ? 1.0 : std::exp(x / p[DLMATH_PARAM(celu, alpha)]));
 }
 
 // x Phi(x), Phi(x) = erfc(-x/sqrt2)/2: the erfc form has no cancellation in
@@ -174,23 +180,24 @@ inline void SiluBackward(double x, double dy, const double*, uint64_t,
   *dx += dy * (RefSigmoid(x) + x * RefSigmoidSlope(x));
 }
 
-// p = {beta}, learnable. x sigma(beta x). Where beta x is infinite the
-// product takes its limit (a signed zero, or x).
+// beta learnable. x sigma(beta x). Where beta x is infinite the product
+// takes its limit (a signed zero, or x).
 inline double SwishBetaForward(double x, const double* p, uint64_t) {
-  const double t = p[0] * x;
+  const double t = p[DLMATH_PARAM(swish_beta, beta)] * x;
   if (std::isinf(t)) return t > 0 ? x : std::copysign(0.0, x);
   return x * RefSigmoid(t);
 }
 inline void SwishBetaBackward(double x, double dy, const double* p, uint64_t,
                               double* dx, double* dp) {
-  const double t = p[0] * x;
+  const int k = DLMATH_PARAM(swish_beta, beta);
+  const double t = p[k] * x;
   if (std::isinf(t)) {  // sigma' = 0 and sigma is 0 or 1; no x^2 * 0 = NaN
     *dx += dy * (t > 0 ? 1.0 : 0.0);
     return;
   }
   const double slope = RefSigmoidSlope(t);
   *dx += dy * (RefSigmoid(t) + t * slope);
-  dp[0] += dy * x * x * slope;
+  dp[k] += dy * x * x * slope;
 }
 
 // x tanh(softplus x), softplus x = log1p(e^x) computed stably.
@@ -211,17 +218,18 @@ inline void MishBackward(double x, double dy, const double*, uint64_t,
   *dx += dy * (t + x * (1 - t * t) * RefSigmoid(x));
 }
 
-// p = {beta > 0, threshold}. PyTorch: x where beta x > threshold, else
+// beta > 0, threshold. PyTorch: x where beta x > threshold, else
 // log(1 + e^{beta x})/beta; the derivative is sigma(beta x) (1 above).
 inline double SoftplusForward(double x, const double* p, uint64_t) {
-  const double t = p[0] * x;
-  if (t > p[1]) return x;
-  return (std::fmax(t, 0.0) + std::log1p(std::exp(-std::fabs(t)))) / p[0];
+  const double beta = p[DLMATH_PARAM(softplus, beta)];
+  const double t = beta * x;
+  if (t > p[DLMATH_PARAM(softplus, threshold)]) return x;
+  return (std::fmax(t, 0.0) + std::log1p(std::exp(-std::fabs(t)))) / beta;
 }
 inline void SoftplusBackward(double x, double dy, const double* p, uint64_t,
                              double* dx, double*) {
-  const double t = p[0] * x;
-  *dx += dy * (t > p[1] ? 1.0 : RefSigmoid(t));
+  const double t = p[DLMATH_PARAM(softplus, beta)] * x;
+  *dx += dy * (t > p[DLMATH_PARAM(softplus, threshold)] ? 1.0 : RefSigmoid(t));
 }
 
 // x/(1 + |x|); softsign(+-inf) = +-1.
@@ -235,7 +243,7 @@ inline void SoftsignBackward(double x, double dy, const double*, uint64_t,
   *dx += dy * r * r;
 }
 
-// p = {min_val, max_val}. min(max(x, lo), hi) keeping NaN; derivative 1
+// min_val, max_val. min(max(x, lo), hi) keeping NaN; derivative 1
 // strictly inside, 0 on the bounds and beyond (PyTorch).
 inline double RefClamp(double x, double lo, double hi) {
   return x < lo ? lo : x > hi ? hi : x;
@@ -244,11 +252,13 @@ inline double RefClampSlope(double x, double lo, double hi) {
   return NaNOr(x, x > lo && x < hi ? 1.0 : 0.0);
 }
 inline double HardtanhForward(double x, const double* p, uint64_t) {
-  return RefClamp(RefClamp(x, p[0], INFINITY), -INFINITY, p[1]);
+  return RefClamp(RefClamp(x, p[DLMATH_PARAM(hardtanh, min_val)], INFINITY),
+                  -INFINITY, p[DLMATH_PARAM(hardtanh, max_val)]);
 }
 inline void HardtanhBackward(double x, double dy, const double* p, uint64_t,
                              double* dx, double*) {
-  *dx += dy * RefClampSlope(x, p[0], p[1]);
+  *dx += dy * RefClampSlope(x, p[DLMATH_PARAM(hardtanh, min_val)],
+                            p[DLMATH_PARAM(hardtanh, max_val)]);
 }
 
 // min(relu(x), 6): relu6(-0) = +0 as relu.

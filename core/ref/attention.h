@@ -19,17 +19,28 @@ namespace attention {
 
 // One attention block over row-major operands with leading dimensions (so a
 // head can be a column slice): q [l, e] (row stride ldq), k [s, e] (ldk),
-// v [s, ev] (ldv). p [l, s] = softmax(scale q k^T + mask), masked entries
-// -inf; a row with every entry -inf gives zeros (PyTorch >= 2.5).
-// mask: null, additive (kind 0) or boolean (kind 1: 0 masks out).
+// v [s, ev] (ldv). p [l, s] = softmax(scale q k^T + masks), masked entries
+// -inf; a row with every entry -inf gives zeros (PyTorch >= 2.5). mask
+// [l, s] and key_mask [s] (null: none) are additive (kind 0) or boolean:
+// kind 1 hides entries equal to 0 (scaled_dot_product_attention), kind 2
+// entries not equal to 0 (nn.MultiheadAttention).
 struct Block {
   const double *q, *k, *v;
   int64_t ldq, ldk, ldv, l, s, e, ev;
   double scale;
   const double* mask = nullptr;
+  const double* key_mask = nullptr;
   int kind = 0;
   bool causal = false;
 };
+
+// Score t with mask value m applied.
+inline double Masked(double t, double m, int kind) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (kind == 0) return t + m;
+  const bool hide = kind == 1 ? m == 0 : m != 0;
+  return hide ? -inf : t;
+}
 
 inline std::vector<double> Probs(const Block& b) {
   const double inf = std::numeric_limits<double>::infinity();
@@ -41,11 +52,8 @@ inline std::vector<double> Probs(const Block& b) {
       for (int64_t x = 0; x < b.e; ++x)
         t += b.q[i * b.ldq + x] * b.k[j * b.ldk + x];
       t *= b.scale;
-      if (b.mask) {
-        const double mv = b.mask[i * b.s + j];
-        if (b.kind == 0) t += mv;
-        if (b.kind == 1 && mv == 0) t = -inf;
-      }
+      if (b.mask) t = Masked(t, b.mask[i * b.s + j], b.kind);
+      if (b.key_mask) t = Masked(t, b.key_mask[j], b.kind);
       if (b.causal && j > i) t = -inf;
       p[i * b.s + j] = t;
       m = std::max(m, t);
@@ -122,10 +130,13 @@ inline Block SdpaBlock(const GenCall<double>& c, int64_t bi) {
           .s = s,
           .e = e,
           .ev = ev,
-          .scale = c.p[1] > 0 ? c.p[1] : 1 / std::sqrt(double(e))};
+          .scale = 1 / std::sqrt(double(e))};
+  const double scale = c.p[DLMATH_PARAM(scaled_dot_product_attention, scale)];
+  if (scale > 0) b.scale = scale;
   if (c.in[3]) b.mask = c.in[3] + (sh[3].rank == 3 ? bi * l * s : 0);
-  b.kind = static_cast<int>(c.p[2]);
-  b.causal = c.p[0] != 0;
+  b.kind = static_cast<int>(
+      c.p[DLMATH_PARAM(scaled_dot_product_attention, mask_kind)]);
+  b.causal = c.p[DLMATH_PARAM(scaled_dot_product_attention, is_causal)] != 0;
   return b;
 }
 
@@ -159,23 +170,35 @@ inline void LinearBackward(const double* x, const double* w,
 }
 
 // The forward of multi_head_attention: projections, per-head probabilities
-// and the concatenated head outputs.
+// and the concatenated head outputs. Masks: attn_mask [l, s] or [h, l, s]
+// (input 7), key_padding_mask [s] (input 8); boolean ones hide nonzero
+// entries, as nn.MultiheadAttention.
 struct Mha {
   int64_t l, s, e, h, hd;
   std::vector<double> q, k, v, o;
   std::vector<std::vector<double>> p;  // per head [l, s]
+  const double* attn_mask = nullptr;
+  bool mask_per_head = false;
+  const double* key_padding_mask = nullptr;
+  int kind = 0;
+  bool causal = false;
   Block Head(int64_t hh) const {
-    return Block{.q = q.data() + hh * hd,
-                 .k = k.data() + hh * hd,
-                 .v = v.data() + hh * hd,
-                 .ldq = e,
-                 .ldk = e,
-                 .ldv = e,
-                 .l = l,
-                 .s = s,
-                 .e = hd,
-                 .ev = hd,
-                 .scale = 1 / std::sqrt(double(hd))};
+    Block b{.q = q.data() + hh * hd,
+            .k = k.data() + hh * hd,
+            .v = v.data() + hh * hd,
+            .ldq = e,
+            .ldk = e,
+            .ldv = e,
+            .l = l,
+            .s = s,
+            .e = hd,
+            .ev = hd,
+            .scale = 1 / std::sqrt(double(hd))};
+    if (attn_mask) b.mask = attn_mask + (mask_per_head ? hh * l * s : 0);
+    b.key_mask = key_padding_mask;
+    b.kind = kind;
+    b.causal = causal;
+    return b;
   }
 };
 inline Mha MhaForward(const GenCall<double>& c) {
@@ -183,7 +206,13 @@ inline Mha MhaForward(const GenCall<double>& c) {
   m.l = c.in_shape[0][0];
   m.e = c.in_shape[0][1];
   m.s = c.in_shape[1][0];
-  m.h = static_cast<int64_t>(c.p[0]);
+  m.h =
+      static_cast<int64_t>(c.p[DLMATH_PARAM(multi_head_attention, num_heads)]);
+  m.attn_mask = c.in[7];
+  m.mask_per_head = c.in[7] && c.in_shape[7].rank == 3;
+  m.key_padding_mask = c.in[8];
+  m.kind = c.p[DLMATH_PARAM(multi_head_attention, mask_kind)] == 0 ? 0 : 2;
+  m.causal = c.p[DLMATH_PARAM(multi_head_attention, is_causal)] != 0;
   m.hd = m.e / m.h;
   const int64_t e = m.e;
   const double* w = c.in[3];
@@ -228,18 +257,20 @@ inline void ScaledDotProductAttentionBackward(const GenCall<double>& c) {
 }
 
 // multi_head_attention: PyTorch's packed in-projection, per-head scaled
-// dot-product attention, out-projection; params num_heads, need_weights,
-// average_attn_weights.
+// dot-product attention with the masks, out-projection; params num_heads,
+// need_weights, average_attn_weights, is_causal, mask_kind.
 inline void MultiHeadAttentionForward(const GenCall<double>& c) {
   const attention::Mha m = attention::MhaForward(c);
   const std::vector<double> out =
       attention::Linear(m.o.data(), c.in[5], c.in[6], m.l, m.e);
   for (size_t i = 0; i < out.size(); ++i) c.out[i] = out[i];
-  if (!c.aux || !c.aux[0] || c.p[1] == 0) return;
+  if (!c.aux || !c.aux[0] ||
+      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0)
+    return;
   const int64_t ls = m.l * m.s;
   for (int64_t hh = 0; hh < m.h; ++hh)
     for (int64_t i = 0; i < ls; ++i) {
-      if (c.p[2] == 0)
+      if (c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] == 0)
         c.aux[0][hh * ls + i] = m.p[hh][i];
       else
         c.aux[0][i] = (hh ? c.aux[0][i] : 0) + m.p[hh][i] / m.h;
@@ -274,7 +305,8 @@ inline void SinusoidalForward(const GenCall<double>& c) {
   const int64_t len = c.out_shape[0], dm = c.out_shape[1];
   for (int64_t pos = 0; pos < len; ++pos)
     for (int64_t j = 0; j < dm; ++j) {
-      const double a = pos / std::pow(c.p[0], double(j - j % 2) / dm);
+      const double a = pos / std::pow(c.p[DLMATH_PARAM(sinusoidal, base)],
+                                      double(j - j % 2) / dm);
       c.out[pos * dm + j] = j % 2 ? std::cos(a) : std::sin(a);
     }
 }

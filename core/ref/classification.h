@@ -1,6 +1,6 @@
 // Float64 references of the classification, ranking and sequence losses,
 // written from the definitions with PyTorch's (and torchvision's)
-// conventions; the oracle for core/src/ops/classification.cc. Backward
+// conventions; the oracle for core/src/ops/losses.cc. Backward
 // functions accumulate like the kernels. reduction: 0 mean, 1 sum, 2 none.
 #ifndef DLMATH_REF_CLASSIFICATION_H_
 #define DLMATH_REF_CLASSIFICATION_H_
@@ -53,17 +53,18 @@ inline double Sigmoid(double x) {
 // ----- cross_entropy ---------------------------------------------------------
 // Each counted row i gets target weights a_c (index form: (1-eps) w_t [c=t] +
 // eps/C w_c; probabilities: w_c ((1-eps) t_c + eps/C)); loss_i = -sum_c a_c
-// log p_c, d loss_i / d x_c = p_c sum_k a_k - a_c. 'mean' divides by the
-// summed target weights (index form) or by N (probabilities).
+// log p_c, d loss_i / d x_c = p_c sum_k a_k - a_c, and with probabilities
+// d loss_i / d t_c = -(1-eps) w_c log p_c. 'mean' divides by the summed
+// target weights (index form) or by N (probabilities).
 inline bool CeRowWeights(const GenCall<double>& c, int64_t i,
                          std::vector<double>* a) {
   const int64_t classes = c.in_shape[0][1];
-  const double eps = c.p[2];
+  const double eps = c.p[DLMATH_PARAM(cross_entropy, label_smoothing)];
   const double* w = c.in[2];
   a->assign(classes, 0);
   if (c.in_shape[1].rank == 1) {
     const double t = c.in[1][i];
-    if (t == c.p[1]) return false;
+    if (t == c.p[DLMATH_PARAM(cross_entropy, ignore_index)]) return false;
     const int64_t k = static_cast<int64_t>(t);
     for (int64_t j = 0; j < classes; ++j)
       (*a)[j] = eps / classes * (w ? w[j] : 1.0);
@@ -81,14 +82,14 @@ inline double CeDenominator(const GenCall<double>& c) {
   double s = 0;
   for (int64_t i = 0; i < rows; ++i) {
     const double t = c.in[1][i];
-    if (t == c.p[1]) continue;
+    if (t == c.p[DLMATH_PARAM(cross_entropy, ignore_index)]) continue;
     s += c.in[2] ? c.in[2][static_cast<int64_t>(t)] : 1.0;
   }
   return s;
 }
 inline void CrossEntropyForward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[0]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(cross_entropy, reduction)]);
   std::vector<double> terms(rows, 0), lp(classes), a;
   for (int64_t i = 0; i < rows; ++i) {
     if (!CeRowWeights(c, i, &a)) continue;
@@ -98,10 +99,12 @@ inline void CrossEntropyForward(const GenCall<double>& c) {
   cls::Reduce(terms.data(), rows, r, CeDenominator(c), c.out);
 }
 inline void CrossEntropyBackward(const GenCall<double>& c) {
-  if (!c.din[0]) return;
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[0]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(cross_entropy, reduction)]);
+  const double eps = c.p[DLMATH_PARAM(cross_entropy, label_smoothing)];
   const double denom = CeDenominator(c);
+  // Class indices are labels: no gradient.
+  double* dt = c.in_shape[1].rank == 2 ? c.din[1] : nullptr;
   std::vector<double> lp(classes), a;
   for (int64_t i = 0; i < rows; ++i) {
     if (!CeRowWeights(c, i, &a)) continue;
@@ -109,8 +112,13 @@ inline void CrossEntropyBackward(const GenCall<double>& c) {
     cls::LogSoftmax(c.in[0] + i * classes, classes, lp.data());
     double sa = 0;
     for (int64_t j = 0; j < classes; ++j) sa += a[j];
-    for (int64_t j = 0; j < classes; ++j)
-      c.din[0][i * classes + j] += g * (std::exp(lp[j]) * sa - a[j]);
+    for (int64_t j = 0; j < classes; ++j) {
+      if (c.din[0])
+        c.din[0][i * classes + j] += g * (std::exp(lp[j]) * sa - a[j]);
+      if (dt)
+        dt[i * classes + j] -=
+            g * (1 - eps) * (c.in[2] ? c.in[2][j] : 1.0) * lp[j];
+    }
   }
 }
 
@@ -120,15 +128,17 @@ inline void HingeForward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
   std::vector<double> terms(n);
   for (int64_t i = 0; i < n; ++i)
-    terms[i] = std::max(0.0, c.p[0] - c.in[1][i] * c.in[0][i]);
-  cls::Reduce(terms.data(), n, static_cast<int>(c.p[1]), n, c.out);
+    terms[i] = std::max(
+        0.0, c.p[DLMATH_PARAM(hinge, margin)] - c.in[1][i] * c.in[0][i]);
+  cls::Reduce(terms.data(), n,
+              static_cast<int>(c.p[DLMATH_PARAM(hinge, reduction)]), n, c.out);
 }
 inline void HingeBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(hinge, reduction)]);
   for (int64_t i = 0; i < n; ++i)
-    if (c.p[0] - c.in[1][i] * c.in[0][i] >= 0)
+    if (c.p[DLMATH_PARAM(hinge, margin)] - c.in[1][i] * c.in[0][i] >= 0)
       c.din[0][i] -= cls::Upstream(c.dy, r, i, n) * c.in[1][i];
 }
 
@@ -138,14 +148,20 @@ inline void MarginRankingForward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
   std::vector<double> terms(n);
   for (int64_t i = 0; i < n; ++i)
-    terms[i] = std::max(0.0, -c.in[2][i] * (c.in[0][i] - c.in[1][i]) + c.p[0]);
-  cls::Reduce(terms.data(), n, static_cast<int>(c.p[1]), n, c.out);
+    terms[i] = std::max(0.0, -c.in[2][i] * (c.in[0][i] - c.in[1][i]) +
+                                 c.p[DLMATH_PARAM(margin_ranking, margin)]);
+  cls::Reduce(terms.data(), n,
+              static_cast<int>(c.p[DLMATH_PARAM(margin_ranking, reduction)]), n,
+              c.out);
 }
 inline void MarginRankingBackward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(margin_ranking, reduction)]);
   for (int64_t i = 0; i < n; ++i) {
-    if (-c.in[2][i] * (c.in[0][i] - c.in[1][i]) + c.p[0] < 0) continue;
+    if (-c.in[2][i] * (c.in[0][i] - c.in[1][i]) +
+            c.p[DLMATH_PARAM(margin_ranking, margin)] <
+        0)
+      continue;
     const double g = cls::Upstream(c.dy, r, i, n) * c.in[2][i];
     if (c.din[0]) c.din[0][i] -= g;
     if (c.din[1]) c.din[1][i] += g;
@@ -173,13 +189,19 @@ inline void CosineEmbeddingForward(const GenCall<double>& c) {
   for (int64_t i = 0; i < rows; ++i) {
     double na, nb;
     const double cs = CosineRow(c.in[0] + i * d, c.in[1] + i * d, d, &na, &nb);
-    terms[i] = c.in[2][i] > 0 ? 1 - cs : std::max(0.0, cs - c.p[0]);
+    terms[i] =
+        c.in[2][i] > 0
+            ? 1 - cs
+            : std::max(0.0, cs - c.p[DLMATH_PARAM(cosine_embedding, margin)]);
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[1]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(cosine_embedding, reduction)]),
+              rows, c.out);
 }
 inline void CosineEmbeddingBackward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
+  const int r =
+      static_cast<int>(c.p[DLMATH_PARAM(cosine_embedding, reduction)]);
   for (int64_t i = 0; i < rows; ++i) {
     const double* a = c.in[0] + i * d;
     const double* b = c.in[1] + i * d;
@@ -189,7 +211,7 @@ inline void CosineEmbeddingBackward(const GenCall<double>& c) {
     if (c.in[2][i] > 0) {
       k = -1;
     } else {
-      if (cs - c.p[0] < 0) continue;
+      if (cs - c.p[DLMATH_PARAM(cosine_embedding, margin)] < 0) continue;
       k = 1;
     }
     k *= cls::Upstream(c.dy, r, i, rows);
@@ -206,7 +228,7 @@ inline void CosineEmbeddingBackward(const GenCall<double>& c) {
 // params: p, margin, reduction.
 inline void MultiMarginForward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int pw = static_cast<int>(c.p[0]);
+  const int pw = static_cast<int>(c.p[DLMATH_PARAM(multi_margin, p)]);
   std::vector<double> terms(rows, 0);
   for (int64_t i = 0; i < rows; ++i) {
     const double* x = c.in[0] + i * classes;
@@ -214,18 +236,20 @@ inline void MultiMarginForward(const GenCall<double>& c) {
     double s = 0;
     for (int64_t j = 0; j < classes; ++j) {
       if (j == y) continue;
-      const double z = c.p[1] - x[y] + x[j];
+      const double z = c.p[DLMATH_PARAM(multi_margin, margin)] - x[y] + x[j];
       if (z > 0) s += pw == 1 ? z : z * z;
     }
     terms[i] = s * (c.in[2] ? c.in[2][y] : 1.0) / classes;
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[2]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(multi_margin, reduction)]),
+              rows, c.out);
 }
 inline void MultiMarginBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int pw = static_cast<int>(c.p[0]);
-  const int r = static_cast<int>(c.p[2]);
+  const int pw = static_cast<int>(c.p[DLMATH_PARAM(multi_margin, p)]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(multi_margin, reduction)]);
   for (int64_t i = 0; i < rows; ++i) {
     const double* x = c.in[0] + i * classes;
     double* dx = c.din[0] + i * classes;
@@ -234,7 +258,7 @@ inline void MultiMarginBackward(const GenCall<double>& c) {
                      (c.in[2] ? c.in[2][y] : 1.0) / classes;
     for (int64_t j = 0; j < classes; ++j) {
       if (j == y) continue;
-      const double z = c.p[1] - x[y] + x[j];
+      const double z = c.p[DLMATH_PARAM(multi_margin, margin)] - x[y] + x[j];
       if (z <= 0) continue;
       const double g = k * (pw == 1 ? 1.0 : 2 * z);
       dx[j] += g;
@@ -265,17 +289,20 @@ inline void FocalForward(const GenCall<double>& c) {
   std::vector<double> terms(n);
   for (int64_t i = 0; i < n; ++i) {
     double dx;
-    FocalTerm(c.in[0][i], c.in[1][i], c.p[0], c.p[1], &terms[i], &dx);
+    FocalTerm(c.in[0][i], c.in[1][i], c.p[DLMATH_PARAM(focal, alpha)],
+              c.p[DLMATH_PARAM(focal, gamma)], &terms[i], &dx);
   }
-  cls::Reduce(terms.data(), n, static_cast<int>(c.p[2]), n, c.out);
+  cls::Reduce(terms.data(), n,
+              static_cast<int>(c.p[DLMATH_PARAM(focal, reduction)]), n, c.out);
 }
 inline void FocalBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[2]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(focal, reduction)]);
   for (int64_t i = 0; i < n; ++i) {
     double loss, dx;
-    FocalTerm(c.in[0][i], c.in[1][i], c.p[0], c.p[1], &loss, &dx);
+    FocalTerm(c.in[0][i], c.in[1][i], c.p[DLMATH_PARAM(focal, alpha)],
+              c.p[DLMATH_PARAM(focal, gamma)], &loss, &dx);
     c.din[0][i] += cls::Upstream(c.dy, r, i, n) * dx;
   }
 }
@@ -290,15 +317,21 @@ inline void FocalMulticlassForward(const GenCall<double>& c) {
     const int64_t t = static_cast<int64_t>(c.in[1][i]);
     cls::LogSoftmax(c.in[0] + i * classes, classes, lp.data());
     const double at = c.in[2] ? c.in[2][t] : 1.0;
-    terms[i] = -at * std::pow(-std::expm1(lp[t]), c.p[0]) * lp[t];
+    terms[i] = -at *
+               std::pow(-std::expm1(lp[t]),
+                        c.p[DLMATH_PARAM(focal_multiclass, gamma)]) *
+               lp[t];
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[1]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(focal_multiclass, reduction)]),
+              rows, c.out);
 }
 inline void FocalMulticlassBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
-  const double gamma = c.p[0];
+  const int r =
+      static_cast<int>(c.p[DLMATH_PARAM(focal_multiclass, reduction)]);
+  const double gamma = c.p[DLMATH_PARAM(focal_multiclass, gamma)];
   std::vector<double> lp(classes);
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t t = static_cast<int64_t>(c.in[1][i]);
@@ -345,17 +378,25 @@ inline void TripletMarginForward(const GenCall<double>& c) {
     const double* a = c.in[0] + i * d;
     const double* po = c.in[1] + i * d;
     const double* ne = c.in[2] + i * d;
-    const double dp = PDist(a, po, d, c.p[1], c.p[2]);
-    double dn = PDist(a, ne, d, c.p[1], c.p[2]);
-    if (c.p[3] != 0) dn = std::min(dn, PDist(po, ne, d, c.p[1], c.p[2]));
-    terms[i] = std::max(0.0, c.p[0] + dp - dn);
+    const double dp = PDist(a, po, d, c.p[DLMATH_PARAM(triplet_margin, p)],
+                            c.p[DLMATH_PARAM(triplet_margin, eps)]);
+    double dn = PDist(a, ne, d, c.p[DLMATH_PARAM(triplet_margin, p)],
+                      c.p[DLMATH_PARAM(triplet_margin, eps)]);
+    if (c.p[DLMATH_PARAM(triplet_margin, swap)] != 0)
+      dn = std::min(dn, PDist(po, ne, d, c.p[DLMATH_PARAM(triplet_margin, p)],
+                              c.p[DLMATH_PARAM(triplet_margin, eps)]));
+    terms[i] =
+        std::max(0.0, c.p[DLMATH_PARAM(triplet_margin, margin)] + dp - dn);
   }
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[4]), rows, c.out);
+  cls::Reduce(terms.data(), rows,
+              static_cast<int>(c.p[DLMATH_PARAM(triplet_margin, reduction)]),
+              rows, c.out);
 }
 inline void TripletMarginBackward(const GenCall<double>& c) {
   const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[4]);
-  const double pw = c.p[1], eps = c.p[2];
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(triplet_margin, reduction)]);
+  const double pw = c.p[DLMATH_PARAM(triplet_margin, p)],
+               eps = c.p[DLMATH_PARAM(triplet_margin, eps)];
   for (int64_t i = 0; i < rows; ++i) {
     const double* a = c.in[0] + i * d;
     const double* po = c.in[1] + i * d;
@@ -365,9 +406,13 @@ inline void TripletMarginBackward(const GenCall<double>& c) {
     double* dne = c.din[2] ? c.din[2] + i * d : nullptr;
     const double dp = PDist(a, po, d, pw, eps);
     const double dan = PDist(a, ne, d, pw, eps);
-    const double dpn = c.p[3] != 0 ? PDist(po, ne, d, pw, eps) : dan;
+    const double dpn = c.p[DLMATH_PARAM(triplet_margin, swap)] != 0
+                           ? PDist(po, ne, d, pw, eps)
+                           : dan;
     const bool swapped = dpn < dan;
-    if (c.p[0] + dp - (swapped ? dpn : dan) < 0) continue;
+    if (c.p[DLMATH_PARAM(triplet_margin, margin)] + dp - (swapped ? dpn : dan) <
+        0)
+      continue;
     const double g = cls::Upstream(c.dy, r, i, rows);
     PDistGrad(a, po, d, pw, eps, g, da, dpo);
     if (swapped) {
@@ -379,9 +424,10 @@ inline void TripletMarginBackward(const GenCall<double>& c) {
 }
 
 // ----- info_nce ------------------------------------------------------------
-// logits_ij = <q_i, k_j> / tau (rows normalised as F.normalize, eps 1e-12,
-// when normalize); loss_i = cross-entropy of row i with target i. params:
-// temperature, normalize, reduction.
+// z_ij = <q_i, k_j> / tau (rows normalised as F.normalize, eps 1e-12, when
+// normalize); loss_i = cross-entropy of row i of z with target i, or with
+// symmetric (CLIP) the mean of that and the cross-entropy of column i with
+// target i. params: temperature, normalize, symmetric, reduction.
 inline void InfoNceUnit(const double* v, int64_t d, bool normalize, double* out,
                         double* norm) {
   double s = 0;
@@ -389,59 +435,86 @@ inline void InfoNceUnit(const double* v, int64_t d, bool normalize, double* out,
   *norm = normalize ? std::max(std::sqrt(s), 1e-12) : 1.0;
   for (int64_t k = 0; k < d; ++k) out[k] = v[k] / *norm;
 }
-inline void InfoNceLogits(const GenCall<double>& c, std::vector<double>* q,
-                          std::vector<double>* k, std::vector<double>* qn,
-                          std::vector<double>* kn, std::vector<double>* lp) {
-  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const bool normalize = c.p[1] != 0;
-  q->resize(rows * d);
-  k->resize(rows * d);
-  qn->resize(rows);
-  kn->resize(rows);
-  lp->assign(rows * rows, 0);
-  for (int64_t i = 0; i < rows; ++i) {
-    InfoNceUnit(c.in[0] + i * d, d, normalize, q->data() + i * d, &(*qn)[i]);
-    InfoNceUnit(c.in[1] + i * d, d, normalize, k->data() + i * d, &(*kn)[i]);
+struct InfoNce {
+  int64_t n, d;
+  std::vector<double> q, k, qn, kn;
+  std::vector<double> row_lp, col_lp;  // log-softmax of rows / columns of z
+  double row_share;                    // weight of the row terms: 1 or 1/2
+};
+inline InfoNce InfoNceOf(const GenCall<double>& c) {
+  InfoNce e;
+  e.n = c.in_shape[0][0];
+  e.d = c.in_shape[0][1];
+  const int64_t n = e.n, d = e.d;
+  const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
+  const bool symmetric = c.p[DLMATH_PARAM(info_nce, symmetric)] != 0;
+  e.row_share = symmetric ? 0.5 : 1.0;
+  e.q.resize(n * d);
+  e.k.resize(n * d);
+  e.qn.resize(n);
+  e.kn.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    InfoNceUnit(c.in[0] + i * d, d, normalize, &e.q[i * d], &e.qn[i]);
+    InfoNceUnit(c.in[1] + i * d, d, normalize, &e.k[i * d], &e.kn[i]);
   }
-  std::vector<double> z(rows);
-  for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = 0; j < rows; ++j) {
+  std::vector<double> z(n * n), zt(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
       double s = 0;
-      for (int64_t m = 0; m < d; ++m) s += (*q)[i * d + m] * (*k)[j * d + m];
-      z[j] = s / c.p[0];
+      for (int64_t m = 0; m < d; ++m) s += e.q[i * d + m] * e.k[j * d + m];
+      z[i * n + j] = zt[j * n + i] =
+          s / c.p[DLMATH_PARAM(info_nce, temperature)];
     }
-    cls::LogSoftmax(z.data(), rows, lp->data() + i * rows);
+  e.row_lp.resize(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    cls::LogSoftmax(&z[i * n], n, &e.row_lp[i * n]);
+  if (symmetric) {  // col_lp[j * n + i]: log-softmax of column j at row i
+    e.col_lp.resize(n * n);
+    for (int64_t j = 0; j < n; ++j)
+      cls::LogSoftmax(&zt[j * n], n, &e.col_lp[j * n]);
   }
+  return e;
 }
 inline void InfoNceForward(const GenCall<double>& c) {
-  const int64_t rows = c.in_shape[0][0];
-  std::vector<double> q, k, qn, kn, lp, terms(rows);
-  InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
-  for (int64_t i = 0; i < rows; ++i) terms[i] = -lp[i * rows + i];
-  cls::Reduce(terms.data(), rows, static_cast<int>(c.p[2]), rows, c.out);
+  const InfoNce e = InfoNceOf(c);
+  std::vector<double> terms(e.n);
+  for (int64_t i = 0; i < e.n; ++i) {
+    terms[i] = -e.row_share * e.row_lp[i * e.n + i];
+    if (!e.col_lp.empty()) terms[i] -= 0.5 * e.col_lp[i * e.n + i];
+  }
+  cls::Reduce(terms.data(), e.n,
+              static_cast<int>(c.p[DLMATH_PARAM(info_nce, reduction)]), e.n,
+              c.out);
 }
 inline void InfoNceBackward(const GenCall<double>& c) {
-  const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[2]);
-  const bool normalize = c.p[1] != 0;
-  std::vector<double> q, k, qn, kn, lp;
-  InfoNceLogits(c, &q, &k, &qn, &kn, &lp);
-  std::vector<double> dq(rows * d, 0), dk(rows * d, 0);
-  for (int64_t i = 0; i < rows; ++i) {
-    const double g = cls::Upstream(c.dy, r, i, rows) / c.p[0];
-    for (int64_t j = 0; j < rows; ++j) {
-      const double gij = g * (std::exp(lp[i * rows + j]) - (i == j));
-      for (int64_t m = 0; m < d; ++m) {
-        dq[i * d + m] += gij * k[j * d + m];
-        dk[j * d + m] += gij * q[i * d + m];
-      }
+  const InfoNce e = InfoNceOf(c);
+  const int64_t n = e.n, d = e.d;
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(info_nce, reduction)]);
+  const bool normalize = c.p[DLMATH_PARAM(info_nce, normalize)] != 0;
+  const double tau = c.p[DLMATH_PARAM(info_nce, temperature)];
+  // dz_ij: row i's term and (symmetric) column j's term.
+  std::vector<double> dz(n * n, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const double gi = cls::Upstream(c.dy, r, i, n) / tau;
+      dz[i * n + j] +=
+          e.row_share * gi * (std::exp(e.row_lp[i * n + j]) - (i == j));
+      if (e.col_lp.empty()) continue;
+      const double gj = cls::Upstream(c.dy, r, j, n) / tau;
+      dz[i * n + j] += 0.5 * gj * (std::exp(e.col_lp[j * n + i]) - (i == j));
     }
-  }
+  std::vector<double> dq(n * d, 0), dk(n * d, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t m = 0; m < d; ++m) {
+        dq[i * d + m] += dz[i * n + j] * e.k[j * d + m];
+        dk[j * d + m] += dz[i * n + j] * e.q[i * d + m];
+      }
   // Through v / max(|v|, 1e-12): (dv - v^ <v^, dv>) / |v| above the clamp.
   auto back = [&](const std::vector<double>& u, const std::vector<double>& du,
                   const std::vector<double>& norm, double* dx) {
     if (!dx) return;
-    for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t i = 0; i < n; ++i) {
       double dot = 0;
       for (int64_t m = 0; m < d; ++m) dot += u[i * d + m] * du[i * d + m];
       const bool clamped = !normalize || norm[i] <= 1e-12;
@@ -450,8 +523,8 @@ inline void InfoNceBackward(const GenCall<double>& c) {
             (du[i * d + m] - (clamped ? 0.0 : u[i * d + m] * dot)) / norm[i];
     }
   };
-  back(q, dq, qn, c.din[0]);
-  back(k, dk, kn, c.din[1]);
+  back(e.q, dq, e.qn, c.din[0]);
+  back(e.k, dk, e.kn, c.din[1]);
 }
 
 // ----- ctc -----------------------------------------------------------------
@@ -474,7 +547,7 @@ inline double CtcSample(const GenCall<double>& c, int64_t n, double k,
   const int64_t N = ls[1], C = ls[2], S = c.in_shape[1][1];
   const int64_t T = static_cast<int64_t>(c.in[2][n]);
   const int64_t L = static_cast<int64_t>(c.in[3][n]);
-  const int64_t blank = static_cast<int64_t>(c.p[0]);
+  const int64_t blank = static_cast<int64_t>(c.p[DLMATH_PARAM(ctc, blank)]);
   const int64_t E = 2 * L + 1;
   std::vector<int64_t> lab(E);
   for (int64_t s = 0; s < E; ++s)
@@ -524,11 +597,11 @@ inline double CtcSample(const GenCall<double>& c, int64_t n, double k,
 }  // namespace cls
 inline void CtcForward(const GenCall<double>& c) {
   const int64_t N = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(ctc, reduction)]);
   std::vector<double> terms(N);
   for (int64_t n = 0; n < N; ++n) {
     double nll = cls::CtcSample(c, n, 0, nullptr);
-    if (c.p[2] != 0 && std::isinf(nll)) nll = 0;
+    if (c.p[DLMATH_PARAM(ctc, zero_infinity)] != 0 && std::isinf(nll)) nll = 0;
     terms[n] = r == 0 ? nll / std::max(1.0, c.in[3][n]) : nll;
   }
   cls::Reduce(terms.data(), N, r, N, c.out);
@@ -536,9 +609,11 @@ inline void CtcForward(const GenCall<double>& c) {
 inline void CtcBackward(const GenCall<double>& c) {
   if (!c.din[0]) return;
   const int64_t N = c.in_shape[0][1];
-  const int r = static_cast<int>(c.p[1]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(ctc, reduction)]);
   for (int64_t n = 0; n < N; ++n) {
-    if (c.p[2] != 0 && std::isinf(cls::CtcSample(c, n, 0, nullptr))) continue;
+    if (c.p[DLMATH_PARAM(ctc, zero_infinity)] != 0 &&
+        std::isinf(cls::CtcSample(c, n, 0, nullptr)))
+      continue;
     double k = cls::Upstream(c.dy, r, n, N);
     if (r == 0) k /= std::max(1.0, c.in[3][n]);
     cls::CtcSample(c, n, k, c.din[0]);

@@ -15,15 +15,21 @@
 
 namespace dlmath::ref {
 
+// The all_pairs param of the row of op kOp.
+template <OpId kOp>
+bool AllPairsOf(const double* p) {
+  return p[DLMATH_PARAM_OF(kOp, all_pairs)] != 0;
+}
+
 namespace distances {
 
 // Calls f(k, a, b) for every pair: k the output index, a and b the rows.
 template <class F>
-void ForPairs(const GenCall<double>& c, int all_pairs_k, const double* x1,
+void ForPairs(const GenCall<double>& c, bool all_pairs, const double* x1,
               const double* x2, const F& f) {
   const int64_t n = c.in_shape[0][0], m = c.in_shape[1][0],
                 d = c.in_shape[0][1];
-  const bool pairs = c.p[all_pairs_k] != 0 || n != m;
+  const bool pairs = all_pairs || n != m;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = pairs ? 0 : i; j < (pairs ? m : i + 1); ++j)
       f(pairs ? i * m + j : i, i, j, x1 + i * d, x2 + j * d, d);
@@ -75,7 +81,7 @@ inline void MahalanobisSolve(const std::vector<double>& sinv, const double* a,
 
 // dot: y = x1 . x2.
 inline void DotForward(const GenCall<double>& c) {
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::dot>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t, int64_t, const double* a,
                           const double* b, int64_t d) {
                         double s = 0;
@@ -84,7 +90,7 @@ inline void DotForward(const GenCall<double>& c) {
                       });
 }
 inline void DotBackward(const GenCall<double>& c) {
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::dot>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t i, int64_t j, const double* a,
                           const double* b, int64_t d) {
                         for (int64_t t = 0; t < d; ++t) {
@@ -97,9 +103,9 @@ inline void DotBackward(const GenCall<double>& c) {
 // cosine_similarity: y = x1 . x2 / (max(||x1||, eps) max(||x2||, eps)); the
 // clamp is a constant for the gradient (PyTorch clamps under no_grad).
 inline void CosineSimilarityForward(const GenCall<double>& c) {
-  const double eps = c.p[0];
+  const double eps = c.p[DLMATH_PARAM(cosine_similarity, eps)];
   distances::ForPairs(
-      c, 1, c.in[0], c.in[1],
+      c, AllPairsOf<OpId::cosine_similarity>(c.p), c.in[0], c.in[1],
       [&](int64_t k, int64_t, int64_t, const double* a, const double* b,
           int64_t d) {
         double ab = 0, aa = 0, bb = 0;
@@ -113,9 +119,9 @@ inline void CosineSimilarityForward(const GenCall<double>& c) {
       });
 }
 inline void CosineSimilarityBackward(const GenCall<double>& c) {
-  const double eps = c.p[0];
+  const double eps = c.p[DLMATH_PARAM(cosine_similarity, eps)];
   distances::ForPairs(
-      c, 1, c.in[0], c.in[1],
+      c, AllPairsOf<OpId::cosine_similarity>(c.p), c.in[0], c.in[1],
       [&](int64_t k, int64_t i, int64_t j, const double* a, const double* b,
           int64_t d) {
         double ab = 0, aa = 0, bb = 0;
@@ -140,7 +146,7 @@ inline void CosineSimilarityBackward(const GenCall<double>& c) {
 
 // euclidean: y = ||x1 - x2||_2; gradient 0 at y = 0.
 inline void EuclideanForward(const GenCall<double>& c) {
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::euclidean>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t, int64_t, const double* a,
                           const double* b, int64_t d) {
                         double s = 0;
@@ -150,7 +156,7 @@ inline void EuclideanForward(const GenCall<double>& c) {
                       });
 }
 inline void EuclideanBackward(const GenCall<double>& c) {
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::euclidean>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t i, int64_t j, const double* a,
                           const double* b, int64_t d) {
                         double s = 0;
@@ -168,7 +174,7 @@ inline void EuclideanBackward(const GenCall<double>& c) {
 
 // manhattan: y = sum |x1 - x2|; sign(0) = 0.
 inline void ManhattanForward(const GenCall<double>& c) {
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::manhattan>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t, int64_t, const double* a,
                           const double* b, int64_t d) {
                         double s = 0;
@@ -178,7 +184,7 @@ inline void ManhattanForward(const GenCall<double>& c) {
                       });
 }
 inline void ManhattanBackward(const GenCall<double>& c) {
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::manhattan>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t i, int64_t j, const double* a,
                           const double* b, int64_t d) {
                         for (int64_t t = 0; t < d; ++t) {
@@ -197,7 +203,7 @@ inline void MahalanobisForward(const GenCall<double>& c) {
   const std::vector<double> sinv =
       c.in[2] ? distances::Inverse(c.in[2], d) : std::vector<double>();
   std::vector<double> z(d);
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::mahalanobis>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t, int64_t, const double* a,
                           const double* b, int64_t) {
                         distances::MahalanobisSolve(sinv, a, b, d, z.data());
@@ -212,7 +218,7 @@ inline void MahalanobisBackward(const GenCall<double>& c) {
   const std::vector<double> sinv =
       c.in[2] ? distances::Inverse(c.in[2], d) : std::vector<double>();
   std::vector<double> z(d);
-  distances::ForPairs(c, 0, c.in[0], c.in[1],
+  distances::ForPairs(c, AllPairsOf<OpId::mahalanobis>(c.p), c.in[0], c.in[1],
                       [&](int64_t k, int64_t i, int64_t j, const double* a,
                           const double* b, int64_t) {
                         distances::MahalanobisSolve(sinv, a, b, d, z.data());
@@ -233,8 +239,10 @@ inline void MahalanobisBackward(const GenCall<double>& c) {
 // keepdim, all_pairs. dy/du = sign(u) |u|^(p-1) / y^(p-1), 0 where u = 0 or
 // y = 0.
 inline void PairwiseDistanceForward(const GenCall<double>& c) {
-  const double p = c.p[0], eps = c.p[1];
-  distances::ForPairs(c, 3, c.in[0], c.in[1],
+  const double p = c.p[DLMATH_PARAM(pairwise_distance, p)],
+               eps = c.p[DLMATH_PARAM(pairwise_distance, eps)];
+  distances::ForPairs(c, AllPairsOf<OpId::pairwise_distance>(c.p), c.in[0],
+                      c.in[1],
                       [&](int64_t k, int64_t, int64_t, const double* a,
                           const double* b, int64_t d) {
                         double s = 0;
@@ -244,8 +252,10 @@ inline void PairwiseDistanceForward(const GenCall<double>& c) {
                       });
 }
 inline void PairwiseDistanceBackward(const GenCall<double>& c) {
-  const double p = c.p[0], eps = c.p[1];
-  distances::ForPairs(c, 3, c.in[0], c.in[1],
+  const double p = c.p[DLMATH_PARAM(pairwise_distance, p)],
+               eps = c.p[DLMATH_PARAM(pairwise_distance, eps)];
+  distances::ForPairs(c, AllPairsOf<OpId::pairwise_distance>(c.p), c.in[0],
+                      c.in[1],
                       [&](int64_t k, int64_t i, int64_t j, const double* a,
                           const double* b, int64_t d) {
                         double s = 0;

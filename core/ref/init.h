@@ -56,36 +56,41 @@ inline double InitGain(int nonlinearity, double slope) {
 inline void XavierUniformForward(const GenCall<double>& c) {
   double fi, fo;
   InitFans(c.out_shape, &fi, &fo);
-  const double a = c.p[0] * std::sqrt(6 / (fi + fo));
-  const uint32_t key = InitKey(c.p[1]);
+  const double a =
+      c.p[DLMATH_PARAM(xavier_uniform, gain)] * std::sqrt(6 / (fi + fo));
+  const uint32_t key = InitKey(c.p[DLMATH_PARAM(xavier_uniform, seed)]);
   for (int64_t i = 0; i < c.out_shape.numel(); ++i)
     c.out[i] = a * InitUniform(key, i);
 }
 inline void XavierNormalForward(const GenCall<double>& c) {
   double fi, fo;
   InitFans(c.out_shape, &fi, &fo);
-  const double sigma = c.p[0] * std::sqrt(2 / (fi + fo));
-  const uint32_t key = InitKey(c.p[1]);
+  const double sigma =
+      c.p[DLMATH_PARAM(xavier_normal, gain)] * std::sqrt(2 / (fi + fo));
+  const uint32_t key = InitKey(c.p[DLMATH_PARAM(xavier_normal, seed)]);
   for (int64_t i = 0; i < c.out_shape.numel(); ++i)
     c.out[i] = sigma * InitNormal(key, i);
 }
 
-// p = {a, mode (fan_in|fan_out), nonlinearity, seed}.
-inline double KaimingStdRef(const GenCall<double>& c) {
+// kOp: kaiming_uniform or kaiming_normal (the same params: a, mode
+// fan_in|fan_out, nonlinearity, seed).
+template <OpId kOp>
+double KaimingStdRef(const GenCall<double>& c) {
   double fi, fo;
   InitFans(c.out_shape, &fi, &fo);
-  return InitGain(static_cast<int>(c.p[2]), c.p[0]) /
-         std::sqrt(c.p[1] == 0 ? fi : fo);
+  return InitGain(static_cast<int>(c.p[DLMATH_PARAM_OF(kOp, nonlinearity)]),
+                  c.p[DLMATH_PARAM_OF(kOp, a)]) /
+         std::sqrt(c.p[DLMATH_PARAM_OF(kOp, mode)] == 0 ? fi : fo);
 }
 inline void KaimingUniformForward(const GenCall<double>& c) {
-  const double bound = std::sqrt(3.0) * KaimingStdRef(c);
-  const uint32_t key = InitKey(c.p[3]);
+  const double bound = std::sqrt(3.0) * KaimingStdRef<OpId::kaiming_uniform>(c);
+  const uint32_t key = InitKey(c.p[DLMATH_PARAM(kaiming_uniform, seed)]);
   for (int64_t i = 0; i < c.out_shape.numel(); ++i)
     c.out[i] = bound * InitUniform(key, i);
 }
 inline void KaimingNormalForward(const GenCall<double>& c) {
-  const double sigma = KaimingStdRef(c);
-  const uint32_t key = InitKey(c.p[3]);
+  const double sigma = KaimingStdRef<OpId::kaiming_normal>(c);
+  const uint32_t key = InitKey(c.p[DLMATH_PARAM(kaiming_normal, seed)]);
   for (int64_t i = 0; i < c.out_shape.numel(); ++i)
     c.out[i] = sigma * InitNormal(key, i);
 }
@@ -96,7 +101,7 @@ inline void OrthogonalForward(const GenCall<double>& c) {
   const int64_t rows = c.out_shape[0], cols = c.out_shape.numel() / rows;
   const bool wide = rows < cols;
   const int64_t m = wide ? cols : rows, k = wide ? rows : cols;
-  const uint32_t key = InitKey(c.p[1]);
+  const uint32_t key = InitKey(c.p[DLMATH_PARAM(orthogonal, seed)]);
   // a[j][i]: column j of the tall matrix.
   std::vector<std::vector<double>> a(k, std::vector<double>(m));
   for (int64_t r = 0; r < rows; ++r)
@@ -121,11 +126,14 @@ inline void OrthogonalForward(const GenCall<double>& c) {
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t q = 0; q < cols; ++q)
-      c.out[r * cols + q] = c.p[0] * (wide ? a[r][q] : a[q][r]);
+      c.out[r * cols + q] =
+          c.p[DLMATH_PARAM(orthogonal, gain)] * (wide ? a[r][q] : a[q][r]);
 }
 
 inline void CalculateGainForward(const GenCall<double>& c) {
-  c.out[0] = InitGain(static_cast<int>(c.p[0]), c.p[1]);
+  c.out[0] = InitGain(
+      static_cast<int>(c.p[DLMATH_PARAM(calculate_gain, nonlinearity)]),
+      c.p[DLMATH_PARAM(calculate_gain, param)]);
 }
 
 }  // namespace dlmath::ref

@@ -1,7 +1,7 @@
 // Float64 references of the metrics (entropy, kl_divergence,
 // distribution_cross_entropy, perplexity), plain loops from the definitions:
 // the oracle for core/src/ops/metrics.cc. Backward functions accumulate.
-// Params of the row metrics: p[0] = base of the log, p[1] = normalize.
+// The row metrics' params: base (of the log) and normalize.
 #ifndef DLMATH_REF_METRICS_H_
 #define DLMATH_REF_METRICS_H_
 
@@ -14,12 +14,23 @@
 
 namespace dlmath::ref {
 
+struct RefRowMetric {
+  int kind;  // 0 entropy H(p), 1 KL(p || q), 2 cross-entropy H(p, q)
+  double base;
+  bool normalize;
+};
+template <OpId kOp>
+RefRowMetric RefRowMetricOf(const GenCall<double>& c, int kind) {
+  return {kind, c.p[DLMATH_PARAM_OF(kOp, base)],
+          c.p[DLMATH_PARAM_OF(kOp, normalize)] != 0};
+}
+
 // Row r of input k, divided by its sum when normalize is on.
-inline std::vector<double> MetricRow(const GenCall<double>& c, int k,
-                                     int64_t r) {
+inline std::vector<double> MetricRow(const GenCall<double>& c, int k, int64_t r,
+                                     bool normalize) {
   const int64_t cols = c.in_shape[0].cols();
   std::vector<double> x(c.in[k] + r * cols, c.in[k] + (r + 1) * cols);
-  if (c.p[1] != 0) {
+  if (normalize) {
     double s = 0;
     for (double v : x) s += v;
     for (double& v : x) v /= s;
@@ -30,29 +41,31 @@ inline double RefXLogY(double x, double y) {
   return x == 0 ? 0 : x * std::log(y);
 }
 
-// kind: 0 entropy H(p), 1 KL(p || q), 2 cross-entropy H(p, q).
-inline void RowMetricRefForward(const GenCall<double>& c, int kind) {
+inline void RowMetricRefForward(const GenCall<double>& c, RefRowMetric m) {
   const int64_t rows = c.in_shape[0].rows();
+  const int kind = m.kind;
   for (int64_t r = 0; r < rows; ++r) {
-    const std::vector<double> p = MetricRow(c, 0, r);
-    const std::vector<double> q = kind == 0 ? p : MetricRow(c, 1, r);
+    const std::vector<double> p = MetricRow(c, 0, r, m.normalize);
+    const std::vector<double> q =
+        kind == 0 ? p : MetricRow(c, 1, r, m.normalize);
     double f = 0;
     for (size_t j = 0; j < p.size(); ++j) {
       if (kind == 0) f -= RefXLogY(p[j], p[j]);
       if (kind == 1) f += RefXLogY(p[j], p[j]) - RefXLogY(p[j], q[j]);
       if (kind == 2) f -= RefXLogY(p[j], q[j]);
     }
-    c.out[r] = f / std::log(c.p[0]);
+    c.out[r] = f / std::log(m.base);
   }
 }
 // Partials w.r.t. the normalised rows, then (normalize) through x / sum(x):
 // dx_j = (d_j - sum_i x_hat_i d_i) / sum(x).
-inline void RowMetricRefBackward(const GenCall<double>& c, int kind) {
+inline void RowMetricRefBackward(const GenCall<double>& c, RefRowMetric m) {
   const int64_t rows = c.in_shape[0].rows(), cols = c.in_shape[0].cols();
-  const bool normalize = c.p[1] != 0;
+  const int kind = m.kind;
+  const bool normalize = m.normalize;
   for (int64_t r = 0; r < rows; ++r) {
-    const std::vector<double> p = MetricRow(c, 0, r);
-    const std::vector<double> q = kind == 0 ? p : MetricRow(c, 1, r);
+    const std::vector<double> p = MetricRow(c, 0, r, normalize);
+    const std::vector<double> q = kind == 0 ? p : MetricRow(c, 1, r, normalize);
     std::vector<double> a(cols), b(cols, 0);
     for (int64_t j = 0; j < cols; ++j) {
       if (kind == 0) a[j] = -(std::log(p[j]) + 1);
@@ -60,7 +73,7 @@ inline void RowMetricRefBackward(const GenCall<double>& c, int kind) {
       if (kind == 2) a[j] = -std::log(q[j]);
       if (kind != 0) b[j] = -p[j] / q[j];
     }
-    const double g = c.dy[r] / std::log(c.p[0]);
+    const double g = c.dy[r] / std::log(m.base);
     for (int k = 0; k < (kind == 0 ? 1 : 2); ++k) {
       if (!c.din[k]) continue;
       const std::vector<double>& x = k == 0 ? p : q;
@@ -79,22 +92,24 @@ inline void RowMetricRefBackward(const GenCall<double>& c, int kind) {
 }
 
 inline void EntropyForward(const GenCall<double>& c) {
-  RowMetricRefForward(c, 0);
+  RowMetricRefForward(c, RefRowMetricOf<OpId::entropy>(c, 0));
 }
 inline void EntropyBackward(const GenCall<double>& c) {
-  RowMetricRefBackward(c, 0);
+  RowMetricRefBackward(c, RefRowMetricOf<OpId::entropy>(c, 0));
 }
 inline void KlDivergenceForward(const GenCall<double>& c) {
-  RowMetricRefForward(c, 1);
+  RowMetricRefForward(c, RefRowMetricOf<OpId::kl_divergence>(c, 1));
 }
 inline void KlDivergenceBackward(const GenCall<double>& c) {
-  RowMetricRefBackward(c, 1);
+  RowMetricRefBackward(c, RefRowMetricOf<OpId::kl_divergence>(c, 1));
 }
 inline void DistributionCrossEntropyForward(const GenCall<double>& c) {
-  RowMetricRefForward(c, 2);
+  RowMetricRefForward(c,
+                      RefRowMetricOf<OpId::distribution_cross_entropy>(c, 2));
 }
 inline void DistributionCrossEntropyBackward(const GenCall<double>& c) {
-  RowMetricRefBackward(c, 2);
+  RowMetricRefBackward(c,
+                       RefRowMetricOf<OpId::distribution_cross_entropy>(c, 2));
 }
 
 // ----- perplexity

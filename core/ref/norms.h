@@ -137,33 +137,38 @@ inline void BlocksBackward(const GenCall<double>& c,
 
 }  // namespace norms_detail
 
-// layer_norm: in = {input, weight?, bias?}, p = {eps}.
+// layer_norm: in = {input, weight?, bias?}, params eps.
 inline void LayerNormForward(const GenCall<double>& c) {
   norms_detail::BlocksForward(c, norms_detail::RowBlocks(c.in_shape[0]),
-                              c.in[1], c.in[2], c.p[0], true);
+                              c.in[1], c.in[2],
+                              c.p[DLMATH_PARAM(layer_norm, eps)], true);
 }
 inline void LayerNormBackward(const GenCall<double>& c) {
   norms_detail::BlocksBackward(c, norms_detail::RowBlocks(c.in_shape[0]),
-                               c.in[1], c.din[1], c.din[2], c.p[0], true);
+                               c.in[1], c.din[1], c.din[2],
+                               c.p[DLMATH_PARAM(layer_norm, eps)], true);
 }
 
-// rms_norm: in = {input, weight?}, p = {eps}.
+// rms_norm: in = {input, weight?}, params eps.
 inline void RmsNormForward(const GenCall<double>& c) {
   norms_detail::BlocksForward(c, norms_detail::RowBlocks(c.in_shape[0]),
-                              c.in[1], nullptr, c.p[0], false);
+                              c.in[1], nullptr,
+                              c.p[DLMATH_PARAM(rms_norm, eps)], false);
 }
 inline void RmsNormBackward(const GenCall<double>& c) {
   norms_detail::BlocksBackward(c, norms_detail::RowBlocks(c.in_shape[0]),
-                               c.in[1], c.din[1], nullptr, c.p[0], false);
+                               c.in[1], c.din[1], nullptr,
+                               c.p[DLMATH_PARAM(rms_norm, eps)], false);
 }
 
 // batch_norm: in = {input, weight?, bias?, running_mean?, running_var?},
-// p = {training, momentum, eps}; aux = {running_mean, running_var}.
+// params training, momentum, eps; aux = {running_mean, running_var}.
 inline void BatchNormForward(const GenCall<double>& c) {
   using namespace norms_detail;
   const auto blocks = ChannelBlocks(c.in_shape[0]);
-  const bool training = c.p[0] != 0;
-  const double mom = c.p[1], eps = c.p[2];
+  const bool training = c.p[DLMATH_PARAM(batch_norm, training)] != 0;
+  const double mom = c.p[DLMATH_PARAM(batch_norm, momentum)],
+               eps = c.p[DLMATH_PARAM(batch_norm, eps)];
   for (size_t k = 0; k < blocks.size(); ++k) {
     double mean, var;
     if (training) {
@@ -186,7 +191,7 @@ inline void BatchNormForward(const GenCall<double>& c) {
 inline void BatchNormBackward(const GenCall<double>& c) {
   using namespace norms_detail;
   const auto blocks = ChannelBlocks(c.in_shape[0]);
-  const bool training = c.p[0] != 0;
+  const bool training = c.p[DLMATH_PARAM(batch_norm, training)] != 0;
   for (size_t k = 0; k < blocks.size(); ++k) {
     double mean, var;
     if (training) {
@@ -196,40 +201,49 @@ inline void BatchNormBackward(const GenCall<double>& c) {
       var = c.in[4][k];
     }
     BlockBackward(blocks[k], c.in[0], c.in[1], c.dy, c.din[0], c.din[1],
-                  c.din[2], mean, 1 / std::sqrt(var + c.p[2]), true, !training);
+                  c.din[2], mean,
+                  1 / std::sqrt(var + c.p[DLMATH_PARAM(batch_norm, eps)]), true,
+                  !training);
   }
 }
 
-// group_norm: in = {input, weight?, bias?}, p = {num_groups, eps}.
+// group_norm: in = {input, weight?, bias?}, params num_groups, eps.
 inline void GroupNormForward(const GenCall<double>& c) {
   norms_detail::BlocksForward(
-      c, norms_detail::GroupBlocks(c.in_shape[0], static_cast<int64_t>(c.p[0])),
-      c.in[1], c.in[2], c.p[1], true);
+      c,
+      norms_detail::GroupBlocks(
+          c.in_shape[0],
+          static_cast<int64_t>(c.p[DLMATH_PARAM(group_norm, num_groups)])),
+      c.in[1], c.in[2], c.p[DLMATH_PARAM(group_norm, eps)], true);
 }
 inline void GroupNormBackward(const GenCall<double>& c) {
   norms_detail::BlocksBackward(
-      c, norms_detail::GroupBlocks(c.in_shape[0], static_cast<int64_t>(c.p[0])),
-      c.in[1], c.din[1], c.din[2], c.p[1], true);
+      c,
+      norms_detail::GroupBlocks(
+          c.in_shape[0],
+          static_cast<int64_t>(c.p[DLMATH_PARAM(group_norm, num_groups)])),
+      c.in[1], c.din[1], c.din[2], c.p[DLMATH_PARAM(group_norm, eps)], true);
 }
 
-// instance_norm: in = {input, weight?, bias?}, p = {eps}.
+// instance_norm: in = {input, weight?, bias?}, params eps.
 inline void InstanceNormForward(const GenCall<double>& c) {
   norms_detail::BlocksForward(
       c, norms_detail::GroupBlocks(c.in_shape[0], c.in_shape[0].dim[1]),
-      c.in[1], c.in[2], c.p[0], true);
+      c.in[1], c.in[2], c.p[DLMATH_PARAM(instance_norm, eps)], true);
 }
 inline void InstanceNormBackward(const GenCall<double>& c) {
   norms_detail::BlocksBackward(
       c, norms_detail::GroupBlocks(c.in_shape[0], c.in_shape[0].dim[1]),
-      c.in[1], c.din[1], c.din[2], c.p[0], true);
+      c.in[1], c.din[1], c.din[2], c.p[DLMATH_PARAM(instance_norm, eps)], true);
 }
 
-// weight_norm: in = {v, g}, p = {dim}. dim 0: w_i = g_i v_i / ||v_i|| per
+// weight_norm: in = {v, g}, params dim. dim 0: w_i = g_i v_i / ||v_i|| per
 // row i; dim -1: w_i = g_(i or 0) v_i / ||v||.
 inline void WeightNormForward(const GenCall<double>& c) {
   const Shape& vs = c.in_shape[0];
   const int64_t out = vs.dim[0], k = vs.numel() / out;
-  const bool all = c.p[0] < 0, one_g = c.in_shape[1].numel() == 1;
+  const bool all = c.p[DLMATH_PARAM(weight_norm, dim)] < 0,
+             one_g = c.in_shape[1].numel() == 1;
   double total = 0;
   for (int64_t i = 0; i < vs.numel(); ++i) total += c.in[0][i] * c.in[0][i];
   for (int64_t i = 0; i < out; ++i) {
@@ -245,7 +259,8 @@ inline void WeightNormForward(const GenCall<double>& c) {
 inline void WeightNormBackward(const GenCall<double>& c) {
   const Shape& vs = c.in_shape[0];
   const int64_t out = vs.dim[0], k = vs.numel() / out;
-  const bool all = c.p[0] < 0, one_g = c.in_shape[1].numel() == 1;
+  const bool all = c.p[DLMATH_PARAM(weight_norm, dim)] < 0,
+             one_g = c.in_shape[1].numel() == 1;
   const double* v = c.in[0];
   double total = 0, t = 0;
   for (int64_t i = 0; i < vs.numel(); ++i) total += v[i] * v[i];

@@ -31,7 +31,7 @@ inline double FloatRange(double v) {
 
 // ----- clip_grad_value ------------------------------------------------------
 inline double ClipGradValueForward(double x, const double* p, uint64_t) {
-  const double c = p[0];
+  const double c = p[DLMATH_PARAM(clip_grad_value, clip_value)];
   if (std::isnan(x)) return x;
   return x < -c ? -c : x > c ? c : x;
 }
@@ -39,15 +39,17 @@ inline double ClipGradValueForward(double x, const double* p, uint64_t) {
 // included), 0 beyond them and at NaN.
 inline void ClipGradValueBackward(double x, double dy, const double* p,
                                   uint64_t, double* dx, double*) {
-  if (x >= -p[0] && x <= p[0]) *dx += dy;
+  if (x >= -p[DLMATH_PARAM(clip_grad_value, clip_value)] &&
+      x <= p[DLMATH_PARAM(clip_grad_value, clip_value)])
+    *dx += dy;
 }
 
 // ----- clip_grad_norm -------------------------------------------------------
 inline void ClipGradNormForward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
   const int64_t k = c.in[1] ? c.in_shape[1].numel() : 1;
-  const double p = c.p[1];
-  const bool inf = c.p[2] != 0;
+  const double p = c.p[DLMATH_PARAM(clip_grad_norm, norm_type)];
+  const bool inf = c.p[DLMATH_PARAM(clip_grad_norm, inf_norm)] != 0;
   // Per-piece norms first, then the norm of the norms (PyTorch's order).
   double total_acc = 0;
   int64_t start = 0;
@@ -70,7 +72,8 @@ inline void ClipGradNormForward(const GenCall<double>& c) {
     start += len;
   }
   const double total = inf ? total_acc : std::pow(total_acc, 1 / p);
-  const double coef = c.p[0] / (total + 1e-6);
+  const double coef =
+      c.p[DLMATH_PARAM(clip_grad_norm, max_norm)] / (total + 1e-6);
   const double scale = coef > 1 ? 1 : coef;
   c.aux[0][0] = total;
   c.aux[1][0] = scale;
@@ -117,7 +120,7 @@ inline double NaiveSigmoid(double x) {
 }
 inline void BceNaiveForward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[0]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(bce_naive, reduction)]);
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double t = c.in[1][i], s = NaiveSigmoid(c.in[0][i]);
@@ -129,7 +132,7 @@ inline void BceNaiveForward(const GenCall<double>& c) {
 }
 inline void BceNaiveBackward(const GenCall<double>& c) {
   const int64_t n = c.in_shape[0].numel();
-  const int r = static_cast<int>(c.p[0]);
+  const int r = static_cast<int>(c.p[DLMATH_PARAM(bce_naive, reduction)]);
   for (int64_t i = 0; i < n; ++i) {
     const double t = c.in[1][i], s = NaiveSigmoid(c.in[0][i]), q = 1 - s;
     const double g = r == 2 ? c.dy[i] : c.dy[0] / (r == 0 ? n : 1);

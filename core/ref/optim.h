@@ -43,20 +43,32 @@ inline void SgdRef(const GenCall<double>& c, double lr, double mu,
   });
 }
 inline void SgdForward(const GenCall<double>& c) {
-  SgdRef(c, c.p[0], 0, 0, c.p[1], false);
+  SgdRef(c, c.p[DLMATH_PARAM(sgd, lr)], 0, 0,
+         c.p[DLMATH_PARAM(sgd, weight_decay)], false);
 }
 inline void SgdMomentumForward(const GenCall<double>& c) {
-  SgdRef(c, c.p[0], c.p[1], c.p[2], c.p[3], false);
+  SgdRef(c, c.p[DLMATH_PARAM(sgd_momentum, lr)],
+         c.p[DLMATH_PARAM(sgd_momentum, momentum)],
+         c.p[DLMATH_PARAM(sgd_momentum, dampening)],
+         c.p[DLMATH_PARAM(sgd_momentum, weight_decay)], false);
 }
 inline void SgdNesterovForward(const GenCall<double>& c) {
-  SgdRef(c, c.p[0], c.p[1], 0, c.p[2], true);
+  SgdRef(c, c.p[DLMATH_PARAM(sgd_nesterov, lr)],
+         c.p[DLMATH_PARAM(sgd_nesterov, momentum)], 0,
+         c.p[DLMATH_PARAM(sgd_nesterov, weight_decay)], true);
 }
 
-// torch.optim.Adam / AdamW. p = {lr, beta1, beta2, eps, weight_decay,
-// amsgrad}.
-inline void AdamRef(const GenCall<double>& c, bool decoupled) {
-  const double lr = c.p[0], b1 = c.p[1], b2 = c.p[2], eps = c.p[3], wd = c.p[4];
-  const bool amsgrad = c.p[5] != 0;
+// torch.optim.Adam (kOp adam) / AdamW (adamw). Params lr, beta1, beta2, eps,
+// weight_decay, amsgrad.
+template <OpId kOp>
+void AdamRef(const GenCall<double>& c) {
+  const bool decoupled = kOp == OpId::adamw;
+  const double lr = c.p[DLMATH_PARAM_OF(kOp, lr)],
+               b1 = c.p[DLMATH_PARAM_OF(kOp, beta1)],
+               b2 = c.p[DLMATH_PARAM_OF(kOp, beta2)],
+               eps = c.p[DLMATH_PARAM_OF(kOp, eps)],
+               wd = c.p[DLMATH_PARAM_OF(kOp, weight_decay)];
+  const bool amsgrad = c.p[DLMATH_PARAM_OF(kOp, amsgrad)] != 0;
   const int64_t n = c.in_shape[0][0];
   std::vector<double> m(n, 0), v(n, 0), vmax(n, 0);
   OptimizerRun(c, [&](double& p, double g, int64_t i, int64_t t) {
@@ -74,15 +86,17 @@ inline void AdamRef(const GenCall<double>& c, bool decoupled) {
     p -= lr / bc1 * m[i] / denom;
   });
 }
-inline void AdamForward(const GenCall<double>& c) { AdamRef(c, false); }
-inline void AdamWForward(const GenCall<double>& c) { AdamRef(c, true); }
+inline void AdamForward(const GenCall<double>& c) { AdamRef<OpId::adam>(c); }
+inline void AdamWForward(const GenCall<double>& c) { AdamRef<OpId::adamw>(c); }
 
-// torch.optim.RMSprop. p = {lr, alpha, eps, weight_decay, momentum,
-// centered}.
+// torch.optim.RMSprop.
 inline void RmspropForward(const GenCall<double>& c) {
-  const double lr = c.p[0], alpha = c.p[1], eps = c.p[2], wd = c.p[3],
-               mu = c.p[4];
-  const bool centered = c.p[5] != 0;
+  const double lr = c.p[DLMATH_PARAM(rmsprop, lr)],
+               alpha = c.p[DLMATH_PARAM(rmsprop, alpha)],
+               eps = c.p[DLMATH_PARAM(rmsprop, eps)],
+               wd = c.p[DLMATH_PARAM(rmsprop, weight_decay)],
+               mu = c.p[DLMATH_PARAM(rmsprop, momentum)];
+  const bool centered = c.p[DLMATH_PARAM(rmsprop, centered)] != 0;
   const int64_t n = c.in_shape[0][0];
   std::vector<double> sq(n, 0), ga(n, 0), buf(n, 0);
   OptimizerRun(c, [&](double& p, double g, int64_t i, int64_t) {
@@ -104,11 +118,14 @@ inline void RmspropForward(const GenCall<double>& c) {
   });
 }
 
-// torch.optim.Adagrad. p = {lr, lr_decay, weight_decay,
-// initial_accumulator_value, eps}.
+// torch.optim.Adagrad.
 inline void AdagradForward(const GenCall<double>& c) {
-  const double lr = c.p[0], lr_decay = c.p[1], wd = c.p[2], eps = c.p[4];
-  std::vector<double> sum(c.in_shape[0][0], c.p[3]);
+  const double lr = c.p[DLMATH_PARAM(adagrad, lr)],
+               lr_decay = c.p[DLMATH_PARAM(adagrad, lr_decay)],
+               wd = c.p[DLMATH_PARAM(adagrad, weight_decay)],
+               eps = c.p[DLMATH_PARAM(adagrad, eps)];
+  std::vector<double> sum(
+      c.in_shape[0][0], c.p[DLMATH_PARAM(adagrad, initial_accumulator_value)]);
   OptimizerRun(c, [&](double& p, double g, int64_t i, int64_t t) {
     if (wd != 0) g += wd * p;
     const double clr = lr / (1 + (t - 1) * lr_decay);

@@ -53,10 +53,10 @@ inline void LogSoftmaxBackward(const double*, const double* y, const double* dy,
   for (size_t i = 0; i < n; ++i) dx[i] += dy[i] - std::exp(y[i]) * sum;
 }
 
-// softmax(x / T), T = p[0] > 0.
+// softmax(x / T), param temperature T > 0.
 inline void SoftmaxTemperatureForward(const double* x, double* y, size_t n,
                                       const double* p) {
-  const double t = p[0];
+  const double t = p[DLMATH_PARAM(softmax_temperature, temperature)];
   double m = -INFINITY;
   for (size_t i = 0; i < n; ++i) {
     const double z = x[i] / t;
@@ -71,7 +71,8 @@ inline void SoftmaxTemperatureBackward(const double*, const double* y,
                                        size_t n, const double* p) {
   double dot = 0;
   for (size_t i = 0; i < n; ++i) dot += dy[i] * y[i];
-  for (size_t i = 0; i < n; ++i) dx[i] += y[i] * (dy[i] - dot) / p[0];
+  const double t = p[DLMATH_PARAM(softmax_temperature, temperature)];
+  for (size_t i = 0; i < n; ++i) dx[i] += y[i] * (dy[i] - dot) / t;
 }
 
 // logsumexp over the row -> one value. PyTorch's rule: shift by the max

@@ -50,13 +50,15 @@ namespace {
     .gen_ref_fwd = &ref::Name##Forward                    \
   }
 
+// The rows of registry.h (detail::kRows) with their kernels.
+constexpr OpInfo WithImpl(OpInfo row, Impl impl) {
+  row.impl = impl;
+  return row;
+}
 const OpInfo kOps[] = {
-#define DLMATH_OP(id_, Name, family_, form_, ...) \
-  OpInfo{.id = #id_,                              \
-         .family = Family::family_,               \
-         .form = Form::form_,                     \
-         __VA_ARGS__,                             \
-         .impl = DLMATH_IMPL_##form_(Name)},
+#define DLMATH_OP(id_, Name, family_, form_, ...)      \
+  WithImpl(detail::kRows[static_cast<int>(OpId::id_)], \
+           DLMATH_IMPL_##form_(Name)),
 #include "dlmath/ops.def"
 #undef DLMATH_OP
 };
@@ -118,21 +120,6 @@ const char* ParamTypeName(ParamType t) {
   return kNames[static_cast<int>(t)];
 }
 
-int OpInfo::num_inputs() const {
-  int n = 0;
-  while (n < kMaxInputs && inputs[n].name) ++n;
-  return n;
-}
-int OpInfo::num_params() const {
-  int n = 0;
-  while (n < kMaxParams && params[n].name) ++n;
-  return n;
-}
-int OpInfo::num_aux() const {
-  int n = 0;
-  while (n < kMaxAux && aux[n]) ++n;
-  return n;
-}
 int OpInfo::InputIndex(std::string_view name) const {
   for (int i = 0; i < num_inputs(); ++i)
     if (name == inputs[i].name) return i;

@@ -272,6 +272,190 @@ TEST_CASE("multi_head_attention: heads, weights per head, validation",
   REQUIRE(Contains(st.message(), "must have shape [36, 12]"));
 }
 
+// ----- multi_head_attention's masks
+// -------------------------------------------
+
+// The inputs of tests/fixtures/torch_values.py's multi_head_attention cases
+// (E = 4, 2 heads, L = 3 queries, S = 4 keys), plus the given masks.
+struct TorchMha {
+  std::vector<std::vector<float>> data = {
+      Floats(torch::kMhaQuery),      Floats(torch::kMhaKey),
+      Floats(torch::kMhaValue),      Floats(torch::kMhaInProjWeight),
+      Floats(torch::kMhaInProjBias), Floats(torch::kMhaOutProjWeight),
+      Floats(torch::kMhaOutProjBias)};
+  std::vector<NamedTensor> in = {
+      {"query", {data[0].data(), Shape{3, 4}}},
+      {"key", {data[1].data(), Shape{4, 4}}},
+      {"value", {data[2].data(), Shape{4, 4}}},
+      {"in_proj_weight", {data[3].data(), Shape{12, 4}}},
+      {"in_proj_bias", {data[4].data(), Shape{12}}},
+      {"out_proj_weight", {data[5].data(), Shape{4, 4}}},
+      {"out_proj_bias", {data[6].data(), Shape{4}}}};
+  std::vector<float> attn_mask, key_padding_mask;
+  TorchMha(std::vector<float> mask, Shape mask_shape,
+           std::vector<float> padding = {})
+      : attn_mask(std::move(mask)), key_padding_mask(std::move(padding)) {
+    if (!attn_mask.empty())
+      in.push_back({"attn_mask", {attn_mask.data(), mask_shape}});
+    if (!key_padding_mask.empty())
+      in.push_back({"key_padding_mask", {key_padding_mask.data(), Shape{4}}});
+  }
+};
+
+// Output, weights and every gradient of sum(out * G) against PyTorch's, then
+// the kernels against the reference on every target and the reference
+// against central differences (CheckCall).
+template <size_t NW>
+void CheckTorchMha(TorchMha& m, std::vector<NamedParam> p, const double* out,
+                   const double (&weights)[NW],
+                   const std::vector<const double*>& grads) {
+  p.push_back({"num_heads", 2});
+  Call call;
+  const Status st = Prepare("multi_head_attention", m.in, p, &call);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  for (int i = 0; i < 12; ++i) REQUIRE(Close(ev.y.data()[i], out[i], 2e-6));
+  RequireTorch(ev.aux[0].data(), ev.aux[0].size(), weights, 2e-6);
+  const std::vector<float> g = Floats(torch::kMhaGrad);
+  Gradients grad;
+  REQUIRE(RunBackward(call, &ev, g.data(), &grad).ok());
+  for (int k = 0; k < 7; ++k)
+    for (int64_t i = 0; i < grad.din[k].size(); ++i) {
+      INFO("d" << call.op->inputs[k].name << "[" << i << "] got "
+               << grad.din[k].data()[i] << ", PyTorch " << grads[k][i]);
+      REQUIRE(Close(grad.din[k].data()[i], grads[k][i], 1e-5));
+    }
+  CheckCall(call);
+}
+
+TEST_CASE("multi_head_attention: masks as nn.MultiheadAttention",
+          "[attention]") {
+  using namespace torch;  // NOLINT: the fixture's names
+  SECTION("additive attn_mask") {
+    TorchMha m(Floats(kMhaAdditiveMask), Shape{3, 4});
+    CheckTorchMha(m, {}, kMhaAdditiveOut, kMhaAdditiveWeights,
+                  {kMhaAdditiveDQuery, kMhaAdditiveDKey, kMhaAdditiveDValue,
+                   kMhaAdditiveDInProjWeight, kMhaAdditiveDInProjBias,
+                   kMhaAdditiveDOutProjWeight, kMhaAdditiveDOutProjBias});
+  }
+  SECTION("additive attn_mask and key_padding_mask (one key at -inf)") {
+    // PyTorch 1.13 took the sum as one attn_mask; 2.x adds a float
+    // key_padding_mask to every query's row the same way.
+    TorchMha m(Floats(kMhaAdditiveMask), Shape{3, 4}, Floats(kMhaPaddingAdd));
+    CheckTorchMha(
+        m, {}, kMhaAdditivePaddingOut, kMhaAdditivePaddingWeights,
+        {kMhaAdditivePaddingDQuery, kMhaAdditivePaddingDKey,
+         kMhaAdditivePaddingDValue, kMhaAdditivePaddingDInProjWeight,
+         kMhaAdditivePaddingDInProjBias, kMhaAdditivePaddingDOutProjWeight,
+         kMhaAdditivePaddingDOutProjBias});
+  }
+  SECTION("boolean attn_mask and key_padding_mask: true hides") {
+    TorchMha m(Floats(kMhaBooleanMask), Shape{3, 4}, Floats(kMhaPadding));
+    CheckTorchMha(m, {{"mask_kind", 1}}, kMhaBooleanOut, kMhaBooleanWeights,
+                  {kMhaBooleanDQuery, kMhaBooleanDKey, kMhaBooleanDValue,
+                   kMhaBooleanDInProjWeight, kMhaBooleanDInProjBias,
+                   kMhaBooleanDOutProjWeight, kMhaBooleanDOutProjBias});
+  }
+  SECTION("a boolean attn_mask per head, weights per head") {
+    TorchMha m(Floats(kMhaPerHeadMask), Shape{2, 3, 4});
+    CheckTorchMha(m, {{"mask_kind", 1}, {"average_attn_weights", 0}},
+                  kMhaPerHeadOut, kMhaPerHeadWeights,
+                  {kMhaPerHeadDQuery, kMhaPerHeadDKey, kMhaPerHeadDValue,
+                   kMhaPerHeadDInProjWeight, kMhaPerHeadDInProjBias,
+                   kMhaPerHeadDOutProjWeight, kMhaPerHeadDOutProjBias});
+  }
+  SECTION("is_causal is the causal attn_mask") {
+    TorchMha m({}, Shape{});
+    CheckTorchMha(m, {{"is_causal", 1}, {"average_attn_weights", 0}},
+                  kMhaCausalOut, kMhaCausalWeights,
+                  {kMhaCausalDQuery, kMhaCausalDKey, kMhaCausalDValue,
+                   kMhaCausalDInProjWeight, kMhaCausalDInProjBias,
+                   kMhaCausalDOutProjWeight, kMhaCausalDOutProjBias});
+  }
+}
+
+TEST_CASE("multi_head_attention: masks on long rows, fully masked queries",
+          "[attention]") {
+  const int l = 6, s = 37, e = 8;
+  const auto q = RandomData(l * e, 31, -1, 1), k = RandomData(s * e, 32, -1, 1),
+             v = RandomData(s * e, 33, -1, 1),
+             wi = RandomData(3 * e * e, 34, -0.5, 0.5),
+             wo = RandomData(e * e, 35, -0.5, 0.5), bo = RandomData(e, 36);
+  std::vector<float> additive = RandomData(2 * l * s, 37, -2, 2);
+  std::vector<float> hide(2 * l * s, 0.0f), padding(s, 0.0f);
+  for (int i = 0; i < 2 * l * s; i += 3) hide[i] = 1;
+  for (int j = 0; j < s; j += 5) padding[j] = 1;
+  for (int j = 0; j < s; ++j) hide[2 * s + j] = 1;  // head 0, query 2: nothing
+  std::vector<NamedTensor> in = {
+      {"query", {q.data(), Shape{l, e}}},
+      {"key", {k.data(), Shape{s, e}}},
+      {"value", {v.data(), Shape{s, e}}},
+      {"in_proj_weight", {wi.data(), Shape{3 * e, e}}},
+      {"out_proj_weight", {wo.data(), Shape{e, e}}},
+      {"out_proj_bias", {bo.data(), Shape{e}}}};
+  for (int kind : {0, 1})
+    for (int causal : {0, 1})
+      for (int per_head : {0, 1}) {
+        INFO("mask_kind " << kind << " causal " << causal << " per head "
+                          << per_head);
+        std::vector<NamedTensor> masked = in;
+        masked.push_back({"attn_mask",
+                          {kind ? hide.data() : additive.data(),
+                           per_head ? Shape{2, l, s} : Shape{l, s}}});
+        masked.push_back({"key_padding_mask",
+                          {kind ? padding.data() : additive.data(), Shape{s}}});
+        NamedParam p[] = {{"num_heads", 2},
+                          {"mask_kind", double(kind)},
+                          {"is_causal", double(causal)},
+                          {"average_attn_weights", 0}};
+        Call call;
+        REQUIRE(Prepare("multi_head_attention", masked, p, &call).ok());
+        CheckCall(call);
+        if (kind == 1 && per_head) {
+          // Head 0's query 2 sees no key: zero weights (PyTorch: NaN).
+          Evaluation ev;
+          REQUIRE(Run(call, &ev).ok());
+          for (int j = 0; j < s; ++j) REQUIRE(ev.aux[0].data()[2 * s + j] == 0);
+        }
+      }
+  // A query that sees no key in any head outputs out_proj_bias.
+  std::vector<float> all(s, 1.0f);
+  std::vector<NamedTensor> masked = in;
+  masked.push_back({"key_padding_mask", {all.data(), Shape{s}}});
+  NamedParam p[] = {{"num_heads", 2}, {"mask_kind", 1}};
+  Call call;
+  REQUIRE(Prepare("multi_head_attention", masked, p, &call).ok());
+  Evaluation ev;
+  REQUIRE(Run(call, &ev).ok());
+  for (int i = 0; i < l * e; ++i) REQUIRE(ev.y.data()[i] == bo[i % e]);
+}
+
+TEST_CASE("multi_head_attention: mask shapes are checked", "[attention]") {
+  const int l = 2, s = 3, e = 4;
+  std::vector<float> x(64, 0.5f);
+  std::vector<NamedTensor> in = {{"query", {x.data(), Shape{l, e}}},
+                                 {"key", {x.data(), Shape{s, e}}},
+                                 {"value", {x.data(), Shape{s, e}}},
+                                 {"in_proj_weight", {x.data(), Shape{12, e}}},
+                                 {"out_proj_weight", {x.data(), Shape{e, e}}}};
+  NamedParam p[] = {{"num_heads", 2}};
+  Call call;
+  std::vector<NamedTensor> bad = in;
+  bad.push_back({"attn_mask", {x.data(), Shape{s, l}}});
+  Status st = Prepare("multi_head_attention", bad, p, &call);
+  REQUIRE(st.code() == ErrorCode::kBadShape);
+  REQUIRE(st.what() == "attn_mask");
+  REQUIRE(Contains(st.message(), "[2, 3] or [2, 2, 3]"));
+  bad = in;
+  bad.push_back({"key_padding_mask", {x.data(), Shape{l}}});
+  st = Prepare("multi_head_attention", bad, p, &call);
+  REQUIRE(st.code() == ErrorCode::kBadShape);
+  REQUIRE(st.what() == "key_padding_mask");
+  REQUIRE(Contains(st.message(), "must have shape [3]"));
+}
+
 TEST_CASE("sinusoidal: the Transformer table by hand", "[attention]") {
   float shape[2] = {2001, 5};
   Call call;

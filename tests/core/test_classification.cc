@@ -112,7 +112,9 @@ void CheckCall(const std::string& id, std::vector<Arg> in,
     return s;
   };
   for (int k = 0; k < ni; ++k) {
-    if (!dinp[k]) continue;
+    // Class indices have no gradient to check (and moved by h they index
+    // nothing).
+    if (!dinp[k] || op.inputs[k].index_rank == call.in[k].shape.rank) continue;
     for (size_t j = 0; j < rb.in[k].size(); ++j) {
       const double h = 1e-4 * std::max(1.0, std::fabs(rb.in[k][j]));
       auto at = [&](double t) {
@@ -248,6 +250,37 @@ TEST_CASE("cross_entropy: bad targets are rejected with a named error",
       "cross_entropy",
       {{"input", {2, 3}, x}, {"target", {2}, {0, 1}}, {"weight", {2}, {1, 1}}});
   REQUIRE(s.code() == ErrorCode::kBadShape);
+}
+
+TEST_CASE("cross_entropy: soft targets get PyTorch's gradient",
+          "[classification]") {
+  // F.cross_entropy(x, t, weight=w, label_smoothing=0.2) and its gradients
+  // with respect to x and t (tests/fixtures/torch_values.py).
+  const std::vector<Arg> in = {{"input", {3, 4}, Floats(torch::kCeInput)},
+                               {"target", {3, 4}, Floats(torch::kCeTarget)},
+                               {"weight", {4}, Floats(torch::kCeWeight)}};
+  const std::vector<NamedParam> p = {{"label_smoothing", 0.2}};
+  RequireTorch(Eval("cross_entropy", in, p), torch::kCeLoss, 2e-6);
+  RequireTorch(Grad("cross_entropy", in, 0, p), torch::kCeDInput, 1e-5);
+  RequireTorch(Grad("cross_entropy", in, 1, p), torch::kCeDTarget, 1e-5);
+  // Both gradients on every target and against finite differences, for
+  // every reduction, with and without weights and smoothing.
+  for (double r : {0.0, 1.0, 2.0})
+    for (double eps : {0.0, 0.3}) {
+      INFO("reduction " << r << " label_smoothing " << eps);
+      CheckCall("cross_entropy", in,
+                {{"reduction", r}, {"label_smoothing", eps}});
+      CheckCall("cross_entropy",
+                {{"input", {5, 37}, RandomData(185, 61, -5, 5)},
+                 {"target", {5, 37}, RandomData(185, 62, 0, 1)}},
+                {{"reduction", r}, {"label_smoothing", eps}});
+    }
+  // Class indices are labels: their gradient stays zero.
+  const auto dt = Grad(
+      "cross_entropy",
+      {{"input", {3, 4}, Floats(torch::kCeInput)}, {"target", {3}, {0, 3, 1}}},
+      1, p);
+  REQUIRE(dt == std::vector<float>(3, 0.0f));
 }
 
 // ----- margin losses -------------------------------------------------------
@@ -448,10 +481,39 @@ TEST_CASE("info_nce: by hand, and gradients for both inputs",
   REQUIRE(y[1] == Approx(std::log1p(std::exp(-10.0))).margin(2e-7));
   for (double tau : {0.07, 0.5})
     for (double norm : {0.0, 1.0})
-      CheckCall("info_nce",
-                {{"query", {7, 5}, RandomData(35, 51, -1, 1)},
-                 {"key", {7, 5}, RandomData(35, 52, -1, 1)}},
-                {{"temperature", tau}, {"normalize", norm}, {"reduction", 1}});
+      for (double sym : {0.0, 1.0})
+        CheckCall("info_nce",
+                  {{"query", {7, 5}, RandomData(35, 51, -1, 1)},
+                   {"key", {7, 5}, RandomData(35, 52, -1, 1)}},
+                  {{"temperature", tau},
+                   {"normalize", norm},
+                   {"symmetric", sym},
+                   {"reduction", 1}});
+}
+
+TEST_CASE("info_nce: symmetric is CLIP's loss (PyTorch values)",
+          "[classification]") {
+  // logits = normalize(q) normalize(k)^T / 0.5; CLIP's loss is the mean of
+  // the row and column cross-entropies (tests/fixtures/torch_values.py).
+  const std::vector<Arg> in = {{"query", {4, 3}, Floats(torch::kNceQuery)},
+                               {"key", {4, 3}, Floats(torch::kNceKey)}};
+  const std::vector<NamedParam> p = {{"temperature", 0.5}, {"symmetric", 1}};
+  auto terms = Eval("info_nce", in, {p[0], p[1], {"reduction", 2}});
+  RequireTorch(terms, torch::kNceTerms, 2e-6);
+  RequireTorch(Grad("info_nce", in, 0, p), torch::kNceDQuery, 1e-5);
+  RequireTorch(Grad("info_nce", in, 1, p), torch::kNceDKey, 1e-5);
+  // Swapping query and key leaves the symmetric loss unchanged.
+  const auto swapped = Eval("info_nce",
+                            {{"query", {4, 3}, Floats(torch::kNceKey)},
+                             {"key", {4, 3}, Floats(torch::kNceQuery)}},
+                            p);
+  const auto y = Eval("info_nce", in, p);
+  REQUIRE(swapped[0] == Approx(y[0]).epsilon(1e-6));
+  for (double r : {0.0, 2.0})
+    CheckCall("info_nce",
+              {{"query", {9, 6}, RandomData(54, 71, -1, 1)},
+               {"key", {9, 6}, RandomData(54, 72, -1, 1)}},
+              {{"symmetric", 1}, {"reduction", r}});
 }
 
 // ----- ctc -----------------------------------------------------------------

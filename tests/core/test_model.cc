@@ -973,14 +973,13 @@ TEST_CASE("targets are checked by the loss's registry validation", "[model]") {
   Status s = m->Step(x.data(), y.data(), 4);
   CHECK(s.code() == ErrorCode::kBadValue);
   CHECK(s.message() ==
-        "y: op 'cross_entropy': input 'target' element [2] = 3 is not a "
-        "class index in [0, 3) nor ignore_index -100");
+        "y: op 'cross_entropy': target[2] = 3 is not a class index in [0, 3) "
+        "nor ignore_index -100");
   FitOptions o;
   s = m->FitBegin(x.data(), y.data(), 4, o);
   CHECK(s.message() ==
-        "y: op 'cross_entropy': input 'target' element [2] = "
-        "3 is not a class index in [0, 3) nor ignore_index "
-        "-100");
+        "y: op 'cross_entropy': target[2] = 3 is not a class index in [0, 3) "
+        "nor ignore_index -100");
   const std::vector<float> half = {0, 1.5f, 1, 0};
   s = m->Step(x.data(), half.data(), 4);
   CHECK(s.code() == ErrorCode::kBadType);
@@ -989,8 +988,8 @@ TEST_CASE("targets are checked by the loss's registry validation", "[model]") {
   const std::vector<float> labels = {1, -1, 0, 1};
   s = hinge->Step(x.data(), labels.data(), 4);
   CHECK(s.message() ==
-        "y: op 'hinge': input 'target' must hold labels -1 or "
-        "1; element [2] is 0");
+        "y: op 'hinge': input 'target' must hold labels -1 or 1, got "
+        "target[2] = 0");
   CHECK(m->Step(x.data(), y.data(), 0).message() ==
         "rows: must be at least 1, got 0");
 }

@@ -289,5 +289,77 @@ TEST_CASE("spectral_norm finds the top singular value", "[regularization]") {
   REQUIRE(r.y(4) == Approx(1.0 / 3).epsilon(1e-6));
 }
 
+TEST_CASE("spectral_norm: PyTorch's power iteration, u and v, gradient",
+          "[regularization]") {
+  // torch.nn.utils.parametrizations.spectral_norm in training mode, 2 steps
+  // from the buffer v = v0 (tests/fixtures/torch_values.py).
+  std::vector<float> w = Floats(torch::kSnWeight), v0 = Floats(torch::kSnV0),
+                     g = Floats(torch::kSnGrad);
+  std::vector<NamedTensor> in = {{"weight", {w.data(), {3, 4}}},
+                                 {"v", {v0.data(), {4}}}};
+  const std::vector<NamedParam> two = {{"n_power_iterations", 2}};
+  Result r = Eval("spectral_norm", in, two);
+  REQUIRE(r.status.ok());
+  RequireTorch(r.ev.y.data(), 12, torch::kSnOut, 2e-6);
+  RequireTorch(r.ev.aux[0].data(), 1, torch::kSnSigma, 2e-6);
+  RequireTorch(r.ev.aux[2].data(), 3, torch::kSnU, 2e-6);
+  RequireTorch(r.ev.aux[3].data(), 4, torch::kSnV, 2e-6);
+  Gradients grad;
+  REQUIRE(RunBackward(r.call, &r.ev, g.data(), &grad).ok());
+  RequireTorch(grad.din[0].data(), 12, torch::kSnDWeight, 1e-5);
+  // Feeding v back continues the iteration: 2 + 3 steps are 5 from v0.
+  std::vector<float> v2(r.ev.aux[3].data(), r.ev.aux[3].data() + 4);
+  in[1].tensor.data = v2.data();
+  const Result more = Eval("spectral_norm", in, {{"n_power_iterations", 3}});
+  in[1].tensor.data = v0.data();
+  const Result five = Eval("spectral_norm", in, {{"n_power_iterations", 5}});
+  REQUIRE(more.aux(0, 0) == Approx(five.aux(0, 0)).epsilon(1e-6));
+  // Kernels against the reference with v given and few steps, every target.
+  CompareLong("spectral_norm", {{40, 70}, {70}}, {{"n_power_iterations", 1}});
+}
+
+TEST_CASE("spectral_norm: u and v are constants of the gradient",
+          "[regularization]") {
+  // One step from a random start in [-3, 3], far from converged: the
+  // gradient is still exact for W -> W / (u^T W v) with u and v held at the
+  // values the forward found (PyTorch's semantics), by central differences.
+  const Shape ws{4, 5};
+  const std::vector<float> w = RandomData(20, 81, -3, 3);
+  Result r = Eval("spectral_norm", {{"weight", {w.data(), ws}}},
+                  {{"n_power_iterations", 1}});
+  REQUIRE(r.status.ok());
+  const std::vector<double> u(r.ev.aux[2].data(), r.ev.aux[2].data() + 4),
+      v(r.ev.aux[3].data(), r.ev.aux[3].data() + 5);
+  const std::vector<float> g = RandomData(20, 82, -2, 2);
+  auto loss = [&](std::vector<double> wd) {  // sum g W / (u^T W v)
+    double sigma = 0, s = 0;
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 5; ++j) sigma += u[i] * wd[i * 5 + j] * v[j];
+    for (int i = 0; i < 20; ++i) s += g[i] * wd[i] / sigma;
+    return s;
+  };
+  Gradients grad;
+  REQUIRE(RunBackward(r.call, &r.ev, g.data(), &grad).ok());
+  const std::vector<double> w0(w.begin(), w.end());
+  for (int i = 0; i < 20; ++i) {
+    std::vector<double> hi = w0, lo = w0;
+    hi[i] += 1e-4;
+    lo[i] -= 1e-4;
+    const double fd = (loss(hi) - loss(lo)) / 2e-4;
+    INFO("dW[" << i << "] got " << grad.din[0].data()[i] << " fd " << fd);
+    REQUIRE(grad.din[0].data()[i] == Approx(fd).epsilon(1e-4).margin(1e-5));
+  }
+}
+
+TEST_CASE("spectral_norm: v must match the columns of the weight",
+          "[regularization]") {
+  std::vector<float> w(12, 1.0f), v(3, 1.0f);
+  const Result r = Eval("spectral_norm", {{"weight", {w.data(), {3, 4}}},
+                                          {"v", {v.data(), {3}}}});
+  REQUIRE(r.status.code() == ErrorCode::kBadShape);
+  REQUIRE(r.status.what() == "v");
+  REQUIRE(Contains(r.status.message(), "must have shape [4]"));
+}
+
 }  // namespace
 }  // namespace dlmath::testing

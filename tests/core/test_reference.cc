@@ -150,7 +150,9 @@ void CheckGeneral(const OpInfo& op) {
       return s;
     };
     for (int k = 0; k < ni; ++k) {
-      if (!dptr[k]) continue;
+      // Class indices (InputSpec::index_rank) have no gradient to check.
+      if (!dptr[k] || op.inputs[k].index_rank == call.in[k].shape.rank)
+        continue;
       for (size_t j = 0; j < rb.in[k].size(); ++j) {
         const double fd = CentralDiff(
             [&](double t) {

@@ -193,6 +193,39 @@ inline RefBuffers RefInputs(const Call& call) {
   return b;
 }
 
+// PyTorch's values, from tests/fixtures/torch_values.py (float64 runs on
+// inputs exact in float32).
+namespace torch {
+#include "tests/fixtures/torch_values.inc"
+static_assert(kTorchValuesVersion == 1,
+              "tests/fixtures/torch_values.inc is stale: regenerate it with "
+              "/usr/bin/python3 tests/fixtures/torch_values.py > "
+              "tests/fixtures/torch_values.inc");
+}  // namespace torch
+
+// A fixture array as float inputs.
+template <size_t N>
+std::vector<float> Floats(const double (&v)[N]) {
+  return std::vector<float>(v, v + N);
+}
+
+// got[0, N) against PyTorch's values: |got - want| <= tol * max(1, |want|)
+// (Close), naming the first index that is off.
+template <size_t N>
+void RequireTorch(const float* got, size_t n, const double (&want)[N],
+                  double tol) {
+  REQUIRE(n == N);
+  for (size_t i = 0; i < N; ++i) {
+    INFO("[" << i << "] got " << got[i] << ", PyTorch " << want[i]);
+    REQUIRE(Close(got[i], want[i], tol));
+  }
+}
+template <size_t N>
+void RequireTorch(const std::vector<float>& got, const double (&want)[N],
+                  double tol) {
+  RequireTorch(got.data(), got.size(), want, tol);
+}
+
 // d/dt of sum(dy * ref_forward(in[k][j] + t)) at t = 0 by a central
 // difference with step 1e-5, in double: the oracle for a reference backward.
 inline double RefCentralDiff(const Call& call, const RefBuffers& rb,

@@ -17,7 +17,7 @@
 
 namespace dlmath {
 
-inline constexpr int kMaxInputs = 8;
+inline constexpr int kMaxInputs = 10;
 inline constexpr int kMaxParams = 8;
 inline constexpr int kMaxAux = 4;  // secondary outputs (running stats, ...)
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -38,6 +38,7 @@ enum class Family {
   graph,
   regression,
 };
+inline constexpr int kNumFamilies = static_cast<int>(Family::regression) + 1;
 const char* FamilyName(Family f);
 
 // How an op maps input shapes to its output, which decides the kernel
@@ -82,6 +83,9 @@ struct InputSpec {
   bool diff = true;       // backward returns d/dinput
   bool optional = false;  // may be left out (its data pointer is then null)
   bool integer = false;   // values must be integers (class indices, lengths)
+  // A differentiable input that holds class indices when it has this rank
+  // (-1: never): the op checks them, and their gradient is zero.
+  int index_rank = -1;
 };
 
 // Row helpers, so a registry row reads like a signature.
@@ -104,6 +108,12 @@ constexpr InputSpec Optional(InputSpec s) {
 }
 constexpr InputSpec Constant(InputSpec s) {  // no gradient wanted
   s.diff = false;
+  return s;
+}
+// Values at one rank, class indices at `rank`: cross_entropy's target is
+// probabilities [N, C] (differentiable) or class indices [N] (labels).
+constexpr InputSpec IndicesAtRank(InputSpec s, int rank) {
+  s.index_rank = rank;
   return s;
 }
 constexpr ParamSpec Real(const char* name, double def, double lo = -kInf,
@@ -263,9 +273,21 @@ struct OpInfo {
   Tolerance tol = {};
   Impl impl = {};
 
-  int num_inputs() const;
-  int num_params() const;
-  int num_aux() const;
+  constexpr int num_inputs() const {
+    int n = 0;
+    while (n < kMaxInputs && inputs[n].name) ++n;
+    return n;
+  }
+  constexpr int num_params() const {
+    int n = 0;
+    while (n < kMaxParams && params[n].name) ++n;
+    return n;
+  }
+  constexpr int num_aux() const {
+    int n = 0;
+    while (n < kMaxAux && aux[n]) ++n;
+    return n;
+  }
   int ParamIndex(std::string_view name) const;  // -1 if none
   int InputIndex(std::string_view name) const;
   bool differentiable() const;  // any diff input or learnable param
@@ -279,6 +301,70 @@ enum class OpId {
   kCount
 };
 inline constexpr int kNumOps = static_cast<int>(OpId::kCount);
+
+// ---------------------------------------------------------------------------
+// Params by name (ParamsByName). The rows of ops.def are also compile-time
+// constants here (registry.cc adds their kernels, .impl), so kernels and
+// references read a param by its name, never by its position:
+//
+//   const double alpha = p[DLMATH_PARAM(elu, alpha)];
+//
+// The index is looked up in the op's row while compiling: a name the row does
+// not have is a compile error, and reordering a row's params changes no
+// result. tests/core/test_params.cc builds the library a second time with
+// every row's params rotated and checks that each op still computes the same.
+
+namespace detail {
+#ifdef DLMATH_TEST_ROTATED_PARAMS
+// The test build's layout: params [a, b, c] become [b, c, a].
+constexpr OpInfo RowLayout(OpInfo row) {
+  const int n = row.num_params();
+  if (n < 2) return row;
+  const ParamSpec first = row.params[0];
+  for (int k = 1; k < n; ++k) row.params[k - 1] = row.params[k];
+  row.params[n - 1] = first;
+  return row;
+}
+#else
+constexpr OpInfo RowLayout(OpInfo row) { return row; }
+#endif
+
+inline constexpr OpInfo kRows[] = {
+#define DLMATH_OP(id_, Name, family_, form_, ...) \
+  RowLayout(OpInfo{.id = #id_,                    \
+                   .family = Family::family_,     \
+                   .form = Form::form_,           \
+                   __VA_ARGS__}),
+#include "dlmath/ops.def"
+#undef DLMATH_OP
+};
+static_assert(sizeof(kRows) / sizeof(kRows[0]) == kNumOps,
+              "ops.def and OpId disagree");
+
+// Not constexpr on purpose: ParamIndex calls it for a name the row lacks, and
+// the compiler then reports that name's DLMATH_PARAM as not a constant.
+void NoParamOfThisNameInTheRow();
+}  // namespace detail
+
+// Index of param `name` in op's row (at compile time only).
+consteval int ParamIndex(OpId op, std::string_view name) {
+  const OpInfo& row = detail::kRows[static_cast<int>(op)];
+  for (int k = 0; k < row.num_params(); ++k)
+    if (name == row.params[k].name) return k;
+  detail::NoParamOfThisNameInTheRow();
+  return -1;
+}
+// The same with the op as an OpId value, for code shared by several rows
+// (a template on OpId kOp: p[DLMATH_PARAM_OF(kOp, base)]). The variable
+// template keeps the lookup a compile-time constant there too: clang 14
+// rejects a consteval call whose argument is a template parameter.
+namespace detail {
+template <int kIndex>
+inline constexpr int kParamSlot = kIndex;
+}  // namespace detail
+#define DLMATH_PARAM_OF(op_id, name) \
+  (::dlmath::detail::kParamSlot<::dlmath::ParamIndex(op_id, #name)>)
+#define DLMATH_PARAM(op, name) DLMATH_PARAM_OF(::dlmath::OpId::op, name)
 
 // One input of a row's `sample`: "x=[4,6] target=[4]in[0,5] w=[6]" gives
 // shapes and, after "in", the range sample values are drawn from (integer

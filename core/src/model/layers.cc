@@ -190,7 +190,7 @@ class LinearLayer : public Layer {
     const OpInfo& ku = Op(OpId::kaiming_uniform);
     double p[kMaxParams] = {};
     for (int k = 0; k < ku.num_params(); ++k) p[k] = ku.params[k].def;
-    p[ku.ParamIndex("a")] = std::sqrt(5.0);
+    p[DLMATH_PARAM(kaiming_uniform, a)] = std::sqrt(5.0);
     Buffer draws;
     if (Status s = AllocateArena(o * i, "bias initializer", &draws); !s.ok())
       return s;

@@ -84,12 +84,12 @@ void Flatten(const std::vector<LayerSpec>& list, int parent, int src,
   *out_last = prev;
 }
 
-// The params of `op` (registry order): its defaults, then `set` by name.
+// The params of `op` (registry order): its defaults, then `set`, each slot
+// given by name as DLMATH_PARAM(op, name) (a misspelt name does not compile).
 void OpParams(const OpInfo& op,
-              std::initializer_list<std::pair<std::string_view, double>> set,
-              double* p) {
+              std::initializer_list<std::pair<int, double>> set, double* p) {
   for (int k = 0; k < op.num_params(); ++k) p[k] = op.params[k].def;
-  for (const auto& [name, value] : set) p[op.ParamIndex(name)] = value;
+  for (const auto& [slot, value] : set) p[slot] = value;
 }
 
 // Adds a named tensor to the table (Layer::Declare's callback).
@@ -196,11 +196,13 @@ Status Model::Impl::Build() {
   lr_param = spec.optimizer->ParamIndex("lr");
   lr = spec.opt_p[lr_param];
   const double inf = std::numeric_limits<double>::infinity();
-  OpParams(Op(OpId::clip_grad_norm), {{"max_norm", inf}, {"norm_type", 2}},
+  constexpr int max_norm = DLMATH_PARAM(clip_grad_norm, max_norm);
+  constexpr int norm_type = DLMATH_PARAM(clip_grad_norm, norm_type);
+  OpParams(Op(OpId::clip_grad_norm), {{max_norm, inf}, {norm_type, 2}},
            measure_p);
   OpParams(Op(OpId::clip_grad_norm),
-           {{"max_norm", spec.clip == Clip::kNorm ? spec.clip_value : inf},
-            {"norm_type", 2}},
+           {{max_norm, spec.clip == Clip::kNorm ? spec.clip_value : inf},
+            {norm_type, 2}},
            clip_p);
   OptimizerInit(*spec.optimizer, spec.opt_p, state.data(), num_params);
 
@@ -549,10 +551,10 @@ double Model::Impl::Lr(int64_t step) const {
     int64_t at = step;
     if (op.ParamIndex("lr") >= 0) p[op.ParamIndex("lr")] = lr;
     if (&op == &Op(OpId::one_cycle_lr)) {
-      p[op.ParamIndex("max_lr")] = lr;
+      p[DLMATH_PARAM(one_cycle_lr, max_lr)] = lr;
       // It ends at total_steps (PyTorch raises past it): hold that value.
       at = std::min<int64_t>(
-          at, static_cast<int64_t>(p[op.ParamIndex("total_steps")]));
+          at, static_cast<int64_t>(p[DLMATH_PARAM(one_cycle_lr, total_steps)]));
     }
     rate = ScheduleAt(op, p, at);
   }
@@ -569,8 +571,10 @@ double Model::Impl::Penalties(bool backward) {
   for (int which = 0; which < 2; ++which) {
     if (lams[which] == 0) continue;
     double p[kMaxParams];
+    const int lam = which == 0 ? DLMATH_PARAM(l1_penalty, lam)
+                               : DLMATH_PARAM(l2_penalty, lam);
     OpParams(Op(which == 0 ? OpId::l1_penalty : OpId::l2_penalty),
-             {{"lam", lams[which]}}, p);
+             {{lam, lams[which]}}, p);
     for (const model::TensorSlot& w : penalized) {
       const float* in[1] = {params.data() + w.offset};
       float* din[1] = {grads.data() + w.offset};
@@ -679,7 +683,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   after = total * scale;
   if (spec.clip == Clip::kValue) {
     double v[kMaxParams];
-    OpParams(Op(OpId::clip_grad_value), {{"clip_value", spec.clip_value}}, v);
+    OpParams(Op(OpId::clip_grad_value),
+             {{DLMATH_PARAM(clip_grad_value, clip_value), spec.clip_value}}, v);
     ClipGradValueForward(grads.data(), grads.data(), num_params, v);
     clip_norm(measure_p, &after, &unused);
   }

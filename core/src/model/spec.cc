@@ -383,9 +383,9 @@ void NormalDraws(InitSpec* init) {
   const OpInfo& op = Op(OpId::kaiming_normal);
   init->op = &op;
   for (int k = 0; k < op.num_params(); ++k) init->p[k] = op.params[k].def;
-  init->p[op.ParamIndex("a")] = 0;
-  init->p[op.ParamIndex("mode")] = 0;          // fan_in
-  init->p[op.ParamIndex("nonlinearity")] = 4;  // linear: gain 1
+  init->p[DLMATH_PARAM(kaiming_normal, a)] = 0;
+  init->p[DLMATH_PARAM(kaiming_normal, mode)] = 0;          // fan_in
+  init->p[DLMATH_PARAM(kaiming_normal, nonlinearity)] = 4;  // linear: gain 1
 }
 
 // An initializer at o[key] for a [rows, cols] weight: "default" (def is
@@ -453,7 +453,7 @@ InitSpec LinearDefault() {
   const OpInfo& def = Op(OpId::kaiming_uniform);
   InitSpec init{&def, true, {}};
   for (int k = 0; k < def.num_params(); ++k) init.p[k] = def.params[k].def;
-  init.p[def.ParamIndex("a")] = std::sqrt(5.0);
+  init.p[DLMATH_PARAM(kaiming_uniform, a)] = std::sqrt(5.0);
   return init;
 }
 

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "core/src/ops/simd-inl.h"
+#include "dlmath/registry.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -278,17 +279,20 @@ HWY_INLINE void LeakyBackward(const float* x, const float* dy, float* dx,
 
 HWY_NOINLINE void LeakyReluForward(const float* x, float* y, size_t n,
                                    const double* p) {
-  LeakyForward(x, y, n, static_cast<float>(p[0]));
+  LeakyForward(x, y, n,
+               static_cast<float>(p[DLMATH_PARAM(leaky_relu, negative_slope)]));
 }
 
 HWY_NOINLINE void LeakyReluBackward(const float* x, const float* /*y*/,
                                     const float* dy, float* dx, double* /*dp*/,
                                     size_t n, const double* p) {
-  LeakyBackward(x, dy, dx, n, static_cast<float>(p[0]));
+  LeakyBackward(
+      x, dy, dx, n,
+      static_cast<float>(p[DLMATH_PARAM(leaky_relu, negative_slope)]));
 }
 
 // ---------------------------------------------------------------------------
-// rrelu. p = {lower, upper, training, seed}. Eval: leaky_relu with slope
+// rrelu, params lower, upper, training, seed. Eval: leaky_relu with slope
 // (lower + upper)/2. Training: element i with x <= 0 gets the slope lower +
 // (upper - lower) u_i, u_i in [0, 1) from a counter-based hash of (seed, i)
 // (RreluBits; must equal ref::RreluBits bit for bit), so nothing is saved
@@ -316,15 +320,29 @@ HWY_INLINE hn::Vec<D> RreluSlopes(D d, size_t i, uint32_t seed, float lower,
   return hn::MulAdd(u, hn::Set(d, width), hn::Set(d, lower));
 }
 
+struct RreluParams {
+  bool training;
+  float eval_slope, lower, width;
+  uint32_t seed;
+};
+HWY_INLINE RreluParams RreluOf(const double* p) {
+  const double lower = p[DLMATH_PARAM(rrelu, lower)];
+  const double upper = p[DLMATH_PARAM(rrelu, upper)];
+  return {p[DLMATH_PARAM(rrelu, training)] != 0,
+          static_cast<float>(0.5 * (lower + upper)), static_cast<float>(lower),
+          static_cast<float>(upper - lower),
+          static_cast<uint32_t>(p[DLMATH_PARAM(rrelu, seed)])};
+}
+
 HWY_NOINLINE void RreluForward(const float* x, float* y, size_t n,
                                const double* p) {
-  if (p[2] == 0) {
-    LeakyForward(x, y, n, static_cast<float>(0.5 * (p[0] + p[1])));
+  const RreluParams r = RreluOf(p);
+  if (!r.training) {
+    LeakyForward(x, y, n, r.eval_slope);
     return;
   }
-  const float lower = static_cast<float>(p[0]);
-  const float width = static_cast<float>(p[1] - p[0]);
-  const uint32_t seed = static_cast<uint32_t>(p[3]);
+  const float lower = r.lower, width = r.width;
+  const uint32_t seed = r.seed;
   MapForwardIndexed(x, y, n, [=](auto d, auto v, size_t i) {
     const auto slope = RreluSlopes(d, i, seed, lower, width);
     return hn::IfThenElse(hn::Gt(v, hn::Zero(d)), v, hn::Mul(v, slope));
@@ -334,13 +352,13 @@ HWY_NOINLINE void RreluForward(const float* x, float* y, size_t n,
 HWY_NOINLINE void RreluBackward(const float* x, const float* /*y*/,
                                 const float* dy, float* dx, double* /*dp*/,
                                 size_t n, const double* p) {
-  if (p[2] == 0) {
-    LeakyBackward(x, dy, dx, n, static_cast<float>(0.5 * (p[0] + p[1])));
+  const RreluParams r = RreluOf(p);
+  if (!r.training) {
+    LeakyBackward(x, dy, dx, n, r.eval_slope);
     return;
   }
-  const float lower = static_cast<float>(p[0]);
-  const float width = static_cast<float>(p[1] - p[0]);
-  const uint32_t seed = static_cast<uint32_t>(p[3]);
+  const float lower = r.lower, width = r.width;
+  const uint32_t seed = r.seed;
   MapBackwardIndexed(x, dy, dx, n, [=](auto d, auto v, auto g, size_t i) {
     const auto slope = RreluSlopes(d, i, seed, lower, width);
     const auto k =
@@ -385,15 +403,23 @@ HWY_INLINE void EluBackwardImpl(const float* x, const float* dy, float* dx,
   });
 }
 
+// elu's coefficients for alpha, and celu's (s = alpha).
+HWY_INLINE EluCoeffs EluOf(double alpha) {
+  return {1.0f, static_cast<float>(alpha), 1.0f};
+}
+HWY_INLINE EluCoeffs CeluOf(double alpha) {
+  return {1.0f, static_cast<float>(alpha), static_cast<float>(1 / alpha)};
+}
+
 HWY_NOINLINE void EluForward(const float* x, float* y, size_t n,
                              const double* p) {
-  EluForwardImpl(x, y, n, {1.0f, static_cast<float>(p[0]), 1.0f});
+  EluForwardImpl(x, y, n, EluOf(p[DLMATH_PARAM(elu, alpha)]));
 }
 
 HWY_NOINLINE void EluBackward(const float* x, const float* /*y*/,
                               const float* dy, float* dx, double* /*dp*/,
                               size_t n, const double* p) {
-  EluBackwardImpl(x, dy, dx, n, {1.0f, static_cast<float>(p[0]), 1.0f});
+  EluBackwardImpl(x, dy, dx, n, EluOf(p[DLMATH_PARAM(elu, alpha)]));
 }
 
 // PyTorch's constants (Klambauer et al. 2017), rounded to float.
@@ -413,16 +439,13 @@ HWY_NOINLINE void SeluBackward(const float* x, const float* /*y*/,
 
 HWY_NOINLINE void CeluForward(const float* x, float* y, size_t n,
                               const double* p) {
-  EluForwardImpl(
-      x, y, n, {1.0f, static_cast<float>(p[0]), static_cast<float>(1 / p[0])});
+  EluForwardImpl(x, y, n, CeluOf(p[DLMATH_PARAM(celu, alpha)]));
 }
 
 HWY_NOINLINE void CeluBackward(const float* x, const float* /*y*/,
                                const float* dy, float* dx, double* /*dp*/,
                                size_t n, const double* p) {
-  EluBackwardImpl(
-      x, dy, dx, n,
-      {1.0f, static_cast<float>(p[0]), static_cast<float>(1 / p[0])});
+  EluBackwardImpl(x, dy, dx, n, CeluOf(p[DLMATH_PARAM(celu, alpha)]));
 }
 
 // ---------------------------------------------------------------------------
@@ -542,13 +565,13 @@ HWY_NOINLINE void SiluBackward(const float* x, const float* /*y*/,
 }
 
 // ---------------------------------------------------------------------------
-// swish_beta. y = x sigma(beta x), beta learnable (p[0]). As silu with
-// t = beta x. Backward: dx += dy (sigma(t) + t sigma'(t)); dp[0] += sum dy x^2
+// swish_beta. y = x sigma(beta x), beta learnable. As silu with
+// t = beta x. Backward: dx += dy (sigma(t) + t sigma'(t)); dbeta += sum dy x^2
 // sigma'(t), summed by MapBackwardSum (float blocks, then double).
 
 HWY_NOINLINE void SwishBetaForward(const float* x, float* y, size_t n,
                                    const double* p) {
-  const float beta = static_cast<float>(p[0]);
+  const float beta = static_cast<float>(p[DLMATH_PARAM(swish_beta, beta)]);
   Map(x, y, n, [beta](auto d, auto v) {
     decltype(v) e, s;
     const auto sig = SigmoidParts(d, hn::Mul(v, hn::Set(d, beta)), &e, &s);
@@ -559,8 +582,9 @@ HWY_NOINLINE void SwishBetaForward(const float* x, float* y, size_t n,
 HWY_NOINLINE void SwishBetaBackward(const float* x, const float* y,
                                     const float* dy, float* dx, double* dp,
                                     size_t n, const double* p) {
-  const float beta = static_cast<float>(p[0]);
-  dp[0] += MapBackwardSum(x, y, dy, dx, n,
+  const int k = DLMATH_PARAM(swish_beta, beta);
+  const float beta = static_cast<float>(p[k]);
+  dp[k] += MapBackwardSum(x, y, dy, dx, n,
                           [beta](auto d, auto v, auto, auto g, auto* dbeta) {
                             decltype(v) e, s;
                             const auto t = hn::Mul(v, hn::Set(d, beta));
@@ -623,7 +647,7 @@ HWY_NOINLINE void MishBackward(const float* x, const float* /*y*/,
 }
 
 // ---------------------------------------------------------------------------
-// softplus. p = {beta, threshold}. y = x where beta x > threshold (PyTorch),
+// softplus, params beta, threshold. y = x where beta x > threshold (PyTorch),
 // else log(1 + e^{beta x})/beta = (max(t, 0) + log1p(e^{-|t|}))/beta, t =
 // beta x: exp never overflows and Log1pUnit keeps the left tail's relative
 // accuracy. One exp, no division; error ~2 ulp. softplus(-inf) = +0.
@@ -631,9 +655,11 @@ HWY_NOINLINE void MishBackward(const float* x, const float* /*y*/,
 
 HWY_NOINLINE void SoftplusForward(const float* x, float* y, size_t n,
                                   const double* p) {
-  const float beta = static_cast<float>(p[0]);
-  const float inv_beta = static_cast<float>(1 / p[0]);
-  const float threshold = static_cast<float>(p[1]);
+  const double beta_d = p[DLMATH_PARAM(softplus, beta)];
+  const float beta = static_cast<float>(beta_d);
+  const float inv_beta = static_cast<float>(1 / beta_d);
+  const float threshold =
+      static_cast<float>(p[DLMATH_PARAM(softplus, threshold)]);
   Map(x, y, n, [=](auto d, auto v) {
     const auto t = hn::Mul(v, hn::Set(d, beta));
     const auto e = ExpNonPositive(d, hn::Neg(hn::Abs(t)));
@@ -647,8 +673,9 @@ HWY_NOINLINE void SoftplusForward(const float* x, float* y, size_t n,
 HWY_NOINLINE void SoftplusBackward(const float* x, const float* /*y*/,
                                    const float* dy, float* dx, double* /*dp*/,
                                    size_t n, const double* p) {
-  const float beta = static_cast<float>(p[0]);
-  const float threshold = static_cast<float>(p[1]);
+  const float beta = static_cast<float>(p[DLMATH_PARAM(softplus, beta)]);
+  const float threshold =
+      static_cast<float>(p[DLMATH_PARAM(softplus, threshold)]);
   MapBackward(x, x, dy, dx, n, [=](auto d, auto v, auto, auto g) {
     const auto t = hn::Mul(v, hn::Set(d, beta));
     decltype(v) e, s;
@@ -681,7 +708,7 @@ HWY_NOINLINE void SoftsignBackward(const float* x, const float* /*y*/,
 }
 
 // ---------------------------------------------------------------------------
-// hardtanh (p = {min_val, max_val}) and relu6: clamps, exact, NaN kept
+// hardtanh (params min_val, max_val) and relu6: clamps, exact, NaN kept
 // (compare-and-blend clamps). Derivative 1 strictly inside, 0 on and beyond
 // the bounds (PyTorch).
 
@@ -696,7 +723,8 @@ HWY_INLINE void ClampBackward(const float* x, const float* dy, float* dx,
 
 HWY_NOINLINE void HardtanhForward(const float* x, float* y, size_t n,
                                   const double* p) {
-  const float lo = static_cast<float>(p[0]), hi = static_cast<float>(p[1]);
+  const float lo = static_cast<float>(p[DLMATH_PARAM(hardtanh, min_val)]);
+  const float hi = static_cast<float>(p[DLMATH_PARAM(hardtanh, max_val)]);
   Map(x, y, n,
       [=](auto d, auto v) { return ClampAbove(d, ClampBelow(d, v, lo), hi); });
 }
@@ -704,8 +732,9 @@ HWY_NOINLINE void HardtanhForward(const float* x, float* y, size_t n,
 HWY_NOINLINE void HardtanhBackward(const float* x, const float* /*y*/,
                                    const float* dy, float* dx, double* /*dp*/,
                                    size_t n, const double* p) {
-  ClampBackward(x, dy, dx, n, static_cast<float>(p[0]),
-                static_cast<float>(p[1]));
+  ClampBackward(x, dy, dx, n,
+                static_cast<float>(p[DLMATH_PARAM(hardtanh, min_val)]),
+                static_cast<float>(p[DLMATH_PARAM(hardtanh, max_val)]));
 }
 
 // relu6(-0) = +0, as relu.

@@ -8,6 +8,15 @@
 // activations build): four vectors per step into independent accumulators,
 // tails through LoadN/StoreN, e^x from ExpNonPositiveFast (2.3 ulp; its
 // argument x - max is never positive).
+
+// How AttentionMask reads a mask (below); the same for every target.
+#ifndef DLMATH_OPS_ATTENTION_MASK_KIND_
+#define DLMATH_OPS_ATTENTION_MASK_KIND_
+namespace dlmath {
+enum AttentionMaskKind { kAddMask = 0, kKeepNonzero = 1, kHideNonzero = 2 };
+}  // namespace dlmath
+#endif
+
 #if defined(DLMATH_OPS_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef DLMATH_OPS_ATTENTION_INL_H_
 #undef DLMATH_OPS_ATTENTION_INL_H_
@@ -78,14 +87,18 @@ HWY_INLINE void AttnRowScale(float* x, size_t cols, float k) {
 }
 
 // ---------------------------------------------------------------------------
-// Masks on a score matrix s [rows, cols] (row-major, like the mask).
-// kind 0: s += mask (additive float mask); kind 1: s = -inf where mask == 0
-// (a boolean mask: nonzero keeps the key, as PyTorch's True). causal: key j
-// > query i is set to -inf (PyTorch's top-left aligned tril(ones(L, S))).
-// mask may be null (no mask).
+// Masks on a score matrix s [rows, cols] (row-major). Row r of the mask
+// starts at mask + r * mask_stride (stride cols: one entry per query and
+// key; stride 0: one row for every query, a key padding mask). kind
+// kAddMask: s += mask (additive float mask); kKeepNonzero: s = -inf where
+// mask == 0 (scaled_dot_product_attention's boolean mask, True keeps the
+// key); kHideNonzero: s = -inf where mask != 0 (nn.MultiheadAttention's,
+// True hides it). causal: key j > query i is set to -inf (PyTorch's top-left
+// aligned tril(ones(L, S))). mask may be null (no mask).
 
-HWY_NOINLINE void AttentionMask(float* s, const float* mask, size_t rows,
-                                size_t cols, int kind, int causal) {
+HWY_NOINLINE void AttentionMask(float* s, const float* mask, size_t mask_stride,
+                                size_t rows, size_t cols, int kind,
+                                int causal) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   const auto kNegInf = hn::Set(d, -INFINITY);
@@ -93,10 +106,12 @@ HWY_NOINLINE void AttentionMask(float* s, const float* mask, size_t rows,
   for (size_t r = 0; r < rows; ++r) {
     float* sr = s + r * cols;
     if (mask) {
-      const float* mr = mask + r * cols;
+      const float* mr = mask + r * mask_stride;
       const auto f = [&](auto v, auto m) {
-        return kind == 0 ? hn::Add(v, m)
-                         : hn::IfThenElse(hn::Eq(m, zero), kNegInf, v);
+        if (kind == kAddMask) return hn::Add(v, m);
+        const auto hide =
+            kind == kKeepNonzero ? hn::Eq(m, zero) : hn::Ne(m, zero);
+        return hn::IfThenElse(hide, kNegInf, v);
       };
       size_t i = 0;
       for (; i + N <= cols; i += N)

@@ -59,7 +59,8 @@ SdpaDims SdpaDimsOf(const Shape* in) {
 }
 // scale param 0 means 1 / sqrt(E), PyTorch's default.
 float SdpaScale(const double* p, int64_t e) {
-  return static_cast<float>(p[1] > 0 ? p[1] : 1.0 / std::sqrt(double(e)));
+  const double scale = p[DLMATH_PARAM(scaled_dot_product_attention, scale)];
+  return static_cast<float>(scale > 0 ? scale : 1.0 / std::sqrt(double(e)));
 }
 
 }  // namespace
@@ -69,7 +70,7 @@ float SdpaScale(const double* p, int64_t e) {
 // [B?, S, Ev], attn_mask [L, S] or [B, L, S] (optional, constant) ->
 // out [B?, L, Ev], aux weights [B?, L, S]. Per batch: P = softmax(scale q k^T
 // + mask) row by row (Highway), out = P v (Eigen). Params: is_causal,
-// scale (0: 1/sqrt(E)), mask_kind (0 additive, 1 boolean: 0 masks out).
+// scale (0: 1/sqrt(E)), mask_kind (additive, or boolean: 0 masks out).
 // Error: the GEMMs' float rounding (~E ulp of sum |q k| in the scores, which
 // the softmax passes on as a relative error of P) plus 3e-7 from the
 // softmax. Workspace: P [B, L, S] (saved for backward) and dP [L, S].
@@ -114,8 +115,12 @@ Status ScaledDotProductAttentionShape(const ShapeCtx& c) {
 void ScaledDotProductAttentionForward(const GenCall<float>& c) {
   const SdpaDims d = SdpaDimsOf(c.in_shape);
   const float scale = SdpaScale(c.p, d.e);
-  const bool causal = c.p[0] != 0;
-  const int kind = static_cast<int>(c.p[2]);
+  const bool causal =
+      c.p[DLMATH_PARAM(scaled_dot_product_attention, is_causal)] != 0;
+  const int kind =
+      c.p[DLMATH_PARAM(scaled_dot_product_attention, mask_kind)] == 0
+          ? kAddMask
+          : kKeepNonzero;
   const float* mask = c.in[3];
   const bool mask_batched = mask && c.in_shape[3].rank == 3;
   for (int64_t b = 0; b < d.b; ++b) {
@@ -126,8 +131,8 @@ void ScaledDotProductAttentionForward(const GenCall<float>& c) {
     Mat p(pb, d.l, d.s);
     p.noalias() = scale * (q * k.transpose());
     if (mask || causal) DLMATH_DISPATCH(AttentionMask)
-    (pb, mask ? mask + (mask_batched ? b * d.l * d.s : 0) : nullptr, d.l, d.s,
-     kind, causal ? 1 : 0);
+    (pb, mask ? mask + (mask_batched ? b * d.l * d.s : 0) : nullptr, d.s, d.l,
+     d.s, kind, causal ? 1 : 0);
     DLMATH_DISPATCH(AttentionSoftmax)(pb, d.l, d.s);
     Mat(c.out + b * d.l * d.ev, d.l, d.ev).noalias() = p * v;
   }
@@ -162,13 +167,18 @@ void ScaledDotProductAttentionBackward(const GenCall<float>& c) {
 
 // ---------------------------------------------------------------------------
 // multi_head_attention (PyTorch's F.multi_head_attention_forward, unbatched,
-// no masks, no dropout). query [L, E], key [S, E], value [S, E],
-// in_proj_weight [3E, E] (rows: W_q, W_k, W_v), in_proj_bias [3E]?,
-// out_proj_weight [E, E], out_proj_bias [E]? -> out [L, E]; aux weights
-// [L, S] (averaged over heads), [H, L, S] (average_attn_weights off) or [0]
-// (need_weights off). Q = query W_q^T + b_q (K, V likewise); head h works on
-// columns [h hd, (h + 1) hd): P_h = softmax(Q_h K_h^T / sqrt(hd)),
-// O_h = P_h V_h; out = O W_o^T + b_o.
+// no dropout). query [L, E], key [S, E], value [S, E], in_proj_weight [3E, E]
+// (rows: W_q, W_k, W_v), in_proj_bias [3E]?, out_proj_weight [E, E],
+// out_proj_bias [E]?, attn_mask [L, S] or [H, L, S]?, key_padding_mask [S]?
+// -> out [L, E]; aux weights [L, S] (averaged over heads), [H, L, S]
+// (average_attn_weights off) or [0] (need_weights off). Q = query W_q^T +
+// b_q (K, V likewise); head h works on columns [h hd, (h + 1) hd): P_h =
+// softmax(Q_h K_h^T / sqrt(hd) + masks), O_h = P_h V_h; out = O W_o^T + b_o.
+// The masks follow nn.MultiheadAttention: mask_kind 'additive' adds them to
+// the scores, 'boolean' hides the keys where they are nonzero (True);
+// is_causal hides key j > query i. A query with every key hidden gets
+// P = 0 (so its output row is b_o). The masks are constants: backward is
+// the unmasked one through the saved P, whose hidden entries are 0.
 // Workspace: Q, K, V, O and P [H, L, S] (saved), then dO, dQ, dK, dV and dP
 // [L, S] (backward scratch).
 
@@ -177,7 +187,8 @@ struct MhaDims {
   int64_t l, s, e, h, hd;
 };
 MhaDims MhaDimsOf(const Shape* in, const double* p) {
-  const int64_t h = static_cast<int64_t>(p[0]);
+  const int64_t h =
+      static_cast<int64_t>(p[DLMATH_PARAM(multi_head_attention, num_heads)]);
   return {in[0].dim[0], in[1].dim[0], in[0].dim[1], h, in[0].dim[1] / h};
 }
 // Offsets into the workspace.
@@ -198,6 +209,8 @@ MhaWs MhaWsOf(float* ws, const MhaDims& d) {
   w.ds = w.dv + d.s * d.e;
   return w;
 }
+// Input slots of the masks (registry order).
+constexpr int kMhaAttnMask = 7, kMhaKeyPadding = 8;
 }  // namespace
 
 Status MultiHeadAttentionShape(const ShapeCtx& c) {
@@ -226,16 +239,32 @@ Status MultiHeadAttentionShape(const ShapeCtx& c) {
   if (c.data[6] && !(c.in[6] == Shape{e}))
     return BadShape(op, "out_proj_bias", "[" + Num(e) + "]", "E = " + Num(e),
                     c.in[6]);
-  const int64_t h = static_cast<int64_t>(c.p[0]);
+  const int64_t h =
+      static_cast<int64_t>(c.p[DLMATH_PARAM(multi_head_attention, num_heads)]);
   if (e % h != 0)
     return Status(ErrorCode::kBadValue, op, "num_heads",
                   "op '" + op + "': param 'num_heads' = " + Num(h) +
                       " must divide the embedding width E = " + Num(e) + " (" +
                       qs + ")");
+  if (c.data[kMhaAttnMask]) {
+    const Shape& m = c.in[kMhaAttnMask];
+    if (!(m == Shape{l, s}) && !(m == Shape{h, l, s}))
+      return BadShape(op, "attn_mask",
+                      "[" + Num(l) + ", " + Num(s) + "] or [" + Num(h) + ", " +
+                          Num(l) + ", " + Num(s) + "]",
+                      "one entry per query and key, or per head, query and key",
+                      m);
+  }
+  if (c.data[kMhaKeyPadding] && !(c.in[kMhaKeyPadding] == Shape{s}))
+    return BadShape(op, "key_padding_mask", "[" + Num(s) + "]",
+                    "one entry per key of key " + c.in[1].str(),
+                    c.in[kMhaKeyPadding]);
   *c.out = Shape{l, e};
-  c.aux[0] = c.p[1] == 0   ? Shape{0}
-             : c.p[2] != 0 ? Shape{l, s}
-                           : Shape{h, l, s};
+  c.aux[0] =
+      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0 ? Shape{0}
+      : c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] != 0
+          ? Shape{l, s}
+          : Shape{h, l, s};
   *c.workspace = 4 * l * e + 4 * s * e + h * l * s + l * s;
   return {};
 }
@@ -254,21 +283,35 @@ void MultiHeadAttentionForward(const GenCall<float>& c) {
     k.rowwise() += ConstRow(bi + d.e, d.e);
     v.rowwise() += ConstRow(bi + 2 * d.e, d.e);
   }
+  const bool causal = c.p[DLMATH_PARAM(multi_head_attention, is_causal)] != 0;
+  const int kind = c.p[DLMATH_PARAM(multi_head_attention, mask_kind)] == 0
+                       ? kAddMask
+                       : kHideNonzero;
+  const float* attn_mask = c.in[kMhaAttnMask];
+  const float* key_padding = c.in[kMhaKeyPadding];
+  const bool mask_per_head = attn_mask && c.in_shape[kMhaAttnMask].rank == 3;
   const float scale = static_cast<float>(1.0 / std::sqrt(double(d.hd)));
   for (int64_t h = 0; h < d.h; ++h) {
     float* ph = w.p + h * d.l * d.s;
     Mat p(ph, d.l, d.s);
     p.noalias() = scale * (q.middleCols(h * d.hd, d.hd) *
                            k.middleCols(h * d.hd, d.hd).transpose());
+    if (attn_mask || causal) DLMATH_DISPATCH(AttentionMask)
+    (ph, attn_mask ? attn_mask + (mask_per_head ? h * d.l * d.s : 0) : nullptr,
+     d.s, d.l, d.s, kind, causal ? 1 : 0);
+    if (key_padding) DLMATH_DISPATCH(AttentionMask)
+    (ph, key_padding, 0, d.l, d.s, kind, 0);
     DLMATH_DISPATCH(AttentionSoftmax)(ph, d.l, d.s);
     o.middleCols(h * d.hd, d.hd).noalias() = p * v.middleCols(h * d.hd, d.hd);
   }
   Mat out(c.out, d.l, d.e);
   out.noalias() = o * ConstMat(c.in[5], d.e, d.e).transpose();
   if (c.in[6]) out.rowwise() += ConstRow(c.in[6], d.e);
-  if (!c.aux || !c.aux[0] || c.p[1] == 0) return;
+  if (!c.aux || !c.aux[0] ||
+      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0)
+    return;
   const int64_t ls = d.l * d.s;
-  if (c.p[2] == 0) {
+  if (c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] == 0) {
     std::memcpy(c.aux[0], w.p, d.h * ls * sizeof(float));
     return;
   }
@@ -355,7 +398,7 @@ Status SinusoidalShape(const ShapeCtx& c) {
 
 void SinusoidalForward(const GenCall<float>& c) {
   const int64_t len = c.out_shape[0], dm = c.out_shape[1];
-  const double log_base = std::log(c.p[0]);
+  const double log_base = std::log(c.p[DLMATH_PARAM(sinusoidal, base)]);
   for (int64_t j = 0; j < dm; ++j) {
     const double w = std::exp(-static_cast<double>(j - j % 2) / dm * log_base);
     for (int64_t pos = 0; pos < len; ++pos) {

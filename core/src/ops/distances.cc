@@ -43,14 +43,19 @@ using VecF = Eigen::Map<Eigen::VectorXf>;
 // Same numbering as DistanceKind in distances-inl.h.
 enum Kind { kDot = 0, kEuclid = 1, kL1 = 2, kPNorm = 3 };
 
-// The pair rule (see the file comment); all_pairs is param k.
-template <class T>
-bool AllPairs(const T* p, int k, const Shape& x1, const Shape& x2) {
-  return p[k] != 0 || x1.dim[0] != x2.dim[0];
+// The all_pairs param of the row of op kOp.
+template <OpId kOp>
+bool AllPairsOf(const double* p) {
+  return p[DLMATH_PARAM_OF(kOp, all_pairs)] != 0;
+}
+
+// The pair rule (see the file comment).
+bool AllPairs(bool all_pairs, const Shape& x1, const Shape& x2) {
+  return all_pairs || x1.dim[0] != x2.dim[0];
 }
 
 // Checks x2's row length against x1's and sets the output shape.
-Status PairShape(const ShapeCtx& c, int all_pairs_k, bool keepdim = false) {
+Status PairShape(const ShapeCtx& c, bool all_pairs, bool keepdim = false) {
   const Shape& a = c.in[0];
   const Shape& b = c.in[1];
   const std::string op(c.op);
@@ -60,8 +65,8 @@ Status PairShape(const ShapeCtx& c, int all_pairs_k, bool keepdim = false) {
                       std::to_string(a.dim[1]) +
                       "] (rows as long as those of x1 " + a.str() + "), got " +
                       b.str());
-  Shape out = AllPairs(c.p, all_pairs_k, a, b) ? Shape{a.dim[0], b.dim[0]}
-                                               : Shape{a.dim[0]};
+  Shape out =
+      AllPairs(all_pairs, a, b) ? Shape{a.dim[0], b.dim[0]} : Shape{a.dim[0]};
   if (keepdim) out.dim[out.rank++] = 1;
   *c.out = out;
   return {};
@@ -72,23 +77,22 @@ struct Sizes {
   int pairs;
 };
 template <class T>
-Sizes SizesOf(const GenCall<T>& c, int all_pairs_k) {
+Sizes SizesOf(const GenCall<T>& c, bool all_pairs) {
   const Shape& a = c.in_shape[0];
   const Shape& b = c.in_shape[1];
   return {static_cast<size_t>(a.dim[0]), static_cast<size_t>(b.dim[0]),
-          static_cast<size_t>(a.dim[1]),
-          AllPairs(c.p, all_pairs_k, a, b) ? 1 : 0};
+          static_cast<size_t>(a.dim[1]), AllPairs(all_pairs, a, b) ? 1 : 0};
 }
 
-void PairForward(const GenCall<float>& c, int all_pairs_k, int kind,
+void PairForward(const GenCall<float>& c, bool all_pairs, int kind,
                  double p = 2, float eps = 0) {
-  const Sizes s = SizesOf(c, all_pairs_k);
+  const Sizes s = SizesOf(c, all_pairs);
   DLMATH_DISPATCH(DistanceForward)
   (c.in[0], c.in[1], c.out, s.n, s.m, s.dim, s.pairs, kind, p, eps);
 }
-void PairBackward(const GenCall<float>& c, int all_pairs_k, int kind,
+void PairBackward(const GenCall<float>& c, bool all_pairs, int kind,
                   double p = 2, float eps = 0) {
-  const Sizes s = SizesOf(c, all_pairs_k);
+  const Sizes s = SizesOf(c, all_pairs);
   DLMATH_DISPATCH(DistanceBackward)
   (c.in[0], c.in[1], c.out, c.dy, c.din[0], c.din[1], s.n, s.m, s.dim, s.pairs,
    kind, p, eps);
@@ -101,19 +105,21 @@ void PairBackward(const GenCall<float>& c, int all_pairs_k, int kind,
 // x1 x2^T (Eigen; error ~D ulp of sum |terms|). Backward: dx1 += g x2,
 // dx2 += g x1 (all pairs: dx1 += G x2, dx2 += G^T x1). Nothing saved.
 
-Status DotShape(const ShapeCtx& c) { return PairShape(c, 0); }
+Status DotShape(const ShapeCtx& c) {
+  return PairShape(c, AllPairsOf<OpId::dot>(c.p));
+}
 
 void DotForward(const GenCall<float>& c) {
-  const Sizes s = SizesOf(c, 0);
-  if (!s.pairs) return PairForward(c, 0, kDot);
+  const Sizes s = SizesOf(c, AllPairsOf<OpId::dot>(c.p));
+  if (!s.pairs) return PairForward(c, AllPairsOf<OpId::dot>(c.p), kDot);
   const Eigen::Index n = s.n, m = s.m, d = s.dim;
   Mat(c.out, n, m).noalias() =
       ConstMat(c.in[0], n, d) * ConstMat(c.in[1], m, d).transpose();
 }
 
 void DotBackward(const GenCall<float>& c) {
-  const Sizes s = SizesOf(c, 0);
-  if (!s.pairs) return PairBackward(c, 0, kDot);
+  const Sizes s = SizesOf(c, AllPairsOf<OpId::dot>(c.p));
+  if (!s.pairs) return PairBackward(c, AllPairsOf<OpId::dot>(c.p), kDot);
   const Eigen::Index n = s.n, m = s.m, d = s.dim;
   const ConstMat g(c.dy, n, m);
   if (c.din[0]) Mat(c.din[0], n, d).noalias() += g * ConstMat(c.in[1], m, d);
@@ -129,8 +135,10 @@ void DotBackward(const GenCall<float>& c) {
 // then dx1 += A x2 - diag(sum_j G y / (c1 n1)) x1, likewise for x2.
 
 Status CosineSimilarityShape(const ShapeCtx& c) {
-  if (Status s = PairShape(c, 1); !s.ok()) return s;
-  if (AllPairs(c.p, 1, c.in[0], c.in[1]))
+  if (Status s = PairShape(c, AllPairsOf<OpId::cosine_similarity>(c.p));
+      !s.ok())
+    return s;
+  if (AllPairs(AllPairsOf<OpId::cosine_similarity>(c.p), c.in[0], c.in[1]))
     *c.workspace =
         c.in[0].dim[0] * c.in[1].dim[0] + c.in[0].dim[0] + c.in[1].dim[0];
   return {};
@@ -145,8 +153,8 @@ float Clamp(float v, float eps) { return v < eps ? eps : v; }
 }  // namespace
 
 void CosineSimilarityForward(const GenCall<float>& c) {
-  const Sizes s = SizesOf(c, 1);
-  const double eps = c.p[0];
+  const Sizes s = SizesOf(c, AllPairsOf<OpId::cosine_similarity>(c.p));
+  const double eps = c.p[DLMATH_PARAM(cosine_similarity, eps)];
   if (!s.pairs)
     return DLMATH_DISPATCH(CosineRowForward)(c.in[0], c.in[1], c.out, s.n,
                                              s.dim, eps);
@@ -164,8 +172,8 @@ void CosineSimilarityForward(const GenCall<float>& c) {
 }
 
 void CosineSimilarityBackward(const GenCall<float>& c) {
-  const Sizes s = SizesOf(c, 1);
-  const double eps = c.p[0];
+  const Sizes s = SizesOf(c, AllPairsOf<OpId::cosine_similarity>(c.p));
+  const double eps = c.p[DLMATH_PARAM(cosine_similarity, eps)];
   if (!s.pairs)
     return DLMATH_DISPATCH(CosineRowBackward)(
         c.in[0], c.in[1], c.out, c.dy, c.din[0], c.din[1], s.n, s.dim, eps);
@@ -212,16 +220,28 @@ void CosineSimilarityBackward(const GenCall<float>& c) {
 // y, dx2 -= the same; 0 at y = 0 (the subgradient torch.cdist returns). Nothing
 // saved.
 
-Status EuclideanShape(const ShapeCtx& c) { return PairShape(c, 0); }
-void EuclideanForward(const GenCall<float>& c) { PairForward(c, 0, kEuclid); }
-void EuclideanBackward(const GenCall<float>& c) { PairBackward(c, 0, kEuclid); }
+Status EuclideanShape(const ShapeCtx& c) {
+  return PairShape(c, AllPairsOf<OpId::euclidean>(c.p));
+}
+void EuclideanForward(const GenCall<float>& c) {
+  PairForward(c, AllPairsOf<OpId::euclidean>(c.p), kEuclid);
+}
+void EuclideanBackward(const GenCall<float>& c) {
+  PairBackward(c, AllPairsOf<OpId::euclidean>(c.p), kEuclid);
+}
 
 // ----- manhattan: sum |x1 - x2| ---------------------------------------------
 // Backward: dx1 += g sign(x1 - x2), sign(0) = 0 (PyTorch). Nothing saved.
 
-Status ManhattanShape(const ShapeCtx& c) { return PairShape(c, 0); }
-void ManhattanForward(const GenCall<float>& c) { PairForward(c, 0, kL1); }
-void ManhattanBackward(const GenCall<float>& c) { PairBackward(c, 0, kL1); }
+Status ManhattanShape(const ShapeCtx& c) {
+  return PairShape(c, AllPairsOf<OpId::manhattan>(c.p));
+}
+void ManhattanForward(const GenCall<float>& c) {
+  PairForward(c, AllPairsOf<OpId::manhattan>(c.p), kL1);
+}
+void ManhattanBackward(const GenCall<float>& c) {
+  PairBackward(c, AllPairsOf<OpId::manhattan>(c.p), kL1);
+}
 
 // ----- mahalanobis: sqrt((x1 - x2)^T S^-1 (x1 - x2))
 // ---------------------------- S [D, D] symmetric positive definite (a
@@ -232,7 +252,8 @@ void ManhattanBackward(const GenCall<float>& c) { PairBackward(c, 0, kL1); }
 // dw1, dw2 (backward: the euclidean gradients, then dx += dw L^-1).
 
 Status MahalanobisShape(const ShapeCtx& c) {
-  if (Status s = PairShape(c, 0); !s.ok()) return s;
+  if (Status s = PairShape(c, AllPairsOf<OpId::mahalanobis>(c.p)); !s.ok())
+    return s;
   if (!c.data[2]) return {};
   const std::string op(c.op);
   const int64_t d = c.in[0].dim[1];
@@ -295,14 +316,14 @@ Whitened Whiten(const GenCall<float>& c, bool compute) {
 }  // namespace
 
 void MahalanobisForward(const GenCall<float>& c) {
-  const Sizes s = SizesOf(c, 0);
+  const Sizes s = SizesOf(c, AllPairsOf<OpId::mahalanobis>(c.p));
   const Whitened w = Whiten(c, true);
   DLMATH_DISPATCH(DistanceForward)
   (w.w1, w.w2, c.out, s.n, s.m, s.dim, s.pairs, kEuclid, 2.0, 0.0f);
 }
 
 void MahalanobisBackward(const GenCall<float>& c) {
-  const Sizes s = SizesOf(c, 0);
+  const Sizes s = SizesOf(c, AllPairsOf<OpId::mahalanobis>(c.p));
   const Whitened w = Whiten(c, false);
   if (!w.l)
     return DLMATH_DISPATCH(DistanceBackward)(w.w1, w.w2, c.out, c.dy, c.din[0],
@@ -331,13 +352,18 @@ void MahalanobisBackward(const GenCall<float>& c) {
 // = 0 (PyTorch's norm backward). Nothing saved.
 
 Status PairwiseDistanceShape(const ShapeCtx& c) {
-  return PairShape(c, 3, c.p[2] != 0);
+  return PairShape(c, AllPairsOf<OpId::pairwise_distance>(c.p),
+                   c.p[DLMATH_PARAM(pairwise_distance, keepdim)] != 0);
 }
 void PairwiseDistanceForward(const GenCall<float>& c) {
-  PairForward(c, 3, kPNorm, c.p[0], static_cast<float>(c.p[1]));
+  PairForward(c, AllPairsOf<OpId::pairwise_distance>(c.p), kPNorm,
+              c.p[DLMATH_PARAM(pairwise_distance, p)],
+              static_cast<float>(c.p[DLMATH_PARAM(pairwise_distance, eps)]));
 }
 void PairwiseDistanceBackward(const GenCall<float>& c) {
-  PairBackward(c, 3, kPNorm, c.p[0], static_cast<float>(c.p[1]));
+  PairBackward(c, AllPairsOf<OpId::pairwise_distance>(c.p), kPNorm,
+               c.p[DLMATH_PARAM(pairwise_distance, p)],
+               static_cast<float>(c.p[DLMATH_PARAM(pairwise_distance, eps)]));
 }
 
 }  // namespace dlmath

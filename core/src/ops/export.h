@@ -1,13 +1,24 @@
 // Expands ops.def into the dispatch wrappers of one kernel family. Include it
-// at namespace dlmath scope, in the HWY_ONCE part of core/src/ops/<family>.cc,
-// after defining DLMATH_IF_<family>(...) as __VA_ARGS__ for that family:
-// rows of other families expand to nothing.
+// at namespace dlmath scope, in the HWY_ONCE part of the family's kernel file
+// (families.def names it), after defining DLMATH_IF_<family>(...) as
+// __VA_ARGS__ for that one family: rows of other families expand to nothing.
+// Every family's file is a Highway per-target file, so a row of any Form can
+// join any family.
 //
 //   native: HWY_EXPORT + HWY_DYNAMIC_DISPATCH (best target at run time);
 //   wasm:   one static target (WASM), called directly.
+//
+// Checked while compiling: exactly one family is selected, and the file
+// including this one is that family's file in families.def, so no family has
+// two kernel files (each row's wrappers are defined exactly once) and no file
+// defines another family's rows.
 
 // It includes nothing itself: the .cc includes core/src/kernels.h and
 // core/src/ops/dispatch.h first, at global scope.
+
+#if !defined(HWY_TARGET_INCLUDE) || !defined(HWY_ONCE)
+#error "include export.h in the HWY_ONCE part of a Highway per-target file"
+#endif
 
 #define DLMATH_EXPORT_Elementwise(Name)                                     \
   DLMATH_HWY_EXPORT(Name##Forward)                                          \
@@ -75,6 +86,35 @@
 #ifndef DLMATH_IF_regression
 #define DLMATH_IF_regression(...)
 #endif
+
+namespace {
+// Every family of families.def has its DLMATH_IF_ above (an undefined one
+// stops here); the including file selected exactly one of them.
+constexpr int kExportedFamilies = 0
+#define DLMATH_FAMILY(family, file) DLMATH_IF_##family(+1)
+#include "core/src/ops/families.def"
+#undef DLMATH_FAMILY
+    ;
+static_assert(kExportedFamilies == 1,
+              "define exactly one DLMATH_IF_<family> before export.h");
+constexpr Family kExportedFamily = static_cast<Family>(0
+#define DLMATH_FAMILY(family, file) \
+  DLMATH_IF_##family(+static_cast<int>(Family::family))
+#include "core/src/ops/families.def"
+#undef DLMATH_FAMILY
+);
+constexpr bool IsFamilyFile(std::string_view path, std::string_view file) {
+  const std::string_view dir = "core/src/ops/", ext = ".cc";
+  if (path.size() < dir.size() + file.size() + ext.size()) return false;
+  path.remove_prefix(path.size() - dir.size() - file.size() - ext.size());
+  return path.substr(0, dir.size()) == dir &&
+         path.substr(dir.size(), file.size()) == file &&
+         path.substr(dir.size() + file.size()) == ext;
+}
+static_assert(IsFamilyFile(__BASE_FILE__,
+                           kFamilyFile[static_cast<int>(kExportedFamily)]),
+              "this family's rows belong in the file families.def names");
+}  // namespace
 
 #define DLMATH_OP(id, Name, family, form, ...) \
   DLMATH_IF_##family(DLMATH_EXPORT_##form(Name))

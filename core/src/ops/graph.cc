@@ -4,6 +4,15 @@
 // returns its Laplacian [n, n] and the eigenvalues [n] (ascending) of its
 // symmetric form, from Eigen's SelfAdjointEigenSolver (tridiagonalisation +
 // implicit QR), which maps the output buffer in place.
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/ops/graph.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/ops/graph-inl.h"
+// clang-format on
+
+#if HWY_ONCE
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <cstdio>
@@ -11,8 +20,12 @@
 #include <vector>
 
 #include "core/src/kernels.h"
+#include "core/src/ops/dispatch.h"
 
 namespace dlmath {
+#define DLMATH_IF_graph(...) __VA_ARGS__
+#include "core/src/ops/export.h"
+
 namespace {
 
 using MatR =
@@ -107,3 +120,4 @@ void RandomWalkLaplacianForward(const GenCall<float>& c) {
 }
 
 }  // namespace dlmath
+#endif  // HWY_ONCE

@@ -102,49 +102,58 @@ uint32_t Key(double seed) {
   return Mix32Scalar(static_cast<uint32_t>(seed) ^ 0xa511e9b3u);
 }
 
+// kOp: kaiming_uniform or kaiming_normal (the same params).
+template <OpId kOp>
 double KaimingStd(const GenCall<float>& c) {
   const Fans f = FansOf(c.out_shape);
-  const double fan = c.p[1] == 0 ? f.in : f.out;
-  return Gain(static_cast<int>(c.p[2]), c.p[0]) / std::sqrt(fan);
+  const double fan = c.p[DLMATH_PARAM_OF(kOp, mode)] == 0 ? f.in : f.out;
+  return Gain(static_cast<int>(c.p[DLMATH_PARAM_OF(kOp, nonlinearity)]),
+              c.p[DLMATH_PARAM_OF(kOp, a)]) /
+         std::sqrt(fan);
 }
 
 }  // namespace
 
 // ----- xavier_uniform, xavier_normal -----------------------------------------
 // Uniform on +-gain sqrt(6 / (fan_in + fan_out)); normal with sigma =
-// gain sqrt(2 / (fan_in + fan_out)). p = {gain, seed}.
+// gain sqrt(2 / (fan_in + fan_out)). Params gain, seed.
 
 Status XavierUniformShape(const ShapeCtx& c) { return InitShape(c, 2); }
 void XavierUniformForward(const GenCall<float>& c) {
   const Fans f = FansOf(c.out_shape);
-  const double bound = c.p[0] * std::sqrt(6.0 / (f.in + f.out));
+  const double bound =
+      c.p[DLMATH_PARAM(xavier_uniform, gain)] * std::sqrt(6.0 / (f.in + f.out));
   DLMATH_DISPATCH(InitUniform)
-  (c.out, c.out_shape.numel(), Key(c.p[1]), static_cast<float>(bound));
+  (c.out, c.out_shape.numel(), Key(c.p[DLMATH_PARAM(xavier_uniform, seed)]),
+   static_cast<float>(bound));
 }
 
 Status XavierNormalShape(const ShapeCtx& c) { return InitShape(c, 2); }
 void XavierNormalForward(const GenCall<float>& c) {
   const Fans f = FansOf(c.out_shape);
-  const double sigma = c.p[0] * std::sqrt(2.0 / (f.in + f.out));
+  const double sigma =
+      c.p[DLMATH_PARAM(xavier_normal, gain)] * std::sqrt(2.0 / (f.in + f.out));
   DLMATH_DISPATCH(InitNormal)
-  (c.out, c.out_shape.numel(), Key(c.p[1]), static_cast<float>(sigma));
+  (c.out, c.out_shape.numel(), Key(c.p[DLMATH_PARAM(xavier_normal, seed)]),
+   static_cast<float>(sigma));
 }
 
 // ----- kaiming_uniform, kaiming_normal ---------------------------------------
 // sigma = gain(nonlinearity, a) / sqrt(fan), the uniform bound sqrt(3) sigma.
-// p = {a, mode, nonlinearity, seed}.
+// Params a, mode, nonlinearity, seed.
 
 Status KaimingUniformShape(const ShapeCtx& c) { return InitShape(c, 2); }
 void KaimingUniformForward(const GenCall<float>& c) {
   DLMATH_DISPATCH(InitUniform)
-  (c.out, c.out_shape.numel(), Key(c.p[3]),
-   static_cast<float>(std::sqrt(3.0) * KaimingStd(c)));
+  (c.out, c.out_shape.numel(), Key(c.p[DLMATH_PARAM(kaiming_uniform, seed)]),
+   static_cast<float>(std::sqrt(3.0) * KaimingStd<OpId::kaiming_uniform>(c)));
 }
 
 Status KaimingNormalShape(const ShapeCtx& c) { return InitShape(c, 2); }
 void KaimingNormalForward(const GenCall<float>& c) {
   DLMATH_DISPATCH(InitNormal)
-  (c.out, c.out_shape.numel(), Key(c.p[3]), static_cast<float>(KaimingStd(c)));
+  (c.out, c.out_shape.numel(), Key(c.p[DLMATH_PARAM(kaiming_normal, seed)]),
+   static_cast<float>(KaimingStd<OpId::kaiming_normal>(c)));
 }
 
 // ----- orthogonal
@@ -161,7 +170,7 @@ void OrthogonalForward(const GenCall<float>& c) {
   const int64_t rows = c.out_shape[0], cols = c.out_shape.numel() / rows;
   const bool wide = rows < cols;
   const int64_t m = wide ? cols : rows, k = wide ? rows : cols;
-  const uint32_t key = Key(c.p[1]);
+  const uint32_t key = Key(c.p[DLMATH_PARAM(orthogonal, seed)]);
   // The generator in double, as ref::InitNormal.
   auto bits = [key](uint32_t ctr) {
     return Mix32Scalar(Mix32Scalar(ctr + key) ^ key);
@@ -189,7 +198,7 @@ void OrthogonalForward(const GenCall<float>& c) {
     const double r = packed(j, j);
     q.col(j) *= (r > 0) - (r < 0);  // torch.sign: 0 stays 0
   }
-  const double gain = c.p[0];
+  const double gain = c.p[DLMATH_PARAM(orthogonal, gain)];
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t col = 0; col < cols; ++col)
       c.out[r * cols + col] =
@@ -198,15 +207,17 @@ void OrthogonalForward(const GenCall<float>& c) {
 
 // ----- calculate_gain
 // ------------------------------------------------------------- A number, not a
-// tensor: `shape` is accepted and ignored, the result is [1]. p =
-// {nonlinearity, param}.
+// tensor: `shape` is accepted and ignored, the result is [1]. Params
+// nonlinearity, param.
 
 Status CalculateGainShape(const ShapeCtx& c) {
   *c.out = Shape{1};
   return {};
 }
 void CalculateGainForward(const GenCall<float>& c) {
-  c.out[0] = static_cast<float>(Gain(static_cast<int>(c.p[0]), c.p[1]));
+  c.out[0] = static_cast<float>(
+      Gain(static_cast<int>(c.p[DLMATH_PARAM(calculate_gain, nonlinearity)]),
+           c.p[DLMATH_PARAM(calculate_gain, param)]));
 }
 
 }  // namespace dlmath

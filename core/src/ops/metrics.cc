@@ -3,17 +3,40 @@
 // C = the last dimension (one distribution per row); T tokens, V vocabulary.
 // Gather- and log-bound with tiny rows: plain loops, logs in float, sums in
 // double (relative error ~2e-7 for any row length).
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/ops/metrics.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/ops/metrics-inl.h"
+// clang-format on
+
+#if HWY_ONCE
 #include <cmath>
 #include <cstdio>
 #include <string>
 
 #include "core/src/kernels.h"
+#include "core/src/ops/dispatch.h"
 
 namespace dlmath {
+#define DLMATH_IF_metrics(...) __VA_ARGS__
+#include "core/src/ops/export.h"
+
 namespace {
 
-// Which of the three row metrics: H(p), KL(p || q), H(p, q).
+// Which of the three row metrics: H(p), KL(p || q), H(p, q), and their
+// params (each row names its own).
 enum class RowMetric { kEntropy, kKl, kCross };
+struct RowMetricParams {
+  double base;
+  bool normalize;
+};
+template <OpId kOp>
+RowMetricParams RowMetricOf(const double* p) {
+  return {p[DLMATH_PARAM_OF(kOp, base)],
+          p[DLMATH_PARAM_OF(kOp, normalize)] != 0};
+}
 
 std::string Num(double v) {
   char buf[32];
@@ -21,9 +44,9 @@ std::string Num(double v) {
   return buf;
 }
 
-// Inputs 0 (and 1 unless entropy) must be >= 0 and, with normalize (p[1]),
-// have positive row sums. Output: one value per row.
-Status RowMetricShape(const ShapeCtx& c, int num_in) {
+// Inputs 0 (and 1 unless entropy) must be >= 0 and, with normalize, have
+// positive row sums. Output: one value per row.
+Status RowMetricShape(const ShapeCtx& c, int num_in, RowMetricParams mp) {
   const std::string op(c.op);
   static const char* kNames[] = {"p", "q"};
   if (num_in == 2 && !(c.in[0] == c.in[1]))
@@ -43,7 +66,7 @@ Status RowMetricShape(const ShapeCtx& c, int num_in) {
                             std::to_string(r * cols + j) + "] is " + Num(v));
         sum += v;
       }
-      if (c.p[1] != 0 && !(sum > 0))
+      if (mp.normalize && !(sum > 0))
         return Status(ErrorCode::kBadValue, op, kNames[k],
                       "op '" + op + "': row " + std::to_string(r) +
                           " of input '" + kNames[k] +
@@ -69,10 +92,11 @@ inline double XLogY(float x, float y) {
   return x == 0 ? 0.0 : double{x} * std::log(y);
 }
 
-void RowMetricForward(const GenCall<float>& c, RowMetric m) {
+void RowMetricForward(const GenCall<float>& c, RowMetric m,
+                      RowMetricParams mp) {
   const int64_t rows = c.in_shape[0].rows(), cols = c.in_shape[0].cols();
-  const bool normalize = c.p[1] != 0;
-  const double inv_log_base = 1 / std::log(c.p[0]);
+  const bool normalize = mp.normalize;
+  const double inv_log_base = 1 / std::log(mp.base);
   for (int64_t r = 0; r < rows; ++r) {
     const float* p = c.in[0] + r * cols;
     const float* q = m == RowMetric::kEntropy ? p : c.in[1] + r * cols;
@@ -92,10 +116,11 @@ void RowMetricForward(const GenCall<float>& c, RowMetric m) {
 
 // d/dp_hat = a, d/dq_hat = b (per element); with normalize the chain rule
 // through x_hat = x / S gives dx_j = (d_j - sum_i x_hat_i d_i) / S.
-void RowMetricBackward(const GenCall<float>& c, RowMetric m) {
+void RowMetricBackward(const GenCall<float>& c, RowMetric m,
+                       RowMetricParams mp) {
   const int64_t rows = c.in_shape[0].rows(), cols = c.in_shape[0].cols();
-  const bool normalize = c.p[1] != 0;
-  const double inv_log_base = 1 / std::log(c.p[0]);
+  const bool normalize = mp.normalize;
+  const double inv_log_base = 1 / std::log(mp.base);
   for (int64_t r = 0; r < rows; ++r) {
     const float* p = c.in[0] + r * cols;
     const float* q = m == RowMetric::kEntropy ? p : c.in[1] + r * cols;
@@ -143,34 +168,41 @@ void RowMetricBackward(const GenCall<float>& c, RowMetric m) {
 
 // ----- entropy: -sum p log p / log(base) per row
 // ------------------------------
-Status EntropyShape(const ShapeCtx& c) { return RowMetricShape(c, 1); }
+Status EntropyShape(const ShapeCtx& c) {
+  return RowMetricShape(c, 1, RowMetricOf<OpId::entropy>(c.p));
+}
 void EntropyForward(const GenCall<float>& c) {
-  RowMetricForward(c, RowMetric::kEntropy);
+  RowMetricForward(c, RowMetric::kEntropy, RowMetricOf<OpId::entropy>(c.p));
 }
 void EntropyBackward(const GenCall<float>& c) {
-  RowMetricBackward(c, RowMetric::kEntropy);
+  RowMetricBackward(c, RowMetric::kEntropy, RowMetricOf<OpId::entropy>(c.p));
 }
 
 // ----- kl_divergence: sum p log(p / q) per row
 // --------------------------------
-Status KlDivergenceShape(const ShapeCtx& c) { return RowMetricShape(c, 2); }
+Status KlDivergenceShape(const ShapeCtx& c) {
+  return RowMetricShape(c, 2, RowMetricOf<OpId::kl_divergence>(c.p));
+}
 void KlDivergenceForward(const GenCall<float>& c) {
-  RowMetricForward(c, RowMetric::kKl);
+  RowMetricForward(c, RowMetric::kKl, RowMetricOf<OpId::kl_divergence>(c.p));
 }
 void KlDivergenceBackward(const GenCall<float>& c) {
-  RowMetricBackward(c, RowMetric::kKl);
+  RowMetricBackward(c, RowMetric::kKl, RowMetricOf<OpId::kl_divergence>(c.p));
 }
 
 // ----- distribution_cross_entropy: -sum p log q per row
 // -----------------------
 Status DistributionCrossEntropyShape(const ShapeCtx& c) {
-  return RowMetricShape(c, 2);
+  return RowMetricShape(c, 2,
+                        RowMetricOf<OpId::distribution_cross_entropy>(c.p));
 }
 void DistributionCrossEntropyForward(const GenCall<float>& c) {
-  RowMetricForward(c, RowMetric::kCross);
+  RowMetricForward(c, RowMetric::kCross,
+                   RowMetricOf<OpId::distribution_cross_entropy>(c.p));
 }
 void DistributionCrossEntropyBackward(const GenCall<float>& c) {
-  RowMetricBackward(c, RowMetric::kCross);
+  RowMetricBackward(c, RowMetric::kCross,
+                    RowMetricOf<OpId::distribution_cross_entropy>(c.p));
 }
 
 // ----- perplexity
@@ -274,3 +306,4 @@ void PerplexityBackward(const GenCall<float>& c) {
 }
 
 }  // namespace dlmath
+#endif  // HWY_ONCE

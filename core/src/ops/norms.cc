@@ -149,7 +149,7 @@ void LayerNormForward(const GenCall<float>& c) {
     const float m = static_cast<float>(DLMATH_DISPATCH(NormSum)(x, d) / d);
     const double var = DLMATH_DISPATCH(NormSqDev)(x, d, m) / d;
     c.ws[r] = m;
-    c.ws[rows + r] = Rstd(var, c.p[0]);
+    c.ws[rows + r] = Rstd(var, c.p[DLMATH_PARAM(layer_norm, eps)]);
     DLMATH_DISPATCH(NormAffine)
     (x, c.in[1], c.in[2], c.out + r * d, d, m, c.ws[rows + r]);
   }
@@ -164,7 +164,7 @@ void LayerNormBackward(const GenCall<float>& c) {
 }
 
 // ----- rms_norm: x / sqrt(mean(x^2) + eps) * w -------------------------------
-// input [..., D], weight [D] optional; p = {eps}. ws: rstd[R].
+// input [..., D], weight [D] optional; params eps. ws: rstd[R].
 
 Status RmsNormShape(const ShapeCtx& c) {
   const int64_t d = c.in[0].cols();
@@ -180,7 +180,8 @@ void RmsNormForward(const GenCall<float>& c) {
   const int64_t rows = c.in_shape[0].rows(), d = c.in_shape[0].cols();
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = c.in[0] + r * d;
-    c.ws[r] = Rstd(DLMATH_DISPATCH(NormSqDev)(x, d, 0.0f) / d, c.p[0]);
+    c.ws[r] = Rstd(DLMATH_DISPATCH(NormSqDev)(x, d, 0.0f) / d,
+                   c.p[DLMATH_PARAM(rms_norm, eps)]);
     DLMATH_DISPATCH(NormAffine)
     (x, c.in[1], nullptr, c.out + r * d, d, 0.0f, c.ws[r]);
   }
@@ -196,7 +197,7 @@ void RmsNormBackward(const GenCall<float>& c) {
 
 // ----- batch_norm: per channel over N and *
 // ----------------------------------- input [N, C, *]; weight, bias,
-// running_mean, running_var [C] optional; p = {training, momentum, eps}.
+// running_mean, running_var [C] optional; params training, momentum, eps.
 // Training: batch mean and biased variance normalize; aux running_mean/var = (1
 // - m) running + m batch (unbiased variance L / (L - 1), L = N S; absent
 // running stats start at 0 and 1). Eval: the running stats normalize and pass
@@ -211,7 +212,7 @@ Status BatchNormShape(const ShapeCtx& c) {
         !s.ok())
       return s;
   const std::string op(c.op);
-  const bool training = c.p[0] != 0;
+  const bool training = c.p[DLMATH_PARAM(batch_norm, training)] != 0;
   if (training && x.dim[0] * Spatial(x) < 2)
     return Status(ErrorCode::kBadShape, op, "input",
                   "op '" + op + "': training needs more than one value per " +
@@ -224,7 +225,7 @@ Status BatchNormShape(const ShapeCtx& c) {
                           "' is required when training = 0 (eval uses the " +
                           "running statistics)");
     for (int64_t i = 0; i < ch; ++i)
-      if (!(c.data[4][i] + c.p[2] > 0))
+      if (!(c.data[4][i] + c.p[DLMATH_PARAM(batch_norm, eps)] > 0))
         return Status(ErrorCode::kBadValue, op, "running_var",
                       "op '" + op + "': running_var[" + std::to_string(i) +
                           "] + eps must be positive, got " +
@@ -242,8 +243,9 @@ void BatchNormForward(const GenCall<float>& c) {
   const int64_t n = xs.dim[0], ch = xs.dim[1], s = Spatial(xs), len = n * s;
   const float* x = c.in[0];
   const float *w = c.in[1], *b = c.in[2], *rm = c.in[3], *rv = c.in[4];
-  const bool training = c.p[0] != 0;
-  const double mom = c.p[1], eps = c.p[2];
+  const bool training = c.p[DLMATH_PARAM(batch_norm, training)] != 0;
+  const double mom = c.p[DLMATH_PARAM(batch_norm, momentum)],
+               eps = c.p[DLMATH_PARAM(batch_norm, eps)];
   for (int64_t k = 0; k < ch; ++k) {
     float m;
     float r;
@@ -278,7 +280,7 @@ void BatchNormBackward(const GenCall<float>& c) {
   const int64_t n = xs.dim[0], ch = xs.dim[1], s = Spatial(xs), len = n * s;
   const float* x = c.in[0];
   const float* w = c.in[1];
-  const bool training = c.p[0] != 0;
+  const bool training = c.p[DLMATH_PARAM(batch_norm, training)] != 0;
   for (int64_t k = 0; k < ch; ++k) {
     const float m = c.ws[k], r = c.ws[ch + k];
     double sums[2] = {0, 0};  // sum(dy), sum(dy (x - mean))
@@ -301,11 +303,12 @@ void BatchNormBackward(const GenCall<float>& c) {
 }
 
 // ----- group_norm ------------------------------------------------------------
-// input [N, C, *], weight, bias [C] optional; p = {num_groups, eps}.
+// input [N, C, *], weight, bias [C] optional; params num_groups, eps.
 
 Status GroupNormShape(const ShapeCtx& c) {
   const Shape& x = c.in[0];
-  const int64_t ch = x.dim[1], groups = static_cast<int64_t>(c.p[0]);
+  const int64_t ch = x.dim[1], groups = static_cast<int64_t>(
+                                   c.p[DLMATH_PARAM(group_norm, num_groups)]);
   const std::string op(c.op);
   if (ch % groups != 0)
     return Status(ErrorCode::kBadParam, op, "num_groups",
@@ -324,19 +327,22 @@ Status GroupNormShape(const ShapeCtx& c) {
 
 void GroupNormForward(const GenCall<float>& c) {
   const Shape& x = c.in_shape[0];
-  GroupForwardImpl(c.in[0], c.in[1], c.in[2], c.out, c.ws, x.dim[0], x.dim[1],
-                   static_cast<int64_t>(c.p[0]), Spatial(x), c.p[1]);
+  GroupForwardImpl(
+      c.in[0], c.in[1], c.in[2], c.out, c.ws, x.dim[0], x.dim[1],
+      static_cast<int64_t>(c.p[DLMATH_PARAM(group_norm, num_groups)]),
+      Spatial(x), c.p[DLMATH_PARAM(group_norm, eps)]);
 }
 
 void GroupNormBackward(const GenCall<float>& c) {
   const Shape& x = c.in_shape[0];
-  GroupBackwardImpl(c.in[0], c.in[1], c.dy, c.ws, c.din[0], c.din[1], c.din[2],
-                    x.dim[0], x.dim[1], static_cast<int64_t>(c.p[0]),
-                    Spatial(x));
+  GroupBackwardImpl(
+      c.in[0], c.in[1], c.dy, c.ws, c.din[0], c.din[1], c.din[2], x.dim[0],
+      x.dim[1], static_cast<int64_t>(c.p[DLMATH_PARAM(group_norm, num_groups)]),
+      Spatial(x));
 }
 
 // ----- instance_norm: group_norm with one channel per group ------------------
-// input [N, C, *] (rank >= 3), weight, bias [C] optional; p = {eps}.
+// input [N, C, *] (rank >= 3), weight, bias [C] optional; params eps.
 
 Status InstanceNormShape(const ShapeCtx& c) {
   const Shape& x = c.in[0];
@@ -353,7 +359,7 @@ Status InstanceNormShape(const ShapeCtx& c) {
 void InstanceNormForward(const GenCall<float>& c) {
   const Shape& x = c.in_shape[0];
   GroupForwardImpl(c.in[0], c.in[1], c.in[2], c.out, c.ws, x.dim[0], x.dim[1],
-                   x.dim[1], Spatial(x), c.p[0]);
+                   x.dim[1], Spatial(x), c.p[DLMATH_PARAM(instance_norm, eps)]);
 }
 
 void InstanceNormBackward(const GenCall<float>& c) {
@@ -365,13 +371,13 @@ void InstanceNormBackward(const GenCall<float>& c) {
 // ----- weight_norm: w = g v / ||v||
 // -------------------------------------------- v [out, ...] (K = numel / out
 // per row), g: out values ([out] or PyTorch's [out, 1, ...]) or, with dim = -1,
-// one value or one per row; p = {dim}. dim 0: norm of each row; dim -1: of the
+// one value or one per row; params dim. dim 0: norm of each row; dim -1: of the
 // whole tensor. ws: the norms.
 
 Status WeightNormShape(const ShapeCtx& c) {
   const Shape& v = c.in[0];
   const int64_t out = v.rank ? v.dim[0] : 1, gn = c.in[1].numel();
-  const bool all = c.p[0] < 0;
+  const bool all = c.p[DLMATH_PARAM(weight_norm, dim)] < 0;
   if (!(gn == out || (all && gn == 1)))
     return ShapeError(c, "g",
                       all ? "of 1 or " + std::to_string(out) + " elements"
@@ -386,7 +392,8 @@ Status WeightNormShape(const ShapeCtx& c) {
 void WeightNormForward(const GenCall<float>& c) {
   const Shape& vs = c.in_shape[0];
   const int64_t out = vs.rank ? vs.dim[0] : 1, k = vs.numel() / out;
-  const bool all = c.p[0] < 0, one_g = c.in_shape[1].numel() == 1;
+  const bool all = c.p[DLMATH_PARAM(weight_norm, dim)] < 0,
+             one_g = c.in_shape[1].numel() == 1;
   const float* v = c.in[0];
   if (all)
     c.ws[0] = static_cast<float>(
@@ -404,7 +411,8 @@ void WeightNormForward(const GenCall<float>& c) {
 void WeightNormBackward(const GenCall<float>& c) {
   const Shape& vs = c.in_shape[0];
   const int64_t out = vs.rank ? vs.dim[0] : 1, k = vs.numel() / out;
-  const bool all = c.p[0] < 0, one_g = c.in_shape[1].numel() == 1;
+  const bool all = c.p[DLMATH_PARAM(weight_norm, dim)] < 0,
+             one_g = c.in_shape[1].numel() == 1;
   const float* v = c.in[0];
   std::vector<double> dots(out);
   double t = 0;  // dim -1: sum_i g_i (dy_i . v_i)

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "core/src/ops/simd-inl.h"
+#include "dlmath/registry.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -19,7 +20,7 @@ namespace dlmath {
 namespace HWY_NAMESPACE {
 
 // ---------------------------------------------------------------------------
-// clip_grad_value. n -> n, p[0] = c > 0: y = clamp(x, -c, c), exact, NaN
+// clip_grad_value. n -> n, clip_value c > 0: y = clamp(x, -c, c), exact, NaN
 // kept. Backward: dx += dy where -c <= x <= c (the bounds pass, like
 // torch.clamp's backward), 0 beyond them and at NaN. Nothing saved.
 
@@ -27,7 +28,8 @@ HWY_NOINLINE void ClipGradValueForward(const float* x, float* y, size_t n,
                                        const double* p) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
-  const float c = static_cast<float>(p[0]);
+  const float c =
+      static_cast<float>(p[DLMATH_PARAM(clip_grad_value, clip_value)]);
   auto f = [&](auto v) { return ClampAbove(d, ClampBelow(d, v, -c), c); };
   size_t i = 0;
   for (; i + N <= n; i += N) hn::StoreU(f(hn::LoadU(d, x + i)), d, y + i);
@@ -40,8 +42,10 @@ HWY_NOINLINE void ClipGradValueBackward(const float* x, const float* /*y*/,
                                         const double* p) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
-  const auto lo = hn::Set(d, static_cast<float>(-p[0]));
-  const auto hi = hn::Set(d, static_cast<float>(p[0]));
+  const auto lo = hn::Set(
+      d, static_cast<float>(-p[DLMATH_PARAM(clip_grad_value, clip_value)]));
+  const auto hi = hn::Set(
+      d, static_cast<float>(p[DLMATH_PARAM(clip_grad_value, clip_value)]));
   auto g = [&](auto v, auto gv) {  // NaN compares false: gradient 0
     return KeepIf(d, hn::And(hn::Ge(v, lo), hn::Le(v, hi)), gv);
   };

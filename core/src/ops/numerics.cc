@@ -27,8 +27,8 @@ namespace {
 
 enum Reduction { kMean = 0, kSum = 1, kNone = 2 };
 
-Reduction ReductionOf(const double* p, int k) {
-  return static_cast<Reduction>(static_cast<int>(p[k]));
+Reduction ReductionOf(double param) {
+  return static_cast<Reduction>(static_cast<int>(param));
 }
 
 // clip_grad_norm's torch-like eps in max_norm / (total + eps).
@@ -39,11 +39,11 @@ constexpr double kClipEps = 1e-6;
 // ----- clip_grad_norm
 // --------------------------------------------------------- grads [n]: the
 // concatenation of k tensors; sizes [k] (optional, integer): their lengths
-// (absent: one piece). p = {max_norm, norm_type, inf_norm, error_if_nonfinite}.
-// y = grads * scale, scale = min(1, max_norm / (total + 1e-6)) as
-// torch.nn.utils.clip_grad_norm_, total = ||grads||_p (the p-norm of the
-// per-piece norms, which is the same number). aux: total_norm [1], scale [1],
-// norms [k] (each piece's norm). Sums in double: the error is the float
+// (absent: one piece). params max_norm, norm_type, inf_norm,
+// error_if_nonfinite. y = grads * scale, scale = min(1, max_norm / (total +
+// 1e-6)) as torch.nn.utils.clip_grad_norm_, total = ||grads||_p (the p-norm of
+// the per-piece norms, which is the same number). aux: total_norm [1], scale
+// [1], norms [k] (each piece's norm). Sums in double: the error is the float
 // rounding of the result (~1e-7 relative).
 
 Status ClipGradNormShape(const ShapeCtx& c) {
@@ -69,7 +69,8 @@ Status ClipGradNormShape(const ShapeCtx& c) {
                         " (one length per concatenated tensor), got " +
                         std::to_string(total));
   }
-  if (c.p[3] != 0)  // error_if_nonfinite
+  if (c.p[DLMATH_PARAM(clip_grad_norm, error_if_nonfinite)] !=
+      0)  // error_if_nonfinite
     for (int64_t i = 0; i < n; ++i)
       if (!std::isfinite(c.data[0][i]))
         return Status(ErrorCode::kBadValue, op, "grads",
@@ -87,8 +88,8 @@ Status ClipGradNormShape(const ShapeCtx& c) {
 void ClipGradNormForward(const GenCall<float>& c) {
   const int64_t n = c.in_shape[0].numel();
   const int64_t k = c.in[1] ? c.in_shape[1].numel() : 1;
-  const double p = c.p[1];
-  const bool inf = c.p[2] != 0;
+  const double p = c.p[DLMATH_PARAM(clip_grad_norm, norm_type)];
+  const bool inf = c.p[DLMATH_PARAM(clip_grad_norm, inf_norm)] != 0;
   const float* g = c.in[0];
   double acc = 0;  // sum |g|^p, or the running max for the inf norm
   int64_t start = 0;
@@ -117,7 +118,8 @@ void ClipGradNormForward(const GenCall<float>& c) {
   const double total = inf      ? acc
                        : p == 2 ? std::sqrt(acc)
                                 : std::pow(acc, 1 / p);
-  const double coef = c.p[0] / (total + kClipEps);
+  const double coef =
+      c.p[DLMATH_PARAM(clip_grad_norm, max_norm)] / (total + kClipEps);
   const double scale = coef > 1 ? 1 : coef;  // NaN stays NaN
   c.aux[0][0] = static_cast<float>(total);
   c.aux[1][0] = static_cast<float>(scale);
@@ -142,13 +144,15 @@ Status BceNaiveShape(const ShapeCtx& c) {
                   "op '" + op + "': input 'target' must have the shape of " +
                       "'input' " + c.in[0].str() + ", got " + c.in[1].str());
   }
-  *c.out = ReductionOf(c.p, 0) == kNone ? c.in[0] : Shape{};
+  *c.out = ReductionOf(c.p[DLMATH_PARAM(bce_naive, reduction)]) == kNone
+               ? c.in[0]
+               : Shape{};
   return {};
 }
 
 void BceNaiveForward(const GenCall<float>& c) {
   const int64_t n = c.in_shape[0].numel();
-  const Reduction r = ReductionOf(c.p, 0);
+  const Reduction r = ReductionOf(c.p[DLMATH_PARAM(bce_naive, reduction)]);
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) {
     const float x = c.in[0][i], t = c.in[1][i];
@@ -162,7 +166,7 @@ void BceNaiveForward(const GenCall<float>& c) {
 
 void BceNaiveBackward(const GenCall<float>& c) {
   const int64_t n = c.in_shape[0].numel();
-  const Reduction r = ReductionOf(c.p, 0);
+  const Reduction r = ReductionOf(c.p[DLMATH_PARAM(bce_naive, reduction)]);
   const float k = r == kMean ? 1.0f / static_cast<float>(n) : 1.0f;
   for (int64_t i = 0; i < n; ++i) {
     const float x = c.in[0][i], t = c.in[1][i];

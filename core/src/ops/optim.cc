@@ -61,15 +61,23 @@ void SgdUpdate(const float* theta, const float* g, float* buf, float* out,
    F(1 - dampening), nesterov ? 1 : 0, t == 1 ? 1 : 0);
 }
 
-// One Adam / AdamW step; state: m, v and (amsgrad) max v, n each.
+// One Adam (kOp adam) / AdamW (adamw: decoupled weight decay) step; state:
+// m, v and (amsgrad) max v, n each.
+template <OpId kOp>
 void AdamUpdate(const double* p, int64_t t, const float* theta, const float* g,
-                float* state, float* out, int64_t n, bool decoupled) {
-  const double lr = p[0], b1 = p[1], b2 = p[2], eps = p[3], wd = p[4];
+                float* state, float* out, int64_t n) {
+  constexpr bool kDecoupled = kOp == OpId::adamw;
+  const double lr = p[DLMATH_PARAM_OF(kOp, lr)],
+               b1 = p[DLMATH_PARAM_OF(kOp, beta1)],
+               b2 = p[DLMATH_PARAM_OF(kOp, beta2)],
+               eps = p[DLMATH_PARAM_OF(kOp, eps)],
+               wd = p[DLMATH_PARAM_OF(kOp, weight_decay)];
+  const bool amsgrad = p[DLMATH_PARAM_OF(kOp, amsgrad)] != 0;
   const double k = static_cast<double>(t);
   const double bc1 = 1 - std::pow(b1, k), bc2 = 1 - std::pow(b2, k);
   DLMATH_DISPATCH(AdamStep)
-  (theta, g, state, state + n, p[5] != 0 ? state + 2 * n : nullptr, out, n,
-   F(decoupled ? lr * wd : 0.0), F(decoupled ? 0.0 : wd), F(b1), F(b2),
+  (theta, g, state, state + n, amsgrad ? state + 2 * n : nullptr, out, n,
+   F(kDecoupled ? lr * wd : 0.0), F(kDecoupled ? 0.0 : wd), F(b1), F(b2),
    F(lr / bc1), F(1 / std::sqrt(bc2)), F(eps));
 }
 
@@ -81,7 +89,9 @@ int64_t OptimizerStateSize(const OpInfo& op, int64_t n) {
 
 void OptimizerInit(const OpInfo& op, const double* p, float* state, int64_t n) {
   const int64_t size = OptimizerStateSize(op, n);
-  const float v = IdOf(op) == OpId::adagrad ? F(p[3]) : 0.0f;
+  const float v = IdOf(op) == OpId::adagrad
+                      ? F(p[DLMATH_PARAM(adagrad, initial_accumulator_value)])
+                      : 0.0f;
   std::fill(state, state + size, v);
 }
 
@@ -89,34 +99,46 @@ void OptimizerStep(const OpInfo& op, const double* p, int64_t t,
                    const float* theta, const float* g, float* state, float* out,
                    int64_t n) {
   switch (IdOf(op)) {
-    case OpId::sgd:  // lr, weight_decay
-      SgdUpdate(theta, g, nullptr, out, n, t, p[0], 0, 0, p[1], false);
+    case OpId::sgd:
+      SgdUpdate(theta, g, nullptr, out, n, t, p[DLMATH_PARAM(sgd, lr)], 0, 0,
+                p[DLMATH_PARAM(sgd, weight_decay)], false);
       break;
-    case OpId::sgd_momentum:  // lr, momentum, dampening, weight_decay
-      SgdUpdate(theta, g, state, out, n, t, p[0], p[1], p[2], p[3], false);
+    case OpId::sgd_momentum:
+      SgdUpdate(theta, g, state, out, n, t, p[DLMATH_PARAM(sgd_momentum, lr)],
+                p[DLMATH_PARAM(sgd_momentum, momentum)],
+                p[DLMATH_PARAM(sgd_momentum, dampening)],
+                p[DLMATH_PARAM(sgd_momentum, weight_decay)], false);
       break;
-    case OpId::sgd_nesterov:  // lr, momentum, weight_decay
-      SgdUpdate(theta, g, state, out, n, t, p[0], p[1], 0, p[2], true);
+    case OpId::sgd_nesterov:
+      SgdUpdate(theta, g, state, out, n, t, p[DLMATH_PARAM(sgd_nesterov, lr)],
+                p[DLMATH_PARAM(sgd_nesterov, momentum)], 0,
+                p[DLMATH_PARAM(sgd_nesterov, weight_decay)], true);
       break;
     case OpId::adam:
-      AdamUpdate(p, t, theta, g, state, out, n, false);
+      AdamUpdate<OpId::adam>(p, t, theta, g, state, out, n);
       break;
     case OpId::adamw:
-      AdamUpdate(p, t, theta, g, state, out, n, true);
+      AdamUpdate<OpId::adamw>(p, t, theta, g, state, out, n);
       break;
-    case OpId::rmsprop: {  // lr, alpha, eps, weight_decay, momentum, centered
-      float* ga = p[5] != 0 ? state + n : nullptr;
-      float* buf = p[4] > 0 ? state + 2 * n : nullptr;
+    case OpId::rmsprop: {
+      const double mu = p[DLMATH_PARAM(rmsprop, momentum)];
+      float* ga = p[DLMATH_PARAM(rmsprop, centered)] != 0 ? state + n : nullptr;
+      float* buf = mu > 0 ? state + 2 * n : nullptr;
       DLMATH_DISPATCH(RmspropStep)
-      (theta, g, state, ga, buf, out, n, F(p[0]), F(p[1]), F(p[2]), F(p[3]),
-       F(p[4]));
+      (theta, g, state, ga, buf, out, n, F(p[DLMATH_PARAM(rmsprop, lr)]),
+       F(p[DLMATH_PARAM(rmsprop, alpha)]), F(p[DLMATH_PARAM(rmsprop, eps)]),
+       F(p[DLMATH_PARAM(rmsprop, weight_decay)]), F(mu));
       break;
     }
-    case OpId::adagrad:  // lr, lr_decay, weight_decay, initial_acc, eps
+    case OpId::adagrad: {
+      const double decay =
+          1 + static_cast<double>(t - 1) * p[DLMATH_PARAM(adagrad, lr_decay)];
       DLMATH_DISPATCH(AdagradStep)
-      (theta, g, state, out, n,
-       F(p[0] / (1 + static_cast<double>(t - 1) * p[1])), F(p[2]), F(p[4]));
+      (theta, g, state, out, n, F(p[DLMATH_PARAM(adagrad, lr)] / decay),
+       F(p[DLMATH_PARAM(adagrad, weight_decay)]),
+       F(p[DLMATH_PARAM(adagrad, eps)]));
       break;
+    }
     default:
       break;  // not an optimizer: the engine only passes optimizers
   }

@@ -1,13 +1,26 @@
 // Linear least squares: the solver (least_squares) and the loss it minimises
 // (least_squares_loss). Legend: m samples, n features, k targets (Y is [m]
 // or [m, k], theta [n] or [n, k]). Eigen, mapped over the caller's buffers.
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/ops/regression.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/ops/regression-inl.h"
+// clang-format on
+
+#if HWY_ONCE
 #include <Eigen/Core>
 #include <Eigen/QR>
 #include <string>
 
 #include "core/src/kernels.h"
+#include "core/src/ops/dispatch.h"
 
 namespace dlmath {
+#define DLMATH_IF_regression(...) __VA_ARGS__
+#include "core/src/ops/export.h"
+
 namespace {
 
 using MatR =
@@ -120,3 +133,4 @@ void LeastSquaresLossBackward(const GenCall<float>& c) {
 }
 
 }  // namespace dlmath
+#endif  // HWY_ONCE

@@ -22,7 +22,6 @@ namespace HWY_NAMESPACE {
 // BlockSum (simd-inl.h).
 HWY_NOINLINE double RegPenaltySum(const float* x, size_t n, int square) {
   const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
   auto f = [&](size_t i, size_t r) {
     const auto v = LoadUpTo(d, x + i, r);
     return square ? hn::Mul(v, v) : hn::Abs(v);

@@ -21,6 +21,7 @@
 #include <cmath>
 
 #include "core/src/ops/simd-inl.h"
+#include "dlmath/registry.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -224,7 +225,7 @@ HWY_NOINLINE void LogSoftmaxBackward(const float* /*x*/, const float* y,
 }
 
 // ---------------------------------------------------------------------------
-// softmax_temperature. rows x cols -> rows x cols, p[0] = T > 0.
+// softmax_temperature. rows x cols -> rows x cols, param temperature T > 0.
 // y = softmax(x / T), computed as e^((x - max) / T) / sum (dividing by T > 0
 // keeps the max where it is). 1/T is clamped to [FLT_MIN, FLT_MAX] so a
 // tiny or huge T gives the one-hot / uniform limit instead of 0 * inf = NaN.
@@ -232,7 +233,7 @@ HWY_NOINLINE void LogSoftmaxBackward(const float* /*x*/, const float* y,
 // Backward uses y: dx += y * (dy - <dy, y>) / T.
 
 HWY_INLINE float InverseTemperature(const double* p) {
-  const double k = 1.0 / p[0];
+  const double k = 1.0 / p[DLMATH_PARAM(softmax_temperature, temperature)];
   return static_cast<float>(k < FLT_MIN ? FLT_MIN : k > FLT_MAX ? FLT_MAX : k);
 }
 

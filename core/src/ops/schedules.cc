@@ -6,11 +6,21 @@
 // core/src/steps.h, what the training engine calls every step); the op fills
 // its array with it. Scalar code: one value per step, computed in double and
 // rounded once to float.
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/src/ops/schedules.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "core/src/ops/schedules-inl.h"
+// clang-format on
+
+#if HWY_ONCE
 #include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "core/src/kernels.h"
+#include "core/src/ops/dispatch.h"
 #include "core/src/steps.h"
 
 namespace dlmath {
@@ -21,10 +31,15 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-int64_t StepsOf(const double* p) { return static_cast<int64_t>(p[0]); }
+// The result's length, param `steps` of schedule kOp.
+template <OpId kOp>
+int64_t StepsOf(const double* p) {
+  return static_cast<int64_t>(p[DLMATH_PARAM_OF(kOp, steps)]);
+}
 
+template <OpId kOp>
 Status ScheduleShape(const ShapeCtx& c) {
-  *c.out = Shape{StepsOf(c.p)};
+  *c.out = Shape{StepsOf<kOp>(c.p)};
   return {};
 }
 
@@ -38,22 +53,29 @@ double Cosine(double hi, double lo, double frac) {
   return lo + (hi - lo) * (1 + std::cos(kPi * frac)) / 2;
 }
 
-// ----- the per-step forms: p = the params in registry order -----------------
+// ----- the per-step forms: p = the params in registry order, read by name --
 
 // step_lr: lr gamma^floor(t / step_size).
 double StepLrAt(const double* p, int64_t t) {
-  const int64_t size = static_cast<int64_t>(p[2]);
-  return p[1] * std::pow(p[3], static_cast<double>(t / size));
+  const int64_t size =
+      static_cast<int64_t>(p[DLMATH_PARAM(step_lr, step_size)]);
+  return p[DLMATH_PARAM(step_lr, lr)] *
+         std::pow(p[DLMATH_PARAM(step_lr, gamma)],
+                  static_cast<double>(t / size));
 }
 
 // exponential_lr: lr gamma^t.
 double ExponentialLrAt(const double* p, int64_t t) {
-  return p[1] * std::pow(p[2], static_cast<double>(t));
+  return p[DLMATH_PARAM(exponential_lr, lr)] *
+         std::pow(p[DLMATH_PARAM(exponential_lr, gamma)],
+                  static_cast<double>(t));
 }
 
 // cosine_annealing_lr: PyTorch's closed form (periodic past t_max).
 double CosineAnnealingLrAt(const double* p, int64_t t) {
-  return Cosine(p[1], p[3], t / p[2]);
+  return Cosine(p[DLMATH_PARAM(cosine_annealing_lr, lr)],
+                p[DLMATH_PARAM(cosine_annealing_lr, eta_min)],
+                t / p[DLMATH_PARAM(cosine_annealing_lr, t_max)]);
 }
 
 // cosine_annealing_warm_restarts: cycle i starts at t_0 (t_mult^i - 1) /
@@ -61,8 +83,10 @@ double CosineAnnealingLrAt(const double* p, int64_t t) {
 // integers (PyTorch's log-based closed form can land one cycle off at the
 // boundaries in floating point).
 double CosineAnnealingWarmRestartsAt(const double* p, int64_t t) {
-  const int64_t t0 = static_cast<int64_t>(p[2]),
-                mult = static_cast<int64_t>(p[3]);
+  const int64_t t0 = static_cast<int64_t>(
+                    p[DLMATH_PARAM(cosine_annealing_warm_restarts, t_0)]),
+                mult = static_cast<int64_t>(
+                    p[DLMATH_PARAM(cosine_annealing_warm_restarts, t_mult)]);
   int64_t start = 0, len = t0;
   if (mult == 1) {
     start = t - t % t0;
@@ -72,13 +96,18 @@ double CosineAnnealingWarmRestartsAt(const double* p, int64_t t) {
       len *= mult;
     }
   }
-  return Cosine(p[1], p[4], static_cast<double>(t - start) / len);
+  return Cosine(p[DLMATH_PARAM(cosine_annealing_warm_restarts, lr)],
+                p[DLMATH_PARAM(cosine_annealing_warm_restarts, eta_min)],
+                static_cast<double>(t - start) / len);
 }
 
 // linear_lr: lr (start + (end - start) min(t, N) / N).
 double LinearLrAt(const double* p, int64_t t) {
-  const double lr = p[1], start = p[2], end = p[3];
-  const int64_t n = static_cast<int64_t>(p[4]);
+  const double lr = p[DLMATH_PARAM(linear_lr, lr)],
+               start = p[DLMATH_PARAM(linear_lr, start_factor)],
+               end = p[DLMATH_PARAM(linear_lr, end_factor)];
+  const int64_t n =
+      static_cast<int64_t>(p[DLMATH_PARAM(linear_lr, total_iters)]);
   const double frac = static_cast<double>(t < n ? t : n) / n;
   return lr * (start + (end - start) * frac);
 }
@@ -92,10 +121,13 @@ struct OneCycle {
   double end[3], from[3], to[3];
 };
 OneCycle OneCyclePhases(const double* p) {
-  const double max_lr = p[1], total = p[2], pct = p[3], div = p[5],
-               final_div = p[6];
+  const double max_lr = p[DLMATH_PARAM(one_cycle_lr, max_lr)],
+               total = p[DLMATH_PARAM(one_cycle_lr, total_steps)],
+               pct = p[DLMATH_PARAM(one_cycle_lr, pct_start)],
+               div = p[DLMATH_PARAM(one_cycle_lr, div_factor)],
+               final_div = p[DLMATH_PARAM(one_cycle_lr, final_div_factor)];
   const double initial = max_lr / div, min_lr = initial / final_div;
-  if (p[7] != 0)
+  if (p[DLMATH_PARAM(one_cycle_lr, three_phase)] != 0)
     return {3,
             {pct * total - 1, 2 * pct * total - 2, total - 1},
             {initial, max_lr, initial},
@@ -108,15 +140,20 @@ double OneCycleLrAt(const double* p, int64_t t) {
   while (i + 1 < ph.count && t > ph.end[i]) ++i;
   const double start = i == 0 ? 0 : ph.end[i - 1];
   const double frac = (t - start) / (ph.end[i] - start);
-  return p[4] == 0 ? Cosine(ph.from[i], ph.to[i], frac)
-                   : ph.from[i] + (ph.to[i] - ph.from[i]) * frac;
+  const bool cosine = p[DLMATH_PARAM(one_cycle_lr, anneal_strategy)] == 0;
+  return cosine ? Cosine(ph.from[i], ph.to[i], frac)
+                : ph.from[i] + (ph.to[i] - ph.from[i]) * frac;
 }
 
 // warmup_cosine: lr t / W for t < W, then a half cosine to final_lr over
 // max(1, N - W) steps, final_lr after.
 double WarmupCosineAt(const double* p, int64_t t) {
-  const double lr = p[1], final_lr = p[4];
-  const int64_t w = static_cast<int64_t>(p[2]), n = static_cast<int64_t>(p[3]);
+  const double lr = p[DLMATH_PARAM(warmup_cosine, lr)],
+               final_lr = p[DLMATH_PARAM(warmup_cosine, final_lr)];
+  const int64_t w = static_cast<int64_t>(
+                    p[DLMATH_PARAM(warmup_cosine, warmup_steps)]),
+                n = static_cast<int64_t>(
+                    p[DLMATH_PARAM(warmup_cosine, total_steps)]);
   if (t < w) return lr * static_cast<double>(t) / w;
   const double span = static_cast<double>(n - w > 1 ? n - w : 1);
   return Cosine(lr, final_lr, std::fmin(1.0, (t - w) / span));
@@ -124,7 +161,9 @@ double WarmupCosineAt(const double* p, int64_t t) {
 
 // noam: factor d_model^-1/2 min(s^-1/2, s W^-3/2), s = t + 1.
 double NoamAt(const double* p, int64_t t) {
-  const double d_model = p[1], w = p[2], factor = p[3];
+  const double d_model = p[DLMATH_PARAM(noam, d_model)],
+               w = p[DLMATH_PARAM(noam, warmup_steps)],
+               factor = p[DLMATH_PARAM(noam, factor)];
   const double s = static_cast<double>(t + 1);
   return factor / std::sqrt(d_model) *
          std::fmin(1 / std::sqrt(s), s / (w * std::sqrt(w)));
@@ -158,30 +197,40 @@ double ScheduleAt(const OpInfo& op, const double* p, int64_t t) {
 // ----- the ops: the per-step form over t = 0 .. steps-1
 // -----------------------
 
-Status StepLrShape(const ShapeCtx& c) { return ScheduleShape(c); }
+Status StepLrShape(const ShapeCtx& c) {
+  return ScheduleShape<OpId::step_lr>(c);
+}
 void StepLrForward(const GenCall<float>& c) { Fill(c, StepLrAt); }
 
-Status ExponentialLrShape(const ShapeCtx& c) { return ScheduleShape(c); }
+Status ExponentialLrShape(const ShapeCtx& c) {
+  return ScheduleShape<OpId::exponential_lr>(c);
+}
 void ExponentialLrForward(const GenCall<float>& c) { Fill(c, ExponentialLrAt); }
 
-Status CosineAnnealingLrShape(const ShapeCtx& c) { return ScheduleShape(c); }
+Status CosineAnnealingLrShape(const ShapeCtx& c) {
+  return ScheduleShape<OpId::cosine_annealing_lr>(c);
+}
 void CosineAnnealingLrForward(const GenCall<float>& c) {
   Fill(c, CosineAnnealingLrAt);
 }
 
 Status CosineAnnealingWarmRestartsShape(const ShapeCtx& c) {
-  return ScheduleShape(c);
+  return ScheduleShape<OpId::cosine_annealing_warm_restarts>(c);
 }
 void CosineAnnealingWarmRestartsForward(const GenCall<float>& c) {
   Fill(c, CosineAnnealingWarmRestartsAt);
 }
 
-Status LinearLrShape(const ShapeCtx& c) { return ScheduleShape(c); }
+Status LinearLrShape(const ShapeCtx& c) {
+  return ScheduleShape<OpId::linear_lr>(c);
+}
 void LinearLrForward(const GenCall<float>& c) { Fill(c, LinearLrAt); }
 
 Status OneCycleLrShape(const ShapeCtx& c) {
   const std::string op(c.op);
-  const int64_t steps = StepsOf(c.p), total = static_cast<int64_t>(c.p[2]);
+  const int64_t steps = StepsOf<OpId::one_cycle_lr>(c.p),
+                total = static_cast<int64_t>(
+                    c.p[DLMATH_PARAM(one_cycle_lr, total_steps)]);
   if (steps - 1 > total)
     return Status(ErrorCode::kBadValue, op, "steps",
                   "op '" + op + "': steps = " + std::to_string(steps) +
@@ -192,21 +241,26 @@ Status OneCycleLrShape(const ShapeCtx& c) {
   double start = 0;
   for (int i = 0; i < ph.count; ++i) {
     if (ph.end[i] == start)
-      return Status(ErrorCode::kBadValue, op, "pct_start",
-                    "op '" + op + "': pct_start * total_steps = " +
-                        std::to_string(c.p[3] * c.p[2]) + " gives phase " +
-                        std::to_string(i + 1) +
-                        " zero length (PyTorch divides by zero there)");
+      return Status(
+          ErrorCode::kBadValue, op, "pct_start",
+          "op '" + op + "': pct_start * total_steps = " +
+              std::to_string(c.p[DLMATH_PARAM(one_cycle_lr, pct_start)] *
+                             c.p[DLMATH_PARAM(one_cycle_lr, total_steps)]) +
+              " gives phase " + std::to_string(i + 1) +
+              " zero length (PyTorch divides by zero there)");
     start = ph.end[i];
   }
-  return ScheduleShape(c);
+  return ScheduleShape<OpId::one_cycle_lr>(c);
 }
 void OneCycleLrForward(const GenCall<float>& c) { Fill(c, OneCycleLrAt); }
 
-Status WarmupCosineShape(const ShapeCtx& c) { return ScheduleShape(c); }
+Status WarmupCosineShape(const ShapeCtx& c) {
+  return ScheduleShape<OpId::warmup_cosine>(c);
+}
 void WarmupCosineForward(const GenCall<float>& c) { Fill(c, WarmupCosineAt); }
 
-Status NoamShape(const ShapeCtx& c) { return ScheduleShape(c); }
+Status NoamShape(const ShapeCtx& c) { return ScheduleShape<OpId::noam>(c); }
 void NoamForward(const GenCall<float>& c) { Fill(c, NoamAt); }
 
 }  // namespace dlmath
+#endif  // HWY_ONCE
