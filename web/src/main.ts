@@ -51,6 +51,7 @@ async function main(): Promise<void> {
         skip: byId<HTMLAnchorElement>('skip'),
         reset: byId<HTMLButtonElement>('reset-view'),
         copy: byId<HTMLButtonElement>('copy-link'),
+        open: byId<HTMLAnchorElement>('open-full'),
       },
       { storage: storage(), location: window.location, history: window.history },
       lang,

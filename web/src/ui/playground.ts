@@ -3,16 +3,15 @@
 // theme, and the URL that holds all of it. Every number comes from the
 // engine; the shell only decides which page shows and keeps the URL in step.
 import type { Dlmath, OpMeta } from '../engine/index.js';
-import { readParams, writeParam } from '../state/params.js';
-import { clip, parseHash, toHash, ViewStore, type Ignored } from '../state/store.js';
-import { LESSONS, VIEWS } from '../views/index.js';
-import type { FamilyView, LessonMeta, ParamValues, Shown, ViewContext } from '../views/view.js';
-import { ParamPanel } from './controls.js';
+import { readParams } from '../state/params.js';
+import { clip, parseHash, toHash, type Ignored } from '../state/store.js';
+import { LESSONS } from '../views/index.js';
+import type { LessonMeta, ParamValues, Shown } from '../views/view.js';
 import { h } from './dom.js';
-import { FormulaView } from './formula-view.js';
 import { FAMILY_ORDER, htmlLang, LABELS, LANG_NAMES, LANGS, saveLang, type Labels, type Lang } from './i18n.js';
 import { Nav, type NavGroup } from './nav.js';
 import { Notice } from './notice.js';
+import { EntryPage } from './page.js';
 import { applyTheme, THEMES, type Theme } from './theme.js';
 
 /** Where the shell lives: the page's containers (see index.html). */
@@ -33,6 +32,8 @@ export interface PlaygroundDom {
   skip: HTMLAnchorElement;
   reset: HTMLButtonElement;
   copy: HTMLButtonElement;
+  /** embed=1: the link to the same view on the full page. */
+  open: HTMLAnchorElement;
 }
 
 /** Browser services the shell uses. */
@@ -74,17 +75,14 @@ export class Playground {
   readonly #ops: OpMeta[];
   readonly #notice: Notice;
   readonly #nav: Nav;
-  readonly #formula: FormulaView;
-  readonly #paramPanel: ParamPanel;
+  readonly #entry: EntryPage;
   readonly #lessons = new Map<string, LessonMeta>();
   #lang: Lang;
   #values = new Map<string, string>();
   #page = '';
   #op: OpMeta | null = null;
   #params: ParamValues = {};
-  #view: FamilyView | null = null;
   #token = 0;
-  #frame = 0;
   #hashTimer: ReturnType<typeof setTimeout> | undefined;
   #renders = 0;
   #lastHash = '';
@@ -102,12 +100,9 @@ export class Playground {
     this.#lang = lang;
     this.#ops = dl.ops();
     this.#notice = new Notice(dom.notice);
-    this.#formula = new FormulaView(dom.head, dom.details, (err) => this.#notice.show('latex', err));
-    this.#paramPanel = new ParamPanel(dom.params, (name, v) => {
-      if (!this.#op) return;
-      this.#params[name] = v;
-      writeParam(this.#op, this.#values, name, v);
-      this.#schedule();
+    this.#entry = new EntryPage(dl, dom, {
+      report: (source, err) => (err == null ? this.#notice.clear(source) : this.#notice.show(source, err)),
+      changed: () => this.#scheduleHash(),
     });
     this.#nav = new Nav(dom.nav, this.#groups(), (id, t) => (id === TOOLS_GROUP ? t.tools : (t.families[id] ?? id)));
 
@@ -128,13 +123,7 @@ export class Playground {
 
   /** Test hook: what is on screen. */
   state(): PlaygroundState {
-    let shown: Shown[] = [];
-    try {
-      shown = this.#view?.shown() ?? [];
-    } catch (err) {
-      this.#notice.show('view', err);
-    }
-    return { page: this.#page, lang: this.#lang, renders: this.#renders, shown };
+    return { page: this.#page, lang: this.#lang, renders: this.#renders, shown: this.#entry.shown() };
   }
 
   /**
@@ -192,12 +181,12 @@ export class Playground {
   // Reads the URL and shows what it names. Anything invalid is dropped and listed in the notice.
   async #route(): Promise<void> {
     const hash = this.#env.location.hash;
-    if (hash.replace(/^#/, '') === this.#lastHash && this.#view) return;
+    if (hash.replace(/^#/, '') === this.#lastHash && this.#renders > 0) return;
     const { values, ignored } = parseHash(hash);
     this.#values = values;
     const reported: Ignored[] = [...ignored];
     for (const [key, value] of [...values])
-      if (!/^(e|lang|embed|[pv]\..+)$/.test(key)) {
+      if (!/^(e|lang|embed|theme|[pv]\..+)$/.test(key)) {
         reported.push({ key, value: clip(value), why: 'unknown key' });
         values.delete(key);
       }
@@ -218,6 +207,14 @@ export class Playground {
       values.delete('embed');
     }
     document.body.classList.toggle('embed', embed === '1');
+    document.body.classList.toggle('compact', embed === '1');
+    // theme=: the link's theme for this visit (an embedding page's colours); the switch's choice is not changed.
+    const theme = values.get('theme');
+    if (theme !== undefined && !(THEMES as readonly string[]).includes(theme)) {
+      reported.push({ key: 'theme', value: clip(theme), why: `not one of ${THEMES.join(', ')}` });
+      values.delete('theme');
+    }
+    applyTheme((values.get('theme') as Theme | undefined) ?? readTheme(this.#env.storage));
     const page = values.get('e') ?? '';
     this.#op = this.#ops.find((o) => o.id === page) ?? null;
     if (page && !this.#op && !this.#lessons.has(page)) {
@@ -241,51 +238,16 @@ export class Playground {
   // Rebuilds the page for the current page id and language.
   async #show(): Promise<void> {
     const token = ++this.#token;
-    const t = this.#t;
     this.#applyLang();
-    this.#view?.destroy();
-    this.#view = null;
-    this.#dom.view.replaceChildren();
-    const op = this.#op;
-    this.#dom.details.hidden = !op && !this.#lessons.has(this.#page);
-    if (op) {
-      this.#formula.update(op, t, this.#lang);
-      this.#paramPanel.update(op, this.#params, t);
-      this.#dom.params.hidden = op.params.length === 0;
+    this.#nav.update(this.#page, this.#t, this.#lang);
+    const lesson = this.#lessons.get(this.#page);
+    const load = LESSONS[this.#page];
+    if (this.#op || (lesson && load)) {
+      const target = this.#op ? { op: this.#op } : { lesson: lesson!, load: load! };
+      if (!(await this.#entry.show(target, this.#values, this.#params, this.#lang, this.#t))) return;
     } else {
-      this.#dom.params.hidden = true;
-      this.#paramPanel.reset();
-      const lesson = this.#lessons.get(this.#page);
-      if (lesson) this.#lessonHead(lesson);
-      else this.#overview();
-    }
-    this.#nav.update(this.#page, t, this.#lang);
-    if (!op && !this.#lessons.has(this.#page)) {
-      this.#done(token);
-      return;
-    }
-    const host = h('div', { class: 'view', 'data-testid': 'view', 'data-page': this.#page });
-    this.#dom.view.append(host);
-    try {
-      const ctx = this.#context();
-      let view: FamilyView;
-      if (op) {
-        const load = VIEWS[op.family] ?? (() => import('../views/generic.js'));
-        const mod = await load();
-        if (token !== this.#token) return;
-        view = mod.createView(host, op, ctx);
-      } else {
-        const mod = await LESSONS[this.#page]!();
-        if (token !== this.#token) return;
-        view = mod.createLesson(host, ctx);
-      }
-      this.#view = view;
-      view.render();
-      this.#notice.clear('view');
-    } catch (err) {
-      if (token !== this.#token) return;
-      this.#notice.show('view', new Error(`${t.loadFailed}: ${err instanceof Error ? err.message : String(err)}`));
-      console.error(err);
+      this.#entry.clear();
+      this.#overview();
     }
     this.#done(token);
   }
@@ -296,36 +258,9 @@ export class Playground {
     this.#writeHash();
   }
 
-  #context(): ViewContext {
-    const store = new ViewStore(this.#values, 'v.', (i) => {
-      this.#notice.show(`url:${i.key}`, `${this.#t.urlIgnored}: ${i.key}=${i.value} (${i.why})`);
-    });
-    return {
-      dl: this.#dl,
-      lang: this.#lang,
-      store,
-      params: this.#params,
-      changed: () => this.#scheduleHash(),
-      report: (source, err) => (err == null ? this.#notice.clear(source) : this.#notice.show(source, err)),
-    };
-  }
-
-  #lessonHead(lesson: LessonMeta): void {
-    const lang = this.#lang;
-    const entry = {
-      id: lesson.id,
-      title: lesson.title,
-      latex: lesson.latex,
-      dlatex: '',
-      doc: lesson.doc,
-    };
-    this.#formula.updateLesson(entry, this.#t, lang);
-  }
-
   #overview(): void {
     const t = this.#t;
     const lang = this.#lang;
-    this.#formula.reset();
     const cards = this.#groups().map((g) =>
       h(
         'section',
@@ -366,12 +301,13 @@ export class Playground {
     dom.langLabel.textContent = t.language;
     dom.themeLabel.textContent = t.theme;
     dom.themeSelect.replaceChildren(...THEMES.map((th) => h('option', { value: th, text: t.themes[th] })));
-    dom.themeSelect.value = readTheme(this.#env.storage);
+    dom.themeSelect.value = (this.#values.get('theme') as Theme | undefined) ?? readTheme(this.#env.storage);
     dom.heading.textContent = t.heading;
     dom.tagline.textContent = t.tagline;
     dom.skip.textContent = t.skip;
     dom.reset.textContent = t.resetView;
     dom.copy.textContent = t.copyLink;
+    dom.open.textContent = t.openFull;
     dom.footer.textContent = `${t.footer}: ${this.#dl.target} · ${this.#ops.length} ${t.ops}`;
     this.#notice.update(t);
   }
@@ -406,23 +342,8 @@ export class Playground {
       // Blocked storage only loses the memory of the choice.
     }
     applyTheme(theme);
-  }
-
-  // Coalesces input events into one view render per animation frame.
-  #schedule(): void {
-    this.#scheduleHash();
-    if (this.#frame) return;
-    this.#frame = requestAnimationFrame(() => {
-      this.#frame = 0;
-      const start = performance.now();
-      try {
-        this.#view?.render();
-      } catch (err) {
-        this.#notice.show('view', err);
-      }
-      // Read by `npm run bench` (bench/ui.mjs): the cost of one live update.
-      performance.measure('dlmath:render', { start });
-    });
+    this.#values.delete('theme');
+    this.#writeHash();
   }
 
   // Browsers throttle history updates made on every frame of a drag, so the
@@ -437,13 +358,16 @@ export class Playground {
     const values = new Map<string, string>();
     // e and lang first: the link reads well.
     if (this.#page) values.set('e', this.#page);
-    for (const k of ['lang', 'embed']) {
+    for (const k of ['lang', 'embed', 'theme']) {
       const v = this.#values.get(k);
       if (v) values.set(k, v);
     }
     for (const [k, v] of this.#values) if (!values.has(k) && k !== 'e') values.set(k, v);
     const hash = toHash(values);
     this.#lastHash = hash;
+    values.delete('embed');
+    this.#dom.open.href = `${this.#env.location.pathname}${this.#env.location.search}#${toHash(values)}`;
+    this.#dom.open.hidden = !this.#values.has('embed');
     if (this.#env.location.hash.replace(/^#/, '') === hash) return;
     const loc = this.#env.location;
     this.#env.history.replaceState(null, '', hash ? `#${hash}` : loc.pathname + loc.search);

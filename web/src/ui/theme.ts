@@ -1,7 +1,8 @@
-// Light / dark / auto (the system's choice). The choice is `data-theme` on
-// <html>, the scheme in effect `data-scheme` (what the CSS keys its colours
-// on, so the dark palette is written once); plots read their colours from CSS
-// custom properties and rebuild when the scheme changes.
+// Light / dark / auto (the system's choice). On the page the choice is
+// `data-theme` on <html> and the scheme in effect `data-scheme` (what the CSS
+// keys its colours on, so the dark palette is written once); a custom element
+// carries its own `data-scheme`. Plots read their colours from CSS custom
+// properties where they sit and rebuild when the scheme changes.
 export const THEMES = ['auto', 'light', 'dark'] as const;
 export type Theme = (typeof THEMES)[number];
 
@@ -10,8 +11,19 @@ let mediaHooked = false;
 
 const dark = (): MediaQueryList => matchMedia('(prefers-color-scheme: dark)');
 
-function notify(): void {
-  document.documentElement.dataset.scheme = effectiveTheme();
+// The system's scheme changes what 'auto' means: the page's <html> (when the
+// page uses the switch) and every listener follow.
+function hookMedia(): void {
+  if (mediaHooked) return;
+  mediaHooked = true;
+  dark().addEventListener('change', () => {
+    if (document.documentElement.dataset.theme) document.documentElement.dataset.scheme = effectiveTheme();
+    themeChanged();
+  });
+}
+
+/** Tells every plot that colours may have changed (the page's theme, or one element's `theme`). */
+export function themeChanged(): void {
   for (const cb of listeners) cb();
 }
 
@@ -20,20 +32,26 @@ function notify(): void {
  * @param theme - 'auto' follows prefers-color-scheme
  */
 export function applyTheme(theme: Theme): void {
-  if (!mediaHooked) {
-    mediaHooked = true;
-    dark().addEventListener('change', notify);
-  }
+  hookMedia();
   if (document.documentElement.dataset.theme === theme) return;
   document.documentElement.dataset.theme = theme;
-  notify();
+  document.documentElement.dataset.scheme = effectiveTheme();
+  themeChanged();
 }
 
-/** The theme in effect ('light' or 'dark'). */
+/**
+ * The scheme a theme choice means now ('auto': the system's).
+ * @param theme - the choice
+ */
+export function schemeOf(theme: Theme): 'light' | 'dark' {
+  if (theme === 'light' || theme === 'dark') return theme;
+  return dark().matches ? 'dark' : 'light';
+}
+
+/** The page's theme in effect ('light' or 'dark'). */
 export function effectiveTheme(): 'light' | 'dark' {
   const t = document.documentElement.dataset.theme;
-  if (t === 'light' || t === 'dark') return t;
-  return dark().matches ? 'dark' : 'light';
+  return schemeOf(t === 'light' || t === 'dark' ? t : 'auto');
 }
 
 /**
@@ -41,6 +59,7 @@ export function effectiveTheme(): 'light' | 'dark' {
  * @returns a function that unsubscribes
  */
 export function onThemeChange(cb: () => void): () => void {
+  hookMedia();
   listeners.add(cb);
   return () => listeners.delete(cb);
 }
