@@ -58,6 +58,8 @@ export default defineConfig({
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,
+    // The playground, and the documentation example that embeds the custom elements.
+    rollupOptions: { input: { index: `${root}index.html`, embedding: `${root}embedding.html` } },
     // The wasm is fetched at run time; never inline it as a data: URL.
     assetsInlineLimit: (file) => (file.endsWith('.wasm') ? false : undefined),
   },
