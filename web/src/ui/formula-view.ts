@@ -1,9 +1,8 @@
 // Title, formula and derivative (KaTeX), explanation and properties of an op.
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import type { OpMeta } from '../engine/index.js';
 import { h } from './dom.js';
 import type { Labels, Lang } from './i18n.js';
+import { renderMath } from './math.js';
 
 /** Shows one op's texts in the chosen language. */
 export class FormulaView {
@@ -98,13 +97,7 @@ export class FormulaView {
 
   #math(latex: string, testid: string, display = true): HTMLElement {
     const el = h(display ? 'div' : 'span', { class: display ? 'math' : 'math-inline', 'data-testid': testid });
-    if (!latex) return el;
-    try {
-      katex.render(latex, el, { displayMode: display, throwOnError: true, output: 'htmlAndMathml' });
-    } catch (err) {
-      this.#onError(err);
-      el.replaceChildren(h('code', { text: latex }));
-    }
+    if (latex) renderMath(el, latex, this.#onError, display);
     return el;
   }
 }

@@ -119,7 +119,17 @@ export class Nav {
       if (a.dataset.id === current) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
-    if (rebuild) this.#list.querySelector('[aria-current]')?.scrollIntoView({ block: 'nearest' });
+    if (rebuild) this.#reveal();
+  }
+
+  // Scrolls the catalogue's own box to the current link. scrollIntoView() would also scroll the page,
+  // and a deep link would open with the header scrolled away.
+  #reveal(): void {
+    const current = this.#list.querySelector('[aria-current]');
+    if (!current) return;
+    const box = this.#root.getBoundingClientRect();
+    const link = current.getBoundingClientRect();
+    if (link.top < box.top || link.bottom > box.bottom) this.#root.scrollTop += link.top - box.top - box.height / 3;
   }
 
   #filter(): void {

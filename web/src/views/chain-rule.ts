@@ -3,12 +3,11 @@
 // bce and their gradients), the product is checked against the engine's own
 // backward pass, and SGD on (w1, w2) shows the zig-zag that all-positive
 // inputs force, next to the same problem with zero-centred inputs.
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import type { Dlmath, OpId, Params } from '../engine/index.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
+import { renderMath } from '../ui/math.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { button, controlGroup, readout, select, slider } from '../ui/widgets.js';
@@ -237,14 +236,7 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   const fusedLine = h('p', { class: 'muted chain-check' });
   steps1.append(fwdHead, ...fwd, bwdHead, local, ...prods, checkLine, fusedLine);
 
-  const math = (el: HTMLElement, src: string) => {
-    try {
-      katex.render(src, el, { displayMode: true, throwOnError: true, output: 'htmlAndMathml' });
-    } catch (err) {
-      el.replaceChildren(h('code', { text: src }));
-      ctx.report('katex', err);
-    }
-  };
+  const math = (el: HTMLElement, src: string) => renderMath(el, src, (err) => ctx.report('katex', err));
 
   // ---- part 2: the zig-zag ---------------------------------------------------------
   const zc = controlGroup(host, t.zig);

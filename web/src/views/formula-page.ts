@@ -3,12 +3,11 @@
 // differentiates it exactly (forward-mode AD). f and f′ are plotted, an error
 // points at its column, and a registry activation can be overlaid to check
 // the result (x*sigmoid(x) against silu, log(1+exp(x)) against softplus).
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import { DlmathError, type DlFormula } from '../engine/index.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
+import { renderMath } from '../ui/math.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid } from '../ui/sampler.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
@@ -211,11 +210,8 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     clearError();
     formula?.dispose();
     formula = next;
-    try {
-      katex.render(`f(x) = ${next.latex}`, parsed, { displayMode: true, throwOnError: true, output: 'htmlAndMathml' });
-    } catch {
-      parsed.replaceChildren(h('code', { text: next.latex }));
-    }
+    // The core's LaTeX of what it parsed; should KaTeX not read it, the source shown is the message enough.
+    renderMath(parsed, `f(x) = ${next.latex}`, () => {});
     buildParams(next.params);
   }
 

@@ -3,12 +3,11 @@
 // draggable start and the loss per step; or all four surfaces side by side.
 // The surfaces are closed forms in JS (surfaces.ts); every step is the
 // engine's optimizer, run closed-loop (see descend()).
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import type { OpMeta, Params } from '../engine/index.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
+import { renderMath } from '../ui/math.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { button, controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
@@ -245,16 +244,7 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
     bField.root.hidden = single && surf !== 'rosenbrock';
     surfMath.hidden = grid;
     if (single) {
-      try {
-        katex.render(surface(surf, sp).latex, surfMath, {
-          displayMode: true,
-          throwOnError: true,
-          output: 'htmlAndMathml',
-        });
-      } catch (err) {
-        surfMath.replaceChildren(h('code', { text: surface(surf, sp).latex }));
-        ctx.report('katex', err);
-      }
+      renderMath(surfMath, surface(surf, sp).latex, (err) => ctx.report('katex', err));
     }
   }
   showKnobs();
