@@ -1,7 +1,12 @@
-// Thin glue: load the engine, find the page's containers, start the playground.
+// Thin glue: fill the header and apply the theme at once, load the engine
+// (and, on the start page, its live figure's code) in parallel, then start
+// the playground.
 import { loadDlmath, type Dlmath } from './engine/index.js';
-import { initialLang, LABELS } from './ui/i18n.js';
+import { parseHash } from './state/store.js';
+import { labelHeader } from './ui/header.js';
+import { initialLang, LABELS, LANGS, type Lang } from './ui/i18n.js';
 import { Playground, type PlaygroundState } from './ui/playground.js';
+import { applyTheme, storedTheme, THEMES, type Theme } from './ui/theme.js';
 import './ui/style.css';
 
 declare global {
@@ -25,34 +30,55 @@ function storage(): Storage | null {
   }
 }
 
+/**
+ * A value of the link when it is one of `choices` (the shell checks and reports the link properly later).
+ * @param values - the link's values
+ * @param key - the key
+ * @param choices - the valid values
+ */
+function linked<T extends string>(values: Map<string, string>, key: string, choices: readonly T[]): T | undefined {
+  const v = values.get(key);
+  return (choices as readonly string[]).includes(v ?? '') ? (v as T) : undefined;
+}
+
 async function main(): Promise<void> {
   const status = byId('status');
   const notice = byId('notice');
-  const lang = initialLang(storage(), navigator.language);
+  const link = parseHash(location.hash).values;
+  const lang: Lang = linked(link, 'lang', LANGS) ?? initialLang(storage(), navigator.language);
+  const theme: Theme = linked(link, 'theme', THEMES) ?? storedTheme(storage());
+  // The first paint already has its colours, its menus and, for an iframe, its compact layout.
+  applyTheme(theme);
+  document.body.classList.toggle('embed', link.get('embed') === '1');
+  document.body.classList.toggle('compact', link.get('embed') === '1');
+  const dom = {
+    notice,
+    langSelect: byId<HTMLSelectElement>('lang-select'),
+    langLabel: byId('lang-label'),
+    themeSelect: byId<HTMLSelectElement>('theme-select'),
+    themeLabel: byId('theme-label'),
+    heading: byId('heading'),
+    tagline: byId('tagline'),
+    nav: byId('nav'),
+    head: byId('op-head'),
+    params: byId('params'),
+    view: byId('view-host'),
+    details: byId('op-details'),
+    footer: byId('footer'),
+    skip: byId<HTMLAnchorElement>('skip'),
+    reset: byId<HTMLButtonElement>('reset-view'),
+    copy: byId<HTMLButtonElement>('copy-link'),
+    open: byId<HTMLAnchorElement>('open-full'),
+  };
+  labelHeader(dom, LABELS[lang], lang, theme);
   status.textContent = LABELS[lang].loading;
+  // The start page's figure: its code arrives while the engine loads.
+  if (!link.get('e')) void import('./views/start.js');
   try {
     const dl = await loadDlmath();
     const app = new Playground(
       dl,
-      {
-        notice,
-        langSelect: byId<HTMLSelectElement>('lang-select'),
-        langLabel: byId('lang-label'),
-        themeSelect: byId<HTMLSelectElement>('theme-select'),
-        themeLabel: byId('theme-label'),
-        heading: byId('heading'),
-        tagline: byId('tagline'),
-        nav: byId('nav'),
-        head: byId('op-head'),
-        params: byId('params'),
-        view: byId('view-host'),
-        details: byId('op-details'),
-        footer: byId('footer'),
-        skip: byId<HTMLAnchorElement>('skip'),
-        reset: byId<HTMLButtonElement>('reset-view'),
-        copy: byId<HTMLButtonElement>('copy-link'),
-        open: byId<HTMLAnchorElement>('open-full'),
-      },
+      dom,
       { storage: storage(), location: window.location, history: window.history },
       lang,
     );

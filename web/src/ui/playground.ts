@@ -6,34 +6,24 @@ import type { Dlmath, OpMeta } from '../engine/index.js';
 import { readParams } from '../state/params.js';
 import { clip, parseHash, toHash, type Ignored } from '../state/store.js';
 import { LESSONS } from '../views/index.js';
-import type { LessonMeta, ParamValues, Shown } from '../views/view.js';
+import type { FamilyView, LessonMeta, ParamValues, Shown } from '../views/view.js';
 import { h } from './dom.js';
-import { FAMILY_ORDER, htmlLang, LABELS, LANG_NAMES, LANGS, saveLang, type Labels, type Lang } from './i18n.js';
+import { FAMILY_ORDER, LABELS, LANGS, saveLang, type Labels, type Lang } from './i18n.js';
 import { Nav, type NavGroup } from './nav.js';
 import { Notice } from './notice.js';
+import { labelHeader, type HeaderDom } from './header.js';
 import { EntryPage } from './page.js';
-import { applyTheme, THEMES, type Theme } from './theme.js';
+import { applyTheme, saveTheme, storedTheme, THEMES, type Theme } from './theme.js';
 
 /** Where the shell lives: the page's containers (see index.html). */
-export interface PlaygroundDom {
+export interface PlaygroundDom extends HeaderDom {
   notice: HTMLElement;
-  langSelect: HTMLSelectElement;
-  langLabel: HTMLElement;
-  themeSelect: HTMLSelectElement;
-  themeLabel: HTMLElement;
-  heading: HTMLElement;
-  tagline: HTMLElement;
   nav: HTMLElement;
   head: HTMLElement;
   params: HTMLElement;
   view: HTMLElement;
   details: HTMLElement;
   footer: HTMLElement;
-  skip: HTMLAnchorElement;
-  reset: HTMLButtonElement;
-  copy: HTMLButtonElement;
-  /** embed=1: the link to the same view on the full page. */
-  open: HTMLAnchorElement;
 }
 
 /** Browser services the shell uses. */
@@ -54,18 +44,8 @@ export interface PlaygroundState {
   shown: Shown[];
 }
 
-const THEME_KEY = 'dlmath.theme';
 /** The pages that are not registry entries, in the catalogue's first group. */
 const TOOLS_GROUP = 'tools';
-
-function readTheme(storage: Storage | null): Theme {
-  try {
-    const t = storage?.getItem(THEME_KEY);
-    return (THEMES as readonly string[]).includes(t ?? '') ? (t as Theme) : 'auto';
-  } catch {
-    return 'auto';
-  }
-}
 
 /** The page shell. */
 export class Playground {
@@ -76,6 +56,8 @@ export class Playground {
   readonly #notice: Notice;
   readonly #nav: Nav;
   readonly #entry: EntryPage;
+  /** The start page's live figure, while the overview shows. */
+  #start: FamilyView | null = null;
   readonly #lessons = new Map<string, LessonMeta>();
   #lang: Lang;
   #values = new Map<string, string>();
@@ -106,16 +88,10 @@ export class Playground {
     });
     this.#nav = new Nav(dom.nav, this.#groups(), (id, t) => (id === TOOLS_GROUP ? t.tools : (t.families[id] ?? id)));
 
-    dom.langSelect.replaceChildren(
-      ...LANGS.map((l) => h('option', { value: l, lang: htmlLang(l), text: LANG_NAMES[l] })),
-    );
     dom.langSelect.addEventListener('change', () => this.setLang(dom.langSelect.value as Lang));
     dom.themeSelect.addEventListener('change', () => this.#setTheme(dom.themeSelect.value as Theme));
     dom.reset.addEventListener('click', () => this.#reset());
     dom.copy.addEventListener('click', () => void this.#copyLink());
-    const theme = readTheme(env.storage);
-    applyTheme(theme);
-    dom.themeSelect.value = theme;
     // replaceState() never fires hashchange: this is a link or the user editing the URL.
     window.addEventListener('hashchange', () => void this.#route());
     void this.#loadLessons().then(() => this.#route());
@@ -123,7 +99,8 @@ export class Playground {
 
   /** Test hook: what is on screen. */
   state(): PlaygroundState {
-    return { page: this.#page, lang: this.#lang, renders: this.#renders, shown: this.#entry.shown() };
+    const shown = this.#start?.shown() ?? this.#entry.shown();
+    return { page: this.#page, lang: this.#lang, renders: this.#renders, shown };
   }
 
   /**
@@ -214,7 +191,7 @@ export class Playground {
       reported.push({ key: 'theme', value: clip(theme), why: `not one of ${THEMES.join(', ')}` });
       values.delete('theme');
     }
-    applyTheme((values.get('theme') as Theme | undefined) ?? readTheme(this.#env.storage));
+    applyTheme(this.#theme());
     const page = values.get('e') ?? '';
     this.#op = this.#ops.find((o) => o.id === page) ?? null;
     if (page && !this.#op && !this.#lessons.has(page)) {
@@ -238,6 +215,8 @@ export class Playground {
   // Rebuilds the page for the current page id and language.
   async #show(): Promise<void> {
     const token = ++this.#token;
+    this.#start?.destroy();
+    this.#start = null;
     this.#applyLang();
     this.#nav.update(this.#page, this.#t, this.#lang);
     const lesson = this.#lessons.get(this.#page);
@@ -247,7 +226,17 @@ export class Playground {
       if (!(await this.#entry.show(target, this.#values, this.#params, this.#lang, this.#t))) return;
     } else {
       this.#entry.clear();
-      this.#overview();
+      const figure = this.#overview();
+      // The live figure; its module was fetched beside the engine (main.ts).
+      try {
+        const { createStart } = await import('../views/start.js');
+        if (token !== this.#token) return;
+        this.#start = createStart(figure, this.#dl, this.#lang);
+        this.#start.render();
+      } catch (err) {
+        if (token !== this.#token) return;
+        this.#notice.show('view', err);
+      }
     }
     this.#done(token);
   }
@@ -258,7 +247,8 @@ export class Playground {
     this.#writeHash();
   }
 
-  #overview(): void {
+  /** @returns the box of the start page's live figure */
+  #overview(): HTMLElement {
     const t = this.#t;
     const lang = this.#lang;
     const cards = this.#groups().map((g) =>
@@ -280,34 +270,27 @@ export class Playground {
     const lessons = [...this.#lessons.values()].map((l) =>
       h('a', { class: 'lesson-link', href: `#e=${l.id}`, text: l.title[lang] || l.title.en }),
     );
+    // The live figure first, so a phone shows it in the first screen too.
+    const figure = h('div', { class: 'start', 'data-testid': 'start' });
     this.#dom.head.replaceChildren(
       h('h2', { 'data-testid': 'op-title', text: t.home }),
+      figure,
       h('p', { class: 'doc', text: t.homeIntro }),
     );
     if (lessons.length)
       this.#dom.head.append(h('p', { class: 'lesson-links' }, h('strong', { text: `${t.tools}: ` }), ...lessons));
     this.#dom.view.replaceChildren(h('div', { class: 'cards', 'data-testid': 'overview' }, ...cards));
+    return figure;
   }
 
   #applyLang(): void {
     const t = this.#t;
     const dom = this.#dom;
-    document.documentElement.lang = htmlLang(this.#lang);
+    labelHeader(dom, t, this.#lang, this.#theme());
     const title = this.#op
       ? this.#op.title[this.#lang] || this.#op.title.en
       : (this.#lessons.get(this.#page)?.title[this.#lang] ?? '');
     document.title = title ? `${title} · ${t.pageTitle}` : t.pageTitle;
-    dom.langSelect.value = this.#lang;
-    dom.langLabel.textContent = t.language;
-    dom.themeLabel.textContent = t.theme;
-    dom.themeSelect.replaceChildren(...THEMES.map((th) => h('option', { value: th, text: t.themes[th] })));
-    dom.themeSelect.value = (this.#values.get('theme') as Theme | undefined) ?? readTheme(this.#env.storage);
-    dom.heading.textContent = t.heading;
-    dom.tagline.textContent = t.tagline;
-    dom.skip.textContent = t.skip;
-    dom.reset.textContent = t.resetView;
-    dom.copy.textContent = t.copyLink;
-    dom.open.textContent = t.openFull;
     dom.footer.textContent = `${t.footer}: ${this.#dl.target} · ${this.#ops.length} ${t.ops}`;
     this.#notice.update(t);
   }
@@ -334,13 +317,14 @@ export class Playground {
     }
   }
 
+  // The link's theme (theme=, kept valid by #route), else the one remembered.
+  #theme(): Theme {
+    return (this.#values.get('theme') as Theme | undefined) ?? storedTheme(this.#env.storage);
+  }
+
   #setTheme(theme: Theme): void {
     if (!(THEMES as readonly string[]).includes(theme)) return;
-    try {
-      this.#env.storage?.setItem(THEME_KEY, theme);
-    } catch {
-      // Blocked storage only loses the memory of the choice.
-    }
+    saveTheme(this.#env.storage, theme);
     applyTheme(theme);
     this.#values.delete('theme');
     this.#writeHash();

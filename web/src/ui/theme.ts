@@ -6,6 +6,34 @@
 export const THEMES = ['auto', 'light', 'dark'] as const;
 export type Theme = (typeof THEMES)[number];
 
+const THEME_KEY = 'dlmath.theme';
+
+/**
+ * The theme chosen on an earlier visit ('auto' when none, or when storage is blocked).
+ * @param storage - usually window.localStorage
+ */
+export function storedTheme(storage: Storage | null): Theme {
+  try {
+    const t = storage?.getItem(THEME_KEY);
+    return (THEMES as readonly string[]).includes(t ?? '') ? (t as Theme) : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+/**
+ * Remembers the theme choice.
+ * @param storage - usually window.localStorage
+ * @param theme - the choice
+ */
+export function saveTheme(storage: Storage | null, theme: Theme): void {
+  try {
+    storage?.setItem(THEME_KEY, theme);
+  } catch {
+    // Blocked storage only loses the memory of the choice.
+  }
+}
+
 const listeners = new Set<() => void>();
 let mediaHooked = false;
 

@@ -57,6 +57,17 @@ function tickText(v: number | null): string {
   return String(Number(v.toPrecision(6)));
 }
 
+// A legend value. Without a cursor (idx null) uPlot asks with no value and
+// would print '–' for every series: the legend then reads the series at the
+// last x instead, so it names every curve with a number before any hover.
+function legendValue(u: uPlot, v: number | null, si: number, idx: number | null): string {
+  if (idx == null) {
+    const d = u.data[si] ?? [];
+    for (let i = d.length - 1; i >= 0 && v == null; --i) v = d[i] ?? null;
+  }
+  return v == null ? '–' : String(Number(v.toPrecision(6)));
+}
+
 // Non-finite values become gaps; uPlot's auto-range would choke on them.
 function toSeries(a: ArrayLike<number>, logY: boolean): (number | null)[] {
   const out = new Array<number | null>(a.length);
@@ -196,7 +207,7 @@ export class LinePlot implements Exportable {
     };
     const bars = uPlot.paths.bars!({ size: [0.9, 100] });
     const series: uPlot.Series[] = [
-      { label: o.xLabel ?? 'x', value: (_u, v) => (v == null ? '–' : String(Number(v.toPrecision(6)))) },
+      { label: o.xLabel ?? 'x', value: legendValue },
       ...o.series.map((s, i) => {
         const color = p.series[(s.color ?? i) % p.series.length]!;
         const base: uPlot.Series = {
@@ -204,7 +215,7 @@ export class LinePlot implements Exportable {
           stroke: color,
           width: s.width ?? 2,
           dash: s.dash,
-          value: (_u: uPlot, v: number | null) => (v == null ? '–' : String(Number(v.toPrecision(6)))),
+          value: legendValue,
         };
         if (s.kind === 'bars') return { ...base, fill: color, paths: bars, points: { show: false } };
         if (s.kind === 'points') return { ...base, paths: () => null, points: { show: true, size: 6, fill: color } };
