@@ -18,6 +18,8 @@ import {
   surface,
   SURFACE_DEFAULTS,
   SURFACE_IDS,
+  SURFACE_LR,
+  surfaceLr,
   type Descent,
   type Surface,
   type SurfaceId,
@@ -50,7 +52,7 @@ const L = {
     run: 'Run',
     overlays: 'Compare with',
     olr: 'Hyper-parameters of the compared optimizers',
-    own: 'their own defaults',
+    own: 'their defaults, at each surface’s learning rate',
     same: 'their defaults, with this entry’s lr',
     reset: 'Reset start point',
     path: 'Path on the surface',
@@ -66,8 +68,8 @@ const L = {
       'Drag the start point (or focus the plot and use the arrow keys). Background: the surface, coloured by log(1 + f − min f). The surface and its gradient are closed forms in JavaScript; each step is the engine’s optimizer, run closed-loop: after k steps the gradient at the current point is appended and the engine replays all k + 1 gradients, rebuilding its state exactly.',
     lossNote:
       'Log scale: a straight line is linear convergence; plateaus are flat valleys or saddles. Dashed curves are the compared optimizers; a diverging run leaves the chart once its loss passes 10⁴ times the starting loss.',
-    lrHint:
-      'The registry’s default lr suits networks with many parameters; on these small surfaces raise lr in the parameter panel (e.g. Adam 0.05–0.2) to see it travel.',
+    lrHint: (adaptive: number, plain: number) =>
+      `While lr stays at its registry default (made for networks with many parameters, and too small to move a point of these surfaces far), every optimizer runs at a learning rate chosen for the surface so that each one travels: here ${adaptive} for the adaptive ones (Adam, AdamW, RMSprop, Adagrad) and ${plain} for the SGD family. Set lr in the parameters to run this entry at yours.`,
     gridNote: 'Each surface starts from its own default point (drag to move); the entry is the solid line.',
   },
   zh: {
@@ -86,7 +88,7 @@ const L = {
     run: '运行',
     overlays: '对比的优化器',
     olr: '对比优化器的超参数',
-    own: '各自的默认值',
+    own: '各自的默认值,学习率取各曲面的设定',
     same: '默认值,但学习率与本条目相同',
     reset: '重置起点',
     path: '曲面上的优化路径',
@@ -102,8 +104,8 @@ const L = {
       '拖动起点(或聚焦图后用方向键移动)。背景是曲面,按 log(1 + f − min f) 着色。曲面及其梯度是 JavaScript 中的闭式公式;每一步都由引擎的优化器计算,并以闭环方式运行:走完 k 步后,把当前点的梯度追加到序列末尾,引擎重放全部 k + 1 个梯度,从而精确重建优化器的内部状态。',
     lossNote:
       '对数坐标下,直线表示线性收敛;平台段对应平坦的谷底或鞍点。虚线是对比的优化器;发散的运行在损失超过起点损失的 10⁴ 倍后不再画出。',
-    lrHint:
-      '注册表里的默认学习率是为参数众多的网络准备的;在这些二维小曲面上,请在参数面板中调大 lr(例如 Adam 取 0.05–0.2),才能看到它走出明显的路径。',
+    lrHint: (adaptive: number, plain: number) =>
+      `当 lr 保持注册表中的默认值时(它是为参数众多的网络准备的,在这些曲面上几乎挪不动点),每个优化器都按为该曲面挑选的学习率运行,使它们都能走出明显的路径:当前曲面上自适应的优化器(Adam、AdamW、RMSprop、Adagrad)取 ${adaptive},SGD 一族取 ${plain}。在参数面板中设置 lr,本条目就按你的值运行。`,
     gridNote: '每个曲面从各自的默认起点出发(可拖动);实线是本条目的优化器。',
   },
 };
@@ -234,7 +236,8 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
     },
   );
   const out = readout(cmpGroup, 'optimizer-readout');
-  cmpGroup.append(h('p', { class: 'muted hint', text: t.lrHint }));
+  const lrHint = h('p', { class: 'muted hint', 'data-testid': 'optimizer-lr-hint' });
+  cmpGroup.append(lrHint);
 
   function showKnobs(): void {
     const single = !grid;
@@ -331,10 +334,18 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
 
   let last: { runs: Run[]; sid: SurfaceId }[] = [];
 
+  // The entry's hyper-params on a surface: the panel's, except an lr left at its registry default, which
+  // becomes the surface's (SURFACE_LR): at network-sized defaults the adaptive optimizers would barely move.
+  const lrSpec = op.params.find((p) => p.name === 'lr');
+  function entryHyperOn(sid: SurfaceId): Params {
+    const hyper: Params = {};
+    for (const p of op.params) hyper[p.name] = ctx.params[p.name] ?? p.default;
+    if (lrSpec && hyper.lr === lrSpec.default) hyper.lr = surfaceLr(op, sid);
+    return hyper;
+  }
+
   function render(): void {
-    const entryHyper: Params = {};
-    for (const p of op.params) entryHyper[p.name] = ctx.params[p.name] ?? p.default;
-    const lr = typeof entryHyper.lr === 'number' ? entryHyper.lr : undefined;
+    lrHint.textContent = t.lrHint(SURFACE_LR[surf].adaptive, SURFACE_LR[surf].plain);
     const results: { runs: Run[]; sid: SurfaceId }[] = [];
     guard(ctx, 'engine', () => {
       for (const panel of panels) {
@@ -352,10 +363,12 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
           panel.plane.setField({ nx: FIELD_N, ny: FIELD_N, values: sampleField(s, FIELD_N, FIELD_N), log: true });
         }
         const start = startOf(panel.sid);
+        const entryHyper = entryHyperOn(panel.sid);
         const runs: Run[] = [{ id: op.id, hyper: entryHyper, d: run(op.id, entryHyper, s, start), color: 0 }];
         for (const id of cmp) {
           const meta = metas.get(id)!;
-          const hyper = defaults(meta, olr === 'same' ? lr : undefined);
+          const lr = olr === 'same' && typeof entryHyper.lr === 'number' ? entryHyper.lr : surfaceLr(meta, panel.sid);
+          const hyper = defaults(meta, lr);
           runs.push({ id, hyper, d: run(id, hyper, s, start), color: colorOf(id) });
         }
         const paths: Path[] = [];
@@ -389,7 +402,7 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
       const fx = d.xs[n]!;
       const fy = d.ys[n]!;
       out.textContent =
-        `${op.id}: θ_${n} = (${formatF32(Math.fround(fx))}, ${formatF32(Math.fround(fy))}), f = ${Number(s.f(fx, fy).toPrecision(6))}` +
+        `${op.id} (lr ${main.hyper.lr}): θ_${n} = (${formatF32(Math.fround(fx))}, ${formatF32(Math.fround(fy))}), f = ${Number(s.f(fx, fy).toPrecision(6))}` +
         (d.stop === 'left' ? ` — ${t.diverged(n)}` : d.stop === 'nonfinite' ? ` — ${t.stopped}` : '');
       last = results;
     });
