@@ -310,13 +310,19 @@ it('a malformed formula shows its error at the right column and keeps the last p
     expect(caret[1]!.indexOf('^') + 1, `${text}: ${await page.textContent('[data-testid=formula-message]')}`).toBe(
       column,
     );
-    expect(await page.textContent('[data-testid=formula-message]')).toContain(`column ${column}`);
+    const message = (await page.textContent('[data-testid=formula-message]'))!;
+    expect(message).toContain(`column ${column}`);
+    expect(message.split('column').length - 1, `${text}: '${message}' says the column once`).toBe(1);
     expect(await page.getAttribute('[data-testid=formula-text]', 'aria-invalid')).toBe('true');
+    // The plots still show the last valid formula, greyed, and the page says so.
+    expect(await page.textContent('[data-testid=formula-stale]')).toContain('tanh(x)');
+    expect(await page.locator('.figures.stale [data-testid=figure-f]').count()).toBe(1);
   }
   // The last valid formula is still plotted, and a fix clears the error.
   expect(await page.evaluate(() => window.dlmathApp!.state().shown.some((s) => s.id === 'tanh(x)'))).toBe(true);
   await page.fill('[data-testid=formula-text]', 'a*x^2');
   await page.waitForSelector('[data-testid=formula-error]', { state: 'hidden' });
+  expect(await page.locator('.figures.stale').count()).toBe(0);
   await page.waitForSelector('[data-testid=formula-param-a]');
   await page.screenshot({ path: path.join(artifacts, 'formula-params.png'), fullPage: true });
   expect(problems).toEqual([]);

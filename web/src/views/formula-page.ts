@@ -58,6 +58,7 @@ const L = {
     maxDiff: 'largest difference from',
     errorAt: (column: number) => `The formula cannot be read at column ${column}.`,
     error: 'The formula cannot be evaluated.',
+    stale: (last: string) => `The plots are greyed: they still show the last formula that worked, ${last}.`,
     noteDf:
       'The derivative comes from the core’s automatic differentiation of the parsed expression, evaluated on the same float32 grid as f.',
   },
@@ -78,6 +79,7 @@ const L = {
     maxDiff: '与下列条目的最大差值',
     errorAt: (column: number) => `公式在第 ${column} 列无法解析。`,
     error: '公式无法求值。',
+    stale: (last: string) => `图已变灰:显示的仍是上一个有效的公式 ${last}。`,
     noteDf: '导数由内核对解析后的表达式做自动微分得到,与 f 在同一个 float32 网格上求值。',
   },
 };
@@ -113,7 +115,8 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   });
   const caretLine = h('pre', { class: 'formula-caret', 'aria-hidden': 'true', 'data-testid': 'formula-caret' });
   const errorText = h('p', { class: 'formula-message', 'data-testid': 'formula-message' });
-  errorBox.append(caretLine, errorText);
+  const staleText = h('p', { class: 'formula-message muted', 'data-testid': 'formula-stale' });
+  errorBox.append(caretLine, errorText, staleText);
   errorBox.hidden = true;
   const parsed = h('div', { class: 'math formula-parsed', 'data-testid': 'formula-latex' });
   editor.append(h('div', { class: 'formula-row' }, input), errorBox, parsed);
@@ -187,14 +190,20 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     input.setAttribute('aria-invalid', 'true');
     caretLine.textContent = column > 0 ? `${input.value}\n${' '.repeat(column - 1)}${'^'.repeat(length)}` : '';
     caretLine.hidden = column <= 0;
-    // The engine's message is English; the page says where in the user's language first.
-    const detail = err instanceof Error ? err.message : String(err);
+    // The engine's message is English; the page says where in the user's language first, and the
+    // message's own "column N:" is then left out rather than said twice.
+    const detail = (err instanceof Error ? err.message : String(err)).replace(/^column \d+:\s*/, '');
     errorText.textContent = `${column > 0 ? t.errorAt(column) : t.error} ${detail}`;
+    // The plots keep the last formula that worked: greyed, and said so.
+    figures.classList.toggle('stale', formula !== null);
+    staleText.textContent = formula ? t.stale(formula.text) : '';
+    staleText.hidden = !formula;
     if (column > 0 && document.activeElement !== input) input.setSelectionRange(column - 1, column - 1 + length);
   }
 
   function clearError(): void {
     errorBox.hidden = true;
+    figures.classList.remove('stale');
     input.removeAttribute('aria-invalid');
   }
 

@@ -220,7 +220,10 @@ export class Heatmap implements Exportable {
     this.#bar.key = key;
     this.#bar.lo.textContent = short(a);
     this.#bar.hi.textContent = short(b);
-    const stops = Array.from({ length: 9 }, (_, i) => `${rgb(colorOf(a + ((b - a) * i) / 8, lo, hi, map))} ${i * 12.5}%`);
+    const stops = Array.from(
+      { length: 9 },
+      (_, i) => `${rgb(colorOf(a + ((b - a) * i) / 8, lo, hi, map))} ${i * 12.5}%`,
+    );
     this.#bar.strip.style.background = `linear-gradient(to right, ${stops.join(', ')})`;
   }
 
