@@ -137,7 +137,7 @@ it('a hostile link runs nothing, says what it ignored, and the page keeps workin
   await context.close();
 });
 
-it('search finds entries by id, English and Chinese names, and Enter opens the first', async () => {
+it('search finds entries by id, English and Chinese names, and Enter opens the best match', async () => {
   const { context, page, problems } = await fresh();
   await openAt(page, '', '');
   const visible = () =>
@@ -149,8 +149,13 @@ it('search finds entries by id, English and Chinese names, and Enter opens the f
   await page.fill('[data-testid=nav-search]', 'softmax');
   expect(await visible()).toEqual(expect.arrayContaining(['softmax', 'log_softmax', 'softmax_naive']));
   expect(await visible()).not.toContain('relu');
+  // Enter opens the best match: the exact one, even when another is listed first (bce before cross_entropy).
+  await page.press('[data-testid=nav-search]', 'Enter');
+  await page.waitForFunction(() => window.dlmathApp!.state().page === 'softmax');
   await page.fill('[data-testid=nav-search]', '交叉熵');
-  expect(await visible()).toContain('cross_entropy');
+  expect(await visible()).toEqual(expect.arrayContaining(['bce', 'cross_entropy']));
+  await page.press('[data-testid=nav-search]', 'Enter');
+  await page.waitForFunction(() => window.dlmathApp!.state().page === 'cross_entropy');
   await page.fill('[data-testid=nav-search]', 'Kullback');
   const kl = await visible();
   await page.fill('[data-testid=nav-search]', 'huber');
