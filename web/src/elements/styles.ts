@@ -14,6 +14,10 @@ import viewsCss from '../views/views.css?inline';
 import elementCss from './elements.css?inline';
 
 const FONT_FACE = /@font-face\s*\{[^}]*\}/g;
+// KaTeX's CSS as one string. Built, it is a concatenation (each font url() becomes `new URL(...)`) that the
+// bundler inlines where the import is used without parentheses, so `katexCss.match(...)` would apply to its
+// last piece only; a template literal keeps it whole.
+const KATEX_CSS = `${katexCss}`;
 
 /**
  * Memoizes a function of no arguments: the first call's result is kept for the page.
@@ -27,7 +31,7 @@ function once<T>(make: () => T): () => T {
 /** The sheet every element's shadow root adopts (built on first use). */
 export const shadowSheet = once((): CSSStyleSheet => {
   const sheet = new CSSStyleSheet();
-  const sheets = [katexCss.replace(FONT_FACE, ''), uplotCss, shellCss, viewsCss, numericsCss, optimizersCss];
+  const sheets = [KATEX_CSS.replace(FONT_FACE, ''), uplotCss, shellCss, viewsCss, numericsCss, optimizersCss];
   sheet.replaceSync([...sheets, lossesCss, chainRuleCss, elementCss].join('\n'));
   return sheet;
 });
@@ -35,6 +39,6 @@ export const shadowSheet = once((): CSSStyleSheet => {
 /** Adds KaTeX's @font-face rules to the document, once per page (fonts are document-level). */
 export const adoptFonts = once((): void => {
   const sheet = new CSSStyleSheet();
-  sheet.replaceSync((katexCss.match(FONT_FACE) ?? []).join('\n'));
+  sheet.replaceSync((KATEX_CSS.match(FONT_FACE) ?? []).join('\n'));
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 });
