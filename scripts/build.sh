@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds what is asked, incrementally (CMake + Ninja keep the cache in build/):
-#   wasm   the wasm module, the generated TS op list and the JS package
+#   wasm   the wasm module, the generated TS op list and the JS package (engine and custom elements)
 #   native the native library and tests
 #   all    both
 #   bench  both, plus the native benchmark driver and the no-SIMD wasm module
@@ -32,6 +32,8 @@ build_wasm() {
   npx tsc -p web/tsconfig.lib.json
   mkdir -p web/dist/lib/gen
   cp web/src/engine/gen/dlmath_wasm.mjs web/src/engine/gen/dlmath_wasm.wasm web/dist/lib/gen/
+  # The package's custom elements (dist/elements), which import the engine above.
+  npx vite build --config web/vite.elements.config.ts --logLevel warn
 }
 
 build_native() {

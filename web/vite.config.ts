@@ -49,10 +49,29 @@ function cspMeta(): Plugin {
   };
 }
 
+/**
+ * KaTeX's CSS names three files per font (woff2, woff, ttf); every browser that runs the wasm reads woff2,
+ * so the others are left out of the CSS and never copied into a build.
+ */
+export function woff2Only(): Plugin {
+  return {
+    name: 'dlmath-katex-woff2-only',
+    // Before Vite's CSS plugin turns the url()s into assets.
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/katex(\.min)?\.css($|\?)/.test(id)) return null;
+      return code.replace(
+        /,\s*url\([^)]*\.woff\)\s*format\("woff"\)|,\s*url\([^)]*\.ttf\)\s*format\("truetype"\)/g,
+        '',
+      );
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: './',
-  plugins: [cspMeta()],
+  plugins: [cspMeta(), woff2Only()],
   server: { host: '127.0.0.1', port: 5173, strictPort: false },
   preview: { host: '127.0.0.1', port: 4173, strictPort: false },
   build: {

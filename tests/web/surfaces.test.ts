@@ -141,7 +141,7 @@ describe('the surfaces’ learning rates move every optimizer', () => {
         const hyper: Record<string, number> = {};
         for (const p of o.params) hyper[p.name] = p.default;
         hyper.lr = surfaceLr(o, id);
-        const d = descend(dl, o.id, s.start, s.grad, hyper, 100);
+        const d = descend(dl as never, o.id, s.start, s.grad, hyper, 100);
         const f = s.f(d.xs[d.steps]!, d.ys[d.steps]!) - (s.min?.f ?? 0);
         const escaped = id === 'saddle' && (d.stop === 'left' || f < 0);
         if (!escaped && !(d.stop === null && f < (2 / 3) * f0))
