@@ -16,8 +16,8 @@ export class DlmathEntry extends DlmathElement {
     const id = values.get('e') ?? '';
     const op = dl.ops().find((o) => o.id === id);
     if (op) return { target: { op }, params: readParams(op, values, report), page: id };
-    const load = Object.hasOwn(LESSONS, id) ? LESSONS[id] : undefined;
-    if (load) return { target: { lesson: (await load()).lesson, load }, params: {}, page: id };
+    const lesson = Object.hasOwn(LESSONS, id) ? LESSONS[id] : undefined;
+    if (lesson) return { target: { lesson: lesson.meta, load: lesson.load }, params: {}, page: id };
     report({ key: 'e', value: clip(id), why: id ? 'no such entry' : 'missing: name an entry, e.g. e="gelu"' });
     return null;
   }

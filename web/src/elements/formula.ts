@@ -10,7 +10,7 @@ export class DlmathFormula extends DlmathElement {
   }
 
   protected async target(): Promise<ElementTarget> {
-    const load = LESSONS.formula!;
-    return { target: { lesson: (await load()).lesson, load }, params: {}, page: 'formula' };
+    const { meta, load } = LESSONS.formula!;
+    return { target: { lesson: meta, load }, params: {}, page: 'formula' };
   }
 }

@@ -6,7 +6,7 @@ import type { Dlmath, OpMeta } from '../engine/index.js';
 import { readParams } from '../state/params.js';
 import { clip, parseHash, toHash, type Ignored } from '../state/store.js';
 import { LESSONS } from '../views/index.js';
-import type { FamilyView, LessonMeta, ParamValues, Shown } from '../views/view.js';
+import type { FamilyView, ParamValues, Shown } from '../views/view.js';
 import { h } from './dom.js';
 import { FAMILY_ORDER, LABELS, LANGS, saveLang, type Labels, type Lang } from './i18n.js';
 import { Nav, type NavGroup } from './nav.js';
@@ -58,7 +58,8 @@ export class Playground {
   readonly #entry: EntryPage;
   /** The start page's live figure, while the overview shows. */
   #start: FamilyView | null = null;
-  readonly #lessons = new Map<string, LessonMeta>();
+  /** The pages that are not registry entries, by id. */
+  readonly #lessons = new Map(Object.entries(LESSONS).map(([id, l]) => [id, l.meta]));
   #lang: Lang;
   #values = new Map<string, string>();
   #page = '';
@@ -86,7 +87,11 @@ export class Playground {
       report: (source, err) => (err == null ? this.#notice.clear(source) : this.#notice.show(source, err)),
       changed: () => this.#scheduleHash(),
     });
-    this.#nav = new Nav(dom.nav, this.#groups(), (id, t) => (id === TOOLS_GROUP ? t.tools : (t.families[id] ?? id)));
+    // First: the evaluator and the lessons are where many visits start.
+    const tools = { id: TOOLS_GROUP, items: [...this.#lessons.values()].map((l) => ({ id: l.id, title: l.title })) };
+    this.#nav = new Nav(dom.nav, [tools, ...this.#groups()], (id, t) =>
+      id === TOOLS_GROUP ? t.tools : (t.families[id] ?? id),
+    );
 
     dom.langSelect.addEventListener('change', () => this.setLang(dom.langSelect.value as Lang));
     dom.themeSelect.addEventListener('change', () => this.#setTheme(dom.themeSelect.value as Theme));
@@ -94,7 +99,7 @@ export class Playground {
     dom.copy.addEventListener('click', () => void this.#copyLink());
     // replaceState() never fires hashchange: this is a link or the user editing the URL.
     window.addEventListener('hashchange', () => void this.#route());
-    void this.#loadLessons().then(() => this.#route());
+    void this.#route();
   }
 
   /** Test hook: what is on screen. */
@@ -142,17 +147,6 @@ export class Playground {
         g.items.push({ id: o.id, title: o.title });
       }
     return groups.filter((g) => g.items.length);
-  }
-
-  async #loadLessons(): Promise<void> {
-    const loaded = await Promise.allSettled(Object.values(LESSONS).map((load) => load()));
-    for (const r of loaded) {
-      if (r.status === 'fulfilled') this.#lessons.set(r.value.lesson.id, r.value.lesson);
-      else this.#notice.show('lessons', r.reason);
-    }
-    const lessons = [...this.#lessons.values()].map((l) => ({ id: l.id, title: l.title }));
-    // First: the evaluator and the lessons are where many visits start.
-    if (lessons.length) this.#nav.setGroups([{ id: TOOLS_GROUP, items: lessons }, ...this.#groups()]);
   }
 
   // Reads the URL and shows what it names. Anything invalid is dropped and listed in the notice.
@@ -219,10 +213,9 @@ export class Playground {
     this.#start = null;
     this.#applyLang();
     this.#nav.update(this.#page, this.#t, this.#lang);
-    const lesson = this.#lessons.get(this.#page);
-    const load = LESSONS[this.#page];
-    if (this.#op || (lesson && load)) {
-      const target = this.#op ? { op: this.#op } : { lesson: lesson!, load: load! };
+    const lesson = this.#lessons.has(this.#page) ? LESSONS[this.#page] : undefined;
+    if (this.#op || lesson) {
+      const target = this.#op ? { op: this.#op } : { lesson: lesson!.meta, load: lesson!.load };
       if (!(await this.#entry.show(target, this.#values, this.#params, this.#lang, this.#t))) return;
     } else {
       this.#entry.clear();
@@ -243,6 +236,8 @@ export class Playground {
 
   #done(token: number): void {
     if (token !== this.#token) return;
+    // Read by `npm run bench` (bench/load.mjs): the first page drawn with the engine's numbers.
+    if (this.#renders === 0) performance.mark('dlmath:first-plot');
     ++this.#renders;
     this.#writeHash();
   }

@@ -12,17 +12,7 @@ import { LinePlot } from '../ui/plots/line.js';
 import { grid } from '../ui/sampler.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
 import { guard, storedRangeProbe } from './common.js';
-import type { FamilyView, LessonMeta, Shown, ViewContext } from './view.js';
-
-export const lesson: LessonMeta = {
-  id: 'formula',
-  title: { en: 'Formula evaluator', zh: '公式求值器' },
-  latex: '',
-  doc: {
-    en: 'Type any expression in x using + − × ÷ ^, parentheses, the usual functions (exp, log, sqrt, sin, tanh, min, max, …) and every element-wise entry of the catalogue by its id, such as sigmoid(x) or elu(x, 0.5), where extra arguments set that entry’s params. Other names become parameters with their own sliders. The WebAssembly core parses the text, evaluates it over the whole range in one call and computes the derivative exactly by forward-mode automatic differentiation, so f′ is not a finite-difference estimate. Nothing you type is ever run as JavaScript.',
-    zh: '在这里输入关于 x 的任意表达式:可以用 + − × ÷ ^、括号、常见函数(exp、log、sqrt、sin、tanh、min、max 等),也可以直接用目录中任何逐元素条目的 id,例如 sigmoid(x) 或 elu(x, 0.5),多出的参数依次设定该条目的参数。其他名字会被当作参数,并各自得到一个滑块。WebAssembly 内核解析文本,一次调用就在整个区间上求值,并用前向模式自动微分精确地算出导数,因此 f′ 不是有限差分的近似。你输入的内容永远不会被当作 JavaScript 执行。',
-  },
-};
+import type { FamilyView, Shown, ViewContext } from './view.js';
 
 const DEFAULT_TEXT = 'x*sigmoid(1.702*x)';
 const MAX_TEXT = 1000;
