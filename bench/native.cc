@@ -6,6 +6,7 @@
 //
 //   dlmath_bench [--ms 50] [--warmup-ms 10] [--list]
 //                [--shapes id:name=AxB,name=C ...] [op ...]
+//   dlmath_bench --engine [--ms 50] [--warmup-ms 10]
 //
 // --shapes also admits a General op (otherwise skipped: its shapes are its
 // own business) with the given input shapes, e.g.
@@ -28,18 +29,29 @@
 // output after the last forward call, and of every gradient
 // after the last forward+backward call, so bench/run.mjs can check that
 // native computed the same values as the wasm columns.
+//
+// --engine instead measures the training engine (dlmath/model.h): training
+// steps per second (Model::Step on one fixed batch: forward, loss, backward,
+// clipping norms, optimizer update, diagnostics) for each model of
+// kEngineCases, at the best target and forced SSE4, printed as
+// {"targets": ..., "engine": [{"name", "batch", "best", "sse4"}]}. Data:
+// FillInput values (x in [-5, 5) scaled to [-1, 1); class indices or
+// regression targets).
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "dlmath/dlmath.h"
+#include "dlmath/model.h"
 #include "dlmath/registry.h"
 #include "hwy/targets.h"
 
@@ -237,11 +249,82 @@ void Sums(const dlmath::Buffer& b) {
   std::printf("[%.17g,%.17g,%.17g]", s, a, w);
 }
 
+// The training engine's benchmark models: the playground's tiny MLP and an
+// MNIST-sized one (784-128-10; its products run through core/src/gemm.h).
+struct EngineCase {
+  const char* name;
+  const char* spec;
+  int64_t batch;
+};
+constexpr EngineCase kEngineCases[] = {
+    {"MLP 2-8-8-1 tanh, SGD, MSE",
+     R"({"input":2,"layers":[{"type":"linear","units":8},
+         {"type":"activation","id":"tanh"},{"type":"linear","units":8},
+         {"type":"activation","id":"tanh"},{"type":"linear","units":1}],
+         "loss":{"id":"mse"},"optimizer":{"id":"sgd","lr":0.01}})",
+     10},
+    {"MLP 784-128-10 relu, softmax cross-entropy, Adam",
+     R"({"input":784,"layers":[{"type":"linear","units":128},
+         {"type":"activation","id":"relu"},{"type":"linear","units":10}],
+         "loss":{"id":"cross_entropy"},"optimizer":{"id":"adam","lr":0.001}})",
+     128},
+};
+
+// Steps per second of Model::Step on one batch, or -1 (error on stderr).
+double EngineStepsPerSecond(const EngineCase& e, double warmup_s,
+                            double target_s) {
+  std::unique_ptr<dlmath::Model> m;
+  if (dlmath::Status s = dlmath::Model::Create(e.spec, &m); !s.ok()) {
+    std::fprintf(stderr, "dlmath_bench: %s: %s\n", e.name, s.message().c_str());
+    return -1;
+  }
+  std::vector<float> x(e.batch * m->inputs()), y(e.batch * m->TargetWidth());
+  FillInput(x.data(), static_cast<int64_t>(x.size()), 1);
+  for (float& v : x) v /= 5;
+  FillInput(y.data(), static_cast<int64_t>(y.size()), 2,
+            m->ClassTargets() ? m->outputs() : 0);
+  bool ok = true;
+  // Measure counts elements; one "element" per step gives steps per second
+  // (in millions), hence the 1e6.
+  const double steps =
+      Measure([&] { ok = ok && m->Step(x.data(), y.data(), e.batch).ok(); }, 1,
+              warmup_s, target_s) *
+      1e6;
+  if (!ok) {
+    std::fprintf(stderr, "dlmath_bench: %s: a step failed\n", e.name);
+    return -1;
+  }
+  return steps;
+}
+
+int RunEngine(double warmup_s, double target_s, const std::string& best,
+              const std::string& sse4) {
+  std::printf("{\"targets\":{\"best\":");
+  JsonString(best);
+  std::printf(",\"sse4\":");
+  JsonString(sse4);
+  std::printf("},\"engine\":[");
+  for (size_t i = 0; i < std::size(kEngineCases); ++i) {
+    const EngineCase& e = kEngineCases[i];
+    const double at_best = EngineStepsPerSecond(e, warmup_s, target_s);
+    hwy::SetSupportedTargetsForTest(HWY_SSE4);
+    const double at_sse4 = EngineStepsPerSecond(e, warmup_s, target_s);
+    hwy::SetSupportedTargetsForTest(0);
+    std::printf("%s{\"name\":", i ? "," : "");
+    JsonString(e.name);
+    std::printf(",\"batch\":%lld,\"best\":%.6g,\"sse4\":%.6g}",
+                static_cast<long long>(e.batch), at_best, at_sse4);
+    std::fflush(stdout);
+  }
+  std::printf("]}\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   double target_ms = 50, warmup_ms = 10;
-  bool list_only = false;
+  bool list_only = false, engine = false;
   std::vector<std::string> filter;
   std::vector<std::pair<std::string, std::vector<InputArg>>> given;
   for (int i = 1; i < argc; ++i) {
@@ -252,6 +335,8 @@ int main(int argc, char** argv) {
       warmup_ms = std::atof(argv[++i]);
     else if (a == "--list")
       list_only = true;
+    else if (a == "--engine")
+      engine = true;
     else if (a == "--shapes" && i + 1 < argc) {
       std::string id;
       std::vector<InputArg> shapes;
@@ -266,7 +351,8 @@ int main(int argc, char** argv) {
     } else if (a.rfind("--", 0) == 0) {
       std::fprintf(stderr,
                    "usage: dlmath_bench [--ms 50] [--warmup-ms 10] [--list] "
-                   "[--shapes id:name=AxB,name=C ...] [op ...]\n");
+                   "[--shapes id:name=AxB,name=C ...] [op ...]\n"
+                   "       dlmath_bench --engine [--ms 50] [--warmup-ms 10]\n");
       return 2;
     } else
       filter.push_back(a);
@@ -296,6 +382,8 @@ int main(int argc, char** argv) {
                  dlmath::ActiveTarget());
     return 1;
   }
+
+  if (engine) return RunEngine(warmup_ms / 1e3, target_ms / 1e3, best, sse4);
 
   std::printf("{\"targets\":{\"best\":");
   JsonString(best);

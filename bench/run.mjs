@@ -290,6 +290,7 @@ const COLUMNS = [
   'native_sse4',
   'wasm_kernel',
   'wasm_transfer',
+  'wasm_parts',
   'nosimd_kernel',
   'js',
   'tf_kernel',
@@ -371,6 +372,22 @@ function fillCase(env, op, c) {
     if (withTransfer) {
       c.fns.fwd[`${prefix}_transfer`] = () => engine.eval(op.id, arrays);
       if (grad) c.fns.fwdbwd[`${prefix}_transfer`] = () => engine.grad(op.id, arrays);
+      // The array path's parts done by hand on resident buffers: copy every
+      // input in, run the kernel, copy the result out (a new Float32Array,
+      // as the array path returns). The array path should cost no more
+      // than 1.5x this.
+      const copyIn = () => specs.forEach((i) => res[i.name].set(i.data));
+      c.fns.fwd[`${prefix}_parts`] = () => {
+        copyIn();
+        engine.eval(op.id, res, undefined, { out: yOut });
+        return yOut.data();
+      };
+      if (grad && c.gradPath === 'resident')
+        c.fns.fwdbwd[`${prefix}_parts`] = () => {
+          copyIn();
+          engine.grad(op.id, res, undefined, up, { out: dxOut });
+          return Object.values(dxOut).map((t) => t.data());
+        };
     }
     if (engine !== dl) {
       engine.eval(op.id, res, undefined, { out: yOut });
@@ -451,6 +468,43 @@ function runNative(bin, ops) {
   if (r.status !== 0) throw new Error(`${bin} exited with ${r.status}: ${r.stderr}`);
   for (const line of r.stderr.split('\n')) if (line && !nativeWarnings.has(line)) nativeWarnings.add(line) && log(line);
   return JSON.parse(r.stdout);
+}
+
+// ---- training engine (bench/native.cc --engine) -----------------------------------
+
+// Steps per second of Model::Step on the engine's benchmark models (native
+// best target and forced SSE4), medians of ROUNDS runs, as table lines. The
+// wasm and TensorFlow.js columns arrive with the JS engine.
+function engineSection(bin) {
+  if (!bin) return [];
+  const runs = [];
+  for (let r = 0; r < ROUNDS; ++r) {
+    const args = ['--engine', '--ms', String(TARGET_MS * 4), '--warmup-ms', String(WARMUP_MS)];
+    const res = spawnSync(bin, args, { encoding: 'utf8' });
+    if (res.status !== 0) {
+      log(`${bin} --engine exited with ${res.status}: ${res.stderr}`);
+      return [];
+    }
+    runs.push(JSON.parse(res.stdout));
+  }
+  const t = runs[0].targets;
+  const lines = [
+    '',
+    '## Training engine, steps/s (higher is better)',
+    '',
+    `| model | batch | native ${t.best} | native ${t.sse4} |`,
+    '|---|---:|---:|---:|',
+  ];
+  runs[0].engine.forEach((e, i) => {
+    const m = (k) => median(runs.map((x) => x.engine[i][k]));
+    lines.push(`| ${e.name} | ${e.batch} | ${fmt(m('best'))} | ${fmt(m('sse4'))} |`);
+  });
+  lines.push(
+    '',
+    `Model::Step (forward, loss, backward, gradient norms, optimizer update, diagnostics) on one fixed batch, ` +
+      `median of ${ROUNDS} run(s) of ~${TARGET_MS * 4} ms; matrix products through core/src/gemm.h.`,
+  );
+  return lines;
 }
 
 // ---- formatting -----------------------------------------------------------------
@@ -665,13 +719,15 @@ async function main() {
     `native ${tBest}`,
     `native ${tSse4}`,
     'wasm SIMD kernel',
-    'wasm SIMD +transfer',
+    'wasm SIMD +transfer (array in, array out)',
+    'wasm SIMD parts (copy in + kernel + copy out)',
     `wasm ${nosimd?.target ?? 'scalar'} kernel`,
     'plain JS',
     'TF.js kernel',
     'TF.js +transfer',
     'wasm/TF kernel (≥1)',
     'wasm/TF +transfer (≥1)',
+    'array/parts (≥0.67)',
     `wasm/${tSse4} (≥0.9)`,
     'wasm/JS (≥8)',
   ];
@@ -692,9 +748,10 @@ async function main() {
       const tfName = c.tfName && c.tfName !== c.id ? ` (tf.${c.tfName})` : '';
       lines.push(
         `| ${c.id}${pass === 'fwd' ? tfName : ''} | ${pass === 'fwd' ? 'fwd' : 'fwd+bwd'} | ${mark('native_best', 'native_best')} | ${mark('native_sse4', 'native_sse4')} | ` +
-          `${fmt(g('wasm_kernel'))} | ${fmt(g('wasm_transfer'))} | ${mark('nosimd_kernel', 'nosimd')} | ${mark('js', 'js')} | ` +
+          `${fmt(g('wasm_kernel'))} | ${fmt(g('wasm_transfer'))} | ${fmt(g('wasm_parts'))} | ${mark('nosimd_kernel', 'nosimd')} | ${mark('js', 'js')} | ` +
           `${mark('tf_kernel', 'tf')} | ${mark('tf_transfer', 'tf')} | ` +
           `${ratio(g('wasm_kernel'), g('tf_kernel'), 1)} | ${ratio(g('wasm_transfer'), g('tf_transfer'), 1)} | ` +
+          `${ratio(g('wasm_transfer'), g('wasm_parts'), 0.67)} | ` +
           `${ratio(g('wasm_kernel'), g('native_sse4'), 0.9)} | ${ratio(g('wasm_kernel'), g('js'), 8)} |`,
       );
     }
@@ -716,6 +773,10 @@ async function main() {
   );
   lines.push(
     '- wasm +transfer: Float32Array in, Float32Array out: `dl.eval(id, {x: array})`, `dl.grad(id, {x: array})` (upstream defaults to ones).',
+  );
+  lines.push(
+    '- wasm parts: the same work by hand on resident buffers: `t.set(array)` per input, the kernel path above, `out.data()` (fwd+bwd: every `dx.data()`). ' +
+      'array/parts is +transfer over parts in throughput; the array path should cost at most 1.5× its parts (≥0.67).',
   );
   lines.push(
     `- wasm ${nosimd?.target ?? 'scalar'}: the same module built without -msimd128 (build/wasm-nosimd), kernel-only paths as above.`,
@@ -759,6 +820,7 @@ async function main() {
     .concat(leaks.map((l) => `leak: ${l}`))
     .concat(rebuilt);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
+  lines.push(...engineSection(env.nativeBin));
   lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
   const table = lines.join('\n') + '\n';
 

@@ -4,11 +4,14 @@
 // Memory: every Tensor handed to JS is owned by JS and released with
 // .delete() (the facade's dispose()). Errors come back as {error: {...}}
 // objects, never as thrown C++ exceptions or aborts, so the module keeps
-// working after any bad call.
+// working after any bad call. Every check and every message is the core's
+// (dlmath.h): these functions only unpack JS values and pack results.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 #include <malloc.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -17,59 +20,22 @@
 #include "dlmath/dlmath.h"
 #include "dlmath/formula.h"
 #include "dlmath/registry.h"
+#include "wasm/handles.h"
 
 namespace dlmath::wasm {
-namespace {
 
 using emscripten::allow_raw_pointers;
 using emscripten::val;
 
-// A tensor resident on the wasm heap.
-class Tensor {
- public:
-  Tensor(const Shape& shape, Buffer buf)
-      : shape_(shape), buf_(std::move(buf)) {}
-  uintptr_t ptr() const { return reinterpret_cast<uintptr_t>(buf_.data()); }
-  double size() const { return static_cast<double>(shape_.numel()); }
-  val shape() const {
-    val a = val::array();
-    for (int i = 0; i < shape_.rank; ++i)
-      a.call<void>("push", static_cast<double>(shape_.dim[i]));
-    return a;
-  }
-  // Same element count, new shape (ops writing into a resident output).
-  void Reshape(const Shape& s) { shape_ = s; }
-  const Shape& dims() const { return shape_; }
-  float* data() { return buf_.data(); }
-  const float* data() const { return buf_.data(); }
-
- private:
-  Shape shape_;
-  Buffer buf_;
-};
-
-Shape ShapeFromJs(const val& a) {
-  Shape s;
-  s.rank = a["length"].as<int>();
-  for (int i = 0; i < s.rank && i < kMaxRank; ++i)
-    s.dim[i] = static_cast<int64_t>(a[i].as<double>());
-  return s;
+val Tensor::shape() const {
+  val a = val::array();
+  for (int i = 0; i < shape_.rank; ++i)
+    a.call<void>("push", static_cast<double>(shape_.dim[i]));
+  return a;
 }
 
-// Tensors cross to JS as shared_ptr handles (Embind's smart_ptr), which can
-// also sit inside the plain objects returned by _eval and _grad.
-using TensorPtr = std::shared_ptr<Tensor>;
 val ToJs(const Shape& s, Buffer b) {
   return val(std::make_shared<Tensor>(s, std::move(b)));
-}
-
-// The facade validated the shape (non-negative integers, rank <= 8, within
-// the element limit); null means the allocation failed.
-val CreateTensor(val shape_js) {
-  const Shape s = ShapeFromJs(shape_js);
-  Buffer b(s.numel());
-  if (!b.ok()) return val::null();
-  return ToJs(s, std::move(b));
 }
 
 val ErrorObject(const Status& s) {
@@ -85,117 +51,162 @@ val ErrorObject(const Status& s) {
   return r;
 }
 
-// Unpacks the parallel arrays the facade passes into a validated Call.
-struct CallArgs {
-  std::vector<std::string> names, pnames;
-  std::vector<NamedTensor> inputs;
-  std::vector<NamedParam> params;
-};
-
-Status PrepareFromJs(const std::string& id, const val& names,
-                     const val& tensors, const val& pnames, const val& pvalues,
-                     CallArgs* a, Call* call) {
-  const int n = names["length"].as<int>();
-  const int np = pnames["length"].as<int>();
-  a->names.reserve(n);
-  a->pnames.reserve(np);
-  for (int i = 0; i < n; ++i) {
-    a->names.push_back(names[i].as<std::string>());
-    const Tensor* t = tensors[i].as<Tensor*>(allow_raw_pointers());
-    a->inputs.push_back({a->names.back(), {t->data(), t->dims()}});
-  }
-  for (int i = 0; i < np; ++i) {
-    a->pnames.push_back(pnames[i].as<std::string>());
-    a->params.push_back({a->pnames.back(), pvalues[i].as<double>()});
-  }
-  return Prepare(id, a->inputs, a->params, call);
+std::vector<double> NumbersFromJs(const val& a) {
+  const int n = a["length"].as<int>();
+  std::vector<double> v(n);
+  for (int i = 0; i < n; ++i) v[i] = a[i].as<double>();
+  return v;
 }
 
-// {tensor, aux} with the result in a new Tensor, or {aux} after writing it
-// into `out`; aux maps each secondary output's name to a new Tensor.
-val Eval(std::string id, val names, val tensors, val pnames, val pvalues,
-         Tensor* out) {
-  CallArgs args;
-  Call call;
-  if (Status s =
-          PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call);
-      !s.ok())
-    return ErrorObject(s);
-  if (out && out->size() != static_cast<double>(call.out.numel()))
-    return ErrorObject(Status(
-        ErrorCode::kBadShape, id, "out",
-        "op '" + id + "': the output tensor holds " +
-            std::to_string(out->dims().numel()) + " values, the result " +
-            call.out.str() + " needs " + std::to_string(call.out.numel())));
-  Evaluation ev;
-  if (Status s = Run(call, &ev, out ? out->data() : nullptr); !s.ok())
-    return ErrorObject(s);
+namespace {
+
+// Zeroes a buffer allocated when the heap's break stood at `brk`, skipping
+// the part at or above it: Emscripten's malloc never trims (the break only
+// grows, MORECORE_CANNOT_TRIM) and wasm memory starts zeroed, so memory at
+// or above the old break has never been handed out. Writing 256 MiB of
+// fresh pages only to zero them costs seconds on a busy machine (every page
+// is faulted in); this way a large zeroed tensor costs nothing until used.
+void ZeroNew(uintptr_t brk, float* p, int64_t n) {
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t end = begin + static_cast<uintptr_t>(n) * sizeof(float);
+  const uintptr_t used = std::min(end, std::max(begin, brk));
+  if (used > begin) std::memset(p, 0, used - begin);
+}
+
+// A JS shape (numbers) and the count of values that come with it (-1:
+// none), checked by the core.
+Status ShapeFromJs(const val& dims, double values, const std::string& op,
+                   const std::string& arg, Shape* s) {
+  return ShapeFromNumbers(NumbersFromJs(dims), static_cast<int64_t>(values), op,
+                          arg, s);
+}
+
+// {tensor} with a new tensor of the given shape, or {error}. `values`:
+// how many values the caller will write (they must fill the shape), or -1
+// for a zeroed tensor. `op` and `arg` name it in messages.
+val CreateTensor(val dims, double values, std::string op, std::string arg) {
+  Shape s;
+  if (Status st = ShapeFromJs(dims, values, op, arg, &s); !st.ok())
+    return ErrorObject(st);
+  const uintptr_t brk = reinterpret_cast<uintptr_t>(sbrk(0));
+  Buffer b(s.numel());
+  if (!b.ok())
+    return ErrorObject(
+        Status(ErrorCode::kOutOfMemory, op, arg,
+               (op.empty() ? std::string("") : "op '" + op + "': ") +
+                   "out of memory for a tensor of shape " + s.str() +
+                   "; free some tensors (dispose()) or use smaller ones"));
+  if (values < 0) ZeroNew(brk, b.data(), b.size());
   val r = val::object();
-  if (out)
-    out->Reshape(call.out);
-  else
-    r.set("tensor", ToJs(ev.shape, std::move(ev.y)));
-  val aux = val::object();
-  for (int k = 0; k < call.op->num_aux(); ++k)
-    aux.set(call.op->aux[k], ToJs(call.aux[k], std::move(ev.aux[k])));
-  r.set("aux", aux);
+  r.set("tensor", ToJs(s, std::move(b)));
   return r;
 }
 
-// {grads: {name: Tensor}} for every differentiable input and learnable param;
-// inputs named in `outs` ({name: Tensor}) get their gradient written there
-// instead (and are left out of `grads`).
-val Grad(std::string id, val names, val tensors, val pnames, val pvalues,
-         Tensor* upstream, val outs) {
-  CallArgs args;
-  Call call;
-  if (Status s =
-          PrepareFromJs(id, names, tensors, pnames, pvalues, &args, &call);
-      !s.ok())
-    return ErrorObject(s);
-  if (upstream && !(upstream->dims() == call.out))
-    return ErrorObject(Status(
-        ErrorCode::kBadShape, id, "upstream",
-        "op '" + id + "': the upstream gradient must have the output's shape " +
-            call.out.str() + ", got " + upstream->dims().str()));
-  const OpInfo& op = *call.op;
-  float* into[kMaxInputs] = {};
-  for (int k = 0; k < op.num_inputs(); ++k) {
-    const val o =
-        outs.isUndefined() ? val::undefined() : outs[op.inputs[k].name];
-    if (o.isUndefined() || o.isNull() || !op.inputs[k].diff) continue;
-    Tensor* t = o.as<Tensor*>(allow_raw_pointers());
-    if (!(t->dims().numel() == call.in[k].shape.numel()))
-      return ErrorObject(
-          Status(ErrorCode::kBadShape, id, op.inputs[k].name,
-                 "op '" + id + "': the output tensor for the gradient of '" +
-                     op.inputs[k].name + "' holds " +
-                     std::to_string(t->dims().numel()) +
-                     " values, the input has shape " + call.in[k].shape.str()));
-    t->Reshape(call.in[k].shape);
-    into[k] = t->data();
+// {} when `values` numbers fill `dims`, else {error} (tensor.set()).
+val CheckShape(val dims, double values, std::string op, std::string arg) {
+  Shape s;
+  const Status st = ShapeFromJs(dims, values, op, arg, &s);
+  return st.ok() ? val::object() : ErrorObject(st);
+}
+
+// Owns the strings the core's string_views point into while a call runs.
+struct Args {
+  std::vector<std::string> names, pnames, pchoices, gnames;
+  std::vector<NamedTensor> inputs;
+  std::vector<NamedParam> params;
+  std::vector<NamedOut> grad_out;
+};
+
+Tensor* TensorFromJs(const val& v) {
+  return v.isNull() || v.isUndefined() ? nullptr
+                                       : v.as<Tensor*>(allow_raw_pointers());
+}
+
+// _call(id, names, tensors, paramNames, paramValues, options): every op
+// call. paramValues hold numbers, or strings (an enum param by name).
+// options: {backward, value, out, upstream, gradNames, gradTensors}.
+// Returns {error}, or {tensor (unless `out` or !value), aux: {name: Tensor},
+// grads: {name: Tensor} (backward; not those in gradNames)}.
+val CallOp(std::string id, val names, val tensors, val pnames, val pvalues,
+           val options) {
+  Args a;
+  const int n = names["length"].as<int>(), np = pnames["length"].as<int>();
+  a.names.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    a.names.push_back(names[i].as<std::string>());
+    const Tensor* t = TensorFromJs(tensors[i]);
+    a.inputs.push_back({a.names.back(), t ? t->view() : ConstTensor{}});
   }
-  Evaluation ev;
-  if (Status s = Run(call, &ev); !s.ok()) return ErrorObject(s);
-  Gradients g;
-  if (Status s = RunBackward(call, &ev, upstream ? upstream->data() : nullptr,
-                             &g, into);
-      !s.ok())
-    return ErrorObject(s);
-  val grads = val::object();
-  for (int k = 0; k < op.num_inputs(); ++k)
-    if (op.inputs[k].diff && !into[k])
-      grads.set(op.inputs[k].name, ToJs(call.in[k].shape, std::move(g.din[k])));
-  for (int k = 0; k < op.num_params(); ++k) {
+  a.pnames.reserve(np);
+  a.pchoices.reserve(np);
+  for (int i = 0; i < np; ++i) {
+    a.pnames.push_back(pnames[i].as<std::string>());
+    const val v = pvalues[i];
+    NamedParam p{a.pnames.back()};
+    if (v.isString()) {
+      a.pchoices.push_back(v.as<std::string>());
+      p.choice = a.pchoices.back();
+    } else {
+      p.value = v.as<double>();
+    }
+    a.params.push_back(p);
+  }
+  Request req{.id = id, .inputs = a.inputs, .params = a.params};
+  req.backward = options["backward"].as<bool>();
+  Tensor* out = TensorFromJs(options["out"]);
+  if (out) req.out = OutBuffer{out->data(), out->dims().numel()};
+  if (const Tensor* up = TensorFromJs(options["upstream"]))
+    req.upstream = up->view();
+  const val gnames = options["gradNames"], gtensors = options["gradTensors"];
+  const int ng = gnames.isUndefined() ? 0 : gnames["length"].as<int>();
+  std::vector<Tensor*> gouts(ng);
+  a.gnames.reserve(ng);
+  for (int i = 0; i < ng; ++i) {
+    a.gnames.push_back(gnames[i].as<std::string>());
+    gouts[i] = TensorFromJs(gtensors[i]);
+    a.grad_out.push_back(
+        {a.gnames.back(),
+         gouts[i] ? OutBuffer{gouts[i]->data(), gouts[i]->dims().numel()}
+                  : OutBuffer{}});
+  }
+  req.grad_out = a.grad_out;
+
+  Response res;
+  if (Status s = Execute(req, &res); !s.ok()) return ErrorObject(s);
+  const Call& call = res.call;
+  const OpInfo& op = *call.op;
+  // d/dparam as one-value tensors, made before any handle goes to JS: a
+  // handle built and then dropped on an error would never be freed.
+  Buffer dp[kMaxParams];
+  for (int k = 0; req.backward && k < op.num_params(); ++k) {
     if (!op.params[k].learnable) continue;
-    Buffer b(1);
-    if (!b.ok())
-      return ErrorObject(
-          Status(ErrorCode::kOutOfMemory, id, "", "out of memory"));
-    b.data()[0] = static_cast<float>(g.dp[k]);
-    grads.set(op.params[k].name, ToJs(Shape{}, std::move(b)));
+    dp[k] = Buffer(1);
+    if (!dp[k].ok())
+      return ErrorObject(Status(ErrorCode::kOutOfMemory, id, op.params[k].name,
+                                "op '" + id + "': out of memory for the " +
+                                    "gradient of '" + op.params[k].name + "'"));
+    dp[k].data()[0] = static_cast<float>(res.grads.dp[k]);
   }
   val r = val::object();
+  if (out)
+    out->Reshape(call.out);
+  else if (options["value"].as<bool>())
+    r.set("tensor", ToJs(res.ev.shape, std::move(res.ev.y)));
+  val aux = val::object();
+  for (int k = 0; k < op.num_aux(); ++k)
+    aux.set(op.aux[k], ToJs(call.aux[k], std::move(res.ev.aux[k])));
+  r.set("aux", aux);
+  if (!req.backward) return r;
+  for (int i = 0; i < ng; ++i)  // the gradients take their inputs' shapes
+    gouts[i]->Reshape(call.in[op.InputIndex(a.gnames[i])].shape);
+  val grads = val::object();
+  for (int k = 0; k < op.num_inputs(); ++k)
+    if (HasGradient(call, k) && !res.into[k])
+      grads.set(op.inputs[k].name,
+                ToJs(call.in[k].shape, std::move(res.grads.din[k])));
+  for (int k = 0; k < op.num_params(); ++k)
+    if (op.params[k].learnable)
+      grads.set(op.params[k].name, ToJs(Shape{}, std::move(dp[k])));
   r.set("grads", grads);
   return r;
 }
@@ -295,6 +306,16 @@ val ListOps() {
   return list;
 }
 
+// The error codes' names, in table order (status.h): the generator of the
+// TypeScript ErrorCode union reads them.
+val ErrorCodes() {
+  val list = val::array();
+  for (int k = 0; k < kNumErrorCodes; ++k)
+    list.call<void>("push",
+                    std::string(ErrorCodeName(static_cast<ErrorCode>(k))));
+  return list;
+}
+
 // A compiled formula (dl.formula): JS owns the handle and delete()s it.
 class FormulaHandle {
  public:
@@ -353,7 +374,15 @@ val CompileFormula(std::string text) {
 double HeapUsed() { return static_cast<double>(mallinfo().uordblks); }
 
 std::string Target() { return ActiveTarget(); }
-double MaxElements() { return static_cast<double>(kMaxElements); }
+
+// The limits the facade needs while it reads JS values (the deepest array
+// nesting it follows before asking the core about a shape).
+val Limits() {
+  val o = val::object();
+  o.set("maxRank", kMaxRank);
+  o.set("maxElements", static_cast<double>(kMaxElements));
+  return o;
+}
 
 }  // namespace
 
@@ -371,13 +400,14 @@ EMSCRIPTEN_BINDINGS(dlmath) {
       .function("params", &FormulaHandle::params)
       .function("eval", &FormulaHandle::Eval, allow_raw_pointers());
   function("_tensorCreate", &CreateTensor);
+  function("_shapeCheck", &CheckShape);
   function("_formulaCompile", &CompileFormula);
-  function("_eval", &Eval, allow_raw_pointers());
-  function("_grad", &Grad, allow_raw_pointers());
+  function("_call", &CallOp);
   function("_listOps", &ListOps);
+  function("_errorCodes", &ErrorCodes);
   function("_heapUsed", &HeapUsed);
   function("_target", &Target);
-  function("_maxElements", &MaxElements);
+  function("_limits", &Limits);
 }
 
 }  // namespace dlmath::wasm

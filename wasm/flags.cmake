@@ -21,6 +21,9 @@ function(dlmath_wasm_test_options target)
   if(type STREQUAL "EXECUTABLE")
     set_target_properties(${target} PROPERTIES SUFFIX ".cjs")
   endif()
+  # NODERAWFS: the tests read fixtures from the source tree through Node's
+  # file system, the same files and code path as natively.
   target_link_options(${target} PRIVATE -fexceptions -sSINGLE_FILE=1 -sEXIT_RUNTIME=1
-    -sASSERTIONS=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB)
+    -sASSERTIONS=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
+    -sNODERAWFS=1)
 endfunction()

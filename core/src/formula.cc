@@ -952,6 +952,16 @@ Status Formula::BindParams(std::span<const NamedParam> named,
 Status Formula::Eval(const float* x, int64_t n,
                      std::span<const double> param_values, float* y,
                      float* dy) const {
+  Plan plan;
+  if (Status s = MakePlan(param_values, n, &plan); !s.ok()) return s;
+  if (n > 0 && (!x || !y))
+    return Status(ErrorCode::kBadValue, "", "x", "x or y is null");
+  Run(&plan, x, n, y, dy);
+  return {};
+}
+
+Status Formula::MakePlan(std::span<const double> param_values, int64_t max_n,
+                         Plan* plan) const {
   for (size_t k = 0; k < params_.size(); ++k) {
     if (k >= param_values.size())
       return Status(ErrorCode::kBadParam, "", params_[k],
@@ -965,69 +975,74 @@ Status Formula::Eval(const float* x, int64_t n,
                   "got " + std::to_string(param_values.size()) +
                       " parameter values for " +
                       std::to_string(params_.size()) + " parameters");
-  if (n < 0 || n > kMaxElements)
+  if (max_n < 0 || max_n > kMaxElements)
     return Status(ErrorCode::kTooLarge, "", "x",
-                  "the formula's x has " + std::to_string(n) +
+                  "the formula's x has " + std::to_string(max_n) +
                       " values; expected 0 to " + std::to_string(kMaxElements));
-  if (n > 0 && (!x || !y))
-    return Status(ErrorCode::kBadValue, "", "x", "x or y is null");
   if (nodes_.empty())
     return Status(ErrorCode::kBadFormula, "", "",
                   "the formula was not compiled");
 
-  const int64_t chunk =
-      CallsSeededOp(nodes_)
-          ? std::max<int64_t>(n, 1)
-          : std::min<int64_t>(kChunk, std::max<int64_t>(n, 1));
-  std::vector<double> sval;
-  std::vector<Call> calls;
-  std::vector<int> call_of;
+  Plan p;
+  p.max_n = max_n;
+  p.chunk = CallsSeededOp(nodes_)
+                ? std::max<int64_t>(max_n, 1)
+                : std::min<int64_t>(kChunk, std::max<int64_t>(max_n, 1));
   const double no_params = 0;
   if (Status s = ConstantPass(
-          nodes_, params_.empty() ? &no_params : param_values.data(), &sval,
-          &calls, &call_of, chunk);
+          nodes_, params_.empty() ? &no_params : param_values.data(), &p.sval,
+          &p.calls, &p.call_of, p.chunk);
       !s.ok())
     return s;
-
-  const int root = static_cast<int>(nodes_.size()) - 1;
-  if (!nodes_[root].dep) {
-    const float v = static_cast<float>(sval[root]);
-    std::fill(y, y + n, v);
-    if (dy) std::fill(dy, dy + n, 0.0f);
-    return {};
-  }
 
   // Scratch slots for the nodes that depend on x: a node takes a free slot
   // for its result, then frees its children's (post-order makes this a
   // stack discipline, so few slots are live at once).
   const size_t num = nodes_.size();
-  std::vector<int> slot(num, -1);
+  p.slot.assign(num, -1);
   std::vector<int> free_slots;
   int num_slots = 0;
   for (size_t i = 0; i < num; ++i) {
     if (!nodes_[i].dep || nodes_[i].kind == NodeKind::kX) continue;
     if (free_slots.empty()) {
-      slot[i] = num_slots++;
+      p.slot[i] = num_slots++;
     } else {
-      slot[i] = free_slots.back();
+      p.slot[i] = free_slots.back();
       free_slots.pop_back();
     }
     for (int k : nodes_[i].kids)
-      if (slot[k] >= 0) free_slots.push_back(slot[k]);
+      if (p.slot[k] >= 0) free_slots.push_back(p.slot[k]);
   }
-  std::vector<float> scratch(static_cast<size_t>(num_slots) * 2 * chunk +
-                             2 * chunk);
-  float* ones = scratch.data() + static_cast<size_t>(num_slots) * 2 * chunk;
+  p.num_slots = num_slots;
+  p.scratch.assign(static_cast<size_t>(num_slots) * 2 * p.chunk + 2 * p.chunk,
+                   0.0f);
+  *plan = std::move(p);
+  return {};
+}
+
+void Formula::Run(Plan* plan, const float* x, int64_t n, float* y,
+                  float* dy) const {
+  const int root = static_cast<int>(nodes_.size()) - 1;
+  if (!nodes_[root].dep) {
+    const float v = static_cast<float>(plan->sval[root]);
+    std::fill(y, y + n, v);
+    if (dy) std::fill(dy, dy + n, 0.0f);
+    return;
+  }
+  const int64_t chunk = plan->chunk;
+  const size_t num = nodes_.size();
+  float* scratch = plan->scratch.data();
+  float* ones = scratch + static_cast<size_t>(plan->num_slots) * 2 * chunk;
   float* zeros = ones + chunk;  // the op backward's dp needs no buffer
   std::fill(ones, ones + chunk, 1.0f);
   std::fill(zeros, zeros + chunk, 0.0f);
   auto value_of = [&](int i, const float* xs) -> float* {
     if (nodes_[i].kind == NodeKind::kX) return const_cast<float*>(xs);
-    return scratch.data() + static_cast<size_t>(slot[i]) * 2 * chunk;
+    return scratch + static_cast<size_t>(plan->slot[i]) * 2 * chunk;
   };
   auto deriv_of = [&](int i) -> float* {
     if (nodes_[i].kind == NodeKind::kX) return ones;
-    return scratch.data() + static_cast<size_t>(slot[i]) * 2 * chunk + chunk;
+    return scratch + static_cast<size_t>(plan->slot[i]) * 2 * chunk + chunk;
   };
 
   for (int64_t start = 0; start < n; start += chunk) {
@@ -1039,7 +1054,7 @@ Status Formula::Eval(const float* x, int64_t n,
       float* v = value_of(static_cast<int>(i), xs);
       float* d = deriv_of(static_cast<int>(i));
       if (node.kind == NodeKind::kOp) {
-        Call c = calls[call_of[i]];
+        Call c = plan->calls[plan->call_of[i]];
         const int u = node.kids[0];
         c.in[0] = {value_of(u, xs), Shape{len}};
         c.out = c.in[0].shape;
@@ -1064,7 +1079,7 @@ Status Formula::Eval(const float* x, int64_t n,
           kv[k] = value_of(c, xs);
           kd[k] = deriv_of(c);
         } else {
-          a[k] = sval[c];
+          a[k] = plan->sval[c];
         }
       }
       for (int64_t j = 0; j < len; ++j) {
@@ -1090,7 +1105,6 @@ Status Formula::Eval(const float* x, int64_t n,
       }
     }
   }
-  return {};
 }
 
 // ----- LaTeX
@@ -1238,6 +1252,80 @@ class LatexWriter {
 };
 
 }  // namespace
+
+// ----- PyTorch
+// -----------------------------------------------------------------
+
+namespace {
+
+std::string Torchify(const std::vector<Node>& nodes,
+                     std::span<const double> params, Formula::OpCall op_call,
+                     int i) {
+  const Node& n = nodes[i];
+  std::vector<std::string> a;
+  for (int k : n.kids) a.push_back(Torchify(nodes, params, op_call, k));
+  auto number = [](double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    std::string s = buf;
+    if (s == "inf" || s == "-inf" || s == "nan")
+      s = s == "nan" ? "math.nan" : (s[0] == '-' ? "-math.inf" : "math.inf");
+    return "_c(" + s + ")";
+  };
+  switch (n.kind) {
+    case NodeKind::kNumber:
+      return number(n.value);
+    case NodeKind::kX:
+      return "x";
+    case NodeKind::kParam:
+      return number(params[n.param]);
+    case NodeKind::kNeg:
+      return "(-" + a[0] + ")";
+    case NodeKind::kAdd:
+      return "(" + a[0] + " + " + a[1] + ")";
+    case NodeKind::kSub:
+      return "(" + a[0] + " - " + a[1] + ")";
+    case NodeKind::kMul:
+      return "(" + a[0] + " * " + a[1] + ")";
+    case NodeKind::kDiv:
+      return "(" + a[0] + " / " + a[1] + ")";
+    case NodeKind::kPow:
+      return "torch.pow(" + a[0] + ", " + a[1] + ")";
+    case NodeKind::kOp:
+      return op_call(*n.op, a);
+    case NodeKind::kFn:
+      break;
+  }
+  switch (n.fn) {
+    case Fn::kCbrt:  // torch has no cbrt: sign(u) |u|^(1/3)
+      return "(torch.sign(" + a[0] + ") * torch.pow(torch.abs(" + a[0] +
+             "), 1.0 / 3))";
+    case Fn::kMin:
+      return "torch.minimum(" + a[0] + ", " + a[1] + ")";
+    case Fn::kMax:
+      return "torch.maximum(" + a[0] + ", " + a[1] + ")";
+    case Fn::kClamp:
+      return "torch.minimum(torch.maximum(" + a[0] + ", " + a[1] + "), " +
+             a[2] + ")";
+    default:
+      break;
+  }
+  std::string name;
+  for (const FnInfo& f : kFns)
+    if (f.fn == n.fn) name = f.name;
+  std::string args;
+  for (size_t k = 0; k < a.size(); ++k) args += (k ? ", " : "") + a[k];
+  return "torch." + name + "(" + args + ")";
+}
+
+}  // namespace
+
+std::string Formula::Torch(std::span<const double> param_values,
+                           OpCall op_call) const {
+  if (nodes_.empty()) return "";
+  return Torchify(nodes_, param_values, op_call,
+                  static_cast<int>(nodes_.size()) - 1);
+}
 
 std::string Formula::latex() const {
   if (nodes_.empty()) return "";

@@ -157,6 +157,89 @@ describe('values and gradients', () => {
   });
 });
 
+describe('one call, one forward pass, any output buffer', () => {
+  it('evalWithGrad returns what eval and grad return', () => {
+    const input = [
+      [1, -2, 3, 0.5],
+      [0, 4, -1, 2],
+    ];
+    const weight = [1, 2, 0.5, -1];
+    const bias = [0, 1, 0, -1];
+    const { value, grads } = dl.evalWithGrad('layer_norm', { input, weight, bias }, {}, undefined);
+    const e = dl.eval('layer_norm', { input, weight, bias });
+    const g = dl.grad('layer_norm', { input, weight, bias });
+    expect(value.shape).toEqual([2, 4]);
+    expect(value.data).toEqual(e.data);
+    expect(Object.keys(grads).sort()).toEqual(['bias', 'input', 'weight']);
+    for (const k of ['input', 'weight', 'bias'] as const) expect(grads[k].data).toEqual(g[k].data);
+    const up = [1, 0, 0, 0, 0, 0, 0, 2];
+    expect(dl.evalWithGrad('softmax', { x: input }, {}, [up.slice(0, 4), up.slice(4)]).grads.x.data).toEqual(
+      dl.grad('softmax', { x: input }, {}, [up.slice(0, 4), up.slice(4)]).x.data,
+    );
+  });
+
+  it('gives gradients for exactly the inputs given (none for an omitted optional one)', () => {
+    const input = { shape: [4, 100], data: Float32Array.from({ length: 400 }, (_, i) => Math.sin(i)) };
+    for (const id of ['layer_norm', 'rms_norm'] as const) {
+      const g = dl.grad(id, { input }) as Record<string, unknown>;
+      expect(Object.keys(g)).toEqual(['input']);
+      const skipped = dl.grad(id, { input, weight: undefined }) as Record<string, unknown>;
+      expect(Object.keys(skipped)).toEqual(['input']);
+    }
+    // Same input gradient as with weight 1 (and bias 0).
+    const ones = new Float32Array(100).fill(1);
+    expect(dl.grad('layer_norm', { input }).input.data).toEqual(
+      dl.grad('layer_norm', { input, weight: ones, bias: new Float32Array(100) }).input.data,
+    );
+    expectError(
+      () => dl.grad('layer_norm', { input }, {}, undefined, { out: { weight: new Float32Array(100) } }),
+      'missing_input',
+      "input 'weight', which the call does not give",
+    );
+  });
+
+  it("writes into a caller's Float32Array, for values and gradients", () => {
+    const out = new Float32Array(3);
+    const r = dl.eval('sigmoid', { x: [0, 1, -1] }, {}, { out });
+    expect(r.data).toBe(out);
+    expect(r.shape).toEqual([3]);
+    expectClose(out, [0.5, sigmoid(1), sigmoid(-1)], 2e-6);
+    const dx = new Float32Array(3);
+    const g = dl.grad('sigmoid', { x: [0, 1, -1] }, {}, undefined, { out: { x: dx } });
+    expect(Object.keys(g)).toEqual([]);
+    expectClose(dx, [0.25, sigmoid(1) * sigmoid(-1), sigmoid(1) * sigmoid(-1)], 1e-5);
+    const both = dl.evalWithGrad('sigmoid', { x: [0, 1, -1] }, {}, undefined, { out, gradOut: { x: dx } });
+    expect(both.value.data).toBe(out);
+    expect(both.grads).toEqual({});
+    expectError(() => dl.eval('sigmoid', { x: [0, 1] }, {}, { out }), 'bad_shape', "output 'out' holds 3 values");
+    expectError(
+      () => dl.eval('sigmoid', { x: [0, 1] }, {}, { out: [0, 0] as unknown as Float32Array }),
+      'bad_type',
+      'a Float32Array',
+    );
+  });
+
+  it('runs in place where the form allows it, and refuses other aliasing', () => {
+    using x = dl.tensor([0, 1, -1, 2]);
+    expect(dl.eval('sigmoid', { x }, {}, { out: x })).toBe(x);
+    expectClose(x.data(), [0.5, sigmoid(1), sigmoid(-1), sigmoid(2)], 2e-6);
+    using a = dl.tensor([
+      [0, 1],
+      [1, 0],
+    ]);
+    expectError(() => dl.eval('laplacian', { A: a }, {}, { out: a }), 'aliased_output', "overlaps input 'A'");
+    expectError(() => dl.evalWithGrad('sigmoid', { x }, {}, undefined, { out: x }), 'aliased_output', 'backward');
+    expectError(() => dl.grad('sigmoid', { x }, {}, undefined, { out: { x } }), 'aliased_output');
+    using p = dl.tensor([1, 2, 3, 4]);
+    using g = dl.tensor(null, [4]);
+    expectError(
+      () => dl.grad('mse', { input: p, target: [0, 0, 0, 0] }, {}, undefined, { out: { input: g, target: g } }),
+      'aliased_output',
+      'its own buffer',
+    );
+  });
+});
+
 describe('bad input gives a DlmathError naming the problem', () => {
   it('unknown op, with the nearest ids', () => {
     const e = expectError(
@@ -189,7 +272,7 @@ describe('bad input gives a DlmathError naming the problem', () => {
   it('wrong rank, absurd sizes', () => {
     const e = expectError(() => dl.softmax(3), 'bad_rank', "input 'x'", 'rank >= 1', 'got rank 0');
     expect(e.arg).toBe('x');
-    expectError(() => dl.tensor(null, [1 << 20, 1 << 20]), 'too_large', 'above the limit');
+    expectError(() => dl.tensor(null, [1 << 20, 1 << 20]), 'too_large', 'exceeds the limit');
     expectError(() => dl.tensor(null, [1, 1, 1, 1, 1, 1, 1, 1, 1]), 'bad_rank');
   });
 
@@ -217,7 +300,7 @@ describe('bad input gives a DlmathError naming the problem', () => {
   it('upstream and out of the wrong shape; disposed tensors', () => {
     expectError(() => dl.grad('sigmoid', { x: [1, 2, 3] }, {}, [1, 2]), 'bad_shape', 'upstream', '[3]', '[2]');
     using out = dl.tensor(null, [2]);
-    expectError(() => dl.eval('sigmoid', { x: [1, 2, 3] }, {}, { out }), 'bad_shape', 'output tensor holds 2 values');
+    expectError(() => dl.eval('sigmoid', { x: [1, 2, 3] }, {}, { out }), 'bad_shape', "output 'out' holds 2 values");
     const t = dl.tensor([1, 2]);
     t.dispose();
     expect(t.disposed).toBe(true);
@@ -273,6 +356,63 @@ describe('robustness', () => {
     }
     expect(dl.heapUsed()).toBe(before);
     expectClose(dl.sigmoid([0]).data, [0.5], 2e-6);
+  });
+
+  it('a full heap is out_of_memory, and the module recovers', () => {
+    const before = dl.heapUsed();
+    const held: DlTensor[] = [];
+    let err: unknown;
+    try {
+      // 256 MiB each (the largest tensor) until the 2 GiB heap is full.
+      for (let i = 0; i < 16; ++i) held.push(dl.tensor(null, [2 ** 26]));
+    } catch (e) {
+      err = e;
+    }
+    try {
+      expect(err).toBeInstanceOf(DlmathError);
+      expect((err as DlmathError).code).toBe('out_of_memory');
+      expect(held.length).toBeGreaterThan(2);
+      expect(held[0]!.size).toBe(2 ** 26);
+      // An op needs room for its result: refused the same way.
+      expectError(() => dl.eval('relu', { x: held[0]! }), 'out_of_memory', "op 'relu'");
+      // A General op also needs room for its kernel's own scratch.
+      expectError(() => dl.eval('mse', { input: held[0]!, target: held[1]! }), 'out_of_memory', "op 'mse'");
+      expectClose(dl.sigmoid([0]).data, [0.5], 2e-6);
+    } finally {
+      for (const t of held) t.dispose();
+    }
+    expect(dl.heapUsed()).toBe(before);
+    // Memory given back and handed out again is zeroed for dl.tensor(null).
+    dl.tensor(new Float32Array(1000).fill(7)).dispose();
+    using z = dl.tensor(null, [1000]);
+    expect(z.data().every((v) => v === 0)).toBe(true);
+    expectError(() => dl.tensor(null, [2 ** 26 + 1]), 'too_large', 'exceeds the limit of 67108864');
+  });
+
+  it('set() and every input path check JS types the same way', () => {
+    using t = dl.tensor([1, 2, 3]);
+    for (const bad of [null, undefined, 5n, 'abc', {}, [1, 'x', 3], new BigInt64Array(3)])
+      expect(() => t.set(bad as never), String(bad)).toThrow(DlmathError);
+    expectError(() => t.set([1, 2]), 'bad_shape', 'has 2 values but shape [3] needs 3');
+    t.set(new Float64Array([4, 5, 6]));
+    expect(Array.from(t.data())).toEqual([4, 5, 6]);
+    t.set([[7, 8, 9]]);
+    expect(Array.from(t.data())).toEqual([7, 8, 9]);
+    // Nesting deeper than any rank is refused by rank, not by the JS stack.
+    let deep: unknown = [1];
+    for (let i = 0; i < 100_000; ++i) deep = [deep];
+    expectError(() => dl.sigmoid(deep as number[]), 'bad_rank', "input 'x'");
+    expectError(() => dl.tensor(deep as number[]), 'bad_rank');
+    expectError(() => t.set(deep as number[]), 'bad_rank');
+    // A shape array whose every entry is the same huge row is refused by size, unread.
+    const row = new Array<number>(100_000).fill(0);
+    expectError(() => dl.sigmoid(new Array(100_000).fill(row)), 'too_large');
+  });
+
+  it('params are checked as the float32 values the kernels see', () => {
+    expectError(() => dl.eval('elu', { x: [-1, 1] }, { alpha: 3.5e38 }), 'bad_param', 'float32');
+    expectError(() => dl.eval('elu', { x: [-1, 1] }, { alpha: 1e300 }), 'bad_param', 'float32');
+    expect(Number.isFinite(dl.eval('elu', { x: [-1, 1] }, { alpha: 3e38 }).data[0])).toBe(true);
   });
 
   it('DlTensor is disposable with `using`', () => {

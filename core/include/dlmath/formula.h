@@ -75,6 +75,14 @@ class Formula {
   // The parsed tree as KaTeX-renderable LaTeX, e.g. "x \cdot
   // \operatorname{sigmoid}\left(x\right)".
   std::string latex() const;
+  // The parsed tree as a Python expression over a float64 torch tensor `x`
+  // (the PyTorch export of a formula activation): builtins become torch
+  // functions, numbers and parameters (given values, in params() order)
+  // 0-d float64 tensors made by `_c(v)`, and each registry op call is
+  // written by op_call(op, [input, param...]) from its arguments' texts.
+  using OpCall = std::string (*)(const OpInfo& op,
+                                 const std::vector<std::string>& args);
+  std::string Torch(std::span<const double> param_values, OpCall op_call) const;
 
   // Parameter values in params() order from (name, value) pairs: an unknown
   // name, a missing or a NaN value is an error naming the parameter.
@@ -87,6 +95,24 @@ class Formula {
   // registry op's param out of its range.
   Status Eval(const float* x, int64_t n, std::span<const double> param_values,
               float* y, float* dy) const;
+
+  // The same evaluation split for hot loops (the training engine calls it
+  // every step): MakePlan checks the param values as Eval does, folds the
+  // constants, prepares the registry calls and allocates scratch for up to
+  // max_n values; Run then allocates nothing. Eval is MakePlan + Run.
+  struct Plan {
+    std::vector<double> sval;  // values of the nodes free of x
+    std::vector<Call> calls;   // prepared registry calls
+    std::vector<int> call_of;  // node -> calls index (-1: none)
+    std::vector<int> slot;     // node -> scratch slot (-1: none)
+    int num_slots = 0;
+    int64_t chunk = 0, max_n = 0;  // elements per pass; the largest n
+    std::vector<float> scratch;
+  };
+  Status MakePlan(std::span<const double> param_values, int64_t max_n,
+                  Plan* plan) const;
+  // As Eval for n <= plan->max_n values (x, y not null when n > 0).
+  void Run(Plan* plan, const float* x, int64_t n, float* y, float* dy) const;
 
   struct Node;  // formula.cc
 

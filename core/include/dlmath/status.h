@@ -9,22 +9,40 @@
 
 namespace dlmath {
 
+// The one table of error codes: the C++ enum and the stable lower-case names
+// a JS DlmathError carries as its `code` (scripts/gen-ops.mjs generates the
+// TypeScript union from this table through the module's _errorCodes()).
+// Append new codes; never rename one.
+#define DLMATH_ERROR_CODES(X)                                                  \
+  X(kOk, "ok")                                                                 \
+  X(kUnknownOp, "unknown_op")                                                  \
+  X(kUnknownInput, "unknown_input")                                            \
+  X(kMissingInput, "missing_input")                                            \
+  X(kBadRank, "bad_rank")                                                      \
+  X(kBadShape, "bad_shape")                                                    \
+  X(kUnknownParam, "unknown_param")                                            \
+  X(kBadParam, "bad_param")                                                    \
+  X(kTooLarge, "too_large")                                                    \
+  X(kOutOfMemory, "out_of_memory")                                             \
+  X(kBadType, "bad_type")                                                      \
+  X(kNotDifferentiable, "not_differentiable")                                  \
+  /* an input value outside its domain (class index >= C, ...) */              \
+  X(kBadValue, "bad_value")                                                    \
+  /* formula text that does not parse (see formula.h) */                       \
+  X(kBadFormula, "bad_formula")                                                \
+  /* an output buffer that overlaps an input or another output in a way the */ \
+  /* op cannot run with (see Execute in dlmath.h) */                           \
+  X(kAliasedOutput, "aliased_output")                                          \
+  /* JS: a tensor or formula used after dispose() */                           \
+  X(kDisposed, "disposed")
+
 enum class ErrorCode {
-  kOk = 0,
-  kUnknownOp,
-  kUnknownInput,
-  kMissingInput,
-  kBadRank,
-  kBadShape,
-  kUnknownParam,
-  kBadParam,
-  kTooLarge,
-  kOutOfMemory,
-  kBadType,
-  kNotDifferentiable,
-  kBadValue,    // an input value outside its domain (class index >= C, ...)
-  kBadFormula,  // formula text that does not parse (see formula.h)
+#define DLMATH_ERROR_ENUM(code, name) code,
+  DLMATH_ERROR_CODES(DLMATH_ERROR_ENUM)
+#undef DLMATH_ERROR_ENUM
 };
+inline constexpr int kNumErrorCodes =
+    static_cast<int>(ErrorCode::kDisposed) + 1;
 
 // Stable, lower-case names used as the `code` of a JS DlmathError.
 const char* ErrorCodeName(ErrorCode code);

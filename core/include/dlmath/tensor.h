@@ -12,9 +12,18 @@
 namespace dlmath {
 
 inline constexpr int kMaxRank = 8;
-// Largest tensor we agree to allocate: 2^28 floats = 1 GiB. Anything larger
-// is "absurd" for a browser and is refused with an error, never an abort.
-inline constexpr int64_t kMaxElements = int64_t{1} << 28;
+// Size limits, checked before anything is allocated; anything larger is
+// refused with a 'too_large' error, never an abort. The wasm heap ends at
+// 2 GiB, and a call needs its inputs, its result, its workspace, gradients
+// and the kernels' own scratch at once, so:
+//   kMaxElements      one tensor (input, result, workspace, gradient):
+//                     2^26 floats = 256 MiB;
+//   kMaxCallElements  everything one call allocates together (result,
+//                     workspace, secondary outputs, gradients, the default
+//                     upstream of ones): 2^28 floats = 1 GiB, which leaves
+//                     room for the inputs and the kernels' scratch.
+inline constexpr int64_t kMaxElements = int64_t{1} << 26;
+inline constexpr int64_t kMaxCallElements = int64_t{1} << 28;
 
 struct Shape {
   int rank = 0;
@@ -52,22 +61,39 @@ struct ConstTensor {
   Shape shape;
 };
 
-// An owning, 64-byte aligned float buffer. Allocation failure leaves it empty
-// (ok() == false) instead of throwing: the wasm build has no exceptions.
+// The core's one allocation function: n floats, 64-byte aligned, or nullptr
+// when the allocation fails (never throws, never aborts: the wasm build has
+// no exceptions). Every Buffer goes through it, so allocations can be
+// counted and failures forced (below). FreeFloats(nullptr) does nothing.
+float* AllocateFloats(int64_t n);
+void FreeFloats(float* p);
+
+// Allocation accounting for tests and the training engine's "nothing
+// allocated per step" checks: the number of successful AllocateFloats calls
+// so far, and a countdown that makes the k-th next call fail (k = 0: the
+// very next one; k < 0: none). Not thread-safe, like the rest of the core.
+int64_t AllocationCount();
+void FailAllocationAfter(int64_t k);
+
+// An owning, 64-byte aligned float buffer of size() floats. A failed
+// allocation leaves ok() false (data() is then null); Buffer(0) is an empty,
+// ok buffer.
 class Buffer {
  public:
   Buffer() = default;
   explicit Buffer(int64_t n);
   ~Buffer();
-  Buffer(Buffer&& o) noexcept : data_(o.data_), size_(o.size_) {
+  Buffer(Buffer&& o) noexcept
+      : data_(o.data_), size_(o.size_), failed_(o.failed_) {
     o.data_ = nullptr;
     o.size_ = 0;
+    o.failed_ = false;
   }
   Buffer& operator=(Buffer&& o) noexcept;
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
-  bool ok() const { return data_ != nullptr || size_ == 0; }
+  bool ok() const { return !failed_; }
   float* data() { return data_; }
   const float* data() const { return data_; }
   int64_t size() const { return size_; }
@@ -75,6 +101,7 @@ class Buffer {
  private:
   float* data_ = nullptr;
   int64_t size_ = 0;
+  bool failed_ = false;  // the allocation was asked for and did not happen
 };
 
 }  // namespace dlmath

@@ -105,17 +105,17 @@ Status Signs(const ShapeCtx& c, int k) {
 Status ClassIndices(const ShapeCtx& c, int k, int64_t classes,
                     bool has_ignore = false, double ignore = 0) {
   const float* v = c.data[k];
-  const std::string op(c.op);
+  const std::string_view op(c.op);  // no allocation unless an error is built
   for (int64_t i = 0, n = c.in[k].numel(); i < n; ++i) {
     if (!(std::floor(v[i]) == v[i]))
-      return Status(ErrorCode::kBadType, op, InputName(c, k),
-                    "op '" + op + "': input '" + InputName(c, k) +
+      return Status(ErrorCode::kBadType, std::string(op), InputName(c, k),
+                    "op '" + std::string(op) + "': input '" + InputName(c, k) +
                         "' holds class indices, which must be integers; " +
                         "element [" + std::to_string(i) + "] is " + Num(v[i]));
     if (has_ignore && v[i] == ignore) continue;
     if (v[i] < 0 || v[i] >= classes)
-      return Status(ErrorCode::kBadValue, op, InputName(c, k),
-                    "op '" + op + "': input '" + InputName(c, k) +
+      return Status(ErrorCode::kBadValue, std::string(op), InputName(c, k),
+                    "op '" + std::string(op) + "': input '" + InputName(c, k) +
                         "' element [" + std::to_string(i) + "] = " + Num(v[i]) +
                         " is not a class index in [0, " +
                         std::to_string(classes) + ")" +
@@ -143,18 +143,30 @@ void SetReduced(const ShapeCtx& c, int k, const Shape& terms) {
   *c.out = ReductionOf(c.p, k) == kNone ? terms : Shape{};
 }
 
-// Sum and reduce per-term losses (double) into out.
-void ReduceTerms(const std::vector<double>& terms, Reduction r, double denom,
-                 float* out) {
-  if (r == kNone) {
-    for (size_t i = 0; i < terms.size(); ++i)
-      out[i] = static_cast<float>(terms[i]);
-    return;
+// Per-term losses reduced into out as they come: 'none' stores each term,
+// the reductions add them up in double, in order. Nothing is stored, so a
+// forward allocates nothing (the training engine calls these every step).
+class Terms {
+ public:
+  Terms(Reduction r, float* out) : r_(r), out_(out) {}
+  void Set(int64_t i, double v) {
+    if (r_ == kNone) {
+      out_[i] = static_cast<float>(v);
+    } else {
+      sum_ += v;
+    }
   }
-  double s = 0;
-  for (double t : terms) s += t;
-  out[0] = static_cast<float>(r == kMean ? s / denom : s);
-}
+  // Writes the reduced value ('mean' divides by denom).
+  void Finish(double denom) const {
+    if (r_ != kNone)
+      out_[0] = static_cast<float>(r_ == kMean ? sum_ / denom : sum_);
+  }
+
+ private:
+  Reduction r_;
+  float* out_;
+  double sum_ = 0;
+};
 
 }  // namespace
 // ----- cross_entropy: log_softmax + nll, fused ------------------------------
@@ -218,12 +230,15 @@ double CeDenominator(const CeRows& e) {
 void CrossEntropyForward(const GenCall<float>& c) {
   const CeRows e = CeOf(c);
   const int64_t C = e.classes;
-  std::vector<double> terms(e.rows, 0.0);
+  Terms terms(ReductionOf(c.p, 0), c.out);
   for (int64_t i = 0; i < e.rows; ++i) {
     float* saved = c.ws + 3 * i;
     saved[0] = saved[1] = saved[2] = 0;
     const float* x = e.x + i * C;
-    if (e.index && e.t[i] == e.ignore) continue;
+    if (e.index && e.t[i] == e.ignore) {
+      terms.Set(i, 0);
+      continue;
+    }
     const float m = DLMATH_DISPATCH(ClsRowMax)(x, C);
     const double lse = std::log(DLMATH_DISPATCH(ClsRowExpSum)(x, C, m));
     double a_sum, loss;
@@ -250,12 +265,12 @@ void CrossEntropyForward(const GenCall<float>& c) {
             DLMATH_DISPATCH(ClsRowWeightedGap)(x, e.w, nullptr, C, m, &unused);
       }
     }
-    terms[i] = loss + a_sum * lse;
+    terms.Set(i, loss + a_sum * lse);
     saved[0] = m;
     saved[1] = static_cast<float>(lse);
     saved[2] = static_cast<float>(a_sum);
   }
-  ReduceTerms(terms, ReductionOf(c.p, 0), CeDenominator(e), c.out);
+  terms.Finish(CeDenominator(e));
 }
 
 void CrossEntropyBackward(const GenCall<float>& c) {
@@ -370,13 +385,13 @@ double CosRow(const GenCall<float>& c, int64_t i, double* na, double* nb) {
 
 void CosineEmbeddingForward(const GenCall<float>& c) {
   const int64_t rows = c.in_shape[0][0];
-  std::vector<double> terms(rows);
+  Terms terms(ReductionOf(c.p, 1), c.out);
   for (int64_t i = 0; i < rows; ++i) {
     double na, nb;
     const double cs = CosRow(c, i, &na, &nb);
-    terms[i] = c.in[2][i] > 0 ? 1 - cs : std::max(0.0, cs - c.p[0]);
+    terms.Set(i, c.in[2][i] > 0 ? 1 - cs : std::max(0.0, cs - c.p[0]));
   }
-  ReduceTerms(terms, ReductionOf(c.p, 1), static_cast<double>(rows), c.out);
+  terms.Finish(static_cast<double>(rows));
 }
 
 void CosineEmbeddingBackward(const GenCall<float>& c) {
@@ -421,7 +436,7 @@ void MultiMarginForward(const GenCall<float>& c) {
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
   const bool square = c.p[0] == 2;
   const float margin = static_cast<float>(c.p[1]);
-  std::vector<double> terms(rows);
+  Terms terms(ReductionOf(c.p, 2), c.out);
   for (int64_t i = 0; i < rows; ++i) {
     const float* x = c.in[0] + i * classes;
     const int64_t y = static_cast<int64_t>(c.in[1][i]);
@@ -430,9 +445,9 @@ void MultiMarginForward(const GenCall<float>& c) {
       const float z = margin - x[y] + x[j];
       if (j != y && z > 0) s += square ? double{z} * z : z;
     }
-    terms[i] = s * (c.in[2] ? c.in[2][y] : 1.0f) / classes;
+    terms.Set(i, s * (c.in[2] ? c.in[2][y] : 1.0f) / classes);
   }
-  ReduceTerms(terms, ReductionOf(c.p, 2), static_cast<double>(rows), c.out);
+  terms.Finish(static_cast<double>(rows));
 }
 
 void MultiMarginBackward(const GenCall<float>& c) {
@@ -515,7 +530,7 @@ Status FocalMulticlassShape(const ShapeCtx& c) {
 void FocalMulticlassForward(const GenCall<float>& c) {
   const int64_t rows = c.in_shape[0][0], classes = c.in_shape[0][1];
   const double gamma = c.p[0];
-  std::vector<double> terms(rows);
+  Terms terms(ReductionOf(c.p, 1), c.out);
   for (int64_t i = 0; i < rows; ++i) {
     const float* x = c.in[0] + i * classes;
     const int64_t t = static_cast<int64_t>(c.in[1][i]);
@@ -523,11 +538,11 @@ void FocalMulticlassForward(const GenCall<float>& c) {
     const double lse = std::log(DLMATH_DISPATCH(ClsRowExpSum)(x, classes, m));
     const double lp = (double{x[t]} - m) - lse;
     const double at = c.in[2] ? c.in[2][t] : 1.0;
-    terms[i] = -at * std::pow(-std::expm1(lp), gamma) * lp;
+    terms.Set(i, -at * std::pow(-std::expm1(lp), gamma) * lp);
     c.ws[2 * i] = m;
     c.ws[2 * i + 1] = static_cast<float>(lse);
   }
-  ReduceTerms(terms, ReductionOf(c.p, 1), static_cast<double>(rows), c.out);
+  terms.Finish(static_cast<double>(rows));
 }
 
 void FocalMulticlassBackward(const GenCall<float>& c) {
@@ -602,15 +617,15 @@ void PDistGradF(const float* a, const float* b, int64_t d, double p, double eps,
 void TripletMarginForward(const GenCall<float>& c) {
   const int64_t rows = c.in_shape[0][0], d = c.in_shape[0][1];
   const double pw = c.p[1], eps = c.p[2];
-  std::vector<double> terms(rows);
+  Terms terms(ReductionOf(c.p, 4), c.out);
   for (int64_t i = 0; i < rows; ++i) {
     const float *a = c.in[0] + i * d, *po = c.in[1] + i * d,
                 *ne = c.in[2] + i * d;
     double dn = PDistF(a, ne, d, pw, eps);
     if (c.p[3] != 0) dn = std::min(dn, PDistF(po, ne, d, pw, eps));
-    terms[i] = std::max(0.0, c.p[0] + PDistF(a, po, d, pw, eps) - dn);
+    terms.Set(i, std::max(0.0, c.p[0] + PDistF(a, po, d, pw, eps) - dn));
   }
-  ReduceTerms(terms, ReductionOf(c.p, 4), static_cast<double>(rows), c.out);
+  terms.Finish(static_cast<double>(rows));
 }
 
 void TripletMarginBackward(const GenCall<float>& c) {
@@ -715,16 +730,16 @@ void InfoNceForward(const GenCall<float>& c) {
   NceUnit(c.in[1], n, d, normalize, w.k, w.kn);
   Mat(w.logits, n, n).noalias() = Mat(w.q, n, d) * Mat(w.k, n, d).transpose() *
                                   static_cast<float>(1 / c.p[0]);
-  std::vector<double> terms(n);
+  Terms terms(ReductionOf(c.p, 2), c.out);
   for (int64_t i = 0; i < n; ++i) {
     const float* row = w.logits + i * n;
     const float m = DLMATH_DISPATCH(ClsRowMax)(row, n);
     const double lse = std::log(DLMATH_DISPATCH(ClsRowExpSum)(row, n, m));
-    terms[i] = (double{m} - row[i]) + lse;
+    terms.Set(i, (double{m} - row[i]) + lse);
     w.ml[2 * i] = m;
     w.ml[2 * i + 1] = static_cast<float>(lse);
   }
-  ReduceTerms(terms, ReductionOf(c.p, 2), static_cast<double>(n), c.out);
+  terms.Finish(static_cast<double>(n));
 }
 
 void InfoNceBackward(const GenCall<float>& c) {
@@ -883,13 +898,13 @@ double CtcOne(const GenCall<float>& c, int64_t n, double k, float* dx) {
 void CtcForward(const GenCall<float>& c) {
   const int64_t N = c.in_shape[0][1];
   const Reduction r = ReductionOf(c.p, 1);
-  std::vector<double> terms(N);
+  Terms terms(r, c.out);
   for (int64_t n = 0; n < N; ++n) {
     double nll = CtcOne(c, n, 0, nullptr);
     if (c.p[2] != 0 && std::isinf(nll)) nll = 0;
-    terms[n] = r == kMean ? nll / std::max(1.0f, c.in[3][n]) : nll;
+    terms.Set(n, r == kMean ? nll / std::max(1.0f, c.in[3][n]) : nll);
   }
-  ReduceTerms(terms, r, static_cast<double>(N), c.out);
+  terms.Finish(static_cast<double>(N));
 }
 
 void CtcBackward(const GenCall<float>& c) {

@@ -95,21 +95,19 @@ void GroupBackwardImpl(const float* x, const float* w, const float* dy,
   const int64_t cpg = ch / groups, len = cpg * s;
   const float* mean = ws;
   const float* rstd = ws + n * groups;
-  std::vector<double> sums(2 * cpg);
   for (int64_t i = 0; i < n * groups; ++i) {
     const int64_t c0 = (i % groups) * cpg;
     const float* xb = x + i * len;
     const float* gb = dy + i * len;
     double a1 = 0, a2 = 0;  // sum(dy w), sum(dy w (x - mean))
     for (int64_t c = 0; c < cpg; ++c) {
-      sums[2 * c] = sums[2 * c + 1] = 0;
-      DLMATH_DISPATCH(NormGradSums)
-      (xb + c * s, gb + c * s, s, mean[i], &sums[2 * c]);
+      double sums[2] = {0, 0};  // this channel's sum(dy), sum(dy (x - mean))
+      DLMATH_DISPATCH(NormGradSums)(xb + c * s, gb + c * s, s, mean[i], sums);
       const double wc = w ? w[c0 + c] : 1.0;
-      a1 += wc * sums[2 * c];
-      a2 += wc * sums[2 * c + 1];
-      if (dw) dw[c0 + c] += static_cast<float>(rstd[i] * sums[2 * c + 1]);
-      if (db) db[c0 + c] += static_cast<float>(sums[2 * c]);
+      a1 += wc * sums[0];
+      a2 += wc * sums[1];
+      if (dw) dw[c0 + c] += static_cast<float>(rstd[i] * sums[1]);
+      if (db) db[c0 + c] += static_cast<float>(sums[0]);
     }
     if (!dx) continue;
     const double r = rstd[i];

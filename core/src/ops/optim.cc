@@ -2,8 +2,9 @@
 // of gradients. params [n] is the starting point, grads [T, n] the gradient
 // of each step; the result [T, n] holds the parameters after every step.
 // State (momentum buffers, moment estimates) lives in the workspace and
-// starts as PyTorch's does (zeros, or initial_accumulator_value). The update
-// itself is one flat Highway loop per step (optim-inl.h).
+// starts as PyTorch's does (zeros, or initial_accumulator_value). Each step
+// is OptimizerStep (core/src/steps.h), the function the training engine
+// calls once per step: one flat Highway loop (optim-inl.h).
 // clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/src/ops/optim.cc"
@@ -13,12 +14,13 @@
 // clang-format on
 
 #if HWY_ONCE
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
 #include "core/src/kernels.h"
 #include "core/src/ops/dispatch.h"
+#include "core/src/steps.h"
 
 namespace dlmath {
 #define DLMATH_IF_optimizers(...) __VA_ARGS__
@@ -31,9 +33,100 @@ DLMATH_HWY_EXPORT(AdagradStep)
 
 namespace {
 
+float F(double v) { return static_cast<float>(v); }
+
+// State arrays of n floats each optimizer keeps (see OptimizerStep).
+int StateArrays(OpId id) {
+  switch (id) {
+    case OpId::sgd:
+      return 0;
+    case OpId::sgd_momentum:
+    case OpId::sgd_nesterov:
+    case OpId::adagrad:
+      return 1;
+    default:  // adam, adamw (m, v, max v), rmsprop (sq, mean g, buffer)
+      return 3;
+  }
+}
+
+OpId IdOf(const OpInfo& op) { return static_cast<OpId>(&op - Ops().data()); }
+
+// One SGD step (torch.optim.SGD). buf: the momentum buffer, unused (null)
+// when mu == 0.
+void SgdUpdate(const float* theta, const float* g, float* buf, float* out,
+               int64_t n, int64_t t, double lr, double mu, double dampening,
+               double wd, bool nesterov) {
+  DLMATH_DISPATCH(SgdStep)
+  (theta, g, mu != 0 ? buf : nullptr, out, n, F(lr), F(wd), F(mu),
+   F(1 - dampening), nesterov ? 1 : 0, t == 1 ? 1 : 0);
+}
+
+// One Adam / AdamW step; state: m, v and (amsgrad) max v, n each.
+void AdamUpdate(const double* p, int64_t t, const float* theta, const float* g,
+                float* state, float* out, int64_t n, bool decoupled) {
+  const double lr = p[0], b1 = p[1], b2 = p[2], eps = p[3], wd = p[4];
+  const double k = static_cast<double>(t);
+  const double bc1 = 1 - std::pow(b1, k), bc2 = 1 - std::pow(b2, k);
+  DLMATH_DISPATCH(AdamStep)
+  (theta, g, state, state + n, p[5] != 0 ? state + 2 * n : nullptr, out, n,
+   F(decoupled ? lr * wd : 0.0), F(decoupled ? 0.0 : wd), F(b1), F(b2),
+   F(lr / bc1), F(1 / std::sqrt(bc2)), F(eps));
+}
+
+}  // namespace
+
+int64_t OptimizerStateSize(const OpInfo& op, int64_t n) {
+  return StateArrays(IdOf(op)) * n;
+}
+
+void OptimizerInit(const OpInfo& op, const double* p, float* state, int64_t n) {
+  const int64_t size = OptimizerStateSize(op, n);
+  const float v = IdOf(op) == OpId::adagrad ? F(p[3]) : 0.0f;
+  std::fill(state, state + size, v);
+}
+
+void OptimizerStep(const OpInfo& op, const double* p, int64_t t,
+                   const float* theta, const float* g, float* state, float* out,
+                   int64_t n) {
+  switch (IdOf(op)) {
+    case OpId::sgd:  // lr, weight_decay
+      SgdUpdate(theta, g, nullptr, out, n, t, p[0], 0, 0, p[1], false);
+      break;
+    case OpId::sgd_momentum:  // lr, momentum, dampening, weight_decay
+      SgdUpdate(theta, g, state, out, n, t, p[0], p[1], p[2], p[3], false);
+      break;
+    case OpId::sgd_nesterov:  // lr, momentum, weight_decay
+      SgdUpdate(theta, g, state, out, n, t, p[0], p[1], 0, p[2], true);
+      break;
+    case OpId::adam:
+      AdamUpdate(p, t, theta, g, state, out, n, false);
+      break;
+    case OpId::adamw:
+      AdamUpdate(p, t, theta, g, state, out, n, true);
+      break;
+    case OpId::rmsprop: {  // lr, alpha, eps, weight_decay, momentum, centered
+      float* ga = p[5] != 0 ? state + n : nullptr;
+      float* buf = p[4] > 0 ? state + 2 * n : nullptr;
+      DLMATH_DISPATCH(RmspropStep)
+      (theta, g, state, ga, buf, out, n, F(p[0]), F(p[1]), F(p[2]), F(p[3]),
+       F(p[4]));
+      break;
+    }
+    case OpId::adagrad:  // lr, lr_decay, weight_decay, initial_acc, eps
+      DLMATH_DISPATCH(AdagradStep)
+      (theta, g, state, out, n,
+       F(p[0] / (1 + static_cast<double>(t - 1) * p[1])), F(p[2]), F(p[4]));
+      break;
+    default:
+      break;  // not an optimizer: the engine only passes optimizers
+  }
+}
+
+namespace {
+
 // grads must be [T, n] for params [n]; the result is [T, n] and the
-// workspace holds `state` arrays of n floats.
-Status OptimizerShape(const ShapeCtx& c, int state) {
+// workspace holds the optimizer's state.
+Status OptimizerShape(const ShapeCtx& c) {
   const Shape& p = c.in[0];
   const Shape& g = c.in[1];
   if (g.dim[1] != p.dim[0]) {
@@ -44,117 +137,42 @@ Status OptimizerShape(const ShapeCtx& c, int state) {
                       p.str() + " per step), got " + g.str());
   }
   *c.out = g;
-  *c.workspace = state * p.dim[0];
+  *c.workspace = OptimizerStateSize(*FindOp(c.op), p.dim[0]);
   return {};
 }
 
-struct Steps {
-  int64_t steps, n;
-  const float* params;
-  const float* grads;
-  float* out;
-  // Parameters before step t (0-based) and its gradient and result rows.
-  const float* before(int64_t t) const {
-    return t == 0 ? params : out + (t - 1) * n;
-  }
-  const float* grad(int64_t t) const { return grads + t * n; }
-  float* after(int64_t t) const { return out + t * n; }
-};
-Steps StepsOf(const GenCall<float>& c) {
-  return {c.in_shape[1][0], c.in_shape[1][1], c.in[0], c.in[1], c.out};
-}
-
-float F(double v) { return static_cast<float>(v); }
-
-void SgdRun(const GenCall<float>& c, double lr, double mu, double dampening,
-            double wd, bool nesterov) {
-  const Steps s = StepsOf(c);
-  float* buf = mu != 0 ? c.ws : nullptr;
-  for (int64_t t = 0; t < s.steps; ++t) DLMATH_DISPATCH(SgdStep)
-  (s.before(t), s.grad(t), buf, s.after(t), s.n, F(lr), F(wd), F(mu),
-   F(1 - dampening), nesterov ? 1 : 0, t == 0 ? 1 : 0);
-}
-
-void AdamRun(const GenCall<float>& c, bool decoupled) {
-  const Steps s = StepsOf(c);
-  const double lr = c.p[0], b1 = c.p[1], b2 = c.p[2], eps = c.p[3], wd = c.p[4];
-  const bool amsgrad = c.p[5] != 0;
-  std::memset(c.ws, 0, (amsgrad ? 3 : 2) * s.n * sizeof(float));
-  float* m = c.ws;
-  float* v = c.ws + s.n;
-  float* vmax = amsgrad ? c.ws + 2 * s.n : nullptr;
-  for (int64_t t = 0; t < s.steps; ++t) {
-    const double k = static_cast<double>(t + 1);
-    const double bc1 = 1 - std::pow(b1, k), bc2 = 1 - std::pow(b2, k);
-    DLMATH_DISPATCH(AdamStep)
-    (s.before(t), s.grad(t), m, v, vmax, s.after(t), s.n,
-     F(decoupled ? lr * wd : 0.0), F(decoupled ? 0.0 : wd), F(b1), F(b2),
-     F(lr / bc1), F(1 / std::sqrt(bc2)), F(eps));
-  }
+// The replay: the parameters after each of the T steps, row t from row
+// t - 1 (params for t = 0), through the engine's step function.
+void Replay(const GenCall<float>& c, OpId id) {
+  const OpInfo& op = Op(id);
+  const int64_t steps = c.in_shape[1][0], n = c.in_shape[1][1];
+  OptimizerInit(op, c.p, c.ws, n);
+  for (int64_t t = 0; t < steps; ++t)
+    OptimizerStep(op, c.p, t + 1, t == 0 ? c.in[0] : c.out + (t - 1) * n,
+                  c.in[1] + t * n, c.ws, c.out + t * n, n);
 }
 
 }  // namespace
 
-// ----- sgd, sgd_momentum, sgd_nesterov --------------------------------------
-// Workspace: the momentum buffer (n), written on the first step.
-
-Status SgdShape(const ShapeCtx& c) { return OptimizerShape(c, 0); }
-void SgdForward(const GenCall<float>& c) {
-  SgdRun(c, c.p[0], 0, 0, c.p[1], false);
-}
-
-Status SgdMomentumShape(const ShapeCtx& c) { return OptimizerShape(c, 1); }
+// params [n], grads [T, n] -> [T, n]; workspace: the state (StateArrays).
+Status SgdShape(const ShapeCtx& c) { return OptimizerShape(c); }
+void SgdForward(const GenCall<float>& c) { Replay(c, OpId::sgd); }
+Status SgdMomentumShape(const ShapeCtx& c) { return OptimizerShape(c); }
 void SgdMomentumForward(const GenCall<float>& c) {
-  SgdRun(c, c.p[0], c.p[1], c.p[2], c.p[3], false);
+  Replay(c, OpId::sgd_momentum);
 }
-
-Status SgdNesterovShape(const ShapeCtx& c) { return OptimizerShape(c, 1); }
+Status SgdNesterovShape(const ShapeCtx& c) { return OptimizerShape(c); }
 void SgdNesterovForward(const GenCall<float>& c) {
-  SgdRun(c, c.p[0], c.p[1], 0, c.p[2], true);
+  Replay(c, OpId::sgd_nesterov);
 }
-
-// ----- adam, adamw
-// ------------------------------------------------------------ Workspace: m, v
-// and (amsgrad) max v, n each, zeroed first.
-
-Status AdamShape(const ShapeCtx& c) { return OptimizerShape(c, 3); }
-void AdamForward(const GenCall<float>& c) { AdamRun(c, false); }
-
-Status AdamWShape(const ShapeCtx& c) { return OptimizerShape(c, 3); }
-void AdamWForward(const GenCall<float>& c) { AdamRun(c, true); }
-
-// ----- rmsprop
-// ------------------------------------------------------------------ Workspace:
-// square_avg, grad_avg (centered), momentum buffer, n each.
-
-Status RmspropShape(const ShapeCtx& c) { return OptimizerShape(c, 3); }
-void RmspropForward(const GenCall<float>& c) {
-  const Steps s = StepsOf(c);
-  const double lr = c.p[0], alpha = c.p[1], eps = c.p[2], wd = c.p[3],
-               mu = c.p[4];
-  const bool centered = c.p[5] != 0;
-  std::memset(c.ws, 0, 3 * s.n * sizeof(float));
-  float* ga = centered ? c.ws + s.n : nullptr;
-  float* buf = mu > 0 ? c.ws + 2 * s.n : nullptr;
-  for (int64_t t = 0; t < s.steps; ++t) DLMATH_DISPATCH(RmspropStep)
-  (s.before(t), s.grad(t), c.ws, ga, buf, s.after(t), s.n, F(lr), F(alpha),
-   F(eps), F(wd), F(mu));
-}
-
-// ----- adagrad
-// ------------------------------------------------------------------ Workspace:
-// the sum of squares (n), starting at initial_accumulator_value.
-
-Status AdagradShape(const ShapeCtx& c) { return OptimizerShape(c, 1); }
-void AdagradForward(const GenCall<float>& c) {
-  const Steps s = StepsOf(c);
-  const double lr = c.p[0], lr_decay = c.p[1], wd = c.p[2], init = c.p[3],
-               eps = c.p[4];
-  for (int64_t i = 0; i < s.n; ++i) c.ws[i] = F(init);
-  for (int64_t t = 0; t < s.steps; ++t) DLMATH_DISPATCH(AdagradStep)
-  (s.before(t), s.grad(t), c.ws, s.after(t), s.n,
-   F(lr / (1 + static_cast<double>(t) * lr_decay)), F(wd), F(eps));
-}
+Status AdamShape(const ShapeCtx& c) { return OptimizerShape(c); }
+void AdamForward(const GenCall<float>& c) { Replay(c, OpId::adam); }
+Status AdamWShape(const ShapeCtx& c) { return OptimizerShape(c); }
+void AdamWForward(const GenCall<float>& c) { Replay(c, OpId::adamw); }
+Status RmspropShape(const ShapeCtx& c) { return OptimizerShape(c); }
+void RmspropForward(const GenCall<float>& c) { Replay(c, OpId::rmsprop); }
+Status AdagradShape(const ShapeCtx& c) { return OptimizerShape(c); }
+void AdagradForward(const GenCall<float>& c) { Replay(c, OpId::adagrad); }
 
 }  // namespace dlmath
 #endif  // HWY_ONCE

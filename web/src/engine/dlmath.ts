@@ -1,8 +1,10 @@
-import { describe, DlmathError, toError, type ErrorCode } from './errors.js';
+import { describe, DlmathError, toError } from './errors.js';
 import { compileFormula, type DlFormula } from './formula.js';
 import type { OpGrads, OpId, OpInputs, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
-import { DlTensor } from './tensor.js';
-import type { RawError, RawModule, RawOpMeta, RawTensor } from './wasm.js';
+import { DlTensor, heapOf, toResident, type Heap, type InputValue, type Resident } from './tensor.js';
+import type { RawCallResult, RawModule, RawOpMeta, RawTensor } from './wasm.js';
+
+export type { InputValue, NestedArray } from './tensor.js';
 
 /** Values and their shape, as returned by every op. */
 export interface Result {
@@ -16,10 +18,8 @@ export interface EvalResult extends Result {
   aux: Record<string, Result>;
 }
 
-/** Anything accepted as an op input (or as an upstream gradient). */
-export type InputValue =
-  number | ArrayLike<number> | NestedArray | { shape: number[]; data: ArrayLike<number> } | DlTensor;
-export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
+/** Where a result may be written instead of a new array: a resident tensor or a caller's Float32Array. */
+export type OutBuffer = DlTensor | Float32Array;
 
 /** Metadata of one registry entry, as listed by `dl.ops()`. */
 export type OpMeta = RawOpMeta;
@@ -30,6 +30,12 @@ export type Params = Record<string, number | boolean | string>;
 type Inputs<K extends OpId> = { [N in OpRequiredInputs[K]]: InputValue } & {
   [N in Exclude<OpInputs[K], OpRequiredInputs[K]>]?: InputValue;
 };
+
+/** What `dl.evalWithGrad` returns: the value and the gradients of one forward pass. */
+export interface ValueAndGrads<V = EvalResult, G extends string = string> {
+  value: V;
+  grads: Record<G, Result>;
+}
 
 /**
  * What `dl.<id>` is, by kind: an op takes its first input (or all its inputs)
@@ -60,18 +66,30 @@ type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : 
 
 export type OpFunctions = { [K in OpId]: OpFunction<K> };
 
-const MAX_RANK = 8;
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+/** What one core call asks for (see `#call`). */
+interface CallSpec {
+  value: boolean;
+  backward: boolean;
+  upstream?: InputValue;
+  out?: unknown;
+  gradOut?: unknown;
 }
 
 /**
  * The dlmath engine: every registry op with its value and exact gradient,
  * computed by the SIMD C++ core in WebAssembly. Get one with `loadDlmath()`.
+ *
+ * The core validates every shape, size, range and name and words every
+ * message; this facade only checks that JS values have the right JS types
+ * (a number, an array, a tensor) before they cross.
  */
 export class Dlmath {
   readonly #mod: RawModule;
+  readonly #heap: Heap;
   readonly #ops: OpMeta[];
   readonly #byId: Map<string, OpMeta>;
   /** Highway SIMD target of the kernels, e.g. "WASM". */
@@ -80,6 +98,7 @@ export class Dlmath {
   /** @internal Use `loadDlmath()`. */
   constructor(mod: RawModule) {
     this.#mod = mod;
+    this.#heap = heapOf(mod);
     this.#ops = mod._listOps().map((o) => Object.freeze(o));
     this.#byId = new Map(this.#ops.map((o) => [o.id, o]));
     this.target = mod._target();
@@ -120,117 +139,107 @@ export class Dlmath {
   /**
    * Evaluates an op.
    * @param id - registry id, e.g. 'gelu_tanh'
-   * @param inputs - one entry per input, e.g. `{x: [1, 2, 3]}`
+   * @param inputs - one entry per input, e.g. `{x: [1, 2, 3]}`; an input set to `undefined` is not given
    * @param params - param values by name; omitted ones take their defaults
-   * @param options - `out`: a resident tensor of the right size to write into
-   * @returns the values and their shape (or `out` itself when given)
+   * @param options - `out`: where to write the result instead of a new array: a resident tensor
+   *   (returned itself, reshaped to the result) or a Float32Array of the result's size (returned as `data`).
+   *   Element-wise and row-wise ops may write over their own input tensor (in place); any other overlap is a
+   *   DlmathError 'aliased_output'.
+   * @returns the values and their shape (or `out` itself when it is a tensor)
    */
   eval<K extends OpId>(id: K, inputs: Inputs<K>, params?: OpParams[K]): EvalResult;
   eval<K extends OpId>(id: K, inputs: Inputs<K>, params: OpParams[K] | undefined, options: { out: DlTensor }): DlTensor;
-  eval(id: string, inputs: unknown, params?: unknown, options?: { out?: DlTensor }): EvalResult | DlTensor {
-    this.#checkId(id);
+  eval<K extends OpId>(
+    id: K,
+    inputs: Inputs<K>,
+    params: OpParams[K] | undefined,
+    options: { out?: Float32Array },
+  ): EvalResult;
+  eval(id: string, inputs: unknown, params?: unknown, options?: { out?: OutBuffer }): EvalResult | DlTensor {
+    this.#checkOptions(id, options, ['out']);
     const out = options?.out;
-    if (out !== undefined && !(out instanceof DlTensor))
-      throw new DlmathError(
-        'bad_type',
-        `op '${id}': options.out must be a tensor from dl.tensor(), got ${describe(out)}`,
-        id,
-        'out',
-      );
-    return this.#withCall(id, inputs, params, (names, tensors, pn, pv) => {
-      const r = this.#mod._eval(id, names, tensors, pn, pv, out ? out.raw() : null);
-      if (r.error) throw toError(r.error);
-      const aux: Record<string, Result> = {};
-      for (const [name, t] of Object.entries(r.aux ?? {})) aux[name] = this.#take(t);
-      if (out) return out;
-      return { ...this.#take(r.tensor!), aux };
-    });
+    const r = this.#call(id, inputs, params, { value: true, backward: false, out });
+    return out instanceof DlTensor ? out : r.value!;
   }
 
   /**
    * Gradient of `sum(upstream * op(inputs))` with respect to every
-   * differentiable input and learnable param (a vector-Jacobian product).
+   * differentiable input given and every learnable param (a vector-Jacobian product).
    * @param id - registry id
    * @param inputs - as for {@link Dlmath.eval}
    * @param params - as for {@link Dlmath.eval}
    * @param upstream - dL/d(output), the output's shape; defaults to ones
-   * @param options - `out`: resident tensors to write input gradients into,
-   *   by input name (those are then left out of the returned object)
-   * @returns `{name: {shape, data}}` per differentiable input / learnable param
+   * @param options - `out`: resident tensors or Float32Arrays to write input gradients into, by input
+   *   name (those are then left out of the returned object); they must not overlap inputs or each other
+   * @returns `{name: {shape, data}}` per differentiable input given / learnable param
    */
   grad<K extends OpId>(
     id: K,
     inputs: Inputs<K>,
     params?: OpParams[K],
     upstream?: InputValue,
-    options?: { out?: Partial<Record<OpInputs[K], DlTensor>> },
+    options?: { out?: Partial<Record<OpInputs[K], OutBuffer>> },
   ): Record<OpGrads[K], Result>;
   grad(
     id: string,
     inputs: unknown,
     params?: unknown,
     upstream?: InputValue,
-    options?: { out?: Record<string, DlTensor> },
+    options?: { out?: Record<string, OutBuffer> },
   ): Record<string, Result> {
-    this.#checkId(id);
-    let outs: Record<string, RawTensor> | undefined;
-    if (options?.out !== undefined) {
-      if (!isPlainObject(options.out))
-        throw new DlmathError('bad_type', `op '${id}': options.out must map input names to tensors`, id, 'out');
-      outs = {};
-      for (const [name, t] of Object.entries(options.out)) {
-        if (!(t instanceof DlTensor))
-          throw new DlmathError(
-            'bad_type',
-            `op '${id}': options.out.${name} must be a tensor from dl.tensor(), got ${describe(t)}`,
-            id,
-            name,
-          );
-        outs[name] = t.raw();
-      }
-    }
-    const up = upstream === undefined ? null : this.#toTensor(upstream, id, 'upstream');
-    try {
-      return this.#withCall(id, inputs, params, (names, tensors, pn, pv) => {
-        const r = this.#mod._grad(id, names, tensors, pn, pv, up ? up.raw : null, outs);
-        if (r.error) throw toError(r.error);
-        const grads: Record<string, Result> = {};
-        for (const [name, t] of Object.entries(r.grads!)) grads[name] = this.#take(t);
-        return grads;
-      });
-    } finally {
-      if (up?.owned) up.raw.delete();
-    }
+    this.#checkOptions(id, options, ['out']);
+    return this.#call(id, inputs, params, { value: false, backward: true, upstream, gradOut: options?.out }).grads!;
+  }
+
+  /**
+   * The value and the gradients together, from one forward pass (what a
+   * plot of f and f′ needs).
+   * @param id - registry id
+   * @param inputs - as for {@link Dlmath.eval}
+   * @param params - as for {@link Dlmath.eval}
+   * @param upstream - as for {@link Dlmath.grad}
+   * @param options - `out`: where the value goes (as for eval, but never over an input: backward
+   *   reads them); `gradOut`: where input gradients go (as `out` of {@link Dlmath.grad})
+   * @returns `{value, grads}`: what eval (`out` itself when it is a tensor) and grad would return
+   */
+  evalWithGrad<K extends OpId>(
+    id: K,
+    inputs: Inputs<K>,
+    params?: OpParams[K],
+    upstream?: InputValue,
+    options?: { out?: Float32Array; gradOut?: Partial<Record<OpInputs[K], OutBuffer>> },
+  ): ValueAndGrads<EvalResult, OpGrads[K]>;
+  evalWithGrad<K extends OpId>(
+    id: K,
+    inputs: Inputs<K>,
+    params: OpParams[K] | undefined,
+    upstream: InputValue | undefined,
+    options: { out: DlTensor; gradOut?: Partial<Record<OpInputs[K], OutBuffer>> },
+  ): ValueAndGrads<DlTensor, OpGrads[K]>;
+  evalWithGrad(
+    id: string,
+    inputs: unknown,
+    params?: unknown,
+    upstream?: InputValue,
+    options?: { out?: OutBuffer; gradOut?: Record<string, OutBuffer | undefined> },
+  ): ValueAndGrads<EvalResult | DlTensor> {
+    this.#checkOptions(id, options, ['out', 'gradOut']);
+    const out = options?.out;
+    const r = this.#call(id, inputs, params, { value: true, backward: true, upstream, out, gradOut: options?.gradOut });
+    return { value: out instanceof DlTensor ? out : r.value!, grads: r.grads! };
   }
 
   /**
    * A tensor resident on the wasm heap, reusable across calls without copies.
-   * @param data - the values (or a number of elements' worth of zeros via `shape`)
+   * @param data - the values, or `null` for zeros of `shape`
    * @param shape - dimensions; defaults to the data's own shape
    */
   tensor(data: InputValue | null, shape?: number[]): DlTensor {
-    if (data instanceof DlTensor) data = data.data();
-    let values: ArrayLike<number>;
-    let dims: number[];
     if (data === null) {
       if (shape === undefined) throw new DlmathError('bad_type', 'dl.tensor(null, shape) needs a shape');
-      dims = this.#checkShape(shape, '', 'shape');
-      values = new Float32Array(0);
-    } else {
-      const n = normalize(data, '', 'data');
-      values = n.data;
-      dims = shape === undefined ? n.shape : this.#checkShape(shape, '', 'shape');
-      if (shape !== undefined && product(dims) !== values.length)
-        throw new DlmathError(
-          'bad_shape',
-          `dl.tensor: ${values.length} values do not fill shape [${dims.join(', ')}] (${product(dims)} values)`,
-          '',
-          'shape',
-        );
+      return new DlTensor(this.#heap, this.#create(dimsOf(shape, 'dl.tensor: shape'), -1, '', ''));
     }
-    const t = new DlTensor(this.#mod, this.#alloc(dims, '', 'data'));
-    if (values.length) t.set(values);
-    return t;
+    return new DlTensor(this.#heap, toResident(this.#heap, data, '', '', shape, true).raw);
   }
 
   /**
@@ -254,6 +263,8 @@ export class Dlmath {
    */
   schedule<K extends OpId>(id: K, hyper: OpParams[K] | undefined, steps: number): Float32Array {
     this.#checkKind(id, 'schedule');
+    if (hyper !== undefined && !isPlainObject(hyper))
+      throw new DlmathError('bad_type', `op '${id}': hyper must be an object, got ${describe(hyper)}`, id);
     return this.eval(id, {} as Inputs<K>, { ...(hyper ?? {}), steps } as unknown as OpParams[K]).data;
   }
 
@@ -265,14 +276,8 @@ export class Dlmath {
    */
   init<K extends OpId>(id: K, shape: number[], options?: Omit<OpParams[K], 'shape'>): Result {
     this.#checkKind(id, 'init');
-    if (!Array.isArray(shape))
-      throw new DlmathError(
-        'bad_type',
-        `op '${id}': shape must be an array of dimensions, got ${describe(shape)}`,
-        id,
-        'shape',
-      );
-    const { shape: s, data } = this.eval(id, { shape } as unknown as Inputs<K>, options as OpParams[K]);
+    const dims = dimsOf(shape, `op '${id}': shape`, id, 'shape');
+    const { shape: s, data } = this.eval(id, { shape: dims } as unknown as Inputs<K>, options as OpParams[K]);
     return { shape: s, data };
   }
 
@@ -288,7 +293,7 @@ export class Dlmath {
    *   offending token when the text does not parse
    */
   formula(text: string): DlFormula {
-    return compileFormula(this.#mod, text);
+    return compileFormula(this.#heap, text);
   }
 
   /** Bytes in use on the wasm heap (malloc'd), for leak checks. */
@@ -312,20 +317,50 @@ export class Dlmath {
   #checkId(id: unknown): asserts id is string {
     if (typeof id !== 'string')
       throw new DlmathError('bad_type', `the op id must be a string such as 'sigmoid', got ${describe(id)}`);
-    if (!this.#byId.has(id)) {
-      // The core words the message, with the nearest ids.
-      const r = this.#mod._eval(id, [], [], [], [], null);
-      throw toError(r.error!);
-    }
+    // The core words the message, with the nearest ids.
+    if (!this.#byId.has(id)) throw toError(this.#mod._call(id, [], [], [], [], NO_OPTIONS).error!);
   }
 
-  // Converts inputs and params, runs `fn`, frees what was copied in.
-  #withCall<T>(
+  #checkOptions(id: unknown, options: unknown, keys: string[]): void {
+    this.#checkId(id);
+    if (options === undefined || options === null) return;
+    const where = `op '${id}': options`;
+    if (!isPlainObject(options))
+      throw new DlmathError('bad_type', `${where} must be an object such as {out}, got ${describe(options)}`, id);
+    for (const k of Object.keys(options))
+      if (!keys.includes(k))
+        throw new DlmathError('bad_type', `${where} has no '${k}' (it takes ${keys.join(', ')})`, id, k);
+  }
+
+  #create(dims: number[], values: number, op: string, arg: string): RawTensor {
+    const r = this.#mod._tensorCreate(dims, values, op, arg);
+    if (r.error) throw toError(r.error);
+    return r.tensor!;
+  }
+
+  // Where a result goes: {raw} to pass to the core, `copyTo` a caller's
+  // Float32Array to fill afterwards (through a resident stand-in the core
+  // checks like any tensor).
+  #outBuffer(value: unknown, op: string, arg: string, what: string): { raw: RawTensor; copyTo?: Float32Array } {
+    if (value instanceof DlTensor) return { raw: value.raw() };
+    if (value instanceof Float32Array)
+      return { raw: this.#create([value.length], value.length, op, arg), copyTo: value };
+    throw new DlmathError(
+      'bad_type',
+      `op '${op}': ${what} must be a tensor from dl.tensor() or a Float32Array, got ${describe(value)}`,
+      op,
+      arg,
+    );
+  }
+
+  // Converts everything, makes one core call, frees what it made, copies
+  // results out. The core checks all the rest.
+  #call(
     id: string,
     inputs: unknown,
     params: unknown,
-    fn: (names: string[], tensors: RawTensor[], pn: string[], pv: number[]) => T,
-  ): T {
+    spec: CallSpec,
+  ): { value?: EvalResult; aux: Record<string, Result>; grads?: Record<string, Result> } {
     const op = this.#byId.get(id)!;
     if (!isPlainObject(inputs))
       throw new DlmathError(
@@ -333,111 +368,86 @@ export class Dlmath {
         `op '${id}': inputs must be an object naming each input, e.g. {${op.inputs.map((i) => `${i.name}: [...]`).join(', ')}}; got ${describe(inputs)}`,
         id,
       );
-    const pn: string[] = [];
-    const pv: number[] = [];
-    if (params !== undefined && params !== null) {
-      if (!isPlainObject(params))
-        throw new DlmathError(
-          'bad_type',
-          `op '${id}': params must be an object such as {alpha: 1}, got ${describe(params)}`,
-          id,
-        );
-      for (const [k, v] of Object.entries(params)) {
-        if (v === undefined) continue;
-        const spec = op.params.find((p) => p.name === k);
-        if (typeof v === 'string' && spec?.type === 'enum') {
-          const index = spec.choices.indexOf(v);
-          if (index < 0)
-            throw new DlmathError(
-              'bad_param',
-              `op '${id}': param '${k}' must be one of ${spec.choices.map((c) => `'${c}'`).join(', ')}, got '${v}'`,
-              id,
-              k,
-            );
-          pn.push(k);
-          pv.push(index);
-          continue;
-        }
-        if (typeof v !== 'number' && typeof v !== 'boolean')
-          throw new DlmathError('bad_type', `op '${id}': param '${k}' must be a number, got ${describe(v)}`, id, k);
-        pn.push(k);
-        pv.push(Number(v));
-      }
-    }
-    const names: string[] = [];
-    const converted: { raw: RawTensor; owned: boolean }[] = [];
+    const [pn, pv] = paramsOf(id, params);
+    if (spec.gradOut !== undefined && !isPlainObject(spec.gradOut))
+      throw new DlmathError('bad_type', `op '${id}': the gradient outputs must map input names to buffers`, id, 'out');
+    const made: Resident[] = [];
+    const copies: { raw: RawTensor; to: Float32Array }[] = [];
+    let result: RawCallResult | undefined;
     try {
+      const names: string[] = [];
+      const tensors: RawTensor[] = [];
       for (const [name, value] of Object.entries(inputs)) {
+        if (value === undefined) continue; // not given, like an omitted param
+        const t = toResident(this.#heap, value, id, name);
+        made.push(t);
         names.push(name);
-        converted.push(this.#toTensor(value as InputValue, id, name));
+        tensors.push(t.raw);
       }
-      return fn(
-        names,
-        converted.map((c) => c.raw),
-        pn,
-        pv,
-      );
+      let upstream: RawTensor | null = null;
+      if (spec.upstream !== undefined) {
+        const t = toResident(this.#heap, spec.upstream, id, 'upstream');
+        made.push(t);
+        upstream = t.raw;
+      }
+      const place = (value: unknown, arg: string, what: string): RawTensor => {
+        const o = this.#outBuffer(value, id, arg, what);
+        if (o.copyTo) {
+          made.push({ raw: o.raw, owned: true });
+          copies.push({ raw: o.raw, to: o.copyTo });
+        }
+        return o.raw;
+      };
+      const out = spec.out === undefined ? null : place(spec.out, 'out', 'options.out');
+      const outArray = spec.out instanceof Float32Array ? spec.out : null;
+      const gradNames: string[] = [];
+      const gradTensors: RawTensor[] = [];
+      for (const [name, value] of Object.entries((spec.gradOut ?? {}) as Record<string, unknown>)) {
+        if (value === undefined) continue;
+        gradNames.push(name);
+        gradTensors.push(place(value, name, `the gradient buffer for '${name}'`));
+      }
+      result = this.#mod._call(id, names, tensors, pn, pv, {
+        backward: spec.backward,
+        value: spec.value,
+        out,
+        upstream,
+        gradNames,
+        gradTensors,
+      });
+      if (result.error) throw toError(result.error);
+      for (const c of copies) c.to.set(this.#view(c.raw));
+      const aux: Record<string, Result> = {};
+      for (const [name, t] of Object.entries(result.aux ?? {})) aux[name] = this.#take(t);
+      let value: EvalResult | undefined;
+      if (result.tensor) value = { ...this.#take(result.tensor), aux };
+      else if (spec.value && out && outArray) value = { shape: out.shape(), data: outArray, aux };
+      let grads: Record<string, Result> | undefined;
+      if (result.grads) {
+        grads = {};
+        for (const [name, t] of Object.entries(result.grads)) grads[name] = this.#take(t);
+      }
+      return { value, aux, grads };
     } finally {
-      for (const c of converted) if (c.owned) c.raw.delete();
+      for (const t of made) if (t.owned) t.raw.delete();
+      // Anything not taken (an exception half way) is freed here.
+      if (result) {
+        for (const t of [result.tensor, ...Object.values(result.aux ?? {}), ...Object.values(result.grads ?? {})])
+          if (t && !t.isDeleted()) t.delete();
+      }
     }
   }
 
-  #toTensor(value: InputValue, op: string, arg: string): { raw: RawTensor; owned: boolean } {
-    if (value instanceof DlTensor) return { raw: value.raw(), owned: false };
-    const n = normalize(value, op, arg);
-    this.#checkShape(n.shape, op, arg);
-    const raw = this.#alloc(n.shape, op, arg);
-    if (n.data.length) this.#mod.HEAPF32.set(n.data, raw.ptr() >>> 2);
-    return { raw, owned: true };
-  }
-
-  #checkShape(shape: unknown, op: string, arg: string): number[] {
-    const where = op ? `op '${op}': ${arg === 'upstream' ? 'upstream' : `input '${arg}'`}` : `dl.tensor: ${arg}`;
-    if (!Array.isArray(shape))
-      throw new DlmathError(
-        'bad_type',
-        `${where}: shape must be an array of dimensions, got ${describe(shape)}`,
-        op,
-        arg,
-      );
-    if (shape.length > MAX_RANK)
-      throw new DlmathError('bad_rank', `${where}: rank ${shape.length} is above the maximum of ${MAX_RANK}`, op, arg);
-    for (const d of shape)
-      if (!Number.isSafeInteger(d) || d < 0)
-        throw new DlmathError(
-          'bad_shape',
-          `${where}: dimensions must be non-negative integers, got [${shape.join(', ')}]`,
-          op,
-          arg,
-        );
-    const n = product(shape);
-    if (n > this.#mod._maxElements())
-      throw new DlmathError(
-        'too_large',
-        `${where}: shape [${shape.join(', ')}] has ${n} elements, above the limit of ${this.#mod._maxElements()}`,
-        op,
-        arg,
-      );
-    return shape.slice();
-  }
-
-  #alloc(shape: number[], op: string, arg: string): RawTensor {
-    const raw = this.#mod._tensorCreate(shape);
-    if (!raw)
-      throw new DlmathError(
-        'out_of_memory',
-        `${op ? `op '${op}': ` : ''}out of memory for ${arg} of shape [${shape.join(', ')}]`,
-        op,
-        arg,
-      );
-    return raw;
+  // The live heap view of a tensor's values (valid until the next wasm call).
+  #view(raw: RawTensor): Float32Array {
+    const start = raw.ptr() >>> 2;
+    return this.#mod.HEAPF32.subarray(start, start + raw.size());
   }
 
   // Copies a result out of the heap and frees it.
   #take(raw: RawTensor): Result {
     try {
-      const start = raw.ptr() >>> 2;
-      return { shape: raw.shape(), data: this.#mod.HEAPF32.slice(start, start + raw.size()) };
+      return { shape: raw.shape(), data: this.#view(raw).slice() };
     } finally {
       raw.delete();
     }
@@ -447,69 +457,37 @@ export class Dlmath {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Dlmath extends OpFunctions {}
 
+const NO_OPTIONS = { backward: false, value: false, out: null, upstream: null, gradNames: [], gradTensors: [] };
+
 function isInputsObject(x: unknown, op: OpMeta): boolean {
   return isPlainObject(x) && !('shape' in x && 'data' in x) && op.inputs.some((i) => i.name in x);
 }
 
-function product(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
+// A shape given as an array of numbers (the core checks the numbers).
+function dimsOf(shape: unknown, where: string, op = '', arg = ''): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number'))
+    throw new DlmathError('bad_type', `${where} must be an array of numbers, got ${describe(shape)}`, op, arg);
+  return shape.slice();
 }
 
-// Any accepted input form -> flat numbers and a shape, or a DlmathError.
-function normalize(value: unknown, op: string, arg: string): { shape: number[]; data: ArrayLike<number> } {
-  const where = op ? `op '${op}': ${arg === 'upstream' ? 'upstream' : `input '${arg}'`}` : `dl.tensor: ${arg}`;
-  const bad = (code: ErrorCode, why: string) => new DlmathError(code, `${where} ${why}`, op, arg);
-  if (typeof value === 'number') return { shape: [], data: [value] };
-  if (ArrayBuffer.isView(value)) {
-    if (value instanceof BigInt64Array || value instanceof BigUint64Array || value instanceof DataView)
-      throw bad('bad_type', `must hold numbers, got ${describe(value)}`);
-    const a = value as unknown as ArrayLike<number>;
-    return { shape: [a.length], data: a };
+// Params as parallel arrays of names and values: numbers (booleans as 0 / 1)
+// or strings (an enum param's choice by name). The core checks them all.
+function paramsOf(id: string, params: unknown): [string[], (number | string)[]] {
+  const names: string[] = [];
+  const values: (number | string)[] = [];
+  if (params === undefined || params === null) return [names, values];
+  if (!isPlainObject(params))
+    throw new DlmathError(
+      'bad_type',
+      `op '${id}': params must be an object such as {alpha: 1}, got ${describe(params)}`,
+      id,
+    );
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'string')
+      throw new DlmathError('bad_type', `op '${id}': param '${k}' must be a number, got ${describe(v)}`, id, k);
+    names.push(k);
+    values.push(typeof v === 'boolean' ? Number(v) : v);
   }
-  if (Array.isArray(value)) return flattenNested(value, bad);
-  if (isPlainObject(value) && 'shape' in value && 'data' in value) {
-    const { shape, data } = value as { shape: unknown; data: unknown };
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-      throw bad('bad_shape', `has an invalid shape: expected non-negative integers, got ${JSON.stringify(shape)}`);
-    const inner = Array.isArray(data)
-      ? flattenNested(data, bad).data
-      : ArrayBuffer.isView(data)
-        ? normalize(data, op, arg).data
-        : null;
-    if (inner === null) throw bad('bad_type', `data must be an array or typed array, got ${describe(data)}`);
-    const need = product(shape as number[]);
-    if (inner.length !== need)
-      throw bad('bad_shape', `has ${inner.length} values but shape [${shape.join(', ')}] needs ${need}`);
-    return { shape: shape as number[], data: inner };
-  }
-  if (value === undefined) throw bad('missing_input', 'is undefined');
-  throw bad(
-    'bad_type',
-    `must be a number, an array, a typed array, {shape, data} or a dl.tensor(); got ${describe(value)}`,
-  );
-}
-
-function flattenNested(
-  value: readonly unknown[],
-  bad: (code: ErrorCode, why: string) => DlmathError,
-): { shape: number[]; data: number[] } {
-  if (value.length === 0 || !Array.isArray(value[0])) {
-    for (let i = 0; i < value.length; ++i)
-      if (typeof value[i] !== 'number')
-        throw bad('bad_type', `must hold numbers only; element [${i}] is ${describe(value[i])}`);
-    return { shape: [value.length], data: value as number[] };
-  }
-  const rows = value.map((row, i) => {
-    if (!Array.isArray(row)) throw bad('bad_shape', `is a ragged nested array: element [${i}] is not an array`);
-    return flattenNested(row, bad);
-  });
-  const inner = rows[0]!.shape;
-  rows.forEach((r, i) => {
-    if (r.shape.join() !== inner.join())
-      throw bad(
-        'bad_shape',
-        `is a ragged nested array: row [${i}] has shape [${r.shape.join(', ')}], row [0] has [${inner.join(', ')}]`,
-      );
-  });
-  return { shape: [value.length, ...inner], data: rows.flatMap((r) => r.data) };
+  return [names, values];
 }

@@ -1,23 +1,17 @@
+import { ERROR_CODES } from './gen/ops.js';
 import type { RawError } from './wasm.js';
 
-/** Error codes a DlmathError carries (stable, for programs to switch on). */
-export const ErrorCode = {
-  unknownOp: 'unknown_op',
-  unknownInput: 'unknown_input',
-  missingInput: 'missing_input',
-  badRank: 'bad_rank',
-  badShape: 'bad_shape',
-  unknownParam: 'unknown_param',
-  badParam: 'bad_param',
-  tooLarge: 'too_large',
-  outOfMemory: 'out_of_memory',
-  badType: 'bad_type',
-  notDifferentiable: 'not_differentiable',
-  badValue: 'bad_value',
-  badFormula: 'bad_formula',
-  disposed: 'disposed',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+/** Error codes a DlmathError carries (stable, for programs to switch on): the core's table (status.h). */
+export type ErrorCode = Exclude<(typeof ERROR_CODES)[number], 'ok'>;
+
+type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+
+/** The error codes by name, e.g. `ErrorCode.badShape === 'bad_shape'`. */
+export const ErrorCode = Object.freeze(
+  Object.fromEntries(
+    ERROR_CODES.filter((c) => c !== 'ok').map((c) => [c.replace(/_([a-z])/g, (_, l: string) => l.toUpperCase()), c]),
+  ),
+) as { readonly [C in ErrorCode as Camel<C>]: C };
 
 /**
  * Every bad call throws this: `op` is the op id, `arg` the input or param
@@ -64,5 +58,6 @@ export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`;
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
+  return `a ${typeof v}`;
 }

@@ -1,7 +1,7 @@
 import { describe, DlmathError, toError } from './errors.js';
 import { disposeSymbol, leakDetector } from './handles.js';
-import { DlTensor } from './tensor.js';
-import type { RawError, RawFormula, RawModule, RawTensor } from './wasm.js';
+import { DlTensor, toResident, type Heap, type Resident } from './tensor.js';
+import type { RawError, RawFormula, RawTensor } from './wasm.js';
 
 /** What a formula is evaluated at: numbers, or a resident tensor (any shape, read flat). */
 export type FormulaInput = ArrayLike<number> | DlTensor;
@@ -32,11 +32,11 @@ export class DlFormula {
   /** The parsed formula as KaTeX-renderable LaTeX. */
   readonly latex: string;
   #raw: RawFormula | null;
-  readonly #mod: RawModule;
+  readonly #heap: Heap;
 
   /** @internal Use `dl.formula(text)`. */
-  constructor(mod: RawModule, raw: RawFormula) {
-    this.#mod = mod;
+  constructor(heap: Heap, raw: RawFormula) {
+    this.#heap = heap;
     this.#raw = raw;
     this.text = raw.text();
     this.params = Object.freeze(raw.params());
@@ -117,47 +117,25 @@ export class DlFormula {
     }
   }
 
-  // x as a resident tensor: a DlTensor as is, numbers copied in.
-  #input(x: FormulaInput): { raw: RawTensor; owned: boolean } {
+  // x as a resident tensor: a DlTensor as is, numbers copied in (the same
+  // checks as every op input; the core checks the size).
+  #input(x: FormulaInput): Resident {
     if (x instanceof DlTensor) return { raw: x.raw(), owned: false };
-    const isNumbers =
-      Array.isArray(x) ||
-      (ArrayBuffer.isView(x) && !(x instanceof DataView || x instanceof BigInt64Array || x instanceof BigUint64Array));
-    if (!isNumbers)
+    if (!Array.isArray(x) && !ArrayBuffer.isView(x))
       throw new DlmathError(
         'bad_type',
         `formula: x must be an array or typed array of numbers or a dl.tensor(), got ${describe(x)}`,
         '',
         'x',
       );
-    const n = x.length;
-    if (Array.isArray(x))
-      for (let i = 0; i < n; ++i)
-        if (typeof x[i] !== 'number')
-          throw new DlmathError(
-            'bad_type',
-            `formula: x must hold numbers only; element [${i}] is ${describe(x[i])}`,
-            '',
-            'x',
-          );
-    if (n > this.#mod._maxElements())
-      throw new DlmathError(
-        'too_large',
-        `formula: x has ${n} values, above the limit of ${this.#mod._maxElements()}`,
-        '',
-        'x',
-      );
-    const raw = this.#mod._tensorCreate([n]);
-    if (!raw) throw new DlmathError('out_of_memory', `formula: out of memory for ${n} values of x`, '', 'x');
-    if (n) this.#mod.HEAPF32.set(x, raw.ptr() >>> 2);
-    return { raw, owned: true };
+    return toResident(this.#heap, x, '', 'x');
   }
 
   // Copies a result out of the heap and frees it.
   #take(raw: RawTensor): Float32Array {
     try {
       const start = raw.ptr() >>> 2;
-      return this.#mod.HEAPF32.slice(start, start + raw.size());
+      return this.#heap.mod.HEAPF32.slice(start, start + raw.size());
     } finally {
       raw.delete();
     }
@@ -166,16 +144,16 @@ export class DlFormula {
 
 /**
  * @internal Compiles `text` (what `dl.formula` does).
- * @param mod - the raw module
+ * @param heap - the raw module and its limits
  * @param text - the formula
  */
-export function compileFormula(mod: RawModule, text: unknown): DlFormula {
+export function compileFormula(heap: Heap, text: unknown): DlFormula {
   if (typeof text !== 'string')
     throw new DlmathError(
       'bad_type',
       `dl.formula: the formula must be a string such as 'x*sigmoid(x)', got ${describe(text)}`,
     );
-  const r = mod._formulaCompile(text);
+  const r = heap.mod._formulaCompile(text);
   if (r.error) throw toError(r.error);
-  return new DlFormula(mod, r.formula!);
+  return new DlFormula(heap, r.formula!);
 }

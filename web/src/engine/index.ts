@@ -17,8 +17,10 @@ export {
   type InputValue,
   type OpFunction,
   type OpMeta,
+  type OutBuffer,
   type Params,
   type Result,
+  type ValueAndGrads,
 } from './dlmath.js';
 export { DlTensor } from './tensor.js';
 export { DlFormula, type FormulaInput, type FormulaParams, type FormulaResult } from './formula.js';

@@ -77,32 +77,44 @@ export interface RawOpMeta {
   differentiable: boolean;
 }
 
+/** What `_call` returns: an error, or the new tensors the call made (JS owns them). */
+export interface RawCallResult {
+  error?: RawError;
+  tensor?: RawTensor;
+  aux?: Record<string, RawTensor>;
+  grads?: Record<string, RawTensor>;
+}
+
 export interface RawModule {
   HEAPF32: Float32Array;
   HEAPU8: Uint8Array;
-  _tensorCreate(shape: number[]): RawTensor | null;
+  /** A new tensor of shape `dims` for `values` numbers (-1: zeroed), or the core's error. */
+  _tensorCreate(dims: number[], values: number, op: string, arg: string): { error?: RawError; tensor?: RawTensor };
+  /** Whether `values` numbers fill shape `dims`: `{}` or the core's error. */
+  _shapeCheck(dims: number[], values: number, op: string, arg: string): { error?: RawError };
   _formulaCompile(text: string): { error?: RawError; formula?: RawFormula };
-  _eval(
+  /** Every op call: inputs and params by name, checked and run by the core. */
+  _call(
     id: string,
     names: string[],
     tensors: RawTensor[],
     paramNames: string[],
-    paramValues: number[],
-    out: RawTensor | null,
-  ): { error?: RawError; tensor?: RawTensor; aux?: Record<string, RawTensor> };
-  _grad(
-    id: string,
-    names: string[],
-    tensors: RawTensor[],
-    paramNames: string[],
-    paramValues: number[],
-    upstream: RawTensor | null,
-    outs: Record<string, RawTensor> | undefined,
-  ): { error?: RawError; grads?: Record<string, RawTensor> };
+    paramValues: (number | string)[],
+    options: {
+      backward: boolean;
+      value: boolean;
+      out: RawTensor | null;
+      upstream: RawTensor | null;
+      gradNames: string[];
+      gradTensors: RawTensor[];
+    },
+  ): RawCallResult;
   _listOps(): RawOpMeta[];
+  /** The core's error code names, in table order. */
+  _errorCodes(): string[];
   _heapUsed(): number;
   _target(): string;
-  _maxElements(): number;
+  _limits(): { maxRank: number; maxElements: number };
 }
 
 export type RawFactory = (opts: {

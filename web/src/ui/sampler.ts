@@ -1,4 +1,4 @@
-// Turns an op into plottable curves: one eval and one grad call over the
+// Turns an op into plottable curves: one value-and-gradient call over the
 // whole x grid, never one call per point. No DOM here; the engine does all
 // the math, this file only lays out inputs and picks outputs.
 import type { Dlmath, OpId, OpMeta, Params, Result } from '../engine/index.js';
@@ -51,22 +51,20 @@ export function extraInputs(op: OpMeta): string[] {
 
 export type AnyInputs = Record<string, { shape: number[]; data: Float32Array }>;
 
-function evalOp(dl: Dlmath, op: OpMeta, inputs: AnyInputs, params: Params): Result {
-  return dl.eval(op.id as OpId, inputs as never, params as never);
-}
-
-function gradOp(
+// f and the gradient with respect to the first input, from one engine call
+// (one forward pass).
+function valueAndGrad(
   dl: Dlmath,
   op: OpMeta,
   inputs: AnyInputs,
   params: Params,
   upstream?: { shape: number[]; data: Float32Array },
-): Result {
-  const grads = dl.grad(op.id as OpId, inputs as never, params as never, upstream) as Record<string, Result>;
+): { y: Result; g: Result } {
+  const { value, grads } = dl.evalWithGrad(op.id as OpId, inputs as never, params as never, upstream);
   const name = op.inputs[0]!.name;
-  const g = grads[name];
+  const g = (grads as Record<string, Result>)[name];
   if (!g) throw new Error(`op '${op.id}': the engine returned no gradient for input '${name}'`);
-  return g;
+  return { y: value, g };
 }
 
 function column(data: Float32Array, rows: number, stride: number): Float32Array {
@@ -77,7 +75,7 @@ function column(data: Float32Array, rows: number, stride: number): Float32Array 
 }
 
 /**
- * Samples f and f' of an op over the grid `xs` with two engine calls.
+ * Samples f and f' of an op over the grid `xs` with one engine call.
  * Throws the engine's DlmathError on bad params or shapes.
  * @param dl - the engine
  * @param op - registry metadata
@@ -90,9 +88,8 @@ export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32
   const name = op.inputs[0]!.name;
   if (mode === 'elementwise') {
     const inputs = { [name]: { shape: [n], data: xs } };
-    const f = evalOp(dl, op, inputs, setup.params).data;
-    const df = gradOp(dl, op, inputs, setup.params).data;
-    return { x: xs, f, df, call: { inputs, stride: { f: 1, df: 1 } } };
+    const { y, g } = valueAndGrad(dl, op, inputs, setup.params);
+    return { x: xs, f: y.data, df: g.data, call: { inputs, stride: { f: 1, df: 1 } } };
   }
   if (mode === 'rowwise') {
     const w = 1 + setup.row.length;
@@ -102,14 +99,13 @@ export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32
       rows.set(setup.row, i * w + 1);
     }
     const inputs = { [name]: { shape: [n, w], data: rows } };
-    const y = evalOp(dl, op, inputs, setup.params);
     // The output row is as wide as the input ('same'), half of it ('half') or
     // a scalar ('drop'); output[0] is the first entry of each row either way.
-    const outW = y.data.length / n;
-    const oneHot = new Float32Array(y.data.length);
+    const outW = op.rowOut === 'same' ? w : op.rowOut === 'half' ? Math.floor(w / 2) : 1;
+    const oneHot = new Float32Array(n * outW);
     for (let i = 0; i < n; ++i) oneHot[i * outW] = 1;
-    const upstream = { shape: y.shape, data: oneHot };
-    const g = gradOp(dl, op, inputs, setup.params, upstream);
+    const upstream = { shape: op.rowOut === 'drop' ? [n] : [n, outW], data: oneHot };
+    const { y, g } = valueAndGrad(dl, op, inputs, setup.params, upstream);
     return {
       x: xs,
       f: column(y.data, n, outW),
@@ -128,12 +124,11 @@ export function sampleCurves(dl: Dlmath, op: OpMeta, mode: PlotMode, xs: Float32
     const shape = (shapes.get(extra) ?? [1]).map(() => 1);
     inputs[extra] = { shape, data: new Float32Array(1).fill(setup.inputs[extra] ?? EXTRA_INPUT_DEFAULT) };
   }
-  const y = evalOp(dl, op, inputs, setup.params);
+  const { y, g } = valueAndGrad(dl, op, inputs, setup.params);
   if (y.data.length !== n)
     throw new Error(
       `op '${op.id}' gives ${y.data.length} outputs for ${n} grid points; it cannot be plotted against x`,
     );
-  const g = gradOp(dl, op, inputs, setup.params);
   return { x: xs, f: y.data, df: g.data, call: { inputs, stride: { f: 1, df: 1 } } };
 }
 
