@@ -31,7 +31,7 @@ build_wasm() {
   node scripts/gen-ops.mjs
   npx tsc -p web/tsconfig.lib.json
   mkdir -p web/dist/lib/gen
-  cp web/src/engine/gen/dlmath_wasm.mjs web/src/engine/gen/dlmath_wasm.wasm web/dist/lib/gen/
+  cp web/src/engine/gen/dlmath_wasm.mjs web/src/engine/gen/dlmath_wasm.wasm web/src/engine/gen/ops.json web/dist/lib/gen/
   # The package's custom elements (dist/elements), which import the engine above.
   npx vite build --config web/vite.elements.config.ts --logLevel warn
 }

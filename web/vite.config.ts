@@ -71,21 +71,25 @@ export function woff2Only(): Plugin {
   };
 }
 
-// The wasm starts downloading with the HTML, beside the scripts that will
-// ask for it: a preload the engine's fetch() (same origin, credentials
-// 'same-origin', hence `crossorigin`) then finds in the cache.
-function preloadWasm(): Plugin {
+// The wasm and the catalogue (ops.json) start downloading with the HTML,
+// beside the scripts that will ask for them: preloads that the engine's
+// fetch() calls (same origin, credentials 'same-origin', hence `crossorigin`)
+// then find in the cache.
+function preloadEngine(): Plugin {
   return {
-    name: 'dlmath-preload-wasm',
+    name: 'dlmath-preload-engine',
     apply: 'build',
     transformIndexHtml: {
       order: 'post',
-      handler: (_html, ctx) => {
-        const wasm = Object.keys(ctx.bundle ?? {}).find((f) => f.endsWith('.wasm'));
-        if (!wasm) return [];
-        const attrs = { rel: 'preload', href: `./${wasm}`, as: 'fetch', type: 'application/wasm', crossorigin: '' };
-        return [{ tag: 'link', attrs, injectTo: 'head' }];
-      },
+      // Only the playground: a documentation page loads the engine when an element comes into view.
+      handler: (_html, ctx) =>
+        Object.keys(ctx.path.endsWith('/index.html') ? (ctx.bundle ?? {}) : {})
+          .filter((f) => /dlmath_wasm.*\.wasm$|ops.*\.json$/.test(f))
+          .map((f) => ({
+            tag: 'link',
+            attrs: { rel: 'preload', href: `./${f}`, as: 'fetch', crossorigin: '' },
+            injectTo: 'head' as const,
+          })),
     },
   };
 }
@@ -127,7 +131,7 @@ export function precompress(): Plugin {
 export default defineConfig({
   root,
   base: './',
-  plugins: [cspMeta(), woff2Only(), preloadWasm(), precompress()],
+  plugins: [cspMeta(), woff2Only(), preloadEngine(), precompress()],
   server: { host: '127.0.0.1', port: 5173, strictPort: false },
   preview: { host: '127.0.0.1', port: 4173, strictPort: false },
   build: {

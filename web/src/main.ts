@@ -3,12 +3,13 @@
 // HTML), load the shell's code (KaTeX is most of it) and, on the start page,
 // the live figure's; then start the playground. This module imports little,
 // so it runs early and the wasm compiles while the rest arrives.
-import { loadDlmath, type Dlmath } from './engine/index.js';
+import { loadCatalogue, loadDlmath, type Dlmath } from './engine/index.js';
 import { parseHash } from './state/store.js';
 import { labelHeader } from './ui/header.js';
 import { initialLang, LABELS, LANGS, type Lang } from './ui/i18n.js';
 import type { PlaygroundState } from './ui/playground.js';
 import { applyTheme, storedTheme, THEMES, type Theme } from './ui/theme.js';
+import { VIEWS } from './views/index.js';
 import './ui/style.css';
 
 declare global {
@@ -77,7 +78,14 @@ async function main(): Promise<void> {
   // The start page's figure: its code arrives while the engine loads.
   const engine = loadDlmath();
   const shell = import('./ui/playground.js');
-  if (!link.get('e')) void import('./views/start.js');
+  // The page's own view: the start page's figure, or an entry's family view as soon as the catalogue
+  // (a small file, preloaded by the HTML) says which family it is.
+  const page = link.get('e');
+  if (!page) void import('./views/start.js');
+  else
+    void loadCatalogue()
+      .then((ops) => VIEWS[ops.find((o) => o.id === page)?.family ?? '']?.())
+      .catch(() => undefined); // the engine's own load reports a missing catalogue
   try {
     const dl = await engine;
     // Read by `npm run bench` (bench/load.mjs): the engine compiled and its catalogue read.
