@@ -85,3 +85,105 @@ export const PLAIN_JS = {
     },
   },
 };
+
+// ---- training: a TF-Playground-style network --------------------------------------
+
+const ACTIVATIONS = {
+  tanh: { f: Math.tanh, df: (x, y) => 1 - y * y },
+  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
+};
+
+/**
+ * A multilayer perceptron as tensorflow/playground's nn.ts builds one: an
+ * object per neuron and per link, forward and backward one example at a
+ * time, gradients accumulated over the batch, then an SGD update. Hidden
+ * layers use `activation`, the output is linear; the loss is dlmath's mse
+ * (mean over the batch of (out - y)^2, one output).
+ */
+export class PlaygroundNet {
+  /**
+   * @param layers - [{weight: {shape: [out, in], data}, bias: {data}}] per linear layer
+   * @param activation - 'tanh' or 'relu'
+   * @param lr - SGD learning rate
+   */
+  constructor(layers, activation, lr) {
+    this.act = ACTIVATIONS[activation];
+    this.lr = lr;
+    const inputs = layers[0].weight.shape[1];
+    this.inputs = Array.from({ length: inputs }, () => ({ output: 0, outputs: [] }));
+    let previous = this.inputs;
+    this.layers = layers.map(({ weight, bias }, l) => {
+      const [out, inp] = weight.shape;
+      const nodes = Array.from({ length: out }, (_, j) => {
+        const node = {
+          bias: bias.data[j],
+          links: [],
+          outputs: [],
+          total: 0,
+          output: 0,
+          outputDer: 0,
+          inputDer: 0,
+          accInputDer: 0,
+          linear: l === layers.length - 1,
+        };
+        for (let i = 0; i < inp; ++i) {
+          const link = { source: previous[i], dest: node, weight: weight.data[j * inp + i], accErrorDer: 0 };
+          node.links.push(link);
+          previous[i].outputs.push(link);
+        }
+        return node;
+      });
+      previous = nodes;
+      return nodes;
+    });
+  }
+
+  /**
+   * One SGD step on a batch.
+   * @param x - [batch, inputs] row-major
+   * @param y - [batch] targets
+   * @param batch - rows
+   * @returns the batch's mean squared error before the update
+   */
+  step(x, y, batch) {
+    let loss = 0;
+    const n = this.inputs.length;
+    const out = this.layers[this.layers.length - 1][0];
+    for (let r = 0; r < batch; ++r) {
+      for (let i = 0; i < n; ++i) this.inputs[i].output = x[r * n + i];
+      for (const layer of this.layers)
+        for (const node of layer) {
+          let total = node.bias;
+          for (const link of node.links) total += link.weight * link.source.output;
+          node.total = total;
+          node.output = node.linear ? total : this.act.f(total);
+        }
+      const err = out.output - y[r];
+      loss += err * err;
+      out.outputDer = (2 * err) / batch;
+      for (let l = this.layers.length - 1; l >= 0; --l) {
+        for (const node of this.layers[l]) {
+          node.inputDer = node.linear ? node.outputDer : node.outputDer * this.act.df(node.total, node.output);
+          node.accInputDer += node.inputDer;
+          for (const link of node.links) link.accErrorDer += node.inputDer * link.source.output;
+        }
+        if (l === 0) break;
+        for (const node of this.layers[l - 1]) {
+          let der = 0;
+          for (const link of node.outputs) der += link.weight * link.dest.inputDer;
+          node.outputDer = der;
+        }
+      }
+    }
+    for (const layer of this.layers)
+      for (const node of layer) {
+        node.bias -= this.lr * node.accInputDer;
+        node.accInputDer = 0;
+        for (const link of node.links) {
+          link.weight -= this.lr * link.accErrorDer;
+          link.accErrorDer = 0;
+        }
+      }
+    return loss / batch;
+  }
+}

@@ -8,8 +8,14 @@
 // measures every (op, pass, column) once, so slow drifts of a shared machine
 // hit every column alike.
 //
+// The GEMM rows (bench/gemm.mjs: dlmath's matrix product beside tf.matMul,
+// GFLOP/s) follow in the same table file.
+//
 //   node bench/run.mjs [op ...]      (after `bash scripts/build.sh bench`)
+//   node bench/run.mjs gemm          (only the GEMM rows)
 //   BENCH_QUICK=1 node bench/run.mjs sigmoid softmax    (smoke: 1 round)
+//   node bench/run.mjs training      (only the training rows, bench/train.mjs;
+//                                     a full run ends with them)
 //
 // Knobs: BENCH_ROUNDS (7), BENCH_MS (ms per measurement, 50), BENCH_WARMUP_MS
 // (10). A full run writes build/bench/table.md and results.json; a quick or
@@ -25,7 +31,9 @@ import vm from 'node:vm';
 
 import * as esbuild from 'esbuild';
 
+import { gemmSection } from './gemm.mjs';
 import { PLAIN_JS } from './plain-js.mjs';
+import { trainingSection } from './train.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'build/bench');
@@ -470,43 +478,6 @@ function runNative(bin, ops) {
   return JSON.parse(r.stdout);
 }
 
-// ---- training engine (bench/native.cc --engine) -----------------------------------
-
-// Steps per second of Model::Step on the engine's benchmark models (native
-// best target and forced SSE4), medians of ROUNDS runs, as table lines. The
-// wasm and TensorFlow.js columns arrive with the JS engine.
-function engineSection(bin) {
-  if (!bin) return [];
-  const runs = [];
-  for (let r = 0; r < ROUNDS; ++r) {
-    const args = ['--engine', '--ms', String(TARGET_MS * 4), '--warmup-ms', String(WARMUP_MS)];
-    const res = spawnSync(bin, args, { encoding: 'utf8' });
-    if (res.status !== 0) {
-      log(`${bin} --engine exited with ${res.status}: ${res.stderr}`);
-      return [];
-    }
-    runs.push(JSON.parse(res.stdout));
-  }
-  const t = runs[0].targets;
-  const lines = [
-    '',
-    '## Training engine, steps/s (higher is better)',
-    '',
-    `| model | batch | native ${t.best} | native ${t.sse4} |`,
-    '|---|---:|---:|---:|',
-  ];
-  runs[0].engine.forEach((e, i) => {
-    const m = (k) => median(runs.map((x) => x.engine[i][k]));
-    lines.push(`| ${e.name} | ${e.batch} | ${fmt(m('best'))} | ${fmt(m('sse4'))} |`);
-  });
-  lines.push(
-    '',
-    `Model::Step (forward, loss, backward, gradient norms, optimizer update, diagnostics) on one fixed batch, ` +
-      `median of ${ROUNDS} run(s) of ~${TARGET_MS * 4} ms; matrix products through core/src/gemm.h.`,
-  );
-  return lines;
-}
-
 // ---- formatting -----------------------------------------------------------------
 
 function fmt(v) {
@@ -530,6 +501,8 @@ function ratio(a, b, goal) {
 function artifactTimes() {
   const files = {
     native: 'build/native/dlmath_bench',
+    gemm_native: 'build/native/dlmath_gemm_bench',
+    gemm_wasm: 'build/wasm/dlmath_gemm_bench.cjs',
     wasm: 'web/dist/lib/gen/dlmath_wasm.wasm',
     nosimd: 'build/wasm-nosimd/wasm/dlmath_wasm.wasm',
   };
@@ -556,17 +529,24 @@ function gitDescribe() {
 // ---- main ---------------------------------------------------------------------------
 
 async function main() {
-  const filter = process.argv.slice(2);
+  // 'training' alone runs only the training rows (bench/train.mjs).
+  const args = process.argv.slice(2);
+  const trainingOnly = args.length === 1 && args[0] === 'training';
+  const filter = trainingOnly ? [] : args;
   fs.mkdirSync(out, { recursive: true });
   const built = artifactTimes(); // what loadEngines is about to load / copy
   const env = await loadEngines();
   const { dl, nosimd, tfInfo } = env;
 
   const all = dl.ops().filter(benched);
-  const unknown = filter.filter((id) => !all.some((o) => o.id === id));
+  // "gemm" selects the GEMM rows (bench/gemm.mjs); no filter runs everything.
+  const unknown = filter.filter((id) => id !== 'gemm' && !all.some((o) => o.id === id));
   if (unknown.length)
-    throw new Error(`unknown or unbenched op(s): ${unknown.join(', ')}; available: ${all.map((o) => o.id).join(', ')}`);
-  const ops = filter.length ? all.filter((o) => filter.includes(o.id)) : all;
+    throw new Error(
+      `unknown or unbenched op(s): ${unknown.join(', ')}; available: gemm, training, ${all.map((o) => o.id).join(', ')}`,
+    );
+  const ops = trainingOnly ? [] : filter.length ? all.filter((o) => filter.includes(o.id)) : all;
+  const withGemm = !trainingOnly && (!filter.length || filter.includes('gemm'));
   log(`${ops.length} ops (${ops.map((o) => o.id).join(', ')}); ${ROUNDS} round(s) of ${TARGET_MS} ms per measurement`);
 
   const heap0 = dl.heapUsed();
@@ -594,7 +574,7 @@ async function main() {
     const t0 = performance.now();
     // Alternate native first / JS first so neither always follows the other.
     const nativeRound = () => {
-      if (!env.nativeBin) return;
+      if (!env.nativeBin || !ops.length) return;
       try {
         const nat = runNative(env.nativeBin, ops);
         nativeTargets = nat.targets;
@@ -649,6 +629,26 @@ async function main() {
     loads.push(os.loadavg()[0]);
     log(`round ${r + 1}/${ROUNDS}: ${s.toFixed(1)} s, load average ${loads.at(-1).toFixed(1)}`);
   }
+  const gemm = withGemm
+    ? gemmSection({
+        root,
+        out,
+        tfside: env.tfside,
+        rounds: ROUNDS,
+        targetMs: TARGET_MS,
+        warmupMs: WARMUP_MS,
+        measure,
+        median,
+        gc,
+        fmt,
+        ratio,
+        inputValues,
+        checkSums,
+        sumsDiff,
+        agreeTol: AGREE_TOL,
+        log,
+      })
+    : null;
   const totalS = (performance.now() - started) / 1e3;
 
   // Leak checks.
@@ -713,6 +713,7 @@ async function main() {
       .join(', ')}.`,
   );
   lines.push('');
+  const opTableStart = lines.length; // a GEMM-only run keeps only the lines above
   const head = [
     'op',
     'pass',
@@ -820,11 +821,33 @@ async function main() {
     .concat(leaks.map((l) => `leak: ${l}`))
     .concat(rebuilt);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
-  lines.push(...engineSection(env.nativeBin));
+  if (!cases.length) lines.splice(opTableStart);
+  if (gemm) lines.push(...gemm.lines);
+  let training = null;
+  if (!filter.length || trainingOnly) {
+    training = trainingSection(env, {
+      measure,
+      median,
+      fmt,
+      ratio,
+      gc,
+      log,
+      ROUNDS,
+      TARGET_MS,
+      WARMUP_MS,
+      spawnNative: (nativeArgs) => {
+        const r = spawnSync(env.nativeBin, nativeArgs, { encoding: 'utf8' });
+        if (r.status === 0) return JSON.parse(r.stdout);
+        log(`${env.nativeBin} ${nativeArgs.join(' ')} exited with ${r.status}: ${r.stderr}`);
+        return null;
+      },
+    });
+    lines.push(...training.lines);
+  }
   lines.push('', `Run time: ${totalS.toFixed(0)} s${quick ? ' (BENCH_QUICK=1: smoke run, not for quoting)' : ''}.`);
   const table = lines.join('\n') + '\n';
 
-  const suffix = quick || filter.length || ROUNDS !== 7 ? '.partial' : '';
+  const suffix = quick || args.length || ROUNDS !== 7 ? '.partial' : '';
   const tableFile = path.join(out, `table${suffix}.md`);
   const jsonFile = path.join(out, `results${suffix}.json`);
   fs.writeFileSync(tableFile, table);
@@ -863,6 +886,8 @@ async function main() {
         })),
         medians: med,
         raw,
+        training: training && { raw: training.raw, targets: training.targets },
+        gemm: gemm?.json ?? null,
         leaks,
       },
       null,

@@ -147,6 +147,18 @@ export async function initTf(wasmDir) {
   };
 }
 
+/**
+ * Reads a kernel's output through the backend's heap view (no copy): proves
+ * the values exist without paying dataSync's copy, which is not a view in the
+ * wasm backend (readSync slices HEAPU8). The kernels run synchronously inside
+ * the op call anyway.
+ * @param t - the output tensor
+ */
+function touch(t) {
+  const backend = tf.backend();
+  return typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(t)[0] : t.dataSync()[0];
+}
+
 /** Live tensors, for the leak check. */
 export function numTensors() {
   return tf.memory().numTensors;
@@ -180,13 +192,6 @@ export function makeCase(id, inputs, params, wantGrad) {
   const upload = () => Object.fromEntries(uploaded.map((i) => [i.name, tf.tensor(i.data, i.shape, 'float32')]));
   const disposeAll = (t) => Object.values(t).forEach((v) => v.dispose());
   const resident = upload();
-  const backend = tf.backend();
-  // Reads the output through the backend's heap view (no copy): proves the
-  // values exist without paying dataSync's copy, which is not a view in the
-  // wasm backend (readSync slices HEAPU8). The kernels run synchronously
-  // inside the op call anyway.
-  const touch = (t) =>
-    typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(t)[0] : t.dataSync()[0];
 
   let dy = null;
   const c = {
@@ -241,4 +246,100 @@ export function makeCase(id, inputs, params, wantGrad) {
     };
   }
   return c;
+}
+
+/**
+ * A training loop as TF.js users write it: the layers' weights as
+ * tf.variable, the forward pass in tfjs-core ops, `optimizer.minimize` once
+ * per step on a resident batch.
+ * @param job - {layers: [{weight: {shape: [out, in], data}, bias: {data}}],
+ *   activation: 'tanh' | 'relu' (hidden layers; the output is linear),
+ *   loss: 'mse' | 'cross_entropy' (softmax cross-entropy on class indices),
+ *   optimizer: {id: 'sgd' | 'adam', lr}, x: {shape, data}, y: {data, classes}}
+ * @returns {step(wantLoss): number | undefined, dispose(), note}
+ */
+export function makeTrainCase({ layers, activation, loss, optimizer, x, y }) {
+  const act = { tanh: tf.tanh, relu: tf.relu }[activation];
+  if (!act) throw new Error(`no TF.js peer for activation '${activation}'`);
+  const vars = layers.map(({ weight, bias }) => ({
+    w: tf.variable(tf.tensor2d(weight.data, weight.shape)),
+    b: tf.variable(tf.tensor1d(bias.data)),
+  }));
+  const xs = tf.tensor2d(x.data, x.shape);
+  const ys =
+    loss === 'mse'
+      ? tf.tensor2d(y.data, [x.shape[0], y.data.length / x.shape[0]])
+      : tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(y.data), 'int32'), y.classes), 'float32'));
+  const opt =
+    optimizer.id === 'sgd'
+      ? tf.train.sgd(optimizer.lr)
+      : optimizer.id === 'adam'
+        ? tf.train.adam(optimizer.lr, 0.9, 0.999, 1e-8)
+        : null;
+  if (!opt) throw new Error(`no TF.js peer for optimizer '${optimizer.id}'`);
+  const forward = () =>
+    vars.reduce((h, v, i) => {
+      const z = tf.add(tf.matMul(h, v.w, false, true), v.b);
+      return i < vars.length - 1 ? act(z) : z;
+    }, xs);
+  const lossFn =
+    loss === 'mse'
+      ? () => tf.losses.meanSquaredError(ys, forward())
+      : loss === 'cross_entropy'
+        ? () => tf.losses.softmaxCrossEntropy(ys, forward())
+        : null;
+  if (!lossFn) throw new Error(`no TF.js peer for loss '${loss}'`);
+  return {
+    note:
+      '`optimizer.minimize(() => loss(ys, forward(xs)))` with the weights as `tf.variable` ([out, in], `tf.matMul(h, W, false, true)`), ' +
+      'x and y resident, `tf.train.sgd(lr)` / `tf.train.adam(lr, 0.9, 0.999, 1e-8)`, `tf.losses.meanSquaredError` / `softmaxCrossEntropy` on one-hot labels made once',
+    step(wantLoss) {
+      const cost = opt.minimize(lossFn, wantLoss);
+      if (!cost) return undefined;
+      const v = cost.dataSync()[0];
+      cost.dispose();
+      return v;
+    },
+    dispose() {
+      for (const v of vars) {
+        v.w.dispose();
+        v.b.dispose();
+      }
+      xs.dispose();
+      ys.dispose();
+      opt.dispose();
+      },
+    };
+  }
+
+/**
+ * Kernel-only timing of `tf.matMul(a, b, transposeA, transposeB)` on
+ * resident tensors (the GEMM rows of bench/gemm.mjs).
+ * @param a - {data: Float32Array, shape: [rows, cols]} as stored
+ * @param b - the same for the second operand
+ * @param transposeA - multiply by the transpose of a
+ * @param transposeB - multiply by the transpose of b
+ */
+export function makeMatMul(a, b, transposeA, transposeB) {
+  const ta = tf.tensor(a.data, a.shape, 'float32');
+  const tb = tf.tensor(b.data, b.shape, 'float32');
+  const product = () => tf.matMul(ta, tb, transposeA, transposeB);
+  return {
+    kernel() {
+      const y = product();
+      touch(y);
+      y.dispose();
+    },
+    /** The product, copied out. */
+    values() {
+      const y = product();
+      const v = y.dataSync();
+      y.dispose();
+      return v;
+    },
+    dispose() {
+      ta.dispose();
+      tb.dispose();
+    },
+  };
 }

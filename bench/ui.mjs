@@ -3,12 +3,15 @@
 // moves a param slider once per animation frame for FRAMES frames, and
 // reports the cost of each update (the input handler plus the shell's
 // 'dlmath:render' measure: the engine calls and the plots' redraw) and the
-// frame-to-frame intervals.
+// frame-to-frame intervals. Then the worker row: a page animating a canvas
+// while dl.worker() trains (see workerRow below).
 //   node bench/ui.mjs            (after `bash scripts/build.sh wasm`)
+//   node bench/ui.mjs worker     (the worker row only)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
+import { TRAIN_CASES } from './train.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 240);
@@ -23,6 +26,14 @@ const CASES = [
   ['e=scaled_dot_product_attention', 'param-scale-slider', 0.1, 2],
   ['e=layer_norm', 'param-eps-slider', 1e-5, 1],
 ];
+
+// ---- training in a worker while the page animates ---------------------------------
+
+// MLP 2-8-8-1 tanh, SGD, MSE (bench/train.mjs's small workload), on 1,000
+// points, batches of 10.
+const WORKER_SPEC = TRAIN_CASES[0].spec;
+const WORKER_SECONDS = Number(process.env.BENCH_WORKER_S ?? 4);
+const WORKER_ROUNDS = Number(process.env.BENCH_WORKER_ROUNDS ?? 3);
 
 const quantile = (a, q) => {
   const s = [...a].sort((x, y) => x - y);
@@ -50,8 +61,10 @@ const browser = await chromium.launch({
   ],
 });
 const rows = [];
+const workerOnly = process.argv[2] === 'worker';
+let worker = null;
 try {
-  for (const [hash, slider, lo, hi] of CASES) {
+  for (const [hash, slider, lo, hi] of workerOnly ? [] : CASES) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${url}#${hash}`);
     await page.waitForFunction(() => (window.dlmathApp?.state().renders ?? 0) > 0, null, { timeout: 60_000 });
@@ -96,15 +109,130 @@ try {
     );
     await page.close();
   }
+  worker = await workerRow(browser, url);
 } finally {
   await browser.close();
   await server.close();
 }
-console.log(
-  `Live updates while dragging (${FRAMES} frames, one input event per frame; element-wise plots have 2,001 points):\n`,
-);
-console.log(
-  '| page | slider | updates | update ms p50 | update ms p95 | frame interval ms p50 / p95 | frames > 25 ms |',
-);
-console.log('|---|---|--:|--:|--:|--:|--:|');
-for (const r of rows) console.log(r);
+if (!workerOnly) printSliders();
+printWorker(worker);
+
+function printSliders() {
+  console.log(
+    `Live updates while dragging (${FRAMES} frames, one input event per frame; element-wise plots have 2,001 points):\n`,
+  );
+  console.log(
+    '| page | slider | updates | update ms p50 | update ms p95 | frame interval ms p50 / p95 | frames > 25 ms |',
+  );
+  console.log('|---|---|--:|--:|--:|--:|--:|');
+  for (const r of rows) console.log(r);
+}
+
+/**
+ * In one page: the engine's raw fit rate on the main thread (page frozen
+ * meanwhile), then a fit of ~WORKER_SECONDS in dl.worker() while a canvas is
+ * redrawn every animation frame; rounds alternate the two.
+ * @returns {raw: steps/s[], worker: steps/s[], intervals: ms[], blocked: ms[], messages}
+ */
+async function workerRow(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(url);
+  await page.waitForFunction(() => window.dlmathApp?.dl !== undefined, null, { timeout: 60_000 });
+  const r = await page.evaluate(
+    async ([spec, seconds, rounds]) => {
+      const dl = window.dlmathApp.dl;
+      const n = 1000;
+      const x = new Float32Array(2 * n).map((_, i) => Math.sin(i * 12.9898) * 2);
+      const y = new Float32Array(n).map((_, i) => Math.sin(x[2 * i]) * Math.cos(x[2 * i + 1]));
+      const options = { batchSize: 10, shuffle: true };
+      const canvas = document.body.appendChild(document.createElement('canvas'));
+      canvas.width = 800;
+      canvas.height = 400;
+      const g = canvas.getContext('2d');
+      // What a training page draws per frame: a loss curve of 400 points.
+      const draw = (t) => {
+        g.clearRect(0, 0, 800, 400);
+        g.beginPath();
+        for (let i = 0; i < 400; ++i) g.lineTo(i * 2, 200 + 150 * Math.sin(i / 20 + t / 300));
+        g.stroke();
+      };
+      const animate = () => {
+        const stamps = [];
+        let on = true;
+        const tick = (t) => {
+          stamps.push(t);
+          draw(t);
+          if (on) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+        return () => {
+          on = false;
+          return stamps.slice(1).map((t, k) => t - stamps[k]);
+        };
+      };
+      const out = { raw: [], worker: [], intervals: [], blocked: [], messages: 0, losses: 0 };
+      const trainer = dl.worker();
+      const remote = await trainer.model(spec);
+      // Warm-up of both (wasm tiers up after its first calls): ~1 s each.
+      await remote.fit(x, y, { ...options, epochs: 1000 });
+      const rawFit = (ms) => {
+        const m = dl.model(spec);
+        m.fitBegin(x, y, { ...options, epochs: 1e6 });
+        const t0 = performance.now();
+        let steps = 0;
+        while (performance.now() - t0 < ms) steps += m.fitRun(1000).stepsRun;
+        m.dispose();
+        return steps / ((performance.now() - t0) / 1e3);
+      };
+      rawFit(1000);
+      for (let r = 0; r < rounds; ++r) {
+        // The raw rate: fitRun on the main thread for ~1 s (the page cannot draw meanwhile).
+        const stop = animate();
+        out.raw.push(rawFit(1000));
+        await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+        out.blocked.push(...stop());
+        // The worker, for ~seconds, while the page animates.
+        const epochs = Math.max(1, Math.round((out.raw.at(-1) * seconds) / (n / 10)));
+        const stopW = animate();
+        const t1 = performance.now();
+        const h = await remote.fit(x, y, {
+          ...options,
+          epochs,
+          onProgress: (q) => {
+            ++out.messages;
+            out.losses += q.losses.length;
+          },
+        });
+        out.worker.push(h.steps / ((performance.now() - t1) / 1e3));
+        out.intervals.push(...stopW());
+      }
+      await trainer.terminate();
+      canvas.remove();
+      return out;
+    },
+    [WORKER_SPEC, WORKER_SECONDS, WORKER_ROUNDS],
+  );
+  await page.close();
+  return r;
+}
+
+function printWorker(w) {
+  if (!w) return;
+  const med = (a) => quantile(a, 0.5);
+  const ratio = med(w.worker) / med(w.raw);
+  const p95 = quantile(w.intervals, 0.95);
+  console.log(
+    `\nTraining in a worker while the page animates (headless Chromium, MLP 2-8-8-1 tanh, SGD, batch 10, ${WORKER_ROUNDS} rounds of ~${WORKER_SECONDS} s):\n`,
+  );
+  console.log('| | steps/s (median) | frame interval ms p50 / p95 | goal |');
+  console.log('|---|--:|--:|---|');
+  console.log(
+    `| main-thread fit (the engine's raw rate; the page cannot draw) | ${Math.round(med(w.raw)).toLocaleString('en-US')} | ${quantile(w.blocked, 0.5).toFixed(1)} / ${quantile(w.blocked, 0.95).toFixed(1)} | |`,
+  );
+  console.log(
+    `| dl.worker() fit while the page redraws a canvas every frame | ${Math.round(med(w.worker)).toLocaleString('en-US')} (${(ratio * 100).toFixed(0)} % of raw${ratio < 0.9 ? ' ✗' : ''}) | ${quantile(w.intervals, 0.5).toFixed(1)} / ${p95.toFixed(1)}${p95 > 20 ? ' ✗' : ''} | ≥ 90 % of raw, p95 ≤ 20 ms |`,
+  );
+  console.log(
+    `\nProgress: ${w.messages} messages carrying ${w.losses.toLocaleString('en-US')} per-step losses for ${Math.round(med(w.worker) * WORKER_SECONDS * WORKER_ROUNDS).toLocaleString('en-US')} steps (at most one message per 16 ms).`,
+  );
+}

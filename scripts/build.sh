@@ -3,7 +3,8 @@
 #   wasm   the wasm module, the generated TS op list and the JS package (engine and custom elements)
 #   native the native library and tests
 #   all    both
-#   bench  both, plus the native benchmark driver and the no-SIMD wasm module
+#   bench  both, plus the benchmark drivers (native, and wasm for the GEMM rows)
+#          and the no-SIMD wasm module
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs  # Debian's emcc loads acorn from there
@@ -26,7 +27,7 @@ build_preset() {  # preset
 
 build_wasm() {
   mkdir -p build
-  configure wasm
+  configure wasm "$@"
   build_preset wasm
   node scripts/gen-ops.mjs
   npx tsc -p web/tsconfig.lib.json
@@ -48,7 +49,7 @@ case "${1:-all}" in
   all) build_native && build_wasm ;;
   bench)
     build_native -DDLMATH_BENCH=ON
-    build_wasm
+    build_wasm -DDLMATH_BENCH=ON
     mkdir -p build
     configure wasm-nosimd
     build_preset wasm-nosimd

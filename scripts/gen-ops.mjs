@@ -16,6 +16,7 @@ const factory = (await import(`${meta}.mjs`)).default;
 const mod = await factory({ wasmBinary: fs.readFileSync(`${meta}.wasm`) });
 const ops = mod._listOps();
 const errorCodes = mod._errorCodes();
+const limits = mod._limits();
 fs.writeFileSync(path.join(gen, 'ops.json'), JSON.stringify(ops));
 
 const q = (s) => `'${s}'`;
@@ -27,10 +28,20 @@ const lines = [
   '',
   "/** The core's error codes (status.h), in table order; DlmathError.code is one of them. */",
   `export const ERROR_CODES = [${errorCodes.map(q).join(', ')}] as const;`,
+  `/** The core's limits on what the facade reads from a JS array before the core checks its shape. */`,
+  `export const LIMITS = { maxRank: ${limits.maxRank}, maxElements: ${limits.maxElements} } as const;`,
   '',
   '/** What each entry is (see Dlmath.optimize, .schedule, .init). */',
   'export interface OpKinds {',
   ...ops.map((o) => `  ${o.id}: '${o.kind}';`),
+  '}',
+  '',
+  '/** Family and form of each entry (the training spec types pick layers and losses by them). */',
+  'export interface OpFamilies {',
+  ...ops.map((o) => `  ${o.id}: '${o.family}';`),
+  '}',
+  'export interface OpForms {',
+  ...ops.map((o) => `  ${o.id}: '${o.form}';`),
   '}',
   '',
   '/** Input names of each op. */',

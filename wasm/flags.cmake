@@ -27,3 +27,11 @@ function(dlmath_wasm_test_options target)
     -sASSERTIONS=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB
     -sNODERAWFS=1)
 endfunction()
+
+# Benchmark drivers run by Node (bench/gemm.cc): one self-contained .cjs,
+# no exceptions, nothing that slows the timed code (no ASSERTIONS).
+function(dlmath_wasm_bench_options target)
+  set_target_properties(${target} PROPERTIES SUFFIX ".cjs")
+  target_link_options(${target} PRIVATE -sSINGLE_FILE=1 -sEXIT_RUNTIME=1
+    -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB)
+endfunction()

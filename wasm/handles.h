@@ -47,6 +47,9 @@ emscripten::val ErrorObject(const Status& s);
 // A JS array of numbers as doubles (the core checks them).
 std::vector<double> NumbersFromJs(const emscripten::val& a);
 
+// Heap allocations (malloc & co.) since the module started: alloc_count.cc.
+double Allocations();
+
 }  // namespace dlmath::wasm
 
 #endif  // DLMATH_WASM_HANDLES_H_

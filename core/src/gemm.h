@@ -14,12 +14,22 @@
 //   dW      Gemm(kYes, kNo):  dW += dyᵀ · x
 //
 // M, N or K of 0 is allowed (K = 0 writes zeros unless accumulating). C must
-// not overlap A or B.
+// not overlap A or B. Only the M x N block of C is written (its ldc padding
+// never), and no operand is read past its last element.
 //
-// Memory: packing space is per thread and only grows; GemmReserve() grows it
-// up front so a model built once never allocates in its training step.
-// Returns false only when that space cannot be allocated (then C is not
-// written).
+// Error: each element is a float sum of its K products (plus the old C),
+// |C - exact| <= gamma_{K+1} (|C_old| + sum_k |a_ik b_kj|), gamma_n =
+// n u / (1 - n u), u = 2^-24. A call repeated on the same Highway target
+// gives the same bits (other targets may differ: FMA or not, tile widths).
+//
+// Memory: packing space is per thread and only grows, at most 192 x 256
+// floats (192 KiB; core/src/ops/gemm-inl.h blocks larger products);
+// GemmReserve() grows it up front so a model built once never allocates in
+// its training step. Returns false only when that space cannot be allocated
+// (then C is not written).
+//
+// Kernel: core/src/ops/gemm-inl.h (Highway, XNNPACK's shape: packed panels,
+// one register tile for every orientation).
 #ifndef DLMATH_SRC_GEMM_H_
 #define DLMATH_SRC_GEMM_H_
 

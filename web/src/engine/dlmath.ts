@@ -1,5 +1,7 @@
 import { describe, DlmathError, toError } from './errors.js';
 import { compileFormula, type DlFormula } from './formula.js';
+import { createModel, loadModel, type DlModel, type ModelSpec, type RawTraining, type SavedModel } from './model.js';
+import { DlTrainer, type TrainerOptions } from './worker-client.js';
 import type { OpGrads, OpId, OpInputs, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
 import { DlTensor, heapOf, toResident, type Heap, type InputValue, type Resident } from './tensor.js';
 import type { RawCallResult, RawModule, RawOpMeta, RawTensor } from './wasm.js';
@@ -306,6 +308,39 @@ export class Dlmath {
   /** Bytes in use on the wasm heap (malloc'd), for leak checks. */
   heapUsed(): number {
     return this.#mod._heapUsed();
+  }
+
+  /** Heap allocations (malloc and friends) since the module started: a training step makes none. */
+  allocations(): number {
+    return (this.#mod as RawModule & RawTraining)._allocations();
+  }
+
+  /**
+   * Builds a network trained in the core (see the README's "Training").
+   * @param spec - input width, layers, loss, optimizer, schedule, clip, seed, ...
+   * @returns the model; dispose() it when done
+   * @throws DlmathError naming the layer and field of any mistake, e.g. `layers[2].units`
+   */
+  model(spec: ModelSpec): DlModel {
+    return createModel(this.#mod, spec);
+  }
+
+  /**
+   * Restores a model saved with `model.toJSON()`, bit-exactly.
+   * @param saved - the saved object or its JSON text
+   */
+  loadModel(saved: SavedModel | string): DlModel {
+    return loadModel(this.#mod, saved);
+  }
+
+  /**
+   * Starts a worker (a Web Worker, or a worker thread under Node) that
+   * trains models off the main thread, in its own wasm instance.
+   * @param options - where the worker module and its .wasm are, if moved
+   * @returns the trainer; terminate() it when done
+   */
+  worker(options?: TrainerOptions): DlTrainer {
+    return new DlTrainer(options);
   }
 
   // ---- internals -----------------------------------------------------------

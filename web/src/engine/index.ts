@@ -23,6 +23,43 @@ export {
   type ValueAndGrads,
 } from './dlmath.js';
 export { DlTensor } from './tensor.js';
+export {
+  DlModel,
+  decodeStats,
+  type DiagnosticsLayout,
+  type ActivationId,
+  type DiagnosticsLog,
+  type EpochStats,
+  type FitHistory,
+  type FitOptions,
+  type FitProgress,
+  type InitId,
+  type InitSpec,
+  type LayerInfo,
+  type LayerSpec,
+  type LayerStats,
+  type LossId,
+  type LossSpec,
+  type ModelDescription,
+  type ModelSpec,
+  type ModelStats,
+  type OptimizerId,
+  type OptimizerSpec,
+  type ParameterInfo,
+  type SavedModel,
+  type SavedTensor,
+  type ScheduleId,
+  type ScheduleSpec,
+  type StepResult,
+  type StopReason,
+} from './model.js';
+export {
+  DlTrainer,
+  RemoteModel,
+  type RemoteFitOptions,
+  type TrainerOptions,
+  type TrainProgress,
+} from './worker-client.js';
 export { DlFormula, type FormulaInput, type FormulaParams, type FormulaResult } from './formula.js';
 export { DlmathError, ErrorCode } from './errors.js';
 export { OP_IDS, type OpId } from './gen/ops.js';

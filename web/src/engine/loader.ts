@@ -15,7 +15,8 @@ export interface LoadOptions {
 let cachedEngine: Promise<Dlmath> | undefined;
 let cachedCatalogue: Promise<RawOpMeta[]> | undefined;
 
-const isNode =
+/** @internal True under Node (also in its worker threads). */
+export const isNode =
   typeof process === 'object' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
 
 /** A file's bytes in Node (browsers never call this). */

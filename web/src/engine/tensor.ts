@@ -150,9 +150,18 @@ export function toResident(
   return { raw, owned: true };
 }
 
-// Any accepted input form -> flat numbers and the shape they came in
-// (unchecked: the core checks shapes). Only JS types are checked here.
-function flatten(heap: Heap, value: unknown, op: string, arg: string): { shape: number[]; data: ArrayLike<number> } {
+/** @internal How deep and how large a JS array is read before the core is asked about its shape. */
+export type Limits = Pick<Heap, 'maxRank' | 'maxElements'>;
+
+/**
+ * @internal Any accepted input form -> flat numbers and the shape they came
+ * in (unchecked: the core checks shapes). Only JS types are checked here.
+ * @param heap - the limits (the raw module's, or the generated LIMITS)
+ * @param value - the input
+ * @param op - op id (or call name) for messages
+ * @param arg - input name for messages
+ */
+export function flatten(heap: Limits, value: unknown, op: string, arg: string): { shape: number[]; data: ArrayLike<number> } {
   const where = op
     ? `op '${op}': ${arg === 'upstream' ? 'the upstream gradient' : `input '${arg}'`}`
     : arg
@@ -194,7 +203,7 @@ function isShapeData(v: unknown): v is { shape: unknown; data: unknown } {
 // malformed array costs no deep recursion and no huge allocation.
 function flattenNested(
   value: readonly unknown[],
-  heap: Heap,
+  heap: Limits,
   bad: (code: 'bad_type' | 'bad_shape', why: string) => DlmathError,
 ): { shape: number[]; data: Float32Array | number[] } {
   const shape: number[] = [];

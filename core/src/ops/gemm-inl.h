@@ -1,0 +1,295 @@
+// Matrix product kernel (Highway), the XNNPACK / BLIS shape: the operands
+// are laid out as small panels that look the same in every orientation, and
+// one MR x NR register tile multiplies them. Legend: C[M, N] (+)= op(A)[M, K]
+// op(B)[K, N] (see core/src/gemm.h).
+//
+//   A panel: kMR rows of op(A) over kc steps of k, [kc][rows];
+//   B panel: kNR columns of op(B) over kc steps, [kc][kNR], zero-padded past
+//            N (those lanes are computed, never stored);
+//   tile:    kMR x kNR floats of C in 2 kMR vector accumulators; each k step
+//            is one broadcast of A per row times two vectors of B (MulAdd).
+//
+// Transposed operands change only how the panels are filled (PackPanel), not
+// the tile; a small operand already in panel layout (A^T, B) is read in
+// place. Blocking: K in blocks of at most kGemmKC (a B panel, kc x kNR
+// floats, stays in L1 while every row block of A passes over it), M in blocks
+// of at most kGemmMC rows (their packed A, kc x mc floats, stays in L2 while
+// the B panels go by). Edges: the last row block takes a shorter tile, the
+// last column panel stores its partial vectors by halves; nothing past an
+// operand's last element is read, nothing outside C's M x N block written.
+// Each output element is one sequential sum over k per K block, added to C
+// block after block: error <= gamma_{K+1} (|C| + sum |a||b|), gamma_n =
+// n u / (1 - n u), u = 2^-24.
+
+// Blocking sizes, the same for every target: gemm.cc sizes the packing space
+// for A from them (min(M, kGemmMC) * min(K, kGemmKC) floats).
+#ifndef DLMATH_OPS_GEMM_BLOCKING_
+#define DLMATH_OPS_GEMM_BLOCKING_
+#include <cstddef>
+namespace dlmath {
+inline constexpr size_t kGemmKC = 256;
+inline constexpr size_t kGemmMC = 192;  // a multiple of every target's kMR
+}  // namespace dlmath
+#endif  // DLMATH_OPS_GEMM_BLOCKING_
+
+#if defined(DLMATH_OPS_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef DLMATH_OPS_GEMM_INL_H_
+#undef DLMATH_OPS_GEMM_INL_H_
+#else
+#define DLMATH_OPS_GEMM_INL_H_
+#endif
+
+#include "core/src/ops/simd-inl.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+// On the SCALAR target GCC 12's vectorizer packs the tile's scalar
+// accumulators into SSE registers and, doing so, loads A and B one k step
+// ahead: past the end of the operands (test_gemm's guard pages fault). That
+// target runs only when forced, so it goes without.
+#if HWY_TARGET == HWY_SCALAR && HWY_COMPILER_GCC_ACTUAL
+#pragma GCC push_options
+#pragma GCC optimize("no-tree-vectorize")
+#endif
+namespace dlmath {
+namespace HWY_NAMESPACE {
+
+using GemmTag = hn::ScalableTag<float>;
+inline constexpr size_t kGemmLanes = hn::MaxLanes(GemmTag());
+// Tile: kMR rows x two vectors. 128-bit (SSE4, wasm SIMD128): 4 x 8, eight
+// accumulators cover the add latency without FMA (XNNPACK's choice for wasm
+// on x86); wider targets have FMA and take 6 rows (12 accumulators).
+inline constexpr size_t kNR = 2 * kGemmLanes;
+inline constexpr size_t kMR =
+    HWY_MIN(kGemmLanes <= 4 ? 4 : 6, kNR);  // SCALAR: 2
+static_assert(kGemmMC % kMR == 0, "row blocks must split into whole tiles");
+static_assert(kMR <= kNR,
+              "a panel row (A: kMR, B: kNR) is two vectors at most");
+
+// The first n < lanes of a vector, loaded (the rest 0) or stored, by halves:
+// a few whole-half moves instead of LoadN / StoreN's call to memcpy, which
+// made a partial edge cost more than a full tile in wasm.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadPart(D d, const float* HWY_RESTRICT p, size_t n) {
+#if HWY_TARGET == HWY_SCALAR
+  return n ? hn::LoadU(d, p) : hn::Zero(d);
+#else
+  if constexpr (hn::MaxLanes(d) == 1) {
+    return n ? hn::LoadU(d, p) : hn::Zero(d);
+  } else {
+    const hn::Half<D> dh;
+    constexpr size_t kHalf = hn::MaxLanes(dh);
+    if (n < kHalf) return hn::ZeroExtendVector(d, LoadPart(dh, p, n));
+    return hn::Combine(d, LoadPart(dh, p + kHalf, n - kHalf), hn::LoadU(dh, p));
+  }
+#endif
+}
+template <class D>
+HWY_INLINE void StorePart(D d, hn::Vec<D> v, float* HWY_RESTRICT p, size_t n) {
+#if HWY_TARGET == HWY_SCALAR
+  if (n) hn::StoreU(v, d, p);
+#else
+  if constexpr (hn::MaxLanes(d) == 1) {
+    if (n) hn::StoreU(v, d, p);
+  } else {
+    const hn::Half<D> dh;
+    constexpr size_t kHalf = hn::MaxLanes(dh);
+    if (n < kHalf) return StorePart(dh, hn::LowerHalf(dh, v), p, n);
+    hn::StoreU(hn::LowerHalf(dh, v), dh, p);
+    StorePart(dh, hn::UpperHalf(dh, v), p + kHalf, n - kHalf);
+  }
+#endif
+}
+
+// o[0, min(w, lanes)) = s[0, n) followed by zeros; n = 0 reads nothing.
+HWY_INLINE void PackVector(GemmTag d, const float* HWY_RESTRICT s, size_t n,
+                           size_t w, float* HWY_RESTRICT o) {
+  const auto v = n >= kGemmLanes ? hn::LoadU(d, s) : LoadPart(d, s, n);
+  if (w >= kGemmLanes) {
+    hn::StoreU(v, d, o);
+  } else {
+    StorePart(d, v, o, w);
+  }
+}
+
+// dst[k * w + x] = element (k, x) of the source, for k < kc and x < n, and 0
+// for n <= x < w. The source holds (k, x) at src[k * ld + x] (k_major) or at
+// src[x * ld + k]; nothing outside those n rows or columns is read.
+HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
+                          bool k_major, size_t kc, size_t n, size_t w,
+                          float* HWY_RESTRICT dst) {
+  const GemmTag d;
+  if (k_major) {
+    // Two vectors at most per row (w <= kNR), written out: as a loop, clang
+    // turns the copy into a call to memcpy, which wasm runs 4 bytes at a
+    // time (it made packing cost a third of the product).
+    for (size_t k = 0; k < kc; ++k) {
+      const float* s = src + k * ld;
+      float* o = dst + k * w;
+      PackVector(d, s, n, w, o);
+      if (w > kGemmLanes)
+        PackVector(d, s + kGemmLanes, n > kGemmLanes ? n - kGemmLanes : 0,
+                   w - kGemmLanes, o + kGemmLanes);
+    }
+    return;
+  }
+  // Transposing: the padding first (only B panels have any: two whole
+  // vectors a row), then 4 x 4 blocks through 128-bit registers over it, the
+  // edges one by one.
+  if (n < w)
+    for (size_t k = 0; k < kc; ++k) {
+      hn::StoreU(hn::Zero(d), d, dst + k * w);
+      hn::StoreU(hn::Zero(d), d, dst + k * w + kGemmLanes);
+    }
+  auto one_by_one = [&](size_t x0, size_t x1, size_t k0) {
+    for (size_t x = x0; x < x1; ++x)
+      for (size_t k = k0; k < kc; ++k) dst[k * w + x] = src[x * ld + k];
+  };
+  size_t x = 0;
+#if HWY_TARGET != HWY_SCALAR
+  const hn::CappedTag<float, 4> d4;
+  for (; x + 4 <= n; x += 4) {
+    const float* s = src + x * ld;
+    size_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      const auto r0 = hn::LoadU(d4, s + k), r1 = hn::LoadU(d4, s + ld + k);
+      const auto r2 = hn::LoadU(d4, s + 2 * ld + k);
+      const auto r3 = hn::LoadU(d4, s + 3 * ld + k);
+      // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
+      // upper halves; column k + j is then two halves of them.
+      const auto t0 = hn::InterleaveLower(d4, r0, r1);
+      const auto t1 = hn::InterleaveLower(d4, r2, r3);
+      const auto t2 = hn::InterleaveUpper(d4, r0, r1);
+      const auto t3 = hn::InterleaveUpper(d4, r2, r3);
+      float* o = dst + k * w + x;
+      hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
+      hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
+      hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
+      hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
+    }
+    one_by_one(x, x + 4, k);
+  }
+#endif
+  one_by_one(x, n, 0);
+}
+
+// c[0, n) (+)= v, n <= lanes; n == 0 touches nothing.
+HWY_INLINE void StoreTileVector(GemmTag d, hn::Vec<GemmTag> v, float* c,
+                                size_t n, bool load_c) {
+  if (n == kGemmLanes) {
+    if (load_c) v = hn::Add(hn::LoadU(d, c), v);
+    hn::StoreU(v, d, c);
+  } else if (n != 0) {
+    if (load_c) v = hn::Add(LoadPart(d, c, n), v);
+    StorePart(d, v, c, n);
+  }
+}
+
+// kc steps of one operand of a tile: element (k, x) at p[k * ks + x], x
+// over the tile's rows (A) or columns (B).
+struct GemmPanel {
+  const float* p;
+  size_t ks;
+};
+
+// C[kRows, cols] (+)= A panel [kc][kRows] x B panel [kc][kNR], cols <= kNR.
+// load_c: add to C (accumulating, or a later K block) instead of storing.
+template <size_t kRows>
+HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
+                         float* HWY_RESTRICT c, size_t ldc, size_t cols,
+                         bool load_c) {
+  const GemmTag d;
+  using V = hn::Vec<GemmTag>;
+  V acc0[kRows], acc1[kRows];
+  for (size_t r = 0; r < kRows; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+  const float* HWY_RESTRICT ak = a.p;
+  const float* HWY_RESTRICT bk = b.p;
+  for (size_t k = 0; k < kc; ++k, ak += a.ks, bk += b.ks) {
+    const V b0 = hn::LoadU(d, bk);
+    const V b1 = hn::LoadU(d, bk + kGemmLanes);
+    for (size_t r = 0; r < kRows; ++r) {
+      const V ar = hn::Set(d, ak[r]);
+      acc0[r] = hn::MulAdd(ar, b0, acc0[r]);
+      acc1[r] = hn::MulAdd(ar, b1, acc1[r]);
+    }
+  }
+  const size_t cols1 = cols > kGemmLanes ? cols - kGemmLanes : 0;
+  for (size_t r = 0; r < kRows; ++r) {
+    StoreTileVector(d, acc0[r], c + r * ldc, cols - cols1, load_c);
+    StoreTileVector(d, acc1[r], c + r * ldc + kGemmLanes, cols1, load_c);
+  }
+}
+
+// GemmTile for the row count known only at run time (the last row block).
+template <size_t kRows = kMR>
+HWY_INLINE void GemmTileRows(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
+                             float* c, size_t ldc, size_t cols, bool load_c) {
+  if constexpr (kRows > 1) {
+    if (rows < kRows)
+      return GemmTileRows<kRows - 1>(rows, a, b, kc, c, ldc, cols, load_c);
+  }
+  GemmTile<kRows>(a, b, kc, c, ldc, cols, load_c);
+}
+
+// The size of the fewest blocks of at most `most` that cover n, as even as
+// possible (K = 784 runs as 4 x 196, not 3 x 256 + 16).
+HWY_INLINE size_t EvenBlock(size_t n, size_t most) {
+  return n <= most ? n : hwy::DivCeil(n, hwy::DivCeil(n, most));
+}
+
+// Operands up to this size whose layout already is the panels' (A^T: the rows
+// of op(A) side by side; B: the columns of op(B) side by side) are read in
+// place: packing them would only copy what is already in L1. Small products
+// then pack only what they transpose.
+inline constexpr size_t kInPlaceFloats = 4096;
+
+// C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
+// op is the transpose. ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats
+// for the packed A block.
+HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
+                              size_t K, const float* A, size_t lda,
+                              const float* B, size_t ldb, float* C, size_t ldc,
+                              bool accumulate, float* ap) {
+  const size_t mc = hwy::RoundUpTo(EvenBlock(M, kGemmMC), kMR);
+  const size_t kcb = EvenBlock(K, kGemmKC);
+  const bool a_in_place = a_trans && K * lda <= kInPlaceFloats;
+  const bool b_in_place = !b_trans && K * ldb <= kInPlaceFloats;
+  HWY_ALIGN float bp[kGemmKC * kNR];
+  for (size_t i0 = 0; i0 < M; i0 += mc) {
+    const size_t m = HWY_MIN(mc, M - i0);
+    for (size_t k0 = 0; k0 < K; k0 += kcb) {
+      const size_t kc = HWY_MIN(kcb, K - k0);
+      for (size_t ib = 0; ib < m && !a_in_place; ib += kMR) {
+        const size_t i = i0 + ib, rows = HWY_MIN(kMR, m - ib);
+        PackPanel(a_trans ? A + k0 * lda + i : A + i * lda + k0, lda, a_trans,
+                  kc, rows, rows, ap + ib * kc);
+      }
+      for (size_t j0 = 0; j0 < N; j0 += kNR) {
+        const size_t cols = HWY_MIN(kNR, N - j0);
+        GemmPanel b{B + k0 * ldb + j0, ldb};
+        if (!b_in_place || cols < kNR) {  // a partial panel needs padding
+          PackPanel(b_trans ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb,
+                    !b_trans, kc, cols, kNR, bp);
+          b = {bp, kNR};
+        }
+        for (size_t ib = 0; ib < m; ib += kMR) {
+          const size_t rows = HWY_MIN(kMR, m - ib);
+          const GemmPanel a = a_in_place
+                                  ? GemmPanel{A + k0 * lda + i0 + ib, lda}
+                                  : GemmPanel{ap + ib * kc, rows};
+          GemmTileRows(rows, a, b, kc, C + (i0 + ib) * ldc + j0, ldc, cols,
+                       accumulate || k0 > 0);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace dlmath
+#if HWY_TARGET == HWY_SCALAR && HWY_COMPILER_GCC_ACTUAL
+#pragma GCC pop_options
+#endif
+HWY_AFTER_NAMESPACE();
+
+#endif  // DLMATH_OPS_GEMM_INL_H_

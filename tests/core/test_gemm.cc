@@ -1,0 +1,346 @@
+// Gemm (core/src/gemm.h) against a float64 reference on every compiled
+// Highway target: all four orientations, with and without accumulate, over
+// shapes around every tile and block edge, leading dimensions larger than
+// the rows, operands that end at an inaccessible page (natively) or at NaN
+// guards (wasm), C's padding never written, and no allocation after
+// GemmReserve.
+//
+// Error bound: each C element is a sum of K products (and the old C when
+// accumulating) rounded in float, so |got - ref| <= gamma_{K+1} (|C0| +
+// sum_k |a_ik b_kj|), gamma_n = n u / (1 - n u), u = 2^-24 (Higham,
+// "Accuracy and Stability of Numerical Algorithms", 3.1). A dropped, doubled
+// or misplaced product is off by about |a b|, far above that bound.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "core/src/gemm.h"
+#include "tests/core/testing.h"
+
+#if defined(__EMSCRIPTEN__)
+#define DLMATH_TEST_GUARD_PAGES 0
+#else
+#define DLMATH_TEST_GUARD_PAGES 1
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <thread>
+#endif
+
+// Counting allocator hook: every operator new of this program (Gemm's packing
+// space included) goes through here.
+namespace {
+std::atomic<size_t> allocations{0};
+std::atomic<bool> fail_allocations{false};  // simulates an exhausted heap
+void* CountedAlloc(std::size_t n) {
+  ++allocations;
+  return fail_allocations ? nullptr : std::malloc(n ? n : 1);
+}
+}  // namespace
+void* operator new(std::size_t n) {
+  if (void* p = CountedAlloc(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return CountedAlloc(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return CountedAlloc(n);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace dlmath::testing {
+namespace {
+
+constexpr float kPadC = 12345.0f;  // C's padding: must survive every call
+
+// n floats that end exactly where readable memory ends: natively just before
+// a PROT_NONE page (a read past the end crashes the test), in wasm before 64
+// NaN guards (a read past the end that reaches a result turns it into NaN).
+class GuardedFloats {
+ public:
+  explicit GuardedFloats(size_t n) : n_(n) {
+#if DLMATH_TEST_GUARD_PAGES
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    bytes_ = hwy::RoundUpTo(n * sizeof(float), page) + page;
+    map_ = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(map_ != MAP_FAILED);
+    char* guard = static_cast<char*>(map_) + bytes_ - page;
+    REQUIRE(mprotect(guard, page, PROT_NONE) == 0);
+    data_ = reinterpret_cast<float*>(guard) - n;
+#else
+    storage_.assign(n + 64, std::numeric_limits<float>::quiet_NaN());
+    data_ = storage_.data();
+#endif
+  }
+  ~GuardedFloats() {
+#if DLMATH_TEST_GUARD_PAGES
+    munmap(map_, bytes_);
+#endif
+  }
+  GuardedFloats(const GuardedFloats&) = delete;
+  GuardedFloats& operator=(const GuardedFloats&) = delete;
+  float* data() { return data_; }
+  size_t size() const { return n_; }
+
+ private:
+  size_t n_;
+  float* data_;
+#if DLMATH_TEST_GUARD_PAGES
+  void* map_;
+  size_t bytes_;
+#else
+  std::vector<float> storage_;
+#endif
+};
+
+// A rows x cols matrix stored with leading dimension ld >= cols. The last
+// row ends the buffer; padding holds `pad` (NaN: a kernel that reads it
+// spoils its result).
+struct Matrix {
+  size_t rows, cols, ld;
+  GuardedFloats buf;
+  Matrix(size_t r, size_t c, size_t l)
+      : rows(r), cols(c), ld(l), buf(r ? (r - 1) * l + c : 0) {}
+  float& at(size_t i, size_t j) { return buf.data()[i * ld + j]; }
+  void Fill(const std::vector<float>& values, float pad) {
+    std::fill_n(buf.data(), buf.size(), pad);
+    for (size_t i = 0; i < rows; ++i)
+      for (size_t j = 0; j < cols; ++j) at(i, j) = values[i * cols + j];
+  }
+};
+
+double Gamma(size_t n) {
+  const double nu = static_cast<double>(n) * 0x1p-24;
+  return nu / (1 - nu);
+}
+
+const char* Name(Trans t) { return t == Trans::kYes ? "T" : "N"; }
+
+struct Shape3 {
+  size_t m, n, k;
+};
+
+// One product checked on every target. pad: extra columns of every leading
+// dimension. a_values / b_values: op(A) [M, K] and op(B) [K, N] row-major
+// (default: uniform in [-1, 1]).
+void CheckGemm(Trans ta, Trans tb, Shape3 s, size_t pad, bool accumulate,
+               std::vector<float> a_values = {},
+               std::vector<float> b_values = {}) {
+  const size_t M = s.m, N = s.n, K = s.k;
+  INFO("C[" << M << "x" << N << "] " << (accumulate ? "+=" : "=") << " A"
+            << Name(ta) << " B" << Name(tb) << ", K " << K << ", pad " << pad);
+  const uint32_t seed = static_cast<uint32_t>(M * 7919 + N * 131 + K);
+  if (a_values.empty()) a_values = RandomData(M * K, seed, -1, 1);
+  if (b_values.empty()) b_values = RandomData(K * N, seed + 1, -1, 1);
+  const std::vector<float> c0 = RandomData(M * N, seed + 2, -1, 1);
+  // Stored operands: A [M, K] or [K, M], B [K, N] or [N, K].
+  const bool at = ta == Trans::kYes, bt = tb == Trans::kYes;
+  std::vector<float> a_stored(M * K), b_stored(K * N);
+  for (size_t i = 0; i < M; ++i)
+    for (size_t k = 0; k < K; ++k)
+      a_stored[at ? k * M + i : i * K + k] = a_values[i * K + k];
+  for (size_t k = 0; k < K; ++k)
+    for (size_t j = 0; j < N; ++j)
+      b_stored[bt ? j * K + k : k * N + j] = b_values[k * N + j];
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Matrix a(at ? K : M, at ? M : K, (at ? M : K) + pad);
+  Matrix b(bt ? N : K, bt ? K : N, (bt ? K : N) + pad);
+  Matrix c(M, N, N + pad);
+  a.Fill(a_stored, nan);
+  b.Fill(b_stored, nan);
+
+  std::vector<double> ref(M * N), bound(M * N);
+  for (size_t i = 0; i < M; ++i)
+    for (size_t j = 0; j < N; ++j) {
+      double sum = accumulate ? c0[i * N + j] : 0.0;
+      double mag = std::fabs(sum);
+      for (size_t k = 0; k < K; ++k) {
+        const double p =
+            static_cast<double>(a_values[i * K + k]) * b_values[k * N + j];
+        sum += p;
+        mag += std::fabs(p);
+      }
+      ref[i * N + j] = sum;
+      bound[i * N + j] = Gamma(K + 1) * mag;
+    }
+
+  ForEachTarget([&](const char* target) {
+    INFO("target " << target);
+    // Not accumulating, C starts as NaN: reading it would show.
+    c.Fill(accumulate ? c0 : std::vector<float>(M * N, nan), kPadC);
+    REQUIRE(Gemm(ta, tb, M, N, K, a.buf.data(), a.ld, b.buf.data(), b.ld,
+                 c.buf.data(), c.ld, accumulate));
+    // The first element out of bound and the first padding element written,
+    // described once (an INFO per element would be slow).
+    const size_t none = std::numeric_limits<size_t>::max();
+    size_t bad = none, bad_pad = none;
+    for (size_t e = 0; e < M * N && bad == none; ++e) {
+      const float got = c.at(e / N, e % N);
+      if (std::isfinite(ref[e]) ? !(std::fabs(got - ref[e]) <= bound[e])
+                                : !Close(got, ref[e], 0))
+        bad = e;
+    }
+    for (size_t e = 0; e < c.buf.size() && bad_pad == none; ++e)
+      if (e % c.ld >= N && c.buf.data()[e] != kPadC) bad_pad = e;
+    std::ostringstream why;
+    if (bad != none)
+      why << "C(" << bad / N << ", " << bad % N
+          << ") = " << c.at(bad / N, bad % N) << ", ref " << ref[bad]
+          << ", bound " << bound[bad];
+    if (bad_pad != none)
+      why << " C padding (" << bad_pad / c.ld << ", " << bad_pad % c.ld
+          << ") written: " << c.buf.data()[bad_pad];
+    INFO(why.str());
+    REQUIRE(bad == none);
+    REQUIRE(bad_pad == none);
+  });
+}
+
+constexpr Trans kOrient[4][2] = {{Trans::kNo, Trans::kNo},
+                                 {Trans::kNo, Trans::kYes},
+                                 {Trans::kYes, Trans::kNo},
+                                 {Trans::kYes, Trans::kYes}};
+
+void CheckAllOrientations(Shape3 s, size_t pad) {
+  for (const auto& o : kOrient)
+    for (bool acc : {false, true}) CheckGemm(o[0], o[1], s, pad, acc);
+}
+
+TEST_CASE("gemm: small shapes around every tile edge") {
+  // Tiles are 4 or 6 rows by 8, 16 or 32 columns (SCALAR: 2 x 2) by target:
+  // each side, one less and one more, primes; K from 1 up.
+  for (size_t m : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 17, 25})
+    for (size_t n : {1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33})
+      for (size_t k : {1, 2, 3, 5, 8, 17})
+        CheckAllOrientations({m, n, k}, (m + n + k) % 3 == 0 ? 0 : 5);
+}
+
+TEST_CASE("gemm: empty sizes") {
+  // K = 0: C = 0 (C starts as NaN), or unchanged when accumulating; M or
+  // N = 0: nothing is touched.
+  for (Shape3 s : {Shape3{3, 5, 0}, Shape3{0, 5, 3}, Shape3{3, 0, 5},
+                   Shape3{0, 0, 0}, Shape3{17, 33, 0}})
+    CheckAllOrientations(s, 2);
+}
+
+TEST_CASE("gemm: block edges of K and M") {
+  for (size_t k : {255, 256, 257, 600, 784})
+    CheckAllOrientations({7, 19, k}, k % 2 ? 3 : 0);
+  for (size_t m : {191, 192, 193, 400}) CheckAllOrientations({m, 9, 11}, 1);
+  CheckAllOrientations({200, 40, 300}, 4);  // both blocked
+}
+
+TEST_CASE("gemm: primes, tall and skinny") {
+  for (Shape3 s : {Shape3{37, 61, 97}, Shape3{127, 131, 7}, Shape3{1000, 3, 5},
+                   Shape3{3, 1000, 7}, Shape3{2, 3, 2000}, Shape3{1, 1, 5000},
+                   Shape3{513, 1, 1}, Shape3{1, 513, 1}})
+    CheckAllOrientations(s, 1);
+}
+
+TEST_CASE("gemm: the MLP and MNIST layer shapes") {
+  // 2-8-8-1 at batch 10; 784-128-10 at batch 128 (M x N x K).
+  for (Shape3 s :
+       {Shape3{10, 8, 2}, Shape3{10, 8, 8}, Shape3{10, 1, 8},
+        Shape3{128, 784, 128}, Shape3{128, 128, 784}, Shape3{128, 10, 128}})
+    CheckAllOrientations(s, 0);
+  CheckAllOrientations({128, 784, 128}, 16);
+}
+
+TEST_CASE("gemm: inf and NaN reach exactly their row and column") {
+  // op(A) row 2 holds an inf, op(B) column 5 a NaN: C row 2 is +-inf (or NaN
+  // where the inf meets a zero of B or the NaN), C column 5 NaN, every other
+  // element finite. Zero padding of the panels must not add NaN elsewhere.
+  const Shape3 s{9, 19, 6};
+  std::vector<float> a = RandomData(s.m * s.k, 5, 0.5f, 1);
+  std::vector<float> b = RandomData(s.k * s.n, 6, 0.5f, 1);
+  a[2 * s.k + 3] = std::numeric_limits<float>::infinity();
+  b[4 * s.n + 5] = std::numeric_limits<float>::quiet_NaN();
+  b[3 * s.n + 7] = 0;  // inf * 0 = NaN at C(2, 7)
+  for (const auto& o : kOrient)
+    for (bool acc : {false, true}) CheckGemm(o[0], o[1], s, 3, acc, a, b);
+}
+
+// Runs every orientation of an M x N x K product (no Catch2 assertion: it
+// also runs on other threads) and returns how many operator new calls they
+// made, or kFailed if a product failed or computed a wrong C[0, 0].
+constexpr size_t kFailed = 1000000;
+size_t AllocationsOf(Shape3 s) {
+  std::vector<float> a(s.m * s.k, 0.5f), b(s.k * s.n, 0.25f), c(s.m * s.n);
+  const size_t before = allocations.load();
+  bool ok = true;
+  for (const auto& o : kOrient) {
+    const size_t lda = o[0] == Trans::kYes ? s.m : s.k;
+    const size_t ldb = o[1] == Trans::kYes ? s.k : s.n;
+    ok = ok &&
+         Gemm(o[0], o[1], s.m, s.n, s.k, a.data(), lda, b.data(), ldb, c.data(),
+              s.n, false) &&
+         c[0] == 0.125f * s.k;  // exact: sums of 1/8
+  }
+  return ok ? allocations.load() - before : kFailed;
+}
+
+TEST_CASE("gemm: no allocation after GemmReserve") {
+  const Shape3 big{300, 70, 900}, small{10, 8, 2};
+  ForEachTarget([&](const char* target) {
+    INFO("target " << target);
+    REQUIRE(GemmReserve(big.m, big.n, big.k));
+    REQUIRE(AllocationsOf(big) == 0);
+    REQUIRE(AllocationsOf(small) == 0);
+    REQUIRE(AllocationsOf({big.m - 1, big.n + 100, big.k / 2}) == 0);
+  });
+#if DLMATH_TEST_GUARD_PAGES
+  // A new thread starts with no space: the hook sees Gemm allocate it once
+  // (so the zeros above are not the hook missing it), and GemmReserve of the
+  // largest shape first leaves nothing for the products to allocate.
+  size_t unreserved = 0, reserved = 0;
+  std::thread([&] {
+    unreserved = AllocationsOf(small);
+    unreserved += AllocationsOf(small);
+  }).join();
+  REQUIRE(unreserved == 1);
+  std::thread([&] {
+    reserved = GemmReserve(big.m, big.n, big.k)
+                   ? AllocationsOf(small) + AllocationsOf(big)
+                   : kFailed;
+  }).join();
+  REQUIRE(reserved == 0);
+#endif
+}
+
+#if DLMATH_TEST_GUARD_PAGES
+TEST_CASE("gemm: no packing space means false and C untouched") {
+  // A new thread has no space yet, and its allocation fails: Gemm and
+  // GemmReserve report it, C keeps its values; the next product works.
+  std::vector<float> a(6, 1.0f), b(6, 2.0f), c(4, 7.0f);
+  bool gemm_ok = true, reserve_ok = true, retry_ok = false;
+  std::thread([&] {
+    fail_allocations = true;
+    gemm_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, 3, a.data(), 3, b.data(), 2,
+                   c.data(), 2, false);
+    reserve_ok = GemmReserve(2, 2, 3);
+    fail_allocations = false;
+  }).join();
+  CHECK_FALSE(gemm_ok);
+  CHECK_FALSE(reserve_ok);
+  REQUIRE(c == std::vector<float>(4, 7.0f));
+  std::thread([&] {
+    retry_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, 3, a.data(), 3, b.data(), 2,
+                    c.data(), 2, false);
+  }).join();
+  REQUIRE(retry_ok);
+  REQUIRE(c == std::vector<float>(4, 6.0f));
+}
+#endif
+
+}  // namespace
+}  // namespace dlmath::testing

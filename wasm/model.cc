@@ -1,0 +1,506 @@
+// Embind bindings of the training engine (dlmath/model.h): marshalling only,
+// the model's math and every validation live in core/src/model/.
+//
+// Data crosses per call, never per element: the facade stages each array
+// (its size and shape, then one HEAPF32.set, or copyWithin from a resident
+// tensor) and then calls step/predict/..., which read the staged arrays.
+// Staging keeps its size between calls, so once it holds a batch a training
+// step allocates nothing on the heap (the tests count it: _allocations).
+// Hot calls (step) return a heap address, 0 on failure with the error kept
+// for _lastError; the others return {error} or their result.
+#include "dlmath/model.h"
+
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "wasm/handles.h"
+
+namespace dlmath::wasm {
+namespace {
+
+using emscripten::val;
+
+// The diagnostics row's field names, in DiagField / LayerDiagField order:
+// the facade builds its result objects from these, so the layout is written
+// down once (model.h).
+constexpr const char* kDiagNames[] = {
+    "loss", "dataLoss", "lr", "gradNorm", "clippedGradNorm", "step", "rows"};
+static_assert(std::size(kDiagNames) == kDiagHeader);
+constexpr const char* kLayerDiagNames[] = {
+    "gradNorm", "weightNorm",   "updateRatio", "actMean",
+    "actStd",   "deadFraction", "outGradNorm"};
+static_assert(std::size(kLayerDiagNames) == kLayerDiagStride);
+
+// Which call a shape check belongs to, for its message.
+enum Call : int {
+  kStep,
+  kGradients,
+  kFit,
+  kPredict,
+  kEvaluate,
+  kInputGrad,
+  kOutputGrad,
+  kCalls
+};
+constexpr const char* kCallNames[] = {
+    "model.step",          "model.gradients", "model.fit",
+    "model.predict",       "model.evaluate",  "model.inputGradient",
+    "model.outputGradient"};
+static_assert(std::size(kCallNames) == kCalls);
+
+// Staging slots: inputs x (also a parameter's new values) and targets y.
+enum Slot : int { kX = 0, kY = 1, kSlots };
+
+// Staging above this many floats is released after the call that used it
+// (a dataset handed to fit or predict), so it is not held twice.
+constexpr int64_t kKeepFloats = int64_t{1} << 20;
+
+val Names(const char* const* names, int n) {
+  val a = val::array();
+  for (int i = 0; i < n; ++i) a.call<void>("push", val(names[i]));
+  return a;
+}
+
+val ShapeArray(const Shape& s) {
+  val a = val::array();
+  for (int i = 0; i < s.rank; ++i)
+    a.call<void>("push", static_cast<double>(s.dim[i]));
+  return a;
+}
+
+// What the facade staged in a slot: n floats of a JS array of rank `rank`
+// whose first dimensions are d0, d1 (as many as it has, up to two).
+struct Staged {
+  int64_t n = 0;
+  int rank = 0;
+  int64_t d0 = 0, d1 = 0;
+  std::string str() const {
+    std::string s = "[";
+    if (rank > 0) s += std::to_string(d0);
+    if (rank > 1) s += ", " + std::to_string(d1);
+    if (rank > 2) s += ", ...] (rank " + std::to_string(rank) + ")";
+    return rank > 2 ? s : s + "]";
+  }
+};
+
+// Errors of the model's calls say where they come from: op "model".
+Status FromModel(Status s) {
+  if (s.ok() || !s.op().empty()) return s;
+  return Status(s.code(), "model", s.what(), s.message());
+}
+
+val EpochObject(const EpochStats& e) {
+  val o = val::object();
+  o.set("epoch", static_cast<double>(e.epoch));
+  o.set("loss", e.train_loss);
+  o.set("accuracy", e.train_accuracy);
+  o.set("valLoss", e.val_loss);
+  o.set("valAccuracy", e.val_accuracy);
+  return o;
+}
+
+// {address, rows, width}: `rows` rows of `width` floats at `address`.
+val Rows(const float* p, int64_t rows, int64_t width) {
+  val o = val::object();
+  o.set("address", static_cast<double>(reinterpret_cast<uintptr_t>(p)));
+  o.set("rows", static_cast<double>(rows));
+  o.set("width", static_cast<double>(width));
+  return o;
+}
+
+// One model and its staging buffers; JS owns it and delete()s it.
+class ModelHandle {
+ public:
+  explicit ModelHandle(std::unique_ptr<Model> m) : m_(std::move(m)) {}
+
+  // Structure, layout of the diagnostics and the parameter table; read once
+  // by the facade after creation.
+  val Info() const {
+    val o = val::object();
+    o.set("inputs", static_cast<double>(m_->inputs()));
+    o.set("outputs", static_cast<double>(m_->outputs()));
+    o.set("classTargets", m_->ClassTargets());
+    o.set("targetWidth", static_cast<double>(m_->TargetWidth()));
+    o.set("hasAccuracy", m_->HasAccuracy());
+    o.set("numParameters", static_cast<double>(m_->num_parameters()));
+    o.set("numBuffers", static_cast<double>(m_->num_buffers()));
+    o.set("diagStride", m_->DiagnosticsStride());
+    o.set("diagHeader", Names(kDiagNames, kDiagHeader));
+    o.set("diagLayer", Names(kLayerDiagNames, kLayerDiagStride));
+    val layers = val::array();
+    for (const LayerInfo& l : m_->layers()) {
+      val e = val::object();
+      e.set("type", val(LayerTypeName(l.type)));
+      e.set("path", l.path);
+      e.set("spec", l.spec);
+      e.set("id", l.op ? std::string(l.op->id) : std::string());
+      e.set("formula", l.formula);
+      e.set("inWidth", static_cast<double>(l.in_width));
+      e.set("outWidth", static_cast<double>(l.out_width));
+      e.set("parent", l.parent);
+      layers.call<void>("push", e);
+    }
+    o.set("layers", layers);
+    val params = val::array();
+    for (const ParamEntry& p : m_->ParameterTable()) {
+      val e = val::object();
+      e.set("name", p.name);
+      e.set("shape", ShapeArray(p.shape));
+      e.set("kind",
+            val(p.kind == TensorKind::kParameter ? "parameter" : "buffer"));
+      e.set("layer", p.layer);
+      e.set("offset", static_cast<double>(p.offset));  // floats into its arena
+      params.call<void>("push", e);
+    }
+    o.set("parameters", params);
+    return o;
+  }
+
+  std::string Spec() const { return m_->SpecJson(); }
+
+  // Address of room for the n floats of a JS array of the given rank and
+  // first dimensions in a staging slot (grown if needed), or 0 with the
+  // error kept for LastError. The next call reads the slot as that array.
+  double Stage(int slot, double n, int rank, double d0, double d1) {
+    if (slot < 0 || slot >= kSlots || !(n >= 0)) return 0;
+    const int64_t want = static_cast<int64_t>(n);
+    const char* arg = slot == kX ? "x" : "y";
+    if (want > kMaxElements)
+      return Fail(Status(ErrorCode::kTooLarge, "model", arg,
+                         std::to_string(want) + " values exceed the limit of " +
+                             std::to_string(kMaxElements) + " per array"));
+    Buffer& b = stage_[slot];
+    if (b.size() < std::max<int64_t>(want, 1)) {
+      b = Buffer(std::max<int64_t>(want, 1));
+      if (!b.ok() || !b.data()) {
+        b = Buffer();
+        staged_[slot] = Staged{};
+        return Fail(
+            Status(ErrorCode::kOutOfMemory, "model", arg,
+                   "out of memory for " + std::to_string(want) + " values"));
+      }
+    }
+    staged_[slot] =
+        Staged{want, rank, static_cast<int64_t>(d0), static_cast<int64_t>(d1)};
+    return Address(b.data());
+  }
+
+  // One training step on the staged batch: the address of the diagnostics
+  // row, or 0 (LastError).
+  double Step() {
+    int64_t rows;
+    if (Status s = Batch(kStep, true, &rows); !s.ok()) return Fail(s);
+    if (Status s = m_->Step(stage_[kX].data(), stage_[kY].data(), rows);
+        !s.ok())
+      return Fail(s);
+    return Address(m_->Diagnostics());
+  }
+
+  // Gradients of the staged batch without an update: the gradient arena's
+  // address (parameters' layout), or 0 (LastError).
+  double Gradients() {
+    int64_t rows;
+    if (Status s = Batch(kGradients, true, &rows); !s.ok()) return Fail(s);
+    if (Status s =
+            m_->ComputeGradients(stage_[kX].data(), stage_[kY].data(), rows);
+        !s.ok())
+      return Fail(s);
+    return Address(m_->gradients());
+  }
+
+  double Diagnostics() const { return Address(m_->Diagnostics()); }
+  double Parameters() const { return Address(m_->parameters()); }
+  double Buffers() const { return Address(m_->buffers()); }
+
+  val LastError() const { return ErrorObject(error_); }
+
+  // Starts a fit on the staged dataset (copied into the model).
+  val FitBegin(std::string options) {
+    int64_t rows;
+    Status s = Batch(kFit, true, &rows);
+    if (s.ok())
+      s = m_->FitBegin(stage_[kX].data(), stage_[kY].data(), rows, options);
+    Release();
+    return s.ok() ? val::object() : ErrorObject(FromModel(s));
+  }
+
+  // Up to max_steps steps of the fit: its progress; with {error} too when
+  // it diverged (state 'diverged').
+  val FitRun(double max_steps) {
+    FitProgress p;
+    const Status s = m_->FitRun(static_cast<int64_t>(max_steps), &p);
+    val o = s.ok() ? val::object() : ErrorObject(FromModel(s));
+    o.set("state", val(FitStateName(p.state)));
+    o.set("step", static_cast<double>(p.step));
+    o.set("epoch", static_cast<double>(p.epoch));
+    o.set("epochs", static_cast<double>(p.epochs));
+    o.set("batch", static_cast<double>(p.batch));
+    o.set("batchesPerEpoch", static_cast<double>(p.batches_per_epoch));
+    o.set("stepsRun", static_cast<double>(p.steps_run));
+    o.set("loss", p.loss);
+    o.set("bestEpoch", static_cast<double>(p.best_epoch));
+    o.set("best", p.best);
+    o.set("lastEpoch", p.has_epoch ? EpochObject(p.last_epoch) : val::null());
+    return o;
+  }
+
+  val History() const {
+    val a = val::array();
+    for (const EpochStats& e : m_->history())
+      a.call<void>("push", EpochObject(e));
+    return a;
+  }
+
+  // The diagnostics rows of the last FitRun, oldest first.
+  val DiagnosticsLog() const {
+    int64_t rows;
+    const float* p = m_->DiagnosticsLog(&rows);
+    return Rows(p, rows, m_->DiagnosticsStride());
+  }
+
+  val Predict() {
+    int64_t rows;
+    Status s = Batch(kPredict, false, &rows);
+    if (s.ok()) s = Output(rows * m_->outputs());
+    if (s.ok()) s = m_->Predict(stage_[kX].data(), rows, out_.data());
+    Release();
+    return s.ok() ? Rows(out_.data(), rows, m_->outputs())
+                  : ErrorObject(FromModel(s));
+  }
+
+  val Evaluate() {
+    int64_t rows;
+    double loss = 0, accuracy = 0;
+    Status s = Batch(kEvaluate, true, &rows);
+    if (s.ok())
+      s = m_->Evaluate(stage_[kX].data(), stage_[kY].data(), rows, &loss,
+                       &accuracy);
+    Release();
+    if (!s.ok()) return ErrorObject(FromModel(s));
+    val o = val::object();
+    o.set("loss", loss);
+    o.set("accuracy", accuracy);
+    return o;
+  }
+
+  // d loss / d x for the staged batch: {address, rows, width}.
+  val InputGradient() {
+    int64_t rows;
+    Status s = Batch(kInputGrad, true, &rows);
+    if (s.ok()) s = Output(rows * m_->inputs());
+    if (s.ok())
+      s = m_->InputGradient(stage_[kX].data(), stage_[kY].data(), rows,
+                            out_.data());
+    Release();
+    return s.ok() ? Rows(out_.data(), rows, m_->inputs())
+                  : ErrorObject(FromModel(s));
+  }
+
+  // d output[:, unit] / d x for the staged batch.
+  val OutputGradient(double unit) {
+    int64_t rows;
+    Status s = Batch(kOutputGrad, false, &rows);
+    if (s.ok()) s = Output(rows * m_->inputs());
+    if (s.ok())
+      s = m_->OutputGradient(stage_[kX].data(), rows,
+                             static_cast<int64_t>(unit), out_.data());
+    Release();
+    return s.ok() ? Rows(out_.data(), rows, m_->inputs())
+                  : ErrorObject(FromModel(s));
+  }
+
+  val LayerOutput(int layer) const {
+    const float* p = nullptr;
+    int64_t rows = 0, width = 0;
+    if (Status s = m_->LayerOutput(layer, &p, &rows, &width); !s.ok())
+      return ErrorObject(FromModel(s));
+    return Rows(p, rows, width);
+  }
+
+  // A parameter or buffer copied out: {address, rows: 1, width: size}.
+  val GetParameter(std::string name) {
+    const ParamEntry* e = m_->FindParameter(name);
+    const int64_t n = e ? e->shape.numel() : 0;
+    Status s = Output(n);
+    if (s.ok()) s = m_->GetParameter(name, out_.data(), n);
+    return s.ok() ? Rows(out_.data(), 1, n) : ErrorObject(FromModel(s));
+  }
+
+  // Sets a parameter or buffer from the values staged in slot x.
+  val SetParameter(std::string name) {
+    const Status s = m_->SetParameter(name, stage_[kX].data(), staged_[kX].n);
+    Release();
+    return s.ok() ? val::object() : ErrorObject(FromModel(s));
+  }
+
+  val SetParameterValue(std::string name, double index, double value) {
+    const Status s = m_->SetParameterValue(name, static_cast<int64_t>(index),
+                                           static_cast<float>(value));
+    return s.ok() ? val::object() : ErrorObject(FromModel(s));
+  }
+
+  double Lr() const { return m_->lr(); }
+  val SetLr(double lr) {
+    const Status s = m_->SetLearningRate(lr);
+    return s.ok() ? val::object() : ErrorObject(FromModel(s));
+  }
+  double StepCount() const { return static_cast<double>(m_->step()); }
+  void ResetOptimizer() { m_->ResetOptimizer(); }
+
+  val ToPyTorch() const {
+    std::string src;
+    if (Status s = m_->ToPyTorch(&src); !s.ok())
+      return ErrorObject(FromModel(s));
+    val o = val::object();
+    o.set("source", src);
+    return o;
+  }
+
+ private:
+  static double Address(const void* p) {
+    return static_cast<double>(reinterpret_cast<uintptr_t>(p));
+  }
+
+  double Fail(const Status& s) {
+    error_ = FromModel(s);
+    return 0;
+  }
+
+  // Rows of the array staged in `slot`, whose rows hold `width` floats:
+  // [rows, width], or flat [rows * width] read row by row (a number: one
+  // row of one). Messages are built only on failure: a step allocates
+  // nothing.
+  Status RowsOf(Call call, int slot, int64_t width, int64_t* rows) const {
+    const Staged& a = staged_[slot];
+    const char* arg = slot == kX ? "x" : "y";
+    if (a.rank == 2 && a.d1 == width && a.n == a.d0 * a.d1)
+      *rows = a.d0;
+    else if (a.rank == 1 && a.n == a.d0 && a.d0 % width == 0)
+      *rows = a.d0 / width;  // flat, row by row
+    else if (a.rank == 0 && a.n == 1 && width == 1)
+      *rows = 1;
+    else
+      return Status(ErrorCode::kBadShape, "model", arg,
+                    std::string(kCallNames[call]) + ": " + arg + " has shape " +
+                        a.str() + ", expected " + Expected(arg));
+    if (*rows < 1)
+      return Status(ErrorCode::kBadShape, "model", arg,
+                    std::string(kCallNames[call]) + ": " + arg +
+                        " has no rows (shape " + a.str() + ")");
+    return {};
+  }
+
+  // The shape an argument should have, in words.
+  std::string Expected(std::string_view arg) const {
+    if (arg == "x") {
+      const std::string in = std::to_string(m_->inputs());
+      return "[rows, " + in + "] (" + in + " inputs per row)";
+    }
+    if (m_->ClassTargets()) return "[rows]: one class index per row";
+    const std::string tw = std::to_string(m_->TargetWidth());
+    return "[rows, " + tw + "] (" + tw + " targets per row)";
+  }
+
+  // The staged x (and y, when the call takes targets) as one batch of
+  // `rows` rows.
+  Status Batch(Call call, bool targets, int64_t* rows) const {
+    if (Status s = RowsOf(call, kX, m_->inputs(), rows); !s.ok()) return s;
+    if (!targets) return {};
+    int64_t yrows;
+    if (Status s = RowsOf(call, kY, m_->TargetWidth(), &yrows); !s.ok())
+      return s;
+    if (yrows != *rows)
+      return Status(ErrorCode::kBadShape, "model", "y",
+                    std::string(kCallNames[call]) + ": x has " +
+                        std::to_string(*rows) + " rows but y has " +
+                        std::to_string(yrows));
+    return {};
+  }
+
+  // out_ holds at least n floats (and not a large dataset's worth more).
+  Status Output(int64_t n) {
+    const int64_t size = out_.size();
+    if (size >= std::max<int64_t>(n, 1) &&
+        (size <= kKeepFloats || size <= 2 * n))
+      return {};
+    out_ = Buffer(std::max<int64_t>(n, 1));
+    if (out_.ok() && out_.data()) return {};
+    out_ = Buffer();
+    return Status(
+        ErrorCode::kOutOfMemory, "model", "",
+        "out of memory for an output of " + std::to_string(n) + " values");
+  }
+
+  // Drops staging that held a whole dataset rather than a batch.
+  void Release() {
+    for (Buffer& b : stage_)
+      if (b.size() > kKeepFloats) b = Buffer();
+  }
+
+  std::unique_ptr<Model> m_;
+  Buffer stage_[kSlots];
+  Staged staged_[kSlots];
+  Buffer out_;
+  Status error_;
+};
+using ModelPtr = std::shared_ptr<ModelHandle>;
+
+// {model} or {error} naming the spec's place and field.
+val CreateModel(std::string spec) {
+  std::unique_ptr<Model> m;
+  if (Status s = Model::Create(spec, &m); !s.ok())
+    return ErrorObject(FromModel(s));
+  val r = val::object();
+  r.set("model", val(std::make_shared<ModelHandle>(std::move(m))));
+  return r;
+}
+
+double ArenaAllocations() {
+  return static_cast<double>(ModelArenaAllocations());
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(dlmath_model) {
+  using namespace emscripten;
+  class_<ModelHandle>("Model")
+      .smart_ptr<ModelPtr>("ModelPtr")
+      .function("info", &ModelHandle::Info)
+      .function("spec", &ModelHandle::Spec)
+      .function("stage", &ModelHandle::Stage)
+      .function("step", &ModelHandle::Step)
+      .function("gradients", &ModelHandle::Gradients)
+      .function("diagnostics", &ModelHandle::Diagnostics)
+      .function("parameters", &ModelHandle::Parameters)
+      .function("buffers", &ModelHandle::Buffers)
+      .function("lastError", &ModelHandle::LastError)
+      .function("fitBegin", &ModelHandle::FitBegin)
+      .function("fitRun", &ModelHandle::FitRun)
+      .function("history", &ModelHandle::History)
+      .function("diagnosticsLog", &ModelHandle::DiagnosticsLog)
+      .function("predict", &ModelHandle::Predict)
+      .function("evaluate", &ModelHandle::Evaluate)
+      .function("inputGradient", &ModelHandle::InputGradient)
+      .function("outputGradient", &ModelHandle::OutputGradient)
+      .function("layerOutput", &ModelHandle::LayerOutput)
+      .function("getParameter", &ModelHandle::GetParameter)
+      .function("setParameter", &ModelHandle::SetParameter)
+      .function("setParameterValue", &ModelHandle::SetParameterValue)
+      .function("lr", &ModelHandle::Lr)
+      .function("setLr", &ModelHandle::SetLr)
+      .function("stepCount", &ModelHandle::StepCount)
+      .function("resetOptimizer", &ModelHandle::ResetOptimizer)
+      .function("toPyTorch", &ModelHandle::ToPyTorch);
+  function("_modelCreate", &CreateModel);
+  function("_modelArenaAllocations", &ArenaAllocations);
+  function("_allocations", &Allocations);
+}
+
+}  // namespace dlmath::wasm

@@ -1,0 +1,101 @@
+// The messages between the page (worker-client.ts) and the worker host
+// (worker.ts), and the one message port both sides talk through, in
+// browsers (Worker / DedicatedWorkerGlobalScope) and Node (worker_threads).
+import { DlmathError, type ErrorCode } from './errors.js';
+import type { EpochStats, FitOptions, FitProgress, StopReason } from './model.js';
+
+/** An array on its way to the worker: float32 values and their shape (the buffer is transferred). */
+export interface Packed {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Fit options that cross to the worker (no callbacks). */
+export type WorkerFitOptions = Omit<FitOptions, 'onProgress' | 'progressSteps'>;
+
+/** What the page asks; `id` pairs the reply. */
+export type Command =
+  | { cmd: 'init'; wasmUrl?: string }
+  | { cmd: 'create'; spec: unknown }
+  | { cmd: 'load'; saved: unknown }
+  | { cmd: 'step'; model: number; x: Packed; y: Packed }
+  | { cmd: 'fit'; model: number; x: Packed; y: Packed; options: WorkerFitOptions; progressMs: number }
+  | { cmd: 'cancel'; model: number }
+  | { cmd: 'predict'; model: number; x: Packed }
+  | { cmd: 'evaluate'; model: number; x: Packed; y: Packed }
+  | { cmd: 'stats'; model: number }
+  | { cmd: 'setLr'; model: number; lr: number }
+  | { cmd: 'export'; model: number; format: 'json' | 'pytorch' }
+  | { cmd: 'dispose'; model: number }
+  | { cmd: 'heapUsed' };
+export type Request = Command & { id: number };
+
+/** A fit's streamed progress: at most one message per `progressMs`. */
+export interface ProgressMessage {
+  progress: Omit<FitProgress, 'error'>;
+  /** The latest step's diagnostics row (decode with the model's layout). */
+  diagnostics: Float32Array;
+  /** The loss of the steps since the previous message (at most `logSteps` per chunk the worker ran). */
+  losses: Float32Array;
+}
+
+/** A fit's result as it crosses back. */
+export interface FitReply {
+  epochs: EpochStats[];
+  stop: StopReason;
+  steps: number;
+  bestEpoch: number;
+  error?: SerializedError;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  op?: string;
+  arg?: string;
+  column?: number;
+  length?: number;
+}
+
+export type Reply =
+  { id: number; result: unknown } | { id: number; error: SerializedError } | { id: number; progress: ProgressMessage };
+
+/** An error as a structured-clonable object (a DlmathError keeps its fields). */
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof DlmathError)
+    return {
+      name: e.name,
+      message: e.message,
+      code: e.code,
+      op: e.op,
+      arg: e.arg,
+      column: e.column,
+      length: e.length,
+    };
+  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+}
+
+/** The error again: a DlmathError when it was one. */
+export function deserializeError(e: SerializedError): Error {
+  if (e.code !== undefined)
+    return new DlmathError(e.code as ErrorCode, e.message, e.op ?? '', e.arg ?? '', e.column ?? 0, e.length ?? 0);
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+/** One side's message port. */
+export interface Port {
+  post(message: unknown, transfer?: Transferable[]): void;
+  /** @param fn - called with every message's data */
+  listen(fn: (data: unknown) => void): void;
+}
+
+/**
+ * Imports a Node built-in by a name bundlers do not follow (browsers never reach it).
+ * @param name - e.g. 'node:worker_threads'
+ */
+export function importNode<T>(name: string): Promise<T> {
+  return import(/* @vite-ignore */ name) as Promise<T>;
+}
