@@ -17,7 +17,10 @@ const mod = await factory({ wasmBinary: fs.readFileSync(`${meta}.wasm`) });
 const ops = mod._listOps();
 const errorCodes = mod._errorCodes();
 const limits = mod._limits();
-fs.writeFileSync(path.join(gen, 'ops.json'), JSON.stringify(ops));
+// JSON has no infinities (an unbounded param's max): they are written as strings, which the loader
+// (web/src/engine/loader.ts, parseCatalogue) reads back as numbers.
+const infinities = (_key, v) => (v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
+fs.writeFileSync(path.join(gen, 'ops.json'), JSON.stringify(ops, infinities));
 
 const q = (s) => `'${s}'`;
 const union = (xs) => (xs.length ? xs.map(q).join(' | ') : 'never');

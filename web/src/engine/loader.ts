@@ -43,10 +43,17 @@ export function loadCatalogue(options: LoadOptions = {}): Promise<RawOpMeta[]> {
 
 async function readCatalogue(options: LoadOptions): Promise<RawOpMeta[]> {
   const url = options.opsUrl ?? new URL('./gen/ops.json', import.meta.url);
-  if (isNode) return JSON.parse(new TextDecoder().decode(await readFile(url))) as RawOpMeta[];
+  if (isNode) return parseCatalogue(new TextDecoder().decode(await readFile(url)));
   const r = await fetch(url);
   if (!r.ok) throw new Error(`dlmath: cannot load the catalogue ${String(url)} (HTTP ${r.status})`);
-  return (await r.json()) as RawOpMeta[];
+  return parseCatalogue(await r.text());
+}
+
+/** ops.json's text; JSON has no infinities, so scripts/gen-ops.mjs writes an unbounded range's ends as strings. */
+function parseCatalogue(text: string): RawOpMeta[] {
+  return JSON.parse(text, (_key, v: unknown) =>
+    v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v,
+  ) as RawOpMeta[];
 }
 
 /**

@@ -54,7 +54,7 @@ export function createStart(host: HTMLElement, dl: Dlmath, lang: Lang): FamilyVi
   const cells = START_IDS.map(() => [h('td'), h('td')] as const);
   const readout = h(
     'table',
-    { class: 'readout-table', 'data-testid': 'start-readout' },
+    { class: 'readout-table fill', 'data-testid': 'start-readout' },
     h(
       'thead',
       {},
