@@ -308,9 +308,9 @@ export function makeTrainCase({ layers, activation, loss, optimizer, x, y }) {
       xs.dispose();
       ys.dispose();
       opt.dispose();
-      },
-    };
-  }
+    },
+  };
+}
 
 /**
  * Kernel-only timing of `tf.matMul(a, b, transposeA, transposeB)` on

@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, startDevServer, watch } from './harness.js';
+import { launchChromium, openPage, startDevServer, watch } from './harness.js';
 
 const WIDTHS = [1440, 1024, 390];
 
@@ -69,20 +69,6 @@ async function resize(width: number): Promise<void> {
   );
 }
 
-/** Opens a page by id ('' = the overview) and waits until it has rendered. */
-async function open(id: string, lang: string): Promise<void> {
-  const before = await page.evaluate(() => window.dlmathApp!.state().renders);
-  await page.evaluate((h) => (location.hash = h), `e=${id}&lang=${lang}`);
-  await page.waitForFunction(
-    ([pid, n]) => {
-      const s = window.dlmathApp!.state();
-      return s.page === pid && s.renders > (n as number);
-    },
-    [id, before],
-    { timeout: 30_000 },
-  );
-}
-
 it('every page fits 390, 1024 and 1440 px without sideways scrolling', async () => {
   const ids = await page.evaluate(() => [
     '',
@@ -104,7 +90,7 @@ it('every page fits 390, 1024 and 1440 px without sideways scrolling', async () 
       problems.length = 0;
       const order = k % 2 ? [...widths].reverse() : widths;
       await resize(order[0]!);
-      await open(id, lang);
+      await openPage(page, id, lang);
       for (const w of order) {
         if (w !== order[0]) await resize(w);
         const fit = await measure();
