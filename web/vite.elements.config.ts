@@ -39,7 +39,11 @@ export default defineConfig({
       preserveEntrySignatures: 'exports-only',
       makeAbsoluteExternalsRelative: false,
       // Every chunk sits beside index.js, so one relative path reaches the engine from all of them.
-      output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', paths: { [packagedEngine]: '../lib/index.js' } },
+      output: {
+        entryFileNames: '[name].js',
+        chunkFileNames: '[name]-[hash].js',
+        paths: { [packagedEngine]: '../lib/index.js' },
+      },
     },
   },
 });

@@ -6,7 +6,15 @@
 // read right after the call.
 import { describe, DlmathError, toError } from './errors.js';
 import type { InputValue, Result } from './dlmath.js';
-import { LIMITS, type OpFamilies, type OpForms, type OpId, type OpKinds, type OpParams, type OpRequiredInputs } from './gen/ops.js';
+import {
+  LIMITS,
+  type OpFamilies,
+  type OpForms,
+  type OpId,
+  type OpKinds,
+  type OpParams,
+  type OpRequiredInputs,
+} from './gen/ops.js';
 import { HandleOwner, leakDetector } from './handles.js';
 import { DlTensor, flatten } from './tensor.js';
 import type { RawError, RawModule } from './wasm.js';

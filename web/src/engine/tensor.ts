@@ -161,7 +161,12 @@ export type Limits = Pick<Heap, 'maxRank' | 'maxElements'>;
  * @param op - op id (or call name) for messages
  * @param arg - input name for messages
  */
-export function flatten(heap: Limits, value: unknown, op: string, arg: string): { shape: number[]; data: ArrayLike<number> } {
+export function flatten(
+  heap: Limits,
+  value: unknown,
+  op: string,
+  arg: string,
+): { shape: number[]; data: ArrayLike<number> } {
   const where = op
     ? `op '${op}': ${arg === 'upstream' ? 'the upstream gradient' : `input '${arg}'`}`
     : arg
