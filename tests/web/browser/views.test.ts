@@ -110,7 +110,7 @@ it('every family view shows an entry it has never heard of, by the generic view 
           if (key === 'ops') return () => [...target.ops(), op];
           const v = Reflect.get(target, key);
           if (typeof v !== 'function') return v;
-          if (['eval', 'grad', 'optimize', 'schedule', 'init'].includes(key))
+          if (['eval', 'grad', 'evalWithGrad', 'optimize', 'schedule', 'init'].includes(key))
             return (id, ...rest) => v.call(target, id === op.id ? real : id, ...rest);
           return v.bind(target);
         },
