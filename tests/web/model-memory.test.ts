@@ -97,8 +97,11 @@ describe('memory', () => {
   });
 
   it('gives every byte back on dispose, for models built, trained, saved and loaded', () => {
-    const heap = dl.heapUsed();
-    for (let i = 0; i < 20; ++i) {
+    // Round 0 is not counted: what the core builds once on first use (since ops.json, nothing lists the
+    // registry before the first model) stays for the module's life.
+    let heap = dl.heapUsed();
+    for (let i = 0; i < 21; ++i) {
+      if (i === 1) heap = dl.heapUsed();
       const m = dl.model(everyLayer);
       m.fit(
         xorData(64, i).x,
