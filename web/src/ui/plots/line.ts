@@ -78,6 +78,17 @@ function toSeries(a: ArrayLike<number>, logY: boolean): (number | null)[] {
   return out;
 }
 
+// uPlot ticks a log axis by stepping through its table of decimal increments, whose rounding breaks
+// below about 1e-25: a range reaching further down (a loss that converged to float32's smallest values,
+// 1e-45) never ends the tick loop, which then throws 'RangeError: Invalid array length' at the next
+// draw. The range stops at LOG_FLOOR; smaller values lie below the chart.
+const LOG_FLOOR = 1e-20;
+function logRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min == null || max == null) return [null, null];
+  const lo = Math.max(min, LOG_FLOOR);
+  return uPlot.rangeLog(lo, Math.max(max, lo), 10, false);
+}
+
 /** A uPlot chart of several y series against one x. */
 export class LinePlot implements Exportable {
   readonly #host: HTMLElement;
@@ -226,7 +237,7 @@ export class LinePlot implements Exportable {
       ...this.#size(),
       scales: {
         x: { time: false, ...(o.xRange ? { range: o.xRange } : {}) },
-        y: { ...(o.yRange ? { range: o.yRange } : {}), ...(o.logY ? { distr: 3 } : {}) },
+        y: { ...(o.logY ? { distr: 3, range: logRange } : {}), ...(o.yRange ? { range: o.yRange } : {}) },
       },
       cursor: { ...(o.syncKey ? { sync: { key: o.syncKey } } : {}), drag: { x: false, y: false } },
       legend: { show: true },
