@@ -25,6 +25,8 @@ import {
   type SurfaceId,
   type SurfaceParams,
 } from './surfaces.js';
+
+type SurfaceRates = (typeof SURFACE_LR)[SurfaceId];
 import { frameRenderer, overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import { familyView, forMeta } from './dispatch.js';
@@ -68,8 +70,11 @@ const L = {
       'Drag the start point (or focus the plot and use the arrow keys). Background: the surface, coloured by log(1 + f − min f). The surface and its gradient are closed forms in JavaScript; each step is the engine’s optimizer, run closed-loop: after k steps the gradient at the current point is appended and the engine replays all k + 1 gradients, rebuilding its state exactly.',
     lossNote:
       'Log scale: a straight line is linear convergence; plateaus are flat valleys or saddles. Dashed curves are the compared optimizers; a diverging run leaves the chart once its loss passes 10⁴ times the starting loss.',
-    lrHint: (adaptive: number, plain: number) =>
-      `While lr stays at its registry default (made for networks with many parameters, and too small to move a point of these surfaces far), every optimizer runs at a learning rate chosen for the surface so that each one travels: here ${adaptive} for the adaptive ones (Adam, AdamW, RMSprop, Adagrad) and ${plain} for the SGD family. Set lr in the parameters to run this entry at yours.`,
+    lrHint: (r: SurfaceRates) =>
+      `While lr stays at its registry default (made for networks with many parameters, and too small to move a point of these surfaces far), every optimizer runs at a learning rate chosen for the surface so that each one travels: here ${r.adaptive} for Adam, AdamW and Adagrad, ${r.rmsprop} for RMSprop (it has no bias correction, so its first steps are lr / sqrt(1 − alpha) = 10 × lr) and ${r.plain} for the SGD family. Set lr in the parameters to run this entry at yours.`,
+    diverging: (runs: string[]) =>
+      `Diverging: ${runs.join(', ')}. There the loss rises above 10⁴ times its starting value (or stops being a finite number) and the path leaves the chart; each path is drawn as far as it can be. A smaller lr keeps it on the surface.`,
+    runAway: (id: string, k: number, where: string) => `${id}${where ? ` (${where})` : ''} at step ${k}`,
     gridNote: 'Each surface starts from its own default point (drag to move); the entry is the solid line.',
   },
   zh: {
@@ -104,11 +109,36 @@ const L = {
       '拖动起点(或聚焦图后用方向键移动)。背景是曲面,按 log(1 + f − min f) 着色。曲面及其梯度是 JavaScript 中的闭式公式;每一步都由引擎的优化器计算,并以闭环方式运行:走完 k 步后,把当前点的梯度追加到序列末尾,引擎重放全部 k + 1 个梯度,从而精确重建优化器的内部状态。',
     lossNote:
       '对数坐标下,直线表示线性收敛;平台段对应平坦的谷底或鞍点。虚线是对比的优化器;发散的运行在损失超过起点损失的 10⁴ 倍后不再画出。',
-    lrHint: (adaptive: number, plain: number) =>
-      `当 lr 保持注册表中的默认值时(它是为参数众多的网络准备的,在这些曲面上几乎挪不动点),每个优化器都按为该曲面挑选的学习率运行,使它们都能走出明显的路径:当前曲面上自适应的优化器(Adam、AdamW、RMSprop、Adagrad)取 ${adaptive},SGD 一族取 ${plain}。在参数面板中设置 lr,本条目就按你的值运行。`,
+    lrHint: (r: SurfaceRates) =>
+      `当 lr 保持注册表中的默认值时(它是为参数众多的网络准备的,在这些曲面上几乎挪不动点),每个优化器都按为该曲面挑选的学习率运行,使它们都能走出明显的路径:当前曲面上 Adam、AdamW 和 Adagrad 取 ${r.adaptive},RMSprop 取 ${r.rmsprop}(它没有偏差修正,最初几步约为 lr / sqrt(1 − alpha) = 10 × lr),SGD 一族取 ${r.plain}。在参数面板中设置 lr,本条目就按你的值运行。`,
+    diverging: (runs: string[]) =>
+      `发散:${runs.join('、')}。损失在该步升到起点的 10⁴ 倍以上(或不再是有限数),路径离开了图;每条路径都尽量画出。调小 lr 就能让它留在曲面上。`,
+    runAway: (id: string, k: number, where: string) => `${id}${where ? `(${where})` : ''} 在第 ${k} 步`,
     gridNote: '每个曲面从各自的默认起点出发(可拖动);实线是本条目的优化器。',
   },
 };
+
+// A diverging run would stretch the loss axis over dozens of decades: values far above the start (10⁴ × its
+// loss, or 10⁴ for the unbounded saddle) are left off the chart.
+const LOSS_CAP = 1e4;
+
+/** A run's loss above the surface's minimum at each of its points, and the cap past which it is off the chart. */
+function losses(d: Descent, s: Surface): { values: Float64Array; cap: number } {
+  const fmin = s.min?.f ?? 0;
+  const values = Float64Array.from(d.xs, (x, i) => s.f(x, d.ys[i]!) - fmin);
+  return { values, cap: LOSS_CAP * Math.max(1, Math.abs(values[0]!)) };
+}
+
+/**
+ * The first step at which a run blows up: its loss rises past the cap or stops being finite (falling without
+ * bound on the saddle is an escape, not a failure); null when it does not.
+ */
+function runAwayStep(d: Descent, s: Surface): number | null {
+  const { values, cap } = losses(d, s);
+  const k = values.findIndex((v) => !(v <= cap));
+  if (k >= 0) return k;
+  return d.stop === 'nonfinite' ? d.steps + 1 : null;
+}
 
 interface Run {
   id: string;
@@ -236,8 +266,10 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
     },
   );
   const out = readout(cmpGroup, 'optimizer-readout');
+  // Says which runs blow up (any lr is allowed, so a page must show a diverging run, not fail on it).
+  const divergeNote = h('p', { class: 'hint opt-diverging', role: 'status', 'data-testid': 'optimizer-diverging' });
   const lrHint = h('p', { class: 'muted hint', 'data-testid': 'optimizer-lr-hint' });
-  cmpGroup.append(lrHint);
+  cmpGroup.append(divergeNote, lrHint);
 
   function showKnobs(): void {
     const single = !grid;
@@ -345,7 +377,7 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
   }
 
   function render(): void {
-    lrHint.textContent = t.lrHint(SURFACE_LR[surf].adaptive, SURFACE_LR[surf].plain);
+    lrHint.textContent = t.lrHint(SURFACE_LR[surf]);
     const results: { runs: Run[]; sid: SurfaceId }[] = [];
     guard(ctx, 'engine', () => {
       for (const panel of panels) {
@@ -395,6 +427,14 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
         results.push({ runs, sid: panel.sid });
       }
       if (!grid && lossFig) drawLoss(results[0]!.runs, surface(surf, sp));
+      const away: string[] = [];
+      for (const { runs, sid } of results)
+        for (const r of runs) {
+          const k = runAwayStep(r.d, surface(sid, sp));
+          if (k !== null) away.push(t.runAway(r.id, k, grid ? t.surfaces[sid] : ''));
+        }
+      divergeNote.textContent = away.length ? t.diverging(away) : '';
+      divergeNote.hidden = away.length === 0;
       const main = results[0]!.runs[0]!;
       const d = main.d;
       const n = d.steps;
@@ -430,17 +470,10 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
     lossFig!.setTitle(logY ? t.lossMin : t.lossRaw);
     const xs = new Float64Array(steps + 1);
     for (let i = 0; i <= steps; ++i) xs[i] = i;
-    const fmin = s.min?.f ?? 0;
-    // A diverging run would stretch the axis over dozens of decades: values far above
-    // the start (10⁴ × its loss, or 10⁴ for the unbounded saddle) are left off the chart.
-    const f0 = Math.abs(s.f(runs[0]!.d.xs[0]!, runs[0]!.d.ys[0]!) - fmin);
-    const cap = 1e4 * Math.max(1, f0);
     const ys = runs.map((r) => {
       const y = new Float64Array(steps + 1).fill(NaN);
-      for (let i = 0; i < r.d.xs.length; ++i) {
-        const v = s.f(r.d.xs[i]!, r.d.ys[i]!) - fmin;
-        y[i] = Math.abs(v) <= cap ? v : NaN;
-      }
+      const { values, cap } = losses(r.d, s);
+      values.forEach((v, i) => (y[i] = Math.abs(v) <= cap ? v : NaN));
       return y;
     });
     lossPlot.update(xs, ys);
