@@ -238,7 +238,7 @@ async function loadEngines() {
   if (fs.existsSync(`${ns}.mjs`)) {
     const factory = (await import(pathToFileURL(`${ns}.mjs`).href)).default;
     const mod = await factory({ wasmBinary: fs.readFileSync(`${ns}.wasm`) });
-    nosimd = new Dlmath(mod);
+    nosimd = new Dlmath(mod, dl.ops()); // the same registry: ops.json describes both modules
   } else log(`${ns}.mjs missing: no scalar-wasm column`);
 
   // TF.js: bundle the TF side (see bench/tfjs-side.mjs for why).

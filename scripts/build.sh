@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds what is asked, incrementally (CMake + Ninja keep the cache in build/):
-#   wasm   the wasm module, the generated TS op list and the JS package
+#   wasm   the wasm module, the generated TS op list and the JS package (engine and custom elements)
 #   native the native library and tests
 #   all    both
 #   bench  both, plus the benchmark drivers (native, and wasm for the GEMM rows)
@@ -32,7 +32,9 @@ build_wasm() {
   node scripts/gen-ops.mjs
   npx tsc -p web/tsconfig.lib.json
   mkdir -p web/dist/lib/gen
-  cp web/src/engine/gen/dlmath_wasm.mjs web/src/engine/gen/dlmath_wasm.wasm web/dist/lib/gen/
+  cp web/src/engine/gen/dlmath_wasm.mjs web/src/engine/gen/dlmath_wasm.wasm web/src/engine/gen/ops.json web/dist/lib/gen/
+  # The package's custom elements (dist/elements), which import the engine above.
+  npx vite build --config web/vite.elements.config.ts --logLevel warn
 }
 
 build_native() {

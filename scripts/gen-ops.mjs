@@ -1,19 +1,26 @@
-// Generates web/src/engine/gen/ops.ts (the op-id union, per-op input, param
-// and gradient names, and the error codes of status.h's table) and the
-// module's type stub from the registry, by asking the freshly built wasm
-// module. Run by scripts/build.sh after the
-// wasm build; the output is git-ignored.
+// Generates, from the registry, web/src/engine/gen/ops.json (the catalogue:
+// every entry's metadata, titles, LaTeX and explanations, which dl.ops() and
+// the page read; the shipped wasm carries none of that text), gen/ops.ts (the
+// op-id union, per-op input, param and gradient names, and the error codes
+// of status.h's table) and the module's type stub, by asking dlmath_meta: the
+// same bindings as the shipped module over the full registry. Run by
+// scripts/build.sh after the wasm build; the output is git-ignored.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const gen = path.join(root, 'web/src/engine/gen');
-const factory = (await import(path.join(gen, 'dlmath_wasm.mjs'))).default;
-const mod = await factory({ wasmBinary: fs.readFileSync(path.join(gen, 'dlmath_wasm.wasm')) });
+const meta = path.join(root, 'build/wasm/wasm/dlmath_meta');
+const factory = (await import(`${meta}.mjs`)).default;
+const mod = await factory({ wasmBinary: fs.readFileSync(`${meta}.wasm`) });
 const ops = mod._listOps();
 const errorCodes = mod._errorCodes();
 const limits = mod._limits();
+// JSON has no infinities (an unbounded param's max): they are written as strings, which the loader
+// (web/src/engine/loader.ts, parseCatalogue) reads back as numbers.
+const infinities = (_key, v) => (v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
+fs.writeFileSync(path.join(gen, 'ops.json'), JSON.stringify(ops, infinities));
 
 const q = (s) => `'${s}'`;
 const union = (xs) => (xs.length ? xs.map(q).join(' | ') : 'never');
@@ -78,4 +85,4 @@ fs.writeFileSync(
   path.join(gen, 'dlmath_wasm.d.mts'),
   "import type { RawFactory } from '../wasm.js';\ndeclare const createDlmathModule: RawFactory;\nexport default createDlmathModule;\n",
 );
-console.log(`gen-ops: ${ops.length} ops, ${errorCodes.length} error codes -> web/src/engine/gen/ops.ts`);
+console.log(`gen-ops: ${ops.length} ops, ${errorCodes.length} error codes -> web/src/engine/gen/ops.json, ops.ts`);

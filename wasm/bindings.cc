@@ -211,6 +211,7 @@ val CallOp(std::string id, val names, val tensors, val pnames, val pvalues,
   return r;
 }
 
+#ifndef DLMATH_SHIPPED
 val Lang(const char* en, const char* zh) {
   val o = val::object();
   o.set("en", std::string(en));
@@ -218,8 +219,9 @@ val Lang(const char* en, const char* zh) {
   return o;
 }
 
-// Metadata of every registry row, for dl.ops(), the page and the generator
-// of the TypeScript op-id union.
+// Metadata of every registry row, for scripts/gen-ops.mjs (the dlmath_meta
+// module): it writes ops.json, which dl.ops() and the page read, and the
+// TypeScript types. The shipped module's registry has no text to list.
 val ListOps() {
   val list = val::array();
   for (const OpInfo& op : Ops()) {
@@ -303,6 +305,15 @@ val ListOps() {
     o.set("differentiable", op.differentiable());
     list.call<void>("push", o);
   }
+  return list;
+}
+#endif
+
+// The registry's ids in table order: the facade checks that ops.json was
+// written from the same registry as the module it loads.
+val OpIds() {
+  val list = val::array();
+  for (const OpInfo& op : Ops()) list.call<void>("push", std::string(op.id));
   return list;
 }
 
@@ -403,7 +414,10 @@ EMSCRIPTEN_BINDINGS(dlmath) {
   function("_shapeCheck", &CheckShape);
   function("_formulaCompile", &CompileFormula);
   function("_call", &CallOp);
+#ifndef DLMATH_SHIPPED
   function("_listOps", &ListOps);
+#endif
+  function("_opIds", &OpIds);
   function("_errorCodes", &ErrorCodes);
   function("_heapUsed", &HeapUsed);
   function("_target", &Target);

@@ -23,6 +23,7 @@
 #include "core/ref/rowwise.h"
 #include "core/ref/schedules.h"
 #include "core/src/kernels.h"
+#include "core/src/registry_table.h"
 
 namespace dlmath {
 namespace {
@@ -55,14 +56,17 @@ constexpr OpInfo WithImpl(OpInfo row, Impl impl) {
   row.impl = impl;
   return row;
 }
-const OpInfo kOps[] = {
+constexpr OpInfo kRows[] = {
 #define DLMATH_OP(id_, Name, family_, form_, ...)      \
   WithImpl(detail::kRows[static_cast<int>(OpId::id_)], \
            DLMATH_IMPL_##form_(Name)),
 #include "dlmath/ops.def"
 #undef DLMATH_OP
 };
-static_assert(std::size(kOps) == kNumOps, "ops.def and OpId disagree");
+static_assert(std::size(kRows) == kNumOps, "ops.def and OpId disagree");
+// The table the code reads (in the shipped wasm: no text, no references;
+// see registry_table.h).
+constexpr auto kOps = RegistryTable(kRows);
 
 // Edit distance, for "did you mean" suggestions.
 size_t Levenshtein(std::string_view a, std::string_view b) {

@@ -97,9 +97,10 @@ describe('memory', () => {
   });
 
   it('gives every byte back on dispose, for models built, trained, saved and loaded', () => {
-    // One round first: the matrix product keeps one grow-only packing space per
-    // thread (at most 192 KiB, core/src/gemm.h), shared by every model; it is
-    // sized by the first products, not owned by a model.
+    // One round first: what the core builds once on first use stays for the
+    // module's life (the matrix product's grow-only packing space, at most
+    // 192 KiB per thread, core/src/gemm.h; and, since ops.json, the registry's
+    // listing, first asked for by the first model); no model owns it.
     const round = (i: number) => {
       const m = dl.model(everyLayer);
       m.fit(

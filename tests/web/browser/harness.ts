@@ -67,3 +67,32 @@ export function recheck(page: Page): Promise<Check[]> {
     `import(${JSON.stringify(REPLAY_URL)}).then((m) => m.check(window.dlmathApp.dl, window.dlmathApp.state().shown))`,
   ) as Promise<Check[]>;
 }
+
+/**
+ * Opens a playground page by id ('' = the overview) through the hash and waits until its view has rendered.
+ * @param page - a page showing the playground
+ * @param id - the entry or lesson id
+ * @param lang - the page's language
+ */
+export async function openPage(page: Page, id: string, lang: string): Promise<void> {
+  // The part of main.ts's window.dlmathApp read here (this file is type-checked without the page's code).
+  type App = { dlmathApp: { state(): { page: string; renders: number } } };
+  const before = await page.evaluate(() => (window as unknown as App).dlmathApp.state().renders);
+  await page.evaluate((h) => (location.hash = h), `e=${id}&lang=${lang}`);
+  await page.waitForFunction(
+    ([pid, n]) => {
+      const s = (window as unknown as App).dlmathApp.state();
+      return s.page === pid && s.renders > (n as number);
+    },
+    [id, before],
+    { timeout: 30_000 },
+  );
+  // Two frames: a render scheduled by the view itself lands too.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  // The training page draws once its worker has sent the first snapshot.
+  type Train = { dlmathTrain?: { debug(): { printed: unknown } } };
+  if (id === 'train')
+    await page.waitForFunction(() => (window as unknown as Train).dlmathTrain?.debug().printed != null, null, {
+      timeout: 30_000,
+    });
+}

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_ORDER } from '../../../web/src/ui/i18n.js';
-import { artifacts, launchChromium, recheck, startDevServer, watch } from './harness.js';
+import { artifacts, launchChromium, openPage, recheck, startDevServer, watch } from './harness.js';
 
 const FAMILIES = [...FAMILY_ORDER, 'lessons'];
 const only = (process.env.DLMATH_FAMILY ?? '').split(',').filter(Boolean);
@@ -41,25 +41,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Opens a page by id and waits until its view has rendered. */
-async function open(id: string, lang: string): Promise<void> {
-  const before = await page.evaluate(() => window.dlmathApp!.state().renders);
-  await page.evaluate((h) => (location.hash = h), `e=${id}&lang=${lang}`);
-  await page.waitForFunction(
-    ([pid, n]) => {
-      const s = window.dlmathApp!.state();
-      return s.page === pid && s.renders > (n as number);
-    },
-    [id, before],
-    { timeout: 30_000 },
-  );
-  // Two frames: a render scheduled by the view itself lands too.
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  // The training page draws once its worker has sent the first snapshot.
-  if (id === 'train')
-    await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null, null, { timeout: 30_000 });
-}
-
 for (const family of FAMILIES) {
   if (only.length && !only.includes(family)) continue;
   describe(family, () => {
@@ -85,7 +66,7 @@ for (const family of FAMILIES) {
       let numbers = 0;
       for (const id of ids) {
         problems.length = 0;
-        await open(id, lang);
+        await openPage(page, id, lang);
         const notice = await page.locator('[data-testid=notice-message]').allTextContents();
         const checks = await recheck(page);
         // The view speaks the page's language: Chinese text in Chinese, none in English.

@@ -42,6 +42,16 @@ async function openAt(page: Page, hash: string, id: string): Promise<void> {
   );
 }
 
+/** Opens `hash` on the page already loaded and waits until the page named `id` has rendered anew. */
+async function go(page: Page, hash: string, id: string): Promise<void> {
+  const before = await page.evaluate(() => window.dlmathApp!.state().renders);
+  await page.evaluate((h) => (location.hash = h), hash);
+  await page.waitForFunction(
+    ([pid, n]) => window.dlmathApp!.state().page === pid && window.dlmathApp!.state().renders > (n as number),
+    [id, before],
+  );
+}
+
 /** Waits for the URL to settle after an edit (it follows the state after 250 ms). */
 function settle(page: Page): Promise<void> {
   return page.waitForTimeout(400);
@@ -137,7 +147,7 @@ it('a hostile link runs nothing, says what it ignored, and the page keeps workin
   await context.close();
 });
 
-it('search finds entries by id, English and Chinese names, and Enter opens the first', async () => {
+it('search finds entries by id, English and Chinese names, and Enter opens the best match', async () => {
   const { context, page, problems } = await fresh();
   await openAt(page, '', '');
   const visible = () =>
@@ -149,8 +159,13 @@ it('search finds entries by id, English and Chinese names, and Enter opens the f
   await page.fill('[data-testid=nav-search]', 'softmax');
   expect(await visible()).toEqual(expect.arrayContaining(['softmax', 'log_softmax', 'softmax_naive']));
   expect(await visible()).not.toContain('relu');
+  // Enter opens the best match: the exact one, even when another is listed first (bce before cross_entropy).
+  await page.press('[data-testid=nav-search]', 'Enter');
+  await page.waitForFunction(() => window.dlmathApp!.state().page === 'softmax');
   await page.fill('[data-testid=nav-search]', '交叉熵');
-  expect(await visible()).toContain('cross_entropy');
+  expect(await visible()).toEqual(expect.arrayContaining(['bce', 'cross_entropy']));
+  await page.press('[data-testid=nav-search]', 'Enter');
+  await page.waitForFunction(() => window.dlmathApp!.state().page === 'cross_entropy');
   await page.fill('[data-testid=nav-search]', 'Kullback');
   const kl = await visible();
   await page.fill('[data-testid=nav-search]', 'huber');
@@ -310,13 +325,19 @@ it('a malformed formula shows its error at the right column and keeps the last p
     expect(caret[1]!.indexOf('^') + 1, `${text}: ${await page.textContent('[data-testid=formula-message]')}`).toBe(
       column,
     );
-    expect(await page.textContent('[data-testid=formula-message]')).toContain(`column ${column}`);
+    const message = (await page.textContent('[data-testid=formula-message]'))!;
+    expect(message).toContain(`column ${column}`);
+    expect(message.split('column').length - 1, `${text}: '${message}' says the column once`).toBe(1);
     expect(await page.getAttribute('[data-testid=formula-text]', 'aria-invalid')).toBe('true');
+    // The plots still show the last valid formula, greyed, and the page says so.
+    expect(await page.textContent('[data-testid=formula-stale]')).toContain('tanh(x)');
+    expect(await page.locator('.figures.stale [data-testid=figure-f]').count()).toBe(1);
   }
   // The last valid formula is still plotted, and a fix clears the error.
   expect(await page.evaluate(() => window.dlmathApp!.state().shown.some((s) => s.id === 'tanh(x)'))).toBe(true);
   await page.fill('[data-testid=formula-text]', 'a*x^2');
   await page.waitForSelector('[data-testid=formula-error]', { state: 'hidden' });
+  expect(await page.locator('.figures.stale').count()).toBe(0);
   await page.waitForSelector('[data-testid=formula-param-a]');
   await page.screenshot({ path: path.join(artifacts, 'formula-params.png'), fullPage: true });
   expect(problems).toEqual([]);
@@ -365,6 +386,74 @@ it('a heatmap is usable from the keyboard: arrows read cells, Enter acts on one'
   expect(after[1]).toBe(0);
   const cols = Math.round(Math.sqrt(after.length));
   expect(after.slice(0, cols).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('what a newcomer hit: link values, page defaults, properties, sliders, legends, colour bars, scrolling', async () => {
+  const { context, page, problems } = await fresh();
+  // A value that is not a number is called that, not "out of range"; an out-of-range one names the range.
+  await openAt(page, 'e=huber&p.delta=abc', 'huber');
+  await page.waitForFunction(() => window.dlmathApp!.state().shown.length > 0);
+  expect(await page.textContent('[data-testid=notice]')).toContain('p.delta=abc (not a number)');
+  await go(page, 'e=huber&p.delta=-1', 'huber');
+  expect(await page.textContent('[data-testid=notice]')).toContain('p.delta=-1 (outside (0, ∞))');
+  // The line plots' legends name every series with a number before any hover.
+  const legend = await page.textContent('[data-testid=view] .u-legend');
+  expect(legend).not.toContain('–');
+  expect(legend).toMatch(/huber-?\d/); // "huber: 3.5" (the colon is drawn by CSS)
+
+  // Multi-head attention opens with two heads (the link leaves the page default out).
+  await go(page, 'e=multi_head_attention', 'multi_head_attention');
+  expect(await page.inputValue('[data-testid=param-num_heads]')).toBe('2');
+  const heads = await page.evaluate(() => window.dlmathApp!.state().shown.map((s) => s.params.num_heads));
+  expect(heads.length).toBeGreaterThan(0);
+  expect(heads.every((h) => h === 2)).toBe(true);
+  await settle(page);
+  expect(await page.evaluate(() => location.hash)).not.toContain('num_heads');
+  // Every heatmap has a colour bar with the values of its two ends.
+  const bars = await page.$$eval('[data-testid=view] .colorbar', (els) => els.map((e) => e.textContent));
+  expect(bars.length).toBeGreaterThan(2);
+  for (const b of bars) expect(b).toMatch(/^-?[\d.e-]+-?[\d.e-]+$/);
+
+  // Properties only where they mean something: all four for an element-wise function, no "monotonic" for
+  // logsumexp (it rises in every entry), the range of a schedule's rates, none for an optimizer.
+  const props = () => page.$$eval('[data-testid=op-props] dt', (els) => els.map((e) => e.textContent));
+  await go(page, 'e=relu', 'relu');
+  expect(await props()).toEqual(['Output range', 'Monotonic', 'Zero-centred', 'Smooth']);
+  await go(page, 'e=logsumexp', 'logsumexp');
+  expect(await props()).not.toContain('Monotonic');
+  await go(page, 'e=step_lr', 'step_lr');
+  expect(await props()).toEqual(['Output range']);
+  await go(page, 'e=adam', 'adam');
+  expect(await props()).toEqual([]);
+  // Adam at its default lr travels: the page runs it at the surface's rate and says so.
+  const path = await page.evaluate(() => window.dlmathApp!.state().shown.find((s) => s.id === 'adam')!);
+  expect(path.params.lr).not.toBe(1e-3);
+  const n = path.values.length;
+  const moved = Math.hypot(
+    path.values[n - 2]! - path.inputs.params!.data[0]!,
+    path.values[n - 1]! - path.inputs.params!.data[1]!,
+  );
+  expect(moved).toBeGreaterThan(1);
+  expect(await page.textContent('[data-testid=optimizer-lr-hint]')).toContain(String(path.params.lr));
+
+  // x min and x max share one scale, so the min's thumb sits left of the max's.
+  await go(page, 'e=tanh', 'tanh');
+  const scale = await page.$$eval('[data-testid=view-xmin-slider], [data-testid=view-xmax-slider]', (els) =>
+    els.map((e) => {
+      const s = e as HTMLInputElement;
+      return { min: s.min, max: s.max, at: (Number(s.value) - Number(s.min)) / (Number(s.max) - Number(s.min)) };
+    }),
+  );
+  expect(scale[0]!.min).toBe(scale[1]!.min);
+  expect(scale[0]!.max).toBe(scale[1]!.max);
+  expect(scale[0]!.at).toBeLessThan(scale[1]!.at);
+
+  // A deep link to an entry far down the catalogue keeps the header in view.
+  await go(page, 'e=least_squares', 'least_squares');
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  expect(await page.evaluate(() => document.querySelector('#nav')!.scrollTop)).toBeGreaterThan(0);
   expect(problems).toEqual([]);
   await context.close();
 });

@@ -48,3 +48,35 @@ it('the static build serves every page kind with the production CSP', async () =
   expect(problems).toEqual([]);
   await page.close();
 });
+
+it('the built documentation example renders every custom element under the production CSP', async () => {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+  const problems = watch(page);
+  await page.goto(`${url}embedding.html`);
+  const csp = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
+  expect(csp).not.toContain("'unsafe-eval'");
+  const ids = await page.$$eval('dlmath-entry, dlmath-formula', (els) =>
+    els.map((e) => e.getAttribute('data-testid')!),
+  );
+  expect(ids.length).toBeGreaterThan(4);
+  for (const id of ids) {
+    // Lazy: each builds its view once scrolled near.
+    await page.locator(`[data-testid=${id}]`).scrollIntoViewIfNeeded();
+    await page.waitForFunction(
+      (i) => {
+        const el = document.querySelector(`[data-testid=${i}]`) as unknown as { renders: number; shown(): unknown[] };
+        return el.renders > 0 && el.shown().length > 0;
+      },
+      id,
+      { timeout: 60_000 },
+    );
+  }
+  // KaTeX's fonts load from the built assets (declared at document level: fonts are not scoped to shadow roots).
+  const loaded = await page.evaluate(async () => {
+    await document.fonts.ready;
+    return [...document.fonts].filter((f) => f.status === 'loaded').map((f) => f.family.replace(/"/g, ''));
+  });
+  expect(loaded).toContain('KaTeX_Main');
+  expect(problems).toEqual([]);
+  await page.close();
+});

@@ -98,11 +98,18 @@ export class Dlmath {
   /** Highway SIMD target of the kernels, e.g. "WASM". */
   readonly target: string;
 
-  /** @internal Use `loadDlmath()`. */
-  constructor(mod: RawModule) {
+  /**
+   * @internal Use `loadDlmath()`.
+   * @param mod - the wasm module
+   * @param ops - the catalogue (ops.json), written from the same registry as the module
+   */
+  constructor(mod: RawModule, ops: readonly RawOpMeta[]) {
     this.#mod = mod;
     this.#heap = heapOf(mod);
-    this.#ops = mod._listOps().map((o) => Object.freeze(o));
+    const ids = mod._opIds();
+    if (ids.length !== ops.length || ops.some((o, i) => o.id !== ids[i]))
+      throw new Error('dlmath: ops.json does not describe this wasm module; rebuild both (bash scripts/build.sh wasm)');
+    this.#ops = ops.map((o) => Object.freeze(o));
     this.#byId = new Map(this.#ops.map((o) => [o.id, o]));
     this.target = mod._target();
     // Convenience functions come from the registry: dl.gelu_tanh(x), ...

@@ -10,7 +10,7 @@
  * ```
  * @packageDocumentation
  */
-export { loadDlmath, type LoadOptions } from './loader.js';
+export { loadCatalogue, loadDlmath, type LoadOptions } from './loader.js';
 export {
   Dlmath,
   type EvalResult,

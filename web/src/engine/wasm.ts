@@ -36,6 +36,7 @@ export interface RawFormula {
   isDeleted(): boolean;
 }
 
+/** One entry of the catalogue, ops.json (scripts/gen-ops.mjs writes it from the registry). */
 export interface RawOpMeta {
   id: string;
   family: string;
@@ -109,7 +110,8 @@ export interface RawModule {
       gradTensors: RawTensor[];
     },
   ): RawCallResult;
-  _listOps(): RawOpMeta[];
+  /** The registry's ids in table order (its metadata is in ops.json, see loader.ts). */
+  _opIds(): string[];
   /** The core's error code names, in table order. */
   _errorCodes(): string[];
   _heapUsed(): number;

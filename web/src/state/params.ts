@@ -7,6 +7,34 @@ type ParamSpec = OpMeta['params'][number];
 
 const PREFIX = 'p.';
 
+/**
+ * Params a page opens with where the registry's default would show less (a link leaves them out too):
+ * one head is plain attention, so multi-head attention opens with two.
+ */
+export const PAGE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  multi_head_attention: { num_heads: 2 },
+};
+
+/**
+ * A param's default on its page: PAGE_DEFAULTS, else the registry's.
+ * @param op - registry metadata
+ * @param p - one of its params
+ */
+export function pageDefault(op: OpMeta, p: ParamSpec): number {
+  return PAGE_DEFAULTS[op.id]?.[p.name] ?? p.default;
+}
+
+/**
+ * A param's valid interval as text, e.g. "(0, ∞)".
+ * @param p - the param
+ */
+export function interval(p: ParamSpec): string {
+  const f = (v: number) => (v === Infinity ? '∞' : v === -Infinity ? '−∞' : String(v));
+  const l = p.minOpen || !Number.isFinite(p.min) ? '(' : '[';
+  const r = p.maxOpen || !Number.isFinite(p.max) ? ')' : ']';
+  return `${l}${f(p.min)}, ${f(p.max)}${r}`;
+}
+
 /** Whether `v` is a valid value of `p` (range, open bounds, integer). */
 export function paramOk(p: ParamSpec, v: number): boolean {
   if (!Number.isFinite(v)) return false;
@@ -15,6 +43,15 @@ export function paramOk(p: ParamSpec, v: number): boolean {
   if (p.type === 'int' || p.type === 'enum') return Number.isInteger(v);
   if (p.type === 'bool') return v === 0 || v === 1;
   return true;
+}
+
+/** Why `v` (a value read from the link) is not a valid value of `p`. */
+function whyInvalid(p: ParamSpec, v: number): string {
+  if (p.type === 'enum') return `not one of ${p.choices.join(', ')}`;
+  if (p.type === 'bool') return 'not true, false, 1 or 0';
+  if (Number.isNaN(v)) return 'not a number';
+  if (p.type === 'int' && Number.isFinite(v) && !Number.isInteger(v)) return 'not an integer';
+  return `outside ${interval(p)}`;
 }
 
 function parse(p: ParamSpec, raw: string): number {
@@ -31,7 +68,7 @@ function parse(p: ParamSpec, raw: string): number {
  * @param op - registry metadata
  * @param values - the URL's raw values (invalid entries are deleted)
  * @param report - receives each dropped value
- * @returns every param by name (defaults filled in)
+ * @returns every param by name (the page's defaults filled in)
  */
 export function readParams(
   op: OpMeta,
@@ -40,7 +77,7 @@ export function readParams(
 ): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of op.params) {
-    out[p.name] = p.default;
+    out[p.name] = pageDefault(op, p);
     const key = PREFIX + p.name;
     const raw = values.get(key);
     if (raw === undefined) continue;
@@ -48,11 +85,7 @@ export function readParams(
     if (paramOk(p, v)) out[p.name] = v;
     else {
       values.delete(key);
-      report({
-        key,
-        value: raw.slice(0, 60),
-        why: p.type === 'enum' ? `not one of ${p.choices.join(', ')}` : 'out of range',
-      });
+      report({ key, value: raw.slice(0, 60), why: whyInvalid(p, v) });
     }
   }
   for (const key of [...values.keys()])
@@ -64,7 +97,7 @@ export function readParams(
 }
 
 /**
- * Writes one param into the URL values (its default removes it).
+ * Writes one param into the URL values (its page default removes it).
  * @param op - registry metadata
  * @param values - the URL's raw values
  * @param name - param name
@@ -74,7 +107,7 @@ export function writeParam(op: OpMeta, values: Map<string, string>, name: string
   const p = op.params.find((q) => q.name === name);
   if (!p) return;
   const key = PREFIX + name;
-  if (v === p.default) values.delete(key);
+  if (v === pageDefault(op, p)) values.delete(key);
   else if (p.type === 'enum') values.set(key, p.choices[v] ?? String(v));
   else if (p.type === 'bool') values.set(key, v ? '1' : '0');
   else values.set(key, numText(v));

@@ -89,12 +89,22 @@ export class ViewStore {
     this.#onIgnored = onIgnored;
   }
 
+  // The key as the values hold it. Case is ignored when the exact key is absent: an element's attribute
+  // names are lower-cased by HTML, so a view's `v.T` arrives as `v.t`.
+  #key(key: string): string {
+    const k = this.#prefix + key;
+    if (this.#values.has(k)) return k;
+    const lower = k.toLowerCase();
+    for (const name of this.#values.keys()) if (name.toLowerCase() === lower) return name;
+    return k;
+  }
+
   #raw(key: string): string | undefined {
-    return this.#values.get(this.#prefix + key);
+    return this.#values.get(this.#key(key));
   }
 
   #bad(key: string, why: string): void {
-    const k = this.#prefix + key;
+    const k = this.#key(key);
     if (this.#reported.has(k)) return;
     this.#reported.add(k);
     const value = this.#values.get(k) ?? '';
@@ -174,6 +184,7 @@ export class ViewStore {
    * @param def - the getter's default (left out of the URL)
    */
   set(key: string, value: number | boolean | string | readonly number[] | undefined, def?: typeof value): void {
+    this.#values.delete(this.#key(key));
     const k = this.#prefix + key;
     const text = (v: typeof value): string | undefined =>
       v === undefined

@@ -53,19 +53,12 @@ import { download } from '../ui/plots/svg.js';
 import { toHash, ViewStore } from '../state/store.js';
 import { button, controlGroup, readout, select, slider, textField, toggle } from '../ui/widgets.js';
 import { evalCall, record } from '../views/common.js';
-import type { FamilyView, LessonMeta, Shown, ViewContext } from '../views/view.js';
+import type { FamilyView, Shown, ViewContext } from '../views/view.js';
 import { BoundaryPlot } from './boundary.js';
 import { loadDigits, MnistView, type Digits } from './digits.js';
 import { TRAIN_LABELS, type TrainLabels } from './labels.js';
 import { NetworkDiagram, type Picked } from './network.js';
 import './train.css';
-
-export const lesson: LessonMeta = {
-  id: 'train',
-  title: { en: 'Train a network', zh: '训练神经网络' },
-  latex: '',
-  doc: { en: TRAIN_LABELS.en.docTrain, zh: TRAIN_LABELS.zh.docTrain },
-};
 
 /** Grid side of the plane's maps. */
 export const GRID = 40;

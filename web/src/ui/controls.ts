@@ -1,6 +1,7 @@
 // Input controls: the entry's params (from op.params) as sliders, steppers,
 // checkboxes and lists, and the slider field the views reuse.
 import type { OpMeta } from '../engine/index.js';
+import { interval } from '../state/params.js';
 import { h } from './dom.js';
 import { formatF32 } from './format.js';
 import type { Labels } from './i18n.js';
@@ -25,13 +26,6 @@ export function sliderRange(p: Pick<ParamSpec, 'min' | 'max' | 'minOpen' | 'maxO
   if (p.minOpen && lo === p.min) lo += step;
   if (p.maxOpen && hi === p.max) hi -= step;
   return { lo, hi, step };
-}
-
-function interval(p: ParamSpec): string {
-  const f = (v: number) => (v === Infinity ? '∞' : v === -Infinity ? '−∞' : String(v));
-  const l = p.minOpen || !Number.isFinite(p.min) ? '(' : '[';
-  const r = p.maxOpen || !Number.isFinite(p.max) ? ')' : ']';
-  return `${l}${f(p.min)}, ${f(p.max)}${r}`;
 }
 
 /** A labelled slider with a number input beside it, kept in step. */

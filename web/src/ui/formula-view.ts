@@ -1,9 +1,8 @@
 // Title, formula and derivative (KaTeX), explanation and properties of an op.
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import type { OpMeta } from '../engine/index.js';
 import { h } from './dom.js';
 import type { Labels, Lang } from './i18n.js';
+import { renderMath } from './math.js';
 
 /** Shows one op's texts in the chosen language. */
 export class FormulaView {
@@ -46,6 +45,22 @@ export class FormulaView {
         h('section', {}, h('h3', { text: t.derivative }), this.#math(op.dlatex, 'derivative')),
       ),
     );
+    // Monotonic, zero-centred and smooth describe a function of one number: an element-wise op's. For a
+    // row-wise or general op (logsumexp rises in every entry, yet is no monotonic function of "x") and for
+    // schedules and initializers they would be boilerplate, so only their output range shows; an
+    // optimizer's output (parameters, anywhere in ℝ^d) has no property worth a table.
+    const scalar = op.kind === 'op' && op.form === 'elementwise';
+    const range = op.props.range && op.kind !== 'optimizer';
+    const props = [
+      ...(range ? prop(t.propRange, this.#math(op.props.range, 'range', false)) : []),
+      ...(scalar
+        ? [
+            ...prop(t.propMonotonic, yesNo(op.props.monotonic)),
+            ...prop(t.propZeroCentred, yesNo(op.props.zeroCentred)),
+            ...prop(t.propSmooth, yesNo(op.props.smooth)),
+          ]
+        : []),
+    ];
     this.#details.replaceChildren(
       h('h3', { text: t.explanation }),
       h('p', {
@@ -54,16 +69,12 @@ export class FormulaView {
         'data-testid': 'op-doc',
         text: op.doc[lang] || op.doc.en,
       }),
-      h('h3', { text: t.properties }),
-      h(
-        'dl',
-        { class: 'props' },
-        ...prop(t.propRange, op.props.range ? this.#math(op.props.range, 'range', false) : '–'),
-        ...prop(t.propMonotonic, yesNo(op.props.monotonic)),
-        ...prop(t.propZeroCentred, yesNo(op.props.zeroCentred)),
-        ...prop(t.propSmooth, yesNo(op.props.smooth)),
-      ),
     );
+    if (props.length)
+      this.#details.append(
+        h('h3', { text: t.properties }),
+        h('dl', { class: 'props', 'data-testid': 'op-props' }, ...props),
+      );
   }
 
   /**
@@ -98,13 +109,7 @@ export class FormulaView {
 
   #math(latex: string, testid: string, display = true): HTMLElement {
     const el = h(display ? 'div' : 'span', { class: display ? 'math' : 'math-inline', 'data-testid': testid });
-    if (!latex) return el;
-    try {
-      katex.render(latex, el, { displayMode: display, throwOnError: true, output: 'htmlAndMathml' });
-    } catch (err) {
-      this.#onError(err);
-      el.replaceChildren(h('code', { text: latex }));
-    }
+    if (latex) renderMath(el, latex, this.#onError, display);
     return el;
   }
 }

@@ -22,7 +22,7 @@ const en = {
   noMatch: 'Nothing matches the search.',
   home: 'Overview',
   homeIntro:
-    'Pick a formula on the left, or start from a family below. Each page shows the formula and its derivative, an explanation, live parameters and a picture computed by the engine. The address bar always holds the whole view: copy it to share exactly what you see.',
+    'The formulas of deep learning with their exact gradients, computed live. Pick one from the catalogue or a family below: each page shows the formula and its derivative, an explanation, live parameters and a picture. The address bar always holds the whole view; copy it to share what you see.',
   tools: 'Tools and lessons',
   entries: 'entries',
   params: 'Parameters',
@@ -46,6 +46,7 @@ const en = {
   copyLink: 'Copy link',
   copied: 'Link copied',
   resetView: 'Reset view',
+  openFull: 'Open in dlmath ↗',
   footer: 'SIMD target',
   ops: 'entries',
   skip: 'Skip to content',
@@ -82,7 +83,7 @@ const zh: Labels = {
   noMatch: '没有匹配的条目。',
   home: '概览',
   homeIntro:
-    '在左侧选择一个公式,或从下面的某一类开始。每个页面都给出公式及其导数、文字说明、可实时调节的参数,以及由计算内核算出的图形。地址栏始终保存完整的视图状态:复制它,别人打开就能看到与你完全相同的内容。',
+    '深度学习中的公式及其精确梯度,实时计算。从目录或下面的类别中选一个:每个页面都给出公式及其导数、文字说明、可实时调节的参数和图形。地址栏始终保存完整的视图状态,复制它就能把你看到的内容分享给别人。',
   tools: '工具与课程',
   entries: '个条目',
   params: '参数',
@@ -106,6 +107,7 @@ const zh: Labels = {
   copyLink: '复制链接',
   copied: '链接已复制',
   resetView: '重置视图',
+  openFull: '在 dlmath 中打开 ↗',
   footer: 'SIMD 目标',
   ops: '个条目',
   skip: '跳到正文',

@@ -45,13 +45,14 @@ export class Nav {
     this.#list = h('nav', { class: 'nav-list', 'data-testid': 'nav' });
     this.#empty = h('p', { class: 'muted', hidden: true });
     this.#search.addEventListener('input', () => this.#filter());
-    // Enter opens the first match: search, then keyboard straight to a page.
+    // Enter opens the best match: search, then keyboard straight to a page.
     this.#search.addEventListener('keydown', (e) => {
       if (e.key !== 'Enter') return;
-      const first = this.#list.querySelector<HTMLAnchorElement>('section:not([hidden]) li:not([hidden]) a');
-      if (first) {
-        location.hash = first.hash;
-        first.focus();
+      const best = this.#best();
+      const link = best && this.#list.querySelector<HTMLAnchorElement>(`a[data-id="${best}"]`);
+      if (link) {
+        location.hash = link.hash;
+        link.focus();
       }
     });
   }
@@ -119,7 +120,33 @@ export class Nav {
       if (a.dataset.id === current) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
-    if (rebuild) this.#list.querySelector('[aria-current]')?.scrollIntoView({ block: 'nearest' });
+    if (rebuild) this.#reveal();
+  }
+
+  // Scrolls the catalogue's own box to the current link. scrollIntoView() would also scroll the page,
+  // and a deep link would open with the header scrolled away.
+  #reveal(): void {
+    const current = this.#list.querySelector('[aria-current]');
+    if (!current) return;
+    const box = this.#root.getBoundingClientRect();
+    const link = current.getBoundingClientRect();
+    if (link.top < box.top || link.bottom > box.bottom) this.#root.scrollTop += link.top - box.top - box.height / 3;
+  }
+
+  // The match Enter opens: an exact id or name first, then one that starts with the query, then any other
+  // (so 交叉熵 opens cross_entropy, not the binary cross-entropy listed before it); ties in catalogue order.
+  #best(): string | null {
+    const q = norm(this.#search.value);
+    let best: string | null = null;
+    let bestRank = Infinity;
+    for (const g of this.#groups)
+      for (const it of g.items) {
+        if (this.#list.querySelector(`[data-id="${it.id}"]`)?.parentElement?.hidden !== false) continue;
+        const names = [it.id, it.title.en, it.title.zh].map(norm);
+        const rank = names.includes(q) ? 0 : names.some((n) => n.startsWith(q)) ? 1 : 2;
+        if (rank < bestRank) [best, bestRank] = [it.id, rank];
+      }
+    return best;
   }
 
   #filter(): void {

@@ -3,36 +3,27 @@
 // theme, and the URL that holds all of it. Every number comes from the
 // engine; the shell only decides which page shows and keeps the URL in step.
 import type { Dlmath, OpMeta } from '../engine/index.js';
-import { readParams, writeParam } from '../state/params.js';
-import { clip, parseHash, toHash, ViewStore, type Ignored } from '../state/store.js';
-import { LESSONS, VIEWS } from '../views/index.js';
-import type { FamilyView, LessonMeta, ParamValues, Shown, ViewContext } from '../views/view.js';
-import { ParamPanel } from './controls.js';
+import { readParams } from '../state/params.js';
+import { clip, parseHash, toHash, type Ignored } from '../state/store.js';
+import { LESSONS } from '../views/index.js';
+import type { FamilyView, ParamValues, Shown } from '../views/view.js';
 import { h } from './dom.js';
-import { FormulaView } from './formula-view.js';
-import { FAMILY_ORDER, htmlLang, LABELS, LANG_NAMES, LANGS, saveLang, type Labels, type Lang } from './i18n.js';
+import { FAMILY_ORDER, LABELS, LANGS, saveLang, type Labels, type Lang } from './i18n.js';
 import { Nav, type NavGroup } from './nav.js';
 import { Notice } from './notice.js';
-import { applyTheme, THEMES, type Theme } from './theme.js';
+import { labelHeader, type HeaderDom } from './header.js';
+import { EntryPage } from './page.js';
+import { applyTheme, saveTheme, storedTheme, THEMES, type Theme } from './theme.js';
 
 /** Where the shell lives: the page's containers (see index.html). */
-export interface PlaygroundDom {
+export interface PlaygroundDom extends HeaderDom {
   notice: HTMLElement;
-  langSelect: HTMLSelectElement;
-  langLabel: HTMLElement;
-  themeSelect: HTMLSelectElement;
-  themeLabel: HTMLElement;
-  heading: HTMLElement;
-  tagline: HTMLElement;
   nav: HTMLElement;
   head: HTMLElement;
   params: HTMLElement;
   view: HTMLElement;
   details: HTMLElement;
   footer: HTMLElement;
-  skip: HTMLAnchorElement;
-  reset: HTMLButtonElement;
-  copy: HTMLButtonElement;
 }
 
 /** Browser services the shell uses. */
@@ -53,18 +44,8 @@ export interface PlaygroundState {
   shown: Shown[];
 }
 
-const THEME_KEY = 'dlmath.theme';
 /** The pages that are not registry entries, in the catalogue's first group. */
 const TOOLS_GROUP = 'tools';
-
-function readTheme(storage: Storage | null): Theme {
-  try {
-    const t = storage?.getItem(THEME_KEY);
-    return (THEMES as readonly string[]).includes(t ?? '') ? (t as Theme) : 'auto';
-  } catch {
-    return 'auto';
-  }
-}
 
 /** The page shell. */
 export class Playground {
@@ -74,17 +55,17 @@ export class Playground {
   readonly #ops: OpMeta[];
   readonly #notice: Notice;
   readonly #nav: Nav;
-  readonly #formula: FormulaView;
-  readonly #paramPanel: ParamPanel;
-  readonly #lessons = new Map<string, LessonMeta>();
+  readonly #entry: EntryPage;
+  /** The start page's live figure, while the overview shows. */
+  #start: FamilyView | null = null;
+  /** The pages that are not registry entries, by id. */
+  readonly #lessons = new Map(Object.entries(LESSONS).map(([id, l]) => [id, l.meta]));
   #lang: Lang;
   #values = new Map<string, string>();
   #page = '';
   #op: OpMeta | null = null;
   #params: ParamValues = {};
-  #view: FamilyView | null = null;
   #token = 0;
-  #frame = 0;
   #hashTimer: ReturnType<typeof setTimeout> | undefined;
   #renders = 0;
   #lastHash = '';
@@ -102,38 +83,28 @@ export class Playground {
     this.#lang = lang;
     this.#ops = dl.ops();
     this.#notice = new Notice(dom.notice);
-    this.#formula = new FormulaView(dom.head, dom.details, (err) => this.#notice.show('latex', err));
-    this.#paramPanel = new ParamPanel(dom.params, (name, v) => {
-      if (!this.#op) return;
-      this.#params[name] = v;
-      writeParam(this.#op, this.#values, name, v);
-      this.#schedule();
+    this.#entry = new EntryPage(dl, dom, {
+      report: (source, err) => (err == null ? this.#notice.clear(source) : this.#notice.show(source, err)),
+      changed: () => this.#scheduleHash(),
     });
-    this.#nav = new Nav(dom.nav, this.#groups(), (id, t) => (id === TOOLS_GROUP ? t.tools : (t.families[id] ?? id)));
-
-    dom.langSelect.replaceChildren(
-      ...LANGS.map((l) => h('option', { value: l, lang: htmlLang(l), text: LANG_NAMES[l] })),
+    // First: the evaluator and the lessons are where many visits start.
+    const tools = { id: TOOLS_GROUP, items: [...this.#lessons.values()].map((l) => ({ id: l.id, title: l.title })) };
+    this.#nav = new Nav(dom.nav, [tools, ...this.#groups()], (id, t) =>
+      id === TOOLS_GROUP ? t.tools : (t.families[id] ?? id),
     );
+
     dom.langSelect.addEventListener('change', () => this.setLang(dom.langSelect.value as Lang));
     dom.themeSelect.addEventListener('change', () => this.#setTheme(dom.themeSelect.value as Theme));
     dom.reset.addEventListener('click', () => this.#reset());
     dom.copy.addEventListener('click', () => void this.#copyLink());
-    const theme = readTheme(env.storage);
-    applyTheme(theme);
-    dom.themeSelect.value = theme;
     // replaceState() never fires hashchange: this is a link or the user editing the URL.
     window.addEventListener('hashchange', () => void this.#route());
-    void this.#loadLessons().then(() => this.#route());
+    void this.#route();
   }
 
   /** Test hook: what is on screen. */
   state(): PlaygroundState {
-    let shown: Shown[] = [];
-    try {
-      shown = this.#view?.shown() ?? [];
-    } catch (err) {
-      this.#notice.show('view', err);
-    }
+    const shown = this.#start?.shown() ?? this.#entry.shown();
     return { page: this.#page, lang: this.#lang, renders: this.#renders, shown };
   }
 
@@ -178,26 +149,15 @@ export class Playground {
     return groups.filter((g) => g.items.length);
   }
 
-  async #loadLessons(): Promise<void> {
-    const loaded = await Promise.allSettled(Object.values(LESSONS).map((load) => load()));
-    for (const r of loaded) {
-      if (r.status === 'fulfilled') this.#lessons.set(r.value.lesson.id, r.value.lesson);
-      else this.#notice.show('lessons', r.reason);
-    }
-    const lessons = [...this.#lessons.values()].map((l) => ({ id: l.id, title: l.title }));
-    // First: the evaluator and the lessons are where many visits start.
-    if (lessons.length) this.#nav.setGroups([{ id: TOOLS_GROUP, items: lessons }, ...this.#groups()]);
-  }
-
   // Reads the URL and shows what it names. Anything invalid is dropped and listed in the notice.
   async #route(): Promise<void> {
     const hash = this.#env.location.hash;
-    if (hash.replace(/^#/, '') === this.#lastHash && this.#view) return;
+    if (hash.replace(/^#/, '') === this.#lastHash && this.#renders > 0) return;
     const { values, ignored } = parseHash(hash);
     this.#values = values;
     const reported: Ignored[] = [...ignored];
     for (const [key, value] of [...values])
-      if (!/^(e|lang|embed|[pv]\..+)$/.test(key)) {
+      if (!/^(e|lang|embed|theme|[pv]\..+)$/.test(key)) {
         reported.push({ key, value: clip(value), why: 'unknown key' });
         values.delete(key);
       }
@@ -218,6 +178,14 @@ export class Playground {
       values.delete('embed');
     }
     document.body.classList.toggle('embed', embed === '1');
+    document.body.classList.toggle('compact', embed === '1');
+    // theme=: the link's theme for this visit (an embedding page's colours); the switch's choice is not changed.
+    const theme = values.get('theme');
+    if (theme !== undefined && !(THEMES as readonly string[]).includes(theme)) {
+      reported.push({ key: 'theme', value: clip(theme), why: `not one of ${THEMES.join(', ')}` });
+      values.delete('theme');
+    }
+    applyTheme(this.#theme());
     const page = values.get('e') ?? '';
     this.#op = this.#ops.find((o) => o.id === page) ?? null;
     if (page && !this.#op && !this.#lessons.has(page)) {
@@ -241,91 +209,43 @@ export class Playground {
   // Rebuilds the page for the current page id and language.
   async #show(): Promise<void> {
     const token = ++this.#token;
-    const t = this.#t;
+    this.#start?.destroy();
+    this.#start = null;
     this.#applyLang();
-    this.#view?.destroy();
-    this.#view = null;
-    this.#dom.view.replaceChildren();
-    const op = this.#op;
-    this.#dom.details.hidden = !op && !this.#lessons.has(this.#page);
-    if (op) {
-      this.#formula.update(op, t, this.#lang);
-      this.#paramPanel.update(op, this.#params, t);
-      this.#dom.params.hidden = op.params.length === 0;
+    this.#nav.update(this.#page, this.#t, this.#lang);
+    const lesson = this.#lessons.has(this.#page) ? LESSONS[this.#page] : undefined;
+    if (this.#op || lesson) {
+      const target = this.#op ? { op: this.#op } : { lesson: lesson!.meta, load: lesson!.load };
+      if (!(await this.#entry.show(target, this.#values, this.#params, this.#lang, this.#t))) return;
     } else {
-      this.#dom.params.hidden = true;
-      this.#paramPanel.reset();
-      const lesson = this.#lessons.get(this.#page);
-      if (lesson) this.#lessonHead(lesson);
-      else this.#overview();
-    }
-    this.#nav.update(this.#page, t, this.#lang);
-    if (!op && !this.#lessons.has(this.#page)) {
-      this.#done(token);
-      return;
-    }
-    const host = h('div', { class: 'view', 'data-testid': 'view', 'data-page': this.#page });
-    this.#dom.view.append(host);
-    try {
-      const ctx = this.#context();
-      let view: FamilyView;
-      if (op) {
-        const load = VIEWS[op.family] ?? (() => import('../views/generic.js'));
-        const mod = await load();
+      this.#entry.clear();
+      const figure = this.#overview();
+      // The live figure; its module was fetched beside the engine (main.ts).
+      try {
+        const { createStart } = await import('../views/start.js');
         if (token !== this.#token) return;
-        view = mod.createView(host, op, ctx);
-      } else {
-        const mod = await LESSONS[this.#page]!();
+        this.#start = createStart(figure, this.#dl, this.#lang);
+        this.#start.render();
+      } catch (err) {
         if (token !== this.#token) return;
-        view = mod.createLesson(host, ctx);
+        this.#notice.show('view', err);
       }
-      this.#view = view;
-      view.render();
-      this.#notice.clear('view');
-    } catch (err) {
-      if (token !== this.#token) return;
-      this.#notice.show('view', new Error(`${t.loadFailed}: ${err instanceof Error ? err.message : String(err)}`));
-      console.error(err);
     }
     this.#done(token);
   }
 
   #done(token: number): void {
     if (token !== this.#token) return;
+    // Read by `npm run bench` (bench/load.mjs): the first page drawn with the engine's numbers.
+    if (this.#renders === 0) performance.mark('dlmath:first-plot');
     ++this.#renders;
     this.#writeHash();
   }
 
-  #context(): ViewContext {
-    const store = new ViewStore(this.#values, 'v.', (i) => {
-      this.#notice.show(`url:${i.key}`, `${this.#t.urlIgnored}: ${i.key}=${i.value} (${i.why})`);
-    });
-    return {
-      dl: this.#dl,
-      lang: this.#lang,
-      store,
-      params: this.#params,
-      changed: () => this.#scheduleHash(),
-      report: (source, err) => (err == null ? this.#notice.clear(source) : this.#notice.show(source, err)),
-    };
-  }
-
-  #lessonHead(lesson: LessonMeta): void {
-    const lang = this.#lang;
-    const entry = {
-      id: lesson.id,
-      title: lesson.title,
-      latex: lesson.latex,
-      dlatex: '',
-      doc: lesson.doc,
-    };
-    this.#formula.updateLesson(entry, this.#t, lang);
-  }
-
-  #overview(): void {
+  /** @returns the box of the start page's live figure */
+  #overview(): HTMLElement {
     const t = this.#t;
     const lang = this.#lang;
-    this.#formula.reset();
     const cards = this.#groups().map((g) =>
       h(
         'section',
@@ -345,33 +265,27 @@ export class Playground {
     const lessons = [...this.#lessons.values()].map((l) =>
       h('a', { class: 'lesson-link', href: `#e=${l.id}`, text: l.title[lang] || l.title.en }),
     );
+    // The live figure first, so a phone shows it in the first screen too.
+    const figure = h('div', { class: 'start', 'data-testid': 'start' });
     this.#dom.head.replaceChildren(
       h('h2', { 'data-testid': 'op-title', text: t.home }),
+      figure,
       h('p', { class: 'doc', text: t.homeIntro }),
     );
     if (lessons.length)
       this.#dom.head.append(h('p', { class: 'lesson-links' }, h('strong', { text: `${t.tools}: ` }), ...lessons));
     this.#dom.view.replaceChildren(h('div', { class: 'cards', 'data-testid': 'overview' }, ...cards));
+    return figure;
   }
 
   #applyLang(): void {
     const t = this.#t;
     const dom = this.#dom;
-    document.documentElement.lang = htmlLang(this.#lang);
+    labelHeader(dom, t, this.#lang, this.#theme());
     const title = this.#op
       ? this.#op.title[this.#lang] || this.#op.title.en
       : (this.#lessons.get(this.#page)?.title[this.#lang] ?? '');
     document.title = title ? `${title} · ${t.pageTitle}` : t.pageTitle;
-    dom.langSelect.value = this.#lang;
-    dom.langLabel.textContent = t.language;
-    dom.themeLabel.textContent = t.theme;
-    dom.themeSelect.replaceChildren(...THEMES.map((th) => h('option', { value: th, text: t.themes[th] })));
-    dom.themeSelect.value = readTheme(this.#env.storage);
-    dom.heading.textContent = t.heading;
-    dom.tagline.textContent = t.tagline;
-    dom.skip.textContent = t.skip;
-    dom.reset.textContent = t.resetView;
-    dom.copy.textContent = t.copyLink;
     dom.footer.textContent = `${t.footer}: ${this.#dl.target} · ${this.#ops.length} ${t.ops}`;
     this.#notice.update(t);
   }
@@ -398,31 +312,17 @@ export class Playground {
     }
   }
 
-  #setTheme(theme: Theme): void {
-    if (!(THEMES as readonly string[]).includes(theme)) return;
-    try {
-      this.#env.storage?.setItem(THEME_KEY, theme);
-    } catch {
-      // Blocked storage only loses the memory of the choice.
-    }
-    applyTheme(theme);
+  // The link's theme (theme=, kept valid by #route), else the one remembered.
+  #theme(): Theme {
+    return (this.#values.get('theme') as Theme | undefined) ?? storedTheme(this.#env.storage);
   }
 
-  // Coalesces input events into one view render per animation frame.
-  #schedule(): void {
-    this.#scheduleHash();
-    if (this.#frame) return;
-    this.#frame = requestAnimationFrame(() => {
-      this.#frame = 0;
-      const start = performance.now();
-      try {
-        this.#view?.render();
-      } catch (err) {
-        this.#notice.show('view', err);
-      }
-      // Read by `npm run bench` (bench/ui.mjs): the cost of one live update.
-      performance.measure('dlmath:render', { start });
-    });
+  #setTheme(theme: Theme): void {
+    if (!(THEMES as readonly string[]).includes(theme)) return;
+    saveTheme(this.#env.storage, theme);
+    applyTheme(theme);
+    this.#values.delete('theme');
+    this.#writeHash();
   }
 
   // Browsers throttle history updates made on every frame of a drag, so the
@@ -437,13 +337,16 @@ export class Playground {
     const values = new Map<string, string>();
     // e and lang first: the link reads well.
     if (this.#page) values.set('e', this.#page);
-    for (const k of ['lang', 'embed']) {
+    for (const k of ['lang', 'embed', 'theme']) {
       const v = this.#values.get(k);
       if (v) values.set(k, v);
     }
     for (const [k, v] of this.#values) if (!values.has(k) && k !== 'e') values.set(k, v);
     const hash = toHash(values);
     this.#lastHash = hash;
+    values.delete('embed');
+    this.#dom.open.href = `${this.#env.location.pathname}${this.#env.location.search}#${toHash(values)}`;
+    this.#dom.open.hidden = !this.#values.has('embed');
     if (this.#env.location.hash.replace(/^#/, '') === hash) return;
     const loc = this.#env.location;
     this.#env.history.replaceState(null, '', hash ? `#${hash}` : loc.pathname + loc.search);

@@ -1,17 +1,57 @@
-// Light / dark / auto (the system's choice). The choice is `data-theme` on
-// <html>, the scheme in effect `data-scheme` (what the CSS keys its colours
-// on, so the dark palette is written once); plots read their colours from CSS
-// custom properties and rebuild when the scheme changes.
+// Light / dark / auto (the system's choice). On the page the choice is
+// `data-theme` on <html> and the scheme in effect `data-scheme` (what the CSS
+// keys its colours on, so the dark palette is written once); a custom element
+// carries its own `data-scheme`. Plots read their colours from CSS custom
+// properties where they sit and rebuild when the scheme changes.
 export const THEMES = ['auto', 'light', 'dark'] as const;
 export type Theme = (typeof THEMES)[number];
+
+const THEME_KEY = 'dlmath.theme';
+
+/**
+ * The theme chosen on an earlier visit ('auto' when none, or when storage is blocked).
+ * @param storage - usually window.localStorage
+ */
+export function storedTheme(storage: Storage | null): Theme {
+  try {
+    const t = storage?.getItem(THEME_KEY);
+    return (THEMES as readonly string[]).includes(t ?? '') ? (t as Theme) : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+/**
+ * Remembers the theme choice.
+ * @param storage - usually window.localStorage
+ * @param theme - the choice
+ */
+export function saveTheme(storage: Storage | null, theme: Theme): void {
+  try {
+    storage?.setItem(THEME_KEY, theme);
+  } catch {
+    // Blocked storage only loses the memory of the choice.
+  }
+}
 
 const listeners = new Set<() => void>();
 let mediaHooked = false;
 
 const dark = (): MediaQueryList => matchMedia('(prefers-color-scheme: dark)');
 
-function notify(): void {
-  document.documentElement.dataset.scheme = effectiveTheme();
+// The system's scheme changes what 'auto' means: the page's <html> (when the
+// page uses the switch) and every listener follow.
+function hookMedia(): void {
+  if (mediaHooked) return;
+  mediaHooked = true;
+  dark().addEventListener('change', () => {
+    if (document.documentElement.dataset.theme) document.documentElement.dataset.scheme = effectiveTheme();
+    themeChanged();
+  });
+}
+
+/** Tells every plot that colours may have changed (the page's theme, or one element's `theme`). */
+export function themeChanged(): void {
   for (const cb of listeners) cb();
 }
 
@@ -20,20 +60,26 @@ function notify(): void {
  * @param theme - 'auto' follows prefers-color-scheme
  */
 export function applyTheme(theme: Theme): void {
-  if (!mediaHooked) {
-    mediaHooked = true;
-    dark().addEventListener('change', notify);
-  }
+  hookMedia();
   if (document.documentElement.dataset.theme === theme) return;
   document.documentElement.dataset.theme = theme;
-  notify();
+  document.documentElement.dataset.scheme = effectiveTheme();
+  themeChanged();
 }
 
-/** The theme in effect ('light' or 'dark'). */
+/**
+ * The scheme a theme choice means now ('auto': the system's).
+ * @param theme - the choice
+ */
+export function schemeOf(theme: Theme): 'light' | 'dark' {
+  if (theme === 'light' || theme === 'dark') return theme;
+  return dark().matches ? 'dark' : 'light';
+}
+
+/** The page's theme in effect ('light' or 'dark'). */
 export function effectiveTheme(): 'light' | 'dark' {
   const t = document.documentElement.dataset.theme;
-  if (t === 'light' || t === 'dark') return t;
-  return dark().matches ? 'dark' : 'light';
+  return schemeOf(t === 'light' || t === 'dark' ? t : 'auto');
 }
 
 /**
@@ -41,6 +87,7 @@ export function effectiveTheme(): 'light' | 'dark' {
  * @returns a function that unsubscribes
  */
 export function onThemeChange(cb: () => void): () => void {
+  hookMedia();
   listeners.add(cb);
   return () => listeners.delete(cb);
 }

@@ -137,8 +137,12 @@ export interface RangeProbe {
   probe: number;
 }
 
+/** The x extent of the range sliders: x min and x max share it, so the min's thumb sits left of the max's. */
+const X_SLIDER: [number, number] = [-20, 20];
+
 /**
- * The slider trio of a curve plot: x min in [−50, 0], x max in [0.1, 50] and the probe x in [−10, 10]
+ * The slider trio of a curve plot: x min and x max both on [−20, 20] (a range typed in a box or read from a
+ * link may go beyond) and the probe x in [−10, 10]
  * (ids `<idPrefix>-xmin`, `<idPrefix>-xmax`, `<idPrefix>-probe`).
  * @param parent - where the sliders go
  * @param idPrefix - the ids' prefix
@@ -160,12 +164,12 @@ export function rangeProbeSliders(
   };
   slider(
     parent,
-    { id: `${idPrefix}-xmin`, label: labels.xmin, min: -50, max: 0, step: 0.1, value: state.xmin },
+    { id: `${idPrefix}-xmin`, label: labels.xmin, min: X_SLIDER[0], max: X_SLIDER[1], step: 0.1, value: state.xmin },
     set('xmin'),
   );
   slider(
     parent,
-    { id: `${idPrefix}-xmax`, label: labels.xmax, min: 0.1, max: 50, step: 0.1, value: state.xmax },
+    { id: `${idPrefix}-xmax`, label: labels.xmax, min: X_SLIDER[0], max: X_SLIDER[1], step: 0.1, value: state.xmax },
     set('xmax'),
   );
   return slider(

@@ -49,7 +49,7 @@ const L = {
 };
 
 /** The two engine calls behind sampled curves as Shown records (f from the value, f′ from the gradient). */
-function callRecords(
+export function callRecords(
   label: string,
   op: OpMeta,
   c: Curves,

@@ -3,12 +3,11 @@
 // bce and their gradients), the product is checked against the engine's own
 // backward pass, and SGD on (w1, w2) shows the zig-zag that all-positive
 // inputs force, next to the same problem with zero-centred inputs.
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import type { Dlmath, OpId, Params } from '../engine/index.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
+import { renderMath } from '../ui/math.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { button, controlGroup, readout, select, slider } from '../ui/widgets.js';
@@ -17,16 +16,6 @@ import { frameRenderer, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import './views.css';
 import './chain-rule.css';
-
-export const lesson = {
-  id: 'chain_rule',
-  title: { en: 'The chain rule on one neuron', zh: '链式法则:单个神经元' },
-  latex: String.raw`\frac{\partial L}{\partial w_i} = \frac{\partial L}{\partial y}\cdot\frac{\partial y}{\partial z}\cdot\frac{\partial z}{\partial w_i},\qquad z = w_1x_1 + w_2x_2 + b,\quad y = \sigma(z)`,
-  doc: {
-    en: 'Backpropagation is the chain rule applied from the loss backwards: each stage of the forward pass contributes one local derivative, and the gradient of a weight is their product. For a single sigmoid neuron the last factor, ∂z/∂w_i, is just the input x_i, so the gradient of a weight is proportional to its input. One consequence: when every input is positive (as after a sigmoid or ReLU layer), all weights of the neuron receive gradients of the same sign, and gradient descent can only move them all up or all down together. Reaching weights of opposite signs then takes a zig-zag, which is one reason zero-centred inputs and activations train faster.',
-    zh: '反向传播就是从损失出发、逐级向后应用链式法则:前向计算的每一级贡献一个局部导数,权重的梯度就是这些局部导数的乘积。对单个 sigmoid 神经元来说,最后一个因子 ∂z/∂w_i 恰好是输入 x_i,所以权重的梯度与对应的输入成正比。由此可知:当所有输入都为正(例如上一层是 sigmoid 或 ReLU)时,该神经元的所有权重得到的梯度符号相同,梯度下降只能让它们同时增大或同时减小。要到达符号相反的权重,就只能走之字形路线,这也是以零为中心的输入和激活函数训练更快的原因之一。',
-  },
-};
 
 const LOSSES = ['bce', 'mse'] as const;
 type Loss = (typeof LOSSES)[number];
@@ -237,14 +226,7 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   const fusedLine = h('p', { class: 'muted chain-check' });
   steps1.append(fwdHead, ...fwd, bwdHead, local, ...prods, checkLine, fusedLine);
 
-  const math = (el: HTMLElement, src: string) => {
-    try {
-      katex.render(src, el, { displayMode: true, throwOnError: true, output: 'htmlAndMathml' });
-    } catch (err) {
-      el.replaceChildren(h('code', { text: src }));
-      ctx.report('katex', err);
-    }
-  };
+  const math = (el: HTMLElement, src: string) => renderMath(el, src, (err) => ctx.report('katex', err));
 
   // ---- part 2: the zig-zag ---------------------------------------------------------
   const zc = controlGroup(host, t.zig);

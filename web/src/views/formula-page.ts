@@ -3,27 +3,16 @@
 // differentiates it exactly (forward-mode AD). f and f′ are plotted, an error
 // points at its column, and a registry activation can be overlaid to check
 // the result (x*sigmoid(x) against silu, log(1+exp(x)) against softplus).
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import { DlmathError, type DlFormula } from '../engine/index.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
+import { renderMath } from '../ui/math.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { grid } from '../ui/sampler.js';
 import { controlGroup, readout, select, slider } from '../ui/widgets.js';
 import { guard, storedRangeProbe } from './common.js';
-import type { FamilyView, LessonMeta, Shown, ViewContext } from './view.js';
-
-export const lesson: LessonMeta = {
-  id: 'formula',
-  title: { en: 'Formula evaluator', zh: '公式求值器' },
-  latex: '',
-  doc: {
-    en: 'Type any expression in x using + − × ÷ ^, parentheses, the usual functions (exp, log, sqrt, sin, tanh, min, max, …) and every element-wise entry of the catalogue by its id, such as sigmoid(x) or elu(x, 0.5), where extra arguments set that entry’s params. Other names become parameters with their own sliders. The WebAssembly core parses the text, evaluates it over the whole range in one call and computes the derivative exactly by forward-mode automatic differentiation, so f′ is not a finite-difference estimate. Nothing you type is ever run as JavaScript.',
-    zh: '在这里输入关于 x 的任意表达式:可以用 + − × ÷ ^、括号、常见函数(exp、log、sqrt、sin、tanh、min、max 等),也可以直接用目录中任何逐元素条目的 id,例如 sigmoid(x) 或 elu(x, 0.5),多出的参数依次设定该条目的参数。其他名字会被当作参数,并各自得到一个滑块。WebAssembly 内核解析文本,一次调用就在整个区间上求值,并用前向模式自动微分精确地算出导数,因此 f′ 不是有限差分的近似。你输入的内容永远不会被当作 JavaScript 执行。',
-  },
-};
+import type { FamilyView, Shown, ViewContext } from './view.js';
 
 const DEFAULT_TEXT = 'x*sigmoid(1.702*x)';
 const MAX_TEXT = 1000;
@@ -59,6 +48,7 @@ const L = {
     maxDiff: 'largest difference from',
     errorAt: (column: number) => `The formula cannot be read at column ${column}.`,
     error: 'The formula cannot be evaluated.',
+    stale: (last: string) => `The plots are greyed: they still show the last formula that worked, ${last}.`,
     noteDf:
       'The derivative comes from the core’s automatic differentiation of the parsed expression, evaluated on the same float32 grid as f.',
   },
@@ -79,6 +69,7 @@ const L = {
     maxDiff: '与下列条目的最大差值',
     errorAt: (column: number) => `公式在第 ${column} 列无法解析。`,
     error: '公式无法求值。',
+    stale: (last: string) => `图已变灰:显示的仍是上一个有效的公式 ${last}。`,
     noteDf: '导数由内核对解析后的表达式做自动微分得到,与 f 在同一个 float32 网格上求值。',
   },
 };
@@ -114,7 +105,8 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
   });
   const caretLine = h('pre', { class: 'formula-caret', 'aria-hidden': 'true', 'data-testid': 'formula-caret' });
   const errorText = h('p', { class: 'formula-message', 'data-testid': 'formula-message' });
-  errorBox.append(caretLine, errorText);
+  const staleText = h('p', { class: 'formula-message muted', 'data-testid': 'formula-stale' });
+  errorBox.append(caretLine, errorText, staleText);
   errorBox.hidden = true;
   const parsed = h('div', { class: 'math formula-parsed', 'data-testid': 'formula-latex' });
   editor.append(h('div', { class: 'formula-row' }, input), errorBox, parsed);
@@ -188,14 +180,20 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     input.setAttribute('aria-invalid', 'true');
     caretLine.textContent = column > 0 ? `${input.value}\n${' '.repeat(column - 1)}${'^'.repeat(length)}` : '';
     caretLine.hidden = column <= 0;
-    // The engine's message is English; the page says where in the user's language first.
-    const detail = err instanceof Error ? err.message : String(err);
+    // The engine's message is English; the page says where in the user's language first, and the
+    // message's own "column N:" is then left out rather than said twice.
+    const detail = (err instanceof Error ? err.message : String(err)).replace(/^column \d+:\s*/, '');
     errorText.textContent = `${column > 0 ? t.errorAt(column) : t.error} ${detail}`;
+    // The plots keep the last formula that worked: greyed, and said so.
+    figures.classList.toggle('stale', formula !== null);
+    staleText.textContent = formula ? t.stale(formula.text) : '';
+    staleText.hidden = !formula;
     if (column > 0 && document.activeElement !== input) input.setSelectionRange(column - 1, column - 1 + length);
   }
 
   function clearError(): void {
     errorBox.hidden = true;
+    figures.classList.remove('stale');
     input.removeAttribute('aria-invalid');
   }
 
@@ -211,11 +209,8 @@ export function createLesson(host: HTMLElement, ctx: ViewContext): FamilyView {
     clearError();
     formula?.dispose();
     formula = next;
-    try {
-      katex.render(`f(x) = ${next.latex}`, parsed, { displayMode: true, throwOnError: true, output: 'htmlAndMathml' });
-    } catch {
-      parsed.replaceChildren(h('code', { text: next.latex }));
-    }
+    // The core's LaTeX of what it parsed; should KaTeX not read it, the source shown is the message enough.
+    renderMath(parsed, `f(x) = ${next.latex}`, () => {});
     buildParams(next.params);
   }
 

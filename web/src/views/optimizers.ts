@@ -3,12 +3,11 @@
 // draggable start and the loss per step; or all four surfaces side by side.
 // The surfaces are closed forms in JS (surfaces.ts); every step is the
 // engine's optimizer, run closed-loop (see descend()).
-import katex from 'katex';
-import 'katex/dist/katex.min.css';
 import type { OpMeta, Params } from '../engine/index.js';
 import { h } from '../ui/dom.js';
 import { formatF32 } from '../ui/format.js';
 import { Figure } from '../ui/plots/figure.js';
+import { renderMath } from '../ui/math.js';
 import { LinePlot } from '../ui/plots/line.js';
 import { PlanePlot, type Path } from '../ui/plots/plane.js';
 import { button, controlGroup, readout, select, slider, toggle } from '../ui/widgets.js';
@@ -19,11 +18,15 @@ import {
   surface,
   SURFACE_DEFAULTS,
   SURFACE_IDS,
+  SURFACE_LR,
+  surfaceLr,
   type Descent,
   type Surface,
   type SurfaceId,
   type SurfaceParams,
 } from './surfaces.js';
+
+type SurfaceRates = (typeof SURFACE_LR)[SurfaceId];
 import { frameRenderer, overlayToggles, guard } from './common.js';
 import type { FamilyView, Shown, ViewContext } from './view.js';
 import { familyView, forMeta } from './dispatch.js';
@@ -51,7 +54,7 @@ const L = {
     run: 'Run',
     overlays: 'Compare with',
     olr: 'Hyper-parameters of the compared optimizers',
-    own: 'their own defaults',
+    own: 'their defaults, at each surface’s learning rate',
     same: 'their defaults, with this entry’s lr',
     reset: 'Reset start point',
     path: 'Path on the surface',
@@ -67,8 +70,11 @@ const L = {
       'Drag the start point (or focus the plot and use the arrow keys). Background: the surface, coloured by log(1 + f − min f). The surface and its gradient are closed forms in JavaScript; each step is the engine’s optimizer, run closed-loop: after k steps the gradient at the current point is appended and the engine replays all k + 1 gradients, rebuilding its state exactly.',
     lossNote:
       'Log scale: a straight line is linear convergence; plateaus are flat valleys or saddles. Dashed curves are the compared optimizers; a diverging run leaves the chart once its loss passes 10⁴ times the starting loss.',
-    lrHint:
-      'The registry’s default lr suits networks with many parameters; on these small surfaces raise lr in the parameter panel (e.g. Adam 0.05–0.2) to see it travel.',
+    lrHint: (r: SurfaceRates) =>
+      `While lr stays at its registry default (made for networks with many parameters, and too small to move a point of these surfaces far), every optimizer runs at a learning rate chosen for the surface so that each one travels: here ${r.adaptive} for Adam, AdamW and Adagrad, ${r.rmsprop} for RMSprop (it has no bias correction, so its first steps are lr / sqrt(1 − alpha) = 10 × lr) and ${r.plain} for the SGD family. Set lr in the parameters to run this entry at yours.`,
+    diverging: (runs: string[]) =>
+      `Diverging: ${runs.join(', ')}. There the loss rises above 10⁴ times its starting value (or stops being a finite number) and the path leaves the chart; each path is drawn as far as it can be. A smaller lr keeps it on the surface.`,
+    runAway: (id: string, k: number, where: string) => `${id}${where ? ` (${where})` : ''} at step ${k}`,
     gridNote: 'Each surface starts from its own default point (drag to move); the entry is the solid line.',
   },
   zh: {
@@ -87,7 +93,7 @@ const L = {
     run: '运行',
     overlays: '对比的优化器',
     olr: '对比优化器的超参数',
-    own: '各自的默认值',
+    own: '各自的默认值,学习率取各曲面的设定',
     same: '默认值,但学习率与本条目相同',
     reset: '重置起点',
     path: '曲面上的优化路径',
@@ -103,11 +109,36 @@ const L = {
       '拖动起点(或聚焦图后用方向键移动)。背景是曲面,按 log(1 + f − min f) 着色。曲面及其梯度是 JavaScript 中的闭式公式;每一步都由引擎的优化器计算,并以闭环方式运行:走完 k 步后,把当前点的梯度追加到序列末尾,引擎重放全部 k + 1 个梯度,从而精确重建优化器的内部状态。',
     lossNote:
       '对数坐标下,直线表示线性收敛;平台段对应平坦的谷底或鞍点。虚线是对比的优化器;发散的运行在损失超过起点损失的 10⁴ 倍后不再画出。',
-    lrHint:
-      '注册表里的默认学习率是为参数众多的网络准备的;在这些二维小曲面上,请在参数面板中调大 lr(例如 Adam 取 0.05–0.2),才能看到它走出明显的路径。',
+    lrHint: (r: SurfaceRates) =>
+      `当 lr 保持注册表中的默认值时(它是为参数众多的网络准备的,在这些曲面上几乎挪不动点),每个优化器都按为该曲面挑选的学习率运行,使它们都能走出明显的路径:当前曲面上 Adam、AdamW 和 Adagrad 取 ${r.adaptive},RMSprop 取 ${r.rmsprop}(它没有偏差修正,最初几步约为 lr / sqrt(1 − alpha) = 10 × lr),SGD 一族取 ${r.plain}。在参数面板中设置 lr,本条目就按你的值运行。`,
+    diverging: (runs: string[]) =>
+      `发散:${runs.join('、')}。损失在该步升到起点的 10⁴ 倍以上(或不再是有限数),路径离开了图;每条路径都尽量画出。调小 lr 就能让它留在曲面上。`,
+    runAway: (id: string, k: number, where: string) => `${id}${where ? `(${where})` : ''} 在第 ${k} 步`,
     gridNote: '每个曲面从各自的默认起点出发(可拖动);实线是本条目的优化器。',
   },
 };
+
+// A diverging run would stretch the loss axis over dozens of decades: values far above the start (10⁴ × its
+// loss, or 10⁴ for the unbounded saddle) are left off the chart.
+const LOSS_CAP = 1e4;
+
+/** A run's loss above the surface's minimum at each of its points, and the cap past which it is off the chart. */
+function losses(d: Descent, s: Surface): { values: Float64Array; cap: number } {
+  const fmin = s.min?.f ?? 0;
+  const values = Float64Array.from(d.xs, (x, i) => s.f(x, d.ys[i]!) - fmin);
+  return { values, cap: LOSS_CAP * Math.max(1, Math.abs(values[0]!)) };
+}
+
+/**
+ * The first step at which a run blows up: its loss rises past the cap or stops being finite (falling without
+ * bound on the saddle is an escape, not a failure); null when it does not.
+ */
+function runAwayStep(d: Descent, s: Surface): number | null {
+  const { values, cap } = losses(d, s);
+  const k = values.findIndex((v) => !(v <= cap));
+  if (k >= 0) return k;
+  return d.stop === 'nonfinite' ? d.steps + 1 : null;
+}
 
 interface Run {
   id: string;
@@ -235,7 +266,10 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
     },
   );
   const out = readout(cmpGroup, 'optimizer-readout');
-  cmpGroup.append(h('p', { class: 'muted hint', text: t.lrHint }));
+  // Says which runs blow up (any lr is allowed, so a page must show a diverging run, not fail on it).
+  const divergeNote = h('p', { class: 'hint opt-diverging', role: 'status', 'data-testid': 'optimizer-diverging' });
+  const lrHint = h('p', { class: 'muted hint', 'data-testid': 'optimizer-lr-hint' });
+  cmpGroup.append(divergeNote, lrHint);
 
   function showKnobs(): void {
     const single = !grid;
@@ -245,16 +279,7 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
     bField.root.hidden = single && surf !== 'rosenbrock';
     surfMath.hidden = grid;
     if (single) {
-      try {
-        katex.render(surface(surf, sp).latex, surfMath, {
-          displayMode: true,
-          throwOnError: true,
-          output: 'htmlAndMathml',
-        });
-      } catch (err) {
-        surfMath.replaceChildren(h('code', { text: surface(surf, sp).latex }));
-        ctx.report('katex', err);
-      }
+      renderMath(surfMath, surface(surf, sp).latex, (err) => ctx.report('katex', err));
     }
   }
   showKnobs();
@@ -341,10 +366,18 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
 
   let last: { runs: Run[]; sid: SurfaceId }[] = [];
 
+  // The entry's hyper-params on a surface: the panel's, except an lr left at its registry default, which
+  // becomes the surface's (SURFACE_LR): at network-sized defaults the adaptive optimizers would barely move.
+  const lrSpec = op.params.find((p) => p.name === 'lr');
+  function entryHyperOn(sid: SurfaceId): Params {
+    const hyper: Params = {};
+    for (const p of op.params) hyper[p.name] = ctx.params[p.name] ?? p.default;
+    if (lrSpec && hyper.lr === lrSpec.default) hyper.lr = surfaceLr(op, sid);
+    return hyper;
+  }
+
   function render(): void {
-    const entryHyper: Params = {};
-    for (const p of op.params) entryHyper[p.name] = ctx.params[p.name] ?? p.default;
-    const lr = typeof entryHyper.lr === 'number' ? entryHyper.lr : undefined;
+    lrHint.textContent = t.lrHint(SURFACE_LR[surf]);
     const results: { runs: Run[]; sid: SurfaceId }[] = [];
     guard(ctx, 'engine', () => {
       for (const panel of panels) {
@@ -362,10 +395,12 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
           panel.plane.setField({ nx: FIELD_N, ny: FIELD_N, values: sampleField(s, FIELD_N, FIELD_N), log: true });
         }
         const start = startOf(panel.sid);
+        const entryHyper = entryHyperOn(panel.sid);
         const runs: Run[] = [{ id: op.id, hyper: entryHyper, d: run(op.id, entryHyper, s, start), color: 0 }];
         for (const id of cmp) {
           const meta = metas.get(id)!;
-          const hyper = defaults(meta, olr === 'same' ? lr : undefined);
+          const lr = olr === 'same' && typeof entryHyper.lr === 'number' ? entryHyper.lr : surfaceLr(meta, panel.sid);
+          const hyper = defaults(meta, lr);
           runs.push({ id, hyper, d: run(id, hyper, s, start), color: colorOf(id) });
         }
         const paths: Path[] = [];
@@ -392,6 +427,14 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
         results.push({ runs, sid: panel.sid });
       }
       if (!grid && lossFig) drawLoss(results[0]!.runs, surface(surf, sp));
+      const away: string[] = [];
+      for (const { runs, sid } of results)
+        for (const r of runs) {
+          const k = runAwayStep(r.d, surface(sid, sp));
+          if (k !== null) away.push(t.runAway(r.id, k, grid ? t.surfaces[sid] : ''));
+        }
+      divergeNote.textContent = away.length ? t.diverging(away) : '';
+      divergeNote.hidden = away.length === 0;
       const main = results[0]!.runs[0]!;
       const d = main.d;
       const n = d.steps;
@@ -399,7 +442,7 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
       const fx = d.xs[n]!;
       const fy = d.ys[n]!;
       out.textContent =
-        `${op.id}: θ_${n} = (${formatF32(Math.fround(fx))}, ${formatF32(Math.fround(fy))}), f = ${Number(s.f(fx, fy).toPrecision(6))}` +
+        `${op.id} (lr ${main.hyper.lr}): θ_${n} = (${formatF32(Math.fround(fx))}, ${formatF32(Math.fround(fy))}), f = ${Number(s.f(fx, fy).toPrecision(6))}` +
         (d.stop === 'left' ? ` — ${t.diverged(n)}` : d.stop === 'nonfinite' ? ` — ${t.stopped}` : '');
       last = results;
     });
@@ -427,17 +470,10 @@ function optimizerView(host: HTMLElement, op: OpMeta, ctx: ViewContext): FamilyV
     lossFig!.setTitle(logY ? t.lossMin : t.lossRaw);
     const xs = new Float64Array(steps + 1);
     for (let i = 0; i <= steps; ++i) xs[i] = i;
-    const fmin = s.min?.f ?? 0;
-    // A diverging run would stretch the axis over dozens of decades: values far above
-    // the start (10⁴ × its loss, or 10⁴ for the unbounded saddle) are left off the chart.
-    const f0 = Math.abs(s.f(runs[0]!.d.xs[0]!, runs[0]!.d.ys[0]!) - fmin);
-    const cap = 1e4 * Math.max(1, f0);
     const ys = runs.map((r) => {
       const y = new Float64Array(steps + 1).fill(NaN);
-      for (let i = 0; i < r.d.xs.length; ++i) {
-        const v = s.f(r.d.xs[i]!, r.d.ys[i]!) - fmin;
-        y[i] = Math.abs(v) <= cap ? v : NaN;
-      }
+      const { values, cap } = losses(r.d, s);
+      values.forEach((v, i) => (y[i] = Math.abs(v) <= cap ? v : NaN));
       return y;
     });
     lossPlot.update(xs, ys);

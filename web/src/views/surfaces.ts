@@ -106,6 +106,36 @@ export function surface(id: SurfaceId, p: SurfaceParams = SURFACE_DEFAULTS): Sur
 }
 
 /**
+ * Learning rates at which every optimizer travels visibly on each surface in its ~100 steps. The registry's
+ * defaults suit networks with many parameters (Adam's 1e-3 moves a point of these surfaces by about 0.1 in
+ * 100 steps). An adaptive optimizer (one with an `eps`: Adam, AdamW, Adagrad) steps about lr per coordinate
+ * whatever the gradient's size, a plain one (SGD and its momentum forms) lr × the gradient, so each surface
+ * has one rate of each kind: below the plain rate's stability limit on its steepest wall, and an adaptive rate
+ * of a few hundredths of the window. RMSprop (the adaptive one with a smoothing `alpha`) has no bias
+ * correction: its running mean of g² starts at zero, so its first steps are lr / sqrt(1 − alpha) = 10 × lr.
+ * At the adaptive rate it would jump 1.0 on its first step (up Rosenbrock's wall to f ≈ 2000, and on the
+ * quadratic down to f ≈ 1e-45 within the 100 steps); its own rate makes that first step 0.1–0.2.
+ */
+export const SURFACE_LR: Readonly<Record<SurfaceId, { plain: number; adaptive: number; rmsprop: number }>> = {
+  quadratic: { plain: 0.02, adaptive: 0.1, rmsprop: 0.02 },
+  rosenbrock: { plain: 5e-4, adaptive: 0.1, rmsprop: 0.01 },
+  saddle: { plain: 0.01, adaptive: 0.02, rmsprop: 0.01 },
+  beale: { plain: 1e-3, adaptive: 0.05, rmsprop: 0.02 },
+};
+
+/**
+ * The learning rate an optimizer runs at on a surface (see SURFACE_LR).
+ * @param op - the optimizer's registry metadata (its params say which kind it is)
+ * @param id - the surface
+ */
+export function surfaceLr(op: { params: readonly { name: string }[] }, id: SurfaceId): number {
+  const lr = SURFACE_LR[id];
+  const has = (name: string) => op.params.some((p) => p.name === name);
+  if (!has('eps')) return lr.plain;
+  return has('alpha') ? lr.rmsprop : lr.adaptive;
+}
+
+/**
  * The surface sampled on an nx × ny grid over its window (row-major, y rows
  * from bottom to top), as PlanePlot's field wants it.
  */

@@ -37,6 +37,8 @@ export class Heatmap implements Exportable {
   readonly #host: HTMLElement;
   readonly #canvas: HTMLCanvasElement;
   readonly #readout: HTMLElement;
+  /** The colour bar: the map's colours from the low end of the range to the high one. */
+  readonly #bar: { strip: HTMLElement; lo: HTMLElement; hi: HTMLElement; key: string };
   readonly #opts: HeatmapOptions;
   #rows = 0;
   #cols = 0;
@@ -58,7 +60,9 @@ export class Heatmap implements Exportable {
     this.#opts = opts;
     this.#canvas = h('canvas', { class: 'heatmap', role: 'application' });
     this.#readout = h('div', { class: 'heatmap-readout muted', 'aria-live': 'polite' });
-    host.append(this.#canvas, this.#readout);
+    this.#bar = { strip: h('span', { class: 'colorbar-strip' }), lo: h('span'), hi: h('span'), key: '' };
+    const bar = h('div', { class: 'colorbar', 'aria-hidden': 'true' }, this.#bar.lo, this.#bar.strip, this.#bar.hi);
+    host.append(this.#canvas, bar, this.#readout);
     this.#canvas.addEventListener('pointermove', (e) => this.#hover(e));
     this.#canvas.addEventListener('click', (e) => {
       const c = this.#cellAt(e);
@@ -104,6 +108,7 @@ export class Heatmap implements Exportable {
     this.#stopResize();
     this.#unTheme();
     this.#canvas.remove();
+    this.#bar.strip.parentElement?.remove();
     this.#readout.remove();
   }
 
@@ -193,7 +198,9 @@ export class Heatmap implements Exportable {
           ctx.fillText(short(v), c * cell + cell / 2, r * cell + cell / 2);
         }
     }
-    if (document.activeElement === this.#canvas && this.#rows > 0 && this.#cols > 0) {
+    this.#drawBar(lo, hi, map);
+    // :focus, not document.activeElement, which is the host element when the map sits in a shadow root.
+    if (this.#canvas.matches(':focus') && this.#rows > 0 && this.#cols > 0) {
       const [fr, fc] = this.#focus;
       ctx.lineWidth = 2;
       ctx.strokeStyle = palette(this.#host).fg;
@@ -202,6 +209,22 @@ export class Heatmap implements Exportable {
     } else {
       this.#readout.textContent = `${this.#rows} × ${this.#cols} · ${short(lo)} … ${short(hi)}`;
     }
+  }
+
+  // The bar's ends are the values of its end colours: a diverging map is centred on zero.
+  #drawBar(lo: number, hi: number, map: ColorMapName): void {
+    const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+    const [a, b] = map === 'diverging' ? [-m, m] : [lo, hi];
+    const key = `${a},${b},${map}`;
+    if (this.#bar.key === key) return;
+    this.#bar.key = key;
+    this.#bar.lo.textContent = short(a);
+    this.#bar.hi.textContent = short(b);
+    const stops = Array.from(
+      { length: 9 },
+      (_, i) => `${rgb(colorOf(a + ((b - a) * i) / 8, lo, hi, map))} ${i * 12.5}%`,
+    );
+    this.#bar.strip.style.background = `linear-gradient(to right, ${stops.join(', ')})`;
   }
 
   #readCell(r: number, c: number): void {

@@ -57,6 +57,17 @@ function tickText(v: number | null): string {
   return String(Number(v.toPrecision(6)));
 }
 
+// A legend value. Without a cursor (idx null) uPlot asks with no value and
+// would print '–' for every series: the legend then reads the series at the
+// last x instead, so it names every curve with a number before any hover.
+function legendValue(u: uPlot, v: number | null, si: number, idx: number | null): string {
+  if (idx == null) {
+    const d = u.data[si] ?? [];
+    for (let i = d.length - 1; i >= 0 && v == null; --i) v = d[i] ?? null;
+  }
+  return v == null ? '–' : String(Number(v.toPrecision(6)));
+}
+
 // Non-finite values become gaps; uPlot's auto-range would choke on them.
 function toSeries(a: ArrayLike<number>, logY: boolean): (number | null)[] {
   const out = new Array<number | null>(a.length);
@@ -65,6 +76,17 @@ function toSeries(a: ArrayLike<number>, logY: boolean): (number | null)[] {
     out[i] = Number.isFinite(v) && (!logY || v > 0) ? v : null;
   }
   return out;
+}
+
+// uPlot ticks a log axis by stepping through its table of decimal increments, whose rounding breaks
+// below about 1e-25: a range reaching further down (a loss that converged to float32's smallest values,
+// 1e-45) never ends the tick loop, which then throws 'RangeError: Invalid array length' at the next
+// draw. The range stops at LOG_FLOOR; smaller values lie below the chart.
+const LOG_FLOOR = 1e-20;
+function logRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min == null || max == null) return [null, null];
+  const lo = Math.max(min, LOG_FLOOR);
+  return uPlot.rangeLog(lo, Math.max(max, lo), 10, false);
 }
 
 /** A uPlot chart of several y series against one x. */
@@ -196,7 +218,7 @@ export class LinePlot implements Exportable {
     };
     const bars = uPlot.paths.bars!({ size: [0.9, 100] });
     const series: uPlot.Series[] = [
-      { label: o.xLabel ?? 'x', value: (_u, v) => (v == null ? '–' : String(Number(v.toPrecision(6)))) },
+      { label: o.xLabel ?? 'x', value: legendValue },
       ...o.series.map((s, i) => {
         const color = p.series[(s.color ?? i) % p.series.length]!;
         const base: uPlot.Series = {
@@ -204,7 +226,7 @@ export class LinePlot implements Exportable {
           stroke: color,
           width: s.width ?? 2,
           dash: s.dash,
-          value: (_u: uPlot, v: number | null) => (v == null ? '–' : String(Number(v.toPrecision(6)))),
+          value: legendValue,
         };
         if (s.kind === 'bars') return { ...base, fill: color, paths: bars, points: { show: false } };
         if (s.kind === 'points') return { ...base, paths: () => null, points: { show: true, size: 6, fill: color } };
@@ -215,7 +237,7 @@ export class LinePlot implements Exportable {
       ...this.#size(),
       scales: {
         x: { time: false, ...(o.xRange ? { range: o.xRange } : {}) },
-        y: { ...(o.yRange ? { range: o.yRange } : {}), ...(o.logY ? { distr: 3 } : {}) },
+        y: { ...(o.logY ? { distr: 3, range: logRange } : {}), ...(o.yRange ? { range: o.yRange } : {}) },
       },
       cursor: { ...(o.syncKey ? { sync: { key: o.syncKey } } : {}), drag: { x: false, y: false } },
       legend: { show: true },

@@ -324,7 +324,7 @@ export class PlanePlot implements Exportable {
       ctx.arc(cx, cy, 7 * dpr, 0, 2 * Math.PI);
       ctx.fillStyle = p.series[(q.color ?? 0) % p.series.length]!;
       ctx.fill();
-      ctx.lineWidth = (i === this.#focus && document.activeElement === this.#host ? 3 : 1.5) * dpr;
+      ctx.lineWidth = (i === this.#focus && this.#host.matches(':focus') ? 3 : 1.5) * dpr;
       ctx.strokeStyle = p.fg;
       ctx.stroke();
       if (q.label) {

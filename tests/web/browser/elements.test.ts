@@ -1,0 +1,249 @@
+// Embedding in documentation, in headless Chromium: the example page
+// (web/embedding.html) with several <dlmath-entry> and <dlmath-formula>
+// elements in English and Chinese prose, and the iframe route (embed=1).
+// Every element renders the engine's numbers, two of a kind with different
+// attributes differ, an attribute change updates its element only, the
+// elements load when scrolled near, share one engine, add no document-level
+// ids and are reachable by keyboard; the iframe shows a plot in its first
+// screen at 600 and 900 px. Screenshots go to test-artifacts/elements/.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { artifacts, launchChromium, REPLAY_URL, startDevServer, watch } from './harness.js';
+
+const shots = path.join(artifacts, 'elements');
+let browser: Browser;
+let server: ViteDevServer;
+let url: string;
+
+beforeAll(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  browser = await launchChromium();
+  ({ server, url } = await startDevServer());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** What one element shows: its build count, the engine's numbers checked again, its text. */
+interface ElementState {
+  renders: number;
+  records: number;
+  params: Record<string, number | string | boolean>[];
+  first: number[];
+  bad: string[];
+  text: string;
+  notice: string;
+  scheme: string;
+  background: string;
+}
+
+/** Reads an element by its data-testid, re-checking its numbers against the engine in the page. */
+function inspect(page: Page, testid: string): Promise<ElementState> {
+  return page.evaluate(`(async () => {
+    const el = document.querySelector('[data-testid=${testid}]');
+    const { loadDlmath } = await import('/src/engine/index.ts');
+    const { check } = await import(${JSON.stringify(REPLAY_URL)});
+    const shown = el.shown();
+    const checks = check(await loadDlmath(), shown);
+    const root = el.shadowRoot;
+    return {
+      renders: el.renders,
+      records: shown.length,
+      params: shown.map((s) => s.params),
+      first: shown.length ? shown[0].values.slice(0, 50) : [],
+      bad: checks.filter((c) => c.error || c.worst > 0).map((c) => c.label + ': ' + (c.error ?? c.worst)),
+      text: root.textContent,
+      notice: root.querySelector('[data-testid=notice]').hidden ? '' : root.querySelector('[data-testid=notice]').textContent,
+      scheme: el.dataset.scheme,
+      background: getComputedStyle(root.querySelector('.panel')).backgroundColor,
+    };
+  })()`) as Promise<ElementState>;
+}
+
+/** Scrolls an element into view and waits until it has built its view `n` times. */
+async function reach(page: Page, testid: string, n = 1): Promise<void> {
+  await page.locator(`[data-testid=${testid}]`).scrollIntoViewIfNeeded();
+  await page.waitForFunction(
+    ([id, k]) => ((document.querySelector(`[data-testid=${id}]`) as unknown as { renders: number }).renders ?? 0) >= k,
+    [testid, n] as const,
+    { timeout: 60_000 },
+  );
+}
+
+const ELEMENTS = ['el-gelu', 'el-huber-small', 'el-huber-large', 'el-formula', 'el-softmax-zh', 'el-formula-zh'];
+
+it('the documentation example: every element renders the engine’s numbers, lazily, from one engine', async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasm.push(r.url());
+  });
+  await page.goto(`${url}embedding.html`);
+  await reach(page, 'el-gelu');
+  // Lazy: an element far below the first screen has not loaded yet.
+  expect((await inspect(page, 'el-formula-zh')).renders).toBe(0);
+  const states: Record<string, ElementState> = {};
+  for (const id of ELEMENTS) {
+    await reach(page, id);
+    // A view may draw once more on its next frame.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    states[id] = await inspect(page, id);
+  }
+  for (const id of ELEMENTS) {
+    const s = states[id]!;
+    expect(s.records, `${id} records its engine calls`).toBeGreaterThan(0);
+    expect(s.bad, `${id} shows the engine's numbers`).toEqual([]);
+    expect(s.notice, `${id} reports nothing`).toBe('');
+  }
+  // Two elements of the same kind with different attributes show different numbers.
+  expect(states['el-huber-small']!.params[0]!.delta).toBe(0.5);
+  expect(states['el-huber-large']!.params[0]!.delta).toBe(2);
+  expect(states['el-huber-small']!.first).not.toEqual(states['el-huber-large']!.first);
+  // Language and theme per element: the Chinese ones speak Chinese, the dark one is dark, the page is not.
+  expect(states['el-softmax-zh']!.text).toMatch(/[\u4e00-\u9fff]/);
+  expect(states['el-gelu']!.text).not.toMatch(/[\u4e00-\u9fff]/);
+  expect(states['el-softmax-zh']!.scheme).toBe('dark');
+  expect(states['el-gelu']!.scheme).toBe('light');
+  expect(states['el-softmax-zh']!.background).not.toBe(states['el-gelu']!.background);
+  expect(await page.evaluate(() => document.documentElement.dataset.scheme)).toBeUndefined();
+  // One engine for the page; no ids at document level (each element's ids stay in its shadow root).
+  expect(wasm).toHaveLength(1);
+  expect(await page.evaluate(() => document.querySelectorAll('[id]').length)).toBe(0);
+  // The link to the full page carries the element's state.
+  const href = await page.evaluate(() =>
+    document
+      .querySelector('[data-testid=el-huber-small]')!
+      .shadowRoot!.querySelector('a.open-link')!
+      .getAttribute('href'),
+  );
+  expect(href).toBe('./#e=huber&p.delta=0.5');
+  expect(problems).toEqual([]);
+
+  for (const width of [390, 1440]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(200);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(
+      0,
+    );
+    await page.locator('[data-testid=el-gelu]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(shots, `embedding-${width}.png`) });
+  }
+  await context.close();
+});
+
+it('an attribute change updates its element only; a bad one is named and the element recovers', async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(`${url}embedding.html`);
+  await reach(page, 'el-huber-small');
+  await reach(page, 'el-huber-large');
+  const before = await inspect(page, 'el-huber-small');
+  const other = await inspect(page, 'el-huber-large');
+  await page.evaluate(() => document.querySelector('[data-testid=el-huber-small]')!.setAttribute('p.delta', '1.25'));
+  await reach(page, 'el-huber-small', before.renders + 1);
+  const after = await inspect(page, 'el-huber-small');
+  expect(after.params[0]!.delta).toBe(1.25);
+  expect(after.first).not.toEqual(before.first);
+  expect(after.bad).toEqual([]);
+  expect((await inspect(page, 'el-huber-large')).renders).toBe(other.renders);
+  // A view's own value (v.*), the language and the entry itself follow their attributes too.
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=el-huber-small]')!;
+    el.setAttribute('lang', 'zh');
+    el.setAttribute('v.target', '1');
+  });
+  await reach(page, 'el-huber-small', after.renders + 1);
+  const zh = await inspect(page, 'el-huber-small');
+  expect(zh.text).toMatch(/[\u4e00-\u9fff]/);
+  // The theme alone recolours without a rebuild.
+  await page.evaluate(() => document.querySelector('[data-testid=el-huber-small]')!.setAttribute('theme', 'dark'));
+  await page.waitForFunction(
+    () => (document.querySelector('[data-testid=el-huber-small]') as HTMLElement).dataset.scheme === 'dark',
+  );
+  expect((await inspect(page, 'el-huber-small')).renders).toBe(zh.renders);
+  // An unknown entry is named in the element's notice; fixing the attribute brings the view back.
+  await page.evaluate(() => document.querySelector('[data-testid=el-huber-small]')!.setAttribute('e', 'hubber'));
+  await page.waitForFunction(
+    () =>
+      !document
+        .querySelector('[data-testid=el-huber-small]')!
+        .shadowRoot!.querySelector<HTMLElement>('[data-testid=notice]')!.hidden,
+  );
+  expect((await inspect(page, 'el-huber-small')).notice).toContain('e=hubber (no such entry)');
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=el-huber-small]')!;
+    el.removeAttribute('p.delta'); // mse has no delta: left there, the notice would name it
+    el.setAttribute('e', 'mse');
+  });
+  await reach(page, 'el-huber-small', zh.renders + 1);
+  const mse = await inspect(page, 'el-huber-small');
+  expect(mse.notice).toBe('');
+  expect(mse.records).toBeGreaterThan(0);
+  expect(mse.bad).toEqual([]);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('the elements are reachable by keyboard', async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${url}embedding.html`);
+  await reach(page, 'el-gelu');
+  // Tab from the top of the page into the first element's controls, and type into one.
+  let inside = '';
+  for (let i = 0; i < 40 && !inside; ++i) {
+    await page.keyboard.press('Tab');
+    inside = await page.evaluate(() => {
+      const host = document.activeElement;
+      const el = host?.shadowRoot?.activeElement;
+      return host?.tagName === 'DLMATH-ENTRY' && el ? `${el.tagName}:${el.getAttribute('data-testid') ?? ''}` : '';
+    });
+  }
+  expect(inside).not.toBe('');
+  await context.close();
+});
+
+it('the iframe route shows a plot in the first screen at 600 and 900 px, in the embedder’s theme', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watch(page);
+  for (const [width, theme] of [
+    [600, 'dark'],
+    [900, 'light'],
+  ] as const) {
+    // The README's frame: an iframe of the page with embed=1, here 700 px tall.
+    await page.setViewportSize({ width, height: 700 });
+    await page.goto(`${url}#e=huber&p.delta=0.5&embed=1&theme=${theme}`);
+    await page.waitForFunction(() => (window.dlmathApp?.state().shown.length ?? 0) > 0, null, { timeout: 60_000 });
+    const fit = await page.evaluate(() => {
+      const plot = document.querySelector('[data-testid=view] canvas')!.getBoundingClientRect();
+      const open = document.querySelector<HTMLAnchorElement>('[data-testid=open-full]')!;
+      return {
+        plotTop: plot.top,
+        plotHeight: plot.height,
+        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        scheme: document.documentElement.dataset.scheme,
+        open: open.hidden ? '' : open.getAttribute('href')!,
+        header: getComputedStyle(document.querySelector('header')!).display,
+      };
+    });
+    expect(fit.plotTop + fit.plotHeight / 2, `a plot in the first 700 px at ${width} px`).toBeLessThan(700);
+    expect(fit.overflow).toBe(0);
+    expect(fit.scheme).toBe(theme);
+    expect(fit.header).toBe('none');
+    // The link to the full page: the same view without embed=1.
+    expect(fit.open).toContain('#e=huber&theme=' + theme + '&p.delta=0.5');
+    expect(fit.open).not.toContain('embed');
+    await page.screenshot({ path: path.join(shots, `iframe-${width}.png`) });
+  }
+  expect(problems).toEqual([]);
+  await context.close();
+});
