@@ -181,19 +181,21 @@ const OpInfo* FindOp(std::string_view id) {
 
 std::vector<std::string_view> NearestNames(
     std::string_view name, std::span<const std::string_view> candidates) {
-  std::vector<std::pair<size_t, std::string_view>> near;
-  for (const std::string_view cand : candidates) {
+  // (distance, candidate index): sorting the pairs keeps equally near names
+  // in the candidates' order, as a stable sort would (std::stable_sort's
+  // temporary buffer trips ASan's alloc-dealloc check with clang 14 and
+  // libstdc++ 12).
+  std::vector<std::pair<size_t, size_t>> near;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::string_view cand = candidates[i];
     size_t dist = Levenshtein(name, cand);
     if (!name.empty() && cand.find(name) != std::string_view::npos) dist = 1;
-    if (dist <= std::max<size_t>(2, name.size() / 3))
-      near.push_back({dist, cand});
+    if (dist <= std::max<size_t>(2, name.size() / 3)) near.push_back({dist, i});
   }
-  std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) {
-    return a.first < b.first;
-  });
+  std::sort(near.begin(), near.end());
   std::vector<std::string_view> out;
   for (size_t i = 0; i < near.size() && i < 3; ++i)
-    out.push_back(near[i].second);
+    out.push_back(candidates[near[i].second]);
   return out;
 }
 

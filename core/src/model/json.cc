@@ -121,9 +121,8 @@ class Reader {
         return Error("expected ':' after the key '" + key + "'");
       ++i_;
       SkipSpace();
-      v->members.emplace_back(std::move(key), Value{});
-      if (Status st = ParseValue(&v->members.back().second, depth + 1);
-          !st.ok())
+      v->members.push_back({std::move(key), Value{}});
+      if (Status st = ParseValue(&v->members.back().value, depth + 1); !st.ok())
         return st;
       SkipSpace();
       if (i_ < s_.size() && s_[i_] == ',') {

@@ -21,16 +21,26 @@ enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
 // "null", "a boolean", "a number", "a string", "an array", "an object".
 const char* TypeName(Type t);
 
+struct Member;
+
 struct Value {
   Type type = Type::kNull;
   bool boolean = false;
   double number = 0;
   std::string string;
-  std::vector<Value> items;                            // kArray
-  std::vector<std::pair<std::string, Value>> members;  // kObject, in order
+  std::vector<Value> items;     // kArray
+  std::vector<Member> members;  // kObject, in order
 
   // The member named `key`, or null (also when this is not an object).
   const Value* Find(std::string_view key) const;
+};
+
+// An object's member. Not a std::pair: pair<string, Value> inside Value needs
+// Value complete (clang with libstdc++ refuses it), a struct defined after it
+// does not.
+struct Member {
+  std::string key;
+  Value value;
 };
 
 // Parses all of `text` into *out. `what` names the document in messages:
