@@ -190,16 +190,17 @@ export interface GptHistory {
 function historyOf(value: unknown): GptHistory | null {
   if (value === undefined) return null;
   const bad = (what: string, got: unknown): never => {
-    throw new DlmathError('bad_value', `dl.loadGpt: history.${what}, got ${describe(got)}`, 'gpt', 'history');
+    throw new DlmathError('bad_value', `dl.loadGpt: ${what}, got ${describe(got)}`, 'gpt', 'history');
   };
   const curve = (c: unknown, what: string): CurvePoint[] => {
-    if (!Array.isArray(c)) bad(`${what} must be an array of [step, value] pairs`, c);
+    if (!Array.isArray(c)) bad(`history.${what} must be an array of [step, value] pairs`, c);
     for (const p of c as unknown[])
       if (!Array.isArray(p) || p.length !== 2 || p.some((v) => typeof v !== 'number'))
-        bad(`${what} must hold [step, value] pairs of numbers`, p);
+        bad(`history.${what} must hold [step, value] pairs of numbers`, p);
     return c as CurvePoint[];
   };
-  if (typeof value !== 'object' || value === null) bad('must be an object {train, validation, finetune}', value);
+  if (typeof value !== 'object' || value === null)
+    bad('history must be an object {train, validation, finetune}', value);
   const h = value as Record<string, unknown>;
   const history: GptHistory = {
     train: curve(h.train, 'train'),
@@ -208,10 +209,10 @@ function historyOf(value: unknown): GptHistory | null {
   };
   const f = h.finetune as Record<string, unknown> | null | undefined;
   if (f === null || f === undefined) return history;
-  if (typeof f !== 'object') bad('finetune must be an object or null', f);
-  if (!Array.isArray(f.runs)) bad('finetune.runs must be an array of curves', f.runs);
+  if (typeof f !== 'object') bad('history.finetune must be an object or null', f);
+  if (!Array.isArray(f.runs)) bad('history.finetune.runs must be an array of curves', f.runs);
   for (const k of ['lambda', 'steps', 'majority', 'validation'])
-    if (typeof f[k] !== 'number') bad(`finetune.${k} must be a number`, f[k]);
+    if (typeof f[k] !== 'number') bad(`history.finetune.${k} must be a number`, f[k]);
   history.finetune = {
     runs: (f.runs as unknown[]).map((r, i) => curve(r, `finetune.runs[${i}]`)),
     lambda: f.lambda as number,
