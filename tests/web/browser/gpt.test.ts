@@ -51,7 +51,7 @@ type GptState = {
   ft: [number, number][][];
   samples: string[];
   next: unknown[];
-  ftResult: { majority: number; accuracy: number[] } | null;
+  ftResult: { majority: number; accuracy: number[]; lambda: number; steps: number; validation: number } | null;
   error: string;
   message: string;
 };
@@ -205,7 +205,8 @@ it('saves a checkpoint in IndexedDB and loads it back, with its loss and accurac
   expect(after.train).toEqual(before.train);
   expect(after.val).toEqual(before.val);
   expect(after.ft).toEqual(before.ft);
-  expect(after.ftResult).toEqual(before.ftResult);
+  const { majority, accuracy, lambda, steps, validation } = before.ftResult!;
+  expect(after.ftResult).toEqual({ majority, accuracy, lambda, steps, validation });
   await expect(page.getByTestId('verdict').textContent()).resolves.toBe(verdict);
   await expect(page.getByTestId('pretrain-stats').textContent()).resolves.toMatch(/validation loss \d\.\d{3}/);
   expect(problems).toEqual([]);

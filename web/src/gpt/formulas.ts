@@ -134,7 +134,10 @@ export function formulaCards(lang: Lang, onError: (err: unknown) => void): HTMLE
     { class: 'gpt-formulas' },
     ...GPT_FORMULAS.map((f) => {
       const math = h('div', { class: 'math', 'data-testid': `formula-${f.key}` });
-      renderMath(math, f.latex, onError);
+      // Each part between ',\quad' becomes a group, and a break is allowed after each: KaTeX then
+      // breaks lines between the parts, never inside one (a part wider than the card scrolls).
+      const parts = f.latex.split(String.raw`,\quad `).map((part) => `{${part}}`);
+      renderMath(math, parts.join(String.raw`,\quad\allowbreak `), onError);
       return h(
         'article',
         { class: 'gpt-formula' },

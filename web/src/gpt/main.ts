@@ -300,7 +300,11 @@ async function load(json: string): Promise<void> {
   state.val = history?.validation ?? [];
   const f = history?.finetune;
   state.ft = f?.runs ?? [[], [], []];
-  state.ftResult = f ? { ...f, accuracy: f.runs.map((r) => r.at(-1)?.[1] ?? NaN) as [number, number, number] } : null;
+  // Each run's accuracy is its curve's last point.
+  const accuracy = f?.runs.map((r) => r.at(-1)?.[1] ?? NaN) as [number, number, number];
+  state.ftResult = f
+    ? { majority: f.majority, accuracy, lambda: f.lambda, steps: f.steps, validation: f.validation }
+    : null;
   if (f) {
     state.ftSteps = f.steps;
     state.lambda = f.lambda;
