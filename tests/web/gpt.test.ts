@@ -6,7 +6,19 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, END, IGNORE, START, TEXT_LIMITS, loadDlmath, type DlGpt, type Dlmath } from 'dlmath';
+import {
+  CharTokenizer,
+  END,
+  IGNORE,
+  START,
+  TEXT_LIMITS,
+  loadDlmath,
+  type CurvePoint,
+  type DlGpt,
+  type Dlmath,
+  type GptCheckpoint,
+  type GptHistory,
+} from 'dlmath';
 import { splitNames, type NamesData } from '../../web/src/nn/names-data.js';
 import { expectError } from './expect.js';
 
@@ -135,6 +147,63 @@ describe('dl.gpt', () => {
       }
       expectError(() => dl.loadGpt('{'), 'bad_value', 'not JSON');
       expectError(() => dl.loadGpt({ format: 'x' } as never), 'bad_value', "format 'dlmath-gpt'");
+    } finally {
+      g.dispose();
+    }
+  });
+
+  it('checkpoints keep the training curves: they round-trip bit-exactly and bad ones are named', () => {
+    const g = small();
+    try {
+      const r = g.pretrain(6);
+      // Values that print with many digits: JSON must give back the same doubles.
+      const history: GptHistory = {
+        train: Array.from(r.losses, (l, i) => [i + 1, l] as CurvePoint),
+        validation: [[6, g.evaluate().loss]],
+        finetune: {
+          runs: [[[25, 0.6125]], [[25, 0.7 + 1e-12]], [[25, 1 / 3]]],
+          lambda: 0.5,
+          steps: 25,
+          majority: 0.564,
+          validation: 480,
+        },
+      };
+      expect(g.checkpoint().history).toBeUndefined(); // a new model has none
+      const text = JSON.stringify(g.checkpoint(history));
+      const h = dl.loadGpt(text);
+      try {
+        expect(h.history).toEqual(history);
+        expect(h.history!.train.map((p) => p[1])).toEqual(Array.from(r.losses));
+        // Saved again as loaded: the same text, byte for byte.
+        expect(JSON.stringify(h.checkpoint())).toBe(text);
+        // The curves do not change the model: it continues as the original does.
+        expect(Array.from(h.pretrain(3).losses)).toEqual(Array.from(g.pretrain(3).losses));
+        // No fine-tuning yet is null.
+        const k = dl.loadGpt(g.checkpoint({ ...history, finetune: null }));
+        expect(k.history!.finetune).toBeNull();
+        k.dispose();
+      } finally {
+        h.dispose();
+      }
+      const c = JSON.parse(text) as GptCheckpoint;
+      const bad = (hist: unknown) => JSON.stringify({ ...c, history: hist });
+      expectError(() => dl.loadGpt(bad(3)), 'bad_value', 'history must be an object');
+      expectError(() => dl.loadGpt(bad({ ...history, train: 'x' })), 'bad_value', 'history.train must be an array');
+      expectError(
+        () => dl.loadGpt(bad({ ...history, validation: [[1, 'a']] })),
+        'bad_value',
+        'history.validation must hold',
+      );
+      expectError(
+        () => dl.loadGpt(bad({ ...history, finetune: { ...history.finetune, lambda: '0.5' } })),
+        'bad_value',
+        'history.finetune.lambda must be a number',
+      );
+      expectError(
+        () => dl.loadGpt(bad({ ...history, finetune: { ...history.finetune, runs: [[[1]]] } })),
+        'bad_value',
+        'history.finetune.runs[0] must hold',
+      );
     } finally {
       g.dispose();
     }

@@ -167,6 +167,60 @@ export interface GptCheckpoint {
   optimizer: { step: number; data: string };
   /** Sequences drawn so far (the next batch starts there). */
   cursor: number;
+  /** The training curves, when the checkpoint was saved with them. */
+  history?: GptHistory;
+}
+
+/** A [step, value] point of a curve. */
+export type CurvePoint = [number, number];
+
+/** The curves of a GPT's training, kept in its checkpoint so a page can draw them again. */
+export interface GptHistory {
+  /** Pretraining: training loss and validation loss (nats per character) against the step. */
+  train: CurvePoint[];
+  validation: CurvePoint[];
+  /**
+   * The last fine-tuning: the validation accuracy of each run against its step, with λ (the
+   * weight of L1 in L3), the steps run, the majority class's share and the validation names' count.
+   */
+  finetune: { runs: CurvePoint[][]; lambda: number; steps: number; majority: number; validation: number } | null;
+}
+
+// Checks a checkpoint's history (it comes from a file); null when absent.
+function historyOf(value: unknown): GptHistory | null {
+  if (value === undefined) return null;
+  const bad = (what: string, got: unknown): never => {
+    throw new DlmathError('bad_value', `dl.loadGpt: ${what}, got ${describe(got)}`, 'gpt', 'history');
+  };
+  const curve = (c: unknown, what: string): CurvePoint[] => {
+    if (!Array.isArray(c)) bad(`history.${what} must be an array of [step, value] pairs`, c);
+    for (const p of c as unknown[])
+      if (!Array.isArray(p) || p.length !== 2 || p.some((v) => typeof v !== 'number'))
+        bad(`history.${what} must hold [step, value] pairs of numbers`, p);
+    return c as CurvePoint[];
+  };
+  if (typeof value !== 'object' || value === null)
+    bad('history must be an object {train, validation, finetune}', value);
+  const h = value as Record<string, unknown>;
+  const history: GptHistory = {
+    train: curve(h.train, 'train'),
+    validation: curve(h.validation, 'validation'),
+    finetune: null,
+  };
+  const f = h.finetune as Record<string, unknown> | null | undefined;
+  if (f === null || f === undefined) return history;
+  if (typeof f !== 'object') bad('history.finetune must be an object or null', f);
+  if (!Array.isArray(f.runs)) bad('history.finetune.runs must be an array of curves', f.runs);
+  for (const k of ['lambda', 'steps', 'majority', 'validation'])
+    if (typeof f[k] !== 'number') bad(`history.finetune.${k} must be a number`, f[k]);
+  history.finetune = {
+    runs: (f.runs as unknown[]).map((r, i) => curve(r, `finetune.runs[${i}]`)),
+    lambda: f.lambda as number,
+    steps: f.steps as number,
+    majority: f.majority as number,
+    validation: f.validation as number,
+  };
+  return history;
 }
 
 /** The model spec of a GPT (composable engine layers; see core/include/dlmath/model.h). */
@@ -334,6 +388,8 @@ export class DlGpt {
   /** The pretraining and held-out texts. */
   readonly texts: readonly string[];
   readonly validation: readonly string[];
+  /** The curves its checkpoint carried (`dl.loadGpt`), null for a new model. */
+  history: GptHistory | null = null;
   readonly #dl: Dlmath;
   readonly #batches: Batches;
   readonly #val: EncodedSequences;
@@ -467,8 +523,11 @@ export class DlGpt {
     return new GptClassifier(this.#dl, this, config);
   }
 
-  /** Everything to continue later exactly where this stands (weights, optimizer state, data position). */
-  checkpoint(): GptCheckpoint {
+  /**
+   * Everything to continue later exactly where this stands (weights, optimizer state, data position).
+   * @param history - the training curves to keep with it (default: those it was loaded with, if any)
+   */
+  checkpoint(history: GptHistory | null = this.history): GptCheckpoint {
     const o = this.model.optimizerState();
     return {
       format: 'dlmath-gpt',
@@ -480,6 +539,7 @@ export class DlGpt {
       model: this.model.toJSON(),
       optimizer: { step: o.step, data: toBase64(o.data) },
       cursor: this.#batches.cursor,
+      ...(history ? { history } : {}),
     };
   }
 
@@ -618,7 +678,9 @@ export function loadGpt(dl: Dlmath, checkpoint: GptCheckpoint | string): DlGpt {
       `dl.loadGpt: expected a checkpoint (gpt.checkpoint(): format 'dlmath-gpt', version 1), got ${describe(k)}`,
       'gpt',
     );
+  const history = historyOf(k.history);
   const gpt = new DlGpt(dl, { ...k.settings, texts: k.texts, validation: k.validation }, k.characters);
+  gpt.history = history;
   try {
     gpt.restore(k);
   } catch (e) {

@@ -74,6 +74,8 @@ export {
   type ClassifierEvaluation,
   type GptAttention,
   type GptCheckpoint,
+  type GptHistory,
+  type CurvePoint,
   type GptConfig,
   type GptEvaluation,
   type GptProgress,

@@ -32,7 +32,7 @@ export function lineChart(
   const W = 600;
   const H = 260;
   const L = 48;
-  const R = 12;
+  const R = 20; // room for half of the last x tick's label ("1000")
   const T = 10;
   const B = 34;
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': o.title });

@@ -19,22 +19,22 @@ import type {
   Results,
 } from './protocol.js';
 import { GPT_LABELS, verdict, type GptLabels } from './text.js';
-import { splitText, type GptAttention, type TokenProbability } from '../engine/index.js';
+import { formulaCards } from './formulas.js';
+import { parseHash, toHash } from '../state/store.js';
+import { splitText, type GptAttention, type GptHistory, type TokenProbability } from '../engine/index.js';
 
 const THEME_KEY = 'dlmath.theme';
 const DB = { name: 'dlmath-gpt', store: 'checkpoints', key: 'latest' };
-// The catalogue entries of the model's formulas.
-const FORMULAS = [
-  ['embedding', 'embedding'],
-  ['multi_head_attention', 'multi-head attention'],
-  ['layer_norm', 'layer norm'],
-  ['gelu_tanh', 'GELU (tanh)'],
-  ['softmax', 'softmax'],
-  ['cross_entropy', 'cross-entropy'],
-  ['perplexity', 'perplexity'],
-  ['adamw', 'AdamW'],
-  ['warmup_cosine', 'warmup + cosine'],
-] as const;
+
+// The link's keys, in the query or the hash (as the catalogue's links): embed=1 gives the compact
+// layout for an <iframe> in documentation, lang and theme choose the language and colours of this
+// visit (the menus' stored choices are left alone). Other keys are ignored.
+const link = new Map([...new URLSearchParams(location.search), ...parseHash(location.hash).values]);
+const embed = link.get('embed') === '1';
+const linkedLang = (LANGS as readonly string[]).includes(link.get('lang') ?? '') ? (link.get('lang') as Lang) : null;
+const linkedTheme = (THEMES as readonly string[]).includes(link.get('theme') ?? '')
+  ? (link.get('theme') as Theme)
+  : null;
 
 function storage(): Storage | null {
   try {
@@ -79,6 +79,7 @@ function call<C extends Request['cmd']>(
 
 interface State {
   lang: Lang;
+  theme: Theme;
   source: 'names' | 'text';
   text: string;
   config: ConfigName;
@@ -98,13 +99,14 @@ interface State {
   lambda: number;
   ftSteps: number;
   ft: [number, number][][];
-  ftResult: FinetuneResult | null;
+  ftResult: Pick<FinetuneResult, 'majority' | 'accuracy' | 'lambda' | 'steps' | 'validation'> | null;
   message: string;
   error: string;
 }
 
 const state: State = {
-  lang: initialLang(storage(), navigator.language),
+  lang: linkedLang ?? initialLang(storage(), navigator.language),
+  theme: linkedTheme ?? (storage()?.getItem(THEME_KEY) as Theme | null) ?? 'auto',
   source: 'names',
   text: '',
   config: 'S',
@@ -276,15 +278,37 @@ function idb<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest)
   });
 }
 
+// The curves kept in a checkpoint (GptHistory): pretraining's and the last fine-tuning's.
+function history(): GptHistory {
+  const f = state.ftResult;
+  return {
+    train: state.train,
+    validation: state.val,
+    finetune: f
+      ? { runs: state.ft, lambda: f.lambda, steps: f.steps, majority: f.majority, validation: f.validation }
+      : null,
+  };
+}
+
 async function load(json: string): Promise<void> {
-  const info = await call({ cmd: 'load', json });
+  const { history, ...info } = await call({ cmd: 'load', json });
   state.info = info;
   state.config = info.config;
   state.source = info.names ? 'names' : 'text';
-  state.train = [];
-  state.val = [];
-  state.ft = [[], [], []];
-  state.ftResult = null;
+  state.last = null;
+  state.train = history?.train ?? [];
+  state.val = history?.validation ?? [];
+  const f = history?.finetune;
+  state.ft = f?.runs ?? [[], [], []];
+  // Each run's accuracy is its curve's last point.
+  const accuracy = f?.runs.map((r) => r.at(-1)?.[1] ?? NaN) as [number, number, number];
+  state.ftResult = f
+    ? { majority: f.majority, accuracy, lambda: f.lambda, steps: f.steps, validation: f.validation }
+    : null;
+  if (f) {
+    state.ftSteps = f.steps;
+    state.lambda = f.lambda;
+  }
   await afterTraining();
   say(`${t().loaded} ${info.step}`);
 }
@@ -313,13 +337,25 @@ live.area.addEventListener('change', () => {
   render();
 });
 
+// The formulas panel's content and the language it was typeset in.
+const formulaBox: { lang: Lang | null; el: HTMLElement } = { lang: null, el: h('div') };
+
+// The same view on the full page: the link's keys without embed, in the language shown.
+function openHref(): string {
+  const keys = new Map(link);
+  keys.delete('embed');
+  keys.set('lang', state.lang);
+  return `${location.pathname}#${toHash(keys)}`;
+}
+
 function refreshTraining(): void {
   const l = t();
   const last = state.last;
+  const train = state.train.at(-1);
   const val = state.val.at(-1);
   live.stats.replaceChildren(
-    `${l.step} ${state.info?.step !== undefined && last ? last.step : (state.info?.step ?? 0)}`,
-    last ? ` · ${l.trainLoss} ${last.loss.toFixed(3)}` : '',
+    `${l.step} ${last?.step ?? state.info?.step ?? 0}`,
+    train ? ` · ${l.trainLoss} ${train[1].toFixed(3)}` : '',
     val ? ` · ${l.valLoss} ${val[1].toFixed(3)} · ${l.perplexity} ${Math.exp(val[1]).toFixed(2)}` : '',
     last ? ` · ${last.stepsPerSecond.toFixed(1)} ${l.speed}` : '',
   );
@@ -401,37 +437,51 @@ function draw(): void {
     saveLang(storage(), state.lang);
     render();
   });
-  const theme = (storage()?.getItem(THEME_KEY) as Theme | null) ?? 'auto';
   const themeSel = h('select', { id: 'gpt-theme', 'data-testid': 'theme-select' });
-  themeSel.append(...THEMES.map((x) => h('option', { value: x, text: l.themes[x] ?? x, selected: x === theme })));
+  themeSel.append(...THEMES.map((x) => h('option', { value: x, text: l.themes[x] ?? x, selected: x === state.theme })));
   themeSel.addEventListener('change', () => {
+    state.theme = themeSel.value as Theme;
     try {
-      storage()?.setItem(THEME_KEY, themeSel.value);
+      storage()?.setItem(THEME_KEY, state.theme);
     } catch {
       // the choice still applies
     }
-    applyTheme(themeSel.value as Theme);
+    applyTheme(state.theme);
   });
 
-  const header = h(
-    'header',
-    { class: 'top' },
-    h(
-      'div',
-      { class: 'brand' },
-      h('h1', {}, h('a', { class: 'logo', href: './' }, 'dlmath'), ' ', h('span', { text: l.title })),
-      h('p', { class: 'muted', text: l.tagline }),
-    ),
-    h(
-      'div',
-      { class: 'prefs' },
-      h('a', { href: './', text: l.back }),
-      h('label', { for: 'gpt-lang', text: l.language }),
-      langSel,
-      h('label', { for: 'gpt-theme', text: l.theme }),
-      themeSel,
-    ),
-  );
+  const header = embed
+    ? h(
+        'header',
+        { class: 'top gpt-embed-top' },
+        h('h1', {}, h('span', { class: 'logo', text: 'dlmath' }), ' ', h('span', { text: l.title })),
+        h('a', {
+          class: 'gpt-open',
+          href: openHref(),
+          target: '_blank',
+          rel: 'noopener',
+          'data-testid': 'open-full',
+          text: l.openFull,
+        }),
+      )
+    : h(
+        'header',
+        { class: 'top' },
+        h(
+          'div',
+          { class: 'brand' },
+          h('h1', {}, h('a', { class: 'logo', href: './' }, 'dlmath'), ' ', h('span', { text: l.title })),
+          h('p', { class: 'muted', text: l.tagline }),
+        ),
+        h(
+          'div',
+          { class: 'prefs' },
+          h('a', { href: './', text: l.back }),
+          h('label', { for: 'gpt-lang', text: l.language }),
+          langSel,
+          h('label', { for: 'gpt-theme', text: l.theme }),
+          themeSel,
+        ),
+      );
 
   // 1 · data
   const radio = (value: 'names' | 'text', label: string) => {
@@ -517,7 +567,7 @@ function draw(): void {
     'section',
     { class: 'panel span2' },
     h('h2', { text: l.pretrainTitle }),
-    h('p', { class: 'small', text: l.pretrainExplain }),
+    embed ? null : h('p', { class: 'small', text: l.pretrainExplain }),
     controls,
     live.stats,
     live.chart,
@@ -711,7 +761,7 @@ function draw(): void {
         'download',
         l.download,
         () =>
-          void call({ cmd: 'checkpoint' })
+          void call({ cmd: 'checkpoint', history: history() })
             .then((j) => download('gpt-checkpoint.json', j, 'application/json'))
             .catch(fail),
         noModel || busy,
@@ -722,7 +772,7 @@ function draw(): void {
         'save-db',
         l.saveDb,
         () =>
-          void call({ cmd: 'checkpoint' })
+          void call({ cmd: 'checkpoint', history: history() })
             .then((j) => idb('readwrite', (s) => s.put(j, DB.key)))
             .then(() => say(l.saved))
             .catch(fail),
@@ -747,12 +797,19 @@ function draw(): void {
         noModel || busy,
       ),
     ),
-    h('h3', { text: l.formulasTitle }),
-    h(
-      'ul',
-      { class: 'formula-links' },
-      ...FORMULAS.map(([id, name]) => h('li', {}, h('a', { href: `./#e=${id}`, text: name }))),
-    ),
+  );
+
+  // 5 · the model's formulas, typeset once per language (KaTeX is costly to run at every redraw)
+  if (formulaBox.lang !== state.lang) {
+    formulaBox.el.replaceChildren(formulaCards(state.lang, fail));
+    formulaBox.lang = state.lang;
+  }
+  const formulas = h(
+    'section',
+    { class: 'panel wide', 'data-testid': 'formulas' },
+    h('h2', { text: l.formulasTitle }),
+    h('p', { class: 'small muted', text: l.formulasIntro }),
+    formulaBox.el,
   );
 
   const notice = h('div', {
@@ -772,10 +829,16 @@ function draw(): void {
     header,
     notice,
     status,
-    h('main', { class: 'gpt-grid', id: 'main-content' }, data, pre, samples, next, att, ft, save),
+    // An embedded page (embed=1) starts with the chart: no data choice (the names), no files.
+    h(
+      'main',
+      { class: 'gpt-grid', id: 'main-content' },
+      ...(embed ? [pre, samples, next, att, ft, formulas] : [data, pre, samples, next, att, ft, save, formulas]),
+    ),
   );
   refreshTraining();
 }
 
-applyTheme((storage()?.getItem(THEME_KEY) as Theme | null) ?? 'auto');
+document.body.classList.toggle('gpt-embed', embed);
+applyTheme(state.theme);
 render();

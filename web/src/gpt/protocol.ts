@@ -2,7 +2,7 @@
 // with an id; the worker answers with progress messages, then a result or
 // an error, all carrying that id. `stop` ends a running pretrain or
 // fine-tune at its next chunk.
-import type { GptAttention, TokenProbability } from '../engine/index.js';
+import type { GptAttention, GptHistory, TokenProbability } from '../engine/index.js';
 
 /** Network sizes of the page: the issue's configs S and M. */
 export const CONFIGS = {
@@ -18,7 +18,7 @@ export type Request =
   | { cmd: 'next'; prefix: string }
   | { cmd: 'attention'; text: string }
   | { cmd: 'finetune'; steps: number; lambda: number }
-  | { cmd: 'checkpoint' }
+  | { cmd: 'checkpoint'; history: GptHistory }
   | { cmd: 'load'; json: string }
   | { cmd: 'pytorch' }
   | { cmd: 'stop' };
@@ -68,7 +68,7 @@ export type Results = {
   attention: GptAttention;
   finetune: FinetuneResult & { stopped: boolean };
   checkpoint: string;
-  load: ModelInfo;
+  load: ModelInfo & { history: GptHistory | null };
   pytorch: string;
   stop: null;
 };

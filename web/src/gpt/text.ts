@@ -68,7 +68,10 @@ const en = {
   saved: 'Saved in this browser (IndexedDB).',
   loaded: 'Checkpoint loaded: step',
   noSaved: 'Nothing saved in this browser yet.',
-  formulasTitle: 'The formulas, in the catalogue',
+  formulasTitle: '5 · The model’s formulas',
+  formulasIntro:
+    'Every piece the network and its training use, written as this page applies it. The links open the catalogue entries, where each formula’s value and gradient can be explored.',
+  openFull: 'Open in dlmath ↗',
   noModel: 'Pretrain a model first.',
 };
 export type GptLabels = typeof en;
@@ -139,7 +142,10 @@ const zh: GptLabels = {
   saved: '已保存在本浏览器（IndexedDB）。',
   loaded: '检查点已加载：第',
   noSaved: '本浏览器中还没有保存的模型。',
-  formulasTitle: '公式目录中的对应条目',
+  formulasTitle: '5 · 模型的公式',
+  formulasIntro:
+    '网络及其训练用到的每一部分，按本页的用法写出。链接指向公式目录中的条目，可以在那里查看每个公式的值和梯度。',
+  openFull: '在 dlmath 中打开 ↗',
   noModel: '请先预训练一个模型。',
 };
 

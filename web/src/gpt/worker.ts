@@ -144,7 +144,7 @@ async function handle(id: number, req: Request): Promise<unknown> {
       }
     }
     case 'checkpoint':
-      return JSON.stringify(need().checkpoint());
+      return JSON.stringify(need().checkpoint(req.history));
     case 'load': {
       const g = dl.loadGpt(req.json);
       gpt?.dispose();
@@ -159,7 +159,7 @@ async function handle(id: number, req: Request): Promise<unknown> {
         (k) => CONFIGS[k].dim === g.settings.dim && CONFIGS[k].layers === g.settings.layers,
       );
       config = c ?? 'S';
-      return info(g);
+      return { ...info(g), history: g.history };
     }
     case 'pytorch':
       return need().toPyTorch();
