@@ -36,6 +36,13 @@ const linkedTheme = (THEMES as readonly string[]).includes(link.get('theme') ?? 
   ? (link.get('theme') as Theme)
   : null;
 
+// A panel's title "2 · Pretraining (L1)": the running number in its own span, so the embedded
+// page, which shows only some panels, can hide the numbers.
+function panelTitle(text: string): HTMLElement {
+  const m = /^(\d+ · )(.*)$/.exec(text);
+  return m ? h('h2', {}, h('span', { class: 'panel-number', text: m[1] }), m[2]) : h('h2', { text });
+}
+
 function storage(): Storage | null {
   try {
     return window.localStorage;
@@ -512,7 +519,7 @@ function draw(): void {
   const data = h(
     'section',
     { class: 'panel' },
-    h('h2', { text: l.dataTitle }),
+    panelTitle(l.dataTitle),
     radio('names', l.dataNames),
     radio('text', l.dataText),
     state.source === 'text' ? h('div', {}, h('label', { for: 'gpt-text', text: l.pasteLabel }), live.area) : null,
@@ -520,7 +527,7 @@ function draw(): void {
     h(
       'div',
       { class: 'row' },
-      h('div', {}, h('label', { for: 'gpt-config', text: l.configLabel }), config),
+      h('div', { class: 'whole' }, h('label', { for: 'gpt-config', text: l.configLabel }), config),
       h(
         'div',
         {},
@@ -566,7 +573,7 @@ function draw(): void {
   const pre = h(
     'section',
     { class: 'panel span2' },
-    h('h2', { text: l.pretrainTitle }),
+    panelTitle(l.pretrainTitle),
     embed ? null : h('p', { class: 'small', text: l.pretrainExplain }),
     controls,
     live.stats,
@@ -704,7 +711,7 @@ function draw(): void {
   const ft = h(
     'section',
     { class: 'panel wide' },
-    h('h2', { text: l.finetuneTitle }),
+    panelTitle(l.finetuneTitle),
     h('p', { class: 'small', text: l.finetuneExplain }),
     h(
       'div',
@@ -753,7 +760,7 @@ function draw(): void {
   const save = h(
     'section',
     { class: 'panel wide' },
-    h('h2', { text: l.saveTitle }),
+    panelTitle(l.saveTitle),
     h(
       'div',
       { class: 'buttons' },
@@ -807,7 +814,7 @@ function draw(): void {
   const formulas = h(
     'section',
     { class: 'panel wide', 'data-testid': 'formulas' },
-    h('h2', { text: l.formulasTitle }),
+    panelTitle(l.formulasTitle),
     h('p', { class: 'small muted', text: l.formulasIntro }),
     formulaBox.el,
   );
