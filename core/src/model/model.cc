@@ -710,14 +710,18 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   }
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
-    // The layer's parameters are one run of the arena (layer order).
-    const model::UpdateSums u = model::UpdateSumsOf(
-        params.data() + param_begin[i], staging.data() + param_begin[i],
-        LayerParamFloats(i));
+    // The layer's parameters are one run of the arena (layer order); a
+    // layer without any (an activation) has all sums 0.
+    const int64_t count = LayerParamFloats(i);
+    const model::UpdateSums u =
+        count == 0
+            ? model::UpdateSums{}
+            : model::UpdateSumsOf(params.data() + param_begin[i],
+                                  staging.data() + param_begin[i], count);
     // Float squares overflow above 1.8e19: only then look at the values.
     const float* b = staging.data() + param_begin[i];
     finite = finite && (std::isfinite(u.after) ||
-                        std::all_of(b, b + LayerParamFloats(i),
+                        std::all_of(b, b + count,
                                     [](float v) { return std::isfinite(v); }));
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u.after));
