@@ -8,6 +8,8 @@
 //            N (those lanes are computed, never stored);
 //   tile:    kMR x kNR floats of C in 2 kMR vector accumulators; each k step
 //            is one broadcast of A per row times two vectors of B (MulAdd).
+//            A panel of at most one vector of columns (N <= lanes, or the
+//            last panel) multiplies only its first vector.
 //
 // Transposed operands change only how the panels are filled (PackPanel), not
 // the tile; a small operand already in panel layout (A^T, B) is read in
@@ -15,7 +17,9 @@
 // floats, stays in L1 while every row block of A passes over it), M in blocks
 // of at most kGemmMC rows (their packed A, kc x mc floats, stays in L2 while
 // the B panels go by). Edges: the last row block takes a shorter tile, the
-// last column panel stores its partial vectors by halves; nothing past an
+// last column panel stores its partial vectors by halves; a column C [M, 1]
+// (ldc 1) runs as the row C^T = op(B)^T op(A)^T, its M along the lanes
+// instead of one useful lane per tile row; nothing past an
 // operand's last element is read, nothing outside C's M x N block written.
 // Each output element is one sequential sum over k per K block, added to C
 // block after block: error <= gamma_{K+1} (|C| + sum |a||b|), gamma_n =
