@@ -88,17 +88,31 @@ export const PLAIN_JS = {
 
 // ---- training: a TF-Playground-style network --------------------------------------
 
+// As tensorflow/playground's Activations: der takes the total input and
+// recomputes what it needs (its tanh' calls Math.tanh again); the output
+// node of a regression is LINEAR, whose der is a call returning 1.
 const ACTIVATIONS = {
-  tanh: { f: Math.tanh, df: (x, y) => 1 - y * y },
-  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
+  tanh: {
+    f: (x) => Math.tanh(x),
+    df: (x) => {
+      const t = Math.tanh(x);
+      return 1 - t * t;
+    },
+  },
+  relu: { f: (x) => Math.max(0, x), df: (x) => (x <= 0 ? 0 : 1) },
+  linear: { f: (x) => x, df: () => 1 },
 };
 
 /**
- * A multilayer perceptron as tensorflow/playground's nn.ts builds one: an
- * object per neuron and per link, forward and backward one example at a
- * time, gradients accumulated over the batch, then an SGD update. Hidden
- * layers use `activation`, the output is linear; the loss is dlmath's mse
- * (mean over the batch of (out - y)^2, one output).
+ * A multilayer perceptron as tensorflow/playground's nn.ts builds and trains
+ * one (forwardProp, backProp, updateWeights): an object per neuron and per
+ * link, forward and backward one example at a time, derivatives accumulated
+ * with their counts, then the update divided by the count (the batch's mean),
+ * with nn.ts's dead-link checks and regularization step (none here: its
+ * derivative is 0). Hidden layers use `activation`, the output is LINEAR.
+ * The error is dlmath's mse, (out - y)^2 with derivative 2 (out - y)
+ * (Playground's SQUARE is half of it: the same work), so that the losses
+ * agree with dlmath's.
  */
 export class PlaygroundNet {
   /**
@@ -107,8 +121,8 @@ export class PlaygroundNet {
    * @param lr - SGD learning rate
    */
   constructor(layers, activation, lr) {
-    this.act = ACTIVATIONS[activation];
     this.lr = lr;
+    this.regularizationRate = 0;
     const inputs = layers[0].weight.shape[1];
     this.inputs = Array.from({ length: inputs }, () => ({ output: 0, outputs: [] }));
     let previous = this.inputs;
@@ -117,18 +131,28 @@ export class PlaygroundNet {
       const nodes = Array.from({ length: out }, (_, j) => {
         const node = {
           bias: bias.data[j],
-          links: [],
+          inputLinks: [],
           outputs: [],
-          total: 0,
+          totalInput: 0,
           output: 0,
           outputDer: 0,
           inputDer: 0,
           accInputDer: 0,
-          linear: l === layers.length - 1,
+          numAccumulatedDers: 0,
+          activation: ACTIVATIONS[l === layers.length - 1 ? 'linear' : activation],
         };
         for (let i = 0; i < inp; ++i) {
-          const link = { source: previous[i], dest: node, weight: weight.data[j * inp + i], accErrorDer: 0 };
-          node.links.push(link);
+          const link = {
+            source: previous[i],
+            dest: node,
+            weight: weight.data[j * inp + i],
+            isDead: false,
+            errorDer: 0,
+            accErrorDer: 0,
+            numAccumulatedDers: 0,
+            regularization: null,
+          };
+          node.inputLinks.push(link);
           previous[i].outputs.push(link);
         }
         return node;
@@ -139,7 +163,8 @@ export class PlaygroundNet {
   }
 
   /**
-   * One SGD step on a batch.
+   * One SGD step on a batch: forwardProp and backProp per example, then
+   * updateWeights, as Playground's oneStep does per batch.
    * @param x - [batch, inputs] row-major
    * @param y - [batch] targets
    * @param batch - rows
@@ -148,40 +173,66 @@ export class PlaygroundNet {
   step(x, y, batch) {
     let loss = 0;
     const n = this.inputs.length;
-    const out = this.layers[this.layers.length - 1][0];
+    const layers = this.layers;
+    const out = layers[layers.length - 1][0];
     for (let r = 0; r < batch; ++r) {
+      // forwardProp
       for (let i = 0; i < n; ++i) this.inputs[i].output = x[r * n + i];
-      for (const layer of this.layers)
+      for (const layer of layers)
         for (const node of layer) {
-          let total = node.bias;
-          for (const link of node.links) total += link.weight * link.source.output;
-          node.total = total;
-          node.output = node.linear ? total : this.act.f(total);
+          node.totalInput = node.bias;
+          for (const link of node.inputLinks) node.totalInput += link.weight * link.source.output;
+          node.output = node.activation.f(node.totalInput);
         }
       const err = out.output - y[r];
       loss += err * err;
-      out.outputDer = (2 * err) / batch;
-      for (let l = this.layers.length - 1; l >= 0; --l) {
-        for (const node of this.layers[l]) {
-          node.inputDer = node.linear ? node.outputDer : node.outputDer * this.act.df(node.total, node.output);
+      // backProp
+      out.outputDer = 2 * err;
+      for (let l = layers.length - 1; l >= 0; --l) {
+        const layer = layers[l];
+        for (const node of layer) {
+          node.inputDer = node.outputDer * node.activation.df(node.totalInput);
           node.accInputDer += node.inputDer;
-          for (const link of node.links) link.accErrorDer += node.inputDer * link.source.output;
+          node.numAccumulatedDers++;
         }
-        if (l === 0) break;
-        for (const node of this.layers[l - 1]) {
-          let der = 0;
-          for (const link of node.outputs) der += link.weight * link.dest.inputDer;
-          node.outputDer = der;
+        for (const node of layer)
+          for (const link of node.inputLinks) {
+            if (link.isDead) continue;
+            link.errorDer = node.inputDer * link.source.output;
+            link.accErrorDer += link.errorDer;
+            link.numAccumulatedDers++;
+          }
+        if (l === 0) continue;
+        for (const node of layers[l - 1]) {
+          node.outputDer = 0;
+          for (const output of node.outputs) node.outputDer += output.weight * output.dest.inputDer;
         }
       }
     }
-    for (const layer of this.layers)
+    // updateWeights
+    const lr = this.lr;
+    for (const layer of layers)
       for (const node of layer) {
-        node.bias -= this.lr * node.accInputDer;
-        node.accInputDer = 0;
-        for (const link of node.links) {
-          link.weight -= this.lr * link.accErrorDer;
-          link.accErrorDer = 0;
+        if (node.numAccumulatedDers > 0) {
+          node.bias -= (lr * node.accInputDer) / node.numAccumulatedDers;
+          node.accInputDer = 0;
+          node.numAccumulatedDers = 0;
+        }
+        for (const link of node.inputLinks) {
+          if (link.isDead) continue;
+          const regulDer = link.regularization ? link.regularization.der(link.weight) : 0;
+          if (link.numAccumulatedDers > 0) {
+            link.weight = link.weight - (lr / link.numAccumulatedDers) * link.accErrorDer;
+            const newLinkWeight = link.weight - lr * this.regularizationRate * regulDer;
+            if (link.regularization === 'L1' && link.weight * newLinkWeight < 0) {
+              link.weight = 0;
+              link.isDead = true;
+            } else {
+              link.weight = newLinkWeight;
+            }
+            link.accErrorDer = 0;
+            link.numAccumulatedDers = 0;
+          }
         }
       }
     return loss / batch;

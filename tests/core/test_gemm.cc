@@ -256,6 +256,39 @@ TEST_CASE("gemm: the MLP and MNIST layer shapes") {
   CheckAllOrientations({128, 784, 128}, 16);
 }
 
+TEST_CASE("gemm: a column C [M, 1] has the bits of the padded product") {
+  // With ldc 1 the column runs as the row C^T = op(B)^T op(A)^T (gemm-inl.h):
+  // the same products summed in the same order, so the same bits as a C
+  // with padding, which takes the ordinary tile. Training the same seed twice
+  // depends on it (the 2-8-8-1's output layer is such a column).
+  for (size_t m : {2, 5, 10, 33})
+    for (size_t k : {1, 8, 300})
+      for (const auto& o : kOrient)
+        for (bool acc : {false, true}) {
+          INFO("M " << m << ", K " << k << ", A" << Name(o[0]) << " B"
+                    << Name(o[1]) << (acc ? ", accumulating" : ""));
+          const std::vector<float> a = RandomData(m * k, 31, -1, 1),
+                                   b = RandomData(k, 32, -1, 1),
+                                   c0 = RandomData(m, 33, -1, 1);
+          // Stored A [M, K] or [K, M]; B [K, 1] or [1, K]: both dense.
+          const size_t lda = o[0] == Trans::kYes ? m : k;
+          const size_t ldb = o[1] == Trans::kYes ? k : 1;
+          ForEachTarget([&](const char* target) {
+            INFO("target " << target);
+            std::vector<float> column = c0, padded(m * 3, kPadC);
+            for (size_t i = 0; i < m; ++i) padded[i * 3] = c0[i];
+            REQUIRE(Gemm(o[0], o[1], m, 1, k, a.data(), lda, b.data(), ldb,
+                         column.data(), 1, acc));
+            REQUIRE(Gemm(o[0], o[1], m, 1, k, a.data(), lda, b.data(), ldb,
+                         padded.data(), 3, acc));
+            // Bits, not values: -0 and +0 or two NaNs would compare wrongly.
+            for (size_t i = 0; i < m; ++i)
+              CHECK(std::memcmp(&column[i], &padded[i * 3], sizeof(float)) ==
+                    0);
+          });
+        }
+}
+
 TEST_CASE("gemm: inf and NaN reach exactly their row and column") {
   // op(A) row 2 holds an inf, op(B) column 5 a NaN: C row 2 is +-inf (or NaN
   // where the inf meets a zero of B or the NaN), C column 5 NaN, every other

@@ -1090,9 +1090,10 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
     }
     ForEachTarget([&](const char* target) {
       INFO("target " << target << ", n " << n);
-      const model::Moments m = model::MomentsOf(a.data(), n);
+      const model::Moments m = model::MomentsOf(a.data(), b.data(), n);
       CHECK(std::fabs(m.sum - s) <= 1e-6 * mag);
       CHECK(m.squares == Approx(q).epsilon(1e-6));
+      CHECK(m.grad_squares == Approx(qb).epsilon(1e-6));
       const model::UpdateSums u = model::UpdateSumsOf(a.data(), b.data(), n);
       CHECK(u.delta == Approx(dd).epsilon(1e-6));
       CHECK(u.before == Approx(qa).epsilon(1e-6));

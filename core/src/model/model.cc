@@ -372,13 +372,19 @@ void Model::Impl::ClassifierBackward(const Pass& p) {
   }
 }
 
-void Model::Impl::ZeroBackward(const Pass& p) {
+void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
   std::fill(grads.data(), grads.data() + num_params, 0.0f);
+  // Without an input gradient asked for, the dx slot is written only by a
+  // first layer that cannot skip its dx (Backward): a first linear layer
+  // leaves it alone, and nobody reads it.
+  bool dx_written = input_gradient;
   for (size_t i = 0; i < infos.size(); ++i) {
     float* d = acts.Ptr(dout_slot[i]);
     std::fill(d, d + LayerRows(static_cast<int>(i), p) * infos[i].out_width,
               0.0f);
+    dx_written = dx_written || (src[i] < 0 && !layers[i]->TakesNullDx());
   }
+  if (!dx_written) return;
   float* dx = acts.Ptr(dx_slot);
   std::fill(dx, dx + p.rows * spec.row_width(), 0.0f);
 }
@@ -610,7 +616,7 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
       return s;
   *data_loss = LossForward(p, y);
   *penalty = Penalties(false);
-  ZeroBackward(p);
+  ZeroBackward(p, false);
   LossBackward(p, y, 1.0f);
   Backward(p, x, nullptr);
   Penalties(true);
@@ -646,7 +652,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   for (int i = 0; i < nl; ++i) {
     const float* v = acts.Ptr(out_slot[i]);
     const int64_t n = LayerRows(i, p) * infos[i].out_width;
-    const model::Moments mo = model::MomentsOf(v, n);
+    const model::Moments mo = model::MomentsOf(v, acts.Ptr(dout_slot[i]), n);
     const double mean = mo.sum / n, s2 = mo.squares;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
@@ -656,8 +662,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     lp.rows = LayerRows(i, p);
     ld[kLayerDeadFraction] =
         static_cast<float>(layers[i]->DeadFraction(lp, LayerInput(i, x), v));
-    ld[kLayerOutGradNorm] = static_cast<float>(
-        std::sqrt(model::MomentsOf(acts.Ptr(dout_slot[i]), n).squares));
+    ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo.grad_squares));
   }
 
   // Norms per layer and in total through clip_grad_norm (pieces = layers),
@@ -705,14 +710,18 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   }
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
-    // The layer's parameters are one run of the arena (layer order).
-    const model::UpdateSums u = model::UpdateSumsOf(
-        params.data() + param_begin[i], staging.data() + param_begin[i],
-        LayerParamFloats(i));
+    // The layer's parameters are one run of the arena (layer order); a
+    // layer without any (an activation) has all sums 0.
+    const int64_t count = LayerParamFloats(i);
+    const model::UpdateSums u =
+        count == 0
+            ? model::UpdateSums{}
+            : model::UpdateSumsOf(params.data() + param_begin[i],
+                                  staging.data() + param_begin[i], count);
     // Float squares overflow above 1.8e19: only then look at the values.
     const float* b = staging.data() + param_begin[i];
     finite = finite && (std::isfinite(u.after) ||
-                        std::all_of(b, b + LayerParamFloats(i),
+                        std::all_of(b, b + count,
                                     [](float v) { return std::isfinite(v); }));
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u.after));
@@ -1456,7 +1465,7 @@ Status Model::InputGradient(const float* x, const float* y, int64_t n,
     const float* out = m.Forward(p, xs);
     if (Status s = m.CheckTargets(out, ys, rows, false); !s.ok()) return s;
     m.LossForward(p, ys);
-    m.ZeroBackward(p);
+    m.ZeroBackward(p, true);
     // 'mean' divides by the rows: seed with rows to get the summed loss.
     m.LossBackward(p, ys, sum ? 1.0f : static_cast<float>(rows));
     float* d = m.acts.Ptr(m.dx_slot);
@@ -1483,7 +1492,7 @@ Status Model::OutputGradient(const float* x, int64_t n, int64_t unit,
     const Pass p = m.MakePass(rows, false, true);
     const float* xs = x + start * in;
     m.Forward(p, xs);
-    m.ZeroBackward(p);
+    m.ZeroBackward(p, true);
     float* g = m.acts.Ptr(m.dout_slot[m.last]);
     for (int64_t r = 0; r < rows; ++r) g[r * o + unit] = 1;
     float* d = m.acts.Ptr(m.dx_slot);

@@ -125,7 +125,9 @@ class Model::Impl {
   bool HasAccuracy() const;
   Status TrainStep(const float* x, const float* y, int64_t rows, bool validate,
                    double* loss);
-  void ZeroBackward(const model::Pass& p);
+  // Zeroes the gradients, the layers' output gradients and (when
+  // input_gradient or a first layer writes it) the dx slot.
+  void ZeroBackward(const model::Pass& p, bool input_gradient);
   double Lr(int64_t step) const;
   // Accuracy counts of the last forward against the last LossForward's
   // targets: the classifier's classes if there is one, else the rows'.

@@ -41,15 +41,30 @@ HWY_INLINE void BlockSums(D d, size_t n, const Load& load, const Terms& terms,
   }
 }
 
-// out = {sum v, sum v^2} over v[0, n).
-HWY_NOINLINE void SumAndSquares(const float* v, size_t n, double* out) {
+// Two arrays read side by side: index i of both, as one struct.
+template <class D>
+struct VecPair {
+  hn::Vec<D> a, b;
+};
+template <class D>
+HWY_INLINE auto PairLoader(D d, const float* a, const float* b) {
+  return [d, a, b](size_t i, size_t r) {
+    return VecPair<D>{LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r)};
+  };
+}
+
+// out = {sum v, sum v^2, sum g^2} over [0, n): a layer's output moments and
+// its gradient's squares.
+HWY_NOINLINE void LayerSums(const float* v, const float* g, size_t n,
+                            double* out) {
   const hn::ScalableTag<float> d;
-  out[0] = out[1] = 0;
-  BlockSums<2>(
-      d, n, [&](size_t i, size_t r) { return LoadUpTo(d, v + i, r); },
-      [&](auto x, auto* acc) {
-        acc[0] = hn::Add(acc[0], x);
-        acc[1] = hn::MulAdd(x, x, acc[1]);
+  out[0] = out[1] = out[2] = 0;
+  BlockSums<3>(
+      d, n, PairLoader(d, v, g),
+      [&](const auto& p, auto* acc) {
+        acc[0] = hn::Add(acc[0], p.a);
+        acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
+        acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
       },
       out);
 }
@@ -60,17 +75,9 @@ HWY_NOINLINE void UpdateSquares(const float* a, const float* b, size_t n,
                                 double* out) {
   const hn::ScalableTag<float> d;
   out[0] = out[1] = out[2] = 0;
-  // Two loads per position: index i of the pair through one vector of b
-  // and the matching vector of a, held in a small struct.
-  struct Pair {
-    hn::Vec<decltype(d)> a, b;
-  };
-  const auto load = [&](size_t i, size_t r) {
-    return Pair{LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r)};
-  };
   BlockSums<3>(
-      d, n, load,
-      [&](const Pair& p, auto* acc) {
+      d, n, PairLoader(d, a, b),
+      [&](const auto& p, auto* acc) {
         const auto delta = hn::Sub(p.b, p.a);
         acc[0] = hn::MulAdd(delta, delta, acc[0]);
         acc[1] = hn::MulAdd(p.a, p.a, acc[1]);

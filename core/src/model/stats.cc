@@ -14,15 +14,15 @@
 
 namespace dlmath::model {
 
-DLMATH_HWY_EXPORT(SumAndSquares)
+DLMATH_HWY_EXPORT(LayerSums)
 DLMATH_HWY_EXPORT(UpdateSquares)
 DLMATH_HWY_EXPORT(AddRowVector)
 DLMATH_HWY_EXPORT(AddColumnSums)
 
-Moments MomentsOf(const float* v, size_t n) {
-  double s[2];
-  DLMATH_DISPATCH(SumAndSquares)(v, n, s);
-  return {s[0], s[1]};
+Moments MomentsOf(const float* v, const float* g, size_t n) {
+  double s[3];
+  DLMATH_DISPATCH(LayerSums)(v, g, n, s);
+  return {s[0], s[1], s[2]};
 }
 
 UpdateSums UpdateSumsOf(const float* before, const float* after, size_t n) {

@@ -8,12 +8,13 @@
 
 namespace dlmath::model {
 
-// {sum v, sum v^2} over v[0, n). Relative error ~1e-7 (float lanes per
-// block of 1024, block sums in double).
+// {sum v, sum v^2, sum g^2} over v[0, n) and g[0, n): a layer's output
+// moments and its gradient's norm in one pass over both. Relative error ~1e-7
+// (float lanes per block of 1024, block sums in double).
 struct Moments {
-  double sum = 0, squares = 0;
+  double sum = 0, squares = 0, grad_squares = 0;
 };
-Moments MomentsOf(const float* v, size_t n);
+Moments MomentsOf(const float* v, const float* g, size_t n);
 
 // Over [0, n): sum (after - before)^2, sum before^2, sum after^2.
 struct UpdateSums {

@@ -8,6 +8,8 @@
 //            N (those lanes are computed, never stored);
 //   tile:    kMR x kNR floats of C in 2 kMR vector accumulators; each k step
 //            is one broadcast of A per row times two vectors of B (MulAdd).
+//            A panel of at most one vector of columns (N <= lanes, or the
+//            last panel) multiplies only its first vector.
 //
 // Transposed operands change only how the panels are filled (PackPanel), not
 // the tile; a small operand already in panel layout (A^T, B) is read in
@@ -15,7 +17,9 @@
 // floats, stays in L1 while every row block of A passes over it), M in blocks
 // of at most kGemmMC rows (their packed A, kc x mc floats, stays in L2 while
 // the B panels go by). Edges: the last row block takes a shorter tile, the
-// last column panel stores its partial vectors by halves; nothing past an
+// last column panel stores its partial vectors by halves; a column C [M, 1]
+// (ldc 1) runs as the row C^T = op(B)^T op(A)^T, its M along the lanes
+// instead of one useful lane per tile row; nothing past an
 // operand's last element is read, nothing outside C's M x N block written.
 // Each output element is one sequential sum over k per K block, added to C
 // block after block: error <= gamma_{K+1} (|C| + sum |a||b|), gamma_n =
@@ -194,38 +198,44 @@ struct GemmPanel {
   size_t xs = 1;
 };
 
-// C[kRows, cols] (+)= A panel [kc][kRows] x B panel [kc][kNR], cols <= kNR.
+// C[kRows, cols] (+)= A panel [kc][kRows] x B panel [kc][kNR], cols <=
+// kVecs lanes (kVecs = 1: a narrow product, N <= lanes, multiplies only the
+// first vector of the panel instead of zero padding).
 // load_c: add to C (accumulating, or a later K block) instead of storing.
 // kRowStride: A's rows are a.xs apart (else adjacent, the packed panel's
 // layout, with the stride a constant the compiler folds).
-template <size_t kRows, bool kRowStride>
+template <size_t kRows, bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
                          float* HWY_RESTRICT c, size_t ldc, size_t cols,
                          bool load_c) {
   const GemmTag d;
   using V = hn::Vec<GemmTag>;
-  V acc0[kRows], acc1[kRows];
-  for (size_t r = 0; r < kRows; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+  V acc[kVecs][kRows];
+  for (size_t v = 0; v < kVecs; ++v)
+    for (size_t r = 0; r < kRows; ++r) acc[v][r] = hn::Zero(d);
   const size_t xs = kRowStride ? a.xs : 1;
   const float* HWY_RESTRICT ak = a.p;
   const float* HWY_RESTRICT bk = b.p;
   for (size_t k = 0; k < kc; ++k, ak += a.ks, bk += b.ks) {
-    const V b0 = hn::LoadU(d, bk);
-    const V b1 = hn::LoadU(d, bk + kGemmLanes);
+    V bv[kVecs];
+    for (size_t v = 0; v < kVecs; ++v)
+      bv[v] = hn::LoadU(d, bk + v * kGemmLanes);
     for (size_t r = 0; r < kRows; ++r) {
       const V ar = hn::Set(d, ak[r * xs]);
-      acc0[r] = hn::MulAdd(ar, b0, acc0[r]);
-      acc1[r] = hn::MulAdd(ar, b1, acc1[r]);
+      for (size_t v = 0; v < kVecs; ++v)
+        acc[v][r] = hn::MulAdd(ar, bv[v], acc[v][r]);
     }
   }
-  const size_t cols1 = cols > kGemmLanes ? cols - kGemmLanes : 0;
-  for (size_t r = 0; r < kRows; ++r) {
-    StoreTileVector(d, acc0[r], c + r * ldc, cols - cols1, load_c);
-    StoreTileVector(d, acc1[r], c + r * ldc + kGemmLanes, cols1, load_c);
+  for (size_t v = 0; v < kVecs; ++v) {
+    const size_t done = v * kGemmLanes;
+    const size_t n = cols > done ? HWY_MIN(cols - done, kGemmLanes) : 0;
+    for (size_t r = 0; r < kRows; ++r)
+      StoreTileVector(d, acc[v][r], c + r * ldc + done, n, load_c);
   }
 }
 
-// GemmTile for the row count known only at run time (the last row block).
+// GemmTile for the row count known only at run time (the last row block),
+// one vector wide where the columns fit one.
 template <bool kRowStride, size_t kRows = kMR>
 HWY_INLINE void GemmTileRows(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
                              float* c, size_t ldc, size_t cols, bool load_c) {
@@ -234,7 +244,9 @@ HWY_INLINE void GemmTileRows(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
       return GemmTileRows<kRowStride, kRows - 1>(rows, a, b, kc, c, ldc, cols,
                                                  load_c);
   }
-  GemmTile<kRows, kRowStride>(a, b, kc, c, ldc, cols, load_c);
+  if (cols <= kGemmLanes)
+    return GemmTile<kRows, kRowStride, 1>(a, b, kc, c, ldc, cols, load_c);
+  GemmTile<kRows, kRowStride, 2>(a, b, kc, c, ldc, cols, load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -258,6 +270,13 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
                               size_t K, const float* A, size_t lda,
                               const float* B, size_t ldb, float* C, size_t ldc,
                               bool accumulate, float* ap) {
+  if (N == 1 && ldc == 1 && M > 1) {
+    // A column C [M, 1] is the row C^T = op(B)^T op(A)^T: the same products
+    // summed in the same order (the same bits), but M runs along the tile's
+    // lanes instead of one useful lane in kNR.
+    return GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M,
+                       accumulate, ap);
+  }
   const size_t mc = hwy::RoundUpTo(EvenBlock(M, kGemmMC), kMR);
   const size_t kcb = EvenBlock(K, kGemmKC);
   const bool a_in_place = a_trans && K * lda <= kInPlaceFloats;
