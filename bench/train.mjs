@@ -152,7 +152,6 @@ function maxRelDiff(a, b) {
  * @param h - run.mjs's helpers: {measure, median, fmt, ratio, gc, log, ROUNDS, TARGET_MS, WARMUP_MS, spawnNative}
  */
 export function trainingSection(env, h) {
-  const heap = env.dl.heapUsed();
   const cases = TRAIN_CASES.map((c) => makeCase(c, env));
   const raw = {};
   const push = (k, v) => (raw[k] ??= []).push(v);
@@ -193,6 +192,14 @@ export function trainingSection(env, h) {
     h.log(`training round ${r + 1}/${h.ROUNDS}`);
   }
   for (const c of cases) c.disposers.forEach((d) => d());
+  // Leak check: a second life of every workload (built, one call of each
+  // dlmath column, disposed) must hand back every byte. The first life is
+  // the warm-up: the GEMM's packing space is shared and only grows.
+  const heap = env.dl.heapUsed();
+  for (const c of TRAIN_CASES.map((k) => makeCase(k, env))) {
+    for (const col of ['wasm_step', 'wasm_fit']) c.fns[col]?.();
+    c.disposers.forEach((d) => d());
+  }
   const get = (c, col) => h.median(raw[`${c.name}|${col}`] ?? []);
   const flag = (c, col) => (c.agree[col] !== undefined && !(c.agree[col] <= 1e-4) ? ' ≠' : '');
   const lines = [
@@ -228,7 +235,11 @@ export function trainingSection(env, h) {
     "- plain JS: bench/plain-js.mjs PlaygroundNet, one object per neuron and per link as tensorflow/playground's nn.ts, " +
       'forward and backward per example, gradients accumulated over the batch, SGD update.',
   );
-  if (env.dl.heapUsed() !== heap) lines.push(`- leak: dlmath wasm heap ${env.dl.heapUsed() - heap} bytes not freed`);
+  lines.push(
+    env.dl.heapUsed() === heap
+      ? '- heap: a second build, step and dispose of every workload returns every byte of the wasm heap.'
+      : `- leak: a second build, step and dispose of every workload left ${env.dl.heapUsed() - heap} bytes of the wasm heap in use`,
+  );
   const notes = cases.flatMap((c) => c.notes).concat(flagged);
   if (notes.length) lines.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
   return { lines, raw, targets };
