@@ -208,6 +208,12 @@ for (const name of Object.keys(CONFIGS)) {
     `| ${name} | ${fmt(m.tfjs)} | ${fmt(m.wasm)} | ${fmt(m.native)} | ${fmt(m.sse4)} | ${fmt(m.torch)} | ${fmt(m.wasm / m.tfjs)}× | ${fmt(m.wasm / m.torch)}× | ${fmt(m.native / m.torch)}× |`,
   );
 }
+const mark = (v, goal) => `${fmt(v)}× ${v >= goal ? '✓' : '✗'}`;
+lines.push(
+  '',
+  `Issue 11's goals: wasm ≥ 10× TF.js on S (${mark(summary.S.wasm / summary.S.tfjs, 10)}) and ≥ 20× on M ` +
+    `(${mark(summary.M.wasm / summary.M.tfjs, 20)}); wasm ≥ 1.0× PyTorch on S (${mark(summary.S.wasm / summary.S.torch, 1)}).`,
+);
 if (torchInfo)
   lines.push(
     '',
