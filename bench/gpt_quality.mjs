@@ -222,7 +222,7 @@ const lines = [
   '| --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.what} | ${fmt(r.ours, r.unit ? 2 : 4)} | ${fmt(r.torch, r.unit ? 2 : 4)} | ${r.diff >= 0 ? '+' : ''}${fmt(r.diff, r.unit ? 2 : 4)}${r.unit} | ` +
+      `| ${r.what} | ${fmt(r.ours, r.unit ? 2 : 4)} | ${fmt(r.torch, r.unit ? 2 : 4)} | ${r.diff >= 0 ? '+' : ''}${r.unit ? fmt(r.diff, 2) : r.diff.toExponential(1)}${r.unit} | ` +
       `${Math.abs(r.diff) <= r.goal ? '✓' : '✗'} ≤ ${r.goal}${r.unit} |`,
   ),
   '',
