@@ -7,17 +7,22 @@
 //   - dlmath native: the same spec, Model::Step at the best Highway target and
 //     forced SSE4 (build/native/dlmath_bench --spec);
 //   - PyTorch 1.13 on one CPU thread (bench/gpt_torch.py: the fixture's
-//     network, nn.MultiheadAttention, OMP_NUM_THREADS=1, torch.set_num_threads(1)).
-// TensorFlow.js has no GPT column yet (see the table's note).
+//     network, nn.MultiheadAttention, OMP_NUM_THREADS=1, torch.set_num_threads(1));
+//   - TensorFlow.js 4.22 wasm (SIMD, one thread): the same network from tfjs-core
+//     primitives (bench/gpt_tfjs.mjs), started from dlmath's initial weights on
+//     the same batch; its first losses are checked against dlmath's.
 //
 //   node bench/gpt.mjs        (after `bash scripts/build.sh bench`; also the last part of `npm run bench`)
 //
-// Knobs: GPT_BENCH_ROUNDS (3), GPT_BENCH_S (seconds per measurement, 3).
+// Knobs: GPT_BENCH_ROUNDS (3), GPT_BENCH_S (seconds per measurement, 3; TF.js
+// runs at least TFJS_MIN_STEPS steps).
 // Writes build/bench/gpt.md and gpt.json.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { importTfjsBundle, TFJS_WASM_DIR } from './tfjs-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'build/bench');
@@ -25,6 +30,8 @@ const ROUNDS = Number(process.env.GPT_BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.GPT_BENCH_S ?? 3);
 const VOCAB = 29;
 const BATCH = 64;
+const TFJS_MIN_STEPS = 3;
+const CHECK_STEPS = 5; // steps of the TF.js-vs-dlmath loss check
 const log = (...a) => console.error('bench gpt:', ...a);
 
 const { loadDlmath, gptSpec, GPT_DEFAULTS } = await import(
@@ -46,6 +53,17 @@ function tokens(n, seed) {
   return v;
 }
 
+// Steps per second of `step` over SECONDS (and at least `minSteps` steps).
+function stepsPerSecond(step, minSteps = 1) {
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < SECONDS * 1000 || n < minSteps) {
+    step();
+    ++n;
+  }
+  return (1000 * n) / (performance.now() - t0);
+}
+
 function wasmStepsPerSecond(dl, spec) {
   const m = dl.model(spec);
   try {
@@ -53,19 +71,48 @@ function wasmStepsPerSecond(dl, spec) {
     const x = dl.tensor(tokens(BATCH * block, 1), [BATCH, block]);
     const y = dl.tensor(tokens(BATCH * block, 2), [BATCH, block]);
     for (let i = 0; i < 5; ++i) m.step(x, y);
-    let n = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < SECONDS * 1000) {
-      m.step(x, y);
-      ++n;
-    }
-    const sps = (1000 * n) / (performance.now() - t0);
+    const sps = stepsPerSecond(() => m.step(x, y));
     x.dispose();
     y.dispose();
     return sps;
   } finally {
     m.dispose();
   }
+}
+
+// The TF.js trainer of config `s`, from dlmath's initial weights of `spec`.
+function tfjsTrainer(dl, spec, s) {
+  const m = dl.model(spec);
+  const weights = m.stateDict();
+  m.dispose();
+  const block = spec.input.block;
+  const c = { ...s, vocab: VOCAB, hidden: 4 * s.dim, finalLr: s.finalLr * s.lr, pad: spec.input.pad };
+  return tfgpt.gptTrainer(c, weights, tokens(BATCH * block, 1), tokens(BATCH * block, 2));
+}
+
+function tfjsStepsPerSecond(dl, spec, s) {
+  const t = tfjsTrainer(dl, spec, s);
+  try {
+    for (let i = 0; i < 2; ++i) t.step();
+    return stepsPerSecond(t.step, TFJS_MIN_STEPS);
+  } finally {
+    t.dispose();
+  }
+}
+
+// The first CHECK_STEPS losses of dlmath (wasm) and TF.js from the same
+// initial weights on the same batch.
+function firstLosses(dl, spec, s) {
+  const m = dl.model(spec);
+  const block = spec.input.block;
+  const x = { shape: [BATCH, block], data: tokens(BATCH * block, 1) };
+  const y = { shape: [BATCH, block], data: tokens(BATCH * block, 2) };
+  const ours = Array.from({ length: CHECK_STEPS }, () => m.step(x, y).loss);
+  m.dispose();
+  const t = tfjsTrainer(dl, spec, s);
+  const theirs = Array.from({ length: CHECK_STEPS }, () => t.step());
+  t.dispose();
+  return { ours, theirs, maxRel: Math.max(...ours.map((l, i) => Math.abs(l - theirs[i]) / Math.abs(l))) };
 }
 
 function nativeStepsPerSecond(spec, name) {
@@ -100,8 +147,28 @@ const median = (a) => {
   return v.length ? v[Math.floor(v.length / 2)] : NaN;
 };
 
+let tfgpt = null;
+let tfInfo = null;
+try {
+  tfgpt = await importTfjsBundle(path.join(root, 'bench/gpt_tfjs.mjs'), path.join(out, 'gpt_tfjs.bundle.mjs'));
+  tfInfo = await tfgpt.initTf(TFJS_WASM_DIR);
+} catch (e) {
+  log(`TF.js unavailable, its column stays empty: ${e?.message ?? e}`);
+  tfgpt = null;
+}
+
 const dl = await loadDlmath();
-const cols = ['wasm', 'native', 'sse4', 'torch'];
+const checks = {};
+if (tfgpt)
+  for (const [name, settings] of Object.entries(CONFIGS)) {
+    const spec = gptSpec(settings, VOCAB);
+    spec.max_batch = BATCH;
+    checks[name] = firstLosses(dl, spec, settings);
+    log(
+      `${name} first losses: dlmath ${checks[name].ours.map((l) => l.toFixed(5)).join(' ')}; TF.js ${checks[name].theirs.map((l) => l.toFixed(5)).join(' ')}`,
+    );
+  }
+const cols = ['tfjs', 'wasm', 'native', 'sse4', 'torch'];
 const res = Object.fromEntries(Object.keys(CONFIGS).map((c) => [c, Object.fromEntries(cols.map((k) => [k, []]))]));
 let targets = null;
 let torchInfo = null;
@@ -109,6 +176,7 @@ for (let r = 0; r < ROUNDS; ++r)
   for (const [name, settings] of Object.entries(CONFIGS)) {
     const spec = gptSpec(settings, VOCAB);
     spec.max_batch = BATCH;
+    res[name].tfjs.push(tfgpt ? tfjsStepsPerSecond(dl, spec, settings) : null);
     res[name].wasm.push(wasmStepsPerSecond(dl, spec));
     const nat = nativeStepsPerSecond(spec, name);
     res[name].native.push(nat?.best ?? null);
@@ -126,19 +194,26 @@ const lines = [
   '## GPT training (steps/s, batch 64, block 16, vocabulary 29)',
   '',
   `Medians of ${ROUNDS} interleaved rounds of ${SECONDS} s. Native targets: ${targets ? `${targets.best} and ${targets.sse4}` : 'n/a'}; ` +
-    `PyTorch ${torchInfo?.torch ?? 'n/a'} on ${torchInfo?.threads ?? '?'} thread.`,
+    `PyTorch ${torchInfo?.torch ?? 'n/a'} on ${torchInfo?.threads ?? '?'} thread; ` +
+    `TensorFlow.js ${tfInfo?.version ?? 'n/a'} ${tfInfo?.backend ?? ''} (${tfInfo?.binary ?? 'n/a'}, ${tfInfo?.threadsCount ?? '?'} thread).`,
   '',
-  '| config | dlmath wasm | dlmath native (best) | dlmath native (SSE4) | PyTorch 1 thread | wasm / PyTorch | native / PyTorch |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
+  '| config | TF.js wasm | dlmath wasm | dlmath native (best) | dlmath native (SSE4) | PyTorch 1 thread | wasm / TF.js | wasm / PyTorch | native / PyTorch |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 const summary = {};
 for (const name of Object.keys(CONFIGS)) {
   const m = Object.fromEntries(cols.map((k) => [k, median(res[name][k])]));
   summary[name] = { ...m, rounds: res[name] };
   lines.push(
-    `| ${name} | ${fmt(m.wasm)} | ${fmt(m.native)} | ${fmt(m.sse4)} | ${fmt(m.torch)} | ${fmt(m.wasm / m.torch)}× | ${fmt(m.native / m.torch)}× |`,
+    `| ${name} | ${fmt(m.tfjs)} | ${fmt(m.wasm)} | ${fmt(m.native)} | ${fmt(m.sse4)} | ${fmt(m.torch)} | ${fmt(m.wasm / m.tfjs)}× | ${fmt(m.wasm / m.torch)}× | ${fmt(m.native / m.torch)}× |`,
   );
 }
+const mark = (v, goal) => `${fmt(v)}× ${v >= goal ? '✓' : '✗'}`;
+lines.push(
+  '',
+  `Issue 11's goals: wasm ≥ 10× TF.js on S (${mark(summary.S.wasm / summary.S.tfjs, 10)}) and ≥ 20× on M ` +
+    `(${mark(summary.M.wasm / summary.M.tfjs, 20)}); wasm ≥ 1.0× PyTorch on S (${mark(summary.S.wasm / summary.S.torch, 1)}).`,
+);
 if (torchInfo)
   lines.push(
     '',
@@ -146,10 +221,19 @@ if (torchInfo)
   );
 lines.push(
   '',
-  'TensorFlow.js: no GPT training loop in this benchmark yet (the issue quotes 4.5 and 0.55 steps/s for S and M).',
+  'TensorFlow.js: the same network from tfjs-core primitives (bench/gpt_tfjs.mjs): embedding as a one-hot matMul ' +
+    '(the wasm backend has no kernel for the gradient of gather), layer norm and GELU written out, AdamW by hand, ' +
+    `global-norm clipping, warmup + cosine. Started from dlmath's initial weights on the same batch, its first ${CHECK_STEPS} losses vs dlmath wasm:`,
 );
+for (const [name, k] of Object.entries(checks))
+  lines.push(
+    `- ${name}: dlmath ${k.ours.map((l) => l.toFixed(4)).join(', ')}; TF.js ${k.theirs.map((l) => l.toFixed(4)).join(', ')} (largest relative difference ${k.maxRel.toExponential(1)}).`,
+  );
 const table = lines.join('\n') + '\n';
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, 'gpt.md'), table);
-fs.writeFileSync(path.join(out, 'gpt.json'), JSON.stringify({ date: new Date().toISOString(), summary }, null, 2));
+fs.writeFileSync(
+  path.join(out, 'gpt.json'),
+  JSON.stringify({ date: new Date().toISOString(), summary, checks, tfjs: tfInfo }, null, 2),
+);
 process.stdout.write(table);

@@ -46,6 +46,7 @@
 // an instruction profile:
 //   valgrind --tool=callgrind --toggle-collect='dlmath::Model::Step*'
 //     build/native/dlmath_bench --engine --steps 1000 --target sse4 0
+// (with --spec JSON --batch N, the steps of that model instead).
 // counts the instructions of N steps (divide by N), the same on any load
 // (valgrind runs no AVX-512: name a target it does).
 #include <algorithm>
@@ -328,12 +329,13 @@ double EngineStepsPerSecond(const EngineCase& e, double warmup_s,
 }
 
 // --engine --steps: `steps` steps of each wanted case, untimed.
-int RunEngineSteps(int64_t steps, const std::vector<std::string>& wanted) {
-  for (size_t i = 0; i < std::size(kEngineCases); ++i) {
+int RunEngineSteps(int64_t steps, const std::vector<EngineCase>& cases,
+                   const std::vector<std::string>& wanted) {
+  for (size_t i = 0; i < cases.size(); ++i) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(),
                                      std::to_string(i)) == wanted.end())
       continue;
-    const EngineCase& e = kEngineCases[i];
+    const EngineCase& e = cases[i];
     EngineRun run;
     if (!run.Make(e)) return 1;
     for (int64_t k = 0; k < steps; ++k)
@@ -449,7 +451,13 @@ int main(int argc, char** argv) {
 
   if (engine && engine_steps > 0) {
     if (engine_target) hwy::SetSupportedTargetsForTest(engine_target);
-    return RunEngineSteps(engine_steps, filter);
+    if (!spec.empty())
+      return RunEngineSteps(engine_steps, {{name.c_str(), spec.c_str(), batch}},
+                            {});
+    return RunEngineSteps(engine_steps,
+                          std::vector<EngineCase>(std::begin(kEngineCases),
+                                                  std::end(kEngineCases)),
+                          filter);
   }
 
   // Targets: the best one dispatch picks, then the same with only SSE4

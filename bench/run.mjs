@@ -29,10 +29,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-import * as esbuild from 'esbuild';
-
 import { gemmSection } from './gemm.mjs';
 import { PLAIN_JS } from './plain-js.mjs';
+import { importTfjsBundle, TFJS_WASM_DIR } from './tfjs-bundle.mjs';
 import { trainingSection } from './train.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -245,31 +244,8 @@ async function loadEngines() {
   let tfside = null;
   let tfInfo = null;
   try {
-    const bundle = path.join(out, 'tfjs.bundle.mjs');
-    await esbuild.build({
-      entryPoints: [path.join(root, 'bench/tfjs-side.mjs')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      mainFields: ['module', 'main'],
-      outfile: bundle,
-      logLevel: 'warning',
-      // The emscripten glue of tfjs-backend-wasm is CommonJS (require('fs'),
-      // __dirname): give it both inside the ES module.
-      banner: {
-        js: [
-          "import { createRequire as __benchRequire } from 'node:module';",
-          "import { fileURLToPath as __benchPath } from 'node:url';",
-          "import { dirname as __benchDir } from 'node:path';",
-          'const require = __benchRequire(import.meta.url);',
-          'const __filename = __benchPath(import.meta.url);',
-          'const __dirname = __benchDir(__filename);',
-        ].join('\n'),
-      },
-    });
-    tfside = await import(pathToFileURL(bundle).href);
-    const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep;
-    tfInfo = await tfside.initTf(wasmDir);
+    tfside = await importTfjsBundle(path.join(root, 'bench/tfjs-side.mjs'), path.join(out, 'tfjs.bundle.mjs'));
+    tfInfo = await tfside.initTf(TFJS_WASM_DIR);
   } catch (e) {
     log(`TF.js unavailable, its columns stay empty: ${e?.message ?? e}`);
     tfside = null;
