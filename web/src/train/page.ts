@@ -64,6 +64,8 @@ import './train.css';
 export const GRID = 40;
 /** MNIST: rows of the training set evaluated at each snapshot (the whole set is too slow per frame). */
 const MNIST_EVAL_ROWS = 1000;
+/** While training, the share of the worker's time snapshots may take. */
+const SNAPSHOT_SHARE = 0.03;
 
 /** The numbers of the data in use, as the worker gets them. */
 interface Prepared {
@@ -125,7 +127,11 @@ class TrainPage implements FamilyView {
   #snap: Snapshot | null = null;
   #snapBusy = false;
   #snapAt = 0;
+  /** The worker's time for the last snapshot. */
+  #snapMs = 0;
   #curvesAt = 0;
+  /** What the charts last drew: the snapshot, the evaluations and the steps they held. */
+  #drawn = TrainPage.#nothingDrawn();
   #drawPending = false;
   #dirty = false;
   #frame = 0;
@@ -499,12 +505,13 @@ class TrainPage implements FamilyView {
     });
   }
 
-  // One snapshot in flight at a time; MNIST's (big forward passes) at most ~3 a second.
+  // One snapshot in flight at a time. Training waits while the worker computes
+  // one, so while playing they come at most every SNAPSHOT_SHARE⁻¹ times the
+  // last one's cost (and at most ten a second): a few percent of the steps.
   #snapshot(): void {
     const m = this.#player.model;
     if (!m || this.#snapBusy || !this.#prep) return;
-    // While training: ten snapshots a second (three for MNIST, whose forward passes are big).
-    const gap = this.#s.data === 'mnist' ? 300 : this.#wantPlay ? 100 : 0;
+    const gap = this.#wantPlay ? Math.max(100, this.#snapMs / SNAPSHOT_SHARE) : 0;
     if (performance.now() - this.#snapAt < gap) return void setTimeout(() => this.#requestFrame(), gap);
     this.#dirty = false;
     this.#snapBusy = true;
@@ -514,6 +521,7 @@ class TrainPage implements FamilyView {
       .then((snap) => {
         if (this.#dead || m !== this.#player.model) return;
         this.#snap = snap;
+        this.#snapMs = snap.ms;
         this.#step = snap.step;
         const ev = snap.evaluate!;
         this.#history.addEval({
@@ -534,18 +542,23 @@ class TrainPage implements FamilyView {
   }
 
   #request(): SnapshotRequest {
-    const r: SnapshotRequest = { evaluate: ['train', 'test'], parameters: true };
+    const r: SnapshotRequest = { evaluate: ['train', 'test'] };
     const layers = this.#map!.hidden.map((l) => l.output);
     const hist = this.#map!.hidden[this.#histLayer];
-    if (this.#s.data === 'mnist') r.forward = [{ set: 'test' }];
-    else {
+    const histograms = !this.#s.hide.has('histograms');
+    if (this.#s.data === 'mnist') {
+      // No diagram: only the histogram's weights.
+      r.forward = [{ set: 'test' }];
+      if (histograms) r.parameters = [`layers.${hist ? hist.linear : this.#map!.output}.weight`];
+    } else {
       r.forward = [{ set: 'grid', layers }];
+      r.parameters = true;
       if (this.#s.arrows) r.inputGradient = 'test';
     }
-    if (hist && !this.#s.hide.has('histograms')) r.forward.push({ set: 'train', layers: [hist.output] });
+    if (hist && histograms) r.forward.push({ set: 'train', layers: [hist.output] });
     // Gradients without an update: only where they leave no trace (no batch statistics, no dropout draw).
     const pure = this.#s.layers.every((l) => l.norm !== 'batch_norm' && l.drop === 0);
-    if (pure && !this.#s.hide.has('histograms')) r.gradients = 'train';
+    if (pure && histograms) r.gradients = 'train';
     return r;
   }
 
@@ -689,36 +702,53 @@ class TrainPage implements FamilyView {
     show(this.#plots.ha, l ? a : undefined);
   }
 
+  static #nothingDrawn() {
+    return { snap: null as Snapshot | null, evals: -1, steps: -1, layers: -1 };
+  }
+
+  // Redraws the charts whose numbers changed since they were last drawn.
   #drawCurves(): void {
     this.#curvesAt = performance.now();
-    if (this.#snap && this.#map) this.#drawHistograms(this.#snap);
     const hist = this.#history;
+    const drawn = this.#drawn;
+    if (this.#snap !== drawn.snap && this.#snap && this.#map) this.#drawHistograms(this.#snap);
+    drawn.snap = this.#snap;
     const ev = hist.evals;
-    const steps = ev.map((e) => e.step);
-    this.#plots.loss.update(steps, [ev.map((e) => e.trainLoss), ev.map((e) => e.testLoss)]);
-    const cls = (this.#prep?.classes ?? 0) > 0;
-    this.#figs.acc!.root.hidden = !cls;
-    if (cls) this.#plots.acc.update(steps, [ev.map((e) => e.trainAccuracy), ev.map((e) => e.testAccuracy)]);
-    const b = thin(hist.losses, hist.firstStep + 1, 800);
-    this.#plots.batch.update(b.x, [b.y]);
-    const lr = thin(hist.lrs, hist.firstStep + 1, 800);
-    this.#plots.lr.update(lr.x, [lr.y]);
-    const last = hist.lrs.length;
-    if (last) this.#plots.lr.setMarks([{ x: hist.firstStep + last, y: hist.lrs[last - 1]!, label: 'now' }]);
+    if (ev.length !== drawn.evals) {
+      drawn.evals = ev.length;
+      const steps = ev.map((e) => e.step);
+      this.#plots.loss.update(steps, [ev.map((e) => e.trainLoss), ev.map((e) => e.testLoss)]);
+      const cls = (this.#prep?.classes ?? 0) > 0;
+      this.#figs.acc!.root.hidden = !cls;
+      if (cls) this.#plots.acc.update(steps, [ev.map((e) => e.trainAccuracy), ev.map((e) => e.testAccuracy)]);
+    }
+    if (hist.steps !== drawn.steps) {
+      drawn.steps = hist.steps;
+      const b = thin(hist.losses, hist.firstStep + 1, 800);
+      this.#plots.batch.update(b.x, [b.y]);
+      const lr = thin(hist.lrs, hist.firstStep + 1, 800);
+      this.#plots.lr.update(lr.x, [lr.y]);
+      const last = hist.lrs.length;
+      if (last) this.#plots.lr.setMarks([{ x: hist.firstStep + last, y: hist.lrs[last - 1]!, label: 'now' }]);
+    }
     const layers = hist.layers;
-    const ls = layers.map((p) => p.step);
-    const n = this.#linear.length;
-    this.#plots.grad.update(
-      ls,
-      Array.from({ length: n }, (_, k) => layers.map((p) => p.gradNorm[k]!)),
-    );
-    this.#plots.ratio.update(
-      ls,
-      Array.from({ length: n }, (_, k) => layers.map((p) => p.updateRatio[k]!)),
-    );
+    if (layers.length !== drawn.layers) {
+      drawn.layers = layers.length;
+      const ls = layers.map((p) => p.step);
+      const n = this.#linear.length;
+      this.#plots.grad.update(
+        ls,
+        Array.from({ length: n }, (_, k) => layers.map((p) => p.gradNorm[k]!)),
+      );
+      this.#plots.ratio.update(
+        ls,
+        Array.from({ length: n }, (_, k) => layers.map((p) => p.updateRatio[k]!)),
+      );
+    }
   }
 
   #layerPlots(): void {
+    this.#drawn = TrainPage.#nothingDrawn();
     const n = this.#linear.length;
     const series = Array.from({ length: n }, (_, k) => ({
       label: k < n - 1 ? this.#t.layer(k + 1) : this.#t.output,
@@ -948,6 +978,7 @@ class TrainPage implements FamilyView {
     });
     this.#histSelect = select(view, { id: 'tr-hist', label: t.histLayer, options: [], value: '' }, (v) => {
       this.#histLayer = Number(v);
+      this.#drawn.snap = null;
       this.#dirty = true;
       this.#requestFrame();
     });
