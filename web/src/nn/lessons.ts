@@ -14,8 +14,8 @@ export interface Lesson {
   state: Partial<TrainState>;
 }
 
-const deep = (n: number, units: number, act: string, init: HiddenLayer['init'] = 'default'): HiddenLayer[] =>
-  Array.from({ length: n }, () => ({ units, act, norm: 'none' as const, drop: 0, init }));
+const deep = (n: number, units: number, act: string, init: HiddenLayer['init'] = 'default', gain = 1): HiddenLayer[] =>
+  Array.from({ length: n }, () => ({ units, act, norm: 'none' as const, drop: 0, init, gain }));
 
 const overfit: Partial<TrainState> = {
   data: 'spiral',
@@ -67,8 +67,7 @@ export const LESSONS: readonly Lesson[] = [
     },
     state: {
       data: 'xor',
-      layers: deep(6, 16, 'relu', 'xavier_normal'),
-      gain: 3,
+      layers: deep(6, 16, 'relu', 'xavier_normal', 3),
       optimizer: 'sgd',
       lr: 0.01,
     },
@@ -82,8 +81,7 @@ export const LESSONS: readonly Lesson[] = [
     },
     state: {
       data: 'xor',
-      layers: deep(6, 16, 'relu', 'xavier_normal'),
-      gain: 3,
+      layers: deep(6, 16, 'relu', 'xavier_normal', 3),
       optimizer: 'sgd',
       lr: 0.01,
       clip: 1,

@@ -33,6 +33,7 @@ import {
   catalog,
   CLASS_LOSSES,
   defaultLayers,
+  GAINED_INITS,
   defaultState,
   INITS,
   NORMS,
@@ -159,7 +160,10 @@ class TrainPage implements FamilyView {
   readonly #net: NetworkDiagram;
   readonly #editor: HTMLElement;
   readonly #digitsView: MnistView;
-  readonly #plots: Record<'loss' | 'acc' | 'batch' | 'lr' | 'grad' | 'ratio' | 'hw' | 'hg' | 'ha', LinePlot>;
+  readonly #plots: Record<
+    'loss' | 'acc' | 'eloss' | 'eacc' | 'batch' | 'lr' | 'grad' | 'ratio' | 'hw' | 'hg' | 'ha',
+    LinePlot
+  >;
   readonly #figs: Record<string, Figure> = {};
   #histSelect: HTMLSelectElement | null = null;
 
@@ -221,9 +225,16 @@ class TrainPage implements FamilyView {
       { label: t.train, color: 0 },
       { label: t.test, color: 1, dash: [4, 3] },
     ];
+    const epochs = [
+      { label: t.train, color: 0 },
+      { label: t.validation, color: 4, dash: [2, 2] },
+    ];
     this.#plots = {
       loss: plot('loss', t.lossCurve, { series: both, xLabel: t.step_, logY: true }),
       acc: plot('acc', t.accCurve, { series: both, xLabel: t.step_, yRange: [0, 1] }),
+      // Per epoch, beside the curves above: the epoch's mean training numbers and the held-out validation's.
+      eloss: plot('eloss', t.epochLoss, { series: epochs, xLabel: t.epoch_, logY: true }),
+      eacc: plot('eacc', t.epochAcc, { series: epochs, xLabel: t.epoch_, yRange: [0, 1] }),
       batch: plot('batch', t.batchLoss, { series: [{ label: t.loss, color: 2 }], xLabel: t.step_, logY: true }),
       lr: plot('lr', t.lrCurve, { series: [{ label: t.lr, color: 3 }], xLabel: t.step_ }),
       grad: plot('grad', t.gradNorms, { series: [], xLabel: t.step_, logY: true }, 'gradients'),
@@ -703,7 +714,7 @@ class TrainPage implements FamilyView {
   }
 
   static #nothingDrawn() {
-    return { snap: null as Snapshot | null, evals: -1, steps: -1, layers: -1 };
+    return { snap: null as Snapshot | null, evals: -1, epochs: -1, steps: -1, layers: -1 };
   }
 
   // Redraws the charts whose numbers changed since they were last drawn.
@@ -714,13 +725,24 @@ class TrainPage implements FamilyView {
     if (this.#snap !== drawn.snap && this.#snap && this.#map) this.#drawHistograms(this.#snap);
     drawn.snap = this.#snap;
     const ev = hist.evals;
+    const cls = (this.#prep?.classes ?? 0) > 0;
     if (ev.length !== drawn.evals) {
       drawn.evals = ev.length;
       const steps = ev.map((e) => e.step);
       this.#plots.loss.update(steps, [ev.map((e) => e.trainLoss), ev.map((e) => e.testLoss)]);
-      const cls = (this.#prep?.classes ?? 0) > 0;
       this.#figs.acc!.root.hidden = !cls;
       if (cls) this.#plots.acc.update(steps, [ev.map((e) => e.trainAccuracy), ev.map((e) => e.testAccuracy)]);
+    }
+    const ep = hist.epochs;
+    // Shown once an epoch has a validation (a validation split set).
+    const val = ep.some((e) => !Number.isNaN(e.valLoss));
+    this.#figs.eloss!.root.hidden = !val;
+    this.#figs.eacc!.root.hidden = !val || !cls;
+    if (val && ep.length !== drawn.epochs) {
+      drawn.epochs = ep.length;
+      const x = ep.map((e) => e.epoch);
+      this.#plots.eloss.update(x, [ep.map((e) => e.loss), ep.map((e) => e.valLoss)]);
+      if (cls) this.#plots.eacc.update(x, [ep.map((e) => e.accuracy), ep.map((e) => e.valAccuracy)]);
     }
     if (hist.steps !== drawn.steps) {
       drawn.steps = hist.steps;
@@ -945,7 +967,9 @@ class TrainPage implements FamilyView {
         if (v.trim() !== '' && Number.isFinite(n) && n >= 0 && n <= max) this.#change({ [key]: n }, 'knob');
       });
     num('tr-l1', t.l1, 'l1', 1);
+    link(reg, 'l1_penalty', this.#cat, t);
     num('tr-l2', t.l2, 'l2', 1);
+    link(reg, 'l2_penalty', this.#cat, t);
     num('tr-clip', t.clip, 'clip', 1000);
     select(
       reg,
@@ -958,8 +982,12 @@ class TrainPage implements FamilyView {
         ],
         value: s.clipBy,
       },
-      (v) => this.#change({ clipBy: v }, 'knob'),
+      (v) => {
+        this.#change({ clipBy: v }, 'knob');
+        this.#controls();
+      },
     );
+    link(reg, s.clipBy === 'norm' ? 'clip_grad_norm' : 'clip_grad_value', this.#cat, t);
     num('tr-val', t.valSplit, 'valSplit', 0.5);
     num('tr-patience', t.patience, 'patience', 1000);
 
@@ -1086,17 +1114,24 @@ class TrainPage implements FamilyView {
         const n = Number(v);
         if (v.trim() !== '' && n >= 0 && n <= 0.9) setLayer({ drop: n }, 'arch');
       });
+      link(box, 'dropout', this.#cat, t);
       select(
         box,
         { id: `tr-init-${i}`, label: t.init, options: INITS.map((n) => ({ value: n, label: n })), value: l.init },
-        (v) => setLayer({ init: v }, 'arch'),
+        (v) => {
+          setLayer({ init: v }, 'arch');
+          this.#controls();
+        },
       );
       if (l.init !== 'default') link(box, l.init, this.#cat, t);
+      if (GAINED_INITS.includes(l.init)) {
+        textField(box, { id: `tr-gain-${i}`, label: t.gain, value: String(l.gain) }, (v) => {
+          const n = Number(v);
+          if (v.trim() !== '' && n >= 0.01 && n <= 20) setLayer({ gain: n }, 'arch');
+        });
+        link(box, 'calculate_gain', this.#cat, t);
+      }
       net.append(box);
-    });
-    textField(net, { id: 'tr-gain', label: t.gain, value: String(s.gain) }, (v) => {
-      const n = Number(v);
-      if (v.trim() !== '' && n >= 0.01 && n <= 20) this.#change({ gain: n }, 'arch');
     });
   }
 
