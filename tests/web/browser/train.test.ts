@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LESSONS, lessonState } from '../../../web/src/nn/lessons.js';
 import { artifacts, launchChromium, recheck, startDevServer, watch } from './harness.js';
 
 let browser: Browser;
@@ -269,4 +270,160 @@ describe('the training page', () => {
     await page.screenshot({ path: path.join(shots, 'lesson-vanishing.png'), fullPage: true });
     await page.close();
   }, 400_000);
+  it('exports the model as JSON and PyTorch, a figure as PNG and SVG, and the loss history as CSV', async () => {
+    // 4 epochs of 25 steps.
+    const { page, problems } = await open('e=train&v.data=xor&v.epochs=4');
+    const r = await trainTo(page);
+    expect(r.step).toBe(100);
+    const file = async (click: () => Promise<void>) => {
+      const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
+      return { name: dl.suggestedFilename(), bytes: fs.readFileSync((await dl.path())!) };
+    };
+    // The model file loads into the page's own engine and predicts what the worker's model predicts.
+    const json = await file(() => page.click('[data-testid=train-json]'));
+    expect(json.name).toBe('dlmath-model.json');
+    const same = await page.evaluate(async (text) => {
+      const d = window.dlmathTrain!.debug();
+      const x = { shape: [d.test!.rows, d.test!.x.length / d.test!.rows], data: d.test!.x };
+      const local = window.dlmathApp!.dl.loadModel(text);
+      const a = local.predict(x).data;
+      local.dispose();
+      const b = (await d.model!.predict(x)).data;
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    }, json.bytes.toString('utf8'));
+    expect(same).toBe(true);
+    // PyTorch: two hidden tanh layers and the output layer.
+    const py = (await file(() => page.click('[data-testid=train-pytorch]'))).bytes.toString('utf8');
+    expect(py).toContain('import torch');
+    expect(py.match(/nn\.Linear\(/g)?.length).toBe(3);
+    expect(py.match(/torch\.tanh\(/g)?.length).toBe(2);
+    // The history: one row per step with the loss the worker streamed.
+    const csv = (await file(() => page.click('[data-testid=train-csv]'))).bytes.toString('utf8').trim().split('\n');
+    expect(csv[0]).toBe('step,loss,lr,train_loss,train_accuracy,test_loss,test_accuracy');
+    expect(csv.length).toBe(101);
+    const streamed = await page.evaluate(() => Array.from(window.dlmathTrain!.debug().losses, String));
+    expect(csv.slice(1).map((l) => l.split(',')[1])).toEqual(streamed);
+    expect(csv[100]!.split(',')[0]).toBe('100');
+    // The loss figure as PNG and as SVG.
+    const buttons = page.locator('[data-testid=train-loss] button.export');
+    const png = await file(() => buttons.nth(0).click());
+    expect([...png.bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    const svg = (await file(() => buttons.nth(1).click())).bytes.toString('utf8');
+    expect(svg).toMatch(/^(<\?xml[^>]*>\s*)?<svg/);
+    expect(svg).toContain('</svg>');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('sets a weight clicked in the diagram in the worker’s model', async () => {
+    const { page } = await open('e=train&v.data=xor');
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    // The first link: input x₁ to hidden unit 1 of layer 1, i.e. layers.0.weight[0].
+    await page.locator('[data-testid=train-net] line').first().dispatchEvent('click');
+    await page.fill('[data-testid=train-edit-value]', '1.625');
+    await page.click('[data-testid=train-edit-set]');
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const w = await page.evaluate(async () => {
+      const d = window.dlmathTrain!.debug();
+      const fresh = await d.model!.snapshot({ parameters: ['layers.0.weight'] });
+      return {
+        drawn: d.snapshot!.parameters!['layers.0.weight']!.data[0],
+        engine: fresh.parameters!['layers.0.weight']!.data[0],
+        only: Object.keys(fresh.parameters!),
+      };
+    });
+    expect(w).toEqual({ drawn: 1.625, engine: 1.625, only: ['layers.0.weight'] });
+    await page.close();
+  });
+
+  it('trains with a typed-formula activation', async () => {
+    const { page } = await open('e=train&v.data=xor&v.act=f:x*sigmoid(x)&v.epochs=120');
+    const act = await page.evaluate(() => window.dlmathTrain!.debug().state.layers.map((l) => l.act));
+    expect(act).toEqual(['f:x*sigmoid(x)', 'f:x*sigmoid(x)']);
+    const r = await trainTo(page);
+    expect(r.step).toBe(3000);
+    expect(r.acc).toBeGreaterThanOrEqual(0.95);
+    await page.close();
+  });
+
+  it('plots validation per epoch beside the training curves, and keeps a gain per layer in the URL', async () => {
+    const hash = 'e=train&v.data=xor&v.val=0.2&v.epochs=5&v.init=xavier_normal;default&v.gain=2,1';
+    const { page } = await open(hash);
+    expect(await page.locator('[data-testid=train-eloss]').isVisible()).toBe(false);
+    await trainTo(page);
+    expect(await page.locator('[data-testid=train-eloss]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid=train-eacc]').isVisible()).toBe(true);
+    const s = await page.evaluate(() => window.dlmathTrain!.debug().state.layers.map((l) => [l.init, l.gain]));
+    expect(s).toEqual([
+      ['xavier_normal', 2],
+      ['default', 1],
+    ]);
+    // The gain field sits beside the initializer that takes one, with its formula.
+    expect(await page.locator('#tr-gain-0').inputValue()).toBe('2');
+    expect(await page.locator('#tr-gain-1').count()).toBe(0);
+    for (const id of ['calculate_gain', 'xavier_normal', 'l1_penalty', 'l2_penalty', 'clip_grad_norm', 'adam'])
+      expect(await page.locator(`[data-testid=train-link-${id}]`).count(), id).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=train-link-dropout]').count()).toBe(2);
+    await page.screenshot({ path: path.join(shots, 'validation.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('opens every lesson from its link with its settings; vanishing and exploding gradients show in the engine', async () => {
+    const { page, problems } = await open('e=train');
+    for (const l of LESSONS) {
+      await page.click(`[data-testid=train-lesson-${l.id}]`);
+      await page.waitForFunction((id) => window.dlmathTrain?.debug().state.lesson === id, l.id);
+      await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null);
+      const got = await page.evaluate(() => window.dlmathTrain!.debug().state);
+      const want = lessonState(l);
+      for (const k of ['data', 'layers', 'optimizer', 'lr', 'clip', 'l2', 'patience', 'batch', 'warmup'] as const)
+        expect(JSON.stringify(got[k]), `${l.id} ${k}`).toBe(JSON.stringify(want[k]));
+      expect(await page.locator('[data-testid=train-lesson-text]').innerText()).toBe(l.text.en);
+    }
+    // Per-layer gradient norms at the first step (the initialization's): first and last hidden linear layers.
+    const norms = async (id: string) => {
+      await page.click(`[data-testid=train-lesson-${id}]`);
+      await page.waitForFunction((x) => window.dlmathTrain?.debug().state.lesson === x, id);
+      await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null);
+      await page.evaluate(() => window.dlmathTrain!.whenIdle());
+      await page.click('[data-testid=train-step]');
+      await page.waitForFunction(() => window.dlmathTrain!.debug().step === 1);
+      return page.evaluate(async () => {
+        const d = window.dlmathTrain!.debug();
+        const stats = await d.model!.stats();
+        const g = d.model!.layers.flatMap((l, i) => (l.type === 'linear' ? [stats.layers[i]!.gradNorm] : []));
+        return { first: g[0]!, lastHidden: g[g.length - 2]! };
+      });
+    };
+    const sigmoid = await norms('vanishing');
+    const relu = await norms('vanishing_fix');
+    const exploding = await norms('exploding');
+    console.log('lessons, first / last hidden gradient norm:', { sigmoid, relu, exploding });
+    // Deep sigmoid: the first layer's gradient is orders of magnitude below the last hidden layer's;
+    // ReLU + He keeps them within a small factor.
+    expect(sigmoid.first / sigmoid.lastHidden).toBeLessThan(1e-2);
+    expect(relu.first / relu.lastHidden).toBeGreaterThan(0.1);
+    expect(relu.first / sigmoid.first).toBeGreaterThan(100);
+    // Three times the Xavier scale: gradients two orders of magnitude above the He-initialized net's.
+    expect(exploding.first).toBeGreaterThan(100 * relu.first);
+    expect(exploding.lastHidden).toBeGreaterThan(100 * relu.lastHidden);
+    // Clipped, the same network trains with a finite loss.
+    await page.click('[data-testid=train-lesson-exploding_fix]');
+    await page.waitForFunction(() => window.dlmathTrain?.debug().state.clip === 1);
+    await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null);
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    await page.evaluate(() => window.dlmathTrain!.play());
+    await page.waitForFunction(() => window.dlmathTrain!.debug().step >= 500, null, { timeout: 120_000 });
+    await page.evaluate(() => window.dlmathTrain!.pause());
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const fixed = await page.evaluate(() => {
+      const d = window.dlmathTrain!.debug();
+      return { stop: d.stop, loss: d.printed!.trainLoss, all: d.losses.every(Number.isFinite) };
+    });
+    expect(fixed.stop).toBe('');
+    expect(fixed.all).toBe(true);
+    expect(Number.isFinite(fixed.loss)).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 300_000);
 });
