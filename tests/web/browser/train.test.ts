@@ -426,4 +426,55 @@ describe('the training page', () => {
     expect(problems).toEqual([]);
     await page.close();
   }, 300_000);
+  it('keeps clicked and removed points in the URL, and says when a link cannot hold more', async () => {
+    const { page } = await open('e=train&v.data=gauss');
+    const rows = (p: Page) =>
+      p.evaluate(() => {
+        const d = window.dlmathTrain!.debug();
+        return { train: d.train!.rows, test: d.test!.rows, last: Array.from(d.train!.x.slice(-2)) };
+      });
+    const before = await rows(page);
+    const box = (await page.locator('[data-testid=train-plane]').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.25);
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const added = await rows(page);
+    expect(added.train).toBe(before.train + 1);
+    // Written as hundredths: x_y_class.
+    await page.waitForFunction(() => /v\.pts=-?\d+_-?\d+_\d/.test(location.hash));
+    // A removal: the point nearest to the same spot is the one just added.
+    await page.selectOption('#tr-click', 'remove');
+    await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.25);
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    expect((await rows(page)).train).toBe(before.train);
+    await page.waitForFunction(() => /v\.pts=[^&]*\*/.test(location.hash));
+    const hash = await page.evaluate(() => location.hash.slice(1));
+    const edits = await page.evaluate(() => window.dlmathTrain!.debug().state.edits);
+    expect(edits.length).toBe(2);
+    expect(edits[1]!.label).toBeUndefined();
+    // The link replays both; with only the addition, it restores the added point exactly.
+    const { page: p2 } = await open(hash);
+    expect(await rows(p2)).toEqual(await rows(page));
+    await p2.close();
+    const { page: p3 } = await open(
+      `e=train&v.data=gauss&v.pts=${edits[0]!.x * 100}_${edits[0]!.y * 100}_${edits[0]!.label}`,
+    );
+    expect(await rows(p3)).toEqual(added);
+    await p3.close();
+    await page.close();
+    // A link holding the most clicks it can: one more is kept in the page, not in the link, and a notice says so.
+    const many = Array.from(
+      { length: 150 },
+      (_, i) => `${((i % 15) - 7) * 50}_${(Math.floor(i / 15) - 5) * 100}_0`,
+    ).join('*');
+    const { page: p4 } = await open(`e=train&v.data=gauss&v.pts=${many}`);
+    const full = await rows(p4);
+    await p4.selectOption('#tr-click', 'add:1');
+    await p4.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await p4.evaluate(() => window.dlmathTrain!.whenIdle());
+    expect((await rows(p4)).train).toBe(full.train + 1);
+    expect(await p4.locator('[data-testid=notice]').innerText()).toContain('150');
+    const kept = await p4.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('v.pts')!.split('*').length);
+    expect(kept).toBe(150);
+    await p4.close();
+  });
 });

@@ -6,7 +6,16 @@
 import type { OpMeta } from '../engine/index.js';
 import { paramOk } from '../state/params.js';
 import type { ViewStore } from '../state/store.js';
-import { DATA_SOURCES, REGRESSION_SETS, type DataSource, type ToySet } from './data.js';
+import {
+  DATA_SOURCES,
+  editsFromText,
+  editsToText,
+  MAX_EDITS,
+  REGRESSION_SETS,
+  type DataSource,
+  type PointEdit,
+  type ToySet,
+} from './data.js';
 import { FEATURES, type Feature } from './features.js';
 
 /** Per hidden layer normalizations the page offers. */
@@ -86,6 +95,8 @@ export interface TrainState {
   /** Classes of the multi-class toy sets. */
   classes: number;
   seed: number;
+  /** Points clicked in or out, replayed on the generated (or CSV) data. */
+  edits: PointEdit[];
   features: Feature[];
   layers: HiddenLayer[];
   /** '' = the data's natural loss (cross-entropy or MSE). */
@@ -165,6 +176,7 @@ export function defaultState(data: DataSource = 'spiral'): TrainState {
     points: 500,
     classes: 3,
     seed: 1,
+    edits: [],
     features: ['x1', 'x2'],
     layers: defaultLayers(data),
     loss: '',
@@ -263,6 +275,7 @@ export function readState(store: ViewStore, cat: Catalog): TrainState {
     points: store.int('n', d.points, 20, 2000),
     classes: store.int('classes', d.classes, 2, 5),
     seed: store.int('seed', d.seed, 0, 2 ** 31 - 1),
+    edits: editsFromText(store.text('pts', '', MAX_EDITS * 24)),
     features: features.length ? features : d.features,
     layers,
     loss: store.choice('loss', ['', ...(classLoss ? CLASS_LOSSES : []), ...REGRESSION_LOSSES], ''),
@@ -303,6 +316,7 @@ export function writeState(store: ViewStore, s: TrainState, cat: Catalog): void 
   store.set('n', s.points, d.points);
   store.set('classes', s.classes, d.classes);
   store.set('seed', s.seed, d.seed);
+  store.set('pts', editsToText(s.edits.slice(0, MAX_EDITS)), '');
   store.set('feat', s.features.join(','), d.features.join(','));
   store.set(
     'layers',

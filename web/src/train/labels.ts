@@ -25,6 +25,8 @@ const en = {
   addClass: (k: number) => `adds a point of class ${k}`,
   addValue: (v: number) => `adds a point of value ${v}`,
   remove: 'removes the nearest point',
+  tooManyPoints: (n: number) =>
+    `The link keeps only the first ${n} clicked points; the later ones are here but will not be shared.`,
   csvDrop: 'CSV file: choose one or drop it here',
   csvColumns: 'columns',
   csvX1: 'x₁ column',
@@ -154,6 +156,7 @@ const zh: TrainLabels = {
   addClass: (k) => `添加一个第 ${k} 类的点`,
   addValue: (v) => `添加一个值为 ${v} 的点`,
   remove: '删除最近的点',
+  tooManyPoints: (n) => `链接只保存前 ${n} 个点击添加或删除的点;之后的点在本页有效,但不会被分享。`,
   csvDrop: 'CSV 文件:选择文件或拖放到这里',
   csvColumns: '列',
   csvX1: 'x₁ 列',

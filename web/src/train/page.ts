@@ -13,13 +13,13 @@ import {
   DATA_SOURCES,
   DOMAIN,
   MULTICLASS_SETS,
-  nearestPoint,
   parseCsv,
   REGRESSION_SETS,
-  removePoint,
   split,
   toySet,
-  addPoint,
+  applyEdits,
+  MAX_EDITS,
+  pointEdit,
   type CsvTable,
   type PlaneData,
   type ToySet,
@@ -355,7 +355,8 @@ class TrainPage implements FamilyView {
       full = toySet(set, { n: s.points, noise: s.noise / 100, classes: s.classes, seed: s.seed });
       if (s.data === 'csv') this.#ctx.report('csv', new Error(this.#t.csvNone));
     }
-    this.#plane = split(full, s.ratio / 100, s.seed);
+    const { train, test } = applyEdits(split(full, s.ratio / 100, s.seed), s.edits);
+    this.#plane = { train, test };
     this.#preparePlane();
   }
 
@@ -399,13 +400,14 @@ class TrainPage implements FamilyView {
   #click(x: number, y: number): void {
     const p = this.#plane;
     if (!p || this.#s.data === 'mnist') return;
-    if (this.#clickMode === 'remove') {
-      const i = nearestPoint(p.train, x, y, 0.5);
-      const j = i < 0 ? nearestPoint(p.test, x, y, 0.5) : -1;
-      if (i >= 0) p.train = removePoint(p.train, i);
-      else if (j >= 0) p.test = removePoint(p.test, j);
-      else return;
-    } else p.train = addPoint(p.train, x, y, Number(this.#clickMode.slice(4)));
+    const edit = pointEdit(x, y, this.#clickMode === 'remove' ? undefined : Number(this.#clickMode.slice(4)));
+    const next = applyEdits(p, [edit]);
+    if (!next.applied) return;
+    this.#plane = { train: next.train, test: next.test };
+    this.#s.edits = [...this.#s.edits, edit];
+    // Past MAX_EDITS the link keeps the first ones only: say so.
+    this.#ctx.report('points', this.#s.edits.length > MAX_EDITS ? new Error(this.#t.tooManyPoints(MAX_EDITS)) : null);
+    this.#write();
     this.#preparePlane();
     const resume = this.#wantPlay;
     this.#enqueue(async () => {
@@ -427,6 +429,7 @@ class TrainPage implements FamilyView {
       this.#ctx.report('csv', null);
       this.#s.data = 'csv';
       this.#s.loss = '';
+      this.#s.edits = [];
       this.#write();
       this.#controls();
       this.#rebuild('data');
@@ -1230,7 +1233,7 @@ class TrainPage implements FamilyView {
 
 /** The state a new data source starts from: the knobs kept, unless digits come or go (their defaults differ). */
 function stateFor(s: TrainState, data: TrainState['data']): TrainState {
-  if (data !== 'mnist' && s.data !== 'mnist') return { ...s, data, loss: '', lesson: '' };
+  if (data !== 'mnist' && s.data !== 'mnist') return { ...s, data, loss: '', lesson: '', edits: [] };
   return { ...defaultState(data), seed: s.seed, hide: s.hide };
 }
 
