@@ -128,8 +128,8 @@ class TrainPage implements FamilyView {
   #snap: Snapshot | null = null;
   #snapBusy = false;
   #snapAt = 0;
-  /** The worker's time for the last snapshot. */
-  #snapMs = 0;
+  /** The worker's time for the last three snapshots (their least paces the next: one slow outlier does not). */
+  #snapMs = [0];
   #curvesAt = 0;
   /** What the charts last drew: the snapshot, the evaluations and the steps they held. */
   #drawn = TrainPage.#nothingDrawn();
@@ -520,12 +520,12 @@ class TrainPage implements FamilyView {
   }
 
   // One snapshot in flight at a time. Training waits while the worker computes
-  // one, so while playing they come at most every SNAPSHOT_SHARE⁻¹ times the
-  // last one's cost (and at most ten a second): a few percent of the steps.
+  // one, so while playing they come SNAPSHOT_SHARE⁻¹ times their cost apart
+  // (a few percent of the steps), at most ten and at least one a second.
   #snapshot(): void {
     const m = this.#player.model;
     if (!m || this.#snapBusy || !this.#prep) return;
-    const gap = this.#wantPlay ? Math.max(100, this.#snapMs / SNAPSHOT_SHARE) : 0;
+    const gap = this.#wantPlay ? Math.min(1000, Math.max(100, Math.min(...this.#snapMs) / SNAPSHOT_SHARE)) : 0;
     if (performance.now() - this.#snapAt < gap) return void setTimeout(() => this.#requestFrame(), gap);
     this.#dirty = false;
     this.#snapBusy = true;
@@ -535,7 +535,7 @@ class TrainPage implements FamilyView {
       .then((snap) => {
         if (this.#dead || m !== this.#player.model) return;
         this.#snap = snap;
-        this.#snapMs = snap.ms;
+        this.#snapMs = [...this.#snapMs.slice(-2), snap.ms];
         this.#step = snap.step;
         const ev = snap.evaluate!;
         this.#history.addEval({
