@@ -351,6 +351,10 @@ describe('the training page', () => {
     await trainTo(page);
     expect(await page.locator('[data-testid=train-eloss]').isVisible()).toBe(true);
     expect(await page.locator('[data-testid=train-eacc]').isVisible()).toBe(true);
+    // Every epoch is there (progress carries the newest; the fit's end fills in the rest), with a validation.
+    const epochs = await page.evaluate(() => window.dlmathTrain!.debug().epochs);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect(epochs.every((e) => Number.isFinite(e.valLoss) && e.valAccuracy >= 0 && e.valAccuracy <= 1)).toBe(true);
     const s = await page.evaluate(() => window.dlmathTrain!.debug().state.layers.map((l) => [l.init, l.gain]));
     expect(s).toEqual([
       ['xavier_normal', 2],

@@ -6,7 +6,7 @@
 // is requested between training chunks. Everything drawn is the engine's.
 // The page mounts into the host it is given and keeps its state in the
 // key/value store it is given (the URL hash through the shell).
-import type { RemoteModel, Snapshot, SnapshotRequest, TrainProgress } from '../engine/index.js';
+import type { EpochStats, RemoteModel, Snapshot, SnapshotRequest, TrainProgress } from '../engine/index.js';
 import {
   CsvError,
   csvToPlane,
@@ -92,6 +92,8 @@ export interface TrainDebug {
   grid: Float32Array | null;
   /** Per-step losses and learning rates streamed so far. */
   losses: Float32Array;
+  /** Completed epochs with their validation numbers, as the per-epoch charts draw them. */
+  epochs: EpochStats[];
   lrs: Float32Array;
 }
 
@@ -446,9 +448,12 @@ class TrainPage implements FamilyView {
     this.#setPlaying(true);
     this.#stop = '';
     this.#rate = { t: performance.now(), step: this.#step, sps: 0 };
+    this.#history.beginFit();
     const run = this.#player.play((p) => this.#progress(p));
     void run.then(
       (hist) => {
+        // Progress carried one epoch per message; the fit's end has them all.
+        if (hist) this.#history.addEpochs(hist.epochs);
         if (!hist || hist.stop === 'cancelled') return;
         this.#stop = hist.stop;
         this.#setPlaying(false);
@@ -471,9 +476,11 @@ class TrainPage implements FamilyView {
 
   #stepOnce(): void {
     if (this.#wantPlay || !this.#player.model) return;
+    this.#history.beginFit();
     void this.#player
       .play((p) => this.#progress(p), 1)
-      .then(() => {
+      .then((hist) => {
+        if (hist) this.#history.addEpochs(hist.epochs);
         this.#dirty = true;
         this.#requestFrame();
       });
@@ -489,7 +496,7 @@ class TrainPage implements FamilyView {
   #progress(p: TrainProgress): void {
     this.#history.addSteps(p.losses, p.lrs);
     this.#history.addLayers(p.stats, this.#linear);
-    if (p.lastEpoch) this.#history.addEpoch(p.lastEpoch);
+    if (p.lastEpoch) this.#history.addEpochs([p.lastEpoch]);
     this.#step = p.step;
     this.#epoch = p.epoch;
     const now = performance.now();
@@ -1211,6 +1218,7 @@ class TrainPage implements FamilyView {
         test: this.#prep?.test ?? null,
         grid: this.#grid,
         losses: this.#history.losses.slice(),
+        epochs: this.#history.epochs.slice(),
         lrs: this.#history.lrs.slice(),
       }),
       whenIdle: async () => {
