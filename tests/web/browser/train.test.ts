@@ -192,6 +192,12 @@ describe('the training page', () => {
     const cm = await page.locator('[data-testid=train-confusion-table] td').allInnerTexts();
     expect(cm.length).toBe(100);
     expect(cm.map(Number).reduce((a, b) => a + b, 0)).toBe(2000);
+    // Every tile shows its digit (a misclassified sample is drawn in both grids).
+    for (const grid of ['train-samples', 'train-wrong']) {
+      const tiles = await page.locator(`[data-testid=${grid}] .digit-tile`).count();
+      expect(tiles, grid).toBe(24);
+      expect(await page.locator(`[data-testid=${grid}] .digit-tile canvas`).count(), grid).toBe(tiles);
+    }
     await page.screenshot({ path: path.join(shots, 'mnist.png'), fullPage: true });
     await page.close();
   });

@@ -71,8 +71,11 @@ export class MnistView {
   readonly #wrong: HTMLElement;
   readonly #matrix: HTMLElement;
   readonly #t: TrainLabels;
-  /** Digit images already drawn, by row of the file (a digit's pixels never change). */
-  readonly #images = new Map<number, HTMLCanvasElement>();
+  /**
+   * Digit images already drawn, by row of the file (a digit's pixels never change), one map per
+   * grid: a misclassified sample shows in both, and a node sits in one place only.
+   */
+  readonly #images = { samples: new Map<number, HTMLCanvasElement>(), wrong: new Map<number, HTMLCanvasElement>() };
   #cells: HTMLTableCellElement[] = [];
   #last: { first: number; pred: Uint8Array } | null = null;
   #max = 0;
@@ -120,27 +123,27 @@ export class MnistView {
     const cm = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
     for (let r = 0; r < rows; ++r) ++cm[d.labels[first + r]!]![pred[r]!]!;
     this.confusion = cm;
-    const tile = (r: number) => {
+    const tile = (grid: 'samples' | 'wrong') => (r: number) => {
       const ok = pred[r] === d.labels[first + r];
       return h(
         'span',
         { class: `digit-tile ${ok ? 'ok' : 'bad'}` },
-        this.#image(d, first + r),
+        this.#image(this.#images[grid], d, first + r),
         h('span', { text: ok ? `${pred[r]}` : `${pred[r]} (${d.labels[first + r]})` }),
       );
     };
-    this.#samples.replaceChildren(...Array.from({ length: Math.min(SHOWN, rows) }, (_, r) => tile(r)));
+    this.#samples.replaceChildren(...Array.from({ length: Math.min(SHOWN, rows) }, (_, r) => tile('samples')(r)));
     const wrong: number[] = [];
     for (let r = 0; r < rows && wrong.length < SHOWN; ++r) if (pred[r] !== d.labels[first + r]) wrong.push(r);
     this.#wrong.replaceChildren(
-      ...(wrong.length ? wrong.map(tile) : [h('p', { class: 'muted', text: this.#t.noWrong })]),
+      ...(wrong.length ? wrong.map(tile('wrong')) : [h('p', { class: 'muted', text: this.#t.noWrong })]),
     );
     this.#drawMatrix(cm);
   }
 
   // A digit's canvas, drawn once: dark ink on white.
-  #image(d: Digits, row: number): HTMLCanvasElement {
-    let cv = this.#images.get(row);
+  #image(cache: Map<number, HTMLCanvasElement>, d: Digits, row: number): HTMLCanvasElement {
+    let cv = cache.get(row);
     if (cv) return cv;
     cv = h('canvas', { width: d.side, height: d.side, class: 'digit' });
     const g = cv.getContext('2d');
@@ -155,8 +158,8 @@ export class MnistView {
       g.putImageData(img, 0, 0);
     }
     // The samples and up to SHOWN misclassified digits are on screen; older ones are dropped.
-    if (this.#images.size >= 8 * SHOWN) this.#images.clear();
-    this.#images.set(row, cv);
+    if (cache.size >= 8 * SHOWN) cache.clear();
+    cache.set(row, cv);
     return cv;
   }
 
