@@ -65,6 +65,8 @@ import './train.css';
 export const GRID = 40;
 /** MNIST: rows of the training set evaluated at each snapshot (the whole set is too slow per frame). */
 const MNIST_EVAL_ROWS = 1000;
+/** While training, the network diagram's least time between redraws. */
+const NET_MS = 300;
 /** While training, the share of the worker's time snapshots may take. */
 const SNAPSHOT_SHARE = 0.03;
 
@@ -133,6 +135,7 @@ class TrainPage implements FamilyView {
   /** The worker's time for the last three snapshots (their least paces the next: one slow outlier does not). */
   #snapMs = [0];
   #curvesAt = 0;
+  #netAt = 0;
   /** What the charts last drew: the snapshot, the evaluations and the steps they held. */
   #drawn = TrainPage.#nothingDrawn();
   #drawPending = false;
@@ -629,10 +632,15 @@ class TrainPage implements FamilyView {
         arrows,
         discretize: this.#s.discretize,
       });
-      this.#drawNet(
-        snap,
-        out.layers.map((l) => l.data),
-      );
+      // Every neuron's map is the costliest panel: while training, at most NET_MS apart.
+      const now = performance.now();
+      if (!this.#wantPlay || now - this.#netAt >= NET_MS) {
+        this.#netAt = now;
+        this.#drawNet(
+          snap,
+          out.layers.map((l) => l.data),
+        );
+      }
     }
   }
 
