@@ -235,6 +235,16 @@ describe('the training page', () => {
     console.log(`training page: ${r.intervals.length} frames (p50 ${q(0.5)} ms, p95 ${q(0.95)} ms), ${r.steps} steps`);
     expect(r.steps).toBeGreaterThan(0);
     expect(r.redrawn).toBe(true);
+    // Resets free the old model in the worker: its heap does not grow.
+    await page.evaluate(() => window.dlmathTrain!.pause());
+    await page.click('[data-testid=train-reset]');
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const heap = await page.evaluate(() => window.dlmathTrain!.heapUsed());
+    for (let i = 0; i < 5; ++i) {
+      await page.click('[data-testid=train-reset]');
+      await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    }
+    expect(await page.evaluate(() => window.dlmathTrain!.heapUsed())).toBeLessThanOrEqual(heap);
     // Reset, page switches and coming back: one worker at a time.
     await page.click('[data-testid=train-reset]');
     for (const hash of ['e=relu', 'e=train', 'e=sigmoid', 'e=train&v.data=xor']) {

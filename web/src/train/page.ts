@@ -102,7 +102,14 @@ export interface TrainDebug {
 declare global {
   interface Window {
     /** Test hook: the training page mounted last. */
-    dlmathTrain?: { debug(): TrainDebug; whenIdle(): Promise<void>; play(): void; pause(): Promise<void> };
+    dlmathTrain?: {
+      debug(): TrainDebug;
+      whenIdle(): Promise<void>;
+      play(): void;
+      pause(): Promise<void>;
+      /** Bytes in use on the worker's wasm heap. */
+      heapUsed(): Promise<number>;
+    };
   }
 }
 
@@ -1239,6 +1246,7 @@ class TrainPage implements FamilyView {
       },
       play: () => this.#play(),
       pause: () => this.#pause(),
+      heapUsed: () => this.#player.heapUsed(),
     };
     window.dlmathTrain = api;
     return () => {
