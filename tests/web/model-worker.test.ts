@@ -162,6 +162,16 @@ describe('dl.worker() in Node worker_threads', () => {
     const e = await rejection(m.snapshot({ evaluate: ['nope'] }));
     expect(e.message).toContain("'nope'");
     expect((await m.snapshot({ parameters: true })).step).toBe(37);
+    // Parameters by name: only those, with the worker's time for the snapshot; an unknown name is refused by name.
+    const named = await m.snapshot({ parameters: ['layers.0.bias'] });
+    expect(Object.keys(named.parameters!)).toEqual(['layers.0.bias']);
+    expect(named.parameters!['layers.0.bias']!.data[1]).toBe(0.625);
+    expect(named.ms).toBeGreaterThanOrEqual(0);
+    const unknown = await rejection(m.snapshot({ parameters: ['layers.9.weight'] }));
+    expect(unknown.message).toContain('layers.9.weight');
+    expect((await m.snapshot({ parameters: ['layers.0.weight'] })).parameters!['layers.0.weight']!.shape).toEqual([
+      8, 2,
+    ]);
     await m.dispose();
   });
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LESSONS, lessonState } from '../../../web/src/nn/lessons.js';
 import { artifacts, launchChromium, recheck, startDevServer, watch } from './harness.js';
 
 let browser: Browser;
@@ -191,6 +192,12 @@ describe('the training page', () => {
     const cm = await page.locator('[data-testid=train-confusion-table] td').allInnerTexts();
     expect(cm.length).toBe(100);
     expect(cm.map(Number).reduce((a, b) => a + b, 0)).toBe(2000);
+    // Every tile shows its digit (a misclassified sample is drawn in both grids).
+    for (const grid of ['train-samples', 'train-wrong']) {
+      const tiles = await page.locator(`[data-testid=${grid}] .digit-tile`).count();
+      expect(tiles, grid).toBe(24);
+      expect(await page.locator(`[data-testid=${grid}] .digit-tile canvas`).count(), grid).toBe(tiles);
+    }
     await page.screenshot({ path: path.join(shots, 'mnist.png'), fullPage: true });
     await page.close();
   });
@@ -200,8 +207,9 @@ describe('the training page', () => {
     // this checks that the main thread keeps drawing frames while the worker trains.
     const { page } = await open('e=train');
     await page.evaluate(() => window.dlmathTrain!.play());
-    // 30 animation frames, however long a loaded machine takes to draw them: between the
-    // first and the last the worker trained and the page drew new snapshots.
+    // At least 30 animation frames, however long a loaded machine takes to draw them, and
+    // until a new snapshot is drawn (they come at least once a second while training): the
+    // worker trained and the page drew meanwhile.
     const r = await page.evaluate(
       () =>
         new Promise<{ steps: number; redrawn: boolean; intervals: number[] }>((resolve) => {
@@ -212,24 +220,31 @@ describe('the training page', () => {
           const tick = (now: number) => {
             intervals.push(now - last);
             last = now;
-            if (intervals.length < 30) return void requestAnimationFrame(tick);
             const d = window.dlmathTrain!.debug();
-            resolve({
-              steps: d.step - first.step,
-              redrawn:
-                d.snapshot !== first.snapshot &&
-                document.querySelector('[data-testid=train-status]')!.textContent !== status,
-              intervals,
-            });
+            const redrawn =
+              d.snapshot !== first.snapshot &&
+              document.querySelector('[data-testid=train-status]')!.textContent !== status;
+            if (intervals.length < 30 || (!redrawn && intervals.length < 600)) return void requestAnimationFrame(tick);
+            resolve({ steps: d.step - first.step, redrawn, intervals });
           };
           requestAnimationFrame(tick);
         }),
     );
     const sorted = r.intervals.sort((a, b) => a - b);
     const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))]!.toFixed(1);
-    console.log(`training page: 30 frames (p50 ${q(0.5)} ms, p95 ${q(0.95)} ms), ${r.steps} steps`);
+    console.log(`training page: ${r.intervals.length} frames (p50 ${q(0.5)} ms, p95 ${q(0.95)} ms), ${r.steps} steps`);
     expect(r.steps).toBeGreaterThan(0);
     expect(r.redrawn).toBe(true);
+    // Resets free the old model in the worker: its heap does not grow.
+    await page.evaluate(() => window.dlmathTrain!.pause());
+    await page.click('[data-testid=train-reset]');
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const heap = await page.evaluate(() => window.dlmathTrain!.heapUsed());
+    for (let i = 0; i < 5; ++i) {
+      await page.click('[data-testid=train-reset]');
+      await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    }
+    expect(await page.evaluate(() => window.dlmathTrain!.heapUsed())).toBeLessThanOrEqual(heap);
     // Reset, page switches and coming back: one worker at a time.
     await page.click('[data-testid=train-reset]');
     for (const hash of ['e=relu', 'e=train', 'e=sigmoid', 'e=train&v.data=xor']) {
@@ -269,4 +284,215 @@ describe('the training page', () => {
     await page.screenshot({ path: path.join(shots, 'lesson-vanishing.png'), fullPage: true });
     await page.close();
   }, 400_000);
+  it('exports the model as JSON and PyTorch, a figure as PNG and SVG, and the loss history as CSV', async () => {
+    // 4 epochs of 25 steps.
+    const { page, problems } = await open('e=train&v.data=xor&v.epochs=4');
+    const r = await trainTo(page);
+    expect(r.step).toBe(100);
+    const file = async (click: () => Promise<void>) => {
+      const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
+      return { name: dl.suggestedFilename(), bytes: fs.readFileSync((await dl.path())!) };
+    };
+    // The model file loads into the page's own engine and predicts what the worker's model predicts.
+    const json = await file(() => page.click('[data-testid=train-json]'));
+    expect(json.name).toBe('dlmath-model.json');
+    const same = await page.evaluate(async (text) => {
+      const d = window.dlmathTrain!.debug();
+      const x = { shape: [d.test!.rows, d.test!.x.length / d.test!.rows], data: d.test!.x };
+      const local = window.dlmathApp!.dl.loadModel(text);
+      const a = local.predict(x).data;
+      local.dispose();
+      const b = (await d.model!.predict(x)).data;
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    }, json.bytes.toString('utf8'));
+    expect(same).toBe(true);
+    // PyTorch: two hidden tanh layers and the output layer.
+    const py = (await file(() => page.click('[data-testid=train-pytorch]'))).bytes.toString('utf8');
+    expect(py).toContain('import torch');
+    expect(py.match(/nn\.Linear\(/g)?.length).toBe(3);
+    expect(py.match(/torch\.tanh\(/g)?.length).toBe(2);
+    // The history: one row per step with the loss the worker streamed.
+    const csv = (await file(() => page.click('[data-testid=train-csv]'))).bytes.toString('utf8').trim().split('\n');
+    expect(csv[0]).toBe('step,loss,lr,train_loss,train_accuracy,test_loss,test_accuracy');
+    expect(csv.length).toBe(101);
+    const streamed = await page.evaluate(() => Array.from(window.dlmathTrain!.debug().losses, String));
+    expect(csv.slice(1).map((l) => l.split(',')[1])).toEqual(streamed);
+    expect(csv[100]!.split(',')[0]).toBe('100');
+    // The loss figure as PNG and as SVG.
+    const buttons = page.locator('[data-testid=train-loss] button.export');
+    const png = await file(() => buttons.nth(0).click());
+    expect([...png.bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    const svg = (await file(() => buttons.nth(1).click())).bytes.toString('utf8');
+    expect(svg).toMatch(/^(<\?xml[^>]*>\s*)?<svg/);
+    expect(svg).toContain('</svg>');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('sets a weight clicked in the diagram in the worker’s model', async () => {
+    const { page } = await open('e=train&v.data=xor');
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    // The first link: input x₁ to hidden unit 1 of layer 1, i.e. layers.0.weight[0].
+    await page.locator('[data-testid=train-net] line').first().dispatchEvent('click');
+    await page.fill('[data-testid=train-edit-value]', '1.625');
+    await page.click('[data-testid=train-edit-set]');
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const w = await page.evaluate(async () => {
+      const d = window.dlmathTrain!.debug();
+      const fresh = await d.model!.snapshot({ parameters: ['layers.0.weight'] });
+      return {
+        drawn: d.snapshot!.parameters!['layers.0.weight']!.data[0],
+        engine: fresh.parameters!['layers.0.weight']!.data[0],
+        only: Object.keys(fresh.parameters!),
+      };
+    });
+    expect(w).toEqual({ drawn: 1.625, engine: 1.625, only: ['layers.0.weight'] });
+    await page.close();
+  });
+
+  it('trains with a typed-formula activation', async () => {
+    const { page } = await open('e=train&v.data=xor&v.act=f:x*sigmoid(x)&v.epochs=120');
+    const act = await page.evaluate(() => window.dlmathTrain!.debug().state.layers.map((l) => l.act));
+    expect(act).toEqual(['f:x*sigmoid(x)', 'f:x*sigmoid(x)']);
+    const r = await trainTo(page);
+    expect(r.step).toBe(3000);
+    expect(r.acc).toBeGreaterThanOrEqual(0.95);
+    await page.close();
+  });
+
+  it('plots validation per epoch beside the training curves, and keeps a gain per layer in the URL', async () => {
+    const hash = 'e=train&v.data=xor&v.val=0.2&v.epochs=5&v.init=xavier_normal;default&v.gain=2,1';
+    const { page } = await open(hash);
+    expect(await page.locator('[data-testid=train-eloss]').isVisible()).toBe(false);
+    await trainTo(page);
+    expect(await page.locator('[data-testid=train-eloss]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid=train-eacc]').isVisible()).toBe(true);
+    // Every epoch is there (progress carries the newest; the fit's end fills in the rest), with a validation.
+    const epochs = await page.evaluate(() => window.dlmathTrain!.debug().epochs);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect(epochs.every((e) => Number.isFinite(e.valLoss) && e.valAccuracy >= 0 && e.valAccuracy <= 1)).toBe(true);
+    const s = await page.evaluate(() => window.dlmathTrain!.debug().state.layers.map((l) => [l.init, l.gain]));
+    expect(s).toEqual([
+      ['xavier_normal', 2],
+      ['default', 1],
+    ]);
+    // The gain field sits beside the initializer that takes one, with its formula.
+    expect(await page.locator('#tr-gain-0').inputValue()).toBe('2');
+    expect(await page.locator('#tr-gain-1').count()).toBe(0);
+    for (const id of ['calculate_gain', 'xavier_normal', 'l1_penalty', 'l2_penalty', 'clip_grad_norm', 'adam'])
+      expect(await page.locator(`[data-testid=train-link-${id}]`).count(), id).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=train-link-dropout]').count()).toBe(2);
+    await page.screenshot({ path: path.join(shots, 'validation.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('opens every lesson from its link with its settings; vanishing and exploding gradients show in the engine', async () => {
+    const { page, problems } = await open('e=train');
+    for (const l of LESSONS) {
+      await page.click(`[data-testid=train-lesson-${l.id}]`);
+      await page.waitForFunction((id) => window.dlmathTrain?.debug().state.lesson === id, l.id);
+      await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null);
+      const got = await page.evaluate(() => window.dlmathTrain!.debug().state);
+      const want = lessonState(l);
+      for (const k of ['data', 'layers', 'optimizer', 'lr', 'clip', 'l2', 'patience', 'batch', 'warmup'] as const)
+        expect(JSON.stringify(got[k]), `${l.id} ${k}`).toBe(JSON.stringify(want[k]));
+      expect(await page.locator('[data-testid=train-lesson-text]').innerText()).toBe(l.text.en);
+    }
+    // Per-layer gradient norms at the first step (the initialization's): first and last hidden linear layers.
+    const norms = async (id: string) => {
+      await page.click(`[data-testid=train-lesson-${id}]`);
+      await page.waitForFunction((x) => window.dlmathTrain?.debug().state.lesson === x, id);
+      await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null);
+      await page.evaluate(() => window.dlmathTrain!.whenIdle());
+      await page.click('[data-testid=train-step]');
+      await page.waitForFunction(() => window.dlmathTrain!.debug().step === 1);
+      return page.evaluate(async () => {
+        const d = window.dlmathTrain!.debug();
+        const stats = await d.model!.stats();
+        const g = d.model!.layers.flatMap((l, i) => (l.type === 'linear' ? [stats.layers[i]!.gradNorm] : []));
+        return { first: g[0]!, lastHidden: g[g.length - 2]! };
+      });
+    };
+    const sigmoid = await norms('vanishing');
+    const relu = await norms('vanishing_fix');
+    const exploding = await norms('exploding');
+    console.log('lessons, first / last hidden gradient norm:', { sigmoid, relu, exploding });
+    // Deep sigmoid: the first layer's gradient is orders of magnitude below the last hidden layer's;
+    // ReLU + He keeps them within a small factor.
+    expect(sigmoid.first / sigmoid.lastHidden).toBeLessThan(1e-2);
+    expect(relu.first / relu.lastHidden).toBeGreaterThan(0.1);
+    expect(relu.first / sigmoid.first).toBeGreaterThan(100);
+    // Three times the Xavier scale: gradients two orders of magnitude above the He-initialized net's.
+    expect(exploding.first).toBeGreaterThan(100 * relu.first);
+    expect(exploding.lastHidden).toBeGreaterThan(100 * relu.lastHidden);
+    // Clipped, the same network trains with a finite loss.
+    await page.click('[data-testid=train-lesson-exploding_fix]');
+    await page.waitForFunction(() => window.dlmathTrain?.debug().state.clip === 1);
+    await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null);
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    await page.evaluate(() => window.dlmathTrain!.play());
+    await page.waitForFunction(() => window.dlmathTrain!.debug().step >= 500, null, { timeout: 120_000 });
+    await page.evaluate(() => window.dlmathTrain!.pause());
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const fixed = await page.evaluate(() => {
+      const d = window.dlmathTrain!.debug();
+      return { stop: d.stop, loss: d.printed!.trainLoss, all: d.losses.every(Number.isFinite) };
+    });
+    expect(fixed.stop).toBe('');
+    expect(fixed.all).toBe(true);
+    expect(Number.isFinite(fixed.loss)).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 300_000);
+  it('keeps clicked and removed points in the URL, and says when a link cannot hold more', async () => {
+    const { page } = await open('e=train&v.data=gauss');
+    const rows = (p: Page) =>
+      p.evaluate(() => {
+        const d = window.dlmathTrain!.debug();
+        return { train: d.train!.rows, test: d.test!.rows, last: Array.from(d.train!.x.slice(-2)) };
+      });
+    const before = await rows(page);
+    const box = (await page.locator('[data-testid=train-plane]').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.25);
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    const added = await rows(page);
+    expect(added.train).toBe(before.train + 1);
+    // Written as hundredths: x_y_class.
+    await page.waitForFunction(() => /v\.pts=-?\d+_-?\d+_\d/.test(location.hash));
+    // A removal: the point nearest to the same spot is the one just added.
+    await page.selectOption('#tr-click', 'remove');
+    await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.25);
+    await page.evaluate(() => window.dlmathTrain!.whenIdle());
+    expect((await rows(page)).train).toBe(before.train);
+    await page.waitForFunction(() => /v\.pts=[^&]*\*/.test(location.hash));
+    const hash = await page.evaluate(() => location.hash.slice(1));
+    const edits = await page.evaluate(() => window.dlmathTrain!.debug().state.edits);
+    expect(edits.length).toBe(2);
+    expect(edits[1]!.label).toBeUndefined();
+    // The link replays both; with only the addition, it restores the added point exactly.
+    const { page: p2 } = await open(hash);
+    expect(await rows(p2)).toEqual(await rows(page));
+    await p2.close();
+    const { page: p3 } = await open(
+      `e=train&v.data=gauss&v.pts=${edits[0]!.x * 100}_${edits[0]!.y * 100}_${edits[0]!.label}`,
+    );
+    expect(await rows(p3)).toEqual(added);
+    await p3.close();
+    await page.close();
+    // A link holding the most clicks it can: one more is kept in the page, not in the link, and a notice says so.
+    const many = Array.from(
+      { length: 150 },
+      (_, i) => `${((i % 15) - 7) * 50}_${(Math.floor(i / 15) - 5) * 100}_0`,
+    ).join('*');
+    const { page: p4 } = await open(`e=train&v.data=gauss&v.pts=${many}`);
+    const full = await rows(p4);
+    await p4.selectOption('#tr-click', 'add:1');
+    await p4.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await p4.evaluate(() => window.dlmathTrain!.whenIdle());
+    expect((await rows(p4)).train).toBe(full.train + 1);
+    expect(await p4.locator('[data-testid=notice]').innerText()).toContain('150');
+    const kept = await p4.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('v.pts')!.split('*').length);
+    expect(kept).toBe(150);
+    await p4.close();
+  });
 });

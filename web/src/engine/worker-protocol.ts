@@ -56,14 +56,16 @@ export interface SnapshotRequest {
   gradients?: string;
   /** Loss and accuracy on sets, in eval mode. */
   evaluate?: string[];
-  /** Every trainable parameter's values. */
-  parameters?: boolean;
+  /** Trainable parameters' values: every one (true) or the named ones. */
+  parameters?: boolean | string[];
 }
 
 /** A snapshot's numbers (every array in its own transferred buffer). */
 export interface Snapshot {
   /** The model's optimizer steps so far. */
   step: number;
+  /** Milliseconds the worker spent computing this snapshot (training waited meanwhile). */
+  ms: number;
   /** The last step's diagnostics row (decode with the model's layout). */
   diagnostics: Float32Array;
   forward?: { outputs: Result; layers: Result[] }[];

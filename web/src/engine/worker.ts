@@ -282,7 +282,8 @@ function stashed(h: Hosted, name: string, needY: boolean): { x: Packed; y?: Pack
 // The numbers of a snapshot. Evaluations and gradients first: a forward pass
 // after them leaves its layer outputs readable.
 function snapshot(m: DlModel, h: Hosted, r: SnapshotRequest): Snapshot {
-  const snap: Snapshot = { step: m.stepCount, diagnostics: m.diagnostics() };
+  const t0 = performance.now();
+  const snap: Snapshot = { step: m.stepCount, ms: 0, diagnostics: m.diagnostics() };
   if (r.evaluate) {
     snap.evaluate = {};
     for (const name of r.evaluate) {
@@ -298,16 +299,17 @@ function snapshot(m: DlModel, h: Hosted, r: SnapshotRequest): Snapshot {
     const set = stashed(h, r.inputGradient, true);
     snap.inputGradient = m.inputGradient(set.x, set.y!);
   }
-  if (r.parameters) {
+  if (r.parameters === true) {
     const all = m.stateDict();
     snap.parameters = {};
     for (const p of m.parameterTable) if (p.kind === 'parameter') snap.parameters[p.name] = all[p.name]!;
-  }
+  } else if (r.parameters) snap.parameters = Object.fromEntries(r.parameters.map((n) => [n, m.getParameter(n)]));
   if (r.forward)
     snap.forward = r.forward.map(({ set, layers = [] }) => ({
       outputs: m.predict(stashed(h, set, false).x),
       layers: layers.map((i) => m.layerOutput(i)),
     }));
+  snap.ms = performance.now() - t0;
   return snap;
 }
 

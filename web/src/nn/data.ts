@@ -244,6 +244,73 @@ export function removePoint(d: PlaneData, index: number): PlaneData {
   return pickRows(d, keep);
 }
 
+// ---- clicked points, as the URL keeps them ----------------------------------------
+
+/** A click on the plane: a point added with its class (or value), or (no label) the nearest point removed. */
+export interface PointEdit {
+  x: number;
+  y: number;
+  label?: number;
+}
+
+/** Most clicked points a link keeps (about 10 characters each). */
+export const MAX_EDITS = 150;
+/** How far from a click a removed point may be. */
+export const REMOVE_RADIUS = 0.5;
+
+/**
+ * A click as an edit, its coordinates rounded as the URL writes them (so a link replays it exactly).
+ * @param label - the class or value of an added point; undefined removes the nearest one
+ */
+export function pointEdit(x: number, y: number, label?: number): PointEdit {
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return label === undefined ? { x: r(x), y: r(y) } : { x: r(x), y: r(y), label };
+}
+
+/**
+ * Applies edits in order: an addition goes to the training points; a removal takes the nearest
+ * training point within REMOVE_RADIUS, else the nearest test point.
+ * @returns the sets and how many edits changed something
+ */
+export function applyEdits(s: Split, edits: readonly PointEdit[]): Split & { applied: number } {
+  let { train, test } = s;
+  let applied = 0;
+  for (const e of edits) {
+    if (e.label !== undefined) {
+      train = addPoint(train, e.x, e.y, e.label);
+      ++applied;
+      continue;
+    }
+    const i = nearestPoint(train, e.x, e.y, REMOVE_RADIUS);
+    const j = i < 0 ? nearestPoint(test, e.x, e.y, REMOVE_RADIUS) : -1;
+    if (i >= 0) train = removePoint(train, i);
+    else if (j >= 0) test = removePoint(test, j);
+    else continue;
+    ++applied;
+  }
+  return { train, test, applied };
+}
+
+/**
+ * Edits as URL text, short and left as is by URL encoding: coordinates in hundredths, `x_y_label`
+ * for an addition, `x_y` for a removal, separated by `*` (e.g. `125_-40_1*300_12`).
+ */
+export function editsToText(edits: readonly PointEdit[]): string {
+  const h = (v: number) => Math.round(v * 100);
+  return edits.map((e) => [h(e.x), h(e.y), ...(e.label === undefined ? [] : [e.label])].join('_')).join('*');
+}
+
+/** Edits from URL text; entries that are not 2 or 3 finite numbers are skipped. */
+export function editsFromText(text: string): PointEdit[] {
+  const out: PointEdit[] = [];
+  for (const part of text.split('*')) {
+    const v = part.split('_').map(Number);
+    if ((v.length === 2 || v.length === 3) && v.every(Number.isFinite))
+      out.push(pointEdit(v[0]! / 100, v[1]! / 100, v[2]));
+  }
+  return out.slice(0, MAX_EDITS);
+}
+
 // ---- CSV ----------------------------------------------------------------------
 
 /** Most rows a CSV file may have (the page trains on all of them in the browser). */

@@ -46,7 +46,9 @@ export class History {
   /** Step number of the first streamed loss (steps before it were not streamed, e.g. a carried-over model). */
   firstStep = 0;
   evals: EvalPoint[] = [];
+  /** Completed epochs, numbered across fits (a fit resumed after a pause counts on). */
   epochs: EpochStats[] = [];
+  #epochBase = 0;
   layers: LayerPoint[] = [];
 
   /** Forgets everything (a new model). */
@@ -56,12 +58,30 @@ export class History {
     this.firstStep = 0;
     this.evals = [];
     this.epochs = [];
+    this.#epochBase = 0;
     this.layers = [];
   }
 
-  /** Adds a completed epoch (validation numbers) unless it is there. */
-  addEpoch(e: EpochStats): void {
-    if (this.epochs.at(-1)?.epoch !== e.epoch) this.epochs.push(e);
+  /** A new fit starts: its epochs, numbered from 1, follow those recorded. */
+  beginFit(): void {
+    this.#epochBase = this.epochs.at(-1)?.epoch ?? 0;
+  }
+
+  /**
+   * Adds completed epochs of the current fit (a progress message's last one, or the fit's whole
+   * list when it ends), keeping those already there.
+   * @param list - epochs numbered from 1 in this fit
+   */
+  addEpochs(list: readonly EpochStats[]): void {
+    const last = this.epochs.at(-1)?.epoch ?? 0;
+    const numbered = list.map((e) => ({ ...e, epoch: e.epoch + this.#epochBase }));
+    // A progress message's epoch is the newest: appended. A fit's whole list fills the gaps once.
+    if (numbered.every((e) => e.epoch > last)) return void this.epochs.push(...numbered);
+    const have = new Set(this.epochs.map((e) => e.epoch));
+    const fresh = numbered.filter((e) => !have.has(e.epoch));
+    if (!fresh.length) return;
+    this.epochs.push(...fresh);
+    this.epochs.sort((a, b) => a.epoch - b.epoch);
   }
 
   /** The loss of every step, oldest first. */

@@ -14,8 +14,8 @@ export interface Lesson {
   state: Partial<TrainState>;
 }
 
-const deep = (n: number, units: number, act: string, init: HiddenLayer['init'] = 'default'): HiddenLayer[] =>
-  Array.from({ length: n }, () => ({ units, act, norm: 'none' as const, drop: 0, init }));
+const deep = (n: number, units: number, act: string, init: HiddenLayer['init'] = 'default', gain = 1): HiddenLayer[] =>
+  Array.from({ length: n }, () => ({ units, act, norm: 'none' as const, drop: 0, init, gain }));
 
 const overfit: Partial<TrainState> = {
   data: 'spiral',
@@ -62,13 +62,12 @@ export const LESSONS: readonly Lesson[] = [
     id: 'exploding',
     title: { en: 'Exploding gradients: a large initialization', zh: '梯度爆炸:初始化过大' },
     text: {
-      en: 'Six ReLU layers initialized with three times the Xavier scale. Each layer multiplies the signal, forward and backward, so the gradient norm grows layer after layer and the first updates throw the weights far away: the loss jumps, and may turn into NaN (the engine then refuses the update and stops). Next lesson: the same with clipping.',
-      zh: '六层 ReLU,初始化取 Xavier 尺度的三倍。每一层在前向和反向时都会放大信号,所以梯度范数逐层增大,最初几次更新就把权重甩得很远:损失猛跳,甚至变成 NaN(此时引擎拒绝这次更新并停止训练)。下一课:同样的网络加上梯度裁剪。',
+      en: 'Six ReLU layers initialized with three times the Xavier scale. Each layer doubles the signal on the way forward and the error on the way back, so every layer’s gradient is about a hundred times that of the ReLU + He network, and the first updates throw the weights far away: the loss jumps, and may turn into NaN (the engine then refuses the update and stops). Next lesson: the same with clipping.',
+      zh: '六层 ReLU,初始化取 Xavier 尺度的三倍。每一层都把前向的信号和反向的误差放大约一倍,所以各层的梯度都比 ReLU + He 网络的大约一百倍,最初几次更新就把权重甩得很远:损失猛跳,甚至变成 NaN(此时引擎拒绝这次更新并停止训练)。下一课:同样的网络加上梯度裁剪。',
     },
     state: {
       data: 'xor',
-      layers: deep(6, 16, 'relu', 'xavier_normal'),
-      gain: 3,
+      layers: deep(6, 16, 'relu', 'xavier_normal', 3),
       optimizer: 'sgd',
       lr: 0.01,
     },
@@ -82,8 +81,7 @@ export const LESSONS: readonly Lesson[] = [
     },
     state: {
       data: 'xor',
-      layers: deep(6, 16, 'relu', 'xavier_normal'),
-      gain: 3,
+      layers: deep(6, 16, 'relu', 'xavier_normal', 3),
       optimizer: 'sgd',
       lr: 0.01,
       clip: 1,

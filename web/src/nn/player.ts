@@ -126,6 +126,11 @@ export class Player {
     await run.catch(() => undefined);
   }
 
+  /** Bytes in use on the worker's wasm heap (a model rebuilt many times must not grow it). */
+  heapUsed(): Promise<number> {
+    return this.#trainer.heapUsed();
+  }
+
   /** Ends the worker: the model and everything it held are freed. */
   async dispose(): Promise<void> {
     ++this.#generation;

@@ -38,7 +38,7 @@ export function buildSpec(s: TrainState, shape: Shape): { spec: ModelSpec; map: 
   const hidden: LayerMap['hidden'] = [];
   for (const l of s.layers) {
     const linear = layers.length;
-    const init = GAINED_INITS.includes(l.init) && s.gain !== 1 ? { id: l.init, gain: s.gain } : l.init;
+    const init = GAINED_INITS.includes(l.init) && l.gain !== 1 ? { id: l.init, gain: l.gain } : l.init;
     layers.push({ type: 'linear', units: l.units, init } as LayerSpec);
     if (l.norm !== 'none') layers.push({ type: l.norm } as LayerSpec);
     layers.push(

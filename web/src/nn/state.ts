@@ -6,7 +6,16 @@
 import type { OpMeta } from '../engine/index.js';
 import { paramOk } from '../state/params.js';
 import type { ViewStore } from '../state/store.js';
-import { DATA_SOURCES, REGRESSION_SETS, type DataSource, type ToySet } from './data.js';
+import {
+  DATA_SOURCES,
+  editsFromText,
+  editsToText,
+  MAX_EDITS,
+  REGRESSION_SETS,
+  type DataSource,
+  type PointEdit,
+  type ToySet,
+} from './data.js';
 import { FEATURES, type Feature } from './features.js';
 
 /** Per hidden layer normalizations the page offers. */
@@ -63,13 +72,15 @@ export const HIDEABLE = [
 ] as const;
 export type Hideable = (typeof HIDEABLE)[number];
 
-/** A hidden layer: width, activation (registry id or `f:<formula in x>`), normalization, dropout, init. */
+/** A hidden layer: width, activation (registry id or `f:<formula in x>`), normalization, dropout, init and its gain. */
 export interface HiddenLayer {
   units: number;
   act: string;
   norm: Norm;
   drop: number;
   init: Init;
+  /** Gain of an initializer that takes one (xavier_*, orthogonal). */
+  gain: number;
 }
 
 /** Everything the page shows and trains, as the URL holds it. */
@@ -84,6 +95,8 @@ export interface TrainState {
   /** Classes of the multi-class toy sets. */
   classes: number;
   seed: number;
+  /** Points clicked in or out, replayed on the generated (or CSV) data. */
+  edits: PointEdit[];
   features: Feature[];
   layers: HiddenLayer[];
   /** '' = the data's natural loss (cross-entropy or MSE). */
@@ -101,8 +114,6 @@ export interface TrainState {
   epochs: number;
   l1: number;
   l2: number;
-  /** Gain of the initializers that take one (xavier_*, orthogonal). */
-  gain: number;
   /** Gradient clipping threshold (0 = off), by total norm or by value. */
   clip: number;
   clipBy: 'norm' | 'value';
@@ -144,7 +155,14 @@ export function catalog(ops: readonly OpMeta[]): Catalog {
 
 /** The default hidden layers of a data source. */
 export function defaultLayers(data: DataSource): HiddenLayer[] {
-  const l = (units: number, act = 'tanh'): HiddenLayer => ({ units, act, norm: 'none', drop: 0, init: 'default' });
+  const l = (units: number, act = 'tanh'): HiddenLayer => ({
+    units,
+    act,
+    norm: 'none',
+    drop: 0,
+    init: 'default',
+    gain: 1,
+  });
   if (data === 'mnist') return [l(128, 'relu')];
   return [l(8), l(8)];
 }
@@ -158,6 +176,7 @@ export function defaultState(data: DataSource = 'spiral'): TrainState {
     points: 500,
     classes: 3,
     seed: 1,
+    edits: [],
     features: ['x1', 'x2'],
     layers: defaultLayers(data),
     loss: '',
@@ -171,7 +190,6 @@ export function defaultState(data: DataSource = 'spiral'): TrainState {
     epochs: 0,
     l1: 0,
     l2: 0,
-    gain: 1,
     clip: 0,
     clipBy: 'norm',
     valSplit: 0,
@@ -230,12 +248,15 @@ export function readState(store: ViewStore, cat: Catalog): TrainState {
   const norms = perLayer(store.text('norm', 'none', 400), n);
   const inits = perLayer(store.text('init', 'default', 400), n);
   const drops = store.list('drop', [0], { min: 0, max: 0.9, minLen: 1, maxLen: 24 });
+  // One gain per layer; a single value is every layer's.
+  const gains = store.list('gain', [1], { min: 0.01, max: 20, minLen: 1, maxLen: 24 });
   const layers = whole.map((u, i) => ({
     units: u,
     act: activationOk(acts[i]!, cat) ? acts[i]! : 'tanh',
     norm: (NORMS as readonly string[]).includes(norms[i]!) ? (norms[i] as Norm) : 'none',
     drop: drops[Math.min(i, drops.length - 1)] ?? 0,
     init: (INITS as readonly string[]).includes(inits[i]!) ? (inits[i] as Init) : 'default',
+    gain: gains[Math.min(i, gains.length - 1)] ?? 1,
   }));
   const optimizer = store.choice('opt', OPTIMIZERS, 'adam');
   const opMeta = cat.ops.find((o) => o.id === optimizer);
@@ -254,6 +275,7 @@ export function readState(store: ViewStore, cat: Catalog): TrainState {
     points: store.int('n', d.points, 20, 2000),
     classes: store.int('classes', d.classes, 2, 5),
     seed: store.int('seed', d.seed, 0, 2 ** 31 - 1),
+    edits: editsFromText(store.text('pts', '', MAX_EDITS * 24)),
     features: features.length ? features : d.features,
     layers,
     loss: store.choice('loss', ['', ...(classLoss ? CLASS_LOSSES : []), ...REGRESSION_LOSSES], ''),
@@ -267,7 +289,6 @@ export function readState(store: ViewStore, cat: Catalog): TrainState {
     epochs: store.int('epochs', d.epochs, 0, 1000000),
     l1: store.num('l1', 0, 0, 1),
     l2: store.num('l2', 0, 0, 1),
-    gain: store.num('gain', 1, 0.01, 20),
     clip: store.num('clip', 0, 0, 1000),
     clipBy: store.choice('clipby', ['norm', 'value'] as const, 'norm'),
     valSplit: store.num('val', 0, 0, 0.5),
@@ -295,6 +316,7 @@ export function writeState(store: ViewStore, s: TrainState, cat: Catalog): void 
   store.set('n', s.points, d.points);
   store.set('classes', s.classes, d.classes);
   store.set('seed', s.seed, d.seed);
+  store.set('pts', editsToText(s.edits.slice(0, MAX_EDITS)), '');
   store.set('feat', s.features.join(','), d.features.join(','));
   store.set(
     'layers',
@@ -333,7 +355,7 @@ export function writeState(store: ViewStore, s: TrainState, cat: Catalog): void 
   store.set('epochs', s.epochs, d.epochs);
   store.set('l1', s.l1, 0);
   store.set('l2', s.l2, 0);
-  store.set('gain', s.gain, 1);
+  store.set('gain', s.layers.some((l) => l.gain !== 1) ? s.layers.map((l) => l.gain) : undefined);
   store.set('clip', s.clip, 0);
   store.set('clipby', s.clipBy, 'norm');
   store.set('val', s.valSplit, 0);

@@ -64,13 +64,21 @@ export async function loadDigits(url = MNIST_URL): Promise<Digits> {
   return new Digits(await r.arrayBuffer());
 }
 
-/** The predictions' views. */
+/** The predictions' views. Their DOM is built once; an update rewrites only the labels and cells that changed. */
 export class MnistView {
   readonly root: HTMLElement;
   readonly #samples: HTMLElement;
   readonly #wrong: HTMLElement;
   readonly #matrix: HTMLElement;
   readonly #t: TrainLabels;
+  /**
+   * Digit images already drawn, by row of the file (a digit's pixels never change), one map per
+   * grid: a misclassified sample shows in both, and a node sits in one place only.
+   */
+  readonly #images = { samples: new Map<number, HTMLCanvasElement>(), wrong: new Map<number, HTMLCanvasElement>() };
+  #cells: HTMLTableCellElement[] = [];
+  #last: { first: number; pred: Uint8Array } | null = null;
+  #max = 0;
   /** The last confusion matrix (10 × 10, row = true digit), for tests. */
   confusion: number[][] = [];
 
@@ -95,7 +103,7 @@ export class MnistView {
   }
 
   /**
-   * Draws the test predictions.
+   * Draws the test predictions (nothing when they are the same as last time).
    * @param d - the digits
    * @param logits - the model's outputs on the test rows [rows, 10]
    * @param first - index of the first test digit in the file
@@ -109,56 +117,76 @@ export class MnistView {
       for (let j = 1; j < k; ++j) if (logits.data[r * k + j]! > logits.data[r * k + best]!) best = j;
       pred[r] = best;
     }
+    const last = this.#last;
+    if (last?.first === first && last.pred.length === rows && last.pred.every((p, r) => p === pred[r])) return;
+    this.#last = { first, pred };
     const cm = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
     for (let r = 0; r < rows; ++r) ++cm[d.labels[first + r]!]![pred[r]!]!;
     this.confusion = cm;
-    const tile = (r: number) => {
-      const cv = h('canvas', { width: d.side, height: d.side, class: 'digit' });
-      const g = cv.getContext('2d');
-      if (g) {
-        const img = new ImageData(d.side, d.side);
-        const px = d.side * d.side;
-        for (let i = 0; i < px; ++i) {
-          const v = 255 - d.pixels[(first + r) * px + i]!;
-          img.data.set([v, v, v, 255], 4 * i);
-        }
-        g.putImageData(img, 0, 0);
-      }
+    const tile = (grid: 'samples' | 'wrong') => (r: number) => {
       const ok = pred[r] === d.labels[first + r];
       return h(
         'span',
         { class: `digit-tile ${ok ? 'ok' : 'bad'}` },
-        cv,
+        this.#image(this.#images[grid], d, first + r),
         h('span', { text: ok ? `${pred[r]}` : `${pred[r]} (${d.labels[first + r]})` }),
       );
     };
-    this.#samples.replaceChildren(...Array.from({ length: Math.min(SHOWN, rows) }, (_, r) => tile(r)));
+    this.#samples.replaceChildren(...Array.from({ length: Math.min(SHOWN, rows) }, (_, r) => tile('samples')(r)));
     const wrong: number[] = [];
     for (let r = 0; r < rows && wrong.length < SHOWN; ++r) if (pred[r] !== d.labels[first + r]) wrong.push(r);
     this.#wrong.replaceChildren(
-      ...(wrong.length ? wrong.map(tile) : [h('p', { class: 'muted', text: this.#t.noWrong })]),
+      ...(wrong.length ? wrong.map(tile('wrong')) : [h('p', { class: 'muted', text: this.#t.noWrong })]),
     );
-    const max = Math.max(1, ...cm.flat());
-    this.#matrix.replaceChildren(
-      h(
+    this.#drawMatrix(cm);
+  }
+
+  // A digit's canvas, drawn once: dark ink on white.
+  #image(cache: Map<number, HTMLCanvasElement>, d: Digits, row: number): HTMLCanvasElement {
+    let cv = cache.get(row);
+    if (cv) return cv;
+    cv = h('canvas', { width: d.side, height: d.side, class: 'digit' });
+    const g = cv.getContext('2d');
+    if (g) {
+      const px = d.side * d.side;
+      const img = new ImageData(d.side, d.side);
+      for (let i = 0; i < px; ++i) {
+        const v = 255 - d.pixels[row * px + i]!;
+        img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
+        img.data[4 * i + 3] = 255;
+      }
+      g.putImageData(img, 0, 0);
+    }
+    // The samples and up to SHOWN misclassified digits are on screen; older ones are dropped.
+    if (cache.size >= 8 * SHOWN) cache.clear();
+    cache.set(row, cv);
+    return cv;
+  }
+
+  // The confusion table: built once, then only its cells' numbers and shades change.
+  #drawMatrix(cm: number[][]): void {
+    if (!this.#cells.length) {
+      const table = h(
         'table',
         { class: 'confusion', 'data-testid': 'train-confusion-table' },
         h('tr', {}, h('th', { text: '' }), ...cm.map((_, j) => h('th', { text: String(j) }))),
-        ...cm.map((row, i) =>
-          h(
-            'tr',
-            {},
-            h('th', { text: String(i) }),
-            ...row.map((v, j) =>
-              h('td', {
-                text: String(v),
-                class: i === j ? 'diag' : v ? 'off' : '',
-                style: `--w:${(v / max).toFixed(3)}`,
-              }),
-            ),
-          ),
-        ),
-      ),
+        ...cm.map((row, i) => h('tr', {}, h('th', { text: String(i) }), ...row.map(() => h('td', {})))),
+      );
+      this.#matrix.replaceChildren(table);
+      this.#cells = [...table.querySelectorAll('td')];
+    }
+    const max = Math.max(1, ...cm.flat());
+    const shades = max !== this.#max;
+    this.#max = max;
+    cm.forEach((row, i) =>
+      row.forEach((v, j) => {
+        const td = this.#cells[10 * i + j]!;
+        const text = String(v);
+        if (td.textContent === text && !shades) return;
+        td.textContent = text;
+        td.className = i === j ? 'diag' : v ? 'off' : '';
+        td.style.setProperty('--w', (v / max).toFixed(3));
+      }),
     );
   }
 }

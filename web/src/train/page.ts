@@ -6,20 +6,20 @@
 // is requested between training chunks. Everything drawn is the engine's.
 // The page mounts into the host it is given and keeps its state in the
 // key/value store it is given (the URL hash through the shell).
-import type { RemoteModel, Snapshot, SnapshotRequest, TrainProgress } from '../engine/index.js';
+import type { EpochStats, RemoteModel, Snapshot, SnapshotRequest, TrainProgress } from '../engine/index.js';
 import {
   CsvError,
   csvToPlane,
   DATA_SOURCES,
   DOMAIN,
   MULTICLASS_SETS,
-  nearestPoint,
   parseCsv,
   REGRESSION_SETS,
-  removePoint,
   split,
   toySet,
-  addPoint,
+  applyEdits,
+  MAX_EDITS,
+  pointEdit,
   type CsvTable,
   type PlaneData,
   type ToySet,
@@ -33,6 +33,7 @@ import {
   catalog,
   CLASS_LOSSES,
   defaultLayers,
+  GAINED_INITS,
   defaultState,
   INITS,
   NORMS,
@@ -64,6 +65,10 @@ import './train.css';
 export const GRID = 40;
 /** MNIST: rows of the training set evaluated at each snapshot (the whole set is too slow per frame). */
 const MNIST_EVAL_ROWS = 1000;
+/** While training, the network diagram's least time between redraws. */
+const NET_MS = 300;
+/** While training, the share of the worker's time snapshots may take. */
+const SNAPSHOT_SHARE = 0.03;
 
 /** The numbers of the data in use, as the worker gets them. */
 interface Prepared {
@@ -89,13 +94,22 @@ export interface TrainDebug {
   grid: Float32Array | null;
   /** Per-step losses and learning rates streamed so far. */
   losses: Float32Array;
+  /** Completed epochs with their validation numbers, as the per-epoch charts draw them. */
+  epochs: EpochStats[];
   lrs: Float32Array;
 }
 
 declare global {
   interface Window {
     /** Test hook: the training page mounted last. */
-    dlmathTrain?: { debug(): TrainDebug; whenIdle(): Promise<void>; play(): void; pause(): Promise<void> };
+    dlmathTrain?: {
+      debug(): TrainDebug;
+      whenIdle(): Promise<void>;
+      play(): void;
+      pause(): Promise<void>;
+      /** Bytes in use on the worker's wasm heap. */
+      heapUsed(): Promise<number>;
+    };
   }
 }
 
@@ -125,7 +139,12 @@ class TrainPage implements FamilyView {
   #snap: Snapshot | null = null;
   #snapBusy = false;
   #snapAt = 0;
+  /** The worker's time for the last three snapshots (their least paces the next: one slow outlier does not). */
+  #snapMs = [0];
   #curvesAt = 0;
+  #netAt = 0;
+  /** What the charts last drew: the snapshot, the evaluations and the steps they held. */
+  #drawn = TrainPage.#nothingDrawn();
   #drawPending = false;
   #dirty = false;
   #frame = 0;
@@ -153,7 +172,10 @@ class TrainPage implements FamilyView {
   readonly #net: NetworkDiagram;
   readonly #editor: HTMLElement;
   readonly #digitsView: MnistView;
-  readonly #plots: Record<'loss' | 'acc' | 'batch' | 'lr' | 'grad' | 'ratio' | 'hw' | 'hg' | 'ha', LinePlot>;
+  readonly #plots: Record<
+    'loss' | 'acc' | 'eloss' | 'eacc' | 'batch' | 'lr' | 'grad' | 'ratio' | 'hw' | 'hg' | 'ha',
+    LinePlot
+  >;
   readonly #figs: Record<string, Figure> = {};
   #histSelect: HTMLSelectElement | null = null;
 
@@ -215,9 +237,16 @@ class TrainPage implements FamilyView {
       { label: t.train, color: 0 },
       { label: t.test, color: 1, dash: [4, 3] },
     ];
+    const epochs = [
+      { label: t.train, color: 0 },
+      { label: t.validation, color: 4, dash: [2, 2] },
+    ];
     this.#plots = {
       loss: plot('loss', t.lossCurve, { series: both, xLabel: t.step_, logY: true }),
       acc: plot('acc', t.accCurve, { series: both, xLabel: t.step_, yRange: [0, 1] }),
+      // Per epoch, beside the curves above: the epoch's mean training numbers and the held-out validation's.
+      eloss: plot('eloss', t.epochLoss, { series: epochs, xLabel: t.epoch_, logY: true }),
+      eacc: plot('eacc', t.epochAcc, { series: epochs, xLabel: t.epoch_, yRange: [0, 1] }),
       batch: plot('batch', t.batchLoss, { series: [{ label: t.loss, color: 2 }], xLabel: t.step_, logY: true }),
       lr: plot('lr', t.lrCurve, { series: [{ label: t.lr, color: 3 }], xLabel: t.step_ }),
       grad: plot('grad', t.gradNorms, { series: [], xLabel: t.step_, logY: true }, 'gradients'),
@@ -338,7 +367,8 @@ class TrainPage implements FamilyView {
       full = toySet(set, { n: s.points, noise: s.noise / 100, classes: s.classes, seed: s.seed });
       if (s.data === 'csv') this.#ctx.report('csv', new Error(this.#t.csvNone));
     }
-    this.#plane = split(full, s.ratio / 100, s.seed);
+    const { train, test } = applyEdits(split(full, s.ratio / 100, s.seed), s.edits);
+    this.#plane = { train, test };
     this.#preparePlane();
   }
 
@@ -382,13 +412,14 @@ class TrainPage implements FamilyView {
   #click(x: number, y: number): void {
     const p = this.#plane;
     if (!p || this.#s.data === 'mnist') return;
-    if (this.#clickMode === 'remove') {
-      const i = nearestPoint(p.train, x, y, 0.5);
-      const j = i < 0 ? nearestPoint(p.test, x, y, 0.5) : -1;
-      if (i >= 0) p.train = removePoint(p.train, i);
-      else if (j >= 0) p.test = removePoint(p.test, j);
-      else return;
-    } else p.train = addPoint(p.train, x, y, Number(this.#clickMode.slice(4)));
+    const edit = pointEdit(x, y, this.#clickMode === 'remove' ? undefined : Number(this.#clickMode.slice(4)));
+    const next = applyEdits(p, [edit]);
+    if (!next.applied) return;
+    this.#plane = { train: next.train, test: next.test };
+    this.#s.edits = [...this.#s.edits, edit];
+    // Past MAX_EDITS the link keeps the first ones only: say so.
+    this.#ctx.report('points', this.#s.edits.length > MAX_EDITS ? new Error(this.#t.tooManyPoints(MAX_EDITS)) : null);
+    this.#write();
     this.#preparePlane();
     const resume = this.#wantPlay;
     this.#enqueue(async () => {
@@ -410,6 +441,7 @@ class TrainPage implements FamilyView {
       this.#ctx.report('csv', null);
       this.#s.data = 'csv';
       this.#s.loss = '';
+      this.#s.edits = [];
       this.#write();
       this.#controls();
       this.#rebuild('data');
@@ -426,9 +458,12 @@ class TrainPage implements FamilyView {
     this.#setPlaying(true);
     this.#stop = '';
     this.#rate = { t: performance.now(), step: this.#step, sps: 0 };
+    this.#history.beginFit();
     const run = this.#player.play((p) => this.#progress(p));
     void run.then(
       (hist) => {
+        // Progress carried one epoch per message; the fit's end has them all.
+        if (hist) this.#history.addEpochs(hist.epochs);
         if (!hist || hist.stop === 'cancelled') return;
         this.#stop = hist.stop;
         this.#setPlaying(false);
@@ -451,9 +486,11 @@ class TrainPage implements FamilyView {
 
   #stepOnce(): void {
     if (this.#wantPlay || !this.#player.model) return;
+    this.#history.beginFit();
     void this.#player
       .play((p) => this.#progress(p), 1)
-      .then(() => {
+      .then((hist) => {
+        if (hist) this.#history.addEpochs(hist.epochs);
         this.#dirty = true;
         this.#requestFrame();
       });
@@ -469,7 +506,7 @@ class TrainPage implements FamilyView {
   #progress(p: TrainProgress): void {
     this.#history.addSteps(p.losses, p.lrs);
     this.#history.addLayers(p.stats, this.#linear);
-    if (p.lastEpoch) this.#history.addEpoch(p.lastEpoch);
+    if (p.lastEpoch) this.#history.addEpochs([p.lastEpoch]);
     this.#step = p.step;
     this.#epoch = p.epoch;
     const now = performance.now();
@@ -499,12 +536,13 @@ class TrainPage implements FamilyView {
     });
   }
 
-  // One snapshot in flight at a time; MNIST's (big forward passes) at most ~3 a second.
+  // One snapshot in flight at a time. Training waits while the worker computes
+  // one, so while playing they come SNAPSHOT_SHARE⁻¹ times their cost apart
+  // (a few percent of the steps), at most ten and at least one a second.
   #snapshot(): void {
     const m = this.#player.model;
     if (!m || this.#snapBusy || !this.#prep) return;
-    // While training: ten snapshots a second (three for MNIST, whose forward passes are big).
-    const gap = this.#s.data === 'mnist' ? 300 : this.#wantPlay ? 100 : 0;
+    const gap = this.#wantPlay ? Math.min(1000, Math.max(100, Math.min(...this.#snapMs) / SNAPSHOT_SHARE)) : 0;
     if (performance.now() - this.#snapAt < gap) return void setTimeout(() => this.#requestFrame(), gap);
     this.#dirty = false;
     this.#snapBusy = true;
@@ -514,6 +552,7 @@ class TrainPage implements FamilyView {
       .then((snap) => {
         if (this.#dead || m !== this.#player.model) return;
         this.#snap = snap;
+        this.#snapMs = [...this.#snapMs.slice(-2), snap.ms];
         this.#step = snap.step;
         const ev = snap.evaluate!;
         this.#history.addEval({
@@ -534,18 +573,23 @@ class TrainPage implements FamilyView {
   }
 
   #request(): SnapshotRequest {
-    const r: SnapshotRequest = { evaluate: ['train', 'test'], parameters: true };
+    const r: SnapshotRequest = { evaluate: ['train', 'test'] };
     const layers = this.#map!.hidden.map((l) => l.output);
     const hist = this.#map!.hidden[this.#histLayer];
-    if (this.#s.data === 'mnist') r.forward = [{ set: 'test' }];
-    else {
+    const histograms = !this.#s.hide.has('histograms');
+    if (this.#s.data === 'mnist') {
+      // No diagram: only the histogram's weights.
+      r.forward = [{ set: 'test' }];
+      if (histograms) r.parameters = [`layers.${hist ? hist.linear : this.#map!.output}.weight`];
+    } else {
       r.forward = [{ set: 'grid', layers }];
+      r.parameters = true;
       if (this.#s.arrows) r.inputGradient = 'test';
     }
-    if (hist && !this.#s.hide.has('histograms')) r.forward.push({ set: 'train', layers: [hist.output] });
+    if (hist && histograms) r.forward.push({ set: 'train', layers: [hist.output] });
     // Gradients without an update: only where they leave no trace (no batch statistics, no dropout draw).
     const pure = this.#s.layers.every((l) => l.norm !== 'batch_norm' && l.drop === 0);
-    if (pure && !this.#s.hide.has('histograms')) r.gradients = 'train';
+    if (pure && histograms) r.gradients = 'train';
     return r;
   }
 
@@ -595,10 +639,15 @@ class TrainPage implements FamilyView {
         arrows,
         discretize: this.#s.discretize,
       });
-      this.#drawNet(
-        snap,
-        out.layers.map((l) => l.data),
-      );
+      // Every neuron's map is the costliest panel: while training, at most NET_MS apart.
+      const now = performance.now();
+      if (!this.#wantPlay || now - this.#netAt >= NET_MS) {
+        this.#netAt = now;
+        this.#drawNet(
+          snap,
+          out.layers.map((l) => l.data),
+        );
+      }
     }
   }
 
@@ -689,36 +738,64 @@ class TrainPage implements FamilyView {
     show(this.#plots.ha, l ? a : undefined);
   }
 
+  static #nothingDrawn() {
+    return { snap: null as Snapshot | null, evals: -1, epochs: -1, steps: -1, layers: -1 };
+  }
+
+  // Redraws the charts whose numbers changed since they were last drawn.
   #drawCurves(): void {
     this.#curvesAt = performance.now();
-    if (this.#snap && this.#map) this.#drawHistograms(this.#snap);
     const hist = this.#history;
+    const drawn = this.#drawn;
+    if (this.#snap !== drawn.snap && this.#snap && this.#map) this.#drawHistograms(this.#snap);
+    drawn.snap = this.#snap;
     const ev = hist.evals;
-    const steps = ev.map((e) => e.step);
-    this.#plots.loss.update(steps, [ev.map((e) => e.trainLoss), ev.map((e) => e.testLoss)]);
     const cls = (this.#prep?.classes ?? 0) > 0;
-    this.#figs.acc!.root.hidden = !cls;
-    if (cls) this.#plots.acc.update(steps, [ev.map((e) => e.trainAccuracy), ev.map((e) => e.testAccuracy)]);
-    const b = thin(hist.losses, hist.firstStep + 1, 800);
-    this.#plots.batch.update(b.x, [b.y]);
-    const lr = thin(hist.lrs, hist.firstStep + 1, 800);
-    this.#plots.lr.update(lr.x, [lr.y]);
-    const last = hist.lrs.length;
-    if (last) this.#plots.lr.setMarks([{ x: hist.firstStep + last, y: hist.lrs[last - 1]!, label: 'now' }]);
+    if (ev.length !== drawn.evals) {
+      drawn.evals = ev.length;
+      const steps = ev.map((e) => e.step);
+      this.#plots.loss.update(steps, [ev.map((e) => e.trainLoss), ev.map((e) => e.testLoss)]);
+      this.#figs.acc!.root.hidden = !cls;
+      if (cls) this.#plots.acc.update(steps, [ev.map((e) => e.trainAccuracy), ev.map((e) => e.testAccuracy)]);
+    }
+    const ep = hist.epochs;
+    // Shown once an epoch has a validation (a validation split set).
+    const val = ep.some((e) => !Number.isNaN(e.valLoss));
+    this.#figs.eloss!.root.hidden = !val;
+    this.#figs.eacc!.root.hidden = !val || !cls;
+    if (val && ep.length !== drawn.epochs) {
+      drawn.epochs = ep.length;
+      const x = ep.map((e) => e.epoch);
+      this.#plots.eloss.update(x, [ep.map((e) => e.loss), ep.map((e) => e.valLoss)]);
+      if (cls) this.#plots.eacc.update(x, [ep.map((e) => e.accuracy), ep.map((e) => e.valAccuracy)]);
+    }
+    if (hist.steps !== drawn.steps) {
+      drawn.steps = hist.steps;
+      const b = thin(hist.losses, hist.firstStep + 1, 800);
+      this.#plots.batch.update(b.x, [b.y]);
+      const lr = thin(hist.lrs, hist.firstStep + 1, 800);
+      this.#plots.lr.update(lr.x, [lr.y]);
+      const last = hist.lrs.length;
+      if (last) this.#plots.lr.setMarks([{ x: hist.firstStep + last, y: hist.lrs[last - 1]!, label: 'now' }]);
+    }
     const layers = hist.layers;
-    const ls = layers.map((p) => p.step);
-    const n = this.#linear.length;
-    this.#plots.grad.update(
-      ls,
-      Array.from({ length: n }, (_, k) => layers.map((p) => p.gradNorm[k]!)),
-    );
-    this.#plots.ratio.update(
-      ls,
-      Array.from({ length: n }, (_, k) => layers.map((p) => p.updateRatio[k]!)),
-    );
+    if (layers.length !== drawn.layers) {
+      drawn.layers = layers.length;
+      const ls = layers.map((p) => p.step);
+      const n = this.#linear.length;
+      this.#plots.grad.update(
+        ls,
+        Array.from({ length: n }, (_, k) => layers.map((p) => p.gradNorm[k]!)),
+      );
+      this.#plots.ratio.update(
+        ls,
+        Array.from({ length: n }, (_, k) => layers.map((p) => p.updateRatio[k]!)),
+      );
+    }
   }
 
   #layerPlots(): void {
+    this.#drawn = TrainPage.#nothingDrawn();
     const n = this.#linear.length;
     const series = Array.from({ length: n }, (_, k) => ({
       label: k < n - 1 ? this.#t.layer(k + 1) : this.#t.output,
@@ -915,7 +992,9 @@ class TrainPage implements FamilyView {
         if (v.trim() !== '' && Number.isFinite(n) && n >= 0 && n <= max) this.#change({ [key]: n }, 'knob');
       });
     num('tr-l1', t.l1, 'l1', 1);
+    link(reg, 'l1_penalty', this.#cat, t);
     num('tr-l2', t.l2, 'l2', 1);
+    link(reg, 'l2_penalty', this.#cat, t);
     num('tr-clip', t.clip, 'clip', 1000);
     select(
       reg,
@@ -928,8 +1007,12 @@ class TrainPage implements FamilyView {
         ],
         value: s.clipBy,
       },
-      (v) => this.#change({ clipBy: v }, 'knob'),
+      (v) => {
+        this.#change({ clipBy: v }, 'knob');
+        this.#controls();
+      },
     );
+    link(reg, s.clipBy === 'norm' ? 'clip_grad_norm' : 'clip_grad_value', this.#cat, t);
     num('tr-val', t.valSplit, 'valSplit', 0.5);
     num('tr-patience', t.patience, 'patience', 1000);
 
@@ -948,6 +1031,7 @@ class TrainPage implements FamilyView {
     });
     this.#histSelect = select(view, { id: 'tr-hist', label: t.histLayer, options: [], value: '' }, (v) => {
       this.#histLayer = Number(v);
+      this.#drawn.snap = null;
       this.#dirty = true;
       this.#requestFrame();
     });
@@ -1055,17 +1139,24 @@ class TrainPage implements FamilyView {
         const n = Number(v);
         if (v.trim() !== '' && n >= 0 && n <= 0.9) setLayer({ drop: n }, 'arch');
       });
+      link(box, 'dropout', this.#cat, t);
       select(
         box,
         { id: `tr-init-${i}`, label: t.init, options: INITS.map((n) => ({ value: n, label: n })), value: l.init },
-        (v) => setLayer({ init: v }, 'arch'),
+        (v) => {
+          setLayer({ init: v }, 'arch');
+          this.#controls();
+        },
       );
       if (l.init !== 'default') link(box, l.init, this.#cat, t);
+      if (GAINED_INITS.includes(l.init)) {
+        textField(box, { id: `tr-gain-${i}`, label: t.gain, value: String(l.gain) }, (v) => {
+          const n = Number(v);
+          if (v.trim() !== '' && n >= 0.01 && n <= 20) setLayer({ gain: n }, 'arch');
+        });
+        link(box, 'calculate_gain', this.#cat, t);
+      }
       net.append(box);
-    });
-    textField(net, { id: 'tr-gain', label: t.gain, value: String(s.gain) }, (v) => {
-      const n = Number(v);
-      if (v.trim() !== '' && n >= 0.01 && n <= 20) this.#change({ gain: n }, 'arch');
     });
   }
 
@@ -1142,6 +1233,7 @@ class TrainPage implements FamilyView {
         test: this.#prep?.test ?? null,
         grid: this.#grid,
         losses: this.#history.losses.slice(),
+        epochs: this.#history.epochs.slice(),
         lrs: this.#history.lrs.slice(),
       }),
       whenIdle: async () => {
@@ -1154,6 +1246,7 @@ class TrainPage implements FamilyView {
       },
       play: () => this.#play(),
       pause: () => this.#pause(),
+      heapUsed: () => this.#player.heapUsed(),
     };
     window.dlmathTrain = api;
     return () => {
@@ -1164,7 +1257,7 @@ class TrainPage implements FamilyView {
 
 /** The state a new data source starts from: the knobs kept, unless digits come or go (their defaults differ). */
 function stateFor(s: TrainState, data: TrainState['data']): TrainState {
-  if (data !== 'mnist' && s.data !== 'mnist') return { ...s, data, loss: '', lesson: '' };
+  if (data !== 'mnist' && s.data !== 'mnist') return { ...s, data, loss: '', lesson: '', edits: [] };
   return { ...defaultState(data), seed: s.seed, hide: s.hide };
 }
 
