@@ -35,3 +35,41 @@ function(dlmath_wasm_bench_options target)
   target_link_options(${target} PRIVATE -sSINGLE_FILE=1 -sEXIT_RUNTIME=1
     -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB)
 endfunction()
+
+# Code no training step runs (the formula parser, the model's spec and JSON
+# readers and its PyTorch export, the ops' bindings, the kernels of catalogue
+# entries that only plot a few hundred points) compiles for size in every
+# wasm build: -O3's inlining and unrolling there made the shipped wasm
+# larger and nothing visibly faster.
+# Files built on Eigen take -O2 instead: at -Os clang stops inlining
+# Eigen's small expression functions and the code grows (regression.cc's
+# object: 97 KB at -O3, 91 KB at -O2, 217 KB at -Os).
+# Everything a training step can reach keeps -O3: the model and its bindings
+# (wasm/model.cc copies each batch in), the GEMM, the runtime and the
+# registry, activations, losses, norms, optimizers, schedules, metrics,
+# numerics and regularization (every step measures the gradient norms
+# through clip_grad_norm). Measured side by side: activations and losses at
+# -Os saved 6 KB gzip more and cost the small MLP's step ~8 %.
+# Paths relative to the source root.
+set(DLMATH_WASM_SIZE_SOURCES
+  core/src/formula.cc
+  core/src/model/spec.cc
+  core/src/model/export.cc
+  core/src/model/json.cc
+  wasm/bindings.cc)
+set(DLMATH_WASM_COLD_EIGEN_SOURCES
+  core/src/ops/attention.cc
+  core/src/ops/distances.cc
+  core/src/ops/graph.cc
+  core/src/ops/init.cc
+  core/src/ops/regression.cc)
+
+# Source properties belong to a directory: set them for the targets of the
+# root (the library) and of wasm/ (the module).
+function(dlmath_wasm_size_options)
+  set(dirs DIRECTORY ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/wasm)
+  list(TRANSFORM DLMATH_WASM_SIZE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/ OUTPUT_VARIABLE small)
+  set_source_files_properties(${small} ${dirs} PROPERTIES COMPILE_OPTIONS -Os)
+  list(TRANSFORM DLMATH_WASM_COLD_EIGEN_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/ OUTPUT_VARIABLE eigen)
+  set_source_files_properties(${eigen} ${dirs} PROPERTIES COMPILE_OPTIONS -O2)
+endfunction()

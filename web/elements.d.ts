@@ -1,6 +1,6 @@
 // Types of 'dlmath/elements', written by hand like the engine's Embind types
 // (Emscripten cannot emit them, STYLE §6); the implementation is
-// src/elements/. Importing the module defines the two elements.
+// src/elements/. Importing the module defines the three elements.
 
 /** One engine call behind the numbers an element shows. */
 export interface ShownCall {
@@ -33,9 +33,16 @@ export declare class DlmathEntry extends DlmathElement {}
 /** `<dlmath-formula value="x*sigmoid(1.702*x)">`: the formula evaluator, f and its exact derivative. */
 export declare class DlmathFormula extends DlmathElement {}
 
+/**
+ * `<dlmath-train v.data="xor">`: the training playground, a network trained live in a worker of its own.
+ * Attributes are the training page's URL keys (`v.data`, `v.layers`, `v.act`, `v.lr`, ...), `lang`, `theme`, `href`.
+ */
+export declare class DlmathTrain extends DlmathElement {}
+
 declare global {
   interface HTMLElementTagNameMap {
     'dlmath-entry': DlmathEntry;
     'dlmath-formula': DlmathFormula;
+    'dlmath-train': DlmathTrain;
   }
 }

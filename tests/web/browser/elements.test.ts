@@ -113,8 +113,9 @@ it('the documentation example: every element renders the engine’s numbers, laz
   expect(states['el-gelu']!.scheme).toBe('light');
   expect(states['el-softmax-zh']!.background).not.toBe(states['el-gelu']!.background);
   expect(await page.evaluate(() => document.documentElement.dataset.scheme)).toBeUndefined();
-  // One engine for the page; no ids at document level (each element's ids stay in its shadow root).
-  expect(wasm).toHaveLength(1);
+  // One engine for the page, plus one in each training element's worker (started when it came near);
+  // no ids at document level (each element's ids stay in its shadow root).
+  expect(wasm).toHaveLength(1 + page.workers().length);
   expect(await page.evaluate(() => document.querySelectorAll('[id]').length)).toBe(0);
   // The link to the full page carries the element's state.
   const href = await page.evaluate(() =>
@@ -244,6 +245,81 @@ it('the iframe route shows a plot in the first screen at 600 and 900 px, in the 
     expect(fit.open).not.toContain('embed');
     await page.screenshot({ path: path.join(shots, `iframe-${width}.png`) });
   }
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+/** Waits until a training element shows the engine's outputs on its plane (after its model is built in its worker). */
+async function trained(page: Page, testid: string, n = 1): Promise<ElementState> {
+  await reach(page, testid, n);
+  await page.waitForFunction(
+    (id) => (document.querySelector(`[data-testid=${id}]`) as unknown as { shown(): unknown[] }).shown().length > 0,
+    testid,
+    { timeout: 120_000 },
+  );
+  return inspect(page, testid);
+}
+
+/** The value of a select inside an element's shadow root. */
+function selected(page: Page, testid: string, select: string): Promise<string> {
+  return page.evaluate(
+    ([id, s]) =>
+      document.querySelector(`[data-testid=${id}]`)!.shadowRoot!.querySelector<HTMLSelectElement>(`[data-testid=${s}]`)!
+        .value,
+    [testid, select] as const,
+  );
+}
+
+it('<dlmath-train>: two on a page train independently, each in its own worker, ended when removed', async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(`${url}embedding.html`);
+  // Lazy: no worker before a training element comes near the screen.
+  await reach(page, 'el-gelu');
+  expect(page.workers()).toHaveLength(0);
+  const xor = await trained(page, 'el-train-xor');
+  const spiral = await trained(page, 'el-train-zh');
+  for (const [id, s] of [
+    ['el-train-xor', xor],
+    ['el-train-zh', spiral],
+  ] as const) {
+    expect(s.records, `${id} records its engine calls`).toBeGreaterThan(0);
+    expect(s.bad, `${id} shows the engine's numbers`).toEqual([]);
+    expect(s.notice, `${id} reports nothing`).toBe('');
+  }
+  // The attributes are the training page's URL keys: different data, different network, different numbers.
+  expect(await selected(page, 'el-train-xor', 'tr-data')).toBe('xor');
+  expect(await selected(page, 'el-train-zh', 'tr-data')).toBe('spiral');
+  expect(xor.first).not.toEqual(spiral.first);
+  expect(spiral.text).toMatch(/[\u4e00-\u9fff]/);
+  expect(xor.text).not.toMatch(/[\u4e00-\u9fff]/);
+  // Its shadow root has the training page's styles: the plane and the side panel sit side by side at 1024 px.
+  const layout = await page.evaluate(() => {
+    const root = document.querySelector('[data-testid=el-train-xor]')!.shadowRoot!;
+    return getComputedStyle(root.querySelector('.train-page')!).display;
+  });
+  expect(layout).toBe('grid');
+  expect(page.workers()).toHaveLength(2);
+  await page.locator('[data-testid=el-train-xor]').screenshot({ path: path.join(shots, 'train-element.png') });
+
+  // An attribute change rebuilds that element only.
+  await page.evaluate(() => document.querySelector('[data-testid=el-train-zh]')!.setAttribute('v.data', 'circle'));
+  const circle = await trained(page, 'el-train-zh', spiral.renders + 1);
+  expect(await selected(page, 'el-train-zh', 'tr-data')).toBe('circle');
+  expect(circle.bad).toEqual([]);
+  expect((await inspect(page, 'el-train-xor')).renders).toBe(xor.renders);
+
+  // Removed, an element ends its worker; put back, it builds again with a new one.
+  const el = await page.evaluateHandle(() => {
+    const e = document.querySelector('[data-testid=el-train-xor]')!;
+    e.remove();
+    return e;
+  });
+  await expect.poll(() => page.workers().length, { timeout: 30_000 }).toBe(1);
+  await page.evaluate((e) => document.querySelector('main')!.append(e), el);
+  await trained(page, 'el-train-xor', xor.renders + 1);
+  expect(page.workers()).toHaveLength(2);
   expect(problems).toEqual([]);
   await context.close();
 });

@@ -55,7 +55,7 @@ it('the built documentation example renders every custom element under the produ
   await page.goto(`${url}embedding.html`);
   const csp = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
   expect(csp).not.toContain("'unsafe-eval'");
-  const ids = await page.$$eval('dlmath-entry, dlmath-formula', (els) =>
+  const ids = await page.$$eval('dlmath-entry, dlmath-formula, dlmath-train', (els) =>
     els.map((e) => e.getAttribute('data-testid')!),
   );
   expect(ids.length).toBeGreaterThan(4);

@@ -28,7 +28,7 @@ export interface ElementTarget {
   page: string;
 }
 
-/** The behaviour `<dlmath-entry>` and `<dlmath-formula>` share. */
+/** The behaviour `<dlmath-entry>`, `<dlmath-formula>` and `<dlmath-train>` share. */
 export abstract class DlmathElement extends HTMLElement {
   #dom: PageDom | null = null;
   #notice: Notice | null = null;
@@ -108,7 +108,9 @@ export abstract class DlmathElement extends HTMLElement {
     this.#attrs = null;
     this.#unTheme?.();
     this.#unTheme = null;
+    // The view goes (a training view's worker ends with it); put back, the element builds it again.
     this.#page?.clear();
+    this.#builtFrom = '';
   }
 
   #build(): void {

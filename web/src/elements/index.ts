@@ -5,18 +5,21 @@
  * ```html
  * <dlmath-entry e="huber" p.delta="0.5"></dlmath-entry>
  * <dlmath-formula value="x*sigmoid(1.702*x)" theme="dark" lang="zh"></dlmath-formula>
+ * <dlmath-train v.data="xor"></dlmath-train>
  * ```
  * @packageDocumentation
  */
 import { DlmathEntry } from './entry.js';
 import { DlmathFormula } from './formula.js';
+import { DlmathTrain } from './train.js';
 
-export { DlmathEntry, DlmathFormula };
+export { DlmathEntry, DlmathFormula, DlmathTrain };
 
 declare global {
   interface HTMLElementTagNameMap {
     'dlmath-entry': DlmathEntry;
     'dlmath-formula': DlmathFormula;
+    'dlmath-train': DlmathTrain;
   }
 }
 
@@ -24,5 +27,6 @@ declare global {
 for (const [tag, cls] of [
   ['dlmath-entry', DlmathEntry],
   ['dlmath-formula', DlmathFormula],
+  ['dlmath-train', DlmathTrain],
 ] as const)
   if (!customElements.get(tag)) customElements.define(tag, cls);

@@ -8,6 +8,7 @@ import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import shellCss from '../ui/style.css?inline';
 import chainRuleCss from '../views/chain-rule.css?inline';
 import lossesCss from '../views/losses/losses.css?inline';
+import trainCss from '../train/train.css?inline';
 import numericsCss from '../views/numerics.css?inline';
 import optimizersCss from '../views/optimizers.css?inline';
 import viewsCss from '../views/views.css?inline';
@@ -32,7 +33,7 @@ function once<T>(make: () => T): () => T {
 export const shadowSheet = once((): CSSStyleSheet => {
   const sheet = new CSSStyleSheet();
   const sheets = [KATEX_CSS.replace(FONT_FACE, ''), uplotCss, shellCss, viewsCss, numericsCss, optimizersCss];
-  sheet.replaceSync([...sheets, lossesCss, chainRuleCss, elementCss].join('\n'));
+  sheet.replaceSync([...sheets, lossesCss, chainRuleCss, trainCss, elementCss].join('\n'));
   return sheet;
 });
 
