@@ -115,7 +115,8 @@ it('the documentation example: every element renders the engine’s numbers, laz
   expect(await page.evaluate(() => document.documentElement.dataset.scheme)).toBeUndefined();
   // One engine for the page, plus one in each training element's worker (started when it came near);
   // no ids at document level (each element's ids stay in its shadow root).
-  expect(wasm).toHaveLength(1 + page.workers().length);
+  // (A worker is listed as soon as it starts, before its wasm request: wait for the requests.)
+  await expect.poll(() => wasm.length - page.workers().length, { timeout: 30_000 }).toBe(1);
   expect(await page.evaluate(() => document.querySelectorAll('[id]').length)).toBe(0);
   // The link to the full page carries the element's state.
   const href = await page.evaluate(() =>

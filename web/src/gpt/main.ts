@@ -213,8 +213,11 @@ async function pretrain(): Promise<void> {
     });
     if (Number.isFinite(r.val.loss)) state.val.push([r.step, r.val.loss]);
     state.info = { ...state.info, step: r.step };
-    state.busy = '';
+    // Busy until the samples and probes of the trained model are shown, so that
+    // "not busy" means the page shows this model (a test, or a fast click, reads them).
     await afterTraining();
+    state.busy = '';
+    render();
   } catch (e) {
     state.busy = '';
     fail(e);
