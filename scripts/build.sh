@@ -32,8 +32,10 @@ build_wasm() {
   node scripts/gen-ops.mjs
   npx tsc -p web/tsconfig.lib.json
   mkdir -p web/dist/lib/gen
-  cp web/src/engine/gen/dlmath_wasm.mjs web/src/engine/gen/dlmath_wasm.wasm web/src/engine/gen/ops.json web/dist/lib/gen/
-  # The package's custom elements (dist/elements), which import the engine above.
+  # Both modules (wasm/CMakeLists.txt): the light one for catalogue pages, the full one for what trains.
+  cp web/src/engine/gen/dlmath_{lite,wasm}.{mjs,wasm} web/src/engine/gen/ops.json web/dist/lib/gen/
+  # The package's custom elements (dist/elements), which import the engine above; the build also writes
+  # .br and .gz beside the engine's wasm, glue and ops.json (web/vite.elements.config.ts).
   npx vite build --config web/vite.elements.config.ts --logLevel warn
 }
 

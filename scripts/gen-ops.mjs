@@ -81,8 +81,13 @@ const lines = [
   '',
 ];
 fs.writeFileSync(path.join(gen, 'ops.ts'), lines.join('\n'));
-fs.writeFileSync(
-  path.join(gen, 'dlmath_wasm.d.mts'),
-  "import type { RawFactory } from '../wasm.js';\ndeclare const createDlmathModule: RawFactory;\nexport default createDlmathModule;\n",
-);
+// The two modules' factories (wasm/CMakeLists.txt): the light one and the one with the training engine.
+for (const [file, factory] of [
+  ['dlmath_lite', 'createDlmathLite'],
+  ['dlmath_wasm', 'createDlmathModule'],
+])
+  fs.writeFileSync(
+    path.join(gen, `${file}.d.mts`),
+    `import type { RawFactory } from '../wasm.js';\ndeclare const ${factory}: RawFactory;\nexport default ${factory};\n`,
+  );
 console.log(`gen-ops: ${ops.length} ops, ${errorCodes.length} error codes -> web/src/engine/gen/ops.json, ops.ts`);

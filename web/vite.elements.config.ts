@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { woff2Only } from './vite.config.js';
+import { precompress, woff2Only } from './vite.config.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const packagedEngine = path.join(root, 'dist/lib/index.js');
@@ -27,7 +27,8 @@ function engineFromPackage(): Plugin {
 export default defineConfig({
   root,
   base: './',
-  plugins: [engineFromPackage(), woff2Only()],
+  // The package's wasm, its glue and ops.json get .br and .gz beside them for hosts that serve them as they are.
+  plugins: [engineFromPackage(), woff2Only(), precompress([path.join(root, 'dist/lib/gen')])],
   build: {
     outDir: 'dist/elements',
     emptyOutDir: true,
