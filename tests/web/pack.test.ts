@@ -44,7 +44,9 @@ beforeAll(async () => {
   // What the package must hold: the engine and its wasm, the elements, their types, the README.
   for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/elements/index.js', 'elements.d.ts', 'README.md'])
     expect(files, f).toContain(f);
-  expect(files.some((f) => /^dist\/lib\/gen\/dlmath_wasm\.wasm$/.test(f))).toBe(true);
+  // Both wasm modules (the light one and the full one with the training engine), precompressed beside.
+  for (const m of ['dlmath_lite', 'dlmath_wasm'])
+    for (const ext of ['.wasm', '.wasm.br', '.wasm.gz', '.mjs']) expect(files).toContain(`dist/lib/gen/${m}${ext}`);
   expect(files.some((f) => f.startsWith('src/') || f.includes('node_modules'))).toBe(false);
 });
 

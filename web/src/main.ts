@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   labelHeader(dom, LABELS[lang], lang, theme);
   status.textContent = LABELS[lang].loading;
   // The start page's figure: its code arrives while the engine loads.
-  const engine = loadDlmath();
+  // The light module: the catalogue and the evaluator (the training page trains in a worker of its own).
+  const engine = loadDlmath({ training: false });
   const shell = import('./ui/playground.js');
   // The page's own view: the start page's figure, or an entry's family view as soon as the catalogue
   // (a small file, preloaded by the HTML) says which family it is.

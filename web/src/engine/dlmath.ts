@@ -3,6 +3,7 @@ import { compileFormula, type DlFormula } from './formula.js';
 import { createModel, loadModel, type DlModel, type ModelSpec, type RawTraining, type SavedModel } from './model.js';
 import { DlTrainer, type TrainerOptions } from './worker-client.js';
 import { DlGpt, loadGpt, type GptCheckpoint, type GptConfig } from './gpt.js';
+import { loadDlmath, type LoadOptions } from './loader.js';
 import type { OpGrads, OpId, OpInputs, OpKinds, OpParams, OpRequiredInputs } from './gen/ops.js';
 import { DlTensor, heapOf, toResident, type Heap, type InputValue, type Resident } from './tensor.js';
 import type { RawCallResult, RawModule, RawOpMeta, RawTensor } from './wasm.js';
@@ -97,6 +98,11 @@ export class Dlmath {
   readonly #byId: Map<string, OpMeta>;
   /** Highway SIMD target of the kernels, e.g. "WASM". */
   readonly target: string;
+  /**
+   * Whether this engine can train (`model`, `loadModel`, `gpt`, `loadGpt`, `allocations`): false for
+   * the light module (`loadDlmath({ training: false })`), whose {@link Dlmath.training} loads the full one.
+   */
+  readonly canTrain: boolean;
 
   /**
    * @internal Use `loadDlmath()`.
@@ -112,6 +118,7 @@ export class Dlmath {
     this.#ops = ops.map((o) => Object.freeze(o));
     this.#byId = new Map(this.#ops.map((o) => [o.id, o]));
     this.target = mod._target();
+    this.canTrain = '_modelCreate' in mod;
     // Convenience functions come from the registry: dl.gelu_tanh(x), ...
     for (const op of this.#ops) {
       if (op.id in this) continue; // never shadow a method
@@ -313,6 +320,7 @@ export class Dlmath {
 
   /** Heap allocations (malloc and friends) since the module started: a training step makes none. */
   allocations(): number {
+    this.#needTraining('allocations');
     return (this.#mod as RawModule & RawTraining)._allocations();
   }
 
@@ -323,6 +331,7 @@ export class Dlmath {
    * @throws DlmathError naming the layer and field of any mistake, e.g. `layers[2].units`
    */
   model(spec: ModelSpec): DlModel {
+    this.#needTraining('model');
     return createModel(this.#mod, spec);
   }
 
@@ -331,6 +340,7 @@ export class Dlmath {
    * @param saved - the saved object or its JSON text
    */
   loadModel(saved: SavedModel | string): DlModel {
+    this.#needTraining('loadModel');
     return loadModel(this.#mod, saved);
   }
 
@@ -341,6 +351,7 @@ export class Dlmath {
    * @returns the GPT; dispose() it when done
    */
   gpt(config: GptConfig): DlGpt {
+    this.#needTraining('gpt');
     return new DlGpt(this, config);
   }
 
@@ -349,12 +360,25 @@ export class Dlmath {
    * @param checkpoint - the checkpoint or its JSON text
    */
   loadGpt(checkpoint: GptCheckpoint | string): DlGpt {
+    this.#needTraining('loadGpt');
     return loadGpt(this, checkpoint);
   }
 
   /**
+   * The engine with training: this one if it can train, else the full module, loaded once (the light
+   * engine's catalogue calls keep working meanwhile).
+   * @param options - where the full module's files are, if moved
+   * @returns an engine whose `model`, `gpt`, ... work
+   */
+  training(options: Omit<LoadOptions, 'training'> = {}): Promise<Dlmath> {
+    return this.canTrain ? Promise.resolve(this) : loadDlmath({ ...options, training: true });
+  }
+
+  /**
    * Starts a worker (a Web Worker, or a worker thread under Node) that
-   * trains models off the main thread, in its own wasm instance.
+   * trains models off the main thread, in its own wasm instance of the full
+   * module (compiled once per page and shared by every worker; a light engine
+   * can start one too).
    * @param options - where the worker module and its .wasm are, if moved
    * @returns the trainer; terminate() it when done
    */
@@ -363,6 +387,15 @@ export class Dlmath {
   }
 
   // ---- internals -----------------------------------------------------------
+
+  #needTraining(method: string): void {
+    if (!this.canTrain)
+      throw new DlmathError(
+        'bad_type',
+        `dl.${method}() needs the training engine, and this engine is the light one (loadDlmath({ training: false })): ` +
+          `call it on \`await dl.training()\`, or load with loadDlmath()`,
+      );
+  }
 
   #checkKind(id: unknown, kind: OpMeta['kind']): void {
     this.#checkId(id);

@@ -121,5 +121,9 @@ export interface RawModule {
 
 export type RawFactory = (opts: {
   wasmBinary?: ArrayBuffer | Uint8Array;
-  locateFile?: (path: string, prefix: string) => string;
+  /** Emscripten's hook: instantiate the module with `imports`, hand the instance to `done`, return {}. */
+  instantiateWasm?: (
+    imports: WebAssembly.Imports,
+    done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  ) => object;
 }) => Promise<RawModule>;

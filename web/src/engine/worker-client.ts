@@ -7,7 +7,7 @@ import type { InputValue, Result } from './dlmath.js';
 import { LIMITS } from './gen/ops.js';
 import { describe, DlmathError } from './errors.js';
 import { disposeSymbol } from './handles.js';
-import { isNode } from './loader.js';
+import { compileTraining, isNode } from './loader.js';
 import {
   decodeStats,
   type FitHistory,
@@ -38,7 +38,7 @@ export type { Snapshot, SnapshotRequest };
 export interface TrainerOptions {
   /** URL (or Node path URL) of the worker module, default: worker.js beside this module. */
   workerUrl?: string | URL;
-  /** URL of dlmath_wasm.wasm for the worker, default: beside its module. */
+  /** URL of dlmath_wasm.wasm (the full module), default: beside this module. It is compiled once per page and shared by every trainer. */
   wasmUrl?: string | URL;
 }
 
@@ -90,11 +90,18 @@ export class DlTrainer {
 
   /** @internal Use `dl.worker()`. */
   constructor(options: TrainerOptions = {}) {
-    this.#endpoint = this.#spawn(options.workerUrl);
-    this.#endpoint.catch((e: unknown) => this.#fail(e instanceof Error ? e : new Error(String(e))));
-    void this.call({ cmd: 'init', ...(options.wasmUrl ? { wasmUrl: String(options.wasmUrl) } : {}) }).catch(
-      () => undefined, // reported to every later call
-    );
+    const spawned = this.#spawn(options.workerUrl);
+    // The worker starts while the page fetches and compiles the full module, once for all its trainers
+    // (a WebAssembly.Module is structured-cloneable); no command goes out before 'init'. Its reply (id 0)
+    // is not awaited: a failed load is reported to every later call.
+    this.#endpoint = Promise.all([spawned, compileTraining(options.wasmUrl)]).then(([endpoint, wasmModule]) => {
+      endpoint.post({ cmd: 'init', id: 0, wasmModule }, []);
+      return endpoint;
+    });
+    this.#endpoint.catch((e: unknown) => {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+      void spawned.then((w) => w.terminate()).catch(() => undefined);
+    });
   }
 
   /**

@@ -16,7 +16,7 @@ export type WorkerFitOptions = Omit<FitOptions, 'onProgress' | 'progressSteps'>;
 
 /** What the page asks; `id` pairs the reply. */
 export type Command =
-  | { cmd: 'init'; wasmUrl?: string }
+  | { cmd: 'init'; wasmModule: WebAssembly.Module }
   | { cmd: 'create'; spec: unknown }
   | { cmd: 'load'; saved: unknown }
   | { cmd: 'step'; model: number; x: Packed; y: Packed }

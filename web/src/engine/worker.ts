@@ -119,7 +119,8 @@ class Host {
 
   async #run(req: Request, transfer: Transferable[]): Promise<unknown> {
     if (req.cmd === 'init') {
-      this.#dl = loadDlmath(req.wasmUrl ? { wasmUrl: req.wasmUrl } : {});
+      // The module the page compiled once for all its trainers (worker-client.ts).
+      this.#dl = loadDlmath({ wasmModule: req.wasmModule });
       return { target: (await this.#dl).target };
     }
     // Commands that arrive while the wasm loads wait for it, in order.
