@@ -113,10 +113,11 @@ it('the documentation example: every element renders the engine’s numbers, laz
   expect(states['el-gelu']!.scheme).toBe('light');
   expect(states['el-softmax-zh']!.background).not.toBe(states['el-gelu']!.background);
   expect(await page.evaluate(() => document.documentElement.dataset.scheme)).toBeUndefined();
-  // One engine for the page, plus one in each training element's worker (started when it came near);
-  // no ids at document level (each element's ids stay in its shadow root).
-  // (A worker is listed as soon as it starts, before its wasm request: wait for the requests.)
-  await expect.poll(() => wasm.length - page.workers().length, { timeout: 30_000 }).toBe(1);
+  // One light engine for the page; a training element near the screen adds one fetch of the full module
+  // (the workers get it compiled, see the <dlmath-train> test); no ids at document level (each element's
+  // ids stay in its shadow root). (A worker is listed as soon as it starts: wait for the request.)
+  await expect.poll(() => wasm.length - Math.min(page.workers().length, 1), { timeout: 30_000 }).toBe(1);
+  expect(wasm.filter((u) => u.includes('dlmath_lite'))).toHaveLength(1);
   expect(await page.evaluate(() => document.querySelectorAll('[id]').length)).toBe(0);
   // The link to the full page carries the element's state.
   const href = await page.evaluate(() =>
@@ -275,6 +276,10 @@ it('<dlmath-train>: two on a page train independently, each in its own worker, e
   const context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
   const page = await context.newPage();
   const problems = watch(page);
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasm.push(/dlmath_(lite|wasm)/.exec(r.url())?.[0] ?? r.url());
+  });
   await page.goto(`${url}embedding.html`);
   // Lazy: no worker before a training element comes near the screen.
   await reach(page, 'el-gelu');
@@ -304,6 +309,50 @@ it('<dlmath-train>: two on a page train independently, each in its own worker, e
   expect(page.workers()).toHaveLength(2);
   await page.locator('[data-testid=el-train-xor]').screenshot({ path: path.join(shots, 'train-element.png') });
 
+  // Compact by default: the lessons, the histograms and the other extra groups and charts wait behind
+  // "more", which shows them without rebuilding the view (same worker, same training).
+  const look = () =>
+    page.evaluate(() => {
+      const el = document.querySelector('[data-testid=el-train-xor]')!;
+      const root = el.shadowRoot!;
+      const shown = (sel: string) => root.querySelector<HTMLElement>(sel)!.getClientRects().length > 0;
+      return {
+        height: el.getBoundingClientRect().height,
+        lessons: shown('[data-hide=lessons]'),
+        histograms: shown('[data-hide=histograms]'),
+        loss: shown('[data-testid=train-loss]'),
+        plane: shown('[data-testid=train-plane-fig]'),
+        network: shown('[data-hide=network]'),
+        expanded: root.querySelector('[data-testid=more]')!.getAttribute('aria-expanded'),
+      };
+    });
+  const sizes: Record<string, number> = {};
+  for (const width of [390, 1440]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(200);
+    const compact = await look();
+    expect(compact).toMatchObject({ lessons: false, histograms: false, loss: true, plane: true, network: true });
+    expect(compact.expanded).toBe('false');
+    sizes[`compact ${width}`] = compact.height;
+    await page
+      .locator('[data-testid=el-train-xor]')
+      .screenshot({ path: path.join(shots, `train-element-${width}.png`) });
+  }
+  const renders = (await inspect(page, 'el-train-xor')).renders;
+  await page.locator('[data-testid=el-train-xor]').locator('[data-testid=more]').click();
+  const more = await look();
+  expect(more).toMatchObject({ lessons: true, histograms: true, expanded: 'true' });
+  sizes['more 1440'] = more.height;
+  console.log('train element heights (px):', sizes);
+  // (Before: 5,129 px at 1440 px; compact it was 1,263 measured, more shows the rest.)
+  expect(sizes['compact 1440']).toBeLessThan(1600);
+  expect(more.height).toBeGreaterThan(1.5 * sizes['compact 1440']!);
+  expect((await inspect(page, 'el-train-xor')).renders).toBe(renders);
+  expect(page.workers()).toHaveLength(2);
+  await page.locator('[data-testid=el-train-xor]').locator('[data-testid=more]').click();
+  expect((await look()).lessons).toBe(false);
+  await page.setViewportSize({ width: 1024, height: 900 });
+
   // An attribute change rebuilds that element only.
   await page.evaluate(() => document.querySelector('[data-testid=el-train-zh]')!.setAttribute('v.data', 'circle'));
   const circle = await trained(page, 'el-train-zh', spiral.renders + 1);
@@ -321,6 +370,9 @@ it('<dlmath-train>: two on a page train independently, each in its own worker, e
   await page.evaluate((e) => document.querySelector('main')!.append(e), el);
   await trained(page, 'el-train-xor', xor.renders + 1);
   expect(page.workers()).toHaveLength(2);
+  // Three workers so far, one wasm compile: the page fetched the light module for itself and the full one
+  // once, compiled it once and posted the WebAssembly.Module to each worker (which fetched none).
+  expect(wasm.sort()).toEqual(['dlmath_lite', 'dlmath_wasm']);
   expect(problems).toEqual([]);
   await context.close();
 });

@@ -18,6 +18,11 @@ import { adoptFonts, shadowSheet } from './styles.js';
 const STATE_KEY = /^(e|[pv]\..+)$/;
 /** How far outside the screen an element starts loading. */
 const LAZY_MARGIN = '300px';
+/** The "more" toggle of an element that opens compact (its label when closed, when open). */
+const MORE: Record<Lang, [string, string]> = {
+  en: ['More controls and charts', 'Fewer controls and charts'],
+  zh: ['更多控件和图表', '收起部分控件和图表'],
+};
 
 /** What an element shows. */
 export interface ElementTarget {
@@ -33,6 +38,7 @@ export abstract class DlmathElement extends HTMLElement {
   #dom: PageDom | null = null;
   #notice: Notice | null = null;
   #link: HTMLAnchorElement | null = null;
+  #more: HTMLButtonElement | null = null;
   #box: HTMLElement | null = null;
   #page: EntryPage | null = null;
   #values = new Map<string, string>();
@@ -68,6 +74,14 @@ export abstract class DlmathElement extends HTMLElement {
    */
   protected aliasOf(_name: string): string {
     return '';
+  }
+
+  /**
+   * Whether the element opens compact: the parts elements.css names stay hidden until its "more" button
+   * (or a `more` attribute) shows them. A CSS switch, so the view and its state stay as they are.
+   */
+  protected get compact(): boolean {
+    return false;
   }
 
   /** The engine calls behind the numbers on screen. */
@@ -126,6 +140,11 @@ export abstract class DlmathElement extends HTMLElement {
     };
     this.#link = h('a', { class: 'open-link', target: '_blank', rel: 'noopener', 'data-testid': 'open-link' });
     this.#link.hidden = true;
+    if (this.compact) {
+      const more = h('button', { type: 'button', class: 'view-button more-toggle', 'data-testid': 'more' });
+      more.addEventListener('click', () => this.#showMore(more.getAttribute('aria-expanded') !== 'true'));
+      this.#more = more;
+    }
     // Compact: the plots come right after the formula; the explanation stays on the full page.
     this.#box = h(
       'div',
@@ -134,10 +153,20 @@ export abstract class DlmathElement extends HTMLElement {
       this.#dom.head,
       this.#dom.view,
       this.#dom.params,
+      ...(this.#more ? [this.#more] : []),
       this.#link,
     );
+    this.#box.toggleAttribute('data-compact', this.compact);
     shadow.append(this.#box);
     this.#notice = new Notice(notice);
+    this.#showMore(this.hasAttribute('more'));
+  }
+
+  #showMore(open: boolean): void {
+    if (!this.#more) return;
+    this.#box!.toggleAttribute('data-more', open);
+    this.#more.setAttribute('aria-expanded', String(open));
+    this.#more.textContent = MORE[this.#lang][open ? 1 : 0];
   }
 
   #readLang(): Lang {
@@ -175,12 +204,14 @@ export abstract class DlmathElement extends HTMLElement {
     const token = ++this.#token;
     this.#builtFrom = this.#stateKey();
     this.#lang = this.#readLang();
+    this.#showMore(this.#more?.getAttribute('aria-expanded') === 'true');
     const t = LABELS[this.#lang];
     const notice = this.#notice!;
     notice.update(t);
     let dl: Dlmath;
     try {
-      dl = await loadDlmath();
+      // The light module, one per page; a training element's worker gets the full one (dl.worker()).
+      dl = await loadDlmath({ training: false });
     } catch (err) {
       notice.show('engine', err);
       return;
