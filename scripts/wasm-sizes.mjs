@@ -3,7 +3,9 @@
 // names that `--emit-symbol-map` writes beside the build's module
 // (<module>.mjs.symbols, wasm/CMakeLists.txt). Gzip sizes are of each group's bytes alone, so they
 // only rank the groups (gzip finds repeats across groups too).
+//   cmake --preset wasm -DDLMATH_WASM_SYMBOL_MAP=ON && cmake --build build/wasm --target dlmath_lite
 //   node scripts/wasm-sizes.mjs build/wasm/wasm/dlmath_lite.wasm [top]
+// (then configure with -DDLMATH_WASM_SYMBOL_MAP=OFF again before measuring what ships).
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 
