@@ -91,7 +91,8 @@ export function woff2Only(): Plugin {
   };
 }
 
-// The wasm and the catalogue (ops.json) start downloading with the HTML,
+// The light wasm (the playground's main thread never trains) and the
+// catalogue (ops.json) start downloading with the HTML,
 // beside the scripts that will ask for them: preloads that the engine's
 // fetch() calls (same origin, credentials 'same-origin', hence `crossorigin`)
 // then find in the cache.
@@ -104,7 +105,7 @@ function preloadEngine(): Plugin {
       // Only the playground: a documentation page loads the engine when an element comes into view.
       handler: (_html, ctx) =>
         Object.keys(ctx.path.endsWith('/index.html') ? (ctx.bundle ?? {}) : {})
-          .filter((f) => /dlmath_wasm.*\.wasm$|ops.*\.json$/.test(f))
+          .filter((f) => /dlmath_lite.*\.wasm$|ops.*\.json$/.test(f))
           .map((f) => ({
             tag: 'link',
             attrs: { rel: 'preload', href: `./${f}`, as: 'fetch', crossorigin: '' },
@@ -121,8 +122,9 @@ const COMPRESSIBLE = /\.(html|js|mjs|css|wasm|json|svg)$/;
  * Writes `<file>.br` and `<file>.gz` beside each compressible file of the build, so a static host that
  * serves precompressed files (nginx's gzip_static and brotli_static, Caddy's precompressed) sends them
  * at the best ratio without compressing on every request. Node's own zlib: no dependency.
+ * @param dirs - the folders to walk (default: the build's output folder)
  */
-export function precompress(): Plugin {
+export function precompress(dirs?: string[]): Plugin {
   let outDir = '';
   return {
     name: 'dlmath-precompress',
@@ -136,7 +138,7 @@ export function precompress(): Plugin {
           const p = path.join(dir, e.name);
           return e.isDirectory() ? walk(p) : COMPRESSIBLE.test(e.name) ? [p] : [];
         });
-      for (const file of walk(outDir)) {
+      for (const file of (dirs ?? [outDir]).flatMap(walk)) {
         const data = fs.readFileSync(file);
         const br = zlib.brotliCompressSync(data, {
           params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length },
