@@ -27,6 +27,10 @@ afterAll(async () => {
 it('the static build serves every page kind with the production CSP', async () => {
   const page = await browser.newPage();
   const problems = watch(page);
+  const wasm = new Set<string>();
+  page.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasm.add(path.basename(new URL(r.url()).pathname));
+  });
   await page.goto(`${url}#e=softplus&p.beta=2`);
   await page.waitForFunction(
     () => window.dlmathApp?.state().page === 'softplus' && window.dlmathApp.state().shown.length > 0,
@@ -45,6 +49,10 @@ it('the static build serves every page kind with the production CSP', async () =
   );
   await page.evaluate(() => (location.hash = ''));
   await page.waitForSelector('[data-testid=overview]');
+  // The playground's main thread never trains: the page preloads and loads the light module only.
+  const preloaded = await page.$$eval('link[rel=preload]', (ls) => ls.map((l) => l.getAttribute('href')!));
+  expect(preloaded.filter((h) => h.endsWith('.wasm'))).toEqual([expect.stringMatching(/^\.\/assets\/dlmath_lite-/)]);
+  expect([...wasm]).toEqual([expect.stringMatching(/^dlmath_lite-.*\.wasm$/)]);
   expect(problems).toEqual([]);
   await page.close();
 });
