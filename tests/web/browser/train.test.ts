@@ -293,13 +293,13 @@ describe('the training page', () => {
       const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
       return { name: dl.suggestedFilename(), bytes: fs.readFileSync((await dl.path())!) };
     };
-    // The model file loads into the page's own engine and predicts what the worker's model predicts.
+    // The model file loads into the page's engine (its full module, loaded on demand) and predicts what the worker's model predicts.
     const json = await file(() => page.click('[data-testid=train-json]'));
     expect(json.name).toBe('dlmath-model.json');
     const same = await page.evaluate(async (text) => {
       const d = window.dlmathTrain!.debug();
       const x = { shape: [d.test!.rows, d.test!.x.length / d.test!.rows], data: d.test!.x };
-      const local = window.dlmathApp!.dl.loadModel(text);
+      const local = (await window.dlmathApp!.dl.training()).loadModel(text);
       const a = local.predict(x).data;
       local.dispose();
       const b = (await d.model!.predict(x)).data;
