@@ -38,7 +38,6 @@ const MODULES: Record<Kind, { url: () => URL; factory: () => Promise<RawFactory>
 
 const engines = new Map<Kind, Promise<Dlmath>>();
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
-let cachedEngine: Promise<Dlmath> | undefined;
 let cachedCatalogue: Promise<RawOpMeta[]> | undefined;
 
 /** @internal True under Node (also in its worker threads). */
