@@ -29,6 +29,9 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** Main-thread heap growth allowed over four trips away from the training page and back. */
+const HEAP_SLACK = 1 << 20;
+
 /** Opens the page at a hash and waits until its first snapshot is drawn. */
 async function open(hash: string, width = 1440): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
@@ -257,6 +260,42 @@ describe('the training page', () => {
     await page.close();
   });
 
+  it('keeps one worker and a flat heap across page switches (training, catalogue, training again)', async () => {
+    const { page } = await open('e=train');
+    const cdp = await page.context().newCDPSession(page);
+    const mainHeap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    };
+    // Leaves while training (a running fit, streamed history, snapshots in flight) and comes back.
+    const roundTrip = async () => {
+      await page.evaluate(() => window.dlmathTrain!.play());
+      await page.waitForFunction(() => window.dlmathTrain!.debug().step > 200, null, { timeout: 60_000 });
+      await page.evaluate(() => (location.hash = 'e=relu'));
+      await page.waitForFunction(() => window.dlmathTrain === undefined && window.dlmathApp!.state().page === 'relu');
+      await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(0);
+      // The shell writes the URL 250 ms after a page settles: switch back after that.
+      await page.waitForTimeout(400);
+      await page.evaluate(() => (location.hash = 'e=train'));
+      await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null, null, { timeout: 60_000 });
+      await page.evaluate(() => window.dlmathTrain!.whenIdle());
+      expect(page.workers().length).toBe(1);
+      return { main: await mainHeap(), worker: await page.evaluate(() => window.dlmathTrain!.heapUsed()) };
+    };
+    // The first trip loads the catalogue's modules; the heaps after it are the baseline.
+    const first = await roundTrip();
+    const after: { main: number; worker: number }[] = [];
+    for (let i = 0; i < 4; ++i) after.push(await roundTrip());
+    console.log(
+      `page switches: main heap ${first.main} -> ${after.map((a) => a.main).join(', ')} bytes; worker heap ${first.worker} -> ${after.map((a) => a.worker).join(', ')}`,
+    );
+    // Each new page's worker holds the same model and sets as the first one's.
+    for (const a of after) expect(a.worker).toBe(first.worker);
+    // A page kept alive by a listener or timer would add its DOM, charts and history (megabytes) per trip.
+    expect(after.at(-1)!.main - first.main).toBeLessThan(HEAP_SLACK);
+    await page.close();
+  });
+
   it('reads in both languages and themes at 390 and 1440 px without sideways scroll', async () => {
     for (const width of [390, 1440])
       for (const lang of ['en', 'zh'])
@@ -479,20 +518,27 @@ describe('the training page', () => {
     expect(await rows(p3)).toEqual(added);
     await p3.close();
     await page.close();
-    // A link holding the most clicks it can: one more is kept in the page, not in the link, and a notice says so.
+    // A link holding the most clicks it can: one more is kept in the page, not in the link, and a
+    // notice says so, in each language.
     const many = Array.from(
       { length: 150 },
       (_, i) => `${((i % 15) - 7) * 50}_${(Math.floor(i / 15) - 5) * 100}_0`,
     ).join('*');
-    const { page: p4 } = await open(`e=train&v.data=gauss&v.pts=${many}`);
-    const full = await rows(p4);
-    await p4.selectOption('#tr-click', 'add:1');
-    await p4.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
-    await p4.evaluate(() => window.dlmathTrain!.whenIdle());
-    expect((await rows(p4)).train).toBe(full.train + 1);
-    expect(await p4.locator('[data-testid=notice]').innerText()).toContain('150');
-    const kept = await p4.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('v.pts')!.split('*').length);
-    expect(kept).toBe(150);
-    await p4.close();
+    for (const [lang, notice] of [
+      ['en', 'The link keeps only the first 150 clicked points'],
+      ['zh', '链接只保存前 150 个点击添加或删除的点'],
+    ] as const) {
+      const { page: p4 } = await open(`e=train&lang=${lang}&v.data=gauss&v.pts=${many}`);
+      const full = await rows(p4);
+      expect(await p4.locator('[data-testid=notice-message]').count()).toBe(0);
+      await p4.selectOption('#tr-click', 'add:1');
+      await p4.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
+      await p4.evaluate(() => window.dlmathTrain!.whenIdle());
+      expect((await rows(p4)).train).toBe(full.train + 1);
+      expect(await p4.locator('[data-testid=notice]').innerText()).toContain(notice);
+      const kept = await p4.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('v.pts')!.split('*').length);
+      expect(kept).toBe(150);
+      await p4.close();
+    }
   });
 });

@@ -61,6 +61,9 @@ import { TRAIN_LABELS, type TrainLabels } from './labels.js';
 import { NetworkDiagram, type Picked } from './network.js';
 import './train.css';
 
+/** The charts below the plane, by the suffix of their data-testid. */
+type ChartKey = 'loss' | 'acc' | 'eloss' | 'eacc' | 'batch' | 'lr' | 'grad' | 'ratio' | 'hw' | 'hg' | 'ha';
+
 /** Grid side of the plane's maps. */
 export const GRID = 40;
 /** MNIST: rows of the training set evaluated at each snapshot (the whole set is too slow per frame). */
@@ -143,8 +146,12 @@ class TrainPage implements FamilyView {
   #snapMs = [0];
   #curvesAt = 0;
   #netAt = 0;
-  /** What the charts last drew: the snapshot, the evaluations and the steps they held. */
-  #drawn = TrainPage.#nothingDrawn();
+  /** What each chart last drew: the version of its numbers (a count of points, or the snapshot). */
+  #drawn: Partial<Record<ChartKey, unknown>> = {};
+  /** Charts out of view (or hidden): while training they wait until they scroll in. */
+  readonly #offscreen = new Set<ChartKey>();
+  readonly #seen: IntersectionObserver;
+  #snapTimer = 0;
   #drawPending = false;
   #dirty = false;
   #frame = 0;
@@ -172,11 +179,8 @@ class TrainPage implements FamilyView {
   readonly #net: NetworkDiagram;
   readonly #editor: HTMLElement;
   readonly #digitsView: MnistView;
-  readonly #plots: Record<
-    'loss' | 'acc' | 'eloss' | 'eacc' | 'batch' | 'lr' | 'grad' | 'ratio' | 'hw' | 'hg' | 'ha',
-    LinePlot
-  >;
-  readonly #figs: Record<string, Figure> = {};
+  readonly #plots: Record<ChartKey, LinePlot>;
+  readonly #figs: Partial<Record<ChartKey, Figure>> = {};
   #histSelect: HTMLSelectElement | null = null;
 
   constructor(host: HTMLElement, ctx: ViewContext) {
@@ -221,13 +225,22 @@ class TrainPage implements FamilyView {
     // Curves.
     const charts = h('div', { class: 'train-charts' });
     this.#main.append(charts);
-    const fig = (key: string, title: string, hide?: Hideable) => {
+    // Nobody sees an off-screen chart redraw: while training, only those in view do (see #drawCurves).
+    this.#seen = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const key = (e.target as HTMLElement).dataset.testid!.slice('train-'.length) as ChartKey;
+        if (e.isIntersecting) this.#offscreen.delete(key);
+        else this.#offscreen.add(key);
+      }
+    });
+    const fig = (key: ChartKey, title: string, hide?: Hideable) => {
       const f = new Figure(charts, title, ctx.lang, `train-${key}`);
       if (hide) f.root.dataset.hide = hide;
       this.#figs[key] = f;
+      this.#seen.observe(f.root);
       return f;
     };
-    const plot = (key: string, title: string, o: ConstructorParameters<typeof LinePlot>[1], hide?: Hideable) => {
+    const plot = (key: ChartKey, title: string, o: ConstructorParameters<typeof LinePlot>[1], hide?: Hideable) => {
       const f = fig(key, title, hide);
       const p = new LinePlot(f.body, o);
       f.attach(p);
@@ -271,6 +284,8 @@ class TrainPage implements FamilyView {
   destroy(): void {
     this.#dead = true;
     cancelAnimationFrame(this.#frame);
+    clearTimeout(this.#snapTimer);
+    this.#seen.disconnect();
     this.#unhook();
     this.#boundary.destroy();
     this.#net.destroy();
@@ -543,7 +558,16 @@ class TrainPage implements FamilyView {
     const m = this.#player.model;
     if (!m || this.#snapBusy || !this.#prep) return;
     const gap = this.#wantPlay ? Math.min(1000, Math.max(100, Math.min(...this.#snapMs) / SNAPSHOT_SHARE)) : 0;
-    if (performance.now() - this.#snapAt < gap) return void setTimeout(() => this.#requestFrame(), gap);
+    const wait = this.#snapAt + gap - performance.now();
+    if (wait > 0) {
+      // One timer for the next snapshot, not one per frame that asked.
+      if (!this.#snapTimer)
+        this.#snapTimer = window.setTimeout(() => {
+          this.#snapTimer = 0;
+          this.#requestFrame();
+        }, wait);
+      return;
+    }
     this.#dirty = false;
     this.#snapBusy = true;
     this.#snapAt = performance.now();
@@ -721,81 +745,81 @@ class TrainPage implements FamilyView {
     input.focus();
   }
 
-  #drawHistograms(snap: Snapshot): void {
-    const i = this.#histLayer;
-    const l = this.#map!.hidden[i] ?? null;
-    const lin = l ? l.linear : this.#map!.output;
-    const w = snap.parameters?.[`layers.${lin}.weight`]?.data;
-    const g = snap.gradients?.[`layers.${lin}.weight`]?.data;
-    const a = snap.forward?.at(-1)?.layers[0]?.data;
-    const show = (plot: LinePlot, v: ArrayLike<number> | undefined) => {
-      if (!v) return plot.update([], [[]]);
-      const { x, y } = histogram(v, 24);
-      plot.update(x, [y]);
-    };
-    show(this.#plots.hw, w);
-    show(this.#plots.hg, g);
-    show(this.#plots.ha, l ? a : undefined);
+  // One histogram of the chosen layer: its weights, their gradients or its outputs.
+  #drawHistogram(key: 'hw' | 'hg' | 'ha', snap: Snapshot): void {
+    const l = this.#map!.hidden[this.#histLayer] ?? null;
+    const weight = `layers.${l ? l.linear : this.#map!.output}.weight`;
+    const v =
+      key === 'hw'
+        ? snap.parameters?.[weight]?.data
+        : key === 'hg'
+          ? snap.gradients?.[weight]?.data
+          : l
+            ? snap.forward?.at(-1)?.layers[0]?.data
+            : undefined;
+    if (!v) return this.#plots[key].update([], [[]]);
+    const { x, y } = histogram(v, 24);
+    this.#plots[key].update(x, [y]);
   }
 
-  static #nothingDrawn() {
-    return { snap: null as Snapshot | null, evals: -1, epochs: -1, steps: -1, layers: -1 };
+  // Whether a chart is to be redrawn with numbers of this version, and if so, notes it as drawn.
+  // While training, a chart out of view waits: it redraws once it scrolls in or training stops.
+  #due(key: ChartKey, version: unknown): boolean {
+    if (this.#drawn[key] === version || (this.#wantPlay && this.#offscreen.has(key))) return false;
+    this.#drawn[key] = version;
+    return true;
   }
 
   // Redraws the charts whose numbers changed since they were last drawn.
   #drawCurves(): void {
     this.#curvesAt = performance.now();
     const hist = this.#history;
-    const drawn = this.#drawn;
-    if (this.#snap !== drawn.snap && this.#snap && this.#map) this.#drawHistograms(this.#snap);
-    drawn.snap = this.#snap;
+    const snap = this.#snap;
+    if (snap && this.#map)
+      for (const key of ['hw', 'hg', 'ha'] as const) if (this.#due(key, snap)) this.#drawHistogram(key, snap);
     const ev = hist.evals;
     const cls = (this.#prep?.classes ?? 0) > 0;
-    if (ev.length !== drawn.evals) {
-      drawn.evals = ev.length;
-      const steps = ev.map((e) => e.step);
-      this.#plots.loss.update(steps, [ev.map((e) => e.trainLoss), ev.map((e) => e.testLoss)]);
-      this.#figs.acc!.root.hidden = !cls;
-      if (cls) this.#plots.acc.update(steps, [ev.map((e) => e.trainAccuracy), ev.map((e) => e.testAccuracy)]);
-    }
+    const evSteps = () => ev.map((e) => e.step);
+    if (this.#due('loss', ev.length))
+      this.#plots.loss.update(evSteps(), [ev.map((e) => e.trainLoss), ev.map((e) => e.testLoss)]);
+    this.#figs.acc!.root.hidden = !cls;
+    if (cls && this.#due('acc', ev.length))
+      this.#plots.acc.update(evSteps(), [ev.map((e) => e.trainAccuracy), ev.map((e) => e.testAccuracy)]);
     const ep = hist.epochs;
     // Shown once an epoch has a validation (a validation split set).
     const val = ep.some((e) => !Number.isNaN(e.valLoss));
     this.#figs.eloss!.root.hidden = !val;
     this.#figs.eacc!.root.hidden = !val || !cls;
-    if (val && ep.length !== drawn.epochs) {
-      drawn.epochs = ep.length;
-      const x = ep.map((e) => e.epoch);
-      this.#plots.eloss.update(x, [ep.map((e) => e.loss), ep.map((e) => e.valLoss)]);
-      if (cls) this.#plots.eacc.update(x, [ep.map((e) => e.accuracy), ep.map((e) => e.valAccuracy)]);
-    }
-    if (hist.steps !== drawn.steps) {
-      drawn.steps = hist.steps;
+    const epochs = () => ep.map((e) => e.epoch);
+    if (val && this.#due('eloss', ep.length))
+      this.#plots.eloss.update(epochs(), [ep.map((e) => e.loss), ep.map((e) => e.valLoss)]);
+    if (val && cls && this.#due('eacc', ep.length))
+      this.#plots.eacc.update(epochs(), [ep.map((e) => e.accuracy), ep.map((e) => e.valAccuracy)]);
+    if (this.#due('batch', hist.steps)) {
       const b = thin(hist.losses, hist.firstStep + 1, 800);
       this.#plots.batch.update(b.x, [b.y]);
+    }
+    if (this.#due('lr', hist.steps)) {
       const lr = thin(hist.lrs, hist.firstStep + 1, 800);
       this.#plots.lr.update(lr.x, [lr.y]);
       const last = hist.lrs.length;
       if (last) this.#plots.lr.setMarks([{ x: hist.firstStep + last, y: hist.lrs[last - 1]!, label: 'now' }]);
     }
     const layers = hist.layers;
-    if (layers.length !== drawn.layers) {
-      drawn.layers = layers.length;
-      const ls = layers.map((p) => p.step);
-      const n = this.#linear.length;
-      this.#plots.grad.update(
-        ls,
-        Array.from({ length: n }, (_, k) => layers.map((p) => p.gradNorm[k]!)),
-      );
-      this.#plots.ratio.update(
-        ls,
-        Array.from({ length: n }, (_, k) => layers.map((p) => p.updateRatio[k]!)),
-      );
-    }
+    const n = this.#linear.length;
+    for (const [key, field] of [
+      ['grad', 'gradNorm'],
+      ['ratio', 'updateRatio'],
+    ] as const)
+      if (this.#due(key, layers.length))
+        this.#plots[key].update(
+          layers.map((p) => p.step),
+          Array.from({ length: n }, (_, k) => layers.map((p) => p[field][k]!)),
+        );
   }
 
   #layerPlots(): void {
-    this.#drawn = TrainPage.#nothingDrawn();
+    this.#drawn = {};
     const n = this.#linear.length;
     const series = Array.from({ length: n }, (_, k) => ({
       label: k < n - 1 ? this.#t.layer(k + 1) : this.#t.output,
@@ -1031,7 +1055,7 @@ class TrainPage implements FamilyView {
     });
     this.#histSelect = select(view, { id: 'tr-hist', label: t.histLayer, options: [], value: '' }, (v) => {
       this.#histLayer = Number(v);
-      this.#drawn.snap = null;
+      this.#drawn.hw = this.#drawn.hg = this.#drawn.ha = null;
       this.#dirty = true;
       this.#requestFrame();
     });
