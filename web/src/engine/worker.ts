@@ -30,6 +30,8 @@ import {
  * snapshot still gets through within half a frame.
  */
 const CHUNK_MS = 8;
+/** The worker's default `logSteps`: 8 ms of the fastest small model (~500k steps/s) is ~4,000 steps. */
+const WORKER_LOG_STEPS = 8192;
 
 interface Hosted {
   model: DlModel;
@@ -214,7 +216,9 @@ class Host {
   ): Promise<FitReply> {
     const m = h.model;
     h.cancel = false;
-    let p = m.fitBegin(x, y, options);
+    // A chunk never runs more steps than the log keeps, so every step's loss streams.
+    const logSteps = options.logSteps ?? WORKER_LOG_STEPS;
+    let p = m.fitBegin(x, y, { ...options, logSteps });
     let steps = 0;
     let chunk = 1;
     let losses: Float32Array[] = [];
@@ -226,7 +230,7 @@ class Host {
       const ms = performance.now() - t0;
       steps += p.stepsRun;
       // Towards CHUNK_MS per chunk, growing at most 4x at a time.
-      chunk = Math.max(1, Math.min(chunk * 4, Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01))));
+      chunk = Math.max(1, Math.min(chunk * 4, logSteps, Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01))));
       losses.push(m.diagnosticsColumn('loss'));
       lrs.push(m.diagnosticsColumn('lr'));
       if (performance.now() - posted >= progressMs || p.state !== 'running') {
