@@ -6,6 +6,11 @@
 // projection as one product. Legend: B sequences, T positions, C width, H
 // heads, d = C / H, R = B * T.
 //
+// A pass may run fewer positions per sequence than the block (p.block,
+// packing drops trailing padding): T is the pass's, while the weights keep
+// the block's layout [B, H, block, block], zero outside the pass's T x T
+// (what AttentionWeights shows).
+//
 // Forward saves qkv [R, 3C], the weights P [B, H, T, T] and the heads'
 // outputs O [R, C]. Backward:
 //   dWo += dyᵀ O, dbo += Σ dy, dO = dy Wo;
@@ -120,8 +125,8 @@ class AttentionLayer : public Layer {
   }
 
   void Forward(const Pass& p, const float* x, float* y) override {
-    const int64_t c = spec_.in_width, t = spec_.block, h = spec_.heads;
-    const int64_t d = c / h, r = p.rows, seqs = r / t;
+    const int64_t c = spec_.in_width, t = p.block, h = spec_.heads;
+    const int64_t d = c / h, r = p.rows, seqs = r / t, tb = spec_.block;
     float* qkv = p.acts->Ptr(qkv_);
     float* w = p.acts->Ptr(weights_);
     float* o = p.acts->Ptr(heads_);
@@ -135,13 +140,14 @@ class AttentionLayer : public Layer {
           spec_.key_padding && p.key_padding ? p.key_padding + b * t : nullptr;
       for (int64_t head = 0; head < h; ++head) {
         const float* q = base + head * d;
-        float* pw = w + (b * h + head) * t * t;
-        Gemm(Trans::kNo, Trans::kYes, t, t, d, q, 3 * c, q + c, 3 * c, pw, t,
+        float* pw = w + (b * h + head) * tb * tb;
+        Gemm(Trans::kNo, Trans::kYes, t, t, d, q, 3 * c, q + c, 3 * c, pw, tb,
              false);
         for (int64_t i = 0; i < t; ++i)
-          MaskedSoftmaxRow(pw + i * t, spec_.causal ? i + 1 : t, t, scale,
+          MaskedSoftmaxRow(pw + i * tb, spec_.causal ? i + 1 : t, tb, scale,
                            hide);
-        Gemm(Trans::kNo, Trans::kNo, t, d, t, pw, t, q + 2 * c, 3 * c,
+        std::fill(pw + t * tb, pw + tb * tb, 0.0f);
+        Gemm(Trans::kNo, Trans::kNo, t, d, t, pw, tb, q + 2 * c, 3 * c,
              o + b * t * c + head * d, c, false);
       }
     }
@@ -152,8 +158,8 @@ class AttentionLayer : public Layer {
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
                 float* dx) override {
-    const int64_t c = spec_.in_width, t = spec_.block, h = spec_.heads;
-    const int64_t d = c / h, r = p.rows, seqs = r / t;
+    const int64_t c = spec_.in_width, t = p.block, h = spec_.heads;
+    const int64_t d = c / h, r = p.rows, seqs = r / t, tb = spec_.block;
     const float* qkv = p.acts->Ptr(qkv_);
     const float* w = p.acts->Ptr(weights_);
     const float* o = p.acts->Ptr(heads_);
@@ -172,15 +178,15 @@ class AttentionLayer : public Layer {
       for (int64_t head = 0; head < h; ++head) {
         const float* q = base + head * d;
         float* dq = dbase + head * d;
-        const float* pw = w + (b * h + head) * t * t;
+        const float* pw = w + (b * h + head) * tb * tb;
         const float* dob = dout + b * t * c + head * d;
         // dV = Pᵀ dO; dP = dO Vᵀ, then dS in place.
-        Gemm(Trans::kYes, Trans::kNo, t, d, t, pw, t, dob, c, dq + 2 * c, 3 * c,
-             false);
+        Gemm(Trans::kYes, Trans::kNo, t, d, t, pw, tb, dob, c, dq + 2 * c,
+             3 * c, false);
         Gemm(Trans::kNo, Trans::kYes, t, t, d, dob, c, q + 2 * c, 3 * c, ds, t,
              false);
         for (int64_t i = 0; i < t; ++i)
-          SoftmaxBackwardRow(pw + i * t, ds + i * t, spec_.causal ? i + 1 : t,
+          SoftmaxBackwardRow(pw + i * tb, ds + i * t, spec_.causal ? i + 1 : t,
                              scale);
         if (spec_.causal)  // the hidden part of dP must not reach dQ, dK
           for (int64_t i = 0; i < t; ++i)

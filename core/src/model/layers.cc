@@ -273,7 +273,8 @@ class EmbeddingLayer : public Layer {
 };
 
 // ----- positional encodings: y[r] = x[r] + P[r mod T] ------------------------
-// P [T, C]: a learned parameter "weight" (dP[t] += the dy rows of position
+// (T: the pass's positions per sequence, at most the block.)
+// P [block, C]: a learned parameter "weight" (dP[t] += the dy rows of position
 // t), or the registry's sinusoidal table, a buffer "pe" filled once.
 // Backward: dx += dy.
 
@@ -310,14 +311,14 @@ class PositionalLayer : public Layer {
 
   void Forward(const Pass& p, const float* x, float* y) override {
     const float* table = Table(p);
-    const int64_t n = spec_.block * spec_.out_width;
+    const int64_t n = p.block * spec_.out_width;
     for (int64_t start = 0; start < p.rows * spec_.out_width; start += n)
       for (int64_t k = 0; k < n; ++k) y[start + k] = x[start + k] + table[k];
   }
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
                 float* dx) override {
-    const int64_t n = spec_.block * spec_.out_width,
+    const int64_t n = p.block * spec_.out_width,
                   total = p.rows * spec_.out_width;
     if (!spec_.sinusoidal) {
       float* dp = p.grads + table_.offset;

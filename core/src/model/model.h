@@ -54,6 +54,11 @@ class Model::Impl {
   // the classifier loss's scratch.
   int pad_slot = -1, lm_y_slot = -1, last_slot = -1, cls_y_slot = -1,
       gather_slot = -1, dgather_slot = -1, cls_ws_slot = -1;
+  // Packing (spec input.pack): whether dropping a batch's trailing padding
+  // is exact for this model (Build), and the pass's token ids when it runs
+  // fewer positions than the block.
+  bool packable = false;
+  int tok_slot = -1;
 
   // ----- the last LossForward: its targets (token targets of every row, the
   // classes of the classifier), the counted ones, and its parts -----
@@ -69,8 +74,9 @@ class Model::Impl {
 
   // ----- training state -----
   double lr = 0;
-  int64_t t = 0;          // optimizer steps taken
-  int64_t last_rows = 0;  // rows of the last forward (LayerOutput)
+  int64_t t = 0;           // optimizer steps taken
+  int64_t last_rows = 0;   // rows of the last forward (LayerOutput)
+  int64_t last_block = 0;  // and its positions per sequence
   std::vector<float> diag;
 
   // ----- fit -----
@@ -95,7 +101,16 @@ class Model::Impl {
   Status EnsureCapacity(int64_t rows);
   int64_t Capacity() const { return acts.capacity() / spec.block; }
   int64_t RowsLimit() const { return acts.RowsLimit() / spec.block; }
-  model::Pass MakePass(int64_t rows, bool training, bool backward);
+  // A pass over `rows` sequences of `span` positions each (0: the block).
+  model::Pass MakePass(int64_t rows, bool training, bool backward,
+                       int64_t span = 0);
+  // The positions a pass over these sequences needs: the block, or with
+  // packing the first ones up to the last real token or counted target (y
+  // may be null: the outputs read at real positions only).
+  int64_t Span(const float* x, const float* y, int64_t rows) const;
+  // The token ids the layers read: x, or the pass's first p.block positions
+  // of each sequence of x, gathered by Forward.
+  const float* Tokens(const model::Pass& p, const float* x);
   // Layer i's rows in pass p (the classifier's: one per sequence) and its
   // input.
   int64_t LayerRows(int i, const model::Pass& p) const;
