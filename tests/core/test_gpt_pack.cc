@@ -1,11 +1,11 @@
-// Packing (spec input.pack, on by default): a sequence model's passes stop
-// after the last position any sequence of the batch needs (a real token or
-// a counted target). Each case runs the same model twice from the same
-// initial weights, packed and with every position computed ("pack":
-// false), on sequences of different lengths shorter than the block: the
-// losses, gradients, evaluation, probabilities and classes agree, and the
-// layers really ran fewer rows. Left padding and a pad in the middle fall
-// back to the positions they need.
+// Packing (spec input.pack, on by default): a sequence model's passes keep
+// each sequence's positions up to the last one it needs (a real token or a
+// counted target), one sequence after another. Each case runs the same
+// model twice from the same initial weights, packed and with every
+// position computed ("pack": false), on sequences of different lengths
+// shorter than the block: the losses, gradients, evaluation, probabilities
+// and classes agree, and the layers really ran only the needed rows. Left
+// padding and a pad in the middle keep the positions they need.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -47,6 +47,15 @@ double RelDiff(const float* a, const float* b, int64_t n) {
   return scale > 0 ? diff / scale : diff;
 }
 
+// Positions sequence b needs: up to its last real token or counted target.
+int64_t Needed(const std::vector<float>& x, const std::vector<float>& y,
+               int64_t b, int width) {
+  int64_t n = 1;
+  for (int j = 1; j < kBlock; ++j)
+    if (x[b * kBlock + j] != 0 || y[b * width + j] != -100) n = j + 1;
+  return n;
+}
+
 // Rows the first layer ran in the last pass.
 int64_t PassRows(const Model& m) {
   const float* data;
@@ -55,10 +64,14 @@ int64_t PassRows(const Model& m) {
   return rows;
 }
 
-// Trains the packed and the padded model side by side on x, y (n sequences
-// that need `span` positions): per step the same gradients and losses.
+// Trains the packed and the padded model side by side on x, y (n
+// sequences): per step the same gradients and losses.
 void CheckSame(Gpt g, const std::vector<float>& x, const std::vector<float>& y,
-               int64_t n, int64_t span) {
+               int64_t n) {
+  const int width = kBlock + (g.classes > 0 ? 1 : 0);
+  int64_t needed = 0;
+  for (int64_t b = 0; b < n; ++b) needed += Needed(x, y, b, width);
+  REQUIRE(needed < n * kBlock);
   g.block = kBlock;
   g.pack = true;
   auto packed = MakeModel(GptSpec(g));
@@ -70,7 +83,7 @@ void CheckSame(Gpt g, const std::vector<float>& x, const std::vector<float>& y,
     INFO("step " << step);
     REQUIRE(packed->ComputeGradients(x.data(), y.data(), n).ok());
     REQUIRE(padded->ComputeGradients(x.data(), y.data(), n).ok());
-    CHECK(PassRows(*packed) == n * span);
+    CHECK(PassRows(*packed) == needed);
     CHECK(PassRows(*padded) == n * kBlock);
     CHECK(RelDiff(packed->gradients(), padded->gradients(), np) < 1e-6);
     REQUIRE(packed->Step(x.data(), y.data(), n).ok());
@@ -113,40 +126,35 @@ TEST_CASE("packing: sequences of different lengths train as padded ones",
       R"(,"schedule":{"id":"warmup_cosine","warmup":3,"steps":30},"clip":{"norm":1})";
   std::vector<float> x, y;
   ShortBatch(g, 7, 24, 3, &x, &y);
-  // The longest sequence sets the span: its last real or scored position.
-  int64_t span = 1;
-  for (int64_t b = 0; b < 24; ++b)
-    for (int j = 0; j < kBlock; ++j)
-      if (x[b * kBlock + j] != 0 || y[b * kBlock + j] != -100)
-        span = std::max<int64_t>(span, j + 1);
-  REQUIRE(span < kBlock);
-  CheckSame(g, x, y, 24, span);
+  CheckSame(g, x, y, 24);
 
   SECTION("sinusoidal positions, attention hiding pad keys, not causal") {
     g.positional = "sinusoidal";
     g.causal = false;
-    CheckSame(g, x, y, 24, span);
+    CheckSame(g, x, y, 24);
   }
   SECTION("the classifier: L3 = L2 + 0.5 L1 on the last real position") {
     g.classes = 3;
     g.lm_weight = 0.5;
     ShortBatch(g, 5, 16, 4, &x, &y);
-    CheckSame(g, x, y, 16, 5);
+    CheckSame(g, x, y, 16);
   }
   SECTION("a pad in the middle keeps the positions after it") {
     x[5 * kBlock + 3] = 0;  // sequence 5: its token 3 becomes a pad
     x[5 * kBlock + 9] = 2;  // and a real token at 9
     y[5 * kBlock + 9] = 4;
-    CheckSame(g, x, y, 24, 10);
+    REQUIRE(Needed(x, y, 5, kBlock) == 10);
+    CheckSame(g, x, y, 24);
   }
-  SECTION("left padding needs the whole block") {
+  SECTION("left padding keeps the whole block of its sequence") {
     // Sequence 0 as start, pads, then letters up to the last position.
     std::fill(&x[1], &x[kBlock], 0.0f);
     std::fill(&y[0], &y[kBlock], -100.0f);
     for (int j = 8; j < kBlock; ++j) x[j] = static_cast<float>(j % 5 + 1);
     for (int j = 8; j + 1 < kBlock; ++j) y[j] = x[j + 1];
     y[kBlock - 1] = 6;
-    CheckSame(g, x, y, 24, kBlock);
+    REQUIRE(Needed(x, y, 0, kBlock) == kBlock);
+    CheckSame(g, x, y, 24);
   }
 }
 
@@ -157,14 +165,16 @@ TEST_CASE("packing: attention weights keep the block's layout", "[gpt][pack]") {
   std::vector<float> x, y;
   ShortBatch(g, 4, 3, 5, &x, &y);
   REQUIRE(m->Step(x.data(), y.data(), 3).ok());
-  REQUIRE(PassRows(*m) == 3 * 4);
+  int64_t n[3], needed = 0;
+  for (int s = 0; s < 3; ++s) needed += n[s] = Needed(x, y, s, kBlock);
+  REQUIRE(PassRows(*m) == needed);
   const int attn = 4;  // layers.2.layers.1
   REQUIRE(m->layers()[attn].type == LayerType::kAttention);
   const float* w;
   int64_t rows;
   REQUIRE(m->AttentionWeights(attn, &w, &rows).ok());
   CHECK(rows == 3);
-  // [3, 2, 12, 12]: the 4 x 4 of each (sequence, head) are the pass's, the
+  // [3, 2, 12, 12]: the n x n of each (sequence, head) are the pass's, the
   // rest zeros; a query row sums to 1 over its visible keys.
   for (int s = 0; s < 3; ++s)
     for (int h = 0; h < 2; ++h)
@@ -172,10 +182,10 @@ TEST_CASE("packing: attention weights keep the block's layout", "[gpt][pack]") {
         double total = 0;
         for (int j = 0; j < kBlock; ++j) {
           const float v = w[((s * 2 + h) * kBlock + i) * kBlock + j];
-          if (i >= 4 || j > i) CHECK(v == 0);
+          if (i >= n[s] || j > i) CHECK(v == 0);
           total += v;
         }
-        CHECK(total == Approx(i < 4 ? 1.0 : 0.0).margin(1e-5));
+        CHECK(total == Approx(i < n[s] ? 1.0 : 0.0).margin(1e-5));
       }
 }
 
