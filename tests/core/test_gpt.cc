@@ -114,7 +114,8 @@ TEST_CASE("every bad sequence spec gives its own error", "[gpt]") {
        "bad_param", "input.tokens: must be an integer in [2, 65536], got 1"},
       {R"({"input":{"tokens":7,"block":5,"pads":0},"layers":[)" + kEmb + "]," +
            kLoss + "}",
-       "unknown_param", "input: unknown key 'pads' (did you mean 'pad'?)"},
+       "unknown_param",
+       "input: unknown key 'pads' (did you mean 'pad' or 'pack'?)"},
       {"{" + kSeq + R"(,"layers":[{"type":"embedding"}],)" + kLoss + "}",
        "missing_input",
        "layers[0].dim: missing (the width of each token's vector)"},

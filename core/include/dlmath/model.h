@@ -119,14 +119,25 @@
 //     "optimizer": {"id": "adamw", "lr": 3e-3, "decay": "matrices"}, ... }
 //
 // tokens  the vocabulary size V ([2, 65536]); block: T, the positions of
-// one sequence ([1, 4096]); pad (optional, a token id): the start/pad token.
+// one sequence ([1, 4096]); pad (optional, a token id): the start/pad token;
+// pack (optional, default true): see packing below.
 // Position 0 of every sequence holds the start token; a pad token anywhere
 // after it marks padding: attention hides those keys (key_padding_mask) and
 // the last real position of a sequence is the last one that is not padding.
 //
 // A ROW of x is one sequence: x [rows, T] token ids (floats holding
-// integers in [0, V)), so inputs() == T and a batch of B sequences runs B*T
-// positions through the layers, each position a row of width C. y [rows,
+// integers in [0, V)), so inputs() == T and a batch of B sequences runs at
+// most B*T positions through the layers, each position a row of width C.
+// Packing (pack, optional, default true): steps, evaluations, next-token
+// probabilities, sampling and classification run each sequence only up to
+// its last real token or counted target, the sequences one after another.
+// With causal or pad-hiding attention, no kept position reads a dropped
+// one, so the results are those of the whole block up to float summation
+// order; the model runs the whole block when that does not hold (no pad
+// token, batch_norm, attention seeing pad keys, a loss without
+// ignore_index), and Predict always does. "pack": false runs every
+// position always. Dropout draws its mask per element of the rows a pass
+// runs, so packed and unpacked runs drop different units. y [rows,
 // TargetWidth()]: T next-token targets per sequence (class indices in [0,
 // V), or the loss's ignore_index for positions not scored, e.g. padding),
 // then, with a classifier, the sequence's class. Predict writes [rows, T,
@@ -449,7 +460,9 @@ class Model {
   Status Evaluate(const float* x, const float* y, int64_t n, double* loss,
                   double* accuracy);
   // After any forward (Step, Predict, ...): layer i's output for the last
-  // (chunk of the) batch, [rows, width] row-major. Valid until the next call.
+  // (chunk of the) batch, [rows, width] row-major (a sequence model's
+  // packed pass: the positions it ran, sequence after sequence). Valid
+  // until the next call.
   Status LayerOutput(int layer, const float** data, int64_t* rows,
                      int64_t* width) const;
   // Eval mode: dx [n, inputs()] = the gradient, with respect to each input
@@ -507,7 +520,8 @@ class Model {
   Status Classify(const float* x, int64_t n, float* logits);
   // After any forward: attention layer `layer`'s weights for the last
   // (chunk of the) batch, [rows, heads, T, T] (query, then key), zeros where
-  // masked. Valid until the next call.
+  // masked and outside the positions a packed pass ran. Valid until the
+  // next call.
   Status AttentionWeights(int layer, const float** data, int64_t* rows) const;
 
   // ----- checkpoints ---------------------------------------------------------

@@ -4,7 +4,13 @@
 // input projection as one [R, 3C] product, then per (sequence, head) QKᵀ
 // and PV on strided views of it (leading dimensions, no copies), the output
 // projection as one product. Legend: B sequences, T positions, C width, H
-// heads, d = C / H, R = B * T.
+// heads, d = C / H, R the rows of the pass (B * T when every sequence runs
+// the whole block).
+//
+// Sequence b is rows [offsets[b], offsets[b + 1]) of the pass: T positions,
+// the block or fewer (a packed pass keeps the positions each sequence
+// needs), T per sequence. The weights keep the block's layout [B, H, block,
+// block], zero outside each sequence's T x T (what AttentionWeights shows).
 //
 // Forward saves qkv [R, 3C], the weights P [B, H, T, T] and the heads'
 // outputs O [R, C]. Backward:
@@ -120,8 +126,8 @@ class AttentionLayer : public Layer {
   }
 
   void Forward(const Pass& p, const float* x, float* y) override {
-    const int64_t c = spec_.in_width, t = spec_.block, h = spec_.heads;
-    const int64_t d = c / h, r = p.rows, seqs = r / t;
+    const int64_t c = spec_.in_width, h = spec_.heads, tb = spec_.block;
+    const int64_t d = c / h, r = p.rows;
     float* qkv = p.acts->Ptr(qkv_);
     float* w = p.acts->Ptr(weights_);
     float* o = p.acts->Ptr(heads_);
@@ -129,20 +135,22 @@ class AttentionLayer : public Layer {
          qkv, 3 * c, false);
     if (spec_.bias) AddRowVector(p.params + b_in_.offset, qkv, r, 3 * c);
     const float scale = static_cast<float>(1.0 / std::sqrt(double(d)));
-    for (int64_t b = 0; b < seqs; ++b) {
-      const float* base = qkv + b * t * 3 * c;
+    for (int64_t b = 0; b < p.seqs; ++b) {
+      const int64_t at = p.offsets[b], t = p.offsets[b + 1] - at;
+      const float* base = qkv + at * 3 * c;
       const float* hide =
-          spec_.key_padding && p.key_padding ? p.key_padding + b * t : nullptr;
+          spec_.key_padding && p.key_padding ? p.key_padding + at : nullptr;
       for (int64_t head = 0; head < h; ++head) {
         const float* q = base + head * d;
-        float* pw = w + (b * h + head) * t * t;
-        Gemm(Trans::kNo, Trans::kYes, t, t, d, q, 3 * c, q + c, 3 * c, pw, t,
+        float* pw = w + (b * h + head) * tb * tb;
+        Gemm(Trans::kNo, Trans::kYes, t, t, d, q, 3 * c, q + c, 3 * c, pw, tb,
              false);
         for (int64_t i = 0; i < t; ++i)
-          MaskedSoftmaxRow(pw + i * t, spec_.causal ? i + 1 : t, t, scale,
+          MaskedSoftmaxRow(pw + i * tb, spec_.causal ? i + 1 : t, tb, scale,
                            hide);
-        Gemm(Trans::kNo, Trans::kNo, t, d, t, pw, t, q + 2 * c, 3 * c,
-             o + b * t * c + head * d, c, false);
+        std::fill(pw + t * tb, pw + tb * tb, 0.0f);
+        Gemm(Trans::kNo, Trans::kNo, t, d, t, pw, tb, q + 2 * c, 3 * c,
+             o + at * c + head * d, c, false);
       }
     }
     Gemm(Trans::kNo, Trans::kYes, r, c, c, o, c, p.params + w_out_.offset, c, y,
@@ -152,8 +160,8 @@ class AttentionLayer : public Layer {
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
                 float* dx) override {
-    const int64_t c = spec_.in_width, t = spec_.block, h = spec_.heads;
-    const int64_t d = c / h, r = p.rows, seqs = r / t;
+    const int64_t c = spec_.in_width, h = spec_.heads, tb = spec_.block;
+    const int64_t d = c / h, r = p.rows;
     const float* qkv = p.acts->Ptr(qkv_);
     const float* w = p.acts->Ptr(weights_);
     const float* o = p.acts->Ptr(heads_);
@@ -166,21 +174,22 @@ class AttentionLayer : public Layer {
     Gemm(Trans::kNo, Trans::kNo, r, c, c, dy, c, p.params + w_out_.offset, c,
          dout, c, false);
     const float scale = static_cast<float>(1.0 / std::sqrt(double(d)));
-    for (int64_t b = 0; b < seqs; ++b) {
-      const float* base = qkv + b * t * 3 * c;
-      float* dbase = dqkv + b * t * 3 * c;
+    for (int64_t b = 0; b < p.seqs; ++b) {
+      const int64_t at = p.offsets[b], t = p.offsets[b + 1] - at;
+      const float* base = qkv + at * 3 * c;
+      float* dbase = dqkv + at * 3 * c;
       for (int64_t head = 0; head < h; ++head) {
         const float* q = base + head * d;
         float* dq = dbase + head * d;
-        const float* pw = w + (b * h + head) * t * t;
-        const float* dob = dout + b * t * c + head * d;
+        const float* pw = w + (b * h + head) * tb * tb;
+        const float* dob = dout + at * c + head * d;
         // dV = Pᵀ dO; dP = dO Vᵀ, then dS in place.
-        Gemm(Trans::kYes, Trans::kNo, t, d, t, pw, t, dob, c, dq + 2 * c, 3 * c,
-             false);
+        Gemm(Trans::kYes, Trans::kNo, t, d, t, pw, tb, dob, c, dq + 2 * c,
+             3 * c, false);
         Gemm(Trans::kNo, Trans::kYes, t, t, d, dob, c, q + 2 * c, 3 * c, ds, t,
              false);
         for (int64_t i = 0; i < t; ++i)
-          SoftmaxBackwardRow(pw + i * t, ds + i * t, spec_.causal ? i + 1 : t,
+          SoftmaxBackwardRow(pw + i * tb, ds + i * t, spec_.causal ? i + 1 : t,
                              scale);
         if (spec_.causal)  // the hidden part of dP must not reach dQ, dK
           for (int64_t i = 0; i < t; ++i)

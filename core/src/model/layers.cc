@@ -272,9 +272,9 @@ class EmbeddingLayer : public Layer {
   TensorSlot w_;
 };
 
-// ----- positional encodings: y[r] = x[r] + P[r mod T] ------------------------
-// P [T, C]: a learned parameter "weight" (dP[t] += the dy rows of position
-// t), or the registry's sinusoidal table, a buffer "pe" filled once.
+// ----- positional encodings: y[r] = x[r] + P[position of r] -----------------
+// P [block, C]: a learned parameter "weight" (dP[t] += the dy rows at
+// position t), or the registry's sinusoidal table, a buffer "pe" filled once.
 // Backward: dx += dy.
 
 class PositionalLayer : public Layer {
@@ -310,19 +310,22 @@ class PositionalLayer : public Layer {
 
   void Forward(const Pass& p, const float* x, float* y) override {
     const float* table = Table(p);
-    const int64_t n = spec_.block * spec_.out_width;
-    for (int64_t start = 0; start < p.rows * spec_.out_width; start += n)
-      for (int64_t k = 0; k < n; ++k) y[start + k] = x[start + k] + table[k];
+    const int64_t c = spec_.out_width;
+    for (int64_t r = 0; r < p.rows; ++r) {
+      const float* row = table + static_cast<int64_t>(p.positions[r]) * c;
+      for (int64_t k = 0; k < c; ++k) y[r * c + k] = x[r * c + k] + row[k];
+    }
   }
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
                 float* dx) override {
-    const int64_t n = spec_.block * spec_.out_width,
-                  total = p.rows * spec_.out_width;
+    const int64_t c = spec_.out_width, total = p.rows * c;
     if (!spec_.sinusoidal) {
       float* dp = p.grads + table_.offset;
-      for (int64_t start = 0; start < total; start += n)
-        for (int64_t k = 0; k < n; ++k) dp[k] += dy[start + k];
+      for (int64_t r = 0; r < p.rows; ++r) {
+        float* row = dp + static_cast<int64_t>(p.positions[r]) * c;
+        for (int64_t k = 0; k < c; ++k) row[k] += dy[r * c + k];
+      }
     }
     if (dx)
       for (int64_t k = 0; k < total; ++k) dx[k] += dy[k];

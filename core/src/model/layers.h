@@ -48,7 +48,7 @@ class ActivationArena {
 
 // What one pass over the layers sees.
 struct Pass {
-  int64_t rows = 0;  // positions: sequences * block
+  int64_t rows = 0;  // sequence models: positions (offsets[seqs])
   bool training = false;
   bool backward = true;  // a backward follows (forward saves for it)
   int64_t step = 0;      // the model's step count: per-step seeds
@@ -60,10 +60,15 @@ struct Pass {
   // Seed of layer `index` at this step (Model::LayerSeed).
   uint32_t (*seed)(uint32_t model_seed, int layer, int64_t step) = nullptr;
   uint32_t model_seed = 0;
-  // Sequence models: positions per sequence (rows is a multiple), and per
-  // row 1 where the position is padding (attention hides that key; null:
-  // no padding).
+  // Sequence models: the block (positions per sequence at most), the
+  // sequences, sequence b's rows [offsets[b], offsets[b + 1]) (B + 1; a
+  // packed pass keeps only the positions each sequence needs), each row's
+  // position in its sequence, and per row 1 where the position is padding
+  // (attention hides that key; null: no padding).
   int64_t block = 1;
+  int64_t seqs = 0;
+  const int64_t* offsets = nullptr;
+  const float* positions = nullptr;
   const float* key_padding = nullptr;
 };
 

@@ -217,11 +217,22 @@ Status Model::Impl::Build() {
   for (auto& l : layers) l->Plan(&acts);
   dx_slot = acts.Add(spec.row_width(), 0);
   if (spec.pad >= 0) pad_slot = acts.Add(1, 0);
+  // Dropping trailing padding is exact when no kept position reads a
+  // dropped one: every attention layer hides later keys (causal) or pad
+  // keys, and no layer mixes rows (batch_norm's statistics would change).
+  packable = spec.sequence() && spec.pack && spec.pad >= 0 && !has_batch_norm;
+  for (const LayerInfo& info : infos)
+    if (info.type == LayerType::kAttention)
+      packable = packable && (info.causal || info.key_padding);
+  if (packable) tok_slot = acts.Add(1, 0);
+  if (spec.sequence()) {
+    pos_slot = acts.Add(1, 0);
+    lm_y_slot = acts.Add(1, 0);
+  }
   if (spec.has_classifier) {
     // Per-sequence slots sized per position (T times what they need: a few
     // floats per position, and one layout rule for the arena).
     const int64_t c = spec.classifier.in_width;
-    lm_y_slot = acts.Add(1, 0);
     last_slot = acts.Add(1, 0);
     cls_y_slot = acts.Add(1, 0);
     gather_slot = acts.Add(c, 0);
@@ -263,6 +274,7 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
                    std::to_string(kMaxActivationFloats) + " (at most " +
                    std::to_string(RowsLimit()) + " rows at once)");
   if (Status s = acts.Layout(positions); !s.ok()) return s;
+  offsets.reserve(Capacity() + 1);  // no allocation per pass
   for (auto& l : layers)
     if (Status s = l->Resize(positions); !s.ok()) return s;
   float* ones = acts.Ptr(ones_slot);
@@ -280,11 +292,10 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
   return {};
 }
 
-Pass Model::Impl::MakePass(int64_t rows, bool training, bool backward) {
+Pass Model::Impl::MakePass(int64_t rows, bool training, bool backward,
+                           const float* x, const float* y) {
   Pass p;
-  p.rows = rows * spec.block;
-  p.block = spec.block;
-  if (pad_slot >= 0) p.key_padding = acts.Ptr(pad_slot);
+  p.rows = p.seqs = rows;
   p.training = training;
   p.backward = backward;
   p.step = t;
@@ -295,14 +306,49 @@ Pass Model::Impl::MakePass(int64_t rows, bool training, bool backward) {
   p.ones = acts.Ptr(ones_slot);
   p.seed = SeedOf;
   p.model_seed = spec.seed;
+  if (!spec.sequence()) return p;
+  // Positions after the last one a sequence needs (a real token, a counted
+  // target) are padding (the pad token, an ignored target); with causal or
+  // pad-hiding attention no kept position reads them, so the pass drops
+  // them exactly.
+  const int64_t tb = spec.block, tw = TargetWidth();
+  const bool pack = x && packable && (!y || spec.has_ignore);
+  const float ignored = static_cast<float>(spec.ignore_index);
+  float* pos = acts.Ptr(pos_slot);
+  offsets.resize(rows + 1);
+  offsets[0] = 0;
+  for (int64_t b = 0; b < rows; ++b) {
+    int64_t n = tb;
+    if (pack) {
+      n = 1;  // the start position is always real
+      for (int64_t j = tb - 1; j > 0 && n == 1; --j)
+        if (x[b * tb + j] != spec.pad || (y && y[b * tw + j] != ignored))
+          n = j + 1;
+    }
+    for (int64_t j = 0; j < n; ++j) pos[offsets[b] + j] = static_cast<float>(j);
+    offsets[b + 1] = offsets[b] + n;
+  }
+  p.rows = offsets[rows];
+  p.block = tb;
+  p.offsets = offsets.data();
+  p.positions = pos;
+  if (pad_slot >= 0) p.key_padding = acts.Ptr(pad_slot);
   return p;
 }
 
 // ----- forward and backward
 // ---------------------------------------------------
 
+bool Model::Impl::Packed(const Pass& p) const {
+  return p.rows < p.seqs * spec.block;
+}
+
+const float* Model::Impl::Tokens(const Pass& p, const float* x) {
+  return Packed(p) ? acts.Ptr(tok_slot) : x;
+}
+
 int64_t Model::Impl::LayerRows(int i, const Pass& p) const {
-  return i == cls ? p.rows / spec.block : p.rows;
+  return i == cls ? p.seqs : p.rows;
 }
 
 const float* Model::Impl::LayerInput(int i, const float* x) {
@@ -311,11 +357,19 @@ const float* Model::Impl::LayerInput(int i, const float* x) {
 }
 
 const float* Model::Impl::Forward(const Pass& p, const float* x) {
+  if (Packed(p)) {  // each sequence's kept positions, one after another
+    float* tok = acts.Ptr(tok_slot);
+    for (int64_t b = 0; b < p.seqs; ++b)
+      std::copy(x + b * spec.block,
+                x + b * spec.block + (p.offsets[b + 1] - p.offsets[b]),
+                tok + p.offsets[b]);
+    x = tok;
+  }
   if (pad_slot >= 0) {
     // Padding: the pad token anywhere after the start position.
     float* pad = acts.Ptr(pad_slot);
     for (int64_t r = 0; r < p.rows; ++r)
-      pad[r] = r % spec.block != 0 && x[r] == spec.pad ? 1.0f : 0.0f;
+      pad[r] = p.positions[r] != 0 && x[r] == spec.pad ? 1.0f : 0.0f;
   }
   for (int i : order) {
     const float* in = LayerInput(i, x);
@@ -328,7 +382,7 @@ const float* Model::Impl::Forward(const Pass& p, const float* x) {
       layers[i]->Forward(p, in, y);
     }
   }
-  last_rows = p.rows;
+  last_pass = p;
   if (cls >= 0) ClassifierForward(p, x);
   return acts.Ptr(out_slot[last]);
 }
@@ -336,18 +390,18 @@ const float* Model::Impl::Forward(const Pass& p, const float* x) {
 // The classifier reads the hidden row of each sequence's last real position
 // (the last that is not padding).
 void Model::Impl::ClassifierForward(const Pass& p, const float* x) {
-  const int64_t t = spec.block, c = infos[cls].in_width;
-  const int64_t seqs = p.rows / t;
+  const int64_t c = infos[cls].in_width, seqs = p.seqs;
   float* last_pos = acts.Ptr(last_slot);
   float* g = acts.Ptr(gather_slot);
   const float* h = acts.Ptr(out_slot[hidden]);
   const float* pad = acts.Ptr(pad_slot);
   for (int64_t b = 0; b < seqs; ++b) {
-    int64_t at = 0;
-    for (int64_t j = 1; j < t; ++j)
-      if (pad[b * t + j] == 0) at = j;
-    last_pos[b] = static_cast<float>(at);
-    std::copy(h + (b * t + at) * c, h + (b * t + at + 1) * c, g + b * c);
+    const int64_t first = p.offsets[b];
+    int64_t at = first;
+    for (int64_t r = first + 1; r < p.offsets[b + 1]; ++r)
+      if (pad[r] == 0) at = r;
+    last_pos[b] = static_cast<float>(at - first);
+    std::copy(h + at * c, h + (at + 1) * c, g + b * c);
   }
   Pass head = p;
   head.rows = seqs;
@@ -356,8 +410,7 @@ void Model::Impl::ClassifierForward(const Pass& p, const float* x) {
 
 // Backward of the head: its gradient reaches the hidden rows it read.
 void Model::Impl::ClassifierBackward(const Pass& p) {
-  const int64_t t = spec.block, c = infos[cls].in_width;
-  const int64_t seqs = p.rows / t;
+  const int64_t c = infos[cls].in_width, seqs = p.seqs;
   float* dg = acts.Ptr(dgather_slot);
   std::fill(dg, dg + seqs * c, 0.0f);
   Pass head = p;
@@ -367,7 +420,7 @@ void Model::Impl::ClassifierBackward(const Pass& p) {
   float* dh = acts.Ptr(dout_slot[hidden]);
   const float* last_pos = acts.Ptr(last_slot);
   for (int64_t b = 0; b < seqs; ++b) {
-    float* row = dh + (b * t + static_cast<int64_t>(last_pos[b])) * c;
+    float* row = dh + (p.offsets[b] + static_cast<int64_t>(last_pos[b])) * c;
     for (int64_t k = 0; k < c; ++k) row[k] += dg[b * c + k];
   }
 }
@@ -390,6 +443,7 @@ void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
 }
 
 void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
+  x = Tokens(p, x);
   if (cls >= 0) ClassifierBackward(p);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const int i = *it;
@@ -452,18 +506,23 @@ struct LossFrame {
 }  // namespace
 
 double Model::Impl::LossForward(const Pass& p, const float* y) {
-  const int64_t t = spec.block, seqs = p.rows / t;
+  const int64_t seqs = p.seqs;
   targets = y;
   classes = nullptr;
-  if (cls >= 0) {
-    // y [B, T + 1]: the token targets, then the class.
+  if (cls >= 0 || Packed(p)) {
+    // y [B, tw]: the token targets of the pass's positions (then the class,
+    // tw = block + 1).
+    const int64_t tw = TargetWidth();
     float* lm = acts.Ptr(lm_y_slot);
-    float* cy = acts.Ptr(cls_y_slot);
-    for (int64_t b = 0; b < seqs; ++b) {
-      std::copy(y + b * (t + 1), y + b * (t + 1) + t, lm + b * t);
-      cy[b] = y[b * (t + 1) + t];
-    }
+    for (int64_t b = 0; b < seqs; ++b)
+      std::copy(y + b * tw, y + b * tw + (p.offsets[b + 1] - p.offsets[b]),
+                lm + p.offsets[b]);
     targets = lm;
+  }
+  if (cls >= 0) {
+    float* cy = acts.Ptr(cls_y_slot);
+    for (int64_t b = 0; b < seqs; ++b)
+      cy[b] = y[b * (spec.block + 1) + spec.block];
     classes = cy;
   }
   if (spec.has_ignore) {
@@ -485,7 +544,7 @@ double Model::Impl::LossForward(const Pass& p, const float* y) {
 }
 
 void Model::Impl::LossBackward(const Pass& p, const float* y, float seed) {
-  const int64_t seqs = p.rows / spec.block;
+  const int64_t seqs = p.seqs;
   if (cls < 0 || spec.lm_weight > 0) {
     LossFrame lm(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
                  spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
@@ -612,8 +671,7 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
                                     double* data_loss, double* penalty) {
   const float* out = Forward(p, x);
   if (validate)
-    if (Status s = CheckTargets(out, y, p.rows / spec.block, false); !s.ok())
-      return s;
+    if (Status s = CheckTargets(out, y, p.seqs, false); !s.ok()) return s;
   *data_loss = LossForward(p, y);
   *penalty = Penalties(false);
   ZeroBackward(p, false);
@@ -626,7 +684,7 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
 Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                               bool validate, double* loss_out) {
   if (Status s = EnsureCapacity(rows); !s.ok()) return s;
-  const Pass p = MakePass(rows, true, true);
+  const Pass p = MakePass(rows, true, true, x, y);
   double data_loss, penalty;
   if (Status s = ForwardBackward(p, x, y, validate, &data_loss, &penalty);
       !s.ok())
@@ -647,6 +705,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                     std::string(std::isnan(loss) ? "NaN" : "infinite"));
 
   // Per layer: output mean and std, dead units, output gradient norm.
+  const float* tokens = Tokens(p, x);
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
   for (int i = 0; i < nl; ++i) {
@@ -660,8 +719,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
         static_cast<float>(std::sqrt(std::max(0.0, s2 / n - mean * mean)));
     Pass lp = p;
     lp.rows = LayerRows(i, p);
-    ld[kLayerDeadFraction] =
-        static_cast<float>(layers[i]->DeadFraction(lp, LayerInput(i, x), v));
+    ld[kLayerDeadFraction] = static_cast<float>(
+        layers[i]->DeadFraction(lp, LayerInput(i, tokens), v));
     ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo.grad_squares));
   }
 
@@ -763,7 +822,7 @@ void Model::Impl::Correct(const Pass& p, double* right, double* total) const {
 
 void Model::Impl::ClassCorrect(const Pass& p, double* right,
                                double* total) const {
-  const int64_t k = infos[cls].out_width, seqs = p.rows / spec.block;
+  const int64_t k = infos[cls].out_width, seqs = p.seqs;
   const float* out = acts.Ptr(out_slot[cls]);
   for (int64_t b = 0; b < seqs; ++b) {
     const float* row = out + b * k;
@@ -812,9 +871,10 @@ Status Model::Impl::EvaluateChunks(const float* x, const float* y, int64_t n,
   double total = 0, weight = 0, right = 0, counted_rows = 0;
   for (int64_t start = 0; start < n; start += max_rows) {
     const int64_t rows = std::min(max_rows, n - start);
-    const Pass p = MakePass(rows, false, false);
-    const float* out = Forward(p, x + start * spec.input);
+    const float* xx = x + start * spec.input;
     const float* yy = y + start * t_width;
+    const Pass p = MakePass(rows, false, false, xx, yy);
+    const float* out = Forward(p, xx);
     if (validate)
       if (Status s = CheckTargets(out, yy, rows, false); !s.ok()) return s;
     const double l = LossForward(p, yy);
@@ -1212,7 +1272,7 @@ Status Model::ComputeGradients(const float* x, const float* y, int64_t rows) {
   Impl& m = *impl_;
   if (Status s = m.CheckRows(x, y, rows, true); !s.ok()) return s;
   if (Status s = m.EnsureCapacity(rows); !s.ok()) return s;
-  const Pass p = m.MakePass(rows, true, true);
+  const Pass p = m.MakePass(rows, true, true, x, y);
   double data_loss, penalty;
   if (Status s = m.ForwardBackward(p, x, y, true, &data_loss, &penalty);
       !s.ok())
@@ -1338,8 +1398,7 @@ Status Model::FitRun(int64_t max_steps, FitProgress* progress) {
     const double w = m.LossWeight(rows);
     f.loss_sum += m.diag[kDiagDataLoss] * w;
     f.weight += w;
-    if (m.HasAccuracy())
-      m.Correct(m.MakePass(rows, true, true), &f.correct, &f.counted);
+    if (m.HasAccuracy()) m.Correct(m.last_pass, &f.correct, &f.counted);
     if (++f.batch_index == f.batches) m.EndEpoch();
   }
   // The log oldest first.
@@ -1438,11 +1497,11 @@ Status Model::LayerOutput(int layer, const float** data, int64_t* rows,
     return Bad(ErrorCode::kBadValue, "layer",
                "must be in [0, " + std::to_string(m.infos.size()) + "), got " +
                    std::to_string(layer));
-  if (m.last_rows == 0)
+  if (m.last_pass.rows == 0)
     return Bad(ErrorCode::kBadValue, "layer",
                "no forward has run yet (Step, Predict, ...)");
   *data = m.acts.Ptr(m.out_slot[layer]);
-  *rows = layer == m.cls ? m.last_rows / m.spec.block : m.last_rows;
+  *rows = layer == m.cls ? m.last_pass.seqs : m.last_pass.rows;
   *width = m.infos[layer].out_width;
   return {};
 }
@@ -1573,9 +1632,11 @@ Status Model::EvaluateSequences(const float* x, const float* y, int64_t n,
   std::vector<float> logits, targets;
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
-    const Pass p = m.MakePass(rows, false, false);
-    const float* out = m.Forward(p, x + start * t);
-    m.LossForward(p, y + start * tw);
+    const float* xs = x + start * t;
+    const float* ys = y + start * tw;
+    const Pass p = m.MakePass(rows, false, false, xs, ys);
+    const float* out = m.Forward(p, xs);
+    m.LossForward(p, ys);
     for (int64_t r = 0; r < p.rows; ++r) {
       if (m.spec.has_ignore && m.targets[r] == m.spec.ignore_index) continue;
       logits.insert(logits.end(), out + r * v, out + (r + 1) * v);
@@ -1659,7 +1720,7 @@ Status CheckSampling(double temperature, int64_t top_k, int64_t v) {
 void Model::Impl::NextTokens(const Pass& p, const int64_t* last,
                              double temperature, int64_t top_k, int64_t banned,
                              float* probs, std::vector<float>* scratch) {
-  const int64_t v = spec.outputs(), t = spec.block, seqs = p.rows / t;
+  const int64_t v = spec.outputs(), seqs = p.seqs;
   const OpInfo& op = Op(OpId::softmax_temperature);
   double sp[kMaxParams] = {};
   for (int k = 0; k < op.num_params(); ++k) sp[k] = op.params[k].def;
@@ -1667,7 +1728,7 @@ void Model::Impl::NextTokens(const Pass& p, const int64_t* last,
   const float* out = acts.Ptr(out_slot[this->last]);
   for (int64_t b = 0; b < seqs; ++b) {
     float* row = probs + b * v;
-    op.impl.row_fwd(out + (b * t + last[b]) * v, row, 1, v, sp);
+    op.impl.row_fwd(out + (p.offsets[b] + last[b]) * v, row, 1, v, sp);
     KeepTop(row, v, top_k, banned, scratch);
   }
 }
@@ -1688,8 +1749,9 @@ Status Model::NextTokenProbabilities(const float* x, int64_t n,
   const int64_t t = m.spec.block, v = m.spec.outputs();
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
-    const Pass p = m.MakePass(rows, false, false);
-    m.Forward(p, x + start * t);
+    const float* xs = x + start * t;
+    const Pass p = m.MakePass(rows, false, false, xs);
+    m.Forward(p, xs);
     m.NextTokens(p, last.data() + start, temperature, top_k, -1,
                  probs + start * v, &scratch);
   }
@@ -1723,8 +1785,9 @@ Status Model::Generate(float* tokens, int64_t n,
     active = false;
     for (int64_t start = 0; start < n; start += chunk) {
       const int64_t rows = std::min(chunk, n - start);
-      const Pass p = m.MakePass(rows, false, false);
-      m.Forward(p, tokens + start * t);
+      const float* xs = tokens + start * t;
+      const Pass p = m.MakePass(rows, false, false, xs);
+      m.Forward(p, xs);
       // The pad token is never drawn: it would end the sequence unseen.
       m.NextTokens(p, last.data() + start, options.temperature, options.top_k,
                    m.spec.pad, probs.data(), &scratch);
@@ -1769,7 +1832,8 @@ Status Model::Classify(const float* x, int64_t n, float* logits) {
   const int64_t k = m.infos[m.cls].out_width;
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
-    m.Forward(m.MakePass(rows, false, false), x + start * m.spec.block);
+    const float* xs = x + start * m.spec.block;
+    m.Forward(m.MakePass(rows, false, false, xs), xs);
     const float* out = m.acts.Ptr(m.out_slot[m.cls]);
     std::copy(out, out + rows * k, logits + start * k);
   }
@@ -1791,13 +1855,11 @@ Status Model::AttentionWeights(int layer, const float** data,
                                   : "those are " + which) +
                    ")");
   }
-  if (m.last_rows == 0)
+  if (m.last_pass.rows == 0)
     return Bad(ErrorCode::kBadValue, "layer",
                "no forward has run yet (Step, Predict, ...)");
-  Impl& mm = const_cast<Impl&>(m);  // the arena pointer only
-  *data = model::AttentionLayerWeights(
-      *m.layers[layer], mm.MakePass(m.last_rows / m.spec.block, false, false));
-  *rows = m.last_rows / m.spec.block;
+  *data = model::AttentionLayerWeights(*m.layers[layer], m.last_pass);
+  *rows = m.last_pass.seqs;
   return {};
 }
 

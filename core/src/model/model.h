@@ -54,6 +54,14 @@ class Model::Impl {
   // the classifier loss's scratch.
   int pad_slot = -1, lm_y_slot = -1, last_slot = -1, cls_y_slot = -1,
       gather_slot = -1, dgather_slot = -1, cls_ws_slot = -1;
+  // Sequence models: each row's position and, packing (spec input.pack),
+  // the pass's token ids when it keeps fewer positions than the block;
+  // whether dropping a sequence's trailing padding is exact for this model
+  // (Build); the pass's sequence offsets (B + 1, reserved by
+  // EnsureCapacity).
+  int pos_slot = -1, tok_slot = -1;
+  bool packable = false;
+  std::vector<int64_t> offsets;
 
   // ----- the last LossForward: its targets (token targets of every row, the
   // classes of the classifier), the counted ones, and its parts -----
@@ -70,7 +78,7 @@ class Model::Impl {
   // ----- training state -----
   double lr = 0;
   int64_t t = 0;          // optimizer steps taken
-  int64_t last_rows = 0;  // rows of the last forward (LayerOutput)
+  model::Pass last_pass;  // the last forward's (LayerOutput; rows 0: none)
   std::vector<float> diag;
 
   // ----- fit -----
@@ -95,7 +103,18 @@ class Model::Impl {
   Status EnsureCapacity(int64_t rows);
   int64_t Capacity() const { return acts.capacity() / spec.block; }
   int64_t RowsLimit() const { return acts.RowsLimit() / spec.block; }
-  model::Pass MakePass(int64_t rows, bool training, bool backward);
+  // A pass over `rows` rows of x (sequences for a sequence model). With x,
+  // a sequence model's pass packs: each sequence keeps its positions up to
+  // its last real token or counted target of y (y null: tokens only, the
+  // outputs are read at real positions only); without x, or when packing
+  // is off or not exact, every sequence runs the whole block.
+  model::Pass MakePass(int64_t rows, bool training, bool backward,
+                       const float* x = nullptr, const float* y = nullptr);
+  // Whether a sequence model's pass keeps fewer positions than the block.
+  bool Packed(const model::Pass& p) const;
+  // The token ids the layers read: x, or the pass's positions of each
+  // sequence of x, gathered by Forward.
+  const float* Tokens(const model::Pass& p, const float* x);
   // Layer i's rows in pass p (the classifier's: one per sequence) and its
   // input.
   int64_t LayerRows(int i, const model::Pass& p) const;

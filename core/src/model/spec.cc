@@ -1086,6 +1086,7 @@ Status ParseSequenceInput(const Value& v, ModelSpec* m) {
   if (Status s = o.Int("block", 1, 4096, 0, &m->block); !s.ok()) return s;
   if (Status s = o.Int("pad", -1, m->tokens - 1, -1, &m->pad); !s.ok())
     return s;
+  if (Status s = o.Bool("pack", true, &m->pack); !s.ok()) return s;
   m->input = m->block;
   return o.Finish();
 }
@@ -1331,6 +1332,7 @@ std::string WriteSpec(const ModelSpec& m) {
     json::AppendNumber(&out, static_cast<double>(m.tokens));
     WriteInt(&out, "block", m.block);
     if (m.pad >= 0) WriteInt(&out, "pad", m.pad);
+    if (!m.pack) out += ",\"pack\":false";
     out += "}";
   } else {
     json::AppendNumber(&out, static_cast<double>(m.input));

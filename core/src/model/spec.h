@@ -78,6 +78,10 @@ struct ModelSpec {
   // Sequence models: the vocabulary (0: not one), positions per sequence,
   // the start/pad token (-1: none).
   int64_t tokens = 0, block = 1, pad = -1;
+  // Steps and evaluations skip the positions after the longest real
+  // sequence of a batch (where that is exact); false: every pass runs the
+  // whole block (the padded reference the tests and the bench compare to).
+  bool pack = true;
   bool sequence() const { return tokens > 0; }
   // Width of x per row of the layers (a position: its token id).
   int64_t row_width() const { return sequence() ? 1 : input; }

@@ -208,8 +208,11 @@ export type ScheduleSpec = {
 
 /** A model: its input width, layers, loss, optimizer and training knobs (see core/include/dlmath/model.h). */
 export interface ModelSpec {
-  /** Features per example, or a sequence model's tokens: vocabulary, positions per sequence, start/pad token. */
-  input: number | { tokens: number; block: number; pad?: number };
+  /**
+   * Features per example, or a sequence model's tokens: vocabulary, positions per sequence, start/pad token,
+   * and `pack` (default true): a batch's passes stop after its longest real sequence (false: every position).
+   */
+  input: number | { tokens: number; block: number; pad?: number; pack?: boolean };
   /** Sequence models: a linear head on the last real position's hidden state; the step minimises L2 + lm_weight · L1. */
   classifier?: {
     classes: number;
