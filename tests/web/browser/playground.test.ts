@@ -457,3 +457,74 @@ it('what a newcomer hit: link values, page defaults, properties, sliders, legend
   expect(problems).toEqual([]);
   await context.close();
 });
+
+it('explanations typeset their maths inline with KaTeX, in both languages, and keep text as text', async () => {
+  const { context, page, problems } = await fresh();
+  // The explanation's words without its typeset maths (KaTeX's MathML copy repeats the LaTeX source).
+  const prose = () =>
+    page.$eval('[data-testid=op-doc]', (el) => {
+      const copy = el.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll('.katex').forEach((k) => k.remove());
+      return copy.textContent ?? '';
+    });
+  const typeset = async (lang: 'en' | 'zh') => {
+    const spans = await page.evaluate(
+      (l) =>
+        (
+          window
+            .dlmathApp!.dl.ops()
+            .find((o) => o.id === 'least_squares')!
+            .doc[l].match(/\$/g) ?? []
+        ).length / 2,
+      lang,
+    );
+    expect(spans).toBeGreaterThan(3);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid=op-doc] .math-inline > .katex').length === n,
+      spans,
+    );
+    const text = await prose();
+    for (const raw of ['X^T', 'theta', '||', '$']) expect(text, lang).not.toContain(raw);
+    expect(await page.$$('[data-testid=op-doc] code')).toEqual([]); // nothing fell back to its source
+  };
+  await openAt(page, 'e=least_squares&lang=en', 'least_squares');
+  await typeset('en');
+  expect(await prose()).toContain('Fits the linear model');
+  await page.selectOption('[data-testid=lang-select]', 'zh');
+  await page.waitForFunction(() => window.dlmathApp!.state().lang === 'zh');
+  await typeset('zh');
+  expect(await prose()).toContain('拟合');
+
+  // The renderer itself: text stays text (no HTML is parsed), \$ is a dollar sign, and a span KaTeX cannot
+  // parse or a $ left open shows its source and is reported, never typeset in red.
+  // A string, so the test runner does not rewrite the page's dynamic import.
+  type Run = { html: string; text: string; katex: number; errors: string[] };
+  const rendered = (await page.evaluate(`(async () => {
+    const { renderDoc } = await import('/src/ui/math.ts');
+    const run = async (doc) => {
+      const el = document.createElement('p');
+      const errors = [];
+      renderDoc(el, doc, (err) => errors.push(String(err)));
+      await new Promise((r) => setTimeout(r, 200));
+      return { html: el.innerHTML, text: el.textContent, katex: el.querySelectorAll('.katex').length, errors };
+    };
+    return {
+      hostile: await run(${JSON.stringify('<img src=x onerror="window.__pwned=1"> costs \\$5 and $x^2$')}),
+      malformed: await run(${JSON.stringify('a $\\frac{1}{$ here')}),
+      open: await run('a $x^2 left open'),
+      pwned: window.__pwned,
+    };
+  })()`)) as { hostile: Run; malformed: Run; open: Run; pwned?: number };
+  expect(rendered.hostile.html).not.toContain('<img');
+  expect(rendered.hostile.text).toContain('<img src=x onerror="window.__pwned=1"> costs $5 and ');
+  expect(rendered.hostile.katex).toBe(1);
+  expect(rendered.hostile.errors).toEqual([]);
+  expect(rendered.pwned).toBeUndefined();
+  expect(rendered.malformed.katex).toBe(0);
+  expect(rendered.malformed.html).toContain('<code>\\frac{1}{</code>');
+  expect(rendered.malformed.errors).toHaveLength(1);
+  expect(rendered.open.text).toBe('a $x^2 left open');
+  expect(rendered.open.errors[0]).toContain('unclosed $');
+  expect(problems).toEqual([]);
+  await context.close();
+});

@@ -72,6 +72,7 @@ export interface RawOpMeta {
   sampleInputs: { name: string; shape: number[]; min: number; max: number }[];
   latex: string;
   dlatex: string;
+  /** The explanation: plain text with inline LaTeX between dollar signs (`$x^2$`; a literal dollar is `\$`). */
   doc: { en: string; zh: string };
   props: { range: string; monotonic: boolean; zeroCentred: boolean; smooth: boolean };
   tolerance: { value: number; grad: number; why: string };

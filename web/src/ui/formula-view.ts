@@ -1,8 +1,9 @@
-// Title, formula and derivative (KaTeX), explanation and properties of an op.
+// Title, formula and derivative (KaTeX), explanation (text with inline KaTeX)
+// and properties of an op.
 import type { OpMeta } from '../engine/index.js';
 import { h } from './dom.js';
 import type { Labels, Lang } from './i18n.js';
-import { renderMath } from './math.js';
+import { renderDoc, renderMath } from './math.js';
 
 /** Shows one op's texts in the chosen language. */
 export class FormulaView {
@@ -13,7 +14,8 @@ export class FormulaView {
   /**
    * @param head - container for the title and the two formulas
    * @param details - container for the explanation and the properties
-   * @param onError - receives KaTeX parse errors (the raw LaTeX is shown instead)
+   * @param onError - receives KaTeX parse errors, of formulas and of the explanation's inline maths (the raw
+   *   LaTeX is shown instead)
    */
   constructor(head: HTMLElement, details: HTMLElement, onError: (err: unknown) => void) {
     this.#head = head;
@@ -61,15 +63,7 @@ export class FormulaView {
           ]
         : []),
     ];
-    this.#details.replaceChildren(
-      h('h3', { text: t.explanation }),
-      h('p', {
-        class: 'doc',
-        lang: lang === 'zh' ? 'zh-Hans' : 'en',
-        'data-testid': 'op-doc',
-        text: op.doc[lang] || op.doc.en,
-      }),
-    );
+    this.#details.replaceChildren(h('h3', { text: t.explanation }), this.#doc(op.doc[lang] || op.doc.en, lang));
     if (props.length)
       this.#details.append(
         h('h3', { text: t.properties }),
@@ -90,21 +84,19 @@ export class FormulaView {
   ): void {
     this.#head.replaceChildren(h('h2', { 'data-testid': 'op-title' }, page.title[lang] || page.title.en));
     if (page.latex) this.#head.append(h('div', { class: 'formulas' }, this.#math(page.latex, 'formula')));
-    this.#details.replaceChildren(
-      h('h3', { text: t.explanation }),
-      h('p', {
-        class: 'doc',
-        lang: lang === 'zh' ? 'zh-Hans' : 'en',
-        'data-testid': 'op-doc',
-        text: page.doc[lang] || page.doc.en,
-      }),
-    );
+    this.#details.replaceChildren(h('h3', { text: t.explanation }), this.#doc(page.doc[lang] || page.doc.en, lang));
   }
 
   /** Clears the view. */
   reset(): void {
     this.#head.replaceChildren();
     this.#details.replaceChildren();
+  }
+
+  #doc(text: string, lang: Lang): HTMLElement {
+    const el = h('p', { class: 'doc', lang: lang === 'zh' ? 'zh-Hans' : 'en', 'data-testid': 'op-doc' });
+    renderDoc(el, text, this.#onError);
+    return el;
   }
 
   #math(latex: string, testid: string, display = true): HTMLElement {

@@ -7,6 +7,7 @@
 // once loaded, a formula is typeset in the same task it was asked for.
 import 'katex/dist/katex.min.css';
 import { h } from './dom.js';
+import { splitInlineMath, type DocPart } from './inline-math.js';
 
 /**
  * Renders LaTeX into `el`; on a parse error, shows the source as code and reports the error.
@@ -27,4 +28,30 @@ export function renderMath(el: HTMLElement, latex: string, onError: (err: unknow
       fail(err);
     }
   }, fail);
+}
+
+/**
+ * Shows an explanation in `el`: its text as text (never parsed as HTML), each `$…$` span as inline KaTeX.
+ * A span that does not parse, or a `$` left open, is shown as its source and reported.
+ * @param el - the paragraph (its content is replaced)
+ * @param doc - the explanation (see inline-math.ts)
+ * @param onError - receives the parse error
+ */
+export function renderDoc(el: HTMLElement, doc: string, onError: (err: unknown) => void): void {
+  let parts: DocPart[];
+  try {
+    parts = splitInlineMath(doc);
+  } catch (err) {
+    el.textContent = doc;
+    onError(err);
+    return;
+  }
+  el.replaceChildren(
+    ...parts.map((part) => {
+      if ('text' in part) return part.text;
+      const span = h('span', { class: 'math-inline' });
+      renderMath(span, part.math, onError, false);
+      return span;
+    }),
+  );
 }

@@ -89,6 +89,7 @@ export interface LessonMeta {
   title: { en: string; zh: string };
   /** KaTeX source shown under the title ('' for none). */
   latex: string;
+  /** Its explanation: text with inline `$…$` maths (ui/inline-math.ts). */
   doc: { en: string; zh: string };
 }
 
