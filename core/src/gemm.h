@@ -13,10 +13,6 @@
 //   dx       Gemm(kNo, kNo):  dx = dy · W
 //   dW      Gemm(kYes, kNo):  dW += dyᵀ · x
 //
-// bias (optional, N floats): C[i, j] = (that result) + bias[j], a linear
-// layer's bias added as the tile stores C, the same bits as adding it after
-// the product (a float add of each element once).
-//
 // M, N or K of 0 is allowed (K = 0 writes zeros unless accumulating). C must
 // not overlap A or B. Only the M x N block of C is written (its ldc padding
 // never), and no operand is read past its last element.
@@ -46,7 +42,7 @@ enum class Trans : uint8_t { kNo, kYes };
 
 bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
           size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
-          bool accumulate, const float* bias = nullptr);
+          bool accumulate);
 
 // Makes sure a product of these sizes (any orientation) needs no allocation.
 bool GemmReserve(size_t M, size_t N, size_t K);

@@ -289,41 +289,6 @@ TEST_CASE("gemm: a column C [M, 1] has the bits of the padded product") {
         }
 }
 
-TEST_CASE("gemm: a bias has the bits of adding it after the product") {
-  // A linear layer's forward adds its bias as the tile stores C (gemm.h):
-  // C = (C_old +) op(A) op(B), then + bias[j], as a separate pass would. Every
-  // orientation, K across a block edge, N over one and two panels, a column C
-  // (ldc 1: runs as a row whose bias is one value) short and long, and K = 0.
-  for (const Shape3 s : {Shape3{10, 8, 2}, Shape3{10, 1, 8}, Shape3{7, 19, 300},
-                         Shape3{300, 1, 5}, Shape3{3, 5, 0}})
-    for (const auto& o : kOrient)
-      for (bool acc : {false, true})
-        for (size_t ldc : {s.n, s.n + 3}) {
-          INFO("M " << s.m << ", N " << s.n << ", K " << s.k << ", A"
-                    << Name(o[0]) << " B" << Name(o[1]) << ", ldc " << ldc
-                    << (acc ? ", accumulating" : ""));
-          const std::vector<float> a = RandomData(s.m * s.k, 41, -1, 1),
-                                   b = RandomData(s.k * s.n, 42, -1, 1),
-                                   bias = RandomData(s.n, 43, -1, 1),
-                                   c0 = RandomData(s.m * ldc, 44, -1, 1);
-          const size_t lda = o[0] == Trans::kYes ? s.m : s.k;
-          const size_t ldb = o[1] == Trans::kYes ? s.k : s.n;
-          ForEachTarget([&](const char* target) {
-            INFO("target " << target);
-            std::vector<float> fused = c0, after = c0;
-            REQUIRE(Gemm(o[0], o[1], s.m, s.n, s.k, a.data(), lda, b.data(),
-                         ldb, fused.data(), ldc, acc, bias.data()));
-            REQUIRE(Gemm(o[0], o[1], s.m, s.n, s.k, a.data(), lda, b.data(),
-                         ldb, after.data(), ldc, acc));
-            for (size_t i = 0; i < s.m; ++i)
-              for (size_t j = 0; j < s.n; ++j) after[i * ldc + j] += bias[j];
-            // Bits, and the padding past N untouched.
-            CHECK(std::memcmp(fused.data(), after.data(),
-                              fused.size() * sizeof(float)) == 0);
-          });
-        }
-}
-
 TEST_CASE("gemm: inf and NaN reach exactly their row and column") {
   // op(A) row 2 holds an inf, op(B) column 5 a NaN: C row 2 is +-inf (or NaN
   // where the inf meets a zero of B or the NaN), C column 5 NaN, every other

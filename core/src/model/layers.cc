@@ -154,8 +154,8 @@ namespace {
 
 // ----- linear: y = x W^T + b ------------------------------------------------
 // x [R, I], W [O, I] (PyTorch's layout), b [O]. The products run through
-// Gemm (gemm.h): forward x·Wᵀ + b (the bias added as the tile stores y),
-// dx = dy·W, dW += dyᵀ·x. Saved: nothing (x and y are the arena's).
+// Gemm (gemm.h): forward x·Wᵀ, dx = dy·W, dW += dyᵀ·x. Saved: nothing (x
+// and y are the arena's).
 
 class LinearLayer : public Layer {
  public:
@@ -205,7 +205,8 @@ class LinearLayer : public Layer {
   void Forward(const Pass& p, const float* x, float* y) override {
     const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
     Gemm(Trans::kNo, Trans::kYes, r, o, i, x, i, p.params + w_.offset, i, y, o,
-         false, spec_.bias ? p.params + b_.offset : nullptr);
+         false);
+    if (spec_.bias) AddRowVector(p.params + b_.offset, y, r, o);
   }
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,

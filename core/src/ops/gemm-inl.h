@@ -177,17 +177,14 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
   one_by_one(x, n, 0);
 }
 
-// c[0, n) (+)= v, then + bias (kBias), n <= lanes; n == 0 touches nothing.
-template <bool kBias>
+// c[0, n) (+)= v, n <= lanes; n == 0 touches nothing.
 HWY_INLINE void StoreTileVector(GemmTag d, hn::Vec<GemmTag> v, float* c,
-                                size_t n, bool load_c, hn::Vec<GemmTag> bias) {
+                                size_t n, bool load_c) {
   if (n == kGemmLanes) {
     if (load_c) v = hn::Add(hn::LoadU(d, c), v);
-    if (kBias) v = hn::Add(v, bias);
     hn::StoreU(v, d, c);
   } else if (n != 0) {
     if (load_c) v = hn::Add(LoadPart(d, c, n), v);
-    if (kBias) v = hn::Add(v, bias);
     StorePart(d, v, c, n);
   }
 }
@@ -205,14 +202,12 @@ struct GemmPanel {
 // kVecs lanes (kVecs = 1: a narrow product, N <= lanes, multiplies only the
 // first vector of the panel instead of zero padding).
 // load_c: add to C (accumulating, or a later K block) instead of storing.
-// bias: null, or the tile's cols floats added to every row as it is stored
-// (the last K block only).
 // kRowStride: A's rows are a.xs apart (else adjacent, the packed panel's
 // layout, with the stride a constant the compiler folds).
 template <size_t kRows, bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
                          float* HWY_RESTRICT c, size_t ldc, size_t cols,
-                         bool load_c, const float* HWY_RESTRICT bias) {
+                         bool load_c) {
   const GemmTag d;
   using V = hn::Vec<GemmTag>;
   V acc[kVecs][kRows];
@@ -234,15 +229,8 @@ HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
   for (size_t v = 0; v < kVecs; ++v) {
     const size_t done = v * kGemmLanes;
     const size_t n = cols > done ? HWY_MIN(cols - done, kGemmLanes) : 0;
-    if (bias && n != 0) {
-      const V bv = LoadPart(d, bias + done, n);
-      for (size_t r = 0; r < kRows; ++r)
-        StoreTileVector<true>(d, acc[v][r], c + r * ldc + done, n, load_c, bv);
-    } else {
-      for (size_t r = 0; r < kRows; ++r)
-        StoreTileVector<false>(d, acc[v][r], c + r * ldc + done, n, load_c,
-                               acc[v][r]);
-    }
+    for (size_t r = 0; r < kRows; ++r)
+      StoreTileVector(d, acc[v][r], c + r * ldc + done, n, load_c);
   }
 }
 
@@ -250,16 +238,15 @@ HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
 // one vector wide where the columns fit one.
 template <bool kRowStride, size_t kRows = kMR>
 HWY_INLINE void GemmTileRows(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
-                             float* c, size_t ldc, size_t cols, bool load_c,
-                             const float* bias) {
+                             float* c, size_t ldc, size_t cols, bool load_c) {
   if constexpr (kRows > 1) {
     if (rows < kRows)
       return GemmTileRows<kRowStride, kRows - 1>(rows, a, b, kc, c, ldc, cols,
-                                                 load_c, bias);
+                                                 load_c);
   }
   if (cols <= kGemmLanes)
-    return GemmTile<kRows, kRowStride, 1>(a, b, kc, c, ldc, cols, load_c, bias);
-  GemmTile<kRows, kRowStride, 2>(a, b, kc, c, ldc, cols, load_c, bias);
+    return GemmTile<kRows, kRowStride, 1>(a, b, kc, c, ldc, cols, load_c);
+  GemmTile<kRows, kRowStride, 2>(a, b, kc, c, ldc, cols, load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -276,32 +263,19 @@ HWY_INLINE size_t EvenBlock(size_t n, size_t most) {
 // the B they transpose or pad.
 inline constexpr size_t kInPlaceFloats = 4096;
 
-// A column C [M, 1] with a bias runs as a row (see GemmBlocked) up to this M,
-// its bias value repeated along the row on the stack.
-inline constexpr size_t kColumnBiasFloats = 256;
-
 // C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
-// op is the transpose; bias: null or N floats added to every row of C after
-// the product (gemm.h). ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats
+// op is the transpose. ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats
 // for the packed A block.
 HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
                               size_t K, const float* A, size_t lda,
                               const float* B, size_t ldb, float* C, size_t ldc,
-                              bool accumulate, const float* bias, float* ap) {
+                              bool accumulate, float* ap) {
   if (N == 1 && ldc == 1 && M > 1) {
     // A column C [M, 1] is the row C^T = op(B)^T op(A)^T: the same products
     // summed in the same order (the same bits), but M runs along the tile's
-    // lanes instead of one useful lane in kNR. Its one bias value goes to
-    // every element of that row.
-    if (!bias)
-      return GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M,
-                         accumulate, nullptr, ap);
-    HWY_ALIGN float row_bias[kColumnBiasFloats];
-    if (M <= kColumnBiasFloats) {
-      for (size_t i = 0; i < M; ++i) row_bias[i] = bias[0];
-      return GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M,
-                         accumulate, row_bias, ap);
-    }
+    // lanes instead of one useful lane in kNR.
+    return GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M,
+                       accumulate, ap);
   }
   const size_t mc = hwy::RoundUpTo(EvenBlock(M, kGemmMC), kMR);
   const size_t kcb = EvenBlock(K, kGemmKC);
@@ -330,16 +304,15 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
           const size_t rows = HWY_MIN(kMR, m - ib);
           float* c = C + (i0 + ib) * ldc + j0;
           const bool load_c = accumulate || k0 > 0;
-          const float* tile_bias = bias && k0 + kc == K ? bias + j0 : nullptr;
           if (a_rows) {
             GemmTileRows<true>(rows, {A + (i0 + ib) * lda + k0, 1, lda}, b, kc,
-                               c, ldc, cols, load_c, tile_bias);
+                               c, ldc, cols, load_c);
             continue;
           }
           const GemmPanel a = a_in_place
                                   ? GemmPanel{A + k0 * lda + i0 + ib, lda}
                                   : GemmPanel{ap + ib * kc, rows};
-          GemmTileRows<false>(rows, a, b, kc, c, ldc, cols, load_c, tile_bias);
+          GemmTileRows<false>(rows, a, b, kc, c, ldc, cols, load_c);
         }
       }
     }

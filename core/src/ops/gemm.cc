@@ -52,22 +52,18 @@ float* PackSpaceFor(size_t floats) {
 
 bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
           size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
-          bool accumulate, const float* bias) {
+          bool accumulate) {
   if (M == 0 || N == 0) return true;
   if (K == 0) {
-    for (size_t i = 0; i < M; ++i) {
-      float* c = C + i * ldc;
-      if (!accumulate) std::fill_n(c, N, 0.0f);
-      if (bias)
-        for (size_t j = 0; j < N; ++j) c[j] += bias[j];
-    }
+    if (!accumulate)
+      for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
     return true;
   }
   float* ap = PackSpaceFor(PackFloats(M, K));
   if (!ap) return false;
   DLMATH_DISPATCH(GemmBlocked)
   (ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C, ldc,
-   accumulate, bias, ap);
+   accumulate, ap);
   return true;
 }
 
