@@ -123,7 +123,10 @@ void ClipGradNormForward(const GenCall<float>& c) {
   const double scale = coef > 1 ? 1 : coef;  // NaN stays NaN
   c.aux[0][0] = static_cast<float>(total);
   c.aux[1][0] = static_cast<float>(scale);
-  DLMATH_DISPATCH(Scale)(g, static_cast<float>(scale), c.out, n);
+  // In place without clipping (scale 1: every product exact), nothing to do;
+  // a training step measures its norms this way every step.
+  if (scale != 1 || c.out != g)
+    DLMATH_DISPATCH(Scale)(g, static_cast<float>(scale), c.out, n);
 }
 
 // ----- bce_naive
