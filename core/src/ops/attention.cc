@@ -12,7 +12,10 @@
 // clang-format on
 
 #if HWY_ONCE
+#include "core/src/ops/attention.h"
+
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -25,11 +28,36 @@ namespace dlmath {
 #define DLMATH_IF_attention(...) __VA_ARGS__
 #include "core/src/ops/export.h"
 
-DLMATH_HWY_EXPORT(AttentionMask)
-DLMATH_HWY_EXPORT(AttentionSoftmax)
-DLMATH_HWY_EXPORT(AttentionSoftmaxBackward)
+DLMATH_HWY_EXPORT(AttentionSoftmaxRow)
+DLMATH_HWY_EXPORT(AttentionSoftmaxBackwardRow)
+
+void AttentionSoftmaxRow(float* s, const float* mask, const float* key_mask,
+                         size_t n, size_t cols, float scale, int kind) {
+  DLMATH_DISPATCH(AttentionSoftmaxRow)(s, mask, key_mask, n, cols, scale, kind);
+}
+void AttentionSoftmaxBackwardRow(const float* y, float* g, size_t n,
+                                 float scale) {
+  DLMATH_DISPATCH(AttentionSoftmaxBackwardRow)(y, g, n, scale);
+}
 
 namespace {
+
+// Row by row over a block of raw scores p [l, s] (= q k^T): P = softmax(
+// scale p + masks), mask [l, s] and key_mask [s] may be null; causal:
+// query i sees keys j <= i.
+void SoftmaxRows(float* p, const float* mask, const float* key_mask, int64_t l,
+                 int64_t s, float scale, int kind, bool causal) {
+  for (int64_t i = 0; i < l; ++i)
+    AttentionSoftmaxRow(p + i * s, mask ? mask + i * s : nullptr, key_mask,
+                        causal ? std::min(i + 1, s) : s, s, scale, kind);
+}
+// g [l, s] = scale P * (g - rowsum(g * P)) in place: dL/dP in, dL/d(q k^T)
+// out. Hidden entries have P = 0, so they get 0.
+void SoftmaxBackwardRows(const float* p, float* g, int64_t l, int64_t s,
+                         float scale) {
+  for (int64_t i = 0; i < l; ++i)
+    AttentionSoftmaxBackwardRow(p + i * s, g + i * s, s, scale);
+}
 
 using MatR =
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -129,11 +157,9 @@ void ScaledDotProductAttentionForward(const GenCall<float>& c) {
     const ConstMat v(c.in[2] + b * d.s * d.ev, d.s, d.ev);
     float* pb = c.ws + b * d.l * d.s;
     Mat p(pb, d.l, d.s);
-    p.noalias() = scale * (q * k.transpose());
-    if (mask || causal) DLMATH_DISPATCH(AttentionMask)
-    (pb, mask ? mask + (mask_batched ? b * d.l * d.s : 0) : nullptr, d.s, d.l,
-     d.s, kind, causal ? 1 : 0);
-    DLMATH_DISPATCH(AttentionSoftmax)(pb, d.l, d.s);
+    p.noalias() = q * k.transpose();
+    SoftmaxRows(pb, mask ? mask + (mask_batched ? b * d.l * d.s : 0) : nullptr,
+                nullptr, d.l, d.s, scale, kind, causal);
     Mat(c.out + b * d.l * d.ev, d.l, d.ev).noalias() = p * v;
   }
   if (c.aux && c.aux[0])
@@ -156,12 +182,10 @@ void ScaledDotProductAttentionBackward(const GenCall<float>& c) {
     if (!c.din[0] && !c.din[1]) continue;
     Mat ds(dp, d.l, d.s);
     ds.noalias() = dy * v.transpose();
-    DLMATH_DISPATCH(AttentionSoftmaxBackward)(pb, dp, d.l, d.s);
-    if (c.din[0])
-      Mat(c.din[0] + b * d.l * d.e, d.l, d.e).noalias() += scale * (ds * k);
+    SoftmaxBackwardRows(pb, dp, d.l, d.s, scale);
+    if (c.din[0]) Mat(c.din[0] + b * d.l * d.e, d.l, d.e).noalias() += ds * k;
     if (c.din[1])
-      Mat(c.din[1] + b * d.s * d.e, d.s, d.e).noalias() +=
-          scale * (ds.transpose() * q);
+      Mat(c.din[1] + b * d.s * d.e, d.s, d.e).noalias() += ds.transpose() * q;
   }
 }
 
@@ -294,14 +318,12 @@ void MultiHeadAttentionForward(const GenCall<float>& c) {
   for (int64_t h = 0; h < d.h; ++h) {
     float* ph = w.p + h * d.l * d.s;
     Mat p(ph, d.l, d.s);
-    p.noalias() = scale * (q.middleCols(h * d.hd, d.hd) *
-                           k.middleCols(h * d.hd, d.hd).transpose());
-    if (attn_mask || causal) DLMATH_DISPATCH(AttentionMask)
-    (ph, attn_mask ? attn_mask + (mask_per_head ? h * d.l * d.s : 0) : nullptr,
-     d.s, d.l, d.s, kind, causal ? 1 : 0);
-    if (key_padding) DLMATH_DISPATCH(AttentionMask)
-    (ph, key_padding, 0, d.l, d.s, kind, 0);
-    DLMATH_DISPATCH(AttentionSoftmax)(ph, d.l, d.s);
+    p.noalias() =
+        q.middleCols(h * d.hd, d.hd) * k.middleCols(h * d.hd, d.hd).transpose();
+    SoftmaxRows(
+        ph,
+        attn_mask ? attn_mask + (mask_per_head ? h * d.l * d.s : 0) : nullptr,
+        key_padding, d.l, d.s, scale, kind, causal);
     o.middleCols(h * d.hd, d.hd).noalias() = p * v.middleCols(h * d.hd, d.hd);
   }
   Mat out(c.out, d.l, d.e);
@@ -345,10 +367,9 @@ void MultiHeadAttentionBackward(const GenCall<float>& c) {
         p.transpose() * dout.middleCols(c0, d.hd);
     ds.noalias() =
         dout.middleCols(c0, d.hd) * v.middleCols(c0, d.hd).transpose();
-    DLMATH_DISPATCH(AttentionSoftmaxBackward)(ph, w.ds, d.l, d.s);
-    dq.middleCols(c0, d.hd).noalias() = scale * (ds * k.middleCols(c0, d.hd));
-    dk.middleCols(c0, d.hd).noalias() =
-        scale * (ds.transpose() * q.middleCols(c0, d.hd));
+    SoftmaxBackwardRows(ph, w.ds, d.l, d.s, scale);
+    dq.middleCols(c0, d.hd).noalias() = ds * k.middleCols(c0, d.hd);
+    dk.middleCols(c0, d.hd).noalias() = ds.transpose() * q.middleCols(c0, d.hd);
   }
   if (c.din[0]) Mat(c.din[0], d.l, d.e).noalias() += dq * wi.topRows(d.e);
   if (c.din[1])
