@@ -147,22 +147,34 @@ HWY_NOINLINE void AttentionSoftmaxRow(float* s, const float* mask,
 // Backward of one row, in place: g = scale y * (g - <g, y>) over j < n (g
 // holds dL/dy on entry and dL/d(raw scores) on exit; scratch, not an
 // accumulated gradient). Entries from n on are not touched. A zero row of y
-// (every key hidden) gives a zero gradient.
+// (every key hidden) gives a zero gradient. <g, y> in float lanes: y sums to
+// one, so its error stays ~n ulp of max |g|. The partial last vector is
+// loaded once for both passes (attention rows are short: a causal GPT row
+// of 16 keys is mostly tail).
 
 HWY_NOINLINE void AttentionSoftmaxBackwardRow(const float* y, float* g,
                                               size_t n, float scale) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
-  const auto dot = hn::Set(d, RowDot(g, y, n));
+  const size_t full = n - n % N, r = n - full;
+  const auto yt = r ? LoadN(d, y + full, r) : hn::Zero(d);
+  const auto gt = r ? LoadN(d, g + full, r) : hn::Zero(d);
+  auto acc0 = hn::Mul(gt, yt), acc1 = hn::Zero(d);
+  size_t i = 0;
+  for (; i + 2 * N <= full; i += 2 * N) {
+    acc0 = hn::MulAdd(hn::LoadU(d, g + i), hn::LoadU(d, y + i), acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, g + i + N), hn::LoadU(d, y + i + N), acc1);
+  }
+  if (i < full)
+    acc0 = hn::MulAdd(hn::LoadU(d, g + i), hn::LoadU(d, y + i), acc0);
+  const auto dot = hn::SumOfLanes(d, hn::Add(acc0, acc1));
   const auto vs = hn::Set(d, scale);
   const auto f = [&](auto vy, auto vg) {
     return hn::Mul(hn::Mul(vs, vy), hn::Sub(vg, dot));
   };
-  size_t i = 0;
-  for (; i + N <= n; i += N)
+  for (i = 0; i < full; i += N)
     hn::StoreU(f(hn::LoadU(d, y + i), hn::LoadU(d, g + i)), d, g + i);
-  if (i < n)
-    StoreN(f(LoadN(d, y + i, n - i), LoadN(d, g + i, n - i)), d, g + i, n - i);
+  if (r) StoreN(f(yt, gt), d, g + full, r);
 }
 
 }  // namespace HWY_NAMESPACE
