@@ -169,12 +169,14 @@ inline void LinearBackward(const double* x, const double* w,
     }
 }
 
-// The forward of multi_head_attention: projections, per-head probabilities
-// and the concatenated head outputs. Masks: attn_mask [l, s] or [h, l, s]
-// (input 7), key_padding_mask [s] (input 8); boolean ones hide nonzero
+// The forward of multi_head_attention for batch element bi (query [B?, L,
+// E]: B = 1 when unbatched): projections, per-head probabilities and the
+// concatenated head outputs. Masks: attn_mask [l, s] or [B h, l, s]
+// (input 7), key_padding_mask [B?, s] (input 8); boolean ones hide nonzero
 // entries, as nn.MultiheadAttention.
 struct Mha {
   int64_t l, s, e, h, hd;
+  const double *query, *key, *value;  // this batch element's rows
   std::vector<double> q, k, v, o;
   std::vector<std::vector<double>> p;  // per head [l, s]
   const double* attn_mask = nullptr;
@@ -201,25 +203,34 @@ struct Mha {
     return b;
   }
 };
-inline Mha MhaForward(const GenCall<double>& c) {
+// Batch size of a multi_head_attention call (1 when unbatched).
+inline int64_t MhaBatch(const GenCall<double>& c) {
+  return c.in_shape[0].rank == 3 ? c.in_shape[0].dim[0] : 1;
+}
+inline Mha MhaForward(const GenCall<double>& c, int64_t bi) {
   Mha m;
-  m.l = c.in_shape[0][0];
-  m.e = c.in_shape[0][1];
-  m.s = c.in_shape[1][0];
+  const int o = c.in_shape[0].rank == 3 ? 1 : 0;
+  m.l = c.in_shape[0][o];
+  m.e = c.in_shape[0][o + 1];
+  m.s = c.in_shape[1][o];
   m.h =
       static_cast<int64_t>(c.p[DLMATH_PARAM(multi_head_attention, num_heads)]);
-  m.attn_mask = c.in[7];
   m.mask_per_head = c.in[7] && c.in_shape[7].rank == 3;
-  m.key_padding_mask = c.in[8];
+  if (c.in[7])
+    m.attn_mask = c.in[7] + (m.mask_per_head ? bi * m.h * m.l * m.s : 0);
+  if (c.in[8]) m.key_padding_mask = c.in[8] + bi * m.s;
   m.kind = c.p[DLMATH_PARAM(multi_head_attention, mask_kind)] == 0 ? 0 : 2;
   m.causal = c.p[DLMATH_PARAM(multi_head_attention, is_causal)] != 0;
   m.hd = m.e / m.h;
   const int64_t e = m.e;
+  m.query = c.in[0] + bi * m.l * e;
+  m.key = c.in[1] + bi * m.s * e;
+  m.value = c.in[2] + bi * m.s * e;
   const double* w = c.in[3];
   const double* bias = c.in[4];
-  m.q = Linear(c.in[0], w, bias, m.l, e);
-  m.k = Linear(c.in[1], w + e * e, bias ? bias + e : nullptr, m.s, e);
-  m.v = Linear(c.in[2], w + 2 * e * e, bias ? bias + 2 * e : nullptr, m.s, e);
+  m.q = Linear(m.query, w, bias, m.l, e);
+  m.k = Linear(m.key, w + e * e, bias ? bias + e : nullptr, m.s, e);
+  m.v = Linear(m.value, w + 2 * e * e, bias ? bias + 2 * e : nullptr, m.s, e);
   m.o.assign(m.l * e, 0);
   for (int64_t hh = 0; hh < m.h; ++hh) {
     const Block b = m.Head(hh);
@@ -257,47 +268,59 @@ inline void ScaledDotProductAttentionBackward(const GenCall<double>& c) {
 }
 
 // multi_head_attention: PyTorch's packed in-projection, per-head scaled
-// dot-product attention with the masks, out-projection; params num_heads,
-// need_weights, average_attn_weights, is_causal, mask_kind.
+// dot-product attention with the masks, out-projection, for each batch
+// element; params num_heads, need_weights, average_attn_weights, is_causal,
+// mask_kind.
 inline void MultiHeadAttentionForward(const GenCall<double>& c) {
-  const attention::Mha m = attention::MhaForward(c);
-  const std::vector<double> out =
-      attention::Linear(m.o.data(), c.in[5], c.in[6], m.l, m.e);
-  for (size_t i = 0; i < out.size(); ++i) c.out[i] = out[i];
-  if (!c.aux || !c.aux[0] ||
-      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0)
-    return;
-  const int64_t ls = m.l * m.s;
-  for (int64_t hh = 0; hh < m.h; ++hh)
-    for (int64_t i = 0; i < ls; ++i) {
-      if (c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] == 0)
-        c.aux[0][hh * ls + i] = m.p[hh][i];
-      else
-        c.aux[0][i] = (hh ? c.aux[0][i] : 0) + m.p[hh][i] / m.h;
-    }
+  const bool average =
+      c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] != 0;
+  const bool weights =
+      c.aux && c.aux[0] &&
+      c.p[DLMATH_PARAM(multi_head_attention, need_weights)] != 0;
+  for (int64_t bi = 0; bi < attention::MhaBatch(c); ++bi) {
+    const attention::Mha m = attention::MhaForward(c, bi);
+    const int64_t ls = m.l * m.s;
+    const std::vector<double> out =
+        attention::Linear(m.o.data(), c.in[5], c.in[6], m.l, m.e);
+    for (size_t i = 0; i < out.size(); ++i) c.out[bi * m.l * m.e + i] = out[i];
+    if (!weights) continue;
+    double* aux = c.aux[0] + bi * (average ? 1 : m.h) * ls;
+    for (int64_t hh = 0; hh < m.h; ++hh)
+      for (int64_t i = 0; i < ls; ++i) {
+        if (!average)
+          aux[hh * ls + i] = m.p[hh][i];
+        else
+          aux[i] = (hh ? aux[i] : 0) + m.p[hh][i] / m.h;
+      }
+  }
 }
 inline void MultiHeadAttentionBackward(const GenCall<double>& c) {
-  const attention::Mha m = attention::MhaForward(c);
-  const int64_t e = m.e;
-  const std::vector<double> dy(c.dy, c.dy + m.l * e);
-  std::vector<double> dout(m.l * e, 0);
-  attention::LinearBackward(m.o.data(), c.in[5], dy, m.l, e, dout.data(),
-                            c.din[5], c.din[6]);
-  std::vector<double> dq(m.l * e, 0), dk(m.s * e, 0), dv(m.s * e, 0);
-  for (int64_t hh = 0; hh < m.h; ++hh) {
-    const attention::Block b = m.Head(hh);
-    attention::Backward(b, m.p[hh], dout.data() + hh * m.hd, e,
-                        dq.data() + hh * m.hd, dk.data() + hh * m.hd,
-                        dv.data() + hh * m.hd);
+  for (int64_t bi = 0; bi < attention::MhaBatch(c); ++bi) {
+    const attention::Mha m = attention::MhaForward(c, bi);
+    const int64_t e = m.e;
+    const std::vector<double> dy(c.dy + bi * m.l * e,
+                                 c.dy + (bi + 1) * m.l * e);
+    std::vector<double> dout(m.l * e, 0);
+    attention::LinearBackward(m.o.data(), c.in[5], dy, m.l, e, dout.data(),
+                              c.din[5], c.din[6]);
+    std::vector<double> dq(m.l * e, 0), dk(m.s * e, 0), dv(m.s * e, 0);
+    for (int64_t hh = 0; hh < m.h; ++hh) {
+      const attention::Block b = m.Head(hh);
+      attention::Backward(b, m.p[hh], dout.data() + hh * m.hd, e,
+                          dq.data() + hh * m.hd, dk.data() + hh * m.hd,
+                          dv.data() + hh * m.hd);
+    }
+    const auto at = [&](int k, int64_t offset) {
+      return c.din[k] ? c.din[k] + offset : nullptr;
+    };
+    attention::LinearBackward(m.query, c.in[3], dq, m.l, e, at(0, bi * m.l * e),
+                              at(3, 0), at(4, 0));
+    attention::LinearBackward(m.key, c.in[3] + e * e, dk, m.s, e,
+                              at(1, bi * m.s * e), at(3, e * e), at(4, e));
+    attention::LinearBackward(m.value, c.in[3] + 2 * e * e, dv, m.s, e,
+                              at(2, bi * m.s * e), at(3, 2 * e * e),
+                              at(4, 2 * e));
   }
-  double* dw = c.din[3];
-  double* db = c.din[4];
-  attention::LinearBackward(c.in[0], c.in[3], dq, m.l, e, c.din[0], dw, db);
-  attention::LinearBackward(c.in[1], c.in[3] + e * e, dk, m.s, e, c.din[1],
-                            dw ? dw + e * e : nullptr, db ? db + e : nullptr);
-  attention::LinearBackward(c.in[2], c.in[3] + 2 * e * e, dv, m.s, e, c.din[2],
-                            dw ? dw + 2 * e * e : nullptr,
-                            db ? db + 2 * e : nullptr);
 }
 
 // sinusoidal: PE(pos, 2i) = sin(pos / base^(2i/d)), PE(pos, 2i+1) = cos(...).

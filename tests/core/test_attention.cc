@@ -1,7 +1,8 @@
 // Attention and positional encoding: what the generic oracles cannot see.
 // Boolean masks that really mask, fully masked rows, rank-2 calls and long
 // rows (vector tails), per-head weights, multi_head_attention against
-// scaled_dot_product_attention, and hand-computed values.
+// scaled_dot_product_attention, batches against their sequences one by one,
+// PyTorch's values, and hand-computed values.
 #include <cmath>
 #include <string>
 
@@ -276,38 +277,53 @@ TEST_CASE("multi_head_attention: heads, weights per head, validation",
 // -------------------------------------------
 
 // The inputs of tests/fixtures/torch_values.py's multi_head_attention cases
-// (E = 4, 2 heads, L = 3 queries, S = 4 keys), plus the given masks.
+// (E = 4, 2 heads, L = 3 queries, S = 4 keys; batched: B = 2 sequences of
+// those), plus the given masks.
 struct TorchMha {
-  std::vector<std::vector<float>> data = {
-      Floats(torch::kMhaQuery),      Floats(torch::kMhaKey),
-      Floats(torch::kMhaValue),      Floats(torch::kMhaInProjWeight),
-      Floats(torch::kMhaInProjBias), Floats(torch::kMhaOutProjWeight),
-      Floats(torch::kMhaOutProjBias)};
-  std::vector<NamedTensor> in = {
-      {"query", {data[0].data(), Shape{3, 4}}},
-      {"key", {data[1].data(), Shape{4, 4}}},
-      {"value", {data[2].data(), Shape{4, 4}}},
-      {"in_proj_weight", {data[3].data(), Shape{12, 4}}},
-      {"in_proj_bias", {data[4].data(), Shape{12}}},
-      {"out_proj_weight", {data[5].data(), Shape{4, 4}}},
-      {"out_proj_bias", {data[6].data(), Shape{4}}}};
-  std::vector<float> attn_mask, key_padding_mask;
+  std::vector<std::vector<float>> data;
+  std::vector<NamedTensor> in;
+  std::vector<float> grad, attn_mask, key_padding_mask;
   TorchMha(std::vector<float> mask, Shape mask_shape,
            std::vector<float> padding = {})
-      : attn_mask(std::move(mask)), key_padding_mask(std::move(padding)) {
+      : TorchMha(0, std::move(mask), mask_shape, std::move(padding)) {}
+  // batch 0: unbatched.
+  TorchMha(int64_t batch, std::vector<float> mask, Shape mask_shape,
+           std::vector<float> padding = {})
+      : data{batch ? Floats(torch::kMhaBatchQuery) : Floats(torch::kMhaQuery),
+             batch ? Floats(torch::kMhaBatchKey) : Floats(torch::kMhaKey),
+             batch ? Floats(torch::kMhaBatchValue) : Floats(torch::kMhaValue),
+             Floats(torch::kMhaInProjWeight),
+             Floats(torch::kMhaInProjBias),
+             Floats(torch::kMhaOutProjWeight),
+             Floats(torch::kMhaOutProjBias)},
+        grad(batch ? Floats(torch::kMhaBatchGrad) : Floats(torch::kMhaGrad)),
+        attn_mask(std::move(mask)),
+        key_padding_mask(std::move(padding)) {
+    const auto rows = [&](int64_t n) {
+      return batch ? Shape{batch, n, 4} : Shape{n, 4};
+    };
+    in = {{"query", {data[0].data(), rows(3)}},
+          {"key", {data[1].data(), rows(4)}},
+          {"value", {data[2].data(), rows(4)}},
+          {"in_proj_weight", {data[3].data(), Shape{12, 4}}},
+          {"in_proj_bias", {data[4].data(), Shape{12}}},
+          {"out_proj_weight", {data[5].data(), Shape{4, 4}}},
+          {"out_proj_bias", {data[6].data(), Shape{4}}}};
     if (!attn_mask.empty())
       in.push_back({"attn_mask", {attn_mask.data(), mask_shape}});
     if (!key_padding_mask.empty())
-      in.push_back({"key_padding_mask", {key_padding_mask.data(), Shape{4}}});
+      in.push_back(
+          {"key_padding_mask",
+           {key_padding_mask.data(), batch ? Shape{batch, 4} : Shape{4}}});
   }
 };
 
 // Output, weights and every gradient of sum(out * G) against PyTorch's, then
 // the kernels against the reference on every target and the reference
 // against central differences (CheckCall).
-template <size_t NW>
-void CheckTorchMha(TorchMha& m, std::vector<NamedParam> p, const double* out,
-                   const double (&weights)[NW],
+template <size_t NO, size_t NW>
+void CheckTorchMha(TorchMha& m, std::vector<NamedParam> p,
+                   const double (&out)[NO], const double (&weights)[NW],
                    const std::vector<const double*>& grads) {
   p.push_back({"num_heads", 2});
   Call call;
@@ -316,11 +332,11 @@ void CheckTorchMha(TorchMha& m, std::vector<NamedParam> p, const double* out,
   REQUIRE(st.ok());
   Evaluation ev;
   REQUIRE(Run(call, &ev).ok());
-  for (int i = 0; i < 12; ++i) REQUIRE(Close(ev.y.data()[i], out[i], 2e-6));
+  REQUIRE(call.out.numel() == static_cast<int64_t>(NO));
+  for (size_t i = 0; i < NO; ++i) REQUIRE(Close(ev.y.data()[i], out[i], 2e-6));
   RequireTorch(ev.aux[0].data(), ev.aux[0].size(), weights, 2e-6);
-  const std::vector<float> g = Floats(torch::kMhaGrad);
   Gradients grad;
-  REQUIRE(RunBackward(call, &ev, g.data(), &grad).ok());
+  REQUIRE(RunBackward(call, &ev, m.grad.data(), &grad).ok());
   for (int k = 0; k < 7; ++k)
     for (int64_t i = 0; i < grad.din[k].size(); ++i) {
       INFO("d" << call.op->inputs[k].name << "[" << i << "] got "
@@ -374,6 +390,139 @@ TEST_CASE("multi_head_attention: masks as nn.MultiheadAttention",
                    kMhaCausalDInProjWeight, kMhaCausalDInProjBias,
                    kMhaCausalDOutProjWeight, kMhaCausalDOutProjBias});
   }
+}
+
+TEST_CASE("multi_head_attention: batched as nn.MultiheadAttention(batch_first)",
+          "[attention]") {
+  using namespace torch;  // NOLINT: the fixture's names
+  SECTION("boolean attn_mask per sequence and head, key_padding_mask [B, S]") {
+    TorchMha m(2, Floats(kMhaBatchBooleanMask), Shape{4, 3, 4},
+               Floats(kMhaBatchBooleanPadding));
+    CheckTorchMha(
+        m, {{"mask_kind", 1}, {"average_attn_weights", 0}}, kMhaBatchBooleanOut,
+        kMhaBatchBooleanWeights,
+        {kMhaBatchBooleanDQuery, kMhaBatchBooleanDKey, kMhaBatchBooleanDValue,
+         kMhaBatchBooleanDInProjWeight, kMhaBatchBooleanDInProjBias,
+         kMhaBatchBooleanDOutProjWeight, kMhaBatchBooleanDOutProjBias});
+  }
+  SECTION("one additive attn_mask [L, S] for every sequence, averaged") {
+    TorchMha m(2, Floats(kMhaBatchAdditiveMask), Shape{3, 4});
+    CheckTorchMha(
+        m, {}, kMhaBatchAdditiveOut, kMhaBatchAdditiveWeights,
+        {kMhaBatchAdditiveDQuery, kMhaBatchAdditiveDKey,
+         kMhaBatchAdditiveDValue, kMhaBatchAdditiveDInProjWeight,
+         kMhaBatchAdditiveDInProjBias, kMhaBatchAdditiveDOutProjWeight,
+         kMhaBatchAdditiveDOutProjBias});
+  }
+}
+
+// A batched call is its sequences called one by one: outputs, weights and
+// the gradients of the inputs (the shared weights' gradients are the sums).
+TEST_CASE("multi_head_attention: a batch is its sequences one by one",
+          "[attention]") {
+  const int64_t b = 3, l = 5, s = 7, e = 12, h = 3;
+  const auto q = RandomData(b * l * e, 41, -1, 1),
+             k = RandomData(b * s * e, 42, -1, 1),
+             v = RandomData(b * s * e, 43, -1, 1),
+             wi = RandomData(3 * e * e, 44, -0.5, 0.5),
+             bi = RandomData(3 * e, 45, -0.5, 0.5),
+             wo = RandomData(e * e, 46, -0.5, 0.5), bo = RandomData(e, 47);
+  std::vector<float> hide(b * h * l * s, 0.0f), padding(b * s, 0.0f);
+  for (size_t i = 0; i < hide.size(); i += 4) hide[i] = 1;
+  for (int64_t j = 1; j < b * s; j += 5) padding[j] = 1;
+  for (int64_t j = 0; j < s; ++j) hide[(4 * l + 1) * s + j] = 1;  // none
+  const auto tensors = [&](int64_t n, int64_t at) {
+    const bool one = n == 1;
+    const auto rows = [&](int64_t r) {
+      return one ? Shape{r, e} : Shape{n, r, e};
+    };
+    return std::vector<NamedTensor>{
+        {"query", {q.data() + at * l * e, rows(l)}},
+        {"key", {k.data() + at * s * e, rows(s)}},
+        {"value", {v.data() + at * s * e, rows(s)}},
+        {"in_proj_weight", {wi.data(), Shape{3 * e, e}}},
+        {"in_proj_bias", {bi.data(), Shape{3 * e}}},
+        {"out_proj_weight", {wo.data(), Shape{e, e}}},
+        {"out_proj_bias", {bo.data(), Shape{e}}},
+        {"attn_mask", {hide.data() + at * h * l * s, Shape{n * h, l, s}}},
+        {"key_padding_mask",
+         {padding.data() + at * s, one ? Shape{s} : Shape{n, s}}}};
+  };
+  for (int causal : {0, 1}) {
+    INFO("causal " << causal);
+    NamedParam p[] = {{"num_heads", double(h)},
+                      {"mask_kind", 1},
+                      {"is_causal", double(causal)},
+                      {"average_attn_weights", 0}};
+    Call all;
+    const Status st = Prepare("multi_head_attention", tensors(b, 0), p, &all);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    REQUIRE(all.out == Shape({b, l, e}));
+    REQUIRE(all.aux[0] == Shape({b, h, l, s}));
+    Evaluation ev;
+    REQUIRE(Run(all, &ev).ok());
+    const auto dy = RandomData(b * l * e, 48, -1, 1);
+    Gradients g;
+    REQUIRE(RunBackward(all, &ev, dy.data(), &g).ok());
+    std::vector<double> dwi(3 * e * e, 0.0);
+    for (int64_t n = 0; n < b; ++n) {
+      INFO("sequence " << n);
+      Call one;
+      REQUIRE(Prepare("multi_head_attention", tensors(1, n), p, &one).ok());
+      Evaluation e1;
+      REQUIRE(Run(one, &e1).ok());
+      Gradients g1;
+      REQUIRE(RunBackward(one, &e1, dy.data() + n * l * e, &g1).ok());
+      for (int64_t i = 0; i < l * e; ++i)
+        REQUIRE(ev.y.data()[n * l * e + i] ==
+                Approx(e1.y.data()[i]).margin(1e-6));
+      for (int64_t i = 0; i < h * l * s; ++i)
+        REQUIRE(ev.aux[0].data()[n * h * l * s + i] ==
+                Approx(e1.aux[0].data()[i]).margin(1e-6));
+      const int64_t rows[] = {l, s, s};
+      for (int t = 0; t < 3; ++t)
+        for (int64_t i = 0; i < rows[t] * e; ++i)
+          REQUIRE(g.din[t].data()[n * rows[t] * e + i] ==
+                  Approx(g1.din[t].data()[i]).margin(1e-5));
+      for (int64_t i = 0; i < 3 * e * e; ++i) dwi[i] += g1.din[3].data()[i];
+    }
+    for (int64_t i = 0; i < 3 * e * e; ++i)
+      REQUIRE(g.din[3].data()[i] == Approx(dwi[i]).margin(1e-4));
+    // Sequence 1's query 1, head 1 (at 4 = 1 H + 1) sees no key.
+    for (int64_t j = 0; j < s; ++j)
+      REQUIRE(ev.aux[0].data()[(4 * l + 1) * s + j] == 0.0f);
+    CheckCall(all);
+  }
+}
+
+TEST_CASE("multi_head_attention: batched shapes on long rows", "[attention]") {
+  const int64_t b = 2, l = 6, s = 37, e = 8;
+  const auto q = RandomData(b * l * e, 51, -1, 1),
+             k = RandomData(b * s * e, 52, -1, 1),
+             v = RandomData(b * s * e, 53, -1, 1),
+             wi = RandomData(3 * e * e, 54, -0.5, 0.5),
+             wo = RandomData(e * e, 55, -0.5, 0.5);
+  const auto additive = RandomData(b * 2 * l * s, 56, -2, 2);
+  for (int per_head : {0, 1})
+    for (int avg : {0, 1}) {
+      INFO("per head mask " << per_head << " average " << avg);
+      std::vector<NamedTensor> in = {
+          {"query", {q.data(), Shape{b, l, e}}},
+          {"key", {k.data(), Shape{b, s, e}}},
+          {"value", {v.data(), Shape{b, s, e}}},
+          {"in_proj_weight", {wi.data(), Shape{3 * e, e}}},
+          {"out_proj_weight", {wo.data(), Shape{e, e}}},
+          {"attn_mask",
+           {additive.data(), per_head ? Shape{b * 2, l, s} : Shape{l, s}}},
+          {"key_padding_mask", {additive.data() + 5, Shape{b, s}}}};
+      NamedParam p[] = {{"num_heads", 2},
+                        {"average_attn_weights", double(avg)}};
+      Call call;
+      REQUIRE(Prepare("multi_head_attention", in, p, &call).ok());
+      REQUIRE(call.aux[0] == (avg ? Shape{b, l, s} : Shape{b, 2, l, s}));
+      CheckCall(call);
+    }
 }
 
 TEST_CASE("multi_head_attention: masks on long rows, fully masked queries",
@@ -454,6 +603,40 @@ TEST_CASE("multi_head_attention: mask shapes are checked", "[attention]") {
   REQUIRE(st.code() == ErrorCode::kBadShape);
   REQUIRE(st.what() == "key_padding_mask");
   REQUIRE(Contains(st.message(), "must have shape [3]"));
+
+  // Batched (B = 2): every sequence input and mask names the batch size.
+  std::vector<NamedTensor> batched = in;
+  batched[0].tensor.shape = Shape{2, l, e};
+  batched[1].tensor.shape = Shape{2, s, e};
+  batched[2].tensor.shape = Shape{2, s, e};
+  REQUIRE(Prepare("multi_head_attention", batched, p, &call).ok());
+  REQUIRE(call.out == Shape({2, l, e}));
+  REQUIRE(call.aux[0] == Shape({2, l, s}));
+  bad = batched;
+  bad[1].tensor.shape = Shape{3, s, e};
+  st = Prepare("multi_head_attention", bad, p, &call);
+  REQUIRE(st.code() == ErrorCode::kBadShape);
+  REQUIRE(st.what() == "key");
+  REQUIRE(Contains(st.message(), "must have shape [2, S, 4]"));
+  REQUIRE(Contains(st.message(), "got [3, 3, 4]"));
+  bad[1].tensor.shape = Shape{s, e};  // rank 2 beside a batched query
+  st = Prepare("multi_head_attention", bad, p, &call);
+  REQUIRE(st.what() == "key");
+  bad = batched;
+  bad[2].tensor.shape = Shape{1, s, e};
+  st = Prepare("multi_head_attention", bad, p, &call);
+  REQUIRE(st.what() == "value");
+  REQUIRE(Contains(st.message(), "must have shape [2, 3, 4]"));
+  bad = batched;
+  bad.push_back({"key_padding_mask", {x.data(), Shape{s}}});
+  st = Prepare("multi_head_attention", bad, p, &call);
+  REQUIRE(st.what() == "key_padding_mask");
+  REQUIRE(Contains(st.message(), "must have shape [2, 3]"));
+  bad = batched;
+  bad.push_back({"attn_mask", {x.data(), Shape{2, l, s}}});  // [H, L, S]
+  st = Prepare("multi_head_attention", bad, p, &call);
+  REQUIRE(st.what() == "attn_mask");
+  REQUIRE(Contains(st.message(), "[2, 3] or [4, 2, 3]"));
 }
 
 TEST_CASE("sinusoidal: the Transformer table by hand", "[attention]") {

@@ -18,6 +18,8 @@
 //   per head: dV = Pᵀ dO, dP = dO Vᵀ, dS = s P ⊙ (dP - rowsum(dP ⊙ P)),
 //   dQ = dS K, dK = dSᵀ Q (s = 1/sqrt(d));
 //   dWqkv += dqkvᵀ x, dbqkv += Σ dqkv, dx += dqkv Wqkv.
+#include "core/src/ops/attention.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -34,30 +36,12 @@ namespace {
 // (the causal part). A row with every key hidden becomes zeros.
 void MaskedSoftmaxRow(float* s, int64_t n, int64_t cols, float scale,
                       const float* hide) {
-  float m = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] = hide && hide[j] != 0 ? -INFINITY : s[j] * scale;
-    m = std::max(m, s[j]);
-  }
-  if (m == -INFINITY) {
-    std::fill(s, s + cols, 0.0f);
-    return;
-  }
-  float sum = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] = std::exp(s[j] - m);
-    sum += s[j];
-  }
-  const float k = 1.0f / sum;
-  for (int64_t j = 0; j < n; ++j) s[j] *= k;
-  std::fill(s + n, s + cols, 0.0f);
+  AttentionSoftmaxRow(s, nullptr, hide, n, cols, scale, kHideNonzero);
 }
 
 // g = scale * y ⊙ (g - <g, y>) over a row (g: dL/dP in, dL/dS out).
 void SoftmaxBackwardRow(const float* y, float* g, int64_t n, float scale) {
-  float dot = 0;
-  for (int64_t j = 0; j < n; ++j) dot += g[j] * y[j];
-  for (int64_t j = 0; j < n; ++j) g[j] = scale * y[j] * (g[j] - dot);
+  AttentionSoftmaxBackwardRow(y, g, n, scale);
 }
 
 class AttentionLayer : public Layer {

@@ -1,21 +1,13 @@
-// Attention kernels (Highway): the row-wise parts of attention between the
-// Eigen matrix products of attention.cc -- masking the score matrix, its
-// row softmax and the softmax backward. Legend: rows = L queries, cols = S
-// keys; every row is independent. Backward ACCUMULATES only where it says
-// so; the softmax backward here works in place on a scratch buffer.
+// Attention kernels (Highway): the row-wise part of attention between the
+// matrix products -- masking a row of scores, its scaled softmax and the
+// softmax backward. Legend: one row = one query's scores over cols keys;
+// every row is independent. The softmax backward works in place on a
+// scratch buffer (it accumulates nothing).
 //
 // These are this file's own row helpers (rowwise-inl.h's belong to the
 // activations build): four vectors per step into independent accumulators,
 // tails through LoadN/StoreN, e^x from ExpNonPositiveFast (2.3 ulp; its
 // argument x - max is never positive).
-
-// How AttentionMask reads a mask (below); the same for every target.
-#ifndef DLMATH_OPS_ATTENTION_MASK_KIND_
-#define DLMATH_OPS_ATTENTION_MASK_KIND_
-namespace dlmath {
-enum AttentionMaskKind { kAddMask = 0, kKeepNonzero = 1, kHideNonzero = 2 };
-}  // namespace dlmath
-#endif
 
 #if defined(DLMATH_OPS_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef DLMATH_OPS_ATTENTION_INL_H_
@@ -25,7 +17,9 @@ enum AttentionMaskKind { kAddMask = 0, kKeepNonzero = 1, kHideNonzero = 2 };
 #endif
 
 #include <cmath>
+#include <type_traits>
 
+#include "core/src/ops/attention.h"
 #include "core/src/ops/simd-inl.h"
 #include "hwy/highway.h"
 
@@ -87,87 +81,100 @@ HWY_INLINE void AttnRowScale(float* x, size_t cols, float k) {
 }
 
 // ---------------------------------------------------------------------------
-// Masks on a score matrix s [rows, cols] (row-major). Row r of the mask
-// starts at mask + r * mask_stride (stride cols: one entry per query and
-// key; stride 0: one row for every query, a key padding mask). kind
-// kAddMask: s += mask (additive float mask); kKeepNonzero: s = -inf where
-// mask == 0 (scaled_dot_product_attention's boolean mask, True keeps the
-// key); kHideNonzero: s = -inf where mask != 0 (nn.MultiheadAttention's,
-// True hides it). causal: key j > query i is set to -inf (PyTorch's top-left
-// aligned tril(ones(L, S))). mask may be null (no mask).
+// One row of masked, scaled softmax and its backward: the only softmax of
+// attention, shared by the catalogue (attention.cc) and the GPT layer
+// (model/attention.cc) through core/src/ops/attention.h. Row s [cols] holds
+// the raw scores q k^T of one query; keys j >= n are hidden (a causal query
+// i sees n = i + 1 keys).
+//
+// Forward, in place: t_j = scale s_j, then mask[j] and key_mask[j] applied
+// by kind (either may be null): kAddMask adds them; kKeepNonzero sets t_j =
+// -inf where the mask is 0 (scaled_dot_product_attention's boolean mask,
+// True keeps the key); kHideNonzero where it is not 0 (nn.MultiheadAttention
+// and key padding, True hides it). y = e^(t - max) / sum over j < n, max
+// from -inf; y_j = 0 for j in [n, cols). A row with every t_j = -inf (all
+// keys hidden) becomes all zeros, as PyTorch >= 2.5's SDPA (_safe_softmax);
+// a NaN or +inf score gives a NaN row. Error <= 3e-7 * max(1, y). Saved for
+// backward: y itself.
 
-HWY_NOINLINE void AttentionMask(float* s, const float* mask, size_t mask_stride,
-                                size_t rows, size_t cols, int kind,
-                                int causal) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  const auto kNegInf = hn::Set(d, -INFINITY);
+HWY_INLINE hn::Vec<hn::ScalableTag<float>> AttnMasked(
+    hn::ScalableTag<float> d, hn::Vec<hn::ScalableTag<float>> t,
+    hn::Vec<hn::ScalableTag<float>> m, int kind) {
+  if (kind == kAddMask) return hn::Add(t, m);
   const auto zero = hn::Zero(d);
-  for (size_t r = 0; r < rows; ++r) {
-    float* sr = s + r * cols;
-    if (mask) {
-      const float* mr = mask + r * mask_stride;
-      const auto f = [&](auto v, auto m) {
-        if (kind == kAddMask) return hn::Add(v, m);
-        const auto hide =
-            kind == kKeepNonzero ? hn::Eq(m, zero) : hn::Ne(m, zero);
-        return hn::IfThenElse(hide, kNegInf, v);
-      };
-      size_t i = 0;
-      for (; i + N <= cols; i += N)
-        hn::StoreU(f(hn::LoadU(d, sr + i), hn::LoadU(d, mr + i)), d, sr + i);
-      if (i < cols) {
-        const size_t n = cols - i;
-        StoreN(f(LoadN(d, sr + i, n), LoadN(d, mr + i, n)), d, sr + i, n);
-      }
-    }
-    if (causal)
-      for (size_t j = r + 1; j < cols; ++j) sr[j] = -INFINITY;
-  }
+  const auto hide = kind == kKeepNonzero ? hn::Eq(m, zero) : hn::Ne(m, zero);
+  return hn::IfThenElse(hide, hn::Set(d, -INFINITY), t);
 }
 
-// ---------------------------------------------------------------------------
-// Row softmax in place over rows x cols: y = e^(x - max) / sum, max from
-// -inf. A row whose scores are all -inf (every key masked out) becomes all
-// zeros, as PyTorch >= 2.5's SDPA (_safe_softmax); a NaN or +inf score gives
-// a NaN row. Error <= 3e-7 * max(1, y).
-
-HWY_NOINLINE void AttentionSoftmax(float* x, size_t rows, size_t cols) {
-  for (size_t r = 0; r < rows; ++r) {
-    float* xr = x + r * cols;
-    const float m = RowMax(xr, cols);
-    if (m == -INFINITY) {
-      for (size_t j = 0; j < cols; ++j) xr[j] = 0.0f;
-      continue;
-    }
-    const float s = AttnRowExp(xr, cols, m);
-    AttnRowScale(xr, cols, 1.0f / s);
-  }
-}
-
-// Softmax backward in place: g = y * (g - <g, y>) per row (g holds dL/dy on
-// entry and dL/dx on exit; it is scratch, not an accumulated gradient). A
-// zero row of y (fully masked) gives a zero gradient.
-
-HWY_NOINLINE void AttentionSoftmaxBackward(const float* y, float* g,
-                                           size_t rows, size_t cols) {
+HWY_NOINLINE void AttentionSoftmaxRow(float* s, const float* mask,
+                                      const float* key_mask, size_t n,
+                                      size_t cols, float scale, int kind) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
-  for (size_t r = 0; r < rows; ++r) {
-    const float* yr = y + r * cols;
-    float* gr = g + r * cols;
-    const auto dot = hn::Set(d, RowDot(gr, yr, cols));
-    size_t i = 0;
-    for (; i + N <= cols; i += N)
-      hn::StoreU(
-          hn::Mul(hn::LoadU(d, yr + i), hn::Sub(hn::LoadU(d, gr + i), dot)), d,
-          gr + i);
-    if (i < cols) {
-      const size_t n = cols - i;
-      StoreN(hn::Mul(LoadN(d, yr + i, n), hn::Sub(LoadN(d, gr + i, n), dot)), d,
-             gr + i, n);
+  const auto vs = hn::Set(d, scale);
+  const auto kNegInf = hn::Set(d, -INFINITY);
+  auto vmax = kNegInf;
+  // t over [i, i + r): r = N (full), or the tail, whose lanes past r stay
+  // -inf. full is a type so that whole vectors never go through LoadN.
+  const auto scores = [&](size_t i, size_t r, auto full) {
+    const auto load = [&](const float* p) {
+      if constexpr (decltype(full)::value) return hn::LoadU(d, p + i);
+      return LoadN(d, p + i, r);
+    };
+    auto t = hn::Mul(load(s), vs);
+    if (mask) t = AttnMasked(d, t, load(mask), kind);
+    if (key_mask) t = AttnMasked(d, t, load(key_mask), kind);
+    if constexpr (decltype(full)::value) {
+      hn::StoreU(t, d, s + i);
+    } else {
+      t = hn::IfThenElse(hn::FirstN(d, r), t, kNegInf);
+      StoreN(t, d, s + i, r);
     }
+    vmax = hn::Max(vmax, t);
+  };
+  size_t i = 0;
+  for (; i + N <= n; i += N) scores(i, N, std::true_type());
+  if (i < n) scores(i, n - i, std::false_type());
+  const float m = hn::GetLane(hn::MaxOfLanes(d, vmax));
+  if (m == -INFINITY) {
+    for (size_t j = 0; j < cols; ++j) s[j] = 0.0f;
+    return;
   }
+  AttnRowScale(s, n, 1.0f / AttnRowExp(s, n, m));
+  for (size_t j = n; j < cols; ++j) s[j] = 0.0f;
+}
+
+// Backward of one row, in place: g = scale y * (g - <g, y>) over j < n (g
+// holds dL/dy on entry and dL/d(raw scores) on exit; scratch, not an
+// accumulated gradient). Entries from n on are not touched. A zero row of y
+// (every key hidden) gives a zero gradient. <g, y> in float lanes: y sums to
+// one, so its error stays ~n ulp of max |g|. The partial last vector is
+// loaded once for both passes (attention rows are short: a causal GPT row
+// of 16 keys is mostly tail).
+
+HWY_NOINLINE void AttentionSoftmaxBackwardRow(const float* y, float* g,
+                                              size_t n, float scale) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const size_t full = n - n % N, r = n - full;
+  const auto yt = r ? LoadN(d, y + full, r) : hn::Zero(d);
+  const auto gt = r ? LoadN(d, g + full, r) : hn::Zero(d);
+  auto acc0 = hn::Mul(gt, yt), acc1 = hn::Zero(d);
+  size_t i = 0;
+  for (; i + 2 * N <= full; i += 2 * N) {
+    acc0 = hn::MulAdd(hn::LoadU(d, g + i), hn::LoadU(d, y + i), acc0);
+    acc1 = hn::MulAdd(hn::LoadU(d, g + i + N), hn::LoadU(d, y + i + N), acc1);
+  }
+  if (i < full)
+    acc0 = hn::MulAdd(hn::LoadU(d, g + i), hn::LoadU(d, y + i), acc0);
+  const auto dot = hn::SumOfLanes(d, hn::Add(acc0, acc1));
+  const auto vs = hn::Set(d, scale);
+  const auto f = [&](auto vy, auto vg) {
+    return hn::Mul(hn::Mul(vs, vy), hn::Sub(vg, dot));
+  };
+  for (i = 0; i < full; i += N)
+    hn::StoreU(f(hn::LoadU(d, y + i), hn::LoadU(d, g + i)), d, g + i);
+  if (r) StoreN(f(yt, gt), d, g + full, r);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -12,7 +12,10 @@
 // clang-format on
 
 #if HWY_ONCE
+#include "core/src/ops/attention.h"
+
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -25,11 +28,36 @@ namespace dlmath {
 #define DLMATH_IF_attention(...) __VA_ARGS__
 #include "core/src/ops/export.h"
 
-DLMATH_HWY_EXPORT(AttentionMask)
-DLMATH_HWY_EXPORT(AttentionSoftmax)
-DLMATH_HWY_EXPORT(AttentionSoftmaxBackward)
+DLMATH_HWY_EXPORT(AttentionSoftmaxRow)
+DLMATH_HWY_EXPORT(AttentionSoftmaxBackwardRow)
+
+void AttentionSoftmaxRow(float* s, const float* mask, const float* key_mask,
+                         size_t n, size_t cols, float scale, int kind) {
+  DLMATH_DISPATCH(AttentionSoftmaxRow)(s, mask, key_mask, n, cols, scale, kind);
+}
+void AttentionSoftmaxBackwardRow(const float* y, float* g, size_t n,
+                                 float scale) {
+  DLMATH_DISPATCH(AttentionSoftmaxBackwardRow)(y, g, n, scale);
+}
 
 namespace {
+
+// Row by row over a block of raw scores p [l, s] (= q k^T): P = softmax(
+// scale p + masks), mask [l, s] and key_mask [s] may be null; causal:
+// query i sees keys j <= i.
+void SoftmaxRows(float* p, const float* mask, const float* key_mask, int64_t l,
+                 int64_t s, float scale, int kind, bool causal) {
+  for (int64_t i = 0; i < l; ++i)
+    AttentionSoftmaxRow(p + i * s, mask ? mask + i * s : nullptr, key_mask,
+                        causal ? std::min(i + 1, s) : s, s, scale, kind);
+}
+// g [l, s] = scale P * (g - rowsum(g * P)) in place: dL/dP in, dL/d(q k^T)
+// out. Hidden entries have P = 0, so they get 0.
+void SoftmaxBackwardRows(const float* p, float* g, int64_t l, int64_t s,
+                         float scale) {
+  for (int64_t i = 0; i < l; ++i)
+    AttentionSoftmaxBackwardRow(p + i * s, g + i * s, s, scale);
+}
 
 using MatR =
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -129,11 +157,9 @@ void ScaledDotProductAttentionForward(const GenCall<float>& c) {
     const ConstMat v(c.in[2] + b * d.s * d.ev, d.s, d.ev);
     float* pb = c.ws + b * d.l * d.s;
     Mat p(pb, d.l, d.s);
-    p.noalias() = scale * (q * k.transpose());
-    if (mask || causal) DLMATH_DISPATCH(AttentionMask)
-    (pb, mask ? mask + (mask_batched ? b * d.l * d.s : 0) : nullptr, d.s, d.l,
-     d.s, kind, causal ? 1 : 0);
-    DLMATH_DISPATCH(AttentionSoftmax)(pb, d.l, d.s);
+    p.noalias() = q * k.transpose();
+    SoftmaxRows(pb, mask ? mask + (mask_batched ? b * d.l * d.s : 0) : nullptr,
+                nullptr, d.l, d.s, scale, kind, causal);
     Mat(c.out + b * d.l * d.ev, d.l, d.ev).noalias() = p * v;
   }
   if (c.aux && c.aux[0])
@@ -156,57 +182,61 @@ void ScaledDotProductAttentionBackward(const GenCall<float>& c) {
     if (!c.din[0] && !c.din[1]) continue;
     Mat ds(dp, d.l, d.s);
     ds.noalias() = dy * v.transpose();
-    DLMATH_DISPATCH(AttentionSoftmaxBackward)(pb, dp, d.l, d.s);
-    if (c.din[0])
-      Mat(c.din[0] + b * d.l * d.e, d.l, d.e).noalias() += scale * (ds * k);
+    SoftmaxBackwardRows(pb, dp, d.l, d.s, scale);
+    if (c.din[0]) Mat(c.din[0] + b * d.l * d.e, d.l, d.e).noalias() += ds * k;
     if (c.din[1])
-      Mat(c.din[1] + b * d.s * d.e, d.s, d.e).noalias() +=
-          scale * (ds.transpose() * q);
+      Mat(c.din[1] + b * d.s * d.e, d.s, d.e).noalias() += ds.transpose() * q;
   }
 }
 
 // ---------------------------------------------------------------------------
-// multi_head_attention (PyTorch's F.multi_head_attention_forward, unbatched,
-// no dropout). query [L, E], key [S, E], value [S, E], in_proj_weight [3E, E]
-// (rows: W_q, W_k, W_v), in_proj_bias [3E]?, out_proj_weight [E, E],
-// out_proj_bias [E]?, attn_mask [L, S] or [H, L, S]?, key_padding_mask [S]?
-// -> out [L, E]; aux weights [L, S] (averaged over heads), [H, L, S]
-// (average_attn_weights off) or [0] (need_weights off). Q = query W_q^T +
-// b_q (K, V likewise); head h works on columns [h hd, (h + 1) hd): P_h =
-// softmax(Q_h K_h^T / sqrt(hd) + masks), O_h = P_h V_h; out = O W_o^T + b_o.
-// The masks follow nn.MultiheadAttention: mask_kind 'additive' adds them to
-// the scores, 'boolean' hides the keys where they are nonzero (True);
-// is_causal hides key j > query i. A query with every key hidden gets
-// P = 0 (so its output row is b_o). The masks are constants: backward is
-// the unmasked one through the saved P, whose hidden entries are 0.
-// Workspace: Q, K, V, O and P [H, L, S] (saved), then dO, dQ, dK, dV and dP
-// [L, S] (backward scratch).
+// multi_head_attention (PyTorch's nn.MultiheadAttention with batch_first,
+// no dropout). query [B?, L, E], key [B?, S, E], value [B?, S, E] (B absent:
+// one unbatched sequence, B = 1 below), in_proj_weight [3E, E] (rows: W_q,
+// W_k, W_v), in_proj_bias [3E]?, out_proj_weight [E, E], out_proj_bias
+// [E]?, attn_mask [L, S] (shared by every batch and head) or [B H, L, S]
+// (batch b, head h at b H + h; [H, L, S] unbatched)?, key_padding_mask
+// [B?, S]? -> out [B?, L, E]; aux weights [B?, L, S] (averaged over heads),
+// [B?, H, L, S] (average_attn_weights off) or [0] (need_weights off).
+// Q = query W_q^T + b_q (K, V likewise) over all B L rows at once; head h
+// of batch b works on columns [h hd, (h + 1) hd) of that batch's rows:
+// P_bh = softmax(Q_bh K_bh^T / sqrt(hd) + masks), O_bh = P_bh V_bh;
+// out = O W_o^T + b_o. The masks follow nn.MultiheadAttention: mask_kind
+// 'additive' adds them to the scores, 'boolean' hides the keys where they
+// are nonzero (True); is_causal hides key j > query i. A query with every
+// key hidden gets P = 0 (so its output row is b_o). The masks are
+// constants: backward is the unmasked one through the saved P, whose hidden
+// entries are 0. Workspace: Q, K, V, O and P [B, H, L, S] (saved), then dO,
+// dQ, dK, dV and dP [L, S] (backward scratch).
 
 namespace {
 struct MhaDims {
-  int64_t l, s, e, h, hd;
+  int64_t b, l, s, e, h, hd;
 };
 MhaDims MhaDimsOf(const Shape* in, const double* p) {
   const int64_t h =
       static_cast<int64_t>(p[DLMATH_PARAM(multi_head_attention, num_heads)]);
-  return {in[0].dim[0], in[1].dim[0], in[0].dim[1], h, in[0].dim[1] / h};
+  const int o = in[0].rank == 3 ? 1 : 0;
+  const int64_t e = in[0].dim[o + 1];
+  return {o ? in[0].dim[0] : 1, in[0].dim[o], in[1].dim[o], e, h, e / h};
 }
 // Offsets into the workspace.
 struct MhaWs {
   float *q, *k, *v, *o, *p, *dout, *dq, *dk, *dv, *ds;
 };
 MhaWs MhaWsOf(float* ws, const MhaDims& d) {
+  const int64_t bl = d.b * d.l, bs = d.b * d.s;
   MhaWs w;
   w.q = ws;
-  w.k = w.q + d.l * d.e;
-  w.v = w.k + d.s * d.e;
-  w.o = w.v + d.s * d.e;
-  w.p = w.o + d.l * d.e;
-  w.dout = w.p + d.h * d.l * d.s;
-  w.dq = w.dout + d.l * d.e;
-  w.dk = w.dq + d.l * d.e;
-  w.dv = w.dk + d.s * d.e;
-  w.ds = w.dv + d.s * d.e;
+  w.k = w.q + bl * d.e;
+  w.v = w.k + bs * d.e;
+  w.o = w.v + bs * d.e;
+  w.p = w.o + bl * d.e;
+  w.dout = w.p + d.b * d.h * d.l * d.s;
+  w.dq = w.dout + bl * d.e;
+  w.dk = w.dq + bl * d.e;
+  w.dv = w.dk + bs * d.e;
+  w.ds = w.dv + bs * d.e;
   return w;
 }
 // Input slots of the masks (registry order).
@@ -216,16 +246,25 @@ constexpr int kMhaAttnMask = 7, kMhaKeyPadding = 8;
 Status MultiHeadAttentionShape(const ShapeCtx& c) {
   const std::string op(c.op);
   const Shape& q = c.in[0];
-  const int64_t l = q.dim[0], e = q.dim[1];
-  const int64_t s = c.in[1].dim[0];
+  const bool batched = q.rank == 3;
+  const MhaDims d = MhaDimsOf(c.in, c.p);
+  const int64_t l = d.l, s = d.s, e = d.e, h = d.h;
+  // "[B, " before a batched shape, and that shape.
+  const std::string b = batched ? Num(d.b) + ", " : "";
+  const auto rows = [&](int64_t n, int64_t w) {
+    return batched ? Shape{d.b, n, w} : Shape{n, w};
+  };
   const std::string qs = "query " + q.str();
-  if (c.in[1].dim[1] != e)
-    return BadShape(op, "key", "[S, " + Num(e) + "]",
-                    "rows as wide as those of " + qs, c.in[1]);
-  if (!(c.in[2] == Shape{s, e}))
-    return BadShape(op, "value", "[" + Num(s) + ", " + Num(e) + "]",
-                    "one row of width E per key of key " + c.in[1].str(),
-                    c.in[2]);
+  const Shape& k = c.in[1];
+  if (k.rank != q.rank || (batched && k.dim[0] != d.b) ||
+      k.dim[k.rank - 1] != e)
+    return BadShape(op, "key", "[" + b + "S, " + Num(e) + "]",
+                    batched ? "as many sequences as, and rows as wide as, " + qs
+                            : "rows as wide as those of " + qs,
+                    k);
+  if (!(c.in[2] == rows(s, e)))
+    return BadShape(op, "value", "[" + b + Num(s) + ", " + Num(e) + "]",
+                    "one row of width E per key of key " + k.str(), c.in[2]);
   if (!(c.in[3] == Shape{3 * e, e}))
     return BadShape(op, "in_proj_weight",
                     "[" + Num(3 * e) + ", " + Num(e) + "]",
@@ -239,8 +278,6 @@ Status MultiHeadAttentionShape(const ShapeCtx& c) {
   if (c.data[6] && !(c.in[6] == Shape{e}))
     return BadShape(op, "out_proj_bias", "[" + Num(e) + "]", "E = " + Num(e),
                     c.in[6]);
-  const int64_t h =
-      static_cast<int64_t>(c.p[DLMATH_PARAM(multi_head_attention, num_heads)]);
   if (e % h != 0)
     return Status(ErrorCode::kBadValue, op, "num_heads",
                   "op '" + op + "': param 'num_heads' = " + Num(h) +
@@ -248,36 +285,43 @@ Status MultiHeadAttentionShape(const ShapeCtx& c) {
                       qs + ")");
   if (c.data[kMhaAttnMask]) {
     const Shape& m = c.in[kMhaAttnMask];
-    if (!(m == Shape{l, s}) && !(m == Shape{h, l, s}))
+    if (!(m == Shape{l, s}) && !(m == Shape{d.b * h, l, s}))
       return BadShape(op, "attn_mask",
-                      "[" + Num(l) + ", " + Num(s) + "] or [" + Num(h) + ", " +
-                          Num(l) + ", " + Num(s) + "]",
-                      "one entry per query and key, or per head, query and key",
+                      "[" + Num(l) + ", " + Num(s) + "] or [" + Num(d.b * h) +
+                          ", " + Num(l) + ", " + Num(s) + "]",
+                      batched ? "one entry per query and key, or per batch "
+                                "and head (B * H), query and key"
+                              : "one entry per query and key, or per head, "
+                                "query and key",
                       m);
   }
-  if (c.data[kMhaKeyPadding] && !(c.in[kMhaKeyPadding] == Shape{s}))
-    return BadShape(op, "key_padding_mask", "[" + Num(s) + "]",
-                    "one entry per key of key " + c.in[1].str(),
+  const Shape padding = batched ? Shape{d.b, s} : Shape{s};
+  if (c.data[kMhaKeyPadding] && !(c.in[kMhaKeyPadding] == padding))
+    return BadShape(op, "key_padding_mask", padding.str(),
+                    batched ? "one entry per sequence and key of key " + k.str()
+                            : "one entry per key of key " + k.str(),
                     c.in[kMhaKeyPadding]);
-  *c.out = Shape{l, e};
+  *c.out = rows(l, e);
   c.aux[0] =
       c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0 ? Shape{0}
       : c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] != 0
-          ? Shape{l, s}
-          : Shape{h, l, s};
-  *c.workspace = 4 * l * e + 4 * s * e + h * l * s + l * s;
+          ? rows(l, s)
+      : batched ? Shape{d.b, h, l, s}
+                : Shape{h, l, s};
+  *c.workspace = 4 * d.b * (l + s) * e + d.b * h * l * s + l * s;
   return {};
 }
 
 void MultiHeadAttentionForward(const GenCall<float>& c) {
   const MhaDims d = MhaDimsOf(c.in_shape, c.p);
   const MhaWs w = MhaWsOf(c.ws, d);
+  const int64_t bl = d.b * d.l, bs = d.b * d.s, ls = d.l * d.s;
   const ConstMat wi(c.in[3], 3 * d.e, d.e);
-  Mat q(w.q, d.l, d.e), k(w.k, d.s, d.e), v(w.v, d.s, d.e), o(w.o, d.l, d.e);
-  q.noalias() = ConstMat(c.in[0], d.l, d.e) * wi.topRows(d.e).transpose();
+  Mat q(w.q, bl, d.e), k(w.k, bs, d.e), v(w.v, bs, d.e), o(w.o, bl, d.e);
+  q.noalias() = ConstMat(c.in[0], bl, d.e) * wi.topRows(d.e).transpose();
   k.noalias() =
-      ConstMat(c.in[1], d.s, d.e) * wi.middleRows(d.e, d.e).transpose();
-  v.noalias() = ConstMat(c.in[2], d.s, d.e) * wi.bottomRows(d.e).transpose();
+      ConstMat(c.in[1], bs, d.e) * wi.middleRows(d.e, d.e).transpose();
+  v.noalias() = ConstMat(c.in[2], bs, d.e) * wi.bottomRows(d.e).transpose();
   if (const float* bi = c.in[4]) {
     q.rowwise() += ConstRow(bi, d.e);
     k.rowwise() += ConstRow(bi + d.e, d.e);
@@ -291,69 +335,74 @@ void MultiHeadAttentionForward(const GenCall<float>& c) {
   const float* key_padding = c.in[kMhaKeyPadding];
   const bool mask_per_head = attn_mask && c.in_shape[kMhaAttnMask].rank == 3;
   const float scale = static_cast<float>(1.0 / std::sqrt(double(d.hd)));
-  for (int64_t h = 0; h < d.h; ++h) {
-    float* ph = w.p + h * d.l * d.s;
-    Mat p(ph, d.l, d.s);
-    p.noalias() = scale * (q.middleCols(h * d.hd, d.hd) *
-                           k.middleCols(h * d.hd, d.hd).transpose());
-    if (attn_mask || causal) DLMATH_DISPATCH(AttentionMask)
-    (ph, attn_mask ? attn_mask + (mask_per_head ? h * d.l * d.s : 0) : nullptr,
-     d.s, d.l, d.s, kind, causal ? 1 : 0);
-    if (key_padding) DLMATH_DISPATCH(AttentionMask)
-    (ph, key_padding, 0, d.l, d.s, kind, 0);
-    DLMATH_DISPATCH(AttentionSoftmax)(ph, d.l, d.s);
-    o.middleCols(h * d.hd, d.hd).noalias() = p * v.middleCols(h * d.hd, d.hd);
-  }
-  Mat out(c.out, d.l, d.e);
+  for (int64_t b = 0; b < d.b; ++b)
+    for (int64_t h = 0; h < d.h; ++h) {
+      const int64_t bh = b * d.h + h, c0 = h * d.hd;
+      float* ph = w.p + bh * ls;
+      Mat p(ph, d.l, d.s);
+      p.noalias() = q.block(b * d.l, c0, d.l, d.hd) *
+                    k.block(b * d.s, c0, d.s, d.hd).transpose();
+      SoftmaxRows(
+          ph, attn_mask ? attn_mask + (mask_per_head ? bh * ls : 0) : nullptr,
+          key_padding ? key_padding + b * d.s : nullptr, d.l, d.s, scale, kind,
+          causal);
+      o.block(b * d.l, c0, d.l, d.hd).noalias() =
+          p * v.block(b * d.s, c0, d.s, d.hd);
+    }
+  Mat out(c.out, bl, d.e);
   out.noalias() = o * ConstMat(c.in[5], d.e, d.e).transpose();
   if (c.in[6]) out.rowwise() += ConstRow(c.in[6], d.e);
   if (!c.aux || !c.aux[0] ||
       c.p[DLMATH_PARAM(multi_head_attention, need_weights)] == 0)
     return;
-  const int64_t ls = d.l * d.s;
   if (c.p[DLMATH_PARAM(multi_head_attention, average_attn_weights)] == 0) {
-    std::memcpy(c.aux[0], w.p, d.h * ls * sizeof(float));
+    std::memcpy(c.aux[0], w.p, d.b * d.h * ls * sizeof(float));
     return;
   }
-  Eigen::Map<Eigen::ArrayXf> avg(c.aux[0], ls);
-  avg = Eigen::Map<const Eigen::ArrayXf>(w.p, ls);
-  for (int64_t h = 1; h < d.h; ++h)
-    avg += Eigen::Map<const Eigen::ArrayXf>(w.p + h * ls, ls);
-  avg *= 1.0f / static_cast<float>(d.h);
+  for (int64_t b = 0; b < d.b; ++b) {
+    const float* pb = w.p + b * d.h * ls;
+    Eigen::Map<Eigen::ArrayXf> avg(c.aux[0] + b * ls, ls);
+    avg = Eigen::Map<const Eigen::ArrayXf>(pb, ls);
+    for (int64_t h = 1; h < d.h; ++h)
+      avg += Eigen::Map<const Eigen::ArrayXf>(pb + h * ls, ls);
+    avg *= 1.0f / static_cast<float>(d.h);
+  }
 }
 
 // Accumulates into din[0..6] (any may be null).
 void MultiHeadAttentionBackward(const GenCall<float>& c) {
   const MhaDims d = MhaDimsOf(c.in_shape, c.p);
   const MhaWs w = MhaWsOf(c.ws, d);
-  const ConstMat query(c.in[0], d.l, d.e), key(c.in[1], d.s, d.e),
-      value(c.in[2], d.s, d.e), wi(c.in[3], 3 * d.e, d.e),
-      wo(c.in[5], d.e, d.e), dy(c.dy, d.l, d.e);
-  const ConstMat q(w.q, d.l, d.e), k(w.k, d.s, d.e), v(w.v, d.s, d.e),
-      o(w.o, d.l, d.e);
+  const int64_t bl = d.b * d.l, bs = d.b * d.s, ls = d.l * d.s;
+  const ConstMat query(c.in[0], bl, d.e), key(c.in[1], bs, d.e),
+      value(c.in[2], bs, d.e), wi(c.in[3], 3 * d.e, d.e), wo(c.in[5], d.e, d.e),
+      dy(c.dy, bl, d.e);
+  const ConstMat q(w.q, bl, d.e), k(w.k, bs, d.e), v(w.v, bs, d.e),
+      o(w.o, bl, d.e);
   if (c.din[6]) Row(c.din[6], d.e) += dy.colwise().sum();
   if (c.din[5]) Mat(c.din[5], d.e, d.e).noalias() += dy.transpose() * o;
-  Mat dout(w.dout, d.l, d.e), dq(w.dq, d.l, d.e), dk(w.dk, d.s, d.e),
-      dv(w.dv, d.s, d.e), ds(w.ds, d.l, d.s);
+  Mat dout(w.dout, bl, d.e), dq(w.dq, bl, d.e), dk(w.dk, bs, d.e),
+      dv(w.dv, bs, d.e), ds(w.ds, d.l, d.s);
   dout.noalias() = dy * wo;
   const float scale = static_cast<float>(1.0 / std::sqrt(double(d.hd)));
-  for (int64_t h = 0; h < d.h; ++h) {
-    const int64_t c0 = h * d.hd;
-    const float* ph = w.p + h * d.l * d.s;
-    const ConstMat p(ph, d.l, d.s);
-    dv.middleCols(c0, d.hd).noalias() =
-        p.transpose() * dout.middleCols(c0, d.hd);
-    ds.noalias() =
-        dout.middleCols(c0, d.hd) * v.middleCols(c0, d.hd).transpose();
-    DLMATH_DISPATCH(AttentionSoftmaxBackward)(ph, w.ds, d.l, d.s);
-    dq.middleCols(c0, d.hd).noalias() = scale * (ds * k.middleCols(c0, d.hd));
-    dk.middleCols(c0, d.hd).noalias() =
-        scale * (ds.transpose() * q.middleCols(c0, d.hd));
-  }
-  if (c.din[0]) Mat(c.din[0], d.l, d.e).noalias() += dq * wi.topRows(d.e);
+  for (int64_t b = 0; b < d.b; ++b)
+    for (int64_t h = 0; h < d.h; ++h) {
+      const int64_t c0 = h * d.hd;
+      const float* ph = w.p + (b * d.h + h) * ls;
+      const ConstMat p(ph, d.l, d.s);
+      const auto dout_bh = dout.block(b * d.l, c0, d.l, d.hd);
+      dv.block(b * d.s, c0, d.s, d.hd).noalias() = p.transpose() * dout_bh;
+      ds.noalias() = dout_bh * v.block(b * d.s, c0, d.s, d.hd).transpose();
+      SoftmaxBackwardRows(ph, w.ds, d.l, d.s, scale);
+      dq.block(b * d.l, c0, d.l, d.hd).noalias() =
+          ds * k.block(b * d.s, c0, d.s, d.hd);
+      dk.block(b * d.s, c0, d.s, d.hd).noalias() =
+          ds.transpose() * q.block(b * d.l, c0, d.l, d.hd);
+    }
+  if (c.din[0]) Mat(c.din[0], bl, d.e).noalias() += dq * wi.topRows(d.e);
   if (c.din[1])
-    Mat(c.din[1], d.s, d.e).noalias() += dk * wi.middleRows(d.e, d.e);
-  if (c.din[2]) Mat(c.din[2], d.s, d.e).noalias() += dv * wi.bottomRows(d.e);
+    Mat(c.din[1], bs, d.e).noalias() += dk * wi.middleRows(d.e, d.e);
+  if (c.din[2]) Mat(c.din[2], bs, d.e).noalias() += dv * wi.bottomRows(d.e);
   if (c.din[3]) {
     Mat dwi(c.din[3], 3 * d.e, d.e);
     dwi.topRows(d.e).noalias() += dq.transpose() * query;
