@@ -137,7 +137,8 @@ async function workerRow(browser, url) {
   await page.waitForFunction(() => window.dlmathApp?.dl !== undefined, null, { timeout: 60_000 });
   const r = await page.evaluate(
     async ([spec, seconds, rounds]) => {
-      const dl = window.dlmathApp.dl;
+      // The raw fit runs on this thread: the full module (the page itself loads the light one).
+      const dl = await window.dlmathApp.dl.training();
       const n = 1000;
       const x = new Float32Array(2 * n).map((_, i) => Math.sin(i * 12.9898) * 2);
       const y = new Float32Array(n).map((_, i) => Math.sin(x[2 * i]) * Math.cos(x[2 * i + 1]));
@@ -249,7 +250,7 @@ async function trainPageRow(browser, url, hash) {
     const t = window.dlmathTrain;
     const d = t.debug();
     const saved = await d.model.toJSON();
-    const m = window.dlmathApp.dl.model(saved.spec);
+    const m = (await window.dlmathApp.dl.training()).model(saved.spec);
     const rows = d.train.rows;
     const x = { shape: [rows, d.train.x.length / rows], data: d.train.x };
     const y = { shape: m.classTargets ? [rows] : [rows, 1], data: d.train.y };
