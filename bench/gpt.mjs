@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { loadNames } from './names.mjs';
-import { importTfjsBundle, TFJS_WASM_DIR } from './tfjs-bundle.mjs';
+import { loadTfjsSide } from './tfjs-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'build/bench');
@@ -198,15 +198,11 @@ const median = (a) => {
   return v.length ? v[Math.floor(v.length / 2)] : NaN;
 };
 
-let tfgpt = null;
-let tfInfo = null;
-try {
-  tfgpt = await importTfjsBundle(path.join(root, 'bench/gpt_tfjs.mjs'), path.join(out, 'gpt_tfjs.bundle.mjs'));
-  tfInfo = await tfgpt.initTf(TFJS_WASM_DIR);
-} catch (e) {
-  log(`TF.js unavailable, its column stays empty: ${e?.message ?? e}`);
-  tfgpt = null;
-}
+const { side: tfgpt, info: tfInfo } = await loadTfjsSide(
+  path.join(root, 'bench/gpt_tfjs.mjs'),
+  path.join(out, 'gpt_tfjs.bundle.mjs'),
+  log,
+);
 
 const dl = await loadDlmath();
 const batches = nameBatches(dl, await loadNames(root, out));

@@ -31,7 +31,7 @@ import vm from 'node:vm';
 
 import { gemmSection } from './gemm.mjs';
 import { PLAIN_JS } from './plain-js.mjs';
-import { importTfjsBundle, TFJS_WASM_DIR } from './tfjs-bundle.mjs';
+import { loadTfjsSide } from './tfjs-bundle.mjs';
 import { trainingSection } from './train.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -241,15 +241,11 @@ async function loadEngines() {
   } else log(`${ns}.mjs missing: no scalar-wasm column`);
 
   // TF.js: bundle the TF side (see bench/tfjs-side.mjs for why).
-  let tfside = null;
-  let tfInfo = null;
-  try {
-    tfside = await importTfjsBundle(path.join(root, 'bench/tfjs-side.mjs'), path.join(out, 'tfjs.bundle.mjs'));
-    tfInfo = await tfside.initTf(TFJS_WASM_DIR);
-  } catch (e) {
-    log(`TF.js unavailable, its columns stay empty: ${e?.message ?? e}`);
-    tfside = null;
-  }
+  const { side: tfside, info: tfInfo } = await loadTfjsSide(
+    path.join(root, 'bench/tfjs-side.mjs'),
+    path.join(out, 'tfjs.bundle.mjs'),
+    log,
+  );
 
   // Spawn a private copy: build/native is shared, and a rebuild in the middle
   // of a run would otherwise mix two binaries across rounds.

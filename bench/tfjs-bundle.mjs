@@ -41,3 +41,18 @@ export async function importTfjsBundle(entry, outfile) {
   });
   return import(pathToFileURL(outfile).href);
 }
+
+/**
+ * Bundles and imports a side module, then starts its wasm backend (`initTf`).
+ * A failure is logged and leaves the TF.js columns empty instead of stopping the bench.
+ * @returns `{ side, info }`: the side module's exports and initTf's answer, or nulls
+ */
+export async function loadTfjsSide(entry, outfile, log) {
+  try {
+    const side = await importTfjsBundle(entry, outfile);
+    return { side, info: await side.initTf(TFJS_WASM_DIR) };
+  } catch (e) {
+    log(`TF.js unavailable, its columns stay empty: ${e?.message ?? e}`);
+    return { side: null, info: null };
+  }
+}
