@@ -3,7 +3,7 @@
 // the main-thread rate; started as a module Worker, it is the "bare worker"
 // (the engine alone in a Web Worker, without the worker host's protocol:
 // no time-sized chunks, yields, loss columns or progress messages).
-import { loadDlmath } from '/src/engine/loader.ts';
+import { compileTraining, loadDlmath } from '/src/engine/loader.ts';
 
 /**
  * Steps per second of a fit of `spec` on (x, y), run for about `ms` milliseconds.
@@ -24,11 +24,14 @@ export function fitRate(dl, { spec, x, y, options, ms, chunk }) {
 }
 
 /**
- * Starts this module as the bare worker.
+ * Starts this module as the bare worker, on the module the page compiled for
+ * its trainers (dl.worker() gets the same one: a separately compiled module
+ * would tier up on its own, and under load that took seconds).
  * @returns {rate(job): Promise<steps/s>, terminate()} (one job at a time)
  */
-export function bareWorker() {
+export async function bareWorker() {
   const w = new Worker(import.meta.url, { type: 'module' });
+  w.postMessage({ wasmModule: await compileTraining() });
   return {
     rate: (job) =>
       new Promise((resolve, reject) => {
@@ -40,8 +43,9 @@ export function bareWorker() {
 }
 
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
-  const dl = loadDlmath();
+  let dl = null;
   globalThis.onmessage = async ({ data }) => {
+    if (data.wasmModule) return void (dl = loadDlmath({ wasmModule: data.wasmModule }));
     try {
       globalThis.postMessage({ rate: fitRate(await dl, data) });
     } catch (e) {
