@@ -33,12 +33,13 @@ const CASES = [
 // MLP 2-8-8-1 tanh, SGD, MSE (bench/train.mjs's small workload), on 1,000
 // points, batches of 10.
 const WORKER_SPEC = TRAIN_CASES[0].spec;
-const WORKER_SECONDS = Number(process.env.BENCH_WORKER_S ?? 4);
-const WORKER_ROUNDS = Number(process.env.BENCH_WORKER_ROUNDS ?? 3);
+const WORKER_SECONDS = Number(process.env.BENCH_WORKER_S ?? 2);
+const WORKER_ROUNDS = Number(process.env.BENCH_WORKER_ROUNDS ?? 5);
 
 // The page's default (3-arm spiral, 2-8-8-3 tanh, Adam, batch 10) and its digits mode (784-128-10 ReLU, batch 64).
 const TRAIN_PAGE_CASES = ['e=train', 'e=train&v.data=mnist'];
-const TRAIN_PAGE_SECONDS = Number(process.env.BENCH_TRAINPAGE_S ?? 4);
+const TRAIN_PAGE_SECONDS = Number(process.env.BENCH_TRAINPAGE_S ?? 3);
+const TRAIN_PAGE_ROUNDS = Number(process.env.BENCH_TRAINPAGE_ROUNDS ?? 3);
 
 const quantile = (a, q) => {
   const s = [...a].sort((x, y) => x - y);
@@ -48,7 +49,8 @@ const quantile = (a, q) => {
 const server = await createServer({
   configFile: path.join(root, 'web/vite.config.ts'),
   logLevel: 'warn',
-  server: { host: '127.0.0.1', port: 0, hmr: false },
+  // The bare worker's module (bench/ui-fit-rate.mjs) is served from outside web/.
+  server: { host: '127.0.0.1', port: 0, hmr: false, fs: { allow: [root] } },
 });
 await server.listen();
 const url = server.resolvedUrls.local[0];
@@ -126,23 +128,30 @@ function printSliders() {
 }
 
 /**
- * In one page: the engine's raw fit rate on the main thread (page frozen
- * meanwhile), then a fit of ~WORKER_SECONDS in dl.worker() while a canvas is
- * redrawn every animation frame; rounds alternate the two.
- * @returns {raw: steps/s[], worker: steps/s[], intervals: ms[], blocked: ms[], messages}
+ * In one page, in interleaved rounds (the order rotates each round): the
+ * engine's raw fit rate on the main thread (the page cannot draw meanwhile);
+ * the same fit in a bare worker (bench/ui-fit-rate.mjs: the engine alone in a
+ * Web Worker), with the page idle and while a canvas is redrawn every
+ * animation frame; and a fit of
+ * ~WORKER_SECONDS in dl.worker() with the same animation. Same spec, data and
+ * fit options (logSteps included) everywhere.
+ * @returns {raw: steps/s[], idle: steps/s[], bare: steps/s[], worker: steps/s[], intervals: ms[], blocked: ms[], messages, losses}
  */
 async function workerRow(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(url);
   await page.waitForFunction(() => window.dlmathApp?.dl !== undefined, null, { timeout: 60_000 });
   const r = await page.evaluate(
-    async ([spec, seconds, rounds]) => {
+    async ([spec, seconds, rounds, rateUrl]) => {
+      const { fitRate, bareWorker } = await import(rateUrl);
       // The raw fit runs on this thread: the full module (the page itself loads the light one).
       const dl = await window.dlmathApp.dl.training();
       const n = 1000;
       const x = new Float32Array(2 * n).map((_, i) => Math.sin(i * 12.9898) * 2);
       const y = new Float32Array(n).map((_, i) => Math.sin(x[2 * i]) * Math.cos(x[2 * i + 1]));
-      const options = { batchSize: 10, shuffle: true };
+      // The worker host's default logSteps, on every side.
+      const options = { batchSize: 10, shuffle: true, logSteps: 16384 };
+      const job = (ms) => ({ spec, x, y, options, ms, chunk: 1000 });
       const canvas = document.body.appendChild(document.createElement('canvas'));
       canvas.width = 800;
       canvas.height = 400;
@@ -168,47 +177,66 @@ async function workerRow(browser, url) {
           return stamps.slice(1).map((t, k) => t - stamps[k]);
         };
       };
-      const out = { raw: [], worker: [], intervals: [], blocked: [], messages: 0, losses: 0 };
+      const frames = () => new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+      const out = {
+        raw: [],
+        idle: [],
+        bare: [],
+        worker: [],
+        intervals: [],
+        blocked: [],
+        messages: 0,
+        losses: 0,
+        steps: 0,
+      };
+      const bare = await bareWorker();
       const trainer = dl.worker();
       const remote = await trainer.model(spec);
-      // Warm-up of both (wasm tiers up after its first calls): ~1 s each.
-      await remote.fit(x, y, { ...options, epochs: 1000 });
-      const rawFit = (ms) => {
-        const m = dl.model(spec);
-        m.fitBegin(x, y, { ...options, epochs: 1e6 });
+      const hosted = async (ms, onProgress) => {
+        const stop = new AbortController();
         const t0 = performance.now();
-        let steps = 0;
-        while (performance.now() - t0 < ms) steps += m.fitRun(1000).stepsRun;
-        m.dispose();
-        return steps / ((performance.now() - t0) / 1e3);
+        setTimeout(() => stop.abort(), ms);
+        const h = await remote.fit(x, y, { ...options, epochs: 1e7, signal: stop.signal, onProgress });
+        if (onProgress) out.steps += h.steps;
+        return h.steps / ((performance.now() - t0) / 1e3);
       };
-      rawFit(1000);
-      for (let r = 0; r < rounds; ++r) {
-        // The raw rate: fitRun on the main thread for ~1 s (the page cannot draw meanwhile).
-        const stop = animate();
-        out.raw.push(rawFit(1000));
-        await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
-        out.blocked.push(...stop());
-        // The worker, for ~seconds, while the page animates.
-        const epochs = Math.max(1, Math.round((out.raw.at(-1) * seconds) / (n / 10)));
-        const stopW = animate();
-        const t1 = performance.now();
-        const h = await remote.fit(x, y, {
-          ...options,
-          epochs,
-          onProgress: (q) => {
-            ++out.messages;
-            out.losses += q.losses.length;
-          },
-        });
-        out.worker.push(h.steps / ((performance.now() - t1) / 1e3));
-        out.intervals.push(...stopW());
-      }
+      // Warm-up of each side (wasm tiers up after its first calls): ~1 s each.
+      fitRate(dl, job(1000));
+      await bare.rate(job(1000));
+      await hosted(1000);
+      const sides = [
+        async () => {
+          const stop = animate();
+          out.raw.push(fitRate(dl, job(1000)));
+          await frames();
+          out.blocked.push(...stop());
+        },
+        async () => {
+          out.idle.push(await bare.rate(job(seconds * 1000)));
+        },
+        async () => {
+          const stop = animate();
+          out.bare.push(await bare.rate(job(seconds * 1000)));
+          stop();
+        },
+        async () => {
+          const stop = animate();
+          out.worker.push(
+            await hosted(seconds * 1000, (q) => {
+              ++out.messages;
+              out.losses += q.losses.length;
+            }),
+          );
+          out.intervals.push(...stop());
+        },
+      ];
+      for (let r = 0; r < rounds; ++r) for (let k = 0; k < sides.length; ++k) await sides[(r + k) % sides.length]();
       await trainer.terminate();
+      bare.terminate();
       canvas.remove();
       return out;
     },
-    [WORKER_SPEC, WORKER_SECONDS, WORKER_ROUNDS],
+    [WORKER_SPEC, WORKER_SECONDS, WORKER_ROUNDS, `/@fs${path.join(root, 'bench/ui-fit-rate.mjs')}`],
   );
   await page.close();
   return r;
@@ -217,91 +245,135 @@ async function workerRow(browser, url) {
 function printWorker(w) {
   if (!w) return;
   const med = (a) => quantile(a, 0.5);
+  const steps = (v) => Math.round(v).toLocaleString('en-US');
+  const all = (a) => a.map(steps).join(', ');
   const ratio = med(w.worker) / med(w.raw);
   const p95 = quantile(w.intervals, 0.95);
   console.log(
-    `\nTraining in a worker while the page animates (headless Chromium, MLP 2-8-8-1 tanh, SGD, batch 10, ${WORKER_ROUNDS} rounds of ~${WORKER_SECONDS} s):\n`,
+    `\nTraining in a worker while the page animates (headless Chromium, MLP 2-8-8-1 tanh, SGD, batch 10, logSteps 16384; medians of ${WORKER_ROUNDS} interleaved rounds, raw ~1 s, workers ~${WORKER_SECONDS} s; frame intervals of the dl.worker() fit):\n`,
   );
-  console.log('| | steps/s (median) | frame interval ms p50 / p95 | goal |');
-  console.log('|---|--:|--:|---|');
+  console.log('| | steps/s (median) | rounds | frame interval ms p50 / p95 | goal |');
+  console.log('|---|--:|--:|--:|---|');
   console.log(
-    `| main-thread fit (the engine's raw rate; the page cannot draw) | ${Math.round(med(w.raw)).toLocaleString('en-US')} | ${quantile(w.blocked, 0.5).toFixed(1)} / ${quantile(w.blocked, 0.95).toFixed(1)} | |`,
-  );
-  console.log(
-    `| dl.worker() fit while the page redraws a canvas every frame | ${Math.round(med(w.worker)).toLocaleString('en-US')} (${(ratio * 100).toFixed(0)} % of raw${ratio < 0.9 ? ' ✗' : ''}) | ${quantile(w.intervals, 0.5).toFixed(1)} / ${p95.toFixed(1)}${p95 > 20 ? ' ✗' : ''} | ≥ 90 % of raw, p95 ≤ 20 ms |`,
+    `| main-thread fit (the engine's raw rate; the page cannot draw) | ${steps(med(w.raw))} | ${all(w.raw)} | ${quantile(w.blocked, 0.5).toFixed(1)} / ${quantile(w.blocked, 0.95).toFixed(1)} | |`,
   );
   console.log(
-    `\nProgress: ${w.messages} messages carrying ${w.losses.toLocaleString('en-US')} per-step losses for ${Math.round(med(w.worker) * WORKER_SECONDS * WORKER_ROUNDS).toLocaleString('en-US')} steps (at most one message per 16 ms).`,
+    `| bare worker (the engine alone in a Web Worker), the page idle | ${steps(med(w.idle))} (${((med(w.idle) / med(w.raw)) * 100).toFixed(0)} % of raw) | ${all(w.idle)} | | |`,
+  );
+  console.log(
+    `| bare worker while the page redraws a canvas every frame | ${steps(med(w.bare))} (${((med(w.bare) / med(w.raw)) * 100).toFixed(0)} % of raw) | ${all(w.bare)} | | |`,
+  );
+  console.log(
+    `| dl.worker() fit while the page redraws a canvas every frame | ${steps(med(w.worker))} (${(ratio * 100).toFixed(0)} % of raw${ratio < 0.9 ? ' ✗' : ''}, ${((med(w.worker) / med(w.bare)) * 100).toFixed(0)} % of the bare worker) | ${all(w.worker)} | ${quantile(w.intervals, 0.5).toFixed(1)} / ${p95.toFixed(1)}${p95 > 20 ? ' ✗' : ''} | ≥ 90 % of raw, p95 ≤ 20 ms |`,
+  );
+  console.log(
+    `\nProgress: ${w.messages} messages carrying ${steps(w.losses)} per-step losses for ${steps(w.steps)} steps${w.losses === w.steps ? '' : ' ✗ (every step streams its loss)'} (at most one message per 16 ms).`,
   );
 }
 
 // ---- the training page (#e=train) --------------------------------------------------
 
 /**
- * The training page's own fit in its worker, with everything it draws, against
- * the engine's raw rate for the same spec and data on the main thread.
- * @returns {hash, raw: steps/s, page: steps/s, intervals: ms[]}
+ * The training page's own fit in its worker, with everything it draws,
+ * against the engine's raw rate for the same spec, data and fit options on
+ * the main thread (the page paused meanwhile), in interleaved rounds.
+ * @returns {hash, raw: steps/s[], page: steps/s[], intervals: ms[]}
  */
 async function trainPageRow(browser, url, hash) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${url}#${hash}`);
   await page.waitForFunction(() => window.dlmathTrain?.debug().printed != null, null, { timeout: 120_000 });
-  const r = await page.evaluate(async (seconds) => {
-    const t = window.dlmathTrain;
-    const d = t.debug();
-    const saved = await d.model.toJSON();
-    const m = (await window.dlmathApp.dl.training()).model(saved.spec);
-    const rows = d.train.rows;
-    const x = { shape: [rows, d.train.x.length / rows], data: d.train.x };
-    const y = { shape: m.classTargets ? [rows] : [rows, 1], data: d.train.y };
-    m.fitBegin(x, y, { batchSize: d.state.batch, epochs: 1e6 });
-    const rate = (ms) => {
-      const t0 = performance.now();
-      let steps = 0;
-      while (performance.now() - t0 < ms) steps += m.fitRun(50).stepsRun;
-      return steps / ((performance.now() - t0) / 1e3);
-    };
-    rate(500); // warm-up
-    const raw = rate(1500);
-    m.dispose();
+  // The main thread's CPU time (Chromium's ThreadTime, seconds): what the page takes from the worker's cores.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const busy = async () =>
+    (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value;
+  await page.evaluate(
+    async (rateUrl) => {
+      const { fitRate, bareWorker } = await import(rateUrl);
+      const d = window.dlmathTrain.debug();
+      const { spec } = await d.model.toJSON();
+      const dl = await window.dlmathApp.dl.training();
+      const rows = d.train.rows;
+      const job = (ms, chunk) => ({
+        spec,
+        x: { shape: [rows, d.train.x.length / rows], data: d.train.x },
+        y: { shape: d.model.classTargets ? [rows] : [rows, 1], data: d.train.y },
+        options: d.fitOptions,
+        ms,
+        chunk,
+      });
+      // fitRun calls of ~5 ms: a digits step takes ~1 ms, a spiral step a few microseconds.
+      const chunk = Math.max(1, Math.round(fitRate(dl, job(500, 10)) / 200));
+      const bare = await bareWorker();
+      await bare.rate(job(500, chunk));
+      window.dlmathBench = { raw: () => fitRate(dl, job(1500, chunk)), bare: () => bare.rate(job(1500, chunk)) };
+    },
+    `/@fs${path.join(root, 'bench/ui-fit-rate.mjs')}`,
+  );
+  const out = { raw: [], bare: [], page: [], intervals: [], busy: [] };
+  // The raw rate on the main thread, or in the bare worker, while the page is paused.
+  const rate = (side) => async () => {
     await new Promise((res) => setTimeout(res, 200));
-    const s0 = t.debug().step;
-    const intervals = [];
-    t.play();
-    // The first second (warm-up, first snapshots) is not counted.
-    await new Promise((res) => setTimeout(res, 1000));
-    const s1 = t.debug().step;
-    const t1 = performance.now();
-    await new Promise((res) => {
-      let last = performance.now();
-      const tick = (now) => {
-        intervals.push(now - last);
-        last = now;
-        if (now - t1 < seconds * 1000) requestAnimationFrame(tick);
-        else res();
-      };
-      requestAnimationFrame(tick);
-    });
-    const pageRate = (t.debug().step - s1) / ((performance.now() - t1) / 1e3);
-    await t.pause();
-    return { raw, page: pageRate, intervals: intervals.slice(1), warm: s1 - s0 };
-  }, TRAIN_PAGE_SECONDS);
+    out[side].push(await page.evaluate((s) => window.dlmathBench[s](), side));
+  };
+  const sides = [
+    rate('raw'),
+    rate('bare'),
+    async () => {
+      // The first second (warm-up, first snapshots) is not counted.
+      await page.evaluate(() => {
+        window.dlmathTrain.play();
+        return new Promise((res) => setTimeout(res, 1000));
+      });
+      const b0 = await busy();
+      const r = await page.evaluate(async (seconds) => {
+        const t = window.dlmathTrain;
+        const s1 = t.debug().step;
+        const t1 = performance.now();
+        const intervals = [];
+        await new Promise((res) => {
+          let last = performance.now();
+          const tick = (now) => {
+            intervals.push(now - last);
+            last = now;
+            if (now - t1 < seconds * 1000) requestAnimationFrame(tick);
+            else res();
+          };
+          requestAnimationFrame(tick);
+        });
+        const ms = performance.now() - t1;
+        return { rate: (t.debug().step - s1) / (ms / 1e3), intervals, ms };
+      }, TRAIN_PAGE_SECONDS);
+      out.busy.push(((await busy()) - b0) / (r.ms / 1e3));
+      out.page.push(r.rate);
+      out.intervals.push(...r.intervals);
+      await page.evaluate(() => window.dlmathTrain.pause());
+    },
+  ];
+  for (let r = 0; r < TRAIN_PAGE_ROUNDS; ++r)
+    for (let k = 0; k < sides.length; ++k) await sides[(r + k) % sides.length]();
   await page.close();
-  return { hash, ...r };
+  return { hash, ...out };
 }
 
 function printTrainPage(rows) {
   if (!rows.length) return;
+  const med = (a) => quantile(a, 0.5);
+  const steps = (a) =>
+    `${Math.round(med(a)).toLocaleString('en-US')} (${a.map((v) => Math.round(v).toLocaleString('en-US')).join(', ')})`;
   console.log(
-    `\nThe training page training in its worker while it draws (headless Chromium, ~${TRAIN_PAGE_SECONDS} s each; raw = the engine's fitRun on the main thread, same spec and data):\n`,
+    `\nThe training page training in its worker while it draws (headless Chromium; medians of ${TRAIN_PAGE_ROUNDS} interleaved rounds, every round listed; page ~${TRAIN_PAGE_SECONDS} s after 1 s of warm-up; raw = the engine's fitRun for 1.5 s with the page's spec, data and fit options on the main thread, bare = the same in a bare worker, both while the page is paused):\n`,
   );
-  console.log('| page | raw steps/s | page steps/s | frame interval ms p50 / p95 | goal |');
-  console.log('|---|--:|--:|--:|---|');
+  console.log(
+    '| page | raw steps/s | bare worker steps/s | page steps/s | main-thread CPU while training | frame interval ms p50 / p95 | goal |',
+  );
+  console.log('|---|--:|--:|--:|--:|--:|---|');
   for (const r of rows) {
-    const ratio = r.page / r.raw;
+    const ratio = med(r.page) / med(r.raw);
     const p95 = quantile(r.intervals, 0.95);
     console.log(
-      `| #${r.hash} | ${Math.round(r.raw).toLocaleString('en-US')} | ${Math.round(r.page).toLocaleString('en-US')} (${(ratio * 100).toFixed(0)} %${ratio < 0.9 ? ' ✗' : ''}) | ${quantile(r.intervals, 0.5).toFixed(1)} / ${p95.toFixed(1)}${p95 > 20 ? ' ✗' : ''} | ≥ 90 % of raw, p95 ≤ 20 ms |`,
+      `| #${r.hash} | ${steps(r.raw)} | ${steps(r.bare)} | ${steps(r.page)}: ${(ratio * 100).toFixed(0)} % of raw${ratio < 0.9 ? ' ✗' : ''}, ${((med(r.page) / med(r.bare)) * 100).toFixed(0)} % of bare | ${(med(r.busy) * 100).toFixed(0)} % | ${quantile(r.intervals, 0.5).toFixed(1)} / ${p95.toFixed(1)}${p95 > 20 ? ' ✗' : ''} | ≥ 90 % of raw, p95 ≤ 20 ms |`,
     );
   }
 }

@@ -64,6 +64,31 @@ describe('dl.worker() in Node worker_threads', () => {
     await m.dispose();
   });
 
+  it("streams every step's loss and lr in order: a message per chunk, or several chunks merged", async () => {
+    const { x, y } = xorData(400, 6);
+    const spec = { ...xorSpec(), schedule: { id: 'cosine_annealing_lr', steps: 300, warmup: 20 } } as const;
+    const options = { epochs: 15, batchSize: 20 };
+    // The main thread's fit in one fitRun call: every step's loss and lr in its log.
+    using local = dl.model(spec);
+    local.fitBegin(x, y, { ...options, logSteps: 1000 });
+    expect(local.fitRun(Infinity).stepsRun).toBe(300);
+    const want = { losses: local.diagnosticsColumn('loss'), lrs: local.diagnosticsColumn('lr') };
+    expect(new Set(want.lrs).size).toBeGreaterThan(100);
+    // progressMs 0: a message after every chunk (sent as read); 10 s: one message at the end, all chunks merged.
+    // logSteps 7 keeps every chunk at most 7 steps, so there are many.
+    for (const progressMs of [0, 10_000]) {
+      const m = await trainer.model(spec);
+      const seen: TrainProgress[] = [];
+      const h = await m.fit(x, y, { ...options, logSteps: 7, progressMs, onProgress: (p) => seen.push(p) });
+      expect(h.steps).toBe(300);
+      if (progressMs === 0) expect(seen.length).toBeGreaterThanOrEqual(300 / 7);
+      else expect(seen.length).toBe(1);
+      expect(Float32Array.from(seen.flatMap((p) => [...p.losses]))).toEqual(want.losses);
+      expect(Float32Array.from(seen.flatMap((p) => [...p.lrs]))).toEqual(want.lrs);
+      await m.dispose();
+    }
+  });
+
   it('runs every command: step, setLr, stats, evaluate, export, and a saved model loads bit-exactly', async () => {
     const m = await trainer.model(exampleSpec());
     const X = BATCH_X.slice(0, 3);

@@ -45,7 +45,7 @@ export interface TrainerOptions {
 /** What a worker fit streams: its progress, the latest step's diagnostics and the losses since the last call. */
 export interface TrainProgress extends Omit<FitProgress, 'error'> {
   stats: ModelStats;
-  /** Loss of every step since the previous call (every step: a worker chunk runs at most `logSteps` steps, default 8192). */
+  /** Loss of every step since the previous call (every step: a worker chunk runs at most `logSteps` steps, default 16384). */
   losses: Float32Array;
   /** Learning rate of the same steps. */
   lrs: Float32Array;

@@ -80,7 +80,7 @@ export interface ProgressMessage {
   progress: Omit<FitProgress, 'error'>;
   /** The latest step's diagnostics row (decode with the model's layout). */
   diagnostics: Float32Array;
-  /** The loss of the steps since the previous message (every step: a worker chunk runs at most `logSteps` steps, default 8192). */
+  /** The loss of the steps since the previous message (every step: a worker chunk runs at most `logSteps` steps, default 16384). */
   losses: Float32Array;
   /** The learning rate of the same steps. */
   lrs: Float32Array;

@@ -7,6 +7,7 @@
 // The page mounts into the host it is given and keeps its state in the
 // key/value store it is given (the URL hash through the shell).
 import type { EpochStats, RemoteModel, Snapshot, SnapshotRequest, TrainProgress } from '../engine/index.js';
+import type { WorkerFitOptions } from '../engine/worker-protocol.js';
 import {
   CsvError,
   csvToPlane,
@@ -93,6 +94,8 @@ export interface TrainDebug {
   playing: boolean;
   stop: string;
   train: Prepared['train'] | null;
+  /** The options the page's fits run with (a benchmark repeats them on the main thread). */
+  fitOptions: WorkerFitOptions;
   test: Prepared['test'] | null;
   grid: Float32Array | null;
   /** Per-step losses and learning rates streamed so far. */
@@ -1254,6 +1257,7 @@ class TrainPage implements FamilyView {
         playing: this.#wantPlay,
         stop: this.#stop,
         train: this.#prep?.train ?? null,
+        fitOptions: fitOptions(this.#s),
         test: this.#prep?.test ?? null,
         grid: this.#grid,
         losses: this.#history.losses.slice(),
