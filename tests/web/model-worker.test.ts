@@ -89,6 +89,24 @@ describe('dl.worker() in Node worker_threads', () => {
     }
   });
 
+  it('replyEpochs keeps the last epochs of the reply, and a bad value is a DlmathError', async () => {
+    const { x, y } = xorData(100, 8);
+    const m = await trainer.model(xorSpec());
+    const all = await m.fit(x, y, { epochs: 12, batchSize: 20 });
+    expect(all.epochs.map((e) => e.epoch)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const last = await m.fit(x, y, { epochs: 12, batchSize: 20, replyEpochs: 3 });
+    expect(last.steps).toBe(12 * 5);
+    expect(last.epochs.map((e) => e.epoch)).toEqual([10, 11, 12]);
+    expect((await m.fit(x, y, { epochs: 2, batchSize: 20, replyEpochs: 0 })).epochs).toEqual([]);
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      const e = await rejection(m.fit(x, y, { epochs: 1, replyEpochs: bad }));
+      expect(e.code).toBe('bad_value');
+      expect(e.message).toContain('replyEpochs');
+    }
+    expect((await m.fit(x, y, { epochs: 1, batchSize: 20 })).steps).toBe(5);
+    await m.dispose();
+  });
+
   it('runs every command: step, setLr, stats, evaluate, export, and a saved model loads bit-exactly', async () => {
     const m = await trainer.model(exampleSpec());
     const X = BATCH_X.slice(0, 3);

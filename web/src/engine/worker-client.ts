@@ -61,6 +61,11 @@ export interface RemoteFitOptions extends WorkerFitOptions {
   signal?: AbortSignal;
   /** Stop after this many steps (stop 'cancelled'): a step button runs a fit of one step. */
   maxSteps?: number;
+  /**
+   * The reply's `epochs` keeps only the last this many (default: all). A page that charts the
+   * epochs streamed by progress sets it, so that pausing a long fit does not clone its whole list.
+   */
+  replyEpochs?: number;
 }
 
 interface Endpoint {
@@ -252,7 +257,14 @@ export class RemoteModel {
   async fit(x: InputValue, y: InputValue, options: RemoteFitOptions = {}): Promise<FitHistory> {
     if (typeof options !== 'object' || options === null)
       throw new DlmathError('bad_type', `model.fit: options must be an object, got ${describe(options)}`, 'model');
-    const { onProgress, progressMs = 16, signal, maxSteps, ...core } = options;
+    const { onProgress, progressMs = 16, signal, maxSteps, replyEpochs, ...core } = options;
+    if (replyEpochs !== undefined && !(Number.isInteger(replyEpochs) && replyEpochs >= 0))
+      throw new DlmathError(
+        'bad_value',
+        `model.fit: replyEpochs must be a whole number >= 0, got ${describe(replyEpochs)}`,
+        'model',
+        'replyEpochs',
+      );
     const xs = pack(x, 'model.fit', 'x');
     const ys = pack(y, 'model.fit', 'y');
     const progress = onProgress
@@ -268,7 +280,16 @@ export class RemoteModel {
     signal?.addEventListener('abort', abort, { once: true });
     try {
       const run = this.#call(
-        { cmd: 'fit', model: this.#id, x: xs, y: ys, options: core, progressMs, ...(maxSteps ? { maxSteps } : {}) },
+        {
+          cmd: 'fit',
+          model: this.#id,
+          x: xs,
+          y: ys,
+          options: core,
+          progressMs,
+          ...(maxSteps ? { maxSteps } : {}),
+          ...(replyEpochs !== undefined ? { replyEpochs } : {}),
+        },
         [xs.data.buffer, ys.data.buffer],
         progress,
       );

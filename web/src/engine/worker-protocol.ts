@@ -29,6 +29,8 @@ export type Command =
       progressMs: number;
       /** Stop ('cancelled') after this many steps. */
       maxSteps?: number;
+      /** The reply keeps only the last this many epochs. */
+      replyEpochs?: number;
     }
   | { cmd: 'stash'; model: number; name: string; x: Packed; y?: Packed }
   | { cmd: 'snapshot'; model: number; request: SnapshotRequest }

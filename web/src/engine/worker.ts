@@ -154,7 +154,10 @@ class Host {
       case 'step':
         return m.step(req.x, req.y);
       case 'fit': {
-        const run = this.#fit(h, req.id, req.x, req.y, req.options, req.progressMs, req.maxSteps ?? Infinity);
+        const run = this.#fit(h, req.id, req.x, req.y, req.options, req.progressMs, {
+          maxSteps: req.maxSteps ?? Infinity,
+          replyEpochs: req.replyEpochs ?? Infinity,
+        });
         h.fitting = run.catch(() => undefined);
         try {
           return await run;
@@ -216,7 +219,7 @@ class Host {
     y: Parameters<DlModel['fitBegin']>[1],
     options: WorkerFitOptions,
     progressMs: number,
-    maxSteps: number,
+    { maxSteps, replyEpochs }: { maxSteps: number; replyEpochs: number },
   ): Promise<FitReply> {
     const m = h.model;
     h.cancel = false;
@@ -248,6 +251,7 @@ class Host {
     // Stopped by maxSteps or a cancel between two messages: the steps since the last one still stream.
     if (losses.length) this.#progress(id, m, p, losses, lrs);
     const history: FitHistory = m.fitEnd(p, steps);
+    if (history.epochs.length > replyEpochs) history.epochs = history.epochs.slice(history.epochs.length - replyEpochs);
     return { ...history, error: history.error && serializeError(history.error) };
   }
 

@@ -13,6 +13,7 @@ import type {
   TrainProgress,
 } from '../engine/index.js';
 import type { WorkerFitOptions } from '../engine/worker-protocol.js';
+import { HISTORY_POINTS } from './history.js';
 
 /** A data set sent to the worker once and named for snapshots. */
 export interface NamedSet {
@@ -107,7 +108,15 @@ export class Player {
     const abort = new AbortController();
     this.#abort = abort;
     const run = m
-      .fit(train.x, train.y, { ...this.#options, onProgress, signal: abort.signal, progressMs: 16, maxSteps })
+      .fit(train.x, train.y, {
+        ...this.#options,
+        onProgress,
+        signal: abort.signal,
+        progressMs: 16,
+        maxSteps,
+        // The page keeps at most HISTORY_POINTS epochs: a long fit's whole list is not cloned back.
+        replyEpochs: HISTORY_POINTS,
+      })
       .finally(() => {
         if (this.#running === run) {
           this.#running = null;

@@ -480,7 +480,7 @@ class TrainPage implements FamilyView {
     const run = this.#player.play((p) => this.#progress(p));
     void run.then(
       (hist) => {
-        // Progress carried one epoch per message; the fit's end has them all.
+        // Progress carried one epoch per message; the fit's end has the latest ones.
         if (hist) this.#history.addEpochs(hist.epochs);
         if (!hist || hist.stop === 'cancelled') return;
         this.#stop = hist.stop;
@@ -798,15 +798,15 @@ class TrainPage implements FamilyView {
       this.#plots.eloss.update(epochs(), [ep.map((e) => e.loss), ep.map((e) => e.valLoss)]);
     if (val && cls && this.#due('eacc', ep.length))
       this.#plots.eacc.update(epochs(), [ep.map((e) => e.accuracy), ep.map((e) => e.valAccuracy)]);
-    if (this.#due('batch', hist.steps)) {
-      const b = thin(hist.losses, hist.firstStep + 1, 800);
+    if (this.#due('batch', hist.lastStep)) {
+      const b = thin(hist.losses, hist.firstStep + 1, 800, hist.stride);
       this.#plots.batch.update(b.x, [b.y]);
     }
-    if (this.#due('lr', hist.steps)) {
-      const lr = thin(hist.lrs, hist.firstStep + 1, 800);
+    if (this.#due('lr', hist.lastStep)) {
+      const lr = thin(hist.lrs, hist.firstStep + 1, 800, hist.stride);
       this.#plots.lr.update(lr.x, [lr.y]);
       const last = hist.lrs.length;
-      if (last) this.#plots.lr.setMarks([{ x: hist.firstStep + last, y: hist.lrs[last - 1]!, label: 'now' }]);
+      if (last) this.#plots.lr.setMarks([{ x: hist.lastStep, y: hist.lrs[last - 1]!, label: 'now' }]);
     }
     const layers = hist.layers;
     const n = this.#linear.length;
