@@ -5,7 +5,7 @@
 // bias; click to edit it (the page sends the value to the worker).
 import { h } from '../ui/dom.js';
 import { followSize } from '../ui/plots/canvas.js';
-import { colorOf } from '../ui/plots/colormap.js';
+import { colorRamp, divergingIndex } from '../ui/plots/colormap.js';
 import { CLASS_COLORS } from './boundary.js';
 
 /** Most neurons drawn per layer (the rest are summarised). */
@@ -211,16 +211,19 @@ export function paintMap(cv: HTMLCanvasElement, maps: ArrayLike<number>, nx: num
   if (!g) return;
   let m = 0;
   for (let i = 0; i < nx * nx; ++i) m = Math.max(m, Math.abs(maps[i * units + u]!));
+  m ||= 1;
+  const ramp = colorRamp('diverging');
   const img = new ImageData(nx, nx);
+  const px = img.data;
   for (let r = 0; r < nx; ++r)
     for (let c = 0; c < nx; ++c) {
-      const v = maps[(r * nx + c) * units + u]!;
-      const [R, G, B] = colorOf(v, -m, m, 'diverging');
+      const k = 4 * divergingIndex(maps[(r * nx + c) * units + u]!, m);
       const at = ((nx - 1 - r) * nx + c) * 4;
-      img.data[at] = R;
-      img.data[at + 1] = G;
-      img.data[at + 2] = B;
-      img.data[at + 3] = 255;
+      // A non-finite value (k < 0) is grey.
+      px[at] = k < 0 ? 128 : ramp[k]!;
+      px[at + 1] = k < 0 ? 128 : ramp[k + 1]!;
+      px[at + 2] = k < 0 ? 128 : ramp[k + 2]!;
+      px[at + 3] = 255;
     }
   g.putImageData(img, 0, 0);
 }

@@ -48,6 +48,35 @@ export function colorOf(v: number, lo: number, hi: number, map: ColorMapName): S
   return lerp(VIRIDIS, hi > lo ? (v - lo) / (hi - lo) : 0.5);
 }
 
+const RAMP_SIZE = 256;
+const ramps = new Map<ColorMapName, Uint8ClampedArray>();
+
+/**
+ * The map sampled at RAMP_SIZE (256) evenly spaced points from its low end to its high end, as
+ * RGBA bytes (opaque), for painting images pixel by pixel without a colour object per pixel.
+ * Entry k is colorOf at t = k / 255: within half a step of 1/255 of the range of colorOf itself.
+ */
+export function colorRamp(map: ColorMapName): Uint8ClampedArray {
+  let ramp = ramps.get(map);
+  if (!ramp) {
+    ramp = new Uint8ClampedArray(RAMP_SIZE * 4);
+    const stops = map === 'diverging' ? DIVERGING : VIRIDIS;
+    for (let k = 0; k < RAMP_SIZE; ++k) {
+      ramp.set(lerp(stops, k / (RAMP_SIZE - 1)), 4 * k);
+      ramp[4 * k + 3] = 255;
+    }
+    ramps.set(map, ramp);
+  }
+  return ramp;
+}
+
+/** The ramp entry (0..255) of a value on a diverging scale [-m, m], m > 0; -1 for a non-finite value. */
+export function divergingIndex(v: number, m: number): number {
+  if (!Number.isFinite(v)) return -1;
+  const k = Math.round((v / m + 1) * ((RAMP_SIZE - 1) / 2));
+  return k < 0 ? 0 : k > RAMP_SIZE - 1 ? RAMP_SIZE - 1 : k;
+}
+
 /** CSS colour text. */
 export function rgb(c: Stop): string {
   return `rgb(${Math.round(c[0])},${Math.round(c[1])},${Math.round(c[2])})`;
