@@ -75,7 +75,9 @@ Status ActivationArena::Layout(int64_t rows) {
 }
 
 double ZeroColumns(const float* v, int64_t rows, int64_t cols) {
-  if (cols == 0) return 0;
+  // A unit alive on the first row is alive: that row usually settles all.
+  if (cols == 0 || (rows > 0 && std::find(v, v + cols, 0.0f) == v + cols))
+    return 0;
   int64_t dead = 0;
   for (int64_t j = 0; j < cols; ++j) {
     int64_t r = 0;
