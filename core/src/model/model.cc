@@ -640,6 +640,7 @@ double Model::Impl::Lr(int64_t step) const {
 // The l1 and l2 penalties over the linear weights: their value, or (with
 // backward) their gradient accumulated into grads.
 double Model::Impl::Penalties(bool backward) {
+  if (penalized.empty() || (spec.l1 == 0 && spec.l2 == 0)) return 0;
   double total = 0;
   const double lams[2] = {spec.l1, spec.l2};
   for (int which = 0; which < 2; ++which) {
