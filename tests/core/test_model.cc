@@ -5,6 +5,7 @@
 // spiral, the per-step optimizer and schedule forms against the registry's
 // replay forms, clipping, penalties, diagnostics and inference.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -1079,25 +1080,55 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
        {0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1024, 1025, 2500}) {
     const std::vector<float> a = RandomData(n, 11, -3, 3),
                              b = RandomData(n, 12, -3, 3);
-    double s = 0, q = 0, dd = 0, qa = 0, qb = 0, mag = 0;
-    for (size_t i = 0; i < n; ++i) {
-      s += a[i];
-      mag += std::fabs(a[i]);
-      q += double{a[i]} * a[i];
-      dd += (double{b[i]} - a[i]) * (double{b[i]} - a[i]);
-      qa += double{a[i]} * a[i];
-      qb += double{b[i]} * b[i];
-    }
+    // The sums over [lo, hi): {sum a, |a|, a^2, b^2, (b - a)^2}.
+    auto sums = [&](size_t lo, size_t hi) {
+      std::array<double, 5> r{};
+      for (size_t i = lo; i < hi; ++i) {
+        r[0] += a[i];
+        r[1] += std::fabs(a[i]);
+        r[2] += double{a[i]} * a[i];
+        r[3] += double{b[i]} * b[i];
+        r[4] += (double{b[i]} - a[i]) * (double{b[i]} - a[i]);
+      }
+      return r;
+    };
+    // Segments as the layers of a step cut the parameter arena: an empty
+    // one (an activation) between two others.
+    const int64_t begin[3] = {0, static_cast<int64_t>(n / 3),
+                              static_cast<int64_t>(n / 3)};
     ForEachTarget([&](const char* target) {
       INFO("target " << target << ", n " << n);
-      const model::Moments m = model::MomentsOf(a.data(), b.data(), n);
-      CHECK(std::fabs(m.sum - s) <= 1e-6 * mag);
-      CHECK(m.squares == Approx(q).epsilon(1e-6));
-      CHECK(m.grad_squares == Approx(qb).epsilon(1e-6));
-      const model::UpdateSums u = model::UpdateSumsOf(a.data(), b.data(), n);
-      CHECK(u.delta == Approx(dd).epsilon(1e-6));
-      CHECK(u.before == Approx(qa).epsilon(1e-6));
-      CHECK(u.after == Approx(qb).epsilon(1e-6));
+      // Two arrays in one call: (a, b) and, over its first half, (b, a).
+      const float* v[2] = {a.data(), b.data()};
+      const float* g[2] = {b.data(), a.data()};
+      const int64_t lens[2] = {static_cast<int64_t>(n),
+                               static_cast<int64_t>(n / 2)};
+      double m[6];
+      model::MomentsOf(v, g, lens, 2, m);
+      const std::array<double, 5> all = sums(0, n);
+      CHECK(std::fabs(m[0] - all[0]) <= 1e-6 * all[1]);
+      CHECK(m[1] == Approx(all[2]).epsilon(1e-6));
+      CHECK(m[2] == Approx(all[3]).epsilon(1e-6));
+      double bsum = 0, bmag = 0;
+      for (size_t i = 0; i < n / 2; ++i) {
+        bsum += b[i];
+        bmag += std::fabs(b[i]);
+      }
+      const std::array<double, 5> half = sums(0, n / 2);
+      CHECK(std::fabs(m[3] - bsum) <= 1e-6 * bmag);
+      CHECK(m[4] == Approx(half[3]).epsilon(1e-6));
+      CHECK(m[5] == Approx(half[2]).epsilon(1e-6));
+      double u[9];
+      model::UpdateSumsOf(a.data(), b.data(), begin, 3, static_cast<int64_t>(n),
+                          u);
+      for (int k = 0; k < 3; ++k) {
+        const std::array<double, 5> r =
+            sums(begin[k], k < 2 ? begin[k + 1] : n);
+        INFO("segment " << k);
+        CHECK(u[3 * k] == Approx(r[4]).epsilon(1e-6));
+        CHECK(u[3 * k + 1] == Approx(r[2]).epsilon(1e-6));
+        CHECK(u[3 * k + 2] == Approx(r[3]).epsilon(1e-6));
+      }
     });
   }
   // Bias rows: exactly the scalar loops' bits (adds in the same order).

@@ -75,7 +75,9 @@ Status ActivationArena::Layout(int64_t rows) {
 }
 
 double ZeroColumns(const float* v, int64_t rows, int64_t cols) {
-  if (cols == 0) return 0;
+  // A unit alive on the first row is alive: that row usually settles all.
+  if (cols == 0 || (rows > 0 && std::find(v, v + cols, 0.0f) == v + cols))
+    return 0;
   int64_t dead = 0;
   for (int64_t j = 0; j < cols; ++j) {
     int64_t r = 0;
@@ -93,7 +95,9 @@ double Layer::DeadFraction(const Pass& p, const float* x, const float* y) {
 }
 
 void Layer::ParamsFor(const Pass& p, double* out) const {
-  std::copy(spec_.p, spec_.p + kMaxParams, out);
+  // A fixed-size memcpy the compiler inlines (std::copy became a call to
+  // memmove, six times a step).
+  std::memcpy(out, spec_.p, sizeof(double) * kMaxParams);
   if (!spec_.op) return;
   for (const auto& [k, slot] : learnable_) out[k] = p.params[slot.offset];
   if (training_param_ >= 0) out[training_param_] = p.training ? 1 : 0;

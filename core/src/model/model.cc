@@ -194,6 +194,7 @@ Status Model::Impl::Build() {
       return s;
   std::fill(grads.data(), grads.data() + num_params, 0.0f);
   lr_param = spec.optimizer->ParamIndex("lr");
+  wd_param = spec.optimizer->ParamIndex("weight_decay");
   lr = spec.opt_p[lr_param];
   const double inf = std::numeric_limits<double>::infinity();
   constexpr int max_norm = DLMATH_PARAM(clip_grad_norm, max_norm);
@@ -253,6 +254,11 @@ Status Model::Impl::Build() {
             std::to_string(kMaxActivationFloats) + " (at most " +
             std::to_string(RowsLimit()) + " rows)");
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
+  diag_out.assign(nl, nullptr);
+  diag_dout.assign(nl, nullptr);
+  diag_n.assign(nl, 0);
+  moments.assign(3 * nl, 0.0);
+  update_sums.assign(3 * nl, 0.0);
   if (spec.max_batch > 0) return EnsureCapacity(spec.max_batch);
   return {};
 }
@@ -566,24 +572,28 @@ void Model::Impl::LossBackward(const Pass& p, const float* y, float seed) {
 // once per data set); otherwise the loss's shape function alone, which
 // allocates nothing on success (every Step).
 Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
-                                 bool full) const {
+                                 bool full) {
   if (spec.sequence()) return CheckSequenceTargets(y, rows);
   const OpInfo& op = *spec.loss;
   const int64_t o = spec.outputs();
   const int v = spec.loss_vector_input;
-  Shape shapes[kMaxInputs] = {
-      Shape{rows, o}, spec.class_targets ? Shape{rows} : Shape{rows, o}};
-  const float* data[kMaxInputs] = {out, y};
+  // The shape function's arrays live in the model: a step does not zero
+  // them (about 1 KB) again.
+  TargetCheck& c = target_check;
+  c.in[0] = Shape{rows, o};
+  c.in[1] = spec.class_targets ? Shape{rows} : Shape{rows, o};
+  c.data[0] = out;
+  c.data[1] = y;
   if (v >= 0) {
-    shapes[v] = Shape{o};
-    data[v] = spec.loss_vector.data();
+    c.in[v] = Shape{o};
+    c.data[v] = spec.loss_vector.data();
   }
   Status s;
   if (full) {
     NamedTensor in[kMaxInputs];
     int count = 0;
     for (int k = 0; k < op.num_inputs(); ++k)
-      if (data[k]) in[count++] = {op.inputs[k].name, {data[k], shapes[k]}};
+      if (c.data[k]) in[count++] = {op.inputs[k].name, {c.data[k], c.in[k]}};
     NamedParam params[kMaxParams];
     for (int k = 0; k < op.num_params(); ++k)
       params[k] = {op.params[k].name, spec.loss_p[k]};
@@ -591,15 +601,14 @@ Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
     s = Prepare(op.id, std::span(in, count), std::span(params, op.num_params()),
                 &call);
   } else {
-    Shape out_shape, aux[kMaxAux];
     int64_t workspace = 0;
     s = op.impl.gen_shape(ShapeCtx{.op = op.id,
-                                   .in = shapes,
-                                   .data = data,
+                                   .in = c.in,
+                                   .data = c.data,
                                    .p = spec.loss_p,
-                                   .out = &out_shape,
+                                   .out = &c.out,
                                    .workspace = &workspace,
-                                   .aux = aux});
+                                   .aux = c.aux});
   }
   if (s.ok()) return s;
   return Bad(s.code(), s.what() == "input" ? "loss" : "y", s.message());
@@ -631,6 +640,7 @@ double Model::Impl::Lr(int64_t step) const {
 // The l1 and l2 penalties over the linear weights: their value, or (with
 // backward) their gradient accumulated into grads.
 double Model::Impl::Penalties(bool backward) {
+  if (penalized.empty() || (spec.l1 == 0 && spec.l2 == 0)) return 0;
   double total = 0;
   const double lams[2] = {spec.l1, spec.l2};
   for (int which = 0; which < 2; ++which) {
@@ -709,19 +719,24 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
   for (int i = 0; i < nl; ++i) {
-    const float* v = acts.Ptr(out_slot[i]);
-    const int64_t n = LayerRows(i, p) * infos[i].out_width;
-    const model::Moments mo = model::MomentsOf(v, acts.Ptr(dout_slot[i]), n);
-    const double mean = mo.sum / n, s2 = mo.squares;
+    diag_out[i] = acts.Ptr(out_slot[i]);
+    diag_dout[i] = acts.Ptr(dout_slot[i]);
+    diag_n[i] = LayerRows(i, p) * infos[i].out_width;
+  }
+  model::MomentsOf(diag_out.data(), diag_dout.data(), diag_n.data(), nl,
+                   moments.data());
+  Pass lp = p;  // the pass as layer i sees it
+  for (int i = 0; i < nl; ++i) {
+    lp.rows = LayerRows(i, p);
+    const double* mo = &moments[3 * i];  // sum, squares, gradient squares
+    const double n = static_cast<double>(diag_n[i]), mean = mo[0] / n;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
-        static_cast<float>(std::sqrt(std::max(0.0, s2 / n - mean * mean)));
-    Pass lp = p;
-    lp.rows = LayerRows(i, p);
+        static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
     ld[kLayerDeadFraction] = static_cast<float>(
-        layers[i]->DeadFraction(lp, LayerInput(i, tokens), v));
-    ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo.grad_squares));
+        layers[i]->DeadFraction(lp, LayerInput(i, tokens), diag_out[i]));
+    ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
   }
 
   // Norms per layer and in total through clip_grad_norm (pieces = layers),
@@ -759,33 +774,29 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   std::copy(spec.opt_p, spec.opt_p + kMaxParams, op_p);
   const OpInfo& opt = *spec.optimizer;
   op_p[lr_param] = rate;
-  const int wd = opt.ParamIndex("weight_decay");
   for (const DecayRun& run : runs) {
-    if (wd >= 0) op_p[wd] = run.decay ? spec.opt_p[wd] : 0.0;
+    if (wd_param >= 0) op_p[wd_param] = run.decay ? spec.opt_p[wd_param] : 0.0;
     OptimizerStep(opt, op_p, t + 1, params.data() + run.begin,
                   grads.data() + run.begin,
                   state.data() + dlmath::OptimizerStateSize(opt, run.begin),
                   staging.data() + run.begin, run.count);
   }
+  // The layers' parameters are runs of the arena in layer order; a layer
+  // without any (an activation) has all sums 0.
+  model::UpdateSumsOf(params.data(), staging.data(), param_begin.data(), nl,
+                      num_params, update_sums.data());
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
-    // The layer's parameters are one run of the arena (layer order); a
-    // layer without any (an activation) has all sums 0.
-    const int64_t count = LayerParamFloats(i);
-    const model::UpdateSums u =
-        count == 0
-            ? model::UpdateSums{}
-            : model::UpdateSumsOf(params.data() + param_begin[i],
-                                  staging.data() + param_begin[i], count);
+    const double* u = &update_sums[3 * i];  // delta, before, after
     // Float squares overflow above 1.8e19: only then look at the values.
     const float* b = staging.data() + param_begin[i];
-    finite = finite && (std::isfinite(u.after) ||
-                        std::all_of(b, b + count,
+    finite = finite && (std::isfinite(u[2]) ||
+                        std::all_of(b, b + LayerParamFloats(i),
                                     [](float v) { return std::isfinite(v); }));
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
-    ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u.after));
+    ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u[2]));
     ld[kLayerUpdateRatio] =
-        u.before > 0 ? static_cast<float>(std::sqrt(u.delta / u.before)) : 0.0f;
+        u[1] > 0 ? static_cast<float>(std::sqrt(u[0] / u[1])) : 0.0f;
   }
   if (!finite)
     return diverged("the update would make a parameter non-finite (lr " +

@@ -72,6 +72,7 @@ class Model::Impl {
 
   // ----- per-step constants, resolved by Build -----
   int lr_param = -1;  // the optimizer's "lr" param
+  int wd_param = -1;  // its "weight_decay" param (-1: none)
   // clip_grad_norm's params: measuring only (max_norm inf) or clipping.
   double measure_p[kMaxParams] = {}, clip_p[kMaxParams] = {};
 
@@ -80,6 +81,12 @@ class Model::Impl {
   int64_t t = 0;          // optimizer steps taken
   model::Pass last_pass;  // the last forward's (LayerOutput; rows 0: none)
   std::vector<float> diag;
+  // The step's diagnostics sums, sized by Build (a step allocates nothing):
+  // per layer its output, output gradient and their floats, and three sums
+  // each for the moments and for the update (stats.h).
+  std::vector<const float*> diag_out, diag_dout;
+  std::vector<int64_t> diag_n;
+  std::vector<double> moments, update_sums;
 
   // ----- fit -----
   struct Fit {
@@ -136,7 +143,13 @@ class Model::Impl {
   // Backward from dout (set by the caller), into grads and dx (may be null).
   void Backward(const model::Pass& p, const float* x, float* dx);
   Status CheckTargets(const float* out, const float* y, int64_t rows,
-                      bool full) const;
+                      bool full);
+  // CheckTargets' arguments to the loss's shape function (inputs beyond
+  // the loss's own stay empty).
+  struct TargetCheck {
+    Shape in[kMaxInputs], out, aux[kMaxAux];
+    const float* data[kMaxInputs] = {};
+  } target_check;
   double Penalties(bool backward);
   // Forward, loss (+ penalties) and backward: grads = d(loss + penalties).
   Status ForwardBackward(const model::Pass& p, const float* x, const float* y,

@@ -53,37 +53,46 @@ HWY_INLINE auto PairLoader(D d, const float* a, const float* b) {
   };
 }
 
-// out = {sum v, sum v^2, sum g^2} over [0, n): a layer's output moments and
-// its gradient's squares.
-HWY_NOINLINE void LayerSums(const float* v, const float* g, size_t n,
-                            double* out) {
+// out[3k..3k+2] = {sum v, sum v^2, sum g^2} over [0, n[k]) of v[k] and g[k],
+// k < count: each layer's output moments and its gradient's squares, all
+// layers in one call.
+HWY_NOINLINE void LayerSums(const float* const* v, const float* const* g,
+                            const int64_t* n, size_t count, double* out) {
   const hn::ScalableTag<float> d;
-  out[0] = out[1] = out[2] = 0;
-  BlockSums<3>(
-      d, n, PairLoader(d, v, g),
-      [&](const auto& p, auto* acc) {
-        acc[0] = hn::Add(acc[0], p.a);
-        acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
-        acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
-      },
-      out);
+  for (size_t k = 0; k < count; ++k, out += 3) {
+    out[0] = out[1] = out[2] = 0;
+    BlockSums<3>(
+        d, static_cast<size_t>(n[k]), PairLoader(d, v[k], g[k]),
+        [&](const auto& p, auto* acc) {
+          acc[0] = hn::Add(acc[0], p.a);
+          acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
+          acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
+        },
+        out);
+  }
 }
 
-// out = {sum (b - a)^2, sum a^2, sum b^2} over [0, n): an update's size, and
-// the norms before (a) and after (b) it.
-HWY_NOINLINE void UpdateSquares(const float* a, const float* b, size_t n,
-                                double* out) {
+// out[3k..3k+2] = {sum (b - a)^2, sum a^2, sum b^2} over segment k of a and
+// b, [begin[k], begin[k + 1]) (the last one ends at `total`), k < count:
+// each layer's update size and its parameters' norms before (a) and after
+// (b) it, all layers in one call.
+HWY_NOINLINE void UpdateSquares(const float* a, const float* b,
+                                const int64_t* begin, size_t count,
+                                int64_t total, double* out) {
   const hn::ScalableTag<float> d;
-  out[0] = out[1] = out[2] = 0;
-  BlockSums<3>(
-      d, n, PairLoader(d, a, b),
-      [&](const auto& p, auto* acc) {
-        const auto delta = hn::Sub(p.b, p.a);
-        acc[0] = hn::MulAdd(delta, delta, acc[0]);
-        acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
-        acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
-      },
-      out);
+  for (size_t k = 0; k < count; ++k, out += 3) {
+    const int64_t at = begin[k], end = k + 1 < count ? begin[k + 1] : total;
+    out[0] = out[1] = out[2] = 0;
+    BlockSums<3>(
+        d, static_cast<size_t>(end - at), PairLoader(d, a + at, b + at),
+        [&](const auto& p, auto* acc) {
+          const auto delta = hn::Sub(p.b, p.a);
+          acc[0] = hn::MulAdd(delta, delta, acc[0]);
+          acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
+          acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
+        },
+        out);
+  }
 }
 
 // y[r, j] += b[j] for r < rows, j < cols: each element one float add.
@@ -92,6 +101,22 @@ HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
                                size_t cols) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
+  if (cols == 1) {  // one output (regression): add b[0] down the column
+    const auto b0 = hn::Set(d, b[0]);
+    size_t r = 0;
+    for (; r + N <= rows; r += N)
+      hn::StoreU(hn::Add(hn::LoadU(d, y + r), b0), d, y + r);
+    for (; r < rows; ++r) y[r] += b[0];
+    return;
+  }
+  if (cols % N == 0) {  // whole vectors: one flat loop, b's index wrapping
+    for (size_t i = 0, j = 0, n = rows * cols; i < n; i += N) {
+      hn::StoreU(hn::Add(hn::LoadU(d, y + i), hn::LoadU(d, b + j)), d, y + i);
+      j += N;
+      if (j == cols) j = 0;
+    }
+    return;
+  }
   for (size_t r = 0; r < rows; ++r) {
     float* HWY_RESTRICT row = y + r * cols;
     size_t j = 0;

@@ -19,18 +19,14 @@ DLMATH_HWY_EXPORT(UpdateSquares)
 DLMATH_HWY_EXPORT(AddRowVector)
 DLMATH_HWY_EXPORT(AddColumnSums)
 
-Moments MomentsOf(const float* v, const float* g, size_t n) {
-  double s[3];
-  DLMATH_DISPATCH(LayerSums)(v, g, n, s);
-  return {s[0], s[1], s[2]};
+void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
+               size_t count, double* out) {
+  DLMATH_DISPATCH(LayerSums)(v, g, n, count, out);
 }
-
-UpdateSums UpdateSumsOf(const float* before, const float* after, size_t n) {
-  double s[3];
-  DLMATH_DISPATCH(UpdateSquares)(before, after, n, s);
-  return {s[0], s[1], s[2]};
+void UpdateSumsOf(const float* before, const float* after, const int64_t* begin,
+                  size_t count, int64_t total, double* out) {
+  DLMATH_DISPATCH(UpdateSquares)(before, after, begin, count, total, out);
 }
-
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
   DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);
 }

@@ -5,23 +5,21 @@
 #define DLMATH_SRC_MODEL_STATS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 namespace dlmath::model {
 
-// {sum v, sum v^2, sum g^2} over v[0, n) and g[0, n): a layer's output
-// moments and its gradient's norm in one pass over both. Relative error ~1e-7
-// (float lanes per block of 1024, block sums in double).
-struct Moments {
-  double sum = 0, squares = 0, grad_squares = 0;
-};
-Moments MomentsOf(const float* v, const float* g, size_t n);
-
-// Over [0, n): sum (after - before)^2, sum before^2, sum after^2.
-struct UpdateSums {
-  double delta = 0, before = 0, after = 0;
-};
-UpdateSums UpdateSumsOf(const float* before, const float* after, size_t n);
-
+// out[3k..3k+2] = {sum v, sum v^2, sum g^2} over v[k][0, n[k]) and g[k][0,
+// n[k]), k < count: each layer's output moments and its gradient's norm,
+// one pass over both, every layer of a step in one call. Relative error
+// ~1e-7 (float lanes per block of 1024, block sums in double).
+void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
+               size_t count, double* out);
+// out[3k..3k+2] = {sum (after - before)^2, sum before^2, sum after^2} over
+// segment k of the arrays, [begin[k], begin[k + 1]) (the last ends at
+// total), k < count: each layer's run of the parameter arena.
+void UpdateSumsOf(const float* before, const float* after, const int64_t* begin,
+                  size_t count, int64_t total, double* out);
 // y[r, :] += b for each of the rows of y [rows, cols] (the bias add).
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols);
 // s += the column sums of v [rows, cols], row after row (the bias

@@ -591,6 +591,8 @@ export class DlModel extends HandleOwner<RawModel> {
   readonly #offsets: ReadonlyMap<string, number>;
   // What step() last staged per slot (see #stage).
   #staged: ({ n: number; rank: number; d0: number; d1: number; at: number } | null)[] = [null, null];
+  // Where each StepResult field sits in the diagnostics header.
+  readonly #stepFields: StepFields;
 
   /** @internal Use `dl.model(spec)`. */
   constructor(mod: Module, raw: RawModel) {
@@ -620,6 +622,7 @@ export class DlModel extends HandleOwner<RawModel> {
     };
     Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
+    this.#stepFields = stepFields(info.diagHeader);
   }
 
   /**
@@ -635,7 +638,7 @@ export class DlModel extends HandleOwner<RawModel> {
     this.#stage(Y, y, 'model.step', 'y', true);
     const at = raw.step();
     if (!at) throw toError(raw.lastError().error);
-    return fields(this.#mod.HEAPF32, at >>> 2, this.diagnosticsLayout.header) as unknown as StepResult;
+    return stepResult(this.#mod.HEAPF32, at >>> 2, this.#stepFields);
   }
 
   /**
@@ -1072,6 +1075,9 @@ export class DlModel extends HandleOwner<RawModel> {
     let shape: number[];
     let data: ArrayLike<number> | null = null;
     if (value instanceof DlTensor) shape = value.shape;
+    // A Float32Array is what flatten would return it as (rank 1): skip its
+    // error-message set-up, which a step would pay for every batch.
+    else if (value instanceof Float32Array) [shape, data] = [[value.length], value];
     else ({ shape, data } = flatten(LIMITS, value, call, arg));
     const n = data ? data.length : shape.reduce((a, b) => a * b, 1);
     const [rank, d0, d1] = [shape.length, shape[0] ?? 0, shape[1] ?? 0];
@@ -1121,6 +1127,42 @@ function sampling(o: SamplingOptions, call: string): SamplingOptions {
       'model',
     );
   return { temperature, topK };
+}
+
+type StepFields = Readonly<Record<keyof StepResult, number>>;
+
+// Each StepResult field's position in the diagnostics header (the core's
+// names, wasm/model.cc).
+function stepFields(header: readonly string[]): StepFields {
+  const at = (name: keyof StepResult) => {
+    const k = header.indexOf(name);
+    if (k < 0) throw new Error(`dlmath: the core's diagnostics header has no '${name}'`);
+    return k;
+  };
+  return {
+    loss: at('loss'),
+    dataLoss: at('dataLoss'),
+    lr: at('lr'),
+    gradNorm: at('gradNorm'),
+    clippedGradNorm: at('clippedGradNorm'),
+    step: at('step'),
+    rows: at('rows'),
+  };
+}
+
+// The step's result from the diagnostics row at `at`: one object literal,
+// so every result shares a shape (several times cheaper per step than
+// assigning the header's names in a loop, as fields does).
+function stepResult(row: Float32Array, at: number, k: StepFields): StepResult {
+  return {
+    loss: row[at + k.loss]!,
+    dataLoss: row[at + k.dataLoss]!,
+    lr: row[at + k.lr]!,
+    gradNorm: row[at + k.gradNorm]!,
+    clippedGradNorm: row[at + k.clippedGradNorm]!,
+    step: row[at + k.step]!,
+    rows: row[at + k.rows]!,
+  };
 }
 
 // Named fields of a diagnostics row from `at`.
