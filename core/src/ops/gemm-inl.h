@@ -33,6 +33,13 @@
 namespace dlmath {
 inline constexpr size_t kGemmKC = 256;
 inline constexpr size_t kGemmMC = 192;  // a multiple of every target's kMR
+// Products this narrow and this short (a tiny MLP's layers: N and K of a few
+// to a batch) skip the blocking (GemmSmall): they need no packing space.
+inline constexpr size_t kGemmSmallN = 16;
+inline constexpr size_t kGemmSmallK = 32;
+inline bool GemmIsSmall(size_t N, size_t K) {
+  return N <= kGemmSmallN && K <= kGemmSmallK;
+}
 }  // namespace dlmath
 #endif  // DLMATH_OPS_GEMM_BLOCKING_
 
@@ -263,6 +270,31 @@ HWY_INLINE size_t EvenBlock(size_t n, size_t most) {
 // the B they transpose or pad.
 inline constexpr size_t kInPlaceFloats = 4096;
 
+// GemmBlocked for a small product (GemmIsSmall): one K block, A read in place
+// by the strided tile, each column panel of op(B) read in place when it is
+// whole vectors of a row-major B, else copied into a zero-padded stack panel.
+HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
+                            size_t K, const float* A, size_t lda,
+                            const float* B, size_t ldb, float* C, size_t ldc,
+                            bool accumulate) {
+  HWY_ALIGN float bp[kGemmSmallK * kNR];
+  // Element (i, k) of op(A) is at A[i * row_step + k * k_step].
+  const size_t row_step = a_trans ? 1 : lda, k_step = a_trans ? lda : 1;
+  for (size_t j0 = 0; j0 < N; j0 += kNR) {
+    const size_t cols = HWY_MIN(kNR, N - j0);
+    GemmPanel b{B + j0, ldb};
+    if (b_trans || cols % kGemmLanes != 0) {
+      PackPanel(b_trans ? B + j0 * ldb : B + j0, ldb, !b_trans, K, cols, kNR,
+                bp);
+      b = {bp, kNR};
+    }
+    for (size_t i = 0; i < M; i += kMR)
+      GemmTileRows<true>(HWY_MIN(kMR, M - i),
+                         {A + i * row_step, k_step, row_step}, b, K,
+                         C + i * ldc + j0, ldc, cols, accumulate);
+  }
+}
+
 // C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
 // op is the transpose. ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats
 // for the packed A block.
@@ -270,13 +302,6 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
                               size_t K, const float* A, size_t lda,
                               const float* B, size_t ldb, float* C, size_t ldc,
                               bool accumulate, float* ap) {
-  if (N == 1 && ldc == 1 && M > 1) {
-    // A column C [M, 1] is the row C^T = op(B)^T op(A)^T: the same products
-    // summed in the same order (the same bits), but M runs along the tile's
-    // lanes instead of one useful lane in kNR.
-    return GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M,
-                       accumulate, ap);
-  }
   const size_t mc = hwy::RoundUpTo(EvenBlock(M, kGemmMC), kMR);
   const size_t kcb = EvenBlock(K, kGemmKC);
   const bool a_in_place = a_trans && K * lda <= kInPlaceFloats;

@@ -20,6 +20,7 @@
 
 namespace dlmath {
 
+DLMATH_HWY_EXPORT(GemmSmall)
 DLMATH_HWY_EXPORT(GemmBlocked)
 
 namespace {
@@ -48,6 +49,8 @@ float* PackSpaceFor(size_t floats) {
   return s.data.get();
 }
 
+Trans Flip(Trans t) { return t == Trans::kYes ? Trans::kNo : Trans::kYes; }
+
 }  // namespace
 
 bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
@@ -57,6 +60,18 @@ bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
   if (K == 0) {
     if (!accumulate)
       for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
+    return true;
+  }
+  if (N == 1 && ldc == 1 && M > 1) {
+    // A column C [M, 1] is the row C^T = op(B)^T op(A)^T: the same products
+    // summed in the same order (the same bits), but M runs along the tile's
+    // lanes instead of one useful lane in kNR.
+    return Gemm(Flip(tb), Flip(ta), 1, M, K, B, ldb, A, lda, C, M, accumulate);
+  }
+  if (GemmIsSmall(N, K)) {
+    DLMATH_DISPATCH(GemmSmall)
+    (ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C, ldc,
+     accumulate);
     return true;
   }
   float* ap = PackSpaceFor(PackFloats(M, K));
