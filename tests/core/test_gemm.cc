@@ -228,7 +228,9 @@ TEST_CASE("gemm: small shapes around every tile edge") {
 TEST_CASE("gemm: the small-product path and its edges") {
   // GemmSmall takes N <= 16 and K <= 32 (gemm-inl.h): every M and N from 1
   // to 17 (rows, vectors and the limit, one past it), K on both sides of
-  // its limit and of a 4 x 4 transpose block.
+  // its limit and of a 4 x 4 transpose block (a short block of B^T loads part
+  // of its rows). N = 1 with op(A) = A and op(B) = B^T, or B with ldb 1 (pad
+  // 0), takes GemmDots at every K.
   for (size_t m = 1; m <= 17; ++m)
     for (size_t n = 1; n <= 17; ++n)
       for (size_t k : {1, 4, 6, 16, 31, 32, 33})
