@@ -145,10 +145,9 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
     return;
   }
   // Transposing: the padding first (only B panels have any: two whole
-  // vectors a row), then 4 x 4 blocks through 128-bit registers over it. A
-  // block short of k (kc not a multiple of 4) loads part of its rows and
-  // stores only its first columns; one short of x (the last of n) takes zero
-  // rows where the panel is 4 wider, else goes element by element.
+  // vectors a row), then 4 x 4 blocks through 128-bit registers over it; a
+  // block short of k (kc not a multiple of 4) loads part of its 4 rows and
+  // stores only its first columns; the last rows of n element by element.
   if (n < w)
     for (size_t k = 0; k < kc; ++k) {
       hn::StoreU(hn::Zero(d), d, dst + k * w);
@@ -157,32 +156,31 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
   size_t x = 0;
 #if HWY_TARGET != HWY_SCALAR
   const hn::CappedTag<float, 4> d4;
-  // Rows x .. x + nx - 1 of the source (nx <= 4) to columns x .. x + 3.
-  auto block = [&](size_t x, size_t nx) {
-    const float* s = src + x * ld;
-    for (size_t k = 0; k < kc; k += 4) {
-      const size_t nk = HWY_MIN(size_t{4}, kc - k);
-      auto row = [&](size_t r) {
-        if (r >= nx) return hn::Zero(d4);
-        return nk == 4 ? hn::LoadU(d4, s + r * ld + k)
-                       : LoadPart(d4, s + r * ld + k, nk);
-      };
-      const auto r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3);
-      // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
-      // upper halves; column k + j is then two halves of them.
-      const auto t0 = hn::InterleaveLower(d4, r0, r1);
-      const auto t1 = hn::InterleaveLower(d4, r2, r3);
-      const auto t2 = hn::InterleaveUpper(d4, r0, r1);
-      const auto t3 = hn::InterleaveUpper(d4, r2, r3);
-      float* o = dst + k * w + x;
-      hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
-      if (nk > 1) hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
-      if (nk > 2) hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
-      if (nk > 3) hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
-    }
+  // Columns k .. k + nk - 1 (nk <= 4) of rows x .. x + 3 to rows k .. of dst.
+  auto block = [&](const float* s, size_t k, size_t nk, auto load) {
+    const auto r0 = load(s + k), r1 = load(s + ld + k);
+    const auto r2 = load(s + 2 * ld + k), r3 = load(s + 3 * ld + k);
+    // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
+    // upper halves; column k + j is then two halves of them.
+    const auto t0 = hn::InterleaveLower(d4, r0, r1);
+    const auto t1 = hn::InterleaveLower(d4, r2, r3);
+    const auto t2 = hn::InterleaveUpper(d4, r0, r1);
+    const auto t3 = hn::InterleaveUpper(d4, r2, r3);
+    float* o = dst + k * w + x;
+    hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
+    if (nk > 1) hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
+    if (nk > 2) hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
+    if (nk > 3) hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
   };
-  for (; x + 4 <= n; x += 4) block(x, 4);
-  if (x < n && x + 4 <= w) return block(x, n - x);
+  for (; x + 4 <= n; x += 4) {
+    const float* s = src + x * ld;
+    size_t k = 0;
+    for (; k + 4 <= kc; k += 4)
+      block(s, k, 4, [&](const float* p) { return hn::LoadU(d4, p); });
+    const size_t nk = kc - k;
+    if (nk)
+      block(s, k, nk, [&](const float* p) { return LoadPart(d4, p, nk); });
+  }
 #endif
   for (; x < n; ++x)
     for (size_t k = 0; k < kc; ++k) dst[k * w + x] = src[x * ld + k];
@@ -317,6 +315,12 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
   HWY_ALIGN float bp[kGemmSmallK * kNR];
   // Element (i, k) of op(A) is at A[i * row_step + k * k_step].
   const size_t row_step = a_trans ? 1 : lda, k_step = a_trans ? lda : 1;
+  if (N > kNR) {  // one column panel per call
+    GemmSmall(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
+    return GemmSmall(a_trans, b_trans, M, N - kNR, K, A, lda,
+                     b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc,
+                     accumulate);
+  }
   for (size_t j0 = 0; j0 < N; j0 += kNR) {
     const size_t cols = HWY_MIN(kNR, N - j0);
     GemmPanel b{B + j0, ldb};
@@ -342,6 +346,13 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
                               size_t K, const float* A, size_t lda,
                               const float* B, size_t ldb, float* C, size_t ldc,
                               bool accumulate, float* ap) {
+  if (N == 1 && ldc == 1 && M > 1) {
+    // A column C [M, 1] is the row C^T = op(B)^T op(A)^T: the same products
+    // summed in the same order (the same bits), but M runs along the tile's
+    // lanes instead of one useful lane in kNR.
+    return GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M,
+                       accumulate, ap);
+  }
   const size_t mc = hwy::RoundUpTo(EvenBlock(M, kGemmMC), kMR);
   const size_t kcb = EvenBlock(K, kGemmKC);
   const bool a_in_place = a_trans && K * lda <= kInPlaceFloats;

@@ -50,8 +50,6 @@ float* PackSpaceFor(size_t floats) {
   return s.data.get();
 }
 
-Trans Flip(Trans t) { return t == Trans::kYes ? Trans::kNo : Trans::kYes; }
-
 }  // namespace
 
 bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
@@ -66,12 +64,6 @@ bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
   if (N == 1 && ta == Trans::kNo && (tb == Trans::kYes || ldb == 1)) {
     DLMATH_DISPATCH(GemmDots)(M, K, A, lda, B, C, ldc, accumulate);
     return true;
-  }
-  if (N == 1 && ldc == 1 && M > 1) {
-    // A column C [M, 1] is the row C^T = op(B)^T op(A)^T: the same products
-    // summed in the same order (the same bits), but M runs along the tile's
-    // lanes instead of one useful lane in kNR.
-    return Gemm(Flip(tb), Flip(ta), 1, M, K, B, ldb, A, lda, C, M, accumulate);
   }
   if (GemmIsSmall(N, K)) {
     DLMATH_DISPATCH(GemmSmall)
