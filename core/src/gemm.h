@@ -25,8 +25,9 @@
 // Memory: packing space is per thread and only grows, at most 192 x 256
 // floats (192 KiB; core/src/ops/gemm-inl.h blocks larger products);
 // GemmReserve() grows it up front so a model built once never allocates in
-// its training step. Returns false only when that space cannot be allocated
-// (then C is not written).
+// its training step; small products (N <= 16 and K <= 32, a tiny MLP's
+// layers) and a column C of contiguous rows need none. Returns false only
+// when that space cannot be allocated (then C is not written).
 //
 // Kernel: core/src/ops/gemm-inl.h (Highway, XNNPACK's shape: packed panels,
 // one register tile for every orientation).

@@ -225,6 +225,18 @@ TEST_CASE("gemm: small shapes around every tile edge") {
         CheckAllOrientations({m, n, k}, (m + n + k) % 3 == 0 ? 0 : 5);
 }
 
+TEST_CASE("gemm: the small-product path and its edges") {
+  // GemmSmall takes N <= 16 and K <= 32 (gemm-inl.h): every M and N from 1
+  // to 17 (rows, vectors and the limit, one past it), K on both sides of
+  // its limit and of a 4 x 4 transpose block (a short block of B^T loads part
+  // of its rows). N = 1 with op(A) = A and op(B) = B^T, or B with ldb 1 (pad
+  // 0), takes GemmDots at every K.
+  for (size_t m = 1; m <= 17; ++m)
+    for (size_t n = 1; n <= 17; ++n)
+      for (size_t k : {1, 4, 6, 16, 31, 32, 33})
+        CheckAllOrientations({m, n, k}, (m + n + k) % 4 == 0 ? 0 : 3);
+}
+
 TEST_CASE("gemm: empty sizes") {
   // K = 0: C = 0 (C starts as NaN), or unchanged when accumulating; M or
   // N = 0: nothing is touched.
@@ -323,28 +335,34 @@ size_t AllocationsOf(Shape3 s) {
 }
 
 TEST_CASE("gemm: no allocation after GemmReserve") {
-  const Shape3 big{300, 70, 900}, small{10, 8, 2};
+  // small takes GemmSmall (no packing space at all), mid the blocked path.
+  const Shape3 big{300, 70, 900}, mid{20, 40, 50}, small{10, 8, 2};
   ForEachTarget([&](const char* target) {
     INFO("target " << target);
     REQUIRE(GemmReserve(big.m, big.n, big.k));
     REQUIRE(AllocationsOf(big) == 0);
     REQUIRE(AllocationsOf(small) == 0);
+    REQUIRE(AllocationsOf(mid) == 0);
     REQUIRE(AllocationsOf({big.m - 1, big.n + 100, big.k / 2}) == 0);
   });
 #if DLMATH_TEST_GUARD_PAGES
-  // A new thread starts with no space: the hook sees Gemm allocate it once
-  // (so the zeros above are not the hook missing it), and GemmReserve of the
-  // largest shape first leaves nothing for the products to allocate.
-  size_t unreserved = 0, reserved = 0;
+  // A new thread starts with no space: the hook sees the blocked path
+  // allocate it once (so the zeros above are not the hook missing it) and
+  // small products never; GemmReserve of the largest shape first leaves
+  // nothing for the products to allocate.
+  size_t unreserved = 0, small_fresh = kFailed, reserved = 0;
   std::thread([&] {
-    unreserved = AllocationsOf(small);
-    unreserved += AllocationsOf(small);
+    small_fresh = AllocationsOf(small);
+    unreserved = AllocationsOf(mid);
+    unreserved += AllocationsOf(mid);
   }).join();
+  REQUIRE(small_fresh == 0);
   REQUIRE(unreserved == 1);
   std::thread([&] {
-    reserved = GemmReserve(big.m, big.n, big.k)
-                   ? AllocationsOf(small) + AllocationsOf(big)
-                   : kFailed;
+    reserved =
+        GemmReserve(big.m, big.n, big.k)
+            ? AllocationsOf(small) + AllocationsOf(mid) + AllocationsOf(big)
+            : kFailed;
   }).join();
   REQUIRE(reserved == 0);
 #endif
@@ -353,25 +371,35 @@ TEST_CASE("gemm: no allocation after GemmReserve") {
 #if DLMATH_TEST_GUARD_PAGES
 TEST_CASE("gemm: no packing space means false and C untouched") {
   // A new thread has no space yet, and its allocation fails: Gemm and
-  // GemmReserve report it, C keeps its values; the next product works.
-  std::vector<float> a(6, 1.0f), b(6, 2.0f), c(4, 7.0f);
-  bool gemm_ok = true, reserve_ok = true, retry_ok = false;
+  // GemmReserve report it, C keeps its values; the next product works. K 40
+  // is past GemmSmall's, which needs no space (a K of 3 still works).
+  constexpr size_t kK = 40;
+  std::vector<float> a(2 * kK, 1.0f), b(2 * kK, 2.0f), c(4, 7.0f);
+  bool gemm_ok = true, reserve_ok = true, retry_ok = false, small_ok = false;
   std::thread([&] {
     fail_allocations = true;
-    gemm_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, 3, a.data(), 3, b.data(), 2,
+    gemm_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, kK, a.data(), kK, b.data(), 2,
                    c.data(), 2, false);
-    reserve_ok = GemmReserve(2, 2, 3);
+    reserve_ok = GemmReserve(2, 2, kK);
     fail_allocations = false;
   }).join();
   CHECK_FALSE(gemm_ok);
   CHECK_FALSE(reserve_ok);
   REQUIRE(c == std::vector<float>(4, 7.0f));
   std::thread([&] {
-    retry_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, 3, a.data(), 3, b.data(), 2,
+    fail_allocations = true;
+    small_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, 3, a.data(), 3, b.data(), 2,
+                    c.data(), 2, false);
+    fail_allocations = false;
+  }).join();
+  REQUIRE(small_ok);
+  REQUIRE(c == std::vector<float>(4, 6.0f));
+  std::thread([&] {
+    retry_ok = Gemm(Trans::kNo, Trans::kNo, 2, 2, kK, a.data(), kK, b.data(), 2,
                     c.data(), 2, false);
   }).join();
   REQUIRE(retry_ok);
-  REQUIRE(c == std::vector<float>(4, 6.0f));
+  REQUIRE(c == std::vector<float>(4, 2.0f * kK));
 }
 #endif
 

@@ -33,6 +33,13 @@
 namespace dlmath {
 inline constexpr size_t kGemmKC = 256;
 inline constexpr size_t kGemmMC = 192;  // a multiple of every target's kMR
+// Products this narrow and this short (a tiny MLP's layers: N and K of a few
+// to a batch) skip the blocking (GemmSmall): they need no packing space.
+inline constexpr size_t kGemmSmallN = 16;
+inline constexpr size_t kGemmSmallK = 32;
+inline bool GemmIsSmall(size_t N, size_t K) {
+  return N <= kGemmSmallN && K <= kGemmSmallK;
+}
 }  // namespace dlmath
 #endif  // DLMATH_OPS_GEMM_BLOCKING_
 
@@ -138,43 +145,45 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
     return;
   }
   // Transposing: the padding first (only B panels have any: two whole
-  // vectors a row), then 4 x 4 blocks through 128-bit registers over it, the
-  // edges one by one.
+  // vectors a row), then 4 x 4 blocks through 128-bit registers over it; a
+  // block short of k (kc not a multiple of 4) loads part of its 4 rows and
+  // stores only its first columns; the last rows of n element by element.
   if (n < w)
     for (size_t k = 0; k < kc; ++k) {
       hn::StoreU(hn::Zero(d), d, dst + k * w);
       hn::StoreU(hn::Zero(d), d, dst + k * w + kGemmLanes);
     }
-  auto one_by_one = [&](size_t x0, size_t x1, size_t k0) {
-    for (size_t x = x0; x < x1; ++x)
-      for (size_t k = k0; k < kc; ++k) dst[k * w + x] = src[x * ld + k];
-  };
   size_t x = 0;
 #if HWY_TARGET != HWY_SCALAR
   const hn::CappedTag<float, 4> d4;
+  // Columns k .. k + nk - 1 (nk <= 4) of rows x .. x + 3 to rows k .. of dst.
+  auto block = [&](const float* s, size_t k, size_t nk, auto load) {
+    const auto r0 = load(s + k), r1 = load(s + ld + k);
+    const auto r2 = load(s + 2 * ld + k), r3 = load(s + 3 * ld + k);
+    // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
+    // upper halves; column k + j is then two halves of them.
+    const auto t0 = hn::InterleaveLower(d4, r0, r1);
+    const auto t1 = hn::InterleaveLower(d4, r2, r3);
+    const auto t2 = hn::InterleaveUpper(d4, r0, r1);
+    const auto t3 = hn::InterleaveUpper(d4, r2, r3);
+    float* o = dst + k * w + x;
+    hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
+    if (nk > 1) hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
+    if (nk > 2) hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
+    if (nk > 3) hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
+  };
   for (; x + 4 <= n; x += 4) {
     const float* s = src + x * ld;
     size_t k = 0;
-    for (; k + 4 <= kc; k += 4) {
-      const auto r0 = hn::LoadU(d4, s + k), r1 = hn::LoadU(d4, s + ld + k);
-      const auto r2 = hn::LoadU(d4, s + 2 * ld + k);
-      const auto r3 = hn::LoadU(d4, s + 3 * ld + k);
-      // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
-      // upper halves; column k + j is then two halves of them.
-      const auto t0 = hn::InterleaveLower(d4, r0, r1);
-      const auto t1 = hn::InterleaveLower(d4, r2, r3);
-      const auto t2 = hn::InterleaveUpper(d4, r0, r1);
-      const auto t3 = hn::InterleaveUpper(d4, r2, r3);
-      float* o = dst + k * w + x;
-      hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
-      hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
-      hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
-      hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
-    }
-    one_by_one(x, x + 4, k);
+    for (; k + 4 <= kc; k += 4)
+      block(s, k, 4, [&](const float* p) { return hn::LoadU(d4, p); });
+    const size_t nk = kc - k;
+    if (nk)
+      block(s, k, nk, [&](const float* p) { return LoadPart(d4, p, nk); });
   }
 #endif
-  one_by_one(x, n, 0);
+  for (; x < n; ++x)
+    for (size_t k = 0; k < kc; ++k) dst[k * w + x] = src[x * ld + k];
 }
 
 // c[0, n) (+)= v, n <= lanes; n == 0 touches nothing.
@@ -262,6 +271,73 @@ HWY_INLINE size_t EvenBlock(size_t n, size_t most) {
 // a.xs-strided rows as well as from a panel. Small products then pack only
 // the B they transpose or pad.
 inline constexpr size_t kInPlaceFloats = 4096;
+
+// C[i, 0] (+)= dot(row i of A, b) for i < M, K > 0: a column C whose op(A)
+// rows (A [M, lda]) and op(B) column (b, K floats) are both contiguous, as a
+// forward into one output unit. Each row is one vector of products per
+// lanes of k, summed across the lanes at the end: a sum of the same K
+// products in another order, within the same bound.
+HWY_NOINLINE void GemmDots(size_t M, size_t K, const float* HWY_RESTRICT A,
+                           size_t lda, const float* HWY_RESTRICT b,
+                           float* HWY_RESTRICT C, size_t ldc, bool accumulate) {
+  const GemmTag d;
+  const size_t whole = K - K % kGemmLanes;
+  for (size_t i = 0; i < M; ++i) {
+    const float* a = A + i * lda;
+    auto acc = hn::Zero(d);
+    for (size_t k = 0; k < whole; k += kGemmLanes)
+      acc = hn::MulAdd(hn::LoadU(d, a + k), hn::LoadU(d, b + k), acc);
+    if (whole < K)
+      acc = hn::MulAdd(LoadPart(d, a + whole, K - whole),
+                       LoadPart(d, b + whole, K - whole), acc);
+    const float sum = hn::GetLane(hn::SumOfLanes(d, acc));
+    C[i * ldc] = accumulate ? C[i * ldc] + sum : sum;
+  }
+}
+
+// PackPanel as a call: inlined, its loop invariants (computed before the
+// first tile whether or not a panel is packed) cost a small product more than
+// the call.
+template <bool kKMajor>
+HWY_NOINLINE void PackPanelOutOfLine(const float* HWY_RESTRICT src, size_t ld,
+                                     size_t kc, size_t n,
+                                     float* HWY_RESTRICT dst) {
+  PackPanel(src, ld, kKMajor, kc, n, kNR, dst);
+}
+
+// GemmBlocked for a small product (GemmIsSmall): one K block, A read in place
+// by the strided tile, each column panel of op(B) read in place when it is
+// whole vectors of a row-major B, else copied into a zero-padded stack panel.
+HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
+                            size_t K, const float* A, size_t lda,
+                            const float* B, size_t ldb, float* C, size_t ldc,
+                            bool accumulate) {
+  HWY_ALIGN float bp[kGemmSmallK * kNR];
+  // Element (i, k) of op(A) is at A[i * row_step + k * k_step].
+  const size_t row_step = a_trans ? 1 : lda, k_step = a_trans ? lda : 1;
+  if (N > kNR) {  // one column panel per call
+    GemmSmall(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
+    return GemmSmall(a_trans, b_trans, M, N - kNR, K, A, lda,
+                     b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc,
+                     accumulate);
+  }
+  for (size_t j0 = 0; j0 < N; j0 += kNR) {
+    const size_t cols = HWY_MIN(kNR, N - j0);
+    GemmPanel b{B + j0, ldb};
+    if (b_trans || cols % kGemmLanes != 0) {
+      if (b_trans) {
+        PackPanelOutOfLine<false>(B + j0 * ldb, ldb, K, cols, bp);
+      } else {
+        PackPanelOutOfLine<true>(B + j0, ldb, K, cols, bp);
+      }
+      b = {bp, kNR};
+    }
+    for (size_t i = 0; i < M; i += kMR)
+      GemmTileRows<true>(HWY_MIN(kMR, M - i),
+                         {A + i * row_step, k_step, row_step}, b, K,
+                         C + i * ldc + j0, ldc, cols, accumulate);
+  }
+}
 
 // C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
 // op is the transpose. ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats

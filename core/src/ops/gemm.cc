@@ -20,6 +20,8 @@
 
 namespace dlmath {
 
+DLMATH_HWY_EXPORT(GemmDots)
+DLMATH_HWY_EXPORT(GemmSmall)
 DLMATH_HWY_EXPORT(GemmBlocked)
 
 namespace {
@@ -57,6 +59,16 @@ bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
   if (K == 0) {
     if (!accumulate)
       for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
+    return true;
+  }
+  if (N == 1 && ta == Trans::kNo && (tb == Trans::kYes || ldb == 1)) {
+    DLMATH_DISPATCH(GemmDots)(M, K, A, lda, B, C, ldc, accumulate);
+    return true;
+  }
+  if (GemmIsSmall(N, K)) {
+    DLMATH_DISPATCH(GemmSmall)
+    (ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C, ldc,
+     accumulate);
     return true;
   }
   float* ap = PackSpaceFor(PackFloats(M, K));
