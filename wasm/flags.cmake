@@ -9,9 +9,10 @@ function(dlmath_wasm_compile_options target)
   #   step (zeroing gradients, the losses' frames, the fit's batch rows).
   # -mnontrapping-fptoint: float -> int conversions are one instruction,
   #   not a range check around a trapping one.
-  # Measured on the 2-8-8-1 fit (node under callgrind, x86 instructions per
-  # step): 47.3k -> 44.7k. -flto on top: 44.9k (no gain; every test binary
-  # would then link through LTO), not used.
+  # Measured on the 2-8-8-1 fit (node --no-liftoff under callgrind, x86
+  # instructions per step): 47.3k -> 45.2k. -flto on top gave nothing
+  # (44.9k against 44.7k for the same flags with gemm.cc's bulk memory; and
+  # every test binary would link through LTO), not used.
   set(features -mbulk-memory -mnontrapping-fptoint)
   target_compile_options(${target} INTERFACE ${features})
   target_link_options(${target} INTERFACE ${features})
