@@ -543,8 +543,9 @@ double Model::Impl::LossForward(const Pass& p, const float* y) {
 // Backward of the last LossForward: its calls are still set.
 void Model::Impl::LossBackward(const Pass&, const float*, float seed) {
   if (cls < 0 || spec.lm_weight > 0)
-    lm_call.Backward(*spec.loss, acts.Ptr(dout_slot[last]),
-                     cls < 0 ? seed : static_cast<float>(seed * spec.lm_weight));
+    lm_call.Backward(
+        *spec.loss, acts.Ptr(dout_slot[last]),
+        cls < 0 ? seed : static_cast<float>(seed * spec.lm_weight));
   if (cls < 0) return;
   cls_call.Backward(Op(OpId::cross_entropy), acts.Ptr(dout_slot[cls]), seed);
 }
@@ -618,7 +619,8 @@ bool Model::Impl::LossReadsValues() {
   if (spec.class_targets) return true;
   const float kInf = std::numeric_limits<float>::infinity();
   std::vector<float> probe(spec.outputs());
-  for (float v : {std::numeric_limits<float>::quiet_NaN(), -kInf, kInf, -0.5f}) {
+  for (float v :
+       {std::numeric_limits<float>::quiet_NaN(), -kInf, kInf, -0.5f}) {
     std::fill(probe.begin(), probe.end(), v);
     if (!LossShape(probe.data(), probe.data(), 1).ok()) return true;
   }

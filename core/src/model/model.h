@@ -78,8 +78,8 @@ class Model::Impl {
     float* din[kMaxInputs] = {};
     double dp[kMaxParams] = {};
     float seed = 0;
-    GenCall<float> call{.in = in, .in_shape = shapes, .dy = &seed, .din = din,
-                        .dp = dp};
+    GenCall<float> call{
+        .in = in, .in_shape = shapes, .dy = &seed, .din = din, .dp = dp};
     LossCall() = default;
     LossCall(const LossCall&) = delete;  // call points into this object
     LossCall& operator=(const LossCall&) = delete;
@@ -175,8 +175,7 @@ class Model::Impl {
     const float* data[kMaxInputs] = {};
   } target_check;
   // target_check set for output out [rows, outputs] and targets y.
-  TargetCheck& SetTargetCheck(const float* out, const float* y,
-                              int64_t rows);
+  TargetCheck& SetTargetCheck(const float* out, const float* y, int64_t rows);
   // The loss's shape function on them.
   Status LossShape(const float* out, const float* y, int64_t rows);
   // Whether that function reads the values (else only shapes), and its

@@ -30,10 +30,12 @@ template <class D, class V>
 HWY_INLINE V LastLanes(D d, V v, size_t r) {
   const hn::RebindToSigned<D> di;
   const int32_t n = static_cast<int32_t>(hn::Lanes(d));
-  const auto from = hn::Min(hn::Iota(di, n - static_cast<int32_t>(r)),
-                            hn::Set(di, n - 1));
-  return hn::IfThenElseZero(hn::FirstN(d, r),
-                            hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+  // Iota(di, 0) is a constant: cheaper than an Iota from a variable.
+  const auto from = hn::Min(
+      hn::Add(hn::Iota(di, 0), hn::Set(di, n - static_cast<int32_t>(r))),
+      hn::Set(di, n - 1));
+  return hn::IfThenElseZero(
+      hn::FirstN(d, r), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
 }
 
 // sum((a - b)^2) over n, or the squares themselves into `sq` when it is not
@@ -74,12 +76,11 @@ HWY_NOINLINE double SquaredDiff(const float* a, const float* b, float* sq,
     }
     if (i < end) {
       const size_t r = end - i;
-      const auto e =
-          end >= N ? LastLanes(d,
-                               hn::Sub(hn::LoadU(d, a + end - N),
-                                       hn::LoadU(d, b + end - N)),
-                               r)
-                   : hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
+      const auto e = end >= N ? LastLanes(d,
+                                          hn::Sub(hn::LoadU(d, a + end - N),
+                                                  hn::LoadU(d, b + end - N)),
+                                          r)
+                              : hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
       if (sq) StoreN(hn::Mul(e, e), d, sq + i, r);
       s0 = hn::MulAdd(e, e, s0);  // lanes past r are 0 - 0
     }
