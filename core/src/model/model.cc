@@ -561,25 +561,25 @@ Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
   if (spec.sequence()) return CheckSequenceTargets(y, rows);
   if (loss_reads_values < 0) loss_reads_values = LossReadsValues();
   if (!full && !loss_reads_values) return {};
-  const OpInfo& op = *spec.loss;
-  Status s;
-  if (full) {
-    const TargetCheck& c = SetTargetCheck(out, y, rows);
-    NamedTensor in[kMaxInputs];
-    int count = 0;
-    for (int k = 0; k < op.num_inputs(); ++k)
-      if (c.data[k]) in[count++] = {op.inputs[k].name, {c.data[k], c.in[k]}};
-    NamedParam params[kMaxParams];
-    for (int k = 0; k < op.num_params(); ++k)
-      params[k] = {op.params[k].name, spec.loss_p[k]};
-    Call call;
-    s = Prepare(op.id, std::span(in, count), std::span(params, op.num_params()),
-                &call);
-  } else {
-    s = LossShape(out, y, rows);
-  }
+  const Status s = full ? LossPrepare(out, y, rows) : LossShape(out, y, rows);
   if (s.ok()) return {};
   return Bad(s.code(), s.what() == "input" ? "loss" : "y", s.message());
+}
+
+Status Model::Impl::LossPrepare(const float* out, const float* y,
+                                int64_t rows) {
+  const OpInfo& op = *spec.loss;
+  const TargetCheck& c = SetTargetCheck(out, y, rows);
+  NamedTensor in[kMaxInputs];
+  int count = 0;
+  for (int k = 0; k < op.num_inputs(); ++k)
+    if (c.data[k]) in[count++] = {op.inputs[k].name, {c.data[k], c.in[k]}};
+  NamedParam params[kMaxParams];
+  for (int k = 0; k < op.num_params(); ++k)
+    params[k] = {op.params[k].name, spec.loss_p[k]};
+  Call call;
+  return Prepare(op.id, std::span(in, count),
+                 std::span(params, op.num_params()), &call);
 }
 
 Model::Impl::TargetCheck& Model::Impl::SetTargetCheck(const float* out,

@@ -176,8 +176,10 @@ class Model::Impl {
   } target_check;
   // target_check set for output out [rows, outputs] and targets y.
   TargetCheck& SetTargetCheck(const float* out, const float* y, int64_t rows);
-  // The loss's shape function on them.
+  // The loss's shape function on them, or Prepare (which also checks that
+  // Index inputs hold integers).
   Status LossShape(const float* out, const float* y, int64_t rows);
+  Status LossPrepare(const float* out, const float* y, int64_t rows);
   // Whether that function reads the values (else only shapes), and its
   // answer (-1: not asked yet).
   bool LossReadsValues();
