@@ -98,6 +98,7 @@ TEST_CASE("every reduction and tail length matches the reference", "[losses]") {
     int reductions = 3;
   };
   const std::vector<Case> cases = {
+      {"mse", {"input", "target"}, {{-3, 3}, {-3, 3}}, {{}}},
       {"l1", {"input", "target"}, {{-3, 3}, {-3, 3}}, {{}}},
       {"huber",
        {"input", "target"},
@@ -132,29 +133,33 @@ TEST_CASE("every reduction and tail length matches the reference", "[losses]") {
        {{-3, 3}, {-3, 3}, {0.05f, 2}},
        {{}, {{"full", 1}, {"eps", 0.1}}}},
   };
-  for (const Case& c : cases) {
-    for (size_t n : SweepLengths(1037)) {
-      if (n == 0) continue;  // empty tensors are refused by Prepare
-      std::vector<Arg> args;
-      for (size_t k = 0; k < c.names.size(); ++k)
-        args.push_back(
-            {c.names[k],
-             RandomData(n, 11 * n + k, c.ranges[k].first, c.ranges[k].second),
-             Shape{static_cast<int64_t>(n)}});
-      for (const auto& base : c.params) {
-        for (int red = 0; red < c.reductions; ++red) {
-          auto params = base;
-          params.push_back({"reduction", static_cast<double>(red)});
-          const auto dy = RandomData(red == 2 ? n : 1, 5 + n, -2, 2);
-          INFO(c.id << " n " << n << " reduction " << red << " params "
-                    << params.size());
-          const Result r = Eval(c.id, args, params, dy);
-          // Long sums: the float kernel's block sums against double.
-          RequireMatchesRef(r);
+  // On every compiled target: each has its own vector width, so its own
+  // whole-vector loops and remainders.
+  ForEachTarget([&](const char* target) {
+    for (const Case& c : cases) {
+      for (size_t n : SweepLengths(1037)) {
+        if (n == 0) continue;  // empty tensors are refused by Prepare
+        std::vector<Arg> args;
+        for (size_t k = 0; k < c.names.size(); ++k)
+          args.push_back(
+              {c.names[k],
+               RandomData(n, 11 * n + k, c.ranges[k].first, c.ranges[k].second),
+               Shape{static_cast<int64_t>(n)}});
+        for (const auto& base : c.params) {
+          for (int red = 0; red < c.reductions; ++red) {
+            auto params = base;
+            params.push_back({"reduction", static_cast<double>(red)});
+            const auto dy = RandomData(red == 2 ? n : 1, 5 + n, -2, 2);
+            INFO(target << " " << c.id << " n " << n << " reduction " << red
+                        << " params " << params.size());
+            const Result r = Eval(c.id, args, params, dy);
+            // Long sums: the float kernel's block sums against double.
+            RequireMatchesRef(r);
+          }
         }
       }
     }
-  }
+  });
 }
 
 TEST_CASE("l1: mean absolute error, subgradient 0 where input == target",

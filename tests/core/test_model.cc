@@ -976,6 +976,34 @@ TEST_CASE("targets are checked by the loss's registry validation", "[model]") {
   CHECK(s.message() ==
         "y: op 'hinge': input 'target' must hold labels -1 or 1, got "
         "target[2] = 0");
+  // Every step checks the values a loss reads: focal's targets in [0, 1],
+  // bce's outputs (probabilities); the model trains on afterwards.
+  auto focal = MakeModel(R"({"input":2,"layers":[{"type":"linear","units":1}],
+      "loss":{"id":"focal"},"optimizer":{"id":"sgd"}})");
+  const std::vector<float> soft = {0, 0.5f, 1, 1};
+  REQUIRE(focal->Step(x.data(), soft.data(), 4).ok());
+  const std::vector<float> above = {0, 0.5f, 1, 1.5f};
+  s = focal->Step(x.data(), above.data(), 4);
+  CHECK(s.message() ==
+        "y: op 'focal': input 'target' must hold values in [0, 1], got "
+        "target[3] = 1.5");
+  CHECK(focal->Step(x.data(), soft.data(), 4).ok());
+  CHECK(focal->step() == 2);
+  auto bce = MakeModel(R"({"input":2,"layers":[{"type":"linear","units":1,
+      "bias":false}],"loss":{"id":"bce"},"optimizer":{"id":"sgd"}})");
+  // Outputs o and -o: one of them is outside [0, 1].
+  const std::vector<float> big = {3, 3, -3, -3, 3, 3, -3, -3};
+  s = bce->Step(big.data(), soft.data(), 4);
+  CHECK(s.code() == ErrorCode::kBadValue);
+  CHECK(s.message().rfind("loss: op 'bce': input 'input' must hold "
+                          "probabilities in [0, 1]",
+                          0) == 0);
+  // A loss that reads no values (mse) takes any targets, every step.
+  auto mse = MakeModel(R"({"input":2,"layers":[{"type":"linear","units":1}],
+      "loss":{"id":"mse"},"optimizer":{"id":"sgd"}})");
+  const std::vector<float> any = {-1e3f, 0.5f, 7, -0.25f};
+  CHECK(mse->Step(x.data(), any.data(), 4).ok());
+  CHECK(mse->Step(x.data(), labels.data(), 4).ok());
   CHECK(m->Step(x.data(), y.data(), 0).message() ==
         "rows: must be at least 1, got 0");
 }

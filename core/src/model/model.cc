@@ -470,46 +470,37 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
   }
 }
 
-namespace {
-// A loss's GenCall over `out` [rows, width] and its targets.
-struct LossFrame {
-  const float* in[kMaxInputs] = {};
-  Shape shapes[kMaxInputs];
-  GenCall<float> call;
-  LossFrame(const double* params, const float* out, const float* targets,
-            int64_t rows, int64_t width, bool class_targets, float* value,
-            float* ws, const std::vector<float>* vector = nullptr,
-            int vector_input = -1) {
-    in[0] = out;
+void Model::Impl::LossCall::Set(const double* params, const float* out,
+                                const float* targets, int64_t rows,
+                                int64_t width, bool class_targets, float* value,
+                                float* ws, const std::vector<float>* vector,
+                                int vector_input) {
+  in[0] = out;
+  in[1] = targets;
+  if (shapes[0][0] != rows || shapes[0].rank != 2) {
     shapes[0] = Shape{rows, width};
-    in[1] = targets;
     shapes[1] = class_targets ? Shape{rows} : Shape{rows, width};
     if (vector_input >= 0) {
       in[vector_input] = vector->data();
       shapes[vector_input] = Shape{width};
     }
-    call = GenCall<float>{.in = in,
-                          .in_shape = shapes,
-                          .p = params,
-                          .out = value,
-                          .out_shape = Shape{},
-                          .ws = ws};
   }
-  double Forward(const OpInfo& op) {
-    op.impl.gen_fwd(call);
-    return call.out[0];
-  }
-  void Backward(const OpInfo& op, float* dout, float seed) {
-    float* din[kMaxInputs] = {dout};
-    double dp[kMaxParams] = {};
-    call.dy = &seed;
-    call.din = din;
-    call.dp = dp;
-    op.impl.gen_bwd(call);
-  }
-};
+  call.p = params;
+  call.out = value;
+  call.ws = ws;
+}
 
-}  // namespace
+double Model::Impl::LossCall::Forward(const OpInfo& op) const {
+  op.impl.gen_fwd(call);
+  return call.out[0];
+}
+
+void Model::Impl::LossCall::Backward(const OpInfo& op, float* dout,
+                                     float upstream) {
+  din[0] = dout;
+  seed = upstream;
+  op.impl.gen_bwd(call);
+}
 
 double Model::Impl::LossForward(const Pass& p, const float* y) {
   const int64_t seqs = p.seqs;
@@ -536,49 +527,66 @@ double Model::Impl::LossForward(const Pass& p, const float* y) {
     for (int64_t r = 0; r < p.rows; ++r)
       counted += targets[r] != spec.ignore_index;
   }
-  LossFrame lm(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
-               spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
-               acts.Ptr(loss_ws_slot), &spec.loss_vector,
-               spec.loss_vector_input);
-  lm_loss = lm.Forward(*spec.loss);
+  lm_call.Set(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
+              spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
+              acts.Ptr(loss_ws_slot), &spec.loss_vector,
+              spec.loss_vector_input);
+  lm_loss = lm_call.Forward(*spec.loss);
   if (cls < 0) return lm_loss;
-  LossFrame head(spec.classifier_loss_p, acts.Ptr(out_slot[cls]), classes, seqs,
-                 infos[cls].out_width, true, acts.Ptr(loss_out_slot),
-                 acts.Ptr(cls_ws_slot));
-  cls_loss = head.Forward(Op(OpId::cross_entropy));
+  cls_call.Set(spec.classifier_loss_p, acts.Ptr(out_slot[cls]), classes, seqs,
+               infos[cls].out_width, true, acts.Ptr(loss_out_slot),
+               acts.Ptr(cls_ws_slot));
+  cls_loss = cls_call.Forward(Op(OpId::cross_entropy));
   return cls_loss + spec.lm_weight * lm_loss;
 }
 
-void Model::Impl::LossBackward(const Pass& p, const float* y, float seed) {
-  const int64_t seqs = p.seqs;
-  if (cls < 0 || spec.lm_weight > 0) {
-    LossFrame lm(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
-                 spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
-                 acts.Ptr(loss_ws_slot), &spec.loss_vector,
-                 spec.loss_vector_input);
-    lm.Backward(*spec.loss, acts.Ptr(dout_slot[last]),
-                cls < 0 ? seed : static_cast<float>(seed * spec.lm_weight));
-  }
+// Backward of the last LossForward: its calls are still set.
+void Model::Impl::LossBackward(const Pass&, const float*, float seed) {
+  if (cls < 0 || spec.lm_weight > 0)
+    lm_call.Backward(
+        *spec.loss, acts.Ptr(dout_slot[last]),
+        cls < 0 ? seed : static_cast<float>(seed * spec.lm_weight));
   if (cls < 0) return;
-  LossFrame head(spec.classifier_loss_p, acts.Ptr(out_slot[cls]), classes, seqs,
-                 infos[cls].out_width, true, acts.Ptr(loss_out_slot),
-                 acts.Ptr(cls_ws_slot));
-  head.Backward(Op(OpId::cross_entropy), acts.Ptr(dout_slot[cls]), seed);
+  cls_call.Backward(Op(OpId::cross_entropy), acts.Ptr(dout_slot[cls]), seed);
 }
 
 // The registry's own validation of the targets against this output (class
 // ranges, -1/+1 labels, [0, 1] targets and probabilities). `full`: through
 // Prepare, which also checks that Index inputs hold integers (FitBegin,
 // once per data set); otherwise the loss's shape function alone, which
-// allocates nothing on success (every Step).
+// allocates nothing on success (every Step), and only for a loss whose
+// shape function reads values: the shapes are the model's own.
 Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
                                  bool full) {
   if (spec.sequence()) return CheckSequenceTargets(y, rows);
+  if (loss_reads_values < 0) loss_reads_values = LossReadsValues();
+  if (!full && !loss_reads_values) return {};
+  const Status s = full ? LossPrepare(out, y, rows) : LossShape(out, y, rows);
+  if (s.ok()) return {};
+  return Bad(s.code(), s.what() == "input" ? "loss" : "y", s.message());
+}
+
+Status Model::Impl::LossPrepare(const float* out, const float* y,
+                                int64_t rows) {
   const OpInfo& op = *spec.loss;
+  const TargetCheck& c = SetTargetCheck(out, y, rows);
+  NamedTensor in[kMaxInputs];
+  int count = 0;
+  for (int k = 0; k < op.num_inputs(); ++k)
+    if (c.data[k]) in[count++] = {op.inputs[k].name, {c.data[k], c.in[k]}};
+  NamedParam params[kMaxParams];
+  for (int k = 0; k < op.num_params(); ++k)
+    params[k] = {op.params[k].name, spec.loss_p[k]};
+  Call call;
+  return Prepare(op.id, std::span(in, count),
+                 std::span(params, op.num_params()), &call);
+}
+
+Model::Impl::TargetCheck& Model::Impl::SetTargetCheck(const float* out,
+                                                      const float* y,
+                                                      int64_t rows) {
   const int64_t o = spec.outputs();
   const int v = spec.loss_vector_input;
-  // The shape function's arrays live in the model: a step does not zero
-  // them (about 1 KB) again.
   TargetCheck& c = target_check;
   c.in[0] = Shape{rows, o};
   c.in[1] = spec.class_targets ? Shape{rows} : Shape{rows, o};
@@ -588,30 +596,35 @@ Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
     c.in[v] = Shape{o};
     c.data[v] = spec.loss_vector.data();
   }
-  Status s;
-  if (full) {
-    NamedTensor in[kMaxInputs];
-    int count = 0;
-    for (int k = 0; k < op.num_inputs(); ++k)
-      if (c.data[k]) in[count++] = {op.inputs[k].name, {c.data[k], c.in[k]}};
-    NamedParam params[kMaxParams];
-    for (int k = 0; k < op.num_params(); ++k)
-      params[k] = {op.params[k].name, spec.loss_p[k]};
-    Call call;
-    s = Prepare(op.id, std::span(in, count), std::span(params, op.num_params()),
-                &call);
-  } else {
-    int64_t workspace = 0;
-    s = op.impl.gen_shape(ShapeCtx{.op = op.id,
-                                   .in = c.in,
-                                   .data = c.data,
-                                   .p = spec.loss_p,
-                                   .out = &c.out,
-                                   .workspace = &workspace,
-                                   .aux = c.aux});
+  return c;
+}
+
+Status Model::Impl::LossShape(const float* out, const float* y, int64_t rows) {
+  TargetCheck& c = SetTargetCheck(out, y, rows);
+  int64_t workspace = 0;
+  return spec.loss->impl.gen_shape(ShapeCtx{.op = spec.loss->id,
+                                            .in = c.in,
+                                            .data = c.data,
+                                            .p = spec.loss_p,
+                                            .out = &c.out,
+                                            .workspace = &workspace,
+                                            .aux = c.aux});
+}
+
+// Asked once, on one row whose output and target hold values outside every
+// domain a loss checks (NaN fails each test written as !(in domain), -inf,
+// inf and -0.5 each test written as (outside)): a loss that takes them all
+// checks shapes only. Class indices are always checked.
+bool Model::Impl::LossReadsValues() {
+  if (spec.class_targets) return true;
+  const float kInf = std::numeric_limits<float>::infinity();
+  std::vector<float> probe(spec.outputs());
+  for (float v :
+       {std::numeric_limits<float>::quiet_NaN(), -kInf, kInf, -0.5f}) {
+    std::fill(probe.begin(), probe.end(), v);
+    if (!LossShape(probe.data(), probe.data(), 1).ok()) return true;
   }
-  if (s.ok()) return s;
-  return Bad(s.code(), s.what() == "input" ? "loss" : "y", s.message());
+  return false;
 }
 
 // ----- the step -------------------------------------------------------------

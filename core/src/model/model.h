@@ -69,6 +69,28 @@ class Model::Impl {
   const float* classes = nullptr;
   int64_t counted = 0;
   double lm_loss = 0, cls_loss = 0;
+  // A loss's GenCall over an output [rows, width] and its targets, kept by
+  // the model: LossForward points it at the pass (the shapes are rewritten
+  // only when the rows change) and LossBackward reuses it as it is.
+  struct LossCall {
+    const float* in[kMaxInputs] = {};
+    Shape shapes[kMaxInputs];
+    float* din[kMaxInputs] = {};
+    double dp[kMaxParams] = {};
+    float seed = 0;
+    GenCall<float> call{
+        .in = in, .in_shape = shapes, .dy = &seed, .din = din, .dp = dp};
+    LossCall() = default;
+    LossCall(const LossCall&) = delete;  // call points into this object
+    LossCall& operator=(const LossCall&) = delete;
+    void Set(const double* params, const float* out, const float* targets,
+             int64_t rows, int64_t width, bool class_targets, float* value,
+             float* ws, const std::vector<float>* vector = nullptr,
+             int vector_input = -1);
+    double Forward(const OpInfo& op) const;
+    void Backward(const OpInfo& op, float* dout, float upstream);
+  };
+  LossCall lm_call, cls_call;  // the model's loss, the classifier head's
 
   // ----- per-step constants, resolved by Build -----
   int lr_param = -1;  // the optimizer's "lr" param
@@ -139,6 +161,8 @@ class Model::Impl {
   const float* Forward(const model::Pass& p, const float* x);
   // The loss's GenCall on the last forward's output and targets y.
   double LossForward(const model::Pass& p, const float* y);
+  // Its backward into the output gradients (the pass and targets of the
+  // last LossForward, whose calls it reuses).
   void LossBackward(const model::Pass& p, const float* y, float seed);
   // Backward from dout (set by the caller), into grads and dx (may be null).
   void Backward(const model::Pass& p, const float* x, float* dx);
@@ -150,6 +174,16 @@ class Model::Impl {
     Shape in[kMaxInputs], out, aux[kMaxAux];
     const float* data[kMaxInputs] = {};
   } target_check;
+  // target_check set for output out [rows, outputs] and targets y.
+  TargetCheck& SetTargetCheck(const float* out, const float* y, int64_t rows);
+  // The loss's shape function on them, or Prepare (which also checks that
+  // Index inputs hold integers).
+  Status LossShape(const float* out, const float* y, int64_t rows);
+  Status LossPrepare(const float* out, const float* y, int64_t rows);
+  // Whether that function reads the values (else only shapes), and its
+  // answer (-1: not asked yet).
+  bool LossReadsValues();
+  int loss_reads_values = -1;
   double Penalties(bool backward);
   // Forward, loss (+ penalties) and backward: grads = d(loss + penalties).
   Status ForwardBackward(const model::Pass& p, const float* x, const float* y,

@@ -19,6 +19,25 @@ HWY_BEFORE_NAMESPACE();
 namespace dlmath {
 namespace HWY_NAMESPACE {
 
+// Remainders without a stack copy. A loop over whole vectors that leaves r =
+// n - i < N elements takes, when n >= N, the whole vector ending at n: its
+// first N - r lanes are done already. LoadN/StoreN copy through memcpy (a
+// memory.copy call in wasm), which cost more than the rest of a batch's
+// 10-float loss together.
+// v's last r lanes moved down to [0, r), zeros above: the lanes LoadN gives,
+// so a sum adds the same values in the same order.
+template <class D, class V>
+HWY_INLINE V LastLanes(D d, V v, size_t r) {
+  const hn::RebindToSigned<D> di;
+  const int32_t n = static_cast<int32_t>(hn::Lanes(d));
+  // Iota(di, 0) is a constant: cheaper than an Iota from a variable.
+  const auto from = hn::Min(
+      hn::Add(hn::Iota(di, 0), hn::Set(di, n - static_cast<int32_t>(r))),
+      hn::Set(di, n - 1));
+  return hn::IfThenElseZero(
+      hn::FirstN(d, r), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+}
+
 // sum((a - b)^2) over n, or the squares themselves into `sq` when it is not
 // null (reduction 'none'). Blocks of 1024 are summed in float lanes (four
 // accumulators) and the block sums in double: relative error ~ 1e-7 for any
@@ -50,11 +69,20 @@ HWY_NOINLINE double SquaredDiff(const float* a, const float* b, float* sq,
       s2 = hn::MulAdd(e2, e2, s2);
       s3 = hn::MulAdd(e3, e3, s3);
     }
-    for (; i < end; i += N) {
-      const size_t r = end - i < N ? end - i : N;
-      const auto e = hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
+    for (; i + N <= end; i += N) {
+      const auto e = hn::Sub(hn::LoadU(d, a + i), hn::LoadU(d, b + i));
+      if (sq) hn::StoreU(hn::Mul(e, e), d, sq + i);
+      s0 = hn::MulAdd(e, e, s0);
+    }
+    if (i < end) {
+      const size_t r = end - i;
+      const auto e = end >= N ? LastLanes(d,
+                                          hn::Sub(hn::LoadU(d, a + end - N),
+                                                  hn::LoadU(d, b + end - N)),
+                                          r)
+                              : hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
       if (sq) StoreN(hn::Mul(e, e), d, sq + i, r);
-      s0 = hn::MulAdd(e, e, s0);  // padded lanes are 0 - 0
+      s0 = hn::MulAdd(e, e, s0);  // lanes past r are 0 - 0
     }
     const auto s = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
     total += hn::GetLane(hn::SumOfLanes(d, s));
@@ -70,25 +98,35 @@ HWY_NOINLINE void SquaredDiffBackward(const float* a, const float* b,
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   const auto vk = hn::Set(d, k);
-  auto step = [&](size_t i, size_t r) {  // r == N: full vectors
-    const bool full = r == N;
-    const auto e = full ? hn::Sub(hn::LoadU(d, a + i), hn::LoadU(d, b + i))
-                        : hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
-    const auto gi = !g_stride ? hn::Set(d, g[0])
-                    : full    ? hn::LoadU(d, g + i)
-                              : LoadN(d, g + i, r);
+  // The vector from index i on; `done` lanes keep their gradients (the
+  // remainder's overlap with the whole vectors before it).
+  auto step = [&](size_t i, hn::Mask<decltype(d)> done) {
+    const auto e = hn::Sub(hn::LoadU(d, a + i), hn::LoadU(d, b + i));
+    const auto gi = g_stride ? hn::LoadU(d, g + i) : hn::Set(d, g[0]);
     const auto t = hn::Mul(hn::Mul(vk, gi), e);
-    if (full) {
-      if (da) hn::StoreU(hn::Add(hn::LoadU(d, da + i), t), d, da + i);
-      if (db) hn::StoreU(hn::Sub(hn::LoadU(d, db + i), t), d, db + i);
-    } else {
-      if (da) StoreN(hn::Add(LoadN(d, da + i, r), t), d, da + i, r);
-      if (db) StoreN(hn::Sub(LoadN(d, db + i, r), t), d, db + i, r);
+    if (da) {
+      const auto old = hn::LoadU(d, da + i);
+      hn::StoreU(hn::IfThenElse(done, old, hn::Add(old, t)), d, da + i);
+    }
+    if (db) {
+      const auto old = hn::LoadU(d, db + i);
+      hn::StoreU(hn::IfThenElse(done, old, hn::Sub(old, t)), d, db + i);
     }
   };
+  const auto none = hn::FirstN(d, 0);
   size_t i = 0;
-  for (; i + N <= n; i += N) step(i, N);
-  if (i < n) step(i, n - i);
+  for (; i + N <= n; i += N) step(i, none);
+  if (i == n) return;
+  const size_t r = n - i;
+  if (n >= N) {
+    step(n - N, hn::FirstN(d, N - r));
+    return;
+  }
+  const auto e = hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
+  const auto gi = g_stride ? LoadN(d, g + i, r) : hn::Set(d, g[0]);
+  const auto t = hn::Mul(hn::Mul(vk, gi), e);
+  if (da) StoreN(hn::Add(LoadN(d, da + i, r), t), d, da + i, r);
+  if (db) StoreN(hn::Sub(LoadN(d, db + i, r), t), d, db + i, r);
 }
 
 // ---------------------------------------------------------------------------
