@@ -397,6 +397,9 @@ class PointwiseLayer : public Layer {
       p.grads[slot.offset] += static_cast<float>(dp[k]);
   }
 
+  DeadProbe dead_probe() const override {
+    return elementwise() ? DeadProbe::kInputGradient : DeadProbe::kOutput;
+  }
   double DeadFraction(const Pass& p, const float* x, const float* y) override {
     if (!elementwise()) return Layer::DeadFraction(p, x, y);
     const size_t width = spec_.in_width;
@@ -450,6 +453,7 @@ class FormulaLayer : public Layer {
     for (int64_t i = 0, n = p.rows * spec_.in_width; i < n; ++i)
       dx[i] += dy[i] * d[i];
   }
+  DeadProbe dead_probe() const override { return DeadProbe::kInputGradient; }
   double DeadFraction(const Pass& p, const float* x, const float* y) override {
     return ZeroColumns(p.acts->Ptr(deriv_), p.rows, spec_.in_width);
   }

@@ -116,6 +116,14 @@ class Layer {
   // After Forward: the fraction of the O units dead for every row (see
   // kLayerDeadFraction). Default: the output is 0 for every row.
   virtual double DeadFraction(const Pass& p, const float* x, const float* y);
+  // Where a step sees at once that no unit is dead: a first row without a
+  // zero in the layer's output (kOutput: a dead unit outputs 0), or in the
+  // gradient its backward writes into dx (kInputGradient: a dead unit has
+  // derivative 0, and dx = dy f'(x) is then 0 too; the model uses it only
+  // where this layer is the slot's one writer). Otherwise DeadFraction
+  // counts.
+  enum class DeadProbe { kNone, kOutput, kInputGradient };
+  virtual DeadProbe dead_probe() const { return DeadProbe::kOutput; }
 
   const LayerSpec& spec() const { return spec_; }
   int index() const { return index_; }

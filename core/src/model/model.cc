@@ -242,6 +242,24 @@ Status Model::Impl::Build() {
                            spec.classifier_loss_sizes.ws_fixed);
   }
   ones_slot = acts.Add(ones_width, 0);
+  // The dead-unit probes. A dx probe needs the layer to be the only writer
+  // of its input's gradient slot (index nl: the dx slot).
+  std::vector<int> writers(nl + 1, 0);
+  for (int i = 0; i < nl; ++i) {
+    ++writers[src[i] < 0 ? nl : src[i]];
+    if (tail[i] >= 0) ++writers[tail[i]];
+  }
+  for (int i = 0; i < nl; ++i) {
+    using Probe = Layer::DeadProbe;
+    const Probe probe = layers[i]->dead_probe();
+    const bool alone = writers[src[i] < 0 ? nl : src[i]] == 1;
+    dead_slot.push_back(probe == Probe::kOutput ? out_slot[i]
+                        : probe == Probe::kInputGradient && alone
+                            ? (src[i] < 0 ? dx_slot : dout_slot[src[i]])
+                            : -1);
+    dead_width.push_back(probe == Probe::kOutput ? infos[i].out_width
+                                                 : infos[i].in_width);
+  }
   loss_ws_slot = acts.Add(spec.loss_sizes.ws_row, spec.loss_sizes.ws_fixed);
   loss_out_slot = acts.Add(0, 1);
   if (RowsLimit() < std::max<int64_t>(spec.max_batch, 1))
@@ -734,8 +752,13 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
         static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
-    ld[kLayerDeadFraction] = static_cast<float>(
-        layers[i]->DeadFraction(lp, LayerInput(i, tokens), diag_out[i]));
+    const float* probe = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
+    const bool alive = probe && std::find(probe, probe + dead_width[i],
+                                          0.0f) == probe + dead_width[i];
+    ld[kLayerDeadFraction] =
+        alive ? 0.0f
+              : static_cast<float>(layers[i]->DeadFraction(
+                    lp, LayerInput(i, tokens), diag_out[i]));
     ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
   }
 

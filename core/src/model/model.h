@@ -87,6 +87,11 @@ class Model::Impl {
   std::vector<const float*> diag_out, diag_dout;
   std::vector<int64_t> diag_n;
   std::vector<double> moments, update_sums;
+  // Per layer: the slot whose first row, when it holds no zero, shows that
+  // no unit is dead (Layer::dead_probe; -1: DeadFraction always counts),
+  // and that row's width.
+  std::vector<int> dead_slot;
+  std::vector<int64_t> dead_width;
 
   // ----- fit -----
   struct Fit {
