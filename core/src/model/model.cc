@@ -753,12 +753,12 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     ld[kLayerActStd] =
         static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
     const float* probe = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
-    const bool alive = probe && std::find(probe, probe + dead_width[i],
-                                          0.0f) == probe + dead_width[i];
-    ld[kLayerDeadFraction] =
-        alive ? 0.0f
-              : static_cast<float>(layers[i]->DeadFraction(
-                    lp, LayerInput(i, tokens), diag_out[i]));
+    const bool alive = probe && std::find(probe, probe + dead_width[i], 0.0f) ==
+                                    probe + dead_width[i];
+    ld[kLayerDeadFraction] = alive
+                                 ? 0.0f
+                                 : static_cast<float>(layers[i]->DeadFraction(
+                                       lp, LayerInput(i, tokens), diag_out[i]));
     ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
   }
 

@@ -91,7 +91,7 @@ void ClipGradNormForward(const GenCall<float>& c) {
   const double p = c.p[DLMATH_PARAM(clip_grad_norm, norm_type)];
   const bool inf = c.p[DLMATH_PARAM(clip_grad_norm, inf_norm)] != 0;
   const float* g = c.in[0];
-  double acc = 0;  // sum |g|^p, or the running max for the inf norm
+  double acc = 0;      // sum |g|^p, or the running max for the inf norm
   if (!inf && p == 2)  // every piece in one call (a training step's case)
     acc = DLMATH_DISPATCH(PieceSquares)(g, c.in[1], k, n, c.aux[2]);
   int64_t start = 0;
