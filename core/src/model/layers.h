@@ -5,7 +5,8 @@
 // nothing here re-implements their math.
 //
 // Backward ACCUMULATES (+=) into the parameter gradients and into dx, as
-// every kernel does: the model zeroes both once per step.
+// every kernel does: the model zeroes both once per step, except where it
+// told a layer that can to overwrite (Layer::SetOverwrite).
 #ifndef DLMATH_SRC_MODEL_LAYERS_H_
 #define DLMATH_SRC_MODEL_LAYERS_H_
 
@@ -107,6 +108,15 @@ class Layer {
   virtual void Backward(const Pass& p, const float* x, const float* y,
                         const float* dy, float* dx) = 0;
   virtual bool TakesNullDx() const { return false; }
+  // Whether Backward can write (=) instead of accumulating: into dx, and
+  // into its own parameter gradients. The model sets it where the layer is
+  // the first writer in the backward (dx: the slot's first; gradients: no
+  // other layer writes them) and then skips zeroing those.
+  virtual bool CanOverwrite() const { return false; }
+  void SetOverwrite(bool dx, bool grads) {
+    overwrite_dx_ = dx;
+    overwrite_grads_ = grads;
+  }
   // A tied layer (linear with tie) reads and accumulates its weight at this
   // offset of the parameter arena (the embedding's), declared by another.
   virtual void Tie(int64_t offset) {}
@@ -128,14 +138,18 @@ class Layer {
   const LayerSpec& spec() const { return spec_; }
   int index() const { return index_; }
   // The op params the kernels see in this pass: learnable values from the
-  // parameter arena, training and seed from the pass.
-  void ParamsFor(const Pass& p, double* out) const;
+  // parameter arena, training and seed from the pass, written to `scratch`
+  // [kMaxParams]; or, when the op has none of those, spec.p itself (no copy
+  // per call).
+  const double* ParamsFor(const Pass& p, double* scratch) const;
 
  protected:
   const LayerSpec& spec_;
   const int index_;
   // Learnable registry params: index k -> parameter slot (size 1).
   std::vector<std::pair<int, TensorSlot>> learnable_;
+  // Backward writes dx / its parameter gradients instead of adding.
+  bool overwrite_dx_ = false, overwrite_grads_ = false;
 
  private:
   // The op's "training" and "seed" params (-1: none), looked up once.

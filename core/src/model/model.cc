@@ -242,6 +242,40 @@ Status Model::Impl::Build() {
                            spec.classifier_loss_sizes.ws_fixed);
   }
   ones_slot = acts.Add(ones_width, 0);
+  // Who writes first into each output-gradient slot in a backward: the
+  // loss (last, cls) and the classifier's scatter (hidden), then the layers
+  // in reverse forward order. A layer that can overwrite (linear) writes a
+  // slot it is first to, and its own gradients, instead of adding: those
+  // are not zeroed. The dx slot is always zeroed when written.
+  std::vector<bool> written(nl, false), overwritten(nl, false);
+  written[last] = true;
+  if (cls >= 0) written[cls] = written[hidden] = true;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const int i = *it;
+    if (tail[i] >= 0) written[tail[i]] = true;  // a residual: df += dy
+    const bool can = layers[i]->CanOverwrite();
+    if (src[i] >= 0) {
+      overwritten[src[i]] = can && !written[src[i]];
+      written[src[i]] = true;
+      if (can) layers[i]->SetOverwrite(overwritten[src[i]], true);
+    } else if (can) {
+      layers[i]->SetOverwrite(false, true);
+    }
+    dx_always = dx_always || (src[i] < 0 && !layers[i]->TakesNullDx());
+  }
+  if (cls >= 0 && layers[cls]->CanOverwrite())
+    layers[cls]->SetOverwrite(false, true);
+  for (int i = 0; i < nl; ++i) {
+    if (!overwritten[i]) zero_douts.push_back(i);
+    const int64_t at = param_begin[i], count = LayerParamFloats(i);
+    if (layers[i]->CanOverwrite() || count == 0) continue;
+    if (!zero_grads.empty() &&
+        zero_grads.back().first + zero_grads.back().second == at) {
+      zero_grads.back().second += count;
+    } else {
+      zero_grads.push_back({at, count});
+    }
+  }
   // The dead-unit probes. A dx probe needs the layer to be the only writer
   // of its input's gradient slot (index nl: the dx slot).
   std::vector<int> writers(nl + 1, 0);
@@ -450,18 +484,16 @@ void Model::Impl::ClassifierBackward(const Pass& p) {
 }
 
 void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
-  std::fill(grads.data(), grads.data() + num_params, 0.0f);
+  for (const auto& [at, count] : zero_grads)
+    std::fill(grads.data() + at, grads.data() + at + count, 0.0f);
+  for (int i : zero_douts) {
+    float* d = acts.Ptr(dout_slot[i]);
+    std::fill(d, d + LayerRows(i, p) * infos[i].out_width, 0.0f);
+  }
   // Without an input gradient asked for, the dx slot is written only by a
   // first layer that cannot skip its dx (Backward): a first linear layer
   // leaves it alone, and nobody reads it.
-  bool dx_written = input_gradient;
-  for (size_t i = 0; i < infos.size(); ++i) {
-    float* d = acts.Ptr(dout_slot[i]);
-    std::fill(d, d + LayerRows(static_cast<int>(i), p) * infos[i].out_width,
-              0.0f);
-    dx_written = dx_written || (src[i] < 0 && !layers[i]->TakesNullDx());
-  }
-  if (!dx_written) return;
+  if (!input_gradient && !dx_always) return;
   float* dx = acts.Ptr(dx_slot);
   std::fill(dx, dx + p.rows * spec.row_width(), 0.0f);
 }

@@ -162,9 +162,14 @@ class Model::Impl {
   bool HasAccuracy() const;
   Status TrainStep(const float* x, const float* y, int64_t rows, bool validate,
                    double* loss);
-  // Zeroes the gradients, the layers' output gradients and (when
-  // input_gradient or a first layer writes it) the dx slot.
+  // Zeroes what a backward accumulates into: the gradients and output
+  // gradient slots whose first writer adds (not those a linear layer
+  // overwrites, Build) and (when input_gradient or a first layer writes it)
+  // the dx slot.
   void ZeroBackward(const model::Pass& p, bool input_gradient);
+  std::vector<std::pair<int64_t, int64_t>> zero_grads;  // (offset, floats)
+  std::vector<int> zero_douts;  // layers whose dout slot is zeroed
+  bool dx_always = false;       // a first layer writes dx even if null
   double Lr(int64_t step) const;
   // Accuracy counts of the last forward against the last LossForward's
   // targets: the classifier's classes if there is one, else the rows'.

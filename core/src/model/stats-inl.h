@@ -128,20 +128,25 @@ HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
 }
 
 // s[j] += v[r, j] for r = 0, 1, ..., rows - 1 in that order, j < cols: each
-// s[j] the sequential float sum a scalar loop over the rows gives.
+// s[j] the sequential float sum a scalar loop over the rows gives (from 0
+// when not accumulating: the bits of a zeroed s).
 HWY_NOINLINE void AddColumnSums(const float* HWY_RESTRICT v, size_t rows,
-                                size_t cols, float* HWY_RESTRICT s) {
+                                size_t cols, float* HWY_RESTRICT s,
+                                bool accumulate) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   size_t j = 0;
   for (; j + N <= cols; j += N) {
-    auto acc = hn::LoadU(d, s + j);
+    auto acc = accumulate ? hn::LoadU(d, s + j) : hn::Zero(d);
     for (size_t r = 0; r < rows; ++r)
       acc = hn::Add(acc, hn::LoadU(d, v + r * cols + j));
     hn::StoreU(acc, d, s + j);
   }
-  for (; j < cols; ++j)
-    for (size_t r = 0; r < rows; ++r) s[j] += v[r * cols + j];
+  for (; j < cols; ++j) {
+    float acc = accumulate ? s[j] : 0.0f;
+    for (size_t r = 0; r < rows; ++r) acc += v[r * cols + j];
+    s[j] = acc;
+  }
 }
 
 }  // namespace HWY_NAMESPACE

@@ -31,8 +31,9 @@ void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
   DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);
 }
 
-void AddColumnSums(const float* v, size_t rows, size_t cols, float* s) {
-  DLMATH_DISPATCH(AddColumnSums)(v, rows, cols, s);
+void AddColumnSums(const float* v, size_t rows, size_t cols, float* s,
+                   bool accumulate) {
+  DLMATH_DISPATCH(AddColumnSums)(v, rows, cols, s, accumulate);
 }
 
 }  // namespace dlmath::model

@@ -23,8 +23,10 @@ void UpdateSumsOf(const float* before, const float* after, const int64_t* begin,
 // y[r, :] += b for each of the rows of y [rows, cols] (the bias add).
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols);
 // s += the column sums of v [rows, cols], row after row (the bias
-// gradient: the same bits as a scalar loop over the rows).
-void AddColumnSums(const float* v, size_t rows, size_t cols, float* s);
+// gradient: the same bits as a scalar loop over the rows); accumulate false:
+// s = those sums (the bits of s zeroed first).
+void AddColumnSums(const float* v, size_t rows, size_t cols, float* s,
+                   bool accumulate = true);
 
 }  // namespace dlmath::model
 
