@@ -561,15 +561,26 @@ class GeneralLayer : public Layer {
   void Commit(const Pass& p) override {
     const OpInfo& op = *spec_.op;
     for (int a = 0; a < op.num_aux(); ++a) {
-      const int k = op.InputIndex(op.aux[a]);
-      if (k < 0 || bind_[k].kind != kBuffer) continue;
+      const int k = CommittedInput(a);
+      if (k < 0) continue;
       const float* v = p.acts->Ptr(aux_[a]);
       std::copy(v, v + bind_[k].slot.size, p.buffers + bind_[k].slot.offset);
     }
   }
+  bool Commits() const override {
+    for (int a = 0; a < spec_.op->num_aux(); ++a)
+      if (CommittedInput(a) >= 0) return true;
+    return false;
+  }
 
  private:
   enum Kind { kNone, kParam, kBuffer };
+  // The buffer input that secondary output a is the new value of (-1: none).
+  int CommittedInput(int a) const {
+    const OpInfo& op = *spec_.op;
+    const int k = op.InputIndex(op.aux[a]);
+    return k >= 0 && bind_[k].kind == kBuffer ? k : -1;
+  }
   struct Bind {
     Kind kind = kNone;
     Shape shape;

@@ -123,6 +123,7 @@ class Layer {
   // Side effects of a training forward kept only when the step is accepted
   // (batch norm's running statistics).
   virtual void Commit(const Pass& p) {}
+  virtual bool Commits() const { return false; }  // Commit does something
   // After Forward: the fraction of the O units dead for every row (see
   // kLayerDeadFraction). Default: the output is 0 for every row.
   virtual double DeadFraction(const Pass& p, const float* x, const float* y);

@@ -305,6 +305,9 @@ Status Model::Impl::Build() {
             " floats of activations, above the limit of " +
             std::to_string(kMaxActivationFloats) + " (at most " +
             std::to_string(RowsLimit()) + " rows)");
+  io.assign(nl, LayerIo{});
+  for (int i = 0; i < nl; ++i)
+    if (layers[i]->Commits()) committers.push_back(i);
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
   diag_out.assign(nl, nullptr);
   diag_dout.assign(nl, nullptr);
@@ -332,6 +335,15 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
                    std::to_string(kMaxActivationFloats) + " (at most " +
                    std::to_string(RowsLimit()) + " rows at once)");
   if (Status s = acts.Layout(positions); !s.ok()) return s;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const int from = src[i];
+    diag_out[i] = io[i].out = acts.Ptr(out_slot[i]);
+    diag_dout[i] = io[i].dout = acts.Ptr(dout_slot[i]);
+    io[i].in = static_cast<int>(i) == cls ? acts.Ptr(gather_slot)
+               : from < 0                 ? nullptr
+                                          : acts.Ptr(out_slot[from]);
+    io[i].din = from < 0 ? nullptr : acts.Ptr(dout_slot[from]);
+  }
   offsets.reserve(Capacity() + 1);  // no allocation per pass
   for (auto& l : layers)
     if (Status s = l->Resize(positions); !s.ok()) return s;
@@ -410,8 +422,7 @@ int64_t Model::Impl::LayerRows(int i, const Pass& p) const {
 }
 
 const float* Model::Impl::LayerInput(int i, const float* x) {
-  if (i == cls) return acts.Ptr(gather_slot);
-  return src[i] < 0 ? x : acts.Ptr(out_slot[src[i]]);
+  return io[i].in ? io[i].in : x;
 }
 
 const float* Model::Impl::Forward(const Pass& p, const float* x) {
@@ -431,9 +442,9 @@ const float* Model::Impl::Forward(const Pass& p, const float* x) {
   }
   for (int i : order) {
     const float* in = LayerInput(i, x);
-    float* y = acts.Ptr(out_slot[i]);
+    float* y = io[i].out;
     if (infos[i].type == LayerType::kResidual) {
-      const float* f = acts.Ptr(out_slot[tail[i]]);
+      const float* f = io[tail[i]].out;
       for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k)
         y[k] = in[k] + f[k];
     } else {
@@ -487,7 +498,7 @@ void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
   for (const auto& [at, count] : zero_grads)
     std::fill(grads.data() + at, grads.data() + at + count, 0.0f);
   for (int i : zero_douts) {
-    float* d = acts.Ptr(dout_slot[i]);
+    float* d = io[i].dout;
     std::fill(d, d + LayerRows(i, p) * infos[i].out_width, 0.0f);
   }
   // Without an input gradient asked for, the dx slot is written only by a
@@ -504,11 +515,11 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const int i = *it;
     const float* in = LayerInput(i, x);
-    const float* dy = acts.Ptr(dout_slot[i]);
-    float* din = src[i] < 0 ? dx : acts.Ptr(dout_slot[src[i]]);
+    const float* dy = io[i].dout;
+    float* din = io[i].din ? io[i].din : dx;
     if (infos[i].type == LayerType::kResidual) {
       // y = x + f(x): dy reaches both f's output and x.
-      float* df = acts.Ptr(dout_slot[tail[i]]);
+      float* df = io[tail[i]].dout;
       for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k) {
         df[k] += dy[k];
         if (din) din[k] += dy[k];
@@ -516,7 +527,7 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
       continue;
     }
     if (!din && !layers[i]->TakesNullDx()) din = acts.Ptr(dx_slot);
-    layers[i]->Backward(p, in, acts.Ptr(out_slot[i]), dy, din);
+    layers[i]->Backward(p, in, io[i].out, dy, din);
   }
 }
 
@@ -768,11 +779,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   const float* tokens = Tokens(p, x);
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
-  for (int i = 0; i < nl; ++i) {
-    diag_out[i] = acts.Ptr(out_slot[i]);
-    diag_dout[i] = acts.Ptr(dout_slot[i]);
-    diag_n[i] = LayerRows(i, p) * infos[i].out_width;
-  }
+  for (int i = 0; i < nl; ++i) diag_n[i] = LayerRows(i, p) * infos[i].out_width;
   model::MomentsOf(diag_out.data(), diag_dout.data(), diag_n.data(), nl,
                    moments.data());
   Pass lp = p;  // the pass as layer i sees it
@@ -857,7 +864,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     return diverged("the update would make a parameter non-finite (lr " +
                     std::to_string(rate) + ")");
   std::copy(staging.data(), staging.data() + num_params, params.data());
-  for (auto& l : layers) l->Commit(p);
+  for (int i : committers) layers[i]->Commit(p);
   ++t;
   d[kDiagLoss] = static_cast<float>(loss);
   d[kDiagDataLoss] = static_cast<float>(data_loss);
@@ -1343,7 +1350,7 @@ Status Model::ComputeGradients(const float* x, const float* y, int64_t rows) {
   if (Status s = m.ForwardBackward(p, x, y, true, &data_loss, &penalty);
       !s.ok())
     return s;
-  for (auto& l : m.layers) l->Commit(p);
+  for (int i : m.committers) m.layers[i]->Commit(p);
   return {};
 }
 

@@ -46,6 +46,17 @@ class Model::Impl {
   Buffer layer_norms;  // per layer: gradient norm (clip's aux output)
   model::ActivationArena acts;
   std::vector<int> out_slot, dout_slot;
+  // Per layer, set at each layout of the arena (EnsureCapacity): its output
+  // and output-gradient slots, its input (null: x) and the gradient slot its
+  // backward writes into (null: dx).
+  struct LayerIo {
+    float* out = nullptr;
+    float* dout = nullptr;
+    const float* in = nullptr;
+    float* din = nullptr;
+  };
+  std::vector<LayerIo> io;
+  std::vector<int> committers;  // layers with a Commit (Layer::Commits)
   int dx_slot = -1, ones_slot = -1, loss_ws_slot = -1, loss_out_slot = -1;
   int64_t ones_width = 0;
   // Sequence models, per position: padding flags (key_padding), the token
@@ -82,8 +93,8 @@ class Model::Impl {
   model::Pass last_pass;  // the last forward's (LayerOutput; rows 0: none)
   std::vector<float> diag;
   // The step's diagnostics sums, sized by Build (a step allocates nothing):
-  // per layer its output, output gradient and their floats, and three sums
-  // each for the moments and for the update (stats.h).
+  // per layer its output and output gradient (set with io) and their floats,
+  // and three sums each for the moments and for the update (stats.h).
   std::vector<const float*> diag_out, diag_dout;
   std::vector<int64_t> diag_n;
   std::vector<double> moments, update_sums;
