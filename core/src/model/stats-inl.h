@@ -41,7 +41,11 @@ HWY_INLINE void BlockSums(D d, size_t n, const Load& load, const Terms& terms,
   }
 }
 
-// Two arrays read side by side: index i of both, as one struct.
+// Two arrays of n values read side by side: index i of both, as one
+// struct. A tail of r < Lanes values comes from the whole vector that ends
+// at i + r, its first lanes (read before) zeroed: the sums need not know
+// which lane holds a value, and a whole load costs less than LoadN's copy.
+// Only an array shorter than a vector takes LoadN.
 template <class D>
 struct VecPair {
   hn::Vec<D> a, b;
@@ -49,7 +53,13 @@ struct VecPair {
 template <class D>
 HWY_INLINE auto PairLoader(D d, const float* a, const float* b) {
   return [d, a, b](size_t i, size_t r) {
-    return VecPair<D>{LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r)};
+    const size_t N = hn::Lanes(d);
+    if (r == N) return VecPair<D>{hn::LoadU(d, a + i), hn::LoadU(d, b + i)};
+    if (i + r < N) return VecPair<D>{LoadN(d, a + i, r), LoadN(d, b + i, r)};
+    const auto keep = hn::Not(hn::FirstN(d, N - r));
+    const size_t at = i + r - N;
+    return VecPair<D>{hn::IfThenElseZero(keep, hn::LoadU(d, a + at)),
+                      hn::IfThenElseZero(keep, hn::LoadU(d, b + at))};
   };
 }
 
