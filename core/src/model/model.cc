@@ -754,7 +754,8 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
 
 Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                               bool validate, double* loss_out) {
-  if (Status s = EnsureCapacity(rows); !s.ok()) return s;
+  if (rows > Capacity())  // (the usual step skips a Status round trip)
+    if (Status s = EnsureCapacity(rows); !s.ok()) return s;
   const Pass p = MakePass(rows, true, true, x, y);
   double data_loss, penalty;
   if (Status s = ForwardBackward(p, x, y, validate, &data_loss, &penalty);
@@ -1282,6 +1283,7 @@ Status Model::Impl::CheckRows(const float* x, const float* y, int64_t rows,
                "must be at least 1, got " + std::to_string(rows));
   if (!x || (need_y && !y))
     return Bad(ErrorCode::kBadValue, !x ? "x" : "y", "is null");
+  if (!spec.sequence()) return {};
   return CheckTokens(x, rows);
 }
 
