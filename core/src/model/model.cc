@@ -313,7 +313,7 @@ Status Model::Impl::Build() {
   diag_dout.assign(nl, nullptr);
   diag_n.assign(nl, 0);
   moments.assign(3 * nl, 0.0);
-  update_sums.assign(3 * nl, 0.0);
+  update_sums.assign(4 * nl, 0.0);
   if (spec.max_batch > 0) return EnsureCapacity(spec.max_batch);
   return {};
 }
@@ -816,13 +816,19 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                      .aux = aux};
     ClipGradNormForward(c);
   };
+  // Without clipping nothing waits for the norms: they come from the
+  // update's sums pass below (the update of a non-finite gradient is staged
+  // only, and diverged() resets the optimizer state).
   float total = 0, scale = 1, after = 0, unused = 0;
-  clip_norm(clip_p, &total, &scale);
-  for (int i = 0; i < nl; ++i)
-    d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
-        layer_norms.data()[i];
-  if (!std::isfinite(total)) return diverged("the gradient is not finite");
-  after = total * scale;
+  const bool clip = spec.clip != Clip::kNone;
+  if (clip) {
+    clip_norm(clip_p, &total, &scale);
+    for (int i = 0; i < nl; ++i)
+      d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
+          layer_norms.data()[i];
+    if (!std::isfinite(total)) return diverged("the gradient is not finite");
+    after = total * scale;
+  }
   if (spec.clip == Clip::kValue) {
     double v[kMaxParams];
     OpParams(Op(OpId::clip_grad_value),
@@ -846,11 +852,21 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   }
   // The layers' parameters are runs of the arena in layer order; a layer
   // without any (an activation) has all sums 0.
-  model::UpdateSumsOf(params.data(), staging.data(), param_begin.data(), nl,
-                      num_params, update_sums.data());
+  model::UpdateSumsOf(params.data(), staging.data(), grads.data(),
+                      param_begin.data(), nl, num_params, update_sums.data());
+  if (!clip) {
+    double squares = 0;
+    for (int i = 0; i < nl; ++i) {
+      squares += update_sums[4 * i + 3];
+      d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
+          static_cast<float>(std::sqrt(update_sums[4 * i + 3]));
+    }
+    after = total = static_cast<float>(std::sqrt(squares));
+    if (!std::isfinite(total)) return diverged("the gradient is not finite");
+  }
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
-    const double* u = &update_sums[3 * i];  // delta, before, after
+    const double* u = &update_sums[4 * i];  // delta, before, after, grads
     // Float squares overflow above 1.8e19: only then look at the values.
     const float* b = staging.data() + param_begin[i];
     finite = finite && (std::isfinite(u[2]) ||
