@@ -602,6 +602,35 @@ TEST_CASE("NaN guard: a diverging step is not applied", "[model]") {
   CHECK(n->step() == 0);
 }
 
+TEST_CASE("NaN guard: a finite loss with a non-finite gradient norm",
+          "[model]") {
+  // y = w x + b with w x = 1: the loss is 1, dw = 2e20, whose square
+  // overflows float. Without clipping the norms come from the update's
+  // pass, with clipping from clip_grad_norm before it: both refuse the step,
+  // keep the weights, and the next step trains from the reset state.
+  for (const char* clip : {"", R"(,"clip":{"norm":1})"}) {
+    INFO("clip '" << clip << "'");
+    auto m = MakeModel(std::string(R"({"input":1,"layers":[{"type":"linear",
+        "units":1}],"loss":{"id":"mse"},"optimizer":{"id":"sgd_momentum",
+        "lr":0.1,"momentum":0.9})") +
+                       clip + "}");
+    const float w = 1e-20f, b = 0, x = 1e20f, y = 0, x_ok = 1, y_ok = 2;
+    REQUIRE(m->SetParameter("layers.0.weight", &w, 1).ok());
+    REQUIRE(m->SetParameter("layers.0.bias", &b, 1).ok());
+    const std::vector<float> before = Params(*m);
+    const Status s = m->Step(&x, &y, 1);
+    INFO(s.message());
+    CHECK(s.message().find("the gradient is not finite") != std::string::npos);
+    CHECK(Params(*m) == before);
+    CHECK(m->step() == 0);
+    // The momentum buffer starts over: the step is plain SGD's first. db =
+    // 2 (w - 2) = -4, dw the same (x = 1): clipped to norm 1, -4 / sqrt(32).
+    REQUIRE(m->Step(&x_ok, &y_ok, 1).ok());
+    const double db = *clip ? 4 / std::sqrt(32.0) : 4;
+    CHECK(m->parameters()[1] == Approx(0.1 * db).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("early stopping restores the best epoch's weights", "[model]") {
   // Training pairs say y = x, the held-out quarter says y = -x: every
   // epoch of learning makes the validation loss worse after the first.
@@ -1146,16 +1175,18 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
       CHECK(std::fabs(m[3] - bsum) <= 1e-6 * bmag);
       CHECK(m[4] == Approx(half[3]).epsilon(1e-6));
       CHECK(m[5] == Approx(half[2]).epsilon(1e-6));
-      double u[9];
-      model::UpdateSumsOf(a.data(), b.data(), begin, 3, static_cast<int64_t>(n),
-                          u);
+      // The update's sums with b also as the gradient.
+      double u[12];
+      model::UpdateSumsOf(a.data(), b.data(), b.data(), begin, 3,
+                          static_cast<int64_t>(n), u);
       for (int k = 0; k < 3; ++k) {
         const std::array<double, 5> r =
             sums(begin[k], k < 2 ? begin[k + 1] : n);
         INFO("segment " << k);
-        CHECK(u[3 * k] == Approx(r[4]).epsilon(1e-6));
-        CHECK(u[3 * k + 1] == Approx(r[2]).epsilon(1e-6));
-        CHECK(u[3 * k + 2] == Approx(r[3]).epsilon(1e-6));
+        CHECK(u[4 * k] == Approx(r[4]).epsilon(1e-6));
+        CHECK(u[4 * k + 1] == Approx(r[2]).epsilon(1e-6));
+        CHECK(u[4 * k + 2] == Approx(r[3]).epsilon(1e-6));
+        CHECK(u[4 * k + 3] == Approx(r[3]).epsilon(1e-6));
       }
     });
   }
@@ -1164,19 +1195,24 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
     for (size_t rows : {1, 2, 10}) {
       const std::vector<float> v = RandomData(rows * cols, 13, -2, 2),
                                bias = RandomData(cols, 14, -2, 2);
-      std::vector<float> y_ref = v, s_ref = bias;
+      std::vector<float> y_ref = v, s_ref = bias, fresh_ref(cols, 0.0f);
       for (size_t r = 0; r < rows; ++r)
         for (size_t j = 0; j < cols; ++j) {
           y_ref[r * cols + j] += bias[j];
           s_ref[j] += v[r * cols + j];
+          fresh_ref[j] += v[r * cols + j];
         }
       ForEachTarget([&](const char* target) {
         INFO("target " << target << ", " << rows << " x " << cols);
-        std::vector<float> y = v, sums = bias;
+        std::vector<float> y = v, sums = bias, fresh = bias;
         model::AddRowVector(bias.data(), y.data(), rows, cols);
         model::AddColumnSums(v.data(), rows, cols, sums.data());
+        // Not accumulating: what was in s is gone (the bias gradient of a
+        // linear layer that writes it first).
+        model::AddColumnSums(v.data(), rows, cols, fresh.data(), false);
         CHECK(y == y_ref);
         CHECK(sums == s_ref);
+        CHECK(fresh == fresh_ref);
       });
     }
 }

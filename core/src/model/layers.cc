@@ -94,14 +94,18 @@ double Layer::DeadFraction(const Pass& p, const float* x, const float* y) {
   return ZeroColumns(y, p.rows, spec_.out_width);
 }
 
-void Layer::ParamsFor(const Pass& p, double* out) const {
+const double* Layer::ParamsFor(const Pass& p, double* scratch) const {
+  if (!spec_.op ||
+      (learnable_.empty() && training_param_ < 0 && seed_param_ < 0))
+    return spec_.p;
   // A fixed-size memcpy the compiler inlines (std::copy became a call to
-  // memmove, six times a step).
-  std::memcpy(out, spec_.p, sizeof(double) * kMaxParams);
-  if (!spec_.op) return;
-  for (const auto& [k, slot] : learnable_) out[k] = p.params[slot.offset];
-  if (training_param_ >= 0) out[training_param_] = p.training ? 1 : 0;
-  if (seed_param_ >= 0) out[seed_param_] = p.seed(p.model_seed, index_, p.step);
+  // memmove).
+  std::memcpy(scratch, spec_.p, sizeof(double) * kMaxParams);
+  for (const auto& [k, slot] : learnable_) scratch[k] = p.params[slot.offset];
+  if (training_param_ >= 0) scratch[training_param_] = p.training ? 1 : 0;
+  if (seed_param_ >= 0)
+    scratch[seed_param_] = p.seed(p.model_seed, index_, p.step);
+  return scratch;
 }
 
 namespace {
@@ -217,13 +221,15 @@ class LinearLayer : public Layer {
                 float* dx) override {
     const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
     Gemm(Trans::kYes, Trans::kNo, o, i, r, dy, o, x, i, p.grads + w_.offset, i,
-         true);
-    if (spec_.bias) AddColumnSums(dy, r, o, p.grads + b_.offset);
+         !overwrite_grads_);
+    if (spec_.bias)
+      AddColumnSums(dy, r, o, p.grads + b_.offset, !overwrite_grads_);
     if (dx)
       Gemm(Trans::kNo, Trans::kNo, r, i, o, dy, o, p.params + w_.offset, i, dx,
-           i, true);
+           i, !overwrite_dx_);
   }
   bool TakesNullDx() const override { return true; }
+  bool CanOverwrite() const override { return !spec_.tie; }
   void Tie(int64_t offset) override {
     w_ = {offset, spec_.out_width * spec_.in_width};
   }
@@ -373,8 +379,8 @@ class PointwiseLayer : public Layer {
   }
 
   void Forward(const Pass& p, const float* x, float* y) override {
-    double pp[kMaxParams];
-    ParamsFor(p, pp);
+    double scratch[kMaxParams];
+    const double* pp = ParamsFor(p, scratch);
     const Impl& impl = spec_.op->impl;
     if (elementwise()) {
       impl.ew_fwd(x, y, p.rows * spec_.in_width, pp);
@@ -385,8 +391,8 @@ class PointwiseLayer : public Layer {
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
                 float* dx) override {
-    double pp[kMaxParams], dp[kMaxParams] = {};
-    ParamsFor(p, pp);
+    double scratch[kMaxParams], dp[kMaxParams] = {};
+    const double* pp = ParamsFor(p, scratch);
     const Impl& impl = spec_.op->impl;
     if (elementwise()) {
       impl.ew_bwd(x, y, dy, dx, dp, p.rows * spec_.in_width, pp);
@@ -397,12 +403,15 @@ class PointwiseLayer : public Layer {
       p.grads[slot.offset] += static_cast<float>(dp[k]);
   }
 
+  DeadProbe dead_probe() const override {
+    return elementwise() ? DeadProbe::kInputGradient : DeadProbe::kOutput;
+  }
   double DeadFraction(const Pass& p, const float* x, const float* y) override {
     if (!elementwise()) return Layer::DeadFraction(p, x, y);
     const size_t width = spec_.in_width;
     float* d = p.acts->Ptr(deriv_);
-    double pp[kMaxParams], dp[kMaxParams] = {};
-    ParamsFor(p, pp);
+    double scratch[kMaxParams], dp[kMaxParams] = {};
+    const double* pp = ParamsFor(p, scratch);
     // The local derivatives of the first `rows` rows into d.
     auto derivatives = [&](size_t rows) {
       std::fill(d, d + rows * width, 0.0f);
@@ -450,6 +459,7 @@ class FormulaLayer : public Layer {
     for (int64_t i = 0, n = p.rows * spec_.in_width; i < n; ++i)
       dx[i] += dy[i] * d[i];
   }
+  DeadProbe dead_probe() const override { return DeadProbe::kInputGradient; }
   double DeadFraction(const Pass& p, const float* x, const float* y) override {
     return ZeroColumns(p.acts->Ptr(deriv_), p.rows, spec_.in_width);
   }
@@ -551,15 +561,26 @@ class GeneralLayer : public Layer {
   void Commit(const Pass& p) override {
     const OpInfo& op = *spec_.op;
     for (int a = 0; a < op.num_aux(); ++a) {
-      const int k = op.InputIndex(op.aux[a]);
-      if (k < 0 || bind_[k].kind != kBuffer) continue;
+      const int k = CommittedInput(a);
+      if (k < 0) continue;
       const float* v = p.acts->Ptr(aux_[a]);
       std::copy(v, v + bind_[k].slot.size, p.buffers + bind_[k].slot.offset);
     }
   }
+  bool Commits() const override {
+    for (int a = 0; a < spec_.op->num_aux(); ++a)
+      if (CommittedInput(a) >= 0) return true;
+    return false;
+  }
 
  private:
   enum Kind { kNone, kParam, kBuffer };
+  // The buffer input that secondary output a is the new value of (-1: none).
+  int CommittedInput(int a) const {
+    const OpInfo& op = *spec_.op;
+    const int k = op.InputIndex(op.aux[a]);
+    return k >= 0 && bind_[k].kind == kBuffer ? k : -1;
+  }
   struct Bind {
     Kind kind = kNone;
     Shape shape;
@@ -585,14 +606,14 @@ class GeneralLayer : public Layer {
         in[k] = (b.kind == kParam ? pass.params : pass.buffers) + b.slot.offset;
         shapes[k] = b.shape;
       }
-      l.ParamsFor(pass, p);
+      const double* params = l.ParamsFor(pass, p);
       for (int a = 0; a < op.num_aux(); ++a) {
         aux[a] = pass.acts->Ptr(l.aux_[a]);
         aux_shapes[a] = Shape{pass.acts->SlotFloats(l.aux_[a], pass.rows)};
       }
       call = GenCall<float>{.in = in,
                             .in_shape = shapes,
-                            .p = p,
+                            .p = params,
                             .out = y,
                             .out_shape = Shape{pass.rows, l.spec_.out_width},
                             .ws = pass.acts->Ptr(l.ws_),

@@ -5,7 +5,8 @@
 // nothing here re-implements their math.
 //
 // Backward ACCUMULATES (+=) into the parameter gradients and into dx, as
-// every kernel does: the model zeroes both once per step.
+// every kernel does: the model zeroes both once per step, except where it
+// told a layer that can to overwrite (Layer::SetOverwrite).
 #ifndef DLMATH_SRC_MODEL_LAYERS_H_
 #define DLMATH_SRC_MODEL_LAYERS_H_
 
@@ -107,27 +108,49 @@ class Layer {
   virtual void Backward(const Pass& p, const float* x, const float* y,
                         const float* dy, float* dx) = 0;
   virtual bool TakesNullDx() const { return false; }
+  // Whether Backward can write (=) instead of accumulating: into dx, and
+  // into its own parameter gradients. The model sets it where the layer is
+  // the first writer in the backward (dx: the slot's first; gradients: no
+  // other layer writes them) and then skips zeroing those.
+  virtual bool CanOverwrite() const { return false; }
+  void SetOverwrite(bool dx, bool grads) {
+    overwrite_dx_ = dx;
+    overwrite_grads_ = grads;
+  }
   // A tied layer (linear with tie) reads and accumulates its weight at this
   // offset of the parameter arena (the embedding's), declared by another.
   virtual void Tie(int64_t offset) {}
   // Side effects of a training forward kept only when the step is accepted
   // (batch norm's running statistics).
   virtual void Commit(const Pass& p) {}
+  virtual bool Commits() const { return false; }  // Commit does something
   // After Forward: the fraction of the O units dead for every row (see
   // kLayerDeadFraction). Default: the output is 0 for every row.
   virtual double DeadFraction(const Pass& p, const float* x, const float* y);
+  // Where a step sees at once that no unit is dead: a first row without a
+  // zero in the layer's output (kOutput: a dead unit outputs 0), or in the
+  // gradient its backward writes into dx (kInputGradient: a dead unit has
+  // derivative 0, and dx = dy f'(x) is then 0 too; the model uses it only
+  // where this layer is the slot's one writer). Otherwise DeadFraction
+  // counts.
+  enum class DeadProbe { kNone, kOutput, kInputGradient };
+  virtual DeadProbe dead_probe() const { return DeadProbe::kOutput; }
 
   const LayerSpec& spec() const { return spec_; }
   int index() const { return index_; }
   // The op params the kernels see in this pass: learnable values from the
-  // parameter arena, training and seed from the pass.
-  void ParamsFor(const Pass& p, double* out) const;
+  // parameter arena, training and seed from the pass, written to `scratch`
+  // [kMaxParams]; or, when the op has none of those, spec.p itself (no copy
+  // per call).
+  const double* ParamsFor(const Pass& p, double* scratch) const;
 
  protected:
   const LayerSpec& spec_;
   const int index_;
   // Learnable registry params: index k -> parameter slot (size 1).
   std::vector<std::pair<int, TensorSlot>> learnable_;
+  // Backward writes dx / its parameter gradients instead of adding.
+  bool overwrite_dx_ = false, overwrite_grads_ = false;
 
  private:
   // The op's "training" and "seed" params (-1: none), looked up once.

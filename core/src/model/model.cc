@@ -242,6 +242,58 @@ Status Model::Impl::Build() {
                            spec.classifier_loss_sizes.ws_fixed);
   }
   ones_slot = acts.Add(ones_width, 0);
+  // Who writes first into each output-gradient slot in a backward: the
+  // loss (last, cls) and the classifier's scatter (hidden), then the layers
+  // in reverse forward order. A layer that can overwrite (linear) writes a
+  // slot it is first to, and its own gradients, instead of adding: those
+  // are not zeroed. The dx slot is always zeroed when written.
+  std::vector<bool> written(nl, false), overwritten(nl, false);
+  written[last] = true;
+  if (cls >= 0) written[cls] = written[hidden] = true;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const int i = *it;
+    if (tail[i] >= 0) written[tail[i]] = true;  // a residual: df += dy
+    const bool can = layers[i]->CanOverwrite();
+    if (src[i] >= 0) {
+      overwritten[src[i]] = can && !written[src[i]];
+      written[src[i]] = true;
+      if (can) layers[i]->SetOverwrite(overwritten[src[i]], true);
+    } else if (can) {
+      layers[i]->SetOverwrite(false, true);
+    }
+    dx_always = dx_always || (src[i] < 0 && !layers[i]->TakesNullDx());
+  }
+  if (cls >= 0 && layers[cls]->CanOverwrite())
+    layers[cls]->SetOverwrite(false, true);
+  for (int i = 0; i < nl; ++i) {
+    if (!overwritten[i]) zero_douts.push_back(i);
+    const int64_t at = param_begin[i], count = LayerParamFloats(i);
+    if (layers[i]->CanOverwrite() || count == 0) continue;
+    if (!zero_grads.empty() &&
+        zero_grads.back().first + zero_grads.back().second == at) {
+      zero_grads.back().second += count;
+    } else {
+      zero_grads.push_back({at, count});
+    }
+  }
+  // The dead-unit probes. A dx probe needs the layer to be the only writer
+  // of its input's gradient slot (index nl: the dx slot).
+  std::vector<int> writers(nl + 1, 0);
+  for (int i = 0; i < nl; ++i) {
+    ++writers[src[i] < 0 ? nl : src[i]];
+    if (tail[i] >= 0) ++writers[tail[i]];
+  }
+  for (int i = 0; i < nl; ++i) {
+    using Probe = Layer::DeadProbe;
+    const Probe probe = layers[i]->dead_probe();
+    const bool alone = writers[src[i] < 0 ? nl : src[i]] == 1;
+    dead_slot.push_back(probe == Probe::kOutput ? out_slot[i]
+                        : probe == Probe::kInputGradient && alone
+                            ? (src[i] < 0 ? dx_slot : dout_slot[src[i]])
+                            : -1);
+    dead_width.push_back(probe == Probe::kOutput ? infos[i].out_width
+                                                 : infos[i].in_width);
+  }
   loss_ws_slot = acts.Add(spec.loss_sizes.ws_row, spec.loss_sizes.ws_fixed);
   loss_out_slot = acts.Add(0, 1);
   if (RowsLimit() < std::max<int64_t>(spec.max_batch, 1))
@@ -253,12 +305,15 @@ Status Model::Impl::Build() {
             " floats of activations, above the limit of " +
             std::to_string(kMaxActivationFloats) + " (at most " +
             std::to_string(RowsLimit()) + " rows)");
+  io.assign(nl, LayerIo{});
+  for (int i = 0; i < nl; ++i)
+    if (layers[i]->Commits()) committers.push_back(i);
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
   diag_out.assign(nl, nullptr);
   diag_dout.assign(nl, nullptr);
   diag_n.assign(nl, 0);
   moments.assign(3 * nl, 0.0);
-  update_sums.assign(3 * nl, 0.0);
+  update_sums.assign(4 * nl, 0.0);
   if (spec.max_batch > 0) return EnsureCapacity(spec.max_batch);
   return {};
 }
@@ -280,6 +335,15 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
                    std::to_string(kMaxActivationFloats) + " (at most " +
                    std::to_string(RowsLimit()) + " rows at once)");
   if (Status s = acts.Layout(positions); !s.ok()) return s;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const int from = src[i];
+    diag_out[i] = io[i].out = acts.Ptr(out_slot[i]);
+    diag_dout[i] = io[i].dout = acts.Ptr(dout_slot[i]);
+    io[i].in = static_cast<int>(i) == cls ? acts.Ptr(gather_slot)
+               : from < 0                 ? nullptr
+                                          : acts.Ptr(out_slot[from]);
+    io[i].din = from < 0 ? nullptr : acts.Ptr(dout_slot[from]);
+  }
   offsets.reserve(Capacity() + 1);  // no allocation per pass
   for (auto& l : layers)
     if (Status s = l->Resize(positions); !s.ok()) return s;
@@ -358,8 +422,7 @@ int64_t Model::Impl::LayerRows(int i, const Pass& p) const {
 }
 
 const float* Model::Impl::LayerInput(int i, const float* x) {
-  if (i == cls) return acts.Ptr(gather_slot);
-  return src[i] < 0 ? x : acts.Ptr(out_slot[src[i]]);
+  return io[i].in ? io[i].in : x;
 }
 
 const float* Model::Impl::Forward(const Pass& p, const float* x) {
@@ -379,9 +442,9 @@ const float* Model::Impl::Forward(const Pass& p, const float* x) {
   }
   for (int i : order) {
     const float* in = LayerInput(i, x);
-    float* y = acts.Ptr(out_slot[i]);
+    float* y = io[i].out;
     if (infos[i].type == LayerType::kResidual) {
-      const float* f = acts.Ptr(out_slot[tail[i]]);
+      const float* f = io[tail[i]].out;
       for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k)
         y[k] = in[k] + f[k];
     } else {
@@ -432,18 +495,16 @@ void Model::Impl::ClassifierBackward(const Pass& p) {
 }
 
 void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
-  std::fill(grads.data(), grads.data() + num_params, 0.0f);
+  for (const auto& [at, count] : zero_grads)
+    std::fill(grads.data() + at, grads.data() + at + count, 0.0f);
+  for (int i : zero_douts) {
+    float* d = io[i].dout;
+    std::fill(d, d + LayerRows(i, p) * infos[i].out_width, 0.0f);
+  }
   // Without an input gradient asked for, the dx slot is written only by a
   // first layer that cannot skip its dx (Backward): a first linear layer
   // leaves it alone, and nobody reads it.
-  bool dx_written = input_gradient;
-  for (size_t i = 0; i < infos.size(); ++i) {
-    float* d = acts.Ptr(dout_slot[i]);
-    std::fill(d, d + LayerRows(static_cast<int>(i), p) * infos[i].out_width,
-              0.0f);
-    dx_written = dx_written || (src[i] < 0 && !layers[i]->TakesNullDx());
-  }
-  if (!dx_written) return;
+  if (!input_gradient && !dx_always) return;
   float* dx = acts.Ptr(dx_slot);
   std::fill(dx, dx + p.rows * spec.row_width(), 0.0f);
 }
@@ -454,11 +515,11 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const int i = *it;
     const float* in = LayerInput(i, x);
-    const float* dy = acts.Ptr(dout_slot[i]);
-    float* din = src[i] < 0 ? dx : acts.Ptr(dout_slot[src[i]]);
+    const float* dy = io[i].dout;
+    float* din = io[i].din ? io[i].din : dx;
     if (infos[i].type == LayerType::kResidual) {
       // y = x + f(x): dy reaches both f's output and x.
-      float* df = acts.Ptr(dout_slot[tail[i]]);
+      float* df = io[tail[i]].dout;
       for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k) {
         df[k] += dy[k];
         if (din) din[k] += dy[k];
@@ -466,7 +527,7 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
       continue;
     }
     if (!din && !layers[i]->TakesNullDx()) din = acts.Ptr(dx_slot);
-    layers[i]->Backward(p, in, acts.Ptr(out_slot[i]), dy, din);
+    layers[i]->Backward(p, in, io[i].out, dy, din);
   }
 }
 
@@ -706,7 +767,8 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
 
 Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                               bool validate, double* loss_out) {
-  if (Status s = EnsureCapacity(rows); !s.ok()) return s;
+  if (rows > Capacity())  // (the usual step skips a Status round trip)
+    if (Status s = EnsureCapacity(rows); !s.ok()) return s;
   const Pass p = MakePass(rows, true, true, x, y);
   double data_loss, penalty;
   if (Status s = ForwardBackward(p, x, y, validate, &data_loss, &penalty);
@@ -731,11 +793,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   const float* tokens = Tokens(p, x);
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
-  for (int i = 0; i < nl; ++i) {
-    diag_out[i] = acts.Ptr(out_slot[i]);
-    diag_dout[i] = acts.Ptr(dout_slot[i]);
-    diag_n[i] = LayerRows(i, p) * infos[i].out_width;
-  }
+  for (int i = 0; i < nl; ++i) diag_n[i] = LayerRows(i, p) * infos[i].out_width;
   model::MomentsOf(diag_out.data(), diag_dout.data(), diag_n.data(), nl,
                    moments.data());
   Pass lp = p;  // the pass as layer i sees it
@@ -747,8 +805,13 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
         static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
-    ld[kLayerDeadFraction] = static_cast<float>(
-        layers[i]->DeadFraction(lp, LayerInput(i, tokens), diag_out[i]));
+    const float* probe = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
+    const bool alive = probe && std::find(probe, probe + dead_width[i], 0.0f) ==
+                                    probe + dead_width[i];
+    ld[kLayerDeadFraction] = alive
+                                 ? 0.0f
+                                 : static_cast<float>(layers[i]->DeadFraction(
+                                       lp, LayerInput(i, tokens), diag_out[i]));
     ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
   }
 
@@ -766,13 +829,19 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                      .aux = aux};
     ClipGradNormForward(c);
   };
+  // Without clipping nothing waits for the norms: they come from the
+  // update's sums pass below (the update of a non-finite gradient is staged
+  // only, and diverged() resets the optimizer state).
   float total = 0, scale = 1, after = 0, unused = 0;
-  clip_norm(clip_p, &total, &scale);
-  for (int i = 0; i < nl; ++i)
-    d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
-        layer_norms.data()[i];
-  if (!std::isfinite(total)) return diverged("the gradient is not finite");
-  after = total * scale;
+  const bool clip = spec.clip != Clip::kNone;
+  if (clip) {
+    clip_norm(clip_p, &total, &scale);
+    for (int i = 0; i < nl; ++i)
+      d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
+          layer_norms.data()[i];
+    if (!std::isfinite(total)) return diverged("the gradient is not finite");
+    after = total * scale;
+  }
   if (spec.clip == Clip::kValue) {
     double v[kMaxParams];
     OpParams(Op(OpId::clip_grad_value),
@@ -796,11 +865,21 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   }
   // The layers' parameters are runs of the arena in layer order; a layer
   // without any (an activation) has all sums 0.
-  model::UpdateSumsOf(params.data(), staging.data(), param_begin.data(), nl,
-                      num_params, update_sums.data());
+  model::UpdateSumsOf(params.data(), staging.data(), grads.data(),
+                      param_begin.data(), nl, num_params, update_sums.data());
+  if (!clip) {
+    double squares = 0;
+    for (int i = 0; i < nl; ++i) {
+      squares += update_sums[4 * i + 3];
+      d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
+          static_cast<float>(std::sqrt(update_sums[4 * i + 3]));
+    }
+    after = total = static_cast<float>(std::sqrt(squares));
+    if (!std::isfinite(total)) return diverged("the gradient is not finite");
+  }
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
-    const double* u = &update_sums[3 * i];  // delta, before, after
+    const double* u = &update_sums[4 * i];  // delta, before, after, grads
     // Float squares overflow above 1.8e19: only then look at the values.
     const float* b = staging.data() + param_begin[i];
     finite = finite && (std::isfinite(u[2]) ||
@@ -815,7 +894,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     return diverged("the update would make a parameter non-finite (lr " +
                     std::to_string(rate) + ")");
   std::copy(staging.data(), staging.data() + num_params, params.data());
-  for (auto& l : layers) l->Commit(p);
+  for (int i : committers) layers[i]->Commit(p);
   ++t;
   d[kDiagLoss] = static_cast<float>(loss);
   d[kDiagDataLoss] = static_cast<float>(data_loss);
@@ -1233,6 +1312,7 @@ Status Model::Impl::CheckRows(const float* x, const float* y, int64_t rows,
                "must be at least 1, got " + std::to_string(rows));
   if (!x || (need_y && !y))
     return Bad(ErrorCode::kBadValue, !x ? "x" : "y", "is null");
+  if (!spec.sequence()) return {};
   return CheckTokens(x, rows);
 }
 
@@ -1301,7 +1381,7 @@ Status Model::ComputeGradients(const float* x, const float* y, int64_t rows) {
   if (Status s = m.ForwardBackward(p, x, y, true, &data_loss, &penalty);
       !s.ok())
     return s;
-  for (auto& l : m.layers) l->Commit(p);
+  for (int i : m.committers) m.layers[i]->Commit(p);
   return {};
 }
 

@@ -46,6 +46,17 @@ class Model::Impl {
   Buffer layer_norms;  // per layer: gradient norm (clip's aux output)
   model::ActivationArena acts;
   std::vector<int> out_slot, dout_slot;
+  // Per layer, set at each layout of the arena (EnsureCapacity): its output
+  // and output-gradient slots, its input (null: x) and the gradient slot its
+  // backward writes into (null: dx).
+  struct LayerIo {
+    float* out = nullptr;
+    float* dout = nullptr;
+    const float* in = nullptr;
+    float* din = nullptr;
+  };
+  std::vector<LayerIo> io;
+  std::vector<int> committers;  // layers with a Commit (Layer::Commits)
   int dx_slot = -1, ones_slot = -1, loss_ws_slot = -1, loss_out_slot = -1;
   int64_t ones_width = 0;
   // Sequence models, per position: padding flags (key_padding), the token
@@ -104,11 +115,16 @@ class Model::Impl {
   model::Pass last_pass;  // the last forward's (LayerOutput; rows 0: none)
   std::vector<float> diag;
   // The step's diagnostics sums, sized by Build (a step allocates nothing):
-  // per layer its output, output gradient and their floats, and three sums
-  // each for the moments and for the update (stats.h).
+  // per layer its output and output gradient (set with io) and their floats,
+  // and three sums each for the moments and for the update (stats.h).
   std::vector<const float*> diag_out, diag_dout;
   std::vector<int64_t> diag_n;
   std::vector<double> moments, update_sums;
+  // Per layer: the slot whose first row, when it holds no zero, shows that
+  // no unit is dead (Layer::dead_probe; -1: DeadFraction always counts),
+  // and that row's width.
+  std::vector<int> dead_slot;
+  std::vector<int64_t> dead_width;
 
   // ----- fit -----
   struct Fit {
@@ -191,9 +207,14 @@ class Model::Impl {
   bool HasAccuracy() const;
   Status TrainStep(const float* x, const float* y, int64_t rows, bool validate,
                    double* loss);
-  // Zeroes the gradients, the layers' output gradients and (when
-  // input_gradient or a first layer writes it) the dx slot.
+  // Zeroes what a backward accumulates into: the gradients and output
+  // gradient slots whose first writer adds (not those a linear layer
+  // overwrites, Build) and (when input_gradient or a first layer writes it)
+  // the dx slot.
   void ZeroBackward(const model::Pass& p, bool input_gradient);
+  std::vector<std::pair<int64_t, int64_t>> zero_grads;  // (offset, floats)
+  std::vector<int> zero_douts;  // layers whose dout slot is zeroed
+  bool dx_always = false;       // a first layer writes dx even if null
   double Lr(int64_t step) const;
   // Accuracy counts of the last forward against the last LossForward's
   // targets: the classifier's classes if there is one, else the rows'.

@@ -11,6 +11,8 @@
 #define DLMATH_MODEL_STATS_INL_H_
 #endif
 
+#include <array>
+
 #include "core/src/ops/simd-inl.h"
 #include "hwy/highway.h"
 
@@ -41,15 +43,31 @@ HWY_INLINE void BlockSums(D d, size_t n, const Load& load, const Terms& terms,
   }
 }
 
-// Two arrays read side by side: index i of both, as one struct.
-template <class D>
-struct VecPair {
-  hn::Vec<D> a, b;
+// K arrays of n values read side by side: index i of each, as one struct.
+// A tail of r < Lanes values comes from the whole vector that ends at i + r,
+// its first lanes (read before) zeroed: the sums need not know which lane
+// holds a value, and a whole load costs less than LoadN's copy. Only an
+// array shorter than a vector takes LoadN.
+template <class D, size_t K>
+struct VecSet {
+  hn::Vec<D> v[K];
 };
-template <class D>
-HWY_INLINE auto PairLoader(D d, const float* a, const float* b) {
-  return [d, a, b](size_t i, size_t r) {
-    return VecPair<D>{LoadUpTo(d, a + i, r), LoadUpTo(d, b + i, r)};
+template <size_t K, class D>
+HWY_INLINE auto ArraysLoader(D d, const float* const (&arrays)[K]) {
+  return [d, a = std::to_array(arrays)](size_t i, size_t r) {
+    const size_t N = hn::Lanes(d);
+    VecSet<D, K> out;
+    for (size_t k = 0; k < K; ++k) {
+      if (r == N) {
+        out.v[k] = hn::LoadU(d, a[k] + i);
+      } else if (i + r < N) {
+        out.v[k] = LoadN(d, a[k] + i, r);
+      } else {
+        out.v[k] = hn::IfThenElseZero(hn::Not(hn::FirstN(d, N - r)),
+                                      hn::LoadU(d, a[k] + i + r - N));
+      }
+    }
+    return out;
   };
 }
 
@@ -62,34 +80,36 @@ HWY_NOINLINE void LayerSums(const float* const* v, const float* const* g,
   for (size_t k = 0; k < count; ++k, out += 3) {
     out[0] = out[1] = out[2] = 0;
     BlockSums<3>(
-        d, static_cast<size_t>(n[k]), PairLoader(d, v[k], g[k]),
+        d, static_cast<size_t>(n[k]), ArraysLoader<2>(d, {v[k], g[k]}),
         [&](const auto& p, auto* acc) {
-          acc[0] = hn::Add(acc[0], p.a);
-          acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
-          acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
+          acc[0] = hn::Add(acc[0], p.v[0]);
+          acc[1] = hn::MulAdd(p.v[0], p.v[0], acc[1]);
+          acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
         },
         out);
   }
 }
 
-// out[3k..3k+2] = {sum (b - a)^2, sum a^2, sum b^2} over segment k of a and
-// b, [begin[k], begin[k + 1]) (the last one ends at `total`), k < count:
-// each layer's update size and its parameters' norms before (a) and after
-// (b) it, all layers in one call.
-HWY_NOINLINE void UpdateSquares(const float* a, const float* b,
+// out[4k..4k+3] = {sum (b - a)^2, sum a^2, sum b^2, sum g^2} over segment k
+// of a, b and g, [begin[k], begin[k + 1]) (the last one ends at `total`),
+// k < count: each layer's update size, its parameters' norms before (a) and
+// after (b) it and its gradient's squares, all layers in one call.
+HWY_NOINLINE void UpdateSquares(const float* a, const float* b, const float* g,
                                 const int64_t* begin, size_t count,
                                 int64_t total, double* out) {
   const hn::ScalableTag<float> d;
-  for (size_t k = 0; k < count; ++k, out += 3) {
+  for (size_t k = 0; k < count; ++k, out += 4) {
     const int64_t at = begin[k], end = k + 1 < count ? begin[k + 1] : total;
-    out[0] = out[1] = out[2] = 0;
-    BlockSums<3>(
-        d, static_cast<size_t>(end - at), PairLoader(d, a + at, b + at),
+    out[0] = out[1] = out[2] = out[3] = 0;
+    BlockSums<4>(
+        d, static_cast<size_t>(end - at),
+        ArraysLoader<3>(d, {a + at, b + at, g + at}),
         [&](const auto& p, auto* acc) {
-          const auto delta = hn::Sub(p.b, p.a);
+          const auto delta = hn::Sub(p.v[1], p.v[0]);
           acc[0] = hn::MulAdd(delta, delta, acc[0]);
-          acc[1] = hn::MulAdd(p.a, p.a, acc[1]);
-          acc[2] = hn::MulAdd(p.b, p.b, acc[2]);
+          acc[1] = hn::MulAdd(p.v[0], p.v[0], acc[1]);
+          acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
+          acc[3] = hn::MulAdd(p.v[2], p.v[2], acc[3]);
         },
         out);
   }
@@ -128,20 +148,25 @@ HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
 }
 
 // s[j] += v[r, j] for r = 0, 1, ..., rows - 1 in that order, j < cols: each
-// s[j] the sequential float sum a scalar loop over the rows gives.
+// s[j] the sequential float sum a scalar loop over the rows gives (from 0
+// when not accumulating: the bits of a zeroed s).
 HWY_NOINLINE void AddColumnSums(const float* HWY_RESTRICT v, size_t rows,
-                                size_t cols, float* HWY_RESTRICT s) {
+                                size_t cols, float* HWY_RESTRICT s,
+                                bool accumulate) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   size_t j = 0;
   for (; j + N <= cols; j += N) {
-    auto acc = hn::LoadU(d, s + j);
+    auto acc = accumulate ? hn::LoadU(d, s + j) : hn::Zero(d);
     for (size_t r = 0; r < rows; ++r)
       acc = hn::Add(acc, hn::LoadU(d, v + r * cols + j));
     hn::StoreU(acc, d, s + j);
   }
-  for (; j < cols; ++j)
-    for (size_t r = 0; r < rows; ++r) s[j] += v[r * cols + j];
+  for (; j < cols; ++j) {
+    float acc = accumulate ? s[j] : 0.0f;
+    for (size_t r = 0; r < rows; ++r) acc += v[r * cols + j];
+    s[j] = acc;
+  }
 }
 
 }  // namespace HWY_NAMESPACE

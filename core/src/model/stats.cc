@@ -23,16 +23,19 @@ void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
                size_t count, double* out) {
   DLMATH_DISPATCH(LayerSums)(v, g, n, count, out);
 }
-void UpdateSumsOf(const float* before, const float* after, const int64_t* begin,
-                  size_t count, int64_t total, double* out) {
-  DLMATH_DISPATCH(UpdateSquares)(before, after, begin, count, total, out);
+void UpdateSumsOf(const float* before, const float* after, const float* grads,
+                  const int64_t* begin, size_t count, int64_t total,
+                  double* out) {
+  DLMATH_DISPATCH(UpdateSquares)
+  (before, after, grads, begin, count, total, out);
 }
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
   DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);
 }
 
-void AddColumnSums(const float* v, size_t rows, size_t cols, float* s) {
-  DLMATH_DISPATCH(AddColumnSums)(v, rows, cols, s);
+void AddColumnSums(const float* v, size_t rows, size_t cols, float* s,
+                   bool accumulate) {
+  DLMATH_DISPATCH(AddColumnSums)(v, rows, cols, s, accumulate);
 }
 
 }  // namespace dlmath::model

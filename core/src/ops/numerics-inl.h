@@ -64,13 +64,27 @@ HWY_NOINLINE void ClipGradValueBackward(const float* x, const float* /*y*/,
 // ---------------------------------------------------------------------------
 // Helpers of clip_grad_norm.
 
-// sum(x^2) over n, by BlockSum (simd-inl.h): relative error ~1e-7 for any n.
-HWY_NOINLINE double SumSquares(const float* x, size_t n) {
+// The squares of x [n] per piece, the pieces one after another (piece j:
+// sizes[j] values, floats holding integers; sizes null: one piece of n):
+// norms[j] = sqrt(sum of piece j's squares) rounded to float; returns the
+// sum over all pieces. Each piece by BlockSum (simd-inl.h): relative error
+// ~1e-7 whatever its length. One call for every piece: a training step
+// measures each layer's gradient this way.
+HWY_NOINLINE double PieceSquares(const float* x, const float* sizes, size_t k,
+                                 size_t n, float* norms) {
   const hn::ScalableTag<float> d;
-  return BlockSum(d, n, [&](size_t i, size_t r) {
-    const auto v = LoadUpTo(d, x + i, r);
-    return hn::Mul(v, v);
-  });
+  double total = 0;
+  for (size_t j = 0; j < k; ++j) {
+    const size_t len = sizes ? static_cast<size_t>(sizes[j]) : n;
+    const double piece = BlockSum(d, len, [&](size_t i, size_t r) {
+      const auto v = LoadUpTo(d, x + i, r);
+      return hn::Mul(v, v);
+    });
+    norms[j] = static_cast<float>(std::sqrt(piece));
+    total += piece;
+    x += len;
+  }
+  return total;
 }
 
 // y = k x over n (y may alias x).

@@ -20,7 +20,7 @@ namespace dlmath {
 #define DLMATH_IF_numerics(...) __VA_ARGS__
 #include "core/src/ops/export.h"
 
-DLMATH_HWY_EXPORT(SumSquares)
+DLMATH_HWY_EXPORT(PieceSquares)
 DLMATH_HWY_EXPORT(Scale)
 
 namespace {
@@ -91,9 +91,11 @@ void ClipGradNormForward(const GenCall<float>& c) {
   const double p = c.p[DLMATH_PARAM(clip_grad_norm, norm_type)];
   const bool inf = c.p[DLMATH_PARAM(clip_grad_norm, inf_norm)] != 0;
   const float* g = c.in[0];
-  double acc = 0;  // sum |g|^p, or the running max for the inf norm
+  double acc = 0;      // sum |g|^p, or the running max for the inf norm
+  if (!inf && p == 2)  // every piece in one call (a training step's case)
+    acc = DLMATH_DISPATCH(PieceSquares)(g, c.in[1], k, n, c.aux[2]);
   int64_t start = 0;
-  for (int64_t j = 0; j < k; ++j) {
+  for (int64_t j = 0; j < k && (inf || p != 2); ++j) {
     const int64_t len = c.in[1] ? static_cast<int64_t>(c.in[1][j]) : n;
     double piece = 0;
     if (inf) {
@@ -103,10 +105,6 @@ void ClipGradNormForward(const GenCall<float>& c) {
       }
       acc = (piece > acc || std::isnan(piece)) ? piece : acc;
       c.aux[2][j] = static_cast<float>(piece);
-    } else if (p == 2) {
-      piece = DLMATH_DISPATCH(SumSquares)(g + start, len);
-      acc += piece;
-      c.aux[2][j] = static_cast<float>(std::sqrt(piece));
     } else {
       for (int64_t i = start; i < start + len; ++i)
         piece += std::pow(std::fabs(double{g[i]}), p);
