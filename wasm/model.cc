@@ -6,11 +6,13 @@
 // tensor) and then calls step/predict/..., which read the staged arrays.
 // Staging keeps its size between calls, so once it holds a batch a training
 // step allocates nothing on the heap (the tests count it: _allocations).
-// Hot calls (step) return a heap address, 0 on failure with the error kept
-// for _lastError; the others return {error} or their result.
+// Hot calls (step, gradients) return a heap address, 0 on failure with the
+// error kept for lastError; the others return {error} or their result. The
+// step is a plain wasm export (dlmath_model_step, at the end), not Embind.
 #include "dlmath/model.h"
 
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 
 #include <algorithm>
@@ -199,19 +201,29 @@ class ModelHandle {
     }
     staged_[slot] =
         Staged{want, rank, static_cast<int64_t>(d0), static_cast<int64_t>(d1)};
+    step_rows_ = 0;
     return Address(b.data());
   }
 
   // One training step on the staged batch: the address of the diagnostics
-  // row, or 0 (LastError).
-  double Step() {
-    int64_t rows;
-    if (Status s = Batch(kStep, true, &rows); !s.ok()) return Fail(s);
-    if (Status s = m_->Step(stage_[kX].data(), stage_[kY].data(), rows);
+  // row, or 0 (LastError). The facade calls it through dlmath_model_step
+  // below, not Embind.
+  uintptr_t Step() {
+    if (step_rows_ == 0) {
+      if (Status s = Batch(kStep, true, &step_rows_); !s.ok()) {
+        step_rows_ = 0;
+        return Fail(s);
+      }
+    }
+    if (Status s = m_->Step(stage_[kX].data(), stage_[kY].data(), step_rows_);
         !s.ok())
       return Fail(s);
-    return Address(m_->Diagnostics());
+    return reinterpret_cast<uintptr_t>(m_->Diagnostics());
   }
+
+  // This handle's address, for the plain exports below (read once by the
+  // facade, which keeps the Embind handle alive while it uses it).
+  double Self() const { return Address(this); }
 
   // Gradients of the staged batch without an update: the gradient arena's
   // address (parameters' layout), or 0 (LastError).
@@ -480,7 +492,7 @@ class ModelHandle {
     return static_cast<double>(reinterpret_cast<uintptr_t>(p));
   }
 
-  double Fail(const Status& s) {
+  int Fail(const Status& s) {
     error_ = FromModel(s);
     return 0;
   }
@@ -560,11 +572,16 @@ class ModelHandle {
   void Release() {
     for (Buffer& b : stage_)
       if (b.size() > kKeepFloats) b = Buffer();
+    step_rows_ = 0;
   }
 
   std::unique_ptr<Model> m_;
   Buffer stage_[kSlots];
   Staged staged_[kSlots];
+  // Rows of the staged x and y as one batch once Step has checked them
+  // (Batch), 0 until then: the shapes cannot change before the next Stage,
+  // so the steps on one staged batch shape check it once.
+  int64_t step_rows_ = 0;
   Buffer out_;
   Status error_;
 };
@@ -586,6 +603,15 @@ double ArenaAllocations() {
 
 }  // namespace
 
+// The hot per-step call as a plain wasm export (EMSCRIPTEN_KEEPALIVE:
+// Module._dlmath_model_step): JS calls it directly, without Embind's
+// invoker, argument checks and handle lookup, which cost several times this
+// small model's whole JS side of a step. `model` is ModelHandle::Self().
+extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t
+dlmath_model_step(ModelHandle* model) {
+  return model->Step();
+}
+
 EMSCRIPTEN_BINDINGS(dlmath_model) {
   using namespace emscripten;
   class_<ModelHandle>("Model")
@@ -593,7 +619,7 @@ EMSCRIPTEN_BINDINGS(dlmath_model) {
       .function("info", &ModelHandle::Info)
       .function("spec", &ModelHandle::Spec)
       .function("stage", &ModelHandle::Stage)
-      .function("step", &ModelHandle::Step)
+      .function("self", &ModelHandle::Self)
       .function("gradients", &ModelHandle::Gradients)
       .function("diagnostics", &ModelHandle::Diagnostics)
       .function("parameters", &ModelHandle::Parameters)

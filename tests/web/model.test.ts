@@ -2,7 +2,10 @@
 // spec reaching the core, step / fit / predict / evaluate / stats, the
 // diagnostics, and toJSON -> loadModel restoring bit-exactly.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DlModel, loadDlmath, type Dlmath, type ModelSpec, type Result } from 'dlmath';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Dlmath, DlModel, loadDlmath, type ModelSpec, type Result } from 'dlmath';
 import { expectClose, expectError } from './expect.js';
 import { BATCH_X, BATCH_Y, accuracy, exampleSpec, xorData, xorSpec } from './model-fixtures.js';
 
@@ -146,6 +149,26 @@ describe('dl.model', () => {
     } finally {
       twin.dispose();
     }
+  });
+
+  it('keeps stepping right when the wasm memory grows between steps', async () => {
+    // A module of its own, so the test knows its heap starts at the initial
+    // size and sees the facade's kept view of it detached by the growth.
+    const gen = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/src/engine/gen');
+    const factory = (await import(pathToFileURL(path.join(gen, 'dlmath_wasm.mjs')).href)).default;
+    const mod = await factory({ wasmBinary: fs.readFileSync(path.join(gen, 'dlmath_wasm.wasm')) });
+    const own = new Dlmath(mod, dl.ops());
+    using m = own.model(exampleSpec());
+    using twin = dl.model(exampleSpec());
+    const x = new Float32Array(X.flat());
+    const y = new Float32Array(Y);
+    const a = [m.step(x, y), m.step(x, y)];
+    const before = mod.HEAPF32.buffer;
+    using big = own.tensor(null, [before.byteLength / 4 + 1]); // more floats than the whole heap held
+    expect(before.byteLength).toBe(0); // detached: the memory grew
+    a.push(m.step(x, y), m.step(x, y));
+    expect(a).toEqual([0, 1, 2, 3].map(() => twin.step(x, y)));
+    expect(big.size).toBeGreaterThan(0);
   });
 
   it('steps: diagnostics header, step count, lr from the optimizer', () => {

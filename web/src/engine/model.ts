@@ -464,7 +464,8 @@ export interface RawModel {
   };
   spec(): string;
   stage(slot: number, n: number, rank: number, d0: number, d1: number): number;
-  step(): number;
+  /** The handle's address, for the module's plain exports (RawTraining). */
+  self(): number;
   gradients(): number;
   diagnostics(): number;
   parameters(): number;
@@ -504,6 +505,8 @@ export interface RawTraining {
   _modelCreate(spec: string): Raw<{ model: RawModel }>;
   _modelArenaAllocations(): number;
   _allocations(): number;
+  /** One step on the staged batch of the model at `self` (RawModel.self): the diagnostics row's address, or 0 (lastError). */
+  _dlmath_model_step(self: number): number;
 }
 
 type Module = RawModule & RawTraining;
@@ -593,6 +596,10 @@ export class DlModel extends HandleOwner<RawModel> {
   #staged: ({ n: number; rank: number; d0: number; d1: number; at: number } | null)[] = [null, null];
   // Where each StepResult field sits in the diagnostics header.
   readonly #stepFields: StepFields;
+  // The handle's address (RawModel.self), valid while the handle is held.
+  readonly #self: number;
+  // The module's HEAPF32, kept: see #heap.
+  #f32: Float32Array;
 
   /** @internal Use `dl.model(spec)`. */
   constructor(mod: Module, raw: RawModel) {
@@ -623,6 +630,8 @@ export class DlModel extends HandleOwner<RawModel> {
     Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
     this.#stepFields = stepFields(info.diagHeader);
+    this.#self = raw.self();
+    this.#f32 = mod.HEAPF32;
   }
 
   /**
@@ -633,12 +642,12 @@ export class DlModel extends HandleOwner<RawModel> {
    * @returns the step's loss, learning rate and gradient norms
    */
   step(x: InputValue, y: InputValue): StepResult {
-    const raw = this.#handle();
     this.#stage(X, x, 'model.step', 'x', true);
     this.#stage(Y, y, 'model.step', 'y', true);
-    const at = raw.step();
-    if (!at) throw toError(raw.lastError().error);
-    return stepResult(this.#mod.HEAPF32, at >>> 2, this.#stepFields);
+    // The plain export, not an Embind method: see wasm/model.cc.
+    const at = this.#mod._dlmath_model_step(this.#self);
+    if (!at) throw toError(this.#handle().lastError().error);
+    return stepResult(this.#heap(), at >>> 2, this.#stepFields);
   }
 
   /**
@@ -772,20 +781,20 @@ export class DlModel extends HandleOwner<RawModel> {
    */
   stats(): ModelStats {
     const raw = this.#handle();
-    return decodeStats(this.#mod.HEAPF32, raw.diagnostics() >>> 2, this.diagnosticsLayout, this.layers);
+    return decodeStats(this.#heap(), raw.diagnostics() >>> 2, this.diagnosticsLayout, this.layers);
   }
 
   /** The last step's diagnostics row, copied (`diagnosticsLayout.stride` floats; see {@link decodeStats}). */
   diagnostics(): Float32Array {
     const at = this.#handle().diagnostics() >>> 2;
-    return this.#mod.HEAPF32.slice(at, at + this.diagnosticsLayout.stride);
+    return this.#heap().slice(at, at + this.diagnosticsLayout.stride);
   }
 
   /** Every step's diagnostics row of the last fitRun call (at most `logSteps` rows), copied. */
   diagnosticsLog(): DiagnosticsLog {
     const { address, rows, width } = this.#handle().diagnosticsLog();
     const start = address >>> 2;
-    return { rows, ...this.diagnosticsLayout, data: this.#mod.HEAPF32.slice(start, start + rows * width) };
+    return { rows, ...this.diagnosticsLayout, data: this.#heap().slice(start, start + rows * width) };
   }
 
   /**
@@ -802,7 +811,7 @@ export class DlModel extends HandleOwner<RawModel> {
         'field',
       );
     const { address, rows, width } = this.#handle().diagnosticsLog();
-    const heap = this.#mod.HEAPF32;
+    const heap = this.#heap();
     const out = new Float32Array(rows);
     for (let r = 0, at = (address >>> 2) + k; r < rows; ++r, at += width) out[r] = heap[at]!;
     return out;
@@ -856,7 +865,7 @@ export class DlModel extends HandleOwner<RawModel> {
     const { address, width } = check(raw.getParameter(this.#name(name)));
     const start = address >>> 2;
     const entry = this.parameterTable.find((p) => p.name === name)!;
-    return { shape: entry.shape.slice(), data: this.#mod.HEAPF32.slice(start, start + width) };
+    return { shape: entry.shape.slice(), data: this.#heap().slice(start, start + width) };
   }
 
   /**
@@ -1031,7 +1040,7 @@ export class DlModel extends HandleOwner<RawModel> {
     const raw = this.#handle();
     const { address, width } = check(raw.optimizerState());
     const start = address >>> 2;
-    return { step: raw.stepCount(), data: this.#mod.HEAPF32.slice(start, start + width) };
+    return { step: raw.stepCount(), data: this.#heap().slice(start, start + width) };
   }
 
   /**
@@ -1072,15 +1081,18 @@ export class DlModel extends HandleOwner<RawModel> {
   // that, since it may stage other sizes or release large staging.
   #stage(slot: number, value: InputValue, call: string, arg: string, reuse = false): void {
     const raw = this.#handle();
-    let shape: number[];
+    // A Float32Array is what flatten would return it as (rank 1): taken as
+    // it is, without flatten's error-message set-up or any array, which a
+    // step would allocate for every batch.
     let data: ArrayLike<number> | null = null;
-    if (value instanceof DlTensor) shape = value.shape;
-    // A Float32Array is what flatten would return it as (rank 1): skip its
-    // error-message set-up, which a step would pay for every batch.
-    else if (value instanceof Float32Array) [shape, data] = [[value.length], value];
+    let shape: number[] | null = null;
+    if (value instanceof Float32Array) data = value;
+    else if (value instanceof DlTensor) shape = value.shape;
     else ({ shape, data } = flatten(LIMITS, value, call, arg));
-    const n = data ? data.length : shape.reduce((a, b) => a * b, 1);
-    const [rank, d0, d1] = [shape.length, shape[0] ?? 0, shape[1] ?? 0];
+    const n = data ? data.length : shape!.reduce((a, b) => a * b, 1);
+    const rank = shape ? shape.length : 1;
+    const d0 = shape ? (shape[0] ?? 0) : n;
+    const d1 = shape?.[1] ?? 0;
     const known = this.#staged[slot];
     let at: number;
     if (reuse && known && known.n === n && known.rank === rank && known.d0 === d0 && known.d1 === d1) at = known.at;
@@ -1090,21 +1102,30 @@ export class DlModel extends HandleOwner<RawModel> {
       if (!at) throw toError(raw.lastError().error);
       if (reuse) this.#staged[slot] = { n, rank, d0, d1, at };
     }
-    if (data) this.#mod.HEAPF32.set(data, at >>> 2);
+    if (data) this.#heap().set(data, at >>> 2);
     else {
       const src = (value as DlTensor).raw().ptr() >>> 2;
-      this.#mod.HEAPF32.copyWithin(at >>> 2, src, src + n);
+      this.#heap().copyWithin(at >>> 2, src, src + n);
     }
+  }
+
+  // The wasm heap as floats, read right after a call. The view is kept
+  // rather than read from the module per call (a step reads it three times,
+  // and the module object is a dictionary); memory growth detaches it
+  // (length 0), and the module's new view is taken then.
+  #heap(): Float32Array {
+    if (this.#f32.length === 0) this.#f32 = this.#mod.HEAPF32;
+    return this.#f32;
   }
 
   #take({ address, rows, width }: Rows): Result {
     const start = address >>> 2;
-    return { shape: [rows, width], data: this.#mod.HEAPF32.slice(start, start + rows * width) };
+    return { shape: [rows, width], data: this.#heap().slice(start, start + rows * width) };
   }
 
   // Every table entry of `kind`, copied out of its arena at `address`.
   #arena(address: number, kind: ParameterInfo['kind']): Record<string, Result> {
-    const heap = this.#mod.HEAPF32;
+    const heap = this.#heap();
     const out: Record<string, Result> = {};
     for (const p of this.parameterTable) {
       if (p.kind !== kind) continue;
