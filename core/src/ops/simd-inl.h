@@ -21,20 +21,37 @@ namespace dlmath {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// The first `count` <= kMax elements of src to dst, as copies of 1, 2, 4, ...
+// elements (count's bits), each of a size the compiler knows and turns into
+// moves. One memcpy of a run-time size is a libc call natively and a
+// memory.copy in wasm (a call out of the compiled code), which cost more
+// than a small kernel's whole remainder.
+template <size_t kMax, size_t kBit = 1, typename T>
+HWY_INLINE void CopyFew(T* HWY_RESTRICT dst, const T* HWY_RESTRICT src,
+                        size_t count, size_t at = 0) {
+  if constexpr (kBit <= kMax) {
+    if (count & kBit) {
+      std::memcpy(dst + at, src + at, kBit * sizeof(T));
+      at += kBit;
+    }
+    CopyFew<kMax, 2 * kBit>(dst, src, count, at);
+  }
+}
+
 // Highway 1.0.3 has no LoadN/StoreN: these load/store the first `count` <
 // Lanes(d) lanes through a stack copy (padding with zero), so a kernel can
 // process its remainder as one full vector without reading past the end.
 template <class D, typename T = hn::TFromD<D>>
 HWY_INLINE hn::Vec<D> LoadN(D d, const T* HWY_RESTRICT p, size_t count) {
   HWY_ALIGN T buf[hn::MaxLanes(d)] = {};
-  std::memcpy(buf, p, count * sizeof(T));
+  CopyFew<hn::MaxLanes(d)>(buf, p, count);
   return hn::Load(d, buf);
 }
 template <class D, typename T = hn::TFromD<D>>
 HWY_INLINE void StoreN(hn::Vec<D> v, D d, T* HWY_RESTRICT p, size_t count) {
   HWY_ALIGN T buf[hn::MaxLanes(d)];
   hn::Store(v, d, buf);
-  std::memcpy(p, buf, count * sizeof(T));
+  CopyFew<hn::MaxLanes(d)>(p, buf, count);
 }
 
 // y[i] = f(d, x[i]) lane by lane for i < n, f a vector function: four
