@@ -116,7 +116,8 @@ class Model::Impl {
   std::vector<float> diag;
   // The step's diagnostics sums, sized by Build (a step allocates nothing):
   // per layer its output and output gradient (set with io) and their floats,
-  // and three sums each for the moments and for the update (stats.h).
+  // and the sums of the moments (three a layer) and of the update (four a
+  // layer: UpdateSumsOf also sums the gradient's squares) (stats.h).
   std::vector<const float*> diag_out, diag_dout;
   std::vector<int64_t> diag_n;
   std::vector<double> moments, update_sums;
