@@ -9,6 +9,7 @@ import { describe, DlmathError } from './errors.js';
 import { disposeSymbol } from './handles.js';
 import { compileTraining, isNode } from './loader.js';
 import {
+  decodeEpochs,
   decodeStats,
   type FitHistory,
   type FitProgress,
@@ -47,7 +48,7 @@ export interface TrainProgress extends Omit<FitProgress, 'error'> {
   stats: ModelStats;
   /** Loss of every step since the previous call (every step: a worker chunk runs at most `logSteps` steps, default 16384). */
   losses: Float32Array;
-  /** Learning rate of the same steps. */
+  /** Learning rate of the same steps (losses and lrs are two halves of one buffer). */
   lrs: Float32Array;
 }
 
@@ -268,13 +269,15 @@ export class RemoteModel {
     const xs = pack(x, 'model.fit', 'x');
     const ys = pack(y, 'model.fit', 'y');
     const progress = onProgress
-      ? (m: ProgressMessage) =>
+      ? ({ progress, diagnostics, columns }: ProgressMessage) => {
+          const n = columns.length / 2;
           onProgress({
-            ...m.progress,
-            stats: decodeStats(m.diagnostics, 0, this.diagnosticsLayout, this.layers),
-            losses: m.losses,
-            lrs: m.lrs,
-          })
+            ...progress,
+            stats: decodeStats(diagnostics, 0, this.diagnosticsLayout, this.layers),
+            losses: columns.subarray(0, n),
+            lrs: columns.subarray(n),
+          });
+        }
       : undefined;
     const abort = () => void this.cancel().catch(() => undefined);
     signal?.addEventListener('abort', abort, { once: true });
@@ -294,8 +297,8 @@ export class RemoteModel {
         progress,
       );
       if (signal?.aborted) abort();
-      const r = (await run) as FitReply;
-      const { error, ...h } = r;
+      const { epochs, error, ...end } = (await run) as FitReply;
+      const h = { epochs: decodeEpochs(epochs), ...end };
       return error ? { ...h, error: deserializeError(error) as DlmathError } : h;
     } finally {
       signal?.removeEventListener('abort', abort);
