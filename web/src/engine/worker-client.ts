@@ -269,15 +269,13 @@ export class RemoteModel {
     const xs = pack(x, 'model.fit', 'x');
     const ys = pack(y, 'model.fit', 'y');
     const progress = onProgress
-      ? ({ progress, diagnostics, columns }: ProgressMessage) => {
-          const n = columns.length / 2;
+      ? ({ progress, diagnostics, columns }: ProgressMessage) =>
           onProgress({
             ...progress,
             stats: decodeStats(diagnostics, 0, this.diagnosticsLayout, this.layers),
-            losses: columns.subarray(0, n),
-            lrs: columns.subarray(n),
-          });
-        }
+            losses: joinColumn(columns, 0),
+            lrs: joinColumn(columns, 1),
+          })
       : undefined;
     const abort = () => void this.cancel().catch(() => undefined);
     signal?.addEventListener('abort', abort, { once: true });
@@ -400,6 +398,20 @@ export class RemoteModel {
   #call(command: Command, transfer?: Transferable[], progress?: (m: ProgressMessage) => void): Promise<unknown> {
     return this.#trainer.call(command, transfer, progress);
   }
+}
+
+// Field `field` (0 loss, 1 lr) of the chunks' columns (each its losses, then its lrs) in one array:
+// a view of the usual single chunk, a copy joining several.
+function joinColumn(chunks: Float32Array[], field: number): Float32Array {
+  const half = (c: Float32Array) => c.subarray((field * c.length) / 2, ((field + 1) * c.length) / 2);
+  if (chunks.length === 1) return half(chunks[0]!);
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length / 2, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(half(c), at);
+    at += c.length / 2;
+  }
+  return out;
 }
 
 // An input as float32 values and a shape, in a fresh buffer to transfer.

@@ -83,10 +83,11 @@ export interface ProgressMessage {
   /** The latest step's diagnostics row (decode with the model's layout). */
   diagnostics: Float32Array;
   /**
-   * The loss of the steps since the previous message (every step: a worker chunk runs at most
-   * `logSteps` steps, default 16384), then their learning rates: one buffer, two equal halves.
+   * Every chunk's columns since the previous message, in order, each in its own buffer: the loss of
+   * its steps (every step: a worker chunk runs at most `logSteps` steps, default 16384), then their
+   * learning rates, two equal halves.
    */
-  columns: Float32Array;
+  columns: Float32Array[];
 }
 
 /** A fit's result as it crosses back. */
