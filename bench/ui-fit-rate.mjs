@@ -10,14 +10,19 @@ import { compileTraining, loadDlmath } from '/src/engine/loader.ts';
  * @param dl - a full engine (dl.training())
  * @param job - { spec, x, y, options (fitBegin's), ms, chunk: steps per fitRun call }
  */
-export function fitRate(dl, { spec, x, y, options, ms, chunk }) {
+export function fitRate(dl, job) {
+  return fitSteps(dl, job).rate;
+}
+
+// fitRate's fit: {rate, steps}.
+function fitSteps(dl, { spec, x, y, options, ms, chunk }) {
   const m = dl.model(spec);
   try {
     m.fitBegin(x, y, { ...options, epochs: 1e7 });
     const t0 = performance.now();
     let steps = 0;
     while (performance.now() - t0 < ms) steps += m.fitRun(chunk).stepsRun;
-    return steps / ((performance.now() - t0) / 1e3);
+    return { rate: steps / ((performance.now() - t0) / 1e3), steps };
   } finally {
     m.dispose();
   }
@@ -27,19 +32,25 @@ export function fitRate(dl, { spec, x, y, options, ms, chunk }) {
  * Starts this module as the bare worker, on the module the page compiled for
  * its trainers (dl.worker() gets the same one: a separately compiled module
  * would tier up on its own, and under load that took seconds).
- * @returns {rate(job): Promise<steps/s>, terminate()} (one job at a time)
+ * @returns {rate(job): Promise<steps/s>, steps: the last job's steps, terminate()} (one job at a time)
  */
 export async function bareWorker() {
   const w = new Worker(import.meta.url, { type: 'module' });
   w.postMessage({ wasmModule: await compileTraining() });
-  return {
+  const bare = {
+    steps: 0,
     rate: (job) =>
       new Promise((resolve, reject) => {
-        w.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(data.rate));
+        w.onmessage = ({ data }) => {
+          if (data.error) return reject(new Error(data.error));
+          bare.steps = data.steps;
+          resolve(data.rate);
+        };
         w.postMessage(job);
       }),
     terminate: () => w.terminate(),
   };
+  return bare;
 }
 
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
@@ -47,7 +58,7 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
   globalThis.onmessage = async ({ data }) => {
     if (data.wasmModule) return void (dl = loadDlmath({ wasmModule: data.wasmModule }));
     try {
-      globalThis.postMessage({ rate: fitRate(await dl, data) });
+      globalThis.postMessage(fitSteps(await dl, data));
     } catch (e) {
       globalThis.postMessage({ error: String(e) });
     }

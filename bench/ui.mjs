@@ -8,6 +8,7 @@
 //   node bench/ui.mjs            (after `bash scripts/build.sh wasm`)
 //   node bench/ui.mjs worker     (the worker row only)
 //   node bench/ui.mjs trainpage  (the training page rows only)
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
@@ -135,14 +136,15 @@ function printSliders() {
  * animation frame; and a fit of
  * ~WORKER_SECONDS in dl.worker() with the same animation. Same spec, data and
  * fit options (logSteps included) everywhere.
- * @returns {raw: steps/s[], idle: steps/s[], bare: steps/s[], worker: steps/s[], intervals: ms[], blocked: ms[], messages, losses}
+ * @returns {raw, idle, bare, worker: steps/s[], bareCpu, workerCpu: steps per CPU-second of the training
+ *   thread[] (Linux; both windows include their side's start and end), intervals, blocked: ms[], messages, losses}
  */
 async function workerRow(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(url);
   await page.waitForFunction(() => window.dlmathApp?.dl !== undefined, null, { timeout: 60_000 });
-  const r = await page.evaluate(
-    async ([spec, seconds, rounds, rateUrl]) => {
+  await page.evaluate(
+    async ([spec, seconds, rateUrl]) => {
       const { fitRate, bareWorker } = await import(rateUrl);
       // The raw fit runs on this thread: the full module (the page itself loads the light one).
       const dl = await window.dlmathApp.dl.training();
@@ -192,12 +194,15 @@ async function workerRow(browser, url) {
       const bare = await bareWorker();
       const trainer = dl.worker();
       const remote = await trainer.model(spec);
+      // Steps trained by the last side that trained in a worker (for the steps per CPU-second).
+      let trained = 0;
       const hosted = async (ms, onProgress) => {
         const stop = new AbortController();
         const t0 = performance.now();
         setTimeout(() => stop.abort(), ms);
         const h = await remote.fit(x, y, { ...options, epochs: 1e7, signal: stop.signal, onProgress });
         if (onProgress) out.steps += h.steps;
+        trained = h.steps;
         return h.steps / ((performance.now() - t0) / 1e3);
       };
       // Warm-up of each side (wasm tiers up after its first calls): ~1 s each.
@@ -217,6 +222,7 @@ async function workerRow(browser, url) {
         async () => {
           const stop = animate();
           out.bare.push(await bare.rate(job(seconds * 1000)));
+          trained = bare.steps;
           stop();
         },
         async () => {
@@ -230,16 +236,59 @@ async function workerRow(browser, url) {
           out.intervals.push(...stop());
         },
       ];
-      for (let r = 0; r < rounds; ++r) for (let k = 0; k < sides.length; ++k) await sides[(r + k) % sides.length]();
-      await trainer.terminate();
-      bare.terminate();
-      canvas.remove();
-      return out;
+      // The rounds are driven from Node, which reads the worker threads' CPU time around each side.
+      window.dlmathWorkerRow = {
+        run: async (k) => {
+          trained = 0;
+          await sides[k]();
+          return trained;
+        },
+        done: async () => {
+          await trainer.terminate();
+          bare.terminate();
+          canvas.remove();
+          return out;
+        },
+      };
     },
-    [WORKER_SPEC, WORKER_SECONDS, WORKER_ROUNDS, `/@fs${path.join(root, 'bench/ui-fit-rate.mjs')}`],
+    [WORKER_SPEC, WORKER_SECONDS, `/@fs${path.join(root, 'bench/ui-fit-rate.mjs')}`],
   );
+  // Steps per CPU-second of the training thread, bare worker (side 2) and dl.worker() (side 3): what the
+  // host itself costs, whatever share of the cores the OS gave the thread.
+  const cpu = { 2: [], 3: [] };
+  for (let r = 0; r < WORKER_ROUNDS; ++r)
+    for (let k = 0; k < 4; ++k) {
+      const side = (r + k) % 4;
+      const c0 = workerCpu();
+      const steps = await page.evaluate((s) => window.dlmathWorkerRow.run(s), side);
+      const c = workerCpu() - c0;
+      if (side in cpu && c > 0) cpu[side].push(steps / c);
+    }
+  const r = await page.evaluate(() => window.dlmathWorkerRow.done());
   await page.close();
-  return r;
+  return { ...r, bareCpu: cpu[2], workerCpu: cpu[3] };
+}
+
+/**
+ * CPU seconds used so far by Chromium's Web Worker threads (Linux /proc; NaN elsewhere): the bare
+ * worker and dl.worker()'s never train at the same time.
+ */
+function workerCpu() {
+  if (!fs.existsSync('/proc/self/task')) return NaN;
+  let seconds = 0;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)))
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        if (!fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith('DedicatedWorker')) continue;
+        // utime and stime, in clock ticks (USER_HZ, 100 on Linux), after the parenthesized name.
+        const f = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+        seconds += (Number(f[11]) + Number(f[12])) / 100;
+      }
+    } catch {
+      // A process or thread that ended meanwhile.
+    }
+  return seconds;
 }
 
 function printWorker(w) {
@@ -266,6 +315,10 @@ function printWorker(w) {
   console.log(
     `| dl.worker() fit while the page redraws a canvas every frame | ${steps(med(w.worker))} (${(ratio * 100).toFixed(0)} % of raw${ratio < 0.9 ? ' ✗' : ''}, ${((med(w.worker) / med(w.bare)) * 100).toFixed(0)} % of the bare worker) | ${all(w.worker)} | ${quantile(w.intervals, 0.5).toFixed(1)} / ${p95.toFixed(1)}${p95 > 20 ? ' ✗' : ''} | ≥ 90 % of raw, p95 ≤ 20 ms |`,
   );
+  if (w.bareCpu.length && w.workerCpu.length)
+    console.log(
+      `\nPer CPU-second of the training thread (Linux /proc, whatever share of the cores it got): bare worker ${steps(med(w.bareCpu))} steps (${all(w.bareCpu)}), dl.worker() ${steps(med(w.workerCpu))} (${all(w.workerCpu)}): ${((med(w.workerCpu) / med(w.bareCpu)) * 100).toFixed(0)} % of the bare worker.`,
+    );
   console.log(
     `\nProgress: ${w.messages} messages carrying ${steps(w.losses)} per-step losses for ${steps(w.steps)} steps${w.losses === w.steps ? '' : ' ✗ (every step streams its loss)'} (at most one message per 16 ms).`,
   );

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "wasm/handles.h"
 
@@ -97,6 +98,9 @@ Status FromModel(Status s) {
   if (s.ok() || !s.op().empty()) return s;
   return Status(s.code(), "model", s.what(), s.message());
 }
+
+// Doubles per epoch in ModelHandle::History's rows.
+constexpr int kEpochFields = 5;
 
 val EpochObject(const EpochStats& e) {
   val o = val::object();
@@ -273,11 +277,22 @@ class ModelHandle {
     return o;
   }
 
-  val History() const {
-    val a = val::array();
-    for (const EpochStats& e : m_->history())
-      a.call<void>("push", EpochObject(e));
-    return a;
+  // Every epoch of the current (or last) fit as rows of kEpochFields
+  // doubles (epoch, loss, accuracy, valLoss, valAccuracy): a view of the
+  // heap for the facade to copy at once. An object per epoch took ~4 us each
+  // through emval, 50 ms at the end of a 12,000-epoch fit.
+  val History() {
+    const std::vector<EpochStats>& h = m_->history();
+    history_.resize(h.size() * kEpochFields);
+    double* r = history_.data();
+    for (const EpochStats& e : h) {
+      *r++ = static_cast<double>(e.epoch);
+      *r++ = e.train_loss;
+      *r++ = e.train_accuracy;
+      *r++ = e.val_loss;
+      *r++ = e.val_accuracy;
+    }
+    return val(emscripten::typed_memory_view(history_.size(), history_.data()));
   }
 
   // The diagnostics rows of the last FitRun, oldest first.
@@ -583,6 +598,7 @@ class ModelHandle {
   // so the steps on one staged batch shape check it once.
   int64_t step_rows_ = 0;
   Buffer out_;
+  std::vector<double> history_;  // History's rows
   Status error_;
 };
 using ModelPtr = std::shared_ptr<ModelHandle>;

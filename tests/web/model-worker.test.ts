@@ -89,6 +89,25 @@ describe('dl.worker() in Node worker_threads', () => {
     }
   });
 
+  it("replies with the main thread's history, bit for bit: every epoch's losses and accuracies, validation too", async () => {
+    const { x, y } = xorData(200, 9);
+    const options = { epochs: 7, batchSize: 20, validationSplit: 0.25 };
+    using local = dl.model(xorSpec());
+    const want = local.fit(x, y, options);
+    expect(want.epochs.length).toBe(7);
+    expect(want.epochs.every((e) => Number.isFinite(e.valLoss) && Number.isFinite(e.valAccuracy))).toBe(true);
+    const m = await trainer.model(xorSpec());
+    expect(await m.fit(x, y, options)).toEqual(want);
+    // The columns the host streams, read in one pass: field-major, each as diagnosticsColumn reads it.
+    const both = local.diagnosticsColumns(['loss', 'lr']);
+    const n = both.length / 2;
+    expect(n).toBeGreaterThan(0);
+    expect(both.subarray(0, n)).toEqual(local.diagnosticsColumn('loss'));
+    expect(both.subarray(n)).toEqual(local.diagnosticsColumn('lr'));
+    expect(() => local.diagnosticsColumns(['loss', 'nope' as 'loss'])).toThrow(/no field 'nope'/);
+    await m.dispose();
+  });
+
   it('replyEpochs keeps the last epochs of the reply, and a bad value is a DlmathError', async () => {
     const { x, y } = xorData(100, 8);
     const m = await trainer.model(xorSpec());

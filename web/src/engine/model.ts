@@ -473,7 +473,8 @@ export interface RawModel {
   lastError(): { error: RawError };
   fitBegin(options: string): Raw<object>;
   fitRun(maxSteps: number): Omit<FitProgress, 'error'> & { error?: RawError };
-  history(): EpochStats[];
+  /** The fit's epochs, EPOCH_FIELDS numbers each: a view of the heap, valid until the next call. */
+  history(): Float64Array;
   diagnosticsLog(): Rows;
   predict(): Raw<Rows>;
   evaluate(): Raw<{ loss: number; accuracy: number }>;
@@ -516,6 +517,37 @@ const Y = 1;
 const leaks = leakDetector<RawModel>('model');
 
 const STOP: Record<string, StopReason> = { finished: 'done', early_stopped: 'early_stopped', diverged: 'nan' };
+
+/** Numbers per epoch in {@link DlModel.epochRows}: epoch, loss, accuracy, valLoss, valAccuracy. */
+const EPOCH_FIELDS = 5;
+
+/**
+ * @internal The epochs of {@link DlModel.epochRows}' rows (the worker host sends them so).
+ * @param rows - EPOCH_FIELDS numbers per epoch
+ */
+export function decodeEpochs(rows: Float64Array): EpochStats[] {
+  const out: EpochStats[] = [];
+  for (let i = 0; i < rows.length; i += EPOCH_FIELDS)
+    out.push({
+      epoch: rows[i]!,
+      loss: rows[i + 1]!,
+      accuracy: rows[i + 2]!,
+      valLoss: rows[i + 3]!,
+      valAccuracy: rows[i + 4]!,
+    });
+  return out;
+}
+
+/**
+ * @internal How a fit ended, its epochs aside (see {@link DlModel.fitEnd}).
+ * @param last - the last progress fitRun returned
+ * @param steps - steps the fit ran
+ */
+export function fitStop(last: FitProgress, steps: number): Omit<FitHistory, 'epochs'> {
+  const h: Omit<FitHistory, 'epochs'> = { stop: STOP[last.state] ?? 'cancelled', steps, bestEpoch: last.bestEpoch };
+  if (last.error) h.error = last.error;
+  return h;
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
@@ -739,14 +771,17 @@ export class DlModel extends HandleOwner<RawModel> {
    * @param steps - steps the fit ran
    */
   fitEnd(last: FitProgress, steps: number): FitHistory {
-    const h: FitHistory = {
-      epochs: this.#handle().history(),
-      stop: STOP[last.state] ?? 'cancelled',
-      steps,
-      bestEpoch: last.bestEpoch,
-    };
-    if (last.error) h.error = last.error;
-    return h;
+    return { epochs: decodeEpochs(this.epochRows()), ...fitStop(last, steps) };
+  }
+
+  /**
+   * @internal The current (or last) fit's epochs as rows of numbers (epoch, loss, accuracy, valLoss,
+   * valAccuracy), copied: what the worker host sends instead of an object per epoch.
+   * @param last - only the last this many epochs
+   */
+  epochRows(last = Infinity): Float64Array {
+    const all = this.#handle().history();
+    return all.slice(Math.max(0, all.length - last * EPOCH_FIELDS));
   }
 
   /**
@@ -802,18 +837,33 @@ export class DlModel extends HandleOwner<RawModel> {
    * @param field - a StepResult key
    */
   diagnosticsColumn(field: keyof StepResult): Float32Array {
-    const k = this.diagnosticsLayout.header.indexOf(field);
-    if (k < 0)
-      throw new DlmathError(
-        'bad_value',
-        `model.diagnosticsColumn: no field '${String(field)}'; the fields are ${this.diagnosticsLayout.header.join(', ')}`,
-        'model',
-        'field',
-      );
+    return this.diagnosticsColumns([field]);
+  }
+
+  /**
+   * Several header fields of every row of the diagnostics log, read in one pass over the rows (the
+   * worker host streams every step's loss and lr so).
+   * @param fields - StepResult keys
+   * @returns field-major: the k-th field's column is [k * rows, (k + 1) * rows)
+   */
+  diagnosticsColumns(fields: readonly (keyof StepResult)[]): Float32Array {
+    const { header } = this.diagnosticsLayout;
+    const ks = fields.map((field) => {
+      const k = header.indexOf(field);
+      if (k < 0)
+        throw new DlmathError(
+          'bad_value',
+          `model.diagnosticsColumn: no field '${String(field)}'; the fields are ${header.join(', ')}`,
+          'model',
+          'field',
+        );
+      return k;
+    });
     const { address, rows, width } = this.#handle().diagnosticsLog();
     const heap = this.#heap();
-    const out = new Float32Array(rows);
-    for (let r = 0, at = (address >>> 2) + k; r < rows; ++r, at += width) out[r] = heap[at]!;
+    const out = new Float32Array(rows * ks.length);
+    for (let r = 0, at = address >>> 2; r < rows; ++r, at += width)
+      for (let j = 0; j < ks.length; ++j) out[j * rows + r] = heap[at + ks[j]!]!;
     return out;
   }
 

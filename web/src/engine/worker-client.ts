@@ -9,6 +9,7 @@ import { describe, DlmathError } from './errors.js';
 import { disposeSymbol } from './handles.js';
 import { compileTraining, isNode } from './loader.js';
 import {
+  decodeEpochs,
   decodeStats,
   type FitHistory,
   type FitProgress,
@@ -47,7 +48,7 @@ export interface TrainProgress extends Omit<FitProgress, 'error'> {
   stats: ModelStats;
   /** Loss of every step since the previous call (every step: a worker chunk runs at most `logSteps` steps, default 16384). */
   losses: Float32Array;
-  /** Learning rate of the same steps. */
+  /** Learning rate of the same steps (losses and lrs are two halves of one buffer). */
   lrs: Float32Array;
 }
 
@@ -268,12 +269,12 @@ export class RemoteModel {
     const xs = pack(x, 'model.fit', 'x');
     const ys = pack(y, 'model.fit', 'y');
     const progress = onProgress
-      ? (m: ProgressMessage) =>
+      ? ({ progress, diagnostics, columns }: ProgressMessage) =>
           onProgress({
-            ...m.progress,
-            stats: decodeStats(m.diagnostics, 0, this.diagnosticsLayout, this.layers),
-            losses: m.losses,
-            lrs: m.lrs,
+            ...progress,
+            stats: decodeStats(diagnostics, 0, this.diagnosticsLayout, this.layers),
+            losses: joinColumn(columns, 0),
+            lrs: joinColumn(columns, 1),
           })
       : undefined;
     const abort = () => void this.cancel().catch(() => undefined);
@@ -294,8 +295,8 @@ export class RemoteModel {
         progress,
       );
       if (signal?.aborted) abort();
-      const r = (await run) as FitReply;
-      const { error, ...h } = r;
+      const { epochs, error, ...end } = (await run) as FitReply;
+      const h = { epochs: decodeEpochs(epochs), ...end };
       return error ? { ...h, error: deserializeError(error) as DlmathError } : h;
     } finally {
       signal?.removeEventListener('abort', abort);
@@ -397,6 +398,20 @@ export class RemoteModel {
   #call(command: Command, transfer?: Transferable[], progress?: (m: ProgressMessage) => void): Promise<unknown> {
     return this.#trainer.call(command, transfer, progress);
   }
+}
+
+// Field `field` (0 loss, 1 lr) of the chunks' columns (each its losses, then its lrs) in one array:
+// a view of the usual single chunk, a copy joining several.
+function joinColumn(chunks: Float32Array[], field: number): Float32Array {
+  const half = (c: Float32Array) => c.subarray((field * c.length) / 2, ((field + 1) * c.length) / 2);
+  if (chunks.length === 1) return half(chunks[0]!);
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length / 2, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(half(c), at);
+    at += c.length / 2;
+  }
+  return out;
 }
 
 // An input as float32 values and a shape, in a fresh buffer to transfer.

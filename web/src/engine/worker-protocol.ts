@@ -3,7 +3,7 @@
 // browsers (Worker / DedicatedWorkerGlobalScope) and Node (worker_threads).
 import { DlmathError, type ErrorCode } from './errors.js';
 import type { Result } from './dlmath.js';
-import type { EpochStats, FitOptions, FitProgress, StopReason } from './model.js';
+import type { FitOptions, FitProgress, StopReason } from './model.js';
 
 /** An array on its way to the worker: float32 values and their shape (the buffer is transferred). */
 export interface Packed {
@@ -82,15 +82,18 @@ export interface ProgressMessage {
   progress: Omit<FitProgress, 'error'>;
   /** The latest step's diagnostics row (decode with the model's layout). */
   diagnostics: Float32Array;
-  /** The loss of the steps since the previous message (every step: a worker chunk runs at most `logSteps` steps, default 16384). */
-  losses: Float32Array;
-  /** The learning rate of the same steps. */
-  lrs: Float32Array;
+  /**
+   * Every chunk's columns since the previous message, in order, each in its own buffer: the loss of
+   * its steps (every step: a worker chunk runs at most `logSteps` steps, default 16384), then their
+   * learning rates, two equal halves.
+   */
+  columns: Float32Array[];
 }
 
 /** A fit's result as it crosses back. */
 export interface FitReply {
-  epochs: EpochStats[];
+  /** Rows of numbers per epoch (DlModel.epochRows; decodeEpochs). */
+  epochs: Float64Array;
   stop: StopReason;
   steps: number;
   bestEpoch: number;
