@@ -314,6 +314,30 @@ Status Model::Impl::Build() {
   diag_n.assign(nl, 0);
   moments.assign(3 * nl, 0.0);
   update_sums.assign(4 * nl, 0.0);
+  // Per run: its state, its optimizer params (the decay resolved; lr is set
+  // each step) and its pieces, one per layer with parameters in the run.
+  std::vector<size_t> first_piece;
+  for (DecayRun& run : runs) {
+    run.state_begin = dlmath::OptimizerStateSize(*spec.optimizer, run.begin);
+    std::copy(spec.opt_p, spec.opt_p + kMaxParams, run.opt_p);
+    if (wd_param >= 0 && !run.decay) run.opt_p[wd_param] = 0.0;
+    first_piece.push_back(piece_ends.size());
+    for (int i = 0; i < nl; ++i) {
+      const int64_t end =
+          std::min(param_begin[i] + LayerParamFloats(i), run.begin + run.count);
+      if (end <= std::max(param_begin[i], run.begin)) continue;
+      piece_ends.push_back(end - run.begin);
+      piece_sums.push_back(&update_sums[4 * i]);
+    }
+  }
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const size_t end =
+        r + 1 < runs.size() ? first_piece[r + 1] : piece_ends.size();
+    runs[r].watch = {.pieces = end - first_piece[r],
+                     .ends = piece_ends.data() + first_piece[r],
+                     .sums = piece_sums.data() + first_piece[r],
+                     .before = staging.data() + runs[r].begin};
+  }
   if (spec.max_batch > 0) return EnsureCapacity(spec.max_batch);
   return {};
 }
@@ -850,23 +874,23 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     clip_norm(measure_p, &after, &unused);
   }
 
-  // The update, staged: applied only if every parameter stays finite.
+  // The update, written over the parameters by the optimizer's one pass,
+  // which also sums it per layer and keeps the parameters before it in
+  // `staging` (StepWatch): put back, bit for bit, if the step is refused.
+  // A layer without parameters (an activation) has all sums 0.
   const double rate = Lr(t);
-  double op_p[kMaxParams];
-  std::copy(spec.opt_p, spec.opt_p + kMaxParams, op_p);
-  const OpInfo& opt = *spec.optimizer;
-  op_p[lr_param] = rate;
-  for (const DecayRun& run : runs) {
-    if (wd_param >= 0) op_p[wd_param] = run.decay ? spec.opt_p[wd_param] : 0.0;
-    OptimizerStep(opt, op_p, t + 1, params.data() + run.begin,
-                  grads.data() + run.begin,
-                  state.data() + dlmath::OptimizerStateSize(opt, run.begin),
-                  staging.data() + run.begin, run.count);
+  std::fill(update_sums.begin(), update_sums.end(), 0.0);
+  for (DecayRun& run : runs) {
+    run.opt_p[lr_param] = rate;
+    float* theta = params.data() + run.begin;
+    OptimizerStep(*spec.optimizer, run.opt_p, t + 1, theta,
+                  grads.data() + run.begin, state.data() + run.state_begin,
+                  theta, run.count, &run.watch);
   }
-  // The layers' parameters are runs of the arena in layer order; a layer
-  // without any (an activation) has all sums 0.
-  model::UpdateSumsOf(params.data(), staging.data(), grads.data(),
-                      param_begin.data(), nl, num_params, update_sums.data());
+  auto take_back = [&](const std::string& what) {
+    std::copy(staging.data(), staging.data() + num_params, params.data());
+    return diverged(what);
+  };
   if (!clip) {
     double squares = 0;
     for (int i = 0; i < nl; ++i) {
@@ -875,13 +899,13 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
           static_cast<float>(std::sqrt(update_sums[4 * i + 3]));
     }
     after = total = static_cast<float>(std::sqrt(squares));
-    if (!std::isfinite(total)) return diverged("the gradient is not finite");
+    if (!std::isfinite(total)) return take_back("the gradient is not finite");
   }
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
     const double* u = &update_sums[4 * i];  // delta, before, after, grads
     // Float squares overflow above 1.8e19: only then look at the values.
-    const float* b = staging.data() + param_begin[i];
+    const float* b = params.data() + param_begin[i];
     finite = finite && (std::isfinite(u[2]) ||
                         std::all_of(b, b + LayerParamFloats(i),
                                     [](float v) { return std::isfinite(v); }));
@@ -891,9 +915,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
         u[1] > 0 ? static_cast<float>(std::sqrt(u[0] / u[1])) : 0.0f;
   }
   if (!finite)
-    return diverged("the update would make a parameter non-finite (lr " +
-                    std::to_string(rate) + ")");
-  std::copy(staging.data(), staging.data() + num_params, params.data());
+    return take_back("the update would make a parameter non-finite (lr " +
+                     std::to_string(rate) + ")");
   for (int i : committers) layers[i]->Commit(p);
   ++t;
   d[kDiagLoss] = static_cast<float>(loss);

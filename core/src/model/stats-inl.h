@@ -90,31 +90,6 @@ HWY_NOINLINE void LayerSums(const float* const* v, const float* const* g,
   }
 }
 
-// out[4k..4k+3] = {sum (b - a)^2, sum a^2, sum b^2, sum g^2} over segment k
-// of a, b and g, [begin[k], begin[k + 1]) (the last one ends at `total`),
-// k < count: each layer's update size, its parameters' norms before (a) and
-// after (b) it and its gradient's squares, all layers in one call.
-HWY_NOINLINE void UpdateSquares(const float* a, const float* b, const float* g,
-                                const int64_t* begin, size_t count,
-                                int64_t total, double* out) {
-  const hn::ScalableTag<float> d;
-  for (size_t k = 0; k < count; ++k, out += 4) {
-    const int64_t at = begin[k], end = k + 1 < count ? begin[k + 1] : total;
-    out[0] = out[1] = out[2] = out[3] = 0;
-    BlockSums<4>(
-        d, static_cast<size_t>(end - at),
-        ArraysLoader<3>(d, {a + at, b + at, g + at}),
-        [&](const auto& p, auto* acc) {
-          const auto delta = hn::Sub(p.v[1], p.v[0]);
-          acc[0] = hn::MulAdd(delta, delta, acc[0]);
-          acc[1] = hn::MulAdd(p.v[0], p.v[0], acc[1]);
-          acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
-          acc[3] = hn::MulAdd(p.v[2], p.v[2], acc[3]);
-        },
-        out);
-  }
-}
-
 // y[r, j] += b[j] for r < rows, j < cols: each element one float add.
 HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
                                float* HWY_RESTRICT y, size_t rows,

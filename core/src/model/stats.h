@@ -15,13 +15,6 @@ namespace dlmath::model {
 // ~1e-7 (float lanes per block of 1024, block sums in double).
 void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
                size_t count, double* out);
-// out[4k..4k+3] = {sum (after - before)^2, sum before^2, sum after^2, sum
-// grads^2} over segment k of the arrays, [begin[k], begin[k + 1]) (the last
-// ends at total), k < count: each layer's run of the parameter arena, its
-// update and its gradient in one pass.
-void UpdateSumsOf(const float* before, const float* after, const float* grads,
-                  const int64_t* begin, size_t count, int64_t total,
-                  double* out);
 // y[r, :] += b for each of the rows of y [rows, cols] (the bias add).
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols);
 // s += the column sums of v [rows, cols], row after row (the bias
