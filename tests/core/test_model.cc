@@ -1173,21 +1173,29 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
       const float* g[2] = {b.data(), a.data()};
       const int64_t lens[2] = {static_cast<int64_t>(n),
                                static_cast<int64_t>(n / 2)};
-      double m[6];
-      model::MomentsOf(v, g, lens, 2, m);
+      // The first one's dead-unit probe: a row of n values, every third a
+      // zero (of either sign); the second has none.
+      std::vector<float> row(n, 0.5f);
+      for (size_t i = 0; i < n; i += 3) row[i] = i % 2 ? -0.0f : 0.0f;
+      const float* probe[2] = {row.data(), nullptr};
+      const int64_t width[2] = {static_cast<int64_t>(n), 4};
+      double m[8];
+      model::MomentsOf(v, g, lens, probe, width, 2, m);
       const std::array<double, 4> all = sums(0, n);
       CHECK(std::fabs(m[0] - all[0]) <= 1e-6 * all[1]);
       CHECK(m[1] == Approx(all[2]).epsilon(1e-6));
       CHECK(m[2] == Approx(all[3]).epsilon(1e-6));
+      CHECK(m[3] == static_cast<double>((n + 2) / 3));
       double bsum = 0, bmag = 0;
       for (size_t i = 0; i < n / 2; ++i) {
         bsum += b[i];
         bmag += std::fabs(b[i]);
       }
       const std::array<double, 4> half = sums(0, n / 2);
-      CHECK(std::fabs(m[3] - bsum) <= 1e-6 * bmag);
-      CHECK(m[4] == Approx(half[3]).epsilon(1e-6));
-      CHECK(m[5] == Approx(half[2]).epsilon(1e-6));
+      CHECK(std::fabs(m[4] - bsum) <= 1e-6 * bmag);
+      CHECK(m[5] == Approx(half[3]).epsilon(1e-6));
+      CHECK(m[6] == Approx(half[2]).epsilon(1e-6));
+      CHECK(m[7] == 0);
     });
   }
   // Bias rows: exactly the scalar loops' bits (adds in the same order).

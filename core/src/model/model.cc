@@ -311,8 +311,9 @@ Status Model::Impl::Build() {
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
   diag_out.assign(nl, nullptr);
   diag_dout.assign(nl, nullptr);
+  dead_probe.assign(nl, nullptr);
   diag_n.assign(nl, 0);
-  moments.assign(3 * nl, 0.0);
+  moments.assign(4 * nl, 0.0);
   update_sums.assign(4 * nl, 0.0);
   // Per run: its state, its optimizer params (the decay resolved; lr is set
   // each step) and its pieces, one per layer with parameters in the run.
@@ -363,6 +364,7 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
     const int from = src[i];
     diag_out[i] = io[i].out = acts.Ptr(out_slot[i]);
     diag_dout[i] = io[i].dout = acts.Ptr(dout_slot[i]);
+    dead_probe[i] = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
     io[i].in = static_cast<int>(i) == cls ? acts.Ptr(gather_slot)
                : from < 0                 ? nullptr
                                           : acts.Ptr(out_slot[from]);
@@ -813,29 +815,30 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     return diverged("the loss is " +
                     std::string(std::isnan(loss) ? "NaN" : "infinite"));
 
-  // Per layer: output mean and std, dead units, output gradient norm.
+  // Per layer: output mean and std, dead units, output gradient norm (before
+  // the update: a learnable activation's DeadFraction reads its params).
   const float* tokens = Tokens(p, x);
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
   for (int i = 0; i < nl; ++i) diag_n[i] = LayerRows(i, p) * infos[i].out_width;
-  model::MomentsOf(diag_out.data(), diag_dout.data(), diag_n.data(), nl,
-                   moments.data());
-  Pass lp = p;  // the pass as layer i sees it
+  model::MomentsOf(diag_out.data(), diag_dout.data(), diag_n.data(),
+                   dead_probe.data(), dead_width.data(), nl, moments.data());
   for (int i = 0; i < nl; ++i) {
-    lp.rows = LayerRows(i, p);
-    const double* mo = &moments[3 * i];  // sum, squares, gradient squares
+    // sum, squares, gradient squares, zeros in the probe row
+    const double* mo = &moments[4 * i];
     const double n = static_cast<double>(diag_n[i]), mean = mo[0] / n;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
         static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
-    const float* probe = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
-    const bool alive = probe && std::find(probe, probe + dead_width[i], 0.0f) ==
-                                    probe + dead_width[i];
-    ld[kLayerDeadFraction] = alive
-                                 ? 0.0f
-                                 : static_cast<float>(layers[i]->DeadFraction(
-                                       lp, LayerInput(i, tokens), diag_out[i]));
+    if (dead_probe[i] && mo[3] == 0) {
+      ld[kLayerDeadFraction] = 0.0f;
+    } else {
+      Pass lp = p;  // the pass as layer i sees it
+      lp.rows = LayerRows(i, p);
+      ld[kLayerDeadFraction] = static_cast<float>(
+          layers[i]->DeadFraction(lp, LayerInput(i, tokens), diag_out[i]));
+    }
     ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
   }
 
@@ -854,8 +857,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     ClipGradNormForward(c);
   };
   // Without clipping nothing waits for the norms: they come from the
-  // update's sums pass below (the update of a non-finite gradient is staged
-  // only, and diverged() resets the optimizer state).
+  // update's pass below (a non-finite gradient's update is taken back, and
+  // diverged() resets the optimizer state).
   float total = 0, scale = 1, after = 0, unused = 0;
   const bool clip = spec.clip != Clip::kNone;
   if (clip) {
@@ -887,34 +890,29 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                   grads.data() + run.begin, state.data() + run.state_begin,
                   theta, run.count, &run.watch);
   }
+  double squares = 0;  // of the gradient
+  bool finite = true;
+  for (int i = 0; i < nl; ++i) {
+    const double* u = &update_sums[4 * i];  // delta, before, after, gradient
+    squares += u[3];
+    // Float squares overflow above 1.8e19: only then look at the values.
+    finite = finite && std::isfinite(u[2]);
+    float* ld = d + kDiagHeader + kLayerDiagStride * i;
+    if (!clip) ld[kLayerGradNorm] = static_cast<float>(std::sqrt(u[3]));
+    ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u[2]));
+    ld[kLayerUpdateRatio] =
+        u[1] > 0 ? static_cast<float>(std::sqrt(u[0] / u[1])) : 0.0f;
+  }
   auto take_back = [&](const std::string& what) {
     std::copy(staging.data(), staging.data() + num_params, params.data());
     return diverged(what);
   };
   if (!clip) {
-    double squares = 0;
-    for (int i = 0; i < nl; ++i) {
-      squares += update_sums[4 * i + 3];
-      d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
-          static_cast<float>(std::sqrt(update_sums[4 * i + 3]));
-    }
     after = total = static_cast<float>(std::sqrt(squares));
     if (!std::isfinite(total)) return take_back("the gradient is not finite");
   }
-  bool finite = true;
-  for (int i = 0; i < nl; ++i) {
-    const double* u = &update_sums[4 * i];  // delta, before, after, grads
-    // Float squares overflow above 1.8e19: only then look at the values.
-    const float* b = params.data() + param_begin[i];
-    finite = finite && (std::isfinite(u[2]) ||
-                        std::all_of(b, b + LayerParamFloats(i),
-                                    [](float v) { return std::isfinite(v); }));
-    float* ld = d + kDiagHeader + kLayerDiagStride * i;
-    ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u[2]));
-    ld[kLayerUpdateRatio] =
-        u[1] > 0 ? static_cast<float>(std::sqrt(u[0] / u[1])) : 0.0f;
-  }
-  if (!finite)
+  if (!finite && !std::all_of(params.data(), params.data() + num_params,
+                              [](float v) { return std::isfinite(v); }))
     return take_back("the update would make a parameter non-finite (lr " +
                      std::to_string(rate) + ")");
   for (int i : committers) layers[i]->Commit(p);

@@ -127,16 +127,17 @@ class Model::Impl {
   std::vector<float> diag;
   // The step's diagnostics sums, sized by Build (a step allocates nothing):
   // per layer its output and output gradient (set with io) and their floats,
-  // and the sums of the moments (three a layer, stats.h) and of the update
+  // and the sums of the moments (four a layer, stats.h) and of the update
   // (four a layer, with the gradient's squares: StepWatch, core/src/steps.h).
   std::vector<const float*> diag_out, diag_dout;
   std::vector<int64_t> diag_n;
   std::vector<double> moments, update_sums;
   // Per layer: the slot whose first row, when it holds no zero, shows that
   // no unit is dead (Layer::dead_probe; -1: DeadFraction always counts),
-  // and that row's width.
+  // that row's width and (set with io) its address (null: none).
   std::vector<int> dead_slot;
   std::vector<int64_t> dead_width;
+  std::vector<const float*> dead_probe;
 
   // ----- fit -----
   struct Fit {

@@ -71,13 +71,26 @@ HWY_INLINE auto ArraysLoader(D d, const float* const (&arrays)[K]) {
   };
 }
 
-// out[3k..3k+2] = {sum v, sum v^2, sum g^2} over [0, n[k]) of v[k] and g[k],
-// k < count: each layer's output moments and its gradient's squares, all
-// layers in one call.
+// The number of zeros among p[0, n).
+template <class D>
+HWY_INLINE size_t ZerosIn(D d, const float* p, size_t n) {
+  const size_t N = hn::Lanes(d);
+  size_t zeros = 0, i = 0;
+  for (; i + N <= n; i += N)
+    zeros += hn::CountTrue(d, hn::Eq(hn::LoadU(d, p + i), hn::Zero(d)));
+  for (; i < n; ++i) zeros += p[i] == 0.0f;
+  return zeros;
+}
+
+// out[4k..4k+3] = {sum v, sum v^2, sum g^2, zeros} over [0, n[k]) of v[k] and
+// g[k], zeros the count of zeros among probe[k][0, width[k]) (0 for a null
+// probe), k < count: each layer's output moments, its gradient's squares
+// and its dead-unit probe, all layers in one call.
 HWY_NOINLINE void LayerSums(const float* const* v, const float* const* g,
-                            const int64_t* n, size_t count, double* out) {
+                            const int64_t* n, const float* const* probe,
+                            const int64_t* width, size_t count, double* out) {
   const hn::ScalableTag<float> d;
-  for (size_t k = 0; k < count; ++k, out += 3) {
+  for (size_t k = 0; k < count; ++k, out += 4) {
     out[0] = out[1] = out[2] = 0;
     BlockSums<3>(
         d, static_cast<size_t>(n[k]), ArraysLoader<2>(d, {v[k], g[k]}),
@@ -87,6 +100,9 @@ HWY_NOINLINE void LayerSums(const float* const* v, const float* const* g,
           acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
         },
         out);
+    out[3] = probe[k] ? static_cast<double>(
+                            ZerosIn(d, probe[k], static_cast<size_t>(width[k])))
+                      : 0.0;
   }
 }
 

@@ -19,8 +19,9 @@ DLMATH_HWY_EXPORT(AddRowVector)
 DLMATH_HWY_EXPORT(AddColumnSums)
 
 void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
-               size_t count, double* out) {
-  DLMATH_DISPATCH(LayerSums)(v, g, n, count, out);
+               const float* const* probe, const int64_t* width, size_t count,
+               double* out) {
+  DLMATH_DISPATCH(LayerSums)(v, g, n, probe, width, count, out);
 }
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
   DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);

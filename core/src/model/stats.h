@@ -9,12 +9,15 @@
 
 namespace dlmath::model {
 
-// out[3k..3k+2] = {sum v, sum v^2, sum g^2} over v[k][0, n[k]) and g[k][0,
-// n[k]), k < count: each layer's output moments and its gradient's norm,
-// one pass over both, every layer of a step in one call. Relative error
-// ~1e-7 (float lanes per block of 1024, block sums in double).
+// out[4k..4k+3] = {sum v, sum v^2, sum g^2, zeros} over v[k][0, n[k]) and
+// g[k][0, n[k]), zeros the number of zeros among probe[k][0, width[k]) (0
+// when probe[k] is null), k < count: each layer's output moments, its
+// gradient's norm and its dead-unit probe, every layer of a step in one
+// call. Relative error ~1e-7 (float lanes per block of 1024, block sums in
+// double).
 void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
-               size_t count, double* out);
+               const float* const* probe, const int64_t* width, size_t count,
+               double* out);
 // y[r, :] += b for each of the rows of y [rows, cols] (the bias add).
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols);
 // s += the column sums of v [rows, cols], row after row (the bias
