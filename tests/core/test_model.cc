@@ -1168,24 +1168,33 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
     };
     ForEachTarget([&](const char* target) {
       INFO("target " << target << ", n " << n);
-      // Two arrays in one call: (a, b) and, over its first half, (b, a).
-      const float* v[2] = {a.data(), b.data()};
-      const float* g[2] = {b.data(), a.data()};
-      const int64_t lens[2] = {static_cast<int64_t>(n),
-                               static_cast<int64_t>(n / 2)};
-      // The first one's dead-unit probe: a row of n values, every third a
-      // zero (of either sign); the second has none.
-      std::vector<float> row(n, 0.5f);
-      for (size_t i = 0; i < n; i += 3) row[i] = i % 2 ? -0.0f : 0.0f;
-      const float* probe[2] = {row.data(), nullptr};
-      const int64_t width[2] = {static_cast<int64_t>(n), 4};
+      // Two layers in one call: (a, b) and, over its first half, (b, a).
+      // The first one's dead-unit probe, [3, n / 3]: column j holds a zero
+      // (of either sign) in every row when j % 3 == 0, else a nonzero in
+      // row j % 3 only. The second has none.
+      const size_t cols = n / 3;
+      std::vector<float> probe_rows(3 * cols, 0.0f);
+      for (size_t r = 0; r < 3; ++r)
+        for (size_t j = 0; j < cols; ++j)
+          probe_rows[r * cols + j] = j % 3 == 0   ? (r % 2 ? -0.0f : 0.0f)
+                                     : j % 3 == r ? 0.5f
+                                                  : 0.0f;
+      model::LayerArrays layers[2];
+      layers[0] = {.out = a.data(),
+                   .dout = b.data(),
+                   .n = static_cast<int64_t>(n),
+                   .probe = probe_rows.data(),
+                   .probe_rows = 3,
+                   .probe_cols = static_cast<int64_t>(cols)};
+      layers[1] = {
+          .out = b.data(), .dout = a.data(), .n = static_cast<int64_t>(n / 2)};
       double m[8];
-      model::MomentsOf(v, g, lens, probe, width, 2, m);
+      model::MomentsOf(layers, 2, m);
       const std::array<double, 4> all = sums(0, n);
       CHECK(std::fabs(m[0] - all[0]) <= 1e-6 * all[1]);
       CHECK(m[1] == Approx(all[2]).epsilon(1e-6));
       CHECK(m[2] == Approx(all[3]).epsilon(1e-6));
-      CHECK(m[3] == static_cast<double>((n + 2) / 3));
+      CHECK(m[3] == static_cast<double>((cols + 2) / 3));
       double bsum = 0, bmag = 0;
       for (size_t i = 0; i < n / 2; ++i) {
         bsum += b[i];

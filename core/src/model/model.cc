@@ -309,10 +309,7 @@ Status Model::Impl::Build() {
   for (int i = 0; i < nl; ++i)
     if (layers[i]->Commits()) committers.push_back(i);
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
-  diag_out.assign(nl, nullptr);
-  diag_dout.assign(nl, nullptr);
-  dead_probe.assign(nl, nullptr);
-  diag_n.assign(nl, 0);
+  diag_arrays.assign(nl, model::LayerArrays{});
   moments.assign(4 * nl, 0.0);
   update_sums.assign(4 * nl, 0.0);
   // Per run: its state, its optimizer params (the decay resolved; lr is set
@@ -362,9 +359,13 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
   if (Status s = acts.Layout(positions); !s.ok()) return s;
   for (size_t i = 0; i < infos.size(); ++i) {
     const int from = src[i];
-    diag_out[i] = io[i].out = acts.Ptr(out_slot[i]);
-    diag_dout[i] = io[i].dout = acts.Ptr(dout_slot[i]);
-    dead_probe[i] = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
+    io[i].out = acts.Ptr(out_slot[i]);
+    io[i].dout = acts.Ptr(dout_slot[i]);
+    model::LayerArrays& a = diag_arrays[i];
+    a.out = io[i].out;
+    a.dout = io[i].dout;
+    a.probe = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
+    a.probe_cols = dead_width[i];
     io[i].in = static_cast<int>(i) == cls ? acts.Ptr(gather_slot)
                : from < 0                 ? nullptr
                                           : acts.Ptr(out_slot[from]);
@@ -820,24 +821,28 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   const float* tokens = Tokens(p, x);
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
-  for (int i = 0; i < nl; ++i) diag_n[i] = LayerRows(i, p) * infos[i].out_width;
-  model::MomentsOf(diag_out.data(), diag_dout.data(), diag_n.data(),
-                   dead_probe.data(), dead_width.data(), nl, moments.data());
   for (int i = 0; i < nl; ++i) {
-    // sum, squares, gradient squares, zeros in the probe row
+    model::LayerArrays& a = diag_arrays[i];
+    a.probe_rows = LayerRows(i, p);
+    a.n = a.probe_rows * infos[i].out_width;
+  }
+  model::MomentsOf(diag_arrays.data(), nl, moments.data());
+  for (int i = 0; i < nl; ++i) {
+    // sum, squares, gradient squares, probe columns all 0
     const double* mo = &moments[4 * i];
-    const double n = static_cast<double>(diag_n[i]), mean = mo[0] / n;
+    const model::LayerArrays& a = diag_arrays[i];
+    const double n = static_cast<double>(a.n), mean = mo[0] / n;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
         static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
-    if (dead_probe[i] && mo[3] == 0) {
+    if (a.probe && mo[3] == 0) {
       ld[kLayerDeadFraction] = 0.0f;
     } else {
       Pass lp = p;  // the pass as layer i sees it
       lp.rows = LayerRows(i, p);
       ld[kLayerDeadFraction] = static_cast<float>(
-          layers[i]->DeadFraction(lp, LayerInput(i, tokens), diag_out[i]));
+          layers[i]->DeadFraction(lp, LayerInput(i, tokens), io[i].out));
     }
     ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
   }

@@ -9,6 +9,7 @@
 
 #include "core/src/model/layers.h"
 #include "core/src/model/spec.h"
+#include "core/src/model/stats.h"
 #include "core/src/steps.h"
 #include "dlmath/model.h"
 
@@ -126,18 +127,17 @@ class Model::Impl {
   model::Pass last_pass;  // the last forward's (LayerOutput; rows 0: none)
   std::vector<float> diag;
   // The step's diagnostics sums, sized by Build (a step allocates nothing):
-  // per layer its output and output gradient (set with io) and their floats,
-  // and the sums of the moments (four a layer, stats.h) and of the update
-  // (four a layer, with the gradient's squares: StepWatch, core/src/steps.h).
-  std::vector<const float*> diag_out, diag_dout;
-  std::vector<int64_t> diag_n;
+  // per layer its output, output gradient and dead-unit probe (addresses
+  // set with io, sizes each step), and the sums of the moments (four a layer,
+  // stats.h) and of the update (four a layer, with the gradient's squares:
+  // StepWatch, core/src/steps.h).
+  std::vector<model::LayerArrays> diag_arrays;
   std::vector<double> moments, update_sums;
-  // Per layer: the slot whose first row, when it holds no zero, shows that
+  // Per layer: the slot whose columns, when each holds a nonzero, show that
   // no unit is dead (Layer::dead_probe; -1: DeadFraction always counts),
-  // that row's width and (set with io) its address (null: none).
+  // and its width.
   std::vector<int> dead_slot;
   std::vector<int64_t> dead_width;
-  std::vector<const float*> dead_probe;
 
   // ----- fit -----
   struct Fit {

@@ -13,6 +13,7 @@
 
 #include <array>
 
+#include "core/src/model/stats.h"
 #include "core/src/ops/simd-inl.h"
 #include "hwy/highway.h"
 
@@ -71,37 +72,48 @@ HWY_INLINE auto ArraysLoader(D d, const float* const (&arrays)[K]) {
   };
 }
 
-// The number of zeros among p[0, n).
+// The number of columns of p [rows, cols] that hold 0 in every row: each
+// column read down the rows until it shows a nonzero value (a vector of
+// columns until all its lanes have).
 template <class D>
-HWY_INLINE size_t ZerosIn(D d, const float* p, size_t n) {
+HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
   const size_t N = hn::Lanes(d);
-  size_t zeros = 0, i = 0;
-  for (; i + N <= n; i += N)
-    zeros += hn::CountTrue(d, hn::Eq(hn::LoadU(d, p + i), hn::Zero(d)));
-  for (; i < n; ++i) zeros += p[i] == 0.0f;
+  const auto zero = hn::Zero(d);
+  size_t zeros = 0, j = 0;
+  for (; j + N <= cols; j += N) {
+    auto seen = hn::Ne(hn::LoadU(d, p + j), zero);
+    for (size_t row = 1; row < rows && !hn::AllTrue(d, seen); ++row)
+      seen = hn::Or(seen, hn::Ne(hn::LoadU(d, p + row * cols + j), zero));
+    zeros += N - hn::CountTrue(d, seen);
+  }
+  for (; j < cols; ++j) {
+    size_t row = 0;
+    while (row < rows && p[row * cols + j] == 0.0f) ++row;
+    zeros += row == rows;
+  }
   return zeros;
 }
 
-// out[4k..4k+3] = {sum v, sum v^2, sum g^2, zeros} over [0, n[k]) of v[k] and
-// g[k], zeros the count of zeros among probe[k][0, width[k]) (0 for a null
-// probe), k < count: each layer's output moments, its gradient's squares
+// out[4k..4k+3] = {sum out, sum out^2, sum dout^2, zero columns} of layer k
+// < count (stats.h): each layer's output moments, its gradient's squares
 // and its dead-unit probe, all layers in one call.
-HWY_NOINLINE void LayerSums(const float* const* v, const float* const* g,
-                            const int64_t* n, const float* const* probe,
-                            const int64_t* width, size_t count, double* out) {
+HWY_NOINLINE void LayerSums(const model::LayerArrays* layers, size_t count,
+                            double* out) {
   const hn::ScalableTag<float> d;
-  for (size_t k = 0; k < count; ++k, out += 4) {
+  for (const model::LayerArrays* l = layers; l < layers + count;
+       ++l, out += 4) {
     out[0] = out[1] = out[2] = 0;
     BlockSums<3>(
-        d, static_cast<size_t>(n[k]), ArraysLoader<2>(d, {v[k], g[k]}),
+        d, static_cast<size_t>(l->n), ArraysLoader<2>(d, {l->out, l->dout}),
         [&](const auto& p, auto* acc) {
           acc[0] = hn::Add(acc[0], p.v[0]);
           acc[1] = hn::MulAdd(p.v[0], p.v[0], acc[1]);
           acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
         },
         out);
-    out[3] = probe[k] ? static_cast<double>(
-                            ZerosIn(d, probe[k], static_cast<size_t>(width[k])))
+    out[3] = l->probe ? static_cast<double>(ZeroColumns(
+                            d, l->probe, static_cast<size_t>(l->probe_rows),
+                            static_cast<size_t>(l->probe_cols)))
                       : 0.0;
   }
 }

@@ -18,10 +18,8 @@ DLMATH_HWY_EXPORT(LayerSums)
 DLMATH_HWY_EXPORT(AddRowVector)
 DLMATH_HWY_EXPORT(AddColumnSums)
 
-void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
-               const float* const* probe, const int64_t* width, size_t count,
-               double* out) {
-  DLMATH_DISPATCH(LayerSums)(v, g, n, probe, width, count, out);
+void MomentsOf(const LayerArrays* layers, size_t count, double* out) {
+  DLMATH_DISPATCH(LayerSums)(layers, count, out);
 }
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
   DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);
