@@ -163,8 +163,8 @@ Status Model::Impl::Build() {
     runs.back().count = e.offset + e.shape.numel() - runs.back().begin;
   }
 
-  // Arenas: parameters, gradients, the staged update, optimizer state,
-  // buffers; per-layer pieces for clip_grad_norm.
+  // Arenas: parameters, gradients, the parameters before a step (put back if it
+  // is refused), optimizer state, buffers; per-layer pieces for clip_grad_norm.
   const int nl = static_cast<int>(infos.size());
   const int64_t state_size =
       dlmath::OptimizerStateSize(*spec.optimizer, num_params);
@@ -173,7 +173,8 @@ Status Model::Impl::Build() {
     return s;
   if (Status s = model::AllocateArena(num_params, "gradients", &grads); !s.ok())
     return s;
-  if (Status s = model::AllocateArena(num_params, "staged update", &staging);
+  if (Status s = model::AllocateArena(num_params, "parameters before a step",
+                                      &staging);
       !s.ok())
     return s;
   if (Status s = model::AllocateArena(state_size, "optimizer state", &state);
