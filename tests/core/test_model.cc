@@ -631,6 +631,24 @@ TEST_CASE("NaN guard: a finite loss with a non-finite gradient norm",
   }
 }
 
+TEST_CASE("NaN guard: weights whose squares overflow float still train",
+          "[model]") {
+  // w = 1e20 is finite but w^2 is not (in float, as the update's sums are):
+  // the guard then looks at the values and applies the step. x = 0 keeps
+  // the loss at (b - 1)^2 = 1: db = -2, dw = 0.
+  auto m = MakeModel(R"({"input":1,"layers":[{"type":"linear","units":1}],
+      "loss":{"id":"mse"},"optimizer":{"id":"sgd","lr":0.1}})");
+  const float w = 1e20f, b = 0, x = 0, y = 1;
+  REQUIRE(m->SetParameter("layers.0.weight", &w, 1).ok());
+  REQUIRE(m->SetParameter("layers.0.bias", &b, 1).ok());
+  const Status s = m->Step(&x, &y, 1);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  CHECK(m->step() == 1);
+  CHECK(m->parameters()[0] == w);
+  CHECK(m->parameters()[1] == Approx(0.2).epsilon(1e-6));
+}
+
 TEST_CASE("early stopping restores the best epoch's weights", "[model]") {
   // Training pairs say y = x, the held-out quarter says y = -x: every
   // epoch of learning makes the validation loss worse after the first.
@@ -1137,57 +1155,56 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
        {0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1024, 1025, 2500}) {
     const std::vector<float> a = RandomData(n, 11, -3, 3),
                              b = RandomData(n, 12, -3, 3);
-    // The sums over [lo, hi): {sum a, |a|, a^2, b^2, (b - a)^2}.
+    // The sums over [lo, hi): {sum a, |a|, a^2, b^2}.
     auto sums = [&](size_t lo, size_t hi) {
-      std::array<double, 5> r{};
+      std::array<double, 4> r{};
       for (size_t i = lo; i < hi; ++i) {
         r[0] += a[i];
         r[1] += std::fabs(a[i]);
         r[2] += double{a[i]} * a[i];
         r[3] += double{b[i]} * b[i];
-        r[4] += (double{b[i]} - a[i]) * (double{b[i]} - a[i]);
       }
       return r;
     };
-    // Segments as the layers of a step cut the parameter arena: an empty
-    // one (an activation) between two others.
-    const int64_t begin[3] = {0, static_cast<int64_t>(n / 3),
-                              static_cast<int64_t>(n / 3)};
     ForEachTarget([&](const char* target) {
       INFO("target " << target << ", n " << n);
-      // Two arrays in one call: (a, b) and, over its first half, (b, a).
-      const float* v[2] = {a.data(), b.data()};
-      const float* g[2] = {b.data(), a.data()};
-      const int64_t lens[2] = {static_cast<int64_t>(n),
-                               static_cast<int64_t>(n / 2)};
-      double m[6];
-      model::MomentsOf(v, g, lens, 2, m);
-      const std::array<double, 5> all = sums(0, n);
+      // Two layers in one call: (a, b) and, over its first half, (b, a).
+      // The first one's dead-unit probe, [3, n / 3]: column j holds a zero
+      // (of either sign) in every row when j % 3 == 0, else a nonzero in
+      // row j % 3 only. The second has none.
+      const size_t cols = n / 3;
+      std::vector<float> probe_rows(3 * cols, 0.0f);
+      for (size_t r = 0; r < 3; ++r)
+        for (size_t j = 0; j < cols; ++j)
+          probe_rows[r * cols + j] = j % 3 == 0   ? (r % 2 ? -0.0f : 0.0f)
+                                     : j % 3 == r ? 0.5f
+                                                  : 0.0f;
+      model::LayerArrays layers[2];
+      layers[0] = {.out = a.data(),
+                   .dout = b.data(),
+                   .n = static_cast<int64_t>(n),
+                   .probe = probe_rows.data(),
+                   .probe_rows = 3,
+                   .probe_cols = static_cast<int64_t>(cols)};
+      layers[1] = {
+          .out = b.data(), .dout = a.data(), .n = static_cast<int64_t>(n / 2)};
+      double m[8];
+      model::MomentsOf(layers, 2, m);
+      const std::array<double, 4> all = sums(0, n);
       CHECK(std::fabs(m[0] - all[0]) <= 1e-6 * all[1]);
       CHECK(m[1] == Approx(all[2]).epsilon(1e-6));
       CHECK(m[2] == Approx(all[3]).epsilon(1e-6));
+      CHECK(m[3] == static_cast<double>((cols + 2) / 3));
       double bsum = 0, bmag = 0;
       for (size_t i = 0; i < n / 2; ++i) {
         bsum += b[i];
         bmag += std::fabs(b[i]);
       }
-      const std::array<double, 5> half = sums(0, n / 2);
-      CHECK(std::fabs(m[3] - bsum) <= 1e-6 * bmag);
-      CHECK(m[4] == Approx(half[3]).epsilon(1e-6));
-      CHECK(m[5] == Approx(half[2]).epsilon(1e-6));
-      // The update's sums with b also as the gradient.
-      double u[12];
-      model::UpdateSumsOf(a.data(), b.data(), b.data(), begin, 3,
-                          static_cast<int64_t>(n), u);
-      for (int k = 0; k < 3; ++k) {
-        const std::array<double, 5> r =
-            sums(begin[k], k < 2 ? begin[k + 1] : n);
-        INFO("segment " << k);
-        CHECK(u[4 * k] == Approx(r[4]).epsilon(1e-6));
-        CHECK(u[4 * k + 1] == Approx(r[2]).epsilon(1e-6));
-        CHECK(u[4 * k + 2] == Approx(r[3]).epsilon(1e-6));
-        CHECK(u[4 * k + 3] == Approx(r[3]).epsilon(1e-6));
-      }
+      const std::array<double, 4> half = sums(0, n / 2);
+      CHECK(std::fabs(m[4] - bsum) <= 1e-6 * bmag);
+      CHECK(m[5] == Approx(half[3]).epsilon(1e-6));
+      CHECK(m[6] == Approx(half[2]).epsilon(1e-6));
+      CHECK(m[7] == 0);
     });
   }
   // Bias rows: exactly the scalar loops' bits (adds in the same order).

@@ -3,9 +3,11 @@
 // generic oracles compare kernels with references written by the same
 // hand, so they cannot catch a convention both got wrong.
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "core/src/steps.h"
 #include "tests/core/testing.h"
 
 namespace dlmath::testing {
@@ -152,6 +154,68 @@ TEST_CASE("optimizers: grads must match params", "[optim]") {
   REQUIRE(s.what() == "grads");
   INFO(s.message());
   REQUIRE(s.message().find("[steps, 3]") != std::string::npos);
+}
+
+// The engine's watched step (StepWatch) writes over theta the bits of the
+// plain step, keeps theta, and sums the update per piece: on every target,
+// for every optimizer and param set, around vector tails, a block edge
+// (1024) and more than one block, pieces of any length (an empty one too).
+TEST_CASE("optimizers: the watched step, in place", "[optim]") {
+  auto same_bits = [](const std::vector<float>& a,
+                      const std::vector<float>& b) {
+    return a.size() == b.size() &&
+           std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+  for (const OpInfo& op : Ops()) {
+    if (op.kind != Kind::kOptimizer) continue;
+    for (const std::vector<double>& p : ParamSets(op))
+      for (size_t n : {1, 3, 4, 9, 17, 1023, 1030, 2500}) {
+        const std::vector<float> theta0 = RandomData(n, 21, -2, 2),
+                                 g = RandomData(n, 22, -1, 1);
+        const int64_t ends[4] = {
+            static_cast<int64_t>(n / 3), static_cast<int64_t>(n / 3),
+            static_cast<int64_t>(n - n / 5), static_cast<int64_t>(n)};
+        const int64_t size = OptimizerStateSize(op, static_cast<int64_t>(n));
+        ForEachTarget([&](const char* target) {
+          INFO(op.id << ", " << target << ", n " << n);
+          std::vector<float> plain = theta0, watched = theta0, out(n);
+          std::vector<float> plain_state(size), watched_state(size);
+          OptimizerInit(op, p.data(), plain_state.data(), n);
+          OptimizerInit(op, p.data(), watched_state.data(), n);
+          for (int64_t t = 1; t <= 2; ++t) {  // the second from a state
+            INFO("step " << t);
+            OptimizerStep(op, p.data(), t, plain.data(), g.data(),
+                          plain_state.data(), out.data(), n);
+            std::vector<double> sums(16, 0.5);
+            double* piece_sums[4] = {&sums[0], &sums[4], &sums[8], &sums[12]};
+            std::vector<float> before(n, NAN);
+            const StepWatch w{.pieces = 4,
+                              .ends = ends,
+                              .sums = piece_sums,
+                              .before = before.data()};
+            OptimizerStep(op, p.data(), t, watched.data(), g.data(),
+                          watched_state.data(), watched.data(), n, &w);
+            CHECK(same_bits(watched, out));
+            CHECK(same_bits(watched_state, plain_state));
+            CHECK(same_bits(before, plain));
+            for (int k = 0; k < 4; ++k) {
+              double want[4] = {0.5, 0.5, 0.5, 0.5};
+              for (int64_t i = k > 0 ? ends[k - 1] : 0; i < ends[k]; ++i) {
+                const double a = plain[i], b = out[i];
+                want[0] += (b - a) * (b - a);
+                want[1] += a * a;
+                want[2] += b * b;
+                want[3] += double{g[i]} * g[i];
+              }
+              INFO("piece " << k);
+              for (int j = 0; j < 4; ++j)
+                CHECK(sums[4 * k + j] == Approx(want[j]).epsilon(1e-6));
+            }
+            plain = out;
+          }
+        });
+      }
+  }
 }
 
 TEST_CASE("schedules: known values", "[schedules]") {

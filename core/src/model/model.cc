@@ -163,8 +163,8 @@ Status Model::Impl::Build() {
     runs.back().count = e.offset + e.shape.numel() - runs.back().begin;
   }
 
-  // Arenas: parameters, gradients, the staged update, optimizer state,
-  // buffers; per-layer pieces for clip_grad_norm.
+  // Arenas: parameters, gradients, the parameters before a step (put back if it
+  // is refused), optimizer state, buffers; per-layer pieces for clip_grad_norm.
   const int nl = static_cast<int>(infos.size());
   const int64_t state_size =
       dlmath::OptimizerStateSize(*spec.optimizer, num_params);
@@ -173,7 +173,8 @@ Status Model::Impl::Build() {
     return s;
   if (Status s = model::AllocateArena(num_params, "gradients", &grads); !s.ok())
     return s;
-  if (Status s = model::AllocateArena(num_params, "staged update", &staging);
+  if (Status s = model::AllocateArena(num_params, "parameters before a step",
+                                      &staging);
       !s.ok())
     return s;
   if (Status s = model::AllocateArena(state_size, "optimizer state", &state);
@@ -309,11 +310,33 @@ Status Model::Impl::Build() {
   for (int i = 0; i < nl; ++i)
     if (layers[i]->Commits()) committers.push_back(i);
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
-  diag_out.assign(nl, nullptr);
-  diag_dout.assign(nl, nullptr);
-  diag_n.assign(nl, 0);
-  moments.assign(3 * nl, 0.0);
+  diag_arrays.assign(nl, model::LayerArrays{});
+  moments.assign(4 * nl, 0.0);
   update_sums.assign(4 * nl, 0.0);
+  // Per run: its state, its optimizer params (the decay resolved; lr is set
+  // each step) and its pieces, one per layer with parameters in the run.
+  std::vector<size_t> first_piece;
+  for (DecayRun& run : runs) {
+    run.state_begin = dlmath::OptimizerStateSize(*spec.optimizer, run.begin);
+    std::copy(spec.opt_p, spec.opt_p + kMaxParams, run.opt_p);
+    if (wd_param >= 0 && !run.decay) run.opt_p[wd_param] = 0.0;
+    first_piece.push_back(piece_ends.size());
+    for (int i = 0; i < nl; ++i) {
+      const int64_t end =
+          std::min(param_begin[i] + LayerParamFloats(i), run.begin + run.count);
+      if (end <= std::max(param_begin[i], run.begin)) continue;
+      piece_ends.push_back(end - run.begin);
+      piece_sums.push_back(&update_sums[4 * i]);
+    }
+  }
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const size_t end =
+        r + 1 < runs.size() ? first_piece[r + 1] : piece_ends.size();
+    runs[r].watch = {.pieces = end - first_piece[r],
+                     .ends = piece_ends.data() + first_piece[r],
+                     .sums = piece_sums.data() + first_piece[r],
+                     .before = staging.data() + runs[r].begin};
+  }
   if (spec.max_batch > 0) return EnsureCapacity(spec.max_batch);
   return {};
 }
@@ -337,8 +360,13 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
   if (Status s = acts.Layout(positions); !s.ok()) return s;
   for (size_t i = 0; i < infos.size(); ++i) {
     const int from = src[i];
-    diag_out[i] = io[i].out = acts.Ptr(out_slot[i]);
-    diag_dout[i] = io[i].dout = acts.Ptr(dout_slot[i]);
+    io[i].out = acts.Ptr(out_slot[i]);
+    io[i].dout = acts.Ptr(dout_slot[i]);
+    model::LayerArrays& a = diag_arrays[i];
+    a.out = io[i].out;
+    a.dout = io[i].dout;
+    a.probe = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
+    a.probe_cols = dead_width[i];
     io[i].in = static_cast<int>(i) == cls ? acts.Ptr(gather_slot)
                : from < 0                 ? nullptr
                                           : acts.Ptr(out_slot[from]);
@@ -789,29 +817,34 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     return diverged("the loss is " +
                     std::string(std::isnan(loss) ? "NaN" : "infinite"));
 
-  // Per layer: output mean and std, dead units, output gradient norm.
+  // Per layer: output mean and std, dead units, output gradient norm (before
+  // the update: a learnable activation's DeadFraction reads its params).
   const float* tokens = Tokens(p, x);
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
-  for (int i = 0; i < nl; ++i) diag_n[i] = LayerRows(i, p) * infos[i].out_width;
-  model::MomentsOf(diag_out.data(), diag_dout.data(), diag_n.data(), nl,
-                   moments.data());
-  Pass lp = p;  // the pass as layer i sees it
   for (int i = 0; i < nl; ++i) {
-    lp.rows = LayerRows(i, p);
-    const double* mo = &moments[3 * i];  // sum, squares, gradient squares
-    const double n = static_cast<double>(diag_n[i]), mean = mo[0] / n;
+    model::LayerArrays& a = diag_arrays[i];
+    a.probe_rows = LayerRows(i, p);
+    a.n = a.probe_rows * infos[i].out_width;
+  }
+  model::MomentsOf(diag_arrays.data(), nl, moments.data());
+  for (int i = 0; i < nl; ++i) {
+    // sum, squares, gradient squares, probe columns all 0
+    const double* mo = &moments[4 * i];
+    const model::LayerArrays& a = diag_arrays[i];
+    const double n = static_cast<double>(a.n), mean = mo[0] / n;
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
     ld[kLayerActMean] = static_cast<float>(mean);
     ld[kLayerActStd] =
         static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
-    const float* probe = dead_slot[i] >= 0 ? acts.Ptr(dead_slot[i]) : nullptr;
-    const bool alive = probe && std::find(probe, probe + dead_width[i], 0.0f) ==
-                                    probe + dead_width[i];
-    ld[kLayerDeadFraction] = alive
-                                 ? 0.0f
-                                 : static_cast<float>(layers[i]->DeadFraction(
-                                       lp, LayerInput(i, tokens), diag_out[i]));
+    if (a.probe && mo[3] == 0) {
+      ld[kLayerDeadFraction] = 0.0f;
+    } else {
+      Pass lp = p;  // the pass as layer i sees it
+      lp.rows = LayerRows(i, p);
+      ld[kLayerDeadFraction] = static_cast<float>(
+          layers[i]->DeadFraction(lp, LayerInput(i, tokens), io[i].out));
+    }
     ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
   }
 
@@ -830,8 +863,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     ClipGradNormForward(c);
   };
   // Without clipping nothing waits for the norms: they come from the
-  // update's sums pass below (the update of a non-finite gradient is staged
-  // only, and diverged() resets the optimizer state).
+  // update's pass below (a non-finite gradient's update is taken back, and
+  // diverged() resets the optimizer state).
   float total = 0, scale = 1, after = 0, unused = 0;
   const bool clip = spec.clip != Clip::kNone;
   if (clip) {
@@ -850,50 +883,44 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
     clip_norm(measure_p, &after, &unused);
   }
 
-  // The update, staged: applied only if every parameter stays finite.
+  // The update, written over the parameters by the optimizer's one pass,
+  // which also sums it per layer and keeps the parameters before it in
+  // `staging` (StepWatch): put back, bit for bit, if the step is refused.
+  // A layer without parameters (an activation) has all sums 0.
   const double rate = Lr(t);
-  double op_p[kMaxParams];
-  std::copy(spec.opt_p, spec.opt_p + kMaxParams, op_p);
-  const OpInfo& opt = *spec.optimizer;
-  op_p[lr_param] = rate;
-  for (const DecayRun& run : runs) {
-    if (wd_param >= 0) op_p[wd_param] = run.decay ? spec.opt_p[wd_param] : 0.0;
-    OptimizerStep(opt, op_p, t + 1, params.data() + run.begin,
-                  grads.data() + run.begin,
-                  state.data() + dlmath::OptimizerStateSize(opt, run.begin),
-                  staging.data() + run.begin, run.count);
+  std::fill(update_sums.begin(), update_sums.end(), 0.0);
+  for (DecayRun& run : runs) {
+    run.opt_p[lr_param] = rate;
+    float* theta = params.data() + run.begin;
+    OptimizerStep(*spec.optimizer, run.opt_p, t + 1, theta,
+                  grads.data() + run.begin, state.data() + run.state_begin,
+                  theta, run.count, &run.watch);
   }
-  // The layers' parameters are runs of the arena in layer order; a layer
-  // without any (an activation) has all sums 0.
-  model::UpdateSumsOf(params.data(), staging.data(), grads.data(),
-                      param_begin.data(), nl, num_params, update_sums.data());
-  if (!clip) {
-    double squares = 0;
-    for (int i = 0; i < nl; ++i) {
-      squares += update_sums[4 * i + 3];
-      d[kDiagHeader + kLayerDiagStride * i + kLayerGradNorm] =
-          static_cast<float>(std::sqrt(update_sums[4 * i + 3]));
-    }
-    after = total = static_cast<float>(std::sqrt(squares));
-    if (!std::isfinite(total)) return diverged("the gradient is not finite");
-  }
+  double squares = 0;  // of the gradient
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
-    const double* u = &update_sums[4 * i];  // delta, before, after, grads
+    const double* u = &update_sums[4 * i];  // delta, before, after, gradient
+    squares += u[3];
     // Float squares overflow above 1.8e19: only then look at the values.
-    const float* b = staging.data() + param_begin[i];
-    finite = finite && (std::isfinite(u[2]) ||
-                        std::all_of(b, b + LayerParamFloats(i),
-                                    [](float v) { return std::isfinite(v); }));
+    finite = finite && std::isfinite(u[2]);
     float* ld = d + kDiagHeader + kLayerDiagStride * i;
+    if (!clip) ld[kLayerGradNorm] = static_cast<float>(std::sqrt(u[3]));
     ld[kLayerWeightNorm] = static_cast<float>(std::sqrt(u[2]));
     ld[kLayerUpdateRatio] =
         u[1] > 0 ? static_cast<float>(std::sqrt(u[0] / u[1])) : 0.0f;
   }
-  if (!finite)
-    return diverged("the update would make a parameter non-finite (lr " +
-                    std::to_string(rate) + ")");
-  std::copy(staging.data(), staging.data() + num_params, params.data());
+  auto take_back = [&](const std::string& what) {
+    std::copy(staging.data(), staging.data() + num_params, params.data());
+    return diverged(what);
+  };
+  if (!clip) {
+    after = total = static_cast<float>(std::sqrt(squares));
+    if (!std::isfinite(total)) return take_back("the gradient is not finite");
+  }
+  if (!finite && !std::all_of(params.data(), params.data() + num_params,
+                              [](float v) { return std::isfinite(v); }))
+    return take_back("the update would make a parameter non-finite (lr " +
+                     std::to_string(rate) + ")");
   for (int i : committers) layers[i]->Commit(p);
   ++t;
   d[kDiagLoss] = static_cast<float>(loss);

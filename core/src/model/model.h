@@ -9,6 +9,8 @@
 
 #include "core/src/model/layers.h"
 #include "core/src/model/spec.h"
+#include "core/src/model/stats.h"
+#include "core/src/steps.h"
 #include "dlmath/model.h"
 
 namespace dlmath {
@@ -31,11 +33,21 @@ class Model::Impl {
   bool has_batch_norm = false;
   // Runs of the parameter arena with one weight-decay setting: the
   // optimizer steps each run with its own slice of the state.
+  // Each run also has its state's offset, the optimizer's params with its
+  // decay (lr: set each step) and what the step watches in it: its layers'
+  // update sums and the parameters before it (StepWatch, set by Build).
   struct DecayRun {
     int64_t begin = 0, count = 0;
     bool decay = true;
+    int64_t state_begin = 0;
+    double opt_p[kMaxParams] = {};
+    StepWatch watch;
   };
   std::vector<DecayRun> runs;
+  // The runs' pieces, run after run: each one's end (from its run's begin)
+  // and the update sums of its layer (update_sums).
+  std::vector<int64_t> piece_ends;
+  std::vector<double*> piece_sums;
   // Sequence models: the classifier head's layer (-1: none) and the layer
   // whose output it reads (the input of the last layer).
   int cls = -1, hidden = -1;
@@ -115,15 +127,15 @@ class Model::Impl {
   model::Pass last_pass;  // the last forward's (LayerOutput; rows 0: none)
   std::vector<float> diag;
   // The step's diagnostics sums, sized by Build (a step allocates nothing):
-  // per layer its output and output gradient (set with io) and their floats,
-  // and the sums of the moments (three a layer) and of the update (four a
-  // layer: UpdateSumsOf also sums the gradient's squares) (stats.h).
-  std::vector<const float*> diag_out, diag_dout;
-  std::vector<int64_t> diag_n;
+  // per layer its output, output gradient and dead-unit probe (addresses
+  // set with io, sizes each step), and the sums of the moments (four a layer,
+  // stats.h) and of the update (four a layer, with the gradient's squares:
+  // StepWatch, core/src/steps.h).
+  std::vector<model::LayerArrays> diag_arrays;
   std::vector<double> moments, update_sums;
-  // Per layer: the slot whose first row, when it holds no zero, shows that
+  // Per layer: the slot whose columns, when each holds a nonzero, show that
   // no unit is dead (Layer::dead_probe; -1: DeadFraction always counts),
-  // and that row's width.
+  // and its width.
   std::vector<int> dead_slot;
   std::vector<int64_t> dead_width;
 

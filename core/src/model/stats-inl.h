@@ -13,6 +13,7 @@
 
 #include <array>
 
+#include "core/src/model/stats.h"
 #include "core/src/ops/simd-inl.h"
 #include "hwy/highway.h"
 
@@ -71,47 +72,49 @@ HWY_INLINE auto ArraysLoader(D d, const float* const (&arrays)[K]) {
   };
 }
 
-// out[3k..3k+2] = {sum v, sum v^2, sum g^2} over [0, n[k]) of v[k] and g[k],
-// k < count: each layer's output moments and its gradient's squares, all
-// layers in one call.
-HWY_NOINLINE void LayerSums(const float* const* v, const float* const* g,
-                            const int64_t* n, size_t count, double* out) {
+// The number of columns of p [rows, cols] that hold 0 in every row: each
+// column read down the rows until it shows a nonzero value (a vector of
+// columns until all its lanes have).
+template <class D>
+HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
+  const size_t N = hn::Lanes(d);
+  const auto zero = hn::Zero(d);
+  size_t zeros = 0, j = 0;
+  for (; j + N <= cols; j += N) {
+    auto seen = hn::Ne(hn::LoadU(d, p + j), zero);
+    for (size_t row = 1; row < rows && !hn::AllTrue(d, seen); ++row)
+      seen = hn::Or(seen, hn::Ne(hn::LoadU(d, p + row * cols + j), zero));
+    zeros += N - hn::CountTrue(d, seen);
+  }
+  for (; j < cols; ++j) {
+    size_t row = 0;
+    while (row < rows && p[row * cols + j] == 0.0f) ++row;
+    zeros += row == rows;
+  }
+  return zeros;
+}
+
+// out[4k..4k+3] = {sum out, sum out^2, sum dout^2, zero columns} of layer k
+// < count (stats.h): each layer's output moments, its gradient's squares
+// and its dead-unit probe, all layers in one call.
+HWY_NOINLINE void LayerSums(const model::LayerArrays* layers, size_t count,
+                            double* out) {
   const hn::ScalableTag<float> d;
-  for (size_t k = 0; k < count; ++k, out += 3) {
+  for (const model::LayerArrays* l = layers; l < layers + count;
+       ++l, out += 4) {
     out[0] = out[1] = out[2] = 0;
     BlockSums<3>(
-        d, static_cast<size_t>(n[k]), ArraysLoader<2>(d, {v[k], g[k]}),
+        d, static_cast<size_t>(l->n), ArraysLoader<2>(d, {l->out, l->dout}),
         [&](const auto& p, auto* acc) {
           acc[0] = hn::Add(acc[0], p.v[0]);
           acc[1] = hn::MulAdd(p.v[0], p.v[0], acc[1]);
           acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
         },
         out);
-  }
-}
-
-// out[4k..4k+3] = {sum (b - a)^2, sum a^2, sum b^2, sum g^2} over segment k
-// of a, b and g, [begin[k], begin[k + 1]) (the last one ends at `total`),
-// k < count: each layer's update size, its parameters' norms before (a) and
-// after (b) it and its gradient's squares, all layers in one call.
-HWY_NOINLINE void UpdateSquares(const float* a, const float* b, const float* g,
-                                const int64_t* begin, size_t count,
-                                int64_t total, double* out) {
-  const hn::ScalableTag<float> d;
-  for (size_t k = 0; k < count; ++k, out += 4) {
-    const int64_t at = begin[k], end = k + 1 < count ? begin[k + 1] : total;
-    out[0] = out[1] = out[2] = out[3] = 0;
-    BlockSums<4>(
-        d, static_cast<size_t>(end - at),
-        ArraysLoader<3>(d, {a + at, b + at, g + at}),
-        [&](const auto& p, auto* acc) {
-          const auto delta = hn::Sub(p.v[1], p.v[0]);
-          acc[0] = hn::MulAdd(delta, delta, acc[0]);
-          acc[1] = hn::MulAdd(p.v[0], p.v[0], acc[1]);
-          acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
-          acc[3] = hn::MulAdd(p.v[2], p.v[2], acc[3]);
-        },
-        out);
+    out[3] = l->probe ? static_cast<double>(ZeroColumns(
+                            d, l->probe, static_cast<size_t>(l->probe_rows),
+                            static_cast<size_t>(l->probe_cols)))
+                      : 0.0;
   }
 }
 

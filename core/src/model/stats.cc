@@ -15,19 +15,11 @@
 namespace dlmath::model {
 
 DLMATH_HWY_EXPORT(LayerSums)
-DLMATH_HWY_EXPORT(UpdateSquares)
 DLMATH_HWY_EXPORT(AddRowVector)
 DLMATH_HWY_EXPORT(AddColumnSums)
 
-void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
-               size_t count, double* out) {
-  DLMATH_DISPATCH(LayerSums)(v, g, n, count, out);
-}
-void UpdateSumsOf(const float* before, const float* after, const float* grads,
-                  const int64_t* begin, size_t count, int64_t total,
-                  double* out) {
-  DLMATH_DISPATCH(UpdateSquares)
-  (before, after, grads, begin, count, total, out);
+void MomentsOf(const LayerArrays* layers, size_t count, double* out) {
+  DLMATH_DISPATCH(LayerSums)(layers, count, out);
 }
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
   DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);

@@ -9,19 +9,24 @@
 
 namespace dlmath::model {
 
-// out[3k..3k+2] = {sum v, sum v^2, sum g^2} over v[k][0, n[k]) and g[k][0,
-// n[k]), k < count: each layer's output moments and its gradient's norm,
-// one pass over both, every layer of a step in one call. Relative error
-// ~1e-7 (float lanes per block of 1024, block sums in double).
-void MomentsOf(const float* const* v, const float* const* g, const int64_t* n,
-               size_t count, double* out);
-// out[4k..4k+3] = {sum (after - before)^2, sum before^2, sum after^2, sum
-// grads^2} over segment k of the arrays, [begin[k], begin[k + 1]) (the last
-// ends at total), k < count: each layer's run of the parameter arena, its
-// update and its gradient in one pass.
-void UpdateSumsOf(const float* before, const float* after, const float* grads,
-                  const int64_t* begin, size_t count, int64_t total,
-                  double* out);
+// One layer's arrays for its step diagnostics: its output and output
+// gradient, n floats each, and its dead-unit probe, a slot [probe_rows,
+// probe_cols] in which a column holding a nonzero shows a live unit (null:
+// none).
+struct LayerArrays {
+  const float* out = nullptr;
+  const float* dout = nullptr;
+  int64_t n = 0;
+  const float* probe = nullptr;
+  int64_t probe_rows = 0, probe_cols = 0;
+};
+// out[4k..4k+3] = {sum out, sum out^2, sum dout^2, zero columns} of layer k
+// < count: its output moments, its gradient's norm and the number of probe
+// columns that hold 0 in every row (0 without a probe; each column read
+// down the rows only until it shows a nonzero: usually the first row
+// settles all), every layer of a step in one call. Relative error ~1e-7
+// (float lanes per block of 1024, block sums in double).
+void MomentsOf(const LayerArrays* layers, size_t count, double* out);
 // y[r, :] += b for each of the rows of y [rows, cols] (the bias add).
 void AddRowVector(const float* b, float* y, size_t rows, size_t cols);
 // s += the column sums of v [rows, cols], row after row (the bias

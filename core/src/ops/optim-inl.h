@@ -7,7 +7,9 @@
 // step: against float64, ~3e-7 relative over 10 steps and up to ~8e-6 over
 // 1000 (a random walk of per-step roundings; PyTorch's float32 has it too).
 // Per-step scalars (bias corrections, decayed lr) are
-// computed by the caller in double and passed as floats.
+// computed by the caller in double and passed as floats. A gradient's weight
+// decay of 0 is skipped, not added as 0 p: that can only flip the sign of a
+// zero gradient, which changes no parameter (theta finite).
 #if defined(DLMATH_OPS_OPTIM_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef DLMATH_OPS_OPTIM_INL_H_
 #undef DLMATH_OPS_OPTIM_INL_H_
@@ -16,22 +18,74 @@
 #endif
 
 #include "core/src/ops/simd-inl.h"
+#include "core/src/steps.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace dlmath {
 namespace HWY_NAMESPACE {
 
+// One vector of a step: the parameters before it, the gradient as given and
+// the parameters after it.
+template <class D>
+struct StepLanes {
+  hn::Vec<D> theta, g, out;
+};
+
 // Full vectors, then the remainder as one LoadN/StoreN vector: body(i, r)
-// with r == Lanes(d) except for the tail.
+// (r == Lanes(d) except for the tail) advances the state of lanes [i, i + r)
+// and returns their StepLanes, whose `out` this stores. Watched (w not null,
+// core/src/steps.h), the same walk piece by piece in blocks of 64 vectors
+// also sums the update and keeps theta in w->before: the one pass over the
+// parameters does the engine's diagnostics too.
 template <class D, class Body>
-HWY_INLINE void OptimForVectors(D d, size_t n, const Body& body) {
+HWY_INLINE void OptimForVectors(D d, size_t n, float* out, const StepWatch* w,
+                                const Body& body) {
   const size_t N = hn::Lanes(d);
   size_t i = 0;
-  for (; i + N <= n; i += N) body(i, N);
+  if (!w) {
+    for (; i + N <= n; i += N) hn::StoreU(body(i, N).out, d, out + i);
 #if HWY_TARGET != HWY_SCALAR  // one lane: no remainder
-  if (i < n) body(i, n - i);
+    if (i < n) StoreN(body(i, n - i).out, d, out + i, n - i);
 #endif
+    return;
+  }
+  using V = hn::Vec<D>;
+  float* const before = w->before;  // (stores to out may alias *w)
+  const size_t block = 64 * N;      // no lane sums more than 64 terms
+  for (size_t k = 0; k < w->pieces; ++k) {
+    const size_t end = static_cast<size_t>(w->ends[k]);
+    while (i < end) {
+      const size_t stop = end - i > block ? i + block : end;
+      V s[4] = {hn::Zero(d), hn::Zero(d), hn::Zero(d), hn::Zero(d)};
+      const auto add = [&](const auto& v) {
+        const V delta = hn::Sub(v.out, v.theta);
+        s[0] = hn::MulAdd(delta, delta, s[0]);
+        s[1] = hn::MulAdd(v.theta, v.theta, s[1]);
+        s[2] = hn::MulAdd(v.out, v.out, s[2]);
+        s[3] = hn::MulAdd(v.g, v.g, s[3]);
+      };
+      for (; i + N <= stop; i += N) {
+        const auto v = body(i, N);
+        hn::StoreU(v.theta, d, before + i);
+        hn::StoreU(v.out, d, out + i);
+        add(v);
+      }
+#if HWY_TARGET != HWY_SCALAR
+      if (i < stop) {  // a piece's last lanes (LoadN: theta and g zero past)
+        const size_t r = stop - i;
+        auto v = body(i, r);
+        StoreN(v.theta, d, before + i, r);
+        StoreN(v.out, d, out + i, r);
+        v.out = hn::IfThenElseZero(hn::FirstN(d, r), v.out);
+        add(v);
+        i = stop;
+      }
+#endif
+      for (size_t j = 0; j < 4; ++j)
+        w->sums[k][j] += hn::GetLane(hn::SumOfLanes(d, s[j]));
+    }
+  }
 }
 template <class D>
 HWY_INLINE hn::Vec<D> OptimLoad(D d, const float* p, size_t i, size_t r) {
@@ -52,13 +106,14 @@ HWY_INLINE void OptimStore(D d, hn::Vec<D> v, float* p, size_t i, size_t r) {
 // when mu == 0. Error: a few ulp per step.
 HWY_NOINLINE void SgdStep(const float* p, const float* g, float* buf,
                           float* out, size_t n, float lr, float wd, float mu,
-                          float damp, int nesterov, int first) {
+                          float damp, int nesterov, int first,
+                          const StepWatch* w) {
   const hn::ScalableTag<float> d;
   const auto vlr = hn::Set(d, lr), vwd = hn::Set(d, wd), vmu = hn::Set(d, mu),
              vdamp = hn::Set(d, damp);
-  OptimForVectors(d, n, [&](size_t i, size_t r) {
-    const auto pi = OptimLoad(d, p, i, r);
-    auto di = hn::MulAdd(vwd, pi, OptimLoad(d, g, i, r));
+  OptimForVectors(d, n, out, w, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r), gi = OptimLoad(d, g, i, r);
+    auto di = wd != 0 ? hn::MulAdd(vwd, pi, gi) : gi;
     if (mu != 0) {
       const auto b =
           first ? di
@@ -66,7 +121,7 @@ HWY_NOINLINE void SgdStep(const float* p, const float* g, float* buf,
       OptimStore(d, b, buf, i, r);
       di = nesterov ? hn::MulAdd(vmu, b, di) : b;
     }
-    OptimStore(d, hn::NegMulAdd(vlr, di, pi), out, i, r);
+    return StepLanes<decltype(d)>{pi, gi, hn::NegMulAdd(vlr, di, pi)};
   });
 }
 
@@ -83,15 +138,15 @@ HWY_NOINLINE void SgdStep(const float* p, const float* g, float* buf,
 HWY_NOINLINE void AdamStep(const float* p, const float* g, float* m, float* v,
                            float* vmax, float* out, size_t n, float lr_wd,
                            float l2, float b1, float b2, float step_size,
-                           float inv_bc2_sqrt, float eps) {
+                           float inv_bc2_sqrt, float eps, const StepWatch* w) {
   const hn::ScalableTag<float> d;
   const auto vlr_wd = hn::Set(d, lr_wd), vl2 = hn::Set(d, l2),
              v1b1 = hn::Set(d, 1.0f - b1), vb2 = hn::Set(d, b2),
              v1b2 = hn::Set(d, 1.0f - b2), vstep = hn::Set(d, step_size),
              vbc2 = hn::Set(d, inv_bc2_sqrt), veps = hn::Set(d, eps);
-  OptimForVectors(d, n, [&](size_t i, size_t r) {
-    const auto pi = OptimLoad(d, p, i, r);
-    const auto gi = hn::MulAdd(vl2, pi, OptimLoad(d, g, i, r));
+  OptimForVectors(d, n, out, w, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r), graw = OptimLoad(d, g, i, r);
+    const auto gi = l2 != 0 ? hn::MulAdd(vl2, pi, graw) : graw;
     auto mi = OptimLoad(d, m, i, r);
     mi = hn::MulAdd(v1b1, hn::Sub(gi, mi), mi);
     auto vi =
@@ -103,10 +158,9 @@ HWY_NOINLINE void AdamStep(const float* p, const float* g, float* m, float* v,
       OptimStore(d, vi, vmax, i, r);
     }
     const auto denom = hn::MulAdd(hn::Sqrt(vi), vbc2, veps);
-    OptimStore(
-        d,
-        hn::NegMulAdd(vstep, hn::Div(mi, denom), hn::NegMulAdd(vlr_wd, pi, pi)),
-        out, i, r);
+    return StepLanes<decltype(d)>{pi, graw,
+                                  hn::NegMulAdd(vstep, hn::Div(mi, denom),
+                                                hn::NegMulAdd(vlr_wd, pi, pi))};
   });
 }
 
@@ -117,14 +171,14 @@ HWY_NOINLINE void AdamStep(const float* p, const float* g, float* m, float* v,
 HWY_NOINLINE void RmspropStep(const float* p, const float* g, float* sq,
                               float* ga, float* buf, float* out, size_t n,
                               float lr, float alpha, float eps, float wd,
-                              float mu) {
+                              float mu, const StepWatch* w) {
   const hn::ScalableTag<float> d;
   const auto vlr = hn::Set(d, lr), va = hn::Set(d, alpha),
              v1a = hn::Set(d, 1.0f - alpha), veps = hn::Set(d, eps),
              vwd = hn::Set(d, wd), vmu = hn::Set(d, mu);
-  OptimForVectors(d, n, [&](size_t i, size_t r) {
-    const auto pi = OptimLoad(d, p, i, r);
-    const auto gi = hn::MulAdd(vwd, pi, OptimLoad(d, g, i, r));
+  OptimForVectors(d, n, out, w, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r), graw = OptimLoad(d, g, i, r);
+    const auto gi = wd != 0 ? hn::MulAdd(vwd, pi, graw) : graw;
     const auto si =
         hn::MulAdd(va, OptimLoad(d, sq, i, r), hn::Mul(v1a, hn::Mul(gi, gi)));
     OptimStore(d, si, sq, i, r);
@@ -135,14 +189,12 @@ HWY_NOINLINE void RmspropStep(const float* p, const float* g, float* sq,
       OptimStore(d, gai, ga, i, r);
       var = hn::NegMulAdd(gai, gai, si);
     }
-    const auto q = hn::Div(gi, hn::Add(hn::Sqrt(var), veps));
+    auto q = hn::Div(gi, hn::Add(hn::Sqrt(var), veps));
     if (buf) {
-      const auto b = hn::MulAdd(vmu, OptimLoad(d, buf, i, r), q);
-      OptimStore(d, b, buf, i, r);
-      OptimStore(d, hn::NegMulAdd(vlr, b, pi), out, i, r);
-    } else {
-      OptimStore(d, hn::NegMulAdd(vlr, q, pi), out, i, r);
+      q = hn::MulAdd(vmu, OptimLoad(d, buf, i, r), q);
+      OptimStore(d, q, buf, i, r);
     }
+    return StepLanes<decltype(d)>{pi, graw, hn::NegMulAdd(vlr, q, pi)};
   });
 }
 
@@ -150,17 +202,17 @@ HWY_NOINLINE void RmspropStep(const float* p, const float* g, float* sq,
 // out = p - clr g' / (sqrt(s) + eps), clr = lr / (1 + (t - 1) lr_decay).
 HWY_NOINLINE void AdagradStep(const float* p, const float* g, float* s,
                               float* out, size_t n, float clr, float wd,
-                              float eps) {
+                              float eps, const StepWatch* w) {
   const hn::ScalableTag<float> d;
   const auto vclr = hn::Set(d, clr), vwd = hn::Set(d, wd),
              veps = hn::Set(d, eps);
-  OptimForVectors(d, n, [&](size_t i, size_t r) {
-    const auto pi = OptimLoad(d, p, i, r);
-    const auto gi = hn::MulAdd(vwd, pi, OptimLoad(d, g, i, r));
+  OptimForVectors(d, n, out, w, [&](size_t i, size_t r) {
+    const auto pi = OptimLoad(d, p, i, r), graw = OptimLoad(d, g, i, r);
+    const auto gi = wd != 0 ? hn::MulAdd(vwd, pi, graw) : graw;
     const auto si = hn::MulAdd(gi, gi, OptimLoad(d, s, i, r));
     OptimStore(d, si, s, i, r);
     const auto q = hn::Div(gi, hn::Add(hn::Sqrt(si), veps));
-    OptimStore(d, hn::NegMulAdd(vclr, q, pi), out, i, r);
+    return StepLanes<decltype(d)>{pi, graw, hn::NegMulAdd(vclr, q, pi)};
   });
 }
 

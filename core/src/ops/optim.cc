@@ -55,17 +55,17 @@ OpId IdOf(const OpInfo& op) { return static_cast<OpId>(&op - Ops().data()); }
 // when mu == 0.
 void SgdUpdate(const float* theta, const float* g, float* buf, float* out,
                int64_t n, int64_t t, double lr, double mu, double dampening,
-               double wd, bool nesterov) {
+               double wd, bool nesterov, const StepWatch* w) {
   DLMATH_DISPATCH(SgdStep)
   (theta, g, mu != 0 ? buf : nullptr, out, n, F(lr), F(wd), F(mu),
-   F(1 - dampening), nesterov ? 1 : 0, t == 1 ? 1 : 0);
+   F(1 - dampening), nesterov ? 1 : 0, t == 1 ? 1 : 0, w);
 }
 
 // One Adam (kOp adam) / AdamW (adamw: decoupled weight decay) step; state:
 // m, v and (amsgrad) max v, n each.
 template <OpId kOp>
 void AdamUpdate(const double* p, int64_t t, const float* theta, const float* g,
-                float* state, float* out, int64_t n) {
+                float* state, float* out, int64_t n, const StepWatch* w) {
   constexpr bool kDecoupled = kOp == OpId::adamw;
   const double lr = p[DLMATH_PARAM_OF(kOp, lr)],
                b1 = p[DLMATH_PARAM_OF(kOp, beta1)],
@@ -78,7 +78,7 @@ void AdamUpdate(const double* p, int64_t t, const float* theta, const float* g,
   DLMATH_DISPATCH(AdamStep)
   (theta, g, state, state + n, amsgrad ? state + 2 * n : nullptr, out, n,
    F(kDecoupled ? lr * wd : 0.0), F(kDecoupled ? 0.0 : wd), F(b1), F(b2),
-   F(lr / bc1), F(1 / std::sqrt(bc2)), F(eps));
+   F(lr / bc1), F(1 / std::sqrt(bc2)), F(eps), w);
 }
 
 }  // namespace
@@ -97,28 +97,28 @@ void OptimizerInit(const OpInfo& op, const double* p, float* state, int64_t n) {
 
 void OptimizerStep(const OpInfo& op, const double* p, int64_t t,
                    const float* theta, const float* g, float* state, float* out,
-                   int64_t n) {
+                   int64_t n, const StepWatch* w) {
   switch (IdOf(op)) {
     case OpId::sgd:
       SgdUpdate(theta, g, nullptr, out, n, t, p[DLMATH_PARAM(sgd, lr)], 0, 0,
-                p[DLMATH_PARAM(sgd, weight_decay)], false);
+                p[DLMATH_PARAM(sgd, weight_decay)], false, w);
       break;
     case OpId::sgd_momentum:
       SgdUpdate(theta, g, state, out, n, t, p[DLMATH_PARAM(sgd_momentum, lr)],
                 p[DLMATH_PARAM(sgd_momentum, momentum)],
                 p[DLMATH_PARAM(sgd_momentum, dampening)],
-                p[DLMATH_PARAM(sgd_momentum, weight_decay)], false);
+                p[DLMATH_PARAM(sgd_momentum, weight_decay)], false, w);
       break;
     case OpId::sgd_nesterov:
       SgdUpdate(theta, g, state, out, n, t, p[DLMATH_PARAM(sgd_nesterov, lr)],
                 p[DLMATH_PARAM(sgd_nesterov, momentum)], 0,
-                p[DLMATH_PARAM(sgd_nesterov, weight_decay)], true);
+                p[DLMATH_PARAM(sgd_nesterov, weight_decay)], true, w);
       break;
     case OpId::adam:
-      AdamUpdate<OpId::adam>(p, t, theta, g, state, out, n);
+      AdamUpdate<OpId::adam>(p, t, theta, g, state, out, n, w);
       break;
     case OpId::adamw:
-      AdamUpdate<OpId::adamw>(p, t, theta, g, state, out, n);
+      AdamUpdate<OpId::adamw>(p, t, theta, g, state, out, n, w);
       break;
     case OpId::rmsprop: {
       const double mu = p[DLMATH_PARAM(rmsprop, momentum)];
@@ -127,7 +127,7 @@ void OptimizerStep(const OpInfo& op, const double* p, int64_t t,
       DLMATH_DISPATCH(RmspropStep)
       (theta, g, state, ga, buf, out, n, F(p[DLMATH_PARAM(rmsprop, lr)]),
        F(p[DLMATH_PARAM(rmsprop, alpha)]), F(p[DLMATH_PARAM(rmsprop, eps)]),
-       F(p[DLMATH_PARAM(rmsprop, weight_decay)]), F(mu));
+       F(p[DLMATH_PARAM(rmsprop, weight_decay)]), F(mu), w);
       break;
     }
     case OpId::adagrad: {
@@ -136,7 +136,7 @@ void OptimizerStep(const OpInfo& op, const double* p, int64_t t,
       DLMATH_DISPATCH(AdagradStep)
       (theta, g, state, out, n, F(p[DLMATH_PARAM(adagrad, lr)] / decay),
        F(p[DLMATH_PARAM(adagrad, weight_decay)]),
-       F(p[DLMATH_PARAM(adagrad, eps)]));
+       F(p[DLMATH_PARAM(adagrad, eps)]), w);
       break;
     }
     default:
