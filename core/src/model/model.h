@@ -178,20 +178,33 @@ class Model::Impl {
   Status NoInputGradient() const;
   Status CheckTokens(const float* x, int64_t rows) const;
   Status CheckSequenceTargets(const float* y, int64_t rows) const;
-  const float* SequenceInput(const model::Pass& p, const float* x);
-  void ResidualForward(int i, const model::Pass& p, const float* in);
-  void ResidualBackward(int i, const model::Pass& p, float* din);
-  void ClassifierForward(const model::Pass& p, const float* x);
-  void ClassifierBackward(const model::Pass& p);
+  // The step's path (ForwardBackward) runs Forward, LossForward,
+  // ZeroBackward, LossBackward and Backward inline: a call costs V8's wasm
+  // code a frame and a reload of the module's state, each step (2-8-8-1:
+  // ~200 of 20.6k x86 instructions). Their rare branches stay calls. Only
+  // model.cc uses them.
+  [[gnu::noinline]] const float* SequenceInput(const model::Pass& p,
+                                               const float* x);
+  [[gnu::noinline]] void ResidualForward(int i, const model::Pass& p,
+                                         const float* in);
+  [[gnu::noinline]] void ResidualBackward(int i, const model::Pass& p,
+                                          float* din);
+  [[gnu::noinline]] void ClassifierForward(const model::Pass& p,
+                                           const float* x);
+  [[gnu::noinline]] void ClassifierBackward(const model::Pass& p);
   // Forward over every layer; returns the model output [rows, outputs].
-  const float* Forward(const model::Pass& p, const float* x);
+  [[gnu::always_inline]] inline const float* Forward(const model::Pass& p,
+                                                     const float* x);
   // The loss's GenCall on the last forward's output and targets y.
-  double LossForward(const model::Pass& p, const float* y);
+  [[gnu::always_inline]] inline double LossForward(const model::Pass& p,
+                                                   const float* y);
   // Its backward into the output gradients (the pass and targets of the
   // last LossForward, whose calls it reuses).
-  void LossBackward(const model::Pass& p, const float* y, float seed);
+  [[gnu::always_inline]] inline void LossBackward(const model::Pass& p,
+                                                  const float* y, float seed);
   // Backward from dout (set by the caller), into grads and dx (may be null).
-  void Backward(const model::Pass& p, const float* x, float* dx);
+  [[gnu::always_inline]] inline void Backward(const model::Pass& p,
+                                              const float* x, float* dx);
   // Inline: a step whose loss checks shapes only (known once asked) makes
   // no call.
   Status CheckTargets(const float* out, const float* y, int64_t rows,
@@ -228,7 +241,8 @@ class Model::Impl {
   // gradient slots whose first writer adds (not those a linear layer
   // overwrites, Build) and (when input_gradient or a first layer writes it)
   // the dx slot.
-  void ZeroBackward(const model::Pass& p, bool input_gradient);
+  [[gnu::always_inline]] inline void ZeroBackward(const model::Pass& p,
+                                                  bool input_gradient);
   std::vector<std::pair<int64_t, int64_t>> zero_grads;  // (offset, floats)
   std::vector<int> zero_douts;  // layers whose dout slot is zeroed
   bool dx_always = false;       // a first layer writes dx even if null
