@@ -94,10 +94,7 @@ double Layer::DeadFraction(const Pass& p, const float* x, const float* y) {
   return ZeroColumns(y, p.rows, spec_.out_width);
 }
 
-const double* Layer::ParamsFor(const Pass& p, double* scratch) const {
-  if (!spec_.op ||
-      (learnable_.empty() && training_param_ < 0 && seed_param_ < 0))
-    return spec_.p;
+const double* Layer::PassParams(const Pass& p, double* scratch) const {
   // A fixed-size memcpy the compiler inlines (std::copy became a call to
   // memmove).
   std::memcpy(scratch, spec_.p, sizeof(double) * kMaxParams);
@@ -357,7 +354,10 @@ class PositionalLayer : public Layer {
 
 class PointwiseLayer : public Layer {
  public:
-  using Layer::Layer;
+  PointwiseLayer(const LayerSpec& spec, int index)
+      : Layer(spec, index),
+        impl_(spec.op->impl),
+        elementwise_(spec.op->form == Form::Elementwise) {}
 
   void Declare(AddTensor add, void* ctx) override {
     const OpInfo& op = *spec_.op;
@@ -373,19 +373,17 @@ class PointwiseLayer : public Layer {
       params[slot.offset] = static_cast<float>(spec_.p[k]);
     return {};
   }
-  bool elementwise() const { return spec_.op->form == Form::Elementwise; }
   void Plan(ActivationArena* acts) override {
-    if (elementwise()) deriv_ = acts->Add(spec_.in_width, 0);
+    if (elementwise_) deriv_ = acts->Add(spec_.in_width, 0);
   }
 
   void Forward(const Pass& p, const float* x, float* y) override {
     double scratch[kMaxParams];
     const double* pp = ParamsFor(p, scratch);
-    const Impl& impl = spec_.op->impl;
-    if (elementwise()) {
-      impl.ew_fwd(x, y, p.rows * spec_.in_width, pp);
+    if (elementwise_) {
+      impl_.ew_fwd(x, y, p.rows * spec_.in_width, pp);
     } else {
-      impl.row_fwd(x, y, p.rows, spec_.in_width, pp);
+      impl_.row_fwd(x, y, p.rows, spec_.in_width, pp);
     }
   }
 
@@ -393,21 +391,20 @@ class PointwiseLayer : public Layer {
                 float* dx) override {
     double scratch[kMaxParams], dp[kMaxParams] = {};
     const double* pp = ParamsFor(p, scratch);
-    const Impl& impl = spec_.op->impl;
-    if (elementwise()) {
-      impl.ew_bwd(x, y, dy, dx, dp, p.rows * spec_.in_width, pp);
+    if (elementwise_) {
+      impl_.ew_bwd(x, y, dy, dx, dp, p.rows * spec_.in_width, pp);
     } else {
-      impl.row_bwd(x, y, dy, dx, dp, p.rows, spec_.in_width, pp);
+      impl_.row_bwd(x, y, dy, dx, dp, p.rows, spec_.in_width, pp);
     }
     for (const auto& [k, slot] : learnable_)
       p.grads[slot.offset] += static_cast<float>(dp[k]);
   }
 
   DeadProbe dead_probe() const override {
-    return elementwise() ? DeadProbe::kInputGradient : DeadProbe::kOutput;
+    return elementwise_ ? DeadProbe::kInputGradient : DeadProbe::kOutput;
   }
   double DeadFraction(const Pass& p, const float* x, const float* y) override {
-    if (!elementwise()) return Layer::DeadFraction(p, x, y);
+    if (!elementwise_) return Layer::DeadFraction(p, x, y);
     const size_t width = spec_.in_width;
     float* d = p.acts->Ptr(deriv_);
     double scratch[kMaxParams], dp[kMaxParams] = {};
@@ -415,7 +412,7 @@ class PointwiseLayer : public Layer {
     // The local derivatives of the first `rows` rows into d.
     auto derivatives = [&](size_t rows) {
       std::fill(d, d + rows * width, 0.0f);
-      spec_.op->impl.ew_bwd(x, y, p.ones, d, dp, rows * width, pp);
+      impl_.ew_bwd(x, y, p.ones, d, dp, rows * width, pp);
     };
     // A unit alive on the first row is alive: that row usually settles all.
     derivatives(1);
@@ -425,6 +422,8 @@ class PointwiseLayer : public Layer {
   }
 
  private:
+  const Impl& impl_;        // the op's kernels
+  const bool elementwise_;  // else Rowwise
   int deriv_ = -1;
 };
 

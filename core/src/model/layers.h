@@ -141,8 +141,12 @@ class Layer {
   // The op params the kernels see in this pass: learnable values from the
   // parameter arena, training and seed from the pass, written to `scratch`
   // [kMaxParams]; or, when the op has none of those, spec.p itself (no copy
-  // per call).
-  const double* ParamsFor(const Pass& p, double* scratch) const;
+  // per call: inline, the usual activation's check is three compares).
+  const double* ParamsFor(const Pass& p, double* scratch) const {
+    return learnable_.empty() && training_param_ < 0 && seed_param_ < 0
+               ? spec_.p
+               : PassParams(p, scratch);
+  }
 
  protected:
   const LayerSpec& spec_;
@@ -153,6 +157,8 @@ class Layer {
   bool overwrite_dx_ = false, overwrite_grads_ = false;
 
  private:
+  // ParamsFor's copy into scratch with the pass's values.
+  const double* PassParams(const Pass& p, double* scratch) const;
   // The op's "training" and "seed" params (-1: none), looked up once.
   const int training_param_, seed_param_;
 };

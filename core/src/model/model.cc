@@ -153,6 +153,7 @@ Status Model::Impl::Build() {
                            table[infos[i].first_param].shape.numel()});
     has_batch_norm = has_batch_norm || infos[i].type == LayerType::kBatchNorm;
   }
+  penalties = !penalized.empty() && (spec.l1 != 0 || spec.l2 != 0);
 
   // Weight decay per parameter, and the runs of equal decay in the arena.
   for (ParamEntry& e : table) {
@@ -390,9 +391,12 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
   return {};
 }
 
-Pass Model::Impl::MakePass(int64_t rows, bool training, bool backward,
-                           const float* x, const float* y) {
-  Pass p;
+const Pass& Model::Impl::MakePass(int64_t rows, bool training, bool backward,
+                                  const float* x, const float* y) {
+  // Written in place: the pass is the last forward's (LayerOutput) without
+  // a copy per step. The fields a sequence pass sets below keep their
+  // defaults in every pass of a model without sequences.
+  Pass& p = last_pass;
   p.rows = p.seqs = rows;
   p.training = training;
   p.backward = backward;
@@ -453,8 +457,10 @@ const float* Model::Impl::LayerInput(int i, const float* x) {
   return io[i].in ? io[i].in : x;
 }
 
-const float* Model::Impl::Forward(const Pass& p, const float* x) {
-  if (Packed(p)) {  // each sequence's kept positions, one after another
+// The token ids the layers read (Packed: each sequence's kept positions,
+// one after another) and the padding flags of a sequence model's pass.
+const float* Model::Impl::SequenceInput(const Pass& p, const float* x) {
+  if (Packed(p)) {
     float* tok = acts.Ptr(tok_slot);
     for (int64_t b = 0; b < p.seqs; ++b)
       std::copy(x + b * spec.block,
@@ -468,18 +474,40 @@ const float* Model::Impl::Forward(const Pass& p, const float* x) {
     for (int64_t r = 0; r < p.rows; ++r)
       pad[r] = p.positions[r] != 0 && x[r] == spec.pad ? 1.0f : 0.0f;
   }
+  return x;
+}
+
+// Residual block i: y = x + f(x), f its last child's output.
+void Model::Impl::ResidualForward(int i, const Pass& p, const float* in) {
+  float* y = io[i].out;
+  const float* f = io[tail[i]].out;
+  for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k)
+    y[k] = in[k] + f[k];
+}
+
+// Its backward: dy reaches both f's output and x (din, may be null).
+void Model::Impl::ResidualBackward(int i, const Pass& p, float* din) {
+  const float* dy = io[i].dout;
+  float* df = io[tail[i]].dout;
+  for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k) {
+    df[k] += dy[k];
+    if (din) din[k] += dy[k];
+  }
+}
+
+// The loops over the layers stay small (the sequence and residual work out
+// of line): the compiler inlines them into ForwardBackward, and in wasm
+// every call costs V8 a frame and its module state again.
+const float* Model::Impl::Forward(const Pass& p, const float* x) {
+  if (spec.sequence()) x = SequenceInput(p, x);
   for (int i : order) {
     const float* in = LayerInput(i, x);
-    float* y = io[i].out;
     if (infos[i].type == LayerType::kResidual) {
-      const float* f = io[tail[i]].out;
-      for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k)
-        y[k] = in[k] + f[k];
+      ResidualForward(i, p, in);
     } else {
-      layers[i]->Forward(p, in, y);
+      layers[i]->Forward(p, in, io[i].out);
     }
   }
-  last_pass = p;
   if (cls >= 0) ClassifierForward(p, x);
   return acts.Ptr(out_slot[last]);
 }
@@ -542,20 +570,13 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
   if (cls >= 0) ClassifierBackward(p);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const int i = *it;
-    const float* in = LayerInput(i, x);
-    const float* dy = io[i].dout;
     float* din = io[i].din ? io[i].din : dx;
     if (infos[i].type == LayerType::kResidual) {
-      // y = x + f(x): dy reaches both f's output and x.
-      float* df = io[tail[i]].dout;
-      for (int64_t k = 0, n = p.rows * infos[i].out_width; k < n; ++k) {
-        df[k] += dy[k];
-        if (din) din[k] += dy[k];
-      }
+      ResidualBackward(i, p, din);
       continue;
     }
     if (!din && !layers[i]->TakesNullDx()) din = acts.Ptr(dx_slot);
-    layers[i]->Backward(p, in, io[i].out, dy, din);
+    layers[i]->Backward(p, LayerInput(i, x), io[i].out, io[i].dout, din);
   }
 }
 
@@ -645,8 +666,8 @@ void Model::Impl::LossBackward(const Pass&, const float*, float seed) {
 // once per data set); otherwise the loss's shape function alone, which
 // allocates nothing on success (every Step), and only for a loss whose
 // shape function reads values: the shapes are the model's own.
-Status Model::Impl::CheckTargets(const float* out, const float* y, int64_t rows,
-                                 bool full) {
+Status Model::Impl::CheckTargetValues(const float* out, const float* y,
+                                      int64_t rows, bool full) {
   if (spec.sequence()) return CheckSequenceTargets(y, rows);
   if (loss_reads_values < 0) loss_reads_values = LossReadsValues();
   if (!full && !loss_reads_values) return {};
@@ -740,9 +761,9 @@ double Model::Impl::Lr(int64_t step) const {
 }
 
 // The l1 and l2 penalties over the linear weights: their value, or (with
-// backward) their gradient accumulated into grads.
+// backward) their gradient accumulated into grads. Called only when
+// `penalties` (Build).
 double Model::Impl::Penalties(bool backward) {
-  if (penalized.empty() || (spec.l1 == 0 && spec.l2 == 0)) return 0;
   double total = 0;
   const double lams[2] = {spec.l1, spec.l2};
   for (int which = 0; which < 2; ++which) {
@@ -785,11 +806,11 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
   if (validate)
     if (Status s = CheckTargets(out, y, p.seqs, false); !s.ok()) return s;
   *data_loss = LossForward(p, y);
-  *penalty = Penalties(false);
+  *penalty = penalties ? Penalties(false) : 0;
   ZeroBackward(p, false);
   LossBackward(p, y, 1.0f);
   Backward(p, x, nullptr);
-  Penalties(true);
+  if (penalties) Penalties(true);
   return {};
 }
 
@@ -797,7 +818,7 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
                               bool validate, double* loss_out) {
   if (rows > Capacity())  // (the usual step skips a Status round trip)
     if (Status s = EnsureCapacity(rows); !s.ok()) return s;
-  const Pass p = MakePass(rows, true, true, x, y);
+  const Pass& p = MakePass(rows, true, true, x, y);
   double data_loss, penalty;
   if (Status s = ForwardBackward(p, x, y, validate, &data_loss, &penalty);
       !s.ok())
@@ -1003,7 +1024,7 @@ Status Model::Impl::EvaluateChunks(const float* x, const float* y, int64_t n,
     const int64_t rows = std::min(max_rows, n - start);
     const float* xx = x + start * spec.input;
     const float* yy = y + start * t_width;
-    const Pass p = MakePass(rows, false, false, xx, yy);
+    const Pass& p = MakePass(rows, false, false, xx, yy);
     const float* out = Forward(p, xx);
     if (validate)
       if (Status s = CheckTargets(out, yy, rows, false); !s.ok()) return s;
@@ -1403,7 +1424,7 @@ Status Model::ComputeGradients(const float* x, const float* y, int64_t rows) {
   Impl& m = *impl_;
   if (Status s = m.CheckRows(x, y, rows, true); !s.ok()) return s;
   if (Status s = m.EnsureCapacity(rows); !s.ok()) return s;
-  const Pass p = m.MakePass(rows, true, true, x, y);
+  const Pass& p = m.MakePass(rows, true, true, x, y);
   double data_loss, penalty;
   if (Status s = m.ForwardBackward(p, x, y, true, &data_loss, &penalty);
       !s.ok())
@@ -1649,7 +1670,7 @@ Status Model::InputGradient(const float* x, const float* y, int64_t n,
   const bool sum = m.spec.loss_sum;
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
-    const Pass p = m.MakePass(rows, false, true);
+    const Pass& p = m.MakePass(rows, false, true);
     const float* xs = x + start * in;
     const float* ys = y + start * tw;
     const float* out = m.Forward(p, xs);
@@ -1679,7 +1700,7 @@ Status Model::OutputGradient(const float* x, int64_t n, int64_t unit,
   if (Status s = ChunkRows(m, n, &chunk); !s.ok()) return s;
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
-    const Pass p = m.MakePass(rows, false, true);
+    const Pass& p = m.MakePass(rows, false, true);
     const float* xs = x + start * in;
     m.Forward(p, xs);
     m.ZeroBackward(p, true);
@@ -1765,7 +1786,7 @@ Status Model::EvaluateSequences(const float* x, const float* y, int64_t n,
     const int64_t rows = std::min(chunk, n - start);
     const float* xs = x + start * t;
     const float* ys = y + start * tw;
-    const Pass p = m.MakePass(rows, false, false, xs, ys);
+    const Pass& p = m.MakePass(rows, false, false, xs, ys);
     const float* out = m.Forward(p, xs);
     m.LossForward(p, ys);
     for (int64_t r = 0; r < p.rows; ++r) {
@@ -1881,7 +1902,7 @@ Status Model::NextTokenProbabilities(const float* x, int64_t n,
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t rows = std::min(chunk, n - start);
     const float* xs = x + start * t;
-    const Pass p = m.MakePass(rows, false, false, xs);
+    const Pass& p = m.MakePass(rows, false, false, xs);
     m.Forward(p, xs);
     m.NextTokens(p, last.data() + start, temperature, top_k, -1,
                  probs + start * v, &scratch);
@@ -1917,7 +1938,7 @@ Status Model::Generate(float* tokens, int64_t n,
     for (int64_t start = 0; start < n; start += chunk) {
       const int64_t rows = std::min(chunk, n - start);
       const float* xs = tokens + start * t;
-      const Pass p = m.MakePass(rows, false, false, xs);
+      const Pass& p = m.MakePass(rows, false, false, xs);
       m.Forward(p, xs);
       // The pad token is never drawn: it would end the sequence unseen.
       m.NextTokens(p, last.data() + start, options.temperature, options.top_k,

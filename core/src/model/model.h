@@ -30,6 +30,7 @@ class Model::Impl {
   int64_t num_params = 0, num_buffers = 0;
   std::vector<int64_t> param_begin;  // per layer: its first parameter float
   std::vector<model::TensorSlot> penalized;  // linear weights (l1, l2)
+  bool penalties = false;  // some are, with l1 or l2 set: Penalties runs
   bool has_batch_norm = false;
   // Runs of the parameter arena with one weight-decay setting: the
   // optimizer steps each run with its own slice of the state.
@@ -123,8 +124,10 @@ class Model::Impl {
 
   // ----- training state -----
   double lr = 0;
-  int64_t t = 0;          // optimizer steps taken
-  model::Pass last_pass;  // the last forward's (LayerOutput; rows 0: none)
+  int64_t t = 0;  // optimizer steps taken
+  // The last forward's pass, written by MakePass (LayerOutput; rows 0: no
+  // forward yet).
+  model::Pass last_pass;
   std::vector<float> diag;
   // The step's diagnostics sums, sized by Build (a step allocates nothing):
   // per layer its output, output gradient and dead-unit probe (addresses
@@ -166,8 +169,11 @@ class Model::Impl {
   // its last real token or counted target of y (y null: tokens only, the
   // outputs are read at real positions only); without x, or when packing
   // is off or not exact, every sequence runs the whole block.
-  model::Pass MakePass(int64_t rows, bool training, bool backward,
-                       const float* x = nullptr, const float* y = nullptr);
+  // It is written into last_pass, which the caller's Forward then runs:
+  // every MakePass is followed by its Forward.
+  const model::Pass& MakePass(int64_t rows, bool training, bool backward,
+                              const float* x = nullptr,
+                              const float* y = nullptr);
   // Whether a sequence model's pass keeps fewer positions than the block.
   bool Packed(const model::Pass& p) const;
   // The token ids the layers read: x, or the pass's positions of each
@@ -184,19 +190,42 @@ class Model::Impl {
   Status NoInputGradient() const;
   Status CheckTokens(const float* x, int64_t rows) const;
   Status CheckSequenceTargets(const float* y, int64_t rows) const;
-  void ClassifierForward(const model::Pass& p, const float* x);
-  void ClassifierBackward(const model::Pass& p);
+  // The step's path (ForwardBackward) runs Forward, LossForward,
+  // ZeroBackward, LossBackward and Backward inline: a call costs V8's wasm
+  // code a frame and a reload of the module's state, each step (2-8-8-1:
+  // ~200 of 20.6k x86 instructions). Their rare branches stay calls. Only
+  // model.cc uses them.
+  [[gnu::noinline]] const float* SequenceInput(const model::Pass& p,
+                                               const float* x);
+  [[gnu::noinline]] void ResidualForward(int i, const model::Pass& p,
+                                         const float* in);
+  [[gnu::noinline]] void ResidualBackward(int i, const model::Pass& p,
+                                          float* din);
+  [[gnu::noinline]] void ClassifierForward(const model::Pass& p,
+                                           const float* x);
+  [[gnu::noinline]] void ClassifierBackward(const model::Pass& p);
   // Forward over every layer; returns the model output [rows, outputs].
-  const float* Forward(const model::Pass& p, const float* x);
+  [[gnu::always_inline]] inline const float* Forward(const model::Pass& p,
+                                                     const float* x);
   // The loss's GenCall on the last forward's output and targets y.
-  double LossForward(const model::Pass& p, const float* y);
+  [[gnu::always_inline]] inline double LossForward(const model::Pass& p,
+                                                   const float* y);
   // Its backward into the output gradients (the pass and targets of the
   // last LossForward, whose calls it reuses).
-  void LossBackward(const model::Pass& p, const float* y, float seed);
+  [[gnu::always_inline]] inline void LossBackward(const model::Pass& p,
+                                                  const float* y, float seed);
   // Backward from dout (set by the caller), into grads and dx (may be null).
-  void Backward(const model::Pass& p, const float* x, float* dx);
+  [[gnu::always_inline]] inline void Backward(const model::Pass& p,
+                                              const float* x, float* dx);
+  // Inline: a step whose loss checks shapes only (known once asked) makes
+  // no call.
   Status CheckTargets(const float* out, const float* y, int64_t rows,
-                      bool full);
+                      bool full) {
+    if (!full && !spec.sequence() && loss_reads_values == 0) return {};
+    return CheckTargetValues(out, y, rows, full);
+  }
+  Status CheckTargetValues(const float* out, const float* y, int64_t rows,
+                           bool full);
   // CheckTargets' arguments to the loss's shape function (inputs beyond
   // the loss's own stay empty).
   struct TargetCheck {
@@ -224,7 +253,8 @@ class Model::Impl {
   // gradient slots whose first writer adds (not those a linear layer
   // overwrites, Build) and (when input_gradient or a first layer writes it)
   // the dx slot.
-  void ZeroBackward(const model::Pass& p, bool input_gradient);
+  [[gnu::always_inline]] inline void ZeroBackward(const model::Pass& p,
+                                                  bool input_gradient);
   std::vector<std::pair<int64_t, int64_t>> zero_grads;  // (offset, floats)
   std::vector<int> zero_douts;  // layers whose dout slot is zeroed
   bool dx_always = false;       // a first layer writes dx even if null
