@@ -301,6 +301,34 @@ TEST_CASE("gemm: a column C [M, 1] has the bits of the padded product") {
         }
 }
 
+TEST_CASE("gemm: a column C has the bits of its rows computed one by one") {
+  // GemmDots sums four rows' dot vectors at once through a transpose, in
+  // SumOfLanes' order (gemm-inl.h): every row has the bits it gets alone
+  // (M = 1), whatever its place in a group of four or in the rest, with C
+  // contiguous (ldc 1: stored as a vector) or not, accumulating or not.
+  for (size_t m : {4, 5, 7, 8, 10, 13})
+    for (size_t k : {1, 3, 4, 8, 9, 31})
+      for (size_t ldc : {1, 2})
+        for (bool acc : {false, true}) {
+          INFO("M " << m << ", K " << k << ", ldc " << ldc
+                    << (acc ? ", accumulating" : ""));
+          const std::vector<float> a = RandomData(m * k, 41, -1, 1),
+                                   b = RandomData(k, 42, -1, 1),
+                                   c0 = RandomData(m * ldc, 43, -1, 1);
+          ForEachTarget([&](const char* target) {
+            INFO("target " << target);
+            std::vector<float> all = c0, alone = c0;
+            REQUIRE(Gemm(Trans::kNo, Trans::kYes, m, 1, k, a.data(), k,
+                         b.data(), k, all.data(), ldc, acc));
+            for (size_t i = 0; i < m; ++i)
+              REQUIRE(Gemm(Trans::kNo, Trans::kYes, 1, 1, k, a.data() + i * k,
+                           k, b.data(), k, alone.data() + i * ldc, 1, acc));
+            for (size_t i = 0; i < m * ldc; ++i)
+              CHECK(std::memcmp(&all[i], &alone[i], sizeof(float)) == 0);
+          });
+        }
+}
+
 TEST_CASE("gemm: inf and NaN reach exactly their row and column") {
   // op(A) row 2 holds an inf, op(B) column 5 a NaN: C row 2 is +-inf (or NaN
   // where the inf meets a zero of B or the NaN), C column 5 NaN, every other

@@ -123,6 +123,35 @@ HWY_INLINE void PackVector(GemmTag d, const float* HWY_RESTRICT s, size_t n,
   }
 }
 
+#if HWY_TARGET != HWY_SCALAR
+// Columns 0 .. nk - 1 (nk <= 4; kWhole: 4) of the rows s, s + ld, s + 2 ld,
+// s + 3 ld as rows 0 .. nk - 1 of o (w apart), through 128-bit registers. A
+// function, not a lambda: V8 got the lambda as a call with its captures in
+// memory.
+template <bool kWhole>
+HWY_INLINE void TransposeBlock(const float* HWY_RESTRICT s, size_t ld,
+                               size_t nk, float* HWY_RESTRICT o, size_t w) {
+  const hn::CappedTag<float, 4> d4;
+  const auto load = [&](const float* p) {
+    return kWhole ? hn::LoadU(d4, p) : LoadPart(d4, p, nk);
+  };
+  const auto r0 = load(s), r1 = load(s + ld);
+  const auto r2 = load(s + 2 * ld), r3 = load(s + 3 * ld);
+  // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
+  // upper halves; column j is then two halves of them.
+  const auto t0 = hn::InterleaveLower(d4, r0, r1);
+  const auto t1 = hn::InterleaveLower(d4, r2, r3);
+  const auto t2 = hn::InterleaveUpper(d4, r0, r1);
+  const auto t3 = hn::InterleaveUpper(d4, r2, r3);
+  hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
+  if (kWhole || nk > 1) hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
+  if (kWhole || nk > 2)
+    hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
+  if (kWhole || nk > 3)
+    hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
+}
+#endif
+
 // dst[k * w + x] = element (k, x) of the source, for k < kc and x < n, and 0
 // for n <= x < w. The source holds (k, x) at src[k * ld + x] (k_major) or at
 // src[x * ld + k]; nothing outside those n rows or columns is read.
@@ -145,9 +174,9 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
     return;
   }
   // Transposing: the padding first (only B panels have any: two whole
-  // vectors a row), then 4 x 4 blocks through 128-bit registers over it; a
-  // block short of k (kc not a multiple of 4) loads part of its 4 rows and
-  // stores only its first columns; the last rows of n element by element.
+  // vectors a row), then 4 x 4 blocks (TransposeBlock) over it; a block
+  // short of k (kc not a multiple of 4) loads part of its 4 rows and stores
+  // only its first columns; the last rows of n element by element.
   if (n < w)
     for (size_t k = 0; k < kc; ++k) {
       hn::StoreU(hn::Zero(d), d, dst + k * w);
@@ -155,31 +184,12 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
     }
   size_t x = 0;
 #if HWY_TARGET != HWY_SCALAR
-  const hn::CappedTag<float, 4> d4;
-  // Columns k .. k + nk - 1 (nk <= 4) of rows x .. x + 3 to rows k .. of dst.
-  auto block = [&](const float* s, size_t k, size_t nk, auto load) {
-    const auto r0 = load(s + k), r1 = load(s + ld + k);
-    const auto r2 = load(s + 2 * ld + k), r3 = load(s + 3 * ld + k);
-    // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
-    // upper halves; column k + j is then two halves of them.
-    const auto t0 = hn::InterleaveLower(d4, r0, r1);
-    const auto t1 = hn::InterleaveLower(d4, r2, r3);
-    const auto t2 = hn::InterleaveUpper(d4, r0, r1);
-    const auto t3 = hn::InterleaveUpper(d4, r2, r3);
-    float* o = dst + k * w + x;
-    hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
-    if (nk > 1) hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
-    if (nk > 2) hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
-    if (nk > 3) hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
-  };
   for (; x + 4 <= n; x += 4) {
     const float* s = src + x * ld;
     size_t k = 0;
     for (; k + 4 <= kc; k += 4)
-      block(s, k, 4, [&](const float* p) { return hn::LoadU(d4, p); });
-    const size_t nk = kc - k;
-    if (nk)
-      block(s, k, nk, [&](const float* p) { return LoadPart(d4, p, nk); });
+      TransposeBlock<true>(s + k, ld, 4, dst + k * w + x, w);
+    if (k < kc) TransposeBlock<false>(s + k, ld, kc - k, dst + k * w + x, w);
   }
 #endif
   for (; x < n; ++x)
@@ -272,25 +282,72 @@ HWY_INLINE size_t EvenBlock(size_t n, size_t most) {
 // the B they transpose or pad.
 inline constexpr size_t kInPlaceFloats = 4096;
 
+// acc[r] = the products of row r of a [kRows, lda] with b (K floats), one
+// vector per lanes of k (lane l sums the k = l mod lanes).
+template <size_t kRows>
+HWY_INLINE void DotRows(const float* HWY_RESTRICT a, size_t lda,
+                        const float* HWY_RESTRICT b, size_t K,
+                        hn::Vec<GemmTag> acc[kRows]) {
+  const GemmTag d;
+  for (size_t r = 0; r < kRows; ++r) acc[r] = hn::Zero(d);
+  const size_t whole = K - K % kGemmLanes, rest = K - whole;
+  for (size_t k = 0; k < whole; k += kGemmLanes) {
+    const auto bk = hn::LoadU(d, b + k);
+    for (size_t r = 0; r < kRows; ++r)
+      acc[r] = hn::MulAdd(hn::LoadU(d, a + r * lda + k), bk, acc[r]);
+  }
+  if (rest) {
+    const auto bk = LoadPart(d, b + whole, rest);
+    for (size_t r = 0; r < kRows; ++r)
+      acc[r] = hn::MulAdd(LoadPart(d, a + r * lda + whole, rest), bk, acc[r]);
+  }
+}
+
 // C[i, 0] (+)= dot(row i of A, b) for i < M, K > 0: a column C whose op(A)
 // rows (A [M, lda]) and op(B) column (b, K floats) are both contiguous, as a
 // forward into one output unit. Each row is one vector of products per
 // lanes of k, summed across the lanes at the end: a sum of the same K
-// products in another order, within the same bound.
+// products in another order, within the same bound. On 4 lanes, four rows
+// at a time: their vectors transposed, one vector of adds sums all four as
+// (l0 + l2) + (l1 + l3), SumOfLanes' order (the bits of a row alone), where
+// a row alone cost V8 ~43 instructions.
 HWY_NOINLINE void GemmDots(size_t M, size_t K, const float* HWY_RESTRICT A,
                            size_t lda, const float* HWY_RESTRICT b,
                            float* HWY_RESTRICT C, size_t ldc, bool accumulate) {
   const GemmTag d;
-  const size_t whole = K - K % kGemmLanes;
-  for (size_t i = 0; i < M; ++i) {
-    const float* a = A + i * lda;
-    auto acc = hn::Zero(d);
-    for (size_t k = 0; k < whole; k += kGemmLanes)
-      acc = hn::MulAdd(hn::LoadU(d, a + k), hn::LoadU(d, b + k), acc);
-    if (whole < K)
-      acc = hn::MulAdd(LoadPart(d, a + whole, K - whole),
-                       LoadPart(d, b + whole, K - whole), acc);
-    const float sum = hn::GetLane(hn::SumOfLanes(d, acc));
+  using V = hn::Vec<GemmTag>;
+  size_t i = 0;
+#if HWY_TARGET != HWY_SCALAR
+  if constexpr (kGemmLanes == 4) {
+    for (; i + 4 <= M; i += 4) {
+      V acc[4];
+      DotRows<4>(A + i * lda, lda, b, K, acc);
+      const V t0 = hn::InterleaveLower(d, acc[0], acc[1]);
+      const V t1 = hn::InterleaveLower(d, acc[2], acc[3]);
+      const V t2 = hn::InterleaveUpper(d, acc[0], acc[1]);
+      const V t3 = hn::InterleaveUpper(d, acc[2], acc[3]);
+      // Lane r of column j is lane j of row r's vector.
+      const V l0 = hn::ConcatLowerLower(d, t1, t0);
+      const V l1 = hn::ConcatUpperUpper(d, t1, t0);
+      const V l2 = hn::ConcatLowerLower(d, t3, t2);
+      const V l3 = hn::ConcatUpperUpper(d, t3, t2);
+      V sums = hn::Add(hn::Add(l0, l2), hn::Add(l1, l3));
+      if (ldc == 1) {  // a contiguous column: the four as a vector
+        if (accumulate) sums = hn::Add(hn::LoadU(d, C + i), sums);
+        hn::StoreU(sums, d, C + i);
+        continue;
+      }
+      HWY_ALIGN float dots[4];
+      hn::Store(sums, d, dots);
+      for (size_t r = 0; r < 4; ++r)
+        C[(i + r) * ldc] = accumulate ? C[(i + r) * ldc] + dots[r] : dots[r];
+    }
+  }
+#endif
+  for (; i < M; ++i) {
+    V acc[1];
+    DotRows<1>(A + i * lda, lda, b, K, acc);
+    const float sum = hn::GetLane(hn::SumOfLanes(d, acc[0]));
     C[i * ldc] = accumulate ? C[i * ldc] + sum : sum;
   }
 }
