@@ -25,6 +25,13 @@ inline constexpr int kMaxRank = 8;
 inline constexpr int64_t kMaxElements = int64_t{1} << 26;
 inline constexpr int64_t kMaxCallElements = int64_t{1} << 28;
 
+#ifdef __clang__
+#define DLMATH_SCALAR_LOOP \
+  _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define DLMATH_SCALAR_LOOP
+#endif
+
 struct Shape {
   int rank = 0;
   int64_t dim[kMaxRank] = {};
@@ -37,13 +44,18 @@ struct Shape {
   int64_t& operator[](int i) { return dim[i]; }
   // Last dimension (1 for a scalar), and the product of all the others.
   int64_t cols() const { return rank == 0 ? 1 : dim[rank - 1]; }
+  // The loops stay scalar: clang vectorizes them into i64x2 multiplies,
+  // which V8 runs as ~10 x86 instructions each (~80 per call for a 2-D
+  // shape, and every GenCall op asks).
   int64_t rows() const {
     int64_t r = 1;
+    DLMATH_SCALAR_LOOP
     for (int i = 0; i + 1 < rank; ++i) r *= dim[i];
     return r;
   }
   int64_t numel() const {
     int64_t n = 1;
+    DLMATH_SCALAR_LOOP
     for (int i = 0; i < rank; ++i) n *= dim[i];
     return n;
   }

@@ -209,41 +209,6 @@ Status Model::Impl::Build() {
            clip_p);
   OptimizerInit(*spec.optimizer, spec.opt_p, state.data(), num_params);
 
-  // Activation slots: each layer's output and its gradient, then what the
-  // layers ask for, the input gradient, ones, the loss's scratch.
-  ones_width = spec.row_width();
-  for (int i = 0; i < nl; ++i) {
-    out_slot.push_back(acts.Add(infos[i].out_width, 0));
-    dout_slot.push_back(acts.Add(infos[i].out_width, 0));
-    ones_width = std::max({ones_width, infos[i].in_width, infos[i].out_width});
-  }
-  for (auto& l : layers) l->Plan(&acts);
-  dx_slot = acts.Add(spec.row_width(), 0);
-  if (spec.pad >= 0) pad_slot = acts.Add(1, 0);
-  // Dropping trailing padding is exact when no kept position reads a
-  // dropped one: every attention layer hides later keys (causal) or pad
-  // keys, and no layer mixes rows (batch_norm's statistics would change).
-  packable = spec.sequence() && spec.pack && spec.pad >= 0 && !has_batch_norm;
-  for (const LayerInfo& info : infos)
-    if (info.type == LayerType::kAttention)
-      packable = packable && (info.causal || info.key_padding);
-  if (packable) tok_slot = acts.Add(1, 0);
-  if (spec.sequence()) {
-    pos_slot = acts.Add(1, 0);
-    lm_y_slot = acts.Add(1, 0);
-  }
-  if (spec.has_classifier) {
-    // Per-sequence slots sized per position (T times what they need: a few
-    // floats per position, and one layout rule for the arena).
-    const int64_t c = spec.classifier.in_width;
-    last_slot = acts.Add(1, 0);
-    cls_y_slot = acts.Add(1, 0);
-    gather_slot = acts.Add(c, 0);
-    dgather_slot = acts.Add(c, 0);
-    cls_ws_slot = acts.Add(spec.classifier_loss_sizes.ws_row,
-                           spec.classifier_loss_sizes.ws_fixed);
-  }
-  ones_slot = acts.Add(ones_width, 0);
   // Who writes first into each output-gradient slot in a backward: the
   // loss (last, cls) and the classifier's scatter (hidden), then the layers
   // in reverse forward order. A layer that can overwrite (linear) writes a
@@ -278,6 +243,46 @@ Status Model::Impl::Build() {
       zero_grads.push_back({at, count});
     }
   }
+
+  // Activation slots: each layer's output, their gradients (first those a
+  // backward zeroes, side by side: ZeroBackward fills them at once), then
+  // what the layers ask for, the input gradient, ones, the loss's scratch.
+  ones_width = spec.row_width();
+  for (int i = 0; i < nl; ++i) {
+    out_slot.push_back(acts.Add(infos[i].out_width, 0));
+    ones_width = std::max({ones_width, infos[i].in_width, infos[i].out_width});
+  }
+  dout_slot.assign(nl, -1);
+  for (int i : zero_douts) dout_slot[i] = acts.Add(infos[i].out_width, 0);
+  for (int i = 0; i < nl; ++i)
+    if (dout_slot[i] < 0) dout_slot[i] = acts.Add(infos[i].out_width, 0);
+  for (auto& l : layers) l->Plan(&acts);
+  dx_slot = acts.Add(spec.row_width(), 0);
+  if (spec.pad >= 0) pad_slot = acts.Add(1, 0);
+  // Dropping trailing padding is exact when no kept position reads a
+  // dropped one: every attention layer hides later keys (causal) or pad
+  // keys, and no layer mixes rows (batch_norm's statistics would change).
+  packable = spec.sequence() && spec.pack && spec.pad >= 0 && !has_batch_norm;
+  for (const LayerInfo& info : infos)
+    if (info.type == LayerType::kAttention)
+      packable = packable && (info.causal || info.key_padding);
+  if (packable) tok_slot = acts.Add(1, 0);
+  if (spec.sequence()) {
+    pos_slot = acts.Add(1, 0);
+    lm_y_slot = acts.Add(1, 0);
+  }
+  if (spec.has_classifier) {
+    // Per-sequence slots sized per position (T times what they need: a few
+    // floats per position, and one layout rule for the arena).
+    const int64_t c = spec.classifier.in_width;
+    last_slot = acts.Add(1, 0);
+    cls_y_slot = acts.Add(1, 0);
+    gather_slot = acts.Add(c, 0);
+    dgather_slot = acts.Add(c, 0);
+    cls_ws_slot = acts.Add(spec.classifier_loss_sizes.ws_row,
+                           spec.classifier_loss_sizes.ws_fixed);
+  }
+  ones_slot = acts.Add(ones_width, 0);
   // The dead-unit probes. A dx probe needs the layer to be the only writer
   // of its input's gradient slot (index nl: the dx slot).
   std::vector<int> writers(nl + 1, 0);
@@ -553,9 +558,19 @@ void Model::Impl::ClassifierBackward(const Pass& p) {
 void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
   for (const auto& [at, count] : zero_grads)
     std::fill(grads.data() + at, grads.data() + at + count, 0.0f);
-  for (int i : zero_douts) {
-    float* d = io[i].dout;
-    std::fill(d, d + LayerRows(i, p) * infos[i].out_width, 0.0f);
+  // The zeroed output gradients sit side by side (Build): one fill over
+  // them, slack included, while the pass uses at least half the arena's
+  // rows (each fill costs a wasm memory.fill call, ~100 instructions),
+  // else one fill per slot.
+  if (!zero_douts.empty() && 2 * p.rows >= acts.capacity()) {
+    const int l = zero_douts.back();
+    std::fill(io[zero_douts.front()].dout,
+              io[l].dout + LayerRows(l, p) * infos[l].out_width, 0.0f);
+  } else {
+    for (int i : zero_douts) {
+      float* d = io[i].dout;
+      std::fill(d, d + LayerRows(i, p) * infos[i].out_width, 0.0f);
+    }
   }
   // Without an input gradient asked for, the dx slot is written only by a
   // first layer that cannot skip its dx (Backward): a first linear layer

@@ -24,18 +24,41 @@ namespace HWY_NAMESPACE {
 // first N - r lanes are done already. LoadN/StoreN copy through memcpy (a
 // memory.copy call in wasm), which cost more than the rest of a batch's
 // 10-float loss together.
-// v's last r lanes moved down to [0, r), zeros above: the lanes LoadN gives,
-// so a sum adds the same values in the same order.
+// Lanes [s, N) of a 128-bit v moved down to [0, N - s), zeros above, for
+// 0 < s < N: one constant shift per s. (HWY_SCALAR has no lane shifts: its
+// one lane never leaves a remainder.)
+#if HWY_TARGET != HWY_SCALAR
+template <int kShift = 1, class D, class V>
+HWY_INLINE V ShiftDownLanes(D d, V v, size_t s) {
+  if constexpr (kShift + 1 >= static_cast<int>(hn::MaxLanes(d))) {
+    return hn::ShiftRightLanes<kShift>(d, v);
+  } else {
+    return s == static_cast<size_t>(kShift)
+               ? hn::ShiftRightLanes<kShift>(d, v)
+               : ShiftDownLanes<kShift + 1>(d, v, s);
+  }
+}
+#endif
+
+// v's last r lanes (0 < r < N) moved down to [0, r), zeros above: the lanes
+// LoadN gives, so a sum adds the same values in the same order. 128-bit
+// vectors shift by a constant (Highway 1.0.3's wasm TableLookupLanes goes
+// through memory a byte at a time: ~200 x86 instructions); wider ones,
+// whose lane shifts stay within 128-bit blocks, look the lanes up.
 template <class D, class V>
 HWY_INLINE V LastLanes(D d, V v, size_t r) {
-  const hn::RebindToSigned<D> di;
-  const int32_t n = static_cast<int32_t>(hn::Lanes(d));
-  // Iota(di, 0) is a constant: cheaper than an Iota from a variable.
-  const auto from = hn::Min(
-      hn::Add(hn::Iota(di, 0), hn::Set(di, n - static_cast<int32_t>(r))),
-      hn::Set(di, n - 1));
-  return hn::IfThenElseZero(
-      hn::FirstN(d, r), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+  const size_t n = hn::Lanes(d);
+  if constexpr (hn::MaxLanes(d) * sizeof(hn::TFromD<D>) == 16) {
+    return ShiftDownLanes(d, v, n - r);
+  } else {
+    const hn::RebindToSigned<D> di;
+    // Iota(di, 0) is a constant: cheaper than an Iota from a variable.
+    const auto from = hn::Min(
+        hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(n - r))),
+        hn::Set(di, static_cast<int32_t>(n) - 1));
+    return hn::IfThenElseZero(
+        hn::FirstN(d, r), hn::TableLookupLanes(v, hn::IndicesFromVec(d, from)));
+  }
 }
 
 // sum((a - b)^2) over n, or the squares themselves into `sq` when it is not

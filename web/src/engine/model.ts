@@ -632,6 +632,15 @@ export class DlModel extends HandleOwner<RawModel> {
   readonly #self: number;
   // The module's HEAPF32, kept: see #heap.
   #f32: Float32Array;
+  // The module's step export, kept: reading it from the module (a
+  // dictionary) costs a megamorphic property load per step. Emscripten's
+  // glue first exports a wrapper that replaces itself by the wasm function
+  // at its first call, so the first step takes it again after the call.
+  #stepExport: (self: number) => number = (self) => {
+    const at = this.#mod._dlmath_model_step(self);
+    this.#stepExport = this.#mod._dlmath_model_step;
+    return at;
+  };
 
   /** @internal Use `dl.model(spec)`. */
   constructor(mod: Module, raw: RawModel) {
@@ -677,7 +686,7 @@ export class DlModel extends HandleOwner<RawModel> {
     this.#stage(X, x, 'model.step', 'x', true);
     this.#stage(Y, y, 'model.step', 'y', true);
     // The plain export, not an Embind method: see wasm/model.cc.
-    const at = this.#mod._dlmath_model_step(this.#self);
+    const at = this.#stepExport(this.#self);
     if (!at) throw toError(this.#handle().lastError().error);
     return stepResult(this.#heap(), at >>> 2, this.#stepFields);
   }
@@ -1139,20 +1148,31 @@ export class DlModel extends HandleOwner<RawModel> {
     if (value instanceof Float32Array) data = value;
     else if (value instanceof DlTensor) shape = value.shape;
     else ({ shape, data } = flatten(LIMITS, value, call, arg));
-    const n = data ? data.length : shape!.reduce((a, b) => a * b, 1);
-    const rank = shape ? shape.length : 1;
-    const d0 = shape ? (shape[0] ?? 0) : n;
-    const d1 = shape?.[1] ?? 0;
+    // (Explicit null tests: a bare `data ?` on a maybe-object costs V8 a
+    // full truthiness check, ~12 x86 instructions, for each.)
+    const n = data !== null ? data.length : shape!.reduce((a, b) => a * b, 1);
+    const rank = shape !== null ? shape.length : 1;
+    const d0 = shape !== null ? (shape[0] ?? 0) : n;
+    const d1 = shape !== null ? (shape[1] ?? 0) : 0;
     const known = this.#staged[slot];
     let at: number;
-    if (reuse && known && known.n === n && known.rank === rank && known.d0 === d0 && known.d1 === d1) at = known.at;
+    if (
+      reuse &&
+      known !== null &&
+      known !== undefined &&
+      known.n === n &&
+      known.rank === rank &&
+      known.d0 === d0 &&
+      known.d1 === d1
+    )
+      at = known.at;
     else {
       if (!reuse) this.#staged = [null, null];
       at = raw.stage(slot, n, rank, d0, d1);
       if (!at) throw toError(raw.lastError().error);
       if (reuse) this.#staged[slot] = { n, rank, d0, d1, at };
     }
-    if (data) this.#heap().set(data, at >>> 2);
+    if (data !== null) this.#heap().set(data, at >>> 2);
     else {
       const src = (value as DlTensor).raw().ptr() >>> 2;
       this.#heap().copyWithin(at >>> 2, src, src + n);
