@@ -237,6 +237,23 @@ TEST_CASE("gemm: the small-product path and its edges") {
         CheckAllOrientations({m, n, k}, (m + n + k) % 4 == 0 ? 0 : 3);
 }
 
+TEST_CASE("gemm: a small row-major B read in place up to its last element") {
+  // A small product reads a row-major B in place, every row as whole vectors
+  // but the last (gemm-inl.h), when the next row covers what a row's vectors
+  // read past its columns (ldb + N >= the panel's width, 4 or 8 on 128-bit
+  // targets); else it copies B. Both sides of that rule, one and two vectors
+  // wide, K = 1 (the first step is the last), 2 and 3 (no middle steps, one)
+  // and 10: B ends where readable memory ends, its row padding is NaN.
+  for (size_t n : {1, 2, 3, 5, 6, 7})
+    for (size_t pad : {0, 1, 2, 3})
+      for (size_t k : {1, 2, 3, 10})
+        for (size_t m : {1, 5, 10})
+          for (bool acc : {false, true}) {
+            CheckGemm(Trans::kNo, Trans::kNo, {m, n, k}, pad, acc);
+            CheckGemm(Trans::kYes, Trans::kNo, {m, n, k}, pad, acc);
+          }
+}
+
 TEST_CASE("gemm: empty sizes") {
   // K = 0: C = 0 (C starts as NaN), or unchanged when accumulating; M or
   // N = 0: nothing is touched.

@@ -7,19 +7,21 @@
 //   B panel: kNR columns of op(B) over kc steps, [kc][kNR], zero-padded past
 //            N (those lanes are computed, never stored);
 //   tile:    kMR x kNR floats of C in 2 kMR vector accumulators; each k step
-//            is one broadcast of A per row times two vectors of B (MulAdd).
+//            is one broadcast of A per row times two vectors of B (MulAdd;
+//            a small product's first step stores the products alone).
 //            A panel of at most one vector of columns (N <= lanes, or the
 //            last panel) multiplies only its first vector.
 //
 // Transposed operands change only how the panels are filled (PackPanel), not
 // the tile; a small operand already in panel layout (A^T, B) is read in
-// place. Blocking: K in blocks of at most kGemmKC (a B panel, kc x kNR
-// floats, stays in L1 while every row block of A passes over it), M in blocks
-// of at most kGemmMC rows (their packed A, kc x mc floats, stays in L2 while
-// the B panels go by). Edges: the last row block takes a shorter tile, the
-// last column panel stores its partial vectors by halves; a column C [M, 1]
-// (ldc 1) runs as the row C^T = op(B)^T op(A)^T, its M along the lanes
-// instead of one useful lane per tile row; nothing past an
+// place, a small row-major B even when its rows are not whole vectors (the
+// tile reads its last row only up to its end). Blocking: K in blocks of at most
+// kGemmKC (a B panel, kc x kNR floats, stays in L1 while every row block of A
+// passes over it), M in blocks of at most kGemmMC rows (their packed A, kc x mc
+// floats, stays in L2 while the B panels go by). Edges: the last row block
+// takes a shorter tile, the last column panel stores its partial vectors by
+// halves; a column C [M, 1] (ldc 1) runs as the row C^T = op(B)^T op(A)^T, its
+// M along the lanes instead of one useful lane per tile row; nothing past an
 // operand's last element is read, nothing outside C's M x N block written.
 // Each output element is one sequential sum over k per K block, added to C
 // block after block: error <= gamma_{K+1} (|C| + sum |a||b|), gamma_n =
@@ -173,14 +175,14 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
     }
     return;
   }
-  // Transposing: the padding first (only B panels have any: two whole
-  // vectors a row), then 4 x 4 blocks (TransposeBlock) over it; a block
+  // Transposing: the padding first (only B panels have any: whole vectors,
+  // w is one or two), then 4 x 4 blocks (TransposeBlock) over it; a block
   // short of k (kc not a multiple of 4) loads part of its 4 rows and stores
   // only its first columns; the last rows of n element by element.
   if (n < w)
     for (size_t k = 0; k < kc; ++k) {
       hn::StoreU(hn::Zero(d), d, dst + k * w);
-      hn::StoreU(hn::Zero(d), d, dst + k * w + kGemmLanes);
+      if (w > kGemmLanes) hn::StoreU(hn::Zero(d), d, dst + k * w + kGemmLanes);
     }
   size_t x = 0;
 #if HWY_TARGET != HWY_SCALAR
@@ -211,61 +213,144 @@ HWY_INLINE void StoreTileVector(GemmTag d, hn::Vec<GemmTag> v, float* c,
 // kc steps of one operand of a tile: element (k, x) at p[k * ks + x * xs],
 // x over the tile's rows (A: a panel has xs = 1, a row-major A read in place
 // xs = lda) or columns (B: always xs = 1, the tile loads them as vectors).
+// last (B): the floats readable in the last step's row; fewer than the
+// tile's vectors when B is a row-major operand read in place whose rows are
+// not whole vectors: the earlier rows are read past their columns (into the
+// next row: lanes computed, never stored), the last one only up to its end.
 struct GemmPanel {
   const float* p;
   size_t ks;
   size_t xs = 1;
+  size_t last = kNR;
 };
 
-// C[kRows, cols] (+)= A panel [kc][kRows] x B panel [kc][kNR], cols <=
-// kVecs lanes (kVecs = 1: a narrow product, N <= lanes, multiplies only the
-// first vector of the panel instead of zero padding).
+// The kVecs vectors of a B row of which n floats are readable (n > (kVecs -
+// 1) lanes), zeros past n.
+template <size_t kVecs>
+HWY_INLINE void LoadPanelRow(GemmTag d, const float* HWY_RESTRICT bk, size_t n,
+                             hn::Vec<GemmTag> (&bv)[kVecs]) {
+  for (size_t v = 0; v < kVecs; ++v) {
+    const size_t done = v * kGemmLanes;
+    bv[v] = n >= done + kGemmLanes ? hn::LoadU(d, bk + done)
+                                   : LoadPart(d, bk + done, n - done);
+  }
+}
+
+// One k step of a tile: acc (+)= the kRows elements of A at ak (xs apart)
+// times the vectors of B. kFirst starts the sums with the products (no zero
+// added: the same sums, only an all-zero one may keep the sign of -0).
+template <size_t kRows, size_t kVecs, bool kFirst>
+HWY_INLINE void TileStep(GemmTag d, const float* HWY_RESTRICT ak, size_t xs,
+                         const hn::Vec<GemmTag> (&bv)[kVecs],
+                         hn::Vec<GemmTag> (&acc)[kVecs][kRows]) {
+  for (size_t r = 0; r < kRows; ++r) {
+    const auto ar = hn::Set(d, ak[r * xs]);
+    for (size_t v = 0; v < kVecs; ++v) {
+      if constexpr (kFirst) {
+        acc[v][r] = hn::Mul(ar, bv[v]);
+      } else {
+        acc[v][r] = hn::MulAdd(ar, bv[v], acc[v][r]);
+      }
+    }
+  }
+}
+
+// C[kRows, cols] (+)= A panel [kc][kRows] x B panel [kc][kVecs lanes], kc >
+// 0, (kVecs - 1) lanes < cols <= kVecs lanes (kVecs = 1: a narrow product,
+// N <= lanes, or a panel read or packed one vector wide).
 // load_c: add to C (accumulating, or a later K block) instead of storing.
 // kRowStride: A's rows are a.xs apart (else adjacent, the packed panel's
 // layout, with the stride a constant the compiler folds).
-template <size_t kRows, bool kRowStride, size_t kVecs>
+// kSmall (GemmSmall): the first k step stores the products instead of adding
+// them to zeros, the last loads only b.last floats of its B row. Without it
+// (the blocked products, whose panels are whole), one plain loop: V8 made the
+// peeled steps' loop 7 % slower on MNIST's shapes.
+template <size_t kRows, bool kRowStride, size_t kVecs, bool kSmall = false>
 HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
                          float* HWY_RESTRICT c, size_t ldc, size_t cols,
                          bool load_c) {
   const GemmTag d;
   using V = hn::Vec<GemmTag>;
-  V acc[kVecs][kRows];
-  for (size_t v = 0; v < kVecs; ++v)
-    for (size_t r = 0; r < kRows; ++r) acc[v][r] = hn::Zero(d);
+  constexpr size_t kWhole = kVecs * kGemmLanes;
   const size_t xs = kRowStride ? a.xs : 1;
   const float* HWY_RESTRICT ak = a.p;
   const float* HWY_RESTRICT bk = b.p;
-  for (size_t k = 0; k < kc; ++k, ak += a.ks, bk += b.ks) {
-    V bv[kVecs];
-    for (size_t v = 0; v < kVecs; ++v)
-      bv[v] = hn::LoadU(d, bk + v * kGemmLanes);
-    for (size_t r = 0; r < kRows; ++r) {
-      const V ar = hn::Set(d, ak[r * xs]);
+  V acc[kVecs][kRows];
+  V bv[kVecs];
+  if constexpr (kSmall) {
+    LoadPanelRow(d, bk, kc == 1 ? b.last : kWhole, bv);
+    TileStep<kRows, kVecs, true>(d, ak, xs, bv, acc);
+    for (size_t k = 2; k < kc; ++k) {
+      ak += a.ks;
+      bk += b.ks;
       for (size_t v = 0; v < kVecs; ++v)
-        acc[v][r] = hn::MulAdd(ar, bv[v], acc[v][r]);
+        bv[v] = hn::LoadU(d, bk + v * kGemmLanes);
+      TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
+    }
+    if (kc > 1) {
+      ak += a.ks;
+      bk += b.ks;
+      LoadPanelRow(d, bk, b.last, bv);
+      TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
+    }
+  } else {
+    for (size_t v = 0; v < kVecs; ++v)
+      for (size_t r = 0; r < kRows; ++r) acc[v][r] = hn::Zero(d);
+    for (size_t k = 0; k < kc; ++k, ak += a.ks, bk += b.ks) {
+      for (size_t v = 0; v < kVecs; ++v)
+        bv[v] = hn::LoadU(d, bk + v * kGemmLanes);
+      TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
     }
   }
-  for (size_t v = 0; v < kVecs; ++v) {
-    const size_t done = v * kGemmLanes;
-    const size_t n = cols > done ? HWY_MIN(cols - done, kGemmLanes) : 0;
+  // Every vector but the last is whole.
+  for (size_t v = 0; v + 1 < kVecs; ++v)
     for (size_t r = 0; r < kRows; ++r)
-      StoreTileVector(d, acc[v][r], c + r * ldc + done, n, load_c);
-  }
+      StoreTileVector(d, acc[v][r], c + r * ldc + v * kGemmLanes, kGemmLanes,
+                      load_c);
+  constexpr size_t kDone = (kVecs - 1) * kGemmLanes;
+  for (size_t r = 0; r < kRows; ++r)
+    StoreTileVector(d, acc[kVecs - 1][r], c + r * ldc + kDone, cols - kDone,
+                    load_c);
 }
 
-// GemmTile for the row count known only at run time (the last row block),
-// one vector wide where the columns fit one.
-template <bool kRowStride, size_t kRows = kMR>
+// GemmTile for the row count known only at run time (rows <= kRows).
+template <bool kRowStride, size_t kVecs, bool kSmall = false,
+          size_t kRows = kMR>
 HWY_INLINE void GemmTileRows(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
                              float* c, size_t ldc, size_t cols, bool load_c) {
   if constexpr (kRows > 1) {
     if (rows < kRows)
-      return GemmTileRows<kRowStride, kRows - 1>(rows, a, b, kc, c, ldc, cols,
-                                                 load_c);
+      return GemmTileRows<kRowStride, kVecs, kSmall, kRows - 1>(
+          rows, a, b, kc, c, ldc, cols, load_c);
   }
+  GemmTile<kRows, kRowStride, kVecs, kSmall>(a, b, kc, c, ldc, cols, load_c);
+}
+
+// GemmTileRows one vector wide where the columns fit one.
+template <bool kRowStride>
+HWY_INLINE void GemmTileAny(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
+                            float* c, size_t ldc, size_t cols, bool load_c) {
   if (cols <= kGemmLanes)
-    return GemmTile<kRows, kRowStride, 1>(a, b, kc, c, ldc, cols, load_c);
-  GemmTile<kRows, kRowStride, 2>(a, b, kc, c, ldc, cols, load_c);
+    return GemmTileRows<kRowStride, 1>(rows, a, b, kc, c, ldc, cols, load_c);
+  GemmTileRows<kRowStride, 2>(rows, a, b, kc, c, ldc, cols, load_c);
+}
+
+// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kMR rows, then
+// one shorter tile for the rest; the tile's width and A's layout chosen once
+// by the caller. a: element (i, k) of op(A) at a.p[i * row step + k * a.ks],
+// the row step a.xs (kRowStride) or 1.
+template <bool kRowStride, size_t kVecs>
+HWY_INLINE void GemmRowTiles(size_t M, GemmPanel a, GemmPanel b, size_t kc,
+                             float* c, size_t ldc, size_t cols, bool load_c) {
+  const size_t row_step = kRowStride ? a.xs : 1;
+  size_t i = 0;
+  for (; i + kMR <= M; i += kMR)
+    GemmTile<kMR, kRowStride, kVecs, true>({a.p + i * row_step, a.ks, a.xs}, b,
+                                           kc, c + i * ldc, ldc, cols, load_c);
+  if (i < M)
+    GemmTileRows<kRowStride, kVecs, true, kMR - 1>(
+        M - i, {a.p + i * row_step, a.ks, a.xs}, b, kc, c + i * ldc, ldc, cols,
+        load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -355,45 +440,46 @@ HWY_NOINLINE void GemmDots(size_t M, size_t K, const float* HWY_RESTRICT A,
 // PackPanel as a call: inlined, its loop invariants (computed before the
 // first tile whether or not a panel is packed) cost a small product more than
 // the call.
-template <bool kKMajor>
 HWY_NOINLINE void PackPanelOutOfLine(const float* HWY_RESTRICT src, size_t ld,
-                                     size_t kc, size_t n,
-                                     float* HWY_RESTRICT dst) {
-  PackPanel(src, ld, kKMajor, kc, n, kNR, dst);
+                                     bool k_major, size_t kc, size_t n,
+                                     size_t w, float* HWY_RESTRICT dst) {
+  PackPanel(src, ld, k_major, kc, n, w, dst);
 }
 
 // GemmBlocked for a small product (GemmIsSmall): one K block, A read in place
-// by the strided tile, each column panel of op(B) read in place when it is
-// whole vectors of a row-major B, else copied into a zero-padded stack panel.
+// (A^T's rows side by side, A's lda apart), a row-major B read in place
+// unless a row's vectors would reach past the next row's end (a column B,
+// ldb 1: then copied like a transposed B, into a stack panel); one vector
+// wide where the columns fit one, so nothing is padded or multiplied past
+// them.
 HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
                             size_t K, const float* A, size_t lda,
                             const float* B, size_t ldb, float* C, size_t ldc,
                             bool accumulate) {
   HWY_ALIGN float bp[kGemmSmallK * kNR];
-  // Element (i, k) of op(A) is at A[i * row_step + k * k_step].
-  const size_t row_step = a_trans ? 1 : lda, k_step = a_trans ? lda : 1;
-  if (N > kNR) {  // one column panel per call
+  // One column panel per call. (The recursion also keeps wasm-opt from
+  // inlining this function into Gemm, where V8 spilled the tile's
+  // accumulators.)
+  if (N > kNR) {
     GemmSmall(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
     return GemmSmall(a_trans, b_trans, M, N - kNR, K, A, lda,
                      b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc,
                      accumulate);
   }
-  for (size_t j0 = 0; j0 < N; j0 += kNR) {
-    const size_t cols = HWY_MIN(kNR, N - j0);
-    GemmPanel b{B + j0, ldb};
-    if (b_trans || cols % kGemmLanes != 0) {
-      if (b_trans) {
-        PackPanelOutOfLine<false>(B + j0 * ldb, ldb, K, cols, bp);
-      } else {
-        PackPanelOutOfLine<true>(B + j0, ldb, K, cols, bp);
-      }
-      b = {bp, kNR};
-    }
-    for (size_t i = 0; i < M; i += kMR)
-      GemmTileRows<true>(HWY_MIN(kMR, M - i),
-                         {A + i * row_step, k_step, row_step}, b, K,
-                         C + i * ldc + j0, ldc, cols, accumulate);
+  const size_t w = N <= kGemmLanes ? kGemmLanes : kNR;
+  GemmPanel b{B, ldb, 1, N};
+  if (b_trans || ldb + N < w) {
+    PackPanelOutOfLine(B, ldb, !b_trans, K, N, w, bp);
+    b = {bp, w, 1, w};
   }
+  const GemmPanel a = a_trans ? GemmPanel{A, lda} : GemmPanel{A, 1, lda};
+  if (w == kGemmLanes) {
+    if (a_trans)
+      return GemmRowTiles<false, 1>(M, a, b, K, C, ldc, N, accumulate);
+    return GemmRowTiles<true, 1>(M, a, b, K, C, ldc, N, accumulate);
+  }
+  if (a_trans) return GemmRowTiles<false, 2>(M, a, b, K, C, ldc, N, accumulate);
+  GemmRowTiles<true, 2>(M, a, b, K, C, ldc, N, accumulate);
 }
 
 // C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
@@ -438,14 +524,14 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
           float* c = C + (i0 + ib) * ldc + j0;
           const bool load_c = accumulate || k0 > 0;
           if (a_rows) {
-            GemmTileRows<true>(rows, {A + (i0 + ib) * lda + k0, 1, lda}, b, kc,
-                               c, ldc, cols, load_c);
+            GemmTileAny<true>(rows, {A + (i0 + ib) * lda + k0, 1, lda}, b, kc,
+                              c, ldc, cols, load_c);
             continue;
           }
           const GemmPanel a = a_in_place
                                   ? GemmPanel{A + k0 * lda + i0 + ib, lda}
                                   : GemmPanel{ap + ib * kc, rows};
-          GemmTileRows<false>(rows, a, b, kc, c, ldc, cols, load_c);
+          GemmTileAny<false>(rows, a, b, kc, c, ldc, cols, load_c);
         }
       }
     }
