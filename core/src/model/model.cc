@@ -922,9 +922,10 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   // The update, written over the parameters by the optimizer's one pass,
   // which also sums it per layer and keeps the parameters before it in
   // `staging` (StepWatch): put back, bit for bit, if the step is refused.
-  // A layer without parameters (an activation) has all sums 0.
+  // A layer without parameters (an activation) has all sums 0. The sums
+  // are 0 before the pass: Build zeroes them and the loop below, which
+  // reads them, clears them for the next step (no fill call per step).
   const double rate = Lr(t);
-  std::fill(update_sums.begin(), update_sums.end(), 0.0);
   for (DecayRun& run : runs) {
     run.opt_p[lr_param] = rate;
     float* theta = params.data() + run.begin;
@@ -935,7 +936,10 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   double squares = 0;  // of the gradient
   bool finite = true;
   for (int i = 0; i < nl; ++i) {
-    const double* u = &update_sums[4 * i];  // delta, before, after, gradient
+    double* sums = &update_sums[4 * i];
+    const double u[4] = {sums[0], sums[1], sums[2], sums[3]};
+    sums[0] = sums[1] = sums[2] = sums[3] = 0;
+    // u: delta, before, after, gradient
     squares += u[3];
     // Float squares overflow above 1.8e19: only then look at the values.
     finite = finite && std::isfinite(u[2]);

@@ -11,7 +11,7 @@
 #define DLMATH_MODEL_STATS_INL_H_
 #endif
 
-#include <array>
+#include <cstddef>
 
 #include "core/src/model/stats.h"
 #include "core/src/ops/simd-inl.h"
@@ -21,55 +21,17 @@ HWY_BEFORE_NAMESPACE();
 namespace dlmath {
 namespace HWY_NAMESPACE {
 
-// out[j] += sum over i < n of term(v_i)[j], j < kSums, for the vectors v_i of
-// `load(i, r)` (r lanes from element i; zeros past them).
-template <size_t kSums, class D, class Load, class Terms>
-HWY_INLINE void BlockSums(D d, size_t n, const Load& load, const Terms& terms,
-                          double* out) {
+// The r < Lanes(d) values before `end` as a vector whose other lanes are 0:
+// the whole vector that ends there (when the array, from `begin`, is that
+// long: a whole load costs less than LoadN's copy) with its first lanes,
+// read before, zeroed.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadTail(D d, const float* begin, const float* end,
+                               size_t r) {
   const size_t N = hn::Lanes(d);
-  using V = hn::Vec<D>;
-  for (size_t start = 0; start < n; start += 1024) {
-    const size_t end = start + 1024 < n ? start + 1024 : n;
-    V a[kSums], b[kSums];  // two accumulators a sum: a short chain
-    for (size_t j = 0; j < kSums; ++j) a[j] = b[j] = hn::Zero(d);
-    size_t i = start;
-    for (; i + 2 * N <= end; i += 2 * N) {
-      terms(load(i, N), a);
-      terms(load(i + N, N), b);
-    }
-    if (i < end) terms(load(i, end - i < N ? end - i : N), a);
-    if (i + N < end) terms(load(i + N, end - i - N), b);
-    for (size_t j = 0; j < kSums; ++j)
-      out[j] += hn::GetLane(hn::SumOfLanes(d, hn::Add(a[j], b[j])));
-  }
-}
-
-// K arrays of n values read side by side: index i of each, as one struct.
-// A tail of r < Lanes values comes from the whole vector that ends at i + r,
-// its first lanes (read before) zeroed: the sums need not know which lane
-// holds a value, and a whole load costs less than LoadN's copy. Only an
-// array shorter than a vector takes LoadN.
-template <class D, size_t K>
-struct VecSet {
-  hn::Vec<D> v[K];
-};
-template <size_t K, class D>
-HWY_INLINE auto ArraysLoader(D d, const float* const (&arrays)[K]) {
-  return [d, a = std::to_array(arrays)](size_t i, size_t r) {
-    const size_t N = hn::Lanes(d);
-    VecSet<D, K> out;
-    for (size_t k = 0; k < K; ++k) {
-      if (r == N) {
-        out.v[k] = hn::LoadU(d, a[k] + i);
-      } else if (i + r < N) {
-        out.v[k] = LoadN(d, a[k] + i, r);
-      } else {
-        out.v[k] = hn::IfThenElseZero(hn::Not(hn::FirstN(d, N - r)),
-                                      hn::LoadU(d, a[k] + i + r - N));
-      }
-    }
-    return out;
-  };
+  if (static_cast<size_t>(end - begin) < N) return LoadN(d, end - r, r);
+  return hn::IfThenElseZero(hn::Not(hn::FirstN(d, N - r)),
+                            hn::LoadU(d, end - N));
 }
 
 // The number of columns of p [rows, cols] that hold 0 in every row: each
@@ -79,6 +41,12 @@ template <class D>
 HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
   const size_t N = hn::Lanes(d);
   const auto zero = hn::Zero(d);
+  if (cols >= N) {  // usually the first row alone shows every column live
+    auto live = hn::Ne(hn::LoadU(d, p + cols - N), zero);
+    for (size_t j = 0; j + N <= cols; j += N)
+      live = hn::And(live, hn::Ne(hn::LoadU(d, p + j), zero));
+    if (hn::AllTrue(d, live)) return 0;
+  }
   size_t zeros = 0, j = 0;
   for (; j + N <= cols; j += N) {
     auto seen = hn::Ne(hn::LoadU(d, p + j), zero);
@@ -100,21 +68,50 @@ HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
 HWY_NOINLINE void LayerSums(const model::LayerArrays* layers, size_t count,
                             double* out) {
   const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  using V = hn::Vec<decltype(d)>;
   for (const model::LayerArrays* l = layers; l < layers + count;
        ++l, out += 4) {
-    out[0] = out[1] = out[2] = 0;
-    BlockSums<3>(
-        d, static_cast<size_t>(l->n), ArraysLoader<2>(d, {l->out, l->dout}),
-        [&](const auto& p, auto* acc) {
-          acc[0] = hn::Add(acc[0], p.v[0]);
-          acc[1] = hn::MulAdd(p.v[0], p.v[0], acc[1]);
-          acc[2] = hn::MulAdd(p.v[1], p.v[1], acc[2]);
-        },
-        out);
-    out[3] = l->probe ? static_cast<double>(ZeroColumns(
-                            d, l->probe, static_cast<size_t>(l->probe_rows),
-                            static_cast<size_t>(l->probe_cols)))
-                      : 0.0;
+    out[0] = out[1] = out[2] = out[3] = 0;
+    // Pointers walk the two arrays (V8 folds a constant offset into a load's
+    // address, not an index's), four vectors a turn (the loop's own
+    // instructions cost as much as two vectors' sums): blocks of 1024
+    // values, two accumulators a sum (a short chain), the block's four sums
+    // added to out in double.
+    const float* o = l->out;
+    const float* g = l->dout;
+    const float* const o_end = o + l->n;
+    while (o < o_end) {
+      const float* const stop = o_end - o > 1024 ? o + 1024 : o_end;
+      V a[4], b[4];
+      for (size_t j = 0; j < 4; ++j) a[j] = b[j] = hn::Zero(d);
+      const auto add = [](V vo, V vg, V* acc) {
+        acc[0] = hn::Add(acc[0], vo);
+        acc[1] = hn::MulAdd(vo, vo, acc[1]);
+        acc[2] = hn::MulAdd(vg, vg, acc[2]);
+      };
+      for (; stop - o >= static_cast<ptrdiff_t>(4 * N);
+           o += 4 * N, g += 4 * N) {
+        add(hn::LoadU(d, o), hn::LoadU(d, g), a);
+        add(hn::LoadU(d, o + N), hn::LoadU(d, g + N), b);
+        add(hn::LoadU(d, o + 2 * N), hn::LoadU(d, g + 2 * N), a);
+        add(hn::LoadU(d, o + 3 * N), hn::LoadU(d, g + 3 * N), b);
+      }
+      for (; stop - o >= static_cast<ptrdiff_t>(N); o += N, g += N)
+        add(hn::LoadU(d, o), hn::LoadU(d, g), a);
+      if (const size_t r = static_cast<size_t>(stop - o)) {
+        add(LoadTail(d, l->out, stop, r), LoadTail(d, l->dout, g + r, r), b);
+        o += r;
+        g += r;
+      }
+      const V s[4] = {hn::Add(a[0], b[0]), hn::Add(a[1], b[1]),
+                      hn::Add(a[2], b[2]), hn::Add(a[3], b[3])};
+      AddLaneSums4(d, s, out);
+    }
+    if (l->probe)
+      out[3] = static_cast<double>(
+          ZeroColumns(d, l->probe, static_cast<size_t>(l->probe_rows),
+                      static_cast<size_t>(l->probe_cols)));
   }
 }
 

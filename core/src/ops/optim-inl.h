@@ -17,6 +17,8 @@
 #define DLMATH_OPS_OPTIM_INL_H_
 #endif
 
+#include <type_traits>
+
 #include "core/src/ops/simd-inl.h"
 #include "core/src/steps.h"
 #include "hwy/highway.h"
@@ -82,8 +84,7 @@ HWY_INLINE void OptimForVectors(D d, size_t n, float* out, const StepWatch* w,
         i = stop;
       }
 #endif
-      for (size_t j = 0; j < 4; ++j)
-        w->sums[k][j] += hn::GetLane(hn::SumOfLanes(d, s[j]));
+      AddLaneSums4(d, s, w->sums[k]);
     }
   }
 }
@@ -111,18 +112,31 @@ HWY_NOINLINE void SgdStep(const float* p, const float* g, float* buf,
   const hn::ScalableTag<float> d;
   const auto vlr = hn::Set(d, lr), vwd = hn::Set(d, wd), vmu = hn::Set(d, mu),
              vdamp = hn::Set(d, damp);
-  OptimForVectors(d, n, out, w, [&](size_t i, size_t r) {
-    const auto pi = OptimLoad(d, p, i, r), gi = OptimLoad(d, g, i, r);
-    auto di = wd != 0 ? hn::MulAdd(vwd, pi, gi) : gi;
-    if (mu != 0) {
-      const auto b =
-          first ? di
-                : hn::MulAdd(vmu, OptimLoad(d, buf, i, r), hn::Mul(vdamp, di));
-      OptimStore(d, b, buf, i, r);
-      di = nesterov ? hn::MulAdd(vmu, b, di) : b;
-    }
-    return StepLanes<decltype(d)>{pi, gi, hn::NegMulAdd(vlr, di, pi)};
-  });
+  // Whether to decay and whether to keep momentum, chosen once: each pair a
+  // loop of its own (tested per vector, they cost V8 a third of plain SGD's
+  // vector).
+  const auto walk = [&](auto decay, auto momentum) {
+    OptimForVectors(d, n, out, w, [&](size_t i, size_t r) {
+      const auto pi = OptimLoad(d, p, i, r), gi = OptimLoad(d, g, i, r);
+      auto di = gi;
+      if constexpr (decltype(decay)::value) di = hn::MulAdd(vwd, pi, gi);
+      if constexpr (decltype(momentum)::value) {
+        const auto b = first ? di
+                             : hn::MulAdd(vmu, OptimLoad(d, buf, i, r),
+                                          hn::Mul(vdamp, di));
+        OptimStore(d, b, buf, i, r);
+        di = nesterov ? hn::MulAdd(vmu, b, di) : b;
+      }
+      return StepLanes<decltype(d)>{pi, gi, hn::NegMulAdd(vlr, di, pi)};
+    });
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
+  if (wd != 0) {
+    mu != 0 ? walk(Yes(), Yes()) : walk(Yes(), No());
+  } else {
+    mu != 0 ? walk(No(), Yes()) : walk(No(), No());
+  }
 }
 
 // Adam / AdamW (torch.optim.Adam, AdamW). p' = p - lr_wd p (AdamW: lr_wd =

@@ -471,6 +471,40 @@ HWY_INLINE double BlockSum(D d, size_t n, const F& term) {
   return total;
 }
 
+// out[j] += the sum of the lanes of v[j] for j < 4, in double: the lanes
+// added in float (wider vectors first folded to four lanes; four lanes
+// through one transpose instead of a SumOfLanes each) and the four totals
+// then added to out together. Any lane order is a float sum's order: the
+// result differs from SumOfLanes' only in rounding.
+template <class D>
+HWY_INLINE void AddLaneSums4(D d, const hn::Vec<D> (&v)[4], double* out) {
+#if HWY_TARGET == HWY_SCALAR
+  for (size_t j = 0; j < 4; ++j) out[j] += hn::GetLane(v[j]);
+#else
+  if constexpr (hn::MaxLanes(d) > 4) {
+    const hn::Half<D> dh;
+    const hn::Vec<decltype(dh)> h[4] = {
+        hn::Add(hn::LowerHalf(dh, v[0]), hn::UpperHalf(dh, v[0])),
+        hn::Add(hn::LowerHalf(dh, v[1]), hn::UpperHalf(dh, v[1])),
+        hn::Add(hn::LowerHalf(dh, v[2]), hn::UpperHalf(dh, v[2])),
+        hn::Add(hn::LowerHalf(dh, v[3]), hn::UpperHalf(dh, v[3]))};
+    AddLaneSums4(dh, h, out);
+  } else {
+    static_assert(hn::MaxLanes(d) == 4, "128-bit vectors of floats");
+    // Lane j of s01 (s23): a pair of lanes of v[j % 2] (v[2 + j % 2]).
+    const auto s01 = hn::Add(hn::InterleaveLower(d, v[0], v[1]),
+                             hn::InterleaveUpper(d, v[0], v[1]));
+    const auto s23 = hn::Add(hn::InterleaveLower(d, v[2], v[3]),
+                             hn::InterleaveUpper(d, v[2], v[3]));
+    HWY_ALIGN float sums[4];
+    hn::Store(hn::Add(hn::ConcatLowerLower(d, s23, s01),
+                      hn::ConcatUpperUpper(d, s23, s01)),
+              d, sums);
+    for (size_t j = 0; j < 4; ++j) out[j] += sums[j];
+  }
+#endif
+}
+
 // A full vector at p when r >= Lanes(d), else only the first r lanes
 // (LoadN/StoreN): loops that hand their tail to the same code use these.
 template <class D>
