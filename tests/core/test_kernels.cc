@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tests/core/testing.h"
+#include "tests/core/ulp.h"
 
 namespace dlmath::testing {
 namespace {
@@ -256,4 +257,22 @@ TEST_CASE("every op: SIMD kernels match the float64 reference", "[kernels]") {
 }
 
 }  // namespace
+
+// FastTanh's documented bound (simd-inl.h), which ulp_exhaustive checks on
+// every float: here every 997th positive float (and its negative, bit for
+// bit) from the subnormals to infinity and NaN, on every target.
+TEST_CASE("tanh: within 2.5 ulp of float64 tanh, odd bit for bit",
+          "[kernels]") {
+  const OpInfo& op = Op(OpId::tanh);
+  ForEachTarget([&](const char* target) {
+    const double p[kMaxParams] = {};
+    const UlpReport w = MeasureUlps(op, p, 997);
+    INFO("target " << target << ": " << w.ulp << " ulp at x = " << w.x
+                   << " (got " << w.got << ", ref " << w.ref << ")");
+    CHECK(w.mismatches == 0);
+    CHECK(w.ulp <= 2.5);
+    CHECK(w.ulp > 1.0);  // the sample reaches the worst region
+  });
+}
+
 }  // namespace dlmath::testing

@@ -27,11 +27,14 @@ namespace HWY_NAMESPACE {
 
 // ---------------------------------------------------------------------------
 // Elementwise drivers: Map (simd-inl.h) applies f(d, x) forward; MapBackward
-// applies g(d, x, y, dy) (backward,
-// returns the dx contribution) over n floats, four vectors per iteration
-// (independent chains hide the latency of exp and division), then whole
-// vectors, then the remainder once through LoadN/StoreN. In place (y == x)
-// is fine.
+// applies g(d, x, y, dy) (backward, returns the dx contribution) over n
+// floats, four vectors per iteration (independent chains hide the latency of
+// exp and division), then whole vectors, then the remainder once through
+// LoadN/StoreN. In place (y == x) is fine.
+// The vectors of an iteration are addressed from its first element (x + i):
+// in wasm the offsets k N then sit in the loads and stores, where indices i
+// + k N cost an address computation per array and vector. (Pointers bumped
+// each iteration cost V8 a register move per array instead.)
 
 template <class G>
 HWY_INLINE void MapBackward(const float* x, const float* y, const float* dy,
@@ -39,24 +42,22 @@ HWY_INLINE void MapBackward(const float* x, const float* y, const float* dy,
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   size_t i = 0;
-  const auto at = [&](size_t j) {
-    return g(d, hn::LoadU(d, x + j), hn::LoadU(d, y + j), hn::LoadU(d, dy + j));
+  // dx plus g's contribution, k vectors past element e.
+  const auto at = [&](size_t e, size_t k) {
+    const size_t j = k * N;
+    return hn::Add(hn::LoadU(d, dx + e + j),
+                   g(d, hn::LoadU(d, x + e + j), hn::LoadU(d, y + e + j),
+                     hn::LoadU(d, dy + e + j)));
   };
   for (; i + 4 * N <= n; i += 4 * N) {
-    const auto g0 = at(i);
-    const auto g1 = at(i + N);
-    const auto g2 = at(i + 2 * N);
-    const auto g3 = at(i + 3 * N);
-    hn::StoreU(hn::Add(hn::LoadU(d, dx + i), g0), d, dx + i);
-    hn::StoreU(hn::Add(hn::LoadU(d, dx + i + N), g1), d, dx + i + N);
-    hn::StoreU(hn::Add(hn::LoadU(d, dx + i + 2 * N), g2), d, dx + i + 2 * N);
-    hn::StoreU(hn::Add(hn::LoadU(d, dx + i + 3 * N), g3), d, dx + i + 3 * N);
+    const auto s0 = at(i, 0), s1 = at(i, 1), s2 = at(i, 2), s3 = at(i, 3);
+    float* out = dx + i;
+    hn::StoreU(s0, d, out);
+    hn::StoreU(s1, d, out + N);
+    hn::StoreU(s2, d, out + 2 * N);
+    hn::StoreU(s3, d, out + 3 * N);
   }
-  for (; i + N <= n; i += N) {
-    const auto gi =
-        g(d, hn::LoadU(d, x + i), hn::LoadU(d, y + i), hn::LoadU(d, dy + i));
-    hn::StoreU(hn::Add(hn::LoadU(d, dx + i), gi), d, dx + i);
-  }
+  for (; i + N <= n; i += N) hn::StoreU(at(i, 0), d, dx + i);
   if (i < n) {
     const size_t r = n - i;
     const auto gi =

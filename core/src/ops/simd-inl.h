@@ -224,21 +224,19 @@ HWY_INLINE V ExpReducedM1(D d, V r) {
   p = hn::MulAdd(p, r, hn::Set(d, 5.0000001201e-1f));
   return hn::MulAdd(p, hn::Mul(r, r), r);
 }
-// e^x - 1 for x <= 0 (and -inf, NaN), float32, with full relative accuracy
-// near 0 where exp(x) - 1 would cancel. Same reduction as ExpNonPositive,
-// x = n ln2 + r, and e^x - 1 = 2^n (e^r - 1) + (2^n - 1): e^r - 1 has no
-// cancellation, 2^n - 1 is exact for n >= -24 (n = -25 rounds it by half an
-// ulp of 1) and the product by 2^n is exact (no FMA needed). x is clamped
-// below at -17.5, where the result already rounds to -1 (so x < -17.5 and
-// -inf give -1, and 2^n never underflows).
-// The sign of a zero input is kept (expm1(-0) = -0). Max error 0.98 ulp
-// without FMA (every third float of [-17.5, 0] against double expm1).
+// e^x - 1 for x in [-17.5, 0] (and NaN; callers clamp), float32, with full
+// relative accuracy near 0 where exp(x) - 1 would cancel. Same reduction as
+// ExpNonPositive, x = n ln2 + r, and e^x - 1 = 2^n (e^r - 1) + (2^n - 1):
+// e^r - 1 has no cancellation, 2^n - 1 is exact for n >= -24 (n = -25
+// rounds it by half an ulp of 1) and the product by 2^n is exact (no FMA
+// needed). At -17.5 the result already rounds to -1, and 2^n never
+// underflows. Either zero gives +0. Max error 0.98 ulp without FMA (every
+// third float of [-17.5, 0] against double expm1).
 template <class D, class V>
-HWY_INLINE V Expm1NonPositive(D d, V x) {
-  const V xc = ClampBelow(d, x, -17.5f);
+HWY_INLINE V Expm1Clamped(D d, V x) {
   V pow2n;
-  const V n = RoundLog2e(d, xc, &pow2n);
-  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), xc);
+  const V n = RoundLog2e(d, x, &pow2n);
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);
   r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
   // e^r - 1 = r + r^2 p(r), p of degree 4 (XNNPACK's rr2_p6 coefficients):
   // one term fewer than ExpReducedM1, at the same accuracy here.
@@ -248,7 +246,14 @@ HWY_INLINE V Expm1NonPositive(D d, V x) {
   p = hn::MulAdd(p, r, hn::Set(d, 0x1.5554B0p-3f));
   p = hn::MulAdd(p, r, hn::Set(d, 0x1.FFFFFEp-2f));
   const V em1r = hn::MulAdd(p, hn::Mul(r, r), r);
-  const V e = hn::MulAdd(pow2n, em1r, hn::Sub(pow2n, hn::Set(d, 1.0f)));
+  return hn::MulAdd(pow2n, em1r, hn::Sub(pow2n, hn::Set(d, 1.0f)));
+}
+// e^x - 1 for x <= 0 (and -inf, NaN): Expm1Clamped with x clamped below at
+// -17.5 (so x < -17.5 and -inf give -1), keeping the sign of a zero input
+// (expm1(-0) = -0).
+template <class D, class V>
+HWY_INLINE V Expm1NonPositive(D d, V x) {
+  const V e = Expm1Clamped(d, ClampBelow(d, x, -17.5f));
   // The result is < 0 wherever x < 0, so or-ing in x's sign bit only fixes
   // up x = -0 (the reduction turns it into r = +0).
   return hn::Or(e, hn::And(x, hn::Set(d, -0.0f)));
@@ -286,17 +291,24 @@ HWY_INLINE void SquareSplit(D d, V a, V* hi, V* lo) {
 }
 
 // tanh x, float32, any x, from one formula: with m = e^{-2|x|} - 1 in
-// (-1, 0] (Expm1NonPositive, full relative accuracy near 0), tanh|x| =
-// -m / (2 + m). The denominator lies in [1, 2], so nothing cancels and a
+// (-1, 0] (Expm1Clamped, full relative accuracy near 0), tanh(-|x|) =
+// m / (2 + m). The denominator lies in [1, 2], so nothing cancels and a
 // small x keeps its relative accuracy without a separate polynomial branch:
-// one expm1 and one division per vector. Max error 2.5 ulp (every third
-// float of [-20, 20] against double tanh, on every target); tanh(+-0) = +-0,
-// tanh(+-inf) = +-1 (the argument is clamped to -17.5 inside), NaN propagates.
+// one expm1 and one division per vector. Max error 2.5 ulp on every target
+// (2.498: every float, tests/core/ulp_exhaustive.cc); tanh(+-0) = +-0,
+// tanh(+-inf) = +-1 (|x| is clamped to 8.75, where m already rounds to -1), NaN
+// propagates.
+// The sign is bit work, no Abs, Neg or CopySign (several instructions each
+// in wasm): -|x| is x with its sign bit set; m gets its sign bit set too,
+// which changes only its zero (x = +-0) into -0; the quotient's sign bit is
+// then flipped where x's is clear, so tanh(+0) = +0 and tanh(-0) = -0.
 template <class D, class V>
 HWY_INLINE V FastTanh(D d, V x) {
-  const V m = Expm1NonPositive(d, hn::Mul(hn::Set(d, -2.0f), hn::Abs(x)));
-  const V t = hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2.0f)));
-  return hn::CopySign(t, x);
+  const V kSign = hn::Set(d, -0.0f);
+  const V neg_abs = ClampBelow(d, hn::Or(x, kSign), -8.75f);
+  const V m = hn::Or(Expm1Clamped(d, hn::Add(neg_abs, neg_abs)), kSign);
+  const V t = hn::Div(m, hn::Add(m, hn::Set(d, 2.0f)));
+  return hn::Xor(t, hn::AndNot(x, kSign));
 }
 
 // log(1 + u) for u in [0, 1] (and NaN), float32, max error ~1 ulp. This is
