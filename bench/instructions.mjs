@@ -128,7 +128,10 @@ function profile(steps, dir) {
   const run = spawnSync('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   if (run.error) throw new Error(`valgrind: ${run.error.message} (Debian: apt-get install valgrind)`);
   if (run.status !== 0) throw new Error(`the profiled run failed:\n${run.stderr.toString().slice(-2000)}`);
-  const map = `/tmp/perf-${run.pid}.map`; // V8 writes its map there; valgrind keeps node's pid
+  // Node 20's V8 writes the map into the system's temporary directory under a
+  // fixed name, whatever TMPDIR says (its PerfBasicLogger); valgrind keeps
+  // node's pid.
+  const map = path.join(path.sep, 'tmp', `perf-${run.pid}.map`);
   try {
     return selfCosts(out, map);
   } finally {
