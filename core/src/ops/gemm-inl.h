@@ -365,16 +365,17 @@ HWY_INLINE void GemmTileAny(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
 template <bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmRowTiles(size_t M, GemmPanel a, GemmPanel b, size_t kc,
                              float* c, size_t ldc, size_t cols, bool load_c) {
-  const size_t row_step = kRowStride ? a.xs : 1;
-  size_t i = 0;
-  for (; i + kSmallMR <= M; i += kSmallMR)
-    GemmTile<kSmallMR, kRowStride, kVecs, true>(
-        {a.p + i * row_step, a.ks, a.xs}, b, kc, c + i * ldc, ldc, cols,
-        load_c);
-  if (i < M)
-    GemmTileRows<kRowStride, kVecs, true, kSmallMR - 1>(
-        M - i, {a.p + i * row_step, a.ks, a.xs}, b, kc, c + i * ldc, ldc, cols,
-        load_c);
+  // A's rows and C's walked a tile at a time (Walk).
+  const size_t a_step = kSmallMR * (kRowStride ? a.xs : 1);
+  size_t rest = M;
+  for (; rest >= kSmallMR; rest -= kSmallMR) {
+    GemmTile<kSmallMR, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c);
+    Walk(a.p, a_step);
+    Walk(c, kSmallMR * ldc);
+  }
+  if (rest)
+    GemmTileRows<kRowStride, kVecs, true, kSmallMR - 1>(rest, a, b, kc, c, ldc,
+                                                        cols, load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
