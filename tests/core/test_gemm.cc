@@ -321,9 +321,11 @@ TEST_CASE("gemm: a column C [M, 1] has the bits of the padded product") {
 TEST_CASE("gemm: a column C has the bits of its rows computed one by one") {
   // GemmDots sums four rows' dot vectors at once through a transpose, in
   // SumOfLanes' order (gemm-inl.h): every row has the bits it gets alone
-  // (M = 1), whatever its place in a group of four or in the rest, with C
-  // contiguous (ldc 1: stored as a vector) or not, accumulating or not.
-  for (size_t m : {4, 5, 7, 8, 10, 13})
+  // (M = 1), whatever its place in a group of four or in the last four
+  // (which overlap the group before when M is not a multiple of 4: rows 1,
+  // 2 or 3 already done), with C contiguous (ldc 1: stored as a vector) or
+  // not, accumulating or not (a row done twice would be added twice).
+  for (size_t m : {4, 5, 6, 7, 8, 10, 13})
     for (size_t k : {1, 3, 4, 8, 9, 31})
       for (size_t ldc : {1, 2})
         for (bool acc : {false, true}) {
@@ -344,6 +346,43 @@ TEST_CASE("gemm: a column C has the bits of its rows computed one by one") {
               CHECK(std::memcmp(&all[i], &alone[i], sizeof(float)) == 0);
           });
         }
+}
+
+TEST_CASE("gemm: a narrow C has the bits of its rows computed one by one") {
+  // A small product with fewer columns than lanes and more rows than
+  // columns runs as C^T (gemm-inl.h, GemmSmall): every element the same sum
+  // as a row alone (M = 1 takes the ordinary tile), in every orientation,
+  // C padded or not, accumulating or not, M on both sides of the path's
+  // limit (one column panel: 8 on 128-bit targets, 16 on AVX2).
+  for (size_t m : {2, 3, 5, 8, 9, 16, 17})
+    for (size_t n : {1, 2, 3, 5})
+      for (size_t k : {1, 3, 10})
+        for (const auto& o : kOrient)
+          for (size_t ldc : {n, n + 3})
+            for (bool acc : {false, true}) {
+              INFO("M " << m << ", N " << n << ", K " << k << ", A"
+                        << Name(o[0]) << " B" << Name(o[1]) << ", ldc " << ldc
+                        << (acc ? ", accumulating" : ""));
+              const bool at = o[0] == Trans::kYes, bt = o[1] == Trans::kYes;
+              const size_t lda = at ? m : k, ldb = bt ? k : n;
+              const std::vector<float> a = RandomData(m * k, 51, -1, 1),
+                                       b = RandomData(k * n, 52, -1, 1),
+                                       c0 = RandomData(m * ldc, 53, -1, 1);
+              ForEachTarget([&](const char* target) {
+                INFO("target " << target);
+                std::vector<float> all = c0, alone = c0;
+                REQUIRE(Gemm(o[0], o[1], m, n, k, a.data(), lda, b.data(), ldb,
+                             all.data(), ldc, acc));
+                // Row i of op(A): A's row i, or A's column i (A^T).
+                for (size_t i = 0; i < m; ++i)
+                  REQUIRE(Gemm(o[0], o[1], 1, n, k,
+                               at ? a.data() + i : a.data() + i * lda, lda,
+                               b.data(), ldb, alone.data() + i * ldc, ldc,
+                               acc));
+                for (size_t i = 0; i < m * ldc; ++i)
+                  CHECK(std::memcmp(&all[i], &alone[i], sizeof(float)) == 0);
+              });
+            }
 }
 
 TEST_CASE("gemm: inf and NaN reach exactly their row and column") {

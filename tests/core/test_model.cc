@@ -1208,7 +1208,7 @@ TEST_CASE("engine kernels: diagnostics sums and bias rows on every target",
     });
   }
   // Bias rows: exactly the scalar loops' bits (adds in the same order).
-  for (size_t cols : {1, 3, 4, 8, 9, 17})
+  for (size_t cols : {1, 3, 4, 8, 9, 12, 17})
     for (size_t rows : {1, 2, 10}) {
       const std::vector<float> v = RandomData(rows * cols, 13, -2, 2),
                                bias = RandomData(cols, 14, -2, 2);

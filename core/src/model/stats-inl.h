@@ -115,10 +115,39 @@ HWY_NOINLINE void LayerSums(const model::LayerArrays* layers, size_t count,
   }
 }
 
+// AddRowVector's and AddColumnSums' walks down the rows of kVecs adjacent
+// columns of vectors at j: where a matrix has two, one walk takes both (the
+// walk's pointer step and loop test per row cost V8 as much as a vector's
+// load, add and store).
+template <size_t kVecs, class D>
+HWY_INLINE void AddRowVectorColumns(D d, const float* HWY_RESTRICT b,
+                                    float* HWY_RESTRICT y, size_t rows,
+                                    size_t cols) {
+  const size_t N = hn::Lanes(d);
+  hn::Vec<D> bv[kVecs];
+  for (size_t v = 0; v < kVecs; ++v) bv[v] = hn::LoadU(d, b + v * N);
+  for (size_t r = 0; r < rows; ++r, y += cols)
+    for (size_t v = 0; v < kVecs; ++v)
+      hn::StoreU(hn::Add(hn::LoadU(d, y + v * N), bv[v]), d, y + v * N);
+}
+template <size_t kVecs, class D>
+HWY_INLINE void AddColumnSumsColumns(D d, const float* HWY_RESTRICT v,
+                                     size_t rows, size_t cols,
+                                     float* HWY_RESTRICT s, bool accumulate) {
+  const size_t N = hn::Lanes(d);
+  hn::Vec<D> acc[kVecs];
+  for (size_t c = 0; c < kVecs; ++c)
+    acc[c] = accumulate ? hn::LoadU(d, s + c * N) : hn::Zero(d);
+  for (size_t r = 0; r < rows; ++r, v += cols)
+    for (size_t c = 0; c < kVecs; ++c)
+      acc[c] = hn::Add(acc[c], hn::LoadU(d, v + c * N));
+  for (size_t c = 0; c < kVecs; ++c) hn::StoreU(acc[c], d, s + c * N);
+}
+
 // y[r, j] += b[j] for r < rows, j < cols: each element one float add. A
-// column of vectors at a time, its b loaded once and a pointer stepping down
-// the rows: V8 compiles that to a load, an add and a store a vector (a flat
-// loop wrapping b's index cost it 15 instructions a vector).
+// column of vectors (two) at a time, its b loaded once and a pointer stepping
+// down the rows: V8 compiles that to a load, an add and a store a vector (a
+// flat loop wrapping b's index cost it 15 instructions a vector).
 HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
                                float* HWY_RESTRICT y, size_t rows,
                                size_t cols) {
@@ -133,11 +162,11 @@ HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
     return;
   }
   size_t j = 0;
-  for (; j + N <= cols; j += N) {
-    const auto bj = hn::LoadU(d, b + j);
-    float* HWY_RESTRICT p = y + j;
-    for (size_t r = 0; r < rows; ++r, p += cols)
-      hn::StoreU(hn::Add(hn::LoadU(d, p), bj), d, p);
+  for (; j + 2 * N <= cols; j += 2 * N)
+    AddRowVectorColumns<2>(d, b + j, y + j, rows, cols);
+  if (j + N <= cols) {
+    AddRowVectorColumns<1>(d, b + j, y + j, rows, cols);
+    j += N;
   }
   for (; j < cols; ++j) {
     float* HWY_RESTRICT p = y + j;
@@ -155,12 +184,11 @@ HWY_NOINLINE void AddColumnSums(const float* HWY_RESTRICT v, size_t rows,
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   size_t j = 0;
-  for (; j + N <= cols; j += N) {
-    auto acc = accumulate ? hn::LoadU(d, s + j) : hn::Zero(d);
-    const float* HWY_RESTRICT p = v + j;
-    for (size_t r = 0; r < rows; ++r, p += cols)
-      acc = hn::Add(acc, hn::LoadU(d, p));
-    hn::StoreU(acc, d, s + j);
+  for (; j + 2 * N <= cols; j += 2 * N)
+    AddColumnSumsColumns<2>(d, v + j, rows, cols, s + j, accumulate);
+  if (j + N <= cols) {
+    AddColumnSumsColumns<1>(d, v + j, rows, cols, s + j, accumulate);
+    j += N;
   }
   for (; j < cols; ++j) {
     float acc = accumulate ? s[j] : 0.0f;

@@ -76,8 +76,28 @@ inline constexpr size_t kNR = 2 * kGemmLanes;
 inline constexpr size_t kMR =
     HWY_MIN(kGemmLanes <= 4 ? 4 : 6, kNR);  // SCALAR: 2
 static_assert(kGemmMC % kMR == 0, "row blocks must split into whole tiles");
+// GemmSmall's tiles on 128-bit targets are 5 rows high: a tiny MLP's batch
+// of 10 takes 2 tiles instead of 4 + 4 + 2, and a tile's set-up and stores
+// cost V8 60-100 instructions whatever its height. (V8 spills 3 of the 10
+// accumulators each k step, and still the 2-8-8-1 step's products cost 66
+// x86 instructions less than with 4 rows.) The blocked products keep kMR:
+// their row blocks are multiples of it.
+inline constexpr size_t kSmallMR = kGemmLanes == 4 ? 5 : kMR;
 static_assert(kMR <= kNR,
               "a panel row (A: kMR, B: kNR) is two vectors at most");
+
+// p += step, as a walk. Emscripten compiles with -mllvm -disable-lsr, and
+// LLVM rewrites a pointer stepped by a run-time stride in a loop back into
+// base + index * stride: a multiply every step, which only loop strength
+// reduction would have undone. An empty asm statement hides where the
+// pointer came from, so each step stays one add.
+template <typename Pointer>
+HWY_INLINE void Walk(Pointer& p, size_t step) {
+  p += step;
+#if HWY_TARGET == HWY_WASM
+  __asm__("" : "+r"(p));
+#endif
+}
 
 // The first n < lanes of a vector, loaded (the rest 0) or stored, by halves:
 // a few whole-half moves instead of LoadN / StoreN's call to memcpy, which
@@ -165,9 +185,9 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
     // Two vectors at most per row (w <= kNR), written out: as a loop, clang
     // turns the copy into a call to memcpy, which wasm runs 4 bytes at a
     // time (it made packing cost a third of the product).
-    for (size_t k = 0; k < kc; ++k) {
-      const float* s = src + k * ld;
-      float* o = dst + k * w;
+    const float* s = src;
+    float* o = dst;
+    for (size_t k = 0; k < kc; ++k, Walk(s, ld), Walk(o, w)) {
       PackVector(d, s, n, w, o);
       if (w > kGemmLanes)
         PackVector(d, s + kGemmLanes, n > kGemmLanes ? n - kGemmLanes : 0,
@@ -179,19 +199,22 @@ HWY_INLINE void PackPanel(const float* HWY_RESTRICT src, size_t ld,
   // w is one or two), then 4 x 4 blocks (TransposeBlock) over it; a block
   // short of k (kc not a multiple of 4) loads part of its 4 rows and stores
   // only its first columns; the last rows of n element by element.
-  if (n < w)
-    for (size_t k = 0; k < kc; ++k) {
-      hn::StoreU(hn::Zero(d), d, dst + k * w);
-      if (w > kGemmLanes) hn::StoreU(hn::Zero(d), d, dst + k * w + kGemmLanes);
+  if (n < w) {
+    float* o = dst;
+    for (size_t k = 0; k < kc; ++k, Walk(o, w)) {
+      hn::StoreU(hn::Zero(d), d, o);
+      if (w > kGemmLanes) hn::StoreU(hn::Zero(d), d, o + kGemmLanes);
     }
+  }
   size_t x = 0;
 #if HWY_TARGET != HWY_SCALAR
   for (; x + 4 <= n; x += 4) {
     const float* s = src + x * ld;
-    size_t k = 0;
-    for (; k + 4 <= kc; k += 4)
-      TransposeBlock<true>(s + k, ld, 4, dst + k * w + x, w);
-    if (k < kc) TransposeBlock<false>(s + k, ld, kc - k, dst + k * w + x, w);
+    const float* const s_whole = s + (kc - kc % 4);
+    float* o = dst + x;
+    for (; s != s_whole; Walk(s, 4), Walk(o, 4 * w))
+      TransposeBlock<true>(s, ld, 4, o, w);
+    if (kc % 4) TransposeBlock<false>(s, ld, kc % 4, o, w);
   }
 #endif
   for (; x < n; ++x)
@@ -280,23 +303,23 @@ HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
   if constexpr (kSmall) {
     LoadPanelRow(d, bk, kc == 1 ? b.last : kWhole, bv);
     TileStep<kRows, kVecs, true>(d, ak, xs, bv, acc);
-    for (size_t k = 2; k < kc; ++k) {
-      ak += a.ks;
-      bk += b.ks;
-      for (size_t v = 0; v < kVecs; ++v)
-        bv[v] = hn::LoadU(d, bk + v * kGemmLanes);
-      TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
-    }
     if (kc > 1) {
-      ak += a.ks;
-      bk += b.ks;
+      // B's last row ends the loop (no step counter).
+      const float* HWY_RESTRICT const b_last = b.p + (kc - 1) * b.ks;
+      Walk(ak, a.ks);
+      Walk(bk, b.ks);
+      for (; bk != b_last; Walk(ak, a.ks), Walk(bk, b.ks)) {
+        for (size_t v = 0; v < kVecs; ++v)
+          bv[v] = hn::LoadU(d, bk + v * kGemmLanes);
+        TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
+      }
       LoadPanelRow(d, bk, b.last, bv);
       TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
     }
   } else {
     for (size_t v = 0; v < kVecs; ++v)
       for (size_t r = 0; r < kRows; ++r) acc[v][r] = hn::Zero(d);
-    for (size_t k = 0; k < kc; ++k, ak += a.ks, bk += b.ks) {
+    for (size_t k = 0; k < kc; ++k, Walk(ak, a.ks), Walk(bk, b.ks)) {
       for (size_t v = 0; v < kVecs; ++v)
         bv[v] = hn::LoadU(d, bk + v * kGemmLanes);
       TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
@@ -335,22 +358,24 @@ HWY_INLINE void GemmTileAny(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
   GemmTileRows<kRowStride, 2>(rows, a, b, kc, c, ldc, cols, load_c);
 }
 
-// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kMR rows, then
-// one shorter tile for the rest; the tile's width and A's layout chosen once
-// by the caller. a: element (i, k) of op(A) at a.p[i * row step + k * a.ks],
-// the row step a.xs (kRowStride) or 1.
+// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kSmallMR rows,
+// then one shorter tile for the rest; the tile's width and A's layout chosen
+// once by the caller. a: element (i, k) of op(A) at a.p[i * row step + k *
+// a.ks], the row step a.xs (kRowStride) or 1.
 template <bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmRowTiles(size_t M, GemmPanel a, GemmPanel b, size_t kc,
                              float* c, size_t ldc, size_t cols, bool load_c) {
-  const size_t row_step = kRowStride ? a.xs : 1;
-  size_t i = 0;
-  for (; i + kMR <= M; i += kMR)
-    GemmTile<kMR, kRowStride, kVecs, true>({a.p + i * row_step, a.ks, a.xs}, b,
-                                           kc, c + i * ldc, ldc, cols, load_c);
-  if (i < M)
-    GemmTileRows<kRowStride, kVecs, true, kMR - 1>(
-        M - i, {a.p + i * row_step, a.ks, a.xs}, b, kc, c + i * ldc, ldc, cols,
-        load_c);
+  // A's rows and C's walked a tile at a time (Walk).
+  const size_t a_step = kSmallMR * (kRowStride ? a.xs : 1);
+  size_t rest = M;
+  for (; rest >= kSmallMR; rest -= kSmallMR) {
+    GemmTile<kSmallMR, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c);
+    Walk(a.p, a_step);
+    Walk(c, kSmallMR * ldc);
+  }
+  if (rest)
+    GemmTileRows<kRowStride, kVecs, true, kSmallMR - 1>(rest, a, b, kc, c, ldc,
+                                                        cols, load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -374,17 +399,24 @@ HWY_INLINE void DotRows(const float* HWY_RESTRICT a, size_t lda,
                         const float* HWY_RESTRICT b, size_t K,
                         hn::Vec<GemmTag> acc[kRows]) {
   const GemmTag d;
-  for (size_t r = 0; r < kRows; ++r) acc[r] = hn::Zero(d);
-  const size_t whole = K - K % kGemmLanes, rest = K - whole;
-  for (size_t k = 0; k < whole; k += kGemmLanes) {
-    const auto bk = hn::LoadU(d, b + k);
-    for (size_t r = 0; r < kRows; ++r)
-      acc[r] = hn::MulAdd(hn::LoadU(d, a + r * lda + k), bk, acc[r]);
+  // One pointer a row, walked with b's (Walk).
+  const float* HWY_RESTRICT ar[kRows];
+  for (size_t r = 0; r < kRows; ++r) {
+    acc[r] = hn::Zero(d);
+    ar[r] = a + r * lda;
   }
-  if (rest) {
-    const auto bk = LoadPart(d, b + whole, rest);
+  const float* HWY_RESTRICT const b_whole = b + (K - K % kGemmLanes);
+  for (; b != b_whole; Walk(b, kGemmLanes)) {
+    const auto bk = hn::LoadU(d, b);
+    for (size_t r = 0; r < kRows; ++r) {
+      acc[r] = hn::MulAdd(hn::LoadU(d, ar[r]), bk, acc[r]);
+      Walk(ar[r], kGemmLanes);
+    }
+  }
+  if (const size_t rest = K % kGemmLanes) {
+    const auto bk = LoadPart(d, b, rest);
     for (size_t r = 0; r < kRows; ++r)
-      acc[r] = hn::MulAdd(LoadPart(d, a + r * lda + whole, rest), bk, acc[r]);
+      acc[r] = hn::MulAdd(LoadPart(d, ar[r], rest), bk, acc[r]);
   }
 }
 
@@ -395,7 +427,10 @@ HWY_INLINE void DotRows(const float* HWY_RESTRICT a, size_t lda,
 // products in another order, within the same bound. On 4 lanes, four rows
 // at a time: their vectors transposed, one vector of adds sums all four as
 // (l0 + l2) + (l1 + l3), SumOfLanes' order (the bits of a row alone), where
-// a row alone cost V8 ~43 instructions.
+// a row alone cost V8 ~43 instructions. Rows past the last four (M > 4, not
+// a multiple of 4) run as the four rows that end at M: the rows done before
+// come out with the same bits and keep their stored C (accumulating, C
+// already holds their sum).
 HWY_NOINLINE void GemmDots(size_t M, size_t K, const float* HWY_RESTRICT A,
                            size_t lda, const float* HWY_RESTRICT b,
                            float* HWY_RESTRICT C, size_t ldc, bool accumulate) {
@@ -404,7 +439,8 @@ HWY_NOINLINE void GemmDots(size_t M, size_t K, const float* HWY_RESTRICT A,
   size_t i = 0;
 #if HWY_TARGET != HWY_SCALAR
   if constexpr (kGemmLanes == 4) {
-    for (; i + 4 <= M; i += 4) {
+    // `done`: how many of the four rows at i hold their final C already.
+    for (size_t done = 0; i + 4 <= M;) {
       V acc[4];
       DotRows<4>(A + i * lda, lda, b, K, acc);
       const V t0 = hn::InterleaveLower(d, acc[0], acc[1]);
@@ -418,14 +454,22 @@ HWY_NOINLINE void GemmDots(size_t M, size_t K, const float* HWY_RESTRICT A,
       const V l3 = hn::ConcatUpperUpper(d, t3, t2);
       V sums = hn::Add(hn::Add(l0, l2), hn::Add(l1, l3));
       if (ldc == 1) {  // a contiguous column: the four as a vector
-        if (accumulate) sums = hn::Add(hn::LoadU(d, C + i), sums);
+        if (accumulate) {
+          const V c = hn::LoadU(d, C + i);
+          sums = hn::IfThenElse(hn::FirstN(d, done), c, hn::Add(c, sums));
+        }
         hn::StoreU(sums, d, C + i);
-        continue;
+      } else {
+        HWY_ALIGN float dots[4];
+        hn::Store(sums, d, dots);
+        for (size_t r = done; r < 4; ++r)
+          C[(i + r) * ldc] = accumulate ? C[(i + r) * ldc] + dots[r] : dots[r];
       }
-      HWY_ALIGN float dots[4];
-      hn::Store(sums, d, dots);
-      for (size_t r = 0; r < 4; ++r)
-        C[(i + r) * ldc] = accumulate ? C[(i + r) * ldc] + dots[r] : dots[r];
+      i += 4;
+      if (i < M && i + 4 > M) {  // the last rows: the four that end at M
+        done = i + 4 - M;
+        i = M - 4;
+      }
     }
   }
 #endif
@@ -456,7 +500,19 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
                             size_t K, const float* A, size_t lda,
                             const float* B, size_t ldb, float* C, size_t ldc,
                             bool accumulate) {
-  HWY_ALIGN float bp[kGemmSmallK * kNR];
+  // The B panel (bp) and C^T (ct) below: on the stack natively, where that
+  // is free; static (per thread) in wasm, whose stack is in linear memory
+  // below a stack pointer that each call with a stack array moves and
+  // restores (~10 instructions a call in V8; 2-8-8-1 step: -52). No
+  // call uses them while an outer one still needs the same array: the
+  // columns' recursion comes before bp is filled, and a C^T product, one
+  // column panel (M <= kNR, N < M), never takes the C^T path itself.
+#if HWY_TARGET == HWY_WASM
+#define DLMATH_GEMM_SMALL_SCRATCH static thread_local
+#else
+#define DLMATH_GEMM_SMALL_SCRATCH
+#endif
+  HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float bp[kGemmSmallK * kNR];
   // One column panel per call. (The recursion also keeps wasm-opt from
   // inlining this function into Gemm, where V8 spilled the tile's
   // accumulators.)
@@ -465,6 +521,28 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
     return GemmSmall(a_trans, b_trans, M, N - kNR, K, A, lda,
                      b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc,
                      accumulate);
+  }
+  if (N < kGemmLanes && N < M && M <= kNR) {
+    // A narrow C (fewer columns than lanes, more rows than columns, as a
+    // weight gradient into 2 inputs) runs as C^T = op(B)^T op(A)^T into a
+    // scratch panel, its M (one column panel at most) along the lanes: N
+    // tile rows instead of M, each element the same sum (then C + it when
+    // accumulating: the same bits). Copied back a column of C at a time (a
+    // row of C^T), walking both. Wasm 2-8-8-1 step (dW of 2 inputs):
+    // GemmSmall 4,553 -> ~4,470 x86 instructions, its inner call included.
+    HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float ct[kGemmLanes * kNR];
+    GemmSmall(!b_trans, !a_trans, N, M, K, B, ldb, A, lda, ct, M, false);
+    const float* t = ct;
+    for (size_t j = 0; j < N; ++j) {
+      float* c = C + j;
+      const float* const t_end = t + M;
+      if (accumulate) {
+        for (; t != t_end; Walk(t, 1), Walk(c, ldc)) *c += *t;
+      } else {
+        for (; t != t_end; Walk(t, 1), Walk(c, ldc)) *c = *t;
+      }
+    }
+    return;
   }
   const size_t w = N <= kGemmLanes ? kGemmLanes : kNR;
   GemmPanel b{B, ldb, 1, N};
@@ -481,6 +559,7 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
   if (a_trans) return GemmRowTiles<false, 2>(M, a, b, K, C, ldc, N, accumulate);
   GemmRowTiles<true, 2>(M, a, b, K, C, ldc, N, accumulate);
 }
+#undef DLMATH_GEMM_SMALL_SCRATCH
 
 // C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
 // op is the transpose. ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats
