@@ -313,6 +313,23 @@ Status Model::Impl::Build() {
             std::to_string(kMaxActivationFloats) + " (at most " +
             std::to_string(RowsLimit()) + " rows)");
   io.assign(nl, LayerIo{});
+  for (int i : order) {
+    LayerStep st;
+    st.index = i;
+    st.layer = layers[i].get();
+    st.null_dx = layers[i]->TakesNullDx();
+    const model::Layer::Elementwise ew = layers[i]->elementwise();
+    if (infos[i].type == LayerType::kResidual) {
+      st.kind = LayerStep::Kind::kResidual;
+    } else if (ew.fwd) {
+      st.kind = LayerStep::Kind::kElementwise;
+      st.width = ew.width;
+      st.fwd = ew.fwd;
+      st.bwd = ew.bwd;
+      st.p = ew.p;
+    }
+    steps.push_back(st);
+  }
   for (int i = 0; i < nl; ++i)
     if (layers[i]->Commits()) committers.push_back(i);
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
@@ -378,6 +395,22 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
                                           : acts.Ptr(out_slot[from]);
     io[i].din = from < 0 ? nullptr : acts.Ptr(dout_slot[from]);
   }
+  for (LayerStep& st : steps) {
+    const LayerIo& l = io[st.index];
+    st.in = l.in;
+    st.out = l.out;
+    st.dout = l.dout;
+    st.din = l.din;
+  }
+  // The pass's fields that change only here (MakePass sets the others).
+  Pass& p = last_pass;
+  p.params = params.data();
+  p.grads = grads.data();
+  p.buffers = buffers.data();
+  p.acts = &acts;
+  p.ones = acts.Ptr(ones_slot);
+  p.seed = SeedOf;
+  p.model_seed = spec.seed;
   offsets.reserve(Capacity() + 1);  // no allocation per pass
   for (auto& l : layers)
     if (Status s = l->Resize(positions); !s.ok()) return s;
@@ -399,25 +432,25 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
 const Pass& Model::Impl::MakePass(int64_t rows, bool training, bool backward,
                                   const float* x, const float* y) {
   // Written in place: the pass is the last forward's (LayerOutput) without
-  // a copy per step. The fields a sequence pass sets below keep their
-  // defaults in every pass of a model without sequences.
+  // a copy per step. The fields SequencePass sets keep their defaults in
+  // every pass of a model without sequences, and those that change only
+  // with the arena's layout are set by EnsureCapacity.
   Pass& p = last_pass;
   p.rows = p.seqs = rows;
   p.training = training;
   p.backward = backward;
   p.step = t;
-  p.params = params.data();
-  p.grads = grads.data();
-  p.buffers = buffers.data();
-  p.acts = &acts;
-  p.ones = acts.Ptr(ones_slot);
-  p.seed = SeedOf;
-  p.model_seed = spec.seed;
-  if (!spec.sequence()) return p;
-  // Positions after the last one a sequence needs (a real token, a counted
-  // target) are padding (the pad token, an ignored target); with causal or
-  // pad-hiding attention no kept position reads them, so the pass drops
-  // them exactly.
+  if (spec.sequence()) SequencePass(x, y);
+  return p;
+}
+
+// Positions after the last one a sequence needs (a real token, a counted
+// target) are padding (the pad token, an ignored target); with causal or
+// pad-hiding attention no kept position reads them, so the pass drops them
+// exactly.
+void Model::Impl::SequencePass(const float* x, const float* y) {
+  Pass& p = last_pass;
+  const int64_t rows = p.seqs;
   const int64_t tb = spec.block, tw = TargetWidth();
   const bool pack = x && packable && (!y || spec.has_ignore);
   const float ignored = static_cast<float>(spec.ignore_index);
@@ -440,7 +473,6 @@ const Pass& Model::Impl::MakePass(int64_t rows, bool training, bool backward,
   p.offsets = offsets.data();
   p.positions = pos;
   if (pad_slot >= 0) p.key_padding = acts.Ptr(pad_slot);
-  return p;
 }
 
 // ----- forward and backward
@@ -505,12 +537,14 @@ void Model::Impl::ResidualBackward(int i, const Pass& p, float* din) {
 // every call costs V8 a frame and its module state again.
 const float* Model::Impl::Forward(const Pass& p, const float* x) {
   if (spec.sequence()) x = SequenceInput(p, x);
-  for (int i : order) {
-    const float* in = LayerInput(i, x);
-    if (infos[i].type == LayerType::kResidual) {
-      ResidualForward(i, p, in);
+  for (const LayerStep& st : steps) {
+    const float* in = st.in ? st.in : x;
+    if (st.kind == LayerStep::Kind::kElementwise) {
+      st.fwd(in, st.out, p.rows * st.width, st.p);
+    } else if (st.kind == LayerStep::Kind::kResidual) {
+      ResidualForward(st.index, p, in);
     } else {
-      layers[i]->Forward(p, in, io[i].out);
+      st.layer->Forward(p, in, st.out);
     }
   }
   if (cls >= 0) ClassifierForward(p, x);
@@ -583,15 +617,22 @@ void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
 void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
   x = Tokens(p, x);
   if (cls >= 0) ClassifierBackward(p);
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    const int i = *it;
-    float* din = io[i].din ? io[i].din : dx;
-    if (infos[i].type == LayerType::kResidual) {
-      ResidualBackward(i, p, din);
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+    const LayerStep& st = *it;
+    float* din = st.din ? st.din : dx;
+    const float* in = st.in ? st.in : x;
+    if (st.kind == LayerStep::Kind::kElementwise) {
+      // (an elementwise layer never takes a null dx)
+      st.bwd(in, st.out, st.dout, din ? din : acts.Ptr(dx_slot), unused_dp,
+             p.rows * st.width, st.p);
       continue;
     }
-    if (!din && !layers[i]->TakesNullDx()) din = acts.Ptr(dx_slot);
-    layers[i]->Backward(p, LayerInput(i, x), io[i].out, io[i].dout, din);
+    if (st.kind == LayerStep::Kind::kResidual) {
+      ResidualBackward(st.index, p, din);
+      continue;
+    }
+    if (!din && !st.null_dx) din = acts.Ptr(dx_slot);
+    st.layer->Backward(p, in, st.out, st.dout, din);
   }
 }
 

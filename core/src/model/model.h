@@ -69,6 +69,29 @@ class Model::Impl {
     float* din = nullptr;
   };
   std::vector<LayerIo> io;
+  // The layers in forward order as the pass's loops run them (Forward,
+  // Backward): kinds and kernels set by Build, addresses with io. A layer
+  // whose forward and backward are one elementwise kernel call each
+  // (Layer::elementwise) is run through its kernels directly: a virtual call
+  // costs V8's wasm code a frame and a reload of the module's state.
+  struct LayerStep {
+    enum class Kind : uint8_t { kLayer, kResidual, kElementwise };
+    Kind kind = Kind::kLayer;
+    bool null_dx = false;  // its backward takes a null dx (TakesNullDx)
+    int index = 0;
+    model::Layer* layer = nullptr;
+    const float* in = nullptr;  // null: x
+    float* out = nullptr;
+    float* dout = nullptr;
+    float* din = nullptr;  // null: dx
+    // kElementwise: floats per row, kernels and params.
+    int64_t width = 0;
+    EwForward fwd = nullptr;
+    EwBackward bwd = nullptr;
+    const double* p = nullptr;
+  };
+  std::vector<LayerStep> steps;
+  double unused_dp[kMaxParams] = {};  // dp of kernels without learnable params
   std::vector<int> committers;  // layers with a Commit (Layer::Commits)
   int dx_slot = -1, ones_slot = -1, loss_ws_slot = -1, loss_out_slot = -1;
   int64_t ones_width = 0;
@@ -171,9 +194,12 @@ class Model::Impl {
   // is off or not exact, every sequence runs the whole block.
   // It is written into last_pass, which the caller's Forward then runs:
   // every MakePass is followed by its Forward.
-  const model::Pass& MakePass(int64_t rows, bool training, bool backward,
-                              const float* x = nullptr,
-                              const float* y = nullptr);
+  // Inline: a model without sequences sets five fields (the rest are set
+  // by EnsureCapacity); SequencePass does the rest out of line.
+  [[gnu::always_inline]] inline const model::Pass& MakePass(
+      int64_t rows, bool training, bool backward, const float* x = nullptr,
+      const float* y = nullptr);
+  [[gnu::noinline]] void SequencePass(const float* x, const float* y);
   // Whether a sequence model's pass keeps fewer positions than the block.
   bool Packed(const model::Pass& p) const;
   // The token ids the layers read: x, or the pass's positions of each
