@@ -402,6 +402,20 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
     st.dout = l.dout;
     st.din = l.din;
   }
+  lm_call.Place(spec.loss_p, acts.Ptr(out_slot[last]),
+                acts.Ptr(dout_slot[last]), acts.Ptr(loss_out_slot),
+                acts.Ptr(loss_ws_slot));
+  if (cls >= 0)
+    cls_call.Place(spec.classifier_loss_p, acts.Ptr(out_slot[cls]),
+                   acts.Ptr(dout_slot[cls]), acts.Ptr(loss_out_slot),
+                   acts.Ptr(cls_ws_slot));
+  if (!zero_douts.empty()) {
+    const int l = zero_douts.back();
+    zero_from = io[zero_douts.front()].dout;
+    zero_last = io[l].dout;
+    zero_width = infos[l].out_width;
+    zero_seqs = l == cls;
+  }
   // The pass's fields that change only here (MakePass sets the others).
   Pass& p = last_pass;
   p.params = params.data();
@@ -596,10 +610,9 @@ void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
   // them, slack included, while the pass uses at least half the arena's
   // rows (each fill costs a wasm memory.fill call, ~100 instructions),
   // else one fill per slot.
-  if (!zero_douts.empty() && 2 * p.rows >= acts.capacity()) {
-    const int l = zero_douts.back();
-    std::fill(io[zero_douts.front()].dout,
-              io[l].dout + LayerRows(l, p) * infos[l].out_width, 0.0f);
+  if (zero_from && 2 * p.rows >= acts.capacity()) {
+    std::fill(zero_from,
+              zero_last + (zero_seqs ? p.seqs : p.rows) * zero_width, 0.0f);
   } else {
     for (int i : zero_douts) {
       float* d = io[i].dout;
@@ -636,42 +649,41 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
   }
 }
 
-void Model::Impl::LossCall::Set(const double* params, const float* out,
-                                const float* targets, int64_t rows,
-                                int64_t width, bool class_targets, float* value,
-                                float* ws, const std::vector<float>* vector,
-                                int vector_input) {
+void Model::Impl::LossCall::Place(const double* params, const float* out,
+                                  float* dout, float* value, float* ws) {
   in[0] = out;
-  in[1] = targets;
-  if (shapes[0][0] != rows || shapes[0].rank != 2) {
-    shapes[0] = Shape{rows, width};
-    shapes[1] = class_targets ? Shape{rows} : Shape{rows, width};
-    if (vector_input >= 0) {
-      in[vector_input] = vector->data();
-      shapes[vector_input] = Shape{width};
-    }
-  }
+  din[0] = dout;
   call.p = params;
   call.out = value;
   call.ws = ws;
 }
 
-double Model::Impl::LossCall::Forward(const OpInfo& op) const {
-  op.impl.gen_fwd(call);
-  return call.out[0];
-}
-
-void Model::Impl::LossCall::Backward(const OpInfo& op, float* dout,
-                                     float upstream) {
-  din[0] = dout;
-  seed = upstream;
-  op.impl.gen_bwd(call);
+void Model::Impl::LossCall::Rows(int64_t rows, int64_t width,
+                                 bool class_targets,
+                                 const std::vector<float>* vector,
+                                 int vector_input) {
+  shapes[0] = Shape{rows, width};
+  shapes[1] = class_targets ? Shape{rows} : Shape{rows, width};
+  if (vector_input >= 0) {
+    in[vector_input] = vector->data();
+    shapes[vector_input] = Shape{width};
+  }
 }
 
 double Model::Impl::LossForward(const Pass& p, const float* y) {
-  const int64_t seqs = p.seqs;
   targets = y;
   classes = nullptr;
+  if (spec.sequence() || spec.has_ignore) LossTargets(p, y);
+  if (!lm_call.HasRows(p.rows))
+    lm_call.Rows(p.rows, spec.outputs(), spec.class_targets,
+                 &spec.loss_vector, spec.loss_vector_input);
+  lm_loss = lm_call.Forward(*spec.loss, targets);
+  if (cls < 0) return lm_loss;
+  return ClassifierLoss(p);
+}
+
+void Model::Impl::LossTargets(const Pass& p, const float* y) {
+  const int64_t seqs = p.seqs;
   if (cls >= 0 || Packed(p)) {
     // y [B, tw]: the token targets of the pass's positions (then the class,
     // tw = block + 1).
@@ -693,27 +705,24 @@ double Model::Impl::LossForward(const Pass& p, const float* y) {
     for (int64_t r = 0; r < p.rows; ++r)
       counted += targets[r] != spec.ignore_index;
   }
-  lm_call.Set(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
-              spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
-              acts.Ptr(loss_ws_slot), &spec.loss_vector,
-              spec.loss_vector_input);
-  lm_loss = lm_call.Forward(*spec.loss);
-  if (cls < 0) return lm_loss;
-  cls_call.Set(spec.classifier_loss_p, acts.Ptr(out_slot[cls]), classes, seqs,
-               infos[cls].out_width, true, acts.Ptr(loss_out_slot),
-               acts.Ptr(cls_ws_slot));
-  cls_loss = cls_call.Forward(Op(OpId::cross_entropy));
+}
+
+double Model::Impl::ClassifierLoss(const Pass& p) {
+  if (!cls_call.HasRows(p.seqs))
+    cls_call.Rows(p.seqs, infos[cls].out_width, true);
+  cls_loss = cls_call.Forward(Op(OpId::cross_entropy), classes);
   return cls_loss + spec.lm_weight * lm_loss;
 }
 
 // Backward of the last LossForward: its calls are still set.
 void Model::Impl::LossBackward(const Pass&, const float*, float seed) {
-  if (cls < 0 || spec.lm_weight > 0)
-    lm_call.Backward(
-        *spec.loss, acts.Ptr(dout_slot[last]),
-        cls < 0 ? seed : static_cast<float>(seed * spec.lm_weight));
-  if (cls < 0) return;
-  cls_call.Backward(Op(OpId::cross_entropy), acts.Ptr(dout_slot[cls]), seed);
+  if (cls < 0) {
+    lm_call.Backward(*spec.loss, seed);
+    return;
+  }
+  if (spec.lm_weight > 0)
+    lm_call.Backward(*spec.loss, static_cast<float>(seed * spec.lm_weight));
+  cls_call.Backward(Op(OpId::cross_entropy), seed);
 }
 
 // The registry's own validation of the targets against this output (class
@@ -859,8 +868,8 @@ Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
                                     const float* y, bool validate,
                                     double* data_loss, double* penalty) {
   const float* out = Forward(p, x);
-  if (validate)
-    if (Status s = CheckTargets(out, y, p.seqs, false); !s.ok()) return s;
+  if (validate && !TargetsChecked())
+    if (Status s = CheckTargetValues(out, y, p.seqs, false); !s.ok()) return s;
   *data_loss = LossForward(p, y);
   *penalty = penalties ? Penalties(false) : 0;
   ZeroBackward(p, false);

@@ -117,8 +117,9 @@ class Model::Impl {
   int64_t counted = 0;
   double lm_loss = 0, cls_loss = 0;
   // A loss's GenCall over an output [rows, width] and its targets, kept by
-  // the model: LossForward points it at the pass (the shapes are rewritten
-  // only when the rows change) and LossBackward reuses it as it is.
+  // the model: Place points it at the arena (at each layout), LossForward
+  // at the pass's targets (the shapes are rewritten only when the rows
+  // change: Rows), and LossBackward reuses it as it is.
   struct LossCall {
     const float* in[kMaxInputs] = {};
     Shape shapes[kMaxInputs];
@@ -130,14 +131,33 @@ class Model::Impl {
     LossCall() = default;
     LossCall(const LossCall&) = delete;  // call points into this object
     LossCall& operator=(const LossCall&) = delete;
-    void Set(const double* params, const float* out, const float* targets,
-             int64_t rows, int64_t width, bool class_targets, float* value,
-             float* ws, const std::vector<float>* vector = nullptr,
-             int vector_input = -1);
-    double Forward(const OpInfo& op) const;
-    void Backward(const OpInfo& op, float* dout, float upstream);
+    // The op's params, the output, its gradient, the loss value and the
+    // workspace.
+    void Place(const double* params, const float* out, float* dout,
+               float* value, float* ws);
+    // Targets [rows] (class_targets) or [rows, width] and, when the loss
+    // reads one (vector_input >= 0), its per-class vector.
+    void Rows(int64_t rows, int64_t width, bool class_targets,
+              const std::vector<float>* vector = nullptr,
+              int vector_input = -1);
+    bool HasRows(int64_t rows) const {
+      return shapes[0][0] == rows && shapes[0].rank == 2;
+    }
+    double Forward(const OpInfo& op, const float* targets) {
+      in[1] = targets;
+      op.impl.gen_fwd(call);
+      return call.out[0];
+    }
+    void Backward(const OpInfo& op, float upstream) {
+      seed = upstream;
+      op.impl.gen_bwd(call);
+    }
   };
   LossCall lm_call, cls_call;  // the model's loss, the classifier head's
+  // LossForward's targets when they are not y as it is (sequences, an
+  // ignore_index to count), and the classifier head's loss.
+  [[gnu::noinline]] void LossTargets(const model::Pass& p, const float* y);
+  [[gnu::noinline]] double ClassifierLoss(const model::Pass& p);
 
   // ----- per-step constants, resolved by Build -----
   int lr_param = -1;  // the optimizer's "lr" param
@@ -244,11 +264,14 @@ class Model::Impl {
   [[gnu::always_inline]] inline void Backward(const model::Pass& p,
                                               const float* x, float* dx);
   // Inline: a step whose loss checks shapes only (known once asked) makes
-  // no call.
+  // no call (TargetsChecked: nothing to check then).
   Status CheckTargets(const float* out, const float* y, int64_t rows,
                       bool full) {
-    if (!full && !spec.sequence() && loss_reads_values == 0) return {};
+    if (!full && TargetsChecked()) return {};
     return CheckTargetValues(out, y, rows, full);
+  }
+  bool TargetsChecked() const {
+    return !spec.sequence() && loss_reads_values == 0;
   }
   Status CheckTargetValues(const float* out, const float* y, int64_t rows,
                            bool full);
@@ -283,6 +306,13 @@ class Model::Impl {
                                                   bool input_gradient);
   std::vector<std::pair<int64_t, int64_t>> zero_grads;  // (offset, floats)
   std::vector<int> zero_douts;  // layers whose dout slot is zeroed
+  // Their run in the arena (EnsureCapacity): from the first one's slot to
+  // the last one's, which holds zero_width floats per row of the pass
+  // (per sequence: zero_seqs, the classifier).
+  float* zero_from = nullptr;
+  float* zero_last = nullptr;
+  int64_t zero_width = 0;
+  bool zero_seqs = false;
   bool dx_always = false;       // a first layer writes dx even if null
   double Lr(int64_t step) const;
   // Accuracy counts of the last forward against the last LossForward's
