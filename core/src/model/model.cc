@@ -381,6 +381,7 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
                    std::to_string(kMaxActivationFloats) + " (at most " +
                    std::to_string(RowsLimit()) + " rows at once)");
   if (Status s = acts.Layout(positions); !s.ok()) return s;
+  capacity_rows = acts.capacity() / spec.block;
   for (size_t i = 0; i < infos.size(); ++i) {
     const int from = src[i];
     io[i].out = acts.Ptr(out_slot[i]);

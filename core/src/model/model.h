@@ -205,7 +205,10 @@ class Model::Impl {
   // rows: rows of x (sequences for a sequence model) from here on; the
   // layers see rows * spec.block positions.
   Status EnsureCapacity(int64_t rows);
-  int64_t Capacity() const { return acts.capacity() / spec.block; }
+  // Rows of x the arena holds: kept by EnsureCapacity (every step asks; a
+  // 64-bit division each time otherwise).
+  int64_t Capacity() const { return capacity_rows; }
+  int64_t capacity_rows = 0;
   int64_t RowsLimit() const { return acts.RowsLimit() / spec.block; }
   // A pass over `rows` rows of x (sequences for a sequence model). With x,
   // a sequence model's pass packs: each sequence keeps its positions up to
