@@ -868,6 +868,9 @@ double Model::Impl::Penalties(bool backward) {
 Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
                                     const float* y, bool validate,
                                     double* data_loss, double* penalty) {
+  // Set on every path (inline, a refused target check left them unset for
+  // GCC's -Wmaybe-uninitialized in the caller).
+  *data_loss = *penalty = 0;
   const float* out = Forward(p, x);
   if (validate && !TargetsChecked())
     if (Status s = CheckTargetValues(out, y, p.seqs, false); !s.ok()) return s;
