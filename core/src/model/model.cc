@@ -612,8 +612,8 @@ void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
   // rows (each fill costs a wasm memory.fill call, ~100 instructions),
   // else one fill per slot.
   if (zero_from && 2 * p.rows >= acts.capacity()) {
-    std::fill(zero_from,
-              zero_last + (zero_seqs ? p.seqs : p.rows) * zero_width, 0.0f);
+    std::fill(zero_from, zero_last + (zero_seqs ? p.seqs : p.rows) * zero_width,
+              0.0f);
   } else {
     for (int i : zero_douts) {
       float* d = io[i].dout;
@@ -676,8 +676,8 @@ double Model::Impl::LossForward(const Pass& p, const float* y) {
   classes = nullptr;
   if (spec.sequence() || spec.has_ignore) LossTargets(p, y);
   if (!lm_call.HasRows(p.rows))
-    lm_call.Rows(p.rows, spec.outputs(), spec.class_targets,
-                 &spec.loss_vector, spec.loss_vector_input);
+    lm_call.Rows(p.rows, spec.outputs(), spec.class_targets, &spec.loss_vector,
+                 spec.loss_vector_input);
   lm_loss = lm_call.Forward(*spec.loss, targets);
   if (cls < 0) return lm_loss;
   return ClassifierLoss(p);

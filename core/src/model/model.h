@@ -92,7 +92,7 @@ class Model::Impl {
   };
   std::vector<LayerStep> steps;
   double unused_dp[kMaxParams] = {};  // dp of kernels without learnable params
-  std::vector<int> committers;  // layers with a Commit (Layer::Commits)
+  std::vector<int> committers;        // layers with a Commit (Layer::Commits)
   int dx_slot = -1, ones_slot = -1, loss_ws_slot = -1, loss_out_slot = -1;
   int64_t ones_width = 0;
   // Sequence models, per position: padding flags (key_padding), the token
@@ -319,7 +319,7 @@ class Model::Impl {
   float* zero_last = nullptr;
   int64_t zero_width = 0;
   bool zero_seqs = false;
-  bool dx_always = false;       // a first layer writes dx even if null
+  bool dx_always = false;  // a first layer writes dx even if null
   double Lr(int64_t step) const;
   // Accuracy counts of the last forward against the last LossForward's
   // targets: the classifier's classes if there is one, else the rows'.

@@ -154,8 +154,7 @@ HWY_NOINLINE void SquaredDiffBackward(const float* a, const float* b,
     return;
   }
   const auto e = hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
-  const auto t =
-      hn::Mul(g_stride ? hn::Mul(vk, LoadN(d, g + i, r)) : u0, e);
+  const auto t = hn::Mul(g_stride ? hn::Mul(vk, LoadN(d, g + i, r)) : u0, e);
   if (da) StoreN(hn::Add(LoadN(d, da + i, r), t), d, da + i, r);
   if (db) StoreN(hn::Sub(LoadN(d, db + i, r), t), d, db + i, r);
 }

@@ -190,8 +190,7 @@ double Denominator(const Shape& s, Reduction r) {
 
 // After a pointwise kernel summed the losses: 'none' has stored them, the
 // reductions write out[0] = sum / Denominator (n: input 0's elements).
-void StoreReduced(const GenCall<float>& c, Reduction r, double sum,
-                  int64_t n) {
+void StoreReduced(const GenCall<float>& c, Reduction r, double sum, int64_t n) {
   if (r != kNone)
     c.out[0] = static_cast<float>(sum / Denominator(c.in_shape[0], r, n));
 }
