@@ -400,6 +400,10 @@ class PointwiseLayer : public Layer {
       p.grads[slot.offset] += static_cast<float>(dp[k]);
   }
 
+  Elementwise elementwise() const override {
+    if (!elementwise_ || !FixedParams()) return {};
+    return {impl_.ew_fwd, impl_.ew_bwd, spec_.p, spec_.in_width};
+  }
   DeadProbe dead_probe() const override {
     return elementwise_ ? DeadProbe::kInputGradient : DeadProbe::kOutput;
   }

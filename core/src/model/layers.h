@@ -108,6 +108,17 @@ class Layer {
   virtual void Backward(const Pass& p, const float* x, const float* y,
                         const float* dy, float* dx) = 0;
   virtual bool TakesNullDx() const { return false; }
+  // When Forward is exactly fwd(x, y, R * width, p) and Backward exactly
+  // bwd(x, y, dy, dx, dp, R * width, p), nothing else (no learnable or
+  // per-pass params): those kernels, so that the model's loops call them
+  // without this layer's virtual call around them. fwd null: not so.
+  struct Elementwise {
+    EwForward fwd = nullptr;
+    EwBackward bwd = nullptr;
+    const double* p = nullptr;
+    int64_t width = 0;
+  };
+  virtual Elementwise elementwise() const { return {}; }
   // Whether Backward can write (=) instead of accumulating: into dx, and
   // into its own parameter gradients. The model sets it where the layer is
   // the first writer in the backward (dx: the slot's first; gradients: no
@@ -143,9 +154,11 @@ class Layer {
   // [kMaxParams]; or, when the op has none of those, spec.p itself (no copy
   // per call: inline, the usual activation's check is three compares).
   const double* ParamsFor(const Pass& p, double* scratch) const {
-    return learnable_.empty() && training_param_ < 0 && seed_param_ < 0
-               ? spec_.p
-               : PassParams(p, scratch);
+    return FixedParams() ? spec_.p : PassParams(p, scratch);
+  }
+  // Whether those are spec.p in every pass.
+  bool FixedParams() const {
+    return learnable_.empty() && training_param_ < 0 && seed_param_ < 0;
   }
 
  protected:

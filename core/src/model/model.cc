@@ -313,6 +313,23 @@ Status Model::Impl::Build() {
             std::to_string(kMaxActivationFloats) + " (at most " +
             std::to_string(RowsLimit()) + " rows)");
   io.assign(nl, LayerIo{});
+  for (int i : order) {
+    LayerStep st;
+    st.index = i;
+    st.layer = layers[i].get();
+    st.null_dx = layers[i]->TakesNullDx();
+    const model::Layer::Elementwise ew = layers[i]->elementwise();
+    if (infos[i].type == LayerType::kResidual) {
+      st.kind = LayerStep::Kind::kResidual;
+    } else if (ew.fwd) {
+      st.kind = LayerStep::Kind::kElementwise;
+      st.width = ew.width;
+      st.fwd = ew.fwd;
+      st.bwd = ew.bwd;
+      st.p = ew.p;
+    }
+    steps.push_back(st);
+  }
   for (int i = 0; i < nl; ++i)
     if (layers[i]->Commits()) committers.push_back(i);
   diag.assign(kDiagHeader + kLayerDiagStride * nl, 0.0f);
@@ -364,6 +381,7 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
                    std::to_string(kMaxActivationFloats) + " (at most " +
                    std::to_string(RowsLimit()) + " rows at once)");
   if (Status s = acts.Layout(positions); !s.ok()) return s;
+  capacity_rows = acts.capacity() / spec.block;
   for (size_t i = 0; i < infos.size(); ++i) {
     const int from = src[i];
     io[i].out = acts.Ptr(out_slot[i]);
@@ -378,6 +396,36 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
                                           : acts.Ptr(out_slot[from]);
     io[i].din = from < 0 ? nullptr : acts.Ptr(dout_slot[from]);
   }
+  for (LayerStep& st : steps) {
+    const LayerIo& l = io[st.index];
+    st.in = l.in;
+    st.out = l.out;
+    st.dout = l.dout;
+    st.din = l.din;
+  }
+  lm_call.Place(spec.loss_p, acts.Ptr(out_slot[last]),
+                acts.Ptr(dout_slot[last]), acts.Ptr(loss_out_slot),
+                acts.Ptr(loss_ws_slot));
+  if (cls >= 0)
+    cls_call.Place(spec.classifier_loss_p, acts.Ptr(out_slot[cls]),
+                   acts.Ptr(dout_slot[cls]), acts.Ptr(loss_out_slot),
+                   acts.Ptr(cls_ws_slot));
+  if (!zero_douts.empty()) {
+    const int l = zero_douts.back();
+    zero_from = io[zero_douts.front()].dout;
+    zero_last = io[l].dout;
+    zero_width = infos[l].out_width;
+    zero_seqs = l == cls;
+  }
+  // The pass's fields that change only here (MakePass sets the others).
+  Pass& p = last_pass;
+  p.params = params.data();
+  p.grads = grads.data();
+  p.buffers = buffers.data();
+  p.acts = &acts;
+  p.ones = acts.Ptr(ones_slot);
+  p.seed = SeedOf;
+  p.model_seed = spec.seed;
   offsets.reserve(Capacity() + 1);  // no allocation per pass
   for (auto& l : layers)
     if (Status s = l->Resize(positions); !s.ok()) return s;
@@ -399,25 +447,25 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
 const Pass& Model::Impl::MakePass(int64_t rows, bool training, bool backward,
                                   const float* x, const float* y) {
   // Written in place: the pass is the last forward's (LayerOutput) without
-  // a copy per step. The fields a sequence pass sets below keep their
-  // defaults in every pass of a model without sequences.
+  // a copy per step. The fields SequencePass sets keep their defaults in
+  // every pass of a model without sequences, and those that change only
+  // with the arena's layout are set by EnsureCapacity.
   Pass& p = last_pass;
   p.rows = p.seqs = rows;
   p.training = training;
   p.backward = backward;
   p.step = t;
-  p.params = params.data();
-  p.grads = grads.data();
-  p.buffers = buffers.data();
-  p.acts = &acts;
-  p.ones = acts.Ptr(ones_slot);
-  p.seed = SeedOf;
-  p.model_seed = spec.seed;
-  if (!spec.sequence()) return p;
-  // Positions after the last one a sequence needs (a real token, a counted
-  // target) are padding (the pad token, an ignored target); with causal or
-  // pad-hiding attention no kept position reads them, so the pass drops
-  // them exactly.
+  if (spec.sequence()) SequencePass(x, y);
+  return p;
+}
+
+// Positions after the last one a sequence needs (a real token, a counted
+// target) are padding (the pad token, an ignored target); with causal or
+// pad-hiding attention no kept position reads them, so the pass drops them
+// exactly.
+void Model::Impl::SequencePass(const float* x, const float* y) {
+  Pass& p = last_pass;
+  const int64_t rows = p.seqs;
   const int64_t tb = spec.block, tw = TargetWidth();
   const bool pack = x && packable && (!y || spec.has_ignore);
   const float ignored = static_cast<float>(spec.ignore_index);
@@ -440,7 +488,6 @@ const Pass& Model::Impl::MakePass(int64_t rows, bool training, bool backward,
   p.offsets = offsets.data();
   p.positions = pos;
   if (pad_slot >= 0) p.key_padding = acts.Ptr(pad_slot);
-  return p;
 }
 
 // ----- forward and backward
@@ -505,12 +552,14 @@ void Model::Impl::ResidualBackward(int i, const Pass& p, float* din) {
 // every call costs V8 a frame and its module state again.
 const float* Model::Impl::Forward(const Pass& p, const float* x) {
   if (spec.sequence()) x = SequenceInput(p, x);
-  for (int i : order) {
-    const float* in = LayerInput(i, x);
-    if (infos[i].type == LayerType::kResidual) {
-      ResidualForward(i, p, in);
+  for (const LayerStep& st : steps) {
+    const float* in = st.in ? st.in : x;
+    if (st.kind == LayerStep::Kind::kElementwise) {
+      st.fwd(in, st.out, p.rows * st.width, st.p);
+    } else if (st.kind == LayerStep::Kind::kResidual) {
+      ResidualForward(st.index, p, in);
     } else {
-      layers[i]->Forward(p, in, io[i].out);
+      st.layer->Forward(p, in, st.out);
     }
   }
   if (cls >= 0) ClassifierForward(p, x);
@@ -562,10 +611,9 @@ void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
   // them, slack included, while the pass uses at least half the arena's
   // rows (each fill costs a wasm memory.fill call, ~100 instructions),
   // else one fill per slot.
-  if (!zero_douts.empty() && 2 * p.rows >= acts.capacity()) {
-    const int l = zero_douts.back();
-    std::fill(io[zero_douts.front()].dout,
-              io[l].dout + LayerRows(l, p) * infos[l].out_width, 0.0f);
+  if (zero_from && 2 * p.rows >= acts.capacity()) {
+    std::fill(zero_from, zero_last + (zero_seqs ? p.seqs : p.rows) * zero_width,
+              0.0f);
   } else {
     for (int i : zero_douts) {
       float* d = io[i].dout;
@@ -583,54 +631,60 @@ void Model::Impl::ZeroBackward(const Pass& p, bool input_gradient) {
 void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
   x = Tokens(p, x);
   if (cls >= 0) ClassifierBackward(p);
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    const int i = *it;
-    float* din = io[i].din ? io[i].din : dx;
-    if (infos[i].type == LayerType::kResidual) {
-      ResidualBackward(i, p, din);
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+    const LayerStep& st = *it;
+    float* din = st.din ? st.din : dx;
+    const float* in = st.in ? st.in : x;
+    if (st.kind == LayerStep::Kind::kElementwise) {
+      // (an elementwise layer never takes a null dx)
+      st.bwd(in, st.out, st.dout, din ? din : acts.Ptr(dx_slot), unused_dp,
+             p.rows * st.width, st.p);
       continue;
     }
-    if (!din && !layers[i]->TakesNullDx()) din = acts.Ptr(dx_slot);
-    layers[i]->Backward(p, LayerInput(i, x), io[i].out, io[i].dout, din);
+    if (st.kind == LayerStep::Kind::kResidual) {
+      ResidualBackward(st.index, p, din);
+      continue;
+    }
+    if (!din && !st.null_dx) din = acts.Ptr(dx_slot);
+    st.layer->Backward(p, in, st.out, st.dout, din);
   }
 }
 
-void Model::Impl::LossCall::Set(const double* params, const float* out,
-                                const float* targets, int64_t rows,
-                                int64_t width, bool class_targets, float* value,
-                                float* ws, const std::vector<float>* vector,
-                                int vector_input) {
+void Model::Impl::LossCall::Place(const double* params, const float* out,
+                                  float* dout, float* value, float* ws) {
   in[0] = out;
-  in[1] = targets;
-  if (shapes[0][0] != rows || shapes[0].rank != 2) {
-    shapes[0] = Shape{rows, width};
-    shapes[1] = class_targets ? Shape{rows} : Shape{rows, width};
-    if (vector_input >= 0) {
-      in[vector_input] = vector->data();
-      shapes[vector_input] = Shape{width};
-    }
-  }
+  din[0] = dout;
   call.p = params;
   call.out = value;
   call.ws = ws;
 }
 
-double Model::Impl::LossCall::Forward(const OpInfo& op) const {
-  op.impl.gen_fwd(call);
-  return call.out[0];
-}
-
-void Model::Impl::LossCall::Backward(const OpInfo& op, float* dout,
-                                     float upstream) {
-  din[0] = dout;
-  seed = upstream;
-  op.impl.gen_bwd(call);
+void Model::Impl::LossCall::Rows(int64_t rows, int64_t width,
+                                 bool class_targets,
+                                 const std::vector<float>* vector,
+                                 int vector_input) {
+  shapes[0] = Shape{rows, width};
+  shapes[1] = class_targets ? Shape{rows} : Shape{rows, width};
+  if (vector_input >= 0) {
+    in[vector_input] = vector->data();
+    shapes[vector_input] = Shape{width};
+  }
 }
 
 double Model::Impl::LossForward(const Pass& p, const float* y) {
-  const int64_t seqs = p.seqs;
   targets = y;
   classes = nullptr;
+  if (spec.sequence() || spec.has_ignore) LossTargets(p, y);
+  if (!lm_call.HasRows(p.rows))
+    lm_call.Rows(p.rows, spec.outputs(), spec.class_targets, &spec.loss_vector,
+                 spec.loss_vector_input);
+  lm_loss = lm_call.Forward(*spec.loss, targets);
+  if (cls < 0) return lm_loss;
+  return ClassifierLoss(p);
+}
+
+void Model::Impl::LossTargets(const Pass& p, const float* y) {
+  const int64_t seqs = p.seqs;
   if (cls >= 0 || Packed(p)) {
     // y [B, tw]: the token targets of the pass's positions (then the class,
     // tw = block + 1).
@@ -652,27 +706,24 @@ double Model::Impl::LossForward(const Pass& p, const float* y) {
     for (int64_t r = 0; r < p.rows; ++r)
       counted += targets[r] != spec.ignore_index;
   }
-  lm_call.Set(spec.loss_p, acts.Ptr(out_slot[last]), targets, p.rows,
-              spec.outputs(), spec.class_targets, acts.Ptr(loss_out_slot),
-              acts.Ptr(loss_ws_slot), &spec.loss_vector,
-              spec.loss_vector_input);
-  lm_loss = lm_call.Forward(*spec.loss);
-  if (cls < 0) return lm_loss;
-  cls_call.Set(spec.classifier_loss_p, acts.Ptr(out_slot[cls]), classes, seqs,
-               infos[cls].out_width, true, acts.Ptr(loss_out_slot),
-               acts.Ptr(cls_ws_slot));
-  cls_loss = cls_call.Forward(Op(OpId::cross_entropy));
+}
+
+double Model::Impl::ClassifierLoss(const Pass& p) {
+  if (!cls_call.HasRows(p.seqs))
+    cls_call.Rows(p.seqs, infos[cls].out_width, true);
+  cls_loss = cls_call.Forward(Op(OpId::cross_entropy), classes);
   return cls_loss + spec.lm_weight * lm_loss;
 }
 
 // Backward of the last LossForward: its calls are still set.
 void Model::Impl::LossBackward(const Pass&, const float*, float seed) {
-  if (cls < 0 || spec.lm_weight > 0)
-    lm_call.Backward(
-        *spec.loss, acts.Ptr(dout_slot[last]),
-        cls < 0 ? seed : static_cast<float>(seed * spec.lm_weight));
-  if (cls < 0) return;
-  cls_call.Backward(Op(OpId::cross_entropy), acts.Ptr(dout_slot[cls]), seed);
+  if (cls < 0) {
+    lm_call.Backward(*spec.loss, seed);
+    return;
+  }
+  if (spec.lm_weight > 0)
+    lm_call.Backward(*spec.loss, static_cast<float>(seed * spec.lm_weight));
+  cls_call.Backward(Op(OpId::cross_entropy), seed);
 }
 
 // The registry's own validation of the targets against this output (class
@@ -817,9 +868,12 @@ double Model::Impl::Penalties(bool backward) {
 Status Model::Impl::ForwardBackward(const Pass& p, const float* x,
                                     const float* y, bool validate,
                                     double* data_loss, double* penalty) {
+  // Set on every path (inline, a refused target check left them unset for
+  // GCC's -Wmaybe-uninitialized in the caller).
+  *data_loss = *penalty = 0;
   const float* out = Forward(p, x);
-  if (validate)
-    if (Status s = CheckTargets(out, y, p.seqs, false); !s.ok()) return s;
+  if (validate && !TargetsChecked())
+    if (Status s = CheckTargetValues(out, y, p.seqs, false); !s.ok()) return s;
   *data_loss = LossForward(p, y);
   *penalty = penalties ? Penalties(false) : 0;
   ZeroBackward(p, false);

@@ -69,7 +69,30 @@ class Model::Impl {
     float* din = nullptr;
   };
   std::vector<LayerIo> io;
-  std::vector<int> committers;  // layers with a Commit (Layer::Commits)
+  // The layers in forward order as the pass's loops run them (Forward,
+  // Backward): kinds and kernels set by Build, addresses with io. A layer
+  // whose forward and backward are one elementwise kernel call each
+  // (Layer::elementwise) is run through its kernels directly: a virtual call
+  // costs V8's wasm code a frame and a reload of the module's state.
+  struct LayerStep {
+    enum class Kind : uint8_t { kLayer, kResidual, kElementwise };
+    Kind kind = Kind::kLayer;
+    bool null_dx = false;  // its backward takes a null dx (TakesNullDx)
+    int index = 0;
+    model::Layer* layer = nullptr;
+    const float* in = nullptr;  // null: x
+    float* out = nullptr;
+    float* dout = nullptr;
+    float* din = nullptr;  // null: dx
+    // kElementwise: floats per row, kernels and params.
+    int64_t width = 0;
+    EwForward fwd = nullptr;
+    EwBackward bwd = nullptr;
+    const double* p = nullptr;
+  };
+  std::vector<LayerStep> steps;
+  double unused_dp[kMaxParams] = {};  // dp of kernels without learnable params
+  std::vector<int> committers;        // layers with a Commit (Layer::Commits)
   int dx_slot = -1, ones_slot = -1, loss_ws_slot = -1, loss_out_slot = -1;
   int64_t ones_width = 0;
   // Sequence models, per position: padding flags (key_padding), the token
@@ -94,8 +117,9 @@ class Model::Impl {
   int64_t counted = 0;
   double lm_loss = 0, cls_loss = 0;
   // A loss's GenCall over an output [rows, width] and its targets, kept by
-  // the model: LossForward points it at the pass (the shapes are rewritten
-  // only when the rows change) and LossBackward reuses it as it is.
+  // the model: Place points it at the arena (at each layout), LossForward
+  // at the pass's targets (the shapes are rewritten only when the rows
+  // change: Rows), and LossBackward reuses it as it is.
   struct LossCall {
     const float* in[kMaxInputs] = {};
     Shape shapes[kMaxInputs];
@@ -107,14 +131,33 @@ class Model::Impl {
     LossCall() = default;
     LossCall(const LossCall&) = delete;  // call points into this object
     LossCall& operator=(const LossCall&) = delete;
-    void Set(const double* params, const float* out, const float* targets,
-             int64_t rows, int64_t width, bool class_targets, float* value,
-             float* ws, const std::vector<float>* vector = nullptr,
-             int vector_input = -1);
-    double Forward(const OpInfo& op) const;
-    void Backward(const OpInfo& op, float* dout, float upstream);
+    // The op's params, the output, its gradient, the loss value and the
+    // workspace.
+    void Place(const double* params, const float* out, float* dout,
+               float* value, float* ws);
+    // Targets [rows] (class_targets) or [rows, width] and, when the loss
+    // reads one (vector_input >= 0), its per-class vector.
+    void Rows(int64_t rows, int64_t width, bool class_targets,
+              const std::vector<float>* vector = nullptr,
+              int vector_input = -1);
+    bool HasRows(int64_t rows) const {
+      return shapes[0][0] == rows && shapes[0].rank == 2;
+    }
+    double Forward(const OpInfo& op, const float* targets) {
+      in[1] = targets;
+      op.impl.gen_fwd(call);
+      return call.out[0];
+    }
+    void Backward(const OpInfo& op, float upstream) {
+      seed = upstream;
+      op.impl.gen_bwd(call);
+    }
   };
   LossCall lm_call, cls_call;  // the model's loss, the classifier head's
+  // LossForward's targets when they are not y as it is (sequences, an
+  // ignore_index to count), and the classifier head's loss.
+  [[gnu::noinline]] void LossTargets(const model::Pass& p, const float* y);
+  [[gnu::noinline]] double ClassifierLoss(const model::Pass& p);
 
   // ----- per-step constants, resolved by Build -----
   int lr_param = -1;  // the optimizer's "lr" param
@@ -162,7 +205,10 @@ class Model::Impl {
   // rows: rows of x (sequences for a sequence model) from here on; the
   // layers see rows * spec.block positions.
   Status EnsureCapacity(int64_t rows);
-  int64_t Capacity() const { return acts.capacity() / spec.block; }
+  // Rows of x the arena holds: kept by EnsureCapacity (every step asks; a
+  // 64-bit division each time otherwise).
+  int64_t Capacity() const { return capacity_rows; }
+  int64_t capacity_rows = 0;
   int64_t RowsLimit() const { return acts.RowsLimit() / spec.block; }
   // A pass over `rows` rows of x (sequences for a sequence model). With x,
   // a sequence model's pass packs: each sequence keeps its positions up to
@@ -171,9 +217,12 @@ class Model::Impl {
   // is off or not exact, every sequence runs the whole block.
   // It is written into last_pass, which the caller's Forward then runs:
   // every MakePass is followed by its Forward.
-  const model::Pass& MakePass(int64_t rows, bool training, bool backward,
-                              const float* x = nullptr,
-                              const float* y = nullptr);
+  // Inline: a model without sequences sets five fields (the rest are set
+  // by EnsureCapacity); SequencePass does the rest out of line.
+  [[gnu::always_inline]] inline const model::Pass& MakePass(
+      int64_t rows, bool training, bool backward, const float* x = nullptr,
+      const float* y = nullptr);
+  [[gnu::noinline]] void SequencePass(const float* x, const float* y);
   // Whether a sequence model's pass keeps fewer positions than the block.
   bool Packed(const model::Pass& p) const;
   // The token ids the layers read: x, or the pass's positions of each
@@ -218,11 +267,14 @@ class Model::Impl {
   [[gnu::always_inline]] inline void Backward(const model::Pass& p,
                                               const float* x, float* dx);
   // Inline: a step whose loss checks shapes only (known once asked) makes
-  // no call.
+  // no call (TargetsChecked: nothing to check then).
   Status CheckTargets(const float* out, const float* y, int64_t rows,
                       bool full) {
-    if (!full && !spec.sequence() && loss_reads_values == 0) return {};
+    if (!full && TargetsChecked()) return {};
     return CheckTargetValues(out, y, rows, full);
+  }
+  bool TargetsChecked() const {
+    return !spec.sequence() && loss_reads_values == 0;
   }
   Status CheckTargetValues(const float* out, const float* y, int64_t rows,
                            bool full);
@@ -244,8 +296,11 @@ class Model::Impl {
   int loss_reads_values = -1;
   double Penalties(bool backward);
   // Forward, loss (+ penalties) and backward: grads = d(loss + penalties).
-  Status ForwardBackward(const model::Pass& p, const float* x, const float* y,
-                         bool validate, double* data_loss, double* penalty);
+  // Inline in the step: its call cost a frame and a Status returned through
+  // memory (and destroyed) on every step.
+  [[gnu::always_inline]] inline Status ForwardBackward(
+      const model::Pass& p, const float* x, const float* y, bool validate,
+      double* data_loss, double* penalty);
   bool HasAccuracy() const;
   Status TrainStep(const float* x, const float* y, int64_t rows, bool validate,
                    double* loss);
@@ -257,7 +312,14 @@ class Model::Impl {
                                                   bool input_gradient);
   std::vector<std::pair<int64_t, int64_t>> zero_grads;  // (offset, floats)
   std::vector<int> zero_douts;  // layers whose dout slot is zeroed
-  bool dx_always = false;       // a first layer writes dx even if null
+  // Their run in the arena (EnsureCapacity): from the first one's slot to
+  // the last one's, which holds zero_width floats per row of the pass
+  // (per sequence: zero_seqs, the classifier).
+  float* zero_from = nullptr;
+  float* zero_last = nullptr;
+  int64_t zero_width = 0;
+  bool zero_seqs = false;
+  bool dx_always = false;  // a first layer writes dx even if null
   double Lr(int64_t step) const;
   // Accuracy counts of the last forward against the last LossForward's
   // targets: the classifier's classes if there is one, else the rows'.

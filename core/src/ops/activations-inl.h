@@ -49,7 +49,9 @@ HWY_INLINE void MapBackward(const float* x, const float* y, const float* dy,
                    g(d, hn::LoadU(d, x + e + j), hn::LoadU(d, y + e + j),
                      hn::LoadU(d, dy + e + j)));
   };
-  for (; i + 4 * N <= n; i += 4 * N) {
+  // One induction variable against a fixed bound (as Map).
+  for (const size_t last = n >= 4 * N ? n - 4 * N : 0; n >= 4 * N && i <= last;
+       i += 4 * N) {
     const auto s0 = at(i, 0), s1 = at(i, 1), s2 = at(i, 2), s3 = at(i, 3);
     float* out = dx + i;
     hn::StoreU(s0, d, out);

@@ -118,36 +118,43 @@ HWY_NOINLINE double SquaredDiff(const float* a, const float* b, float* sq,
 HWY_NOINLINE void SquaredDiffBackward(const float* a, const float* b,
                                       const float* g, size_t g_stride, float k,
                                       float* da, float* db, size_t n) {
+  if (n == 0) return;
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   const auto vk = hn::Set(d, k);
-  // The vector from index i on; `done` lanes keep their gradients (the
-  // remainder's overlap with the whole vectors before it).
-  auto step = [&](size_t i, hn::Mask<decltype(d)> done) {
+  // k g[0], for every element of a reduced loss: once, not per vector.
+  const auto u0 = hn::Mul(vk, hn::Set(d, g[0]));
+  // The terms k g_i (a - b) of the vector from index i on.
+  auto terms = [&](size_t i) {
     const auto e = hn::Sub(hn::LoadU(d, a + i), hn::LoadU(d, b + i));
-    const auto gi = g_stride ? hn::LoadU(d, g + i) : hn::Set(d, g[0]);
-    const auto t = hn::Mul(hn::Mul(vk, gi), e);
-    if (da) {
-      const auto old = hn::LoadU(d, da + i);
-      hn::StoreU(hn::IfThenElse(done, old, hn::Add(old, t)), d, da + i);
-    }
-    if (db) {
-      const auto old = hn::LoadU(d, db + i);
-      hn::StoreU(hn::IfThenElse(done, old, hn::Sub(old, t)), d, db + i);
-    }
+    return hn::Mul(g_stride ? hn::Mul(vk, hn::LoadU(d, g + i)) : u0, e);
   };
-  const auto none = hn::FirstN(d, 0);
   size_t i = 0;
-  for (; i + N <= n; i += N) step(i, none);
+  for (; i + N <= n; i += N) {
+    const auto t = terms(i);
+    if (da) hn::StoreU(hn::Add(hn::LoadU(d, da + i), t), d, da + i);
+    if (db) hn::StoreU(hn::Sub(hn::LoadU(d, db + i), t), d, db + i);
+  }
   if (i == n) return;
   const size_t r = n - i;
   if (n >= N) {
-    step(n - N, hn::FirstN(d, N - r));
+    // The whole vector ending at n; its first N - r lanes keep their
+    // gradients (the loop above did them).
+    const size_t j = n - N;
+    const auto t = terms(j);
+    const auto done = hn::FirstN(d, N - r);
+    if (da) {
+      const auto old = hn::LoadU(d, da + j);
+      hn::StoreU(hn::IfThenElse(done, old, hn::Add(old, t)), d, da + j);
+    }
+    if (db) {
+      const auto old = hn::LoadU(d, db + j);
+      hn::StoreU(hn::IfThenElse(done, old, hn::Sub(old, t)), d, db + j);
+    }
     return;
   }
   const auto e = hn::Sub(LoadN(d, a + i, r), LoadN(d, b + i, r));
-  const auto gi = g_stride ? LoadN(d, g + i, r) : hn::Set(d, g[0]);
-  const auto t = hn::Mul(hn::Mul(vk, gi), e);
+  const auto t = hn::Mul(g_stride ? hn::Mul(vk, LoadN(d, g + i, r)) : u0, e);
   if (da) StoreN(hn::Add(LoadN(d, da + i, r), t), d, da + i, r);
   if (db) StoreN(hn::Sub(LoadN(d, db + i, r), t), d, db + i, r);
 }

@@ -176,15 +176,24 @@ Status PairShape(const ShapeCtx& c, Reduction r) {
 }
 
 // What a reduced loss divides its sum by: n ('mean'), the first dimension
-// ('batchmean'; 1 for a scalar, as PyTorch), else 1.
-double Denominator(const Shape& s, Reduction r) {
-  if (r == kMean) return static_cast<double>(s.numel());
+// ('batchmean'; 1 for a scalar, as PyTorch), else 1. A caller that has
+// counted s's elements passes them as n (Shape::numel is a loop: a 10-float
+// loss pays for each one).
+double Denominator(const Shape& s, Reduction r, int64_t n) {
+  if (r == kMean) return static_cast<double>(n);
   if (r == kBatchMean && s.rank > 0) return static_cast<double>(s.dim[0]);
   return 1;
 }
+double Denominator(const Shape& s, Reduction r) {
+  return Denominator(s, r, r == kMean ? s.numel() : 0);
+}
 
 // After a pointwise kernel summed the losses: 'none' has stored them, the
-// reductions write out[0] = sum / Denominator.
+// reductions write out[0] = sum / Denominator (n: input 0's elements).
+void StoreReduced(const GenCall<float>& c, Reduction r, double sum, int64_t n) {
+  if (r != kNone)
+    c.out[0] = static_cast<float>(sum / Denominator(c.in_shape[0], r, n));
+}
 void StoreReduced(const GenCall<float>& c, Reduction r, double sum) {
   if (r != kNone)
     c.out[0] = static_cast<float>(sum / Denominator(c.in_shape[0], r));
@@ -195,6 +204,9 @@ float* NoneOut(const GenCall<float>& c, Reduction r) {
 // Upstream stride (1 for 'none', else 0: one g for every element) and the
 // factor 1 / Denominator.
 size_t GradStride(Reduction r) { return r == kNone ? 1 : 0; }
+float GradScale(const GenCall<float>& c, Reduction r, int64_t n) {
+  return static_cast<float>(1.0 / Denominator(c.in_shape[0], r, n));
+}
 float GradScale(const GenCall<float>& c, Reduction r) {
   return static_cast<float>(1.0 / Denominator(c.in_shape[0], r));
 }
@@ -252,16 +264,18 @@ Status MseShape(const ShapeCtx& c) {
 
 void MseForward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(mse, reduction)]);
+  const int64_t n = c.in_shape[0].numel();
   StoreReduced(c, r,
-               DLMATH_DISPATCH(SquaredDiff)(c.in[0], c.in[1], NoneOut(c, r),
-                                            c.in_shape[0].numel()));
+               DLMATH_DISPATCH(SquaredDiff)(c.in[0], c.in[1], NoneOut(c, r), n),
+               n);
 }
 
 void MseBackward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(mse, reduction)]);
+  const int64_t n = c.in_shape[0].numel();
   DLMATH_DISPATCH(SquaredDiffBackward)
-  (c.in[0], c.in[1], c.dy, GradStride(r), 2 * GradScale(c, r), c.din[0],
-   c.din[1], c.in_shape[0].numel());
+  (c.in[0], c.in[1], c.dy, GradStride(r), 2 * GradScale(c, r, n), c.din[0],
+   c.din[1], n);
 }
 
 // ----- nll: -weight[t_i] * input[i, t_i] ------------------------------------

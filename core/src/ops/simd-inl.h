@@ -63,7 +63,10 @@ HWY_INLINE void Map(const float* x, float* y, size_t n, const F& f) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   size_t i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
+  // One induction variable against a fixed bound (i + 4N <= n kept i and
+  // i + 4N in two, which V8 rotates with three moves every iteration).
+  for (const size_t last = n >= 4 * N ? n - 4 * N : 0; n >= 4 * N && i <= last;
+       i += 4 * N) {
     const auto v0 = f(d, hn::LoadU(d, x + i));
     const auto v1 = f(d, hn::LoadU(d, x + i + N));
     const auto v2 = f(d, hn::LoadU(d, x + i + 2 * N));
@@ -123,6 +126,17 @@ HWY_INLINE hn::Vec<D> MaskBits(D d, hn::Mask<D> m) {
 #endif
   return v;
 }
+// v as the compiler cannot see it (wasm only): a constant it would fold
+// into another form. LLVM rewrites ~x & C into (x & C) ^ C (two wasm
+// instructions where v128.andnot is one) and x - C into x + (-C) (a second
+// constant for V8 to keep in a register beside C).
+template <class V>
+HWY_INLINE V Opaque(V v) {
+#if HWY_TARGET == HWY_WASM
+  __asm__("" : "+r"(v.raw));
+#endif
+  return v;
+}
 // mask ? 0 : v
 template <class D, class V>
 HWY_INLINE V ZeroIf(D d, hn::Mask<D> m, V v) {
@@ -142,7 +156,7 @@ HWY_INLINE V KeepIf(D d, hn::Mask<D> m, V v) {
 template <class D, class V>
 HWY_INLINE V RoundLog2e(D d, V x, V* pow2n) {
   const hn::RebindToUnsigned<D> du;
-  const V kMagic = hn::Set(d, 0x1.8000FEp23f);
+  const V kMagic = Opaque(hn::Set(d, 0x1.8000FEp23f));
   const V biased = hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), kMagic);
   *pow2n = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(du, biased)));
   return hn::Sub(biased, kMagic);
@@ -304,7 +318,7 @@ HWY_INLINE void SquareSplit(D d, V a, V* hi, V* lo) {
 // then flipped where x's is clear, so tanh(+0) = +0 and tanh(-0) = -0.
 template <class D, class V>
 HWY_INLINE V FastTanh(D d, V x) {
-  const V kSign = hn::Set(d, -0.0f);
+  const V kSign = Opaque(hn::Set(d, -0.0f));
   const V neg_abs = ClampBelow(d, hn::Or(x, kSign), -8.75f);
   const V m = hn::Or(Expm1Clamped(d, hn::Add(neg_abs, neg_abs)), kSign);
   const V t = hn::Div(m, hn::Add(m, hn::Set(d, 2.0f)));
