@@ -874,8 +874,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
          mo += 4, ++a, ld += kLayerDiagStride) {
       const double n = static_cast<double>(a->n), mean = mo[0] / n;
       ld[kLayerActMean] = static_cast<float>(mean);
-      ld[kLayerActStd] = static_cast<float>(
-          std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
+      ld[kLayerActStd] =
+          static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
       ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
       ld[kLayerDeadFraction] = 0.0f;
       count_dead = count_dead || !a->probe || mo[3] != 0;
