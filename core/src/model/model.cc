@@ -336,6 +336,8 @@ Status Model::Impl::Build() {
   diag_arrays.assign(nl, model::LayerArrays{});
   moments.assign(4 * nl, 0.0);
   update_sums.assign(4 * nl, 0.0);
+  for (int i = 0; i < nl; ++i)
+    if (LayerParamFloats(i) > 0) param_layers.push_back(i);
   // Per run: its state, its optimizer params (the decay resolved; lr is set
   // each step) and its pieces, one per layer with parameters in the run.
   std::vector<size_t> first_piece;
@@ -912,30 +914,34 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   const float* tokens = Tokens(p, x);
   const int nl = static_cast<int>(infos.size());
   float* d = diag.data();
-  for (int i = 0; i < nl; ++i) {
-    model::LayerArrays& a = diag_arrays[i];
-    a.probe_rows = LayerRows(i, p);
-    a.n = a.probe_rows * infos[i].out_width;
-  }
+  if (p.rows != diag_rows || p.seqs != diag_seqs) SetDiagRows(p);
   model::MomentsOf(diag_arrays.data(), nl, moments.data());
-  for (int i = 0; i < nl; ++i) {
-    // sum, squares, gradient squares, probe columns all 0
-    const double* mo = &moments[4 * i];
-    const model::LayerArrays& a = diag_arrays[i];
-    const double n = static_cast<double>(a.n), mean = mo[0] / n;
-    float* ld = d + kDiagHeader + kLayerDiagStride * i;
-    ld[kLayerActMean] = static_cast<float>(mean);
-    ld[kLayerActStd] =
-        static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
-    if (a.probe && mo[3] == 0) {
+  // Pointers walk the layers (V8 recomputes an index's addresses), and the
+  // loop makes no call (after one, V8 reloads every vector's data): the
+  // layers whose probe does not settle their dead units count them after.
+  bool count_dead = false;
+  {
+    const double* mo = moments.data();  // sum, squares, gradient squares,
+    const model::LayerArrays* a = diag_arrays.data();  // probe columns all 0
+    float* ld = d + kDiagHeader;
+    for (const double* const end = mo + 4 * nl; mo < end;
+         mo += 4, ++a, ld += kLayerDiagStride) {
+      const double n = static_cast<double>(a->n), mean = mo[0] / n;
+      ld[kLayerActMean] = static_cast<float>(mean);
+      ld[kLayerActStd] =
+          static_cast<float>(std::sqrt(std::max(0.0, mo[1] / n - mean * mean)));
+      ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
       ld[kLayerDeadFraction] = 0.0f;
-    } else {
-      Pass lp = p;  // the pass as layer i sees it
-      lp.rows = LayerRows(i, p);
-      ld[kLayerDeadFraction] = static_cast<float>(
-          layers[i]->DeadFraction(lp, LayerInput(i, tokens), io[i].out));
+      count_dead = count_dead || !a->probe || mo[3] != 0;
     }
-    ld[kLayerOutGradNorm] = static_cast<float>(std::sqrt(mo[2]));
+  }
+  for (int i = 0; count_dead && i < nl; ++i) {
+    if (diag_arrays[i].probe && moments[4 * i + 3] == 0) continue;
+    Pass lp = p;  // the pass as layer i sees it
+    lp.rows = LayerRows(i, p);
+    d[kDiagHeader + kLayerDiagStride * i + kLayerDeadFraction] =
+        static_cast<float>(
+            layers[i]->DeadFraction(lp, LayerInput(i, tokens), io[i].out));
   }
 
   // Norms per layer and in total through clip_grad_norm (pieces = layers),
@@ -976,7 +982,8 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   // The update, written over the parameters by the optimizer's one pass,
   // which also sums it per layer and keeps the parameters before it in
   // `staging` (StepWatch): put back, bit for bit, if the step is refused.
-  // A layer without parameters (an activation) has all sums 0. The sums
+  // A layer without parameters (an activation) has all sums 0: the loop
+  // below skips it, its update diagnostics stay Build's 0s. The sums
   // are 0 before the pass: Build zeroes them and the loop below, which
   // reads them, clears them for the next step (no fill call per step).
   const double rate = Lr(t);
@@ -989,8 +996,9 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   }
   double squares = 0;  // of the gradient
   bool finite = true;
-  for (int i = 0; i < nl; ++i) {
-    double* sums = &update_sums[4 * i];
+  double* const all_sums = update_sums.data();
+  for (int i : param_layers) {
+    double* sums = all_sums + 4 * i;
     const double u[4] = {sums[0], sums[1], sums[2], sums[3]};
     sums[0] = sums[1] = sums[2] = sums[3] = 0;
     // u: delta, before, after, gradient
@@ -1025,6 +1033,17 @@ Status Model::Impl::TrainStep(const float* x, const float* y, int64_t rows,
   d[kDiagStep] = static_cast<float>(t);
   d[kDiagRows] = static_cast<float>(rows);
   return {};
+}
+
+// The sizes of the layers' arrays in pass p (LayerRows).
+void Model::Impl::SetDiagRows(const Pass& p) {
+  for (size_t i = 0; i < diag_arrays.size(); ++i) {
+    model::LayerArrays& a = diag_arrays[i];
+    a.probe_rows = LayerRows(static_cast<int>(i), p);
+    a.n = a.probe_rows * infos[i].out_width;
+  }
+  diag_rows = p.rows;
+  diag_seqs = p.seqs;
 }
 
 // ----- accuracy and evaluation

@@ -179,6 +179,13 @@ class Model::Impl {
   // StepWatch, core/src/steps.h).
   std::vector<model::LayerArrays> diag_arrays;
   std::vector<double> moments, update_sums;
+  // The pass rows and sequences diag_arrays' sizes are set for (-1: none
+  // yet): a step sets them again only when they change (SetDiagRows).
+  int64_t diag_rows = -1, diag_seqs = -1;
+  void SetDiagRows(const model::Pass& p);
+  // The layers with parameters, whose update diagnostics a step writes
+  // (a layer without keeps the 0s Build wrote).
+  std::vector<int> param_layers;
   // Per layer: the slot whose columns, when each holds a nonzero, show that
   // no unit is dead (Layer::dead_probe; -1: DeadFraction always counts),
   // and its width.

@@ -42,10 +42,17 @@ HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
   const size_t N = hn::Lanes(d);
   const auto zero = hn::Zero(d);
   if (cols >= N) {  // usually the first row alone shows every column live
-    auto live = hn::Ne(hn::LoadU(d, p + cols - N), zero);
-    for (size_t j = 0; j + N <= cols; j += N)
-      live = hn::And(live, hn::Ne(hn::LoadU(d, p + j), zero));
-    if (hn::AllTrue(d, live)) return 0;
+    // The least of the first row's values shifted left by one bit (the
+    // sign out: 0 only for +-0) as unsigned integers, one vector op a
+    // vector (a mask And cost V8 a three-instruction blend).
+    const hn::RebindToUnsigned<D> du;
+    const auto magnitude = [&](size_t j) {
+      return hn::ShiftLeft<1>(hn::BitCast(du, hn::LoadU(d, p + j)));
+    };
+    auto least = magnitude(cols - N);
+    for (size_t j = 0; j + N < cols; j += N)
+      least = hn::Min(least, magnitude(j));
+    if (hn::AllFalse(du, hn::Eq(least, hn::Zero(du)))) return 0;
   }
   size_t zeros = 0, j = 0;
   for (; j + N <= cols; j += N) {
