@@ -454,6 +454,8 @@ export interface RawModel {
     diagStride: number;
     diagHeader: string[];
     diagLayer: string[];
+    fitProgress: string[];
+    fitStates: FitProgress['state'][];
     layers: LayerInfo[];
     parameters: (ParameterInfo & { offset: number })[];
     isSequence: boolean;
@@ -472,7 +474,8 @@ export interface RawModel {
   buffers(): number;
   lastError(): { error: RawError };
   fitBegin(options: string): Raw<object>;
-  fitRun(maxSteps: number): Omit<FitProgress, 'error'> & { error?: RawError };
+  /** The fit's progress, info().fitProgress's fields: a view of the heap, valid until the next call. */
+  fitRun(maxSteps: number): Float64Array;
   /** The fit's epochs, EPOCH_FIELDS numbers each: a view of the heap, valid until the next call. */
   history(): Float64Array;
   diagnosticsLog(): Rows;
@@ -527,15 +530,19 @@ const EPOCH_FIELDS = 5;
  */
 export function decodeEpochs(rows: Float64Array): EpochStats[] {
   const out: EpochStats[] = [];
-  for (let i = 0; i < rows.length; i += EPOCH_FIELDS)
-    out.push({
-      epoch: rows[i]!,
-      loss: rows[i + 1]!,
-      accuracy: rows[i + 2]!,
-      valLoss: rows[i + 3]!,
-      valAccuracy: rows[i + 4]!,
-    });
+  for (let i = 0; i < rows.length; i += EPOCH_FIELDS) out.push(epochAt(rows, i));
   return out;
+}
+
+// The epoch whose EPOCH_FIELDS numbers start at rows[i].
+function epochAt(rows: Float64Array, i: number): EpochStats {
+  return {
+    epoch: rows[i]!,
+    loss: rows[i + 1]!,
+    accuracy: rows[i + 2]!,
+    valLoss: rows[i + 3]!,
+    valAccuracy: rows[i + 4]!,
+  };
 }
 
 /**
@@ -628,6 +635,9 @@ export class DlModel extends HandleOwner<RawModel> {
   #staged: ({ n: number; rank: number; d0: number; d1: number; at: number } | null)[] = [null, null];
   // Where each StepResult field sits in the diagnostics header.
   readonly #stepFields: StepFields;
+  // Where each progress field sits in fitRun's numbers, and the states by number.
+  readonly #progressFields: ProgressFields;
+  readonly #fitStates: readonly FitProgress['state'][];
   // The handle's address (RawModel.self), valid while the handle is held.
   readonly #self: number;
   // The module's HEAPF32, kept: see #heap.
@@ -671,6 +681,8 @@ export class DlModel extends HandleOwner<RawModel> {
     Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
     this.#stepFields = stepFields(info.diagHeader);
+    this.#progressFields = fieldsAt(info.fitProgress, PROGRESS_FIELDS);
+    this.#fitStates = info.fitStates;
     this.#self = raw.self();
     this.#f32 = mod.HEAPF32;
   }
@@ -768,8 +780,23 @@ export class DlModel extends HandleOwner<RawModel> {
     const raw = this.#handle();
     if (typeof maxSteps !== 'number' || Number.isNaN(maxSteps))
       throw new DlmathError('bad_type', `model.fitRun: maxSteps must be a number, got ${describe(maxSteps)}`, 'model');
-    const { error, ...p } = raw.fitRun(Math.min(Math.max(maxSteps, 0), Number.MAX_SAFE_INTEGER));
-    if (!error) return p;
+    const r = raw.fitRun(Math.min(Math.max(maxSteps, 0), Number.MAX_SAFE_INTEGER));
+    const k = this.#progressFields;
+    const p: FitProgress = {
+      state: this.#fitStates[r[k.state]!]!,
+      step: r[k.step]!,
+      epoch: r[k.epoch]!,
+      epochs: r[k.epochs]!,
+      batch: r[k.batch]!,
+      batchesPerEpoch: r[k.batchesPerEpoch]!,
+      stepsRun: r[k.stepsRun]!,
+      loss: r[k.loss]!,
+      bestEpoch: r[k.bestEpoch]!,
+      best: r[k.best]!,
+      lastEpoch: r[k.hasEpoch] ? epochAt(r, k.lastEpoch) : null,
+    };
+    if (!r[k.failed]) return p;
+    const error = raw.lastError().error;
     if (p.state !== 'diverged') throw toError(error);
     return { ...p, error: toError(error) };
   }
@@ -1221,24 +1248,39 @@ function sampling(o: SamplingOptions, call: string): SamplingOptions {
 }
 
 type StepFields = Readonly<Record<keyof StepResult, number>>;
+const STEP_FIELDS = ['loss', 'dataLoss', 'lr', 'gradNorm', 'clippedGradNorm', 'step', 'rows'] as const;
+const PROGRESS_FIELDS = [
+  'state',
+  'step',
+  'epoch',
+  'epochs',
+  'batch',
+  'batchesPerEpoch',
+  'stepsRun',
+  'loss',
+  'bestEpoch',
+  'best',
+  'failed',
+  'hasEpoch',
+  'lastEpoch',
+] as const;
+type ProgressFields = Readonly<Record<(typeof PROGRESS_FIELDS)[number], number>>;
 
-// Each StepResult field's position in the diagnostics header (the core's
-// names, wasm/model.cc).
+// Each of `names`' position in a row laid out by the core as `layout`
+// (its names, wasm/model.cc).
+function fieldsAt<K extends string>(layout: readonly string[], names: readonly K[]): Readonly<Record<K, number>> {
+  const at = {} as Record<K, number>;
+  for (const name of names) {
+    const k = layout.indexOf(name);
+    if (k < 0) throw new Error(`dlmath: the core's row layout has no '${name}'`);
+    at[name] = k;
+  }
+  return at;
+}
+
+// Each StepResult field's position in the diagnostics header.
 function stepFields(header: readonly string[]): StepFields {
-  const at = (name: keyof StepResult) => {
-    const k = header.indexOf(name);
-    if (k < 0) throw new Error(`dlmath: the core's diagnostics header has no '${name}'`);
-    return k;
-  };
-  return {
-    loss: at('loss'),
-    dataLoss: at('dataLoss'),
-    lr: at('lr'),
-    gradNorm: at('gradNorm'),
-    clippedGradNorm: at('clippedGradNorm'),
-    step: at('step'),
-    rows: at('rows'),
-  };
+  return fieldsAt(header, STEP_FIELDS);
 }
 
 // The step's result from the diagnostics row at `at`: one object literal,
