@@ -203,7 +203,8 @@ class ModelHandle {
   // Address of room for the n floats of a JS array of the given rank and
   // first dimensions in a staging slot (grown if needed), or 0 with the
   // error kept for LastError. The next call reads the slot as that array.
-  double Stage(int slot, double n, int rank, double d0, double d1) {
+  // The facade calls it through dlmath_model_stage below, not Embind.
+  uintptr_t Stage(int slot, double n, int rank, double d0, double d1) {
     if (slot < 0 || slot >= kSlots || !(n >= 0)) return 0;
     const int64_t want = static_cast<int64_t>(n);
     const char* arg = slot == kX ? "x" : "y";
@@ -225,7 +226,7 @@ class ModelHandle {
     staged_[slot] =
         Staged{want, rank, static_cast<int64_t>(d0), static_cast<int64_t>(d1)};
     step_rows_ = 0;
-    return Address(b.data());
+    return reinterpret_cast<uintptr_t>(b.data());
   }
 
   // One training step on the staged batch: the address of the diagnostics
@@ -276,10 +277,11 @@ class ModelHandle {
     return s.ok() ? val::object() : ErrorObject(FromModel(s));
   }
 
-  // Up to max_steps steps of the fit: its progress (kProgressNames), a view
-  // of the heap valid until the next call; failed when it diverged (state
-  // 'diverged', LastError says how).
-  val FitRun(double max_steps) {
+  // Up to max_steps steps of the fit: the address of its progress
+  // (kProgressDoubles doubles, kProgressNames), valid until the next call;
+  // failed when it diverged (state 'diverged', LastError says how). The
+  // facade calls it through dlmath_model_fit_run below, not Embind.
+  uintptr_t FitRun(double max_steps) {
     FitProgress p;
     const Status s = m_->FitRun(static_cast<int64_t>(max_steps), &p);
     if (!s.ok()) Fail(s);
@@ -297,7 +299,7 @@ class ModelHandle {
     *r++ = s.ok() ? 0 : 1;
     *r++ = p.has_epoch ? 1 : 0;
     EpochRow(p.has_epoch ? p.last_epoch : EpochStats{}, r);
-    return val(emscripten::typed_memory_view(kProgressDoubles, progress_));
+    return reinterpret_cast<uintptr_t>(progress_);
   }
 
   // Every epoch of the current (or last) fit as rows of kEpochFields
@@ -646,13 +648,24 @@ dlmath_model_step(ModelHandle* model) {
   return model->Step();
 }
 
+// The same for staging (every batch of a new size, every dataset) and the
+// fit's runs: an Embind call and its result object cost V8 thousands of x86
+// instructions, a fit() of 128 small steps a tenth of its time.
+extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t dlmath_model_stage(
+    ModelHandle* model, int slot, double n, int rank, double d0, double d1) {
+  return model->Stage(slot, n, rank, d0, d1);
+}
+extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t
+dlmath_model_fit_run(ModelHandle* model, double max_steps) {
+  return model->FitRun(max_steps);
+}
+
 EMSCRIPTEN_BINDINGS(dlmath_model) {
   using namespace emscripten;
   class_<ModelHandle>("Model")
       .smart_ptr<ModelPtr>("ModelPtr")
       .function("info", &ModelHandle::Info)
       .function("spec", &ModelHandle::Spec)
-      .function("stage", &ModelHandle::Stage)
       .function("self", &ModelHandle::Self)
       .function("gradients", &ModelHandle::Gradients)
       .function("diagnostics", &ModelHandle::Diagnostics)
@@ -660,7 +673,6 @@ EMSCRIPTEN_BINDINGS(dlmath_model) {
       .function("buffers", &ModelHandle::Buffers)
       .function("lastError", &ModelHandle::LastError)
       .function("fitBegin", &ModelHandle::FitBegin)
-      .function("fitRun", &ModelHandle::FitRun)
       .function("history", &ModelHandle::History)
       .function("diagnosticsLog", &ModelHandle::DiagnosticsLog)
       .function("predict", &ModelHandle::Predict)

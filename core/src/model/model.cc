@@ -1570,8 +1570,9 @@ Status Model::FitRun(int64_t max_steps, FitProgress* progress) {
       by = f.by.data();
     }
     double loss;
-    status = m.TrainStep(bx, by, rows, false, &loss);
-    if (!status.ok()) {
+    // (Kept only on failure: assigning a Status moves three strings.)
+    if (Status s = m.TrainStep(bx, by, rows, false, &loss); !s.ok()) {
+      status = std::move(s);
       f.state = FitState::kDiverged;
       break;
     }

@@ -465,7 +465,6 @@ export interface RawModel {
     classes: number;
   };
   spec(): string;
-  stage(slot: number, n: number, rank: number, d0: number, d1: number): number;
   /** The handle's address, for the module's plain exports (RawTraining). */
   self(): number;
   gradients(): number;
@@ -474,8 +473,6 @@ export interface RawModel {
   buffers(): number;
   lastError(): { error: RawError };
   fitBegin(options: string): Raw<object>;
-  /** The fit's progress, info().fitProgress's fields: a view of the heap, valid until the next call. */
-  fitRun(maxSteps: number): Float64Array;
   /** The fit's epochs, EPOCH_FIELDS numbers each: a view of the heap, valid until the next call. */
   history(): Float64Array;
   diagnosticsLog(): Rows;
@@ -511,6 +508,10 @@ export interface RawTraining {
   _allocations(): number;
   /** One step on the staged batch of the model at `self` (RawModel.self): the diagnostics row's address, or 0 (lastError). */
   _dlmath_model_step(self: number): number;
+  /** Room for the n floats of an array of the given rank and first dimensions in staging slot `slot`: its address, or 0 (lastError). */
+  _dlmath_model_stage(self: number, slot: number, n: number, rank: number, d0: number, d1: number): number;
+  /** Up to maxSteps steps of the fit: the address of its progress, doubles laid out as info().fitProgress. */
+  _dlmath_model_fit_run(self: number, maxSteps: number): number;
 }
 
 type Module = RawModule & RawTraining;
@@ -780,8 +781,9 @@ export class DlModel extends HandleOwner<RawModel> {
     const raw = this.#handle();
     if (typeof maxSteps !== 'number' || Number.isNaN(maxSteps))
       throw new DlmathError('bad_type', `model.fitRun: maxSteps must be a number, got ${describe(maxSteps)}`, 'model');
-    const r = raw.fitRun(Math.min(Math.max(maxSteps, 0), Number.MAX_SAFE_INTEGER));
+    const at = this.#mod._dlmath_model_fit_run(this.#self, Math.min(Math.max(maxSteps, 0), Number.MAX_SAFE_INTEGER));
     const k = this.#progressFields;
+    const r = new Float64Array(this.#heap().buffer, at, k.lastEpoch + EPOCH_FIELDS);
     const p: FitProgress = {
       state: this.#fitStates[r[k.state]!]!,
       step: r[k.step]!,
@@ -1195,7 +1197,7 @@ export class DlModel extends HandleOwner<RawModel> {
       at = known.at;
     else {
       if (!reuse) this.#staged = [null, null];
-      at = raw.stage(slot, n, rank, d0, d1);
+      at = this.#mod._dlmath_model_stage(this.#self, slot, n, rank, d0, d1);
       if (!at) throw toError(raw.lastError().error);
       if (reuse) this.#staged[slot] = { n, rank, d0, d1, at };
     }
