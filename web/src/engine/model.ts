@@ -633,7 +633,8 @@ export class DlModel extends HandleOwner<RawModel> {
   readonly #mod: Module;
   readonly #offsets: ReadonlyMap<string, number>;
   // What step() last staged per slot (see #stage).
-  #staged: ({ n: number; rank: number; d0: number; d1: number; at: number } | null)[] = [null, null];
+  // `flat`: n when the slot holds a flat array (rank 1, d0 = n), else -1.
+  #staged: [Staged | null, Staged | null] = [null, null];
   // Where each StepResult field sits in the diagnostics header.
   readonly #stepFields: StepFields;
   // Where each progress field sits in fitRun's numbers, and the states by number.
@@ -696,8 +697,26 @@ export class DlModel extends HandleOwner<RawModel> {
    * @returns the step's loss, learning rate and gradient norms
    */
   step(x: InputValue, y: InputValue): StepResult {
-    this.#stage(X, x, 'model.step', 'x', true);
-    this.#stage(Y, y, 'model.step', 'y', true);
+    // Float32Arrays of the sizes staged last are copied in place (what
+    // #stage would do, without its checks of other input forms).
+    const sx = this.#staged[X],
+      sy = this.#staged[Y];
+    if (
+      x instanceof Float32Array &&
+      y instanceof Float32Array &&
+      sx !== null &&
+      sy !== null &&
+      sx.flat === x.length &&
+      sy.flat === y.length
+    ) {
+      this.#handle();
+      const heap = this.#heap();
+      heap.set(x, sx.at >>> 2);
+      heap.set(y, sy.at >>> 2);
+    } else {
+      this.#stage(X, x, 'model.step', 'x', true);
+      this.#stage(Y, y, 'model.step', 'y', true);
+    }
     // The plain export, not an Embind method: see wasm/model.cc.
     const at = this.#stepExport(this.#self);
     if (!at) throw toError(this.#handle().lastError().error);
@@ -1183,23 +1202,15 @@ export class DlModel extends HandleOwner<RawModel> {
     const rank = shape !== null ? shape.length : 1;
     const d0 = shape !== null ? (shape[0] ?? 0) : n;
     const d1 = shape !== null ? (shape[1] ?? 0) : 0;
-    const known = this.#staged[slot];
+    const known = this.#staged[slot as 0 | 1];
     let at: number;
-    if (
-      reuse &&
-      known !== null &&
-      known !== undefined &&
-      known.n === n &&
-      known.rank === rank &&
-      known.d0 === d0 &&
-      known.d1 === d1
-    )
+    if (reuse && known !== null && known.n === n && known.rank === rank && known.d0 === d0 && known.d1 === d1)
       at = known.at;
     else {
       if (!reuse) this.#staged = [null, null];
       at = this.#mod._dlmath_model_stage(this.#self, slot, n, rank, d0, d1);
       if (!at) throw toError(raw.lastError().error);
-      if (reuse) this.#staged[slot] = { n, rank, d0, d1, at };
+      if (reuse) this.#staged[slot as 0 | 1] = { n, rank, d0, d1, at, flat: rank === 1 && d0 === n ? n : -1 };
     }
     if (data !== null) this.#heap().set(data, at >>> 2);
     else {
@@ -1247,6 +1258,16 @@ function sampling(o: SamplingOptions, call: string): SamplingOptions {
       'model',
     );
   return { temperature, topK };
+}
+
+// What a staging slot holds (DlModel.#stage).
+interface Staged {
+  n: number;
+  rank: number;
+  d0: number;
+  d1: number;
+  at: number;
+  flat: number;
 }
 
 type StepFields = Readonly<Record<keyof StepResult, number>>;
