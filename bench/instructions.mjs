@@ -6,7 +6,11 @@
 //
 //   node bench/instructions.mjs [--case 0] [--steps 1000,6000] [--top 40]
 //                               [--root <package root>] [--module <prefix>]
+//                               [--fit]
 //
+// --fit counts the bench's fit() column instead (train.mjs fitCall, FIT_STEPS
+// = 128 steps a call whose per-call cost they share), per step: the step
+// counts must be multiples of 128, e.g. --steps 1280,7680.
 // Two runs of S1 and S2 steps after the same warm-up: per step = (cost(S2) -
 // cost(S1)) / (S2 - S1), so start-up, compilation and warm-up cancel. Node
 // runs with --no-liftoff (TurboFan code only) and --predictable; V8's
@@ -31,9 +35,12 @@ const { values: opt } = parseArgs({
     top: { type: 'string', default: '40' },
     root: { type: 'string', default: path.resolve(path.dirname(self), '..') },
     module: { type: 'string' },
+    fit: { type: 'boolean', default: false },
     child: { type: 'string' }, // internal: run this many steps and exit
   },
 });
+
+const { TRAIN_CASES, FIT_STEPS, fitCall } = await import(pathToFileURL(path.join(opt.root, 'bench/train.mjs')).href);
 
 // A fixed batch from an integer hash: the same bits in every run.
 function fill(n, seed, classes = 0) {
@@ -46,7 +53,6 @@ function fill(n, seed, classes = 0) {
 }
 
 async function runSteps(steps) {
-  const { TRAIN_CASES } = await import(pathToFileURL(path.join(opt.root, 'bench/train.mjs')).href);
   const lib = await import(pathToFileURL(path.join(opt.root, 'web/dist/lib/index.js')).href);
   let dl;
   if (opt.module) {
@@ -63,7 +69,15 @@ async function runSteps(steps) {
   const x = fill(workload.batch * model.inputs, 1);
   const y = fill(workload.batch * (model.classTargets ? 1 : model.outputs), 2, model.classTargets ? model.outputs : 0);
   const warm = Number(opt.case) === 0 ? 3000 : 30; // TurboFan has compiled the facade by then
-  for (let i = 0; i < warm + steps; ++i) model.step(x, y);
+  if (opt.fit) {
+    // fit()'s facade runs once a call: warmed up by calls (the bench's
+    // second of warm-up makes ~700 of case 0's).
+    const call = fitCall(model, x, y, workload.batch);
+    const calls = (Number(opt.case) === 0 ? 200 : 1) + steps / FIT_STEPS;
+    for (let i = 0; i < calls; ++i) call();
+  } else {
+    for (let i = 0; i < warm + steps; ++i) model.step(x, y);
+  }
   model.dispose();
 }
 
@@ -125,6 +139,7 @@ function profile(steps, dir) {
   args.push('--perf-basic-prof', '--no-liftoff', '--predictable', '--no-experimental-fetch', self);
   args.push('--child', String(steps), '--case', opt.case, '--root', opt.root);
   if (opt.module) args.push('--module', opt.module);
+  if (opt.fit) args.push('--fit');
   const run = spawnSync('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   if (run.error) throw new Error(`valgrind: ${run.error.message} (Debian: apt-get install valgrind)`);
   if (run.status !== 0) throw new Error(`the profiled run failed:\n${run.stderr.toString().slice(-2000)}`);
@@ -144,6 +159,8 @@ if (opt.child) {
 } else {
   const [s1, s2] = opt.steps.split(',').map(Number);
   if (!(s2 > s1 && s1 >= 0)) throw new Error(`--steps ${opt.steps}: two step counts S1,S2 with S2 > S1`);
+  if (opt.fit && (s1 % FIT_STEPS || s2 % FIT_STEPS))
+    throw new Error(`--fit --steps ${opt.steps}: multiples of ${FIT_STEPS} (steps a fit call)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlmath-instructions-'));
   try {
     const [a, b] = [profile(s1, dir), profile(s2, dir)];
@@ -153,7 +170,7 @@ if (opt.child) {
     const total = [...per.values()].reduce((s, v) => s + v, 0);
     const fmt = (v) => Math.round(v).toLocaleString('en-US').padStart(9);
     console.log(`case ${opt.case}, ${opt.root}${opt.module ? `, module ${opt.module}` : ''}`);
-    console.log(`per step: ${fmt(total).trim()} x86 instructions`);
+    console.log(`per step${opt.fit ? ' of fit()' : ''}: ${fmt(total).trim()} x86 instructions`);
     const rows = [...per].sort((p, q) => Math.abs(q[1]) - Math.abs(p[1])).slice(0, Number(opt.top));
     for (const [name, v] of rows)
       console.log(`${fmt(v)} ${((100 * v) / total).toFixed(1).padStart(5)} %  ${name.slice(0, 130)}`);

@@ -68,6 +68,27 @@ const WARM_UP_MS = Number(process.env.BENCH_TRAIN_WARMUP_MS ?? 1000);
 // Steps per fit() call: long enough that the per-call cost vanishes.
 const FIT_EPOCHS = 8;
 const FIT_BATCHES = 16;
+export const FIT_STEPS = FIT_EPOCHS * FIT_BATCHES;
+
+/**
+ * The fit() column's call (also counted by bench/instructions.mjs --fit):
+ * model.fit over FIT_BATCHES copies of the batch, FIT_EPOCHS epochs,
+ * unshuffled: the same batch every step, the loop inside wasm, FIT_STEPS
+ * steps a call.
+ * @param model - a DlModel
+ * @param x - the batch's inputs, flat
+ * @param y - its targets, flat
+ * @param batch - its rows
+ */
+export function fitCall(model, x, y, batch) {
+  const xs = new Float32Array(x.length * FIT_BATCHES);
+  const ys = new Float32Array(y.length * FIT_BATCHES);
+  for (let k = 0; k < FIT_BATCHES; ++k) {
+    xs.set(x, k * x.length);
+    ys.set(y, k * y.length);
+  }
+  return () => model.fit(xs, ys, { epochs: FIT_EPOCHS, batchSize: batch, shuffle: false, logSteps: 0 });
+}
 
 function weightsOf(model) {
   const s = model.stateDict();
@@ -94,19 +115,11 @@ function makeCase(c, { dl, tfside }) {
   const m = dl.model(c.spec);
   out.disposers.push(() => m.dispose());
   out.fns.wasm_step = () => m.step(x, y);
-  // dlmath wasm: fit() over FIT_BATCHES copies of the batch, FIT_EPOCHS epochs,
-  // unshuffled: the same batch every step, the loop inside wasm.
+  // dlmath wasm: fit() (fitCall), the loop inside wasm.
   const f = dl.model(c.spec);
   out.disposers.push(() => f.dispose());
-  const xs = new Float32Array(x.length * FIT_BATCHES);
-  const ys = new Float32Array(y.length * FIT_BATCHES);
-  for (let k = 0; k < FIT_BATCHES; ++k) {
-    xs.set(x, k * x.length);
-    ys.set(y, k * y.length);
-  }
-  const fitSteps = FIT_EPOCHS * FIT_BATCHES;
-  out.fns.wasm_fit = () => f.fit(xs, ys, { epochs: FIT_EPOCHS, batchSize: c.batch, shuffle: false, logSteps: 0 });
-  out.perCall = { wasm_fit: fitSteps };
+  out.fns.wasm_fit = fitCall(f, x, y, c.batch);
+  out.perCall = { wasm_fit: FIT_STEPS };
 
   if (tfside) {
     try {

@@ -99,18 +99,32 @@ Status FromModel(Status s) {
   return Status(s.code(), "model", s.what(), s.message());
 }
 
-// Doubles per epoch in ModelHandle::History's rows.
+// Doubles per epoch in ModelHandle::History's rows and FitRun's lastEpoch:
+// epoch, loss, accuracy, valLoss, valAccuracy.
 constexpr int kEpochFields = 5;
 
-val EpochObject(const EpochStats& e) {
-  val o = val::object();
-  o.set("epoch", static_cast<double>(e.epoch));
-  o.set("loss", e.train_loss);
-  o.set("accuracy", e.train_accuracy);
-  o.set("valLoss", e.val_loss);
-  o.set("valAccuracy", e.val_accuracy);
-  return o;
+double* EpochRow(const EpochStats& e, double* r) {
+  *r++ = static_cast<double>(e.epoch);
+  *r++ = e.train_loss;
+  *r++ = e.train_accuracy;
+  *r++ = e.val_loss;
+  *r++ = e.val_accuracy;
+  return r;
 }
+
+// FitRun's progress, doubles in this order (the facade finds each by its
+// name in info().fitProgress): the state is its index in info().fitStates,
+// failed is 1 when the run's status is an error (kept for LastError), and
+// lastEpoch, valid when hasEpoch is 1, is an epoch's row (kEpochFields).
+// One heap view instead of an object: each property an Embind val sets costs
+// V8 several hundred x86 instructions (a fit() makes two runs).
+constexpr const char* kProgressNames[] = {
+    "state",           "step",     "epoch",    "epochs",    "batch",
+    "batchesPerEpoch", "stepsRun", "loss",     "bestEpoch", "best",
+    "failed",          "hasEpoch", "lastEpoch"};
+constexpr int kProgressFields = std::size(kProgressNames);
+constexpr int kProgressDoubles = kProgressFields - 1 + kEpochFields;
+constexpr int kFitStates = static_cast<int>(FitState::kDiverged) + 1;
 
 // {address, rows, width}: `rows` rows of `width` floats at `address`.
 val Rows(const float* p, int64_t rows, int64_t width) {
@@ -140,6 +154,11 @@ class ModelHandle {
     o.set("diagStride", m_->DiagnosticsStride());
     o.set("diagHeader", Names(kDiagNames, kDiagHeader));
     o.set("diagLayer", Names(kLayerDiagNames, kLayerDiagStride));
+    o.set("fitProgress", Names(kProgressNames, kProgressFields));
+    val states = val::array();
+    for (int i = 0; i < kFitStates; ++i)
+      states.call<void>("push", val(FitStateName(static_cast<FitState>(i))));
+    o.set("fitStates", states);
     val layers = val::array();
     for (const LayerInfo& l : m_->layers()) {
       val e = val::object();
@@ -184,7 +203,8 @@ class ModelHandle {
   // Address of room for the n floats of a JS array of the given rank and
   // first dimensions in a staging slot (grown if needed), or 0 with the
   // error kept for LastError. The next call reads the slot as that array.
-  double Stage(int slot, double n, int rank, double d0, double d1) {
+  // The facade calls it through dlmath_model_stage below, not Embind.
+  uintptr_t Stage(int slot, double n, int rank, double d0, double d1) {
     if (slot < 0 || slot >= kSlots || !(n >= 0)) return 0;
     const int64_t want = static_cast<int64_t>(n);
     const char* arg = slot == kX ? "x" : "y";
@@ -206,7 +226,7 @@ class ModelHandle {
     staged_[slot] =
         Staged{want, rank, static_cast<int64_t>(d0), static_cast<int64_t>(d1)};
     step_rows_ = 0;
-    return Address(b.data());
+    return reinterpret_cast<uintptr_t>(b.data());
   }
 
   // One training step on the staged batch: the address of the diagnostics
@@ -257,24 +277,29 @@ class ModelHandle {
     return s.ok() ? val::object() : ErrorObject(FromModel(s));
   }
 
-  // Up to max_steps steps of the fit: its progress; with {error} too when
-  // it diverged (state 'diverged').
-  val FitRun(double max_steps) {
+  // Up to max_steps steps of the fit: the address of its progress
+  // (kProgressDoubles doubles, kProgressNames), valid until the next call;
+  // failed when it diverged (state 'diverged', LastError says how). The
+  // facade calls it through dlmath_model_fit_run below, not Embind.
+  uintptr_t FitRun(double max_steps) {
     FitProgress p;
     const Status s = m_->FitRun(static_cast<int64_t>(max_steps), &p);
-    val o = s.ok() ? val::object() : ErrorObject(FromModel(s));
-    o.set("state", val(FitStateName(p.state)));
-    o.set("step", static_cast<double>(p.step));
-    o.set("epoch", static_cast<double>(p.epoch));
-    o.set("epochs", static_cast<double>(p.epochs));
-    o.set("batch", static_cast<double>(p.batch));
-    o.set("batchesPerEpoch", static_cast<double>(p.batches_per_epoch));
-    o.set("stepsRun", static_cast<double>(p.steps_run));
-    o.set("loss", p.loss);
-    o.set("bestEpoch", static_cast<double>(p.best_epoch));
-    o.set("best", p.best);
-    o.set("lastEpoch", p.has_epoch ? EpochObject(p.last_epoch) : val::null());
-    return o;
+    if (!s.ok()) Fail(s);
+    double* r = progress_;
+    *r++ = static_cast<double>(p.state);
+    *r++ = static_cast<double>(p.step);
+    *r++ = static_cast<double>(p.epoch);
+    *r++ = static_cast<double>(p.epochs);
+    *r++ = static_cast<double>(p.batch);
+    *r++ = static_cast<double>(p.batches_per_epoch);
+    *r++ = static_cast<double>(p.steps_run);
+    *r++ = p.loss;
+    *r++ = static_cast<double>(p.best_epoch);
+    *r++ = p.best;
+    *r++ = s.ok() ? 0 : 1;
+    *r++ = p.has_epoch ? 1 : 0;
+    EpochRow(p.has_epoch ? p.last_epoch : EpochStats{}, r);
+    return reinterpret_cast<uintptr_t>(progress_);
   }
 
   // Every epoch of the current (or last) fit as rows of kEpochFields
@@ -285,13 +310,7 @@ class ModelHandle {
     const std::vector<EpochStats>& h = m_->history();
     history_.resize(h.size() * kEpochFields);
     double* r = history_.data();
-    for (const EpochStats& e : h) {
-      *r++ = static_cast<double>(e.epoch);
-      *r++ = e.train_loss;
-      *r++ = e.train_accuracy;
-      *r++ = e.val_loss;
-      *r++ = e.val_accuracy;
-    }
+    for (const EpochStats& e : h) r = EpochRow(e, r);
     return val(emscripten::typed_memory_view(history_.size(), history_.data()));
   }
 
@@ -598,7 +617,8 @@ class ModelHandle {
   // so the steps on one staged batch shape check it once.
   int64_t step_rows_ = 0;
   Buffer out_;
-  std::vector<double> history_;  // History's rows
+  std::vector<double> history_;             // History's rows
+  double progress_[kProgressDoubles] = {};  // FitRun's
   Status error_;
 };
 using ModelPtr = std::shared_ptr<ModelHandle>;
@@ -628,13 +648,24 @@ dlmath_model_step(ModelHandle* model) {
   return model->Step();
 }
 
+// The same for staging (every batch of a new size, every dataset) and the
+// fit's runs: an Embind call and its result object cost V8 thousands of x86
+// instructions, a fit() of 128 small steps a tenth of its time.
+extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t dlmath_model_stage(
+    ModelHandle* model, int slot, double n, int rank, double d0, double d1) {
+  return model->Stage(slot, n, rank, d0, d1);
+}
+extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t
+dlmath_model_fit_run(ModelHandle* model, double max_steps) {
+  return model->FitRun(max_steps);
+}
+
 EMSCRIPTEN_BINDINGS(dlmath_model) {
   using namespace emscripten;
   class_<ModelHandle>("Model")
       .smart_ptr<ModelPtr>("ModelPtr")
       .function("info", &ModelHandle::Info)
       .function("spec", &ModelHandle::Spec)
-      .function("stage", &ModelHandle::Stage)
       .function("self", &ModelHandle::Self)
       .function("gradients", &ModelHandle::Gradients)
       .function("diagnostics", &ModelHandle::Diagnostics)
@@ -642,7 +673,6 @@ EMSCRIPTEN_BINDINGS(dlmath_model) {
       .function("buffers", &ModelHandle::Buffers)
       .function("lastError", &ModelHandle::LastError)
       .function("fitBegin", &ModelHandle::FitBegin)
-      .function("fitRun", &ModelHandle::FitRun)
       .function("history", &ModelHandle::History)
       .function("diagnosticsLog", &ModelHandle::DiagnosticsLog)
       .function("predict", &ModelHandle::Predict)

@@ -195,6 +195,7 @@ class Model::Impl {
   // ----- fit -----
   struct Fit {
     FitOptions options;
+    bool accuracy = false;  // HasAccuracy(): FitRun counts correct rows
     int64_t n = 0, n_train = 0, n_val = 0, batch = 0, batches = 0;
     Buffer x, y, bx, by, best, log;
     std::vector<uint32_t> perm;

@@ -454,6 +454,8 @@ export interface RawModel {
     diagStride: number;
     diagHeader: string[];
     diagLayer: string[];
+    fitProgress: string[];
+    fitStates: FitProgress['state'][];
     layers: LayerInfo[];
     parameters: (ParameterInfo & { offset: number })[];
     isSequence: boolean;
@@ -463,7 +465,6 @@ export interface RawModel {
     classes: number;
   };
   spec(): string;
-  stage(slot: number, n: number, rank: number, d0: number, d1: number): number;
   /** The handle's address, for the module's plain exports (RawTraining). */
   self(): number;
   gradients(): number;
@@ -472,7 +473,6 @@ export interface RawModel {
   buffers(): number;
   lastError(): { error: RawError };
   fitBegin(options: string): Raw<object>;
-  fitRun(maxSteps: number): Omit<FitProgress, 'error'> & { error?: RawError };
   /** The fit's epochs, EPOCH_FIELDS numbers each: a view of the heap, valid until the next call. */
   history(): Float64Array;
   diagnosticsLog(): Rows;
@@ -508,6 +508,10 @@ export interface RawTraining {
   _allocations(): number;
   /** One step on the staged batch of the model at `self` (RawModel.self): the diagnostics row's address, or 0 (lastError). */
   _dlmath_model_step(self: number): number;
+  /** Room for the n floats of an array of the given rank and first dimensions in staging slot `slot`: its address, or 0 (lastError). */
+  _dlmath_model_stage(self: number, slot: number, n: number, rank: number, d0: number, d1: number): number;
+  /** Up to maxSteps steps of the fit: the address of its progress, doubles laid out as info().fitProgress. */
+  _dlmath_model_fit_run(self: number, maxSteps: number): number;
 }
 
 type Module = RawModule & RawTraining;
@@ -527,15 +531,19 @@ const EPOCH_FIELDS = 5;
  */
 export function decodeEpochs(rows: Float64Array): EpochStats[] {
   const out: EpochStats[] = [];
-  for (let i = 0; i < rows.length; i += EPOCH_FIELDS)
-    out.push({
-      epoch: rows[i]!,
-      loss: rows[i + 1]!,
-      accuracy: rows[i + 2]!,
-      valLoss: rows[i + 3]!,
-      valAccuracy: rows[i + 4]!,
-    });
+  for (let i = 0; i < rows.length; i += EPOCH_FIELDS) out.push(epochAt(rows, i));
   return out;
+}
+
+// The epoch whose EPOCH_FIELDS numbers start at rows[i].
+function epochAt(rows: Float64Array, i: number): EpochStats {
+  return {
+    epoch: rows[i]!,
+    loss: rows[i + 1]!,
+    accuracy: rows[i + 2]!,
+    valLoss: rows[i + 3]!,
+    valAccuracy: rows[i + 4]!,
+  };
 }
 
 /**
@@ -625,9 +633,13 @@ export class DlModel extends HandleOwner<RawModel> {
   readonly #mod: Module;
   readonly #offsets: ReadonlyMap<string, number>;
   // What step() last staged per slot (see #stage).
-  #staged: ({ n: number; rank: number; d0: number; d1: number; at: number } | null)[] = [null, null];
+  // `flat`: n when the slot holds a flat array (rank 1, d0 = n), else -1.
+  #staged: [Staged | null, Staged | null] = [null, null];
   // Where each StepResult field sits in the diagnostics header.
   readonly #stepFields: StepFields;
+  // Where each progress field sits in fitRun's numbers, and the states by number.
+  readonly #progressFields: ProgressFields;
+  readonly #fitStates: readonly FitProgress['state'][];
   // The handle's address (RawModel.self), valid while the handle is held.
   readonly #self: number;
   // The module's HEAPF32, kept: see #heap.
@@ -671,6 +683,8 @@ export class DlModel extends HandleOwner<RawModel> {
     Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
     this.#stepFields = stepFields(info.diagHeader);
+    this.#progressFields = fieldsAt(info.fitProgress, PROGRESS_FIELDS);
+    this.#fitStates = info.fitStates;
     this.#self = raw.self();
     this.#f32 = mod.HEAPF32;
   }
@@ -683,8 +697,26 @@ export class DlModel extends HandleOwner<RawModel> {
    * @returns the step's loss, learning rate and gradient norms
    */
   step(x: InputValue, y: InputValue): StepResult {
-    this.#stage(X, x, 'model.step', 'x', true);
-    this.#stage(Y, y, 'model.step', 'y', true);
+    // Float32Arrays of the sizes staged last are copied in place (what
+    // #stage would do, without its checks of other input forms).
+    const sx = this.#staged[X],
+      sy = this.#staged[Y];
+    if (
+      x instanceof Float32Array &&
+      y instanceof Float32Array &&
+      sx !== null &&
+      sy !== null &&
+      sx.flat === x.length &&
+      sy.flat === y.length
+    ) {
+      this.#handle();
+      const heap = this.#heap();
+      heap.set(x, sx.at >>> 2);
+      heap.set(y, sy.at >>> 2);
+    } else {
+      this.#stage(X, x, 'model.step', 'x', true);
+      this.#stage(Y, y, 'model.step', 'y', true);
+    }
     // The plain export, not an Embind method: see wasm/model.cc.
     const at = this.#stepExport(this.#self);
     if (!at) throw toError(this.#handle().lastError().error);
@@ -768,8 +800,24 @@ export class DlModel extends HandleOwner<RawModel> {
     const raw = this.#handle();
     if (typeof maxSteps !== 'number' || Number.isNaN(maxSteps))
       throw new DlmathError('bad_type', `model.fitRun: maxSteps must be a number, got ${describe(maxSteps)}`, 'model');
-    const { error, ...p } = raw.fitRun(Math.min(Math.max(maxSteps, 0), Number.MAX_SAFE_INTEGER));
-    if (!error) return p;
+    const at = this.#mod._dlmath_model_fit_run(this.#self, Math.min(Math.max(maxSteps, 0), Number.MAX_SAFE_INTEGER));
+    const k = this.#progressFields;
+    const r = new Float64Array(this.#heap().buffer, at, k.lastEpoch + EPOCH_FIELDS);
+    const p: FitProgress = {
+      state: this.#fitStates[r[k.state]!]!,
+      step: r[k.step]!,
+      epoch: r[k.epoch]!,
+      epochs: r[k.epochs]!,
+      batch: r[k.batch]!,
+      batchesPerEpoch: r[k.batchesPerEpoch]!,
+      stepsRun: r[k.stepsRun]!,
+      loss: r[k.loss]!,
+      bestEpoch: r[k.bestEpoch]!,
+      best: r[k.best]!,
+      lastEpoch: r[k.hasEpoch] ? epochAt(r, k.lastEpoch) : null,
+    };
+    if (!r[k.failed]) return p;
+    const error = raw.lastError().error;
     if (p.state !== 'diverged') throw toError(error);
     return { ...p, error: toError(error) };
   }
@@ -1154,23 +1202,15 @@ export class DlModel extends HandleOwner<RawModel> {
     const rank = shape !== null ? shape.length : 1;
     const d0 = shape !== null ? (shape[0] ?? 0) : n;
     const d1 = shape !== null ? (shape[1] ?? 0) : 0;
-    const known = this.#staged[slot];
+    const known = this.#staged[slot as 0 | 1];
     let at: number;
-    if (
-      reuse &&
-      known !== null &&
-      known !== undefined &&
-      known.n === n &&
-      known.rank === rank &&
-      known.d0 === d0 &&
-      known.d1 === d1
-    )
+    if (reuse && known !== null && known.n === n && known.rank === rank && known.d0 === d0 && known.d1 === d1)
       at = known.at;
     else {
       if (!reuse) this.#staged = [null, null];
-      at = raw.stage(slot, n, rank, d0, d1);
+      at = this.#mod._dlmath_model_stage(this.#self, slot, n, rank, d0, d1);
       if (!at) throw toError(raw.lastError().error);
-      if (reuse) this.#staged[slot] = { n, rank, d0, d1, at };
+      if (reuse) this.#staged[slot as 0 | 1] = { n, rank, d0, d1, at, flat: rank === 1 && d0 === n ? n : -1 };
     }
     if (data !== null) this.#heap().set(data, at >>> 2);
     else {
@@ -1220,25 +1260,50 @@ function sampling(o: SamplingOptions, call: string): SamplingOptions {
   return { temperature, topK };
 }
 
-type StepFields = Readonly<Record<keyof StepResult, number>>;
+// What a staging slot holds (DlModel.#stage).
+interface Staged {
+  n: number;
+  rank: number;
+  d0: number;
+  d1: number;
+  at: number;
+  flat: number;
+}
 
-// Each StepResult field's position in the diagnostics header (the core's
-// names, wasm/model.cc).
+type StepFields = Readonly<Record<keyof StepResult, number>>;
+const STEP_FIELDS = ['loss', 'dataLoss', 'lr', 'gradNorm', 'clippedGradNorm', 'step', 'rows'] as const;
+const PROGRESS_FIELDS = [
+  'state',
+  'step',
+  'epoch',
+  'epochs',
+  'batch',
+  'batchesPerEpoch',
+  'stepsRun',
+  'loss',
+  'bestEpoch',
+  'best',
+  'failed',
+  'hasEpoch',
+  'lastEpoch',
+] as const;
+type ProgressFields = Readonly<Record<(typeof PROGRESS_FIELDS)[number], number>>;
+
+// Each of `names`' position in a row laid out by the core as `layout`
+// (its names, wasm/model.cc).
+function fieldsAt<K extends string>(layout: readonly string[], names: readonly K[]): Readonly<Record<K, number>> {
+  const at = {} as Record<K, number>;
+  for (const name of names) {
+    const k = layout.indexOf(name);
+    if (k < 0) throw new Error(`dlmath: the core's row layout has no '${name}'`);
+    at[name] = k;
+  }
+  return at;
+}
+
+// Each StepResult field's position in the diagnostics header.
 function stepFields(header: readonly string[]): StepFields {
-  const at = (name: keyof StepResult) => {
-    const k = header.indexOf(name);
-    if (k < 0) throw new Error(`dlmath: the core's diagnostics header has no '${name}'`);
-    return k;
-  };
-  return {
-    loss: at('loss'),
-    dataLoss: at('dataLoss'),
-    lr: at('lr'),
-    gradNorm: at('gradNorm'),
-    clippedGradNorm: at('clippedGradNorm'),
-    step: at('step'),
-    rows: at('rows'),
-  };
+  return fieldsAt(header, STEP_FIELDS);
 }
 
 // The step's result from the diagnostics row at `at`: one object literal,
