@@ -125,7 +125,8 @@ function selfCosts(outFile, mapFile) {
     } else if (line.startsWith('fn=') || line.startsWith('cfn=')) {
       const m = line.slice(line.indexOf('=') + 1).match(/^\((\d+)\)(?: (.*))?$/);
       const name = m ? (m[2] !== undefined ? (names.set(m[1], m[2]), m[2]) : names.get(m[1])) : line.slice(3);
-      if (c === 'f') fn = name;
+      // A call at recursion depth N is named name'N (callgrind's --separate-recs): one function.
+      if (c === 'f') fn = name.replace(/'\d+$/, '');
     } else if (line.startsWith('calls=')) {
       callCost = true;
     }
