@@ -675,8 +675,6 @@ export class DlModel extends HandleOwner<RawModel> {
   // What step() last staged per slot (see #stage).
   // `flat`: n when the slot holds a flat array (rank 1, d0 = n), else -1.
   #staged: [Staged | null, Staged | null] = [null, null];
-  // Where each StepResult field sits in the diagnostics header.
-  readonly #stepFields: StepFields;
   // Where each progress field sits in fitRun's numbers, and the states by number.
   readonly #progressFields: ProgressFields;
   readonly #fitStates: readonly FitProgress['state'][];
@@ -723,7 +721,7 @@ export class DlModel extends HandleOwner<RawModel> {
     };
     Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
-    this.#stepFields = stepFields(info.diagHeader);
+    checkStepFields(info.diagHeader);
     this.#progressFields = fieldsAt(info.fitProgress, PROGRESS_FIELDS);
     this.#fitStates = info.fitStates;
     this.#self = raw.self();
@@ -762,7 +760,7 @@ export class DlModel extends HandleOwner<RawModel> {
     // The plain export, not an Embind method: see wasm/model.cc.
     const at = this.#stepExport(this.#self);
     if (!at) throw toError(this.#handle().lastError().error);
-    return stepResult(this.#heap(), at >>> 2, this.#stepFields);
+    return stepResult(this.#heap(), at >>> 2);
   }
 
   /**
@@ -1327,7 +1325,6 @@ interface Staged {
   flat: number;
 }
 
-type StepFields = Readonly<Record<keyof StepResult, number>>;
 const STEP_FIELDS = ['loss', 'dataLoss', 'lr', 'gradNorm', 'clippedGradNorm', 'step', 'rows'] as const;
 const PROGRESS_FIELDS = [
   'state',
@@ -1358,23 +1355,28 @@ function fieldsAt<K extends string>(layout: readonly string[], names: readonly K
   return at;
 }
 
-// Each StepResult field's position in the diagnostics header.
-function stepFields(header: readonly string[]): StepFields {
-  return fieldsAt(header, STEP_FIELDS);
+// Checks that the diagnostics header begins with StepResult's fields in
+// STEP_FIELDS' order (the core's kDiagNames), once per model: stepResult
+// reads them at fixed offsets, without loading 7 positions per step.
+function checkStepFields(header: readonly string[]): void {
+  const k = fieldsAt(header, STEP_FIELDS);
+  STEP_FIELDS.forEach((name, i) => {
+    if (k[name] !== i) throw new Error(`dlmath: the core's diagnostics header has '${name}' at ${k[name]}, not ${i}`);
+  });
 }
 
 // The step's result from the diagnostics row at `at`: one object literal,
 // so every result shares a shape (several times cheaper per step than
 // assigning the header's names in a loop, as fields does).
-function stepResult(row: Float32Array, at: number, k: StepFields): StepResult {
+function stepResult(row: Float32Array, at: number): StepResult {
   return {
-    loss: row[at + k.loss]!,
-    dataLoss: row[at + k.dataLoss]!,
-    lr: row[at + k.lr]!,
-    gradNorm: row[at + k.gradNorm]!,
-    clippedGradNorm: row[at + k.clippedGradNorm]!,
-    step: row[at + k.step]!,
-    rows: row[at + k.rows]!,
+    loss: row[at]!,
+    dataLoss: row[at + 1]!,
+    lr: row[at + 2]!,
+    gradNorm: row[at + 3]!,
+    clippedGradNorm: row[at + 4]!,
+    step: row[at + 5]!,
+    rows: row[at + 6]!,
   };
 }
 
