@@ -16,6 +16,7 @@
 #include <emscripten/val.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -267,14 +268,29 @@ class ModelHandle {
 
   val LastError() const { return ErrorObject(error_); }
 
-  // Starts a fit on the staged dataset (copied into the model).
+  // Starts a fit on the staged dataset (copied into the model), its options
+  // as JSON text (FitOptions).
   val FitBegin(std::string options) {
-    int64_t rows;
-    Status s = Batch(kFit, true, &rows);
-    if (s.ok())
-      s = m_->FitBegin(stage_[kX].data(), stage_[kY].data(), rows, options);
-    Release();
+    const Status s = BeginFit(options, nullptr);
     return s.ok() ? val::object() : ErrorObject(FromModel(s));
+  }
+
+  // The same with the options that the facade found of the usual keys and
+  // types, as numbers (NaN: the key was not given, its default applies):
+  // parsing JSON text cost a small fit() ~150 x86 instructions a step. 1,
+  // or 0 with the error kept for LastError. The facade calls it through
+  // dlmath_model_fit_begin below, not Embind.
+  int FitBeginWith(double epochs, double batch_size, double shuffle,
+                   double validation_split, double log_steps) {
+    FitOptions o;
+    auto given = [](double v) { return !std::isnan(v); };
+    if (given(epochs)) o.epochs = static_cast<int64_t>(epochs);
+    if (given(batch_size)) o.batch_size = static_cast<int64_t>(batch_size);
+    if (given(shuffle)) o.shuffle = shuffle != 0;
+    if (given(validation_split)) o.validation_split = validation_split;
+    if (given(log_steps)) o.log_steps = static_cast<int64_t>(log_steps);
+    const Status s = BeginFit({}, &o);
+    return s.ok() ? 1 : Fail(s);
   }
 
   // Up to max_steps steps of the fit: the address of its progress
@@ -302,16 +318,19 @@ class ModelHandle {
     return reinterpret_cast<uintptr_t>(progress_);
   }
 
-  // Every epoch of the current (or last) fit as rows of kEpochFields
-  // doubles (epoch, loss, accuracy, valLoss, valAccuracy): a view of the
-  // heap for the facade to copy at once. An object per epoch took ~4 us each
-  // through emval, 50 ms at the end of a 12,000-epoch fit.
-  val History() {
+  // Every epoch of the current (or last) fit as doubles for the facade to
+  // copy at once: their count, then a row of kEpochFields per epoch (epoch,
+  // loss, accuracy, valLoss, valAccuracy); valid until the next call. An
+  // object per epoch took ~4 us each through emval, 50 ms at the end of a
+  // 12,000-epoch fit; the call itself is a plain export
+  // (dlmath_model_history below), not Embind, as it ends every fit().
+  uintptr_t History() {
     const std::vector<EpochStats>& h = m_->history();
-    history_.resize(h.size() * kEpochFields);
+    history_.resize(1 + h.size() * kEpochFields);
     double* r = history_.data();
+    *r++ = static_cast<double>(h.size());
     for (const EpochStats& e : h) r = EpochRow(e, r);
-    return val(emscripten::typed_memory_view(history_.size(), history_.data()));
+    return reinterpret_cast<uintptr_t>(history_.data());
   }
 
   // The diagnostics rows of the last FitRun, oldest first.
@@ -588,6 +607,19 @@ class ModelHandle {
     return {};
   }
 
+  // Starts a fit on the staged dataset with the options of `json`, or
+  // `given` when not null: the shapes are checked first.
+  Status BeginFit(std::string_view json, const FitOptions* given) {
+    int64_t rows;
+    Status s = Batch(kFit, true, &rows);
+    const float *x = stage_[kX].data(), *y = stage_[kY].data();
+    if (s.ok())
+      s = given ? m_->FitBegin(x, y, rows, *given)
+                : m_->FitBegin(x, y, rows, json);
+    Release();
+    return s;
+  }
+
   // out_ holds at least n floats (and not a large dataset's worth more).
   Status Output(int64_t n) {
     const int64_t size = out_.size();
@@ -617,7 +649,7 @@ class ModelHandle {
   // so the steps on one staged batch shape check it once.
   int64_t step_rows_ = 0;
   Buffer out_;
-  std::vector<double> history_;             // History's rows
+  std::vector<double> history_;             // History's count and rows
   double progress_[kProgressDoubles] = {};  // FitRun's
   Status error_;
 };
@@ -659,6 +691,16 @@ extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t
 dlmath_model_fit_run(ModelHandle* model, double max_steps) {
   return model->FitRun(max_steps);
 }
+extern "C" EMSCRIPTEN_KEEPALIVE int dlmath_model_fit_begin(
+    ModelHandle* model, double epochs, double batch_size, double shuffle,
+    double validation_split, double log_steps) {
+  return model->FitBeginWith(epochs, batch_size, shuffle, validation_split,
+                             log_steps);
+}
+extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t
+dlmath_model_history(ModelHandle* model) {
+  return model->History();
+}
 
 EMSCRIPTEN_BINDINGS(dlmath_model) {
   using namespace emscripten;
@@ -673,7 +715,6 @@ EMSCRIPTEN_BINDINGS(dlmath_model) {
       .function("buffers", &ModelHandle::Buffers)
       .function("lastError", &ModelHandle::LastError)
       .function("fitBegin", &ModelHandle::FitBegin)
-      .function("history", &ModelHandle::History)
       .function("diagnosticsLog", &ModelHandle::DiagnosticsLog)
       .function("predict", &ModelHandle::Predict)
       .function("evaluate", &ModelHandle::Evaluate)

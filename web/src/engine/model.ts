@@ -473,8 +473,6 @@ export interface RawModel {
   buffers(): number;
   lastError(): { error: RawError };
   fitBegin(options: string): Raw<object>;
-  /** The fit's epochs, EPOCH_FIELDS numbers each: a view of the heap, valid until the next call. */
-  history(): Float64Array;
   diagnosticsLog(): Rows;
   predict(): Raw<Rows>;
   evaluate(): Raw<{ loss: number; accuracy: number }>;
@@ -512,6 +510,20 @@ export interface RawTraining {
   _dlmath_model_stage(self: number, slot: number, n: number, rank: number, d0: number, d1: number): number;
   /** Up to maxSteps steps of the fit: the address of its progress, doubles laid out as info().fitProgress. */
   _dlmath_model_fit_run(self: number, maxSteps: number): number;
+  /**
+   * Starts a fit on the staged data with these options (NaN: not given; see fitArguments): 1, or 0
+   * (lastError).
+   */
+  _dlmath_model_fit_begin(
+    self: number,
+    epochs: number,
+    batchSize: number,
+    shuffle: number,
+    validationSplit: number,
+    logSteps: number,
+  ): number;
+  /** The fit's epochs: the address of their count, then EPOCH_FIELDS doubles per epoch (a double's address). */
+  _dlmath_model_history(self: number): number;
 }
 
 type Module = RawModule & RawTraining;
@@ -555,6 +567,34 @@ export function fitStop(last: FitProgress, steps: number): Omit<FitHistory, 'epo
   const h: Omit<FitHistory, 'epochs'> = { stop: STOP[last.state] ?? 'cancelled', steps, bestEpoch: last.bestEpoch };
   if (last.error) h.error = last.error;
   return h;
+}
+
+// The fit options' keys that fitBegin's plain export takes, in its order.
+const FIT_ARGUMENTS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'logSteps'] as const;
+
+// The fit options as the plain export's numbers (NaN for a key not given),
+// or null for the JSON text's path when any key is another one (earlyStopping,
+// a misspelling) or of another type: there the core parses them and writes
+// the messages. Keys and values as JSON.stringify takes them: own enumerable
+// keys, undefined as absent; integers as the core's parser accepts them.
+function fitArguments(options: Record<string, unknown>): number[] | null {
+  const a = [NaN, NaN, NaN, NaN, NaN];
+  for (const key of Object.keys(options)) {
+    const v = options[key];
+    if (v === undefined) continue;
+    const i = FIT_ARGUMENTS.indexOf(key as (typeof FIT_ARGUMENTS)[number]);
+    if (i < 0) return null;
+    if (key === 'shuffle') {
+      if (typeof v !== 'boolean') return null;
+      a[i] = v ? 1 : 0;
+    } else {
+      const integer = key !== 'validationSplit';
+      if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !(Number.isInteger(v) && Math.abs(v) <= 9e15)))
+        return null;
+      a[i] = v;
+    }
+  }
+  return a;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -635,8 +675,6 @@ export class DlModel extends HandleOwner<RawModel> {
   // What step() last staged per slot (see #stage).
   // `flat`: n when the slot holds a flat array (rank 1, d0 = n), else -1.
   #staged: [Staged | null, Staged | null] = [null, null];
-  // Where each StepResult field sits in the diagnostics header.
-  readonly #stepFields: StepFields;
   // Where each progress field sits in fitRun's numbers, and the states by number.
   readonly #progressFields: ProgressFields;
   readonly #fitStates: readonly FitProgress['state'][];
@@ -644,6 +682,7 @@ export class DlModel extends HandleOwner<RawModel> {
   readonly #self: number;
   // The module's HEAPF32, kept: see #heap.
   #f32: Float32Array;
+  #f64: Float64Array;
   // The module's step export, kept: reading it from the module (a
   // dictionary) costs a megamorphic property load per step. Emscripten's
   // glue first exports a wrapper that replaces itself by the wasm function
@@ -682,11 +721,12 @@ export class DlModel extends HandleOwner<RawModel> {
     };
     Object.assign(this, description);
     this.#offsets = new Map(info.parameters.map((p) => [p.name, p.offset]));
-    this.#stepFields = stepFields(info.diagHeader);
+    checkStepFields(info.diagHeader);
     this.#progressFields = fieldsAt(info.fitProgress, PROGRESS_FIELDS);
     this.#fitStates = info.fitStates;
     this.#self = raw.self();
     this.#f32 = mod.HEAPF32;
+    this.#f64 = new Float64Array(this.#f32.buffer);
   }
 
   /**
@@ -720,7 +760,7 @@ export class DlModel extends HandleOwner<RawModel> {
     // The plain export, not an Embind method: see wasm/model.cc.
     const at = this.#stepExport(this.#self);
     if (!at) throw toError(this.#handle().lastError().error);
-    return stepResult(this.#heap(), at >>> 2, this.#stepFields);
+    return stepResult(this.#heap(), at >>> 2);
   }
 
   /**
@@ -785,7 +825,10 @@ export class DlModel extends HandleOwner<RawModel> {
       throw new DlmathError('bad_type', `model.fit: options must be an object, got ${describe(options)}`, 'model');
     this.#stage(X, x, 'model.fit', 'x');
     this.#stage(Y, y, 'model.fit', 'y');
-    check(raw.fitBegin(JSON.stringify(options)));
+    const a = fitArguments(options);
+    if (a === null) check(raw.fitBegin(JSON.stringify(options)));
+    else if (!this.#mod._dlmath_model_fit_begin(this.#self, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!))
+      throw toError(raw.lastError().error);
     return this.fitRun(0);
   }
 
@@ -802,21 +845,22 @@ export class DlModel extends HandleOwner<RawModel> {
       throw new DlmathError('bad_type', `model.fitRun: maxSteps must be a number, got ${describe(maxSteps)}`, 'model');
     const at = this.#mod._dlmath_model_fit_run(this.#self, Math.min(Math.max(maxSteps, 0), Number.MAX_SAFE_INTEGER));
     const k = this.#progressFields;
-    const r = new Float64Array(this.#heap().buffer, at, k.lastEpoch + EPOCH_FIELDS);
+    const r = this.#heap64();
+    const i = at >>> 3;
     const p: FitProgress = {
-      state: this.#fitStates[r[k.state]!]!,
-      step: r[k.step]!,
-      epoch: r[k.epoch]!,
-      epochs: r[k.epochs]!,
-      batch: r[k.batch]!,
-      batchesPerEpoch: r[k.batchesPerEpoch]!,
-      stepsRun: r[k.stepsRun]!,
-      loss: r[k.loss]!,
-      bestEpoch: r[k.bestEpoch]!,
-      best: r[k.best]!,
-      lastEpoch: r[k.hasEpoch] ? epochAt(r, k.lastEpoch) : null,
+      state: this.#fitStates[r[i + k.state]!]!,
+      step: r[i + k.step]!,
+      epoch: r[i + k.epoch]!,
+      epochs: r[i + k.epochs]!,
+      batch: r[i + k.batch]!,
+      batchesPerEpoch: r[i + k.batchesPerEpoch]!,
+      stepsRun: r[i + k.stepsRun]!,
+      loss: r[i + k.loss]!,
+      bestEpoch: r[i + k.bestEpoch]!,
+      best: r[i + k.best]!,
+      lastEpoch: r[i + k.hasEpoch] ? epochAt(r, i + k.lastEpoch) : null,
     };
-    if (!r[k.failed]) return p;
+    if (!r[i + k.failed]) return p;
     const error = raw.lastError().error;
     if (p.state !== 'diverged') throw toError(error);
     return { ...p, error: toError(error) };
@@ -837,8 +881,13 @@ export class DlModel extends HandleOwner<RawModel> {
    * @param last - only the last this many epochs
    */
   epochRows(last = Infinity): Float64Array {
-    const all = this.#handle().history();
-    return all.slice(Math.max(0, all.length - last * EPOCH_FIELDS));
+    this.#handle();
+    // The plain export: the count of epochs, then their rows (wasm/model.cc).
+    const at = this.#mod._dlmath_model_history(this.#self) >>> 3;
+    const heap = this.#heap64();
+    const start = at + 1,
+      length = heap[at]! * EPOCH_FIELDS;
+    return heap.slice(start + Math.max(0, length - last * EPOCH_FIELDS), start + length);
   }
 
   /**
@@ -1228,6 +1277,12 @@ export class DlModel extends HandleOwner<RawModel> {
     return this.#f32;
   }
 
+  // The same heap as doubles (fitRun's progress, the epochs), kept as well.
+  #heap64(): Float64Array {
+    if (this.#f64.length === 0) this.#f64 = new Float64Array(this.#heap().buffer);
+    return this.#f64;
+  }
+
   #take({ address, rows, width }: Rows): Result {
     const start = address >>> 2;
     return { shape: [rows, width], data: this.#heap().slice(start, start + rows * width) };
@@ -1270,7 +1325,6 @@ interface Staged {
   flat: number;
 }
 
-type StepFields = Readonly<Record<keyof StepResult, number>>;
 const STEP_FIELDS = ['loss', 'dataLoss', 'lr', 'gradNorm', 'clippedGradNorm', 'step', 'rows'] as const;
 const PROGRESS_FIELDS = [
   'state',
@@ -1301,23 +1355,28 @@ function fieldsAt<K extends string>(layout: readonly string[], names: readonly K
   return at;
 }
 
-// Each StepResult field's position in the diagnostics header.
-function stepFields(header: readonly string[]): StepFields {
-  return fieldsAt(header, STEP_FIELDS);
+// Checks that the diagnostics header begins with StepResult's fields in
+// STEP_FIELDS' order (the core's kDiagNames), once per model: stepResult
+// reads them at fixed offsets, without loading 7 positions per step.
+function checkStepFields(header: readonly string[]): void {
+  const k = fieldsAt(header, STEP_FIELDS);
+  STEP_FIELDS.forEach((name, i) => {
+    if (k[name] !== i) throw new Error(`dlmath: the core's diagnostics header has '${name}' at ${k[name]}, not ${i}`);
+  });
 }
 
 // The step's result from the diagnostics row at `at`: one object literal,
 // so every result shares a shape (several times cheaper per step than
 // assigning the header's names in a loop, as fields does).
-function stepResult(row: Float32Array, at: number, k: StepFields): StepResult {
+function stepResult(row: Float32Array, at: number): StepResult {
   return {
-    loss: row[at + k.loss]!,
-    dataLoss: row[at + k.dataLoss]!,
-    lr: row[at + k.lr]!,
-    gradNorm: row[at + k.gradNorm]!,
-    clippedGradNorm: row[at + k.clippedGradNorm]!,
-    step: row[at + k.step]!,
-    rows: row[at + k.rows]!,
+    loss: row[at]!,
+    dataLoss: row[at + 1]!,
+    lr: row[at + 2]!,
+    gradNorm: row[at + 3]!,
+    clippedGradNorm: row[at + 4]!,
+    step: row[at + 5]!,
+    rows: row[at + 6]!,
   };
 }
 
