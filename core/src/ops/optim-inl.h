@@ -56,39 +56,47 @@ HWY_INLINE void OptimForVectors(D d, size_t n, float* out, const StepWatch* w,
   using V = hn::Vec<D>;
   float* const before = w->before;  // (stores to out may alias *w)
   const size_t block = 64 * N;      // no lane sums more than 64 terms
-  for (size_t k = 0; k < w->pieces; ++k) {
-    const size_t end = static_cast<size_t>(w->ends[k]);
-    while (i < end) {
-      const size_t stop = end - i > block ? i + block : end;
-      V s[4] = {hn::Zero(d), hn::Zero(d), hn::Zero(d), hn::Zero(d)};
-      const auto add = [&](V theta, V g, V after) {
-        const V delta = hn::Sub(after, theta);
-        s[0] = hn::MulAdd(delta, delta, s[0]);
-        s[1] = hn::MulAdd(theta, theta, s[1]);
-        s[2] = hn::MulAdd(after, after, s[2]);
-        s[3] = hn::MulAdd(g, g, s[3]);
-      };
-      for (; i + N <= stop; i += N) {
-        const auto v = body(i, N);
-        hn::StoreU(v.theta, d, before + i);
-        hn::StoreU(v.out, d, out + i);
-        add(v.theta, v.g, v.out);
-      }
+  // One loop over the blocks of every piece, the piece's sums flushed after
+  // each and the next piece taken when one ends (a loop a piece around a
+  // loop a block cost V8 a loop's entry and exit tests per piece).
+  const int64_t* end = w->ends;
+  double* const* sums = w->sums;
+  for (const int64_t* const last = end + w->pieces; end < last;) {
+    const size_t stop = static_cast<size_t>(*end) - i > block
+                            ? i + block
+                            : static_cast<size_t>(*end);
+    V s[4] = {hn::Zero(d), hn::Zero(d), hn::Zero(d), hn::Zero(d)};
+    const auto add = [&](V theta, V g, V after) {
+      const V delta = hn::Sub(after, theta);
+      s[0] = hn::MulAdd(delta, delta, s[0]);
+      s[1] = hn::MulAdd(theta, theta, s[1]);
+      s[2] = hn::MulAdd(after, after, s[2]);
+      s[3] = hn::MulAdd(g, g, s[3]);
+    };
+    for (; i + N <= stop; i += N) {
+      const auto v = body(i, N);
+      hn::StoreU(v.theta, d, before + i);
+      hn::StoreU(v.out, d, out + i);
+      add(v.theta, v.g, v.out);
+    }
 #if HWY_TARGET != HWY_SCALAR
-      // A piece's last lanes: the j-th summed in lane j (the sums' bits of
-      // one vector of them), the other lanes adding 0.
-      const hn::RebindToSigned<D> di;
-      for (auto at = hn::Iota(di, 0); i < stop;
-           ++i, at = hn::Sub(at, hn::Set(di, 1))) {
-        const auto v = body(i, 1);
-        before[i] = hn::GetLane(v.theta);
-        out[i] = hn::GetLane(v.out);
-        const auto lane = hn::RebindMask(d, hn::Eq(at, hn::Zero(di)));
-        add(hn::IfThenElseZero(lane, v.theta), hn::IfThenElseZero(lane, v.g),
-            hn::IfThenElseZero(lane, v.out));
-      }
+    // A piece's last lanes: the j-th summed in lane j (the sums' bits of
+    // one vector of them), the other lanes adding 0.
+    const hn::RebindToSigned<D> di;
+    for (auto at = hn::Iota(di, 0); i < stop;
+         ++i, at = hn::Sub(at, hn::Set(di, 1))) {
+      const auto v = body(i, 1);
+      before[i] = hn::GetLane(v.theta);
+      out[i] = hn::GetLane(v.out);
+      const auto lane = hn::RebindMask(d, hn::Eq(at, hn::Zero(di)));
+      add(hn::IfThenElseZero(lane, v.theta), hn::IfThenElseZero(lane, v.g),
+          hn::IfThenElseZero(lane, v.out));
+    }
 #endif
-      AddLaneSums4(d, s, w->sums[k]);
+    AddLaneSums4(d, s, *sums);  // (an empty piece adds 0s)
+    if (i == static_cast<size_t>(*end)) {
+      ++end;
+      ++sums;
     }
   }
 }
