@@ -34,12 +34,15 @@ struct StepLanes {
   hn::Vec<D> theta, g, out;
 };
 
-// Full vectors, then the remainder as one LoadN/StoreN vector: body(i, r)
-// (r == Lanes(d) except for the tail) advances the state of lanes [i, i + r)
-// and returns their StepLanes, whose `out` this stores. Watched (w not null,
-// core/src/steps.h), the same walk piece by piece in blocks of 64 vectors
-// also sums the update and keeps theta in w->before: the one pass over the
-// parameters does the engine's diagnostics too.
+// Full vectors, then the remainder one lane at a time: body(i, r) (r ==
+// Lanes(d), or 1 for a remainder's lane: OptimLoad then sets every lane to
+// element i, OptimStore stores lane 0) advances the state of lanes [i, i + r)
+// and returns their StepLanes, whose `out` this stores. A lane at a time
+// costs less than a LoadN/StoreN vector (each a stack copy) for the usual
+// remainder of one to three floats. Watched (w not null, core/src/steps.h),
+// the same walk piece by piece in blocks of 64 vectors also sums the update
+// and keeps theta in w->before: the one pass over the parameters does the
+// engine's diagnostics too.
 template <class D, class Body>
 HWY_INLINE void OptimForVectors(D d, size_t n, float* out, const StepWatch* w,
                                 const Body& body) {
@@ -47,57 +50,68 @@ HWY_INLINE void OptimForVectors(D d, size_t n, float* out, const StepWatch* w,
   size_t i = 0;
   if (!w) {
     for (; i + N <= n; i += N) hn::StoreU(body(i, N).out, d, out + i);
-#if HWY_TARGET != HWY_SCALAR  // one lane: no remainder
-    if (i < n) StoreN(body(i, n - i).out, d, out + i, n - i);
-#endif
+    for (; i < n; ++i) out[i] = hn::GetLane(body(i, 1).out);
     return;
   }
   using V = hn::Vec<D>;
   float* const before = w->before;  // (stores to out may alias *w)
   const size_t block = 64 * N;      // no lane sums more than 64 terms
-  for (size_t k = 0; k < w->pieces; ++k) {
-    const size_t end = static_cast<size_t>(w->ends[k]);
-    while (i < end) {
-      const size_t stop = end - i > block ? i + block : end;
-      V s[4] = {hn::Zero(d), hn::Zero(d), hn::Zero(d), hn::Zero(d)};
-      const auto add = [&](const auto& v) {
-        const V delta = hn::Sub(v.out, v.theta);
-        s[0] = hn::MulAdd(delta, delta, s[0]);
-        s[1] = hn::MulAdd(v.theta, v.theta, s[1]);
-        s[2] = hn::MulAdd(v.out, v.out, s[2]);
-        s[3] = hn::MulAdd(v.g, v.g, s[3]);
-      };
-      for (; i + N <= stop; i += N) {
-        const auto v = body(i, N);
-        hn::StoreU(v.theta, d, before + i);
-        hn::StoreU(v.out, d, out + i);
-        add(v);
-      }
+  // One loop over the blocks of every piece, the piece's sums flushed after
+  // each and the next piece taken when one ends (a loop a piece around a
+  // loop a block cost V8 a loop's entry and exit tests per piece).
+  const int64_t* end = w->ends;
+  double* const* sums = w->sums;
+  for (const int64_t* const last = end + w->pieces; end < last;) {
+    const size_t stop = static_cast<size_t>(*end) - i > block
+                            ? i + block
+                            : static_cast<size_t>(*end);
+    V s[4] = {hn::Zero(d), hn::Zero(d), hn::Zero(d), hn::Zero(d)};
+    const auto add = [&](V theta, V g, V after) {
+      const V delta = hn::Sub(after, theta);
+      s[0] = hn::MulAdd(delta, delta, s[0]);
+      s[1] = hn::MulAdd(theta, theta, s[1]);
+      s[2] = hn::MulAdd(after, after, s[2]);
+      s[3] = hn::MulAdd(g, g, s[3]);
+    };
+    for (; i + N <= stop; i += N) {
+      const auto v = body(i, N);
+      hn::StoreU(v.theta, d, before + i);
+      hn::StoreU(v.out, d, out + i);
+      add(v.theta, v.g, v.out);
+    }
 #if HWY_TARGET != HWY_SCALAR
-      if (i < stop) {  // a piece's last lanes (LoadN: theta and g zero past)
-        const size_t r = stop - i;
-        auto v = body(i, r);
-        StoreN(v.theta, d, before + i, r);
-        StoreN(v.out, d, out + i, r);
-        v.out = hn::IfThenElseZero(hn::FirstN(d, r), v.out);
-        add(v);
-        i = stop;
-      }
+    // A piece's last lanes: the j-th summed in lane j (the sums' bits of
+    // one vector of them), the other lanes adding 0.
+    const hn::RebindToSigned<D> di;
+    for (auto at = hn::Iota(di, 0); i < stop;
+         ++i, at = hn::Sub(at, hn::Set(di, 1))) {
+      const auto v = body(i, 1);
+      before[i] = hn::GetLane(v.theta);
+      out[i] = hn::GetLane(v.out);
+      const auto lane = hn::RebindMask(d, hn::Eq(at, hn::Zero(di)));
+      add(hn::IfThenElseZero(lane, v.theta), hn::IfThenElseZero(lane, v.g),
+          hn::IfThenElseZero(lane, v.out));
+    }
 #endif
-      AddLaneSums4(d, s, w->sums[k]);
+    AddLaneSums4(d, s, *sums);  // (an empty piece adds 0s)
+    if (i == static_cast<size_t>(*end)) {
+      ++end;
+      ++sums;
     }
   }
 }
+// Lanes [i, i + r) of p, r == Lanes(d) or 1 (OptimForVectors: element i in
+// every lane).
 template <class D>
 HWY_INLINE hn::Vec<D> OptimLoad(D d, const float* p, size_t i, size_t r) {
-  return r == hn::Lanes(d) ? hn::LoadU(d, p + i) : LoadN(d, p + i, r);
+  return r == hn::Lanes(d) ? hn::LoadU(d, p + i) : hn::Set(d, p[i]);
 }
 template <class D>
 HWY_INLINE void OptimStore(D d, hn::Vec<D> v, float* p, size_t i, size_t r) {
   if (r == hn::Lanes(d)) {
     hn::StoreU(v, d, p + i);
   } else {
-    StoreN(v, d, p + i, r);
+    p[i] = hn::GetLane(v);
   }
 }
 
