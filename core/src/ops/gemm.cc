@@ -50,32 +50,86 @@ float* PackSpaceFor(size_t floats) {
   return s.data.get();
 }
 
+// The plans' kernels (GemmPlan::Kernel). In wasm, the one target's
+// functions themselves (no call around them); natively, a jump through the
+// dispatch table to the current target's (tests switch targets under a
+// model's plans).
+#if DLMATH_STATIC_DISPATCH_ONLY
+constexpr GemmPlan::Kernel GemmDotsKernel = &HWY_STATIC_DISPATCH(GemmDots);
+constexpr GemmPlan::Kernel GemmSmallKernel = &HWY_STATIC_DISPATCH(GemmSmall);
+#else
+void GemmDotsKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
+                    const float* A, size_t lda, const float* B, size_t ldb,
+                    float* C, size_t ldc, bool accumulate) {
+  DLMATH_DISPATCH(GemmDots)
+  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+void GemmSmallKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
+                     const float* A, size_t lda, const float* B, size_t ldb,
+                     float* C, size_t ldc, bool accumulate) {
+  DLMATH_DISPATCH(GemmSmall)
+  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+#endif
+
+// M or N of 0: nothing to write.
+void GemmNothing(bool, bool, size_t, size_t, size_t, const float*, size_t,
+                 const float*, size_t, float*, size_t, bool) {}
+
+// K of 0: C = 0 unless accumulating.
+void GemmZeros(bool, bool, size_t M, size_t N, size_t, const float*, size_t,
+               const float*, size_t, float* C, size_t ldc, bool accumulate) {
+  if (!accumulate)
+    for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
+}
+
+// Blocked, in this thread's packing space (grown by PlanGemm).
+void GemmInSpace(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
+                 const float* A, size_t lda, const float* B, size_t ldb,
+                 float* C, size_t ldc, bool accumulate) {
+  DLMATH_DISPATCH(GemmBlocked)
+  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate,
+   pack_space.data.get());
+}
+
 }  // namespace
+
+bool PlanGemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, size_t lda,
+              size_t ldb, size_t ldc, bool accumulate, GemmPlan* plan) {
+  *plan = {.a_trans = ta == Trans::kYes,
+           .b_trans = tb == Trans::kYes,
+           .accumulate = accumulate,
+           .M = M,
+           .N = N,
+           .K = K,
+           .lda = lda,
+           .ldb = ldb,
+           .ldc = ldc};
+  if (M == 0 || N == 0) {
+    plan->kernel = GemmNothing;
+  } else if (K == 0) {
+    plan->kernel = GemmZeros;
+  } else if (N == 1 && ta == Trans::kNo && (tb == Trans::kYes || ldb == 1)) {
+    plan->kernel = GemmDotsKernel;
+  } else if (GemmIsSmall(N, K)) {
+    plan->kernel = GemmSmallKernel;
+  } else {
+    if (!PackSpaceFor(PackFloats(M, K))) {
+      plan->kernel = GemmNothing;
+      return false;
+    }
+    plan->kernel = GemmInSpace;
+  }
+  return true;
+}
 
 bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
           size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
           bool accumulate) {
-  if (M == 0 || N == 0) return true;
-  if (K == 0) {
-    if (!accumulate)
-      for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
-    return true;
-  }
-  if (N == 1 && ta == Trans::kNo && (tb == Trans::kYes || ldb == 1)) {
-    DLMATH_DISPATCH(GemmDots)(M, K, A, lda, B, C, ldc, accumulate);
-    return true;
-  }
-  if (GemmIsSmall(N, K)) {
-    DLMATH_DISPATCH(GemmSmall)
-    (ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C, ldc,
-     accumulate);
-    return true;
-  }
-  float* ap = PackSpaceFor(PackFloats(M, K));
-  if (!ap) return false;
-  DLMATH_DISPATCH(GemmBlocked)
-  (ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C, ldc,
-   accumulate, ap);
+  GemmPlan plan;
+  if (!PlanGemm(ta, tb, M, N, K, lda, ldb, ldc, accumulate, &plan))
+    return false;
+  plan.Run(A, B, C);
   return true;
 }
 
