@@ -49,10 +49,10 @@ bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
 bool GemmReserve(size_t M, size_t N, size_t K);
 
 // A product of fixed sizes, orientation and strides, its kernel chosen once
-// (a layer's, planned when its row count changes): Run goes straight to the
-// kernel, without Gemm's checks and its call around the kernel (in wasm V8
-// pays a frame per call: ~70 x86 instructions a product). Gemm is PlanGemm
-// then Run.
+// (a layer's, planned when its row count changes), as Gemm would: Run goes
+// straight to a small product's kernel, without Gemm's checks and its call
+// around the kernel (in wasm V8 pays a frame per call); a blocked product
+// runs through Gemm.
 struct GemmPlan {
   using Kernel = void (*)(bool a_trans, bool b_trans, size_t M, size_t N,
                           size_t K, const float* A, size_t lda, const float* B,

@@ -146,22 +146,6 @@ HWY_INLINE void PackVector(GemmTag d, const float* HWY_RESTRICT s, size_t n,
 }
 
 #if HWY_TARGET != HWY_SCALAR
-// v[0..3] as the columns of a 4 x 4 block: lane r of v[j] becomes lane j of
-// v[r] (128-bit vectors).
-template <class D4>
-HWY_INLINE void Transpose4(D4 d4, hn::Vec<D4> (&v)[4]) {
-  // t0 = (v0[0] v1[0] v0[1] v1[1]), t1 the same of v2, v3; t2, t3 the
-  // upper halves; column j is then two halves of them.
-  const auto t0 = hn::InterleaveLower(d4, v[0], v[1]);
-  const auto t1 = hn::InterleaveLower(d4, v[2], v[3]);
-  const auto t2 = hn::InterleaveUpper(d4, v[0], v[1]);
-  const auto t3 = hn::InterleaveUpper(d4, v[2], v[3]);
-  v[0] = hn::ConcatLowerLower(d4, t1, t0);
-  v[1] = hn::ConcatUpperUpper(d4, t1, t0);
-  v[2] = hn::ConcatLowerLower(d4, t3, t2);
-  v[3] = hn::ConcatUpperUpper(d4, t3, t2);
-}
-
 // Columns 0 .. nk - 1 (nk <= 4; kWhole: 4) of the rows s, s + ld, s + 2 ld,
 // s + 3 ld as rows 0 .. nk - 1 of o (w apart), through 128-bit registers. A
 // function, not a lambda: V8 got the lambda as a call with its captures in
@@ -173,13 +157,20 @@ HWY_INLINE void TransposeBlock(const float* HWY_RESTRICT s, size_t ld,
   const auto load = [&](const float* p) {
     return kWhole ? hn::LoadU(d4, p) : LoadPart(d4, p, nk);
   };
-  hn::Vec<decltype(d4)> v[4] = {load(s), load(s + ld), load(s + 2 * ld),
-                                load(s + 3 * ld)};
-  Transpose4(d4, v);
-  hn::StoreU(v[0], d4, o);
-  if (kWhole || nk > 1) hn::StoreU(v[1], d4, o + w);
-  if (kWhole || nk > 2) hn::StoreU(v[2], d4, o + 2 * w);
-  if (kWhole || nk > 3) hn::StoreU(v[3], d4, o + 3 * w);
+  const auto r0 = load(s), r1 = load(s + ld);
+  const auto r2 = load(s + 2 * ld), r3 = load(s + 3 * ld);
+  // t0 = (r0[0] r1[0] r0[1] r1[1]), t1 the same of r2, r3; t2, t3 the
+  // upper halves; column j is then two halves of them.
+  const auto t0 = hn::InterleaveLower(d4, r0, r1);
+  const auto t1 = hn::InterleaveLower(d4, r2, r3);
+  const auto t2 = hn::InterleaveUpper(d4, r0, r1);
+  const auto t3 = hn::InterleaveUpper(d4, r2, r3);
+  hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, o);
+  if (kWhole || nk > 1) hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, o + w);
+  if (kWhole || nk > 2)
+    hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, o + 2 * w);
+  if (kWhole || nk > 3)
+    hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, o + 3 * w);
 }
 #endif
 
@@ -454,9 +445,16 @@ HWY_NOINLINE void GemmDots(bool, bool, size_t M, size_t, size_t K,
     for (size_t done = 0; i + 4 <= M;) {
       V acc[4];
       DotRows<4>(A + i * lda, lda, b, K, acc);
+      const V t0 = hn::InterleaveLower(d, acc[0], acc[1]);
+      const V t1 = hn::InterleaveLower(d, acc[2], acc[3]);
+      const V t2 = hn::InterleaveUpper(d, acc[0], acc[1]);
+      const V t3 = hn::InterleaveUpper(d, acc[2], acc[3]);
       // Lane r of column j is lane j of row r's vector.
-      Transpose4(d, acc);
-      V sums = hn::Add(hn::Add(acc[0], acc[2]), hn::Add(acc[1], acc[3]));
+      const V l0 = hn::ConcatLowerLower(d, t1, t0);
+      const V l1 = hn::ConcatUpperUpper(d, t1, t0);
+      const V l2 = hn::ConcatLowerLower(d, t3, t2);
+      const V l3 = hn::ConcatUpperUpper(d, t3, t2);
+      V sums = hn::Add(hn::Add(l0, l2), hn::Add(l1, l3));
       if (ldc == 1) {  // a contiguous column: the four as a vector
         if (accumulate) {
           const V c = hn::LoadU(d, C + i);
