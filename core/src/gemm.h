@@ -48,6 +48,30 @@ bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
 // Makes sure a product of these sizes (any orientation) needs no allocation.
 bool GemmReserve(size_t M, size_t N, size_t K);
 
+// A product of fixed sizes, orientation and strides, its kernel chosen once
+// (a layer's, planned when its row count changes), as Gemm would: Run goes
+// straight to a small product's kernel, without Gemm's checks and its call
+// around the kernel (in wasm V8 pays a frame per call); a blocked product
+// runs through Gemm.
+struct GemmPlan {
+  using Kernel = void (*)(bool a_trans, bool b_trans, size_t M, size_t N,
+                          size_t K, const float* A, size_t lda, const float* B,
+                          size_t ldb, float* C, size_t ldc, bool accumulate);
+  Kernel kernel = nullptr;
+  bool a_trans = false, b_trans = false, accumulate = false;
+  size_t M = 0, N = 0, K = 0, lda = 0, ldb = 0, ldc = 0;
+  // C (+)= op(A) op(B), as Gemm with the planned arguments.
+  void Run(const float* A, const float* B, float* C) const {
+    kernel(a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  }
+};
+// Plans Gemm(ta, tb, M, N, K, ., lda, ., ldb, ., ldc, accumulate), its
+// packing space grown here (GemmReserve): the plan runs on this thread
+// without allocating. False when that space cannot be allocated (then
+// the plan writes nothing).
+bool PlanGemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, size_t lda,
+              size_t ldb, size_t ldc, bool accumulate, GemmPlan* plan);
+
 }  // namespace dlmath
 
 #endif  // DLMATH_SRC_GEMM_H_

@@ -155,12 +155,24 @@ uint32_t ParamSeed(uint32_t seed, int64_t offset) {
       static_cast<uint64_t>(offset) * 0x85EBCA77u);
 }
 
+bool Linear::Plan(int64_t r) {
+  rows = r;
+  const size_t n = static_cast<size_t>(r);
+  bool ok =
+      PlanGemm(Trans::kNo, Trans::kYes, n, out, in, in, in, out, false, &fwd);
+  ok &= PlanGemm(Trans::kYes, Trans::kNo, out, in, n, out, in, in,
+                 !overwrite_grads, &dw_plan);
+  ok &= PlanGemm(Trans::kNo, Trans::kNo, n, in, out, out, in, in, !overwrite_dx,
+                 &dx_plan);
+  return ok;
+}
+
 namespace {
 
 // ----- linear: y = x W^T + b ------------------------------------------------
 // x [R, I], W [O, I] (PyTorch's layout), b [O]. The products run through
-// Gemm (gemm.h): forward x·Wᵀ, dx = dy·W, dW += dyᵀ·x. Saved: nothing (x
-// and y are the arena's).
+// Linear (layers.h), planned Gemm products: forward x·Wᵀ, dx = dy·W, dW +=
+// dyᵀ·x. Saved: nothing (x and y are the arena's).
 
 class LinearLayer : public Layer {
  public:
@@ -208,22 +220,33 @@ class LinearLayer : public Layer {
   }
 
   void Forward(const Pass& p, const float* x, float* y) override {
-    const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
-    Gemm(Trans::kNo, Trans::kYes, r, o, i, x, i, p.params + w_.offset, i, y, o,
-         false);
-    if (spec_.bias) AddRowVector(p.params + b_.offset, y, r, o);
+    Linear& l = *linear(p);
+    l.Ready(p.rows);
+    l.Forward(x, y);
   }
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,
                 float* dx) override {
-    const size_t r = p.rows, o = spec_.out_width, i = spec_.in_width;
-    Gemm(Trans::kYes, Trans::kNo, o, i, r, dy, o, x, i, p.grads + w_.offset, i,
-         !overwrite_grads_);
-    if (spec_.bias)
-      AddColumnSums(dy, r, o, p.grads + b_.offset, !overwrite_grads_);
-    if (dx)
-      Gemm(Trans::kNo, Trans::kNo, r, i, o, dy, o, p.params + w_.offset, i, dx,
-           i, !overwrite_dx_);
+    Linear& l = *linear(p);
+    l.Ready(p.rows);
+    l.Backward(x, dy, dx);
+  }
+  // Placed anew each call (cheap); planned again only when the overwrite
+  // flags change (or the rows: Ready).
+  Linear* linear(const Pass& p) override {
+    lin_.w = p.params + w_.offset;
+    lin_.dw = p.grads + w_.offset;
+    lin_.b = spec_.bias ? p.params + b_.offset : nullptr;
+    lin_.db = spec_.bias ? p.grads + b_.offset : nullptr;
+    lin_.in = spec_.in_width;
+    lin_.out = spec_.out_width;
+    if (lin_.overwrite_dx != overwrite_dx_ ||
+        lin_.overwrite_grads != overwrite_grads_) {
+      lin_.overwrite_dx = overwrite_dx_;
+      lin_.overwrite_grads = overwrite_grads_;
+      lin_.rows = -1;
+    }
+    return &lin_;
   }
   bool TakesNullDx() const override { return true; }
   bool CanOverwrite() const override { return !spec_.tie; }
@@ -233,6 +256,7 @@ class LinearLayer : public Layer {
 
  private:
   TensorSlot w_, b_;
+  Linear lin_;
 };
 
 // ----- token embedding: y[r] = W[token r]

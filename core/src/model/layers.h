@@ -14,7 +14,9 @@
 #include <memory>
 #include <vector>
 
+#include "core/src/gemm.h"
 #include "core/src/model/spec.h"
+#include "core/src/model/stats.h"
 #include "dlmath/formula.h"
 #include "dlmath/model.h"
 #include "dlmath/tensor.h"
@@ -78,6 +80,42 @@ struct TensorSlot {
   int64_t offset = 0, size = 0;
 };
 
+// A linear layer y = x Wᵀ + b (x [R, I], W [O, I], b [O]) placed in the
+// arenas, its three products planned for R rows (gemm.h, GemmPlan): the
+// layer runs through it, and the model's step loops call it directly (no
+// virtual call, no Gemm checks). Forward y = x·Wᵀ then the bias rows;
+// backward dW (+)= dyᵀ·x, db (+)= dy's column sums, dx (+)= dy·W (dx null:
+// skipped), writing (=) where the layer was told to overwrite.
+struct Linear {
+  const float* w = nullptr;
+  float* dw = nullptr;
+  const float* b = nullptr;  // null: no bias
+  float* db = nullptr;
+  size_t in = 0, out = 0;
+  bool overwrite_dx = false, overwrite_grads = false;
+  int64_t rows = -1;  // planned for (-1: not yet)
+  GemmPlan fwd, dw_plan, dx_plan;
+
+  // Plans the products for `r` rows (false: out of packing space; then the
+  // products that need it write nothing).
+  bool Plan(int64_t r);
+  void Ready(int64_t r) {
+    if (r != rows) Plan(r);
+  }
+  void Forward(const float* x, float* y) const {
+    fwd.Run(x, w, y);
+    if (b) AddRowVector(b, y, static_cast<size_t>(rows), out);
+  }
+  // Inlined into the model's backward loop (a frame per layer in wasm).
+  [[gnu::always_inline]] void Backward(const float* x, const float* dy,
+                                       float* dx) const {
+    dw_plan.Run(dy, x, dw);
+    if (b)
+      AddColumnSums(dy, static_cast<size_t>(rows), out, db, !overwrite_grads);
+    if (dx) dx_plan.Run(dy, w, dx);
+  }
+};
+
 class Layer {
  public:
   Layer(const LayerSpec& spec, int index)
@@ -119,6 +157,9 @@ class Layer {
     int64_t width = 0;
   };
   virtual Elementwise elementwise() const { return {}; }
+  // A linear layer's products placed in the pass's arenas (Linear), which
+  // its Forward and Backward run; null: not a linear layer.
+  virtual Linear* linear(const Pass& p) { return nullptr; }
   // Whether Backward can write (=) instead of accumulating: into dx, and
   // into its own parameter gradients. The model sets it where the layer is
   // the first writer in the backward (dx: the slot's first; gradients: no

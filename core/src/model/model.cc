@@ -321,6 +321,8 @@ Status Model::Impl::Build() {
     const model::Layer::Elementwise ew = layers[i]->elementwise();
     if (infos[i].type == LayerType::kResidual) {
       st.kind = LayerStep::Kind::kResidual;
+    } else if (infos[i].type == LayerType::kLinear) {
+      st.kind = LayerStep::Kind::kLinear;
     } else if (ew.fwd) {
       st.kind = LayerStep::Kind::kElementwise;
       st.width = ew.width;
@@ -428,6 +430,8 @@ Status Model::Impl::EnsureCapacity(int64_t rows) {
   p.ones = acts.Ptr(ones_slot);
   p.seed = SeedOf;
   p.model_seed = spec.seed;
+  for (LayerStep& st : steps)
+    if (st.kind == LayerStep::Kind::kLinear) st.linear = st.layer->linear(p);
   offsets.reserve(Capacity() + 1);  // no allocation per pass
   for (auto& l : layers)
     if (Status s = l->Resize(positions); !s.ok()) return s;
@@ -558,6 +562,9 @@ const float* Model::Impl::Forward(const Pass& p, const float* x) {
     const float* in = st.in ? st.in : x;
     if (st.kind == LayerStep::Kind::kElementwise) {
       st.fwd(in, st.out, p.rows * st.width, st.p);
+    } else if (st.kind == LayerStep::Kind::kLinear) {
+      st.linear->Ready(p.rows);
+      st.linear->Forward(in, st.out);
     } else if (st.kind == LayerStep::Kind::kResidual) {
       ResidualForward(st.index, p, in);
     } else {
@@ -641,6 +648,11 @@ void Model::Impl::Backward(const Pass& p, const float* x, float* dx) {
       // (an elementwise layer never takes a null dx)
       st.bwd(in, st.out, st.dout, din ? din : acts.Ptr(dx_slot), unused_dp,
              p.rows * st.width, st.p);
+      continue;
+    }
+    if (st.kind == LayerStep::Kind::kLinear) {  // (takes a null dx)
+      st.linear->Ready(p.rows);
+      st.linear->Backward(in, st.dout, din);
       continue;
     }
     if (st.kind == LayerStep::Kind::kResidual) {

@@ -75,7 +75,7 @@ class Model::Impl {
   // (Layer::elementwise) is run through its kernels directly: a virtual call
   // costs V8's wasm code a frame and a reload of the module's state.
   struct LayerStep {
-    enum class Kind : uint8_t { kLayer, kResidual, kElementwise };
+    enum class Kind : uint8_t { kLayer, kResidual, kElementwise, kLinear };
     Kind kind = Kind::kLayer;
     bool null_dx = false;  // its backward takes a null dx (TakesNullDx)
     int index = 0;
@@ -89,6 +89,8 @@ class Model::Impl {
     EwForward fwd = nullptr;
     EwBackward bwd = nullptr;
     const double* p = nullptr;
+    // kLinear: the layer's products, placed at each layout (EnsureCapacity).
+    model::Linear* linear = nullptr;
   };
   std::vector<LayerStep> steps;
   double unused_dp[kMaxParams] = {};  // dp of kernels without learnable params

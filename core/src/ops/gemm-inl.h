@@ -430,9 +430,11 @@ HWY_INLINE void DotRows(const float* HWY_RESTRICT a, size_t lda,
 // a row alone cost V8 ~43 instructions. Rows past the last four (M > 4, not
 // a multiple of 4) run as the four rows that end at M: the rows done before
 // come out with the same bits and keep their stored C (accumulating, C
-// already holds their sum).
-HWY_NOINLINE void GemmDots(size_t M, size_t K, const float* HWY_RESTRICT A,
-                           size_t lda, const float* HWY_RESTRICT b,
+// already holds their sum). GemmSmall's arguments (a GemmPlan kernel): N is
+// 1, op(A) = A, and b = B whatever its orientation and ldb.
+HWY_NOINLINE void GemmDots(bool, bool, size_t M, size_t, size_t K,
+                           const float* HWY_RESTRICT A, size_t lda,
+                           const float* HWY_RESTRICT b, size_t,
                            float* HWY_RESTRICT C, size_t ldc, bool accumulate) {
   const GemmTag d;
   using V = hn::Vec<GemmTag>;
@@ -530,6 +532,7 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
     // accumulating: the same bits). Copied back a column of C at a time (a
     // row of C^T), walking both. Wasm 2-8-8-1 step (dW of 2 inputs):
     // GemmSmall 4,553 -> ~4,470 x86 instructions, its inner call included.
+    // (Copying four rows at a time through a 4 x 4 transpose cost 22 more.)
     HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float ct[kGemmLanes * kNR];
     GemmSmall(!b_trans, !a_trans, N, M, K, B, ldb, A, lda, ct, M, false);
     const float* t = ct;
