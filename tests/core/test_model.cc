@@ -952,6 +952,18 @@ TEST_CASE("diagnostics: the documented layout, recomputed", "[model]") {
   REQUIRE(rows == 5);  // the last 5 of 7 (steps 2 to 8 of the model)
   for (int64_t r = 0; r < rows; ++r)
     CHECK(log[r * m->DiagnosticsStride() + kDiagStep] == 4 + r);
+  // Each header field is also a column of the same values (the log wrapped
+  // around, so its columns were rotated too); fields past the header are not.
+  for (int k = 0; k < kDiagHeader; ++k) {
+    int64_t n = 0;
+    const float* column = m->DiagnosticsLogColumn(k, &n);
+    REQUIRE(column != nullptr);
+    REQUIRE(n == rows);
+    for (int64_t r = 0; r < rows; ++r)
+      CHECK(column[r] == log[r * m->DiagnosticsStride() + k]);
+  }
+  CHECK(m->DiagnosticsLogColumn(kDiagHeader, &rows) == nullptr);
+  CHECK(m->DiagnosticsLogColumn(-1, &rows) == nullptr);
 }
 
 TEST_CASE("inference: eval mode, layer outputs of a whole grid", "[model]") {

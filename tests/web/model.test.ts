@@ -334,6 +334,11 @@ describe('dl.model', () => {
       // The log's rows are steps 23, 24, 25, and its loss column matches.
       expect([0, 1, 2].map((r) => log.data[r * log.stride + 5])).toEqual([23, 24, 25]);
       expect(bits(m.diagnosticsColumn('loss'))).toEqual([0, 1, 2].map((r) => log.data[r * log.stride]));
+      // Several fields: field-major, each column the log's (gathered by the core).
+      const lr = m.diagnosticsLayout.header.indexOf('lr');
+      const column = (k: number) => [0, 1, 2].map((r) => log.data[r * log.stride + k]);
+      expect(bits(m.diagnosticsColumns(['loss', 'lr']))).toEqual([...column(0), ...column(lr)]);
+      expect(bits(m.diagnosticsColumns(['lr', 'loss']))).toEqual([...column(lr), ...column(0)]);
     });
     // Without shuffling, the trajectory changes; with the same seed it repeats.
     const run = (shuffle: boolean) =>

@@ -1629,6 +1629,10 @@ Status Model::FitBegin(const float* x, const float* y, int64_t n,
   if (Status s = arena(options.log_steps * stride, "diagnostics log", &f.log);
       !s.ok())
     return s;
+  if (Status s = arena(options.log_steps * kDiagHeader,
+                       "diagnostics log header", &f.header_log);
+      !s.ok())
+    return s;
   std::copy(x, x + n * in, f.x.data());
   std::copy(y, y + n * tw, f.y.data());
   f.perm.resize(f.n_train);
@@ -1678,8 +1682,10 @@ Status Model::FitRun(int64_t max_steps, FitProgress* progress) {
     ++steps;
     f.last_loss = loss;
     if (cap > 0) {
-      std::copy(m.diag.begin(), m.diag.end(),
-                f.log.data() + (logged % cap) * stride);
+      const int64_t slot = logged % cap;
+      std::copy(m.diag.begin(), m.diag.end(), f.log.data() + slot * stride);
+      float* h = f.header_log.data() + slot;
+      for (int k = 0; k < kDiagHeader; ++k) h[k * cap] = m.diag[k];
       ++logged;
     }
     const double w = m.LossWeight(rows);
@@ -1689,9 +1695,14 @@ Status Model::FitRun(int64_t max_steps, FitProgress* progress) {
     if (++f.batch_index == f.batches) m.EndEpoch();
   }
   // The log oldest first.
-  if (logged > cap && cap > 0)
+  if (logged > cap && cap > 0) {
     std::rotate(f.log.data(), f.log.data() + (logged % cap) * stride,
                 f.log.data() + cap * stride);
+    for (int k = 0; k < kDiagHeader; ++k) {
+      float* column = f.header_log.data() + k * cap;
+      std::rotate(column, column + logged % cap, column + cap);
+    }
+  }
   f.log_rows = std::min(logged, cap);
   if (progress) {
     FitProgress& p = *progress;
@@ -1732,6 +1743,12 @@ const float* Model::Diagnostics() const { return impl_->diag.data(); }
 const float* Model::DiagnosticsLog(int64_t* rows) const {
   *rows = impl_->fit.log_rows;
   return impl_->fit.log.data();
+}
+const float* Model::DiagnosticsLogColumn(int field, int64_t* rows) const {
+  const Impl::Fit& f = impl_->fit;
+  *rows = f.log_rows;
+  if (field < 0 || field >= kDiagHeader) return nullptr;
+  return f.header_log.data() + field * f.options.log_steps;
 }
 
 // ----- inference

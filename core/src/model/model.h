@@ -200,6 +200,10 @@ class Model::Impl {
     bool accuracy = false;  // HasAccuracy(): FitRun counts correct rows
     int64_t n = 0, n_train = 0, n_val = 0, batch = 0, batches = 0;
     Buffer x, y, bx, by, best, log;
+    // The log's header fields again, field-major: field k of the r-th step
+    // logged at header_log[k * log_steps + r], each a column to copy
+    // (DiagnosticsLogColumn), not to gather from rows far apart.
+    Buffer header_log;
     std::vector<uint32_t> perm;
     FitState state = FitState::kIdle;
     int64_t epoch = 0, batch_index = 0;

@@ -524,6 +524,8 @@ export interface RawTraining {
   ): number;
   /** The fit's epochs: the address of their count, then EPOCH_FIELDS doubles per epoch (a double's address). */
   _dlmath_model_history(self: number): number;
+  /** Field `field` of every row of the diagnostics log gathered: the address of its floats (0: lastError). */
+  _dlmath_model_log_column(self: number, field: number): number;
 }
 
 type Module = RawModule & RawTraining;
@@ -965,11 +967,14 @@ export class DlModel extends HandleOwner<RawModel> {
         );
       return k;
     });
-    const { address, rows, width } = this.#handle().diagnosticsLog();
-    const heap = this.#heap();
+    const { rows } = this.#handle().diagnosticsLog();
     const out = new Float32Array(rows * ks.length);
-    for (let r = 0, at = address >>> 2; r < rows; ++r, at += width)
-      for (let j = 0; j < ks.length; ++j) out[j * rows + r] = heap[at + ks[j]!]!;
+    // Columns the core keeps as it logs (a JS loop over the rows took 4-5 % of a small model's worker fit).
+    for (let j = 0; j < ks.length && rows > 0; ++j) {
+      const at = this.#mod._dlmath_model_log_column(this.#self, ks[j]!) >>> 2;
+      if (!at) throw toError(this.#handle().lastError().error);
+      out.set(this.#heap().subarray(at, at + rows), j * rows);
+    }
     return out;
   }
 
