@@ -337,8 +337,8 @@ class ModelHandle {
   // as one column (Model::DiagnosticsLogColumn): its address, or 0 with the
   // error kept for LastError. The facade calls it through
   // dlmath_model_log_column below: the worker host streams every step's
-  // loss and lr a chunk at a time, and its JS loop over the log's rows took
-  // a worker fit of the 2-8-8-1 MLP 4-5 % of its time.
+  // loss and lr, up to 16,384 steps a chunk, and a JS loop over the log's
+  // rows took ~0.08 ms a chunk more than this copy (Node).
   uintptr_t LogColumn(int field) {
     int64_t rows;
     if (const float* c = m_->DiagnosticsLogColumn(field, &rows))

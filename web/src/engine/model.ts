@@ -524,7 +524,7 @@ export interface RawTraining {
   ): number;
   /** The fit's epochs: the address of their count, then EPOCH_FIELDS doubles per epoch (a double's address). */
   _dlmath_model_history(self: number): number;
-  /** Field `field` of every row of the diagnostics log gathered: the address of its floats (0: lastError). */
+  /** Header field `field` of every step in the diagnostics log: the address of its column (0: lastError). */
   _dlmath_model_log_column(self: number, field: number): number;
 }
 
@@ -969,7 +969,7 @@ export class DlModel extends HandleOwner<RawModel> {
     });
     const { rows } = this.#handle().diagnosticsLog();
     const out = new Float32Array(rows * ks.length);
-    // Columns the core keeps as it logs (a JS loop over the rows took 4-5 % of a small model's worker fit).
+    // Columns the core keeps as it logs: copied, not gathered from the log's rows.
     for (let j = 0; j < ks.length && rows > 0; ++j) {
       const at = this.#mod._dlmath_model_log_column(this.#self, ks[j]!) >>> 2;
       if (!at) throw toError(this.#handle().lastError().error);
