@@ -339,6 +339,29 @@ describe('dl.model', () => {
       const column = (k: number) => [0, 1, 2].map((r) => log.data[r * log.stride + k]);
       expect(bits(m.diagnosticsColumns(['loss', 'lr']))).toEqual([...column(0), ...column(lr)]);
       expect(bits(m.diagnosticsColumns(['lr', 'loss']))).toEqual([...column(lr), ...column(0)]);
+      // Into a reused buffer (the worker host's): its first floats, as a view; the rest untouched.
+      const reused = new Float32Array(16).fill(-7);
+      const asked: number[] = [];
+      const into = (n: number) => (asked.push(n), reused);
+      const view = m.diagnosticsColumns(['loss', 'lr'], into);
+      expect(asked).toEqual([6]);
+      expect(view.buffer).toBe(reused.buffer);
+      expect([view.byteOffset, view.length]).toEqual([0, 6]);
+      expect(bits(view)).toEqual([...column(0), ...column(lr)]);
+      expect([...reused.subarray(6)]).toEqual(Array(10).fill(-7));
+      // One of exactly the length is returned itself; a short one or another type is an error naming into.
+      const exact = new Float32Array(3);
+      expect(m.diagnosticsColumns(['loss'], () => exact)).toBe(exact);
+      for (const bad of [() => new Float32Array(5), () => new Float64Array(6) as unknown as Float32Array]) {
+        let e: unknown;
+        try {
+          m.diagnosticsColumns(['loss', 'lr'], bad);
+        } catch (thrown) {
+          e = thrown;
+        }
+        expect(e).toMatchObject({ name: 'DlmathError', code: 'bad_value', arg: 'into' });
+        expect((e as Error).message).toMatch(/into\(6\) must return a Float32Array of at least 6 floats/);
+      }
     });
     // Without shuffling, the trajectory changes; with the same seed it repeats.
     const run = (shuffle: boolean) =>

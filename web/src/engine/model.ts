@@ -952,9 +952,15 @@ export class DlModel extends HandleOwner<RawModel> {
    * Several header fields of every row of the diagnostics log, read in one pass over the rows (the
    * worker host streams every step's loss and lr so).
    * @param fields - StepResult keys
-   * @returns field-major: the k-th field's column is [k * rows, (k + 1) * rows)
+   * @param into - given the floats needed, the array to fill from its start (at least that long: a
+   *   reused buffer, as the worker host's); default a new Float32Array
+   * @returns field-major: the k-th field's column is [k * rows, (k + 1) * rows); a view of `into`'s
+   *   first floats when it was longer
    */
-  diagnosticsColumns(fields: readonly (keyof StepResult)[]): Float32Array {
+  diagnosticsColumns(
+    fields: readonly (keyof StepResult)[],
+    into: (floats: number) => Float32Array = (n) => new Float32Array(n),
+  ): Float32Array {
     const { header } = this.diagnosticsLayout;
     const ks = fields.map((field) => {
       const k = header.indexOf(field);
@@ -968,7 +974,16 @@ export class DlModel extends HandleOwner<RawModel> {
       return k;
     });
     const { rows } = this.#handle().diagnosticsLog();
-    const out = new Float32Array(rows * ks.length);
+    const n = rows * ks.length;
+    const given = into(n);
+    if (!(given instanceof Float32Array) || given.length < n)
+      throw new DlmathError(
+        'bad_value',
+        `model.diagnosticsColumns: into(${n}) must return a Float32Array of at least ${n} floats, got ${describe(given)}`,
+        'model',
+        'into',
+      );
+    const out = given.length === n ? given : given.subarray(0, n);
     // Columns the core keeps as it logs: copied, not gathered from the log's rows.
     for (let j = 0; j < ks.length && rows > 0; ++j) {
       const at = this.#mod._dlmath_model_log_column(this.#self, ks[j]!) >>> 2;

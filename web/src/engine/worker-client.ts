@@ -27,6 +27,7 @@ import {
   type FitReply,
   type Packed,
   type ProgressMessage,
+  type Recycle,
   type Reply,
   type Snapshot,
   type SnapshotRequest,
@@ -90,6 +91,8 @@ const WORKER_FILE = './worker.js';
  */
 export class DlTrainer {
   readonly #endpoint: Promise<Endpoint>;
+  /** The endpoint once started (progress arrives only then). */
+  #started: Endpoint | null = null;
   readonly #pending = new Map<number, Pending>();
   #next = 1;
   #closed: Error | null = null;
@@ -102,6 +105,7 @@ export class DlTrainer {
     // is not awaited: a failed load is reported to every later call.
     this.#endpoint = Promise.all([spawned, compileTraining(options.wasmUrl)]).then(([endpoint, wasmModule]) => {
       endpoint.post({ cmd: 'init', id: 0, wasmModule }, []);
+      this.#started = endpoint;
       return endpoint;
     });
     this.#endpoint.catch((e: unknown) => {
@@ -174,6 +178,16 @@ export class DlTrainer {
         );
       }
     return done;
+  }
+
+  /**
+   * @internal Hands progress buffers back to the worker, which refills them (no reply).
+   * @param buffers - ProgressMessage.columns' buffers, copied out of
+   */
+  recycle(buffers: ArrayBuffer[]): void {
+    if (this.#closed || !this.#started) return;
+    const message: Recycle = { cmd: 'recycle', buffers };
+    this.#started.post(message, buffers);
   }
 
   #receive(reply: Reply): void {
@@ -269,13 +283,16 @@ export class RemoteModel {
     const xs = pack(x, 'model.fit', 'x');
     const ys = pack(y, 'model.fit', 'y');
     const progress = onProgress
-      ? ({ progress, diagnostics, columns }: ProgressMessage) =>
+      ? ({ progress, diagnostics, columns }: ProgressMessage) => {
+          const { losses, lrs } = copyColumns(columns);
+          this.#trainer.recycle(columns.map((c) => c.buffer as ArrayBuffer));
           onProgress({
             ...progress,
             stats: decodeStats(diagnostics, 0, this.diagnosticsLayout, this.layers),
-            losses: joinColumn(columns, 0),
-            lrs: joinColumn(columns, 1),
-          })
+            losses,
+            lrs,
+          });
+        }
       : undefined;
     const abort = () => void this.cancel().catch(() => undefined);
     signal?.addEventListener('abort', abort, { once: true });
@@ -288,6 +305,7 @@ export class RemoteModel {
           y: ys,
           options: core,
           progressMs,
+          stream: progress !== undefined,
           ...(maxSteps ? { maxSteps } : {}),
           ...(replyEpochs !== undefined ? { replyEpochs } : {}),
         },
@@ -400,18 +418,19 @@ export class RemoteModel {
   }
 }
 
-// Field `field` (0 loss, 1 lr) of the chunks' columns (each its losses, then its lrs) in one array:
-// a view of the usual single chunk, a copy joining several.
-function joinColumn(chunks: Float32Array[], field: number): Float32Array {
-  const half = (c: Float32Array) => c.subarray((field * c.length) / 2, ((field + 1) * c.length) / 2);
-  if (chunks.length === 1) return half(chunks[0]!);
-  const out = new Float32Array(chunks.reduce((n, c) => n + c.length / 2, 0));
+// The chunks' columns (each its losses, then its lrs) copied into one new buffer, all the losses then
+// all the lrs: the chunks' buffers go back to the worker.
+function copyColumns(chunks: Float32Array[]): { losses: Float32Array; lrs: Float32Array } {
+  const n = chunks.reduce((sum, c) => sum + c.length / 2, 0);
+  const out = new Float32Array(2 * n);
   let at = 0;
   for (const c of chunks) {
-    out.set(half(c), at);
-    at += c.length / 2;
+    const rows = c.length / 2;
+    out.set(c.subarray(0, rows), at);
+    out.set(c.subarray(rows), n + at);
+    at += rows;
   }
-  return out;
+  return { losses: out.subarray(0, n), lrs: out.subarray(n) };
 }
 
 // An input as float32 values and a shape, in a fresh buffer to transfer.

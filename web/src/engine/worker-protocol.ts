@@ -27,6 +27,8 @@ export type Command =
       y: Packed;
       options: WorkerFitOptions;
       progressMs: number;
+      /** Whether the page listens to progress (default true): else the host sends none. */
+      stream?: boolean;
       /** Stop ('cancelled') after this many steps. */
       maxSteps?: number;
       /** The reply keeps only the last this many epochs. */
@@ -44,6 +46,11 @@ export type Command =
   | { cmd: 'dispose'; model: number }
   | { cmd: 'heapUsed' };
 export type Request = Command & { id: number };
+/** Progress buffers (ProgressMessage.columns) the page has copied out of, back for reuse: no id, no reply. */
+export interface Recycle {
+  cmd: 'recycle';
+  buffers: ArrayBuffer[];
+}
 
 /**
  * What one snapshot holds, computed between two chunks of a running fit (or
@@ -85,7 +92,8 @@ export interface ProgressMessage {
   /**
    * Every chunk's columns since the previous message, in order, each in its own buffer: the loss of
    * its steps (every step: a worker chunk runs at most `logSteps` steps, default 16384), then their
-   * learning rates, two equal halves.
+   * learning rates, two equal halves. Each is a view of a buffer the host reuses: the page copies the
+   * columns out and sends the buffers back ('recycle').
    */
   columns: Float32Array[];
 }
