@@ -50,6 +50,11 @@ HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
       return hn::ShiftLeft<1>(hn::BitCast(du, hn::LoadU(d, p + j)));
     };
     auto least = magnitude(cols - N);
+    // Not unrolled: a row is a few vectors, and LLVM's unrolled loop's
+    // set-up (trip count, remainder) cost V8 more than the loop itself.
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
     for (size_t j = 0; j + N < cols; j += N)
       least = hn::Min(least, magnitude(j));
     if (hn::AllFalse(du, hn::Eq(least, hn::Zero(du)))) return 0;
@@ -61,6 +66,9 @@ HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
       seen = hn::Or(seen, hn::Ne(hn::LoadU(d, p + row * cols + j), zero));
     zeros += N - hn::CountTrue(d, seen);
   }
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
   for (; j < cols; ++j) {
     size_t row = 0;
     while (row < rows && p[row * cols + j] == 0.0f) ++row;
