@@ -55,13 +55,9 @@ HWY_INLINE void StoreN(hn::Vec<D> v, D d, T* HWY_RESTRICT p, size_t count) {
 }
 
 // y[i] = f(d, x[i]) lane by lane for i < n, f a vector function: four
-// independent vectors per iteration (the out-of-order core overlaps their
-// chains, hiding the latency of exp and division), then whole vectors, then
-// the remainder once through LoadN/StoreN. y may alias x.
-// Each vector is stored before the next is loaded: as y may alias x, that
-// keeps the chains one after another in wasm, so V8 holds one chain and the
-// constants in registers (four interleaved chains spilled ~25 values an
-// iteration: tanh 2 x 80 floats, 1,742 -> 1,602 x86 instructions).
+// independent vectors per iteration (their chains hide the latency of exp and
+// division), then whole vectors, then the remainder once through
+// LoadN/StoreN. y may alias x.
 template <class F>
 HWY_INLINE void Map(const float* x, float* y, size_t n, const F& f) {
   const hn::ScalableTag<float> d;
@@ -71,10 +67,14 @@ HWY_INLINE void Map(const float* x, float* y, size_t n, const F& f) {
   // i + 4N in two, which V8 rotates with three moves every iteration).
   for (const size_t last = n >= 4 * N ? n - 4 * N : 0; n >= 4 * N && i <= last;
        i += 4 * N) {
-    hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
-    hn::StoreU(f(d, hn::LoadU(d, x + i + N)), d, y + i + N);
-    hn::StoreU(f(d, hn::LoadU(d, x + i + 2 * N)), d, y + i + 2 * N);
-    hn::StoreU(f(d, hn::LoadU(d, x + i + 3 * N)), d, y + i + 3 * N);
+    const auto v0 = f(d, hn::LoadU(d, x + i));
+    const auto v1 = f(d, hn::LoadU(d, x + i + N));
+    const auto v2 = f(d, hn::LoadU(d, x + i + 2 * N));
+    const auto v3 = f(d, hn::LoadU(d, x + i + 3 * N));
+    hn::StoreU(v0, d, y + i);
+    hn::StoreU(v1, d, y + i + N);
+    hn::StoreU(v2, d, y + i + 2 * N);
+    hn::StoreU(v3, d, y + i + 3 * N);
   }
   for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
   if (i < n) StoreN(f(d, LoadN(d, x + i, n - i)), d, y + i, n - i);
