@@ -50,6 +50,11 @@ HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
       return hn::ShiftLeft<1>(hn::BitCast(du, hn::LoadU(d, p + j)));
     };
     auto least = magnitude(cols - N);
+    // Not unrolled: a row is a few vectors, and LLVM's unrolled loop's
+    // set-up (trip count, remainder) cost V8 more than the loop itself.
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
     for (size_t j = 0; j + N < cols; j += N)
       least = hn::Min(least, magnitude(j));
     if (hn::AllFalse(du, hn::Eq(least, hn::Zero(du)))) return 0;
@@ -61,6 +66,9 @@ HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
       seen = hn::Or(seen, hn::Ne(hn::LoadU(d, p + row * cols + j), zero));
     zeros += N - hn::CountTrue(d, seen);
   }
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
   for (; j < cols; ++j) {
     size_t row = 0;
     while (row < rows && p[row * cols + j] == 0.0f) ++row;
@@ -79,7 +87,9 @@ HWY_NOINLINE void LayerSums(const model::LayerArrays* layers, size_t count,
   using V = hn::Vec<decltype(d)>;
   for (const model::LayerArrays* l = layers; l < layers + count;
        ++l, out += 4) {
-    out[0] = out[1] = out[2] = out[3] = 0;
+    // The sums in locals, stored once (zeroing out first and adding to it
+    // in memory cost V8 stores, a spill and its reload a layer).
+    double sums[4] = {0, 0, 0, 0};
     // Pointers walk the two arrays (V8 folds a constant offset into a load's
     // address, not an index's), four vectors a turn (the loop's own
     // instructions cost as much as two vectors' sums): blocks of 1024
@@ -113,12 +123,15 @@ HWY_NOINLINE void LayerSums(const model::LayerArrays* layers, size_t count,
       }
       const V s[4] = {hn::Add(a[0], b[0]), hn::Add(a[1], b[1]),
                       hn::Add(a[2], b[2]), hn::Add(a[3], b[3])};
-      AddLaneSums4(d, s, out);
+      AddLaneSums4(d, s, sums);
     }
-    if (l->probe)
-      out[3] = static_cast<double>(
-          ZeroColumns(d, l->probe, static_cast<size_t>(l->probe_rows),
-                      static_cast<size_t>(l->probe_cols)));
+    out[0] = sums[0];
+    out[1] = sums[1];
+    out[2] = sums[2];
+    out[3] = l->probe ? static_cast<double>(ZeroColumns(
+                            d, l->probe, static_cast<size_t>(l->probe_rows),
+                            static_cast<size_t>(l->probe_cols)))
+                      : 0.0;
   }
 }
 
