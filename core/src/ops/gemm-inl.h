@@ -82,12 +82,15 @@ inline constexpr size_t kNR = 2 * kGemmLanes;
 inline constexpr size_t kMR =
     HWY_MIN(kGemmLanes <= 4 ? 4 : 6, kNR);  // SCALAR: 2
 static_assert(kGemmMC % kMR == 0, "row blocks must split into whole tiles");
-// GemmSmall's tiles on 128-bit targets are 5 rows high: a tiny MLP's batch
-// of 10 takes 2 tiles instead of 4 + 4 + 2, and a tile's set-up and stores
-// cost V8 60-100 instructions whatever its height. (V8 spills 3 of the 10
-// accumulators each k step, and still the 2-8-8-1 step's products cost 66
-// x86 instructions less than with 4 rows.) The blocked products keep kMR:
-// their row blocks are multiples of it.
+// GemmSmall's tiles over a row-major A (rows of a batch: forward, dx) on
+// 128-bit targets are 5 rows high: a tiny MLP's batch of 10 takes 2 tiles
+// instead of 4 + 4 + 2, and a tile's set-up and stores cost V8 60-100
+// instructions whatever its height. (V8 spills 3 of the 10 accumulators each
+// k step, and still the 2-8-8-1 step's products cost 66 x86 instructions
+// less than with 4 rows.) Over A^T (a weight gradient's units) they keep kMR
+// rows, without spills: 8 units as 4 + 4 cost V8 41 instructions less than
+// 5 + 3 (2-8-8-1 dW2). The blocked products keep kMR: their row blocks are
+// multiples of it.
 inline constexpr size_t kSmallMR = kGemmLanes == 4 ? 5 : kMR;
 static_assert(kMR <= kNR,
               "a panel row (A: kMR, B: kNR) is two vectors at most");
@@ -364,24 +367,25 @@ HWY_INLINE void GemmTileAny(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
   GemmTileRows<kRowStride, 2>(rows, a, b, kc, c, ldc, cols, load_c);
 }
 
-// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kSmallMR rows,
-// then one shorter tile for the rest; the tile's width and A's layout chosen
-// once by the caller. a: element (i, k) of op(A) at a.p[i * row step + k *
-// a.ks], the row step a.xs (kRowStride) or 1.
+// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kSmallMR rows
+// (A^T: kMR), then one shorter tile for the rest; the tile's width and A's
+// layout chosen once by the caller. a: element (i, k) of op(A) at a.p[i * row
+// step + k * a.ks], the row step a.xs (kRowStride) or 1.
 template <bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmRowTiles(size_t M, GemmPanel a, GemmPanel b, size_t kc,
                              float* c, size_t ldc, size_t cols, bool load_c) {
   // A's rows and C's walked a tile at a time (Walk).
-  const size_t a_step = kSmallMR * (kRowStride ? a.xs : 1);
+  constexpr size_t kRows = kRowStride ? kSmallMR : kMR;
+  const size_t a_step = kRows * (kRowStride ? a.xs : 1);
   size_t rest = M;
-  for (; rest >= kSmallMR; rest -= kSmallMR) {
-    GemmTile<kSmallMR, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c);
+  for (; rest >= kRows; rest -= kRows) {
+    GemmTile<kRows, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c);
     Walk(a.p, a_step);
-    Walk(c, kSmallMR * ldc);
+    Walk(c, kRows * ldc);
   }
   if (rest)
-    GemmTileRows<kRowStride, kVecs, true, kSmallMR - 1>(rest, a, b, kc, c, ldc,
-                                                        cols, load_c);
+    GemmTileRows<kRowStride, kVecs, true, kRows - 1>(rest, a, b, kc, c, ldc,
+                                                     cols, load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -498,6 +502,24 @@ HWY_NOINLINE void PackPanelOutOfLine(const float* HWY_RESTRICT src, size_t ld,
   PackPanel(src, ld, k_major, kc, n, w, dst);
 }
 
+// The small products' kernels (GemmSmall, GemmRegK) take one column panel
+// a call: a wider C (N > kNR) runs as its first kNR columns, then the rest,
+// each through `kernel` (true: done so; false: N fits one panel).
+using GemmSmallKernelFn = void (*)(bool, bool, size_t, size_t, size_t,
+                                   const float*, size_t, const float*, size_t,
+                                   float*, size_t, bool);
+HWY_INLINE bool SplitColumnPanels(GemmSmallKernelFn kernel, bool a_trans,
+                                  bool b_trans, size_t M, size_t N, size_t K,
+                                  const float* A, size_t lda, const float* B,
+                                  size_t ldb, float* C, size_t ldc,
+                                  bool accumulate) {
+  if (N <= kNR) return false;
+  kernel(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
+  kernel(a_trans, b_trans, M, N - kNR, K, A, lda,
+         b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc, accumulate);
+  return true;
+}
+
 // GemmBlocked for a small product (GemmIsSmall): one K block, A read in place
 // (A^T's rows side by side, A's lda apart), a row-major B read in place
 // unless a row's vectors would reach past the next row's end (a column B,
@@ -524,12 +546,9 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
   // One column panel per call. (The recursion also keeps wasm-opt from
   // inlining this function into Gemm, where V8 spilled the tile's
   // accumulators.)
-  if (N > kNR) {
-    GemmSmall(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
-    return GemmSmall(a_trans, b_trans, M, N - kNR, K, A, lda,
-                     b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc,
-                     accumulate);
-  }
+  if (SplitColumnPanels(GemmSmall, a_trans, b_trans, M, N, K, A, lda, B, ldb, C,
+                        ldc, accumulate))
+    return;
   if (N < kGemmLanes && N < M && M <= kNR) {
     // A narrow C (fewer columns than lanes, more rows than columns, as a
     // weight gradient into 2 inputs) runs as C^T = op(B)^T op(A)^T into a
@@ -607,6 +626,25 @@ HWY_INLINE void GemmRegRows(size_t M, GemmPanel a,
   }
 }
 
+// GemmRegRows with its stores chosen: added to C or stored, the last
+// vector whole or not.
+template <size_t kK, bool kRowStride, size_t kVecs>
+HWY_INLINE void GemmRegRowsStoring(size_t M, GemmPanel a,
+                                   const hn::Vec<GemmTag> (&bv)[kK][kVecs],
+                                   float* C, size_t ldc, size_t N,
+                                   bool load_c) {
+  const bool whole = N == kVecs * kGemmLanes;
+  if (load_c) {
+    if (whole)
+      return GemmRegRows<kK, kRowStride, kVecs, true, true>(M, a, bv, C, ldc,
+                                                            N);
+    return GemmRegRows<kK, kRowStride, kVecs, true, false>(M, a, bv, C, ldc, N);
+  }
+  if (whole)
+    return GemmRegRows<kK, kRowStride, kVecs, false, true>(M, a, bv, C, ldc, N);
+  GemmRegRows<kK, kRowStride, kVecs, false, false>(M, a, bv, C, ldc, N);
+}
+
 // GemmRegRows with op(B)'s kK rows loaded from bk (bks apart, N floats each
 // readable), A's layout and the stores chosen here.
 template <size_t kK, size_t kVecs>
@@ -616,42 +654,23 @@ HWY_INLINE void GemmRegRowsOf(size_t M, bool a_trans, const float* A,
   const GemmTag d;
   hn::Vec<GemmTag> bv[kK][kVecs];
   for (size_t k = 0; k < kK; ++k) LoadPanelRow(d, bk + k * bks, N, bv[k]);
-  const GemmPanel a = a_trans ? GemmPanel{A, lda} : GemmPanel{A, 1, lda};
-  const bool whole = N == kVecs * kGemmLanes;
-  if (a_trans) {
-    if (load_c) {
-      if (whole)
-        return GemmRegRows<kK, false, kVecs, true, true>(M, a, bv, C, ldc, N);
-      return GemmRegRows<kK, false, kVecs, true, false>(M, a, bv, C, ldc, N);
-    }
-    if (whole)
-      return GemmRegRows<kK, false, kVecs, false, true>(M, a, bv, C, ldc, N);
-    return GemmRegRows<kK, false, kVecs, false, false>(M, a, bv, C, ldc, N);
-  }
-  if (load_c) {
-    if (whole)
-      return GemmRegRows<kK, true, kVecs, true, true>(M, a, bv, C, ldc, N);
-    return GemmRegRows<kK, true, kVecs, true, false>(M, a, bv, C, ldc, N);
-  }
-  if (whole)
-    return GemmRegRows<kK, true, kVecs, false, true>(M, a, bv, C, ldc, N);
-  GemmRegRows<kK, true, kVecs, false, false>(M, a, bv, C, ldc, N);
+  if (a_trans)
+    return GemmRegRowsStoring<kK, false, kVecs>(M, {A, lda}, bv, C, ldc, N,
+                                                load_c);
+  GemmRegRowsStoring<kK, true, kVecs>(M, {A, 1, lda}, bv, C, ldc, N, load_c);
 }
 
 // A small product of K <= kGemmRegK (gemm.cc decides; a GemmPlan kernel):
-// op(B)'s K rows (at most kNR columns a call: the columns' recursion as in
-// GemmSmall) in registers, B's rows read in place up to N floats, B^T's
-// columns copied into a panel first; then GemmRegRows down C's M rows.
+// op(B)'s K rows (one column panel a call, SplitColumnPanels) in registers, B's
+// rows read in place up to N floats, B^T's columns copied into a panel first;
+// then GemmRegRows down C's M rows.
 HWY_NOINLINE void GemmRegK(bool a_trans, bool b_trans, size_t M, size_t N,
                            size_t K, const float* A, size_t lda, const float* B,
                            size_t ldb, float* C, size_t ldc, bool accumulate) {
   HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float bp[kGemmRegK * kNR];
-  if (N > kNR) {
-    GemmRegK(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
-    return GemmRegK(a_trans, b_trans, M, N - kNR, K, A, lda,
-                    b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc,
-                    accumulate);
-  }
+  if (SplitColumnPanels(GemmRegK, a_trans, b_trans, M, N, K, A, lda, B, ldb, C,
+                        ldc, accumulate))
+    return;
   const size_t w = N <= kGemmLanes ? kGemmLanes : kNR;
   const float* bk = B;
   size_t bks = ldb;
