@@ -23,6 +23,8 @@
 // halves; a column C [M, 1] (ldc 1) runs as the row C^T = op(B)^T op(A)^T, its
 // M along the lanes instead of one useful lane per tile row; nothing past an
 // operand's last element is read, nothing outside C's M x N block written.
+// A small product of K <= 2 (GemmRegK) takes no tile: op(B)'s K rows stay in
+// registers while the rows of C go by, one a turn.
 // Each output element is one sequential sum over k per K block, added to C
 // block after block: error <= gamma_{K+1} (|C| + sum |a||b|), gamma_n =
 // n u / (1 - n u), u = 2^-24.
@@ -42,6 +44,10 @@ inline constexpr size_t kGemmSmallK = 32;
 inline bool GemmIsSmall(size_t N, size_t K) {
   return N <= kGemmSmallN && K <= kGemmSmallK;
 }
+// Small products this short (K <= kGemmRegK: a layer of one or two inputs
+// forward, of one or two outputs backward) hold op(B) in registers and go
+// down the rows of C one at a time (GemmRegK): no tile, no k loop.
+inline constexpr size_t kGemmRegK = 2;
 }  // namespace dlmath
 #endif  // DLMATH_OPS_GEMM_BLOCKING_
 
@@ -76,12 +82,15 @@ inline constexpr size_t kNR = 2 * kGemmLanes;
 inline constexpr size_t kMR =
     HWY_MIN(kGemmLanes <= 4 ? 4 : 6, kNR);  // SCALAR: 2
 static_assert(kGemmMC % kMR == 0, "row blocks must split into whole tiles");
-// GemmSmall's tiles on 128-bit targets are 5 rows high: a tiny MLP's batch
-// of 10 takes 2 tiles instead of 4 + 4 + 2, and a tile's set-up and stores
-// cost V8 60-100 instructions whatever its height. (V8 spills 3 of the 10
-// accumulators each k step, and still the 2-8-8-1 step's products cost 66
-// x86 instructions less than with 4 rows.) The blocked products keep kMR:
-// their row blocks are multiples of it.
+// GemmSmall's tiles over a row-major A (rows of a batch: forward, dx) on
+// 128-bit targets are 5 rows high: a tiny MLP's batch of 10 takes 2 tiles
+// instead of 4 + 4 + 2, and a tile's set-up and stores cost V8 60-100
+// instructions whatever its height. (V8 spills 3 of the 10 accumulators each
+// k step, and still the 2-8-8-1 step's products cost 66 x86 instructions
+// less than with 4 rows.) Over A^T (a weight gradient's units) they keep kMR
+// rows, without spills: 8 units as 4 + 4 cost V8 41 instructions less than
+// 5 + 3 (2-8-8-1 dW2). The blocked products keep kMR: their row blocks are
+// multiples of it.
 inline constexpr size_t kSmallMR = kGemmLanes == 4 ? 5 : kMR;
 static_assert(kMR <= kNR,
               "a panel row (A: kMR, B: kNR) is two vectors at most");
@@ -358,24 +367,25 @@ HWY_INLINE void GemmTileAny(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
   GemmTileRows<kRowStride, 2>(rows, a, b, kc, c, ldc, cols, load_c);
 }
 
-// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kSmallMR rows,
-// then one shorter tile for the rest; the tile's width and A's layout chosen
-// once by the caller. a: element (i, k) of op(A) at a.p[i * row step + k *
-// a.ks], the row step a.xs (kRowStride) or 1.
+// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kSmallMR rows
+// (A^T: kMR), then one shorter tile for the rest; the tile's width and A's
+// layout chosen once by the caller. a: element (i, k) of op(A) at a.p[i * row
+// step + k * a.ks], the row step a.xs (kRowStride) or 1.
 template <bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmRowTiles(size_t M, GemmPanel a, GemmPanel b, size_t kc,
                              float* c, size_t ldc, size_t cols, bool load_c) {
   // A's rows and C's walked a tile at a time (Walk).
-  const size_t a_step = kSmallMR * (kRowStride ? a.xs : 1);
+  constexpr size_t kRows = kRowStride ? kSmallMR : kMR;
+  const size_t a_step = kRows * (kRowStride ? a.xs : 1);
   size_t rest = M;
-  for (; rest >= kSmallMR; rest -= kSmallMR) {
-    GemmTile<kSmallMR, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c);
+  for (; rest >= kRows; rest -= kRows) {
+    GemmTile<kRows, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c);
     Walk(a.p, a_step);
-    Walk(c, kSmallMR * ldc);
+    Walk(c, kRows * ldc);
   }
   if (rest)
-    GemmTileRows<kRowStride, kVecs, true, kSmallMR - 1>(rest, a, b, kc, c, ldc,
-                                                        cols, load_c);
+    GemmTileRows<kRowStride, kVecs, true, kRows - 1>(rest, a, b, kc, c, ldc,
+                                                     cols, load_c);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -492,12 +502,35 @@ HWY_NOINLINE void PackPanelOutOfLine(const float* HWY_RESTRICT src, size_t ld,
   PackPanel(src, ld, k_major, kc, n, w, dst);
 }
 
+// The small products' kernels (GemmSmall, GemmRegK) take one column panel
+// a call: a wider C (N > kNR) runs as its first kNR columns, then the rest,
+// each through `kernel` (true: done so; false: N fits one panel).
+using GemmSmallKernelFn = void (*)(bool, bool, size_t, size_t, size_t,
+                                   const float*, size_t, const float*, size_t,
+                                   float*, size_t, bool);
+HWY_INLINE bool SplitColumnPanels(GemmSmallKernelFn kernel, bool a_trans,
+                                  bool b_trans, size_t M, size_t N, size_t K,
+                                  const float* A, size_t lda, const float* B,
+                                  size_t ldb, float* C, size_t ldc,
+                                  bool accumulate) {
+  if (N <= kNR) return false;
+  kernel(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
+  kernel(a_trans, b_trans, M, N - kNR, K, A, lda,
+         b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc, accumulate);
+  return true;
+}
+
 // GemmBlocked for a small product (GemmIsSmall): one K block, A read in place
 // (A^T's rows side by side, A's lda apart), a row-major B read in place
 // unless a row's vectors would reach past the next row's end (a column B,
 // ldb 1: then copied like a transposed B, into a stack panel); one vector
 // wide where the columns fit one, so nothing is padded or multiplied past
 // them.
+#if HWY_TARGET == HWY_WASM
+#define DLMATH_GEMM_SMALL_SCRATCH static thread_local
+#else
+#define DLMATH_GEMM_SMALL_SCRATCH
+#endif
 HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
                             size_t K, const float* A, size_t lda,
                             const float* B, size_t ldb, float* C, size_t ldc,
@@ -509,21 +542,13 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
   // call uses them while an outer one still needs the same array: the
   // columns' recursion comes before bp is filled, and a C^T product, one
   // column panel (M <= kNR, N < M), never takes the C^T path itself.
-#if HWY_TARGET == HWY_WASM
-#define DLMATH_GEMM_SMALL_SCRATCH static thread_local
-#else
-#define DLMATH_GEMM_SMALL_SCRATCH
-#endif
   HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float bp[kGemmSmallK * kNR];
   // One column panel per call. (The recursion also keeps wasm-opt from
   // inlining this function into Gemm, where V8 spilled the tile's
   // accumulators.)
-  if (N > kNR) {
-    GemmSmall(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
-    return GemmSmall(a_trans, b_trans, M, N - kNR, K, A, lda,
-                     b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc,
-                     accumulate);
-  }
+  if (SplitColumnPanels(GemmSmall, a_trans, b_trans, M, N, K, A, lda, B, ldb, C,
+                        ldc, accumulate))
+    return;
   if (N < kGemmLanes && N < M && M <= kNR) {
     // A narrow C (fewer columns than lanes, more rows than columns, as a
     // weight gradient into 2 inputs) runs as C^T = op(B)^T op(A)^T into a
@@ -562,6 +587,111 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
   if (a_trans) return GemmRowTiles<false, 2>(M, a, b, K, C, ldc, N, accumulate);
   GemmRowTiles<true, 2>(M, a, b, K, C, ldc, N, accumulate);
 }
+
+// C[M, cols] (+)= op(A) [M, kK] x op(B)'s kK rows bv (kVecs vectors each,
+// (kVecs - 1) lanes < cols <= kVecs lanes; kWhole: cols is kVecs lanes), a
+// row of C a turn: its products summed over k in order, the first stored
+// alone (GemmTile's sums, the same bits), then added to C (kLoadC) or
+// stored. a: element (i, k) of op(A) at a.p[i * row step + k * k step], the
+// row step a.xs and the k step 1 (kRowStride: a row-major A), or 1 and a.ks.
+// The stores' choices are template arguments: as run-time tests in the row
+// loop, V8 paid ~8 instructions a row for them.
+template <size_t kK, bool kRowStride, size_t kVecs, bool kLoadC, bool kWhole>
+HWY_INLINE void GemmRegRows(size_t M, GemmPanel a,
+                            const hn::Vec<GemmTag> (&bv)[kK][kVecs], float* c,
+                            size_t ldc, size_t cols) {
+  const GemmTag d;
+  using V = hn::Vec<GemmTag>;
+  constexpr size_t kDone = (kVecs - 1) * kGemmLanes;
+  const size_t ks = kRowStride ? 1 : a.ks;
+  const size_t xs = kRowStride ? a.xs : 1;
+  const float* HWY_RESTRICT ar = a.p;
+  // C's rows walked to their end (Walk; no row counter).
+  for (float* const c_end = c + M * ldc; c != c_end;
+       Walk(ar, xs), Walk(c, ldc)) {
+    V acc[kVecs];
+    const V a0 = hn::Set(d, ar[0]);
+    for (size_t v = 0; v < kVecs; ++v) acc[v] = hn::Mul(a0, bv[0][v]);
+    for (size_t k = 1; k < kK; ++k) {
+      const V ak = hn::Set(d, ar[k * ks]);
+      for (size_t v = 0; v < kVecs; ++v)
+        acc[v] = hn::MulAdd(ak, bv[k][v], acc[v]);
+    }
+    for (size_t v = 0; v < (kWhole ? kVecs : kVecs - 1); ++v) {
+      float* const cv = c + v * kGemmLanes;
+      hn::StoreU(kLoadC ? hn::Add(hn::LoadU(d, cv), acc[v]) : acc[v], d, cv);
+    }
+    if (!kWhole)
+      StoreTileVector(d, acc[kVecs - 1], c + kDone, cols - kDone, kLoadC);
+  }
+}
+
+// GemmRegRows with its stores chosen: added to C or stored, the last
+// vector whole or not.
+template <size_t kK, bool kRowStride, size_t kVecs>
+HWY_INLINE void GemmRegRowsStoring(size_t M, GemmPanel a,
+                                   const hn::Vec<GemmTag> (&bv)[kK][kVecs],
+                                   float* C, size_t ldc, size_t N,
+                                   bool load_c) {
+  const bool whole = N == kVecs * kGemmLanes;
+  if (load_c) {
+    if (whole)
+      return GemmRegRows<kK, kRowStride, kVecs, true, true>(M, a, bv, C, ldc,
+                                                            N);
+    return GemmRegRows<kK, kRowStride, kVecs, true, false>(M, a, bv, C, ldc, N);
+  }
+  if (whole)
+    return GemmRegRows<kK, kRowStride, kVecs, false, true>(M, a, bv, C, ldc, N);
+  GemmRegRows<kK, kRowStride, kVecs, false, false>(M, a, bv, C, ldc, N);
+}
+
+// GemmRegRows with op(B)'s kK rows loaded from bk (bks apart, N floats each
+// readable), A's layout and the stores chosen here.
+template <size_t kK, size_t kVecs>
+HWY_INLINE void GemmRegRowsOf(size_t M, bool a_trans, const float* A,
+                              size_t lda, const float* bk, size_t bks, float* C,
+                              size_t ldc, size_t N, bool load_c) {
+  const GemmTag d;
+  hn::Vec<GemmTag> bv[kK][kVecs];
+  for (size_t k = 0; k < kK; ++k) LoadPanelRow(d, bk + k * bks, N, bv[k]);
+  if (a_trans)
+    return GemmRegRowsStoring<kK, false, kVecs>(M, {A, lda}, bv, C, ldc, N,
+                                                load_c);
+  GemmRegRowsStoring<kK, true, kVecs>(M, {A, 1, lda}, bv, C, ldc, N, load_c);
+}
+
+// A small product of K <= kGemmRegK (gemm.cc decides; a GemmPlan kernel):
+// op(B)'s K rows (one column panel a call, SplitColumnPanels) in registers, B's
+// rows read in place up to N floats, B^T's columns copied into a panel first;
+// then GemmRegRows down C's M rows.
+HWY_NOINLINE void GemmRegK(bool a_trans, bool b_trans, size_t M, size_t N,
+                           size_t K, const float* A, size_t lda, const float* B,
+                           size_t ldb, float* C, size_t ldc, bool accumulate) {
+  HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float bp[kGemmRegK * kNR];
+  if (SplitColumnPanels(GemmRegK, a_trans, b_trans, M, N, K, A, lda, B, ldb, C,
+                        ldc, accumulate))
+    return;
+  const size_t w = N <= kGemmLanes ? kGemmLanes : kNR;
+  const float* bk = B;
+  size_t bks = ldb;
+  if (b_trans) {
+    PackPanel(B, ldb, false, K, N, w, bp);
+    bk = bp;
+    bks = w;
+  }
+  if (w == kGemmLanes) {
+    if (K == 1)
+      return GemmRegRowsOf<1, 1>(M, a_trans, A, lda, bk, bks, C, ldc, N,
+                                 accumulate);
+    return GemmRegRowsOf<2, 1>(M, a_trans, A, lda, bk, bks, C, ldc, N,
+                               accumulate);
+  }
+  if (K == 1)
+    return GemmRegRowsOf<1, 2>(M, a_trans, A, lda, bk, bks, C, ldc, N,
+                               accumulate);
+  GemmRegRowsOf<2, 2>(M, a_trans, A, lda, bk, bks, C, ldc, N, accumulate);
+}
+
 #undef DLMATH_GEMM_SMALL_SCRATCH
 
 // C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:

@@ -22,6 +22,7 @@ namespace dlmath {
 
 DLMATH_HWY_EXPORT(GemmDots)
 DLMATH_HWY_EXPORT(GemmSmall)
+DLMATH_HWY_EXPORT(GemmRegK)
 DLMATH_HWY_EXPORT(GemmBlocked)
 
 namespace {
@@ -57,6 +58,7 @@ float* PackSpaceFor(size_t floats) {
 #if DLMATH_STATIC_DISPATCH_ONLY
 constexpr GemmPlan::Kernel GemmDotsKernel = &HWY_STATIC_DISPATCH(GemmDots);
 constexpr GemmPlan::Kernel GemmSmallKernel = &HWY_STATIC_DISPATCH(GemmSmall);
+constexpr GemmPlan::Kernel GemmRegKKernel = &HWY_STATIC_DISPATCH(GemmRegK);
 #else
 void GemmDotsKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
                     const float* A, size_t lda, const float* B, size_t ldb,
@@ -70,16 +72,31 @@ void GemmSmallKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
   DLMATH_DISPATCH(GemmSmall)
   (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
+void GemmRegKKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
+                    const float* A, size_t lda, const float* B, size_t ldb,
+                    float* C, size_t ldc, bool accumulate) {
+  DLMATH_DISPATCH(GemmRegK)
+  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
 #endif
 
 // Which kernel a product takes (Gemm and PlanGemm decide alike).
-enum class GemmPath : uint8_t { kNothing, kZeros, kDots, kSmall, kBlocked };
+enum class GemmPath : uint8_t {
+  kNothing,
+  kZeros,
+  kDots,
+  kRegK,
+  kSmall,
+  kBlocked
+};
 GemmPath PathOf(Trans ta, Trans tb, size_t M, size_t N, size_t K, size_t ldb) {
   if (M == 0 || N == 0) return GemmPath::kNothing;
   if (K == 0) return GemmPath::kZeros;
   if (N == 1 && ta == Trans::kNo && (tb == Trans::kYes || ldb == 1))
     return GemmPath::kDots;
-  return GemmIsSmall(N, K) ? GemmPath::kSmall : GemmPath::kBlocked;
+  if (!GemmIsSmall(N, K)) return GemmPath::kBlocked;
+  if (K <= kGemmRegK) return GemmPath::kRegK;
+  return GemmPath::kSmall;
 }
 
 // Gemm as a plan's kernel: the blocked products (which wasm-opt inlines into
@@ -106,6 +123,10 @@ bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
       return true;
     case GemmPath::kDots:
       GemmDotsKernel(ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B,
+                     ldb, C, ldc, accumulate);
+      return true;
+    case GemmPath::kRegK:
+      GemmRegKKernel(ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B,
                      ldb, C, ldc, accumulate);
       return true;
     case GemmPath::kSmall:
@@ -138,6 +159,9 @@ bool PlanGemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, size_t lda,
   switch (PathOf(ta, tb, M, N, K, ldb)) {
     case GemmPath::kDots:
       plan->kernel = GemmDotsKernel;
+      break;
+    case GemmPath::kRegK:
+      plan->kernel = GemmRegKKernel;
       break;
     case GemmPath::kSmall:
       plan->kernel = GemmSmallKernel;
