@@ -109,32 +109,37 @@ void GemmKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
        M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
+// The kernel of a small product's path, the same for Gemm and its plans;
+// null for the others.
+GemmPlan::Kernel SmallKernelOf(GemmPath path) {
+  switch (path) {
+    case GemmPath::kDots:
+      return GemmDotsKernel;
+    case GemmPath::kRegK:
+      return GemmRegKKernel;
+    case GemmPath::kSmall:
+      return GemmSmallKernel;
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
           size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
           bool accumulate) {
-  switch (PathOf(ta, tb, M, N, K, ldb)) {
-    case GemmPath::kNothing:
-      return true;
-    case GemmPath::kZeros:
-      if (!accumulate)
-        for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
-      return true;
-    case GemmPath::kDots:
-      GemmDotsKernel(ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B,
-                     ldb, C, ldc, accumulate);
-      return true;
-    case GemmPath::kRegK:
-      GemmRegKKernel(ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B,
-                     ldb, C, ldc, accumulate);
-      return true;
-    case GemmPath::kSmall:
-      GemmSmallKernel(ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B,
-                      ldb, C, ldc, accumulate);
-      return true;
-    case GemmPath::kBlocked:
-      break;
+  const GemmPath path = PathOf(ta, tb, M, N, K, ldb);
+  if (path == GemmPath::kNothing) return true;
+  if (path == GemmPath::kZeros) {
+    if (!accumulate)
+      for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
+    return true;
+  }
+  if (const GemmPlan::Kernel kernel = SmallKernelOf(path)) {
+    kernel(ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C,
+           ldc, accumulate);
+    return true;
   }
   float* ap = PackSpaceFor(PackFloats(M, K));
   if (!ap) return false;
@@ -156,22 +161,10 @@ bool PlanGemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, size_t lda,
            lda,
            ldb,
            ldc};
-  switch (PathOf(ta, tb, M, N, K, ldb)) {
-    case GemmPath::kDots:
-      plan->kernel = GemmDotsKernel;
-      break;
-    case GemmPath::kRegK:
-      plan->kernel = GemmRegKKernel;
-      break;
-    case GemmPath::kSmall:
-      plan->kernel = GemmSmallKernel;
-      break;
-    case GemmPath::kBlocked:
-      return PackSpaceFor(PackFloats(M, K)) != nullptr;
-    default:
-      break;
-  }
-  return true;
+  const GemmPath path = PathOf(ta, tb, M, N, K, ldb);
+  if (const GemmPlan::Kernel kernel = SmallKernelOf(path))
+    plan->kernel = kernel;
+  return path != GemmPath::kBlocked || PackSpaceFor(PackFloats(M, K));
 }
 
 bool GemmReserve(size_t M, size_t N, size_t K) {
