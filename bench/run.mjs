@@ -162,16 +162,26 @@ function nativeShapesArg(op) {
 
 // Warm up for WARMUP_MS (at least one call), then count calls until TARGET_MS
 // has elapsed (at least one). Melem/s over `elems` input elements per call.
+// The clock is read once per batch of calls sized from the warm-up to last
+// ~CLOCK_BATCH_MS: performance.now() costs ~60 ns in Node 20 here, which,
+// read after every call, added 6 % to a 1 µs training step (and nothing
+// measurable to a call of 20 µs or more, which runs alone in its batch).
+const CLOCK_BATCH_MS = 0.2;
 function measure(fn, elems) {
   let t0 = performance.now();
-  do fn();
-  while (performance.now() - t0 < WARMUP_MS);
-  let calls = 0;
+  let warm = 0;
   let ms;
-  t0 = performance.now();
   do {
     fn();
-    ++calls;
+    ++warm;
+    ms = performance.now() - t0;
+  } while (ms < WARMUP_MS);
+  const batch = Math.max(1, Math.floor((CLOCK_BATCH_MS * warm) / ms));
+  let calls = 0;
+  t0 = performance.now();
+  do {
+    for (let i = 0; i < batch; ++i) fn();
+    calls += batch;
     ms = performance.now() - t0;
   } while (ms < TARGET_MS);
   return (elems * calls) / (ms * 1e3);
