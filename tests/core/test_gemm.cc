@@ -318,6 +318,51 @@ TEST_CASE("gemm: a column C [M, 1] has the bits of the padded product") {
         }
 }
 
+TEST_CASE("gemm: the bias has the bits of the product then its rows added") {
+  // C = op(A) op(B) + 1 bias^T (gemm.h): every path adds bias[j] to the
+  // finished sum, one float add, so the bits of the product without a bias
+  // followed by the old pass adding the bias rows. M, N and K around the
+  // paths and their edges (K = 0: the bias alone; N = 1: GemmDots; K <= 2:
+  // GemmRegK; a narrow C: GemmSmall's C^T; N > kNR: its column panels; N >
+  // 16 or K > 32: blocked), C padded or not, in every orientation, by Gemm
+  // and by a plan. The bias holds -0 and 0 (0 + -0 is +0).
+  for (size_t m : {1, 3, 4, 5, 6, 9, 10, 13})
+    for (size_t n : {1, 2, 3, 4, 5, 8, 9, 16, 17, 40})
+      for (size_t k : {0, 1, 2, 3, 8, 33})
+        for (size_t pad : {0, 3})
+          for (const auto& o : kOrient) {
+            INFO("C[" << m << "x" << n << "], K " << k << ", A" << Name(o[0])
+                      << " B" << Name(o[1]) << ", pad " << pad);
+            const std::vector<float> a = RandomData(m * k, 51, -1, 1),
+                                     b = RandomData(k * n, 52, -1, 1);
+            std::vector<float> bias = RandomData(n, 53, -1, 1);
+            bias[0] = -0.0f;
+            if (n > 1) bias[1] = 0.0f;
+            const size_t lda = o[0] == Trans::kYes ? m : k;
+            const size_t ldb = o[1] == Trans::kYes ? k : n;
+            const size_t ldc = n + pad;
+            ForEachTarget([&](const char* target) {
+              INFO("target " << target);
+              std::vector<float> ref(m * ldc, kPadC), got = ref, planned = ref;
+              REQUIRE(Gemm(o[0], o[1], m, n, k, a.data(), lda, b.data(), ldb,
+                           ref.data(), ldc, false));
+              for (size_t i = 0; i < m; ++i)
+                for (size_t j = 0; j < n; ++j) ref[i * ldc + j] += bias[j];
+              REQUIRE(Gemm(o[0], o[1], m, n, k, a.data(), lda, b.data(), ldb,
+                           got.data(), ldc, false, bias.data()));
+              GemmPlan plan;
+              REQUIRE(
+                  PlanGemm(o[0], o[1], m, n, k, lda, ldb, ldc, false, &plan));
+              plan.Run(a.data(), b.data(), planned.data(), bias.data());
+              // Bits, not values (-0 and +0); the padding untouched.
+              CHECK(std::memcmp(got.data(), ref.data(),
+                                ref.size() * sizeof(float)) == 0);
+              CHECK(std::memcmp(planned.data(), ref.data(),
+                                ref.size() * sizeof(float)) == 0);
+            });
+          }
+}
+
 TEST_CASE("gemm: a column C has the bits of its rows computed one by one") {
   // GemmDots sums four rows' dot vectors at once through a transpose, in
   // SumOfLanes' order (gemm-inl.h): every row has the bits it gets alone

@@ -116,8 +116,7 @@ class AttentionLayer : public Layer {
     float* w = p.acts->Ptr(weights_);
     float* o = p.acts->Ptr(heads_);
     Gemm(Trans::kNo, Trans::kYes, r, 3 * c, c, x, c, p.params + w_in_.offset, c,
-         qkv, 3 * c, false);
-    if (spec_.bias) AddRowVector(p.params + b_in_.offset, qkv, r, 3 * c);
+         qkv, 3 * c, false, spec_.bias ? p.params + b_in_.offset : nullptr);
     const float scale = static_cast<float>(1.0 / std::sqrt(double(d)));
     for (int64_t b = 0; b < p.seqs; ++b) {
       const int64_t at = p.offsets[b], t = p.offsets[b + 1] - at;
@@ -138,8 +137,7 @@ class AttentionLayer : public Layer {
       }
     }
     Gemm(Trans::kNo, Trans::kYes, r, c, c, o, c, p.params + w_out_.offset, c, y,
-         c, false);
-    if (spec_.bias) AddRowVector(p.params + b_out_.offset, y, r, c);
+         c, false, spec_.bias ? p.params + b_out_.offset : nullptr);
   }
 
   void Backward(const Pass& p, const float* x, const float* y, const float* dy,

@@ -83,7 +83,8 @@ struct TensorSlot {
 // A linear layer y = x Wᵀ + b (x [R, I], W [O, I], b [O]) placed in the
 // arenas, its three products planned for R rows (gemm.h, GemmPlan): the
 // layer runs through it, and the model's step loops call it directly (no
-// virtual call, no Gemm checks). Forward y = x·Wᵀ then the bias rows;
+// virtual call, no Gemm checks). Forward y = x·Wᵀ + 1 bᵀ (the bias added
+// by the product);
 // backward dW (+)= dyᵀ·x, db (+)= dy's column sums, dx (+)= dy·W (dx null:
 // skipped), writing (=) where the layer was told to overwrite.
 struct Linear {
@@ -102,10 +103,7 @@ struct Linear {
   void Ready(int64_t r) {
     if (r != rows) Plan(r);
   }
-  void Forward(const float* x, float* y) const {
-    fwd.Run(x, w, y);
-    if (b) AddRowVector(b, y, static_cast<size_t>(rows), out);
-  }
+  void Forward(const float* x, float* y) const { fwd.Run(x, w, y, b); }
   // Inlined into the model's backward loop (a frame per layer in wasm).
   [[gnu::always_inline]] void Backward(const float* x, const float* dy,
                                        float* dx) const {

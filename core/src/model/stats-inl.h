@@ -135,21 +135,9 @@ HWY_NOINLINE void LayerSums(const model::LayerArrays* layers, size_t count,
   }
 }
 
-// AddRowVector's and AddColumnSums' walks down the rows of kVecs adjacent
-// columns of vectors at j: where a matrix has two, one walk takes both (the
-// walk's pointer step and loop test per row cost V8 as much as a vector's
-// load, add and store).
-template <size_t kVecs, class D>
-HWY_INLINE void AddRowVectorColumns(D d, const float* HWY_RESTRICT b,
-                                    float* HWY_RESTRICT y, size_t rows,
-                                    size_t cols) {
-  const size_t N = hn::Lanes(d);
-  hn::Vec<D> bv[kVecs];
-  for (size_t v = 0; v < kVecs; ++v) bv[v] = hn::LoadU(d, b + v * N);
-  for (size_t r = 0; r < rows; ++r, y += cols)
-    for (size_t v = 0; v < kVecs; ++v)
-      hn::StoreU(hn::Add(hn::LoadU(d, y + v * N), bv[v]), d, y + v * N);
-}
+// AddColumnSums' walk down the rows of kVecs adjacent columns of vectors at
+// j: where a matrix has two, one walk takes both (the walk's pointer step and
+// loop test per row cost V8 as much as a vector's load, add and store).
 template <size_t kVecs, class D>
 HWY_INLINE void AddColumnSumsColumns(D d, const float* HWY_RESTRICT v,
                                      size_t rows, size_t cols,
@@ -162,36 +150,6 @@ HWY_INLINE void AddColumnSumsColumns(D d, const float* HWY_RESTRICT v,
     for (size_t c = 0; c < kVecs; ++c)
       acc[c] = hn::Add(acc[c], hn::LoadU(d, v + c * N));
   for (size_t c = 0; c < kVecs; ++c) hn::StoreU(acc[c], d, s + c * N);
-}
-
-// y[r, j] += b[j] for r < rows, j < cols: each element one float add. A
-// column of vectors (two) at a time, its b loaded once and a pointer stepping
-// down the rows: V8 compiles that to a load, an add and a store a vector (a
-// flat loop wrapping b's index cost it 15 instructions a vector).
-HWY_NOINLINE void AddRowVector(const float* HWY_RESTRICT b,
-                               float* HWY_RESTRICT y, size_t rows,
-                               size_t cols) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  if (cols == 1) {  // one output (regression): add b[0] down the column
-    const auto b0 = hn::Set(d, b[0]);
-    size_t r = 0;
-    for (; r + N <= rows; r += N)
-      hn::StoreU(hn::Add(hn::LoadU(d, y + r), b0), d, y + r);
-    for (; r < rows; ++r) y[r] += b[0];
-    return;
-  }
-  size_t j = 0;
-  for (; j + 2 * N <= cols; j += 2 * N)
-    AddRowVectorColumns<2>(d, b + j, y + j, rows, cols);
-  if (j + N <= cols) {
-    AddRowVectorColumns<1>(d, b + j, y + j, rows, cols);
-    j += N;
-  }
-  for (; j < cols; ++j) {
-    float* HWY_RESTRICT p = y + j;
-    for (size_t r = 0; r < rows; ++r, p += cols) *p += b[j];
-  }
 }
 
 // s[j] += v[r, j] for r = 0, 1, ..., rows - 1 in that order, j < cols: each

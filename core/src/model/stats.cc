@@ -15,14 +15,10 @@
 namespace dlmath::model {
 
 DLMATH_HWY_EXPORT(LayerSums)
-DLMATH_HWY_EXPORT(AddRowVector)
 DLMATH_HWY_EXPORT(AddColumnSums)
 
 void MomentsOf(const LayerArrays* layers, size_t count, double* out) {
   DLMATH_DISPATCH(LayerSums)(layers, count, out);
-}
-void AddRowVector(const float* b, float* y, size_t rows, size_t cols) {
-  DLMATH_DISPATCH(AddRowVector)(b, y, rows, cols);
 }
 
 void AddColumnSums(const float* v, size_t rows, size_t cols, float* s,

@@ -1,6 +1,6 @@
 // The training engine's own small kernels (Highway, stats-inl.h): the step's
 // diagnostics sums, which read each array once, vectorised, instead of a
-// scalar double loop per statistic; and a linear layer's bias rows.
+// scalar double loop per statistic; and a linear layer's bias gradient.
 #ifndef DLMATH_SRC_MODEL_STATS_H_
 #define DLMATH_SRC_MODEL_STATS_H_
 
@@ -27,8 +27,6 @@ struct LayerArrays {
 // settles all), every layer of a step in one call. Relative error ~1e-7
 // (float lanes per block of 1024, block sums in double).
 void MomentsOf(const LayerArrays* layers, size_t count, double* out);
-// y[r, :] += b for each of the rows of y [rows, cols] (the bias add).
-void AddRowVector(const float* b, float* y, size_t rows, size_t cols);
 // s += the column sums of v [rows, cols], row after row (the bias
 // gradient: the same bits as a scalar loop over the rows); accumulate false:
 // s = those sums (the bits of s zeroed first).

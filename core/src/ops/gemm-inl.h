@@ -25,6 +25,11 @@
 // operand's last element is read, nothing outside C's M x N block written.
 // A small product of K <= 2 (GemmRegK) takes no tile: op(B)'s K rows stay in
 // registers while the rows of C go by, one a turn.
+// The bias (gemm.h: C = op(A) op(B) + 1 bias^T, not accumulating) goes into
+// the small products' store, added to the finished sums in registers (a
+// tile loads its vectors after the k loop, GemmRegK holds them through its
+// rows, GemmDots adds one float, the C^T path as it copies back); a blocked
+// product adds it in a pass over C (AddBiasRows) after its K blocks.
 // Each output element is one sequential sum over k per K block, added to C
 // block after block: error <= gamma_{K+1} (|C| + sum |a||b|), gamma_n =
 // n u / (1 - n u), u = 2^-24.
@@ -106,6 +111,18 @@ HWY_INLINE void Walk(Pointer& p, size_t step) {
 #if HWY_TARGET == HWY_WASM
   __asm__("" : "+r"(p));
 #endif
+}
+
+// v as a finished sum, to which the bias is added: GCC would fuse a K = 1
+// product's multiply and that add into one FMA on the targets that have it
+// (one rounding where the product followed by the bias rows has two). An
+// empty asm statement hides where v came from. (Wasm has no FMA.)
+HWY_INLINE hn::Vec<hn::ScalableTag<float>> Rounded(
+    hn::Vec<hn::ScalableTag<float>> v) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_WASM
+  __asm__("" : "+v"(v.raw));
+#endif
+  return v;
 }
 
 // The first n < lanes of a vector, loaded (the rest 0) or stored, by halves:
@@ -291,6 +308,9 @@ HWY_INLINE void TileStep(GemmTag d, const float* HWY_RESTRICT ak, size_t xs,
 // 0, (kVecs - 1) lanes < cols <= kVecs lanes (kVecs = 1: a narrow product,
 // N <= lanes, or a panel read or packed one vector wide).
 // load_c: add to C (accumulating, or a later K block) instead of storing.
+// bias (kSmall; null: none, and never with load_c): its cols floats added to
+// every row's sums before the store, loaded after the k loop (loaded before
+// it, or kept in registers through it, V8 spilled the tile).
 // kRowStride: A's rows are a.xs apart (else adjacent, the packed panel's
 // layout, with the stride a constant the compiler folds).
 // kSmall (GemmSmall): the first k step stores the products instead of adding
@@ -300,7 +320,7 @@ HWY_INLINE void TileStep(GemmTag d, const float* HWY_RESTRICT ak, size_t xs,
 template <size_t kRows, bool kRowStride, size_t kVecs, bool kSmall = false>
 HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
                          float* HWY_RESTRICT c, size_t ldc, size_t cols,
-                         bool load_c) {
+                         bool load_c, const float* HWY_RESTRICT bias) {
   const GemmTag d;
   using V = hn::Vec<GemmTag>;
   constexpr size_t kWhole = kVecs * kGemmLanes;
@@ -324,6 +344,12 @@ HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
       }
       LoadPanelRow(d, bk, b.last, bv);
       TileStep<kRows, kVecs, false>(d, ak, xs, bv, acc);
+    }
+    if (bias) {
+      LoadPanelRow(d, bias, cols, bv);
+      for (size_t v = 0; v < kVecs; ++v)
+        for (size_t r = 0; r < kRows; ++r)
+          acc[v][r] = hn::Add(Rounded(acc[v][r]), bv[v]);
     }
   } else {
     for (size_t v = 0; v < kVecs; ++v)
@@ -349,13 +375,15 @@ HWY_INLINE void GemmTile(GemmPanel a, GemmPanel b, size_t kc,
 template <bool kRowStride, size_t kVecs, bool kSmall = false,
           size_t kRows = kMR>
 HWY_INLINE void GemmTileRows(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
-                             float* c, size_t ldc, size_t cols, bool load_c) {
+                             float* c, size_t ldc, size_t cols, bool load_c,
+                             const float* bias = nullptr) {
   if constexpr (kRows > 1) {
     if (rows < kRows)
       return GemmTileRows<kRowStride, kVecs, kSmall, kRows - 1>(
-          rows, a, b, kc, c, ldc, cols, load_c);
+          rows, a, b, kc, c, ldc, cols, load_c, bias);
   }
-  GemmTile<kRows, kRowStride, kVecs, kSmall>(a, b, kc, c, ldc, cols, load_c);
+  GemmTile<kRows, kRowStride, kVecs, kSmall>(a, b, kc, c, ldc, cols, load_c,
+                                             bias);
 }
 
 // GemmTileRows one vector wide where the columns fit one.
@@ -367,25 +395,28 @@ HWY_INLINE void GemmTileAny(size_t rows, GemmPanel a, GemmPanel b, size_t kc,
   GemmTileRows<kRowStride, 2>(rows, a, b, kc, c, ldc, cols, load_c);
 }
 
-// C[M, cols] (+)= op(A) [M, kc] x one B panel: whole tiles of kSmallMR rows
+// C[M, cols] (+)= op(A) [M, kc] x one B panel (+ the bias's cols floats, or
+// null): whole tiles of kSmallMR rows
 // (A^T: kMR), then one shorter tile for the rest; the tile's width and A's
 // layout chosen once by the caller. a: element (i, k) of op(A) at a.p[i * row
 // step + k * a.ks], the row step a.xs (kRowStride) or 1.
 template <bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmRowTiles(size_t M, GemmPanel a, GemmPanel b, size_t kc,
-                             float* c, size_t ldc, size_t cols, bool load_c) {
+                             float* c, size_t ldc, size_t cols, bool load_c,
+                             const float* bias) {
   // A's rows and C's walked a tile at a time (Walk).
   constexpr size_t kRows = kRowStride ? kSmallMR : kMR;
   const size_t a_step = kRows * (kRowStride ? a.xs : 1);
   size_t rest = M;
   for (; rest >= kRows; rest -= kRows) {
-    GemmTile<kRows, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c);
+    GemmTile<kRows, kRowStride, kVecs, true>(a, b, kc, c, ldc, cols, load_c,
+                                             bias);
     Walk(a.p, a_step);
     Walk(c, kRows * ldc);
   }
   if (rest)
     GemmTileRows<kRowStride, kVecs, true, kRows - 1>(rest, a, b, kc, c, ldc,
-                                                     cols, load_c);
+                                                     cols, load_c, bias);
 }
 
 // The size of the fewest blocks of at most `most` that cover n, as even as
@@ -440,12 +471,14 @@ HWY_INLINE void DotRows(const float* HWY_RESTRICT a, size_t lda,
 // a row alone cost V8 ~43 instructions. Rows past the last four (M > 4, not
 // a multiple of 4) run as the four rows that end at M: the rows done before
 // come out with the same bits and keep their stored C (accumulating, C
-// already holds their sum). GemmSmall's arguments (a GemmPlan kernel): N is
-// 1, op(A) = A, and b = B whatever its orientation and ldb.
+// already holds their sum). The bias (null: none) is one float, added to
+// every row's sum. GemmSmall's arguments (a GemmPlan kernel): N is 1, op(A)
+// = A, and b = B whatever its orientation and ldb.
 HWY_NOINLINE void GemmDots(bool, bool, size_t M, size_t, size_t K,
                            const float* HWY_RESTRICT A, size_t lda,
                            const float* HWY_RESTRICT b, size_t,
-                           float* HWY_RESTRICT C, size_t ldc, bool accumulate) {
+                           float* HWY_RESTRICT C, size_t ldc, bool accumulate,
+                           const float* HWY_RESTRICT bias) {
   const GemmTag d;
   using V = hn::Vec<GemmTag>;
   size_t i = 0;
@@ -465,6 +498,7 @@ HWY_NOINLINE void GemmDots(bool, bool, size_t M, size_t, size_t K,
       const V l2 = hn::ConcatLowerLower(d, t3, t2);
       const V l3 = hn::ConcatUpperUpper(d, t3, t2);
       V sums = hn::Add(hn::Add(l0, l2), hn::Add(l1, l3));
+      if (bias) sums = hn::Add(sums, hn::Set(d, *bias));
       if (ldc == 1) {  // a contiguous column: the four as a vector
         if (accumulate) {
           const V c = hn::LoadU(d, C + i);
@@ -488,7 +522,8 @@ HWY_NOINLINE void GemmDots(bool, bool, size_t M, size_t, size_t K,
   for (; i < M; ++i) {
     V acc[1];
     DotRows<1>(A + i * lda, lda, b, K, acc);
-    const float sum = hn::GetLane(hn::SumOfLanes(d, acc[0]));
+    float sum = hn::GetLane(hn::SumOfLanes(d, acc[0]));
+    if (bias) sum += *bias;
     C[i * ldc] = accumulate ? C[i * ldc] + sum : sum;
   }
 }
@@ -503,20 +538,22 @@ HWY_NOINLINE void PackPanelOutOfLine(const float* HWY_RESTRICT src, size_t ld,
 }
 
 // The small products' kernels (GemmSmall, GemmRegK) take one column panel
-// a call: a wider C (N > kNR) runs as its first kNR columns, then the rest,
-// each through `kernel` (true: done so; false: N fits one panel).
+// a call: a wider C (N > kNR) runs as its first kNR columns, then the rest
+// (and the rest of the bias), each through `kernel` (true: done so; false: N
+// fits one panel).
 using GemmSmallKernelFn = void (*)(bool, bool, size_t, size_t, size_t,
                                    const float*, size_t, const float*, size_t,
-                                   float*, size_t, bool);
+                                   float*, size_t, bool, const float*);
 HWY_INLINE bool SplitColumnPanels(GemmSmallKernelFn kernel, bool a_trans,
                                   bool b_trans, size_t M, size_t N, size_t K,
                                   const float* A, size_t lda, const float* B,
                                   size_t ldb, float* C, size_t ldc,
-                                  bool accumulate) {
+                                  bool accumulate, const float* bias) {
   if (N <= kNR) return false;
-  kernel(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate);
+  kernel(a_trans, b_trans, M, kNR, K, A, lda, B, ldb, C, ldc, accumulate, bias);
   kernel(a_trans, b_trans, M, N - kNR, K, A, lda,
-         b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc, accumulate);
+         b_trans ? B + kNR * ldb : B + kNR, ldb, C + kNR, ldc, accumulate,
+         bias ? bias + kNR : nullptr);
   return true;
 }
 
@@ -534,7 +571,7 @@ HWY_INLINE bool SplitColumnPanels(GemmSmallKernelFn kernel, bool a_trans,
 HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
                             size_t K, const float* A, size_t lda,
                             const float* B, size_t ldb, float* C, size_t ldc,
-                            bool accumulate) {
+                            bool accumulate, const float* bias) {
   // The B panel (bp) and C^T (ct) below: on the stack natively, where that
   // is free; static (per thread) in wasm, whose stack is in linear memory
   // below a stack pointer that each call with a stack array moves and
@@ -547,7 +584,7 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
   // inlining this function into Gemm, where V8 spilled the tile's
   // accumulators.)
   if (SplitColumnPanels(GemmSmall, a_trans, b_trans, M, N, K, A, lda, B, ldb, C,
-                        ldc, accumulate))
+                        ldc, accumulate, bias))
     return;
   if (N < kGemmLanes && N < M && M <= kNR) {
     // A narrow C (fewer columns than lanes, more rows than columns, as a
@@ -558,14 +595,19 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
     // row of C^T), walking both. Wasm 2-8-8-1 step (dW of 2 inputs):
     // GemmSmall 4,553 -> ~4,470 x86 instructions, its inner call included.
     // (Copying four rows at a time through a 4 x 4 transpose cost 22 more.)
+    // The bias: bias[j] + each element of column j, as it is copied.
     HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float ct[kGemmLanes * kNR];
-    GemmSmall(!b_trans, !a_trans, N, M, K, B, ldb, A, lda, ct, M, false);
+    GemmSmall(!b_trans, !a_trans, N, M, K, B, ldb, A, lda, ct, M, false,
+              nullptr);
     const float* t = ct;
     for (size_t j = 0; j < N; ++j) {
       float* c = C + j;
       const float* const t_end = t + M;
       if (accumulate) {
         for (; t != t_end; Walk(t, 1), Walk(c, ldc)) *c += *t;
+      } else if (bias) {
+        const float bj = bias[j];
+        for (; t != t_end; Walk(t, 1), Walk(c, ldc)) *c = *t + bj;
       } else {
         for (; t != t_end; Walk(t, 1), Walk(c, ldc)) *c = *t;
       }
@@ -581,31 +623,39 @@ HWY_NOINLINE void GemmSmall(bool a_trans, bool b_trans, size_t M, size_t N,
   const GemmPanel a = a_trans ? GemmPanel{A, lda} : GemmPanel{A, 1, lda};
   if (w == kGemmLanes) {
     if (a_trans)
-      return GemmRowTiles<false, 1>(M, a, b, K, C, ldc, N, accumulate);
-    return GemmRowTiles<true, 1>(M, a, b, K, C, ldc, N, accumulate);
+      return GemmRowTiles<false, 1>(M, a, b, K, C, ldc, N, accumulate, bias);
+    return GemmRowTiles<true, 1>(M, a, b, K, C, ldc, N, accumulate, bias);
   }
-  if (a_trans) return GemmRowTiles<false, 2>(M, a, b, K, C, ldc, N, accumulate);
-  GemmRowTiles<true, 2>(M, a, b, K, C, ldc, N, accumulate);
+  if (a_trans)
+    return GemmRowTiles<false, 2>(M, a, b, K, C, ldc, N, accumulate, bias);
+  GemmRowTiles<true, 2>(M, a, b, K, C, ldc, N, accumulate, bias);
 }
 
 // C[M, cols] (+)= op(A) [M, kK] x op(B)'s kK rows bv (kVecs vectors each,
 // (kVecs - 1) lanes < cols <= kVecs lanes; kWhole: cols is kVecs lanes), a
 // row of C a turn: its products summed over k in order, the first stored
-// alone (GemmTile's sums, the same bits), then added to C (kLoadC) or
-// stored. a: element (i, k) of op(A) at a.p[i * row step + k * k step], the
-// row step a.xs and the k step 1 (kRowStride: a row-major A), or 1 and a.ks.
-// The stores' choices are template arguments: as run-time tests in the row
-// loop, V8 paid ~8 instructions a row for them.
-template <size_t kK, bool kRowStride, size_t kVecs, bool kLoadC, bool kWhole>
+// alone (GemmTile's sums, the same bits), then added to C (kAdd kC), the bias
+// added (kBias: its cols floats, held in registers) or stored. a: element
+// (i, k) of op(A) at a.p[i * row step + k * k step], the row step a.xs and
+// the k step 1 (kRowStride: a row-major A), or 1 and a.ks. The stores'
+// choices are template arguments: as run-time tests in the row loop, V8 paid
+// ~8 instructions a row for them.
+enum class GemmRowAdd { kNone, kC, kBias };
+template <size_t kK, bool kRowStride, size_t kVecs, GemmRowAdd kAdd,
+          bool kWhole>
 HWY_INLINE void GemmRegRows(size_t M, GemmPanel a,
                             const hn::Vec<GemmTag> (&bv)[kK][kVecs], float* c,
-                            size_t ldc, size_t cols) {
+                            size_t ldc, size_t cols, const float* bias) {
   const GemmTag d;
   using V = hn::Vec<GemmTag>;
   constexpr size_t kDone = (kVecs - 1) * kGemmLanes;
+  constexpr bool kLoadC = kAdd == GemmRowAdd::kC;
   const size_t ks = kRowStride ? 1 : a.ks;
   const size_t xs = kRowStride ? a.xs : 1;
   const float* HWY_RESTRICT ar = a.p;
+  V bias_v[kVecs];
+  if constexpr (kAdd == GemmRowAdd::kBias)
+    LoadPanelRow(d, bias, kWhole ? kVecs * kGemmLanes : cols, bias_v);
   // C's rows walked to their end (Walk; no row counter).
   for (float* const c_end = c + M * ldc; c != c_end;
        Walk(ar, xs), Walk(c, ldc)) {
@@ -617,6 +667,9 @@ HWY_INLINE void GemmRegRows(size_t M, GemmPanel a,
       for (size_t v = 0; v < kVecs; ++v)
         acc[v] = hn::MulAdd(ak, bv[k][v], acc[v]);
     }
+    if constexpr (kAdd == GemmRowAdd::kBias)
+      for (size_t v = 0; v < kVecs; ++v)
+        acc[v] = hn::Add(Rounded(acc[v]), bias_v[v]);
     for (size_t v = 0; v < (kWhole ? kVecs : kVecs - 1); ++v) {
       float* const cv = c + v * kGemmLanes;
       hn::StoreU(kLoadC ? hn::Add(hn::LoadU(d, cv), acc[v]) : acc[v], d, cv);
@@ -626,23 +679,31 @@ HWY_INLINE void GemmRegRows(size_t M, GemmPanel a,
   }
 }
 
-// GemmRegRows with its stores chosen: added to C or stored, the last
-// vector whole or not.
+// GemmRegRows with its stores chosen: added to C, the bias added or stored,
+// the last vector whole or not.
+template <size_t kK, bool kRowStride, size_t kVecs, GemmRowAdd kAdd>
+HWY_INLINE void GemmRegRowsWhole(size_t M, GemmPanel a,
+                                 const hn::Vec<GemmTag> (&bv)[kK][kVecs],
+                                 float* C, size_t ldc, size_t N,
+                                 const float* bias) {
+  if (N == kVecs * kGemmLanes)
+    return GemmRegRows<kK, kRowStride, kVecs, kAdd, true>(M, a, bv, C, ldc, N,
+                                                          bias);
+  GemmRegRows<kK, kRowStride, kVecs, kAdd, false>(M, a, bv, C, ldc, N, bias);
+}
 template <size_t kK, bool kRowStride, size_t kVecs>
 HWY_INLINE void GemmRegRowsStoring(size_t M, GemmPanel a,
                                    const hn::Vec<GemmTag> (&bv)[kK][kVecs],
-                                   float* C, size_t ldc, size_t N,
-                                   bool load_c) {
-  const bool whole = N == kVecs * kGemmLanes;
-  if (load_c) {
-    if (whole)
-      return GemmRegRows<kK, kRowStride, kVecs, true, true>(M, a, bv, C, ldc,
-                                                            N);
-    return GemmRegRows<kK, kRowStride, kVecs, true, false>(M, a, bv, C, ldc, N);
-  }
-  if (whole)
-    return GemmRegRows<kK, kRowStride, kVecs, false, true>(M, a, bv, C, ldc, N);
-  GemmRegRows<kK, kRowStride, kVecs, false, false>(M, a, bv, C, ldc, N);
+                                   float* C, size_t ldc, size_t N, bool load_c,
+                                   const float* bias) {
+  if (load_c)
+    return GemmRegRowsWhole<kK, kRowStride, kVecs, GemmRowAdd::kC>(
+        M, a, bv, C, ldc, N, nullptr);
+  if (bias)
+    return GemmRegRowsWhole<kK, kRowStride, kVecs, GemmRowAdd::kBias>(
+        M, a, bv, C, ldc, N, bias);
+  GemmRegRowsWhole<kK, kRowStride, kVecs, GemmRowAdd::kNone>(M, a, bv, C, ldc,
+                                                             N, nullptr);
 }
 
 // GemmRegRows with op(B)'s kK rows loaded from bk (bks apart, N floats each
@@ -650,14 +711,16 @@ HWY_INLINE void GemmRegRowsStoring(size_t M, GemmPanel a,
 template <size_t kK, size_t kVecs>
 HWY_INLINE void GemmRegRowsOf(size_t M, bool a_trans, const float* A,
                               size_t lda, const float* bk, size_t bks, float* C,
-                              size_t ldc, size_t N, bool load_c) {
+                              size_t ldc, size_t N, bool load_c,
+                              const float* bias) {
   const GemmTag d;
   hn::Vec<GemmTag> bv[kK][kVecs];
   for (size_t k = 0; k < kK; ++k) LoadPanelRow(d, bk + k * bks, N, bv[k]);
   if (a_trans)
     return GemmRegRowsStoring<kK, false, kVecs>(M, {A, lda}, bv, C, ldc, N,
-                                                load_c);
-  GemmRegRowsStoring<kK, true, kVecs>(M, {A, 1, lda}, bv, C, ldc, N, load_c);
+                                                load_c, bias);
+  GemmRegRowsStoring<kK, true, kVecs>(M, {A, 1, lda}, bv, C, ldc, N, load_c,
+                                      bias);
 }
 
 // A small product of K <= kGemmRegK (gemm.cc decides; a GemmPlan kernel):
@@ -666,10 +729,11 @@ HWY_INLINE void GemmRegRowsOf(size_t M, bool a_trans, const float* A,
 // then GemmRegRows down C's M rows.
 HWY_NOINLINE void GemmRegK(bool a_trans, bool b_trans, size_t M, size_t N,
                            size_t K, const float* A, size_t lda, const float* B,
-                           size_t ldb, float* C, size_t ldc, bool accumulate) {
+                           size_t ldb, float* C, size_t ldc, bool accumulate,
+                           const float* bias) {
   HWY_ALIGN DLMATH_GEMM_SMALL_SCRATCH float bp[kGemmRegK * kNR];
   if (SplitColumnPanels(GemmRegK, a_trans, b_trans, M, N, K, A, lda, B, ldb, C,
-                        ldc, accumulate))
+                        ldc, accumulate, bias))
     return;
   const size_t w = N <= kGemmLanes ? kGemmLanes : kNR;
   const float* bk = B;
@@ -682,31 +746,81 @@ HWY_NOINLINE void GemmRegK(bool a_trans, bool b_trans, size_t M, size_t N,
   if (w == kGemmLanes) {
     if (K == 1)
       return GemmRegRowsOf<1, 1>(M, a_trans, A, lda, bk, bks, C, ldc, N,
-                                 accumulate);
+                                 accumulate, bias);
     return GemmRegRowsOf<2, 1>(M, a_trans, A, lda, bk, bks, C, ldc, N,
-                               accumulate);
+                               accumulate, bias);
   }
   if (K == 1)
     return GemmRegRowsOf<1, 2>(M, a_trans, A, lda, bk, bks, C, ldc, N,
-                               accumulate);
-  GemmRegRowsOf<2, 2>(M, a_trans, A, lda, bk, bks, C, ldc, N, accumulate);
+                               accumulate, bias);
+  GemmRegRowsOf<2, 2>(M, a_trans, A, lda, bk, bks, C, ldc, N, accumulate, bias);
 }
 
 #undef DLMATH_GEMM_SMALL_SCRATCH
 
-// C[M, N] (+)= op(A) op(B) for M, N, K > 0 (gemm.h); a_trans / b_trans:
-// op is the transpose. ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats
-// for the packed A block.
+// The bias rows of a blocked product, added by Gemm after it: the walk down
+// the rows of kVecs adjacent columns of vectors at j, where C has two, one
+// walk taking both (the walk's pointer step and loop test per row cost V8 as
+// much as a vector's load, add and store).
+template <size_t kVecs>
+HWY_INLINE void AddBiasColumns(const float* HWY_RESTRICT bias,
+                               float* HWY_RESTRICT c, size_t M, size_t ldc) {
+  const GemmTag d;
+  hn::Vec<GemmTag> bv[kVecs];
+  for (size_t v = 0; v < kVecs; ++v)
+    bv[v] = hn::LoadU(d, bias + v * kGemmLanes);
+  for (size_t r = 0; r < M; ++r, c += ldc)
+    for (size_t v = 0; v < kVecs; ++v) {
+      float* const cv = c + v * kGemmLanes;
+      hn::StoreU(hn::Add(hn::LoadU(d, cv), bv[v]), d, cv);
+    }
+}
+
+// C[i, j] += bias[j] for i < M, j < N: each element one float add. A column
+// of vectors (two) at a time, its bias loaded once and a pointer stepping
+// down the rows: V8 compiles that to a load, an add and a store a vector (a
+// flat loop wrapping the bias's index cost it 15 instructions a vector).
+HWY_INLINE void AddBiasRows(const float* HWY_RESTRICT bias,
+                            float* HWY_RESTRICT C, size_t M, size_t N,
+                            size_t ldc) {
+  const GemmTag d;
+  if (N == 1 && ldc == 1) {  // one output (regression): down the column
+    const auto b0 = hn::Set(d, bias[0]);
+    size_t r = 0;
+    for (; r + kGemmLanes <= M; r += kGemmLanes)
+      hn::StoreU(hn::Add(hn::LoadU(d, C + r), b0), d, C + r);
+    for (; r < M; ++r) C[r] += bias[0];
+    return;
+  }
+  size_t j = 0;
+  for (; j + 2 * kGemmLanes <= N; j += 2 * kGemmLanes)
+    AddBiasColumns<2>(bias + j, C + j, M, ldc);
+  if (j + kGemmLanes <= N) {
+    AddBiasColumns<1>(bias + j, C + j, M, ldc);
+    j += kGemmLanes;
+  }
+  for (; j < N; ++j) {
+    float* HWY_RESTRICT c = C + j;
+    for (size_t r = 0; r < M; ++r, c += ldc) *c += bias[j];
+  }
+}
+
+// C[M, N] (+)= op(A) op(B) (+ 1 bias^T: bias null or N floats, only when not
+// accumulating) for M, N, K > 0 (gemm.h); a_trans / b_trans: op is the
+// transpose. ap: at least min(M, kGemmMC) * min(K, kGemmKC) floats for the
+// packed A block.
 HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
                               size_t K, const float* A, size_t lda,
                               const float* B, size_t ldb, float* C, size_t ldc,
-                              bool accumulate, float* ap) {
+                              bool accumulate, const float* bias, float* ap) {
   if (N == 1 && ldc == 1 && M > 1) {
     // A column C [M, 1] is the row C^T = op(B)^T op(A)^T: the same products
     // summed in the same order (the same bits), but M runs along the tile's
     // lanes instead of one useful lane in kNR.
-    return GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M,
-                       accumulate, ap);
+    GemmBlocked(!b_trans, !a_trans, 1, M, K, B, ldb, A, lda, C, M, accumulate,
+                nullptr, ap);
+    if (bias) AddBiasRows(bias, C, M, N, ldc);
+    return;
   }
   const size_t mc = hwy::RoundUpTo(EvenBlock(M, kGemmMC), kMR);
   const size_t kcb = EvenBlock(K, kGemmKC);
@@ -748,6 +862,7 @@ HWY_NOINLINE void GemmBlocked(bool a_trans, bool b_trans, size_t M, size_t N,
       }
     }
   }
+  if (bias) AddBiasRows(bias, C, M, N, ldc);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -62,21 +62,21 @@ constexpr GemmPlan::Kernel GemmRegKKernel = &HWY_STATIC_DISPATCH(GemmRegK);
 #else
 void GemmDotsKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
                     const float* A, size_t lda, const float* B, size_t ldb,
-                    float* C, size_t ldc, bool accumulate) {
+                    float* C, size_t ldc, bool accumulate, const float* bias) {
   DLMATH_DISPATCH(GemmDots)
-  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate, bias);
 }
 void GemmSmallKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
                      const float* A, size_t lda, const float* B, size_t ldb,
-                     float* C, size_t ldc, bool accumulate) {
+                     float* C, size_t ldc, bool accumulate, const float* bias) {
   DLMATH_DISPATCH(GemmSmall)
-  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate, bias);
 }
 void GemmRegKKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
                     const float* A, size_t lda, const float* B, size_t ldb,
-                    float* C, size_t ldc, bool accumulate) {
+                    float* C, size_t ldc, bool accumulate, const float* bias) {
   DLMATH_DISPATCH(GemmRegK)
-  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  (a_trans, b_trans, M, N, K, A, lda, B, ldb, C, ldc, accumulate, bias);
 }
 #endif
 
@@ -104,9 +104,9 @@ GemmPath PathOf(Trans ta, Trans tb, size_t M, size_t N, size_t K, size_t ldb) {
 // the empty ones.
 void GemmKernel(bool a_trans, bool b_trans, size_t M, size_t N, size_t K,
                 const float* A, size_t lda, const float* B, size_t ldb,
-                float* C, size_t ldc, bool accumulate) {
+                float* C, size_t ldc, bool accumulate, const float* bias) {
   Gemm(a_trans ? Trans::kYes : Trans::kNo, b_trans ? Trans::kYes : Trans::kNo,
-       M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+       M, N, K, A, lda, B, ldb, C, ldc, accumulate, bias);
 }
 
 // The kernel of a small product's path, the same for Gemm and its plans;
@@ -128,24 +128,32 @@ GemmPlan::Kernel SmallKernelOf(GemmPath path) {
 
 bool Gemm(Trans ta, Trans tb, size_t M, size_t N, size_t K, const float* A,
           size_t lda, const float* B, size_t ldb, float* C, size_t ldc,
-          bool accumulate) {
+          bool accumulate, const float* bias) {
   const GemmPath path = PathOf(ta, tb, M, N, K, ldb);
   if (path == GemmPath::kNothing) return true;
-  if (path == GemmPath::kZeros) {
-    if (!accumulate)
-      for (size_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
-    return true;
-  }
   if (const GemmPlan::Kernel kernel = SmallKernelOf(path)) {
     kernel(ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C,
-           ldc, accumulate);
+           ldc, accumulate, bias);
+    return true;
+  }
+  if (path == GemmPath::kZeros) {
+    if (accumulate) return true;
+    for (size_t i = 0; i < M; ++i) {
+      float* c = C + i * ldc;
+      if (!bias) {
+        std::fill_n(c, N, 0.0f);
+        continue;
+      }
+      // The empty sum's +0, then the bias (0 + -0 is +0, as the pass gave).
+      for (size_t j = 0; j < N; ++j) c[j] = 0.0f + bias[j];
+    }
     return true;
   }
   float* ap = PackSpaceFor(PackFloats(M, K));
   if (!ap) return false;
   DLMATH_DISPATCH(GemmBlocked)
   (ta == Trans::kYes, tb == Trans::kYes, M, N, K, A, lda, B, ldb, C, ldc,
-   accumulate, ap);
+   accumulate, bias, ap);
   return true;
 }
 
