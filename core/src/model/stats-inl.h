@@ -58,6 +58,11 @@ HWY_INLINE size_t ZeroColumns(D d, const float* p, size_t rows, size_t cols) {
     for (size_t j = 0; j + N < cols; j += N)
       least = hn::Min(least, magnitude(j));
     if (hn::AllFalse(du, hn::Eq(least, hn::Zero(du)))) return 0;
+  } else if (rows * cols >= N) {  // narrow rows (one output): the same test
+    // on the first row's lanes of the array's first vector (a column loop
+    // a row deep cost V8 two loops' entries and stack checks).
+    const auto seen = hn::Ne(hn::LoadU(d, p), zero);
+    if (hn::CountTrue(d, hn::And(hn::FirstN(d, cols), seen)) == cols) return 0;
   }
   size_t zeros = 0, j = 0;
   for (; j + N <= cols; j += N) {

@@ -175,6 +175,14 @@ Status PairShape(const ShapeCtx& c, Reduction r) {
   return SetReduced(c, r, c.in[0]);
 }
 
+// Input 0's elements: a model's loss input is [rows, outputs], whose two
+// dimensions multiply without Shape::numel's loop (V8 gives that loop a
+// stack check and LLVM's unrolled remainder: ~30 x86 instructions a call,
+// as much as a 10-float MSE's arithmetic).
+int64_t Elements(const Shape& s) {
+  return s.rank == 2 ? s.dim[0] * s.dim[1] : s.numel();
+}
+
 // What a reduced loss divides its sum by: n ('mean'), the first dimension
 // ('batchmean'; 1 for a scalar, as PyTorch), else 1. A caller that has
 // counted s's elements passes them as n (Shape::numel is a loop: a 10-float
@@ -185,7 +193,7 @@ double Denominator(const Shape& s, Reduction r, int64_t n) {
   return 1;
 }
 double Denominator(const Shape& s, Reduction r) {
-  return Denominator(s, r, r == kMean ? s.numel() : 0);
+  return Denominator(s, r, r == kMean ? Elements(s) : 0);
 }
 
 // After a pointwise kernel summed the losses: 'none' has stored them, the
@@ -264,7 +272,7 @@ Status MseShape(const ShapeCtx& c) {
 
 void MseForward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(mse, reduction)]);
-  const int64_t n = c.in_shape[0].numel();
+  const int64_t n = Elements(c.in_shape[0]);
   StoreReduced(c, r,
                DLMATH_DISPATCH(SquaredDiff)(c.in[0], c.in[1], NoneOut(c, r), n),
                n);
@@ -272,7 +280,7 @@ void MseForward(const GenCall<float>& c) {
 
 void MseBackward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(mse, reduction)]);
-  const int64_t n = c.in_shape[0].numel();
+  const int64_t n = Elements(c.in_shape[0]);
   DLMATH_DISPATCH(SquaredDiffBackward)
   (c.in[0], c.in[1], c.dy, GradStride(r), 2 * GradScale(c, r, n), c.din[0],
    c.din[1], n);
@@ -359,14 +367,14 @@ void L1Forward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(l1, reduction)]);
   StoreReduced(c, r,
                DLMATH_DISPATCH(AbsDiff)(c.in[0], c.in[1], NoneOut(c, r),
-                                        c.in_shape[0].numel()));
+                                        Elements(c.in_shape[0])));
 }
 
 void L1Backward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(l1, reduction)]);
   DLMATH_DISPATCH(AbsDiffBackward)
   (c.in[0], c.in[1], c.dy, GradStride(r), GradScale(c, r), c.din[0], c.din[1],
-   c.in_shape[0].numel());
+   Elements(c.in_shape[0]));
 }
 
 // ----- huber: quadratic within delta of the target, linear beyond. -------
@@ -381,7 +389,7 @@ void HuberForward(const GenCall<float>& c) {
       c, r,
       DLMATH_DISPATCH(Huber)(
           c.in[0], c.in[1], static_cast<float>(c.p[DLMATH_PARAM(huber, delta)]),
-          NoneOut(c, r), c.in_shape[0].numel()));
+          NoneOut(c, r), Elements(c.in_shape[0])));
 }
 
 void HuberBackward(const GenCall<float>& c) {
@@ -389,7 +397,7 @@ void HuberBackward(const GenCall<float>& c) {
   DLMATH_DISPATCH(HuberBackward)
   (c.in[0], c.in[1], c.dy, GradStride(r), GradScale(c, r),
    static_cast<float>(c.p[DLMATH_PARAM(huber, delta)]), c.din[0], c.din[1],
-   c.in_shape[0].numel());
+   Elements(c.in_shape[0]));
 }
 
 // ----- smooth_l1: huber / beta (beta = delta); beta = 0 is exactly l1. ----
@@ -401,7 +409,7 @@ Status SmoothL1Shape(const ShapeCtx& c) {
 void SmoothL1Forward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(smooth_l1, reduction)]);
   const float beta = static_cast<float>(c.p[DLMATH_PARAM(smooth_l1, beta)]);
-  const size_t n = c.in_shape[0].numel();
+  const size_t n = Elements(c.in_shape[0]);
   const double sum =
       beta == 0
           ? DLMATH_DISPATCH(AbsDiff)(c.in[0], c.in[1], NoneOut(c, r), n)
@@ -412,7 +420,7 @@ void SmoothL1Forward(const GenCall<float>& c) {
 void SmoothL1Backward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(smooth_l1, reduction)]);
   const float beta = static_cast<float>(c.p[DLMATH_PARAM(smooth_l1, beta)]);
-  const size_t n = c.in_shape[0].numel();
+  const size_t n = Elements(c.in_shape[0]);
   if (beta == 0) {
     DLMATH_DISPATCH(AbsDiffBackward)
     (c.in[0], c.in[1], c.dy, GradStride(r), GradScale(c, r), c.din[0], c.din[1],
@@ -443,14 +451,14 @@ void BceForward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(bce, reduction)]);
   StoreReduced(c, r,
                DLMATH_DISPATCH(Bce)(c.in[0], c.in[1], c.in[2], NoneOut(c, r),
-                                    c.in_shape[0].numel()));
+                                    Elements(c.in_shape[0])));
 }
 
 void BceBackward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(bce, reduction)]);
   DLMATH_DISPATCH(BceBackward)
   (c.in[0], c.in[1], c.in[2], c.dy, GradStride(r), GradScale(c, r), c.din[0],
-   c.din[1], c.in_shape[0].numel());
+   c.din[1], Elements(c.in_shape[0]));
 }
 
 // ----- bce_with_logits: sigmoid + binary cross-entropy, fused. ------------
@@ -476,7 +484,7 @@ void BceWithLogitsForward(const GenCall<float>& c) {
       ReductionOf(c.p[DLMATH_PARAM(bce_with_logits, reduction)]);
   const float *x = c.in[0], *y = c.in[1], *w = c.in[2], *pw = c.in[3];
   float* out = NoneOut(c, r);
-  const size_t n = c.in_shape[0].numel();
+  const size_t n = Elements(c.in_shape[0]);
   double sum = 0;
   if (!pw) {
     sum = DLMATH_DISPATCH(BceLogits)(x, y, w, nullptr, out, n);
@@ -494,7 +502,7 @@ void BceWithLogitsBackward(const GenCall<float>& c) {
       ReductionOf(c.p[DLMATH_PARAM(bce_with_logits, reduction)]);
   const float *x = c.in[0], *y = c.in[1], *w = c.in[2], *pw = c.in[3];
   float *dx = c.din[0], *dy = c.din[1];
-  const size_t n = c.in_shape[0].numel(), stride = GradStride(r);
+  const size_t n = Elements(c.in_shape[0]), stride = GradStride(r);
   const float k = GradScale(c, r);
   if (!pw) {
     DLMATH_DISPATCH(BceLogitsBackward)
@@ -520,14 +528,14 @@ void KlDivForward(const GenCall<float>& c) {
   StoreReduced(c, r,
                DLMATH_DISPATCH(KlDiv)(
                    c.in[0], c.in[1], c.p[DLMATH_PARAM(kl_div, log_target)] != 0,
-                   NoneOut(c, r), c.in_shape[0].numel()));
+                   NoneOut(c, r), Elements(c.in_shape[0])));
 }
 
 void KlDivBackward(const GenCall<float>& c) {
   const Reduction r = ReductionOf(c.p[DLMATH_PARAM(kl_div, reduction)]);
   DLMATH_DISPATCH(KlDivBackward)
   (c.in[0], c.in[1], c.p[DLMATH_PARAM(kl_div, log_target)] != 0, c.dy,
-   GradStride(r), GradScale(c, r), c.din[0], c.din[1], c.in_shape[0].numel());
+   GradStride(r), GradScale(c, r), c.din[0], c.din[1], Elements(c.in_shape[0]));
 }
 
 // ----- poisson_nll: Poisson negative log-likelihood of counts. ------------
@@ -545,7 +553,7 @@ void PoissonNllForward(const GenCall<float>& c) {
           c.in[0], c.in[1], c.p[DLMATH_PARAM(poisson_nll, log_input)] != 0,
           c.p[DLMATH_PARAM(poisson_nll, full)] != 0,
           static_cast<float>(c.p[DLMATH_PARAM(poisson_nll, eps)]),
-          NoneOut(c, r), c.in_shape[0].numel()));
+          NoneOut(c, r), Elements(c.in_shape[0])));
 }
 
 void PoissonNllBackward(const GenCall<float>& c) {
@@ -554,7 +562,7 @@ void PoissonNllBackward(const GenCall<float>& c) {
   (c.in[0], c.in[1], c.p[DLMATH_PARAM(poisson_nll, log_input)] != 0,
    c.p[DLMATH_PARAM(poisson_nll, full)] != 0,
    static_cast<float>(c.p[DLMATH_PARAM(poisson_nll, eps)]), c.dy, GradStride(r),
-   GradScale(c, r), c.din[0], c.din[1], c.in_shape[0].numel());
+   GradScale(c, r), c.din[0], c.din[1], Elements(c.in_shape[0]));
 }
 
 // ----- gaussian_nll: Gaussian negative log-likelihood with a predicted ----
@@ -577,7 +585,7 @@ void GaussianNllForward(const GenCall<float>& c) {
                    c.in[0], c.in[1], c.in[2],
                    static_cast<float>(c.p[DLMATH_PARAM(gaussian_nll, eps)]),
                    c.p[DLMATH_PARAM(gaussian_nll, full)] != 0, NoneOut(c, r),
-                   c.in_shape[0].numel()));
+                   Elements(c.in_shape[0])));
 }
 
 void GaussianNllBackward(const GenCall<float>& c) {
@@ -586,7 +594,7 @@ void GaussianNllBackward(const GenCall<float>& c) {
   (c.in[0], c.in[1], c.in[2],
    static_cast<float>(c.p[DLMATH_PARAM(gaussian_nll, eps)]), c.dy,
    GradStride(r), GradScale(c, r), c.din[0], c.din[1], c.din[2],
-   c.in_shape[0].numel());
+   Elements(c.in_shape[0]));
 }
 
 // ===========================================================================
@@ -745,7 +753,7 @@ void HingeForward(const GenCall<float>& c) {
   StoreReduced(
       c, r,
       DLMATH_DISPATCH(MarginTerms)(c.in[0], nullptr, c.in[1], margin,
-                                   NoneOut(c, r), c.in_shape[0].numel()));
+                                   NoneOut(c, r), Elements(c.in_shape[0])));
 }
 
 void HingeBackward(const GenCall<float>& c) {
@@ -754,7 +762,7 @@ void HingeBackward(const GenCall<float>& c) {
   DLMATH_DISPATCH(MarginGrad)
   (c.in[0], nullptr, c.in[1],
    static_cast<float>(c.p[DLMATH_PARAM(hinge, margin)]), c.dy, GradStride(r),
-   GradScale(c, r), c.din[0], nullptr, c.in_shape[0].numel());
+   GradScale(c, r), c.din[0], nullptr, Elements(c.in_shape[0]));
 }
 
 // ----- margin_ranking: max(0, -y (x1 - x2) + margin) ------------------------
@@ -775,7 +783,7 @@ void MarginRankingForward(const GenCall<float>& c) {
   StoreReduced(
       c, r,
       DLMATH_DISPATCH(MarginTerms)(c.in[0], c.in[1], c.in[2], margin,
-                                   NoneOut(c, r), c.in_shape[0].numel()));
+                                   NoneOut(c, r), Elements(c.in_shape[0])));
 }
 
 void MarginRankingBackward(const GenCall<float>& c) {
@@ -783,7 +791,7 @@ void MarginRankingBackward(const GenCall<float>& c) {
   DLMATH_DISPATCH(MarginGrad)
   (c.in[0], c.in[1], c.in[2],
    static_cast<float>(c.p[DLMATH_PARAM(margin_ranking, margin)]), c.dy,
-   GradStride(r), GradScale(c, r), c.din[0], c.din[1], c.in_shape[0].numel());
+   GradStride(r), GradScale(c, r), c.din[0], c.din[1], Elements(c.in_shape[0]));
 }
 
 // ----- cosine_embedding ----------------------------------------------------
@@ -933,7 +941,7 @@ void FocalForward(const GenCall<float>& c) {
   StoreReduced(
       c, r,
       DLMATH_DISPATCH(FocalTerms)(c.in[0], c.in[1], alpha, gamma, NoneOut(c, r),
-                                  c.in_shape[0].numel()));
+                                  Elements(c.in_shape[0])));
 }
 
 void FocalBackward(const GenCall<float>& c) {
@@ -942,7 +950,7 @@ void FocalBackward(const GenCall<float>& c) {
   DLMATH_DISPATCH(FocalGrad)
   (c.in[0], c.in[1], static_cast<float>(c.p[DLMATH_PARAM(focal, alpha)]),
    static_cast<float>(c.p[DLMATH_PARAM(focal, gamma)]), c.dy, GradStride(r),
-   GradScale(c, r), c.din[0], c.in_shape[0].numel());
+   GradScale(c, r), c.din[0], Elements(c.in_shape[0]));
 }
 
 // ----- focal_multiclass: -alpha_t (1 - p_t)^gamma log p_t ------------------
