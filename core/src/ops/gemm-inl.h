@@ -758,10 +758,10 @@ HWY_NOINLINE void GemmRegK(bool a_trans, bool b_trans, size_t M, size_t N,
 
 #undef DLMATH_GEMM_SMALL_SCRATCH
 
-// The bias rows of a blocked product, added by Gemm after it: the walk down
-// the rows of kVecs adjacent columns of vectors at j, where C has two, one
-// walk taking both (the walk's pointer step and loop test per row cost V8 as
-// much as a vector's load, add and store).
+// The bias rows of a blocked product, added at the end of GemmBlocked: the
+// walk down the rows of kVecs adjacent columns of vectors at j, where C has
+// two, one walk taking both (the walk's pointer step and loop test per row
+// cost V8 as much as a vector's load, add and store).
 template <size_t kVecs>
 HWY_INLINE void AddBiasColumns(const float* HWY_RESTRICT bias,
                                float* HWY_RESTRICT c, size_t M, size_t ldc) {
